@@ -1,0 +1,1 @@
+//! Benchmarks of the rtcweb crates live in `benches/`; run them with `cargo xtask bench`.

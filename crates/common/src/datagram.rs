@@ -1,0 +1,18 @@
+//! Incoming bytes with their addressing.
+
+use std::net::SocketAddr;
+
+use crate::Transport;
+
+/// Bytes that arrived from the network, borrowed from the owner's receive buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Datagram<'a> {
+    /// Transport they arrived on.
+    pub transport: Transport,
+    /// Local address (socket) they arrived at.
+    pub local: SocketAddr,
+    /// Remote address they came from.
+    pub remote: SocketAddr,
+    /// The bytes: one datagram for UDP, a piece of the byte stream for TCP and TLS.
+    pub contents: &'a [u8],
+}
