@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use crate::classify::Class;
 use crate::codes;
-use crate::{EncodeError, IntegrityAlgorithm, IntegrityKey, Message, Method, MessageWriter};
+use crate::{EncodeError, IntegrityAlgorithm, IntegrityKey, Message, MessageWriter, Method};
 
 /// The ICE role attribute of a connectivity check (RFC 8445 §7.1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,8 +135,9 @@ pub fn encode_unknown_attributes_response(
         Ok(w) => w,
         Err(e) => return Some(Err(e)),
     };
-    Some(
-        w.unknown_attributes(&unknown)
-            .encode(key.map(|k| (k, IntegrityAlgorithm::Sha1)), true, buf),
-    )
+    Some(w.unknown_attributes(&unknown).encode(
+        key.map(|k| (k, IntegrityAlgorithm::Sha1)),
+        true,
+        buf,
+    ))
 }

@@ -86,8 +86,7 @@ mod tests {
     #[test]
     fn long_term_md5_key_of_rfc5769() {
         // RFC 5769 §2.4: key = MD5("<U+30DE><U+30C8><U+30EA><U+30C3><U+30AF><U+30B9>:example.org:TheMatrIX").
-        let key =
-            IntegrityKey::long_term("マトリックス", "example.org", "TheMatrIX").unwrap();
+        let key = IntegrityKey::long_term("マトリックス", "example.org", "TheMatrIX").unwrap();
         assert_eq!(key.as_bytes().len(), 16);
         let short = IntegrityKey::short_term("VOkJxbRl1RmTxUk/WvJxBt").unwrap();
         assert_eq!(short.as_bytes(), b"VOkJxbRl1RmTxUk/WvJxBt");

@@ -131,7 +131,9 @@ impl ReflexiveDiscovery {
             Err(_) => {
                 let mut request = BindingRequest::plain(id);
                 request.software = None;
-                request.encode(&mut buf).expect("a bare Binding request fits 256 bytes")
+                request
+                    .encode(&mut buf)
+                    .expect("a bare Binding request fits 256 bytes")
             }
         };
         let _ = self.transactions.start(

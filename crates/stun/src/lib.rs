@@ -55,7 +55,9 @@ pub use discovery::{DiscoveryError, DiscoveryEvent, ReflexiveDiscovery};
 pub use error::{ClassifyError, CredentialError, DecodeError, EncodeError};
 pub use message::{ErrorCode, Message, codes};
 pub use method::Method;
-pub use transaction::{ClientTransactions, Completed, RetransmitConfig, TimedOut, TransactionError};
+pub use transaction::{
+    ClientTransactions, Completed, RetransmitConfig, TimedOut, TransactionError,
+};
 pub use writer::{MAX_MESSAGE_LEN, MessageWriter};
 
 /// The stun-rs crate this one is built on, for attributes without a helper here.

@@ -98,7 +98,8 @@ impl Message {
         let (inner, _) = decoder.decode(datagram).map_err(|e| match e.0 {
             StunErrorLevel::Attribute(a) => {
                 let attr_type = a.attr_type.map(|t| t.as_u16()).unwrap_or(0);
-                if a.error.error_type == StunErrorType::ValidationFailed && is_integrity(attr_type) {
+                if a.error.error_type == StunErrorType::ValidationFailed && is_integrity(attr_type)
+                {
                     DecodeError::BadIntegrity
                 } else {
                     DecodeError::MalformedAttribute { attr_type }

@@ -311,7 +311,9 @@ mod tests {
                 assert_eq!(t.transaction_id, [1; 12]);
                 return (sends, (now - t0).as_millis());
             }
-            now = tx.poll_timeout().expect("a pending transaction has a deadline");
+            now = tx
+                .poll_timeout()
+                .expect("a pending transaction has a deadline");
             tx.handle_timeout(now);
         }
     }
@@ -368,7 +370,10 @@ mod tests {
         let done = tx
             .complete(t0 + Duration::from_millis(600), &[1; 12])
             .unwrap();
-        assert_eq!(done.rtt, None, "Karn: no RTT sample from a retransmitted request");
+        assert_eq!(
+            done.rtt, None,
+            "Karn: no RTT sample from a retransmitted request"
+        );
         assert!(tx.is_empty());
         assert_eq!(tx.poll_timeout(), None);
     }

@@ -5,14 +5,15 @@ use std::net::SocketAddr;
 use stun_rs::attributes::ice::{IceControlled, IceControlling, Priority, UseCandidate};
 use stun_rs::attributes::stun::{
     AlternateServer, ErrorCode as ErrorCodeAttr, Fingerprint, MessageIntegrity,
-    MessageIntegritySha256, Nonce, Realm, Software, UnknownAttributes, UserName,
-    XorMappedAddress,
+    MessageIntegritySha256, Nonce, Realm, Software, UnknownAttributes, UserName, XorMappedAddress,
 };
 use stun_rs::attributes::turn::{
     ChannelNumber, Data, LifeTime, RequestedTrasport, XorPeerAddress, XorRelayedAddress,
 };
 use stun_rs::error::StunErrorLevel;
-use stun_rs::{MessageClass, MessageEncoderBuilder, StunAttribute, StunMessageBuilder, TransactionId};
+use stun_rs::{
+    MessageClass, MessageEncoderBuilder, StunAttribute, StunMessageBuilder, TransactionId,
+};
 
 use crate::classify::Class;
 use crate::{EncodeError, IntegrityAlgorithm, IntegrityKey, Method};

@@ -27,7 +27,10 @@ fn controlling_request() {
     classify_checked(&bytes).unwrap();
     let key = IntegrityKey::short_term(AIORTC_ANSWER_PWD).unwrap();
     let msg = Message::decode_authenticated(&bytes, &key).unwrap();
-    assert_eq!((msg.class(), msg.method()), (Class::Request, Method::BINDING));
+    assert_eq!(
+        (msg.class(), msg.method()),
+        (Class::Request, Method::BINDING)
+    );
     // USERNAME is remote-ufrag:local-ufrag (RFC 8445 §7.2.2): aiortc's fZE1, Chromium's 9HDN.
     assert_eq!(msg.username(), Some("fZE1:9HDN"));
     assert!(msg.ice_controlling().is_some());

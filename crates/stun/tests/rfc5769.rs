@@ -123,7 +123,11 @@ fn ipv4_response() {
         .software("test vector")
         .unwrap()
         .xor_mapped_address(mapped)
-        .encode(Some((&short_key(), IntegrityAlgorithm::Sha1)), true, &mut [0u8; 0])
+        .encode(
+            Some((&short_key(), IntegrityAlgorithm::Sha1)),
+            true,
+            &mut [0u8; 0],
+        )
         .err();
     assert!(n.is_some(), "a zero-length buffer cannot hold a message");
     let ours = MessageWriter::success(Method::BINDING, TID)

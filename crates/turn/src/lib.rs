@@ -1,1 +1,82 @@
-//! placeholder
+//! # rtcweb-turn: a sans-IO TURN client
+//!
+//! Traversal Using Relays around NAT (RFC 8656), client side, for WebRTC's relayed
+//! candidates. One [`Client`] makes and keeps one allocation on one server:
+//!
+//! - **Allocate** with long-term credentials: the first request goes without them, the
+//!   server's 401 names REALM and NONCE, the retry is authenticated; 438 Stale Nonce is
+//!   retried with the new nonce; 300 Try Alternate with ALTERNATE-SERVER is followed once.
+//! - **Refresh** a minute before expiry; **close** sends LIFETIME 0.
+//! - **Permissions** (CreatePermission, refreshed before the 5-minute expiry) and **channels**
+//!   (ChannelBind, refreshed before 10 minutes). Nothing is sent to, and nothing delivered
+//!   from, a peer without a permission.
+//! - **Data**: Send and Data indications, or 4-byte [`ChannelData`] headers once a channel is
+//!   bound (RFC 8656 §12, padded to 4 bytes on streams).
+//! - **Transports**: UDP; TCP (STUN and ChannelData framed in the byte stream,
+//!   [`StreamFramer`]); TLS over TCP with rustls, the server certificate verified against
+//!   roots or a pinned certificate ([`TlsConfig`]).
+//! - **Errors**: 401 with wrong credentials, 403, 437, 441, 486, 508 and timeouts become
+//!   [`TurnError`] values in [`Event::Failed`] (or in the permission and channel events).
+//!
+//! ## The drive loop
+//! ```
+//! use std::time::Instant;
+//! use rtcweb_common::Transport;
+//! use rtcweb_turn::{Client, Config, Event, Input};
+//!
+//! let server = "127.0.0.1:3478".parse().unwrap();
+//! let mut client = Client::new(Config::new(server, Transport::Udp, "user", "pass")).unwrap();
+//! # #[allow(clippy::disallowed_methods)]
+//! let now = Instant::now();
+//! client.allocate(now).unwrap();
+//! // After every input: drain what to send and what happened, then sleep until the deadline.
+//! while let Some(transmit) = client.poll_transmit() {
+//!     assert_eq!(transmit.destination, server); // socket.send_to(&transmit.contents, ...)
+//! }
+//! while let Some(event) = client.poll_event() {
+//!     if let Event::Allocated { relayed, .. } = event { println!("relayed at {relayed}"); }
+//! }
+//! let _deadline = client.poll_timeout(); // then client.handle_timeout(deadline)
+//! // A datagram from the server: relayed data comes back borrowed, control is consumed.
+//! let reply = [0u8; 4];
+//! match client.handle_datagram(now, server, &reply) {
+//!     Input::Relayed { peer, data } => println!("{} bytes from {peer}", data.len()),
+//!     Input::Consumed | Input::NotForUs => {}
+//! }
+//! ```
+//!
+//! ## Time and randomness
+//! Time comes in as `now` arguments; the crate reads no clock. Certificate validity for TLS
+//! uses the wall-clock [`rustls::time_provider::TimeProvider`] given in [`TlsConfig::new`].
+//! Transaction IDs come from a ChaCha generator seeded once (from the OS, or from
+//! [`Config::seed`] for deterministic tests).
+//!
+//! ## Not implemented
+//! TURN server functions; RFC 6062 TCP relaying (CONNECT); RFC 8656 dual allocations
+//! (ADDITIONAL-ADDRESS-FAMILY), EVEN-PORT and RESERVATION-TOKEN; DTLS to the server; the
+//! MESSAGE-INTEGRITY-SHA256 / PASSWORD-ALGORITHMS upgrade of RFC 8489 §9.2.3 (HMAC-SHA1
+//! integrity is used, which every TURN server accepts).
+#![forbid(unsafe_code)]
+
+mod channel;
+mod channel_data;
+mod client;
+mod config;
+mod error;
+mod event;
+mod framing;
+mod permission;
+mod tls;
+
+pub use channel_data::{
+    ChannelData, HEADER_LEN as CHANNEL_DATA_HEADER_LEN, MAX_CHANNEL, MIN_CHANNEL,
+};
+pub use client::{Client, Input, Stats};
+pub use config::Config;
+pub use error::{TurnError, WireError};
+pub use event::Event;
+pub use framing::{Frame, StreamFramer};
+pub use tls::{ServerVerification, TlsConfig};
+
+/// The rustls crate the TLS transport is built on.
+pub use rustls;
