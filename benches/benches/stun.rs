@@ -1,1 +1,72 @@
-fn main() {}
+//! rtcweb-stun: classify, encode, decode+validate, against one HMAC-SHA1 of the same bytes.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hmac::{Hmac, Mac};
+use rtcweb_stun::{
+    BindingRequest, IceRole, IntegrityKey, Message, classify_checked, looks_like_stun,
+};
+use sha1::Sha1;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/chromium")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn stun(c: &mut Criterion) {
+    // Chromium's real check as controlling agent; key: a=ice-pwd of answer_aiortc.sdp.
+    let request = fixture("stun_binding_request_chromium_controlling.bin");
+    let key = IntegrityKey::short_term("0qeqTanLnNQyDyqmAOpqBD").unwrap();
+    let mut g = c.benchmark_group("stun");
+    g.throughput(Throughput::Elements(1));
+
+    // The floor: one HMAC-SHA1 over the bytes MESSAGE-INTEGRITY covers.
+    let covered = &request[..request.len() - 8 - 24];
+    g.bench_function("baseline_hmac_sha1", |b| {
+        b.iter(|| {
+            let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).unwrap();
+            mac.update(black_box(covered));
+            black_box(mac.finalize().into_bytes())
+        })
+    });
+    g.bench_function("looks_like_stun", |b| {
+        b.iter(|| looks_like_stun(black_box(&request)))
+    });
+    g.bench_function("classify_checked_with_fingerprint", |b| {
+        b.iter(|| classify_checked(black_box(&request)).unwrap())
+    });
+    let garbage = vec![0x17u8; 100];
+    g.bench_function("classify_garbage", |b| {
+        b.iter(|| classify_checked(black_box(&garbage)).is_err())
+    });
+    g.bench_function("binding_request_encode_integrity_fingerprint", |b| {
+        let mut buf = [0u8; 256];
+        b.iter(|| {
+            BindingRequest {
+                transaction_id: [7; 12],
+                username: Some("fZE1:9HDN"),
+                priority: Some(1_853_817_087),
+                role: Some(IceRole::Controlling(0x1234_5678_9abc_def0)),
+                use_candidate: true,
+                key: Some(&key),
+                software: None,
+            }
+            .encode(black_box(&mut buf))
+            .unwrap()
+        })
+    });
+    g.bench_function("decode_unauthenticated", |b| {
+        b.iter(|| Message::decode(black_box(&request)).unwrap())
+    });
+    g.bench_function("decode_and_validate", |b| {
+        b.iter(|| Message::decode_authenticated(black_box(&request), &key).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stun);
+criterion_main!(benches);

@@ -1,1 +1,215 @@
-fn main() {}
+//! Project tasks of rtcweb, run as `cargo xtask <task>`:
+//!
+//! - `demo`: the main job (see the README).
+//! - `test`: installs the system packages the tests need when they are missing, then runs
+//!   every test of the workspace.
+//! - `fuzz [TARGET] [--seconds N]`: runs one fuzz target, or every target, for N seconds each.
+//! - `bench [CRATE]`: runs the criterion benchmarks of one crate, or of all.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod install;
+
+/// A system package the tests need, and how to tell it is there.
+struct Requirement {
+    /// Debian package name.
+    package: &'static str,
+    /// A file the package installs; present means installed.
+    marker: &'static str,
+    /// What needs it.
+    why: &'static str,
+}
+
+/// Everything the tests need from Debian, checked and installed by `cargo xtask test`.
+const TEST_REQUIREMENTS: &[Requirement] = &[
+    Requirement {
+        package: "coturn",
+        marker: "/usr/bin/turnserver",
+        why: "rtcweb-turn tests run against a real coturn on 127.0.0.1",
+    },
+    Requirement {
+        package: "libsrtp2-dev",
+        marker: "/usr/include/srtp2/srtp.h",
+        why: "rtcweb-srtp interop tests against libsrtp, the reference SRTP",
+    },
+    Requirement {
+        package: "pkg-config",
+        marker: "/usr/bin/pkg-config",
+        why: "locating libsrtp2 for the SRTP interop harness",
+    },
+];
+
+/// What the demo needs.
+const DEMO_REQUIREMENTS: &[Requirement] = &[Requirement {
+    package: "coturn",
+    marker: "/usr/bin/turnserver",
+    why: "the demo starts a TURN server on 127.0.0.1",
+}];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("test") => test(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <demo | test [-- cargo test args] | fuzz [TARGET] [--seconds N] | bench [CRATE]>"
+            );
+            Err("unknown task".to_owned())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    // xtask/ is one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut cmd: Command) -> Result<(), String> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn demo() -> Result<(), String> {
+    install::ensure(DEMO_REQUIREMENTS)?;
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "rtcweb-turn",
+        "--example",
+        "turn_demo",
+    ]);
+    run(c)
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    install::ensure(TEST_REQUIREMENTS)?;
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--all-features"]);
+    c.args(extra);
+    run(c)
+}
+
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut seconds = 30u64;
+    let mut target = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seconds" => {
+                seconds = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--seconds takes a whole number")?;
+            }
+            t => target = Some(t.to_owned()),
+        }
+    }
+    install::ensure_cargo_fuzz()?;
+    let fuzz_dir = root().join("fuzz");
+    let targets = match target {
+        Some(t) => vec![t],
+        None => {
+            let out = Command::new("cargo")
+                .args(["fuzz", "list"])
+                .current_dir(&fuzz_dir)
+                .output()
+                .map_err(|e| format!("cargo fuzz list: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "cargo fuzz list failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned)
+                .filter(|l| !l.is_empty())
+                .collect()
+        }
+    };
+    // Build once with every target, then run each.
+    let mut build = Command::new("cargo");
+    build
+        .args(["fuzz", "build", "-s", "none"])
+        .current_dir(&fuzz_dir);
+    run(build)?;
+    for t in &targets {
+        let corpus = fuzz_dir.join("corpus").join(t);
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        seed_corpus(t, &corpus)?;
+        let mut c = Command::new("cargo");
+        c.args(["fuzz", "run", "-s", "none", t])
+            .arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-print_final_stats=1")
+            .current_dir(&fuzz_dir);
+        run(c)?;
+    }
+    eprintln!(
+        "xtask: fuzzed {} targets for {seconds} s each",
+        targets.len()
+    );
+    Ok(())
+}
+
+/// Seeds a target's corpus with the real captures from `shared/fixtures` that fit it.
+fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
+    let fixtures = root().join("../shared/fixtures/chromium");
+    let prefix = match target.split('_').next() {
+        Some("stun" | "turn") => "stun_",
+        Some("srtp") => "rtp_",
+        Some("srtcp") => "rtp_",
+        _ => return Ok(()),
+    };
+    let Ok(entries) = std::fs::read_dir(&fixtures) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(prefix) && name.ends_with(".bin") {
+            std::fs::copy(e.path(), corpus.join(&name)).map_err(|err| format!("{name}: {err}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    let mut c = cargo();
+    c.args(["bench", "--package", "rtcweb-benches"]);
+    if let Some(krate) = args.first() {
+        c.args(["--bench", krate]);
+    }
+    c.args(args.get(1..).unwrap_or_default());
+    run(c)
+}

@@ -109,7 +109,7 @@ impl Channels {
     /// Channels whose refresh is due; expired ones are dropped.
     pub(crate) fn take_due(&mut self, now: Instant) -> Vec<(u16, SocketAddr)> {
         self.bindings
-            .retain(|b| !b.bound_until.is_some_and(|t| now >= t));
+            .retain(|b| b.bound_until.is_none_or(|t| now < t));
         let mut due = Vec::new();
         for b in &mut self.bindings {
             if !b.refreshing && b.refresh_at.is_some_and(|t| now >= t) {

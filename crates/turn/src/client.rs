@@ -846,7 +846,7 @@ impl Client {
                 }
                 let mut out = Vec::new();
                 tls.drain_tls(&mut out);
-                (!out.is_empty()).then(|| Transmit {
+                (!out.is_empty()).then_some(Transmit {
                     transport: Transport::Tls,
                     source: None,
                     destination: self.server,

@@ -1,5 +1,6 @@
 //! Against a real coturn: allocate over UDP, TCP and TLS, and relay data to a loopback UDP
 //! peer and back, first with Send/Data indications, then with ChannelData.
+#![allow(clippy::disallowed_methods)] // a real coturn on real sockets runs on the wall clock
 
 mod support;
 
