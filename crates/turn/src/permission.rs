@@ -67,22 +67,14 @@ impl Permissions {
         true
     }
 
-    /// Marks `ip` installed from `now`; returns whether it is new (not a refresh).
+    /// Marks `ip` installed from `now`; returns whether it is new (not a refresh). A
+    /// permission the table has no room for is not recorded (the server still has it).
     pub(crate) fn installed(&mut self, ip: IpAddr, now: Instant) -> bool {
-        let entry = match self.entries.iter_mut().find(|e| e.ip == ip) {
-            Some(e) => e,
-            None => {
-                if self.entries.len() >= self.limit {
-                    return false;
-                }
-                self.entries.push(Entry {
-                    ip,
-                    state: PermissionState::Pending,
-                    refresh_at: None,
-                    refreshing: false,
-                });
-                self.entries.last_mut().expect("just pushed")
-            }
+        if !self.add_pending(ip) {
+            return false;
+        }
+        let Some(entry) = self.entries.iter_mut().find(|e| e.ip == ip) else {
+            return false;
         };
         let new = entry.state == PermissionState::Pending;
         entry.state = PermissionState::Installed {

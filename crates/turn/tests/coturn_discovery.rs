@@ -27,7 +27,8 @@ fn discovers_the_server_reflexive_address() {
         if let Some(e) = d.poll_event() {
             break e;
         }
-        sock.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
         match sock.recv_from(&mut buf) {
             Ok((n, from)) => assert!(d.handle_input(Instant::now(), from, &buf[..n])),
             Err(_) => d.handle_timeout(Instant::now()),
@@ -35,7 +36,11 @@ fn discovers_the_server_reflexive_address() {
     };
     // On loopback there is no NAT: the reflexive address is the socket's own.
     match event {
-        DiscoveryEvent::Discovered { mapped, server, rtt } => {
+        DiscoveryEvent::Discovered {
+            mapped,
+            server,
+            rtt,
+        } => {
             assert_eq!(mapped, local);
             assert_eq!(server, coturn.udp_addr());
             assert!(rtt.is_some());

@@ -59,6 +59,13 @@ fn allocate_success(req: &Message) -> Vec<u8> {
         .unwrap()
 }
 
+/// A success response to `req`, authenticated with the long-term key.
+fn authed_success(req: &Message) -> Vec<u8> {
+    MessageWriter::success(req.method(), req.transaction_id())
+        .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
+        .unwrap()
+}
+
 fn events(c: &mut Client) -> Vec<Event> {
     std::iter::from_fn(|| c.poll_event()).collect()
 }
@@ -278,9 +285,7 @@ fn data_is_delivered_only_from_permitted_peers() {
     );
     c.create_permission(now, peer.ip()).unwrap();
     let (_, req, _) = next_request(&mut c);
-    let ok = MessageWriter::success(Method::CREATE_PERMISSION, req.transaction_id())
-        .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
-        .unwrap();
+    let ok = authed_success(&req);
     c.handle_datagram(now, server(), &ok);
     assert_eq!(
         events(&mut c),
@@ -324,9 +329,7 @@ fn refreshes_are_scheduled_before_expiry() {
     c.bind_channel(now, peer).unwrap();
     let (_, req, _) = next_request(&mut c);
     assert_eq!(req.channel_number(), Some(0x4000));
-    let ok = MessageWriter::success(Method::CHANNEL_BIND, req.transaction_id())
-        .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
-        .unwrap();
+    let ok = authed_success(&req);
     c.handle_datagram(now, server(), &ok);
     assert_eq!(
         events(&mut c),
