@@ -34,6 +34,16 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         why: "rtcweb-srtp interop tests against libsrtp, the reference SRTP",
     },
     Requirement {
+        package: "gcc",
+        marker: "/usr/bin/cc",
+        why: "compiling the libsrtp interop harness",
+    },
+    Requirement {
+        package: "libc6-dev",
+        marker: "/usr/include/stdio.h",
+        why: "compiling the libsrtp interop harness",
+    },
+    Requirement {
         package: "pkg-config",
         marker: "/usr/bin/pkg-config",
         why: "locating libsrtp2 for the SRTP interop harness",
