@@ -67,9 +67,7 @@ pub enum Fingerprint {
 /// The quickest test: the first byte is in STUN's RFC 7983 range and the magic cookie is
 /// there. No length check; use it to route, then [`classify`].
 pub fn looks_like_stun(datagram: &[u8]) -> bool {
-    datagram.len() >= HEADER_LEN
-        && datagram[0] & 0xC0 == 0
-        && datagram[4..8] == MAGIC_COOKIE.to_be_bytes()
+    datagram.len() >= HEADER_LEN && datagram[0] <= 3 && datagram[4..8] == MAGIC_COOKIE.to_be_bytes()
 }
 
 /// Reads the header of a STUN message at the start of `bytes`, without checking that the
@@ -78,8 +76,10 @@ pub fn parse_header(bytes: &[u8]) -> Result<Header, ClassifyError> {
     if bytes.len() < HEADER_LEN {
         return Err(ClassifyError::TooShort { len: bytes.len() });
     }
-    // RFC 8489 §5: the most significant 2 bits of every STUN message are zeroes.
-    if bytes[0] & 0xC0 != 0 {
+    // RFC 8489 §5: the most significant 2 bits of every STUN message are zeroes; RFC 7983 §7
+    // narrows that to a first byte of 0..=3 (methods up to 0x0FF) on a multiplexed 5-tuple,
+    // where 20..=63 is DTLS.
+    if bytes[0] > 3 {
         return Err(ClassifyError::NotStun);
     }
     if bytes[4..8] != MAGIC_COOKIE.to_be_bytes() {
@@ -231,6 +231,11 @@ mod tests {
         let mut m = msg.clone();
         m[0] |= 0x80;
         assert_eq!(classify(&m), Err(ClassifyError::NotStun));
+        // First byte 20 (0x14) is DTLS on a WebRTC 5-tuple, even with a magic cookie.
+        let mut m = msg.clone();
+        m[0] = 0x14;
+        assert_eq!(classify(&m), Err(ClassifyError::NotStun));
+        assert!(!looks_like_stun(&m));
         let mut m = msg.clone();
         m[5] ^= 1;
         assert_eq!(classify(&m), Err(ClassifyError::NoMagicCookie));

@@ -14,7 +14,8 @@ pub enum ClassifyError {
         /// Length of the datagram.
         len: usize,
     },
-    /// The two most significant bits are not zero (RFC 8489 §5; RFC 7983 first byte 0..=3).
+    /// The first byte is not 0..=3: the two most significant bits are not zero (RFC 8489 §5),
+    /// or the method is beyond what RFC 7983 §7 demultiplexes as STUN.
     #[error("first two bits are not zero")]
     NotStun,
     /// The magic cookie 0x2112A442 is missing (RFC 8489 §5).

@@ -60,7 +60,7 @@ impl StreamFramer {
             return Ok(None);
         };
         match first >> 6 {
-            // RFC 7983: first byte 0..=63 with the top bits 00 is STUN.
+            // RFC 7983 §7: 0..=3 is STUN (parse_header refuses the rest of 0..=63).
             0b00 => {
                 if pending.len() < HEADER_LEN {
                     return Ok(None);
