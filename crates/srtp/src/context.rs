@@ -113,3 +113,18 @@ impl Context {
         u32::try_from(highest >> 16).ok()
     }
 }
+
+/// The context of the RFC 7714 §16 and §17 test vectors: session key `key` (00 01 02 ...),
+/// salt "Quid pro quo", the same keys both ways.
+#[cfg(test)]
+pub(crate) fn rfc7714_context(profile: crate::profile::Profile, key: &[u8]) -> Context {
+    let mut keys = crate::kdf::SessionKeys {
+        encryption: [0; 32],
+        auth: [0; 20],
+        salt: [0; 14],
+    };
+    keys.encryption[..key.len()].copy_from_slice(key);
+    keys.salt[..12].copy_from_slice(b"Quid pro quo");
+    Context::from_session_keys(profile, &keys, &keys, &Config::default())
+        .expect("RFC 7714 keys fit every GCM profile")
+}

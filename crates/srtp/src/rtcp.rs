@@ -145,22 +145,10 @@ impl Context {
 mod tests {
     use super::*;
     use crate::context::Config;
-    use crate::kdf::SessionKeys;
     use crate::profile::{MasterKey, Profile};
 
     fn h(s: &str) -> Vec<u8> {
         hex::decode(s.replace([' ', '\n'], "")).unwrap()
-    }
-
-    fn gcm_context(profile: Profile, key: &[u8]) -> Context {
-        let mut keys = SessionKeys {
-            encryption: [0; 32],
-            auth: [0; 20],
-            salt: [0; 14],
-        };
-        keys.encryption[..key.len()].copy_from_slice(key);
-        keys.salt[..12].copy_from_slice(b"Quid pro quo");
-        Context::from_session_keys(profile, &keys, &keys, &Config::default()).unwrap()
     }
 
     /// RFC 7714 §17.1 (AEAD_AES_128_GCM) and §17.2 (AEAD_AES_256_GCM): SRTCP with index 0x5d4.
@@ -191,13 +179,13 @@ mod tests {
             ),
         ];
         for (profile, key, expected) in cases {
-            let mut tx = gcm_context(profile, &key);
+            let mut tx = crate::context::rfc7714_context(profile, &key);
             tx.streams.get_or_create(0x4d61_7273).unwrap().rtcp_next = 0x5d4;
             let mut buf = plain.clone();
             buf.resize(plain.len() + 20, 0);
             let n = tx.protect_rtcp(&mut buf, plain.len()).unwrap();
             assert_eq!(buf[..n], expected[..], "{profile:?} protect");
-            let mut rx = gcm_context(profile, &key);
+            let mut rx = crate::context::rfc7714_context(profile, &key);
             assert_eq!(rx.unprotect_rtcp(&mut buf).unwrap(), plain.len());
             assert_eq!(buf[..plain.len()], plain[..], "{profile:?} unprotect");
             let mut again = expected.clone();

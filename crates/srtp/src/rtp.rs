@@ -174,7 +174,6 @@ impl Context {
 mod tests {
     use super::*;
     use crate::context::Config;
-    use crate::kdf::SessionKeys;
     use crate::profile::{MasterKey, Profile};
 
     fn h(s: &str) -> Vec<u8> {
@@ -195,17 +194,6 @@ mod tests {
         // The index must stay within 48 bits.
         let last = (u64::from(u32::MAX) << 16) | 65_000;
         assert_eq!(estimate_index(Some(last), 2), Err(Error::IndexExhausted));
-    }
-
-    fn gcm_context(profile: Profile, key: &[u8]) -> Context {
-        let mut keys = SessionKeys {
-            encryption: [0; 32],
-            auth: [0; 20],
-            salt: [0; 14],
-        };
-        keys.encryption[..key.len()].copy_from_slice(key);
-        keys.salt[..12].copy_from_slice(b"Quid pro quo");
-        Context::from_session_keys(profile, &keys, &keys, &Config::default()).unwrap()
     }
 
     const RFC7714_RTP: &str = "8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973
@@ -237,17 +225,17 @@ mod tests {
         for (profile, key, expected) in cases {
             let mut buf = plain.clone();
             buf.resize(plain.len() + 16, 0);
-            let n = gcm_context(profile, &key)
+            let n = crate::context::rfc7714_context(profile, &key)
                 .protect_rtp(&mut buf, plain.len())
                 .unwrap();
             assert_eq!(buf[..n], expected[..], "{profile:?} protect");
-            let mut rx = gcm_context(profile, &key);
+            let mut rx = crate::context::rfc7714_context(profile, &key);
             let n = rx.unprotect_rtp(&mut buf).unwrap();
             assert_eq!(buf[..n], plain[..], "{profile:?} unprotect");
             // A flipped ciphertext bit fails and leaves the stream untouched.
             let mut bad = expected.clone();
             bad[20] ^= 1;
-            let mut rx = gcm_context(profile, &key);
+            let mut rx = crate::context::rfc7714_context(profile, &key);
             assert_eq!(rx.unprotect_rtp(&mut bad), Err(Error::AuthenticationFailed));
             assert_eq!(rx.stream_count(), 0);
         }

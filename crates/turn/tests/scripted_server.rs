@@ -70,8 +70,9 @@ fn events(c: &mut Client) -> Vec<Event> {
     std::iter::from_fn(|| c.poll_event()).collect()
 }
 
-/// Allocates through a 401 challenge and returns the allocated client.
-fn allocated(now: Instant) -> Client {
+/// Starts an allocation and answers its first request with a 401 challenge; returns the
+/// client and its authenticated retry, decoded and raw.
+fn challenged(now: Instant, nonce: &str) -> (Client, Message, Vec<u8>) {
     let mut c = client();
     c.allocate(now).unwrap();
     let (_, req, _) = next_request(&mut c);
@@ -79,8 +80,14 @@ fn allocated(now: Instant) -> Client {
         req.username().is_none(),
         "first Allocate goes without credentials"
     );
-    c.handle_datagram(now, server(), &challenge(&req, "n1"));
+    c.handle_datagram(now, server(), &challenge(&req, nonce));
     let (_, req, bytes) = next_request(&mut c);
+    (c, req, bytes)
+}
+
+/// Allocates through a 401 challenge and returns the allocated client.
+fn allocated(now: Instant) -> Client {
+    let (mut c, req, bytes) = challenged(now, "n1");
     assert_eq!(req.username(), Some(USER));
     assert_eq!(req.realm(), Some(REALM));
     assert_eq!(req.nonce(), Some("n1"));
@@ -188,11 +195,7 @@ fn error_codes_become_typed_errors() {
         ),
     ] {
         let now = epoch();
-        let mut c = client();
-        c.allocate(now).unwrap();
-        let (_, req, _) = next_request(&mut c);
-        c.handle_datagram(now, server(), &challenge(&req, "n"));
-        let (_, req, _) = next_request(&mut c);
+        let (mut c, req, _) = challenged(now, "n");
         let reply = MessageWriter::error(Method::ALLOCATE, req.transaction_id(), code, "Odd")
             .unwrap()
             .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
@@ -237,11 +240,7 @@ fn permission_and_channel_errors_do_not_kill_the_allocation() {
 #[test]
 fn unauthenticated_and_stray_responses_are_dropped() {
     let now = epoch();
-    let mut c = client();
-    c.allocate(now).unwrap();
-    let (_, req, _) = next_request(&mut c);
-    c.handle_datagram(now, server(), &challenge(&req, "n"));
-    let (_, req, _) = next_request(&mut c);
+    let (mut c, req, _) = challenged(now, "n");
     // A success without MESSAGE-INTEGRITY, and one with a wrong key: discarded (RFC 8489
     // §9.2.5), the transaction still waits.
     let bare = MessageWriter::success(Method::ALLOCATE, req.transaction_id())
