@@ -9,6 +9,8 @@ use crate::channel_data::{MAX_CHANNEL, MIN_CHANNEL};
 pub(crate) const CHANNEL_LIFETIME: Duration = Duration::from_secs(600);
 /// Refreshed one minute before it expires.
 pub(crate) const CHANNEL_REFRESH: Duration = Duration::from_secs(540);
+/// Wait before retrying a refresh that failed.
+const REFRESH_RETRY: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 struct Binding {
@@ -82,11 +84,13 @@ impl Channels {
     }
 
     /// A ChannelBind failed: an unbound reservation is freed, a bound one kept until expiry.
-    pub(crate) fn failed(&mut self, channel: u16) {
+    pub(crate) fn failed(&mut self, channel: u16, now: Instant) {
         self.bindings
             .retain(|b| !(b.channel == channel && b.bound_until.is_none()));
         if let Some(b) = self.bindings.iter_mut().find(|b| b.channel == channel) {
             b.refreshing = false;
+            // Retry later, not at once: a refresh that failed must not loop.
+            b.refresh_at = Some(now + REFRESH_RETRY);
         }
     }
 
@@ -161,7 +165,7 @@ mod tests {
             c.reserve("192.0.2.3:1".parse().unwrap()).is_none(),
             "bounded"
         );
-        c.failed(MIN_CHANNEL + 1);
+        c.failed(MIN_CHANNEL + 1, t0);
         assert_eq!(c.take_due(t0 + CHANNEL_REFRESH + CHANNEL_LIFETIME), vec![]);
         assert_eq!(c.peer_of(n, t0 + CHANNEL_REFRESH + CHANNEL_LIFETIME), None);
     }

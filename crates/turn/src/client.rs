@@ -625,7 +625,7 @@ impl Client {
             codes::UNAUTHENTICATED if self.auth.is_none() => {
                 // RFC 8489 §9.2.4: the challenge carries REALM and NONCE.
                 let (Some(realm), Some(nonce)) = (msg.realm(), msg.nonce()) else {
-                    return self.request_failed(request, TurnError::MalformedResponse);
+                    return self.request_failed(now, request, TurnError::MalformedResponse);
                 };
                 match IntegrityKey::long_term(&self.config.username, realm, &self.config.password) {
                     Ok(key) => {
@@ -636,17 +636,17 @@ impl Client {
                         });
                         self.resend(now, request);
                     }
-                    Err(_) => self.request_failed(request, TurnError::Credentials),
+                    Err(_) => self.request_failed(now, request, TurnError::Credentials),
                 }
             }
             codes::STALE_NONCE => {
                 // RFC 8489 §9.2.5: retry with the new NONCE (and REALM, if it changed).
                 self.stale_nonces += 1;
                 let (Some(nonce), Some(auth)) = (msg.nonce(), self.auth.as_mut()) else {
-                    return self.request_failed(request, TurnError::MalformedResponse);
+                    return self.request_failed(now, request, TurnError::MalformedResponse);
                 };
                 if self.stale_nonces > MAX_STALE_NONCE_RETRIES {
-                    return self.request_failed(request, TurnError::StaleNonceLoop);
+                    return self.request_failed(now, request, TurnError::StaleNonceLoop);
                 }
                 auth.nonce = nonce.to_owned();
                 if let Some(realm) = msg.realm().filter(|r| *r != auth.realm) {
@@ -659,7 +659,7 @@ impl Client {
                             auth.realm = realm.to_owned();
                             auth.key = key;
                         }
-                        Err(_) => return self.request_failed(request, TurnError::Credentials),
+                        Err(_) => return self.request_failed(now, request, TurnError::Credentials),
                     }
                 }
                 self.resend(now, request);
@@ -686,24 +686,30 @@ impl Client {
                     None => self.fail(TurnError::BadRedirect),
                 }
             }
-            _ => self.request_failed(request, TurnError::from_code(code, reason)),
+            // RFC 8656 §7.3: after the allocation exists, 437 on a Refresh, CreatePermission or
+            // ChannelBind means the server has no allocation for our 5-tuple any more (e.g. our
+            // NAT mapping changed): the allocation is lost.
+            codes::ALLOCATION_MISMATCH if request != Request::Allocate => {
+                self.fail(TurnError::AllocationMismatch)
+            }
+            _ => self.request_failed(now, request, TurnError::from_code(code, reason)),
         }
     }
 
     fn resend(&mut self, now: Instant, request: Request) {
         if let Err(e) = self.send_request(now, request.clone()) {
-            self.request_failed(request, e);
+            self.request_failed(now, request, e);
         }
     }
 
-    fn request_failed(&mut self, request: Request, error: TurnError) {
+    fn request_failed(&mut self, now: Instant, request: Request, error: TurnError) {
         match request {
             Request::Allocate => self.fail(error),
             Request::Refresh { lifetime: 0 } => self.finish_close(),
             Request::Refresh { .. } => self.fail(error),
             Request::CreatePermission { peers } => {
                 for peer in peers {
-                    self.permissions.failed(peer);
+                    self.permissions.failed(peer, now);
                     self.events.push_back(Event::PermissionFailed {
                         peer,
                         error: error.clone(),
@@ -711,7 +717,7 @@ impl Client {
                 }
             }
             Request::ChannelBind { channel, peer } => {
-                self.channels.failed(channel);
+                self.channels.failed(channel, now);
                 self.events
                     .push_back(Event::ChannelBindFailed { peer, error });
             }
@@ -776,6 +782,7 @@ impl Client {
         self.transactions.handle_timeout(now);
         while let Some(t) = self.transactions.poll_timed_out() {
             self.request_failed(
+                now,
                 t.tag,
                 TurnError::Timeout {
                     server: t.destination,
@@ -798,12 +805,12 @@ impl Client {
         if !due.is_empty() {
             if let Err(e) = self.send_request(now, Request::CreatePermission { peers: due.clone() })
             {
-                self.request_failed(Request::CreatePermission { peers: due }, e);
+                self.request_failed(now, Request::CreatePermission { peers: due }, e);
             }
         }
         for (channel, peer) in self.channels.take_due(now) {
             if let Err(e) = self.send_request(now, Request::ChannelBind { channel, peer }) {
-                self.request_failed(Request::ChannelBind { channel, peer }, e);
+                self.request_failed(now, Request::ChannelBind { channel, peer }, e);
             }
         }
     }

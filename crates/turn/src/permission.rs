@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 pub(crate) const PERMISSION_LIFETIME: Duration = Duration::from_secs(300);
 /// Refreshed one minute before it expires.
 pub(crate) const PERMISSION_REFRESH: Duration = Duration::from_secs(240);
+/// Wait before retrying a refresh that failed.
+const REFRESH_RETRY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PermissionState {
@@ -87,11 +89,13 @@ impl Permissions {
 
     /// A CreatePermission for `ip` failed: a pending one is dropped, an installed one is
     /// kept until it expires.
-    pub(crate) fn failed(&mut self, ip: IpAddr) {
+    pub(crate) fn failed(&mut self, ip: IpAddr, now: Instant) {
         self.entries
             .retain(|e| !(e.ip == ip && e.state == PermissionState::Pending));
         if let Some(e) = self.entries.iter_mut().find(|e| e.ip == ip) {
             e.refreshing = false;
+            // Retry later, not at once: a refresh that failed must not loop.
+            e.refresh_at = Some(now + REFRESH_RETRY);
         }
     }
 
@@ -157,5 +161,22 @@ mod tests {
         assert!(!p.is_installed(ip, t0 + PERMISSION_REFRESH + PERMISSION_LIFETIME));
         p.take_due(t0 + PERMISSION_REFRESH + PERMISSION_LIFETIME);
         assert!(!p.contains(ip), "expired entries are dropped");
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // the simulated epoch
+    fn a_failed_refresh_is_retried_after_a_pause_not_at_once() {
+        let t0 = Instant::now();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let mut p = Permissions::new(4);
+        p.add_pending(ip);
+        p.installed(ip, t0);
+        let t1 = t0 + PERMISSION_REFRESH;
+        assert_eq!(p.take_due(t1), vec![ip]);
+        p.failed(ip, t1);
+        assert!(p.is_installed(ip, t1), "kept until it expires");
+        assert!(p.take_due(t1).is_empty(), "no retry loop");
+        assert_eq!(p.next_deadline(), Some(t1 + REFRESH_RETRY));
+        assert_eq!(p.take_due(t1 + REFRESH_RETRY), vec![ip]);
     }
 }
