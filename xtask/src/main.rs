@@ -198,6 +198,8 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
     let fixtures = root().join("../shared/fixtures/chromium");
     let prefix = match target.split('_').next() {
         Some("stun" | "turn") => "stun_",
+        Some("ice") if target == "ice_candidate" => return seed_candidates(&fixtures, corpus),
+        Some("ice") => "stun_",
         Some("srtp") => "rtp_",
         Some("srtcp") => "rtp_",
         _ => return Ok(()),
@@ -209,6 +211,26 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with(prefix) && name.ends_with(".bin") {
             std::fs::copy(e.path(), corpus.join(&name)).map_err(|err| format!("{name}: {err}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Seeds the candidate parser with the `a=candidate` lines of the captured SDPs.
+fn seed_candidates(fixtures: &Path, corpus: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(fixtures) else {
+        return Ok(());
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        if e.path().extension().is_none_or(|x| x != "sdp") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        for line in text.lines().filter(|l| l.starts_with("a=candidate:")) {
+            n += 1;
+            let file = corpus.join(format!("candidate_{n}.txt"));
+            std::fs::write(&file, line).map_err(|err| format!("{}: {err}", file.display()))?;
         }
     }
     Ok(())

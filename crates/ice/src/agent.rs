@@ -1,0 +1,683 @@
+//! The agent: its state, its public API and the routing of output.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rtcweb_common::{Datagram, Transmit, Transport};
+use rtcweb_stun::{ClientTransactions, IntegrityKey, RetransmitConfig};
+
+use crate::checklist::{Pair, PairInfo, PairState};
+use crate::gather::{Discovery, Relay};
+use crate::liveness::Liveness;
+use crate::priority::Foundations;
+use crate::{
+    Candidate, CandidateKind, CandidateTransport, Config, ConnectionState, Credentials, Event,
+    GatheringState, IceError, TransportPolicy,
+};
+
+/// How datagrams of a local candidate leave: from a socket, or through a TURN relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Path {
+    Socket(SocketAddr),
+    Relay(usize),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct LocalCandidate {
+    pub(crate) candidate: Candidate,
+    /// The base (RFC 8445 §5.1.1.1): the socket address, or the relayed address.
+    pub(crate) base: SocketAddr,
+    pub(crate) path: Path,
+    /// False once its relay failed.
+    pub(crate) alive: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteCandidate {
+    pub(crate) candidate: Candidate,
+    pub(crate) address: SocketAddr,
+}
+
+/// What a check transaction was for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckTag {
+    pub(crate) pair: u32,
+    pub(crate) use_candidate: bool,
+    pub(crate) controlling: bool,
+    pub(crate) consent: bool,
+    pub(crate) priority: u32,
+}
+
+/// Where media goes: the selected pair, kept across an ICE restart until a new pair is
+/// selected (then `pair` is `None`).
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub(crate) pair: Option<u32>,
+    pub(crate) local: usize,
+    pub(crate) remote: SocketAddr,
+    pub(crate) remote_candidate: Candidate,
+}
+
+/// Counters of what the agent dropped or did, for statistics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Connectivity checks sent (first transmissions).
+    pub checks_sent: u64,
+    /// Authenticated Binding requests answered.
+    pub requests_answered: u64,
+    /// Binding requests with a bad MESSAGE-INTEGRITY or an unknown USERNAME: no response.
+    pub requests_unauthenticated: u64,
+    /// Requests without USERNAME or MESSAGE-INTEGRITY (answered 400, no state).
+    pub requests_malformed: u64,
+    /// Responses that failed authentication or matched no transaction.
+    pub responses_dropped: u64,
+    /// Datagrams that were neither STUN nor from a validated pair.
+    pub data_dropped: u64,
+    /// Role conflicts seen (RFC 8445 §7.3.1.1, §7.2.5.1).
+    pub role_conflicts: u64,
+    /// Remote candidates refused because the table was full.
+    pub candidates_refused: u64,
+    /// Pairs pruned or refused because the checklist was full.
+    pub pairs_pruned: u64,
+    /// Checks not started because the transaction table was full.
+    pub checks_deferred: u64,
+    /// Consent checks sent (RFC 7675).
+    pub consent_checks_sent: u64,
+}
+
+/// What [`Agent::handle_datagram`] made of a datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received<'a> {
+    /// STUN or TURN traffic the agent consumed.
+    Consumed,
+    /// Application data (DTLS, SRTP, ...) on a validated pair, borrowed from the datagram
+    /// (unwrapped when it came through a TURN relay).
+    Data {
+        /// The peer's address.
+        remote: SocketAddr,
+        /// The bytes.
+        contents: &'a [u8],
+    },
+    /// Not for the agent and not from a validated pair: dropped and counted.
+    Rejected,
+}
+
+/// A sans-IO ICE agent for one data stream with one component (BUNDLE and rtcp-mux).
+///
+/// See the [crate documentation](crate) for the drive loop.
+#[derive(Debug)]
+pub struct Agent {
+    pub(crate) config: Config,
+    pub(crate) rng: StdRng,
+    pub(crate) controlling: bool,
+    pub(crate) tie_breaker: u64,
+    pub(crate) local_credentials: Credentials,
+    pub(crate) local_key: IntegrityKey,
+    pub(crate) remote_credentials: Option<Credentials>,
+    pub(crate) remote_key: Option<IntegrityKey>,
+    pub(crate) generation: u32,
+    pub(crate) sockets: Vec<SocketAddr>,
+    pub(crate) locals: Vec<LocalCandidate>,
+    pub(crate) foundations: Foundations,
+    pub(crate) discoveries: Vec<Discovery>,
+    pub(crate) relays: Vec<Relay>,
+    pub(crate) gathering: GatheringState,
+    pub(crate) remotes: Vec<RemoteCandidate>,
+    pub(crate) pending_mdns: Vec<Candidate>,
+    pub(crate) remote_end_of_candidates: bool,
+    pub(crate) pairs: Vec<Pair>,
+    pub(crate) next_pair_id: u32,
+    pub(crate) triggered: VecDeque<u32>,
+    pub(crate) checks: ClientTransactions<CheckTag>,
+    pub(crate) next_check_at: Instant,
+    pub(crate) first_valid_at: Option<Instant>,
+    pub(crate) nominating: Option<u32>,
+    pub(crate) route: Option<Route>,
+    pub(crate) liveness: Liveness,
+    pub(crate) state: ConnectionState,
+    pub(crate) failed: bool,
+    pub(crate) closed: bool,
+    pub(crate) started: Option<Instant>,
+    /// Checks ran for the consent timeout without finding a pair.
+    pub(crate) gave_up_waiting: bool,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) stats: Stats,
+    pub(crate) scratch: Vec<u8>,
+}
+
+impl Agent {
+    /// A new agent. `now` starts its clock; nothing is sent until sockets are added and
+    /// [`gather`](Self::gather) is called or remote candidates arrive. Fails only when
+    /// [`Config::credentials`] are given and not made of ice-chars.
+    pub fn new(config: Config, now: Instant) -> Result<Self, IceError> {
+        let mut rng = match config.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        let local_credentials = config
+            .credentials
+            .clone()
+            .unwrap_or_else(|| Credentials::random(&mut rng));
+        if !local_credentials.is_usable() {
+            return Err(IceError::InvalidCredentials);
+        }
+        let local_key = local_credentials
+            .key()
+            .ok_or(IceError::InvalidCredentials)?;
+        let retransmit = RetransmitConfig {
+            rto: config.check_rto,
+            max_rto: config.check_max_rto,
+            max_requests: config.check_max_requests,
+            last_wait_multiplier: 4,
+            ..RetransmitConfig::default()
+        };
+        Ok(Self {
+            controlling: config.controlling && !config.lite,
+            tie_breaker: rng.random(),
+            checks: ClientTransactions::new(retransmit, config.max_transactions),
+            rng,
+            local_credentials,
+            local_key,
+            remote_credentials: None,
+            remote_key: None,
+            generation: 0,
+            sockets: Vec::new(),
+            locals: Vec::new(),
+            foundations: Foundations::default(),
+            discoveries: Vec::new(),
+            relays: Vec::new(),
+            gathering: GatheringState::New,
+            remotes: Vec::new(),
+            pending_mdns: Vec::new(),
+            remote_end_of_candidates: false,
+            pairs: Vec::new(),
+            next_pair_id: 0,
+            triggered: VecDeque::new(),
+            next_check_at: now,
+            first_valid_at: None,
+            nominating: None,
+            route: None,
+            liveness: Liveness::new(now),
+            state: ConnectionState::New,
+            failed: false,
+            closed: false,
+            started: None,
+            gave_up_waiting: false,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            scratch: Vec::with_capacity(1500),
+            config,
+        })
+    }
+
+    /// Our credentials, for `a=ice-ufrag` / `a=ice-pwd`.
+    pub fn local_credentials(&self) -> &Credentials {
+        &self.local_credentials
+    }
+
+    /// Whether the agent is controlling now (it may change after a role conflict).
+    pub fn is_controlling(&self) -> bool {
+        self.controlling
+    }
+
+    /// Whether the agent is ICE-lite (`a=ice-lite`).
+    pub fn is_lite(&self) -> bool {
+        self.config.lite
+    }
+
+    /// The connection state.
+    pub fn connection_state(&self) -> ConnectionState {
+        self.state
+    }
+
+    /// The gathering state.
+    pub fn gathering_state(&self) -> GatheringState {
+        self.gathering
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The ICE generation: 0, then one more per [`restart`](Self::restart).
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// The local candidates gathered so far (host, server-reflexive, relayed and the
+    /// peer-reflexive ones learned from checks).
+    pub fn local_candidates(&self) -> impl Iterator<Item = &Candidate> {
+        self.locals.iter().filter(|l| l.alive).map(|l| &l.candidate)
+    }
+
+    /// The remote candidates with a known address.
+    pub fn remote_candidates(&self) -> impl Iterator<Item = &Candidate> {
+        self.remotes.iter().map(|r| &r.candidate)
+    }
+
+    /// The checklist, for statistics.
+    pub fn pairs(&self) -> impl Iterator<Item = PairInfo<'_>> {
+        let selected = self.selected_pair_id();
+        self.pairs.iter().map(move |p| PairInfo {
+            local: &self.locals[p.local].candidate,
+            remote: &self.remotes[p.remote].candidate,
+            state: p.state,
+            nominated: p.nominated,
+            priority: p.priority,
+            selected: Some(p.id) == selected,
+        })
+    }
+
+    /// The selected pair, if any (also during an ICE restart, until a new one is selected).
+    pub fn selected_pair(&self) -> Option<crate::SelectedPair> {
+        self.route.as_ref().map(|r| self.selected_of(r))
+    }
+
+    pub(crate) fn selected_of(&self, route: &Route) -> crate::SelectedPair {
+        let local = &self.locals[route.local];
+        let socket = match local.path {
+            Path::Socket(s) => Some(s),
+            Path::Relay(r) => self.relays[r].socket,
+        };
+        crate::SelectedPair {
+            local: local.candidate.clone(),
+            remote: route.remote_candidate.clone(),
+            socket,
+        }
+    }
+
+    pub(crate) fn selected_pair_id(&self) -> Option<u32> {
+        self.route.as_ref().and_then(|r| r.pair)
+    }
+
+    pub(crate) fn policy_allows(&self, kind: CandidateKind) -> bool {
+        self.config.policy == TransportPolicy::All || kind == CandidateKind::Relayed
+    }
+
+    /// Sets the peer's credentials (from its SDP). Checks start once they are known; checks
+    /// that arrived before are answered all the same (RFC 8445 §7.3.1).
+    pub fn set_remote_credentials(
+        &mut self,
+        now: Instant,
+        credentials: Credentials,
+    ) -> Result<(), IceError> {
+        if !credentials.is_usable() {
+            return Err(IceError::InvalidCredentials);
+        }
+        if self.remote_credentials.as_ref() == Some(&credentials) {
+            return Ok(());
+        }
+        self.remote_key = credentials.key();
+        if self.remote_key.is_none() {
+            return Err(IceError::InvalidCredentials);
+        }
+        self.remote_credentials = Some(credentials);
+        self.started.get_or_insert(now);
+        self.update_state(now);
+        Ok(())
+    }
+
+    /// Adds a remote candidate (from SDP or trickled, RFC 8838 §11). Candidates with an
+    /// mDNS name are held until [`resolve_mdns`](Self::resolve_mdns); ICE-TCP candidates
+    /// (Chromium's `tcptype active` on port 9) are refused with
+    /// [`IceError::UnsupportedTransport`] and can be ignored.
+    pub fn add_remote_candidate(
+        &mut self,
+        now: Instant,
+        candidate: Candidate,
+    ) -> Result<(), IceError> {
+        if self.closed {
+            return Err(IceError::Closed);
+        }
+        if candidate.component != 1 {
+            return Err(IceError::UnsupportedComponent(candidate.component));
+        }
+        if candidate.transport != CandidateTransport::Udp {
+            return Err(IceError::UnsupportedTransport);
+        }
+        if let (Some(u), Some(remote)) = (&candidate.ufrag, &self.remote_credentials)
+            && *u != remote.ufrag
+        {
+            return Err(IceError::StaleCandidate);
+        }
+        if self.remotes.len() + self.pending_mdns.len() >= self.config.max_remote_candidates {
+            self.stats.candidates_refused += 1;
+            return Err(IceError::TooManyCandidates(
+                self.config.max_remote_candidates,
+            ));
+        }
+        match candidate.socket_addr() {
+            Some(address) => self.insert_remote(now, candidate, address),
+            None => {
+                let name = candidate.address.to_string();
+                if !self
+                    .pending_mdns
+                    .iter()
+                    .any(|c| c.address == candidate.address)
+                {
+                    self.events.push_back(Event::ResolveMdns { name });
+                }
+                self.pending_mdns.push(candidate);
+            }
+        }
+        self.started.get_or_insert(now);
+        self.after_input(now);
+        Ok(())
+    }
+
+    /// The owner resolved an mDNS name of a remote candidate: the held candidates with that
+    /// name join the checklist. Returns how many did.
+    pub fn resolve_mdns(&mut self, now: Instant, name: &str, ip: IpAddr) -> usize {
+        let mut resolved = 0;
+        let mut i = 0;
+        while i < self.pending_mdns.len() {
+            if self.pending_mdns[i]
+                .address
+                .to_string()
+                .eq_ignore_ascii_case(name)
+            {
+                let candidate = self.pending_mdns.swap_remove(i);
+                let address = SocketAddr::new(ip, candidate.port);
+                self.insert_remote(now, candidate, address);
+                resolved += 1;
+            } else {
+                i += 1;
+            }
+        }
+        self.after_input(now);
+        resolved
+    }
+
+    pub(crate) fn insert_remote(
+        &mut self,
+        now: Instant,
+        candidate: Candidate,
+        address: SocketAddr,
+    ) {
+        // RFC 8445 §5.1.3-like elimination on the remote side: one entry per address, the
+        // highest priority wins (a peer-reflexive one is replaced by the signalled one,
+        // §7.3.1.3).
+        if let Some(i) = self.remotes.iter().position(|r| r.address == address) {
+            let existing = &mut self.remotes[i];
+            if existing.candidate.kind == CandidateKind::PeerReflexive
+                || candidate.priority > existing.candidate.priority
+            {
+                existing.candidate = candidate;
+                self.reprioritise();
+            }
+            return;
+        }
+        self.remotes.push(RemoteCandidate { candidate, address });
+        let index = self.remotes.len() - 1;
+        self.pair_remote(index);
+        let _ = now;
+    }
+
+    /// The peer signalled end-of-candidates (RFC 8838 §13).
+    pub fn end_of_remote_candidates(&mut self, now: Instant) {
+        self.remote_end_of_candidates = true;
+        self.after_input(now);
+    }
+
+    /// ICE restart (RFC 8445 §9): new local credentials, a new generation; the remote side's
+    /// new credentials and candidates follow through
+    /// [`set_remote_credentials`](Self::set_remote_credentials) and
+    /// [`add_remote_candidate`](Self::add_remote_candidate).
+    /// Local candidates are announced again. The selected pair keeps carrying data until a
+    /// new one is selected.
+    pub fn restart(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        self.generation += 1;
+        self.local_credentials = Credentials::random(&mut self.rng);
+        // Random credentials are ice-chars only, which SASLprep maps to themselves.
+        if let Some(key) = self.local_credentials.key() {
+            self.local_key = key;
+        }
+        self.remote_credentials = None;
+        self.remote_key = None;
+        self.remote_end_of_candidates = false;
+        self.checks.cancel_where(|_| true);
+        self.pairs.clear();
+        self.triggered.clear();
+        self.remotes.clear();
+        self.pending_mdns.clear();
+        self.first_valid_at = None;
+        self.nominating = None;
+        self.failed = false;
+        self.started = Some(now);
+        self.gave_up_waiting = false;
+        if let Some(route) = &mut self.route {
+            route.pair = None;
+            // The old pair keeps its data flowing; give it a fresh consent window.
+            self.liveness.alive(now);
+        }
+        // Re-announce the local candidates with the new ufrag (peer-reflexive ones are never
+        // announced).
+        for i in 0..self.locals.len() {
+            if self.locals[i].candidate.kind == CandidateKind::PeerReflexive {
+                continue;
+            }
+            if self.locals[i].alive && self.policy_allows(self.locals[i].candidate.kind) {
+                self.locals[i].candidate.ufrag = Some(self.local_credentials.ufrag.clone());
+                self.locals[i].candidate.generation = Some(self.generation);
+                self.events
+                    .push_back(Event::LocalCandidate(self.locals[i].candidate.clone()));
+            }
+        }
+        self.set_gathering(GatheringState::Gathering);
+        self.check_gathering_complete();
+        self.update_state(now);
+    }
+
+    /// Closes the agent: TURN allocations are released, nothing more is checked or sent.
+    pub fn close(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        for relay in &mut self.relays {
+            relay.client.close(now);
+        }
+        self.checks.clear();
+        self.closed = true;
+        self.flush(now);
+        self.update_state(now);
+    }
+
+    /// Sends application data on the selected pair. For a relayed pair the data is framed
+    /// into `buf` (ChannelData or a Send indication); otherwise the transmit borrows `data`.
+    pub fn send<'a>(
+        &mut self,
+        now: Instant,
+        data: &'a [u8],
+        buf: &'a mut Vec<u8>,
+    ) -> Result<Transmit<&'a [u8]>, IceError> {
+        if self.closed || self.failed {
+            return Err(IceError::Closed);
+        }
+        let route = self.route.as_ref().ok_or(IceError::NotConnected)?;
+        let remote = route.remote;
+        let path = self.locals[route.local].path;
+        self.liveness.sent(now);
+        match path {
+            Path::Socket(socket) => Ok(Transmit {
+                transport: Transport::Udp,
+                source: Some(socket),
+                destination: remote,
+                contents: data,
+            }),
+            Path::Relay(r) => {
+                let relay = &mut self.relays[r];
+                let t = relay.client.send_to(now, remote, data, buf)?;
+                Ok(Transmit {
+                    transport: t.transport,
+                    source: relay.socket,
+                    destination: t.destination,
+                    contents: t.contents,
+                })
+            }
+        }
+    }
+
+    /// The next datagram (or stream bytes to a TURN server) to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Feeds a datagram (or TCP/TLS bytes from a TURN server: `transport` says which).
+    /// STUN and TURN traffic is consumed; application data on a validated pair comes back
+    /// borrowed.
+    pub fn handle_datagram<'a>(&mut self, now: Instant, datagram: Datagram<'a>) -> Received<'a> {
+        let received = self.route_datagram(now, datagram);
+        self.after_input(now);
+        received
+    }
+
+    /// Time passed: checks, retransmissions, nomination, consent, keepalives, TURN refreshes.
+    /// Safe to call early or twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed {
+            for relay in &mut self.relays {
+                relay.client.handle_timeout(now);
+            }
+            self.flush(now);
+            return;
+        }
+        for d in &mut self.discoveries {
+            d.inner.handle_timeout(now);
+        }
+        for relay in &mut self.relays {
+            relay.client.handle_timeout(now);
+        }
+        self.checks.handle_timeout(now);
+        self.process_timeouts(now);
+        self.schedule_checks(now);
+        self.run_liveness(now);
+        self.after_input(now);
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is due next; `None` when nothing is.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        };
+        for relay in &self.relays {
+            consider(relay.client.poll_timeout());
+        }
+        if self.closed {
+            return next;
+        }
+        for d in &self.discoveries {
+            consider(d.inner.poll_timeout());
+        }
+        consider(self.checks.poll_timeout());
+        if !self.config.lite && !self.failed {
+            if self.has_check_work(self.next_check_at) {
+                consider(Some(self.next_check_at));
+            }
+            if let Some(due) = self.nomination_due_at() {
+                consider(Some(due.max(self.next_check_at)));
+            }
+        }
+        consider(self.liveness_deadline());
+        next
+    }
+
+    /// Everything that must happen after any input: drain sub-machines, update states.
+    pub(crate) fn after_input(&mut self, now: Instant) {
+        self.process_gathering(now);
+        self.flush(now);
+        self.check_gathering_complete();
+        self.update_state(now);
+    }
+
+    /// Moves transmits of the check transactions, discoveries and relays to the outbound
+    /// queue, wrapping what goes through a relay.
+    pub(crate) fn flush(&mut self, now: Instant) {
+        while let Some(t) = self.checks.poll_transmit() {
+            let Some(base) = t.source else { continue };
+            self.send_on_base(now, base, t.destination, &t.contents);
+        }
+        for d in &mut self.discoveries {
+            while let Some(mut t) = d.inner.poll_transmit() {
+                t.source = Some(d.socket);
+                self.transmits.push_back(t);
+            }
+        }
+        for relay in &mut self.relays {
+            while let Some(mut t) = relay.client.poll_transmit() {
+                t.source = relay.socket;
+                self.transmits.push_back(t);
+            }
+        }
+    }
+
+    /// Sends STUN bytes from a local base (a socket or a relayed address) to `remote`.
+    pub(crate) fn send_on_base(
+        &mut self,
+        now: Instant,
+        base: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) {
+        let path = match self.locals.iter().find(|l| l.base == base && l.alive) {
+            Some(l) => l.path,
+            None if self.sockets.contains(&base) => Path::Socket(base),
+            None => return,
+        };
+        self.send_on_path(now, path, remote, bytes);
+    }
+
+    pub(crate) fn send_on_path(
+        &mut self,
+        now: Instant,
+        path: Path,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) {
+        match path {
+            Path::Socket(socket) => self.transmits.push_back(Transmit {
+                transport: Transport::Udp,
+                source: Some(socket),
+                destination: remote,
+                contents: bytes.to_vec(),
+            }),
+            Path::Relay(r) => {
+                let mut buf = std::mem::take(&mut self.scratch);
+                let relay = &mut self.relays[r];
+                if let Ok(t) = relay.client.send_to(now, remote, bytes, &mut buf) {
+                    let t = Transmit {
+                        transport: t.transport,
+                        source: relay.socket,
+                        destination: t.destination,
+                        contents: t.contents.to_vec(),
+                    };
+                    self.transmits.push_back(t);
+                }
+                self.scratch = buf;
+            }
+        }
+    }
+}
+
+impl PairState {
+    pub(crate) fn is_done(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed)
+    }
+}

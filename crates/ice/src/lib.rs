@@ -1,0 +1,101 @@
+//! # rtcweb-ice: a sans-IO ICE agent
+//!
+//! Interactive Connectivity Establishment (RFC 8445) as browsers run it, with trickle
+//! (RFC 8838), consent freshness (RFC 7675), ICE-lite and the `a=candidate` grammar of
+//! RFC 8839. One [`Agent`] handles one data stream with one component: WebRTC bundles
+//! everything on one transport and multiplexes RTCP (`max-bundle`, `rtcp-mux`).
+//!
+//! - **Candidates**: host (the owner's sockets, IPv4 and IPv6), server-reflexive (STUN
+//!   servers), relayed (TURN over UDP, TCP or TLS through [`rtcweb_turn`]) and
+//!   peer-reflexive (learned from checks). Priorities and foundations per RFC 8445 §5.1.2 and
+//!   §5.1.1.3; redundant candidates are dropped (§5.1.3).
+//! - **Checks**: a bounded checklist with frozen / waiting / in-progress / succeeded /
+//!   failed pairs, Ta pacing, triggered checks, role conflicts settled by the tie-breaker.
+//! - **Nomination**: regular nomination as controlling agent; as controlled agent it accepts
+//!   USE-CANDIDATE on the first check, as Chromium sends it. An authenticated check from the
+//!   peer on the selected pair counts as proof of life.
+//! - **Trickle** and **ICE restart**; **consent freshness** (checks every 5 s ± 20 %,
+//!   `disconnected` after a quiet spell, `failed` after 30 s) and keepalives.
+//! - **mDNS**: `.local` candidates wait until the owner resolves them
+//!   ([`Event::ResolveMdns`], [`Agent::resolve_mdns`]); the agent resolves nothing itself.
+//! - **Limits**: remote candidates, pairs, triggered checks and transactions are bounded.
+//!   A Binding request that does not authenticate creates no state and, with a wrong
+//!   MESSAGE-INTEGRITY, gets no response.
+//!
+//! ## The drive loop
+//! The agent owns no socket and reads no clock. The owner gives it its sockets and every
+//! datagram that arrives on them, sends what [`Agent::poll_transmit`] returns, routes
+//! [`Event`]s (candidates to signalling), and calls [`Agent::handle_timeout`] at
+//! [`Agent::poll_timeout`].
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use rtcweb_common::{Datagram, Transport};
+//! use rtcweb_ice::{Agent, Config, Event, Received};
+//!
+//! # #[allow(clippy::disallowed_methods)]
+//! let mut now = Instant::now();
+//! let mut agent = Agent::new(Config::default(), now).unwrap();
+//! agent.add_local_socket(now, "127.0.0.1:5000".parse().unwrap()).unwrap();
+//! agent.gather(now);
+//! // Signalling: send our credentials and candidates, receive the peer's.
+//! while let Some(event) = agent.poll_event() {
+//!     if let Event::LocalCandidate(c) = event {
+//!         println!("a={c}");
+//!     }
+//! }
+//! // For every datagram a socket receives:
+//! let datagram = Datagram {
+//!     transport: Transport::Udp,
+//!     local: "127.0.0.1:5000".parse().unwrap(),
+//!     remote: "127.0.0.1:6000".parse().unwrap(),
+//!     contents: &[0x16, 0xfe, 0xfd],
+//! };
+//! match agent.handle_datagram(now, datagram) {
+//!     Received::Data { contents, .. } => println!("{} bytes for DTLS", contents.len()),
+//!     Received::Consumed | Received::Rejected => {}
+//! }
+//! // After every input: send, then sleep until the deadline.
+//! while let Some(t) = agent.poll_transmit() {
+//!     println!("send {} bytes from {:?} to {}", t.contents.len(), t.source, t.destination);
+//! }
+//! if let Some(deadline) = agent.poll_timeout() {
+//!     now = now.max(deadline);
+//!     agent.handle_timeout(now);
+//! }
+//! ```
+//!
+//! Application data goes out with [`Agent::send`] on the selected pair (through the relay
+//! when the pair is relayed) and comes in as [`Received::Data`].
+//!
+//! ## Not implemented
+//! ICE-TCP candidates (RFC 6544; Chromium's `tcptype active` candidates are refused and can
+//! be ignored), several components or data streams per agent (no need with BUNDLE and
+//! rtcp-mux), aggressive nomination as controlling agent (deprecated by RFC 8445), the
+//! RFC 8421 address-selection details beyond preferring IPv6 and earlier interfaces.
+#![forbid(unsafe_code)]
+
+mod agent;
+mod candidate;
+mod checklist;
+mod checks;
+mod config;
+mod credentials;
+mod error;
+mod event;
+mod gather;
+mod inbound;
+mod liveness;
+mod priority;
+
+pub use agent::{Agent, Received, Stats};
+pub use candidate::{
+    Candidate, CandidateKind, CandidateTransport, ConnectionAddress, MAX_EXTENSIONS,
+    MAX_FOUNDATION_LEN, MAX_LINE_LEN, TcpType,
+};
+pub use checklist::{PairInfo, PairState};
+pub use config::{Config, IceServer, TransportPolicy};
+pub use credentials::Credentials;
+pub use error::{CandidateParseError, IceError};
+pub use event::{ConnectionState, Event, GatheringState, SelectedPair};
+pub use priority::{candidate_priority, local_preference, pair_priority};

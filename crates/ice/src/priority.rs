@@ -1,0 +1,116 @@
+//! Candidate and pair priorities (RFC 8445 §5.1.2, §6.1.2.3) and foundations (§5.1.1.3).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use rtcweb_common::Transport;
+
+use crate::CandidateKind;
+
+/// Candidate priority (RFC 8445 §5.1.2.1):
+/// `2^24 × type preference + 2^8 × local preference + (256 − component ID)`.
+pub fn candidate_priority(kind: CandidateKind, local_preference: u16, component: u16) -> u32 {
+    (kind.type_preference() << 24)
+        + (u32::from(local_preference) << 8)
+        + (256 - u32::from(component.clamp(1, 256)))
+}
+
+/// The local preference of a candidate (RFC 8445 §5.1.2.1, RFC 8421 §4): IPv6 above IPv4,
+/// earlier interfaces above later ones, and for relayed candidates UDP above TCP above TLS to
+/// the TURN server (as browsers rank them).
+pub fn local_preference(
+    ip: IpAddr,
+    interface_index: usize,
+    relay_transport: Option<Transport>,
+) -> u16 {
+    let family: u16 = if ip.is_ipv6() { 0x8000 } else { 0x4000 };
+    let relay: u16 = match relay_transport {
+        None | Some(Transport::Udp) => 0x2000,
+        Some(Transport::Tcp) => 0x1000,
+        Some(Transport::Tls) => 0,
+    };
+    let index = 0x0fff - (interface_index.min(0x0fff) as u16);
+    family + relay + index
+}
+
+/// Pair priority (RFC 8445 §6.1.2.3), `g` the controlling agent's candidate priority and `d`
+/// the controlled one's: `2^32 × min(G, D) + 2 × max(G, D) + (G > D ? 1 : 0)`.
+pub fn pair_priority(g: u32, d: u32) -> u64 {
+    let (g, d) = (u64::from(g), u64::from(d));
+    (g.min(d) << 32) + 2 * g.max(d) + u64::from(g > d)
+}
+
+/// What makes two candidates share a foundation (RFC 8445 §5.1.1.3): same type, same base IP,
+/// same STUN or TURN server IP, same transport.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct FoundationKey {
+    pub(crate) kind: CandidateKind,
+    pub(crate) base_ip: IpAddr,
+    pub(crate) server_ip: Option<IpAddr>,
+    pub(crate) transport: Transport,
+}
+
+/// Hands out short numeric foundations, the same for the same [`FoundationKey`].
+#[derive(Debug, Default)]
+pub(crate) struct Foundations {
+    known: HashMap<FoundationKey, u32>,
+}
+
+impl Foundations {
+    pub(crate) fn get(&mut self, key: FoundationKey) -> String {
+        let next = self.known.len() as u32 + 1;
+        self.known.entry(key).or_insert(next).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_follow_rfc_8445_formulas() {
+        // Host, local preference 65535, component 1: 126·2^24 + 65535·2^8 + 255.
+        assert_eq!(
+            candidate_priority(CandidateKind::Host, 65535, 1),
+            2_130_706_431
+        );
+        assert_eq!(candidate_priority(CandidateKind::Relayed, 0, 1), 255);
+        assert!(
+            candidate_priority(CandidateKind::PeerReflexive, 1, 1)
+                > candidate_priority(CandidateKind::ServerReflexive, 65535, 1)
+        );
+        assert_eq!(pair_priority(5, 3), (3u64 << 32) + 10 + 1);
+        assert_eq!(pair_priority(3, 5), (3u64 << 32) + 10);
+    }
+
+    #[test]
+    fn local_preference_ranks_families_and_relay_transports() {
+        let v4: IpAddr = "10.0.0.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert!(local_preference(v6, 0, None) > local_preference(v4, 0, None));
+        assert!(local_preference(v4, 0, None) > local_preference(v4, 1, None));
+        assert!(
+            local_preference(v4, 0, Some(Transport::Udp))
+                > local_preference(v4, 0, Some(Transport::Tcp))
+        );
+        assert!(
+            local_preference(v4, 0, Some(Transport::Tcp))
+                > local_preference(v4, 0, Some(Transport::Tls))
+        );
+    }
+
+    #[test]
+    fn foundations_repeat_for_equal_keys() {
+        let mut f = Foundations::default();
+        let key = |kind| FoundationKey {
+            kind,
+            base_ip: "10.0.0.1".parse().unwrap(),
+            server_ip: None,
+            transport: Transport::Udp,
+        };
+        let a = f.get(key(CandidateKind::Host));
+        let b = f.get(key(CandidateKind::ServerReflexive));
+        assert_ne!(a, b);
+        assert_eq!(f.get(key(CandidateKind::Host)), a);
+    }
+}
