@@ -1,0 +1,631 @@
+//! The data-channel layer: one SCTP association (dcsctp) and its channels.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use dcsctp::api::{
+    DcSctpSocket, Message as SctpMessage, Options, PpId, SendOptions, SocketEvent, SocketState,
+    SocketTime, StreamId,
+};
+
+use crate::channel::Channel;
+use crate::dcep::{ACK, DcepMessage, Open, Reliability};
+use crate::message::PPID_DCEP;
+use crate::{
+    ChannelInfo, ChannelOptions, ChannelState, CloseReason, Config, DtlsRole, Event, Message,
+    OpenError, SendError,
+};
+
+/// Largest message size this layer supports in either direction.
+pub const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+/// Stream id 65535 is reserved (RFC 8831 §6.5).
+const MAX_STREAM_ID: u16 = 65534;
+/// Streams whose reset we asked dcsctp for and that are not done yet. dcsctp 0.1.16 puts
+/// every pending stream into one RE-CONFIG chunk without splitting it to the MTU: with more
+/// than about 580 streams the chunk no longer fits (a debug assertion fails; a release build
+/// drops the request and the channels never close). Feeding it at most this many at a time
+/// keeps every request small.
+const MAX_RESETS_IN_FLIGHT: usize = 128;
+
+/// Counters of what was dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// DCEP messages that did not parse.
+    pub dcep_malformed: u64,
+    /// DATA_CHANNEL_OPEN refused (wrong parity, id in use, too many channels): the stream was
+    /// reset.
+    pub opens_refused: u64,
+    /// Messages on a stream without a channel that could not be held (limit reached).
+    pub held_dropped: u64,
+    /// Messages larger than our maximum.
+    pub too_large_dropped: u64,
+    /// Messages with a PPID that carries no data (deprecated partial PPIDs, unknown ones).
+    pub unknown_ppid_dropped: u64,
+    /// Messages received.
+    pub messages_received: u64,
+    /// Messages sent.
+    pub messages_sent: u64,
+}
+
+/// WebRTC data channels over one SCTP association, sans-IO.
+///
+/// SCTP packets in ([`handle_packet`](Self::handle_packet), the plaintext of DTLS
+/// application data) and out ([`poll_transmit`](Self::poll_transmit), to be sent as DTLS
+/// application data); time in ([`handle_timeout`](Self::handle_timeout)); events out.
+pub struct DataChannels {
+    socket: Box<dyn DcSctpSocket>,
+    epoch: Instant,
+    config: Config,
+    connected: bool,
+    closed: bool,
+    channels: BTreeMap<u16, Channel>,
+    /// Messages that arrived on streams with no open channel yet, in order.
+    held: Vec<(u16, Message)>,
+    held_bytes: usize,
+    /// Streams waiting for their outgoing reset, and how many dcsctp is working on.
+    resets_waiting: VecDeque<u16>,
+    resets_in_flight: usize,
+    events: VecDeque<Event>,
+    transmits: VecDeque<Vec<u8>>,
+    stats: Stats,
+}
+
+impl std::fmt::Debug for DataChannels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataChannels")
+            .field("config", &self.config)
+            .field("connected", &self.connected)
+            .field("closed", &self.closed)
+            .field("channels", &self.channels.len())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl DataChannels {
+    /// A new association; `now` is its time origin. Nothing is sent until
+    /// [`connect`](Self::connect) (both WebRTC peers connect: dcsctp settles the
+    /// simultaneous INITs) or until the peer's INIT arrives.
+    pub fn new(config: Config, now: Instant) -> Self {
+        let remote_max = match config.remote_max_message_size {
+            0 => MAX_MESSAGE_SIZE,
+            n => n.min(MAX_MESSAGE_SIZE),
+        };
+        let options = Options {
+            local_port: config.local_port,
+            remote_port: config.remote_port,
+            mtu: config.mtu,
+            max_message_size: remote_max,
+            max_receiver_window_buffer_size: (config.local_max_message_size * 2)
+                .max(5 * 1024 * 1024),
+            max_send_buffer_size: config.max_buffered_total,
+            per_stream_send_queue_limit: config.max_buffered_per_channel,
+            heartbeat_interval: config.heartbeat_interval,
+            max_timer_backoff_duration: config.max_timer_backoff,
+            ..Options::default()
+        };
+        let socket = dcsctp::new_socket("rtcweb", &options);
+        Self {
+            socket,
+            epoch: now,
+            config: Config {
+                remote_max_message_size: remote_max,
+                ..config
+            },
+            connected: false,
+            closed: false,
+            channels: BTreeMap::new(),
+            held: Vec::new(),
+            held_bytes: 0,
+            resets_waiting: VecDeque::new(),
+            resets_in_flight: 0,
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn socket_time(&self, now: Instant) -> SocketTime {
+        SocketTime::zero() + now.saturating_duration_since(self.epoch)
+    }
+
+    fn advance(&mut self, now: Instant) {
+        let t = self.socket_time(now);
+        self.socket.advance_time(t);
+    }
+
+    /// Starts the association (sends INIT).
+    pub fn connect(&mut self, now: Instant) {
+        self.advance(now);
+        if self.socket.state() == SocketState::Closed && !self.closed {
+            self.socket.connect();
+        }
+        self.drive();
+    }
+
+    /// Feeds one SCTP packet (decrypted DTLS application data).
+    pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.advance(now);
+        self.socket.handle_input(packet);
+        self.drive();
+    }
+
+    /// Time passed: retransmissions, delayed acknowledgements, heartbeats. Safe to call early
+    /// or twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+        self.drive();
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is due; `None` when idle.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let t = self.socket.poll_timeout();
+        if t == SocketTime::infinite_future() {
+            return None;
+        }
+        Some(self.epoch + (t - SocketTime::zero()))
+    }
+
+    /// The next SCTP packet to send (as DTLS application data).
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// dcsctp's own counters (packets, retransmissions, congestion window, RTT), once
+    /// connected.
+    pub fn sctp_metrics(&self) -> Option<dcsctp::api::Metrics> {
+        self.socket.get_metrics()
+    }
+
+    /// Whether the association is established.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// A channel's description.
+    pub fn channel(&self, id: u16) -> Option<&ChannelInfo> {
+        self.channels.get(&id).map(|c| &c.info)
+    }
+
+    /// A channel's state; `Closed` for ids without a channel.
+    pub fn channel_state(&self, id: u16) -> ChannelState {
+        self.channels
+            .get(&id)
+            .map_or(ChannelState::Closed, |c| c.state)
+    }
+
+    /// Number of channels that are not closed.
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Bytes queued on a channel and not yet sent (W3C `bufferedAmount`).
+    pub fn buffered_amount(&self, id: u16) -> usize {
+        self.socket.buffered_amount(StreamId(id))
+    }
+
+    /// Sets the threshold of [`Event::BufferedAmountLow`] (W3C
+    /// `bufferedAmountLowThreshold`).
+    pub fn set_buffered_amount_low_threshold(&mut self, id: u16, bytes: usize) {
+        self.socket
+            .set_buffered_amount_low_threshold(StreamId(id), bytes);
+    }
+
+    /// Opens a channel: in-band (DATA_CHANNEL_OPEN, RFC 8832 §6) with the next free id of our
+    /// DTLS role's parity, or pre-negotiated with the id in `options.negotiated`. Returns the
+    /// id.
+    pub fn open_channel(
+        &mut self,
+        now: Instant,
+        options: ChannelOptions,
+    ) -> Result<u16, OpenError> {
+        if self.closed {
+            return Err(OpenError::Closed);
+        }
+        if self.channels.len() >= self.config.max_channels {
+            return Err(OpenError::TooManyChannels(self.config.max_channels));
+        }
+        if options.label.len() > usize::from(u16::MAX)
+            || options.protocol.len() > usize::from(u16::MAX)
+        {
+            return Err(OpenError::TooLong);
+        }
+        self.advance(now);
+        let id = match options.negotiated {
+            Some(id) if id > MAX_STREAM_ID || self.channels.contains_key(&id) => {
+                return Err(OpenError::IdUnavailable(id));
+            }
+            Some(id) => id,
+            None => self
+                .free_id()
+                .ok_or(OpenError::TooManyChannels(self.config.max_channels))?,
+        };
+        let negotiated = options.negotiated.is_some();
+        let info = ChannelInfo {
+            id,
+            label: options.label,
+            protocol: options.protocol,
+            channel_type: options.channel_type,
+            priority: options.priority,
+            negotiated,
+        };
+        self.socket.set_stream_priority(StreamId(id), info.priority);
+        let state = if negotiated && self.connected {
+            ChannelState::Open
+        } else {
+            ChannelState::Connecting
+        };
+        if !negotiated {
+            // RFC 8832 §6: DATA_CHANNEL_OPEN goes reliable and ordered on the channel's stream.
+            let open = Open {
+                channel_type: info.channel_type,
+                priority: info.priority,
+                label: &info.label,
+                protocol: &info.protocol,
+            };
+            let mut payload = Vec::with_capacity(open.buffer_len());
+            open.emit(&mut payload).map_err(|_| OpenError::TooLong)?;
+            let _ = self.socket.send(
+                SctpMessage::new(StreamId(id), PpId(PPID_DCEP), payload),
+                &SendOptions::default(),
+            );
+        }
+        self.channels.insert(
+            id,
+            Channel {
+                info,
+                state,
+                out_reset: false,
+                in_reset: false,
+            },
+        );
+        if state == ChannelState::Open {
+            self.events.push_back(Event::ChannelOpen { id });
+            self.release_held(id);
+        }
+        self.drive();
+        Ok(id)
+    }
+
+    /// The lowest free stream id of our parity (RFC 8832 §6: DTLS client even, server odd).
+    fn free_id(&self) -> Option<u16> {
+        let start = match self.config.role {
+            DtlsRole::Client => 0u16,
+            DtlsRole::Server => 1,
+        };
+        (start..=MAX_STREAM_ID)
+            .step_by(2)
+            .find(|id| !self.channels.contains_key(id))
+    }
+
+    /// Sends a message on an open channel with the channel's reliability.
+    pub fn send(&mut self, now: Instant, id: u16, message: Message) -> Result<(), SendError> {
+        let channel = self
+            .channels
+            .get(&id)
+            .ok_or(SendError::UnknownChannel(id))?;
+        if channel.state != ChannelState::Open {
+            return Err(SendError::NotOpen(id));
+        }
+        // RFC 8841 §6: never send more than the peer said it can take.
+        if message.data.len() > self.config.remote_max_message_size {
+            return Err(SendError::TooLarge {
+                len: message.data.len(),
+                limit: self.config.remote_max_message_size,
+            });
+        }
+        let channel_type = channel.info.channel_type;
+        let options = SendOptions {
+            unordered: !channel_type.ordered,
+            lifetime: match channel_type.reliability {
+                Reliability::MaxLifetimeMs(ms) => Some(Duration::from_millis(u64::from(ms))),
+                _ => None,
+            },
+            max_retransmissions: match channel_type.reliability {
+                Reliability::MaxRetransmits(n) => Some(u16::try_from(n).unwrap_or(u16::MAX)),
+                _ => None,
+            },
+            lifecycle_id: None,
+        };
+        self.advance(now);
+        let (ppid, payload) = message.into_sctp();
+        self.socket
+            .send(
+                SctpMessage::new(StreamId(id), PpId(ppid), payload),
+                &options,
+            )
+            .map_err(|e| match e {
+                dcsctp::api::SendError::MessageTooLarge { len, limit } => {
+                    SendError::TooLarge { len, limit }
+                }
+                dcsctp::api::SendError::ShuttingDown => SendError::NotOpen(id),
+                _ => SendError::Full,
+            })?;
+        self.stats.messages_sent += 1;
+        self.drive();
+        Ok(())
+    }
+
+    /// Closes a channel by resetting its outgoing stream (RFC 8831 §6.7); the peer resets its
+    /// own, and [`Event::ChannelClosed`] follows.
+    pub fn close_channel(&mut self, now: Instant, id: u16) {
+        self.advance(now);
+        let Some(channel) = self.channels.get_mut(&id) else {
+            return;
+        };
+        if matches!(channel.state, ChannelState::Closing | ChannelState::Closed) {
+            return;
+        }
+        channel.state = ChannelState::Closing;
+        if self.connected {
+            self.resets_waiting.push_back(id);
+        } else {
+            // Nothing was ever on the wire.
+            self.finish_close(id);
+        }
+        self.drive();
+    }
+
+    /// Shuts the association down gracefully (SHUTDOWN, RFC 9260 §9.2); every channel closes.
+    pub fn close(&mut self, now: Instant) {
+        self.advance(now);
+        if !self.closed {
+            self.socket.shutdown();
+        }
+        self.drive();
+    }
+
+    fn finish_close(&mut self, id: u16) {
+        if self.channels.remove(&id).is_some() {
+            self.events.push_back(Event::ChannelClosed { id });
+        }
+    }
+
+    fn release_held(&mut self, id: u16) {
+        if self.held.iter().all(|(s, _)| *s != id) {
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        for (stream, message) in held {
+            if stream == id {
+                self.held_bytes -= message.data.len();
+                self.stats.messages_received += 1;
+                self.events.push_back(Event::Message { id, message });
+            } else {
+                self.held.push((stream, message));
+            }
+        }
+    }
+
+    /// Drains dcsctp: packets to send, events, received messages.
+    fn drive(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(event) = self.socket.poll_event() {
+                progressed = true;
+                self.socket_event(event);
+            }
+            while let Some(message) = self.socket.get_next_message() {
+                progressed = true;
+                self.received(message);
+            }
+            progressed |= self.pump_resets();
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// Hands waiting stream resets to dcsctp, at most [`MAX_RESETS_IN_FLIGHT`] at a time.
+    fn pump_resets(&mut self) -> bool {
+        let mut any = false;
+        while self.resets_in_flight < MAX_RESETS_IN_FLIGHT
+            && let Some(id) = self.resets_waiting.pop_front()
+        {
+            any = true;
+            if self.socket.reset_streams(&[StreamId(id)]).is_ok() {
+                self.resets_in_flight += 1;
+            } else {
+                self.finish_close(id);
+            }
+        }
+        any
+    }
+
+    fn socket_event(&mut self, event: SocketEvent) {
+        match event {
+            SocketEvent::SendPacket(packet) => self.transmits.push_back(packet),
+            SocketEvent::OnConnected() if !self.connected => {
+                self.connected = true;
+                self.events.push_back(Event::Connected);
+                // Pre-negotiated channels open with the association.
+                let ids: Vec<u16> = self
+                    .channels
+                    .values()
+                    .filter(|c| c.info.negotiated && c.state == ChannelState::Connecting)
+                    .map(|c| c.info.id)
+                    .collect();
+                for id in ids {
+                    if let Some(c) = self.channels.get_mut(&id) {
+                        c.state = ChannelState::Open;
+                    }
+                    self.events.push_back(Event::ChannelOpen { id });
+                    self.release_held(id);
+                }
+            }
+            SocketEvent::OnClosed() => self.association_ended(CloseReason::Shutdown),
+            SocketEvent::OnAborted(_, reason) => {
+                self.association_ended(CloseReason::Aborted(reason))
+            }
+            SocketEvent::OnBufferedAmountLow(StreamId(id)) if self.channels.contains_key(&id) => {
+                self.events.push_back(Event::BufferedAmountLow { id });
+            }
+            SocketEvent::OnIncomingStreamReset(streams) => {
+                for StreamId(id) in streams {
+                    self.incoming_reset(id);
+                }
+            }
+            SocketEvent::OnStreamsResetPerformed(streams)
+            | SocketEvent::OnStreamsResetFailed(streams) => {
+                self.resets_in_flight = self.resets_in_flight.saturating_sub(streams.len());
+                for StreamId(id) in streams {
+                    if let Some(c) = self.channels.get_mut(&id) {
+                        c.out_reset = true;
+                        if c.in_reset {
+                            self.finish_close(id);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// RFC 8831 §6.7: the peer reset its outgoing stream; reset ours too.
+    fn incoming_reset(&mut self, id: u16) {
+        let Some(c) = self.channels.get_mut(&id) else {
+            return;
+        };
+        c.in_reset = true;
+        if c.out_reset {
+            self.finish_close(id);
+            return;
+        }
+        if c.state != ChannelState::Closing {
+            c.state = ChannelState::Closing;
+            self.events.push_back(Event::ChannelClosing { id });
+            self.resets_waiting.push_back(id);
+        }
+    }
+
+    fn association_ended(&mut self, reason: CloseReason) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.connected = false;
+        let ids: Vec<u16> = self.channels.keys().copied().collect();
+        for id in ids {
+            self.finish_close(id);
+        }
+        self.held.clear();
+        self.held_bytes = 0;
+        self.resets_waiting.clear();
+        self.resets_in_flight = 0;
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    fn received(&mut self, message: SctpMessage) {
+        let StreamId(id) = message.stream_id;
+        let PpId(ppid) = message.ppid;
+        if ppid == PPID_DCEP {
+            return self.dcep(id, &message.payload);
+        }
+        if message.payload.len() > self.config.local_max_message_size {
+            self.stats.too_large_dropped += 1;
+            return;
+        }
+        let Some(msg) = Message::from_sctp(ppid, message.payload) else {
+            self.stats.unknown_ppid_dropped += 1;
+            return;
+        };
+        match self.channels.get_mut(&id) {
+            Some(c) if c.state == ChannelState::Open => {
+                self.stats.messages_received += 1;
+                self.events.push_back(Event::Message { id, message: msg });
+            }
+            Some(c) if c.state == ChannelState::Connecting && !c.info.negotiated => {
+                // RFC 8832 §6: data on the stream means the peer got our OPEN: an implicit
+                // ACK (the ACK itself may still be in flight on an unordered path).
+                c.state = ChannelState::Open;
+                self.events.push_back(Event::ChannelOpen { id });
+                self.stats.messages_received += 1;
+                self.events.push_back(Event::Message { id, message: msg });
+            }
+            Some(c) if c.state == ChannelState::Closing => {
+                // Still delivered until the peer's reset arrives (RFC 8831 §6.7).
+                self.stats.messages_received += 1;
+                self.events.push_back(Event::Message { id, message: msg });
+            }
+            _ => {
+                // No channel yet (the OPEN comes later, or a pre-negotiated channel the owner
+                // has not created yet): hold it, bounded.
+                if self.held_bytes + msg.data.len() > self.config.max_held_bytes {
+                    self.stats.held_dropped += 1;
+                } else {
+                    self.held_bytes += msg.data.len();
+                    self.held.push((id, msg));
+                }
+            }
+        }
+    }
+
+    fn dcep(&mut self, id: u16, payload: &[u8]) {
+        match DcepMessage::parse(payload) {
+            Ok(DcepMessage::Ack) => {
+                if let Some(c) = self.channels.get_mut(&id)
+                    && c.state == ChannelState::Connecting
+                    && !c.info.negotiated
+                {
+                    c.state = ChannelState::Open;
+                    self.events.push_back(Event::ChannelOpen { id });
+                    self.release_held(id);
+                }
+            }
+            Ok(DcepMessage::Open(open)) => {
+                let ours = match self.config.role {
+                    DtlsRole::Client => id % 2 == 0,
+                    DtlsRole::Server => id % 2 == 1,
+                };
+                // RFC 8832 §6: an OPEN on an id of our parity, on an id in use, or beyond our
+                // limits is refused by resetting the stream.
+                if ours
+                    || id > MAX_STREAM_ID
+                    || self.channels.contains_key(&id)
+                    || self.channels.len() >= self.config.max_channels
+                {
+                    self.stats.opens_refused += 1;
+                    let _ = self.socket.reset_streams(&[StreamId(id)]);
+                    return;
+                }
+                let info = ChannelInfo {
+                    id,
+                    label: open.label.to_owned(),
+                    protocol: open.protocol.to_owned(),
+                    channel_type: open.channel_type,
+                    priority: open.priority,
+                    negotiated: false,
+                };
+                self.socket.set_stream_priority(StreamId(id), info.priority);
+                // RFC 8832 §6: answer with DATA_CHANNEL_ACK; the channel is open.
+                let _ = self.socket.send(
+                    SctpMessage::new(StreamId(id), PpId(PPID_DCEP), vec![ACK]),
+                    &SendOptions::default(),
+                );
+                self.channels.insert(
+                    id,
+                    Channel {
+                        info: info.clone(),
+                        state: ChannelState::Open,
+                        out_reset: false,
+                        in_reset: false,
+                    },
+                );
+                self.events.push_back(Event::IncomingChannel(info));
+                self.release_held(id);
+            }
+            Err(_) => self.stats.dcep_malformed += 1,
+        }
+    }
+}
