@@ -202,6 +202,7 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
         Some("ice") => "stun_",
         Some("srtp") => "rtp_",
         Some("srtcp") => "rtp_",
+        Some("rtp") => "rtp_",
         _ => return Ok(()),
     };
     let Ok(entries) = std::fs::read_dir(&fixtures) else {

@@ -1,0 +1,49 @@
+//! # rtcweb-rtp: RTP and RTCP wire formats for WebRTC
+//!
+//! - **RTP** ([`RtpPacket`]): the header through [`rtp-rs`](https://docs.rs/rtp-rs), RFC 8285
+//!   header extensions in the one-byte and two-byte forms ([`Extensions`],
+//!   [`write_extensions`]) with typed values for what browsers send: `sdes:mid`,
+//!   `rtp-stream-id` and `repaired-rtp-stream-id` ([`parse_sdes_text`]), audio level
+//!   ([`AudioLevel`]), abs-send-time, transport-wide sequence numbers, video orientation,
+//!   playout delay. Unknown extensions are carried through as id and bytes.
+//! - **RTCP** ([`rtcp`]): SR, RR, SDES, BYE, APP, generic NACK, PLI, FIR, REMB and
+//!   transport-wide CC feedback, parsed from compound or reduced-size packets
+//!   ([`rtcp::Compound`]) and written into the caller's buffer; unknown packet types are
+//!   carried through.
+//! - **Statistics** ([`ReceiveStats`]): RFC 3550 Appendix A sequence tracking, loss and
+//!   interarrival jitter, report blocks with LSR/DLSR, and [`round_trip_time`].
+//!
+//! Parsing allocates nothing for RTP; RTCP packets with lists (report blocks, NACKs, SDES
+//! items) are small owned structs. Nothing here keeps time: arrival instants are arguments.
+//!
+//! ```
+//! use rtcweb_rtp::{AudioLevel, RtpPacket};
+//!
+//! // Chromium's first Opus packet (decrypted): mid "0" and an audio level in extensions.
+//! let bytes = hex::decode("90ef64507ead6b109f0f29a0bede0001403010ff780be4c1").unwrap();
+//! let packet = RtpPacket::parse(&bytes).unwrap();
+//! assert_eq!(packet.payload_type(), 111);
+//! let ext = packet.extensions();
+//! assert_eq!(ext.get(4), Some(&b"0"[..]));
+//! assert_eq!(AudioLevel::parse(ext.get(1).unwrap()).unwrap().level, 127);
+//! ```
+//!
+//! ## Not yet
+//! RTCP report scheduling (RFC 3550 §6.3), sender statistics, payloaders (Opus, VP8, H.264,
+//! RTX) and the NACK history: the rest of the RTP issue.
+#![forbid(unsafe_code)]
+
+mod error;
+mod extension;
+mod packet;
+pub mod rtcp;
+mod stats;
+
+pub use error::WireError;
+pub use extension::{
+    AudioLevel, Extension, ExtensionForm, Extensions, ONE_BYTE_PROFILE, PlayoutDelay,
+    TWO_BYTE_PROFILE, VideoOrientation, parse_abs_send_time, parse_sdes_text,
+    parse_transport_wide_seq, uri, write_extensions,
+};
+pub use packet::RtpPacket;
+pub use stats::{ReceiveStats, round_trip_time};
