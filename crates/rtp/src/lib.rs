@@ -28,14 +28,18 @@
 //! assert_eq!(AudioLevel::parse(ext.get(1).unwrap()).unwrap().level, 127);
 //! ```
 //!
+//! - **Payloads** ([`payload`]): Opus (RFC 7587), VP8 (RFC 7741: descriptor, picture ID,
+//!   key-frame detection, frame assembly), H.264 (RFC 6184 mode 1: single NAL, STAP-A,
+//!   FU-A), RTX wrap/unwrap (RFC 4588) and a send-side history for answering NACKs.
+//!
 //! ## Not yet
-//! RTCP report scheduling (RFC 3550 §6.3), sender statistics, payloaders (Opus, VP8, H.264,
-//! RTX) and the NACK history: the rest of the RTP issue.
+//! RTCP report scheduling (RFC 3550 §6.3) and sender statistics: the rest of the RTP issue.
 #![forbid(unsafe_code)]
 
 mod error;
 mod extension;
 mod packet;
+pub mod payload;
 pub mod rtcp;
 mod stats;
 

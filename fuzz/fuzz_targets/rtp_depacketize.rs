@@ -1,0 +1,29 @@
+//! The VP8 and H.264 depacketizers fed arbitrary packets (sequence number, timestamp,
+//! marker, payload): no panic, and frames stay within their size limit.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rtcweb_rtp::payload::{H264Depacketizer, Vp8Depacketizer};
+
+fuzz_target!(|data: &[u8]| {
+    let mut vp8 = Vp8Depacketizer::new();
+    let mut h264 = H264Depacketizer::new();
+    let mut rest = data;
+    let mut seq = 0u16;
+    while let Some((&op, tail)) = rest.split_first() {
+        let len = usize::from(tail.first().copied().unwrap_or(0)).min(tail.len().saturating_sub(1));
+        let payload = tail.get(1..1 + len).unwrap_or_default();
+        rest = tail.get(1 + len..).unwrap_or_default();
+        // Mostly in order, sometimes a jump.
+        seq = seq.wrapping_add(if op & 0x40 != 0 { u16::from(op) } else { 1 });
+        let ts = u32::from(op >> 4);
+        let marker = op & 1 == 1;
+        for frame in [vp8.push(seq, ts, marker, payload), h264.push(seq, ts, marker, payload)]
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            assert!(frame.data.len() <= 8 * 1024 * 1024 + 4);
+        }
+    }
+});
