@@ -48,6 +48,16 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         marker: "/usr/bin/pkg-config",
         why: "locating libsrtp2 for the SRTP interop harness",
     },
+    Requirement {
+        package: "cmake",
+        marker: "/usr/bin/cmake",
+        why: "building the bundled libopus of the `opus` crate (rtcweb-media)",
+    },
+    Requirement {
+        package: "openssl",
+        marker: "/usr/bin/openssl",
+        why: "rtcweb-dtls interop tests against `openssl s_server` / `s_client`",
+    },
 ];
 
 /// What the demo needs.
@@ -202,6 +212,7 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
         Some("ice") => "stun_",
         Some("srtp") => "rtp_",
         Some("srtcp") => "rtp_",
+        Some("dtls") => "dtls_",
         Some("rtp") => "rtp_",
         _ => return Ok(()),
     };

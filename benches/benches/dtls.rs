@@ -1,0 +1,284 @@
+//! rtcweb-dtls: a full DTLS 1.2 handshake (client and server in process, ECDHE-ECDSA with
+//! AES-128-GCM, x25519, use_srtp, mutual authentication, HelloVerifyRequest cookies) and
+//! application data records of 1200 bytes (seal at one end, open at the other). In the same
+//! run, for each:
+//!
+//! - `rtcweb`: this project's `rtcweb-dtls`;
+//! - `dimpl`: dimpl (str0m's sans-IO DTLS, RustCrypto backend) doing the same;
+//! - `ring public-key ops` (handshake): the public-key work of one handshake with ring alone
+//!   (two x25519 key pairs and agreements, two ECDSA P-256 signatures and two
+//!   verifications), a floor no stack can go below;
+//! - `ceiling` (records): raw ring AES-128-GCM seal and open of the same 1200 bytes with
+//!   precomputed keys, which no record layer can beat.
+#![allow(missing_docs)] // criterion's macros generate the undocumented entry points
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use dimpl::{Dtls, DtlsCertificate, Output};
+use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use ring::agreement::{EphemeralPrivateKey, UnparsedPublicKey, X25519, agree_ephemeral};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
+};
+use rtcweb_dtls::{Certificate, CipherSuite, Config, Connection, Event, HashAlgorithm};
+
+const RECORD: usize = 1200;
+
+struct Identities {
+    client: Certificate,
+    server: Certificate,
+}
+
+impl Identities {
+    fn new() -> Self {
+        Self {
+            client: Certificate::generate().unwrap(),
+            server: Certificate::generate().unwrap(),
+        }
+    }
+
+    fn configs(&self) -> (Config, Config) {
+        let mut c = Config::new(
+            self.client.clone(),
+            vec![self.server.fingerprint(HashAlgorithm::Sha256)],
+        );
+        let mut s = Config::new(
+            self.server.clone(),
+            vec![self.client.fingerprint(HashAlgorithm::Sha256)],
+        );
+        c.cipher_suites = vec![CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256];
+        s.cipher_suites = c.cipher_suites.clone();
+        (c, s)
+    }
+
+    fn dimpl(&self, cert: &Certificate) -> DtlsCertificate {
+        DtlsCertificate {
+            certificate: cert.der().to_vec(),
+            private_key: cert.private_key_pkcs8().to_vec(),
+        }
+    }
+}
+
+fn connected(c: &mut Connection) -> bool {
+    let mut yes = false;
+    while let Some(e) = c.poll_event() {
+        match e {
+            Event::Connected(_) => yes = true,
+            Event::Failed(e) => panic!("handshake failed: {e}"),
+            _ => {}
+        }
+    }
+    yes
+}
+
+/// A full rtcweb handshake; returns the connected pair.
+fn rtcweb_handshake(now: Instant, c: &Config, s: &Config) -> (Connection, Connection) {
+    let mut client = Connection::client(now, c.clone()).unwrap();
+    let mut server = Connection::server(s.clone()).unwrap();
+    let (mut c_done, mut s_done) = (false, false);
+    while !(c_done && s_done) {
+        while let Some(d) = client.poll_transmit() {
+            server.handle_datagram(now, &d);
+        }
+        while let Some(d) = server.poll_transmit() {
+            client.handle_datagram(now, &d);
+        }
+        c_done |= connected(&mut client);
+        s_done |= connected(&mut server);
+    }
+    (client, server)
+}
+
+/// Drains dimpl's output: packets into `out`; true once connected.
+fn dimpl_drain(d: &mut Dtls, buf: &mut Vec<u8>, out: &mut Vec<Vec<u8>>, data: &mut usize) -> bool {
+    let mut connected = false;
+    loop {
+        match d.poll_output(buf) {
+            Output::Packet(p) => out.push(p.to_vec()),
+            Output::BufferTooSmall { needed } => buf.resize(needed, 0),
+            Output::Connected => connected = true,
+            Output::ApplicationData(a) => *data += a.len(),
+            Output::Timeout(_) => return connected,
+            _ => {}
+        }
+    }
+}
+
+fn dimpl_pair(now: Instant, ids: &Identities, config: &Arc<dimpl::Config>) -> (Dtls, Dtls) {
+    let mut client = Dtls::new_12(config.clone(), ids.dimpl(&ids.client), now);
+    client.set_active(true);
+    let server = Dtls::new_12(config.clone(), ids.dimpl(&ids.server), now);
+    (client, server)
+}
+
+fn dimpl_handshake(now: Instant, ids: &Identities, config: &Arc<dimpl::Config>) -> (Dtls, Dtls) {
+    let (mut client, mut server) = dimpl_pair(now, ids, config);
+    client.handle_timeout(now).unwrap();
+    server.handle_timeout(now).unwrap();
+    let mut buf = vec![0u8; 2048];
+    let (mut c_done, mut s_done) = (false, false);
+    let mut sink = 0;
+    while !(c_done && s_done) {
+        let mut to_server = Vec::new();
+        c_done |= dimpl_drain(&mut client, &mut buf, &mut to_server, &mut sink);
+        for d in &to_server {
+            server.handle_packet(d).unwrap();
+        }
+        let mut to_client = Vec::new();
+        s_done |= dimpl_drain(&mut server, &mut buf, &mut to_client, &mut sink);
+        for d in &to_client {
+            client.handle_packet(d).unwrap();
+        }
+    }
+    (client, server)
+}
+
+/// The public-key operations of one ECDHE-ECDSA handshake with mutual authentication.
+fn ring_public_key_ops(rng: &SystemRandom, keys: &[EcdsaKeyPair; 2]) {
+    let a = EphemeralPrivateKey::generate(&X25519, rng).unwrap();
+    let b = EphemeralPrivateKey::generate(&X25519, rng).unwrap();
+    let pa = a.compute_public_key().unwrap();
+    let pb = b.compute_public_key().unwrap();
+    let sa = agree_ephemeral(a, &UnparsedPublicKey::new(&X25519, pb.as_ref()), |s| s[0]).unwrap();
+    let sb = agree_ephemeral(b, &UnparsedPublicKey::new(&X25519, pa.as_ref()), |s| s[0]).unwrap();
+    assert_eq!(sa, sb);
+    for k in keys {
+        let msg = [sa; 64];
+        let sig = k.sign(rng, &msg).unwrap();
+        ring::signature::UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, k.public_key().as_ref())
+            .verify(&msg, sig.as_ref())
+            .unwrap();
+    }
+}
+
+fn handshake(c: &mut Criterion) {
+    let ids = Identities::new();
+    let (cc, sc) = ids.configs();
+    let dimpl_config = Arc::new(
+        dimpl::Config::builder()
+            .require_client_certificate(true)
+            .build()
+            .unwrap(),
+    );
+    let rng = SystemRandom::new();
+    let keys = [&ids.client, &ids.server].map(|cert| {
+        EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_ASN1_SIGNING,
+            cert.private_key_pkcs8(),
+            &rng,
+        )
+        .unwrap()
+    });
+    let now = Instant::now();
+
+    let mut g = c.benchmark_group("dtls_handshake");
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(8));
+    g.bench_function("rtcweb", |b| {
+        b.iter(|| black_box(rtcweb_handshake(now, &cc, &sc)))
+    });
+    g.bench_function("dimpl", |b| {
+        b.iter(|| black_box(dimpl_handshake(now, &ids, &dimpl_config)))
+    });
+    g.bench_function("ring public-key ops", |b| {
+        b.iter(|| ring_public_key_ops(&rng, &keys))
+    });
+    g.finish();
+}
+
+fn records(c: &mut Criterion) {
+    let ids = Identities::new();
+    let (cc, sc) = ids.configs();
+    let now = Instant::now();
+    let payload: Vec<u8> = (0..RECORD).map(|i| i as u8).collect();
+
+    let mut g = c.benchmark_group("dtls_record_1200");
+    g.throughput(Throughput::Bytes(RECORD as u64));
+
+    // Ceiling: ring AES-128-GCM, precomputed key; copy in, seal, open.
+    let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &[7; 16]).unwrap());
+    let mut buf = vec![0u8; RECORD + 16];
+    let mut seq = 0u64;
+    g.bench_function("ceiling (ring AES-128-GCM seal+open)", |b| {
+        b.iter(|| {
+            seq += 1;
+            let mut n = [0u8; 12];
+            n[4..].copy_from_slice(&seq.to_be_bytes());
+            buf.truncate(RECORD);
+            buf.copy_from_slice(&payload);
+            let tag = key
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(n),
+                    Aad::from([0u8; 13]),
+                    &mut buf,
+                )
+                .unwrap();
+            buf.extend_from_slice(tag.as_ref());
+            let plain = key
+                .open_in_place(
+                    Nonce::assume_unique_for_key(n),
+                    Aad::from([0u8; 13]),
+                    &mut buf,
+                )
+                .unwrap();
+            black_box(plain.len())
+        })
+    });
+
+    let (mut client, mut server) = rtcweb_handshake(now, &cc, &sc);
+    let mut wire = Vec::with_capacity(RECORD + 64);
+    g.bench_function("rtcweb (send_into + handle_datagram)", |b| {
+        b.iter(|| {
+            wire.clear();
+            client.send_into(&payload, &mut wire).unwrap();
+            server.handle_datagram(now, &wire);
+            match server.poll_event() {
+                Some(Event::ApplicationData(d)) => black_box(d.len()),
+                other => panic!("{other:?}"),
+            }
+        })
+    });
+    g.bench_function("rtcweb (send + poll_transmit + handle_datagram)", |b| {
+        b.iter(|| {
+            client.send(&payload).unwrap();
+            let d = client.poll_transmit().unwrap();
+            server.handle_datagram(now, &d);
+            match server.poll_event() {
+                Some(Event::ApplicationData(d)) => black_box(d.len()),
+                other => panic!("{other:?}"),
+            }
+        })
+    });
+
+    let dimpl_config = Arc::new(
+        dimpl::Config::builder()
+            .require_client_certificate(true)
+            .dtls12_cipher_suites(&[dimpl::crypto::Dtls12CipherSuite::ECDHE_ECDSA_AES128_GCM_SHA256])
+            .build()
+            .unwrap(),
+    );
+    let (mut dc, mut ds) = dimpl_handshake(now, &ids, &dimpl_config);
+    let mut obuf = vec![0u8; 4096];
+    g.bench_function("dimpl", |b| {
+        b.iter(|| {
+            dc.send_application_data(&payload).unwrap();
+            let mut out = Vec::new();
+            let mut got = 0;
+            dimpl_drain(&mut dc, &mut obuf, &mut out, &mut got);
+            for d in &out {
+                ds.handle_packet(d).unwrap();
+            }
+            dimpl_drain(&mut ds, &mut obuf, &mut Vec::new(), &mut got);
+            assert_eq!(got, RECORD);
+            black_box(got)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, handshake, records);
+criterion_main!(benches);

@@ -1,0 +1,115 @@
+//! Configuration of a DTLS connection.
+
+use std::time::Duration;
+
+use crate::certificate::{Certificate, Fingerprint};
+use crate::error::ConfigError;
+use crate::wire::code_points::{CipherSuite, NamedGroup, SrtpProfile};
+
+/// Smallest MTU accepted: room for the headers and a useful fragment.
+pub const MIN_MTU: usize = 256;
+
+/// Our role in the handshake (WebRTC picks it with `a=setup`, RFC 8842 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// We send the ClientHello (`a=setup:active`).
+    Client,
+    /// We answer it (`a=setup:passive`).
+    Server,
+}
+
+/// How a [`Connection`](crate::Connection) behaves. Built with [`Config::new`]; every field
+/// may then be changed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Our certificate, sent in both roles (RFC 8827 §6.5: mutual authentication).
+    pub certificate: Certificate,
+    /// The peer's certificate fingerprints from its SDP (`a=fingerprint`). The certificate
+    /// must match one of those with the strongest hash function listed (RFC 8122 §5).
+    pub remote_fingerprints: Vec<Fingerprint>,
+    /// Cipher suites, in our order of preference (a server picks its first the client
+    /// offers and its certificate can serve).
+    pub cipher_suites: Vec<CipherSuite>,
+    /// Key exchange groups we offer (client) or accept (server: the first in the *client's*
+    /// order that we support).
+    pub groups: Vec<NamedGroup>,
+    /// SRTP protection profiles for `use_srtp`, in our order of preference; empty for a
+    /// connection without SRTP (data channels only).
+    pub srtp_profiles: Vec<SrtpProfile>,
+    /// Largest datagram we send during the handshake (default 1200).
+    pub mtu: usize,
+    /// As server, answer a ClientHello without a valid cookie with a HelloVerifyRequest
+    /// (RFC 6347 §4.2.1). On by default.
+    pub cookies: bool,
+    /// First retransmission timeout of a flight (RFC 6347 §4.2.4.1; default 1 s).
+    pub initial_retransmit: Duration,
+    /// Ceiling of the doubling retransmission timeout (default 60 s).
+    pub max_retransmit: Duration,
+    /// Retransmissions of one flight before the handshake fails (default 7).
+    pub max_retransmissions: u32,
+    /// Largest handshake message accepted (default 32 KiB).
+    pub max_message_len: usize,
+    /// Most bytes held for partial handshake messages together (default 64 KiB).
+    pub max_reassembly: usize,
+    /// Seed of the random generator (randoms, cookie secret) for reproducible tests;
+    /// `None` seeds it from the OS. Ephemeral keys and signatures always use ring's OS
+    /// generator, once per handshake.
+    pub seed: Option<u64>,
+}
+
+impl Config {
+    /// A configuration with our certificate, the peer's fingerprints and the defaults: every
+    /// implemented suite, x25519 then secp256r1, the four SRTP profiles (GCM first),
+    /// MTU 1200, cookies on, retransmissions from 1 s doubling to 60 s, 7 times.
+    pub fn new(certificate: Certificate, remote_fingerprints: Vec<Fingerprint>) -> Self {
+        Self {
+            certificate,
+            remote_fingerprints,
+            cipher_suites: CipherSuite::SUPPORTED.to_vec(),
+            groups: NamedGroup::SUPPORTED.to_vec(),
+            srtp_profiles: SrtpProfile::SUPPORTED.to_vec(),
+            mtu: 1200,
+            cookies: true,
+            initial_retransmit: Duration::from_secs(1),
+            max_retransmit: Duration::from_secs(60),
+            max_retransmissions: 7,
+            max_message_len: 32 * 1024,
+            max_reassembly: 64 * 1024,
+            seed: None,
+        }
+    }
+
+    /// Checks the configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.remote_fingerprints.is_empty() {
+            return Err(ConfigError::NoRemoteFingerprint);
+        }
+        if self.mtu < MIN_MTU {
+            return Err(ConfigError::MtuTooSmall(self.mtu));
+        }
+        if self.cipher_suites.is_empty() {
+            return Err(ConfigError::NoCipherSuite);
+        }
+        if let Some(s) = self.cipher_suites.iter().find(|s| s.params().is_none()) {
+            return Err(ConfigError::Unsupported(s.0));
+        }
+        if self.groups.is_empty() {
+            return Err(ConfigError::Unsupported(0));
+        }
+        if let Some(g) = self
+            .groups
+            .iter()
+            .find(|g| !NamedGroup::SUPPORTED.contains(g))
+        {
+            return Err(ConfigError::Unsupported(g.0));
+        }
+        if let Some(p) = self
+            .srtp_profiles
+            .iter()
+            .find(|p| p.keying_material_len().is_none())
+        {
+            return Err(ConfigError::Unsupported(p.0));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,870 @@
+//! The DTLS 1.2 state machine of one association, both roles: record processing, flights and
+//! their retransmission, events. The role-specific handshake steps are in `client.rs` and
+//! `server.rs`.
+
+mod client;
+mod server;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use ring::rand::SystemRandom;
+
+use crate::certificate::{Fingerprint, strongest};
+use crate::config::{Config, Role};
+use crate::crypto::key_schedule::{self, MasterSecret};
+use crate::crypto::kx::EphemeralKey;
+use crate::crypto::peer_key::PeerKey;
+use crate::crypto::record_cipher::RecordCipher;
+use crate::error::{ConfigError, Error};
+use crate::event::{Connected, Event, SrtpKeying};
+use crate::handshake::cookie::CookieKey;
+use crate::handshake::flight::{FlightItem, pack};
+use crate::handshake::reassembly::{Inserted, Message, Reassembler};
+use crate::record_layer::{OpenError, RecordLayer};
+use crate::stats::Stats;
+use crate::wire::alert::{Alert, AlertDescription, AlertLevel};
+use crate::wire::code_points::{
+    AuthKind, BulkCipher, CipherSuite, NamedGroup, PrfHash, SignatureScheme, SrtpProfile,
+};
+use crate::wire::handshake::{Fragment, HandshakeType, whole_message};
+use crate::wire::record::{ContentType, MAX_PLAINTEXT, Record};
+
+/// The exporter label of DTLS-SRTP (RFC 5764 §4.2).
+pub const SRTP_EXPORTER_LABEL: &str = "EXTRACTOR-dtls_srtp";
+
+/// Epoch-1 records kept while their keys are not derived yet, and early application data
+/// kept until the handshake completes (reordering on the path).
+const MAX_EARLY_RECORDS: usize = 16;
+
+/// `now + d`, or a far but representable deadline when that overflows.
+fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365)))
+        .unwrap_or(now)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Handshaking,
+    Connected,
+    Closed,
+    Failed,
+}
+
+/// Where the handshake is: the next message we expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    // Client.
+    WaitServerHello,
+    WaitServerCertificate,
+    WaitServerKeyExchange,
+    WaitCertificateRequestOrDone,
+    WaitServerHelloDone,
+    WaitServerFinished,
+    // Server.
+    Listen,
+    WaitClientCertificate,
+    WaitClientKeyExchange,
+    WaitCertificateVerify,
+    WaitClientFinished,
+    // Both.
+    Done,
+}
+
+/// The negotiated parameters and the data of the handshake in progress.
+#[derive(Debug)]
+struct Handshake {
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    suite: CipherSuite,
+    cipher: BulkCipher,
+    hash: PrfHash,
+    auth: AuthKind,
+    group: NamedGroup,
+    srtp: Option<SrtpProfile>,
+    /// Every handshake message so far as if sent whole (RFC 6347 §4.2.6), minus the first
+    /// ClientHello and the HelloVerifyRequest.
+    transcript: Vec<u8>,
+    kx: Option<EphemeralKey>,
+    /// Client: the server's ephemeral public key, until ClientKeyExchange.
+    peer_kx_public: Vec<u8>,
+    peer_certificate: Option<Vec<u8>>,
+    peer_key: Option<PeerKey>,
+    peer_fingerprint: Option<Fingerprint>,
+    master: Option<MasterSecret>,
+    /// Client: the server asked for our certificate.
+    certificate_requested: bool,
+    /// Client: the cookie of the last HelloVerifyRequest.
+    cookie: Vec<u8>,
+    /// Client: HelloVerifyRequests received.
+    hello_verify_requests: u8,
+}
+
+impl Handshake {
+    fn new() -> Self {
+        Self {
+            client_random: [0; 32],
+            server_random: [0; 32],
+            suite: CipherSuite(0),
+            cipher: BulkCipher::Aes128Gcm,
+            hash: PrfHash::Sha256,
+            auth: AuthKind::Ecdsa,
+            group: NamedGroup(0),
+            srtp: None,
+            transcript: Vec::new(),
+            kx: None,
+            peer_kx_public: Vec::new(),
+            peer_certificate: None,
+            peer_key: None,
+            peer_fingerprint: None,
+            master: None,
+            certificate_requested: false,
+            cookie: Vec::new(),
+            hello_verify_requests: 0,
+        }
+    }
+
+    fn add_to_transcript(&mut self, msg_type: HandshakeType, seq: u16, body: &[u8]) {
+        self.transcript
+            .extend_from_slice(&whole_message(msg_type, seq, body));
+    }
+
+    fn set_suite(&mut self, suite: CipherSuite) -> bool {
+        let Some((cipher, hash, auth)) = suite.params() else {
+            return false;
+        };
+        self.suite = suite;
+        self.cipher = cipher;
+        self.hash = hash;
+        self.auth = auth;
+        true
+    }
+}
+
+/// The flight retransmission timer (RFC 6347 §4.2.4.1).
+#[derive(Debug, Clone, Copy)]
+struct Retransmit {
+    at: Instant,
+    timeout: Duration,
+    count: u32,
+}
+
+/// A DTLS 1.2 association with one peer, client or server: a sans-IO state machine.
+///
+/// Feed it datagrams ([`handle_datagram`](Self::handle_datagram)) and timeouts
+/// ([`handle_timeout`](Self::handle_timeout)); after each input drain
+/// [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event), and wait
+/// until [`poll_timeout`](Self::poll_timeout). See the crate docs for the loop.
+pub struct Connection {
+    role: Role,
+    config: Config,
+    state: State,
+    step: Step,
+    rng: StdRng,
+    sys_rng: SystemRandom,
+    records: RecordLayer,
+    /// Epoch our alerts and application data go out in.
+    write_epoch: u16,
+    reassembler: Reassembler,
+    hs: Handshake,
+    cookie_key: Option<CookieKey>,
+    /// The last flight we sent, kept for retransmission.
+    flight: Vec<FlightItem>,
+    /// `message_seq` of our next handshake message.
+    next_send_seq: u16,
+    retransmit: Option<Retransmit>,
+    /// `message_seq` of the last message of the peer's flight we answered: seeing it again
+    /// means the peer lost our answer (RFC 6347 §4.2.4).
+    peer_flight_last: Option<u16>,
+    transmits: VecDeque<Vec<u8>>,
+    events: VecDeque<Event>,
+    early_records: Vec<Vec<u8>>,
+    early_data: Vec<Vec<u8>>,
+    stats: Stats,
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("step", &self.step)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    fn new(role: Role, config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let mut rng = match config.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        let cookie_key = (role == Role::Server && config.cookies).then(|| {
+            let mut secret = [0u8; 32];
+            rng.fill_bytes(&mut secret);
+            CookieKey::new(&secret)
+        });
+        Ok(Self {
+            role,
+            state: State::Handshaking,
+            step: match role {
+                Role::Client => Step::WaitServerHello,
+                Role::Server => Step::Listen,
+            },
+            rng,
+            sys_rng: SystemRandom::new(),
+            records: RecordLayer::default(),
+            write_epoch: 0,
+            reassembler: Reassembler::new(config.max_message_len, config.max_reassembly),
+            hs: Handshake::new(),
+            cookie_key,
+            flight: Vec::new(),
+            next_send_seq: 0,
+            retransmit: None,
+            peer_flight_last: None,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            early_records: Vec::new(),
+            early_data: Vec::new(),
+            stats: Stats::default(),
+            scratch: Vec::new(),
+            config,
+        })
+    }
+
+    /// A client: sends its ClientHello at once (drain [`poll_transmit`](Self::poll_transmit)).
+    pub fn client(now: Instant, config: Config) -> Result<Self, ConfigError> {
+        let mut c = Self::new(Role::Client, config)?;
+        c.rng.fill_bytes(&mut c.hs.client_random);
+        if let Err(e) = c.send_client_hello(now) {
+            c.fail(e);
+        }
+        Ok(c)
+    }
+
+    /// A server: waits for a ClientHello.
+    pub fn server(config: Config) -> Result<Self, ConfigError> {
+        Self::new(Role::Server, config)
+    }
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// True once the handshake completed, until closed or failed.
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    /// True after close, a close_notify from the peer, or a failure.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed | State::Failed)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next: the flight retransmission
+    /// deadline during the handshake, `None` otherwise.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Handshaking => self.retransmit.map(|r| r.at),
+            _ => None,
+        }
+    }
+
+    /// Retransmits the last flight if its timer expired (RFC 6347 §4.2.4.1), doubling the
+    /// timeout up to the ceiling; fails after the configured number of retransmissions.
+    /// Safe to call early or twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state != State::Handshaking {
+            return;
+        }
+        let Some(r) = self.retransmit else { return };
+        if now < r.at {
+            return;
+        }
+        if r.count >= self.config.max_retransmissions {
+            self.fail(Error::Timeout);
+            return;
+        }
+        let timeout = r.timeout.saturating_mul(2).min(self.config.max_retransmit);
+        self.retransmit = Some(Retransmit {
+            at: later(now, timeout),
+            timeout,
+            count: r.count + 1,
+        });
+        tracing::debug!(role = ?self.role, step = ?self.step, "retransmitting flight on timeout");
+        if let Err(e) = self.transmit_flight(true) {
+            self.fail(e);
+        }
+    }
+
+    /// Handles one datagram from the peer: every record in it. Bad records are counted in
+    /// [`stats`](Self::stats) and dropped; fatal errors end in [`Event::Failed`].
+    pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) {
+        if self.is_closed() {
+            return;
+        }
+        self.stats.datagrams_received += 1;
+        let mut retransmit = false;
+        let mut rest = datagram;
+        while !rest.is_empty() {
+            let (record, tail) = match Record::parse(rest) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(error = %e, "dropping malformed record");
+                    self.stats.records_malformed += 1;
+                    break;
+                }
+            };
+            let raw = &rest[..rest.len() - tail.len()];
+            rest = tail;
+            self.stats.records_received += 1;
+            if let Err(e) = self.handle_record(now, &record, raw, &mut retransmit) {
+                self.fail(e);
+                return;
+            }
+            if self.is_closed() {
+                return;
+            }
+        }
+        if retransmit {
+            self.stats.retransmissions += 1;
+            if let Err(e) = self.transmit_flight(false) {
+                self.fail(e);
+            }
+        }
+    }
+
+    /// Sends `data` as one application data record (after the handshake).
+    pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
+        let mut out = Vec::with_capacity(data.len() + 48);
+        self.send_into(data, &mut out)?;
+        self.stats.datagrams_sent += 1;
+        self.transmits.push_back(out);
+        Ok(())
+    }
+
+    /// Appends one application data record carrying `data` to `out` instead of queueing a
+    /// datagram: the allocation-free path for owners that manage their own buffers.
+    pub fn send_into(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        match self.state {
+            State::Connected => {}
+            State::Handshaking => return Err(Error::NotConnected),
+            State::Closed | State::Failed => return Err(Error::Closed),
+        }
+        if data.len() > MAX_PLAINTEXT {
+            return Err(Error::DataTooLong { len: data.len() });
+        }
+        self.records
+            .write(1, ContentType::APPLICATION_DATA, data, out)?;
+        self.stats.application_records_sent += 1;
+        Ok(())
+    }
+
+    /// Closes the connection: sends close_notify (RFC 5246 §7.2.1) and reports
+    /// [`Event::Closed`]. Nothing is sent or received afterwards.
+    pub fn close(&mut self) {
+        if self.is_closed() {
+            return;
+        }
+        self.send_alert(AlertLevel::Warning, AlertDescription::CLOSE_NOTIFY);
+        self.state = State::Closed;
+        self.retransmit = None;
+        self.events.push_back(Event::Closed);
+    }
+
+    /// RFC 5705 keying material exporter: `len` bytes for `label` and an optional context
+    /// (at most 65535 bytes). Available once connected.
+    pub fn export_keying_material(
+        &self,
+        label: &str,
+        context: Option<&[u8]>,
+        len: usize,
+    ) -> Result<Vec<u8>, Error> {
+        if self.state != State::Connected {
+            return Err(Error::NotConnected);
+        }
+        if context.is_some_and(|c| c.len() > usize::from(u16::MAX)) {
+            return Err(Error::DataTooLong {
+                len: context.map_or(0, <[u8]>::len),
+            });
+        }
+        let master = self.hs.master.as_ref().ok_or(Error::NotConnected)?;
+        Ok(key_schedule::export(
+            self.hs.hash,
+            master,
+            label.as_bytes(),
+            &self.hs.client_random,
+            &self.hs.server_random,
+            context,
+            len,
+        ))
+    }
+
+    // ---- records ----
+
+    fn handle_record(
+        &mut self,
+        now: Instant,
+        record: &Record<'_>,
+        raw: &[u8],
+        retransmit: &mut bool,
+    ) -> Result<(), Error> {
+        match record.epoch {
+            0 => self.dispatch(
+                now,
+                record.content_type,
+                0,
+                record.sequence,
+                record.fragment,
+                retransmit,
+            ),
+            1 => {
+                let mut buf = std::mem::take(&mut self.scratch);
+                let opened = self.records.open(
+                    1,
+                    record.sequence,
+                    record.content_type,
+                    record.version,
+                    record.fragment,
+                    &mut buf,
+                );
+                let result = match opened {
+                    Ok(()) => {
+                        if record.content_type == ContentType::APPLICATION_DATA {
+                            self.application_data(buf);
+                            return Ok(());
+                        }
+                        self.dispatch(
+                            now,
+                            record.content_type,
+                            1,
+                            record.sequence,
+                            &buf,
+                            retransmit,
+                        )
+                    }
+                    Err(OpenError::NoKeys) => {
+                        // A listening server keeps nothing (no state before a cookie).
+                        if self.state == State::Handshaking
+                            && self.step != Step::Listen
+                            && self.early_records.len() < MAX_EARLY_RECORDS
+                        {
+                            self.early_records.push(raw.to_vec());
+                        } else {
+                            self.stats.records_dropped += 1;
+                        }
+                        Ok(())
+                    }
+                    Err(OpenError::BadMac) => {
+                        self.stats.records_bad_mac += 1;
+                        Ok(())
+                    }
+                    Err(OpenError::Replayed) => {
+                        self.stats.records_replayed += 1;
+                        Ok(())
+                    }
+                };
+                self.scratch = buf;
+                result
+            }
+            _ => {
+                self.stats.records_dropped += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn application_data(&mut self, data: Vec<u8>) {
+        match self.state {
+            State::Connected => {
+                self.stats.application_records_received += 1;
+                self.events.push_back(Event::ApplicationData(data));
+            }
+            // Data that overtook the peer's Finished (reordering): keep it a moment.
+            State::Handshaking if self.early_data.len() < MAX_EARLY_RECORDS => {
+                self.early_data.push(data);
+            }
+            _ => self.stats.records_dropped += 1,
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        content_type: ContentType,
+        epoch: u16,
+        record_seq: u64,
+        plaintext: &[u8],
+        retransmit: &mut bool,
+    ) -> Result<(), Error> {
+        match content_type {
+            ContentType::HANDSHAKE => {
+                let mut rest = plaintext;
+                while !rest.is_empty() {
+                    let (fragment, tail) = match Fragment::parse(rest) {
+                        Ok(f) => f,
+                        Err(_) => {
+                            self.stats.fragments_dropped += 1;
+                            break;
+                        }
+                    };
+                    rest = tail;
+                    self.insert_fragment(epoch, record_seq, &fragment, retransmit);
+                }
+                self.process_messages(now)
+            }
+            ContentType::CHANGE_CIPHER_SPEC => {
+                // RFC 5246 §7.1: one byte, 1. Keys switch with the epoch field, so nothing
+                // else to do (a ChangeCipherSpec reordered after Finished is harmless).
+                if plaintext != [1] {
+                    self.stats.records_dropped += 1;
+                }
+                Ok(())
+            }
+            ContentType::ALERT => self.handle_alert(epoch, plaintext),
+            _ => {
+                // Application data in epoch 0, or an unknown content type.
+                self.stats.records_dropped += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn insert_fragment(
+        &mut self,
+        epoch: u16,
+        record_seq: u64,
+        fragment: &Fragment<'_>,
+        retransmit: &mut bool,
+    ) {
+        if self.step == Step::Listen {
+            // Stateless until a valid ClientHello: only ClientHello fragments in epoch 0,
+            // reassembled from whatever message_seq the client uses.
+            if fragment.msg_type != HandshakeType::CLIENT_HELLO || epoch != 0 {
+                self.stats.fragments_dropped += 1;
+                return;
+            }
+            let next = self.reassembler.next_seq();
+            if fragment.message_seq != next
+                && (self.reassembler.buffered() == 0 || fragment.message_seq > next)
+            {
+                self.reassembler.reset(fragment.message_seq);
+            }
+        }
+        match self.reassembler.insert(epoch, record_seq, fragment) {
+            Inserted::Buffered => {}
+            Inserted::Old { seq } => {
+                if Some(seq) == self.peer_flight_last && !self.flight.is_empty() {
+                    *retransmit = true;
+                }
+            }
+            Inserted::Dropped(reason) => {
+                tracing::debug!(?reason, "dropping handshake fragment");
+                self.stats.fragments_dropped += 1;
+            }
+        }
+    }
+
+    fn process_messages(&mut self, now: Instant) -> Result<(), Error> {
+        while let Some(msg) = self.reassembler.pop() {
+            if self.step == Step::Done {
+                // RFC 5746 §4.2 / RFC 6347: we never renegotiate.
+                if matches!(
+                    msg.msg_type,
+                    HandshakeType::HELLO_REQUEST | HandshakeType::CLIENT_HELLO
+                ) {
+                    self.send_alert(AlertLevel::Warning, AlertDescription::NO_RENEGOTIATION);
+                }
+                continue;
+            }
+            match self.role {
+                Role::Client => self.client_message(now, msg)?,
+                Role::Server => self.server_message(now, msg)?,
+            }
+            if self.state != State::Handshaking {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_alert(&mut self, epoch: u16, body: &[u8]) -> Result<(), Error> {
+        // Once connected, only authenticated alerts count: an epoch-0 alert could be forged.
+        if self.state == State::Connected && epoch == 0 {
+            self.stats.records_dropped += 1;
+            return Ok(());
+        }
+        let Ok(alert) = Alert::parse(body) else {
+            self.stats.records_malformed += 1;
+            return Ok(());
+        };
+        if alert.description == AlertDescription::CLOSE_NOTIFY {
+            // RFC 5246 §7.2.1: answer with our own close_notify.
+            self.send_alert(AlertLevel::Warning, AlertDescription::CLOSE_NOTIFY);
+            self.state = State::Closed;
+            self.retransmit = None;
+            self.events.push_back(Event::Closed);
+            return Ok(());
+        }
+        match alert.level {
+            AlertLevel::Fatal => Err(Error::AlertReceived(alert.description)),
+            AlertLevel::Warning => {
+                tracing::debug!(alert = %alert.description, "ignoring warning alert");
+                Ok(())
+            }
+        }
+    }
+
+    fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
+        let alert = Alert { level, description }.to_bytes();
+        let mut out = Vec::with_capacity(48);
+        if self
+            .records
+            .write(self.write_epoch, ContentType::ALERT, &alert, &mut out)
+            .is_ok()
+        {
+            self.stats.datagrams_sent += 1;
+            self.transmits.push_back(out);
+        }
+    }
+
+    /// Poisons the machine: sends the error's alert if it has one, reports it, stops.
+    fn fail(&mut self, error: Error) {
+        if self.is_closed() {
+            return;
+        }
+        tracing::debug!(role = ?self.role, %error, "DTLS failed");
+        if let Some(alert) = error.alert() {
+            self.send_alert(AlertLevel::Fatal, alert);
+        }
+        self.state = State::Failed;
+        self.retransmit = None;
+        self.flight.clear();
+        self.early_records.clear();
+        self.early_data.clear();
+        self.events.push_back(Event::Failed(error));
+    }
+
+    // ---- flights ----
+
+    /// Appends a handshake message to a flight under construction and to the transcript.
+    fn push_message(
+        &mut self,
+        items: &mut Vec<FlightItem>,
+        epoch: u16,
+        msg_type: HandshakeType,
+        body: Vec<u8>,
+    ) {
+        let seq = self.next_send_seq;
+        self.next_send_seq = self.next_send_seq.wrapping_add(1);
+        self.hs.add_to_transcript(msg_type, seq, &body);
+        items.push(FlightItem::Handshake {
+            epoch,
+            msg_type,
+            seq,
+            body,
+        });
+    }
+
+    /// Sends a new flight; arms the retransmission timer unless it is our last flight.
+    fn send_flight(
+        &mut self,
+        now: Instant,
+        items: Vec<FlightItem>,
+        expect_reply: bool,
+    ) -> Result<(), Error> {
+        if items
+            .iter()
+            .any(|i| matches!(i, FlightItem::ChangeCipherSpec))
+        {
+            self.write_epoch = 1;
+        }
+        self.flight = items;
+        self.peer_flight_last = self.reassembler.next_seq().checked_sub(1);
+        self.retransmit = expect_reply.then(|| Retransmit {
+            at: later(now, self.config.initial_retransmit),
+            timeout: self.config.initial_retransmit,
+            count: 0,
+        });
+        self.transmit_flight(false)
+    }
+
+    fn transmit_flight(&mut self, on_timer: bool) -> Result<(), Error> {
+        if on_timer {
+            self.stats.retransmissions += 1;
+        }
+        let datagrams = pack(&self.flight, self.config.mtu, &mut self.records)?;
+        self.stats.datagrams_sent += datagrams.len() as u64;
+        self.transmits.extend(datagrams);
+        Ok(())
+    }
+
+    // ---- shared handshake steps ----
+
+    /// Checks the peer's Certificate message: a certificate is there, matches the SDP
+    /// fingerprint (RFC 8122 §5), and has a key we can verify with.
+    fn accept_peer_certificate(&mut self, msg: &Message) -> Result<(), Error> {
+        use crate::wire::certificate::CertificateMsg;
+        let cert = CertificateMsg::parse(&msg.body)
+            .map_err(Error::malformed(HandshakeType::CERTIFICATE))?;
+        let der = *cert.chain.first().ok_or(Error::NoCertificate)?;
+        let expected: Vec<&Fingerprint> = strongest(&self.config.remote_fingerprints).collect();
+        let Some(matched) = expected.iter().find(|f| f.matches(der)) else {
+            let algorithm = expected
+                .first()
+                .map_or(crate::HashAlgorithm::Sha256, |f| f.algorithm);
+            return Err(Error::FingerprintMismatch {
+                actual: Fingerprint::of(der, algorithm),
+            });
+        };
+        let key = PeerKey::from_certificate(der)?;
+        self.hs.peer_fingerprint = Some((*matched).clone());
+        self.hs.peer_certificate = Some(der.to_vec());
+        self.hs.peer_key = Some(key);
+        self.hs.add_to_transcript(msg.msg_type, msg.seq, &msg.body);
+        Ok(())
+    }
+
+    /// Derives the master secret from the pre-master secret and the transcript so far
+    /// (which ends with ClientKeyExchange), and installs the epoch-1 keys.
+    fn derive_keys(&mut self, pre_master_secret: &[u8]) -> Result<(), Error> {
+        let session_hash = key_schedule::transcript_hash(self.hs.hash, &self.hs.transcript);
+        let master = key_schedule::extended_master_secret(
+            self.hs.hash,
+            pre_master_secret,
+            session_hash.as_ref(),
+        );
+        let kb = key_schedule::key_block(
+            self.hs.hash,
+            self.hs.cipher,
+            &master,
+            &self.hs.client_random,
+            &self.hs.server_random,
+        );
+        let client = RecordCipher::new(self.hs.cipher, &kb.client_key, &kb.client_iv)?;
+        let server = RecordCipher::new(self.hs.cipher, &kb.server_key, &kb.server_iv)?;
+        match self.role {
+            Role::Client => self.records.install(client, server),
+            Role::Server => self.records.install(server, client),
+        }
+        self.hs.master = Some(master);
+        Ok(())
+    }
+
+    /// Our Finished over the transcript so far.
+    fn finished(&self, client: bool) -> Result<[u8; 12], Error> {
+        let master = self.hs.master.as_ref().ok_or(Error::Crypto)?;
+        Ok(key_schedule::finished(
+            self.hs.hash,
+            master,
+            client,
+            &self.hs.transcript,
+        ))
+    }
+
+    /// Checks the peer's Finished (RFC 5246 §7.4.9), which must come protected in epoch 1.
+    fn verify_peer_finished(&mut self, msg: &Message) -> Result<(), Error> {
+        use crate::wire::finished::Finished;
+        if msg.epoch != 1 {
+            return Err(Error::UnexpectedMessage(msg.msg_type));
+        }
+        let f = Finished::parse(&msg.body).map_err(Error::malformed(HandshakeType::FINISHED))?;
+        let expected = self.finished(self.role == Role::Server)?;
+        // Compared in constant time.
+        let diff = expected
+            .iter()
+            .zip(f.verify_data)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if diff != 0 {
+            return Err(Error::BadFinished);
+        }
+        self.hs.add_to_transcript(msg.msg_type, msg.seq, &msg.body);
+        Ok(())
+    }
+
+    /// Re-processes epoch-1 records that arrived before their keys.
+    fn replay_early_records(&mut self, now: Instant) -> Result<(), Error> {
+        let early = std::mem::take(&mut self.early_records);
+        for raw in early {
+            if let Ok((record, _)) = Record::parse(&raw) {
+                let mut retransmit = false;
+                self.handle_record(now, &record, &raw, &mut retransmit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The handshake is complete: report it (with the SRTP keys), then any early data.
+    fn complete(&mut self) -> Result<(), Error> {
+        let srtp = match self.hs.srtp {
+            Some(profile) => {
+                let len = profile.keying_material_len().ok_or(Error::Crypto)?;
+                self.state = State::Connected;
+                let keying_material =
+                    self.export_keying_material(SRTP_EXPORTER_LABEL, None, len)?;
+                Some(SrtpKeying {
+                    profile,
+                    keying_material,
+                })
+            }
+            None => None,
+        };
+        self.state = State::Connected;
+        self.step = Step::Done;
+        self.hs.kx = None;
+        let connected = Connected {
+            role: self.role,
+            cipher_suite: self.hs.suite,
+            group: self.hs.group,
+            srtp,
+            peer_certificate: self.hs.peer_certificate.clone().unwrap_or_default(),
+            peer_fingerprint: self
+                .hs
+                .peer_fingerprint
+                .clone()
+                .ok_or(Error::NoCertificate)?,
+        };
+        tracing::debug!(role = ?self.role, suite = %connected.cipher_suite, "DTLS connected");
+        self.events.push_back(Event::Connected(Box::new(connected)));
+        for data in std::mem::take(&mut self.early_data) {
+            self.stats.application_records_received += 1;
+            self.events.push_back(Event::ApplicationData(data));
+        }
+        // The transcript is no longer needed; keep the master secret for the exporter.
+        self.hs.transcript = Vec::new();
+        Ok(())
+    }
+
+    fn random(&mut self) -> [u8; 32] {
+        let mut r = [0u8; 32];
+        self.rng.fill_bytes(&mut r);
+        r
+    }
+
+    /// The signature schemes we accept from the peer.
+    fn verified_schemes() -> &'static [SignatureScheme] {
+        &SignatureScheme::VERIFIED
+    }
+}

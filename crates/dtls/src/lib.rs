@@ -1,0 +1,118 @@
+//! # rtcweb-dtls: DTLS 1.2 for WebRTC, sans-IO, on ring
+//!
+//! The Datagram Transport Layer Security of WebRTC: DTLS 1.2 (RFC 6347) as DTLS-SRTP
+//! (RFC 5764) keys media and as data channels (RFC 8261) carry SCTP. One [`Connection`] is
+//! one association with one peer on an already selected ICE path: it owns no socket and
+//! reads no clock.
+//!
+//! ## Scope
+//! - **Roles**: client and server (WebRTC picks by `a=setup`). The client always sends its
+//!   certificate when asked, the server always asks (mutual authentication, RFC 8827 §6.5).
+//! - **Suites**: `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256` (first), `..._AES_256_GCM_SHA384`,
+//!   `..._CHACHA20_POLY1305_SHA256`, and the `ECDHE_RSA` variants as a client talking to a
+//!   server with an RSA certificate. **Groups**: x25519, secp256r1 (a server takes the first
+//!   of the client's list it supports). **Signatures**: we sign with
+//!   `ecdsa_secp256r1_sha256`; we verify ECDSA P-256/P-384, Ed25519, RSA PKCS#1 v1.5 and
+//!   RSA-PSS.
+//! - **Extensions**: `use_srtp` with the four profiles of [`SrtpProfile::SUPPORTED`],
+//!   `extended_master_secret` (RFC 7627, required), `renegotiation_info` (empty; we never
+//!   renegotiate), `supported_groups`, `ec_point_formats`, `signature_algorithms`; anything
+//!   else is ignored. A ClientHello that also offers DTLS 1.3 (`supported_versions`) gets
+//!   DTLS 1.2.
+//! - **Datagrams**: handshake messages are reassembled from out-of-order, duplicated and
+//!   overlapping fragments, within limits per message and in total; our flights are cut to
+//!   [`Config::mtu`] (1200 by default) and retransmitted with exponential backoff
+//!   (RFC 6347 §4.2.4). Records of epoch 1 pass a replay window (RFC 6347 §4.1.2.6).
+//! - **Cookies**: as server, a ClientHello without a valid stateless HMAC cookie gets a
+//!   HelloVerifyRequest and leaves no state and costs no public-key operation; as client,
+//!   we follow HelloVerifyRequests.
+//! - **Certificates**: [`Certificate::generate`] makes a self-signed ECDSA P-256
+//!   certificate (rcgen); [`Fingerprint`] reads and writes the `a=fingerprint` form of
+//!   RFC 8122. The peer's certificate must match one of [`Config::remote_fingerprints`]
+//!   (of the strongest hash listed), else the handshake fails with
+//!   [`Error::FingerprintMismatch`] before any key or data is released.
+//! - **Events** ([`Event`]): [`Event::Connected`] with the SRTP profile and the RFC 5705
+//!   keying material (label `EXTRACTOR-dtls_srtp`) for `rtcweb-srtp`, the peer certificate
+//!   and fingerprint; application data; closed; failed with a typed [`Error`].
+//!
+//! ## The drive loop
+//! The owner feeds datagrams and timeouts, drains transmits and events after every input,
+//! and sleeps until [`Connection::poll_timeout`]. Here two connections talk in memory:
+//! ```
+//! use std::time::{Duration, Instant};
+//! use rtcweb_dtls::{Certificate, Config, Connection, Event, HashAlgorithm};
+//!
+//! let (client_cert, server_cert) = (Certificate::generate()?, Certificate::generate()?);
+//! let client_config = Config::new(client_cert.clone(), vec![server_cert.fingerprint(HashAlgorithm::Sha256)]);
+//! let server_config = Config::new(server_cert, vec![client_cert.fingerprint(HashAlgorithm::Sha256)]);
+//! # #[allow(clippy::disallowed_methods)]
+//! let mut now = Instant::now();
+//! let mut client = Connection::client(now, client_config)?;
+//! let mut server = Connection::server(server_config)?;
+//! let mut keys = Vec::new();
+//! while keys.len() < 2 {
+//!     // Drain what each side sends into the other (a socket's send_to in real life).
+//!     while let Some(datagram) = client.poll_transmit() { server.handle_datagram(now, &datagram); }
+//!     while let Some(datagram) = server.poll_transmit() { client.handle_datagram(now, &datagram); }
+//!     for conn in [&mut client, &mut server] {
+//!         while let Some(event) = conn.poll_event() {
+//!             match event {
+//!                 // Hand the SRTP keys to rtcweb-srtp (with our role).
+//!                 Event::Connected(c) => keys.push(c.srtp.unwrap().keying_material),
+//!                 Event::ApplicationData(data) => println!("{} bytes for SCTP", data.len()),
+//!                 Event::Closed | Event::Failed(_) => unreachable!(),
+//!                 _ => {}
+//!             }
+//!         }
+//!     }
+//!     // Sleep until the earliest deadline, then tell both.
+//!     if let Some(deadline) = [client.poll_timeout(), server.poll_timeout()].into_iter().flatten().min() {
+//!         if client.poll_transmit().is_none() && keys.len() < 2 { now = now.max(deadline); }
+//!     }
+//!     client.handle_timeout(now);
+//!     server.handle_timeout(now);
+//! }
+//! assert_eq!(keys[0], keys[1]);
+//! client.send(b"hello")?; // one record; drain poll_transmit again
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Time and randomness
+//! Time comes in as `now` arguments; nothing reads a clock. Randoms and the cookie secret
+//! come from a ChaCha generator seeded once from the OS (or [`Config::seed`]); AES-GCM
+//! explicit nonces are the record sequence numbers, so records cost no randomness.
+//! Ephemeral keys and signatures use ring's OS generator once per handshake.
+//!
+//! ## Ready for DTLS 1.3
+//! Records and handshake messages are parsed in [`wire`] independently of the state
+//! machine; the record parser recognises the DTLS 1.3 unified header and refuses it
+//! ([`WireError::UnsupportedHeader`]), the handshake header and reassembly are the ones
+//! DTLS 1.3 keeps (RFC 9147 §5.2), and the record layer holds ciphers per epoch.
+//!
+//! ## Not implemented
+//! DTLS 1.3; session resumption and tickets; renegotiation (refused with
+//! `no_renegotiation`); an RSA certificate of our own; PSK, CBC and CCM suites; certificate
+//! path validation (WebRTC authenticates by fingerprint); path MTU discovery; connection
+//! IDs (RFC 9146).
+#![forbid(unsafe_code)]
+
+mod certificate;
+mod config;
+mod connection;
+mod crypto;
+mod error;
+mod event;
+pub mod handshake;
+mod record_layer;
+mod replay;
+mod stats;
+pub mod wire;
+
+pub use certificate::{Certificate, Fingerprint, HashAlgorithm};
+pub use config::{Config, MIN_MTU, Role};
+pub use connection::{Connection, SRTP_EXPORTER_LABEL};
+pub use error::{ConfigError, Error, Parameter, WireError};
+pub use event::{Connected, Event, SrtpKeying};
+pub use stats::Stats;
+pub use wire::alert::AlertDescription;
+pub use wire::code_points::{CipherSuite, NamedGroup, SignatureScheme, SrtpProfile};

@@ -1,0 +1,200 @@
+//! Against dimpl (another sans-IO DTLS 1.2 stack, str0m's), in memory in virtual time: the
+//! handshake completes in both roles, data goes both ways, and both sides export the same
+//! SRTP keying material.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dimpl::{Dtls, DtlsCertificate, Output};
+use rtcweb_dtls::{
+    Certificate, CipherSuite, Config, Connected, Connection, Event, HashAlgorithm, SrtpProfile,
+};
+
+/// What the dimpl side reported.
+#[derive(Default)]
+struct DimplLog {
+    connected: bool,
+    peer_cert: Option<Vec<u8>>,
+    keying: Option<(Vec<u8>, dimpl::SrtpProfile)>,
+    data: Vec<Vec<u8>>,
+}
+
+fn drain_dimpl(d: &mut Dtls, log: &mut DimplLog, out: &mut Vec<Vec<u8>>) -> Option<Instant> {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        match d.poll_output(&mut buf) {
+            Output::Packet(p) => out.push(p.to_vec()),
+            Output::BufferTooSmall { needed } => buf.resize(needed, 0),
+            Output::Timeout(t) => return Some(t),
+            Output::Connected => log.connected = true,
+            Output::PeerCert(c) => log.peer_cert = Some(c.to_vec()),
+            Output::KeyingMaterial(km, p) => log.keying = Some((km.to_vec(), p)),
+            Output::ApplicationData(a) => log.data.push(a.to_vec()),
+            Output::CloseNotify => return None,
+            _ => {}
+        }
+    }
+}
+
+struct Run {
+    ours: Connection,
+    theirs: Dtls,
+    log: DimplLog,
+    events: Vec<Event>,
+    now: Instant,
+}
+
+impl Run {
+    fn new(we_are_client: bool, suite: Option<CipherSuite>) -> Self {
+        let our_cert = Certificate::generate().unwrap();
+        let their_cert = Certificate::generate().unwrap();
+        let mut config = Config::new(
+            our_cert.clone(),
+            vec![their_cert.fingerprint(HashAlgorithm::Sha256)],
+        );
+        config.seed = Some(9);
+        if let Some(s) = suite {
+            config.cipher_suites = vec![s];
+        }
+        #[allow(clippy::disallowed_methods)]
+        let now = Instant::now();
+        let dimpl_config = Arc::new(
+            dimpl::Config::builder()
+                .require_client_certificate(true)
+                .build()
+                .unwrap(),
+        );
+        let mut theirs = Dtls::new_12(
+            dimpl_config,
+            DtlsCertificate {
+                certificate: their_cert.der().to_vec(),
+                private_key: their_cert.private_key_pkcs8().to_vec(),
+            },
+            now,
+        );
+        theirs.set_active(!we_are_client);
+        let ours = if we_are_client {
+            Connection::client(now, config).unwrap()
+        } else {
+            Connection::server(config).unwrap()
+        };
+        Self {
+            ours,
+            theirs,
+            log: DimplLog::default(),
+            events: Vec::new(),
+            now,
+        }
+    }
+
+    /// Delivers everything both ways at once, advancing virtual time to the next deadline
+    /// when both are idle, until `done`.
+    fn run_until(&mut self, mut done: impl FnMut(&Self) -> bool) {
+        let end = self.now + Duration::from_secs(30);
+        self.theirs.handle_timeout(self.now).unwrap();
+        loop {
+            let mut to_theirs = Vec::new();
+            while let Some(d) = self.ours.poll_transmit() {
+                to_theirs.push(d);
+            }
+            while let Some(e) = self.ours.poll_event() {
+                assert!(!matches!(e, Event::Failed(_)), "we failed: {e:?}");
+                self.events.push(e);
+            }
+            let mut to_ours = Vec::new();
+            let their_deadline = drain_dimpl(&mut self.theirs, &mut self.log, &mut to_ours);
+            if done(self) {
+                return;
+            }
+            assert!(self.now < end, "no progress; our events {:?}", self.events);
+            let idle = to_theirs.is_empty() && to_ours.is_empty();
+            for d in to_theirs {
+                self.theirs.handle_packet(&d).unwrap();
+            }
+            for d in to_ours {
+                self.ours.handle_datagram(self.now, &d);
+            }
+            if idle {
+                let next = [their_deadline, self.ours.poll_timeout()]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(self.now + Duration::from_millis(10));
+                self.now = self.now.max(next);
+                self.ours.handle_timeout(self.now);
+                self.theirs.handle_timeout(self.now).unwrap();
+            }
+        }
+    }
+
+    fn connected(&self) -> Option<&Connected> {
+        self.events.iter().find_map(|e| match e {
+            Event::Connected(c) => Some(&**c),
+            _ => None,
+        })
+    }
+
+    fn handshake_and_exchange(&mut self) -> Connected {
+        self.run_until(|r| r.connected().is_some() && r.log.connected && r.log.keying.is_some());
+        let c = self.connected().unwrap().clone();
+        let (their_keys, their_profile) = self.log.keying.clone().unwrap();
+        let srtp = c.srtp.clone().unwrap();
+        assert_eq!(
+            srtp.keying_material, their_keys,
+            "same SRTP keying material"
+        );
+        let expected = match their_profile {
+            dimpl::SrtpProfile::AEAD_AES_128_GCM => SrtpProfile::AEAD_AES_128_GCM,
+            dimpl::SrtpProfile::AEAD_AES_256_GCM => SrtpProfile::AEAD_AES_256_GCM,
+            _ => SrtpProfile::AES128_CM_HMAC_SHA1_80,
+        };
+        assert_eq!(srtp.profile, expected);
+        // dimpl saw our certificate; we matched its fingerprint.
+        assert!(self.log.peer_cert.is_some());
+
+        self.ours.send(b"from rtcweb").unwrap();
+        self.theirs.send_application_data(b"from dimpl").unwrap();
+        self.run_until(|r| {
+            !r.log.data.is_empty()
+                && r.events
+                    .iter()
+                    .any(|e| matches!(e, Event::ApplicationData(_)))
+        });
+        assert_eq!(self.log.data, [b"from rtcweb".to_vec()]);
+        assert!(
+            self.events
+                .contains(&Event::ApplicationData(b"from dimpl".to_vec()))
+        );
+        c
+    }
+}
+
+#[test]
+fn we_are_client_dimpl_is_server() {
+    let mut r = Run::new(true, None);
+    let c = r.handshake_and_exchange();
+    assert_eq!(
+        c.cipher_suite.params().unwrap().2,
+        rtcweb_dtls::wire::code_points::AuthKind::Ecdsa
+    );
+}
+
+#[test]
+fn we_are_server_dimpl_is_client() {
+    let mut r = Run::new(false, None);
+    r.handshake_and_exchange();
+}
+
+#[test]
+fn every_suite_dimpl_shares_both_roles() {
+    for suite in [
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ] {
+        for client in [true, false] {
+            let mut r = Run::new(client, Some(suite));
+            assert_eq!(r.handshake_and_exchange().cipher_suite, suite);
+        }
+    }
+}
