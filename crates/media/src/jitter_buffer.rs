@@ -1,0 +1,364 @@
+//! An adaptive audio jitter buffer: packets in as they arrive, one 20 ms frame out per
+//! playout tick, with the counters of webrtc-stats `inbound-rtp`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Settings of the [`JitterBuffer`].
+#[derive(Debug, Clone)]
+pub struct JitterConfig {
+    /// RTP clock rate (48000 for Opus).
+    pub clock_rate: u32,
+    /// Duration of one frame (20 ms).
+    pub frame: Duration,
+    /// Smallest target delay.
+    pub min_delay: Duration,
+    /// Largest target delay.
+    pub max_delay: Duration,
+    /// Most packets held.
+    pub max_packets: usize,
+    /// Window over which arrival jitter is measured.
+    pub window: Duration,
+}
+
+impl Default for JitterConfig {
+    fn default() -> Self {
+        Self {
+            clock_rate: 48_000,
+            frame: Duration::from_millis(20),
+            min_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(1000),
+            max_packets: 250,
+            window: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What to play for one tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Playout {
+    /// Not started yet (filling up to the target delay): play silence, nothing counted.
+    Waiting,
+    /// The frame to decode.
+    Frame {
+        /// Its RTP timestamp.
+        timestamp: u32,
+        /// The payload.
+        payload: Vec<u8>,
+        /// The payload of the next frame, if already here: lets the decoder use FEC after a
+        /// concealment.
+        next: Option<Vec<u8>>,
+    },
+    /// No frame for this tick: the decoder conceals (with `next` for FEC when it is here).
+    Conceal {
+        /// The next frame's payload, if already here.
+        next: Option<Vec<u8>>,
+    },
+}
+
+/// Counters named as in webrtc-stats (`RTCInboundRtpStreamStats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
+pub struct JitterStats {
+    /// Sum of the time each emitted frame spent in the buffer, seconds.
+    pub jitter_buffer_delay: f64,
+    /// Samples emitted from real packets.
+    pub jitter_buffer_emitted_count: u64,
+    /// Samples concealed.
+    pub concealed_samples: u64,
+    /// Concealment events (runs of concealed frames).
+    pub concealment_events: u64,
+    /// Packets discarded: too late, duplicated, or dropped to shrink the delay.
+    pub packets_discarded: u64,
+    /// Of those, the packets that came after their playout time.
+    pub late_packets: u64,
+    /// Packets received (not counting duplicates).
+    pub packets_received: u64,
+    /// Current target delay, seconds.
+    pub target_delay: f64,
+}
+
+impl JitterStats {
+    /// Mean time a played frame waited in the buffer.
+    pub fn mean_delay(&self) -> Duration {
+        if self.jitter_buffer_emitted_count == 0 {
+            return Duration::ZERO;
+        }
+        let frames = self.jitter_buffer_emitted_count as f64 / 960.0;
+        Duration::from_secs_f64(self.jitter_buffer_delay / frames)
+    }
+
+    /// Concealed samples over all samples played.
+    pub fn concealment_ratio(&self) -> f64 {
+        let total = self.concealed_samples + self.jitter_buffer_emitted_count;
+        if total == 0 {
+            0.0
+        } else {
+            self.concealed_samples as f64 / total as f64
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Held {
+    arrival: Instant,
+    payload: Vec<u8>,
+}
+
+/// Reorders, drops duplicates and late packets, follows the measured jitter with its target
+/// delay (up at once on a burst, down slowly), and hands out one frame per tick, saying when
+/// to conceal.
+///
+/// Each frame has a due time: its media time plus the fastest transit seen in the window plus
+/// the target delay. Playout starts when the first frame is due; after that one frame is
+/// played per tick. A missing frame that is not due yet is waited for (the tick conceals and
+/// the delay grows by a frame); one that is due is taken as lost (conceal and move on). When
+/// the playout runs more than a frame and a half behind its target, a frame is dropped.
+#[derive(Debug, Clone)]
+pub struct JitterBuffer {
+    config: JitterConfig,
+    samples_per_frame: u32,
+    /// Packets by extended timestamp.
+    packets: BTreeMap<u64, Held>,
+    /// Extended timestamp of the next frame to play, once playout has started.
+    next: Option<u64>,
+    concealing: bool,
+    last_ts: Option<u64>,
+    /// (arrival, arrival − media time in ms), for the jitter window.
+    transit: VecDeque<(Instant, f64)>,
+    /// Fastest transit in the window, ms.
+    min_transit: f64,
+    target: Duration,
+    /// Arrival instant and extended timestamp of the first packet: the origin of media time.
+    origin: Option<(Instant, u64)>,
+    stats: JitterStats,
+}
+
+impl JitterBuffer {
+    /// An empty buffer.
+    pub fn new(config: JitterConfig) -> Self {
+        let samples_per_frame =
+            (u128::from(config.clock_rate) * config.frame.as_nanos() / 1_000_000_000) as u32;
+        Self {
+            target: config.min_delay,
+            config,
+            samples_per_frame: samples_per_frame.max(1),
+            packets: BTreeMap::new(),
+            next: None,
+            concealing: false,
+            last_ts: None,
+            transit: VecDeque::new(),
+            min_transit: 0.0,
+            origin: None,
+            stats: JitterStats::default(),
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> JitterStats {
+        JitterStats {
+            target_delay: self.target.as_secs_f64(),
+            ..self.stats
+        }
+    }
+
+    /// The current target delay.
+    pub fn target_delay(&self) -> Duration {
+        self.target
+    }
+
+    /// Packets held.
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    /// Whether no packet is held.
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    /// Extends a 32-bit RTP timestamp next to the last one seen.
+    fn extend(&self, ts: u32) -> u64 {
+        match self.last_ts {
+            None => u64::from(ts) + (1 << 32),
+            Some(last) => {
+                let candidate = (last & !0xffff_ffff) | u64::from(ts);
+                [
+                    candidate.wrapping_sub(1 << 32),
+                    candidate,
+                    candidate + (1 << 32),
+                ]
+                .into_iter()
+                .min_by_key(|c| c.abs_diff(last))
+                .unwrap_or(candidate)
+            }
+        }
+    }
+
+    /// Media time of an extended timestamp, ms from the origin.
+    fn media_ms(&self, ts: u64) -> f64 {
+        let origin = self.origin.map_or(ts, |(_, t)| t);
+        (ts as i128 - origin as i128) as f64 * 1000.0 / f64::from(self.config.clock_rate)
+    }
+
+    /// Time from the origin, ms.
+    fn clock_ms(&self, now: Instant) -> f64 {
+        self.origin.map_or(0.0, |(t, _)| {
+            now.saturating_duration_since(t).as_secs_f64() * 1000.0
+        })
+    }
+
+    /// How far behind the fastest possible arrival the frame `ts` would be if played `now`,
+    /// ms (the playout delay it would get).
+    fn lateness_ms(&self, now: Instant, ts: u64) -> f64 {
+        self.clock_ms(now) - (self.media_ms(ts) + self.min_transit)
+    }
+
+    /// A packet arrived.
+    pub fn insert(&mut self, now: Instant, timestamp: u32, payload: &[u8]) {
+        let ts = self.extend(timestamp);
+        self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+        if self.origin.is_none() {
+            self.origin = Some((now, ts));
+        }
+        if self.packets.contains_key(&ts) {
+            self.stats.packets_discarded += 1;
+            return;
+        }
+        if let Some(next) = self.next
+            && ts < next
+        {
+            // Came after its playout time (or a duplicate of a played frame).
+            self.stats.packets_discarded += 1;
+            if ts + u64::from(self.samples_per_frame) * 50 >= next {
+                self.stats.late_packets += 1;
+                self.observe(now, ts, true);
+            }
+            return;
+        }
+        self.stats.packets_received += 1;
+        self.observe(now, ts, false);
+        if self.packets.len() >= self.config.max_packets {
+            // Full: drop the oldest.
+            self.packets.pop_first();
+            self.stats.packets_discarded += 1;
+        }
+        self.packets.insert(
+            ts,
+            Held {
+                arrival: now,
+                payload: payload.to_vec(),
+            },
+        );
+    }
+
+    /// Updates the jitter window and the target delay (RFC 3550 A.8's idea, as a window of
+    /// transit times: the spread between the fastest and slowest packet).
+    fn observe(&mut self, now: Instant, ts: u64, late: bool) {
+        let transit = self.clock_ms(now) - self.media_ms(ts);
+        self.transit.push_back((now, transit));
+        while self
+            .transit
+            .front()
+            .is_some_and(|(t, _)| now.saturating_duration_since(*t) > self.config.window)
+        {
+            self.transit.pop_front();
+        }
+        // Bounded: one entry per packet over the window.
+        while self.transit.len() > self.config.max_packets * 4 {
+            self.transit.pop_front();
+        }
+        let (min, max) = self
+            .transit
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), (_, v)| {
+                (lo.min(*v), hi.max(*v))
+            });
+        self.min_transit = min;
+        let spread = Duration::from_secs_f64(((max - min).max(0.0)) / 1000.0);
+        let wanted =
+            (spread + self.config.frame / 2).clamp(self.config.min_delay, self.config.max_delay);
+        if wanted > self.target || late {
+            // Up at once (a late packet means the target was too small).
+            let bumped = if late {
+                self.target + self.config.frame / 2
+            } else {
+                self.target
+            };
+            self.target = wanted.max(bumped).min(self.config.max_delay);
+        } else {
+            // Down slowly: 1 % of the gap per packet (about 2 s at 50 packets/s).
+            self.target -= (self.target - wanted).mul_f64(0.01);
+        }
+    }
+
+    /// One playout tick (every frame duration): what to decode now.
+    pub fn pop(&mut self, now: Instant) -> Playout {
+        let step = u64::from(self.samples_per_frame);
+        let target_ms = self.target.as_secs_f64() * 1000.0;
+        let frame_ms = self.config.frame.as_secs_f64() * 1000.0;
+        let max_ms = self.config.max_delay.as_secs_f64() * 1000.0;
+        let mut next = match self.next {
+            Some(next) => next,
+            None => {
+                // Start when the earliest frame held is due.
+                let Some((&first, _)) = self.packets.first_key_value() else {
+                    return Playout::Waiting;
+                };
+                if self.lateness_ms(now, first) < target_ms {
+                    return Playout::Waiting;
+                }
+                first
+            }
+        };
+        let first_held = self.packets.first_key_value().map(|(k, _)| *k);
+        let lateness = self.lateness_ms(now, next);
+        if let Some(first) = first_held
+            && first > next
+            && lateness > max_ms
+        {
+            // A gap longer than the largest delay (the sender paused or jumped): resume at the
+            // first frame held rather than concealing through the gap.
+            next = first;
+        } else if lateness > target_ms + 1.5 * frame_ms
+            && first_held.is_some_and(|f| f > next || self.packets.len() > 1)
+        {
+            // Too far behind: drop a frame to catch up (playing faster would be kinder to
+            // the ear; dropping is simpler and the decoder smooths the seam).
+            if self.packets.remove(&next).is_some() {
+                self.stats.packets_discarded += 1;
+            }
+            next += step;
+        }
+        let next_payload =
+            |packets: &BTreeMap<u64, Held>, at: u64| packets.get(&at).map(|h| h.payload.clone());
+        if let Some(held) = self.packets.remove(&next) {
+            self.next = Some(next + step);
+            self.concealing = false;
+            self.stats.jitter_buffer_emitted_count += step;
+            self.stats.jitter_buffer_delay +=
+                now.saturating_duration_since(held.arrival).as_secs_f64();
+            return Playout::Frame {
+                timestamp: next as u32,
+                payload: held.payload,
+                next: next_payload(&self.packets, next + step),
+            };
+        }
+        // Nothing for this tick: conceal.
+        if !self.concealing {
+            self.stats.concealment_events += 1;
+            self.concealing = true;
+        }
+        self.stats.concealed_samples += step;
+        if self.lateness_ms(now, next) < target_ms {
+            // Not due yet (the target grew): wait for it, the delay grows by a frame.
+            self.next = Some(next);
+        } else {
+            // Due and not here: lost. Move on.
+            self.next = Some(next + step);
+        }
+        Playout::Conceal {
+            next: next_payload(&self.packets, next + step),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! # rtcweb-media: from RTP to media and back
+//!
+//! - [`JitterBuffer`]: an adaptive audio jitter buffer. Packets go in as they arrive
+//!   (reordered, duplicates and late ones dropped and counted); one frame comes out per
+//!   playout tick, or a request to conceal. Its target delay follows the spread of transit
+//!   times over a 2 s window: up at once on a burst, down slowly. Counters are the
+//!   webrtc-stats ones (`jitterBufferDelay`, `jitterBufferEmittedCount`, `concealedSamples`,
+//!   `concealmentEvents`, `packetsDiscarded`).
+//! - [`VideoFrameBuffer`]: assembles VP8 or H.264 frames from packets in decoding order,
+//!   sends NACKs for missing packets (RFC 4585) and asks for a key frame (PLI) when a frame
+//!   cannot complete in time.
+//! - [`OpusEncoder`] / [`OpusDecoder`]: libopus (through the `opus` crate) at 48 kHz, mono or
+//!   stereo, 10/20/40/60 ms frames, bitrate, in-band FEC and DTX ([`OpusConfig`]), with
+//!   packet-loss concealment and FEC recovery on the decoder.
+//! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
+//!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
+//!
+//! Sans-IO like every protocol crate: time comes in as `Instant` arguments.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use rtcweb_media::{JitterBuffer, JitterConfig, Playout};
+//!
+//! # #[allow(clippy::disallowed_methods)]
+//! let t0 = Instant::now();
+//! let mut jb = JitterBuffer::new(JitterConfig::default());
+//! jb.insert(t0, 960, b"frame-1");
+//! jb.insert(t0 + Duration::from_millis(20), 1920, b"frame-2");
+//! // Every 20 ms the audio device wants a frame:
+//! match jb.pop(t0 + Duration::from_millis(20)) {
+//!     Playout::Frame { payload, .. } => assert_eq!(payload, b"frame-1"),
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+//!
+//! ## Not yet
+//! Time-stretching (instead of dropping a frame to shrink the delay, or concealing to grow
+//! it), echo cancellation and capture (a later issue).
+#![forbid(unsafe_code)]
+
+mod jitter_buffer;
+mod opus;
+mod source;
+mod video_frame_buffer;
+mod wav;
+
+pub use jitter_buffer::{JitterBuffer, JitterConfig, JitterStats, Playout};
+pub use opus::{
+    CodecError, FRAME_SAMPLES, FrameDuration, MAX_PACKET, MAX_PACKET_SAMPLES, OpusConfig,
+    OpusDecoder, OpusEncoder,
+};
+pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
+pub use video_frame_buffer::{
+    VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,
+};
+pub use wav::{WavError, WavSink, WavSource};

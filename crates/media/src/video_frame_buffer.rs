@@ -1,0 +1,621 @@
+//! The receive side of a video stream: packets in as they arrive, whole frames out in
+//! decoding order, NACKs for missing packets (RFC 4585 §6.2.1) and key-frame requests (PLI,
+//! RFC 4585 §6.3.1) when a frame cannot complete in time.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use rtcweb_rtp::payload::{
+    DepacketizeError, Frame, H264Depacketizer, Vp8Depacketizer, Vp8Descriptor,
+};
+
+/// The codec of the stream, which says where frames start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoCodec {
+    /// VP8 (RFC 7741).
+    Vp8,
+    /// H.264, packetization-mode 1 (RFC 6184).
+    H264,
+}
+
+/// Settings of the [`VideoFrameBuffer`].
+#[derive(Debug, Clone)]
+pub struct VideoBufferConfig {
+    /// The codec.
+    pub codec: VideoCodec,
+    /// Most packets held (frames waiting for a missing packet included).
+    pub max_packets: usize,
+    /// Most sequence numbers tracked as missing; beyond that, a key frame is asked for.
+    pub max_missing: usize,
+    /// How long a gap may be reordering before the first NACK.
+    pub reorder_wait: Duration,
+    /// NACKs of one packet at most.
+    pub max_nacks: u32,
+    /// How long a frame may wait for a missing packet before it is given up and a key frame
+    /// is asked for.
+    pub max_wait: Duration,
+    /// Least time between two key-frame requests.
+    pub keyframe_request_interval: Duration,
+    /// Most events held unpolled; beyond that the oldest frame is dropped.
+    pub max_events: usize,
+}
+
+impl VideoBufferConfig {
+    /// Defaults for a codec: 2048 packets, 1000 missing, 5 ms reordering wait, 10 NACKs per
+    /// packet, 1 s wait, a key-frame request at most every 300 ms.
+    pub fn new(codec: VideoCodec) -> Self {
+        Self {
+            codec,
+            max_packets: 2048,
+            max_missing: 1000,
+            reorder_wait: Duration::from_millis(5),
+            max_nacks: 10,
+            max_wait: Duration::from_secs(1),
+            keyframe_request_interval: Duration::from_millis(300),
+            max_events: 256,
+        }
+    }
+}
+
+/// What the owner must act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VideoEvent {
+    /// A whole frame, in decoding order; the first is a key frame, and each one follows the
+    /// one before without a gap.
+    Frame(Frame),
+    /// Send a generic NACK (RFC 4585 §6.2.1) for these sequence numbers
+    /// (`rtcweb_rtp::rtcp::Nack::from_lost`).
+    Nack(Vec<u16>),
+    /// Send a PLI (RFC 4585 §6.3.1): decoding cannot go on without a key frame.
+    KeyframeRequest,
+}
+
+/// Counters, named as in webrtc-stats `inbound-rtp` where there is a name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VideoStats {
+    /// Frames handed out (`framesReceived`, here only whole ones).
+    pub frames_assembled: u64,
+    /// Of those, key frames.
+    pub keyframes_assembled: u64,
+    /// Frames given up or skipped (a packet never came, or no key frame before them).
+    pub frames_dropped: u64,
+    /// NACK messages asked for (`nackCount`).
+    pub nack_count: u64,
+    /// Sequence numbers NACKed, retries included.
+    pub packets_nacked: u64,
+    /// Packets that came after being NACKed.
+    pub packets_recovered: u64,
+    /// Key-frame requests (`pliCount`).
+    pub pli_count: u64,
+    /// Packets discarded: duplicates, too late, malformed, or over a limit.
+    pub packets_discarded: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Held {
+    timestamp: u32,
+    marker: bool,
+    /// What the payload says about starting a frame: `Some(true)` starts one,
+    /// `Some(false)` does not, `None` cannot tell (the packet before decides).
+    starts: Option<bool>,
+    payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Missing {
+    since: Instant,
+    nacks: u32,
+    last_nack: Option<Instant>,
+}
+
+/// Assembles frames from packets and decides on NACKs and key-frame requests. Sans-IO:
+/// [`handle_packet`](Self::handle_packet) and [`handle_timeout`](Self::handle_timeout) take
+/// the time; [`poll_event`](Self::poll_event) gives what to do.
+#[derive(Debug, Clone)]
+pub struct VideoFrameBuffer {
+    config: VideoBufferConfig,
+    rtt: Duration,
+    packets: BTreeMap<u64, Held>,
+    missing: BTreeMap<u64, Missing>,
+    highest: Option<u64>,
+    /// First sequence number of the next frame to hand out; `None` while waiting for a key
+    /// frame (at the start and after giving up).
+    next: Option<u64>,
+    /// Everything below this was handed out or given up.
+    floor: u64,
+    keyframe_wanted: bool,
+    last_keyframe_request: Option<Instant>,
+    events: VecDeque<VideoEvent>,
+    stats: VideoStats,
+}
+
+impl VideoFrameBuffer {
+    /// An empty buffer.
+    pub fn new(config: VideoBufferConfig) -> Self {
+        Self {
+            config,
+            rtt: Duration::from_millis(100),
+            packets: BTreeMap::new(),
+            missing: BTreeMap::new(),
+            highest: None,
+            next: None,
+            floor: 0,
+            keyframe_wanted: false,
+            last_keyframe_request: None,
+            events: VecDeque::new(),
+            stats: VideoStats::default(),
+        }
+    }
+
+    /// The round-trip time (from RTCP), which spaces NACK retries.
+    pub fn set_rtt(&mut self, rtt: Duration) {
+        self.rtt = rtt.max(Duration::from_millis(5));
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> VideoStats {
+        self.stats
+    }
+
+    /// Packets held.
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    /// Whether no packet is held.
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    /// Sequence numbers currently missing.
+    pub fn missing(&self) -> usize {
+        self.missing.len()
+    }
+
+    fn extend(&self, seq: u16) -> u64 {
+        match self.highest {
+            None => u64::from(seq) + (1 << 16),
+            Some(last) => {
+                let candidate = (last & !0xffff) | u64::from(seq);
+                [
+                    candidate.wrapping_sub(1 << 16),
+                    candidate,
+                    candidate + (1 << 16),
+                ]
+                .into_iter()
+                .min_by_key(|c| c.abs_diff(last))
+                .unwrap_or(candidate)
+            }
+        }
+    }
+
+    /// What a payload says about starting a frame.
+    fn starts(&self, payload: &[u8]) -> Option<bool> {
+        match self.config.codec {
+            // RFC 7741 §4.2: S set on the first packet of partition 0.
+            VideoCodec::Vp8 => {
+                Vp8Descriptor::parse(payload).map(|d| d.start && d.partition_id == 0)
+            }
+            VideoCodec::H264 => {
+                let nal = *payload.first()?;
+                match nal & 0x1f {
+                    // SPS or access unit delimiter open an access unit (H.264 §7.4.1.2.3).
+                    7 | 9 => Some(true),
+                    // STAP-A (RFC 6184 §5.7.1): look at its first NAL unit.
+                    24 => payload
+                        .get(3)
+                        .and_then(|h| matches!(h & 0x1f, 7 | 9).then_some(true)),
+                    // FU-A without the start bit continues a NAL unit (RFC 6184 §5.8).
+                    28 => payload
+                        .get(1)
+                        .and_then(|h| (h & 0x80 == 0).then_some(false)),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// A video RTP packet arrived (after SRTP, RTX already unwrapped).
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        seq: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+    ) {
+        let ext = self.extend(seq);
+        if ext < self.floor || self.packets.contains_key(&ext) {
+            self.stats.packets_discarded += 1;
+            return;
+        }
+        let Some(starts) = self.starts_or_discard(payload) else {
+            return;
+        };
+        match self.highest {
+            None => self.highest = Some(ext),
+            Some(h) if ext > h => {
+                let gap = ext - h - 1;
+                if self.missing.len() as u64 + gap > self.config.max_missing as u64 {
+                    // Too much lost to NACK (RFC 4585 §6.2.1 leaves it to us): start over
+                    // from a key frame.
+                    self.missing.clear();
+                    self.give_up(now, ext);
+                } else {
+                    for s in h + 1..ext {
+                        self.missing.insert(
+                            s,
+                            Missing {
+                                since: now,
+                                nacks: 0,
+                                last_nack: None,
+                            },
+                        );
+                    }
+                }
+                self.highest = Some(ext);
+            }
+            Some(_) => {
+                if let Some(m) = self.missing.remove(&ext)
+                    && m.nacks > 0
+                {
+                    self.stats.packets_recovered += 1;
+                }
+            }
+        }
+        if self.packets.len() >= self.config.max_packets {
+            // Full: what is held cannot complete soon enough; wait for a key frame.
+            self.stats.packets_discarded += self.packets.len() as u64;
+            self.give_up(now, ext);
+            self.packets.clear();
+            self.missing.clear();
+        }
+        self.packets.insert(
+            ext,
+            Held {
+                timestamp,
+                marker,
+                starts,
+                payload: payload.to_vec(),
+            },
+        );
+        self.assemble(now, Some(ext));
+        self.send_nacks(now);
+    }
+
+    fn starts_or_discard(&mut self, payload: &[u8]) -> Option<Option<bool>> {
+        let malformed = match self.config.codec {
+            VideoCodec::Vp8 => Vp8Descriptor::parse(payload).is_none(),
+            VideoCodec::H264 => payload.is_empty(),
+        };
+        if malformed {
+            self.stats.packets_discarded += 1;
+            return None;
+        }
+        Some(self.starts(payload))
+    }
+
+    /// Whether the packet at `s` opens a frame.
+    fn opens_frame(&self, s: u64) -> bool {
+        let Some(p) = self.packets.get(&s) else {
+            return false;
+        };
+        if let Some(starts) = p.starts {
+            return starts;
+        }
+        if self.next == Some(s) {
+            return true;
+        }
+        match s.checked_sub(1).and_then(|prev| self.packets.get(&prev)) {
+            Some(prev) => prev.marker || prev.timestamp != p.timestamp,
+            None => false,
+        }
+    }
+
+    /// The last sequence number of the frame opening at `first`, if all its packets are here.
+    fn complete_from(&self, first: u64) -> Option<u64> {
+        let timestamp = self.packets.get(&first)?.timestamp;
+        let mut s = first;
+        loop {
+            let p = self.packets.get(&s)?;
+            if p.timestamp != timestamp {
+                // The frame ended without a marker (the sender's choice): it ends before.
+                return Some(s - 1);
+            }
+            if p.marker {
+                return Some(s);
+            }
+            s += 1;
+        }
+    }
+
+    /// Depacketizes `first..=last` and removes those packets.
+    fn take_frame(&mut self, first: u64, last: u64) -> Result<Frame, DepacketizeError> {
+        let mut vp8 = Vp8Depacketizer::new();
+        let mut h264 = H264Depacketizer::new();
+        let mut frame = None;
+        for s in first..=last {
+            let Some(p) = self.packets.remove(&s) else {
+                return Err(DepacketizeError::Gap);
+            };
+            // Force the end of the frame at `last` even without a marker.
+            let marker = s == last;
+            let pushed = match self.config.codec {
+                VideoCodec::Vp8 => vp8.push(s as u16, p.timestamp, marker, &p.payload),
+                VideoCodec::H264 => h264.push(s as u16, p.timestamp, marker, &p.payload),
+            };
+            if let Some(f) = pushed? {
+                frame = Some(f);
+            }
+        }
+        frame.ok_or(DepacketizeError::Gap)
+    }
+
+    /// Where the frame holding the packet `s` starts, walking back over held packets.
+    fn frame_start_of(&self, s: u64) -> Option<u64> {
+        let mut first = s;
+        while !self.opens_frame(first) {
+            first = first.checked_sub(1)?;
+            self.packets.get(&first)?;
+        }
+        Some(first)
+    }
+
+    /// Frame starts to look at for a complete frame: near `hint` (the packet that just came,
+    /// which can only complete its own frame or let the next one start), or all of them.
+    fn candidate_starts(&self, after: u64, hint: Option<u64>) -> Vec<u64> {
+        match hint {
+            Some(h) => [self.frame_start_of(h), Some(h + 1)]
+                .into_iter()
+                .flatten()
+                .filter(|s| *s >= after && self.opens_frame(*s))
+                .collect(),
+            None => self
+                .packets
+                .range(after..)
+                .map(|(s, _)| *s)
+                .filter(|s| self.opens_frame(*s))
+                .collect(),
+        }
+    }
+
+    /// The first complete key frame opening at or after `after`, as (first, last); and
+    /// whether a complete frame that is not a key frame was seen.
+    fn find_keyframe(&self, after: u64, hint: Option<u64>) -> (Option<(u64, u64)>, bool) {
+        let mut undecodable = false;
+        for first in self.candidate_starts(after, hint) {
+            if let Some(last) = self.complete_from(first) {
+                if self.is_keyframe(first, last) {
+                    return (Some((first, last)), undecodable);
+                }
+                undecodable = true;
+            }
+        }
+        (None, undecodable)
+    }
+
+    fn is_keyframe(&self, first: u64, last: u64) -> bool {
+        match self.config.codec {
+            // RFC 7741 §4.3: the P bit of the VP8 payload header, 0 for a key frame.
+            VideoCodec::Vp8 => self.packets.get(&first).is_some_and(|p| {
+                Vp8Descriptor::parse(&p.payload)
+                    .and_then(|d| p.payload.get(d.len).copied())
+                    .is_some_and(|b| b & 0x01 == 0)
+            }),
+            // An IDR slice (type 5) anywhere in the access unit.
+            VideoCodec::H264 => {
+                let mut depacketizer = H264Depacketizer::new();
+                let mut keyframe = false;
+                for s in first..=last {
+                    let Some(p) = self.packets.get(&s) else {
+                        return false;
+                    };
+                    if let Ok(Some(f)) =
+                        depacketizer.push(s as u16, p.timestamp, s == last, &p.payload)
+                    {
+                        keyframe = f.keyframe;
+                    }
+                }
+                keyframe
+            }
+        }
+    }
+
+    /// Drops everything below `upto` and waits for a key frame.
+    fn give_up(&mut self, now: Instant, upto: u64) {
+        let dropped = self.drop_below(upto);
+        self.stats.frames_dropped += dropped.max(u64::from(self.next.is_some()));
+        self.next = None;
+        self.keyframe_wanted = true;
+        self.request_keyframe(now);
+    }
+
+    fn request_keyframe(&mut self, now: Instant) {
+        let due = self.last_keyframe_request.is_none_or(|t| {
+            now.saturating_duration_since(t) >= self.config.keyframe_request_interval
+        });
+        if due {
+            self.last_keyframe_request = Some(now);
+            self.stats.pli_count += 1;
+            self.push_event(VideoEvent::KeyframeRequest);
+        }
+    }
+
+    fn push_event(&mut self, event: VideoEvent) {
+        if self.events.len() >= self.config.max_events {
+            // The owner is not polling: drop the oldest frame (or event) to stay bounded.
+            let oldest_frame = self
+                .events
+                .iter()
+                .position(|e| matches!(e, VideoEvent::Frame(_)))
+                .unwrap_or(0);
+            if let Some(VideoEvent::Frame(_)) = self.events.remove(oldest_frame) {
+                self.stats.frames_dropped += 1;
+            }
+        }
+        self.events.push_back(event);
+    }
+
+    /// Hands out every frame that can be; `hint` is the packet that just came (`None`: look
+    /// at everything).
+    fn assemble(&mut self, now: Instant, mut hint: Option<u64>) {
+        loop {
+            let next = match self.next {
+                Some(n) => n,
+                None => {
+                    let (found, undecodable) = self.find_keyframe(self.floor, hint);
+                    let Some((first, _)) = found else {
+                        if undecodable {
+                            // A complete frame that is not a key frame cannot be decoded.
+                            self.keyframe_wanted = true;
+                            self.request_keyframe(now);
+                        }
+                        return;
+                    };
+                    self.skip_to(first, false);
+                    first
+                }
+            };
+            let Some(last) = self.complete_from(next) else {
+                // Stuck on a missing packet; a complete key frame further on ends the wait.
+                if let (Some((first, _)), _) = self.find_keyframe(next + 1, hint) {
+                    self.skip_to(first, true);
+                    continue;
+                }
+                return;
+            };
+            // Frames after this one are complete only if they were before the packet came.
+            hint = None;
+            match self.take_frame(next, last) {
+                Ok(frame) => {
+                    self.stats.frames_assembled += 1;
+                    if frame.keyframe {
+                        self.stats.keyframes_assembled += 1;
+                    }
+                    self.keyframe_wanted = false;
+                    self.floor = last + 1;
+                    self.next = Some(last + 1);
+                    self.missing = self.missing.split_off(&(last + 1));
+                    self.push_event(VideoEvent::Frame(frame));
+                }
+                Err(_) => {
+                    // Malformed: the decoder cannot follow, start over from a key frame.
+                    self.stats.packets_discarded += last - next + 1;
+                    self.give_up(now, last + 1);
+                }
+            }
+        }
+    }
+
+    /// Drops what comes before `first` and makes it the next frame; `pending` says a frame
+    /// was being waited for (it counts as dropped even with none of its packets here).
+    fn skip_to(&mut self, first: u64, pending: bool) {
+        let dropped = self.drop_below(first);
+        self.stats.frames_dropped += dropped.max(u64::from(pending));
+        self.next = Some(first);
+    }
+
+    /// Forgets packets and gaps below `upto`; returns how many frames that dropped.
+    fn drop_below(&mut self, upto: u64) -> u64 {
+        let frames = self
+            .packets
+            .range(..upto)
+            .map(|(_, p)| p.timestamp)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64;
+        self.packets = self.packets.split_off(&upto);
+        self.missing = self.missing.split_off(&upto);
+        self.floor = self.floor.max(upto);
+        frames
+    }
+
+    fn retry_interval(&self) -> Duration {
+        self.rtt.max(Duration::from_millis(10))
+    }
+
+    /// When the missing packet `m` should be NACKed next, if ever.
+    fn nack_due(&self, m: &Missing) -> Option<Instant> {
+        if m.nacks >= self.config.max_nacks {
+            return None;
+        }
+        Some(match m.last_nack {
+            None => m.since + self.config.reorder_wait,
+            Some(t) => t + self.retry_interval(),
+        })
+    }
+
+    fn send_nacks(&mut self, now: Instant) {
+        let mut seqs = Vec::new();
+        let retry = self.retry_interval();
+        let max = self.config.max_nacks;
+        let wait = self.config.reorder_wait;
+        for (s, m) in self.missing.iter_mut() {
+            let due = match m.last_nack {
+                _ if m.nacks >= max => continue,
+                None => m.since + wait,
+                Some(t) => t + retry,
+            };
+            if now >= due {
+                m.nacks += 1;
+                m.last_nack = Some(now);
+                seqs.push(*s as u16);
+            }
+        }
+        if !seqs.is_empty() {
+            self.stats.nack_count += 1;
+            self.stats.packets_nacked += seqs.len() as u64;
+            self.push_event(VideoEvent::Nack(seqs));
+        }
+    }
+
+    /// The first missing packet the next frame waits for, if any.
+    fn blocking_gap(&self) -> Option<(u64, Missing)> {
+        let next = self.next?;
+        self.missing.range(next..).next().map(|(s, m)| (*s, *m))
+    }
+
+    /// Time passed: NACK retries, giving up on frames, repeated key-frame requests.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some((s, m)) = self.blocking_gap() {
+            let exhausted = m.nacks >= self.config.max_nacks
+                && m.last_nack
+                    .is_some_and(|t| now >= t + self.retry_interval());
+            if exhausted || now >= m.since + self.config.max_wait {
+                // RFC 4585 §6.3.1: a picture that cannot be repaired calls for a PLI.
+                self.give_up(now, s + 1);
+                self.assemble(now, None);
+            }
+        }
+        if self.keyframe_wanted && self.next.is_none() {
+            self.request_keyframe(now);
+        }
+        self.send_nacks(now);
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let nacks = self.missing.values().filter_map(|m| self.nack_due(m)).min();
+        let give_up = self.blocking_gap().map(|(_, m)| {
+            let by_wait = m.since + self.config.max_wait;
+            match m.last_nack {
+                Some(t) if m.nacks >= self.config.max_nacks => {
+                    by_wait.min(t + self.retry_interval())
+                }
+                _ => by_wait,
+            }
+        });
+        let keyframe = if self.keyframe_wanted && self.next.is_none() {
+            self.last_keyframe_request
+                .map(|t| t + self.config.keyframe_request_interval)
+        } else {
+            None
+        };
+        [nacks, give_up, keyframe].into_iter().flatten().min()
+    }
+
+    /// The next thing to do: a frame to decode, a NACK or a PLI to send.
+    pub fn poll_event(&mut self) -> Option<VideoEvent> {
+        self.events.pop_front()
+    }
+}
