@@ -32,15 +32,20 @@
 //!   key-frame detection, frame assembly), H.264 (RFC 6184 mode 1: single NAL, STAP-A,
 //!   FU-A), RTX wrap/unwrap (RFC 4588) and a send-side history for answering NACKs.
 //!
-//! ## Not yet
-//! RTCP report scheduling (RFC 3550 §6.3) and sender statistics: the rest of the RTP issue.
+//! - **Sending** ([`SendStats`], [`RtcpScheduler`]): sender reports with the RTP time
+//!   extrapolated to the report's NTP instant ([`NtpClock`]), what the receiver reported back
+//!   (loss, jitter, round-trip time), and the RFC 3550 §6.3 RTCP interval with timer and
+//!   reverse reconsideration.
 #![forbid(unsafe_code)]
 
 mod error;
 mod extension;
+mod ntp_clock;
 mod packet;
 pub mod payload;
 pub mod rtcp;
+mod rtcp_scheduler;
+mod send_stats;
 mod stats;
 
 pub use error::WireError;
@@ -49,5 +54,10 @@ pub use extension::{
     TWO_BYTE_PROFILE, VideoOrientation, parse_abs_send_time, parse_sdes_text,
     parse_transport_wide_seq, uri, write_extensions,
 };
+pub use ntp_clock::{
+    AnchoredNtpClock, NTP_UNIX_OFFSET, NtpClock, duration_to_ntp, ntp_to_duration,
+};
 pub use packet::RtpPacket;
+pub use rtcp_scheduler::{RtcpEvent, RtcpIntervalConfig, RtcpScheduler};
+pub use send_stats::{RemoteReceiveStats, SendStats};
 pub use stats::{ReceiveStats, round_trip_time};
