@@ -1,0 +1,156 @@
+//! rtcweb-media, per packet or frame, each next to a baseline measured in the same run:
+//!
+//! - jitter buffer insert + pop of one 20 ms Opus packet (a steady stream with every fifth
+//!   pair swapped), against the floor any buffer pays: copying the payload into a
+//!   `VecDeque` and out again;
+//! - video frame buffer per packet (VP8, three packets per frame, in order) against the
+//!   VP8 depacketizer alone fed the same packets;
+//! - Opus encode and decode of one 20 ms frame (mono, 32 kbit/s, a 440 Hz tone): the
+//!   real-time factor is 20 ms divided by the time per frame.
+#![allow(missing_docs)] // criterion's macros generate the undocumented entry points
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rtcweb_media::{
+    AudioSource, JitterBuffer, JitterConfig, MAX_PACKET, OpusConfig, OpusDecoder, OpusEncoder,
+    Playout, ToneSource, VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer,
+};
+use rtcweb_rtp::payload::{Vp8Depacketizer, Vp8Packetizer};
+
+#[allow(clippy::disallowed_methods)]
+fn epoch() -> Instant {
+    Instant::now()
+}
+
+fn jitter_buffer(c: &mut Criterion) {
+    let payload = [0x5au8; 80];
+    let mut g = c.benchmark_group("jitter_buffer");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("baseline_vecdeque_copy_in_out", |b| {
+        let mut q: VecDeque<Vec<u8>> = VecDeque::with_capacity(16);
+        b.iter(|| {
+            q.push_back(black_box(&payload).to_vec());
+            black_box(q.pop_front())
+        })
+    });
+    g.bench_function("insert_and_pop", |b| {
+        let t0 = epoch();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        let mut k: u64 = 0;
+        b.iter(|| {
+            // Every fifth pair arrives swapped.
+            let i = if k % 10 == 4 {
+                k + 1
+            } else if k % 10 == 5 {
+                k - 1
+            } else {
+                k
+            };
+            let now = t0 + Duration::from_millis(k * 20);
+            jb.insert(now, (i * 960) as u32, black_box(&payload));
+            let out = jb.pop(now + Duration::from_millis(5));
+            k += 1;
+            black_box(matches!(out, Playout::Frame { .. }))
+        })
+    });
+    g.finish();
+}
+
+fn video_frame_buffer(c: &mut Criterion) {
+    // 300 frames of 3 packets, replayed with rising sequence numbers and timestamps.
+    let mut packetizer = Vp8Packetizer::new(1100, 1);
+    let frames: Vec<Vec<Vec<u8>>> = (0..300u32)
+        .map(|n| {
+            let mut data = vec![if n == 0 { 0x10 } else { 0x11 }];
+            data.extend((0..3000u32).map(|i| (i ^ n) as u8));
+            packetizer.packetize(&data)
+        })
+        .collect();
+    let mut g = c.benchmark_group("video_frame_buffer");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("baseline_vp8_depacketizer_alone", |b| {
+        let mut d = Vp8Depacketizer::new();
+        let (mut seq, mut n) = (0u16, 0usize);
+        b.iter(|| {
+            let f = n / 3 % frames.len();
+            let p = &frames[f][n % 3];
+            let out = d.push(seq, (n / 3) as u32 * 3000, n % 3 == 2, black_box(p));
+            seq = seq.wrapping_add(1);
+            n += 1;
+            black_box(out.ok().flatten().map(|f| f.data.len()))
+        })
+    });
+    g.bench_function("per_packet", |b| {
+        let t0 = epoch();
+        let mut buffer = VideoFrameBuffer::new(VideoBufferConfig::new(VideoCodec::Vp8));
+        let (mut seq, mut n) = (0u16, 0usize);
+        b.iter(|| {
+            let f = n / 3 % frames.len();
+            // The first frame of the set is the key frame; later rounds are all deltas and
+            // follow on without a gap.
+            let p = &frames[f][n % 3];
+            let now = t0 + Duration::from_millis((n / 3) as u64 * 33);
+            buffer.handle_packet(now, seq, (n / 3) as u32 * 3000, n % 3 == 2, black_box(p));
+            seq = seq.wrapping_add(1);
+            n += 1;
+            let mut bytes = 0;
+            while let Some(e) = buffer.poll_event() {
+                if let VideoEvent::Frame(f) = e {
+                    bytes += f.data.len();
+                }
+            }
+            black_box(bytes)
+        })
+    });
+    g.finish();
+}
+
+fn opus(c: &mut Criterion) {
+    let config = OpusConfig {
+        bitrate: Some(32_000),
+        ..OpusConfig::default()
+    };
+    let mut tone = ToneSource::new(440.0, 8000.0, 48_000, 1);
+    let mut pcm = vec![0i16; 960];
+    let mut encoder = OpusEncoder::new(config).unwrap();
+    let mut out = [0u8; MAX_PACKET];
+    // A second of packets to decode.
+    let packets: Vec<Vec<u8>> = (0..50)
+        .map(|_| {
+            tone.fill(&mut pcm);
+            let n = encoder.encode(&pcm, &mut out).unwrap();
+            out[..n].to_vec()
+        })
+        .collect();
+    let mut g = c.benchmark_group("opus_20ms_frame");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("encode", |b| {
+        b.iter(|| {
+            tone.fill(&mut pcm);
+            black_box(encoder.encode(black_box(&pcm), &mut out).unwrap())
+        })
+    });
+    let mut decoder = OpusDecoder::new(false).unwrap();
+    let mut decoded = vec![0i16; decoder.max_output_len()];
+    let mut i = 0;
+    g.bench_function("decode", |b| {
+        b.iter(|| {
+            i = (i + 1) % packets.len();
+            black_box(
+                decoder
+                    .decode(black_box(&packets[i]), &mut decoded)
+                    .unwrap(),
+            )
+        })
+    });
+    g.bench_function("conceal", |b| {
+        b.iter(|| black_box(decoder.conceal(None, &mut decoded).unwrap()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, jitter_buffer, video_frame_buffer, opus);
+criterion_main!(benches);
