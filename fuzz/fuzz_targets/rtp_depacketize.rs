@@ -1,9 +1,10 @@
 //! The VP8 and H.264 depacketizers fed arbitrary packets (sequence number, timestamp,
-//! marker, payload): no panic, and frames stay within their size limit.
+//! marker, payload): no panic, and frames stay within their size limit; the Opus and RTX
+//! depayloaders on the same payloads.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rtcweb_rtp::payload::{H264Depacketizer, Vp8Depacketizer};
+use rtcweb_rtp::payload::{H264Depacketizer, Vp8Depacketizer, opus_frame, rtx_unwrap};
 
 fuzz_target!(|data: &[u8]| {
     let mut vp8 = Vp8Depacketizer::new();
@@ -18,6 +19,12 @@ fuzz_target!(|data: &[u8]| {
         seq = seq.wrapping_add(if op & 0x40 != 0 { u16::from(op) } else { 1 });
         let ts = u32::from(op >> 4);
         let marker = op & 1 == 1;
+        if let Some((_, original)) = rtx_unwrap(payload) {
+            assert_eq!(original.len() + 2, payload.len());
+        }
+        if let Some(frame) = opus_frame(payload) {
+            assert!(frame.len() <= payload.len());
+        }
         for frame in [vp8.push(seq, ts, marker, payload), h264.push(seq, ts, marker, payload)]
             .into_iter()
             .flatten()
