@@ -11,12 +11,15 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use rtcweb_sdp::{
-    Config, Direction, Fingerprint, HashAlgorithm, LocalTrack, MediaKind, Negotiator,
-    Operation, SdpType, SessionDescription, SignalingState,
+    Config, Direction, Fingerprint, HashAlgorithm, LocalTrack, MediaKind, Negotiator, Operation,
+    SdpType, SessionDescription, SignalingState,
 };
 
 fn negotiator(seed: u64) -> Negotiator {
-    let mut config = Config::new(Fingerprint::new(HashAlgorithm::Sha256, vec![seed as u8; 32]));
+    let mut config = Config::new(Fingerprint::new(
+        HashAlgorithm::Sha256,
+        vec![seed as u8; 32],
+    ));
     config.seed = Some(seed);
     let mut n = Negotiator::new(config).expect("valid configuration");
     let track = LocalTrack {
@@ -31,7 +34,8 @@ fn negotiator(seed: u64) -> Negotiator {
 
 fn offer(n: &mut Negotiator) -> SessionDescription {
     let o = n.create_offer().expect("offer");
-    n.set_local_description(SdpType::Offer, &o).expect("apply offer");
+    n.set_local_description(SdpType::Offer, &o)
+        .expect("apply offer");
     o
 }
 
@@ -107,7 +111,9 @@ fuzz_target!(|data: &[u8]| {
 
 /// An accepted offer can be answered, our answer applies, and it parses back.
 fn answer(n: &mut Negotiator) {
-    let answer = n.create_answer().expect("an accepted offer can be answered");
+    let answer = n
+        .create_answer()
+        .expect("an accepted offer can be answered");
     let again = SessionDescription::parse(&answer.to_string()).expect("our answer parses");
     assert_eq!(again, answer);
     n.set_local_description(SdpType::Answer, &answer)

@@ -2,26 +2,25 @@
 //! 60 s of 20 ms frames through the network simulator. Concealment ratio and mean added
 //! delay are checked against the table below (printed with `--nocapture`).
 
-use std::net::SocketAddr;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use rtcweb_media::{JitterBuffer, JitterConfig, JitterStats, Playout};
-use rtcweb_netsim::{LinkConfig, Network};
-
-#[allow(clippy::disallowed_methods)]
-fn epoch() -> Instant {
-    Instant::now()
-}
+use rtcweb_netsim::LinkConfig;
+use support::{TwoHosts, epoch};
 
 fn run(seed: u64, jitter_ms: u64, loss: f64) -> JitterStats {
     let start = epoch();
-    let mut net = Network::new(seed, start);
-    let a: SocketAddr = "192.0.2.1:5004".parse().unwrap();
-    let b: SocketAddr = "192.0.2.2:5004".parse().unwrap();
-    let ha = net.add_host(a.ip(), None);
-    let hb = net.add_host(b.ip(), None);
-    net.set_link(
+    let TwoHosts {
+        mut net,
+        a,
+        b,
         ha,
+        hb,
+    } = TwoHosts::new(
+        seed,
+        start,
         LinkConfig {
             delay: Duration::from_millis(30),
             jitter: Duration::from_millis(jitter_ms),
@@ -29,8 +28,8 @@ fn run(seed: u64, jitter_ms: u64, loss: f64) -> JitterStats {
             duplicate: 0.0,
             reorder: 0.0,
         },
+        LinkConfig::with_delay(Duration::from_millis(5)),
     );
-    net.set_link(hb, LinkConfig::with_delay(Duration::from_millis(5)));
     let mut jb = JitterBuffer::new(JitterConfig::default());
     let frame = Duration::from_millis(20);
     let mut next_send = start;

@@ -2,20 +2,17 @@
 //! simulated link and the jitter buffer, and decoded: it comes out at 440 Hz and at the
 //! level it went in.
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use rtcweb_media::{
     AudioSource, FRAME_SAMPLES, JitterBuffer, JitterConfig, OpusConfig, OpusDecoder, OpusEncoder,
     Playout, ToneSource,
 };
-use rtcweb_netsim::{LinkConfig, Network};
+use rtcweb_netsim::LinkConfig;
 use rtcweb_rtp::RtpPacket;
-
-#[allow(clippy::disallowed_methods)]
-fn epoch() -> Instant {
-    Instant::now()
-}
+use support::{TwoHosts, epoch};
 
 const AMPLITUDE: f64 = 8000.0;
 
@@ -39,13 +36,15 @@ fn frequency(samples: &[i16]) -> f64 {
 #[test]
 fn a_440_hz_tone_survives_loss_and_jitter() {
     let start = epoch();
-    let mut net = Network::new(9, start);
-    let a: SocketAddr = "192.0.2.1:5004".parse().unwrap();
-    let b: SocketAddr = "192.0.2.2:5004".parse().unwrap();
-    let ha = net.add_host(a.ip(), None);
-    let hb = net.add_host(b.ip(), None);
-    net.set_link(
+    let TwoHosts {
+        mut net,
+        a,
+        b,
         ha,
+        hb,
+    } = TwoHosts::new(
+        9,
+        start,
         LinkConfig {
             delay: Duration::from_millis(30),
             jitter: Duration::from_millis(20),
@@ -53,6 +52,7 @@ fn a_440_hz_tone_survives_loss_and_jitter() {
             duplicate: 0.01,
             reorder: 0.01,
         },
+        LinkConfig::with_delay(Duration::from_millis(5)),
     );
     let mut encoder = OpusEncoder::new(OpusConfig::default()).unwrap();
     let mut tone = ToneSource::new(440.0, AMPLITUDE, 48_000, 1);

@@ -1,18 +1,15 @@
 //! The video frame buffer: whole frames in order through loss (NACK and retransmission), a
 //! key-frame request when a frame cannot be repaired, and its limits.
 
+mod support;
+
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rtcweb_media::{VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer};
-use rtcweb_netsim::{LinkConfig, Network};
+use rtcweb_netsim::LinkConfig;
 use rtcweb_rtp::payload::{Frame, H264Packetizer, Vp8Packetizer};
-
-#[allow(clippy::disallowed_methods)]
-fn epoch() -> Instant {
-    Instant::now()
-}
+use support::{TwoHosts, epoch};
 
 /// One RTP packet's worth, as the buffer takes it.
 #[derive(Debug, Clone)]
@@ -107,11 +104,6 @@ fn drain(buffer: &mut VideoFrameBuffer) -> (Vec<Frame>, Vec<Vec<u16>>, usize) {
 #[test]
 fn every_frame_arrives_whole_and_in_order_through_loss() {
     let start = epoch();
-    let mut net = Network::new(5, start);
-    let a: SocketAddr = "192.0.2.1:5004".parse().unwrap();
-    let b: SocketAddr = "192.0.2.2:5004".parse().unwrap();
-    let ha = net.add_host(a.ip(), None);
-    let hb = net.add_host(b.ip(), None);
     let lossy = LinkConfig {
         delay: Duration::from_millis(20),
         jitter: Duration::from_millis(2),
@@ -119,8 +111,13 @@ fn every_frame_arrives_whole_and_in_order_through_loss() {
         duplicate: 0.01,
         reorder: 0.01,
     };
-    net.set_link(ha, lossy);
-    net.set_link(hb, lossy);
+    let TwoHosts {
+        mut net,
+        a,
+        b,
+        ha,
+        hb,
+    } = TwoHosts::new(5, start, lossy, lossy);
     let mut sender = Vp8Sender::new(65_000); // wraps within the first second
     let mut buffer = VideoFrameBuffer::new(VideoBufferConfig::new(VideoCodec::Vp8));
     buffer.set_rtt(Duration::from_millis(45));

@@ -228,7 +228,8 @@ impl Negotiator {
 
 /// Receiving the offerer's simulcast (RFC 8853 §5.3): each rid it sends becomes a rid we
 /// receive, restricted to the payload types we accepted, and the simulcast line is mirrored.
-/// We do not send simulcast, so rids the offerer wants to receive are dropped.
+/// A rid whose `pt=` list keeps none of them is dropped (RFC 8851 §6.2), and so are rids the
+/// offerer wants to receive: we do not send simulcast.
 fn answer_simulcast(
     offered: &MediaSection,
     codecs: &[Codec],
@@ -243,7 +244,7 @@ fn answer_simulcast(
     let rids: Vec<Rid> = offered
         .rids()
         .filter(|r| r.direction == RidDirection::Send)
-        .map(|r| {
+        .filter_map(|r| {
             let mut ours = Rid::new(&r.id, RidDirection::Recv);
             ours.payload_types = r
                 .payload_types
@@ -251,7 +252,9 @@ fn answer_simulcast(
                 .copied()
                 .filter(|pt| codecs.iter().any(|c| c.payload_type == *pt))
                 .collect();
-            ours
+            // An empty list would mean "any payload type": not what was offered.
+            let restricted_away = !r.payload_types.is_empty() && ours.payload_types.is_empty();
+            (!restricted_away).then_some(ours)
         })
         .collect();
     let recv: Vec<_> = sim

@@ -42,8 +42,9 @@ pub enum Attribute {
     IceOptions(IceOptions),
     /// `a=ice-lite` (RFC 8839 §5.3).
     IceLite,
-    /// `a=candidate` (RFC 8839 §5.1), through the ICE crate's candidate type.
-    Candidate(Candidate),
+    /// `a=candidate` (RFC 8839 §5.1), through the ICE crate's candidate type (boxed: it is
+    /// the largest attribute, and descriptions hold many small ones).
+    Candidate(Box<Candidate>),
     /// `a=end-of-candidates` (RFC 8840 §8.2).
     EndOfCandidates,
     /// `a=fingerprint` (RFC 8122 §5).
@@ -127,7 +128,7 @@ impl Attribute {
             "candidate" => {
                 let v = value.ok_or_else(|| invalid("candidate"))?;
                 Candidate::parse(v)
-                    .map(Self::Candidate)
+                    .map(|c| Self::Candidate(Box::new(c)))
                     .map_err(|error| ParseError::InvalidCandidate { location, error })
             }
             "fingerprint" => valued!("fingerprint", Fingerprint::parse).map(Self::Fingerprint),
@@ -294,6 +295,20 @@ impl Entry {
             value: has_value.then_some(value),
         }
     }
+}
+
+/// Types the attribute lines of one level. The vector is sized up front: a typed attribute
+/// is large, and growing the vector line by line would move every one of them again.
+pub(crate) fn parse_entries(
+    lines: Vec<sdp_types::Attribute>,
+    location: Location,
+    scratch: &mut String,
+) -> Result<Vec<Entry>, ParseError> {
+    let mut out = Vec::with_capacity(lines.len());
+    for a in lines {
+        out.push(Entry::parse(&a.attribute, a.value, location, scratch)?);
+    }
+    Ok(out)
 }
 
 /// Whether ICE credentials follow RFC 8839 §5.4 closely enough to be used (ice-chars, not

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::attribute::Entry;
+use crate::attribute::{Entry, parse_entries};
 use crate::error::{Location, ParseError, syntax_error};
 use crate::{Attribute, Direction, Fingerprint, Group, IceOptions, MediaSection, Setup};
 
@@ -86,17 +86,11 @@ impl SessionDescription {
     /// Types a description `sdp-types` parsed.
     pub fn from_sdp(s: sdp_types::Session) -> Result<Self, ParseError> {
         let mut scratch = String::with_capacity(256);
-        let attributes = s
-            .attributes
-            .into_iter()
-            .map(|a| Entry::parse(&a.attribute, a.value, Location::Session, &mut scratch))
-            .collect::<Result<Vec<_>, _>>()?;
-        let media = s
-            .medias
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| MediaSection::from_sdp(m, i, &mut scratch))
-            .collect::<Result<Vec<_>, _>>()?;
+        let attributes = parse_entries(s.attributes, Location::Session, &mut scratch)?;
+        let mut media = Vec::with_capacity(s.medias.len());
+        for (i, m) in s.medias.into_iter().enumerate() {
+            media.push(MediaSection::from_sdp(m, i, &mut scratch)?);
+        }
         // sdp-types writes `t=0 0` when there is no time line: hold what will be written.
         let mut times = s.times;
         if times.is_empty() {

@@ -42,7 +42,7 @@ impl LocalTransport<'_> {
             value: Some("9 IN IP4 0.0.0.0".to_owned()),
         });
         for c in self.candidates {
-            m.push(Attribute::Candidate(c.clone()));
+            m.push(Attribute::Candidate(Box::new(c.clone())));
         }
         if self.end_of_candidates {
             m.push(Attribute::EndOfCandidates);

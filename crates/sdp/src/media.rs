@@ -4,7 +4,7 @@ use std::fmt;
 
 use rtcweb_ice::Candidate;
 
-use crate::attribute::Entry;
+use crate::attribute::{Entry, parse_entries};
 use crate::error::{Location, ParseError};
 use crate::grammar::payload_type;
 use crate::{
@@ -130,11 +130,7 @@ impl MediaSection {
             return Err(ParseError::InvalidMediaLine(index));
         }
         let location = Location::Media(index);
-        let attributes = m
-            .attributes
-            .into_iter()
-            .map(|a| Entry::parse(&a.attribute, a.value, location, scratch))
-            .collect::<Result<Vec<_>, _>>()?;
+        let attributes = parse_entries(m.attributes, location, scratch)?;
         Ok(Self {
             kind: MediaKind::parse(&m.media),
             port: m.port,
@@ -270,7 +266,7 @@ impl MediaSection {
     /// The `a=candidate` lines.
     pub fn candidates(&self) -> impl Iterator<Item = &Candidate> {
         self.attributes().filter_map(|a| match a {
-            Attribute::Candidate(c) => Some(c),
+            Attribute::Candidate(c) => Some(&**c),
             _ => None,
         })
     }

@@ -356,7 +356,7 @@ impl Negotiator {
             .flatten()
         {
             for m in d.media.iter_mut().filter(|m| !m.is_rejected()) {
-                m.push(Attribute::Candidate(candidate.clone()));
+                m.push(Attribute::Candidate(Box::new(candidate.clone())));
             }
         }
         self.local_candidates.push(candidate);
@@ -397,7 +397,7 @@ impl Negotiator {
         }
         let section = &mut remote.media[index];
         if section.candidates().count() < MAX_LOCAL_CANDIDATES {
-            section.push(Attribute::Candidate(candidate));
+            section.push(Attribute::Candidate(Box::new(candidate)));
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Creating offers (RFC 8829 §5.2).
 
+use crate::bundle_ids::InUse;
 use crate::codec::CodecCapability;
 use crate::local_section::{LocalTransport, RtpSection, Sender, data_section, rejected_section};
 use crate::negotiator::Session;
@@ -85,9 +86,10 @@ impl Negotiator {
             candidates: &self.local_candidates,
             end_of_candidates: self.local_end_of_candidates,
         };
+        let in_use = InUse::of(plan.current_local.as_ref());
         let mut bundle = Vec::new();
         for line in &plan.lines {
-            let section = self.offer_section(plan, line, &transport);
+            let section = self.offer_section(plan, line, &transport, &in_use);
             if !section.is_rejected() {
                 bundle.push(line.mid.clone());
             }
@@ -107,6 +109,7 @@ impl Negotiator {
         plan: &Session,
         line: &Line,
         transport: &LocalTransport<'_>,
+        in_use: &InUse,
     ) -> MediaSection {
         let previous = plan
             .current_local
@@ -125,13 +128,19 @@ impl Negotiator {
                         .map_or(MediaKind::Audio, |t| t.kind.clone());
                     return rejected_section(kind, PROTO_RTP, Vec::new(), &line.mid);
                 };
+                // A section negotiated before keeps its codecs and ids; a new one takes
+                // numbers that fit the BUNDLE group (RFC 8843 §9.1.1).
                 let codecs = match previous {
                     Some(m) => m.codecs(),
-                    None => offer_codecs(self.capabilities(&t.kind)),
+                    None => in_use.assign_payload_types(offer_codecs(self.capabilities(&t.kind))),
                 };
                 let extensions: Vec<ExtMap> = match previous {
                     Some(m) => m.extmaps().cloned().collect(),
-                    None => self.offer_extensions(&t.kind),
+                    None => in_use.extensions(
+                        &self.config.header_extensions,
+                        &t.kind,
+                        self.config.extmap_allow_mixed,
+                    ),
                 };
                 let rtx = codecs.iter().any(Codec::is_rtx);
                 let sender = t
@@ -185,18 +194,6 @@ impl Negotiator {
             MediaKind::Video => &self.config.video_codecs,
             _ => &[],
         }
-    }
-
-    /// Our extensions for a kind, with ids from their position in the configuration, so a
-    /// URI has one id across bundled sections (RFC 8843 §9.2).
-    fn offer_extensions(&self, kind: &MediaKind) -> Vec<ExtMap> {
-        self.config
-            .header_extensions
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.applies_to(kind))
-            .filter_map(|(i, e)| Some(ExtMap::new(u16::try_from(i + 1).ok()?, &e.uri)))
-            .collect()
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::attribute::usable_ice_credential;
-use crate::{Attribute, DescriptionError, MediaSection, SessionDescription};
+use crate::{Attribute, DescriptionError, MediaSection, RtpMap, SessionDescription};
 
 impl SessionDescription {
     /// Index of the section whose transport media section `index` uses: the first section
@@ -96,15 +96,25 @@ impl SessionDescription {
 fn check_payload_types(m: &MediaSection, mid: &str) -> Result<(), DescriptionError> {
     let mut seen = [false; 128];
     for a in m.attributes() {
-        if let Attribute::RtpMap(r) = a {
-            let slot = &mut seen[usize::from(r.payload_type & 0x7f)];
-            if *slot {
-                return Err(DescriptionError::DuplicatePayloadType {
-                    mid: mid.to_owned(),
-                    payload_type: r.payload_type,
-                });
+        let Attribute::RtpMap(r) = a else { continue };
+        let contradiction = DescriptionError::DuplicatePayloadType {
+            mid: mid.to_owned(),
+            payload_type: r.payload_type,
+        };
+        // The parser keeps payload types within 0..=127; the mask only keeps the index in
+        // bounds.
+        if std::mem::replace(&mut seen[usize::from(r.payload_type & 0x7f)], true) {
+            return Err(contradiction);
+        }
+        // RFC 3551 §6: a static payload type listed on the m= line has one meaning.
+        let listed = m.payload_types().any(|pt| pt == r.payload_type);
+        if let Some(fixed) = RtpMap::static_payload_type(r.payload_type).filter(|_| listed) {
+            let same = fixed.encoding.eq_ignore_ascii_case(&r.encoding)
+                && fixed.clock_rate == r.clock_rate
+                && fixed.channels.unwrap_or(1) == r.channels.unwrap_or(1);
+            if !same {
+                return Err(contradiction);
             }
-            *slot = true;
         }
     }
     Ok(())
@@ -177,6 +187,16 @@ mod tests {
                 },
             ),
             (
+                OK.replace("SAVPF 111\r\n", "SAVPF 111 0\r\n").replace(
+                    "a=rtpmap:111 opus/48000/2",
+                    "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 opus/48000/2",
+                ),
+                DescriptionError::DuplicatePayloadType {
+                    mid: "0".into(),
+                    payload_type: 0,
+                },
+            ),
+            (
                 OK.replace("a=mid:1", "a=mid:0"),
                 DescriptionError::DuplicateMid("0".into()),
             ),
@@ -203,5 +223,20 @@ mod tests {
         for (sdp, want) in cases {
             assert_eq!(check(&sdp), Err(want));
         }
+    }
+
+    #[test]
+    fn static_payload_types_may_be_restated_rfc3551_6() {
+        let sdp = OK.replace("SAVPF 111\r\n", "SAVPF 111 0 8\r\n").replace(
+            "a=rtpmap:111 opus/48000/2",
+            "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 pcmu/8000\r\na=rtpmap:8 PCMA/8000/1",
+        );
+        check(&sdp).unwrap();
+        // Not on the m= line: the rtpmap line names nothing that is used.
+        let unused = OK.replace(
+            "a=rtpmap:111 opus/48000/2",
+            "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 opus/48000/2",
+        );
+        check(&unused).unwrap();
     }
 }

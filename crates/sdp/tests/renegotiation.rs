@@ -134,3 +134,92 @@ fn session_version_increments_and_session_id_stays() {
     a.set_local_description(SdpType::Offer, &offer).unwrap();
     assert_eq!(offer.origin.sess_version, second.sess_version + 1);
 }
+
+/// Every payload type and every extension id has one meaning across the bundled sections of
+/// `d` (one RTP session, RFC 8843 §9.1.1).
+fn assert_one_meaning_per_number(d: &rtcweb_sdp::SessionDescription) {
+    let mut pts: Vec<(u8, String, u32)> = Vec::new();
+    let mut ids: Vec<(u16, String)> = Vec::new();
+    for m in d.media.iter().filter(|m| !m.is_rejected()) {
+        for c in m.codecs() {
+            let meaning = (c.payload_type, c.name.to_ascii_lowercase(), c.clock_rate);
+            match pts.iter().find(|p| p.0 == c.payload_type) {
+                Some(p) => assert_eq!(p, &meaning, "payload type {}", c.payload_type),
+                None => pts.push(meaning),
+            }
+        }
+        for e in m.extmaps() {
+            match ids.iter().find(|(id, _)| *id == e.id) {
+                Some((_, uri)) => assert_eq!(uri, &e.uri, "extension id {}", e.id),
+                None => ids.push((e.id, e.uri.clone())),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_section_added_after_answering_firefox_reuses_its_numbers() {
+    let mut n = negotiator(27);
+    n.set_remote_sdp(SdpType::Offer, &support::data("firefox_offer.sdp"))
+        .unwrap();
+    let answer = n.create_answer().unwrap();
+    n.set_local_description(SdpType::Answer, &answer).unwrap();
+    let v = n
+        .add_transceiver(MediaKind::Video, Direction::SendOnly, track("v2"))
+        .unwrap();
+    let offer = n.create_offer().unwrap();
+    assert_eq!(mids(&offer), ["0", "1", "2", "3"]);
+    let new = &offer.media[3];
+    // Firefox's numbers for VP8 and H.264 with their RTX, and its extension ids (mid 3,
+    // abs-send-time 4, transport-cc 7); rtp-stream-id ids that mean nothing yet.
+    assert_eq!(new.formats, ["120", "124", "126", "127"]);
+    let ids: Vec<u16> = new.extmaps().map(|e| e.id).collect();
+    assert_eq!(ids, [4, 7, 3, 5, 6]);
+    assert_one_meaning_per_number(&offer);
+    offer.validate().unwrap();
+    n.set_local_description(SdpType::Offer, &offer).unwrap();
+    assert_eq!(n.transceiver(v).unwrap().mid(), Some("3"));
+}
+
+#[test]
+fn a_new_section_never_reuses_a_payload_type_of_another_codec() {
+    // Firefox offering audio only: Opus at 109, which our H.264 RTX uses in a first offer.
+    let mut audio_only =
+        rtcweb_sdp::SessionDescription::parse(&support::data("firefox_offer.sdp")).unwrap();
+    audio_only.media.truncate(1);
+    audio_only.retain(|a| !matches!(a, rtcweb_sdp::Attribute::Group(_)));
+    audio_only.push(rtcweb_sdp::Attribute::Group(rtcweb_sdp::Group::bundle([
+        "0",
+    ])));
+    let mut n = negotiator(28);
+    n.set_remote_sdp(SdpType::Offer, &audio_only.to_string())
+        .unwrap();
+    let answer = n.create_answer().unwrap();
+    n.set_local_description(SdpType::Answer, &answer).unwrap();
+    n.add_transceiver(MediaKind::Video, Direction::SendRecv, track("v"))
+        .unwrap();
+    let offer = n.create_offer().unwrap();
+    assert_eq!(offer.media[0].formats, ["109", "0", "8"]);
+    let video = offer.media[1].codecs();
+    let pts: Vec<(u8, &str)> = video
+        .iter()
+        .map(|c| (c.payload_type, c.name.as_str()))
+        .collect();
+    assert_eq!(pts, [(96, "VP8"), (97, "rtx"), (108, "H264"), (98, "rtx")]);
+    assert_eq!(video[3].apt(), Some(108), "RTX follows its primary");
+    assert_one_meaning_per_number(&offer);
+
+    // Another negotiator of ours accepts it and the exchange completes.
+    let mut peer = negotiator(29);
+    peer.set_remote_sdp(SdpType::Offer, &offer.to_string())
+        .unwrap();
+    n.set_local_description(SdpType::Offer, &offer).unwrap();
+    let reply = peer.create_answer().unwrap();
+    peer.set_local_description(SdpType::Answer, &reply).unwrap();
+    n.set_remote_sdp(SdpType::Answer, &reply.to_string())
+        .unwrap();
+    let r = support::negotiated(&mut n).unwrap();
+    let video = r.media("1").unwrap();
+    assert_eq!(video.codecs[1].name, "H264");
+    assert_eq!(video.codecs[1].rtx_payload_type, Some(98));
+}

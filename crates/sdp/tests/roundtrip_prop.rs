@@ -108,7 +108,7 @@ fn attribute() -> impl Strategy<Value = Attribute> {
                 .all(|o| !matches!(o, IceOption::Other(s) if s == "ice2" || s == "trickle"))
         })
         .prop_map(|v| Attribute::IceOptions(IceOptions(v))),
-        candidate().prop_map(Attribute::Candidate),
+        candidate().prop_map(|c| Attribute::Candidate(Box::new(c))),
         prop::collection::vec(any::<u8>(), 32)
             .prop_map(|v| Attribute::Fingerprint(Fingerprint::new(HashAlgorithm::Sha256, v))),
         prop_oneof![
