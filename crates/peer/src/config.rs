@@ -1,0 +1,46 @@
+//! Configuration of a peer connection (W3C `RTCConfiguration`, sans-IO part).
+
+use rtcweb_dtls::Certificate;
+use rtcweb_ice::{IceServer, TransportPolicy};
+
+/// Settings of a [`Peer`](crate::Peer). `Config::default()` behaves as a browser does.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Our DTLS certificate; a fresh self-signed ECDSA P-256 one when `None`
+    /// (RFC 8827 §6.5).
+    pub certificate: Option<Certificate>,
+    /// STUN and TURN servers, addresses resolved by the owner (`iceServers`).
+    pub ice_servers: Vec<IceServer>,
+    /// Which candidates may be used (`iceTransportPolicy`).
+    pub ice_transport_policy: TransportPolicy,
+    /// Seed of every random generator (ICE credentials and tie-breaker, SDP ids, DTLS
+    /// randoms) for reproducible tests; from the OS when `None`. Certificates and DTLS
+    /// ephemeral keys always use the OS generator.
+    pub seed: Option<u64>,
+    /// Most data channels at once (both sides' together).
+    pub max_data_channels: usize,
+    /// Most datagrams queued for [`Peer::poll_transmit`](crate::Peer::poll_transmit); more
+    /// are dropped and counted, as a full socket buffer would.
+    pub max_queued_transmits: usize,
+    /// Most events queued for [`Peer::poll_event`](crate::Peer::poll_event); more are dropped
+    /// and counted. The owner drains events after every input.
+    pub max_queued_events: usize,
+    /// Most DTLS datagrams held while ICE has no selected pair yet (the peer's ClientHello
+    /// can arrive on a validated pair before our nomination completes).
+    pub max_pending_dtls: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            certificate: None,
+            ice_servers: Vec::new(),
+            ice_transport_policy: TransportPolicy::All,
+            seed: None,
+            max_data_channels: 1024,
+            max_queued_transmits: 8192,
+            max_queued_events: 8192,
+            max_pending_dtls: 32,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Why a call was refused, and why a connection failed.
+
+use thiserror::Error;
+
+use crate::DataChannelId;
+
+/// Why a [`Peer`](crate::Peer) refused a call. A refused call leaves the peer as it was
+/// (the JSEP negotiator commits nothing on error), so it stays usable.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The session description does not parse, contradicts itself, does not fit the
+    /// signaling state, or is not the one last created (RFC 8829).
+    #[error("session description: {0}")]
+    Sdp(#[from] rtcweb_sdp::Error),
+    /// The remote description has no `a=fingerprint` with a hash function DTLS can check
+    /// (sha-256, sha-384 or sha-512; RFC 8827 §6.5).
+    #[error("remote description has no sha-256, sha-384 or sha-512 fingerprint")]
+    UnsupportedFingerprint,
+    /// A trickled candidate does not follow the RFC 8839 §5.1 grammar.
+    #[error("ICE candidate: {0}")]
+    Candidate(#[from] rtcweb_ice::CandidateParseError),
+    /// The ICE agent refused a candidate or a local address.
+    #[error("ICE: {0}")]
+    Ice(#[from] rtcweb_ice::IceError),
+    /// `add_ice_candidate` before a remote description was applied (W3C
+    /// `InvalidStateError`).
+    #[error("no remote description yet")]
+    NoRemoteDescription,
+    /// The data-channel layer refused to open a channel.
+    #[error("data channel: {0}")]
+    Open(#[from] rtcweb_datachannel::OpenError),
+    /// The data-channel layer refused to send a message.
+    #[error("data channel: {0}")]
+    Send(#[from] rtcweb_datachannel::SendError),
+    /// No data channel with this handle (never created, or closed).
+    #[error("no data channel {0}")]
+    UnknownChannel(DataChannelId),
+    /// The channel exists but is not open yet (its SCTP association is not up).
+    #[error("data channel {0} is not open")]
+    ChannelNotOpen(DataChannelId),
+    /// More data channels than [`Config::max_data_channels`](crate::Config).
+    #[error("too many data channels (limit {0})")]
+    TooManyChannels(usize),
+    /// Our certificate could not be made.
+    #[error("certificate: {0}")]
+    Certificate(#[from] rtcweb_dtls::ConfigError),
+    /// The peer connection is closed.
+    #[error("peer connection closed")]
+    Closed,
+}
+
+impl Error {
+    /// True when the remote side (its description or candidate) is at fault rather than
+    /// the caller.
+    pub fn is_remote_fault(&self) -> bool {
+        match self {
+            Self::Sdp(e) => e.fault() == rtcweb_sdp::Fault::Remote,
+            Self::UnsupportedFingerprint | Self::Candidate(_) => true,
+            Self::Ice(e) => matches!(
+                e,
+                rtcweb_ice::IceError::InvalidCredentials
+                    | rtcweb_ice::IceError::UnsupportedComponent(_)
+                    | rtcweb_ice::IceError::UnsupportedTransport
+                    | rtcweb_ice::IceError::StaleCandidate
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Why the connection failed (W3C `connectionState` `failed`), reported once with
+/// [`Event::Failed`](crate::Event::Failed) and kept in
+/// [`Peer::failure`](crate::Peer::failure).
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum FailureReason {
+    /// ICE found no working candidate pair, or consent was lost (RFC 7675 §5.1).
+    #[error("ICE failed")]
+    Ice,
+    /// The peer's ICE credentials were refused by the agent.
+    #[error("remote ICE parameters refused: {0}")]
+    IceParameters(rtcweb_ice::IceError),
+    /// The DTLS handshake or connection failed; a certificate that does not match the
+    /// SDP fingerprint is [`rtcweb_dtls::Error::FingerprintMismatch`] (RFC 8122 §5).
+    #[error("DTLS: {0}")]
+    Dtls(rtcweb_dtls::Error),
+    /// The DTLS configuration was refused (no usable remote fingerprint, ...).
+    #[error("DTLS configuration: {0}")]
+    DtlsConfig(rtcweb_dtls::ConfigError),
+    /// DTLS negotiated an SRTP profile whose keys could not be used (RFC 5764 §4.2).
+    #[error("SRTP keying: {0}")]
+    SrtpKeying(rtcweb_srtp::KeyingError),
+    /// DTLS negotiated an SRTP protection profile the SRTP layer does not implement.
+    #[error("SRTP profile 0x{0:04x} not supported")]
+    UnsupportedSrtpProfile(u16),
+}

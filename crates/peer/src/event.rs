@@ -1,0 +1,143 @@
+//! What the peer tells its owner, and the W3C-style values it reports.
+
+use std::fmt;
+
+use rtcweb_datachannel::Message;
+use rtcweb_ice::{ConnectionState, GatheringState, SelectedPair};
+use rtcweb_sdp::{SdpType, SignalingState};
+
+use crate::FailureReason;
+
+/// A data channel's handle within one [`Peer`](crate::Peer), stable from
+/// `create_data_channel` on (the SCTP stream id is known only once the DTLS role is,
+/// RFC 8832 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DataChannelId(pub(crate) u32);
+
+impl fmt::Display for DataChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dc{}", self.0)
+    }
+}
+
+/// A session description with its type (W3C `RTCSessionDescriptionInit`): what signalling
+/// carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    /// Offer, provisional answer or answer.
+    pub kind: SdpType,
+    /// The SDP text (RFC 8866).
+    pub sdp: String,
+}
+
+/// W3C `RTCIceConnectionState`, as the ICE agent reports it.
+pub type IceConnectionState = ConnectionState;
+
+/// W3C `RTCDtlsTransportState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DtlsState {
+    /// No handshake yet.
+    New,
+    /// Handshaking.
+    Connecting,
+    /// The handshake completed and the peer's certificate matched its fingerprint.
+    Connected,
+    /// Closed by a close_notify (ours or the peer's).
+    Closed,
+    /// The handshake or the connection failed.
+    Failed,
+}
+
+/// W3C `RTCPeerConnectionState`: ICE and DTLS together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerConnectionState {
+    /// Nothing started.
+    New,
+    /// ICE checks or the DTLS handshake are under way.
+    Connecting,
+    /// ICE has a selected pair and DTLS is connected (or was closed by the peer).
+    Connected,
+    /// ICE lost consent for a while; it may come back.
+    Disconnected,
+    /// ICE or DTLS failed; [`Peer::failure`](crate::Peer::failure) says why.
+    Failed,
+    /// [`Peer::close`](crate::Peer::close) was called.
+    Closed,
+}
+
+/// A local ICE candidate to signal to the peer (W3C `RTCIceCandidate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalCandidate {
+    /// The media section it belongs to (`sdpMid`): the BUNDLE tag.
+    pub mid: String,
+    /// The `candidate:...` attribute value (RFC 8839 §5.1).
+    pub candidate: String,
+}
+
+/// Events, drained with [`Peer::poll_event`](crate::Peer::poll_event) after every input.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // a handful per connection besides messages
+pub enum Event {
+    /// Something changed that needs an offer (W3C `negotiationneeded`).
+    NegotiationNeeded,
+    /// The signaling state changed.
+    SignalingState(SignalingState),
+    /// A local candidate to trickle to the peer (RFC 8838 §4).
+    LocalCandidate(LocalCandidate),
+    /// The gathering state changed; at `Complete` the owner signals end-of-candidates.
+    IceGatheringState(GatheringState),
+    /// The ICE connection state changed.
+    IceConnectionState(IceConnectionState),
+    /// ICE selected a candidate pair (or changed it): DTLS, SCTP and media go over it.
+    SelectedCandidatePair(SelectedPair),
+    /// The DTLS transport state changed.
+    DtlsState(DtlsState),
+    /// The peer connection state changed.
+    ConnectionState(PeerConnectionState),
+    /// The connection failed, and why (before the `Failed` connection state).
+    Failed(FailureReason),
+    /// A remote candidate has an mDNS name: resolve it and call
+    /// [`Peer::resolve_mdns`](crate::Peer::resolve_mdns).
+    ResolveMdns {
+        /// The `.local` name.
+        name: String,
+    },
+    /// The peer opened a data channel (W3C `datachannel`); it is open, and
+    /// [`Event::DataChannelOpen`] follows.
+    IncomingDataChannel {
+        /// Its handle.
+        channel: DataChannelId,
+        /// Its label.
+        label: String,
+        /// Its sub-protocol.
+        protocol: String,
+    },
+    /// A data channel is open: messages flow.
+    DataChannelOpen {
+        /// Its handle.
+        channel: DataChannelId,
+    },
+    /// A message arrived on a data channel.
+    Message {
+        /// The channel.
+        channel: DataChannelId,
+        /// The message.
+        message: Message,
+    },
+    /// The channel's buffered amount fell to its low threshold.
+    BufferedAmountLow {
+        /// The channel.
+        channel: DataChannelId,
+    },
+    /// The peer started closing the channel.
+    DataChannelClosing {
+        /// The channel.
+        channel: DataChannelId,
+    },
+    /// The channel is closed; its handle is no longer valid.
+    DataChannelClosed {
+        /// The channel.
+        channel: DataChannelId,
+    },
+}

@@ -1,0 +1,141 @@
+//! # rtcweb-peer: a WebRTC peer connection
+//!
+//! A peer connection with the semantics of the W3C `RTCPeerConnection`, as a **sans-IO
+//! core**: [`Peer`] owns every protocol layer of rtcweb and routes between them; it opens no
+//! socket, starts no task and reads no clock. (The tokio driver that owns sockets and
+//! timers is the next step; it will wrap this core.)
+//!
+//! ## What the core owns and routes
+//! - **JSEP** ([`rtcweb_sdp::Negotiator`]): [`Peer::create_offer`], [`Peer::create_answer`],
+//!   [`Peer::set_local_description`], [`Peer::set_remote_description`] (parsed and checked
+//!   first: a malformed or contradictory description is refused and changes nothing),
+//!   [`Peer::add_ice_candidate`]. BUNDLE and rtcp-mux only, as browsers negotiate.
+//! - **ICE** ([`rtcweb_ice::Agent`]): made with our role when the first offer is applied
+//!   (the offerer controls, RFC 8445 §6.1.1), fed our host addresses
+//!   ([`Peer::add_local_address`]) and the negotiated credentials and candidates; its
+//!   local candidates come out as [`Event::LocalCandidate`] for trickling (RFC 8838).
+//! - **Demultiplexing** (RFC 7983 §7, [`rtcweb_common::PacketKind`]): every datagram goes
+//!   to the agent (STUN, TURN); what it returns from the validated pair is DTLS (20..=63)
+//!   or SRTP/SRTCP (128..=191).
+//! - **DTLS** ([`rtcweb_dtls::Connection`]): the role from `a=setup` (an `actpass` offerer
+//!   answered by `active` is the server; RFC 8842 §5), the peer's certificate checked
+//!   against its `a=fingerprint` (RFC 8122 §5): a mismatch fails the connection with
+//!   [`FailureReason::Dtls`]`(`[`rtcweb_dtls::Error::FingerprintMismatch`]`)`. The server
+//!   is made when the exchange completes, the client once ICE selects a pair.
+//! - **SRTP** ([`rtcweb_srtp::Session`]): keyed from the DTLS exporter (RFC 5764 §4.2) when
+//!   DTLS connects; incoming SRTP and SRTCP are authenticated and counted in [`Stats`].
+//! - **Data channels** ([`rtcweb_datachannel::DataChannels`], DCEP on dcsctp): SCTP packets
+//!   travel as DTLS application data (RFC 8261 §5); the association starts when DTLS is up.
+//!   [`Peer::create_data_channel`] returns a [`DataChannelId`] at once; the channel opens
+//!   with the association.
+//!
+//! ## The drive loop
+//! After every input (a datagram, a timeout, a command) the owner sends what
+//! [`Peer::poll_transmit`] gives, handles what [`Peer::poll_event`] gives, and sleeps until
+//! [`Peer::poll_timeout`]. Here two peers in one process connect, with datagrams handed
+//! across directly where a socket would send them:
+//!
+//! ```
+//! use std::time::Instant;
+//! use rtcweb_common::{Datagram, Transport};
+//! use rtcweb_datachannel::{ChannelOptions, Message};
+//! use rtcweb_peer::{Config, Event, Peer};
+//!
+//! # #[allow(clippy::disallowed_methods)] // the owner's clock
+//! let mut now = Instant::now();
+//! let config = |seed| Config { seed: Some(seed), ..Config::default() };
+//! let mut peers = [Peer::new(config(1), now)?, Peer::new(config(2), now)?];
+//! let [alice, bob] = &mut peers;
+//! alice.add_local_address(now, "192.0.2.1:5000".parse()?)?;
+//! bob.add_local_address(now, "192.0.2.2:5000".parse()?)?;
+//!
+//! // Signalling: the offer and the answer as SDP text.
+//! let chat = alice.create_data_channel(now, "chat", ChannelOptions::new("chat"))?;
+//! let offer = alice.create_offer()?;
+//! alice.set_local_description(now, &offer)?;
+//! bob.set_remote_description(now, &offer)?;
+//! let answer = bob.create_answer()?;
+//! bob.set_local_description(now, &answer)?;
+//! alice.set_remote_description(now, &answer)?;
+//!
+//! let mut got = None;
+//! while got.is_none() {
+//!     let mut moved = false;
+//!     for i in 0..2 {
+//!         let [alice, bob] = &mut peers;
+//!         let (from, to) = if i == 0 { (alice, bob) } else { (bob, alice) };
+//!         // Events: trickle candidates to the other side, send once the channel is open.
+//!         while let Some(event) = from.poll_event() {
+//!             match event {
+//!                 Event::LocalCandidate(c) => to.add_ice_candidate(now, Some(&c.mid), &c.candidate)?,
+//!                 Event::DataChannelOpen { channel } if channel == chat => {
+//!                     from.send(now, chat, Message::text("hello"))?
+//!                 }
+//!                 Event::Message { message, .. } => got = Some(message),
+//!                 _ => {}
+//!             }
+//!         }
+//!         // Transmits: what a UDP socket would send.
+//!         while let Some(t) = from.poll_transmit() {
+//!             moved = true;
+//!             let datagram = Datagram {
+//!                 transport: Transport::Udp,
+//!                 local: t.destination,
+//!                 remote: t.source.expect("the core names the socket"),
+//!                 contents: &t.contents,
+//!             };
+//!             to.handle_datagram(now, datagram);
+//!         }
+//!     }
+//!     // Timers: sleep until the earliest deadline when nothing else moved.
+//!     if !moved {
+//!         let deadline = peers.iter().filter_map(Peer::poll_timeout).min();
+//!         now = deadline.map_or(now, |d| now.max(d));
+//!         peers.iter_mut().for_each(|p| p.handle_timeout(now));
+//!     }
+//! }
+//! assert_eq!(got, Some(Message::text("hello")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Time and randomness
+//! Time is the `now` argument of every method; nothing reads a clock. ICE credentials and
+//! tie-breaker, SDP ids and DTLS randoms come from generators seeded from [`Config::seed`]
+//! (or the OS); certificates and DTLS ephemeral keys use the OS generator.
+//!
+//! ## Limits
+//! Queued transmits and events, DTLS datagrams held until ICE selects a pair, and data
+//! channels are bounded ([`Config`]); the layers bound their own state.
+//!
+//! ## Not implemented yet
+//! The tokio driver, mDNS resolution (the owner gets [`Event::ResolveMdns`]), RTP sessions
+//! and tracks (SRTP packets are authenticated and counted, not yet delivered), stats in
+//! webrtc-stats form, ICE restart, renegotiation that changes the DTLS parameters (the first
+//! exchange's role and fingerprints stay), modified local descriptions (the negotiator
+//! applies only what it created), the `certificate` stats of the W3C API.
+#![forbid(unsafe_code)]
+
+mod channels;
+mod config;
+mod data;
+mod error;
+mod event;
+mod peer;
+mod routing;
+mod signaling;
+mod stats;
+
+pub use channels::DataChannelInfo;
+pub use config::Config;
+pub use error::{Error, FailureReason};
+pub use event::{
+    DataChannelId, Description, DtlsState, Event, IceConnectionState, LocalCandidate,
+    PeerConnectionState,
+};
+pub use peer::Peer;
+pub use stats::Stats;
+
+/// The layers' types that appear in this crate's API.
+pub use rtcweb_datachannel::{ChannelOptions, ChannelState, ChannelType, Message, MessageKind};
+pub use rtcweb_ice::{GatheringState, SelectedPair};
+pub use rtcweb_sdp::{SdpType, SignalingState};

@@ -1,0 +1,300 @@
+//! The sans-IO peer connection: its state, the sans-IO contract and the accessors.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rtcweb_common::{Datagram, PacketKind, Transmit};
+use rtcweb_datachannel::DataChannels;
+use rtcweb_dtls::{Certificate, Connection, HashAlgorithm};
+use rtcweb_ice::{Agent, ConnectionState, Credentials, GatheringState, Received};
+use rtcweb_sdp::{Negotiator, SessionDescription, SignalingState};
+
+use crate::channels::Channels;
+use crate::{
+    Config, DtlsState, Error, Event, FailureReason, IceConnectionState, PeerConnectionState, Stats,
+};
+
+/// One WebRTC peer connection, sans-IO: the ICE agent, the DTLS connection, the SRTP
+/// session, the data channels (SCTP) and the JSEP negotiator, and the routing between them.
+///
+/// See the [crate documentation](crate) for the drive loop.
+#[derive(Debug)]
+pub struct Peer {
+    pub(crate) config: Config,
+    pub(crate) rng: StdRng,
+    /// The time origin given to [`Peer::new`] (the SCTP layer's clock starts here).
+    pub(crate) epoch: Instant,
+    pub(crate) certificate: Certificate,
+    pub(crate) ice_credentials: Credentials,
+    pub(crate) negotiator: Negotiator,
+    /// The last offer and answer we created, as text and as the negotiator's value.
+    pub(crate) created_offer: Option<(String, SessionDescription)>,
+    pub(crate) created_answer: Option<(String, SessionDescription)>,
+    pub(crate) local_addresses: Vec<SocketAddr>,
+    /// Made when our role is known: at `set_local_description(offer)` (controlling) or
+    /// `set_remote_description(offer)` (controlled), RFC 8445 §6.1.1.
+    pub(crate) ice: Option<Agent>,
+    /// The BUNDLE tag of our description: the `sdpMid` of our candidates.
+    pub(crate) local_mid: Option<String>,
+    pub(crate) data_requested: bool,
+    /// From the negotiation: our DTLS role and the fingerprints the peer's certificate must
+    /// match.
+    pub(crate) dtls_role: Option<rtcweb_sdp::DtlsRole>,
+    pub(crate) remote_fingerprints: Vec<rtcweb_dtls::Fingerprint>,
+    pub(crate) dtls: Option<Connection>,
+    pub(crate) srtp: Option<rtcweb_srtp::Session>,
+    pub(crate) sctp: Option<DataChannels>,
+    /// `connect` was called on the association (DTLS is up).
+    pub(crate) sctp_started: bool,
+    pub(crate) channels: Channels,
+    /// DTLS datagrams waiting for ICE to select a pair.
+    pub(crate) pending_dtls: VecDeque<Vec<u8>>,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) ice_state: IceConnectionState,
+    pub(crate) gathering_state: GatheringState,
+    pub(crate) dtls_state: DtlsState,
+    pub(crate) state: PeerConnectionState,
+    pub(crate) failure: Option<FailureReason>,
+    pub(crate) closed: bool,
+    pub(crate) stats: Stats,
+    /// Framing buffer for data sent through a TURN relay.
+    pub(crate) relay_buf: Vec<u8>,
+    /// SRTP unprotects in place: a copy of the datagram goes here.
+    pub(crate) media_buf: Vec<u8>,
+}
+
+impl Peer {
+    /// A new peer connection; `now` is its time origin. Generates a certificate unless
+    /// [`Config::certificate`] gives one. Nothing is sent until descriptions are applied.
+    pub fn new(config: Config, now: Instant) -> Result<Self, Error> {
+        let certificate = match &config.certificate {
+            Some(c) => c.clone(),
+            None => Certificate::generate()?,
+        };
+        let mut rng = match config.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        // One set of credentials for the agent and the descriptions (RFC 8839 §5.4).
+        let ice_credentials = Credentials::random(&mut rng);
+        let fingerprint = certificate.fingerprint(HashAlgorithm::Sha256);
+        let mut sdp_config = rtcweb_sdp::Config::new(rtcweb_sdp::Fingerprint::new(
+            rtcweb_sdp::HashAlgorithm::Sha256,
+            fingerprint.value,
+        ));
+        sdp_config.ice_credentials = Some(ice_credentials.clone());
+        sdp_config.seed = Some(rng.random());
+        let negotiator = Negotiator::new(sdp_config)?;
+        let max_channels = config.max_data_channels;
+        Ok(Self {
+            config,
+            rng,
+            epoch: now,
+            certificate,
+            ice_credentials,
+            negotiator,
+            created_offer: None,
+            created_answer: None,
+            local_addresses: Vec::new(),
+            ice: None,
+            local_mid: None,
+            data_requested: false,
+            dtls_role: None,
+            remote_fingerprints: Vec::new(),
+            dtls: None,
+            srtp: None,
+            sctp: None,
+            sctp_started: false,
+            channels: Channels::new(max_channels),
+            pending_dtls: VecDeque::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            ice_state: ConnectionState::New,
+            gathering_state: GatheringState::New,
+            dtls_state: DtlsState::New,
+            state: PeerConnectionState::New,
+            failure: None,
+            closed: false,
+            stats: Stats::default(),
+            relay_buf: Vec::new(),
+            media_buf: Vec::new(),
+        })
+    }
+
+    /// Adds a local host address (one UDP socket the owner opened). Candidates are gathered
+    /// from it once a description is applied, or at once if gathering has started.
+    pub fn add_local_address(&mut self, now: Instant, address: SocketAddr) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        if self.local_addresses.contains(&address) {
+            return Err(rtcweb_ice::IceError::DuplicateSocket(address).into());
+        }
+        if let Some(agent) = self.ice.as_mut() {
+            agent.add_local_socket(now, address)?;
+        } else if self.local_addresses.len() >= rtcweb_ice::Config::default().max_sockets {
+            return Err(rtcweb_ice::IceError::TooManySockets(self.local_addresses.len()).into());
+        }
+        self.local_addresses.push(address);
+        self.drive(now);
+        Ok(())
+    }
+
+    /// The owner resolved the mDNS name of a remote candidate ([`Event::ResolveMdns`]).
+    pub fn resolve_mdns(&mut self, now: Instant, name: &str, ip: IpAddr) {
+        if let Some(agent) = self.ice.as_mut() {
+            agent.resolve_mdns(now, name, ip);
+        }
+        self.drive(now);
+    }
+
+    /// Feeds one datagram that arrived on one of our sockets. It is demultiplexed by its
+    /// first byte (RFC 7983 §7): STUN and TURN go to the ICE agent; DTLS and SRTP on the
+    /// validated pair come back from it and go to DTLS (then SCTP) or SRTP.
+    pub fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
+        self.stats.datagrams_received += 1;
+        if self.closed {
+            return;
+        }
+        match PacketKind::of(datagram.contents) {
+            PacketKind::Stun | PacketKind::ChannelData | PacketKind::Dtls | PacketKind::Rtp => {}
+            PacketKind::Zrtp | PacketKind::Unknown => {
+                self.stats.datagrams_unknown += 1;
+                return;
+            }
+        }
+        let Some(agent) = self.ice.as_mut() else {
+            self.stats.datagrams_rejected += 1;
+            return;
+        };
+        match agent.handle_datagram(now, datagram) {
+            Received::Data { contents, .. } => self.route_payload(now, contents),
+            Received::Consumed => {}
+            Received::Rejected => self.stats.datagrams_rejected += 1,
+        }
+        self.drive(now);
+    }
+
+    /// Time passed: ICE checks and consent, DTLS retransmissions, SCTP timers. Safe to call
+    /// early or twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(agent) = self.ice.as_mut() {
+            agent.handle_timeout(now);
+        }
+        if let Some(dtls) = self.dtls.as_mut() {
+            dtls.handle_timeout(now);
+        }
+        if let Some(sctp) = self.sctp.as_mut() {
+            sctp.handle_timeout(now);
+        }
+        self.drive(now);
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is due next; `None` when idle.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let ice = self.ice.as_ref().and_then(Agent::poll_timeout);
+        if self.closed {
+            return ice;
+        }
+        let dtls = self.dtls.as_ref().and_then(Connection::poll_timeout);
+        let sctp = self.sctp.as_ref().and_then(DataChannels::poll_timeout);
+        [ice, dtls, sctp].into_iter().flatten().min()
+    }
+
+    /// The next datagram to send, with the local socket to send it from.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// W3C `connectionState`.
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.state
+    }
+
+    /// W3C `iceConnectionState`.
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.ice_state
+    }
+
+    /// W3C `iceGatheringState`.
+    pub fn ice_gathering_state(&self) -> GatheringState {
+        self.gathering_state
+    }
+
+    /// W3C `signalingState`.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.negotiator.state()
+    }
+
+    /// The DTLS transport state.
+    pub fn dtls_state(&self) -> DtlsState {
+        self.dtls_state
+    }
+
+    /// Why the connection failed, once it did.
+    pub fn failure(&self) -> Option<&FailureReason> {
+        self.failure.as_ref()
+    }
+
+    /// Our certificate's SHA-256 fingerprint, as our descriptions carry it.
+    pub fn fingerprint(&self) -> rtcweb_dtls::Fingerprint {
+        self.certificate.fingerprint(HashAlgorithm::Sha256)
+    }
+
+    /// The SRTP protection profile, once DTLS negotiated one.
+    pub fn srtp_profile(&self) -> Option<rtcweb_srtp::Profile> {
+        self.srtp.as_ref().map(rtcweb_srtp::Session::profile)
+    }
+
+    /// The ICE candidate pair in use.
+    pub fn selected_candidate_pair(&self) -> Option<rtcweb_ice::SelectedPair> {
+        self.ice.as_ref().and_then(Agent::selected_pair)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Closes the connection (W3C `close()`): every data channel closes, SCTP is shut down
+    /// and DTLS sends close_notify (RFC 5246 §7.2.1), the ICE agent stops (and releases
+    /// TURN allocations), the negotiator refuses everything from now on.
+    pub fn close(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if let Some(sctp) = self.sctp.as_mut() {
+            sctp.close(now);
+        }
+        self.drive(now);
+        if let Some(dtls) = self.dtls.as_mut() {
+            dtls.close();
+        }
+        self.drive(now);
+        self.close_all_channels();
+        self.sctp = None;
+        if let Some(agent) = self.ice.as_mut() {
+            agent.close(now);
+        }
+        self.negotiator.close();
+        self.closed = true;
+        self.drive(now);
+    }
+
+    pub(crate) fn push_event(&mut self, event: Event) {
+        if self.events.len() >= self.config.max_queued_events {
+            self.stats.events_dropped += 1;
+            return;
+        }
+        self.events.push_back(event);
+    }
+}

@@ -1,0 +1,443 @@
+//! Routing between the layers: ICE events, DTLS records, SCTP packets, SRTP, and the
+//! connection state they add up to.
+
+use std::time::Instant;
+
+use rand::Rng;
+use rtcweb_common::{PacketKind, Transmit};
+use rtcweb_datachannel::ChannelState;
+use rtcweb_dtls::{Connected, Connection};
+use rtcweb_ice::{ConnectionState, GatheringState, IceError};
+
+use crate::{DtlsState, Event, FailureReason, LocalCandidate, Peer, PeerConnectionState};
+
+impl Peer {
+    /// Drains every layer and routes what comes out until nothing moves, then updates the
+    /// connection state. Called after every input.
+    pub(crate) fn drive(&mut self, now: Instant) {
+        loop {
+            let mut moved = self.drain_negotiator(now);
+            moved |= self.drain_ice(now);
+            moved |= self.drain_sctp(now);
+            moved |= self.drain_dtls(now);
+            if !moved {
+                break;
+            }
+        }
+        self.update_state();
+    }
+
+    fn drain_negotiator(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        while let Some(event) = self.negotiator.poll_event() {
+            moved = true;
+            match event {
+                rtcweb_sdp::Event::NegotiationNeeded => self.push_event(Event::NegotiationNeeded),
+                rtcweb_sdp::Event::SignalingStateChanged(s) => {
+                    self.push_event(Event::SignalingState(s));
+                }
+                rtcweb_sdp::Event::Negotiated(n) => self.apply_negotiation(now, *n),
+                other => tracing::debug!(event = ?other, "negotiator event not routed"),
+            }
+        }
+        moved
+    }
+
+    fn drain_ice(&mut self, now: Instant) -> bool {
+        let Some(agent) = self.ice.as_mut() else {
+            return false;
+        };
+        let mut moved = false;
+        while let Some(t) = agent.poll_transmit() {
+            moved = true;
+            queue(
+                &mut self.transmits,
+                &mut self.stats.transmits_dropped,
+                self.config.max_queued_transmits,
+                t,
+            );
+        }
+        let mut events = Vec::new();
+        while let Some(e) = agent.poll_event() {
+            events.push(e);
+        }
+        for event in events {
+            moved = true;
+            self.ice_event(now, event);
+        }
+        moved
+    }
+
+    fn ice_event(&mut self, now: Instant, event: rtcweb_ice::Event) {
+        match event {
+            rtcweb_ice::Event::LocalCandidate(candidate) => {
+                // Later descriptions carry it too; a closed negotiator is the only refusal.
+                let _ = self.negotiator.add_local_candidate(candidate.clone());
+                let mid = self.local_mid.clone().unwrap_or_else(|| "0".to_owned());
+                self.push_event(Event::LocalCandidate(LocalCandidate {
+                    mid,
+                    candidate: candidate.to_string(),
+                }));
+            }
+            rtcweb_ice::Event::GatheringState(state) => {
+                if state == GatheringState::Complete {
+                    self.negotiator.end_of_local_candidates();
+                }
+                self.gathering_state = state;
+                self.push_event(Event::IceGatheringState(state));
+            }
+            rtcweb_ice::Event::ConnectionState(state) => {
+                self.ice_state = state;
+                self.push_event(Event::IceConnectionState(state));
+                if state == ConnectionState::Failed {
+                    self.fail(FailureReason::Ice);
+                }
+            }
+            rtcweb_ice::Event::SelectedPair(pair) => {
+                self.push_event(Event::SelectedCandidatePair(pair));
+                // The DTLS client starts once there is a path (RFC 8842 §5); what DTLS
+                // wanted to send before goes out now.
+                self.maybe_start_dtls(now);
+                let pending = std::mem::take(&mut self.pending_dtls);
+                for datagram in pending {
+                    self.send_dtls(now, datagram);
+                }
+            }
+            rtcweb_ice::Event::ResolveMdns { name } => {
+                self.push_event(Event::ResolveMdns { name });
+            }
+            rtcweb_ice::Event::Data { data, .. } => self.route_payload(now, &data),
+            other => tracing::debug!(event = ?other, "ICE event"),
+        }
+    }
+
+    /// Application data from the validated pair, demultiplexed by its first byte
+    /// (RFC 7983 §7): DTLS records or SRTP/SRTCP.
+    pub(crate) fn route_payload(&mut self, now: Instant, contents: &[u8]) {
+        match PacketKind::of(contents) {
+            PacketKind::Dtls => match self.dtls.as_mut() {
+                Some(dtls) => dtls.handle_datagram(now, contents),
+                None => self.stats.dtls_dropped += 1,
+            },
+            PacketKind::Rtp => self.receive_media(contents),
+            _ => self.stats.datagrams_unknown += 1,
+        }
+    }
+
+    /// SRTP or SRTCP: authenticated and decrypted in place (RFC 3711 §3.3). RTP and RTCP
+    /// are told apart by the payload type (RFC 5761 §4: 64..=95 after the marker bit).
+    fn receive_media(&mut self, contents: &[u8]) {
+        let Some(srtp) = self.srtp.as_mut() else {
+            self.stats.media_before_keys += 1;
+            return;
+        };
+        self.media_buf.clear();
+        self.media_buf.extend_from_slice(contents);
+        let is_rtcp = contents
+            .get(1)
+            .is_some_and(|b| (64..=95).contains(&(b & 0x7f)));
+        let result = if is_rtcp {
+            srtp.unprotect_rtcp(&mut self.media_buf)
+        } else {
+            srtp.unprotect_rtp(&mut self.media_buf)
+        };
+        match (result, is_rtcp) {
+            (Ok(_), true) => self.stats.rtcp_received += 1,
+            (Ok(_), false) => self.stats.rtp_received += 1,
+            (Err(e), _) => {
+                tracing::debug!(error = %e, "SRTP packet dropped");
+                self.stats.srtp_dropped += 1;
+            }
+        }
+    }
+
+    fn drain_sctp(&mut self, now: Instant) -> bool {
+        let Some(sctp) = self.sctp.as_mut() else {
+            return false;
+        };
+        let mut moved = false;
+        // RFC 8261 §5: each SCTP packet is one DTLS application data record.
+        while let Some(packet) = sctp.poll_transmit() {
+            moved = true;
+            match self.dtls.as_mut().map(|d| d.send(&packet)) {
+                Some(Ok(())) => {}
+                _ => self.stats.sctp_dropped += 1,
+            }
+        }
+        let mut events = Vec::new();
+        while let Some(e) = sctp.poll_event() {
+            events.push(e);
+        }
+        for event in events {
+            moved = true;
+            self.sctp_event(event);
+        }
+        let _ = now;
+        moved
+    }
+
+    fn sctp_event(&mut self, event: rtcweb_datachannel::Event) {
+        use rtcweb_datachannel::Event as E;
+        match event {
+            E::ChannelOpen { id } => {
+                if let Some(channel) = self.channels.by_stream(id) {
+                    if let Some(e) = self.channels.get_mut(channel) {
+                        e.state = ChannelState::Open;
+                    }
+                    self.push_event(Event::DataChannelOpen { channel });
+                }
+            }
+            E::IncomingChannel(info) => {
+                let options = rtcweb_datachannel::ChannelOptions {
+                    label: info.label.clone(),
+                    protocol: info.protocol.clone(),
+                    channel_type: info.channel_type,
+                    priority: info.priority,
+                    negotiated: None,
+                };
+                match self
+                    .channels
+                    .insert(options, Some(info.id), ChannelState::Open)
+                {
+                    Some(channel) => {
+                        self.push_event(Event::IncomingDataChannel {
+                            channel,
+                            label: info.label,
+                            protocol: info.protocol,
+                        });
+                        self.push_event(Event::DataChannelOpen { channel });
+                    }
+                    None => tracing::debug!(stream = info.id, "no handle left for a channel"),
+                }
+            }
+            E::Message { id, message } => match self.channels.by_stream(id) {
+                Some(channel) => self.push_event(Event::Message { channel, message }),
+                None => self.stats.messages_unrouted += 1,
+            },
+            E::BufferedAmountLow { id } => {
+                if let Some(channel) = self.channels.by_stream(id) {
+                    self.push_event(Event::BufferedAmountLow { channel });
+                }
+            }
+            E::ChannelClosing { id } => {
+                if let Some(channel) = self.channels.by_stream(id) {
+                    if let Some(e) = self.channels.get_mut(channel) {
+                        e.state = ChannelState::Closing;
+                    }
+                    self.push_event(Event::DataChannelClosing { channel });
+                }
+            }
+            E::ChannelClosed { id } => {
+                if let Some(channel) = self.channels.by_stream(id) {
+                    self.channels.remove(channel);
+                    self.push_event(Event::DataChannelClosed { channel });
+                }
+            }
+            E::Closed(reason) => {
+                tracing::debug!(?reason, "SCTP association ended");
+                // Every channel on it was closed before this event.
+                self.close_all_channels();
+            }
+            other => tracing::debug!(event = ?other, "SCTP event"),
+        }
+    }
+
+    fn drain_dtls(&mut self, now: Instant) -> bool {
+        let Some(dtls) = self.dtls.as_mut() else {
+            return false;
+        };
+        let mut moved = false;
+        let mut datagrams = Vec::new();
+        while let Some(d) = dtls.poll_transmit() {
+            datagrams.push(d);
+        }
+        let mut events = Vec::new();
+        while let Some(e) = dtls.poll_event() {
+            events.push(e);
+        }
+        for datagram in datagrams {
+            moved = true;
+            self.send_dtls(now, datagram);
+        }
+        for event in events {
+            moved = true;
+            match event {
+                rtcweb_dtls::Event::Connected(connected) => self.dtls_connected(now, &connected),
+                rtcweb_dtls::Event::ApplicationData(packet) => {
+                    if let Some(sctp) = self.sctp.as_mut() {
+                        sctp.handle_packet(now, &packet);
+                    }
+                }
+                rtcweb_dtls::Event::Closed => {
+                    self.set_dtls_state(DtlsState::Closed);
+                    // Nothing can reach the peer any more: every channel is closed.
+                    self.sctp = None;
+                    self.close_all_channels();
+                }
+                rtcweb_dtls::Event::Failed(e) => {
+                    self.set_dtls_state(DtlsState::Failed);
+                    self.fail(FailureReason::Dtls(e));
+                }
+                other => tracing::debug!(event = ?other, "DTLS event"),
+            }
+        }
+        moved
+    }
+
+    fn dtls_connected(&mut self, now: Instant, connected: &Connected) {
+        tracing::debug!(suite = ?connected.cipher_suite, "DTLS connected");
+        self.set_dtls_state(DtlsState::Connected);
+        // RFC 5764 §4.2: SRTP keys from the exporter; our DTLS role picks our half.
+        if let Some(keying) = &connected.srtp {
+            let role = match connected.role {
+                rtcweb_dtls::Role::Client => rtcweb_srtp::Role::Client,
+                rtcweb_dtls::Role::Server => rtcweb_srtp::Role::Server,
+            };
+            let Some(profile) = rtcweb_srtp::Profile::from_id(keying.profile.0) else {
+                self.fail(FailureReason::UnsupportedSrtpProfile(keying.profile.0));
+                return;
+            };
+            match rtcweb_srtp::Session::from_keying_material(
+                profile,
+                &keying.keying_material,
+                role,
+                &rtcweb_srtp::Config::default(),
+            ) {
+                Ok(s) => self.srtp = Some(s),
+                Err(e) => {
+                    self.fail(FailureReason::SrtpKeying(e));
+                    return;
+                }
+            }
+        }
+        self.maybe_start_sctp(now);
+    }
+
+    /// Sends one DTLS datagram on the selected pair, or holds it until there is one.
+    fn send_dtls(&mut self, now: Instant, datagram: Vec<u8>) {
+        let Some(agent) = self.ice.as_mut() else {
+            return;
+        };
+        match agent.send(now, &datagram, &mut self.relay_buf) {
+            Ok(t) => queue(
+                &mut self.transmits,
+                &mut self.stats.transmits_dropped,
+                self.config.max_queued_transmits,
+                t.to_owned(),
+            ),
+            Err(IceError::NotConnected) => {
+                if self.pending_dtls.len() < self.config.max_pending_dtls {
+                    self.pending_dtls.push_back(datagram);
+                } else {
+                    self.stats.dtls_pending_dropped += 1;
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "DTLS datagram not sent");
+                self.stats.dtls_pending_dropped += 1;
+            }
+        }
+    }
+
+    /// Makes the DTLS connection once the role and fingerprints are known: the server at
+    /// once, the client when ICE has selected a pair.
+    pub(crate) fn maybe_start_dtls(&mut self, now: Instant) {
+        if self.dtls.is_some() || self.closed || self.failure.is_some() {
+            return;
+        }
+        let Some(role) = self.dtls_role else { return };
+        let selected = self
+            .ice
+            .as_ref()
+            .is_some_and(|a| a.selected_pair().is_some());
+        let mut config =
+            rtcweb_dtls::Config::new(self.certificate.clone(), self.remote_fingerprints.clone());
+        config.seed = Some(self.rng.random());
+        let connection = match role {
+            rtcweb_sdp::DtlsRole::Server => Connection::server(config),
+            rtcweb_sdp::DtlsRole::Client if selected => Connection::client(now, config),
+            rtcweb_sdp::DtlsRole::Client => return,
+        };
+        match connection {
+            Ok(c) => {
+                self.dtls = Some(c);
+                self.set_dtls_state(DtlsState::Connecting);
+            }
+            Err(e) => self.fail(FailureReason::DtlsConfig(e)),
+        }
+    }
+
+    /// Starts the SCTP association once DTLS is up (RFC 8261 §5), and opens the channels
+    /// created so far.
+    pub(crate) fn maybe_start_sctp(&mut self, now: Instant) {
+        if self.sctp_started || self.dtls_state != DtlsState::Connected {
+            return;
+        }
+        let Some(sctp) = self.sctp.as_mut() else {
+            return;
+        };
+        sctp.connect(now);
+        self.sctp_started = true;
+        self.open_unopened(now);
+    }
+
+    fn set_dtls_state(&mut self, state: DtlsState) {
+        if self.dtls_state != state {
+            self.dtls_state = state;
+            self.push_event(Event::DtlsState(state));
+        }
+    }
+
+    /// The connection failed: reported once; the data channels close.
+    pub(crate) fn fail(&mut self, reason: FailureReason) {
+        if self.failure.is_some() || self.closed {
+            return;
+        }
+        tracing::debug!(%reason, "peer connection failed");
+        self.failure = Some(reason.clone());
+        self.push_event(Event::Failed(reason));
+        self.sctp = None;
+        self.close_all_channels();
+    }
+
+    /// W3C `RTCPeerConnectionState` from the ICE and DTLS transport states.
+    fn update_state(&mut self) {
+        use ConnectionState as Ice;
+        let state = if self.closed {
+            PeerConnectionState::Closed
+        } else if self.failure.is_some()
+            || self.ice_state == Ice::Failed
+            || self.dtls_state == DtlsState::Failed
+        {
+            PeerConnectionState::Failed
+        } else if self.ice_state == Ice::Disconnected {
+            PeerConnectionState::Disconnected
+        } else if matches!(self.ice_state, Ice::Connected | Ice::Completed)
+            && matches!(self.dtls_state, DtlsState::Connected | DtlsState::Closed)
+        {
+            PeerConnectionState::Connected
+        } else if self.ice_state == Ice::New && self.dtls_state == DtlsState::New {
+            PeerConnectionState::New
+        } else {
+            PeerConnectionState::Connecting
+        };
+        if state != self.state {
+            self.state = state;
+            self.push_event(Event::ConnectionState(state));
+        }
+    }
+}
+
+/// Queues a transmit, bounded: a full queue drops, as a full socket buffer would.
+fn queue(
+    transmits: &mut std::collections::VecDeque<Transmit>,
+    dropped: &mut u64,
+    max: usize,
+    transmit: Transmit,
+) {
+    if transmits.len() >= max {
+        *dropped += 1;
+    } else {
+        transmits.push_back(transmit);
+    }
+}

@@ -1,0 +1,279 @@
+//! Offer/answer (RFC 8829) and trickled candidates (RFC 8838): the W3C signalling methods.
+
+use std::time::Instant;
+
+use rand::Rng;
+use rtcweb_ice::{Agent, Candidate, IceError};
+use rtcweb_sdp::{Negotiation, SdpType, SessionDescription};
+
+use crate::{Description, Error, FailureReason, Peer};
+
+impl Peer {
+    /// Creates an offer (W3C `createOffer`): one BUNDLE group, `a=setup:actpass`, a data
+    /// channel section once [`create_data_channel`](Self::create_data_channel) was called.
+    pub fn create_offer(&mut self) -> Result<Description, Error> {
+        let offer = self.negotiator.create_offer()?;
+        let sdp = offer.to_string();
+        self.created_offer = Some((sdp.clone(), offer));
+        Ok(Description {
+            kind: SdpType::Offer,
+            sdp,
+        })
+    }
+
+    /// Creates an answer to the remote offer (W3C `createAnswer`); we take
+    /// `a=setup:active` (the DTLS client) against an `actpass` offer (RFC 8842 §5.3).
+    pub fn create_answer(&mut self) -> Result<Description, Error> {
+        let answer = self.negotiator.create_answer()?;
+        let sdp = answer.to_string();
+        self.created_answer = Some((sdp.clone(), answer));
+        Ok(Description {
+            kind: SdpType::Answer,
+            sdp,
+        })
+    }
+
+    /// Applies a description we created (W3C `setLocalDescription`). Gathering starts here;
+    /// an offer makes us the controlling ICE agent (RFC 8445 §6.1.1).
+    pub fn set_local_description(
+        &mut self,
+        now: Instant,
+        description: &Description,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let created = match description.kind {
+            SdpType::Offer => &self.created_offer,
+            SdpType::Answer | SdpType::Pranswer => &self.created_answer,
+        };
+        let parsed = match created {
+            Some((text, d)) if *text == description.sdp => d.clone(),
+            // Not ours verbatim: the negotiator refuses modified descriptions.
+            _ => SessionDescription::parse(&description.sdp).map_err(rtcweb_sdp::Error::from)?,
+        };
+        self.negotiator
+            .set_local_description(description.kind, &parsed)?;
+        self.local_mid = self
+            .negotiator
+            .local_description()
+            .and_then(bundle_tag)
+            .or(self.local_mid.take());
+        if description.kind == SdpType::Offer {
+            self.ensure_agent(now, true)?;
+        }
+        if let Some(agent) = self.ice.as_mut() {
+            agent.gather(now);
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Applies the peer's description (W3C `setRemoteDescription`). The text is parsed and
+    /// checked first: a malformed or contradictory description is refused with
+    /// [`Error::Sdp`] and changes nothing. An offer makes us the controlled ICE agent.
+    pub fn set_remote_description(
+        &mut self,
+        now: Instant,
+        description: &Description,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let parsed =
+            SessionDescription::parse(&description.sdp).map_err(rtcweb_sdp::Error::from)?;
+        // RFC 8827 §6.5: DTLS must be able to check the peer's certificate.
+        let usable = (0..parsed.media.len()).any(|i| {
+            parsed
+                .fingerprints(i)
+                .into_iter()
+                .any(|f| to_dtls_fingerprint(f).is_some())
+        });
+        if !usable {
+            return Err(Error::UnsupportedFingerprint);
+        }
+        // The agent must exist before the negotiation is routed to it.
+        let made_agent = description.kind == SdpType::Offer && self.ice.is_none();
+        if made_agent {
+            self.ensure_agent(now, false)?;
+        }
+        if let Err(e) = self
+            .negotiator
+            .set_remote_description(description.kind, parsed)
+        {
+            if made_agent {
+                self.ice = None;
+            }
+            return Err(e.into());
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Adds a candidate the peer trickled (W3C `addIceCandidate`, RFC 8838 §4.4) for the
+    /// section `mid` (the remote BUNDLE tag when `None`). An empty candidate means
+    /// end-of-candidates. ICE-TCP candidates are accepted and ignored, as browsers do.
+    pub fn add_ice_candidate(
+        &mut self,
+        now: Instant,
+        mid: Option<&str>,
+        candidate: &str,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let mid = match mid {
+            Some(m) => m.to_owned(),
+            None => self
+                .negotiator
+                .remote_description()
+                .and_then(bundle_tag)
+                .ok_or(Error::NoRemoteDescription)?,
+        };
+        let line = candidate.trim();
+        let line = line.strip_prefix("a=").unwrap_or(line);
+        if line.is_empty() || line == "end-of-candidates" {
+            let agent = self.ice.as_mut().ok_or(Error::NoRemoteDescription)?;
+            agent.end_of_remote_candidates(now);
+            self.drive(now);
+            return Ok(());
+        }
+        let candidate = Candidate::parse(line)?;
+        if self.ice.is_none() || self.negotiator.remote_description().is_none() {
+            return Err(Error::NoRemoteDescription);
+        }
+        self.negotiator
+            .add_remote_candidate(&mid, candidate.clone())?;
+        if let Some(agent) = self.ice.as_mut() {
+            match agent.add_remote_candidate(now, candidate) {
+                Ok(()) | Err(IceError::UnsupportedTransport) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// The local description in force, as text.
+    pub fn local_description(&self) -> Option<String> {
+        self.negotiator.local_description().map(|d| d.to_string())
+    }
+
+    /// The remote description in force, as text.
+    pub fn remote_description(&self) -> Option<String> {
+        self.negotiator.remote_description().map(|d| d.to_string())
+    }
+
+    /// Makes the ICE agent with our role, and gives it our addresses.
+    fn ensure_agent(&mut self, now: Instant, controlling: bool) -> Result<(), Error> {
+        if self.ice.is_some() {
+            return Ok(());
+        }
+        let config = rtcweb_ice::Config {
+            controlling,
+            servers: self.config.ice_servers.clone(),
+            policy: self.config.ice_transport_policy,
+            credentials: Some(self.ice_credentials.clone()),
+            seed: Some(self.rng.random()),
+            ..rtcweb_ice::Config::default()
+        };
+        let mut agent = Agent::new(config, now)?;
+        for address in &self.local_addresses {
+            agent.add_local_socket(now, *address)?;
+        }
+        self.ice = Some(agent);
+        Ok(())
+    }
+
+    /// Routes what an exchange settled: ICE credentials and candidates to the agent, the
+    /// DTLS role and fingerprints to DTLS, the SCTP parameters to the data-channel layer.
+    pub(crate) fn apply_negotiation(&mut self, now: Instant, negotiation: Negotiation) {
+        let Some(transport) = negotiation.transport else {
+            return;
+        };
+        if let Some(agent) = self.ice.as_mut() {
+            if let Err(e) = agent.set_remote_credentials(now, transport.ice.remote.clone()) {
+                self.fail(FailureReason::IceParameters(e));
+                return;
+            }
+            for candidate in transport.ice.remote_candidates {
+                // Candidates the agent cannot use (ICE-TCP, other components) are ignored.
+                if let Err(e) = agent.add_remote_candidate(now, candidate) {
+                    tracing::debug!(error = %e, "remote candidate from the description ignored");
+                }
+            }
+            if transport.ice.remote_end_of_candidates {
+                agent.end_of_remote_candidates(now);
+            }
+        }
+        if self.dtls.is_none() {
+            // RFC 8842 §5: the role a=setup settled; RFC 8122 §5: the fingerprints.
+            self.dtls_role = Some(transport.dtls.role);
+            self.remote_fingerprints = transport
+                .dtls
+                .remote_fingerprints
+                .iter()
+                .filter_map(to_dtls_fingerprint)
+                .collect();
+        }
+        if let (Some(sctp), None, Some(role)) = (negotiation.sctp, &self.sctp, self.dtls_role) {
+            let config = rtcweb_datachannel::Config {
+                role: match role {
+                    rtcweb_sdp::DtlsRole::Client => rtcweb_datachannel::DtlsRole::Client,
+                    rtcweb_sdp::DtlsRole::Server => rtcweb_datachannel::DtlsRole::Server,
+                },
+                local_port: sctp.local_port,
+                remote_port: sctp.remote_port,
+                remote_max_message_size: usize::try_from(sctp.remote_max_message_size)
+                    .unwrap_or(usize::MAX),
+                local_max_message_size: usize::try_from(sctp.local_max_message_size)
+                    .unwrap_or(usize::MAX),
+                max_channels: self.config.max_data_channels,
+                ..rtcweb_datachannel::Config::default()
+            };
+            self.sctp = Some(rtcweb_datachannel::DataChannels::new(config, self.epoch));
+        }
+        self.maybe_start_dtls(now);
+        self.maybe_start_sctp(now);
+    }
+}
+
+/// The mid of the first accepted section: the BUNDLE tag (RFC 8843 §7), the `sdpMid` of
+/// candidates.
+fn bundle_tag(description: &SessionDescription) -> Option<String> {
+    description
+        .media
+        .iter()
+        .filter(|m| !m.is_rejected())
+        .find_map(|m| m.mid().map(str::to_owned))
+}
+
+/// An SDP fingerprint as DTLS checks it: SHA-256 or stronger (RFC 8827 §6.5).
+fn to_dtls_fingerprint(f: &rtcweb_sdp::Fingerprint) -> Option<rtcweb_dtls::Fingerprint> {
+    let algorithm = match f.algorithm {
+        rtcweb_sdp::HashAlgorithm::Sha256 => rtcweb_dtls::HashAlgorithm::Sha256,
+        rtcweb_sdp::HashAlgorithm::Sha384 => rtcweb_dtls::HashAlgorithm::Sha384,
+        rtcweb_sdp::HashAlgorithm::Sha512 => rtcweb_dtls::HashAlgorithm::Sha512,
+        _ => return None,
+    };
+    Some(rtcweb_dtls::Fingerprint {
+        algorithm,
+        value: f.value.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sha2_fingerprints_reach_dtls() {
+        let f = |algorithm, len| rtcweb_sdp::Fingerprint::new(algorithm, vec![7; len]);
+        let sha256 = to_dtls_fingerprint(&f(rtcweb_sdp::HashAlgorithm::Sha256, 32)).unwrap();
+        assert_eq!(sha256.algorithm, rtcweb_dtls::HashAlgorithm::Sha256);
+        assert_eq!(sha256.value, vec![7; 32]);
+        assert!(to_dtls_fingerprint(&f(rtcweb_sdp::HashAlgorithm::Sha512, 64)).is_some());
+        assert!(to_dtls_fingerprint(&f(rtcweb_sdp::HashAlgorithm::Sha1, 20)).is_none());
+        assert!(to_dtls_fingerprint(&f(rtcweb_sdp::HashAlgorithm::Md5, 16)).is_none());
+    }
+}
