@@ -5,11 +5,17 @@
 //!
 //! - `rtcweb`: this project's `rtcweb-dtls`;
 //! - `dimpl`: dimpl (str0m's sans-IO DTLS, RustCrypto backend) doing the same;
+//! - `rtc-dtls`: webrtc-rs's sans-IO DTLS (the `rtc` crate's, ring provider) doing the same;
 //! - `ring public-key ops` (handshake): the public-key work of one handshake with ring alone
 //!   (two x25519 key pairs and agreements, two ECDSA P-256 signatures and two
 //!   verifications), a floor no stack can go below;
 //! - `ceiling` (records): raw ring AES-128-GCM seal and open of the same 1200 bytes with
 //!   precomputed keys, which no record layer can beat.
+//!
+//! rtcweb's records are measured three ways: `send_into` + `handle_datagram_in_place` (the
+//! caller's buffers, no copy or allocation beyond the ceiling's), `send_into` +
+//! `handle_datagram` (the plaintext copied into an owned `Event::ApplicationData`), and
+//! `send` + `poll_transmit` + `handle_datagram` (owned datagrams both ways).
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
 use std::hint::black_box;
@@ -24,6 +30,10 @@ use ring::rand::SystemRandom;
 use ring::signature::{
     ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
 };
+use rtc_dtls::cipher_suite::CipherSuiteId;
+use rtc_dtls::config::{ClientAuthType, ConfigBuilder, ExtendedMasterSecretType, HandshakeConfig};
+use rtc_dtls::endpoint::{Endpoint, EndpointEvent};
+use rtc_dtls::extension::extension_use_srtp::SrtpProtectionProfile;
 use rtcweb_dtls::{Certificate, CipherSuite, Config, Connection, Event, HashAlgorithm};
 
 const RECORD: usize = 1200;
@@ -61,6 +71,84 @@ impl Identities {
             private_key: cert.private_key_pkcs8().to_vec(),
         }
     }
+}
+
+/// rtc-dtls endpoint configurations (client, server) with the same certificates and the
+/// same choices: ECDHE-ECDSA-AES128-GCM, use_srtp, EMS, mutual authentication.
+fn rtc_configs(ids: &Identities) -> (Arc<HandshakeConfig>, Arc<HandshakeConfig>) {
+    let provider = rtc_dtls::crypto_provider::default_provider().unwrap();
+    let cert = |c: &Certificate| rtc_dtls::crypto::Certificate {
+        certificate: vec![c.der().to_vec().into()],
+        private_key: rtc_dtls::crypto::CryptoPrivateKey::from_signing_key(
+            provider
+                .crypto()
+                .import_signing_key(
+                    rtc_dtls::crypto_provider::SignatureScheme::EcdsaP256Sha256,
+                    c.private_key_pkcs8(),
+                )
+                .unwrap(),
+        ),
+    };
+    let builder = |c: &Certificate| {
+        ConfigBuilder::default()
+            .with_crypto_provider(provider.clone())
+            .with_certificates(vec![cert(c)])
+            .with_cipher_suites(vec![CipherSuiteId::Tls_Ecdhe_Ecdsa_With_Aes_128_Gcm_Sha256])
+            .with_srtp_protection_profiles(vec![SrtpProtectionProfile::Srtp_Aead_Aes_128_Gcm])
+            .with_extended_master_secret(ExtendedMasterSecretType::Require)
+            .with_insecure_skip_verify(true)
+    };
+    let client = builder(&ids.client).build(true, None).unwrap();
+    let server = builder(&ids.server)
+        .with_client_auth(ClientAuthType::RequireAnyClientCert)
+        .build(false, None)
+        .unwrap();
+    (Arc::new(client), Arc::new(server))
+}
+
+const RTC_CLIENT: &str = "127.0.0.1:5000";
+const RTC_SERVER: &str = "127.0.0.1:5001";
+
+/// Feeds `from`'s datagrams to `to`; true when `to` completed its handshake.
+fn rtc_transfer(
+    now: Instant,
+    from: &mut Endpoint,
+    from_addr: std::net::SocketAddr,
+    to: &mut Endpoint,
+    data: &mut usize,
+) -> bool {
+    let mut done = false;
+    while let Some(t) = from.poll_transmit() {
+        for e in to.read(now, from_addr, None, t.message).unwrap() {
+            match e {
+                EndpointEvent::HandshakeComplete => done = true,
+                EndpointEvent::ApplicationData(a) => *data += a.len(),
+                _ => {}
+            }
+        }
+    }
+    done
+}
+
+/// A full rtc-dtls handshake; returns the connected (client, server) endpoints.
+fn rtc_handshake(
+    now: Instant,
+    client_config: &Arc<HandshakeConfig>,
+    server_config: &Arc<HandshakeConfig>,
+) -> (Endpoint, Endpoint) {
+    let (ca, sa) = (RTC_CLIENT.parse().unwrap(), RTC_SERVER.parse().unwrap());
+    let mut client = Endpoint::new(ca, Default::default(), None);
+    let mut server = Endpoint::new(sa, Default::default(), Some(server_config.clone()));
+    client
+        .connect(now, sa, client_config.clone(), None)
+        .unwrap();
+    let (mut c_done, mut s_done) = (false, false);
+    let mut sink = 0;
+    while !(c_done && s_done) {
+        s_done |= rtc_transfer(now, &mut client, ca, &mut server, &mut sink);
+        c_done |= rtc_transfer(now, &mut server, sa, &mut client, &mut sink);
+    }
+    (client, server)
 }
 
 fn connected(c: &mut Connection) -> bool {
@@ -173,6 +261,7 @@ fn handshake(c: &mut Criterion) {
         )
         .unwrap()
     });
+    let (rtc_client, rtc_server) = rtc_configs(&ids);
     let now = Instant::now();
 
     let mut g = c.benchmark_group("dtls_handshake");
@@ -183,6 +272,9 @@ fn handshake(c: &mut Criterion) {
     });
     g.bench_function("dimpl", |b| {
         b.iter(|| black_box(dimpl_handshake(now, &ids, &dimpl_config)))
+    });
+    g.bench_function("rtc-dtls", |b| {
+        b.iter(|| black_box(rtc_handshake(now, &rtc_client, &rtc_server)))
     });
     g.bench_function("ring public-key ops", |b| {
         b.iter(|| ring_public_key_ops(&rng, &keys))
@@ -242,6 +334,16 @@ fn records(c: &mut Criterion) {
             }
         })
     });
+    let mut ranges = Vec::with_capacity(4);
+    g.bench_function("rtcweb (send_into + handle_datagram_in_place)", |b| {
+        b.iter(|| {
+            wire.clear();
+            client.send_into(&payload, &mut wire).unwrap();
+            ranges.clear();
+            server.handle_datagram_in_place(now, &mut wire, &mut ranges);
+            black_box(&wire[ranges[0].clone()]).len()
+        })
+    });
     g.bench_function("rtcweb (send + poll_transmit + handle_datagram)", |b| {
         b.iter(|| {
             client.send(&payload).unwrap();
@@ -257,7 +359,9 @@ fn records(c: &mut Criterion) {
     let dimpl_config = Arc::new(
         dimpl::Config::builder()
             .require_client_certificate(true)
-            .dtls12_cipher_suites(&[dimpl::crypto::Dtls12CipherSuite::ECDHE_ECDSA_AES128_GCM_SHA256])
+            .dtls12_cipher_suites(&[
+                dimpl::crypto::Dtls12CipherSuite::ECDHE_ECDSA_AES128_GCM_SHA256,
+            ])
             .build()
             .unwrap(),
     );
@@ -273,6 +377,19 @@ fn records(c: &mut Criterion) {
                 ds.handle_packet(d).unwrap();
             }
             dimpl_drain(&mut ds, &mut obuf, &mut Vec::new(), &mut got);
+            assert_eq!(got, RECORD);
+            black_box(got)
+        })
+    });
+
+    let (rtc_client, rtc_server) = rtc_configs(&ids);
+    let (mut rc, mut rs) = rtc_handshake(now, &rtc_client, &rtc_server);
+    let (ca, sa) = (RTC_CLIENT.parse().unwrap(), RTC_SERVER.parse().unwrap());
+    g.bench_function("rtc-dtls", |b| {
+        b.iter(|| {
+            rc.write(now, sa, &payload).unwrap();
+            let mut got = 0;
+            rtc_transfer(now, &mut rc, ca, &mut rs, &mut got);
             assert_eq!(got, RECORD);
             black_box(got)
         })

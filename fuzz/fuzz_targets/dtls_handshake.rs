@@ -36,7 +36,10 @@ fn parse_message(ty: HandshakeType, body: &[u8]) {
             if let Ok(m) = ServerHello::parse(body) {
                 let mut out = Vec::new();
                 if m.emit(&mut out).is_ok() {
-                    assert_eq!(ServerHello::parse(&out).unwrap().cipher_suite, m.cipher_suite);
+                    assert_eq!(
+                        ServerHello::parse(&out).unwrap().cipher_suite,
+                        m.cipher_suite
+                    );
                 }
             }
         }

@@ -21,8 +21,16 @@
 //!   DTLS 1.2.
 //! - **Datagrams**: handshake messages are reassembled from out-of-order, duplicated and
 //!   overlapping fragments, within limits per message and in total; our flights are cut to
-//!   [`Config::mtu`] (1200 by default) and retransmitted with exponential backoff
-//!   (RFC 6347 §4.2.4). Records of epoch 1 pass a replay window (RFC 6347 §4.1.2.6).
+//!   [`Config::mtu`] (1200 by default) and retransmitted with exponential backoff from
+//!   [`Config::initial_retransmit`] capped at [`Config::max_retransmit`] (RFC 6347 §4.2.4).
+//!   A flight is also resent when the peer repeats the flight it answers, at most
+//!   [`Config::max_retransmissions`] times and, after our final flight, only for the peer's
+//!   authenticated Finished, so replayed or forged records cannot make us send without
+//!   bound. Records of epoch 1 pass a replay window (RFC 6347 §4.1.2.6).
+//! - **Records**: [`Connection::send_into`] writes a record into the caller's buffer and
+//!   [`Connection::handle_datagram_in_place`] opens records where they lie in the caller's
+//!   buffer, for owners that want no copy or allocation per record; [`Connection::send`]
+//!   and [`Event::ApplicationData`] are the owned-buffer equivalents.
 //! - **Cookies**: as server, a ClientHello without a valid stateless HMAC cookie gets a
 //!   HelloVerifyRequest and leaves no state and costs no public-key operation; as client,
 //!   we follow HelloVerifyRequests.

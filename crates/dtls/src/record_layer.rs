@@ -6,6 +6,8 @@
 //! messages in epoch 0) can be retransmitted as a whole (RFC 6347 §4.2.4). DTLS 1.3 would
 //! add epochs 2 and 3 with their own ciphers here.
 
+use std::ops::Range;
+
 use crate::crypto::record_cipher::{BadRecordMac, RecordCipher};
 use crate::error::Error;
 use crate::replay::{Replay, ReplayWindow};
@@ -110,5 +112,25 @@ impl RecordLayer {
             .map_err(|_: BadRecordMac| OpenError::BadMac)?;
         self.replay.accept(seq);
         Ok(())
+    }
+
+    /// [`Self::open`] where the record lies: returns the plaintext's range in `fragment`.
+    pub(crate) fn open_in_place(
+        &mut self,
+        epoch: u16,
+        seq: u64,
+        ty: ContentType,
+        version: ProtocolVersion,
+        fragment: &mut [u8],
+    ) -> Result<Range<usize>, OpenError> {
+        let cipher = self.read_cipher.as_ref().ok_or(OpenError::NoKeys)?;
+        self.replay
+            .check(seq)
+            .map_err(|_: Replay| OpenError::Replayed)?;
+        let plaintext = cipher
+            .open_in_place(epoch, seq, ty, version, fragment)
+            .map_err(|_: BadRecordMac| OpenError::BadMac)?;
+        self.replay.accept(seq);
+        Ok(plaintext)
     }
 }

@@ -6,6 +6,7 @@ mod client;
 mod server;
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -176,9 +177,17 @@ pub struct Connection {
     /// `message_seq` of our next handshake message.
     next_send_seq: u16,
     retransmit: Option<Retransmit>,
-    /// `message_seq` of the last message of the peer's flight we answered: seeing it again
-    /// means the peer lost our answer (RFC 6347 §4.2.4).
-    peer_flight_last: Option<u16>,
+    /// `message_seq` and epoch of the last message of the peer's flight we answered: seeing
+    /// it again, in the same epoch, means the peer lost our answer (RFC 6347 §4.2.4). After
+    /// our last flight that message is the peer's Finished in epoch 1, so only an
+    /// authenticated record can ask for the flight again.
+    peer_flight_last: Option<(u16, u16)>,
+    /// `message_seq` and epoch of the last handshake message the peer completed.
+    last_peer_message: Option<(u16, u16)>,
+    /// Retransmissions the peer may still provoke for the current flight: a bound on what
+    /// replayed or forged epoch-0 fragments can make us send (RFC 6347 §4.2.4 does not want
+    /// a retransmission per copy).
+    peer_retransmit_budget: u32,
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<Event>,
     early_records: Vec<Vec<u8>>,
@@ -228,6 +237,8 @@ impl Connection {
             next_send_seq: 0,
             retransmit: None,
             peer_flight_last: None,
+            last_peer_message: None,
+            peer_retransmit_budget: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             early_records: Vec::new(),
@@ -348,11 +359,101 @@ impl Connection {
                 return;
             }
         }
-        if retransmit {
-            self.stats.retransmissions += 1;
-            if let Err(e) = self.transmit_flight(false) {
-                self.fail(e);
+        self.peer_retransmitted(retransmit);
+    }
+
+    /// [`handle_datagram`](Self::handle_datagram) for owners that own the receive buffer:
+    /// application data records of the established connection are decrypted where they lie
+    /// in `datagram` and their plaintexts appended to `plaintexts` as ranges of it, in order,
+    /// instead of being copied into [`Event::ApplicationData`]. No copy and no allocation per
+    /// record (the receiving counterpart of [`send_into`](Self::send_into)).
+    ///
+    /// Everything else is as in `handle_datagram`: handshake records, alerts and
+    /// close_notify, and data that arrived before the handshake completed, which is still
+    /// reported as [`Event::ApplicationData`] after [`Event::Connected`]. Bytes of
+    /// `datagram` outside the returned ranges are unspecified afterwards.
+    pub fn handle_datagram_in_place(
+        &mut self,
+        now: Instant,
+        datagram: &mut [u8],
+        plaintexts: &mut Vec<Range<usize>>,
+    ) {
+        if self.is_closed() {
+            return;
+        }
+        self.stats.datagrams_received += 1;
+        let mut retransmit = false;
+        let mut at = 0;
+        while at < datagram.len() {
+            let (record, tail) = match Record::parse(&datagram[at..]) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(error = %e, "dropping malformed record");
+                    self.stats.records_malformed += 1;
+                    break;
+                }
+            };
+            let end = datagram.len() - tail.len();
+            self.stats.records_received += 1;
+            if record.epoch == 1
+                && record.content_type == ContentType::APPLICATION_DATA
+                && self.state == State::Connected
+            {
+                let (seq, version) = (record.sequence, record.version);
+                let start = end - record.fragment.len();
+                let opened = self.records.open_in_place(
+                    1,
+                    seq,
+                    ContentType::APPLICATION_DATA,
+                    version,
+                    &mut datagram[start..end],
+                );
+                match opened {
+                    Ok(r) => {
+                        self.stats.application_records_received += 1;
+                        plaintexts.push(start + r.start..start + r.end);
+                    }
+                    Err(e) => self.count_unopened(e),
+                }
+            } else {
+                if let Err(e) =
+                    self.handle_record(now, &record, &datagram[at..end], &mut retransmit)
+                {
+                    self.fail(e);
+                    return;
+                }
+                if self.is_closed() {
+                    return;
+                }
             }
+            at = end;
+        }
+        self.peer_retransmitted(retransmit);
+    }
+
+    /// The peer repeated the flight we answered: resend ours, once per datagram at most and
+    /// a bounded number of times per flight (RFC 6347 §4.2.4).
+    fn peer_retransmitted(&mut self, retransmit: bool) {
+        if !retransmit || self.is_closed() {
+            return;
+        }
+        if self.peer_retransmit_budget == 0 {
+            tracing::debug!(role = ?self.role, "peer retransmission budget spent");
+            return;
+        }
+        self.peer_retransmit_budget -= 1;
+        self.stats.retransmissions += 1;
+        if let Err(e) = self.transmit_flight(false) {
+            self.fail(e);
+        }
+    }
+
+    /// Counts a protected record that could not be opened (and is dropped).
+    fn count_unopened(&mut self, error: OpenError) {
+        match error {
+            OpenError::NoKeys => self.stats.records_dropped += 1,
+            OpenError::BadMac => self.stats.records_bad_mac += 1,
+            OpenError::Replayed => self.stats.records_replayed += 1,
         }
     }
 
@@ -477,12 +578,8 @@ impl Connection {
                         }
                         Ok(())
                     }
-                    Err(OpenError::BadMac) => {
-                        self.stats.records_bad_mac += 1;
-                        Ok(())
-                    }
-                    Err(OpenError::Replayed) => {
-                        self.stats.records_replayed += 1;
+                    Err(e) => {
+                        self.count_unopened(e);
                         Ok(())
                     }
                 };
@@ -576,7 +673,7 @@ impl Connection {
         match self.reassembler.insert(epoch, record_seq, fragment) {
             Inserted::Buffered => {}
             Inserted::Old { seq } => {
-                if Some(seq) == self.peer_flight_last && !self.flight.is_empty() {
+                if self.peer_flight_last == Some((seq, epoch)) && !self.flight.is_empty() {
                     *retransmit = true;
                 }
             }
@@ -589,6 +686,7 @@ impl Connection {
 
     fn process_messages(&mut self, now: Instant) -> Result<(), Error> {
         while let Some(msg) = self.reassembler.pop() {
+            self.last_peer_message = Some((msg.seq, msg.epoch));
             if self.step == Step::Done {
                 // RFC 5746 §4.2 / RFC 6347: we never renegotiate.
                 if matches!(
@@ -702,7 +800,8 @@ impl Connection {
             self.write_epoch = 1;
         }
         self.flight = items;
-        self.peer_flight_last = self.reassembler.next_seq().checked_sub(1);
+        self.peer_flight_last = self.last_peer_message;
+        self.peer_retransmit_budget = self.config.max_retransmissions;
         self.retransmit = expect_reply.then(|| Retransmit {
             at: later(now, self.config.initial_retransmit),
             timeout: self.config.initial_retransmit,
@@ -834,6 +933,11 @@ impl Connection {
         self.state = State::Connected;
         self.step = Step::Done;
         self.hs.kx = None;
+        // RFC 6347 §4.2.4: the server's Finished acknowledged the client's last flight, so
+        // only the server (which sent the final flight) keeps its flight to resend.
+        if self.role == Role::Client {
+            self.flight.clear();
+        }
         let connected = Connected {
             role: self.role,
             cipher_suite: self.hs.suite,

@@ -8,6 +8,8 @@
 //! - Additional data: `epoch || sequence_number || type || version || length` (of the
 //!   plaintext).
 
+use std::ops::Range;
+
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use crate::error::Error;
@@ -118,6 +120,19 @@ impl RecordCipher {
         Ok(())
     }
 
+    /// The nonce of a received record and where its ciphertext starts in the fragment: GCM
+    /// takes the explicit nonce the sender chose (RFC 5288 §3: any value unique per key, not
+    /// necessarily `epoch || sequence`), ChaCha20-Poly1305 derives it (RFC 7905 §2).
+    fn receive_nonce(&self, es: [u8; 8], fragment: &[u8]) -> Result<(Nonce, usize), BadRecordMac> {
+        if !self.explicit_nonce {
+            return Ok((self.nonce(es), 0));
+        }
+        let explicit = fragment.get(..EXPLICIT_NONCE_LEN).ok_or(BadRecordMac)?;
+        let mut n = self.iv;
+        n[4..].copy_from_slice(explicit);
+        Ok((Nonce::assume_unique_for_key(n), EXPLICIT_NONCE_LEN))
+    }
+
     /// Authenticates and decrypts a record fragment into `out` (cleared first); on success
     /// `out` holds the plaintext.
     pub(crate) fn open(
@@ -130,54 +145,36 @@ impl RecordCipher {
         out: &mut Vec<u8>,
     ) -> Result<(), BadRecordMac> {
         let es = epoch_sequence(epoch, sequence);
-        let body = if self.explicit_nonce {
-            let explicit = fragment.get(..EXPLICIT_NONCE_LEN).ok_or(BadRecordMac)?;
-            if explicit != es {
-                // We only ever send epoch||seq; other senders may choose any explicit nonce.
-                return self.open_with(explicit, es, ty, version, fragment, out);
-            }
-            &fragment[EXPLICIT_NONCE_LEN..]
-        } else {
-            fragment
-        };
-        let Some(len) = body.len().checked_sub(TAG_LEN) else {
-            return Err(BadRecordMac);
-        };
+        let (nonce, start) = self.receive_nonce(es, fragment)?;
+        let body = &fragment[start..];
+        let len = body.len().checked_sub(TAG_LEN).ok_or(BadRecordMac)?;
         out.clear();
         out.extend_from_slice(body);
         self.key
-            .open_in_place(self.nonce(es), Aad::from(aad(es, ty, version, len)), out)
+            .open_in_place(nonce, Aad::from(aad(es, ty, version, len)), out)
             .map_err(|_| BadRecordMac)?;
         out.truncate(len);
         Ok(())
     }
 
-    fn open_with(
+    /// Authenticates and decrypts a record fragment where it lies; returns where the
+    /// plaintext is within `fragment`. No copy, no allocation.
+    pub(crate) fn open_in_place(
         &self,
-        explicit: &[u8],
-        es: [u8; 8],
+        epoch: u16,
+        sequence: u64,
         ty: ContentType,
         version: ProtocolVersion,
-        fragment: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<(), BadRecordMac> {
-        let body = &fragment[EXPLICIT_NONCE_LEN..];
-        let Some(len) = body.len().checked_sub(TAG_LEN) else {
-            return Err(BadRecordMac);
-        };
-        let mut n = self.iv;
-        n[4..].copy_from_slice(explicit);
-        out.clear();
-        out.extend_from_slice(body);
+        fragment: &mut [u8],
+    ) -> Result<Range<usize>, BadRecordMac> {
+        let es = epoch_sequence(epoch, sequence);
+        let (nonce, start) = self.receive_nonce(es, fragment)?;
+        let body = &mut fragment[start..];
+        let len = body.len().checked_sub(TAG_LEN).ok_or(BadRecordMac)?;
         self.key
-            .open_in_place(
-                Nonce::assume_unique_for_key(n),
-                Aad::from(aad(es, ty, version, len)),
-                out,
-            )
+            .open_in_place(nonce, Aad::from(aad(es, ty, version, len)), body)
             .map_err(|_| BadRecordMac)?;
-        out.truncate(len);
-        Ok(())
+        Ok(start..start + len)
     }
 }
 
@@ -213,6 +210,11 @@ mod tests {
             o.open(1, 7, ContentType::APPLICATION_DATA, V, &wire, &mut out)
                 .unwrap();
             assert_eq!(out, b"hello");
+            let mut in_place = wire.clone();
+            let r = o
+                .open_in_place(1, 7, ContentType::APPLICATION_DATA, V, &mut in_place)
+                .unwrap();
+            assert_eq!(&in_place[r], b"hello");
             // Wrong sequence, type, or a flipped bit: refused.
             assert_eq!(
                 o.open(1, 8, ContentType::APPLICATION_DATA, V, &wire, &mut out),
@@ -230,6 +232,10 @@ mod tests {
             );
             assert_eq!(
                 o.open(1, 7, ContentType::APPLICATION_DATA, V, &wire[..3], &mut out),
+                Err(BadRecordMac)
+            );
+            assert_eq!(
+                o.open_in_place(1, 7, ContentType::APPLICATION_DATA, V, &mut wire),
                 Err(BadRecordMac)
             );
         }
