@@ -124,8 +124,10 @@ pub struct JitterBuffer {
     next: Option<u64>,
     concealing: bool,
     last_ts: Option<u64>,
-    /// (arrival, arrival − media time in ms), for the jitter window.
-    transit: VecDeque<(Instant, f64)>,
+    /// The jitter window as two monotonic queues of (arrival, arrival − media time in ms):
+    /// the front of `lows` is the fastest transit in the window, of `highs` the slowest.
+    lows: VecDeque<(Instant, f64)>,
+    highs: VecDeque<(Instant, f64)>,
     /// Fastest transit in the window, ms.
     min_transit: f64,
     target: Duration,
@@ -147,7 +149,8 @@ impl JitterBuffer {
             next: None,
             concealing: false,
             last_ts: None,
-            transit: VecDeque::new(),
+            lows: VecDeque::new(),
+            highs: VecDeque::new(),
             min_transit: 0.0,
             origin: None,
             stats: JitterStats::default(),
@@ -256,24 +259,28 @@ impl JitterBuffer {
     /// transit times: the spread between the fastest and slowest packet).
     fn observe(&mut self, now: Instant, ts: u64, late: bool) {
         let transit = self.clock_ms(now) - self.media_ms(ts);
-        self.transit.push_back((now, transit));
-        while self
-            .transit
-            .front()
-            .is_some_and(|(t, _)| now.saturating_duration_since(*t) > self.config.window)
-        {
-            self.transit.pop_front();
+        // Sliding-window minimum and maximum in O(1) amortized per packet.
+        while self.lows.back().is_some_and(|(_, v)| *v >= transit) {
+            self.lows.pop_back();
         }
-        // Bounded: one entry per packet over the window.
-        while self.transit.len() > self.config.max_packets * 4 {
-            self.transit.pop_front();
+        self.lows.push_back((now, transit));
+        while self.highs.back().is_some_and(|(_, v)| *v <= transit) {
+            self.highs.pop_back();
         }
-        let (min, max) = self
-            .transit
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), (_, v)| {
-                (lo.min(*v), hi.max(*v))
-            });
+        self.highs.push_back((now, transit));
+        let window = self.config.window;
+        let limit = self.config.max_packets * 4;
+        for queue in [&mut self.lows, &mut self.highs] {
+            while queue
+                .front()
+                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > window)
+                || queue.len() > limit
+            {
+                queue.pop_front();
+            }
+        }
+        let min = self.lows.front().map_or(transit, |(_, v)| *v);
+        let max = self.highs.front().map_or(transit, |(_, v)| *v);
         self.min_transit = min;
         let spread = Duration::from_secs_f64(((max - min).max(0.0)) / 1000.0);
         let wanted =
