@@ -58,6 +58,16 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         marker: "/usr/bin/openssl",
         why: "rtcweb-dtls interop tests against `openssl s_server` / `s_client`",
     },
+    Requirement {
+        package: "chromium",
+        marker: "/usr/bin/chromium",
+        why: "rtcweb-peer interop tests against headless Chromium (driven over DevTools)",
+    },
+    Requirement {
+        package: "iproute2",
+        marker: "/usr/sbin/ip",
+        why: "the Chromium tests bring up `lo` in a network namespace of their own",
+    },
 ];
 
 /// What the demo needs.

@@ -2,8 +2,10 @@
 //!
 //! A peer connection with the semantics of the W3C `RTCPeerConnection`, as a **sans-IO
 //! core**: [`Peer`] owns every protocol layer of rtcweb and routes between them; it opens no
-//! socket, starts no task and reads no clock. (The tokio driver that owns sockets and
-//! timers is the next step; it will wrap this core.)
+//! socket, starts no task and reads no clock. The [`driver`] module (feature `driver`, on
+//! by default) wraps it for tokio: UDP sockets, one timer and one task per connection,
+//! and async handles ([`driver::PeerConnection`], [`driver::DataChannel`]) with events as
+//! a stream.
 //!
 //! ## What the core owns and routes
 //! - **JSEP** ([`rtcweb_sdp::Negotiator`]): [`Peer::create_offer`], [`Peer::create_answer`],
@@ -103,12 +105,19 @@
 //! tie-breaker, SDP ids and DTLS randoms come from generators seeded from [`Config::seed`]
 //! (or the OS); certificates and DTLS ephemeral keys use the OS generator.
 //!
+//! ## Tested against
+//! The simulator (`tests/two_peers_data_channel.rs`), two driver-backed peers over real
+//! UDP on `127.0.0.1` and `::1` (`tests/loopback_udp.rs`), and headless Chromium
+//! (`tests/chromium_data_channel.rs`, each side offering, in a network namespace holding
+//! only `lo`): 1,000 data-channel messages up to 256 KiB echoed byte-exact.
+//!
 //! ## Limits
 //! Queued transmits and events, DTLS datagrams held until ICE selects a pair, and data
 //! channels are bounded ([`Config`]); the layers bound their own state.
 //!
 //! ## Not implemented yet
-//! The tokio driver, mDNS resolution (the owner gets [`Event::ResolveMdns`]), RTP sessions
+//! TCP and TLS sockets for TURN in the driver, mDNS resolution (the owner gets
+//! [`Event::ResolveMdns`]), RTP sessions
 //! and tracks (SRTP packets are authenticated and counted, not yet delivered), stats in
 //! webrtc-stats form, ICE restart, renegotiation that changes the DTLS parameters (the first
 //! exchange's role and fingerprints stay), modified local descriptions (the negotiator
@@ -118,6 +127,8 @@
 mod channels;
 mod config;
 mod data;
+#[cfg(feature = "driver")]
+pub mod driver;
 mod error;
 mod event;
 mod peer;

@@ -1,0 +1,43 @@
+//! What the driver binds, and the core's configuration.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::ops::RangeInclusive;
+
+use crate::Config;
+
+/// Settings of a driver-backed [`PeerConnection`](super::PeerConnection): the sans-IO
+/// core's [`Config`] plus what the driver binds (W3C `RTCConfiguration` with the
+/// interface and port choices browsers make themselves).
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// The core's settings: certificate, ICE servers and policy, seed, bounds.
+    pub peer: Config,
+    /// One UDP socket is bound on each of these addresses (IPv4 or IPv6), and each becomes
+    /// a host candidate. Give the interfaces' own addresses; unspecified addresses
+    /// (`0.0.0.0`, `::`) are refused, as they make no candidate. Default: `127.0.0.1`.
+    pub interfaces: Vec<IpAddr>,
+    /// The UDP ports to try, lowest first; `None` lets the OS choose.
+    pub port_range: Option<RangeInclusive<u16>>,
+    /// Bytes queued on a data channel above which
+    /// [`DataChannel::send`](super::DataChannel::send) waits until the queue has drained
+    /// to [`send_low_water`](Self::send_low_water): the backpressure of the async send.
+    pub send_high_water: usize,
+    /// See [`send_high_water`](Self::send_high_water).
+    pub send_low_water: usize,
+    /// Most commands queued from the handles to the connection task; more make the
+    /// callers wait.
+    pub command_queue: usize,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        Self {
+            peer: Config::default(),
+            interfaces: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            port_range: None,
+            send_high_water: 1 << 20,
+            send_low_water: 256 << 10,
+            command_queue: 256,
+        }
+    }
+}

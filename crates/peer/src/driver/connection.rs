@@ -1,0 +1,180 @@
+//! The async handle of a peer connection (W3C `RTCPeerConnection`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::command::{Command, Reply};
+use super::sockets::Sockets;
+use super::task::Task;
+use super::{DataChannel, DriverConfig, DriverError, Events, PeerConnectionInfo, clock, runtime};
+use crate::{ChannelOptions, Description, Peer};
+
+/// A peer connection run by the driver: a handle to a task that owns the sockets, the
+/// timer and the sans-IO [`Peer`]. Every method sends a command to that task and awaits
+/// its answer; nothing is shared behind a lock.
+///
+/// Clones are handles to the same connection. The task ends at [`close`](Self::close),
+/// or when every handle (and every [`DataChannel`]) is dropped.
+#[derive(Debug, Clone)]
+pub struct PeerConnection {
+    commands: mpsc::Sender<Command>,
+    local_addresses: Arc<[SocketAddr]>,
+}
+
+impl PeerConnection {
+    /// Binds the sockets, makes the [`Peer`], tells it the host addresses, and starts the
+    /// connection's task on a driver thread. Events come from the returned
+    /// [`Events`].
+    pub async fn new(config: DriverConfig) -> Result<(Self, Events), DriverError> {
+        let (started, answer) = oneshot::channel();
+        runtime::spawn(Box::new(move || {
+            Box::pin(async move {
+                match start(&config) {
+                    Ok((task, handles)) => {
+                        if started.send(Ok(handles)).is_ok() {
+                            task.run().await;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = started.send(Err(e));
+                    }
+                }
+            })
+        }))?;
+        answer.await.map_err(|_| DriverError::NoDriverThread)?
+    }
+
+    /// The addresses of the bound sockets (the host candidates).
+    pub fn local_addresses(&self) -> &[SocketAddr] {
+        &self.local_addresses
+    }
+
+    /// W3C `createOffer`.
+    pub async fn create_offer(&self) -> Result<Description, DriverError> {
+        request(&self.commands, Command::CreateOffer).await
+    }
+
+    /// W3C `createAnswer`.
+    pub async fn create_answer(&self) -> Result<Description, DriverError> {
+        request(&self.commands, Command::CreateAnswer).await
+    }
+
+    /// W3C `setLocalDescription`: gathering starts, candidates come as
+    /// [`PeerConnectionEvent::LocalCandidate`](super::PeerConnectionEvent::LocalCandidate).
+    pub async fn set_local_description(
+        &self,
+        description: &Description,
+    ) -> Result<(), DriverError> {
+        let d = description.clone();
+        request(&self.commands, |reply| {
+            Command::SetLocalDescription(d, reply)
+        })
+        .await
+    }
+
+    /// W3C `setRemoteDescription`: a malformed or contradictory description is refused and
+    /// changes nothing.
+    pub async fn set_remote_description(
+        &self,
+        description: &Description,
+    ) -> Result<(), DriverError> {
+        let d = description.clone();
+        request(&self.commands, |reply| {
+            Command::SetRemoteDescription(d, reply)
+        })
+        .await
+    }
+
+    /// W3C `addIceCandidate` for the section `mid` (the remote BUNDLE tag when `None`); an
+    /// empty candidate is end-of-candidates.
+    pub async fn add_ice_candidate(
+        &self,
+        mid: Option<&str>,
+        candidate: &str,
+    ) -> Result<(), DriverError> {
+        let (mid, candidate) = (mid.map(str::to_owned), candidate.to_owned());
+        request(&self.commands, |reply| Command::AddIceCandidate {
+            mid,
+            candidate,
+            reply,
+        })
+        .await
+    }
+
+    /// The owner resolved the mDNS name of a remote candidate.
+    pub async fn resolve_mdns(&self, name: &str, ip: IpAddr) -> Result<(), DriverError> {
+        self.commands
+            .send(Command::ResolveMdns {
+                name: name.to_owned(),
+                ip,
+            })
+            .await
+            .map_err(|_| DriverError::Closed)
+    }
+
+    /// W3C `createDataChannel`: the handle is returned at once, the channel opens with the
+    /// SCTP association ([`DataChannel::opened`]).
+    pub async fn create_data_channel(
+        &self,
+        label: &str,
+        options: ChannelOptions,
+    ) -> Result<DataChannel, DriverError> {
+        let label = label.to_owned();
+        request(&self.commands, |reply| Command::CreateDataChannel {
+            label,
+            options,
+            reply,
+        })
+        .await
+    }
+
+    /// The connection's state, descriptions and counters now.
+    pub async fn info(&self) -> Result<PeerConnectionInfo, DriverError> {
+        request(&self.commands, Command::Info).await
+    }
+
+    /// W3C `close`: channels close, DTLS sends close_notify, the task ends once that is
+    /// sent. Closing a closed connection does nothing.
+    pub async fn close(&self) -> Result<(), DriverError> {
+        match request(&self.commands, Command::Close).await {
+            Ok(()) | Err(DriverError::Closed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// On the driver thread: the sockets, the core told its host addresses, the task and the
+/// caller's handles.
+fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), DriverError> {
+    let sockets = Sockets::bind(&config.interfaces, config.port_range.as_ref())?;
+    let now = clock();
+    let mut peer = Peer::new(config.peer.clone(), now)?;
+    let local_addresses: Arc<[SocketAddr]> = sockets.local_addresses().into();
+    for address in local_addresses.iter() {
+        peer.add_local_address(now, *address)?;
+    }
+    let (commands, command_rx) = mpsc::channel(config.command_queue.max(1));
+    let (event_tx, receiver) = mpsc::unbounded_channel();
+    let task = Task::new(peer, sockets, command_rx, &commands, event_tx, config);
+    let handle = PeerConnection {
+        commands,
+        local_addresses,
+    };
+    Ok((task, (handle, Events { receiver })))
+}
+
+/// Sends a command made with a fresh reply sender and awaits the reply. A task that is
+/// gone (or that dropped the reply at close) answers [`DriverError::Closed`].
+pub(crate) async fn request<T>(
+    commands: &mpsc::Sender<Command>,
+    make: impl FnOnce(Reply<T>) -> Command,
+) -> Result<T, DriverError> {
+    let (reply, answer) = oneshot::channel();
+    commands
+        .send(make(reply))
+        .await
+        .map_err(|_| DriverError::Closed)?;
+    answer.await.map_err(|_| DriverError::Closed)?
+}

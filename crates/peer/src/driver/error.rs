@@ -1,0 +1,53 @@
+//! Why the driver refused a call.
+
+use std::io;
+use std::net::IpAddr;
+
+use thiserror::Error;
+
+/// Why a [`PeerConnection`](super::PeerConnection) or a
+/// [`DataChannel`](super::DataChannel) call failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// The sans-IO core refused the call (the caller's or the remote side's fault, see
+    /// [`Error::is_remote_fault`](crate::Error::is_remote_fault)).
+    #[error(transparent)]
+    Peer(#[from] crate::Error),
+    /// [`DriverConfig::interfaces`](super::DriverConfig::interfaces) is empty.
+    #[error("no interface to bind a UDP socket on")]
+    NoInterfaces,
+    /// An unspecified address (`0.0.0.0`, `::`) cannot be a host candidate: name the
+    /// interface's own address.
+    #[error("{0} is unspecified: give the interface's own address")]
+    UnspecifiedAddress(IpAddr),
+    /// The port range is empty (its start is above its end).
+    #[error("empty port range {0}..={1}")]
+    EmptyPortRange(u16, u16),
+    /// No port of the range could be bound on this address.
+    #[error("cannot bind a UDP socket on {address}: {source}")]
+    Bind {
+        /// The interface address.
+        address: IpAddr,
+        /// The last error the OS gave.
+        source: io::Error,
+    },
+    /// No driver thread could be started to run the connection's task.
+    #[error("no driver thread could be started")]
+    NoDriverThread,
+    /// The connection task is gone: the connection was closed (by
+    /// [`PeerConnection::close`](super::PeerConnection::close) or because every handle
+    /// was dropped), or the runtime shut down.
+    #[error("peer connection closed")]
+    Closed,
+    /// The data channel is closed (or closing).
+    #[error("data channel closed")]
+    ChannelClosed,
+}
+
+impl DriverError {
+    /// True when the remote side (its description or candidate) is at fault.
+    pub fn is_remote_fault(&self) -> bool {
+        matches!(self, Self::Peer(e) if e.is_remote_fault())
+    }
+}

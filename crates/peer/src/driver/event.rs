@@ -1,0 +1,118 @@
+//! What a driver-backed connection tells its owner, as an async stream.
+
+use std::task::{Context, Poll};
+
+use tokio::sync::mpsc;
+
+use super::DataChannel;
+use crate::{
+    DtlsState, FailureReason, GatheringState, IceConnectionState, LocalCandidate,
+    PeerConnectionState, SelectedPair, SignalingState, Stats,
+};
+
+/// Events of a [`PeerConnection`](super::PeerConnection) (the W3C event handlers, as
+/// values). Data-channel messages and state changes go to each
+/// [`DataChannel`] handle instead.
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // a handful per connection, as the core's events
+pub enum PeerConnectionEvent {
+    /// Something changed that needs an offer (W3C `negotiationneeded`).
+    NegotiationNeeded,
+    /// The signaling state changed.
+    SignalingState(SignalingState),
+    /// A local candidate to trickle to the peer (RFC 8838 §4).
+    LocalCandidate(LocalCandidate),
+    /// The gathering state changed; at `Complete` signal end-of-candidates.
+    IceGatheringState(GatheringState),
+    /// The ICE connection state changed.
+    IceConnectionState(IceConnectionState),
+    /// ICE selected a candidate pair (or changed it).
+    SelectedCandidatePair(SelectedPair),
+    /// The DTLS transport state changed.
+    DtlsState(DtlsState),
+    /// The peer connection state changed.
+    ConnectionState(PeerConnectionState),
+    /// The connection failed, and why.
+    Failed(FailureReason),
+    /// A remote candidate has an mDNS name: resolve it and call
+    /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns) (the driver
+    /// does not resolve `.local` names yet).
+    ResolveMdns {
+        /// The `.local` name.
+        name: String,
+    },
+    /// The peer opened a data channel (W3C `datachannel`); it is open.
+    DataChannel(DataChannel),
+}
+
+/// The event stream of one connection: a tokio mpsc receiver. It ends when the
+/// connection's task ends (after [`close`](super::PeerConnection::close)).
+#[derive(Debug)]
+pub struct Events {
+    pub(crate) receiver: mpsc::UnboundedReceiver<PeerConnectionEvent>,
+}
+
+impl Events {
+    /// The next event; `None` when the connection is gone.
+    pub async fn recv(&mut self) -> Option<PeerConnectionEvent> {
+        self.receiver.recv().await
+    }
+
+    /// An event that is already there, without waiting.
+    pub fn try_recv(&mut self) -> Option<PeerConnectionEvent> {
+        self.receiver.try_recv().ok()
+    }
+
+    /// Polls for the next event (for a `Stream` implementation of the caller's choice).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<PeerConnectionEvent>> {
+        self.receiver.poll_recv(cx)
+    }
+}
+
+/// A snapshot of a connection's state (the W3C attributes), taken by
+/// [`PeerConnection::info`](super::PeerConnection::info).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PeerConnectionInfo {
+    /// `connectionState`.
+    pub connection_state: PeerConnectionState,
+    /// `iceConnectionState`.
+    pub ice_connection_state: IceConnectionState,
+    /// `iceGatheringState`.
+    pub ice_gathering_state: GatheringState,
+    /// `signalingState`.
+    pub signaling_state: SignalingState,
+    /// The DTLS transport's state.
+    pub dtls_state: DtlsState,
+    /// Why the connection failed, if it did.
+    pub failure: Option<FailureReason>,
+    /// The candidate pair in use.
+    pub selected_candidate_pair: Option<SelectedPair>,
+    /// The negotiated SRTP protection profile.
+    pub srtp_profile: Option<rtcweb_srtp::Profile>,
+    /// The local description in force, as text.
+    pub local_description: Option<String>,
+    /// The remote description in force, as text.
+    pub remote_description: Option<String>,
+    /// The core's counters.
+    pub stats: Stats,
+    /// The driver's counters.
+    pub io: IoStats,
+}
+
+/// What the driver's sockets carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IoStats {
+    /// Datagrams received on the sockets.
+    pub datagrams_received: u64,
+    /// Bytes in them.
+    pub bytes_received: u64,
+    /// Datagrams sent.
+    pub datagrams_sent: u64,
+    /// Bytes in them.
+    pub bytes_sent: u64,
+    /// Sends the OS refused (no route, ...): dropped, as a lossy network would.
+    pub send_errors: u64,
+}

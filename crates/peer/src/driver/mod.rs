@@ -1,0 +1,81 @@
+//! The tokio driver (feature `driver`, on by default): sockets, timer and task around the
+//! sans-IO [`Peer`](crate::Peer).
+//!
+//! [`PeerConnection::new`] binds one UDP socket on each configured address
+//! ([`DriverConfig::interfaces`], IPv4 or IPv6, in [`DriverConfig::port_range`]), tells
+//! the core its host addresses, and spawns **one task per connection**. That task owns the
+//! core and the sockets and `select!`s over three things: a datagram on any socket (fed to
+//! [`Peer::handle_datagram`](crate::Peer::handle_datagram), with up to 64 more read without
+//! waiting), the **one timer**, armed from [`Peer::poll_timeout`](crate::Peer::poll_timeout)
+//! only when the deadline changes, and the handles' commands. After each it sends what
+//! [`Peer::poll_transmit`](crate::Peer::poll_transmit) gives from the socket the transmit
+//! names, and routes [`Peer::poll_event`](crate::Peer::poll_event).
+//!
+//! The SCTP layer (dcsctp) is not `Send`, so connection tasks run on a few driver threads
+//! of their own (one per core, at most 8), each a current-thread runtime; connections are
+//! spread over them in turn. The handles are `Send` and usable from any async runtime.
+//!
+//! The user holds handles with async methods: [`PeerConnection`] (the W3C
+//! `RTCPeerConnection` methods) and [`DataChannel`] (async send and receive of text and
+//! binary messages). Events come as a stream ([`Events`], a tokio mpsc receiver). Handles
+//! talk to the task through a bounded command queue with one-shot replies: no lock, no
+//! callback. Sending waits while more than [`DriverConfig::send_high_water`] bytes are
+//! queued on the channel.
+//!
+//! ```no_run
+//! use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent};
+//! use rtcweb_peer::ChannelOptions;
+//!
+//! # async fn run(remote_answer: impl AsyncFnOnce(String) -> String) -> Result<(), Box<dyn std::error::Error>> {
+//! let (pc, mut events) = PeerConnection::new(DriverConfig::default()).await?;
+//! let mut chat = pc.create_data_channel("chat", ChannelOptions::new("chat")).await?;
+//! let offer = pc.create_offer().await?;
+//! pc.set_local_description(&offer).await?;
+//! // Signal the offer (candidates trickle as events), apply the answer.
+//! let answer = remote_answer(offer.sdp).await;
+//! pc.set_remote_description(&rtcweb_peer::Description {
+//!     kind: rtcweb_peer::SdpType::Answer,
+//!     sdp: answer,
+//! }).await?;
+//! tokio::spawn(async move {
+//!     while let Some(event) = events.recv().await {
+//!         if let PeerConnectionEvent::LocalCandidate(c) = event {
+//!             println!("trickle {} {}", c.mid, c.candidate);
+//!         }
+//!     }
+//! });
+//! chat.send_text("hello").await?;
+//! let reply = chat.recv().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Not yet: TCP and TLS sockets for TURN, mDNS resolution of `.local` candidates (the
+//! owner gets [`PeerConnectionEvent::ResolveMdns`]), enumeration of the machine's
+//! interfaces (give the addresses), batched system calls (one `sendto`/`recvfrom` per
+//! datagram).
+
+use std::time::Instant;
+
+mod channel;
+mod command;
+mod config;
+mod connection;
+mod error;
+mod event;
+mod runtime;
+mod sockets;
+mod task;
+
+pub use channel::{DataChannel, DataChannelSender};
+pub use config::DriverConfig;
+pub use connection::PeerConnection;
+pub use error::DriverError;
+pub use event::{Events, IoStats, PeerConnectionEvent, PeerConnectionInfo};
+
+pub(crate) use connection::request;
+
+/// The driver owns the clock: the one place the crate reads it (HOUSE_STYLE.md §1).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn clock() -> Instant {
+    Instant::now()
+}

@@ -1,0 +1,322 @@
+//! The task of one connection: it owns the [`Peer`] and the sockets, and `select!`s over
+//! the sockets, the one timer and the handles' commands. After every input it sends what
+//! the core queued and routes its events to the handles.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rtcweb_common::{Datagram, Transport};
+use tokio::sync::mpsc;
+
+use super::channel::ChannelLink;
+use super::command::{Command, Reply};
+use super::sockets::{Received, Sockets};
+use super::{
+    DataChannel, DriverConfig, DriverError, IoStats, PeerConnectionEvent, PeerConnectionInfo, clock,
+};
+use crate::{ChannelState, DataChannelId, Event, Peer};
+
+/// Largest UDP payload.
+const RECV_BUFFER: usize = 65_536;
+/// Datagrams read without waiting after a wake-up, before the transmits are flushed.
+const RECV_BATCH: usize = 64;
+
+pub(crate) struct Task {
+    peer: Peer,
+    sockets: Sockets,
+    commands: mpsc::Receiver<Command>,
+    /// For the handles of new channels; weak, so that the task ends when the user's
+    /// handles are all gone.
+    weak: mpsc::WeakSender<Command>,
+    events: mpsc::UnboundedSender<PeerConnectionEvent>,
+    channels: HashMap<DataChannelId, ChannelLink>,
+    /// Sends answered once their channel's queue is down to `low`.
+    blocked: Vec<(DataChannelId, Reply<()>)>,
+    high: usize,
+    low: usize,
+    io: IoStats,
+    /// `close` was asked (or every handle is gone): the reply, once the last transmits
+    /// are out.
+    closing: Option<Option<Reply<()>>>,
+}
+
+impl Task {
+    pub(crate) fn new(
+        peer: Peer,
+        sockets: Sockets,
+        commands: mpsc::Receiver<Command>,
+        sender: &mpsc::Sender<Command>,
+        events: mpsc::UnboundedSender<PeerConnectionEvent>,
+        config: &DriverConfig,
+    ) -> Self {
+        Self {
+            peer,
+            sockets,
+            commands,
+            weak: sender.downgrade(),
+            events,
+            channels: HashMap::new(),
+            blocked: Vec::new(),
+            high: config.send_high_water,
+            low: config.send_low_water.min(config.send_high_water),
+            io: IoStats::default(),
+            closing: None,
+        }
+    }
+
+    /// The drive loop: flush, arm the timer when the deadline changed, wait for the first
+    /// of a datagram, the deadline or a command.
+    pub(crate) async fn run(mut self) {
+        let mut buf = vec![0; RECV_BUFFER];
+        let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
+        let sleep = tokio::time::sleep_until(far);
+        tokio::pin!(sleep);
+        let mut armed = None;
+        loop {
+            self.flush().await;
+            if let Some(reply) = self.closing.take() {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Ok(()));
+                }
+                return;
+            }
+            let deadline = self.peer.poll_timeout();
+            if deadline != armed {
+                armed = deadline;
+                if let Some(d) = deadline {
+                    sleep.as_mut().reset(tokio::time::Instant::from_std(d));
+                }
+            }
+            tokio::select! {
+                received = std::future::poll_fn(|cx| self.sockets.poll_recv(cx, &mut buf)) => {
+                    self.datagram(received, &buf);
+                    for _ in 0..RECV_BATCH {
+                        let Some(received) = self.sockets.try_recv(&mut buf) else { break };
+                        self.datagram(received, &buf);
+                    }
+                }
+                () = &mut sleep, if armed.is_some() => {
+                    self.peer.handle_timeout(clock());
+                    // Re-armed on the next turn even if the deadline did not move.
+                    armed = None;
+                }
+                command = self.commands.recv() => match command {
+                    Some(command) => self.command(command),
+                    None => {
+                        // Every handle is gone.
+                        self.peer.close(clock());
+                        self.closing = Some(None);
+                    }
+                },
+            }
+        }
+    }
+
+    fn datagram(&mut self, received: Received, buf: &[u8]) {
+        self.io.datagrams_received += 1;
+        self.io.bytes_received += received.len as u64;
+        let datagram = Datagram {
+            transport: Transport::Udp,
+            local: received.local,
+            remote: received.remote,
+            contents: &buf[..received.len],
+        };
+        self.peer.handle_datagram(clock(), datagram);
+    }
+
+    /// Routes the core's events, sends its transmits, answers the sends whose channel has
+    /// drained.
+    async fn flush(&mut self) {
+        while let Some(event) = self.peer.poll_event() {
+            self.event(event);
+        }
+        while let Some(transmit) = self.peer.poll_transmit() {
+            match self.sockets.send(&transmit).await {
+                Ok(()) => {
+                    self.io.datagrams_sent += 1;
+                    self.io.bytes_sent += transmit.bytes().len() as u64;
+                }
+                Err(e) => {
+                    self.io.send_errors += 1;
+                    tracing::debug!(to = %transmit.destination, error = %e, "UDP send failed");
+                }
+            }
+        }
+        self.release_blocked();
+    }
+
+    fn emit(&self, event: PeerConnectionEvent) {
+        // A caller that dropped its event stream does not want events.
+        let _ = self.events.send(event);
+    }
+
+    fn event(&mut self, event: Event) {
+        use PeerConnectionEvent as E;
+        match event {
+            Event::NegotiationNeeded => self.emit(E::NegotiationNeeded),
+            Event::SignalingState(s) => self.emit(E::SignalingState(s)),
+            Event::LocalCandidate(c) => self.emit(E::LocalCandidate(c)),
+            Event::IceGatheringState(s) => self.emit(E::IceGatheringState(s)),
+            Event::IceConnectionState(s) => self.emit(E::IceConnectionState(s)),
+            Event::SelectedCandidatePair(p) => self.emit(E::SelectedCandidatePair(p)),
+            Event::DtlsState(s) => self.emit(E::DtlsState(s)),
+            Event::ConnectionState(s) => self.emit(E::ConnectionState(s)),
+            Event::Failed(reason) => self.emit(E::Failed(reason)),
+            Event::ResolveMdns { name } => self.emit(E::ResolveMdns { name }),
+            Event::IncomingDataChannel {
+                channel,
+                label,
+                protocol,
+            } => {
+                if let Some(handle) = self.link(channel, label, protocol, ChannelState::Open) {
+                    self.emit(E::DataChannel(handle));
+                }
+            }
+            Event::DataChannelOpen { channel } => self.set_state(channel, ChannelState::Open),
+            Event::Message { channel, message } => {
+                if let Some(link) = self.channels.get(&channel) {
+                    // A dropped handle does not want the messages.
+                    let _ = link.messages.send(message);
+                }
+            }
+            // The blocked sends are checked after every flush.
+            Event::BufferedAmountLow { .. } => {}
+            Event::DataChannelClosing { channel } => {
+                self.set_state(channel, ChannelState::Closing);
+            }
+            Event::DataChannelClosed { channel } => {
+                if let Some(link) = self.channels.remove(&channel) {
+                    link.set_state(ChannelState::Closed);
+                }
+            }
+        }
+    }
+
+    fn set_state(&self, channel: DataChannelId, state: ChannelState) {
+        if let Some(link) = self.channels.get(&channel) {
+            link.set_state(state);
+        }
+    }
+
+    /// A new handle linked to the task; `None` when no handle of the connection is left.
+    fn link(
+        &mut self,
+        channel: DataChannelId,
+        label: String,
+        protocol: String,
+        state: ChannelState,
+    ) -> Option<DataChannel> {
+        let commands = self.weak.upgrade()?;
+        let (link, handle) = ChannelLink::new(channel, label, protocol, state, commands);
+        self.channels.insert(channel, link);
+        Some(handle)
+    }
+
+    fn release_blocked(&mut self) {
+        if self.blocked.is_empty() {
+            return;
+        }
+        let blocked = std::mem::take(&mut self.blocked);
+        for (channel, reply) in blocked {
+            if !self.channels.contains_key(&channel) {
+                let _ = reply.send(Err(DriverError::ChannelClosed));
+            } else if self.peer.buffered_amount(channel) <= self.low {
+                let _ = reply.send(Ok(()));
+            } else {
+                self.blocked.push((channel, reply));
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = clock();
+        // A caller that stopped waiting does not want the answer: sends are ignored.
+        match command {
+            Command::CreateOffer(reply) => {
+                let _ = reply.send(self.peer.create_offer().map_err(Into::into));
+            }
+            Command::CreateAnswer(reply) => {
+                let _ = reply.send(self.peer.create_answer().map_err(Into::into));
+            }
+            Command::SetLocalDescription(d, reply) => {
+                let _ = reply.send(self.peer.set_local_description(now, &d).map_err(Into::into));
+            }
+            Command::SetRemoteDescription(d, reply) => {
+                let result = self.peer.set_remote_description(now, &d);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::AddIceCandidate {
+                mid,
+                candidate,
+                reply,
+            } => {
+                let result = self.peer.add_ice_candidate(now, mid.as_deref(), &candidate);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::ResolveMdns { name, ip } => self.peer.resolve_mdns(now, &name, ip),
+            Command::CreateDataChannel {
+                label,
+                options,
+                reply,
+            } => {
+                let protocol = options.protocol.clone();
+                let result = match self.peer.create_data_channel(now, &label, options) {
+                    Ok(id) => self
+                        .link(id, label, protocol, ChannelState::Connecting)
+                        .ok_or(DriverError::Closed),
+                    Err(e) => Err(e.into()),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Send {
+                channel,
+                message,
+                reply,
+            } => match self.peer.send(now, channel, message) {
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+                Ok(()) if self.peer.buffered_amount(channel) > self.high => {
+                    self.peer
+                        .set_buffered_amount_low_threshold(channel, self.low);
+                    self.blocked.push((channel, reply));
+                }
+                Ok(()) => {
+                    let _ = reply.send(Ok(()));
+                }
+            },
+            Command::BufferedAmount(channel, reply) => {
+                let _ = reply.send(Ok(self.peer.buffered_amount(channel)));
+            }
+            Command::CloseDataChannel(channel) => {
+                self.set_state(channel, ChannelState::Closing);
+                self.peer.close_data_channel(now, channel);
+            }
+            Command::Info(reply) => {
+                let _ = reply.send(Ok(self.info()));
+            }
+            Command::Close(reply) => {
+                self.peer.close(now);
+                self.closing = Some(Some(reply));
+            }
+        }
+    }
+
+    fn info(&self) -> PeerConnectionInfo {
+        let peer = &self.peer;
+        PeerConnectionInfo {
+            connection_state: peer.connection_state(),
+            ice_connection_state: peer.ice_connection_state(),
+            ice_gathering_state: peer.ice_gathering_state(),
+            signaling_state: peer.signaling_state(),
+            dtls_state: peer.dtls_state(),
+            failure: peer.failure().cloned(),
+            selected_candidate_pair: peer.selected_candidate_pair(),
+            srtp_profile: peer.srtp_profile(),
+            local_description: peer.local_description(),
+            remote_description: peer.remote_description(),
+            stats: peer.stats(),
+            io: self.io,
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Two driver-backed peers over real UDP on loopback: offer/answer and trickled candidates
+//! through an in-process signalling path, ICE, DTLS, SCTP; the answerer echoes 1,000
+//! data-channel messages (text and binary, 0 B to 256 KiB) and the offerer checks every one
+//! byte-exact and in order. Also: a run with both peers bound on `::1` and `127.0.0.1`;
+//! 16 MiB one way in 64 KiB messages (throughput printed); a refused description through
+//! the driver, and the task ending when every handle is dropped.
+
+#![allow(clippy::disallowed_methods)] // the test measures wall-clock time
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use rtcweb_peer::driver::{DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent};
+use rtcweb_peer::{ChannelOptions, MessageKind, PeerConnectionState};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::timeout;
+
+mod messages;
+use messages::{check, message};
+
+const MESSAGES: usize = 1000;
+
+/// Forwards one side's candidates to the other, reports when it is connected and hands
+/// over the data channels the peer opens.
+fn signal(
+    mut events: Events,
+    to: PeerConnection,
+    connected: oneshot::Sender<Instant>,
+    channels: mpsc::UnboundedSender<DataChannel>,
+) {
+    tokio::spawn(async move {
+        let mut connected = Some(connected);
+        while let Some(event) = events.recv().await {
+            match event {
+                PeerConnectionEvent::LocalCandidate(c) => {
+                    to.add_ice_candidate(Some(&c.mid), &c.candidate)
+                        .await
+                        .expect("the peer takes our candidate");
+                }
+                PeerConnectionEvent::ConnectionState(PeerConnectionState::Connected) => {
+                    if let Some(tx) = connected.take() {
+                        let _ = tx.send(Instant::now());
+                    }
+                }
+                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
+                PeerConnectionEvent::DataChannel(channel) => {
+                    let _ = channels.send(channel);
+                }
+                _ => {}
+            }
+        }
+    });
+}
+
+struct Pair {
+    a: PeerConnection,
+    b: PeerConnection,
+    /// A's channel and B's end of it.
+    channel: DataChannel,
+    remote: DataChannel,
+}
+
+/// Two peers on `interfaces`, connected, with an open channel from A.
+async fn connect(interfaces: Vec<IpAddr>, label: &str) -> Pair {
+    let config = || DriverConfig {
+        interfaces: interfaces.clone(),
+        ..DriverConfig::default()
+    };
+    let (a, a_events) = PeerConnection::new(config()).await.unwrap();
+    let (b, b_events) = PeerConnection::new(config()).await.unwrap();
+    assert_eq!(a.local_addresses().len(), interfaces.len());
+
+    let start = Instant::now();
+    let channel = a
+        .create_data_channel("echo", ChannelOptions::new("echo"))
+        .await
+        .unwrap();
+    let offer = a.create_offer().await.unwrap();
+    a.set_local_description(&offer).await.unwrap();
+    b.set_remote_description(&offer).await.unwrap();
+    let answer = b.create_answer().await.unwrap();
+    b.set_local_description(&answer).await.unwrap();
+    a.set_remote_description(&answer).await.unwrap();
+
+    let (a_connected, a_at) = oneshot::channel();
+    let (b_connected, b_at) = oneshot::channel();
+    let (a_channels, _a_incoming) = mpsc::unbounded_channel();
+    let (b_channels, mut b_incoming) = mpsc::unbounded_channel();
+    signal(a_events, b.clone(), a_connected, a_channels);
+    signal(b_events, a.clone(), b_connected, b_channels);
+
+    let limit = Duration::from_secs(20);
+    timeout(limit, channel.opened())
+        .await
+        .expect("channel open in time")
+        .unwrap();
+    let open = start.elapsed();
+    let remote = timeout(limit, b_incoming.recv())
+        .await
+        .expect("B sees the channel")
+        .unwrap();
+    assert_eq!(remote.label(), "echo");
+    let a_at = a_at.await.unwrap() - start;
+    let b_at = b_at.await.unwrap() - start;
+    let info = a.info().await.unwrap();
+    let pair = info.selected_candidate_pair.expect("a selected pair");
+    let socket = pair.socket.expect("a UDP socket");
+    assert!(interfaces.contains(&socket.ip()), "{pair:?}");
+    assert!(info.srtp_profile.is_some());
+    println!(
+        "{label}: from create_offer, A connected in {a_at:?}, B in {b_at:?}, channel open \
+         in {open:?}; A's pair {socket} -> {}:{}",
+        pair.remote.address, pair.remote.port
+    );
+    Pair {
+        a,
+        b,
+        channel,
+        remote,
+    }
+}
+
+/// B echoes every message; A sends `count` from one task and checks the echoes in order.
+async fn echo(pair: Pair, count: usize, label: &str) {
+    let Pair {
+        a,
+        b,
+        mut channel,
+        mut remote,
+    } = pair;
+    let echoer = tokio::spawn(async move {
+        let mut n = 0usize;
+        while let Some(m) = remote.recv().await {
+            remote.send(m).await.expect("echo");
+            n += 1;
+        }
+        n
+    });
+    let sender = channel.sender();
+    let start = Instant::now();
+    let sending = tokio::spawn(async move {
+        for i in 0..count {
+            sender.send(message(i)).await.expect("send");
+        }
+    });
+    let mut bytes = 0usize;
+    for i in 0..count {
+        let got = timeout(Duration::from_secs(60), channel.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{label}: echo {i} did not come back"))
+            .expect("channel open");
+        bytes += check(label, i, &got);
+    }
+    let took = start.elapsed();
+    sending.await.unwrap();
+    assert!(channel.try_recv().is_none(), "no more than was sent");
+    let kinds = (0..count)
+        .map(|i| message(i).kind)
+        .filter(|k| *k == MessageKind::Text)
+        .count();
+    println!(
+        "{label}: {count} messages ({kinds} text, {} binary, {bytes} bytes) echoed \
+         byte-exact in {took:?}: {:.1} Mbit/s each way",
+        count - kinds,
+        bytes as f64 * 8.0 / took.as_secs_f64() / 1e6
+    );
+
+    // A closes the channel: B's receive loop ends, having echoed everything.
+    channel.close().await.unwrap();
+    let echoed = timeout(Duration::from_secs(10), echoer)
+        .await
+        .expect("B sees the close")
+        .unwrap();
+    assert_eq!(echoed, count);
+    timeout(Duration::from_secs(10), channel.closed())
+        .await
+        .expect("A's channel closed");
+    let info = a.info().await.unwrap();
+    assert_eq!(info.stats.datagrams_unknown, 0);
+    assert!(
+        info.io.datagrams_sent > 0 && info.io.send_errors == 0,
+        "{:?}",
+        info.io
+    );
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    assert!(matches!(
+        a.create_offer().await,
+        Err(rtcweb_peer::driver::DriverError::Closed)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_messages_echoed_over_ipv4_loopback() {
+    let pair = connect(vec!["127.0.0.1".parse().unwrap()], "127.0.0.1").await;
+    echo(pair, MESSAGES, "127.0.0.1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_loopback_with_both_families_bound() {
+    let pair = connect(
+        vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()],
+        "::1 and 127.0.0.1",
+    )
+    .await;
+    echo(pair, 100, "::1 and 127.0.0.1").await;
+}
+
+#[tokio::test]
+async fn a_refused_description_leaves_the_connection_usable_and_dropped_handles_end_it() {
+    let (pc, mut events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
+    let e = pc
+        .set_remote_description(&rtcweb_peer::Description {
+            kind: rtcweb_peer::SdpType::Offer,
+            sdp: "v=0\r\nthis is not sdp\r\n".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert!(e.is_remote_fault(), "{e:?}");
+    let channel = pc
+        .create_data_channel("late", ChannelOptions::new("late"))
+        .await
+        .unwrap();
+    assert_eq!(channel.state(), rtcweb_peer::ChannelState::Connecting);
+    let offer = pc.create_offer().await.unwrap();
+    assert!(offer.sdp.contains("m=application"), "{}", offer.sdp);
+    let info = pc.info().await.unwrap();
+    assert_eq!(info.signaling_state, rtcweb_peer::SignalingState::Stable);
+    assert!(info.remote_description.is_none());
+
+    // Every handle gone: the task closes the peer and ends, and so does the event stream.
+    drop(channel);
+    drop(pc);
+    let drained = timeout(Duration::from_secs(5), async {
+        let mut n = 0;
+        while events.recv().await.is_some() {
+            n += 1;
+        }
+        n
+    })
+    .await
+    .expect("the event stream ends with the task");
+    assert!(drained >= 1, "NegotiationNeeded was reported");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_mebibytes_one_way_in_64_kib_messages() {
+    const SIZE: usize = 64 * 1024;
+    const COUNT: usize = 256;
+    let Pair {
+        a,
+        b,
+        channel,
+        mut remote,
+    } = connect(vec!["127.0.0.1".parse().unwrap()], "one way").await;
+    let start = Instant::now();
+    let sender = channel.sender();
+    let sending = tokio::spawn(async move {
+        for i in 0..COUNT {
+            let mut data = vec![(i % 251) as u8; SIZE];
+            data[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            sender.send_binary(data).await.expect("send");
+        }
+    });
+    for i in 0..COUNT {
+        let got = timeout(Duration::from_secs(60), remote.recv())
+            .await
+            .expect("in time")
+            .expect("open");
+        assert_eq!(got.data.len(), SIZE);
+        assert_eq!(got.data[..8], (i as u64).to_be_bytes(), "order");
+        assert!(got.data[8..].iter().all(|b| *b == (i % 251) as u8));
+    }
+    let took = start.elapsed();
+    sending.await.unwrap();
+    let io = a.info().await.unwrap().io;
+    println!(
+        "one way: {COUNT} x 64 KiB in {took:?}: {:.1} Mbit/s; A sent {} datagrams",
+        (COUNT * SIZE) as f64 * 8.0 / took.as_secs_f64() / 1e6,
+        io.datagrams_sent
+    );
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}

@@ -1,0 +1,49 @@
+//! The message stream of the echo tests: text and binary, 0 B to 256 KiB.
+#![allow(dead_code, unreachable_pub)] // shared by several test binaries
+
+use rtcweb_peer::Message;
+
+/// The largest message: the `a=max-message-size` both rtcweb and Chromium offer.
+pub const MAX_SIZE: usize = 256 * 1024;
+
+/// Message `i`: even ones text (printable ASCII), odd ones binary. Sizes: 0, 1, exactly
+/// 256 KiB (twice), then every tenth up to 256 KiB and the others up to 4 KiB; content
+/// derived from `i`.
+pub fn message(i: usize) -> Message {
+    let size = match i {
+        0 => 0,
+        1 => 1,
+        2 | 3 => MAX_SIZE,
+        _ if i % 10 == 0 => (i * 7919) % (MAX_SIZE + 1),
+        _ => (i * 7919) % 4097,
+    };
+    let mut x = (i as u32).wrapping_mul(2_654_435_761) | 1;
+    let mut byte = || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    };
+    if i % 2 == 0 {
+        Message::text(
+            (0..size)
+                .map(|_| char::from(b' ' + byte() % 95))
+                .collect::<String>(),
+        )
+    } else {
+        Message::binary((0..size).map(|_| byte()).collect::<Vec<u8>>())
+    }
+}
+
+/// Checks an echoed message against message `i`; returns its size.
+pub fn check(label: &str, i: usize, got: &Message) -> usize {
+    let want = message(i);
+    assert_eq!(got.kind, want.kind, "{label}: kind of message {i}");
+    assert_eq!(
+        got.data.len(),
+        want.data.len(),
+        "{label}: size of message {i}"
+    );
+    assert!(got.data == want.data, "{label}: bytes of message {i}");
+    got.data.len()
+}
