@@ -128,8 +128,22 @@ fn run(mut cmd: Command) -> Result<(), String> {
 
 fn demo() -> Result<(), String> {
     install::ensure(DEMO_REQUIREMENTS)?;
-    let mut c = cargo();
-    c.args([
+    // Two rtcweb peers over loopback: ICE, DTLS, SCTP, a data channel, measured.
+    let mut peers = cargo();
+    peers.args([
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "rtcweb-peer",
+        "--example",
+        "two_peers",
+    ]);
+    run(peers)?;
+    println!();
+    // NAT traversal at work: STUN and TURN against a coturn started on 127.0.0.1.
+    let mut turn = cargo();
+    turn.args([
         "run",
         "--quiet",
         "--release",
@@ -138,7 +152,7 @@ fn demo() -> Result<(), String> {
         "--example",
         "turn_demo",
     ]);
-    run(c)
+    run(turn)
 }
 
 fn test(extra: &[String]) -> Result<(), String> {

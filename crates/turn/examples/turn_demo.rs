@@ -132,8 +132,5 @@ fn main() -> Result<(), String> {
     for transport in [Transport::Udp, Transport::Tcp, Transport::Tls] {
         relay(&coturn, transport, &peer)?;
     }
-    println!(
-        "\nThe peer crate will turn this into a two-peer demo: data channels and audio between rtcweb peers."
-    );
     Ok(())
 }
