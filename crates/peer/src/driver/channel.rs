@@ -1,6 +1,13 @@
-//! The async handle of one data channel (W3C `RTCDataChannel`).
+//! The async handle of one data channel (W3C `RTCDataChannel`), and the task's side of it:
+//! a bounded queue of received messages, and the messages the task holds back while that
+//! queue is full.
 
-use tokio::sync::{mpsc, watch};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::command::Command;
 use super::{DriverError, request};
@@ -10,15 +17,20 @@ use crate::{ChannelState, DataChannelId, Message};
 /// send of text and binary messages (with backpressure), and a receiver of the messages
 /// that arrive, in order.
 ///
-/// Received messages queue in the handle until [`recv`](Self::recv) takes them: read them,
-/// or memory grows with what the peer sends. The handle keeps the connection's task alive,
-/// as a [`PeerConnection`](super::PeerConnection) does.
+/// Received messages queue in the handle until [`recv`](Self::recv) takes them, up to
+/// [`DriverConfig::receive_queue_messages`](super::DriverConfig::receive_queue_messages)
+/// and [`receive_queue_bytes`](super::DriverConfig::receive_queue_bytes). When the queue is
+/// full the connection stops reading from the network until it is read: nothing is
+/// dropped, but every channel of the connection waits. Read the channels you keep (a
+/// dropped handle discards its messages). The handle keeps the connection's task alive, as
+/// a [`PeerConnection`](super::PeerConnection) does.
 #[derive(Debug)]
 pub struct DataChannel {
     sender: DataChannelSender,
     label: String,
     protocol: String,
-    messages: mpsc::UnboundedReceiver<Message>,
+    messages: mpsc::Receiver<Message>,
+    queued: Arc<Queued>,
 }
 
 /// The sending half of a [`DataChannel`] ([`DataChannel::sender`]): clone it to send from
@@ -30,24 +42,56 @@ pub struct DataChannelSender {
     state: watch::Receiver<ChannelState>,
 }
 
+/// What a channel's handle and the task share about its queue of received messages.
+#[derive(Debug)]
+struct Queued {
+    /// Bytes of the messages in the queue: the task adds, the handle subtracts.
+    bytes: AtomicUsize,
+    /// The connection task's wake-up (one per connection): the handle took a message.
+    space: Arc<Notify>,
+}
+
+/// Bounds of a channel's queue of received messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReceiveLimits {
+    pub(crate) messages: usize,
+    pub(crate) bytes: usize,
+}
+
 /// The task's side of a [`DataChannel`]: where its messages and state changes go.
 #[derive(Debug)]
 pub(crate) struct ChannelLink {
-    pub(crate) messages: mpsc::UnboundedSender<Message>,
-    pub(crate) state: watch::Sender<ChannelState>,
+    messages: mpsc::Sender<Message>,
+    queued: Arc<Queued>,
+    max_bytes: usize,
+    /// Messages the core handed out while the handle's queue was full, in order. Bounded
+    /// by construction: the task reads no datagram while any link holds one, and the core
+    /// releases messages only from datagrams it was given, so this holds at most what the
+    /// last inputs released (one SCTP receive window, RFC 9260 §6.2).
+    held: VecDeque<Message>,
+    held_bytes: usize,
+    /// The channel closed while messages were held: it ends once they are delivered.
+    closed: bool,
+    state: watch::Sender<ChannelState>,
 }
 
 impl ChannelLink {
-    /// A linked pair; the handle starts in `state`.
+    /// A linked pair; the handle starts in `state`. `space` wakes the connection's task.
     pub(crate) fn new(
         id: DataChannelId,
         label: String,
         protocol: String,
         state: ChannelState,
         commands: mpsc::Sender<Command>,
+        limits: ReceiveLimits,
+        space: Arc<Notify>,
     ) -> (Self, DataChannel) {
-        let (messages_tx, messages) = mpsc::unbounded_channel();
+        let (messages_tx, messages) = mpsc::channel(limits.messages.max(1));
         let (state_tx, state_rx) = watch::channel(state);
+        let queued = Arc::new(Queued {
+            bytes: AtomicUsize::new(0),
+            space,
+        });
         let handle = DataChannel {
             sender: DataChannelSender {
                 id,
@@ -57,10 +101,16 @@ impl ChannelLink {
             label,
             protocol,
             messages,
+            queued: Arc::clone(&queued),
         };
         (
             Self {
                 messages: messages_tx,
+                queued,
+                max_bytes: limits.bytes,
+                held: VecDeque::new(),
+                held_bytes: 0,
+                closed: false,
                 state: state_tx,
             },
             handle,
@@ -69,6 +119,88 @@ impl ChannelLink {
 
     pub(crate) fn set_state(&self, state: ChannelState) {
         self.state.send_replace(state);
+    }
+
+    /// Hands a message to the handle, or holds it (in order) when the handle's queue is
+    /// full. A dropped handle does not want it.
+    pub(crate) fn deliver(&mut self, message: Message) {
+        if !self.held.is_empty() {
+            self.hold(message);
+            return;
+        }
+        if let Err(message) = self.try_queue(message) {
+            self.hold(message);
+        }
+    }
+
+    fn hold(&mut self, message: Message) {
+        self.held_bytes += message.data.len();
+        self.held.push_back(message);
+    }
+
+    /// Moves held messages to the handle's queue while they fit; true when none is left.
+    pub(crate) fn release(&mut self) -> bool {
+        while let Some(message) = self.held.pop_front() {
+            let len = message.data.len();
+            match self.try_queue(message) {
+                Ok(()) => self.held_bytes -= len,
+                Err(message) => {
+                    self.held.push_front(message);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Queues a message if the handle's queue has room for it by count and by bytes (an
+    /// empty queue takes a message of any size); gives it back otherwise.
+    fn try_queue(&self, message: Message) -> Result<(), Message> {
+        let len = message.data.len();
+        // The handle only subtracts: a stale value underestimates the room.
+        let queued = self.queued.bytes.load(Ordering::Acquire);
+        if queued > 0 && queued.saturating_add(len) > self.max_bytes {
+            return if self.messages.is_closed() {
+                Ok(())
+            } else {
+                Err(message)
+            };
+        }
+        // Counted before the handle can take it, so that its subtraction never underflows.
+        self.queued.bytes.fetch_add(len, Ordering::AcqRel);
+        match self.messages.try_send(message) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(message)) => {
+                self.queued.bytes.fetch_sub(len, Ordering::AcqRel);
+                Err(message)
+            }
+            Err(TrySendError::Closed(_)) => {
+                self.queued.bytes.fetch_sub(len, Ordering::AcqRel);
+                Ok(())
+            }
+        }
+    }
+
+    /// Bytes held back by the task.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
+    /// Whether messages are held back.
+    pub(crate) fn is_holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// The channel closed: true when the link can go now (nothing held); otherwise it
+    /// ends once the held messages are delivered.
+    pub(crate) fn close(&mut self) -> bool {
+        self.closed = true;
+        self.held.is_empty()
+    }
+
+    /// Whether the channel closed (its link waits only to deliver held messages).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
     }
 }
 
@@ -121,12 +253,37 @@ impl DataChannel {
     /// The next message, in order; `None` once the channel is closed and every message
     /// that arrived before was taken.
     pub async fn recv(&mut self) -> Option<Message> {
-        self.messages.recv().await
+        let message = self.messages.recv().await?;
+        Some(self.taken(message))
     }
 
     /// A message that already arrived, without waiting.
     pub fn try_recv(&mut self) -> Option<Message> {
-        self.messages.try_recv().ok()
+        let message = self.messages.try_recv().ok()?;
+        Some(self.taken(message))
+    }
+
+    /// Bytes of the received messages waiting for [`recv`](Self::recv); at most
+    /// [`DriverConfig::receive_queue_bytes`](super::DriverConfig::receive_queue_bytes), or
+    /// one message larger than that.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.bytes.load(Ordering::Acquire)
+    }
+
+    /// Received messages waiting for [`recv`](Self::recv); at most
+    /// [`DriverConfig::receive_queue_messages`](super::DriverConfig::receive_queue_messages).
+    pub fn queued_messages(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// A message left the queue: its bytes are uncounted and the task, which may be
+    /// holding messages back, is woken.
+    fn taken(&self, message: Message) -> Message {
+        self.queued
+            .bytes
+            .fetch_sub(message.data.len(), Ordering::AcqRel);
+        self.queued.space.notify_one();
+        message
     }
 
     /// Bytes queued on the channel and not yet sent (W3C `bufferedAmount`).
@@ -142,6 +299,14 @@ impl DataChannel {
     /// Waits until the channel is closed.
     pub async fn closed(&self) {
         self.sender.closed().await;
+    }
+}
+
+impl Drop for DataChannel {
+    fn drop(&mut self) {
+        // The task may hold messages for this handle: they are discarded now.
+        self.messages.close();
+        self.queued.space.notify_one();
     }
 }
 

@@ -27,6 +27,20 @@ pub struct DriverConfig {
     /// Most commands queued from the handles to the connection task; more make the
     /// callers wait.
     pub command_queue: usize,
+    /// Most received messages queued on one data channel's handle for
+    /// [`DataChannel::recv`](super::DataChannel::recv). When a channel's queue is full the
+    /// connection stops reading its sockets until the application reads (see the
+    /// [module docs](super)): nothing is dropped, the peer's SCTP waits.
+    pub receive_queue_messages: usize,
+    /// Most bytes of received messages queued on one data channel's handle (a message
+    /// larger than this still goes through, alone). See
+    /// [`receive_queue_messages`](Self::receive_queue_messages).
+    pub receive_queue_bytes: usize,
+    /// Most [`PeerConnectionEvent`](super::PeerConnectionEvent)s queued on the
+    /// [`Events`](super::Events) stream. Past it, state changes are coalesced to the latest
+    /// of each kind and other events make the connection stop reading its sockets until
+    /// the application reads events.
+    pub event_queue: usize,
 }
 
 impl Default for DriverConfig {
@@ -38,6 +52,9 @@ impl Default for DriverConfig {
             send_high_water: 1 << 20,
             send_low_water: 256 << 10,
             command_queue: 256,
+            receive_queue_messages: 1024,
+            receive_queue_bytes: 16 << 20,
+            event_queue: 256,
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::command::{Command, Reply};
 use super::sockets::Sockets;
@@ -42,7 +42,8 @@ impl PeerConnection {
                     }
                 }
             })
-        }))?;
+        }))
+        .await?;
         answer.await.map_err(|_| DriverError::NoDriverThread)?
     }
 
@@ -136,7 +137,9 @@ impl PeerConnection {
     }
 
     /// W3C `close`: channels close, DTLS sends close_notify, the task ends once that is
-    /// sent. Closing a closed connection does nothing.
+    /// sent. Closing a closed connection does nothing. Messages already in a
+    /// [`DataChannel`]'s queue can still be read; those the task held back for a full queue
+    /// are discarded.
     pub async fn close(&self) -> Result<(), DriverError> {
         match request(&self.commands, Command::Close).await {
             Ok(()) | Err(DriverError::Closed) => Ok(()),
@@ -156,13 +159,23 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
         peer.add_local_address(now, *address)?;
     }
     let (commands, command_rx) = mpsc::channel(config.command_queue.max(1));
-    let (event_tx, receiver) = mpsc::unbounded_channel();
-    let task = Task::new(peer, sockets, command_rx, &commands, event_tx, config);
+    let (event_tx, receiver) = mpsc::channel(config.event_queue.max(1));
+    // Woken by every handle that takes a message or an event: the task may hold some back.
+    let space = Arc::new(Notify::new());
+    let task = Task::new(
+        peer,
+        sockets,
+        command_rx,
+        &commands,
+        event_tx,
+        Arc::clone(&space),
+        config,
+    );
     let handle = PeerConnection {
         commands,
         local_addresses,
     };
-    Ok((task, (handle, Events { receiver })))
+    Ok((task, (handle, Events { receiver, space })))
 }
 
 /// Sends a command made with a fresh reply sender and awaits the reply. A task that is

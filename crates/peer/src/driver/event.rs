@@ -1,8 +1,9 @@
 //! What a driver-backed connection tells its owner, as an async stream.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::DataChannel;
 use crate::{
@@ -46,27 +47,52 @@ pub enum PeerConnectionEvent {
     DataChannel(DataChannel),
 }
 
-/// The event stream of one connection: a tokio mpsc receiver. It ends when the
+/// The event stream of one connection: a bounded tokio mpsc receiver
+/// ([`DriverConfig::event_queue`](super::DriverConfig::event_queue)). It ends when the
 /// connection's task ends (after [`close`](super::PeerConnection::close)).
+///
+/// Nothing is dropped when it is not read: past the bound, state changes are coalesced to
+/// the latest of each kind, and any other event makes the connection stop reading from the
+/// network until events are read.
 #[derive(Debug)]
 pub struct Events {
-    pub(crate) receiver: mpsc::UnboundedReceiver<PeerConnectionEvent>,
+    pub(crate) receiver: mpsc::Receiver<PeerConnectionEvent>,
+    /// The connection task's wake-up: an event was taken.
+    pub(crate) space: Arc<Notify>,
 }
 
 impl Events {
     /// The next event; `None` when the connection is gone.
     pub async fn recv(&mut self) -> Option<PeerConnectionEvent> {
-        self.receiver.recv().await
+        let event = self.receiver.recv().await;
+        self.taken(event)
     }
 
     /// An event that is already there, without waiting.
     pub fn try_recv(&mut self) -> Option<PeerConnectionEvent> {
-        self.receiver.try_recv().ok()
+        let event = self.receiver.try_recv().ok();
+        self.taken(event)
     }
 
     /// Polls for the next event (for a `Stream` implementation of the caller's choice).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<PeerConnectionEvent>> {
-        self.receiver.poll_recv(cx)
+        self.receiver.poll_recv(cx).map(|event| self.taken(event))
+    }
+
+    /// Wakes the task, which may hold events back, when one was taken.
+    fn taken(&self, event: Option<PeerConnectionEvent>) -> Option<PeerConnectionEvent> {
+        if event.is_some() {
+            self.space.notify_one();
+        }
+        event
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        // The task may hold events for this stream: they are discarded now.
+        self.receiver.close();
+        self.space.notify_one();
     }
 }
 
@@ -115,4 +141,13 @@ pub struct IoStats {
     pub bytes_sent: u64,
     /// Sends the OS refused (no route, ...): dropped, as a lossy network would.
     pub send_errors: u64,
+    /// Times the task stopped reading its sockets because a data channel's receive queue
+    /// (or the event stream) was full: the backpressure that reaches the peer's SCTP.
+    pub read_pauses: u64,
+    /// Most bytes of received messages the task held back at once, beyond the handles'
+    /// queues, while it was not reading (what the core had already released).
+    pub held_bytes_peak: u64,
+    /// State-change events replaced by a later one of the same kind while the event
+    /// stream was full.
+    pub events_coalesced: u64,
 }

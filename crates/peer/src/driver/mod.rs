@@ -17,10 +17,25 @@
 //!
 //! The user holds handles with async methods: [`PeerConnection`] (the W3C
 //! `RTCPeerConnection` methods) and [`DataChannel`] (async send and receive of text and
-//! binary messages). Events come as a stream ([`Events`], a tokio mpsc receiver). Handles
-//! talk to the task through a bounded command queue with one-shot replies: no lock, no
-//! callback. Sending waits while more than [`DriverConfig::send_high_water`] bytes are
+//! binary messages). Events come as a stream ([`Events`], a bounded tokio mpsc receiver).
+//! Handles talk to the task through a bounded command queue with one-shot replies: no lock,
+//! no callback. Sending waits while more than [`DriverConfig::send_high_water`] bytes are
 //! queued on the channel.
+//!
+//! Receiving is bounded too, and loses nothing. Each channel's handle queues at most
+//! [`DriverConfig::receive_queue_messages`] messages and
+//! [`DriverConfig::receive_queue_bytes`] bytes. The core hands a message out as soon as
+//! SCTP has it, so the back-pressure is the task's: when a message does not fit, the task
+//! holds it (and the channel's later ones, in order) and **stops reading the sockets**
+//! until the application reads; only the last datagram's release is ever held, and timers
+//! and commands still run. The peer's SCTP, unacknowledged, stops at its window and
+//! retransmits, and the OS socket buffer drops the excess as a congested path would. The
+//! pause is for the whole connection (every channel shares the association), and one of
+//! more than about 25 s costs it (the peer's SCTP gives up after 10 retransmissions,
+//! RFC 9260 §8.1, and ICE consent after 30 s, RFC 7675 §5.1). Connection events past
+//! [`DriverConfig::event_queue`] are held the same way, except state changes, which are
+//! coalesced to the latest of each kind and never pause reading. The runtime's job queue is
+//! bounded ([`PeerConnection::new`] waits).
 //!
 //! ```no_run
 //! use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent};

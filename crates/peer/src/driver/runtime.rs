@@ -20,7 +20,7 @@ pub(crate) type Job = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Se
 
 #[derive(Debug)]
 struct Pool {
-    workers: Vec<mpsc::UnboundedSender<Job>>,
+    workers: Vec<mpsc::Sender<Job>>,
     next: AtomicUsize,
 }
 
@@ -28,9 +28,14 @@ static POOL: OnceLock<Pool> = OnceLock::new();
 
 /// Most driver threads: one per core, as most.
 const MAX_THREADS: usize = 8;
+/// Jobs waiting for one driver thread to start them; more make
+/// [`PeerConnection::new`](super::PeerConnection::new) wait. A job is taken as soon as the
+/// thread's runtime gets to it (it only spawns the task), so the queue is short-lived.
+const JOB_QUEUE: usize = 64;
 
-/// Runs `job` on a driver thread (started on first use).
-pub(crate) fn spawn(job: Job) -> Result<(), DriverError> {
+/// Runs `job` on a driver thread (started on first use); waits while that thread's job
+/// queue is full.
+pub(crate) async fn spawn(job: Job) -> Result<(), DriverError> {
     let pool = POOL.get_or_init(|| {
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -46,12 +51,13 @@ pub(crate) fn spawn(job: Job) -> Result<(), DriverError> {
     let i = pool.next.fetch_add(1, Ordering::Relaxed) % pool.workers.len();
     pool.workers[i]
         .send(job)
+        .await
         .map_err(|_| DriverError::NoDriverThread)
 }
 
 /// A driver thread; `None` when the OS refused the thread.
-fn start_worker(index: usize) -> Option<mpsc::UnboundedSender<Job>> {
-    let (sender, mut jobs) = mpsc::unbounded_channel::<Job>();
+fn start_worker(index: usize) -> Option<mpsc::Sender<Job>> {
+    let (sender, mut jobs) = mpsc::channel::<Job>(JOB_QUEUE);
     let thread = std::thread::Builder::new()
         .name(format!("rtcweb-peer-{index}"))
         .spawn(move || {

@@ -1,14 +1,19 @@
 //! The task of one connection: it owns the [`Peer`] and the sockets, and `select!`s over
-//! the sockets, the one timer and the handles' commands. After every input it sends what
-//! the core queued and routes its events to the handles.
+//! the sockets, the one timer, the handles' commands and their reads. After every input it
+//! sends what the core queued and routes its events to the handles, holding back what does
+//! not fit their bounded queues and not reading the sockets meanwhile (see the
+//! [module docs](super)).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::mem::discriminant;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rtcweb_common::{Datagram, Transport};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, mpsc};
 
-use super::channel::ChannelLink;
+use super::channel::{ChannelLink, ReceiveLimits};
 use super::command::{Command, Reply};
 use super::sockets::{Received, Sockets};
 use super::{
@@ -28,8 +33,22 @@ pub(crate) struct Task {
     /// For the handles of new channels; weak, so that the task ends when the user's
     /// handles are all gone.
     weak: mpsc::WeakSender<Command>,
-    events: mpsc::UnboundedSender<PeerConnectionEvent>,
+    events: mpsc::Sender<PeerConnectionEvent>,
+    /// Events that did not fit the event stream, in order; state changes coalesced to the
+    /// latest of each kind.
+    held_events: VecDeque<PeerConnectionEvent>,
+    /// How many of `held_events` are not state changes: while any is, no datagram is read.
+    held_others: usize,
     channels: HashMap<DataChannelId, ChannelLink>,
+    /// The channels whose link holds messages back: while any does, no datagram is read.
+    holding: Vec<DataChannelId>,
+    /// Bytes held by all links.
+    held_bytes: usize,
+    limits: ReceiveLimits,
+    /// Woken when a handle takes a message or an event.
+    space: Arc<Notify>,
+    /// The sockets are not read (counted once per pause).
+    paused: bool,
     /// Sends answered once their channel's queue is down to `low`.
     blocked: Vec<(DataChannelId, Reply<()>)>,
     high: usize,
@@ -46,7 +65,8 @@ impl Task {
         sockets: Sockets,
         commands: mpsc::Receiver<Command>,
         sender: &mpsc::Sender<Command>,
-        events: mpsc::UnboundedSender<PeerConnectionEvent>,
+        events: mpsc::Sender<PeerConnectionEvent>,
+        space: Arc<Notify>,
         config: &DriverConfig,
     ) -> Self {
         Self {
@@ -55,7 +75,17 @@ impl Task {
             commands,
             weak: sender.downgrade(),
             events,
+            held_events: VecDeque::new(),
+            held_others: 0,
             channels: HashMap::new(),
+            holding: Vec::new(),
+            held_bytes: 0,
+            limits: ReceiveLimits {
+                messages: config.receive_queue_messages,
+                bytes: config.receive_queue_bytes,
+            },
+            space,
+            paused: false,
             blocked: Vec::new(),
             high: config.send_high_water,
             low: config.send_low_water.min(config.send_high_water),
@@ -65,8 +95,10 @@ impl Task {
     }
 
     /// The drive loop: flush, arm the timer when the deadline changed, wait for the first
-    /// of a datagram, the deadline or a command.
+    /// of a datagram (unless messages or events are held back), the deadline, a command or
+    /// a handle taking a message or an event.
     pub(crate) async fn run(mut self) {
+        let space = Arc::clone(&self.space);
         let mut buf = vec![0; RECV_BUFFER];
         let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
         let sleep = tokio::time::sleep_until(far);
@@ -87,14 +119,28 @@ impl Task {
                     sleep.as_mut().reset(tokio::time::Instant::from_std(d));
                 }
             }
+            let reading = self.reading();
+            if !reading && !self.paused {
+                self.io.read_pauses += 1;
+            }
+            self.paused = !reading;
+            let holding = !self.holding.is_empty() || !self.held_events.is_empty();
             tokio::select! {
-                received = std::future::poll_fn(|cx| self.sockets.poll_recv(cx, &mut buf)) => {
+                received = std::future::poll_fn(|cx| self.sockets.poll_recv(cx, &mut buf)),
+                    if reading =>
+                {
                     self.datagram(received, &buf);
                     for _ in 0..RECV_BATCH {
+                        // Routed per datagram, to stop as soon as a queue is full.
+                        self.route_events();
+                        if !self.reading() {
+                            break;
+                        }
                         let Some(received) = self.sockets.try_recv(&mut buf) else { break };
                         self.datagram(received, &buf);
                     }
                 }
+                () = space.notified(), if holding => self.release_held(),
                 () = &mut sleep, if armed.is_some() => {
                     self.peer.handle_timeout(clock());
                     // Re-armed on the next turn even if the deadline did not move.
@@ -127,9 +173,7 @@ impl Task {
     /// Routes the core's events, sends its transmits, answers the sends whose channel has
     /// drained.
     async fn flush(&mut self) {
-        while let Some(event) = self.peer.poll_event() {
-            self.event(event);
-        }
+        self.route_events();
         while let Some(transmit) = self.peer.poll_transmit() {
             match self.sockets.send(&transmit).await {
                 Ok(()) => {
@@ -145,9 +189,94 @@ impl Task {
         self.release_blocked();
     }
 
-    fn emit(&self, event: PeerConnectionEvent) {
-        // A caller that dropped its event stream does not want events.
-        let _ = self.events.send(event);
+    /// Routes every event the core queued: the core's queue never holds events across
+    /// inputs (it drops past its bound); what does not fit the handles is held here.
+    fn route_events(&mut self) {
+        while let Some(event) = self.peer.poll_event() {
+            self.event(event);
+        }
+        let held = self.held_bytes as u64;
+        self.io.held_bytes_peak = self.io.held_bytes_peak.max(held);
+    }
+
+    /// Whether the sockets are read: not while a message or an event that is not a state
+    /// change is held back. The core releases messages only from datagrams, so what is
+    /// held is what the last datagram released; the peer's SCTP sees no acknowledgement
+    /// and waits (RFC 9260 §6.3.3), and the OS socket buffer fills then drops, as a
+    /// congested path would.
+    fn reading(&self) -> bool {
+        self.holding.is_empty() && self.held_others == 0
+    }
+
+    fn emit(&mut self, event: PeerConnectionEvent) {
+        let event = if self.held_events.is_empty() {
+            match self.events.try_send(event) {
+                // A caller that dropped its event stream does not want events.
+                Ok(()) | Err(TrySendError::Closed(_)) => return,
+                Err(TrySendError::Full(event)) => event,
+            }
+        } else if self.events.is_closed() {
+            self.held_events.clear();
+            self.held_others = 0;
+            return;
+        } else {
+            event
+        };
+        if is_state(&event) {
+            // The latest state of a kind replaces the earlier one and goes after what was
+            // held before it.
+            let kind = discriminant(&event);
+            if let Some(i) = self
+                .held_events
+                .iter()
+                .position(|e| discriminant(e) == kind)
+            {
+                self.held_events.remove(i);
+                self.io.events_coalesced += 1;
+            }
+        } else {
+            self.held_others += 1;
+        }
+        self.held_events.push_back(event);
+    }
+
+    /// A handle took a message or an event: moves what is held back to the handles while
+    /// it fits.
+    fn release_held(&mut self) {
+        let holding = std::mem::take(&mut self.holding);
+        for channel in holding {
+            let Some(link) = self.channels.get_mut(&channel) else {
+                continue;
+            };
+            let before = link.held_bytes();
+            let done = link.release();
+            self.held_bytes -= before - link.held_bytes();
+            if !done {
+                self.holding.push(channel);
+            } else if link.is_closed()
+                && let Some(link) = self.channels.remove(&channel)
+            {
+                link.set_state(ChannelState::Closed);
+            }
+        }
+        while let Some(event) = self.held_events.pop_front() {
+            let other = !is_state(&event);
+            match self.events.try_send(event) {
+                Ok(()) => {}
+                Err(TrySendError::Full(event)) => {
+                    self.held_events.push_front(event);
+                    return;
+                }
+                Err(TrySendError::Closed(_)) => {
+                    self.held_events.clear();
+                    self.held_others = 0;
+                    return;
+                }
+            }
+            if other {
+                self.held_others -= 1;
+            }
+        }
     }
 
     fn event(&mut self, event: Event) {
@@ -174,9 +303,13 @@ impl Task {
             }
             Event::DataChannelOpen { channel } => self.set_state(channel, ChannelState::Open),
             Event::Message { channel, message } => {
-                if let Some(link) = self.channels.get(&channel) {
-                    // A dropped handle does not want the messages.
-                    let _ = link.messages.send(message);
+                if let Some(link) = self.channels.get_mut(&channel) {
+                    let (was, before) = (link.is_holding(), link.held_bytes());
+                    link.deliver(message);
+                    self.held_bytes += link.held_bytes() - before;
+                    if !was && link.is_holding() {
+                        self.holding.push(channel);
+                    }
                 }
             }
             // The blocked sends are checked after every flush.
@@ -185,7 +318,13 @@ impl Task {
                 self.set_state(channel, ChannelState::Closing);
             }
             Event::DataChannelClosed { channel } => {
-                if let Some(link) = self.channels.remove(&channel) {
+                // A link that holds messages ends once they are delivered.
+                if self
+                    .channels
+                    .get_mut(&channel)
+                    .is_some_and(ChannelLink::close)
+                    && let Some(link) = self.channels.remove(&channel)
+                {
                     link.set_state(ChannelState::Closed);
                 }
             }
@@ -207,7 +346,16 @@ impl Task {
         state: ChannelState,
     ) -> Option<DataChannel> {
         let commands = self.weak.upgrade()?;
-        let (link, handle) = ChannelLink::new(channel, label, protocol, state, commands);
+        let space = Arc::clone(&self.space);
+        let (link, handle) = ChannelLink::new(
+            channel,
+            label,
+            protocol,
+            state,
+            commands,
+            self.limits,
+            space,
+        );
         self.channels.insert(channel, link);
         Some(handle)
     }
@@ -218,7 +366,11 @@ impl Task {
         }
         let blocked = std::mem::take(&mut self.blocked);
         for (channel, reply) in blocked {
-            if !self.channels.contains_key(&channel) {
+            if self
+                .channels
+                .get(&channel)
+                .is_none_or(ChannelLink::is_closed)
+            {
                 let _ = reply.send(Err(DriverError::ChannelClosed));
             } else if self.peer.buffered_amount(channel) <= self.low {
                 let _ = reply.send(Ok(()));
@@ -319,4 +471,19 @@ impl Task {
             io: self.io,
         }
     }
+}
+
+/// Whether an event only reports a state: a later one of its kind supersedes it.
+fn is_state(event: &PeerConnectionEvent) -> bool {
+    use PeerConnectionEvent as E;
+    matches!(
+        event,
+        E::NegotiationNeeded
+            | E::SignalingState(_)
+            | E::IceGatheringState(_)
+            | E::IceConnectionState(_)
+            | E::SelectedCandidatePair(_)
+            | E::DtlsState(_)
+            | E::ConnectionState(_)
+    )
 }
