@@ -21,6 +21,8 @@ const PINGS: usize = 200;
 const BULK: usize = 64 << 20;
 /// Size of each bulk message.
 const CHUNK: usize = 64 << 10;
+/// Bulk messages in flight at most.
+const WINDOW: usize = 16;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -113,10 +115,13 @@ async fn run() -> Result<(), Error> {
     );
 
     let limit = Duration::from_secs(20);
-    timeout(limit, channel.opened()).await??;
+    timeout(limit, channel.opened())
+        .await
+        .map_err(|_| "the channel did not open within 20 s")??;
     let open = start.elapsed();
     let mut remote = timeout(limit, bob_incoming.recv())
-        .await?
+        .await
+        .map_err(|_| "bob saw no channel within 20 s")?
         .ok_or("bob saw no channel")?;
     let connected = alice_at.await? - start;
     let bob_connected = bob_at.await? - start;
@@ -138,7 +143,8 @@ async fn run() -> Result<(), Error> {
         let sent = Instant::now();
         channel.send_text(format!("ping {i}")).await?;
         let back = timeout(limit, channel.recv())
-            .await?
+            .await
+            .map_err(|_| format!("ping {i}: no echo within 20 s"))?
             .ok_or("channel closed")?;
         rtts.push(sent.elapsed());
         if back.kind != MessageKind::Text || back.data != format!("ping {i}").as_bytes() {
@@ -148,21 +154,23 @@ async fn run() -> Result<(), Error> {
     rtts.sort();
     let median = rtts[rtts.len() / 2];
 
-    // Bulk: 64 MiB in 64 KiB messages, echoed back, checked byte for byte.
-    let sender = channel.sender();
+    // Bulk: 64 MiB in 64 KiB messages, echoed back, checked byte for byte, with at most
+    // WINDOW messages in flight (an application-level window: the echo must not outrun
+    // what loopback's socket buffers hold).
     let bulk_start = Instant::now();
-    let sending = tokio::spawn(async move {
-        for i in 0..BULK / CHUNK {
-            let data = vec![i as u8; CHUNK];
-            if sender.send(Message::binary(data)).await.is_err() {
-                break;
-            }
-        }
-    });
+    let total = BULK / CHUNK;
+    let mut sent = 0usize;
     let mut received = 0usize;
-    for i in 0..BULK / CHUNK {
+    for i in 0..total {
+        while sent < total && sent < i + WINDOW {
+            channel
+                .send(Message::binary(vec![sent as u8; CHUNK]))
+                .await?;
+            sent += 1;
+        }
         let m = timeout(limit, channel.recv())
-            .await?
+            .await
+            .map_err(|_| format!("bulk message {i}: no echo within 20 s"))?
             .ok_or("channel closed")?;
         if m.data.len() != CHUNK || m.data.iter().any(|b| *b != i as u8) {
             return Err(format!("bulk message {i} came back altered").into());
@@ -170,7 +178,6 @@ async fn run() -> Result<(), Error> {
         received += m.data.len();
     }
     let bulk = bulk_start.elapsed();
-    sending.await?;
 
     let alice_info = alice.info().await?;
     channel.close().await?;
