@@ -34,7 +34,11 @@ use rtc_dtls::cipher_suite::CipherSuiteId;
 use rtc_dtls::config::{ClientAuthType, ConfigBuilder, ExtendedMasterSecretType, HandshakeConfig};
 use rtc_dtls::endpoint::{Endpoint, EndpointEvent};
 use rtc_dtls::extension::extension_use_srtp::SrtpProtectionProfile;
-use rtcweb_dtls::{Certificate, CipherSuite, Config, Connection, Event, HashAlgorithm};
+use rtcweb_dtls::{Certificate, CipherSuite, Config, Event, HashAlgorithm};
+
+#[path = "dtls_support/handshake.rs"]
+mod handshake;
+use handshake::rtcweb_handshake;
 
 const RECORD: usize = 1200;
 
@@ -147,36 +151,6 @@ fn rtc_handshake(
     while !(c_done && s_done) {
         s_done |= rtc_transfer(now, &mut client, ca, &mut server, &mut sink);
         c_done |= rtc_transfer(now, &mut server, sa, &mut client, &mut sink);
-    }
-    (client, server)
-}
-
-fn connected(c: &mut Connection) -> bool {
-    let mut yes = false;
-    while let Some(e) = c.poll_event() {
-        match e {
-            Event::Connected(_) => yes = true,
-            Event::Failed(e) => panic!("handshake failed: {e}"),
-            _ => {}
-        }
-    }
-    yes
-}
-
-/// A full rtcweb handshake; returns the connected pair.
-fn rtcweb_handshake(now: Instant, c: &Config, s: &Config) -> (Connection, Connection) {
-    let mut client = Connection::client(now, c.clone()).unwrap();
-    let mut server = Connection::server(s.clone()).unwrap();
-    let (mut c_done, mut s_done) = (false, false);
-    while !(c_done && s_done) {
-        while let Some(d) = client.poll_transmit() {
-            server.handle_datagram(now, &d);
-        }
-        while let Some(d) = server.poll_transmit() {
-            client.handle_datagram(now, &d);
-        }
-        c_done |= connected(&mut client);
-        s_done |= connected(&mut server);
     }
     (client, server)
 }

@@ -22,6 +22,10 @@ use rtcweb_datachannel::{ChannelOptions, Message};
 use rtcweb_dtls::{Certificate, Connection, HashAlgorithm};
 use rtcweb_peer::{Config, DataChannelId, Event, Peer};
 
+#[path = "dtls_support/handshake.rs"]
+mod handshake;
+use handshake::rtcweb_handshake;
+
 const MESSAGE: usize = 64 << 10;
 const RECORD: usize = 1200;
 
@@ -126,29 +130,9 @@ impl Pair {
 
 fn dtls_handshake(certificates: &[Certificate; 2], now: Instant) -> (Connection, Connection) {
     let fingerprint = |i: usize| vec![certificates[i].fingerprint(HashAlgorithm::Sha256)];
-    let client_config = rtcweb_dtls::Config::new(certificates[0].clone(), fingerprint(1));
-    let server_config = rtcweb_dtls::Config::new(certificates[1].clone(), fingerprint(0));
-    let mut client = Connection::client(now, client_config).unwrap();
-    let mut server = Connection::server(server_config).unwrap();
-    let connected = |c: &mut Connection| {
-        let mut yes = false;
-        while let Some(e) = c.poll_event() {
-            yes |= matches!(e, rtcweb_dtls::Event::Connected(_));
-        }
-        yes
-    };
-    let (mut c_done, mut s_done) = (false, false);
-    while !(c_done && s_done) {
-        while let Some(d) = client.poll_transmit() {
-            server.handle_datagram(now, &d);
-        }
-        while let Some(d) = server.poll_transmit() {
-            client.handle_datagram(now, &d);
-        }
-        c_done |= connected(&mut client);
-        s_done |= connected(&mut server);
-    }
-    (client, server)
+    let client = rtcweb_dtls::Config::new(certificates[0].clone(), fingerprint(1));
+    let server = rtcweb_dtls::Config::new(certificates[1].clone(), fingerprint(0));
+    rtcweb_handshake(now, &client, &server)
 }
 
 fn connect(c: &mut Criterion) {

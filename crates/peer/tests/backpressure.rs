@@ -8,10 +8,13 @@
 
 use std::time::{Duration, Instant};
 
-use rtcweb_peer::driver::{DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent};
-use rtcweb_peer::{ChannelOptions, GatheringState, PeerConnectionState};
+use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent};
+use rtcweb_peer::{ChannelOptions, GatheringState};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
+
+mod signal;
+use signal::signal;
 
 /// 32 MiB in 64 KiB messages.
 const SIZE: usize = 64 * 1024;
@@ -33,38 +36,6 @@ fn payload(i: usize) -> Vec<u8> {
         data.push(x as u8);
     }
     data
-}
-
-/// Forwards one side's candidates to the other, reports when it is connected and hands
-/// over the data channels the peer opens.
-fn signal(
-    mut events: Events,
-    to: PeerConnection,
-    connected: oneshot::Sender<()>,
-    channels: mpsc::Sender<DataChannel>,
-) {
-    tokio::spawn(async move {
-        let mut connected = Some(connected);
-        while let Some(event) = events.recv().await {
-            match event {
-                PeerConnectionEvent::LocalCandidate(c) => {
-                    to.add_ice_candidate(Some(&c.mid), &c.candidate)
-                        .await
-                        .expect("the peer takes our candidate");
-                }
-                PeerConnectionEvent::ConnectionState(PeerConnectionState::Connected) => {
-                    if let Some(tx) = connected.take() {
-                        let _ = tx.send(());
-                    }
-                }
-                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
-                PeerConnectionEvent::DataChannel(channel) => {
-                    let _ = channels.send(channel).await;
-                }
-                _ => {}
-            }
-        }
-    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

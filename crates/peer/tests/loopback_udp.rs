@@ -9,47 +9,17 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use rtcweb_peer::driver::{DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent};
-use rtcweb_peer::{ChannelOptions, MessageKind, PeerConnectionState};
+use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
+use rtcweb_peer::{ChannelOptions, MessageKind};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
 mod messages;
+mod signal;
 use messages::{check, message};
+use signal::signal;
 
 const MESSAGES: usize = 1000;
-
-/// Forwards one side's candidates to the other, reports when it is connected and hands
-/// over the data channels the peer opens.
-fn signal(
-    mut events: Events,
-    to: PeerConnection,
-    connected: oneshot::Sender<Instant>,
-    channels: mpsc::UnboundedSender<DataChannel>,
-) {
-    tokio::spawn(async move {
-        let mut connected = Some(connected);
-        while let Some(event) = events.recv().await {
-            match event {
-                PeerConnectionEvent::LocalCandidate(c) => {
-                    to.add_ice_candidate(Some(&c.mid), &c.candidate)
-                        .await
-                        .expect("the peer takes our candidate");
-                }
-                PeerConnectionEvent::ConnectionState(PeerConnectionState::Connected) => {
-                    if let Some(tx) = connected.take() {
-                        let _ = tx.send(Instant::now());
-                    }
-                }
-                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
-                PeerConnectionEvent::DataChannel(channel) => {
-                    let _ = channels.send(channel);
-                }
-                _ => {}
-            }
-        }
-    });
-}
 
 struct Pair {
     a: PeerConnection,
@@ -83,8 +53,8 @@ async fn connect(interfaces: Vec<IpAddr>, label: &str) -> Pair {
 
     let (a_connected, a_at) = oneshot::channel();
     let (b_connected, b_at) = oneshot::channel();
-    let (a_channels, _a_incoming) = mpsc::unbounded_channel();
-    let (b_channels, mut b_incoming) = mpsc::unbounded_channel();
+    let (a_channels, _a_incoming) = mpsc::channel(4);
+    let (b_channels, mut b_incoming) = mpsc::channel(4);
     signal(a_events, b.clone(), a_connected, a_channels);
     signal(b_events, a.clone(), b_connected, b_channels);
 

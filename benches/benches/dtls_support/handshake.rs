@@ -1,0 +1,36 @@
+//! A full rtcweb-dtls handshake in memory, shared by the DTLS and peer benchmarks.
+
+use std::time::Instant;
+
+use rtcweb_dtls::{Config, Connection, Event};
+
+/// Drains the events; true once connected.
+fn connected(c: &mut Connection) -> bool {
+    let mut yes = false;
+    while let Some(e) = c.poll_event() {
+        match e {
+            Event::Connected(_) => yes = true,
+            Event::Failed(e) => panic!("handshake failed: {e}"),
+            _ => {}
+        }
+    }
+    yes
+}
+
+/// A full rtcweb handshake; returns the connected pair (client, server).
+pub(crate) fn rtcweb_handshake(now: Instant, c: &Config, s: &Config) -> (Connection, Connection) {
+    let mut client = Connection::client(now, c.clone()).unwrap();
+    let mut server = Connection::server(s.clone()).unwrap();
+    let (mut c_done, mut s_done) = (false, false);
+    while !(c_done && s_done) {
+        while let Some(d) = client.poll_transmit() {
+            server.handle_datagram(now, &d);
+        }
+        while let Some(d) = server.poll_transmit() {
+            client.handle_datagram(now, &d);
+        }
+        c_done |= connected(&mut client);
+        s_done |= connected(&mut server);
+    }
+    (client, server)
+}
