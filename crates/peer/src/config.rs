@@ -28,6 +28,11 @@ pub struct Config {
     /// Most DTLS datagrams held while ICE has no selected pair yet (the peer's ClientHello
     /// can arrive on a validated pair before our nomination completes).
     pub max_pending_dtls: usize,
+    /// The wall-clock time at the `now` given to [`Peer::new`](crate::Peer::new), since the
+    /// Unix epoch: the NTP time of RTCP sender reports (RFC 3550 §6.4.1). The core reads no
+    /// clock; when `None` reports count from the epoch, which only their absolute value
+    /// notices. The driver sets it.
+    pub wallclock: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -41,6 +46,7 @@ impl Default for Config {
             max_queued_transmits: 8192,
             max_queued_events: 8192,
             max_pending_dtls: 32,
+            wallclock: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::DataChannelId;
+use crate::{DataChannelId, MediaError, TrackId};
 
 /// Why a [`Peer`](crate::Peer) refused a call. A refused call leaves the peer as it was
 /// (the JSEP negotiator commits nothing on error), so it stays usable.
@@ -42,6 +42,15 @@ pub enum Error {
     /// More data channels than [`Config::max_data_channels`](crate::Config).
     #[error("too many data channels (limit {0})")]
     TooManyChannels(usize),
+    /// No track with this handle.
+    #[error("no track {0:?}")]
+    UnknownTrack(TrackId),
+    /// The track does not send (yet): not negotiated, or negotiated without sending.
+    #[error("track {0:?} is not sending")]
+    TrackNotSending(TrackId),
+    /// Media could not be encoded or packetized.
+    #[error("media: {0}")]
+    Media(#[from] MediaError),
     /// Our certificate could not be made.
     #[error("certificate: {0}")]
     Certificate(#[from] rtcweb_dtls::ConfigError),

@@ -6,7 +6,7 @@ use rtcweb_datachannel::Message;
 use rtcweb_ice::{ConnectionState, GatheringState, SelectedPair};
 use rtcweb_sdp::{SdpType, SignalingState};
 
-use crate::FailureReason;
+use crate::{AudioFrame, FailureReason, TrackId};
 
 /// A data channel's handle within one [`Peer`](crate::Peer), stable from
 /// `create_data_channel` on (the SCTP stream id is known only once the DTLS role is,
@@ -139,5 +139,22 @@ pub enum Event {
     DataChannelClosed {
         /// The channel.
         channel: DataChannelId,
+    },
+    /// The peer sends media on a section (W3C `track`): remote audio comes as
+    /// [`Event::AudioFrame`]s.
+    Track {
+        /// The track's handle (its transceiver).
+        track: TrackId,
+        /// Audio or video.
+        kind: rtcweb_sdp::MediaKind,
+        /// The mid of its section.
+        mid: String,
+    },
+    /// 20 ms of remote audio, decoded from the jitter buffer at its playout time.
+    AudioFrame {
+        /// The track.
+        track: TrackId,
+        /// The samples.
+        frame: AudioFrame,
     },
 }

@@ -131,10 +131,13 @@ mod data;
 pub mod driver;
 mod error;
 mod event;
+mod media;
 mod peer;
 mod routing;
 mod signaling;
 mod stats;
+mod track;
+mod tracks;
 
 pub use channels::DataChannelInfo;
 pub use config::Config;
@@ -143,10 +146,12 @@ pub use event::{
     DataChannelId, Description, DtlsState, Event, IceConnectionState, LocalCandidate,
     PeerConnectionState,
 };
+pub use media::MediaError;
 pub use peer::Peer;
 pub use stats::Stats;
+pub use track::{AudioFrame, AudioReceiveStats, AudioSendStats, TrackId, TrackStats};
 
 /// The layers' types that appear in this crate's API.
 pub use rtcweb_datachannel::{ChannelOptions, ChannelState, ChannelType, Message, MessageKind};
 pub use rtcweb_ice::{GatheringState, SelectedPair};
-pub use rtcweb_sdp::{SdpType, SignalingState};
+pub use rtcweb_sdp::{MediaKind, SdpType, SignalingState};

@@ -12,7 +12,10 @@ use rtcweb_dtls::{Certificate, Connection, HashAlgorithm};
 use rtcweb_ice::{Agent, ConnectionState, Credentials, GatheringState, Received};
 use rtcweb_sdp::{Negotiator, SessionDescription, SignalingState};
 
+use rtcweb_rtp::AnchoredNtpClock;
+
 use crate::channels::Channels;
+use crate::media::Media;
 use crate::{
     Config, DtlsState, Error, Event, FailureReason, IceConnectionState, PeerConnectionState, Stats,
 };
@@ -65,6 +68,10 @@ pub struct Peer {
     pub(crate) relay_buf: Vec<u8>,
     /// SRTP unprotects in place: a copy of the datagram goes here.
     pub(crate) media_buf: Vec<u8>,
+    /// Audio and video tracks, and their RTCP.
+    pub(crate) media: Media,
+    /// Outgoing RTP and RTCP are built and protected here.
+    pub(crate) media_out: Vec<u8>,
 }
 
 impl Peer {
@@ -90,6 +97,7 @@ impl Peer {
         sdp_config.seed = Some(rng.random());
         let negotiator = Negotiator::new(sdp_config)?;
         let max_channels = config.max_data_channels;
+        let wallclock = config.wallclock.unwrap_or_default();
         Ok(Self {
             config,
             rng,
@@ -122,6 +130,8 @@ impl Peer {
             stats: Stats::default(),
             relay_buf: Vec::new(),
             media_buf: Vec::new(),
+            media: Media::new(AnchoredNtpClock::new(now, wallclock)),
+            media_out: Vec::new(),
         })
     }
 
@@ -191,6 +201,9 @@ impl Peer {
         if let Some(sctp) = self.sctp.as_mut() {
             sctp.handle_timeout(now);
         }
+        if !self.closed {
+            self.media_timeout(now);
+        }
         self.drive(now);
     }
 
@@ -202,7 +215,8 @@ impl Peer {
         }
         let dtls = self.dtls.as_ref().and_then(Connection::poll_timeout);
         let sctp = self.sctp.as_ref().and_then(DataChannels::poll_timeout);
-        [ice, dtls, sctp].into_iter().flatten().min()
+        let media = self.media.poll_timeout();
+        [ice, dtls, sctp, media].into_iter().flatten().min()
     }
 
     /// The next datagram to send, with the local socket to send it from.

@@ -119,14 +119,14 @@ impl Peer {
                 Some(dtls) => dtls.handle_datagram(now, contents),
                 None => self.stats.dtls_dropped += 1,
             },
-            PacketKind::Rtp => self.receive_media(contents),
+            PacketKind::Rtp => self.receive_media(now, contents),
             _ => self.stats.datagrams_unknown += 1,
         }
     }
 
     /// SRTP or SRTCP: authenticated and decrypted in place (RFC 3711 §3.3). RTP and RTCP
     /// are told apart by the payload type (RFC 5761 §4: 64..=95 after the marker bit).
-    fn receive_media(&mut self, contents: &[u8]) {
+    fn receive_media(&mut self, now: Instant, contents: &[u8]) {
         let Some(srtp) = self.srtp.as_mut() else {
             self.stats.media_before_keys += 1;
             return;
@@ -142,8 +142,14 @@ impl Peer {
             srtp.unprotect_rtp(&mut self.media_buf)
         };
         match (result, is_rtcp) {
-            (Ok(_), true) => self.stats.rtcp_received += 1,
-            (Ok(_), false) => self.stats.rtp_received += 1,
+            (Ok(len), true) => {
+                self.stats.rtcp_received += 1;
+                self.media.handle_rtcp(now, &self.media_buf[..len]);
+            }
+            (Ok(len), false) => {
+                self.stats.rtp_received += 1;
+                self.media.handle_rtp(now, &self.media_buf[..len]);
+            }
             (Err(e), _) => {
                 tracing::debug!(error = %e, "SRTP packet dropped");
                 self.stats.srtp_dropped += 1;

@@ -188,6 +188,7 @@ impl Peer {
     /// Routes what an exchange settled: ICE credentials and candidates to the agent, the
     /// DTLS role and fingerprints to DTLS, the SCTP parameters to the data-channel layer.
     pub(crate) fn apply_negotiation(&mut self, now: Instant, negotiation: Negotiation) {
+        self.apply_media(now, &negotiation);
         let Some(transport) = negotiation.transport else {
             return;
         };

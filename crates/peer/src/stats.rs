@@ -18,10 +18,18 @@ pub struct Stats {
     pub dtls_pending_dropped: u64,
     /// SCTP packets that DTLS refused to carry (closed, or not connected).
     pub sctp_dropped: u64,
-    /// SRTP packets that authenticated (media is not routed further yet).
+    /// SRTP packets that authenticated (then routed to their track, see
+    /// [`Peer::track_stats`](crate::Peer::track_stats)).
     pub rtp_received: u64,
     /// SRTCP packets that authenticated.
     pub rtcp_received: u64,
+    /// SRTP packets sent.
+    pub rtp_sent: u64,
+    /// SRTCP packets sent.
+    pub rtcp_sent: u64,
+    /// Media frames or reports not sent: before the connection was up, or refused by SRTP
+    /// or ICE.
+    pub media_not_sent: u64,
     /// SRTP or SRTCP packets that failed authentication, replay or parsing.
     pub srtp_dropped: u64,
     /// RTP or RTCP packets before the SRTP keys existed.

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use tokio::sync::oneshot;
 
-use super::{DataChannel, DriverError, PeerConnectionInfo};
-use crate::{ChannelOptions, DataChannelId, Description, Message};
+use super::{DataChannel, DriverError, LocalAudioTrack, PeerConnectionInfo};
+use crate::{ChannelOptions, DataChannelId, Description, Message, TrackId};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, DriverError>>;
 
@@ -38,6 +38,12 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     BufferedAmount(DataChannelId, Reply<usize>),
+    AddAudioTrack(Reply<LocalAudioTrack>),
+    SendAudio {
+        track: TrackId,
+        pcm: Vec<i16>,
+        reply: Reply<bool>,
+    },
     CloseDataChannel(DataChannelId),
     Info(Reply<PeerConnectionInfo>),
     Close(Reply<()>),

@@ -8,7 +8,10 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::command::{Command, Reply};
 use super::sockets::Sockets;
 use super::task::Task;
-use super::{DataChannel, DriverConfig, DriverError, Events, PeerConnectionInfo, clock, runtime};
+use super::{
+    DataChannel, DriverConfig, DriverError, Events, LocalAudioTrack, PeerConnectionInfo, clock,
+    runtime,
+};
 use crate::{ChannelOptions, Description, Peer};
 
 /// A peer connection run by the driver: a handle to a task that owns the sockets, the
@@ -131,6 +134,13 @@ impl PeerConnection {
         .await
     }
 
+    /// Adds a local audio track (W3C `addTrack`): negotiated as a `sendrecv` audio section
+    /// in the next offer, or matched with the audio section of the next remote offer. Feed
+    /// it 20 ms PCM frames with [`LocalAudioTrack::send`].
+    pub async fn add_audio_track(&self) -> Result<LocalAudioTrack, DriverError> {
+        request(&self.commands, Command::AddAudioTrack).await
+    }
+
     /// The connection's state, descriptions and counters now.
     pub async fn info(&self) -> Result<PeerConnectionInfo, DriverError> {
         request(&self.commands, Command::Info).await
@@ -153,7 +163,11 @@ impl PeerConnection {
 fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), DriverError> {
     let sockets = Sockets::bind(&config.interfaces, config.port_range.as_ref())?;
     let now = clock();
-    let mut peer = Peer::new(config.peer.clone(), now)?;
+    let mut peer_config = config.peer.clone();
+    if peer_config.wallclock.is_none() {
+        peer_config.wallclock = Some(wallclock());
+    }
+    let mut peer = Peer::new(peer_config, now)?;
     let local_addresses: Arc<[SocketAddr]> = sockets.local_addresses().into();
     for address in local_addresses.iter() {
         peer.add_local_address(now, *address)?;
@@ -176,6 +190,15 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
         local_addresses,
     };
     Ok((task, (handle, Events { receiver, space })))
+}
+
+/// The wall-clock time since the Unix epoch, for RTCP sender reports: read once per
+/// connection, here where the driver owns the clock.
+#[allow(clippy::disallowed_methods)]
+fn wallclock() -> std::time::Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// Sends a command made with a fresh reply sender and awaits the reply. A task that is

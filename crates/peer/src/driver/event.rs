@@ -5,10 +5,10 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{Notify, mpsc};
 
-use super::DataChannel;
+use super::{DataChannel, RemoteAudioTrack};
 use crate::{
     DtlsState, FailureReason, GatheringState, IceConnectionState, LocalCandidate,
-    PeerConnectionState, SelectedPair, SignalingState, Stats,
+    PeerConnectionState, SelectedPair, SignalingState, Stats, TrackId, TrackStats,
 };
 
 /// Events of a [`PeerConnection`](super::PeerConnection) (the W3C event handlers, as
@@ -45,6 +45,8 @@ pub enum PeerConnectionEvent {
     },
     /// The peer opened a data channel (W3C `datachannel`); it is open.
     DataChannel(DataChannel),
+    /// The peer sends audio (W3C `track`): its decoded frames come from the handle.
+    AudioTrack(RemoteAudioTrack),
 }
 
 /// The event stream of one connection: a bounded tokio mpsc receiver
@@ -123,6 +125,8 @@ pub struct PeerConnectionInfo {
     pub remote_description: Option<String>,
     /// The core's counters.
     pub stats: Stats,
+    /// Every track, local and remote, with what it sent and received.
+    pub tracks: Vec<(TrackId, TrackStats)>,
     /// The driver's counters.
     pub io: IoStats,
 }
@@ -150,4 +154,7 @@ pub struct IoStats {
     /// State-change events replaced by a later one of the same kind while the event
     /// stream was full.
     pub events_coalesced: u64,
+    /// Decoded audio frames dropped because a remote track's handle was not read (or
+    /// was dropped): audio is live and never pauses the network.
+    pub audio_frames_dropped: u64,
 }

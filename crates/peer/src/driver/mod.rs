@@ -71,6 +71,7 @@
 
 use std::time::Instant;
 
+mod audio;
 mod channel;
 mod command;
 mod config;
@@ -81,6 +82,7 @@ mod runtime;
 mod sockets;
 mod task;
 
+pub use audio::{LocalAudioTrack, RemoteAudioTrack};
 pub use channel::{DataChannel, DataChannelSender};
 pub use config::DriverConfig;
 pub use connection::PeerConnection;

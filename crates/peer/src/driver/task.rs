@@ -13,13 +13,15 @@ use rtcweb_common::{Datagram, Transport};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Notify, mpsc};
 
+use super::audio::REMOTE_FRAMES;
 use super::channel::{ChannelLink, ReceiveLimits};
 use super::command::{Command, Reply};
 use super::sockets::{Received, Sockets};
 use super::{
-    DataChannel, DriverConfig, DriverError, IoStats, PeerConnectionEvent, PeerConnectionInfo, clock,
+    DataChannel, DriverConfig, DriverError, IoStats, LocalAudioTrack, PeerConnectionEvent,
+    PeerConnectionInfo, RemoteAudioTrack, clock,
 };
-use crate::{ChannelState, DataChannelId, Event, Peer};
+use crate::{AudioFrame, ChannelState, DataChannelId, Event, Peer, TrackId};
 
 /// Largest UDP payload.
 const RECV_BUFFER: usize = 65_536;
@@ -40,6 +42,8 @@ pub(crate) struct Task {
     /// How many of `held_events` are not state changes: while any is, no datagram is read.
     held_others: usize,
     channels: HashMap<DataChannelId, ChannelLink>,
+    /// Remote audio tracks' handles.
+    audio: HashMap<TrackId, mpsc::Sender<AudioFrame>>,
     /// The channels whose link holds messages back: while any does, no datagram is read.
     holding: Vec<DataChannelId>,
     /// Bytes held by all links.
@@ -78,6 +82,7 @@ impl Task {
             held_events: VecDeque::new(),
             held_others: 0,
             channels: HashMap::new(),
+            audio: HashMap::new(),
             holding: Vec::new(),
             held_bytes: 0,
             limits: ReceiveLimits {
@@ -317,6 +322,26 @@ impl Task {
             Event::DataChannelClosing { channel } => {
                 self.set_state(channel, ChannelState::Closing);
             }
+            Event::Track { track, kind, mid } => {
+                if kind != crate::MediaKind::Audio {
+                    tracing::debug!(?kind, %mid, "remote track of a kind not delivered yet");
+                    return;
+                }
+                let (sender, frames) = mpsc::channel(REMOTE_FRAMES);
+                self.audio.insert(track, sender);
+                self.emit(E::AudioTrack(RemoteAudioTrack {
+                    id: track,
+                    mid,
+                    frames,
+                }));
+            }
+            Event::AudioFrame { track, frame } => {
+                if let Some(sender) = self.audio.get(&track)
+                    && sender.try_send(frame).is_err()
+                {
+                    self.io.audio_frames_dropped += 1;
+                }
+            }
             Event::DataChannelClosed { channel } => {
                 // A link that holds messages ends once they are delivered.
                 if self
@@ -444,6 +469,17 @@ impl Task {
                 self.set_state(channel, ChannelState::Closing);
                 self.peer.close_data_channel(now, channel);
             }
+            Command::AddAudioTrack(reply) => {
+                let result = match (self.peer.add_audio_track(now), self.weak.upgrade()) {
+                    (Ok(id), Some(commands)) => Ok(LocalAudioTrack { id, commands }),
+                    (Ok(_), None) => Err(DriverError::Closed),
+                    (Err(e), _) => Err(e.into()),
+                };
+                let _ = reply.send(result);
+            }
+            Command::SendAudio { track, pcm, reply } => {
+                let _ = reply.send(self.peer.send_audio(now, track, &pcm).map_err(Into::into));
+            }
             Command::Info(reply) => {
                 let _ = reply.send(Ok(self.info()));
             }
@@ -468,6 +504,11 @@ impl Task {
             local_description: peer.local_description(),
             remote_description: peer.remote_description(),
             stats: peer.stats(),
+            tracks: peer
+                .tracks()
+                .into_iter()
+                .filter_map(|t| Some((t, peer.track_stats(t)?)))
+                .collect(),
             io: self.io,
         }
     }

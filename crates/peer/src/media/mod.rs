@@ -1,0 +1,302 @@
+//! The RTP side of the peer: one entry per audio transceiver, incoming RTP routed to it by
+//! SSRC or by the `sdes:mid` header extension (RFC 8843 §9.2), RTCP reports both ways.
+//! Packets here are plain RTP and RTCP; SRTP and the transport are the peer's.
+
+mod audio_receiver;
+mod audio_sender;
+mod rtcp_reports;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rtcweb_media::{CodecError, OpusConfig};
+use rtcweb_rtp::{AnchoredNtpClock, RtpPacket, WireError, uri};
+use rtcweb_sdp::{MediaKind, MediaParameters};
+use thiserror::Error;
+
+pub use audio_receiver::AudioReceiveStats;
+pub(crate) use audio_receiver::AudioReceiver;
+pub(crate) use audio_sender::AudioSender;
+pub(crate) use rtcp_reports::RtcpReports;
+
+use crate::track::{AudioFrame, TrackId};
+
+/// Most remote SSRCs remembered (RFC 8843 §9.2 learns them from the mid extension).
+const MAX_REMOTE_SSRCS: usize = 64;
+
+/// Why media could not be sent or set up.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// libopus refused (bad frame length, bad setting).
+    #[error("Opus: {0}")]
+    Codec(#[from] CodecError),
+    /// An RTP or RTCP packet could not be written.
+    #[error("RTP: {0}")]
+    Wire(#[from] WireError),
+    /// The RTP packet did not fit its buffer.
+    #[error("RTP packet could not be built")]
+    Packetize,
+}
+
+/// Counters of what we sent on a track (webrtc-stats `outbound-rtp`) and what the peer
+/// reported about it (`remote-inbound-rtp`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct AudioSendStats {
+    /// Our SSRC.
+    pub ssrc: u32,
+    /// The payload type we send.
+    pub payload_type: u8,
+    /// RTP packets sent (`packetsSent`).
+    pub packets_sent: u64,
+    /// Payload bytes sent (`bytesSent`).
+    pub bytes_sent: u64,
+    /// What the peer's receiver reports said.
+    pub remote: rtcweb_rtp::RemoteReceiveStats,
+}
+
+/// One audio or video transceiver.
+#[derive(Debug)]
+pub(crate) struct Track {
+    pub(crate) id: TrackId,
+    pub(crate) kind: MediaKind,
+    pub(crate) mid: Option<String>,
+    /// Made by `add_audio_track`: it has something to send.
+    pub(crate) local: bool,
+    pub(crate) sender: Option<AudioSender>,
+    pub(crate) receiver: Option<AudioReceiver>,
+    /// `Event::Track` was given for it.
+    pub(crate) announced: bool,
+}
+
+/// Every track of the connection and the RTCP state they share.
+#[derive(Debug)]
+pub(crate) struct Media {
+    pub(crate) tracks: Vec<Track>,
+    /// The wall clock of sender reports (RFC 3550 §6.4.1).
+    clock: AnchoredNtpClock,
+    /// Remote SSRC → index in `tracks`.
+    ssrcs: HashMap<u32, usize>,
+    /// The `sdes:mid` extension id of the BUNDLE group (RFC 8843 §9.2: one id per URI).
+    mid_extension: Option<u8>,
+    pub(crate) reports: Option<RtcpReports>,
+    /// RTP packets no track took.
+    pub(crate) unrouted: u64,
+}
+
+impl Media {
+    pub(crate) fn new(clock: AnchoredNtpClock) -> Self {
+        Self {
+            tracks: Vec::new(),
+            clock,
+            ssrcs: HashMap::new(),
+            mid_extension: None,
+            reports: None,
+            unrouted: 0,
+        }
+    }
+
+    pub(crate) fn track(&self, id: TrackId) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
+    pub(crate) fn track_mut(&mut self, id: TrackId) -> Option<&mut Track> {
+        self.tracks.iter_mut().find(|t| t.id == id)
+    }
+
+    /// A track for a transceiver of ours.
+    pub(crate) fn add_local(&mut self, id: TrackId, kind: MediaKind) {
+        self.tracks.push(Track {
+            id,
+            kind,
+            mid: None,
+            local: true,
+            sender: None,
+            receiver: None,
+            announced: false,
+        });
+    }
+
+    /// Applies what an exchange settled for the audio and video sections: senders and
+    /// receivers made or dropped, remote SSRCs learned. Returns the tracks the peer now
+    /// sends us for the first time (W3C `track` events).
+    pub(crate) fn apply(
+        &mut self,
+        now: Instant,
+        sections: &[MediaParameters],
+        mut random: impl FnMut() -> u64,
+    ) -> Result<Vec<(TrackId, MediaKind, String)>, MediaError> {
+        let mut new_remote = Vec::new();
+        self.ssrcs.clear();
+        for section in sections {
+            if let Some(id) = section
+                .extensions
+                .iter()
+                .find(|e| e.uri == uri::SDES_MID)
+                .and_then(|e| u8::try_from(e.id).ok())
+            {
+                self.mid_extension = Some(id);
+            }
+            let index = match self.tracks.iter().position(|t| t.id == section.transceiver) {
+                Some(i) => i,
+                None => {
+                    self.tracks.push(Track {
+                        id: section.transceiver,
+                        kind: section.kind.clone(),
+                        mid: None,
+                        local: false,
+                        sender: None,
+                        receiver: None,
+                        announced: false,
+                    });
+                    self.tracks.len() - 1
+                }
+            };
+            let mid_extension = self.mid_extension;
+            let track = &mut self.tracks[index];
+            track.mid = Some(section.mid.clone());
+            // Only Opus audio is carried yet; other kinds are negotiated and ignored.
+            let opus = section
+                .codecs
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case("opus") && c.clock_rate == 48_000);
+            let (MediaKind::Audio, Some(opus)) = (&section.kind, opus) else {
+                continue;
+            };
+            let sends = section.direction.sends() && track.local;
+            match (&track.sender, sends, section.local_streams.first()) {
+                (None, true, Some(stream)) => {
+                    // RFC 7587 §7: send what the receiver asked for in its fmtp.
+                    let params = &opus.remote_parameters;
+                    let config = OpusConfig {
+                        stereo: params.get("stereo") == Some("1"),
+                        fec: params.get("useinbandfec") != Some("0"),
+                        ..OpusConfig::default()
+                    };
+                    let mid = (section.mid.len() <= 16)
+                        .then(|| mid_extension.map(|id| (id, section.mid.as_bytes().to_vec())))
+                        .flatten();
+                    track.sender = Some(AudioSender::new(
+                        stream.ssrc,
+                        opus.payload_type,
+                        mid,
+                        config,
+                        random(),
+                    )?);
+                }
+                (Some(_), false, _) => track.sender = None,
+                _ => {}
+            }
+            if section.direction.receives() {
+                if track.receiver.is_none() {
+                    track.receiver = Some(AudioReceiver::new(opus.payload_type)?);
+                }
+                for stream in &section.remote_streams {
+                    if self.ssrcs.len() < MAX_REMOTE_SSRCS {
+                        self.ssrcs.insert(stream.ssrc, index);
+                    }
+                }
+                if !track.announced {
+                    track.announced = true;
+                    new_remote.push((track.id, track.kind.clone(), section.mid.clone()));
+                }
+            } else {
+                track.receiver = None;
+            }
+        }
+        let senders = self.tracks.iter().filter(|t| t.sender.is_some()).count();
+        let receivers = self.tracks.iter().filter(|t| t.receiver.is_some()).count();
+        if senders + receivers > 0 {
+            self.reports
+                .get_or_insert_with(|| RtcpReports::new(now, random()));
+        }
+        Ok(new_remote)
+    }
+
+    /// An unprotected RTP packet: to the track its SSRC belongs to, or the one its mid
+    /// extension names (and the SSRC is remembered, RFC 8843 §9.2), or the only receiving
+    /// track with its payload type.
+    pub(crate) fn handle_rtp(&mut self, now: Instant, bytes: &[u8]) {
+        let Ok(packet) = RtpPacket::parse(bytes) else {
+            self.unrouted += 1;
+            return;
+        };
+        let ssrc = packet.ssrc();
+        let index = self.ssrcs.get(&ssrc).copied().or_else(|| {
+            let by_mid = self.mid_extension.and_then(|id| {
+                let mid = packet.extensions().get(id)?;
+                self.tracks.iter().position(|t| {
+                    t.receiver.is_some() && t.mid.as_deref().map(str::as_bytes) == Some(mid)
+                })
+            });
+            let index = by_mid.or_else(|| {
+                let pt = packet.payload_type();
+                let mut matching = self
+                    .tracks
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.receiver.as_ref().is_some_and(|r| r.payload_type == pt));
+                match (matching.next(), matching.next()) {
+                    (Some((i, _)), None) => Some(i),
+                    _ => None,
+                }
+            })?;
+            if self.ssrcs.len() < MAX_REMOTE_SSRCS {
+                self.ssrcs.insert(ssrc, index);
+            }
+            Some(index)
+        });
+        match index.and_then(|i| self.tracks[i].receiver.as_mut()) {
+            Some(receiver) => receiver.handle_packet(now, &packet),
+            None => self.unrouted += 1,
+        }
+    }
+
+    /// An unprotected RTCP compound packet: sender reports to the receivers, report blocks
+    /// to the senders.
+    pub(crate) fn handle_rtcp(&mut self, now: Instant, bytes: &[u8]) {
+        if let Some(reports) = self.reports.as_mut() {
+            reports.handle(now, &self.clock, bytes, &mut self.tracks);
+        }
+    }
+
+    /// The earliest of the playout ticks and the next report.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let ticks = self
+            .tracks
+            .iter()
+            .filter_map(|t| t.receiver.as_ref()?.poll_timeout())
+            .min();
+        let reports = self.reports.as_ref().and_then(RtcpReports::poll_timeout);
+        ticks.into_iter().chain(reports).min()
+    }
+
+    /// Plays the due ticks (each frame to `out`); whether a report is due.
+    pub(crate) fn handle_timeout(
+        &mut self,
+        now: Instant,
+        mut out: impl FnMut(TrackId, AudioFrame),
+    ) -> bool {
+        for track in &mut self.tracks {
+            let id = track.id;
+            if let Some(receiver) = track.receiver.as_mut() {
+                receiver.handle_timeout(now, |frame| out(id, frame));
+            }
+        }
+        self.reports.as_mut().is_some_and(|r| r.handle_timeout(now))
+    }
+
+    /// Writes the due RTCP report into `out`.
+    pub(crate) fn build_report(
+        &mut self,
+        now: Instant,
+        cname: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(), MediaError> {
+        match self.reports.as_mut() {
+            Some(r) => r.build(now, &self.clock, cname, &mut self.tracks, out),
+            None => Ok(()),
+        }
+    }
+}
