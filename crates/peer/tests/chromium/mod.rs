@@ -206,7 +206,24 @@ impl Chromium {
 
     /// A new blank page; its session id.
     pub fn new_page(&mut self) -> String {
-        let target = self.call(None, "Target.createTarget", json!({ "url": "about:blank" }));
+        self.open("about:blank")
+    }
+
+    /// A new page at `url`, once loaded; its session id.
+    pub fn new_page_at(&mut self, url: &str) -> String {
+        let page = self.open(url);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // The initial about:blank document is complete too: wait for ours.
+        let loaded = format!("location.href === {} && document.readyState", json!(url));
+        while self.evaluate(&page, &loaded) != json!("complete") {
+            assert!(Instant::now() < deadline, "{url} did not load");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        page
+    }
+
+    fn open(&mut self, url: &str) -> String {
+        let target = self.call(None, "Target.createTarget", json!({ "url": url }));
         let target_id = target["targetId"].as_str().expect("a target id").to_owned();
         let attached = self.call(
             None,
@@ -262,6 +279,38 @@ impl Drop for Chromium {
         }
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// Serves `html` at `http://127.0.0.1:<port>/` for every GET, from a thread, until the test
+/// process ends; the URL. Pages that use `getUserMedia` need such a secure context
+/// (`http://127.0.0.1` counts; `about:blank` has no `navigator.mediaDevices`).
+pub fn serve_page(html: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!("http://{}/", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+                if request.len() > 65_536 {
+                    break;
+                }
+            }
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    url
 }
 
 /// Differs between runs, for the profile directory's name.
