@@ -30,6 +30,12 @@
 //!   travel as DTLS application data (RFC 8261 §5); the association starts when DTLS is up.
 //!   [`Peer::create_data_channel`] returns a [`DataChannelId`] at once; the channel opens
 //!   with the association.
+//! - **Audio** (Opus through [`rtcweb_media`], RTP through [`rtcweb_rtp`]):
+//!   [`Peer::add_audio_track`] adds a `sendrecv` transceiver; each
+//!   [`Peer::send_audio`] frame (20 ms of 48 kHz PCM) becomes one SRTP packet. The peer's
+//!   audio comes as [`Event::Track`] and then one [`Event::AudioFrame`] per 20 ms from the
+//!   jitter buffer, at playout ticks that are part of [`Peer::poll_timeout`]. RTCP sender
+//!   and receiver reports go both ways ([`Peer::track_stats`]: loss, jitter, round trip).
 //!
 //! ## The drive loop
 //! After every input (a datagram, a timeout, a command) the owner sends what
@@ -109,7 +115,10 @@
 //! The simulator (`tests/two_peers_data_channel.rs`), two driver-backed peers over real
 //! UDP on `127.0.0.1` and `::1` (`tests/loopback_udp.rs`), and headless Chromium
 //! (`tests/chromium_data_channel.rs`, each side offering, in a network namespace holding
-//! only `lo`): 1,000 data-channel messages up to 256 KiB echoed byte-exact.
+//! only `lo`): 1,000 data-channel messages up to 256 KiB echoed byte-exact; and Opus both
+//! ways (`tests/chromium_audio.rs`): Chromium's fake microphone decodes here to its 400 Hz
+//! beep, our tone plays in Chromium (`totalAudioEnergy` > 0). In the simulator
+//! (`tests/two_peers_audio.rs`) a tone each way keeps its frequency and level with 3 % loss.
 //!
 //! ## Limits
 //! Queued transmits and events, DTLS datagrams held until ICE selects a pair, and data
@@ -117,8 +126,8 @@
 //!
 //! ## Not implemented yet
 //! TCP and TLS sockets for TURN in the driver, mDNS resolution (the owner gets
-//! [`Event::ResolveMdns`]), RTP sessions
-//! and tracks (SRTP packets are authenticated and counted, not yet delivered), stats in
+//! [`Event::ResolveMdns`]), video tracks (their sections are negotiated; their packets are
+//! authenticated and counted, not delivered), codecs other than Opus, stats in
 //! webrtc-stats form, ICE restart, renegotiation that changes the DTLS parameters (the first
 //! exchange's role and fingerprints stay), modified local descriptions (the negotiator
 //! applies only what it created), the `certificate` stats of the W3C API.

@@ -13,7 +13,7 @@ use crate::track::AudioFrame;
 const TICK: Duration = Duration::from_millis(20);
 /// Playout stops after this long without a packet (the sender stopped or went away), and
 /// restarts with the next one; a tick later than this is skipped, not caught up.
-const IDLE: Duration = Duration::from_millis(200);
+const IDLE: Duration = Duration::from_millis(100);
 
 /// Counters of a received audio stream, named as in webrtc-stats `inbound-rtp`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
