@@ -3,8 +3,9 @@
 //! (`Runtime.evaluate`), our candidates trickled with `addIceCandidate`, Chromium's in its
 //! gathered description. Once with Chromium offering, once with rtcweb offering: the page
 //! echoes 1,000 data-channel messages (text and binary, 0 B to 256 KiB), checked
-//! byte-exact and in order; Chromium's `getStats` shows DTLS connected; a channel close
-//! from rtcweb is seen by Chromium.
+//! byte-exact and in order; Chromium's `getStats` shows DTLS connected. Then each side
+//! opens a second channel and a message goes round on it; Chromium closes its channel
+//! and rtcweb sees it closed; rtcweb closes the first one and Chromium sees it closed.
 //!
 //! Each case runs in a network namespace holding only `lo` when `unshare -n` works here.
 //! Without `/usr/bin/chromium` the cases are skipped with a message, except under CI.
@@ -81,6 +82,15 @@ window.rtc = {
       if (r.type === 'candidate-pair' && r.nominated) out.pair = r;
     });
     return out;
+  },
+  open(label) {
+    const dc = rtc.pc.createDataChannel(label);
+    rtc.echo(dc);
+    return new Promise((resolve) => { dc.onopen = () => resolve(true); });
+  },
+  closeLabel(label) {
+    rtc.channels.find((c) => c.label === label).close();
+    return true;
   },
   closed(index, ms) {
     const dc = rtc.channels[index];
@@ -238,6 +248,45 @@ fn run_case(name: &str, chromium_offers: bool) {
             .map_or_else(|| "rtt ?".to_owned(), |r| format!("rtt {:.1} ms", r * 1e3)),
         stats["transport"]["selectedCandidatePairId"],
         sum(channels, "bytesReceived"),
+    );
+
+    // A second channel from each side, each echoing one message by Chromium's page.
+    let mut ours = rt
+        .block_on(pc.create_data_channel("second-rtcweb", ChannelOptions::new("")))
+        .unwrap();
+    rt.block_on(timeout(Duration::from_secs(10), ours.opened()))
+        .expect("rtcweb's second channel opens in time")
+        .expect("it opens");
+    assert_eq!(
+        browser.evaluate(&page, "rtc.open('second-chromium')"),
+        json!(true)
+    );
+    let mut theirs = rt
+        .block_on(timeout(Duration::from_secs(10), incoming.recv()))
+        .expect("Chromium's second channel reaches rtcweb in time")
+        .expect("a channel");
+    assert_eq!(theirs.label(), "second-chromium");
+    for (channel, text) in [
+        (&mut ours, "over rtcweb's"),
+        (&mut theirs, "over Chromium's"),
+    ] {
+        rt.block_on(channel.send_text(text)).unwrap();
+        let back = rt
+            .block_on(timeout(Duration::from_secs(10), channel.recv()))
+            .expect("the echo comes back in time")
+            .expect("the channel stays open");
+        assert_eq!(back.data, text.as_bytes(), "{label}");
+    }
+    // Chromium closes its channel: rtcweb sees it closed.
+    assert_eq!(
+        browser.evaluate(&page, "rtc.closeLabel('second-chromium')"),
+        json!(true)
+    );
+    rt.block_on(timeout(Duration::from_secs(10), theirs.closed()))
+        .expect("rtcweb saw Chromium's close");
+    println!(
+        "{label}: a second channel from each side echoed; Chromium's close of its channel \
+         was seen by rtcweb"
     );
 
     // rtcweb closes the channel: Chromium sees it closed (RFC 8831 §6.7 stream reset).
