@@ -115,7 +115,9 @@
 //! The simulator (`tests/two_peers_data_channel.rs`), two driver-backed peers over real
 //! UDP on `127.0.0.1` and `::1` (`tests/loopback_udp.rs`), and headless Chromium
 //! (`tests/chromium_data_channel.rs`, each side offering, in a network namespace holding
-//! only `lo`): 1,000 data-channel messages up to 256 KiB echoed byte-exact; and Opus both
+//! only `lo`): 1,000 data-channel messages up to 256 KiB echoed byte-exact, a second
+//! channel from each side, closes seen both ways, and the same with our peer relayed
+//! through coturn (ICE transport policy `relay`); and Opus both
 //! ways (`tests/chromium_audio.rs`): Chromium's fake microphone decodes here to its 400 Hz
 //! beep, our tone plays in Chromium (`totalAudioEnergy` > 0). In the simulator
 //! (`tests/two_peers_audio.rs`) a tone each way keeps its frequency and level with 3 % loss.
@@ -160,7 +162,8 @@ pub use peer::Peer;
 pub use stats::Stats;
 pub use track::{AudioFrame, AudioReceiveStats, AudioSendStats, TrackId, TrackStats};
 
+pub use rtcweb_common::Transport;
 /// The layers' types that appear in this crate's API.
 pub use rtcweb_datachannel::{ChannelOptions, ChannelState, ChannelType, Message, MessageKind};
-pub use rtcweb_ice::{GatheringState, SelectedPair};
+pub use rtcweb_ice::{CandidateKind, GatheringState, IceServer, SelectedPair, TransportPolicy};
 pub use rtcweb_sdp::{MediaKind, SdpType, SignalingState};

@@ -7,12 +7,20 @@
 //! opens a second channel and a message goes round on it; Chromium closes its channel
 //! and rtcweb sees it closed; rtcweb closes the first one and Chromium sees it closed.
 //!
+//! Twice more with the rtcweb peer restricted to relayed candidates (ICE transport policy
+//! `relay`) through a coturn on 127.0.0.1 started by the test, TURN over UDP. Chromium
+//! signals no host candidate on loopback, and the server relays only from permitted
+//! addresses, so Chromium is given the same server and its server-reflexive candidate is
+//! what the relay reaches.
+//!
 //! Each case runs in a network namespace holding only `lo` when `unshare -n` works here.
 //! Without `/usr/bin/chromium` the cases are skipped with a message, except under CI.
 #![allow(clippy::disallowed_methods)] // the test measures wall-clock time
 
 mod chromium;
 mod messages;
+#[path = "../../turn/tests/support/mod.rs"]
+mod turn_support;
 
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
@@ -20,7 +28,10 @@ use std::time::{Duration, Instant};
 use chromium::Chromium;
 use messages::{check, message};
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent};
-use rtcweb_peer::{ChannelOptions, Description, GatheringState, PeerConnectionState, SdpType};
+use rtcweb_peer::{
+    CandidateKind, ChannelOptions, Description, GatheringState, IceServer, PeerConnectionState,
+    SdpType, Transport, TransportPolicy,
+};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
@@ -45,8 +56,9 @@ window.rtc = {
     dc.onbufferedamountlow = pump;
     rtc.channels.push(dc);
   },
+  config: {},
   make() {
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection(rtc.config);
     pc.ondatachannel = (e) => rtc.echo(e.channel);
     rtc.pc = pc;
     return pc;
@@ -113,23 +125,55 @@ enum Seen {
 
 #[test]
 fn chromium_offers_and_echoes_1000_messages() {
-    run_case("chromium_offers_and_echoes_1000_messages", true);
+    run_case("chromium_offers_and_echoes_1000_messages", true, false);
 }
 
 #[test]
 fn rtcweb_offers_and_chromium_echoes_1000_messages() {
-    run_case("rtcweb_offers_and_chromium_echoes_1000_messages", false);
+    run_case(
+        "rtcweb_offers_and_chromium_echoes_1000_messages",
+        false,
+        false,
+    );
 }
 
-fn run_case(name: &str, chromium_offers: bool) {
+#[test]
+fn chromium_offers_and_echoes_through_coturn() {
+    run_case("chromium_offers_and_echoes_through_coturn", true, true);
+}
+
+#[test]
+fn rtcweb_offers_and_chromium_echoes_through_coturn() {
+    run_case(
+        "rtcweb_offers_and_chromium_echoes_through_coturn",
+        false,
+        true,
+    );
+}
+
+fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     if !chromium::available() || chromium::run_in_network_namespace(name) {
         return;
     }
-    let label = if chromium_offers {
-        "Chromium offers"
-    } else {
-        "rtcweb offers"
+    let label = match (chromium_offers, relay) {
+        (true, false) => "Chromium offers",
+        (false, false) => "rtcweb offers",
+        (true, true) => "Chromium offers, rtcweb relayed",
+        (false, true) => "rtcweb offers, rtcweb relayed",
     };
+    // The relay: coturn on 127.0.0.1 in the same namespace; the peer uses nothing else.
+    let coturn = relay.then(turn_support::Coturn::start);
+    let mut config = DriverConfig::default();
+    if let Some(coturn) = &coturn {
+        config.peer.ice_servers = vec![IceServer::Turn {
+            address: coturn.udp_addr(),
+            transport: Transport::Udp,
+            username: turn_support::USER.to_owned(),
+            password: turn_support::PASSWORD.to_owned(),
+            tls: None,
+        }];
+        config.peer.ice_transport_policy = TransportPolicy::Relay;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -141,9 +185,20 @@ fn run_case(name: &str, chromium_offers: bool) {
     let version = browser.version();
     let page = browser.new_page();
     assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+    if let Some(coturn) = &coturn {
+        // Chromium signals no host candidate on loopback (it is reached as peer-reflexive),
+        // and a TURN server relays only from addresses the client permitted: Chromium
+        // relays through the same server, and signals that candidate.
+        let servers = json!({ "iceServers": [{
+            "urls": format!("turn:{}?transport=udp", coturn.udp_addr()),
+            "username": turn_support::USER,
+            "credential": turn_support::PASSWORD,
+        }] });
+        browser.evaluate(&page, &format!("rtc.config = {servers}; true"));
+    }
 
     let (pc, mut events) = rt
-        .block_on(PeerConnection::new(DriverConfig::default()))
+        .block_on(PeerConnection::new(config))
         .expect("peer on 127.0.0.1");
     let (seen_tx, seen) = std_mpsc::channel();
     let (incoming_tx, mut incoming) = mpsc::unbounded_channel::<DataChannel>();
@@ -216,6 +271,22 @@ fn run_case(name: &str, chromium_offers: bool) {
         .expect("connected before the channel opened");
     assert_eq!(channel.label(), "echo");
     let info = rt.block_on(pc.info()).unwrap();
+    let pair = info
+        .selected_candidate_pair
+        .clone()
+        .expect("a selected pair");
+    if relay {
+        assert_eq!(pair.local.kind, CandidateKind::Relayed, "{label}: {pair:?}");
+    }
+    println!(
+        "{label}: selected pair {} {}:{} -> {} {}:{}",
+        pair.local.kind.as_str(),
+        pair.local.address,
+        pair.local.port,
+        pair.remote.kind.as_str(),
+        pair.remote.address,
+        pair.remote.port
+    );
     println!(
         "{label} ({version}): connected in {connected:?}, channel open in {open:?} from the \
          first offer call; SRTP profile {:?}",
