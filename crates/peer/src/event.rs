@@ -6,7 +6,7 @@ use rtcweb_datachannel::Message;
 use rtcweb_ice::{ConnectionState, GatheringState, SelectedPair};
 use rtcweb_sdp::{SdpType, SignalingState};
 
-use crate::{AudioFrame, FailureReason, TrackId};
+use crate::{AudioFrame, FailureReason, TrackId, VideoFrame};
 
 /// A data channel's handle within one [`Peer`](crate::Peer), stable from
 /// `create_data_channel` on (the SCTP stream id is known only once the DTLS role is,
@@ -141,7 +141,7 @@ pub enum Event {
         channel: DataChannelId,
     },
     /// The peer sends media on a section (W3C `track`): remote audio comes as
-    /// [`Event::AudioFrame`]s.
+    /// [`Event::AudioFrame`]s, remote video as [`Event::VideoFrame`]s.
     Track {
         /// The track's handle (its transceiver).
         track: TrackId,
@@ -149,6 +149,13 @@ pub enum Event {
         kind: rtcweb_sdp::MediaKind,
         /// The mid of its section.
         mid: String,
+    },
+    /// A whole remote video frame, in decoding order (the first is a key frame).
+    VideoFrame {
+        /// The track.
+        track: TrackId,
+        /// The frame.
+        frame: VideoFrame,
     },
     /// 20 ms of remote audio, decoded from the jitter buffer at its playout time.
     AudioFrame {

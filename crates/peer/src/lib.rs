@@ -36,6 +36,11 @@
 //!   audio comes as [`Event::Track`] and then one [`Event::AudioFrame`] per 20 ms from the
 //!   jitter buffer, at playout ticks that are part of [`Peer::poll_timeout`]. RTCP sender
 //!   and receiver reports go both ways ([`Peer::track_stats`]: loss, jitter, round trip).
+//! - **Video, receiving** (rtcweb-media's frame buffer): a remote VP8 or H.264 track comes
+//!   as [`Event::Track`] and then whole frames in decoding order ([`Event::VideoFrame`]),
+//!   RTX retransmissions unwrapped (RFC 4588); missing packets are asked for with NACKs
+//!   and a stuck stream with a PLI (RFC 4585). [`Peer::add_transceiver`] with
+//!   [`Direction::RecvOnly`] asks the peer for its video in our offer.
 //!
 //! ## The drive loop
 //! After every input (a datagram, a timeout, a command) the owner sends what
@@ -119,7 +124,8 @@
 //! channel from each side, closes seen both ways, and the same with our peer relayed
 //! through coturn (ICE transport policy `relay`); and Opus both
 //! ways (`tests/chromium_audio.rs`): Chromium's fake microphone decodes here to its 400 Hz
-//! beep, our tone plays in Chromium (`totalAudioEnergy` > 0). In the simulator
+//! beep, our tone plays in Chromium (`totalAudioEnergy` > 0); Chromium's fake camera
+//! arrives as whole VP8 frames, key frames included (`tests/chromium_video.rs`). In the simulator
 //! (`tests/two_peers_audio.rs`) a tone each way keeps its frequency and level with 3 % loss.
 //!
 //! ## Limits
@@ -128,8 +134,7 @@
 //!
 //! ## Not implemented yet
 //! TCP and TLS sockets for TURN in the driver, mDNS resolution (the owner gets
-//! [`Event::ResolveMdns`]), video tracks (their sections are negotiated; their packets are
-//! authenticated and counted, not delivered), codecs other than Opus, stats in
+//! [`Event::ResolveMdns`]), sending video, audio codecs other than Opus, stats in
 //! webrtc-stats form, ICE restart, renegotiation that changes the DTLS parameters (the first
 //! exchange's role and fingerprints stay), modified local descriptions (the negotiator
 //! applies only what it created), the `certificate` stats of the W3C API.
@@ -160,10 +165,13 @@ pub use event::{
 pub use media::MediaError;
 pub use peer::Peer;
 pub use stats::Stats;
-pub use track::{AudioFrame, AudioReceiveStats, AudioSendStats, TrackId, TrackStats};
+pub use track::{
+    AudioFrame, AudioReceiveStats, AudioSendStats, TrackId, TrackStats, VideoCodec, VideoFrame,
+    VideoReceiveStats,
+};
 
 pub use rtcweb_common::Transport;
 /// The layers' types that appear in this crate's API.
 pub use rtcweb_datachannel::{ChannelOptions, ChannelState, ChannelType, Message, MessageKind};
 pub use rtcweb_ice::{CandidateKind, GatheringState, IceServer, SelectedPair, TransportPolicy};
-pub use rtcweb_sdp::{MediaKind, SdpType, SignalingState};
+pub use rtcweb_sdp::{Direction, MediaKind, SdpType, SignalingState};

@@ -149,6 +149,7 @@ impl Peer {
             (Ok(len), false) => {
                 self.stats.rtp_received += 1;
                 self.media.handle_rtp(now, &self.media_buf[..len]);
+                self.drain_video(now);
             }
             (Err(e), _) => {
                 tracing::debug!(error = %e, "SRTP packet dropped");

@@ -1,6 +1,7 @@
 //! Media tracks as the owner sees them: handles, decoded audio frames, counters.
 
-pub use crate::media::{AudioReceiveStats, AudioSendStats};
+pub use crate::media::{AudioReceiveStats, AudioSendStats, VideoReceiveStats};
+pub use rtcweb_media::VideoCodec;
 
 /// A media track's handle within one [`Peer`](crate::Peer): the transceiver (RFC 8829
 /// §3.4.1) that carries it, stable for the connection's life. A local track gets it from
@@ -20,6 +21,21 @@ pub struct AudioFrame {
     pub concealed: bool,
 }
 
+/// One whole remote video frame, assembled from its RTP packets (retransmissions
+/// included), in decoding order. It is not decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoFrame {
+    /// The codec bitstream of the frame (VP8 as RFC 7741 carries it; H.264 in Annex B form,
+    /// with start codes).
+    pub data: Vec<u8>,
+    /// A key frame: decodable on its own.
+    pub keyframe: bool,
+    /// Its RTP timestamp (90 kHz).
+    pub rtp_timestamp: u32,
+    /// Its codec.
+    pub codec: VideoCodec,
+}
+
 /// What a track carries, for [`Peer::track_stats`](crate::Peer::track_stats).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -30,6 +46,8 @@ pub struct TrackStats {
     pub mid: Option<String>,
     /// What we sent (webrtc-stats `outbound-rtp` and `remote-inbound-rtp`), when we send.
     pub sent: Option<AudioSendStats>,
-    /// What we received and played (webrtc-stats `inbound-rtp`), when we receive.
+    /// What we received and played (webrtc-stats `inbound-rtp`), when we receive audio.
     pub received: Option<AudioReceiveStats>,
+    /// What we received and assembled (webrtc-stats `inbound-rtp`), when we receive video.
+    pub video_received: Option<VideoReceiveStats>,
 }

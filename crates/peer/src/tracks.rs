@@ -35,6 +35,31 @@ impl Peer {
         Ok(id)
     }
 
+    /// Adds a transceiver (W3C `addTransceiver`) without a local track: `RecvOnly` asks the
+    /// peer for its audio or video in our next offer. Remote video comes as
+    /// [`Event::VideoFrame`]s; sending video is not implemented yet (a sending direction is
+    /// negotiated, and nothing is sent).
+    pub fn add_transceiver(
+        &mut self,
+        now: Instant,
+        kind: MediaKind,
+        direction: Direction,
+    ) -> Result<TrackId, Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let id = self
+            .negotiator
+            .add_transceiver(kind.clone(), direction, None)?;
+        self.media.add_local(id, kind);
+        if let Some(t) = self.media.track_mut(id) {
+            // No local track: nothing of ours to send.
+            t.local = false;
+        }
+        self.drive(now);
+        Ok(id)
+    }
+
     /// Sends one frame of a local audio track: 20 ms of 48 kHz signed 16-bit PCM, 960
     /// samples (1920 interleaved when the peer asked for `stereo=1`). It is encoded with
     /// Opus, packetized (RFC 7587), protected with SRTP and sent on the selected pair.
@@ -87,6 +112,7 @@ impl Peer {
                 remote: s.stats.remote(),
             }),
             received: t.receiver.as_ref().map(|r| r.stats()),
+            video_received: t.video.as_ref().map(|v| v.stats()),
         })
     }
 
@@ -119,11 +145,43 @@ impl Peer {
         for (track, frame) in frames {
             self.push_event(Event::AudioFrame { track, frame });
         }
+        self.drain_video(now);
         if report_due && self.srtp.is_some() {
             let cname = self.negotiator.cname().to_owned();
             match self.media.build_report(now, &cname, &mut self.media_out) {
                 Ok(()) => self.send_media(now, true),
                 Err(e) => tracing::debug!(error = %e, "RTCP report not built"),
+            }
+        }
+    }
+
+    /// Hands out what the video receivers produced: frames as events, NACK and PLI requests
+    /// sent as RTCP feedback (RFC 4585).
+    pub(crate) fn drain_video(&mut self, now: Instant) {
+        while let Some((track, output)) = self.media.video_out.pop_front() {
+            if let crate::media::VideoOutput::Frame(frame, codec) = output {
+                self.push_event(Event::VideoFrame {
+                    track,
+                    frame: crate::VideoFrame {
+                        data: frame.data,
+                        keyframe: frame.keyframe,
+                        rtp_timestamp: frame.timestamp,
+                        codec,
+                    },
+                });
+                continue;
+            }
+            if self.srtp.is_none() {
+                continue;
+            }
+            let cname = self.negotiator.cname().to_owned();
+            match self
+                .media
+                .build_video_feedback(&cname, &output, &mut self.media_out)
+            {
+                Ok(true) => self.send_media(now, true),
+                Ok(false) => {}
+                Err(e) => tracing::debug!(error = %e, "RTCP feedback not built"),
             }
         }
     }

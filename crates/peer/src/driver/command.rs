@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use tokio::sync::oneshot;
 
 use super::{DataChannel, DriverError, LocalAudioTrack, PeerConnectionInfo};
-use crate::{ChannelOptions, DataChannelId, Description, Message, TrackId};
+use crate::{ChannelOptions, DataChannelId, Description, Direction, MediaKind, Message, TrackId};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, DriverError>>;
 
@@ -39,6 +39,11 @@ pub(crate) enum Command {
     },
     BufferedAmount(DataChannelId, Reply<usize>),
     AddAudioTrack(Reply<LocalAudioTrack>),
+    AddTransceiver {
+        kind: MediaKind,
+        direction: Direction,
+        reply: Reply<TrackId>,
+    },
     SendAudio {
         track: TrackId,
         pcm: Vec<i16>,

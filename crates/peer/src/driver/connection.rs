@@ -12,7 +12,7 @@ use super::{
     DataChannel, DriverConfig, DriverError, Events, LocalAudioTrack, PeerConnectionInfo, clock,
     runtime,
 };
-use crate::{ChannelOptions, Description, Peer};
+use crate::{ChannelOptions, Description, Direction, MediaKind, Peer, TrackId};
 
 /// A peer connection run by the driver: a handle to a task that owns the sockets, the
 /// timer and the sans-IO [`Peer`]. Every method sends a command to that task and awaits
@@ -139,6 +139,22 @@ impl PeerConnection {
     /// it 20 ms PCM frames with [`LocalAudioTrack::send`].
     pub async fn add_audio_track(&self) -> Result<LocalAudioTrack, DriverError> {
         request(&self.commands, Command::AddAudioTrack).await
+    }
+
+    /// Adds a transceiver without a local track (W3C `addTransceiver`): `RecvOnly` video asks
+    /// the peer for its camera in our next offer; its frames come with
+    /// [`PeerConnectionEvent::VideoTrack`](super::PeerConnectionEvent::VideoTrack).
+    pub async fn add_transceiver(
+        &self,
+        kind: MediaKind,
+        direction: Direction,
+    ) -> Result<TrackId, DriverError> {
+        request(&self.commands, |reply| Command::AddTransceiver {
+            kind,
+            direction,
+            reply,
+        })
+        .await
     }
 
     /// The connection's state, descriptions and counters now.

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{Notify, mpsc};
 
-use super::{DataChannel, RemoteAudioTrack};
+use super::{DataChannel, RemoteAudioTrack, RemoteVideoTrack};
 use crate::{
     DtlsState, FailureReason, GatheringState, IceConnectionState, LocalCandidate,
     PeerConnectionState, SelectedPair, SignalingState, Stats, TrackId, TrackStats,
@@ -47,6 +47,8 @@ pub enum PeerConnectionEvent {
     DataChannel(DataChannel),
     /// The peer sends audio (W3C `track`): its decoded frames come from the handle.
     AudioTrack(RemoteAudioTrack),
+    /// The peer sends video (W3C `track`): its assembled frames come from the handle.
+    VideoTrack(RemoteVideoTrack),
 }
 
 /// The event stream of one connection: a bounded tokio mpsc receiver
@@ -157,4 +159,7 @@ pub struct IoStats {
     /// Decoded audio frames dropped because a remote track's handle was not read (or
     /// was dropped): audio is live and never pauses the network.
     pub audio_frames_dropped: u64,
+    /// Video frames dropped because a remote video track's handle was not read (or was
+    /// dropped).
+    pub video_frames_dropped: u64,
 }

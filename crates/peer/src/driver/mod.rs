@@ -71,7 +71,6 @@
 
 use std::time::Instant;
 
-mod audio;
 mod channel;
 mod command;
 mod config;
@@ -81,13 +80,14 @@ mod event;
 mod runtime;
 mod sockets;
 mod task;
+mod tracks;
 
-pub use audio::{LocalAudioTrack, RemoteAudioTrack};
 pub use channel::{DataChannel, DataChannelSender};
 pub use config::DriverConfig;
 pub use connection::PeerConnection;
 pub use error::DriverError;
 pub use event::{Events, IoStats, PeerConnectionEvent, PeerConnectionInfo};
+pub use tracks::{LocalAudioTrack, RemoteAudioTrack, RemoteVideoTrack};
 
 pub(crate) use connection::request;
 

@@ -13,15 +13,15 @@ use rtcweb_common::{Datagram, Transport};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Notify, mpsc};
 
-use super::audio::REMOTE_FRAMES;
 use super::channel::{ChannelLink, ReceiveLimits};
 use super::command::{Command, Reply};
 use super::sockets::{Received, Sockets};
+use super::tracks::{REMOTE_FRAMES, REMOTE_VIDEO_FRAMES};
 use super::{
     DataChannel, DriverConfig, DriverError, IoStats, LocalAudioTrack, PeerConnectionEvent,
-    PeerConnectionInfo, RemoteAudioTrack, clock,
+    PeerConnectionInfo, RemoteAudioTrack, RemoteVideoTrack, clock,
 };
-use crate::{AudioFrame, ChannelState, DataChannelId, Event, Peer, TrackId};
+use crate::{AudioFrame, ChannelState, DataChannelId, Event, Peer, TrackId, VideoFrame};
 
 /// Largest UDP payload.
 const RECV_BUFFER: usize = 65_536;
@@ -44,6 +44,8 @@ pub(crate) struct Task {
     channels: HashMap<DataChannelId, ChannelLink>,
     /// Remote audio tracks' handles.
     audio: HashMap<TrackId, mpsc::Sender<AudioFrame>>,
+    /// Remote video tracks' handles.
+    video: HashMap<TrackId, mpsc::Sender<VideoFrame>>,
     /// The channels whose link holds messages back: while any does, no datagram is read.
     holding: Vec<DataChannelId>,
     /// Bytes held by all links.
@@ -83,6 +85,7 @@ impl Task {
             held_others: 0,
             channels: HashMap::new(),
             audio: HashMap::new(),
+            video: HashMap::new(),
             holding: Vec::new(),
             held_bytes: 0,
             limits: ReceiveLimits {
@@ -322,9 +325,29 @@ impl Task {
             Event::DataChannelClosing { channel } => {
                 self.set_state(channel, ChannelState::Closing);
             }
+            Event::Track {
+                track,
+                kind: crate::MediaKind::Video,
+                mid,
+            } => {
+                let (sender, frames) = mpsc::channel(REMOTE_VIDEO_FRAMES);
+                self.video.insert(track, sender);
+                self.emit(E::VideoTrack(RemoteVideoTrack {
+                    id: track,
+                    mid,
+                    frames,
+                }));
+            }
+            Event::VideoFrame { track, frame } => {
+                if let Some(sender) = self.video.get(&track)
+                    && sender.try_send(frame).is_err()
+                {
+                    self.io.video_frames_dropped += 1;
+                }
+            }
             Event::Track { track, kind, mid } => {
                 if kind != crate::MediaKind::Audio {
-                    tracing::debug!(?kind, %mid, "remote track of a kind not delivered yet");
+                    tracing::debug!(?kind, %mid, "remote track of another kind");
                     return;
                 }
                 let (sender, frames) = mpsc::channel(REMOTE_FRAMES);
@@ -468,6 +491,14 @@ impl Task {
             Command::CloseDataChannel(channel) => {
                 self.set_state(channel, ChannelState::Closing);
                 self.peer.close_data_channel(now, channel);
+            }
+            Command::AddTransceiver {
+                kind,
+                direction,
+                reply,
+            } => {
+                let result = self.peer.add_transceiver(now, kind, direction);
+                let _ = reply.send(result.map_err(Into::into));
             }
             Command::AddAudioTrack(reply) => {
                 let result = match (self.peer.add_audio_track(now), self.weak.upgrade()) {

@@ -5,11 +5,12 @@
 mod audio_receiver;
 mod audio_sender;
 mod rtcp_reports;
+mod video_receiver;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use rtcweb_media::{CodecError, OpusConfig};
+use rtcweb_media::{CodecError, OpusConfig, VideoCodec};
 use rtcweb_rtp::{AnchoredNtpClock, RtpPacket, WireError, uri};
 use rtcweb_sdp::{MediaKind, MediaParameters};
 use thiserror::Error;
@@ -18,8 +19,13 @@ pub use audio_receiver::AudioReceiveStats;
 pub(crate) use audio_receiver::AudioReceiver;
 pub(crate) use audio_sender::AudioSender;
 pub(crate) use rtcp_reports::RtcpReports;
+pub use video_receiver::VideoReceiveStats;
+pub(crate) use video_receiver::{VideoOutput, VideoReceiver};
 
 use crate::track::{AudioFrame, TrackId};
+
+/// Most video outputs (frames, feedback requests) held for the peer between two drains.
+const MAX_VIDEO_OUTPUT: usize = 256;
 
 /// Most remote SSRCs remembered (RFC 8843 §9.2 learns them from the mid extension).
 const MAX_REMOTE_SSRCS: usize = 64;
@@ -66,6 +72,7 @@ pub(crate) struct Track {
     pub(crate) local: bool,
     pub(crate) sender: Option<AudioSender>,
     pub(crate) receiver: Option<AudioReceiver>,
+    pub(crate) video: Option<VideoReceiver>,
     /// `Event::Track` was given for it.
     pub(crate) announced: bool,
 }
@@ -83,6 +90,10 @@ pub(crate) struct Media {
     pub(crate) reports: Option<RtcpReports>,
     /// RTP packets no track took.
     pub(crate) unrouted: u64,
+    /// Frames and feedback requests of the video receivers, drained by the peer.
+    pub(crate) video_out: VecDeque<(TrackId, VideoOutput)>,
+    /// Video outputs dropped because `video_out` was full.
+    pub(crate) video_out_dropped: u64,
 }
 
 impl Media {
@@ -94,6 +105,8 @@ impl Media {
             mid_extension: None,
             reports: None,
             unrouted: 0,
+            video_out: VecDeque::new(),
+            video_out_dropped: 0,
         }
     }
 
@@ -114,6 +127,7 @@ impl Media {
             local: true,
             sender: None,
             receiver: None,
+            video: None,
             announced: false,
         });
     }
@@ -148,6 +162,7 @@ impl Media {
                         local: false,
                         sender: None,
                         receiver: None,
+                        video: None,
                         announced: false,
                     });
                     self.tracks.len() - 1
@@ -156,6 +171,27 @@ impl Media {
             let mid_extension = self.mid_extension;
             let track = &mut self.tracks[index];
             track.mid = Some(section.mid.clone());
+            if section.kind == MediaKind::Video {
+                if section.direction.receives() {
+                    if track.video.is_none() {
+                        track.video = Some(new_video_receiver(section));
+                    }
+                    for stream in &section.remote_streams {
+                        for ssrc in std::iter::once(stream.ssrc).chain(stream.rtx_ssrc) {
+                            if self.ssrcs.len() < MAX_REMOTE_SSRCS {
+                                self.ssrcs.insert(ssrc, index);
+                            }
+                        }
+                    }
+                    if !track.announced {
+                        track.announced = true;
+                        new_remote.push((track.id, track.kind.clone(), section.mid.clone()));
+                    }
+                } else {
+                    track.video = None;
+                }
+                continue;
+            }
             // Only Opus audio is carried yet; other kinds are negotiated and ignored.
             let opus = section
                 .codecs
@@ -206,7 +242,11 @@ impl Media {
             }
         }
         let senders = self.tracks.iter().filter(|t| t.sender.is_some()).count();
-        let receivers = self.tracks.iter().filter(|t| t.receiver.is_some()).count();
+        let receivers = self
+            .tracks
+            .iter()
+            .filter(|t| t.receiver.is_some() || t.video.is_some())
+            .count();
         if senders + receivers > 0 {
             self.reports
                 .get_or_insert_with(|| RtcpReports::new(now, random()));
@@ -227,16 +267,16 @@ impl Media {
             let by_mid = self.mid_extension.and_then(|id| {
                 let mid = packet.extensions().get(id)?;
                 self.tracks.iter().position(|t| {
-                    t.receiver.is_some() && t.mid.as_deref().map(str::as_bytes) == Some(mid)
+                    (t.receiver.is_some() || t.video.is_some())
+                        && t.mid.as_deref().map(str::as_bytes) == Some(mid)
                 })
             });
             let index = by_mid.or_else(|| {
                 let pt = packet.payload_type();
-                let mut matching = self
-                    .tracks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.receiver.as_ref().is_some_and(|r| r.payload_type == pt));
+                let mut matching = self.tracks.iter().enumerate().filter(|(_, t)| {
+                    t.receiver.as_ref().is_some_and(|r| r.payload_type == pt)
+                        || t.video.as_ref().is_some_and(|v| v.takes(pt))
+                });
                 match (matching.next(), matching.next()) {
                     (Some((i, _)), None) => Some(i),
                     _ => None,
@@ -247,9 +287,18 @@ impl Media {
             }
             Some(index)
         });
-        match index.and_then(|i| self.tracks[i].receiver.as_mut()) {
-            Some(receiver) => receiver.handle_packet(now, &packet),
-            None => self.unrouted += 1,
+        let Some(track) = index.and_then(|i| self.tracks.get_mut(i)) else {
+            self.unrouted += 1;
+            return;
+        };
+        if let Some(receiver) = track.receiver.as_mut() {
+            receiver.handle_packet(now, &packet);
+        } else if let Some(video) = track.video.as_mut() {
+            let id = track.id;
+            let (out, dropped) = (&mut self.video_out, &mut self.video_out_dropped);
+            video.handle_packet(now, &packet, &mut |o| push_bounded(out, dropped, id, o));
+        } else {
+            self.unrouted += 1;
         }
     }
 
@@ -266,7 +315,11 @@ impl Media {
         let ticks = self
             .tracks
             .iter()
-            .filter_map(|t| t.receiver.as_ref()?.poll_timeout())
+            .filter_map(|t| {
+                let audio = t.receiver.as_ref().and_then(AudioReceiver::poll_timeout);
+                let video = t.video.as_ref().and_then(VideoReceiver::poll_timeout);
+                audio.into_iter().chain(video).min()
+            })
             .min();
         let reports = self.reports.as_ref().and_then(RtcpReports::poll_timeout);
         ticks.into_iter().chain(reports).min()
@@ -283,8 +336,38 @@ impl Media {
             if let Some(receiver) = track.receiver.as_mut() {
                 receiver.handle_timeout(now, |frame| out(id, frame));
             }
+            if let Some(video) = track.video.as_mut() {
+                let (out, dropped) = (&mut self.video_out, &mut self.video_out_dropped);
+                video.handle_timeout(now, &mut |o| push_bounded(out, dropped, id, o));
+            }
         }
         self.reports.as_mut().is_some_and(|r| r.handle_timeout(now))
+    }
+
+    /// Writes the RTCP packet asking for what a video receiver wants (a NACK or a PLI) into
+    /// `out`; false when there is nothing to send (no RTCP state, or a frame).
+    pub(crate) fn build_video_feedback(
+        &mut self,
+        cname: &str,
+        output: &VideoOutput,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, MediaError> {
+        let Some(reports) = self.reports.as_mut() else {
+            return Ok(false);
+        };
+        let sender = reports.reporter();
+        let packet = match output {
+            VideoOutput::Nack { ssrc, lost } => rtcweb_rtp::rtcp::Packet::Nack(
+                rtcweb_rtp::rtcp::Nack::from_lost(sender, *ssrc, lost),
+            ),
+            VideoOutput::Pli { ssrc } => rtcweb_rtp::rtcp::Packet::Pli(rtcweb_rtp::rtcp::Pli {
+                sender_ssrc: sender,
+                media_ssrc: *ssrc,
+            }),
+            VideoOutput::Frame(..) => return Ok(false),
+        };
+        reports.build_feedback(cname, &packet, out)?;
+        Ok(true)
     }
 
     /// Writes the due RTCP report into `out`.
@@ -298,5 +381,41 @@ impl Media {
             Some(r) => r.build(now, &self.clock, cname, &mut self.tracks, out),
             None => Ok(()),
         }
+    }
+}
+
+/// What a video section's negotiated codecs let us assemble: VP8, and H.264 in
+/// packetization mode 1 (RFC 6184 §6.3); with their RTX payload types (RFC 4588 §8.6).
+fn new_video_receiver(section: &MediaParameters) -> VideoReceiver {
+    let mut codecs = Vec::new();
+    let mut rtx = Vec::new();
+    for c in &section.codecs {
+        let codec = if c.name.eq_ignore_ascii_case("VP8") {
+            VideoCodec::Vp8
+        } else if c.name.eq_ignore_ascii_case("H264")
+            && c.local_parameters.get("packetization-mode") == Some("1")
+        {
+            VideoCodec::H264
+        } else {
+            continue;
+        };
+        codecs.push((c.payload_type, codec));
+        if let Some(r) = c.rtx_payload_type {
+            rtx.push((r, c.payload_type));
+        }
+    }
+    VideoReceiver::new(codecs, rtx)
+}
+
+fn push_bounded(
+    out: &mut VecDeque<(TrackId, VideoOutput)>,
+    dropped: &mut u64,
+    id: TrackId,
+    output: VideoOutput,
+) {
+    if out.len() >= MAX_VIDEO_OUTPUT {
+        *dropped += 1;
+    } else {
+        out.push_back((id, output));
     }
 }

@@ -78,7 +78,11 @@ impl RtcpReports {
         out.clear();
         let mut blocks: Vec<_> = tracks
             .iter_mut()
-            .filter_map(|t| t.receiver.as_mut()?.report_block(now))
+            .filter_map(|t| match (t.receiver.as_mut(), t.video.as_mut()) {
+                (Some(audio), _) => audio.report_block(now),
+                (None, Some(video)) => video.report_block(now),
+                (None, None) => None,
+            })
             .take(MAX_BLOCKS)
             .collect();
         let mut sources = Vec::new();
@@ -119,6 +123,40 @@ impl RtcpReports {
         Ok(())
     }
 
+    /// Writes a feedback packet (NACK or PLI, RFC 4585 §6.1) into `out` (cleared first),
+    /// in a minimal compound packet: an empty RR from our reporting SSRC, SDES with our
+    /// CNAME, then the feedback (RFC 4585 §3.1).
+    pub(crate) fn build_feedback(
+        &mut self,
+        cname: &str,
+        feedback: &Packet<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), MediaError> {
+        out.clear();
+        Packet::ReceiverReport(ReceiverReport {
+            ssrc: self.reporter,
+            reports: Vec::new(),
+        })
+        .emit(out)?;
+        Packet::Sdes(Sdes {
+            chunks: vec![SdesChunk {
+                ssrc: self.reporter,
+                items: vec![SdesItem {
+                    item_type: CNAME,
+                    text: cname.as_bytes().to_vec(),
+                }],
+            }],
+        })
+        .emit(out)?;
+        feedback.emit(out)?;
+        Ok(())
+    }
+
+    /// Our SSRC as the sender of feedback and receiver reports.
+    pub(crate) fn reporter(&self) -> u32 {
+        self.reporter
+    }
+
     /// A compound packet from the peer: its sender reports go to the receivers of those
     /// SSRCs (for LSR/DLSR), its report blocks to our senders (loss, jitter, round trip).
     pub(crate) fn handle(
@@ -142,6 +180,9 @@ impl RtcpReports {
                     for t in tracks.iter_mut() {
                         if let Some(r) = t.receiver.as_mut().filter(|r| r.ssrc == Some(ssrc)) {
                             r.sender_report(ntp_time, now);
+                        }
+                        if let Some(v) = t.video.as_mut().filter(|v| v.ssrc == Some(ssrc)) {
+                            v.sender_report(ntp_time, now);
                         }
                     }
                     reports

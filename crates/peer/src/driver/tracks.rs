@@ -1,11 +1,11 @@
-//! Async handles of audio tracks: a local track fed PCM frames, a remote track giving
-//! decoded frames.
+//! Async handles of media tracks: a local audio track fed PCM frames, remote tracks giving
+//! decoded audio frames or assembled video frames.
 
 use tokio::sync::mpsc;
 
 use super::command::Command;
 use super::{DriverError, request};
-use crate::{AudioFrame, TrackId};
+use crate::{AudioFrame, TrackId, VideoFrame};
 
 /// Decoded frames queued on a remote track's handle (2 s of 20 ms frames). Audio is live:
 /// when the application does not read, the oldest frames are dropped and counted
@@ -72,5 +72,35 @@ impl RemoteAudioTrack {
     /// A frame that is already there, without waiting.
     pub fn try_recv(&mut self) -> Option<AudioFrame> {
         self.frames.try_recv().ok()
+    }
+}
+
+/// Whole video frames queued on a remote video track's handle (about 2 s at 30 frames/s).
+/// When the application does not read, newer frames are dropped and counted
+/// ([`IoStats::video_frames_dropped`](super::IoStats::video_frames_dropped)).
+pub(crate) const REMOTE_VIDEO_FRAMES: usize = 64;
+
+/// A remote video track (W3C `track` event): the peer's frames, assembled but not decoded.
+#[derive(Debug)]
+pub struct RemoteVideoTrack {
+    pub(crate) id: TrackId,
+    pub(crate) mid: String,
+    pub(crate) frames: mpsc::Receiver<VideoFrame>,
+}
+
+impl RemoteVideoTrack {
+    /// Its handle in the connection.
+    pub fn id(&self) -> TrackId {
+        self.id
+    }
+
+    /// The mid of its media section.
+    pub fn mid(&self) -> &str {
+        &self.mid
+    }
+
+    /// The next whole frame; `None` once the connection is gone.
+    pub async fn recv(&mut self) -> Option<VideoFrame> {
+        self.frames.recv().await
     }
 }

@@ -1,0 +1,285 @@
+//! Chromium's fake camera arrives in rtcweb as complete VP8 frames: key frames that parse
+//! (the RFC 6386 §9.1 start code and a frame size), every frame in decoding order. Once
+//! with Chromium offering its camera, once with rtcweb offering a `recvonly` video
+//! transceiver. Chromium's `outbound-rtp` stats and rtcweb's `inbound-rtp` counters are
+//! printed (NACKs and PLIs included).
+//!
+//! Each case runs in a network namespace holding only `lo` when `unshare -n` works here.
+//! Without `/usr/bin/chromium` the cases are skipped with a message, except under CI.
+#![allow(clippy::disallowed_methods)] // the test measures wall-clock time
+
+mod chromium;
+
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use chromium::Chromium;
+use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent, RemoteVideoTrack};
+use rtcweb_peer::{
+    Description, Direction, GatheringState, MediaKind, SdpType, VideoCodec, VideoFrame,
+};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+/// How long rtcweb collects Chromium's video.
+const SECONDS: u64 = 3;
+
+/// The page: an `RTCPeerConnection` that sends the fake camera.
+const PAGE_SCRIPT: &str = r#"
+window.rtc = {
+  pc: null,
+  async make() {
+    rtc.pc = new RTCPeerConnection();
+    rtc.camera = await navigator.mediaDevices.getUserMedia({ video: true });
+    return rtc.pc;
+  },
+  addCamera(pc) { for (const t of rtc.camera.getVideoTracks()) pc.addTrack(t, rtc.camera); },
+  gathered(pc) {
+    return new Promise((resolve) => {
+      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+      pc.addEventListener('icegatheringstatechange', check);
+      check();
+    });
+  },
+  async offer() {
+    const pc = await rtc.make();
+    rtc.addCamera(pc);
+    await pc.setLocalDescription(await pc.createOffer());
+    await rtc.gathered(pc);
+    return pc.localDescription.sdp;
+  },
+  async answer(sdp) {
+    const pc = await rtc.make();
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    rtc.addCamera(pc);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await rtc.gathered(pc);
+    return pc.localDescription.sdp;
+  },
+  async accept(sdp) { await rtc.pc.setRemoteDescription({ type: 'answer', sdp }); },
+  async candidate(candidate, sdpMid) { await rtc.pc.addIceCandidate({ candidate, sdpMid }); },
+  async stats() {
+    const out = {};
+    (await rtc.pc.getStats()).forEach((r) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video') out.outbound = r;
+      if (r.type === 'codec' && r.mimeType.startsWith('video/')) out.codec = r;
+    });
+    return out;
+  },
+};
+true
+"#;
+
+enum Seen {
+    Candidate { mid: String, candidate: String },
+    GatheringComplete,
+}
+
+#[test]
+fn chromium_offers_its_camera_as_vp8_frames() {
+    run_case("chromium_offers_its_camera_as_vp8_frames", true);
+}
+
+#[test]
+fn rtcweb_offers_to_receive_chromium_camera_as_vp8_frames() {
+    run_case(
+        "rtcweb_offers_to_receive_chromium_camera_as_vp8_frames",
+        false,
+    );
+}
+
+/// The frame size in a VP8 key frame header (RFC 6386 §9.1), if it is one.
+fn vp8_key_frame_size(data: &[u8]) -> Option<(u16, u16)> {
+    let tag = data.get(..10)?;
+    let key = tag[0] & 1 == 0;
+    if !key || tag[3..6] != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let width = u16::from_le_bytes([tag[6], tag[7]]) & 0x3fff;
+    let height = u16::from_le_bytes([tag[8], tag[9]]) & 0x3fff;
+    Some((width, height))
+}
+
+fn run_case(name: &str, chromium_offers: bool) {
+    if !chromium::available() || chromium::run_in_network_namespace(name) {
+        return;
+    }
+    let label = if chromium_offers {
+        "Chromium offers"
+    } else {
+        "rtcweb offers"
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let _context = rt.enter();
+    let mut browser = Chromium::launch();
+    let version = browser.version();
+    // getUserMedia needs a secure context: a page from 127.0.0.1.
+    let page = browser.new_page_at(&chromium::serve_page(
+        "<!doctype html><title>rtcweb</title>",
+    ));
+    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+
+    let (pc, mut events) = rt
+        .block_on(PeerConnection::new(DriverConfig::default()))
+        .expect("peer on 127.0.0.1");
+    let (seen_tx, seen) = std_mpsc::channel();
+    let (track_tx, mut tracks) = mpsc::unbounded_channel::<RemoteVideoTrack>();
+    rt.spawn(async move {
+        while let Some(event) = events.recv().await {
+            let seen = match event {
+                PeerConnectionEvent::LocalCandidate(c) => Seen::Candidate {
+                    mid: c.mid,
+                    candidate: c.candidate,
+                },
+                PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
+                    Seen::GatheringComplete
+                }
+                PeerConnectionEvent::VideoTrack(track) => {
+                    let _ = track_tx.send(track);
+                    continue;
+                }
+                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
+                _ => continue,
+            };
+            let _ = seen_tx.send(seen);
+        }
+    });
+
+    let start = Instant::now();
+    if chromium_offers {
+        let offer = browser.evaluate(&page, "rtc.offer()");
+        let offer = offer.as_str().expect("the offer's SDP").to_owned();
+        rt.block_on(pc.set_remote_description(&Description {
+            kind: SdpType::Offer,
+            sdp: offer,
+        }))
+        .expect("Chromium's offer applies");
+        let answer = rt.block_on(pc.create_answer()).unwrap();
+        rt.block_on(pc.set_local_description(&answer)).unwrap();
+        browser.evaluate(&page, &format!("rtc.accept({})", json!(answer.sdp)));
+    } else {
+        rt.block_on(pc.add_transceiver(MediaKind::Video, Direction::RecvOnly))
+            .expect("a video transceiver");
+        let offer = rt.block_on(pc.create_offer()).unwrap();
+        rt.block_on(pc.set_local_description(&offer)).unwrap();
+        let answer = browser.evaluate(&page, &format!("rtc.answer({})", json!(offer.sdp)));
+        let answer = answer.as_str().expect("the answer's SDP").to_owned();
+        rt.block_on(pc.set_remote_description(&Description {
+            kind: SdpType::Answer,
+            sdp: answer,
+        }))
+        .expect("Chromium's answer applies");
+    }
+    trickle(&mut browser, &page, &seen);
+    let mut remote = rt
+        .block_on(timeout(Duration::from_secs(20), tracks.recv()))
+        .expect("Chromium's video track reaches rtcweb in time")
+        .expect("a track");
+
+    let frames: Vec<(Duration, VideoFrame)> = rt.block_on(async {
+        let mut frames = Vec::new();
+        let until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
+        while let Ok(Some(frame)) = tokio::time::timeout_at(until, remote.recv()).await {
+            frames.push((start.elapsed(), frame));
+        }
+        frames
+    });
+    let keyframes: Vec<&VideoFrame> = frames
+        .iter()
+        .map(|(_, f)| f)
+        .filter(|f| f.keyframe)
+        .collect();
+    let first = frames.first().expect("at least one frame");
+    println!(
+        "{label} ({version}): first frame after {:.0?}, {} frames in {SECONDS} s, {} key frames, \
+         {} bytes in all",
+        first.0,
+        frames.len(),
+        keyframes.len(),
+        frames.iter().map(|(_, f)| f.data.len()).sum::<usize>()
+    );
+    assert!(first.1.keyframe, "{label}: the first frame is a key frame");
+    assert!(
+        frames.len() as u64 >= SECONDS * 10,
+        "{label}: too few frames"
+    );
+    for (_, frame) in &frames {
+        assert_eq!(frame.codec, VideoCodec::Vp8);
+        // RFC 6386 §9.1: bit 0 of the frame tag is 0 for key frames, 1 for inter frames.
+        assert_eq!(frame.data[0] & 1 == 0, frame.keyframe, "{label}: frame tag");
+    }
+    let sizes: Vec<(u16, u16)> = keyframes
+        .iter()
+        .map(|f| vp8_key_frame_size(&f.data).expect("a VP8 key frame header"))
+        .collect();
+    println!("{label}: key frame sizes {sizes:?}");
+    assert!(sizes.iter().all(|&(w, h)| w > 0 && h > 0));
+    // Timestamps go forward frame after frame (decoding order).
+    assert!(
+        frames
+            .windows(2)
+            .all(|w| (w[1].1.rtp_timestamp.wrapping_sub(w[0].1.rtp_timestamp) as i32) > 0),
+        "{label}: frames out of order"
+    );
+
+    let stats = browser.evaluate(&page, "rtc.stats()");
+    let outbound = &stats["outbound"];
+    println!(
+        "{label}: Chromium outbound-rtp: {} frames encoded, {} key frames, {} packets, \
+         {} NACKs, {} PLIs, {}x{}; codec {}",
+        outbound["framesEncoded"],
+        outbound["keyFramesEncoded"],
+        outbound["packetsSent"],
+        outbound["nackCount"],
+        outbound["pliCount"],
+        outbound["frameWidth"],
+        outbound["frameHeight"],
+        stats["codec"]["mimeType"],
+    );
+    assert_eq!(stats["codec"]["mimeType"], "video/VP8", "{stats}");
+    let info = rt.block_on(pc.info()).unwrap();
+    let ours = info
+        .tracks
+        .iter()
+        .find(|(id, _)| *id == remote.id())
+        .and_then(|(_, s)| s.video_received)
+        .expect("rtcweb's video stats");
+    println!(
+        "{label}: rtcweb inbound-rtp: {} packets, {} lost, {} retransmitted, {} frames \
+         assembled ({} key), {} NACKs, {} PLIs",
+        ours.packets_received,
+        ours.packets_lost,
+        ours.retransmitted_packets_received,
+        ours.frames.frames_assembled,
+        ours.frames.keyframes_assembled,
+        ours.frames.nack_count,
+        ours.frames.pli_count,
+    );
+    assert!(ours.frames.frames_assembled >= frames.len() as u64);
+    rt.block_on(pc.close()).unwrap();
+}
+
+/// Gives Chromium our candidates as the peer gathers them, until gathering completes.
+fn trickle(browser: &mut Chromium, page: &str, seen: &std_mpsc::Receiver<Seen>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match seen
+            .recv_timeout(left)
+            .expect("gathering completes in time")
+        {
+            Seen::Candidate { mid, candidate } => {
+                browser.evaluate(
+                    page,
+                    &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),
+                );
+            }
+            Seen::GatheringComplete => break,
+        }
+    }
+}
