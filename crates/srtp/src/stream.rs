@@ -54,10 +54,15 @@ impl Hasher for SsrcHasher {
     }
 }
 
-/// The streams of one context.
+/// The streams of one context: a vector of streams with an SSRC index, and the position of
+/// the last stream used, checked first (a sender or receiver usually sees runs of one
+/// SSRC, so most packets skip the hash lookup).
 #[derive(Debug, Clone)]
 pub(crate) struct Streams {
-    map: HashMap<u32, Stream, BuildHasherDefault<SsrcHasher>>,
+    entries: Vec<(u32, Stream)>,
+    index: HashMap<u32, usize, BuildHasherDefault<SsrcHasher>>,
+    /// Position in `entries` of the stream used last.
+    last: usize,
     max: usize,
     window: usize,
 }
@@ -66,40 +71,55 @@ impl Streams {
     /// An empty table holding at most `max` streams with replay windows of `window` packets.
     pub(crate) fn new(max: usize, window: usize) -> Self {
         Self {
-            map: HashMap::default(),
+            entries: Vec::new(),
+            index: HashMap::default(),
+            last: 0,
             max,
             window: ReplayWindow::effective_size(window),
         }
     }
 
+    fn position(&self, ssrc: u32) -> Option<usize> {
+        match self.entries.get(self.last) {
+            Some((s, _)) if *s == ssrc => Some(self.last),
+            _ => self.index.get(&ssrc).copied(),
+        }
+    }
+
     /// The stream of `ssrc`, if it exists.
     pub(crate) fn get(&self, ssrc: u32) -> Option<&Stream> {
-        self.map.get(&ssrc)
+        let i = self.position(ssrc)?;
+        Some(&self.entries[i].1)
     }
 
     /// The stream of `ssrc`, mutably, if it exists.
     pub(crate) fn get_mut(&mut self, ssrc: u32) -> Option<&mut Stream> {
-        self.map.get_mut(&ssrc)
+        let i = self.position(ssrc)?;
+        self.last = i;
+        Some(&mut self.entries[i].1)
     }
 
     /// The stream of `ssrc`, created if there is room.
     pub(crate) fn get_or_create(&mut self, ssrc: u32) -> Result<&mut Stream, Error> {
-        let len = self.map.len();
-        let window = self.window;
-        match self.map.entry(ssrc) {
-            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                if len >= self.max {
+        let i = match self.position(ssrc) {
+            Some(i) => i,
+            None => {
+                if self.entries.len() >= self.max {
                     return Err(Error::TooManyStreams { max: self.max });
                 }
-                Ok(e.insert(Stream::new(window)))
+                self.entries.push((ssrc, Stream::new(self.window)));
+                let i = self.entries.len() - 1;
+                self.index.insert(ssrc, i);
+                i
             }
-        }
+        };
+        self.last = i;
+        Ok(&mut self.entries[i].1)
     }
 
     /// Whether a stream for `ssrc` exists or could be created.
     pub(crate) fn has_room_for(&self, ssrc: u32) -> Result<(), Error> {
-        if self.map.len() < self.max || self.map.contains_key(&ssrc) {
+        if self.entries.len() < self.max || self.index.contains_key(&ssrc) {
             Ok(())
         } else {
             Err(Error::TooManyStreams { max: self.max })
@@ -108,12 +128,20 @@ impl Streams {
 
     /// Forgets the stream of `ssrc` (e.g. after an RTCP BYE).
     pub(crate) fn remove(&mut self, ssrc: u32) -> bool {
-        self.map.remove(&ssrc).is_some()
+        let Some(i) = self.index.remove(&ssrc) else {
+            return false;
+        };
+        self.entries.swap_remove(i);
+        if let Some((moved, _)) = self.entries.get(i) {
+            self.index.insert(*moved, i);
+        }
+        self.last = 0;
+        true
     }
 
     /// Number of streams.
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 }
 
@@ -137,5 +165,24 @@ mod tests {
         assert_eq!(s.len(), 1);
         s.get_or_create(3).unwrap();
         assert!(s.get(3).is_some());
+    }
+
+    #[test]
+    fn removal_keeps_every_other_stream_reachable() {
+        let mut s = Streams::new(8, 64);
+        for ssrc in 1..=5 {
+            s.get_or_create(ssrc).unwrap().rtcp_next = ssrc * 10;
+        }
+        assert!(s.remove(2));
+        assert!(!s.remove(2));
+        assert!(s.get(2).is_none());
+        for ssrc in [1, 3, 4, 5] {
+            assert_eq!(s.get(ssrc).unwrap().rtcp_next, ssrc * 10);
+            assert_eq!(s.get_mut(ssrc).unwrap().rtcp_next, ssrc * 10);
+        }
+        assert!(s.remove(5));
+        assert!(s.get(5).is_none());
+        assert_eq!(s.get(4).unwrap().rtcp_next, 40);
+        assert_eq!(s.len(), 3);
     }
 }
