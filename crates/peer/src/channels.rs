@@ -26,6 +26,11 @@ pub(crate) struct Entry {
     pub(crate) options: ChannelOptions,
     pub(crate) stream: Option<u16>,
     pub(crate) state: ChannelState,
+    /// Messages and payload bytes each way (webrtc-stats `data-channel`).
+    pub(crate) messages_sent: u64,
+    pub(crate) bytes_sent: u64,
+    pub(crate) messages_received: u64,
+    pub(crate) bytes_received: u64,
 }
 
 /// Handles in creation order; a bounded table.
@@ -69,6 +74,10 @@ impl Channels {
                 options,
                 stream,
                 state,
+                messages_sent: 0,
+                bytes_sent: 0,
+                messages_received: 0,
+                bytes_received: 0,
             },
         );
         Some(DataChannelId(id))
@@ -109,6 +118,11 @@ impl Channels {
             .filter(|(_, e)| e.stream.is_none() && e.state == ChannelState::Connecting)
             .map(|(id, _)| DataChannelId(*id))
             .collect()
+    }
+
+    /// Every channel, in handle order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
     }
 
     /// Every handle, emptying the table.

@@ -63,7 +63,12 @@ impl Peer {
         let (Some(stream), Some(sctp)) = (entry.stream, self.sctp.as_mut()) else {
             return Err(Error::ChannelNotOpen(channel));
         };
+        let len = message.data.len() as u64;
         sctp.send(now, stream, message)?;
+        if let Some(e) = self.channels.get_mut(channel) {
+            e.messages_sent += 1;
+            e.bytes_sent += len;
+        }
         self.drive(now);
         Ok(())
     }

@@ -152,6 +152,7 @@ mod peer;
 mod routing;
 mod signaling;
 mod stats;
+mod stats_report;
 mod track;
 mod tracks;
 

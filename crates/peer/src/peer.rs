@@ -72,6 +72,9 @@ pub struct Peer {
     pub(crate) media: Media,
     /// Outgoing RTP and RTCP are built and protected here.
     pub(crate) media_out: Vec<u8>,
+    /// The DTLS cipher suite's IANA name and the peer's DER certificate, once connected.
+    pub(crate) dtls_cipher: Option<&'static str>,
+    pub(crate) remote_certificate: Option<Vec<u8>>,
 }
 
 impl Peer {
@@ -132,6 +135,8 @@ impl Peer {
             media_buf: Vec::new(),
             media: Media::new(AnchoredNtpClock::new(now, wallclock)),
             media_out: Vec::new(),
+            dtls_cipher: None,
+            remote_certificate: None,
         })
     }
 
@@ -167,6 +172,7 @@ impl Peer {
     /// validated pair come back from it and go to DTLS (then SCTP) or SRTP.
     pub fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
         self.stats.datagrams_received += 1;
+        self.stats.bytes_received += datagram.contents.len() as u64;
         if self.closed {
             return;
         }
@@ -221,7 +227,10 @@ impl Peer {
 
     /// The next datagram to send, with the local socket to send it from.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        let t = self.transmits.pop_front()?;
+        self.stats.datagrams_sent += 1;
+        self.stats.bytes_sent += t.bytes().len() as u64;
+        Some(t)
     }
 
     /// The next event.

@@ -191,6 +191,7 @@ impl Peer {
                     if let Some(e) = self.channels.get_mut(channel) {
                         e.state = ChannelState::Open;
                     }
+                    self.stats.data_channels_opened += 1;
                     self.push_event(Event::DataChannelOpen { channel });
                 }
             }
@@ -207,6 +208,7 @@ impl Peer {
                     .insert(options, Some(info.id), ChannelState::Open)
                 {
                     Some(channel) => {
+                        self.stats.data_channels_opened += 1;
                         self.push_event(Event::IncomingDataChannel {
                             channel,
                             label: info.label,
@@ -218,7 +220,13 @@ impl Peer {
                 }
             }
             E::Message { id, message } => match self.channels.by_stream(id) {
-                Some(channel) => self.push_event(Event::Message { channel, message }),
+                Some(channel) => {
+                    if let Some(e) = self.channels.get_mut(channel) {
+                        e.messages_received += 1;
+                        e.bytes_received += message.data.len() as u64;
+                    }
+                    self.push_event(Event::Message { channel, message });
+                }
                 None => self.stats.messages_unrouted += 1,
             },
             E::BufferedAmountLow { id } => {
@@ -237,6 +245,7 @@ impl Peer {
             E::ChannelClosed { id } => {
                 if let Some(channel) = self.channels.by_stream(id) {
                     self.channels.remove(channel);
+                    self.stats.data_channels_closed += 1;
                     self.push_event(Event::DataChannelClosed { channel });
                 }
             }
@@ -293,6 +302,8 @@ impl Peer {
 
     fn dtls_connected(&mut self, now: Instant, connected: &Connected) {
         tracing::debug!(suite = ?connected.cipher_suite, "DTLS connected");
+        self.dtls_cipher = connected.cipher_suite.name();
+        self.remote_certificate = Some(connected.peer_certificate.clone());
         self.set_dtls_state(DtlsState::Connected);
         // RFC 5764 §4.2: SRTP keys from the exporter; our DTLS role picks our half.
         if let Some(keying) = &connected.srtp {

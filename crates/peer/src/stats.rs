@@ -6,6 +6,16 @@
 pub struct Stats {
     /// Datagrams handed to [`Peer::handle_datagram`](crate::Peer::handle_datagram).
     pub datagrams_received: u64,
+    /// Bytes in those datagrams.
+    pub bytes_received: u64,
+    /// Datagrams handed out by [`Peer::poll_transmit`](crate::Peer::poll_transmit).
+    pub datagrams_sent: u64,
+    /// Bytes in them.
+    pub bytes_sent: u64,
+    /// Data channels that opened (ours and the peer's).
+    pub data_channels_opened: u64,
+    /// Data channels that closed.
+    pub data_channels_closed: u64,
     /// Datagrams whose first byte is no protocol of ours (RFC 7983 §7): dropped.
     pub datagrams_unknown: u64,
     /// Datagrams the ICE agent refused (not STUN and not from a validated pair), or that

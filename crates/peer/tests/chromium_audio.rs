@@ -275,6 +275,46 @@ fn run_case(name: &str, chromium_offers: bool) {
         received.jitter_buffer.mean_delay().as_secs_f64() * 1e3,
         info.srtp_profile,
     );
+    // Our webrtc-stats report agrees with Chromium's about the transport.
+    let report = rt.block_on(pc.stats()).unwrap();
+    let of_type = |t: &str| -> Vec<serde_json::Value> {
+        report
+            .as_object()
+            .expect("a report object")
+            .values()
+            .filter(|v| v["type"] == t)
+            .cloned()
+            .collect()
+    };
+    let transport = &of_type("transport")[0];
+    assert_eq!(transport["dtlsState"], "connected", "{report}");
+    assert_eq!(
+        transport["srtpCipher"], stats["transport"]["srtpCipher"],
+        "{label}: both sides name the same SRTP profile"
+    );
+    assert_eq!(
+        transport["dtlsCipher"], stats["transport"]["dtlsCipher"],
+        "{label}: both sides name the same DTLS cipher suite"
+    );
+    let inbound = &of_type("inbound-rtp")[0];
+    assert!(inbound["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0);
+    let outbound = &of_type("outbound-rtp")[0];
+    assert_eq!(
+        report[outbound["codecId"].as_str().expect("a codec id")]["mimeType"],
+        "audio/opus"
+    );
+    assert_eq!(of_type("certificate").len(), 2, "{report}");
+    println!(
+        "{label}: rtcweb stats report: {} objects ({} bytes of JSON); transport srtpCipher {}, \
+         dtlsCipher {}; remote-inbound-rtp roundTripTime {}",
+        report.as_object().map_or(0, serde_json::Map::len),
+        report.to_string().len(),
+        transport["srtpCipher"],
+        transport["dtlsCipher"],
+        of_type("remote-inbound-rtp")
+            .first()
+            .map_or(serde_json::Value::Null, |r| r["roundTripTime"].clone()),
+    );
     rt.block_on(pc.close()).unwrap();
 }
 

@@ -321,6 +321,19 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
         sum(channels, "bytesReceived"),
     );
 
+    // Our webrtc-stats report counts the same messages.
+    let report = rt.block_on(pc.stats()).unwrap();
+    let echo_stats = report
+        .as_object()
+        .expect("a report object")
+        .values()
+        .find(|v| v["type"] == "data-channel" && v["label"] == "echo")
+        .expect("the echo channel's stats");
+    assert_eq!(echo_stats["messagesSent"], MESSAGES, "{echo_stats}");
+    assert_eq!(echo_stats["messagesReceived"], MESSAGES, "{echo_stats}");
+    assert_eq!(echo_stats["bytesSent"], echo_stats["bytesReceived"]);
+    assert_eq!(echo_stats["state"], "open");
+
     // A second channel from each side, each echoing one message by Chromium's page.
     let mut ours = rt
         .block_on(pc.create_data_channel("second-rtcweb", ChannelOptions::new("")))

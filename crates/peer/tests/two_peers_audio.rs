@@ -136,6 +136,65 @@ fn tone_both_ways(link: LinkConfig, label: &str) {
         );
         assert!(side.peer.stats().rtcp_sent > 0);
     }
+    check_stats_report(&world, label);
+}
+
+/// The webrtc-stats report of A: every type a connection with audio has, consistent with
+/// the counters.
+fn check_stats_report(world: &World, label: &str) {
+    let report = world.a.peer.stats_report(world.now);
+    let of_type = |t: &str| -> Vec<&serde_json::Value> {
+        report
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|v| v["type"] == t)
+            .collect()
+    };
+    for t in [
+        "peer-connection",
+        "transport",
+        "candidate-pair",
+        "local-candidate",
+        "remote-candidate",
+        "codec",
+        "inbound-rtp",
+        "outbound-rtp",
+        "remote-inbound-rtp",
+    ] {
+        assert!(!of_type(t).is_empty(), "{label}: no {t} in {report}");
+    }
+    assert_eq!(of_type("certificate").len(), 2, "ours and the peer's");
+    let transport = of_type("transport")[0];
+    assert_eq!(transport["dtlsState"], "connected");
+    assert_eq!(transport["iceRole"], "controlling");
+    let pair = &report[transport["selectedCandidatePairId"].as_str().unwrap()];
+    assert_eq!(pair["type"], "candidate-pair");
+    assert_eq!(pair["nominated"], true);
+    assert_eq!(
+        report[pair["localCandidateId"].as_str().unwrap()]["type"],
+        "local-candidate"
+    );
+    let outbound = of_type("outbound-rtp")[0];
+    assert_eq!(outbound["packetsSent"], 150);
+    assert_eq!(
+        report[outbound["codecId"].as_str().unwrap()]["mimeType"],
+        "audio/opus"
+    );
+    let inbound = of_type("inbound-rtp")[0];
+    assert!(inbound["totalAudioEnergy"].as_f64().unwrap() > 0.0);
+    assert!(
+        report[outbound["remoteId"].as_str().unwrap()]["roundTripTime"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let text = report.to_string();
+    println!(
+        "{label}: stats report of A, {} objects, {} bytes of JSON",
+        report.as_object().unwrap().len(),
+        text.len()
+    );
 }
 
 #[test]

@@ -51,5 +51,6 @@ pub(crate) enum Command {
     },
     CloseDataChannel(DataChannelId),
     Info(Reply<PeerConnectionInfo>),
+    Stats(Reply<serde_json::Value>),
     Close(Reply<()>),
 }

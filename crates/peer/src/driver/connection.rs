@@ -157,6 +157,12 @@ impl PeerConnection {
         .await
     }
 
+    /// The W3C stats report now (`getStats()`): see
+    /// [`Peer::stats_report`](crate::Peer::stats_report).
+    pub async fn stats(&self) -> Result<serde_json::Value, DriverError> {
+        request(&self.commands, Command::Stats).await
+    }
+
     /// The connection's state, descriptions and counters now.
     pub async fn info(&self) -> Result<PeerConnectionInfo, DriverError> {
         request(&self.commands, Command::Info).await

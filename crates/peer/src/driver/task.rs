@@ -511,6 +511,9 @@ impl Task {
             Command::SendAudio { track, pcm, reply } => {
                 let _ = reply.send(self.peer.send_audio(now, track, &pcm).map_err(Into::into));
             }
+            Command::Stats(reply) => {
+                let _ = reply.send(Ok(self.peer.stats_report(now)));
+            }
             Command::Info(reply) => {
                 let _ = reply.send(Ok(self.info()));
             }

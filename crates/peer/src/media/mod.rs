@@ -73,6 +73,8 @@ pub(crate) struct Track {
     pub(crate) sender: Option<AudioSender>,
     pub(crate) receiver: Option<AudioReceiver>,
     pub(crate) video: Option<VideoReceiver>,
+    /// The codec in use, as negotiated (for statistics).
+    pub(crate) codec: Option<rtcweb_sdp::NegotiatedCodec>,
     /// `Event::Track` was given for it.
     pub(crate) announced: bool,
 }
@@ -128,6 +130,7 @@ impl Media {
             sender: None,
             receiver: None,
             video: None,
+            codec: None,
             announced: false,
         });
     }
@@ -163,6 +166,7 @@ impl Media {
                         sender: None,
                         receiver: None,
                         video: None,
+                        codec: None,
                         announced: false,
                     });
                     self.tracks.len() - 1
@@ -171,6 +175,15 @@ impl Media {
             let mid_extension = self.mid_extension;
             let track = &mut self.tracks[index];
             track.mid = Some(section.mid.clone());
+            track.codec = section
+                .codecs
+                .iter()
+                .find(|c| {
+                    ["opus", "VP8", "H264"]
+                        .iter()
+                        .any(|n| c.name.eq_ignore_ascii_case(n))
+                })
+                .cloned();
             if section.kind == MediaKind::Video {
                 if section.direction.receives() {
                     if track.video.is_none() {

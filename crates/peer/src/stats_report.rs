@@ -1,0 +1,389 @@
+//! The W3C webrtc-stats report (`getStats()`): one JSON object per stats object, keyed by
+//! id, with the dictionary names and fields of the specification.
+
+use std::time::Instant;
+
+use base64::Engine;
+use rtcweb_datachannel::ChannelState;
+use rtcweb_dtls::HashAlgorithm;
+use rtcweb_ice::{Candidate, CandidateKind, PairState};
+use serde_json::{Map, Value, json};
+
+use crate::Peer;
+
+const TRANSPORT: &str = "T01";
+
+impl Peer {
+    /// The stats report (W3C `getStats()`, webrtc-stats): a JSON object whose members are
+    /// the stats objects by id, each with its `type` (`peer-connection`, `transport`,
+    /// `candidate-pair`, `local-candidate`, `remote-candidate`, `certificate`, `codec`,
+    /// `inbound-rtp`, `outbound-rtp`, `remote-inbound-rtp`, `data-channel`) and
+    /// `timestamp` (milliseconds since the Unix epoch, from
+    /// [`Config::wallclock`](crate::Config::wallclock)). Serialize it with
+    /// `to_string()`.
+    pub fn stats_report(&self, now: Instant) -> Value {
+        let wallclock = self.config.wallclock.unwrap_or_default();
+        let timestamp =
+            (wallclock + now.saturating_duration_since(self.epoch)).as_secs_f64() * 1000.0;
+        let mut report = Report {
+            timestamp,
+            entries: Map::new(),
+        };
+        self.peer_connection_stats(&mut report);
+        self.transport_stats(&mut report);
+        self.ice_stats(&mut report);
+        self.certificate_stats(&mut report);
+        self.rtp_stats(&mut report);
+        self.data_channel_stats(&mut report);
+        Value::Object(report.entries)
+    }
+
+    fn peer_connection_stats(&self, report: &mut Report) {
+        report.add(
+            "P",
+            "peer-connection",
+            json!({
+                "dataChannelsOpened": self.stats.data_channels_opened,
+                "dataChannelsClosed": self.stats.data_channels_closed,
+            }),
+        );
+    }
+
+    fn transport_stats(&self, report: &mut Report) {
+        let mut t = json!({
+            "packetsSent": self.stats.datagrams_sent,
+            "packetsReceived": self.stats.datagrams_received,
+            "bytesSent": self.stats.bytes_sent,
+            "bytesReceived": self.stats.bytes_received,
+            "dtlsState": match self.dtls_state {
+                crate::DtlsState::New => "new",
+                crate::DtlsState::Connecting => "connecting",
+                crate::DtlsState::Connected => "connected",
+                crate::DtlsState::Closed => "closed",
+                crate::DtlsState::Failed => "failed",
+            },
+            "iceState": ice_state(self.ice_state),
+            "iceLocalUsernameFragment": self.ice_credentials.ufrag,
+            "localCertificateId": certificate_id(&self.fingerprint().value),
+        });
+        let fields = t.as_object_mut().expect("an object");
+        if let Some(role) = self.dtls_role {
+            let role = match role {
+                rtcweb_sdp::DtlsRole::Client => "client",
+                rtcweb_sdp::DtlsRole::Server => "server",
+            };
+            fields.insert("dtlsRole".into(), json!(role));
+        }
+        if let Some(agent) = &self.ice {
+            let role = if agent.is_controlling() {
+                "controlling"
+            } else {
+                "controlled"
+            };
+            fields.insert("iceRole".into(), json!(role));
+        }
+        if let Some(cipher) = self.dtls_cipher {
+            fields.insert("dtlsCipher".into(), json!(cipher));
+            // DTLS 1.2 (RFC 6347 §4.1), as the spec asks: the version's bytes in hex.
+            fields.insert("tlsVersion".into(), json!("FEFD"));
+        }
+        if let Some(profile) = self.srtp_profile() {
+            fields.insert("srtpCipher".into(), json!(srtp_cipher(profile)));
+        }
+        if let Some(der) = &self.remote_certificate {
+            let fingerprint = rtcweb_dtls::Fingerprint::of(der, HashAlgorithm::Sha256);
+            fields.insert(
+                "remoteCertificateId".into(),
+                json!(certificate_id(&fingerprint.value)),
+            );
+        }
+        if let Some(agent) = &self.ice
+            && let Some(i) = agent.pairs().position(|p| p.selected)
+        {
+            fields.insert("selectedCandidatePairId".into(), json!(pair_id(i)));
+        }
+        report.add(TRANSPORT, "transport", t);
+    }
+
+    fn ice_stats(&self, report: &mut Report) {
+        let Some(agent) = &self.ice else { return };
+        let locals: Vec<&Candidate> = agent.local_candidates().collect();
+        let remotes: Vec<&Candidate> = agent.remote_candidates().collect();
+        for (i, c) in locals.iter().enumerate() {
+            report.add(&format!("IL{i}"), "local-candidate", candidate(c));
+        }
+        for (i, c) in remotes.iter().enumerate() {
+            report.add(&format!("IR{i}"), "remote-candidate", candidate(c));
+        }
+        for (i, pair) in agent.pairs().enumerate() {
+            let local = locals.iter().position(|c| *c == pair.local);
+            let remote = remotes.iter().position(|c| *c == pair.remote);
+            let state = match pair.state {
+                PairState::Frozen => "frozen",
+                PairState::Waiting => "waiting",
+                PairState::InProgress => "in-progress",
+                PairState::Succeeded => "succeeded",
+                PairState::Failed => "failed",
+            };
+            report.add(
+                &pair_id(i),
+                "candidate-pair",
+                json!({
+                    "transportId": TRANSPORT,
+                    "localCandidateId": local.map(|l| format!("IL{l}")),
+                    "remoteCandidateId": remote.map(|r| format!("IR{r}")),
+                    "state": state,
+                    "nominated": pair.nominated,
+                    "priority": pair.priority,
+                }),
+            );
+        }
+    }
+
+    fn certificate_stats(&self, report: &mut Report) {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let local = self.fingerprint();
+        report.add(
+            &certificate_id(&local.value),
+            "certificate",
+            json!({
+                "fingerprint": colon_hex(&local.value),
+                "fingerprintAlgorithm": "sha-256",
+                "base64Certificate": engine.encode(self.certificate.der()),
+            }),
+        );
+        if let Some(der) = &self.remote_certificate {
+            let remote = rtcweb_dtls::Fingerprint::of(der, HashAlgorithm::Sha256);
+            report.add(
+                &certificate_id(&remote.value),
+                "certificate",
+                json!({
+                    "fingerprint": colon_hex(&remote.value),
+                    "fingerprintAlgorithm": "sha-256",
+                    "base64Certificate": engine.encode(der),
+                }),
+            );
+        }
+    }
+
+    fn rtp_stats(&self, report: &mut Report) {
+        for track in &self.media.tracks {
+            let kind = track.kind.as_str();
+            let codec_id = track.codec.as_ref().map(|c| {
+                let id = format!("C{TRANSPORT}_{}", c.payload_type);
+                let fmtp = c.remote_parameters.to_string();
+                report.add(
+                    &id,
+                    "codec",
+                    json!({
+                        "transportId": TRANSPORT,
+                        "payloadType": c.payload_type,
+                        "mimeType": format!("{kind}/{}", c.name),
+                        "clockRate": c.clock_rate,
+                        "channels": c.channels,
+                        "sdpFmtpLine": fmtp,
+                    }),
+                );
+                id
+            });
+            let base = |ssrc: Option<u32>| {
+                json!({
+                    "ssrc": ssrc,
+                    "kind": kind,
+                    "transportId": TRANSPORT,
+                    "codecId": codec_id,
+                    "mid": track.mid,
+                })
+            };
+            if let Some(s) = &track.sender {
+                let out_id = format!("OT01A{}", s.ssrc);
+                let remote_id = format!("RIA{}", s.ssrc);
+                let mut o = base(Some(s.ssrc));
+                merge(
+                    &mut o,
+                    json!({
+                        "packetsSent": s.stats.packets_sent(),
+                        "bytesSent": s.stats.octets_sent(),
+                        "remoteId": remote_id,
+                    }),
+                );
+                report.add(&out_id, "outbound-rtp", o);
+                let r = s.stats.remote();
+                if r.reports_received > 0 {
+                    let mut ri = base(Some(s.ssrc));
+                    merge(
+                        &mut ri,
+                        json!({
+                            "localId": out_id,
+                            "packetsLost": r.packets_lost,
+                            "fractionLost": r.fraction_lost,
+                            "jitter": r.jitter,
+                            "roundTripTime": r.round_trip_time.map(|d| d.as_secs_f64()),
+                            "totalRoundTripTime": r.total_round_trip_time,
+                            "roundTripTimeMeasurements": r.round_trip_time_measurements,
+                        }),
+                    );
+                    report.add(&remote_id, "remote-inbound-rtp", ri);
+                }
+            }
+            if let Some(r) = &track.receiver {
+                let s = r.stats();
+                let j = s.jitter_buffer;
+                let mut i = base(r.ssrc);
+                merge(
+                    &mut i,
+                    json!({
+                        "packetsReceived": s.packets_received,
+                        "bytesReceived": s.bytes_received,
+                        "packetsLost": s.packets_lost,
+                        "jitter": s.jitter,
+                        "packetsDiscarded": j.packets_discarded,
+                        "totalSamplesReceived": s.total_samples_received,
+                        "concealedSamples": j.concealed_samples,
+                        "concealmentEvents": j.concealment_events,
+                        "totalAudioEnergy": s.total_audio_energy,
+                        "totalSamplesDuration": s.total_samples_duration,
+                        "jitterBufferDelay": j.jitter_buffer_delay,
+                        "jitterBufferEmittedCount": j.jitter_buffer_emitted_count,
+                        "jitterBufferTargetDelay": j.target_delay,
+                    }),
+                );
+                report.add(&format!("IT01A{}", r.ssrc.unwrap_or(0)), "inbound-rtp", i);
+            }
+            if let Some(v) = &track.video {
+                let s = v.stats();
+                let mut i = base(v.ssrc);
+                merge(
+                    &mut i,
+                    json!({
+                        "packetsReceived": s.packets_received,
+                        "bytesReceived": s.bytes_received,
+                        "packetsLost": s.packets_lost,
+                        "jitter": s.jitter,
+                        "framesReceived": s.frames.frames_assembled,
+                        "framesDropped": s.frames.frames_dropped,
+                        "nackCount": s.frames.nack_count,
+                        "pliCount": s.frames.pli_count,
+                        "retransmittedPacketsReceived": s.retransmitted_packets_received,
+                        "packetsDiscarded": s.frames.packets_discarded,
+                    }),
+                );
+                report.add(&format!("IT01V{}", v.ssrc.unwrap_or(0)), "inbound-rtp", i);
+            }
+        }
+    }
+
+    fn data_channel_stats(&self, report: &mut Report) {
+        for (i, e) in self.channels.iter().enumerate() {
+            let state = match e.state {
+                ChannelState::Connecting => "connecting",
+                ChannelState::Open => "open",
+                ChannelState::Closing => "closing",
+                ChannelState::Closed => "closed",
+            };
+            report.add(
+                &format!("D{i}"),
+                "data-channel",
+                json!({
+                    "label": e.options.label,
+                    "protocol": e.options.protocol,
+                    "dataChannelIdentifier": e.stream,
+                    "state": state,
+                    "messagesSent": e.messages_sent,
+                    "bytesSent": e.bytes_sent,
+                    "messagesReceived": e.messages_received,
+                    "bytesReceived": e.bytes_received,
+                }),
+            );
+        }
+    }
+}
+
+/// The report being built.
+struct Report {
+    timestamp: f64,
+    entries: Map<String, Value>,
+}
+
+impl Report {
+    /// Adds one stats object with its `id`, `type` and `timestamp`; fields that are `null`
+    /// (not known) are left out, as the specification's optional members are.
+    fn add(&mut self, id: &str, kind: &str, fields: Value) {
+        let mut object = Map::new();
+        object.insert("id".into(), json!(id));
+        object.insert("type".into(), json!(kind));
+        object.insert("timestamp".into(), json!(self.timestamp));
+        if let Value::Object(fields) = fields {
+            object.extend(fields.into_iter().filter(|(_, v)| !v.is_null()));
+        }
+        self.entries.insert(id.to_owned(), Value::Object(object));
+    }
+}
+
+fn merge(into: &mut Value, more: Value) {
+    if let (Value::Object(into), Value::Object(more)) = (into, more) {
+        into.extend(more);
+    }
+}
+
+fn candidate(c: &Candidate) -> Value {
+    let kind = match c.kind {
+        CandidateKind::Host => "host",
+        CandidateKind::ServerReflexive => "srflx",
+        CandidateKind::PeerReflexive => "prflx",
+        CandidateKind::Relayed => "relay",
+    };
+    json!({
+        "transportId": TRANSPORT,
+        "address": c.address.to_string(),
+        "port": c.port,
+        "protocol": match c.transport {
+            rtcweb_ice::CandidateTransport::Udp => "udp",
+            _ => "tcp",
+        },
+        "candidateType": kind,
+        "priority": c.priority,
+        "foundation": c.foundation,
+    })
+}
+
+fn pair_id(i: usize) -> String {
+    format!("CP{i}")
+}
+
+fn certificate_id(fingerprint: &[u8]) -> String {
+    format!("CF{}", colon_hex(fingerprint))
+}
+
+fn colon_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn ice_state(state: crate::IceConnectionState) -> &'static str {
+    use rtcweb_ice::ConnectionState as S;
+    match state {
+        S::New => "new",
+        S::Checking => "checking",
+        S::Connected => "connected",
+        S::Completed => "completed",
+        S::Disconnected => "disconnected",
+        S::Failed => "failed",
+        S::Closed => "closed",
+    }
+}
+
+/// The profile's name as webrtc-stats `srtpCipher` gives it: the "Profile" column of the
+/// IANA DTLS-SRTP protection profile registry (as Chromium reports it).
+fn srtp_cipher(profile: rtcweb_srtp::Profile) -> &'static str {
+    match profile {
+        rtcweb_srtp::Profile::Aes128CmHmacSha1_80 => "SRTP_AES128_CM_HMAC_SHA1_80",
+        rtcweb_srtp::Profile::Aes128CmHmacSha1_32 => "SRTP_AES128_CM_HMAC_SHA1_32",
+        rtcweb_srtp::Profile::AeadAes128Gcm => "SRTP_AEAD_AES_128_GCM",
+        rtcweb_srtp::Profile::AeadAes256Gcm => "SRTP_AEAD_AES_256_GCM",
+        _ => "unknown",
+    }
+}
