@@ -1,0 +1,162 @@
+//! The server side of the browser example: an HTTP endpoint on 127.0.0.1 that serves the
+//! page and answers its offer, and one rtcweb peer per visitor that replies to chat
+//! messages and sends the visitor's microphone back (an audio echo through Opus and the
+//! jitter buffer). Shared by the example and its headless-Chromium test.
+#![allow(dead_code, unreachable_pub)] // shared by the example and its test
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rtcweb_peer::driver::{
+    DataChannel, DriverConfig, Events, LocalAudioTrack, PeerConnection, PeerConnectionEvent,
+    RemoteAudioTrack,
+};
+use rtcweb_peer::{Description, GatheringState, MessageKind, PeerConnectionState, SdpType};
+use serde_json::json;
+
+/// The page, served at `/`.
+pub const PAGE: &str = include_str!("page.html");
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Starts the HTTP endpoint on `addr` (port 0 picks one) in a thread of its own; the
+/// address it listens on. Peers run on `runtime`.
+pub fn start(addr: SocketAddr, runtime: tokio::runtime::Handle) -> Result<SocketAddr, Error> {
+    let server = tiny_http::Server::http(addr)?;
+    let local = server
+        .server_addr()
+        .to_ip()
+        .ok_or("the server listens on an IP address")?;
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let runtime = runtime.clone();
+            // One thread per request: an offer waits for gathering.
+            std::thread::spawn(move || handle(request, &runtime));
+        }
+    });
+    Ok(local)
+}
+
+fn handle(mut request: tiny_http::Request, runtime: &tokio::runtime::Handle) {
+    let html = tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
+        .expect("a valid header");
+    let json_type =
+        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("a valid header");
+    let response = match (request.method(), request.url()) {
+        (tiny_http::Method::Get, "/") => tiny_http::Response::from_string(PAGE).with_header(html),
+        (tiny_http::Method::Post, "/offer") => {
+            let mut sdp = String::new();
+            // Offers are a few kilobytes; anything far larger is refused.
+            let read = std::io::Read::read_to_string(
+                &mut std::io::Read::take(request.as_reader(), 256 << 10),
+                &mut sdp,
+            );
+            match read
+                .map_err(Error::from)
+                .and_then(|_| runtime.block_on(answer(sdp)))
+            {
+                Ok(body) => {
+                    tiny_http::Response::from_string(body.to_string()).with_header(json_type)
+                }
+                Err(e) => tiny_http::Response::from_string(e.to_string()).with_status_code(400),
+            }
+        }
+        _ => tiny_http::Response::from_string("not found").with_status_code(404),
+    };
+    if let Err(e) = request.respond(response) {
+        eprintln!("HTTP response not sent: {e}");
+    }
+}
+
+/// A new peer for one visitor: applies the offer, answers with an audio track of its own,
+/// waits for its candidates; the answer and candidates as JSON. The peer lives on in a
+/// task of its own.
+async fn answer(offer: String) -> Result<serde_json::Value, Error> {
+    let (pc, mut events) = PeerConnection::new(DriverConfig::default()).await?;
+    let echo = pc.add_audio_track().await?;
+    pc.set_remote_description(&Description {
+        kind: SdpType::Offer,
+        sdp: offer,
+    })
+    .await?;
+    let answer = pc.create_answer().await?;
+    pc.set_local_description(&answer).await?;
+    // No trickle over this endpoint: the answer goes out with every candidate.
+    let mut candidates = Vec::new();
+    let mut early = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .map_err(|_| "gathering did not complete in 10 s")?
+            .ok_or("the connection ended")?;
+        match event {
+            PeerConnectionEvent::LocalCandidate(c) => {
+                candidates.push(json!({ "candidate": c.candidate, "mid": c.mid }));
+            }
+            PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => break,
+            other => early.push(other),
+        }
+    }
+    tokio::spawn(visit(pc, events, early, echo));
+    Ok(json!({ "sdp": answer.sdp, "candidates": candidates }))
+}
+
+/// One visitor's session: chat replies and the audio echo, until the connection ends.
+async fn visit(
+    pc: PeerConnection,
+    mut events: Events,
+    early: Vec<PeerConnectionEvent>,
+    echo: LocalAudioTrack,
+) {
+    let mut pending = early.into_iter();
+    loop {
+        let event = match pending.next() {
+            Some(e) => e,
+            None => match events.recv().await {
+                Some(e) => e,
+                None => break,
+            },
+        };
+        match event {
+            PeerConnectionEvent::DataChannel(channel) => {
+                tokio::spawn(chat(channel));
+            }
+            PeerConnectionEvent::AudioTrack(track) => {
+                tokio::spawn(echo_audio(track, echo.clone()));
+            }
+            PeerConnectionEvent::ConnectionState(
+                PeerConnectionState::Failed | PeerConnectionState::Closed,
+            ) => break,
+            PeerConnectionEvent::Failed(reason) => {
+                eprintln!("a visitor's connection failed: {reason}")
+            }
+            _ => {}
+        }
+    }
+    let _ = pc.close().await;
+}
+
+/// Replies to every text message.
+async fn chat(mut channel: DataChannel) {
+    while let Some(message) = channel.recv().await {
+        let reply = match message.kind {
+            MessageKind::Text => format!(
+                "rtcweb heard \"{}\"",
+                String::from_utf8_lossy(&message.data)
+            ),
+            MessageKind::Binary => format!("rtcweb got {} bytes", message.data.len()),
+        };
+        if channel.send_text(reply).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Sends every played frame of the visitor's audio back on our track.
+async fn echo_audio(mut track: RemoteAudioTrack, echo: LocalAudioTrack) {
+    while let Some(frame) = track.recv().await {
+        if echo.send(frame.samples).await.is_err() {
+            break;
+        }
+    }
+}
