@@ -433,12 +433,23 @@ impl Agent {
     /// Local candidates are announced again. The selected pair keeps carrying data until a
     /// new one is selected.
     pub fn restart(&mut self, now: Instant) {
+        let credentials = Credentials::random(&mut self.rng);
+        self.restart_with(now, credentials);
+    }
+
+    /// [`restart`](Self::restart) with the new local credentials given (those the owner's
+    /// description already carries, RFC 8839 §4.4.1.1). Unusable ones are replaced by
+    /// random ones.
+    pub fn restart_with(&mut self, now: Instant, credentials: Credentials) {
         if self.closed {
             return;
         }
         self.generation += 1;
-        self.local_credentials = Credentials::random(&mut self.rng);
-        // Random credentials are ice-chars only, which SASLprep maps to themselves.
+        self.local_credentials = if credentials.is_usable() {
+            credentials
+        } else {
+            Credentials::random(&mut self.rng)
+        };
         if let Some(key) = self.local_credentials.key() {
             self.local_key = key;
         }

@@ -42,6 +42,11 @@
 //!   and a stuck stream with a PLI (RFC 4585). [`Peer::add_transceiver`] with
 //!   [`Direction::RecvOnly`] asks the peer for its video in our offer.
 //!
+//! - **Statistics**: [`Peer::stats_report`] is the W3C `getStats()` report as JSON, with
+//!   the webrtc-stats names; [`Peer::stats`] the core's own counters.
+//! - **ICE restart**: [`Peer::restart_ice`] (W3C `restartIce`); the selected pair keeps
+//!   carrying data until the restarted agent selects a new one.
+//!
 //! ## The drive loop
 //! After every input (a datagram, a timeout, a command) the owner sends what
 //! [`Peer::poll_transmit`] gives, handles what [`Peer::poll_event`] gives, and sleeps until
@@ -134,10 +139,9 @@
 //!
 //! ## Not implemented yet
 //! TCP and TLS sockets for TURN in the driver, mDNS resolution (the owner gets
-//! [`Event::ResolveMdns`]), sending video, audio codecs other than Opus, stats in
-//! webrtc-stats form, ICE restart, renegotiation that changes the DTLS parameters (the first
-//! exchange's role and fingerprints stay), modified local descriptions (the negotiator
-//! applies only what it created), the `certificate` stats of the W3C API.
+//! [`Event::ResolveMdns`]), sending video, audio codecs other than Opus, renegotiation that
+//! changes the DTLS parameters (the first exchange's role and fingerprints stay), modified
+//! local descriptions (the negotiator applies only what it created).
 #![forbid(unsafe_code)]
 
 mod channels;

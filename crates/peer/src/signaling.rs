@@ -154,6 +154,21 @@ impl Peer {
         Ok(())
     }
 
+    /// Restarts ICE (W3C `restartIce`, RFC 8445 §9): the next offer carries new credentials
+    /// ([`Event::NegotiationNeeded`](crate::Event::NegotiationNeeded)). When that exchange
+    /// completes the agent starts over with them, gathers and trickles its candidates
+    /// again, and checks the peer's new ones; data keeps flowing on the old pair until a
+    /// new one is selected.
+    pub fn restart_ice(&mut self, now: Instant) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let credentials = rtcweb_ice::Credentials::random(&mut self.rng);
+        self.negotiator.restart_ice(Some(credentials))?;
+        self.drive(now);
+        Ok(())
+    }
+
     /// The local description in force, as text.
     pub fn local_description(&self) -> Option<String> {
         self.negotiator.local_description().map(|d| d.to_string())
@@ -193,6 +208,12 @@ impl Peer {
             return;
         };
         if let Some(agent) = self.ice.as_mut() {
+            // RFC 8445 §9: an exchange that changed the credentials restarts the agent with
+            // the ones our description carries; the selected pair carries on meanwhile.
+            if transport.ice.restart && *agent.local_credentials() != transport.ice.local {
+                agent.restart_with(now, transport.ice.local.clone());
+                self.ice_credentials = transport.ice.local.clone();
+            }
             if let Err(e) = agent.set_remote_credentials(now, transport.ice.remote.clone()) {
                 self.fail(FailureReason::IceParameters(e));
                 return;

@@ -52,5 +52,6 @@ pub(crate) enum Command {
     CloseDataChannel(DataChannelId),
     Info(Reply<PeerConnectionInfo>),
     Stats(Reply<serde_json::Value>),
+    RestartIce(Reply<()>),
     Close(Reply<()>),
 }

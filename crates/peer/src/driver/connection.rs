@@ -157,6 +157,12 @@ impl PeerConnection {
         .await
     }
 
+    /// W3C `restartIce`: the next offer restarts ICE with new credentials
+    /// ([`Peer::restart_ice`](crate::Peer::restart_ice)).
+    pub async fn restart_ice(&self) -> Result<(), DriverError> {
+        request(&self.commands, Command::RestartIce).await
+    }
+
     /// The W3C stats report now (`getStats()`): see
     /// [`Peer::stats_report`](crate::Peer::stats_report).
     pub async fn stats(&self) -> Result<serde_json::Value, DriverError> {

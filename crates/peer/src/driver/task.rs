@@ -511,6 +511,9 @@ impl Task {
             Command::SendAudio { track, pcm, reply } => {
                 let _ = reply.send(self.peer.send_audio(now, track, &pcm).map_err(Into::into));
             }
+            Command::RestartIce(reply) => {
+                let _ = reply.send(self.peer.restart_ice(now).map_err(Into::into));
+            }
             Command::Stats(reply) => {
                 let _ = reply.send(Ok(self.peer.stats_report(now)));
             }
