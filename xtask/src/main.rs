@@ -64,6 +64,11 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         why: "rtcweb-peer interop tests against headless Chromium (driven over DevTools)",
     },
     Requirement {
+        package: "python3-venv",
+        marker: "/usr/share/doc/python3-venv",
+        why: "rtcweb-peer interop tests against aiortc, installed from PyPI into a virtualenv",
+    },
+    Requirement {
         package: "iproute2",
         marker: "/usr/sbin/ip",
         why: "the Chromium tests bring up `lo` in a network namespace of their own",

@@ -1,0 +1,464 @@
+//! Interop with aiortc (the Python WebRTC stack, from PyPI, in a virtualenv the test makes
+//! under the target directory): a driver-backed rtcweb peer on 127.0.0.1 and an aiortc
+//! `RTCPeerConnection` in a child process (`tests/aiortc/peer.py`), SDP exchanged over its
+//! stdin and stdout, our candidates trickled with `addIceCandidate`, aiortc's in its
+//! gathered description. Once with aiortc offering, once with rtcweb offering:
+//!
+//! - a data channel (opened by the offerer) on which aiortc echoes 100 messages, text and
+//!   binary, 0 B to 64 KiB, checked byte-exact and in order;
+//! - Opus audio both ways: aiortc's 660 Hz tone decodes in rtcweb to a spectrum peaking at
+//!   660 Hz, and rtcweb's 440 Hz tone (3 s) decodes in aiortc to 440 Hz.
+//!
+//! Each case runs in a network namespace holding only `lo` when `unshare -n` works here
+//! (the virtualenv is made before, outside it). Without `python3` the cases are skipped
+//! with a message, except under CI. `RTCWEB_AIORTC_SDP=1` prints both descriptions.
+#![allow(clippy::disallowed_methods)] // the test paces audio and measures with the wall clock
+
+mod aiortc;
+mod chromium; // for `run_in_network_namespace` only
+
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use aiortc::Aiortc;
+use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
+use rtcweb_peer::driver::{
+    DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
+};
+use rtcweb_peer::{
+    ChannelOptions, Description, GatheringState, Message, PeerConnectionState, SdpType,
+};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+/// Messages echoed by aiortc.
+const MESSAGES: usize = 100;
+/// The largest message: 64 KiB.
+const MAX_SIZE: usize = 64 * 1024;
+/// How long rtcweb sends its tone and listens to aiortc's.
+const SECONDS: u64 = 3;
+/// rtcweb's tone, and aiortc's (`peer.py`).
+const OUR_TONE: f64 = 440.0;
+const THEIR_TONE: f64 = 660.0;
+
+/// What the peer's event pump hands the (blocking) test.
+enum Seen {
+    Candidate { mid: String, candidate: String },
+    GatheringComplete,
+    Connected(Instant),
+}
+
+#[test]
+fn aiortc_offers() {
+    run_case("aiortc_offers", true);
+}
+
+#[test]
+fn rtcweb_offers() {
+    run_case("rtcweb_offers", false);
+}
+
+fn run_case(name: &str, aiortc_offers: bool) {
+    // The virtualenv needs PyPI: made before the namespace, which has no way out.
+    let Some(python) = aiortc::python() else {
+        return;
+    };
+    if chromium::run_in_network_namespace(name) {
+        return;
+    }
+    let label = if aiortc_offers {
+        "aiortc offers"
+    } else {
+        "rtcweb offers"
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    // Timers made outside `block_on` (`timeout(...)`) need the runtime's context.
+    let _context = rt.enter();
+    let mut peer = Aiortc::start(&python);
+
+    let (pc, mut events) = rt
+        .block_on(PeerConnection::new(DriverConfig::default()))
+        .expect("peer on 127.0.0.1");
+    let (seen_tx, seen) = std_mpsc::channel();
+    let (channel_tx, mut incoming) = mpsc::unbounded_channel::<DataChannel>();
+    let (track_tx, mut tracks) = mpsc::unbounded_channel::<RemoteAudioTrack>();
+    rt.spawn(async move {
+        while let Some(event) = events.recv().await {
+            let seen = match event {
+                PeerConnectionEvent::LocalCandidate(c) => Seen::Candidate {
+                    mid: c.mid,
+                    candidate: c.candidate,
+                },
+                PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
+                    Seen::GatheringComplete
+                }
+                PeerConnectionEvent::ConnectionState(PeerConnectionState::Connected) => {
+                    Seen::Connected(Instant::now())
+                }
+                PeerConnectionEvent::DataChannel(channel) => {
+                    let _ = channel_tx.send(channel);
+                    continue;
+                }
+                PeerConnectionEvent::AudioTrack(track) => {
+                    let _ = track_tx.send(track);
+                    continue;
+                }
+                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
+                _ => continue,
+            };
+            let _ = seen_tx.send(seen);
+        }
+    });
+
+    let local = rt.block_on(pc.add_audio_track()).expect("an audio track");
+    let start = Instant::now();
+    let channel = if aiortc_offers {
+        let offer = peer.offer(true);
+        rt.block_on(pc.set_remote_description(&Description {
+            kind: SdpType::Offer,
+            sdp: offer,
+        }))
+        .expect("aiortc's offer applies");
+        let answer = rt.block_on(pc.create_answer()).unwrap();
+        rt.block_on(pc.set_local_description(&answer)).unwrap();
+        peer.accept(&answer.sdp);
+        trickle(&mut peer, &seen);
+        rt.block_on(timeout(Duration::from_secs(20), incoming.recv()))
+            .expect("aiortc's channel reaches rtcweb in time")
+            .expect("a channel")
+    } else {
+        let channel = rt
+            .block_on(pc.create_data_channel("echo", ChannelOptions::new("")))
+            .unwrap();
+        let offer = rt.block_on(pc.create_offer()).unwrap();
+        rt.block_on(pc.set_local_description(&offer)).unwrap();
+        let answer = peer.answer(&offer.sdp);
+        rt.block_on(pc.set_remote_description(&Description {
+            kind: SdpType::Answer,
+            sdp: answer,
+        }))
+        .expect("aiortc's answer applies");
+        trickle(&mut peer, &seen);
+        channel
+    };
+    rt.block_on(timeout(Duration::from_secs(20), channel.opened()))
+        .expect("the channel opens in time")
+        .expect("the channel opens");
+    let open = start.elapsed();
+    if std::env::var_os("RTCWEB_AIORTC_SDP").is_some() {
+        let info = rt.block_on(pc.info()).unwrap();
+        println!(
+            "{label}: rtcweb's local description after gathering:\n{}\naiortc's:\n{}",
+            info.local_description.unwrap_or_default(),
+            info.remote_description.unwrap_or_default()
+        );
+    }
+    let connected = seen
+        .try_iter()
+        .find_map(|s| match s {
+            Seen::Connected(at) => Some(at - start),
+            _ => None,
+        })
+        .expect("connected before the channel opened");
+    assert_eq!(channel.label(), "echo");
+    let mut remote = rt
+        .block_on(timeout(Duration::from_secs(20), tracks.recv()))
+        .expect("aiortc's track reaches rtcweb in time")
+        .expect("a track");
+    let info = rt.block_on(pc.info()).unwrap();
+    let pair = info
+        .selected_candidate_pair
+        .clone()
+        .expect("a selected pair");
+    println!(
+        "{label} (aiortc {}): connected in {connected:?}, channel open in {open:?} from the \
+         first offer call; selected pair {} {}:{} -> {} {}:{}; SRTP profile {:?}",
+        peer.version(),
+        pair.local.kind.as_str(),
+        pair.local.address,
+        pair.local.port,
+        pair.remote.kind.as_str(),
+        pair.remote.address,
+        pair.remote.port,
+        info.srtp_profile,
+    );
+
+    // The data channel: 100 messages echoed byte-exact and in order.
+    let (_channel, bytes, took) = rt.block_on(echo(channel, label));
+    println!(
+        "{label}: {MESSAGES} messages ({bytes} bytes, 0 B to {MAX_SIZE} B, text and binary) \
+         echoed by aiortc byte-exact in {took:?}; kernel UDP counters so far: {} (aiortc's \
+         port is {})",
+        udp_counters(),
+        pair.remote.port
+    );
+
+    // Audio: rtcweb sends its tone at the pace of a source while it collects aiortc's.
+    let (played, sent) = rt.block_on(async {
+        let sender = tokio::spawn(async move {
+            let mut tone = ToneSource::new(OUR_TONE, 12_000.0, 48_000, 1);
+            let mut pcm = vec![0i16; FRAME_SAMPLES];
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let mut sent = 0u64;
+            for _ in 0..SECONDS * 50 {
+                tick.tick().await;
+                tone.fill(&mut pcm);
+                if local.send(pcm.clone()).await.expect("the track sends") {
+                    sent += 1;
+                }
+            }
+            sent
+        });
+        // Frames decoded while the data channel ran were not read: start afresh.
+        while remote.try_recv().is_some() {}
+        let mut played = Vec::new();
+        let until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
+        while let Ok(Some(frame)) = tokio::time::timeout_at(until, remote.recv()).await {
+            played.push(frame);
+        }
+        (played, sender.await.expect("the sender ran"))
+    });
+
+    // What rtcweb heard: aiortc's 660 Hz tone.
+    let loud: Vec<&[i16]> = played
+        .iter()
+        .filter(|f| !f.concealed && rms(&f.samples) > 0.05)
+        .map(|f| f.samples.as_slice())
+        .collect();
+    let samples: Vec<i16> = loud.concat();
+    let peak = peak_frequency(&samples);
+    let concealed = played.iter().filter(|f| f.concealed).count();
+    println!(
+        "{label}: rtcweb played {} frames from aiortc ({concealed} concealed), {} loud \
+         (rms {:.3}); their spectrum peaks at {peak:.0} Hz; rtcweb sent {sent} frames",
+        played.len(),
+        loud.len(),
+        rms(&samples),
+    );
+
+    // Let the last of our audio arrive, then ask aiortc what it heard.
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = peer.stats();
+    println!(
+        "{label}: aiortc received {} frames from rtcweb ({} loud, {} at {} Hz, rms {:.3}): \
+         peak at {} Hz, zero crossings say {:.1} Hz; aiortc inbound-rtp {}; aiortc sent {} \
+         tone frames, outbound-rtp {}; echoed {} messages / {} bytes; {} / ICE {}",
+        stats["framesReceived"],
+        stats["framesLoud"],
+        stats["receivedLayout"],
+        stats["receivedRate"],
+        stats["rms"].as_f64().unwrap_or(0.0),
+        stats["peakHz"],
+        stats["zeroCrossingHz"].as_f64().unwrap_or(0.0),
+        stats["inbound"],
+        stats["toneFramesSent"],
+        stats["outbound"],
+        stats["messages"],
+        stats["messageBytes"],
+        stats["connectionState"],
+        stats["iceConnectionState"],
+    );
+    let info = rt.block_on(pc.info()).unwrap();
+    if let Some(received) = info
+        .tracks
+        .iter()
+        .find(|(id, _)| *id == remote.id())
+        .and_then(|(_, s)| s.received)
+    {
+        println!(
+            "{label}: rtcweb inbound: {} packets, {} lost, jitter {:.1} ms, mean jitter \
+             buffer delay {:.1} ms",
+            received.packets_received,
+            received.packets_lost,
+            received.jitter * 1e3,
+            received.jitter_buffer.mean_delay().as_secs_f64() * 1e3,
+        );
+    }
+
+    assert!(
+        played.len() as u64 >= SECONDS * 50 * 3 / 4,
+        "{label}: too few frames from aiortc"
+    );
+    assert!(
+        loud.len() as u64 >= SECONDS * 50 / 2,
+        "{label}: aiortc's tone not heard"
+    );
+    assert!(
+        (THEIR_TONE - 20.0..=THEIR_TONE + 20.0).contains(&peak),
+        "{label}: aiortc's tone peaks at {peak} Hz in rtcweb"
+    );
+    assert_eq!(stats["connectionState"], "connected", "{label}: {stats}");
+    assert_eq!(
+        stats["messages"].as_u64(),
+        Some(MESSAGES as u64),
+        "{label}: {stats}"
+    );
+    let frames = stats["framesReceived"].as_u64().unwrap_or(0);
+    assert!(
+        frames >= sent * 3 / 4,
+        "{label}: aiortc got {frames} frames"
+    );
+    assert!(
+        stats["framesLoud"].as_u64().unwrap_or(0) >= sent / 2,
+        "{label}: aiortc heard no tone: {stats}"
+    );
+    let theirs = stats["peakHz"].as_f64().unwrap_or(0.0);
+    assert!(
+        (OUR_TONE - 20.0..=OUR_TONE + 20.0).contains(&theirs),
+        "{label}: rtcweb's tone peaks at {theirs} Hz in aiortc"
+    );
+    rt.block_on(pc.close()).unwrap();
+}
+
+/// Gives aiortc our candidates as the peer gathers them, then end-of-candidates.
+fn trickle(peer: &mut Aiortc, seen: &std_mpsc::Receiver<Seen>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut count = 0;
+    let mut last_mid = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match seen
+            .recv_timeout(left)
+            .expect("gathering completes in time")
+        {
+            Seen::Candidate { mid, candidate } => {
+                peer.candidate(&mid, Some(&candidate));
+                last_mid = mid;
+                count += 1;
+            }
+            Seen::GatheringComplete => break,
+            Seen::Connected(_) => {}
+        }
+    }
+    assert!(count > 0, "the peer gathered no candidate");
+    peer.candidate(&last_mid, None);
+}
+
+/// Message `i`: even ones text (printable ASCII), odd ones binary. Sizes: 0, 1, exactly
+/// 64 KiB (twice), then every tenth up to 64 KiB and the others up to 4 KiB; content
+/// derived from `i`.
+fn message(i: usize) -> Message {
+    let size = match i {
+        0 => 0,
+        1 => 1,
+        2 | 3 => MAX_SIZE,
+        _ if i % 10 == 0 => (i * 7919) % (MAX_SIZE + 1),
+        _ => (i * 7919) % 4097,
+    };
+    let mut x = (i as u32).wrapping_mul(2_654_435_761) | 1;
+    let mut byte = || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    };
+    if i % 2 == 0 {
+        Message::text(
+            (0..size)
+                .map(|_| char::from(b' ' + byte() % 95))
+                .collect::<String>(),
+        )
+    } else {
+        Message::binary((0..size).map(|_| byte()).collect::<Vec<u8>>())
+    }
+}
+
+/// Sends the messages from one task and checks the echoes in order; the channel back, the
+/// bytes echoed and how long it took.
+async fn echo(mut channel: DataChannel, label: &str) -> (DataChannel, usize, Duration) {
+    let sender = channel.sender();
+    let start = Instant::now();
+    let sending = tokio::spawn(async move {
+        for i in 0..MESSAGES {
+            sender.send(message(i)).await.expect("send");
+        }
+    });
+    let mut bytes = 0;
+    for i in 0..MESSAGES {
+        let got = timeout(Duration::from_secs(30), channel.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{label}: echo {i} did not come back"))
+            .expect("the channel stays open");
+        let want = message(i);
+        assert_eq!(got.kind, want.kind, "{label}: kind of message {i}");
+        assert_eq!(
+            got.data.len(),
+            want.data.len(),
+            "{label}: size of message {i}"
+        );
+        assert!(got.data == want.data, "{label}: bytes of message {i}");
+        bytes += got.data.len();
+    }
+    let took = start.elapsed();
+    sending.await.expect("the sender finished");
+    (channel, bytes, took)
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    let sum: f64 = samples.iter().map(|&s| f64::from(s).powi(2)).sum();
+    (sum / samples.len().max(1) as f64).sqrt() / 32768.0
+}
+
+/// The frequency from 100 Hz to 2 kHz (10 Hz steps) with the most energy in `samples`
+/// (a DFT bin per step, Goertzel's recurrence).
+fn peak_frequency(samples: &[i16]) -> f64 {
+    let power = |f: f64| {
+        let w = 2.0 * std::f64::consts::PI * f / 48_000.0;
+        let c = 2.0 * w.cos();
+        let (mut s1, mut s2) = (0.0, 0.0);
+        for &x in samples {
+            let s = f64::from(x) + c * s1 - s2;
+            s2 = s1;
+            s1 = s;
+        }
+        s1 * s1 + s2 * s2 - c * s1 * s2
+    };
+    (10..=200)
+        .map(|i| f64::from(i) * 10.0)
+        .max_by(|a, b| power(*a).total_cmp(&power(*b)))
+        .unwrap_or(0.0)
+}
+
+/// The UDP counters of this network namespace (`/proc/net/snmp`; the host's without one):
+/// datagrams in and out and those the kernel dropped, with the sockets that dropped them (a
+/// full receive buffer is loss even on loopback: SCTP retransmits, and the echo is slower).
+fn udp_counters() -> String {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (udp.next(), udp.next()) else {
+        return "no UDP counters".to_owned();
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .skip(1)
+        .filter(|(name, _)| {
+            matches!(
+                *name,
+                "InDatagrams" | "OutDatagrams" | "InErrors" | "RcvbufErrors" | "SndbufErrors"
+            )
+        })
+        .map(|(name, value)| format!("{name} {value}"))
+        .chain(socket_drops())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The UDP sockets that dropped datagrams (`/proc/net/udp`, last column): which port.
+fn socket_drops() -> Vec<String> {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let port = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
+            let drops: u64 = fields.last()?.parse().ok()?;
+            (drops > 0).then(|| format!("port {port} dropped {drops}"))
+        })
+        .collect()
+}
