@@ -130,7 +130,9 @@
 //! through coturn (ICE transport policy `relay`); and Opus both
 //! ways (`tests/chromium_audio.rs`): Chromium's fake microphone decodes here to its 400 Hz
 //! beep, our tone plays in Chromium (`totalAudioEnergy` > 0); Chromium's fake camera
-//! arrives as whole VP8 frames, key frames included (`tests/chromium_video.rs`). In the simulator
+//! arrives as whole VP8 frames, key frames included (`tests/chromium_video.rs`). Against
+//! aiortc (`tests/aiortc_interop.rs`, PyPI in a virtualenv): data channel and Opus both
+//! ways, each side offering. In the simulator
 //! (`tests/two_peers_audio.rs`) a tone each way keeps its frequency and level with 3 % loss.
 //!
 //! ## Limits
