@@ -15,21 +15,25 @@
 #![allow(clippy::disallowed_methods)] // the test paces audio and measures with the wall clock
 
 mod aiortc;
+mod audio_analysis;
 mod chromium; // for `run_in_network_namespace` only
+mod messages;
+mod trickle;
 
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use aiortc::Aiortc;
+use audio_analysis::{peak_frequency, rms};
+use messages::{check_up_to, message_up_to};
 use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
 use rtcweb_peer::driver::{
     DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
 };
-use rtcweb_peer::{
-    ChannelOptions, Description, GatheringState, Message, PeerConnectionState, SdpType,
-};
+use rtcweb_peer::{ChannelOptions, Description, GatheringState, PeerConnectionState, SdpType};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use trickle::{Seen, trickle};
 
 /// Messages echoed by aiortc.
 const MESSAGES: usize = 100;
@@ -40,13 +44,6 @@ const SECONDS: u64 = 3;
 /// rtcweb's tone, and aiortc's (`peer.py`).
 const OUR_TONE: f64 = 440.0;
 const THEIR_TONE: f64 = 660.0;
-
-/// What the peer's event pump hands the (blocking) test.
-enum Seen {
-    Candidate { mid: String, candidate: String },
-    GatheringComplete,
-    Connected(Instant),
-}
 
 #[test]
 fn aiortc_offers() {
@@ -126,7 +123,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
         let answer = rt.block_on(pc.create_answer()).unwrap();
         rt.block_on(pc.set_local_description(&answer)).unwrap();
         peer.accept(&answer.sdp);
-        trickle(&mut peer, &seen);
+        trickle_to(&mut peer, &seen);
         rt.block_on(timeout(Duration::from_secs(20), incoming.recv()))
             .expect("aiortc's channel reaches rtcweb in time")
             .expect("a channel")
@@ -142,7 +139,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
             sdp: answer,
         }))
         .expect("aiortc's answer applies");
-        trickle(&mut peer, &seen);
+        trickle_to(&mut peer, &seen);
         channel
     };
     rt.block_on(timeout(Duration::from_secs(20), channel.opened()))
@@ -315,56 +312,9 @@ fn run_case(name: &str, aiortc_offers: bool) {
 }
 
 /// Gives aiortc our candidates as the peer gathers them, then end-of-candidates.
-fn trickle(peer: &mut Aiortc, seen: &std_mpsc::Receiver<Seen>) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut count = 0;
-    let mut last_mid = String::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match seen
-            .recv_timeout(left)
-            .expect("gathering completes in time")
-        {
-            Seen::Candidate { mid, candidate } => {
-                peer.candidate(&mid, Some(&candidate));
-                last_mid = mid;
-                count += 1;
-            }
-            Seen::GatheringComplete => break,
-            Seen::Connected(_) => {}
-        }
-    }
-    assert!(count > 0, "the peer gathered no candidate");
+fn trickle_to(peer: &mut Aiortc, seen: &std_mpsc::Receiver<Seen>) {
+    let last_mid = trickle(seen, |mid, candidate| peer.candidate(mid, Some(candidate)));
     peer.candidate(&last_mid, None);
-}
-
-/// Message `i`: even ones text (printable ASCII), odd ones binary. Sizes: 0, 1, exactly
-/// 64 KiB (twice), then every tenth up to 64 KiB and the others up to 4 KiB; content
-/// derived from `i`.
-fn message(i: usize) -> Message {
-    let size = match i {
-        0 => 0,
-        1 => 1,
-        2 | 3 => MAX_SIZE,
-        _ if i % 10 == 0 => (i * 7919) % (MAX_SIZE + 1),
-        _ => (i * 7919) % 4097,
-    };
-    let mut x = (i as u32).wrapping_mul(2_654_435_761) | 1;
-    let mut byte = || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        x as u8
-    };
-    if i % 2 == 0 {
-        Message::text(
-            (0..size)
-                .map(|_| char::from(b' ' + byte() % 95))
-                .collect::<String>(),
-        )
-    } else {
-        Message::binary((0..size).map(|_| byte()).collect::<Vec<u8>>())
-    }
 }
 
 /// Sends the messages from one task and checks the echoes in order; the channel back, the
@@ -374,7 +324,7 @@ async fn echo(mut channel: DataChannel, label: &str) -> (DataChannel, usize, Dur
     let start = Instant::now();
     let sending = tokio::spawn(async move {
         for i in 0..MESSAGES {
-            sender.send(message(i)).await.expect("send");
+            sender.send(message_up_to(i, MAX_SIZE)).await.expect("send");
         }
     });
     let mut bytes = 0;
@@ -383,44 +333,11 @@ async fn echo(mut channel: DataChannel, label: &str) -> (DataChannel, usize, Dur
             .await
             .unwrap_or_else(|_| panic!("{label}: echo {i} did not come back"))
             .expect("the channel stays open");
-        let want = message(i);
-        assert_eq!(got.kind, want.kind, "{label}: kind of message {i}");
-        assert_eq!(
-            got.data.len(),
-            want.data.len(),
-            "{label}: size of message {i}"
-        );
-        assert!(got.data == want.data, "{label}: bytes of message {i}");
-        bytes += got.data.len();
+        bytes += check_up_to(label, i, &got, MAX_SIZE);
     }
     let took = start.elapsed();
     sending.await.expect("the sender finished");
     (channel, bytes, took)
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    let sum: f64 = samples.iter().map(|&s| f64::from(s).powi(2)).sum();
-    (sum / samples.len().max(1) as f64).sqrt() / 32768.0
-}
-
-/// The frequency from 100 Hz to 2 kHz (10 Hz steps) with the most energy in `samples`
-/// (a DFT bin per step, Goertzel's recurrence).
-fn peak_frequency(samples: &[i16]) -> f64 {
-    let power = |f: f64| {
-        let w = 2.0 * std::f64::consts::PI * f / 48_000.0;
-        let c = 2.0 * w.cos();
-        let (mut s1, mut s2) = (0.0, 0.0);
-        for &x in samples {
-            let s = f64::from(x) + c * s1 - s2;
-            s2 = s1;
-            s1 = s;
-        }
-        s1 * s1 + s2 * s2 - c * s1 * s2
-    };
-    (10..=200)
-        .map(|i| f64::from(i) * 10.0)
-        .max_by(|a, b| power(*a).total_cmp(&power(*b)))
-        .unwrap_or(0.0)
 }
 
 /// The UDP counters of this network namespace (`/proc/net/snmp`; the host's without one):

@@ -9,18 +9,22 @@
 //! Without `/usr/bin/chromium` the cases are skipped with a message, except under CI.
 #![allow(clippy::disallowed_methods)] // the test paces audio with the wall clock
 
+mod audio_analysis;
 mod chromium;
+mod trickle;
 
 use std::sync::mpsc as std_mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use audio_analysis::{peak_frequency, rms};
 use chromium::Chromium;
 use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
+use rtcweb_peer::GatheringState;
 use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent, RemoteAudioTrack};
-use rtcweb_peer::{Description, GatheringState, SdpType};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use trickle::Seen;
 
 /// How long rtcweb sends its tone and listens to Chromium's.
 const SECONDS: u64 = 4;
@@ -83,11 +87,6 @@ window.rtc = {
 true
 "#;
 
-enum Seen {
-    Candidate { mid: String, candidate: String },
-    GatheringComplete,
-}
-
 #[test]
 fn chromium_offers_and_audio_flows_both_ways() {
     run_case("chromium_offers_and_audio_flows_both_ways", true);
@@ -148,29 +147,7 @@ fn run_case(name: &str, chromium_offers: bool) {
     });
 
     let local = rt.block_on(pc.add_audio_track()).expect("an audio track");
-    if chromium_offers {
-        let offer = browser.evaluate(&page, "rtc.offer()");
-        let offer = offer.as_str().expect("the offer's SDP").to_owned();
-        rt.block_on(pc.set_remote_description(&Description {
-            kind: SdpType::Offer,
-            sdp: offer,
-        }))
-        .expect("Chromium's offer applies");
-        let answer = rt.block_on(pc.create_answer()).unwrap();
-        rt.block_on(pc.set_local_description(&answer)).unwrap();
-        browser.evaluate(&page, &format!("rtc.accept({})", json!(answer.sdp)));
-    } else {
-        let offer = rt.block_on(pc.create_offer()).unwrap();
-        rt.block_on(pc.set_local_description(&offer)).unwrap();
-        let answer = browser.evaluate(&page, &format!("rtc.answer({})", json!(offer.sdp)));
-        let answer = answer.as_str().expect("the answer's SDP").to_owned();
-        rt.block_on(pc.set_remote_description(&Description {
-            kind: SdpType::Answer,
-            sdp: answer,
-        }))
-        .expect("Chromium's answer applies");
-    }
-    trickle(&mut browser, &page, &seen);
+    browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
     let mut remote = rt
         .block_on(timeout(Duration::from_secs(20), tracks.recv()))
         .expect("Chromium's track reaches rtcweb in time")
@@ -316,49 +293,4 @@ fn run_case(name: &str, chromium_offers: bool) {
             .map_or(serde_json::Value::Null, |r| r["roundTripTime"].clone()),
     );
     rt.block_on(pc.close()).unwrap();
-}
-
-/// Gives Chromium our candidates as the peer gathers them, until gathering completes.
-fn trickle(browser: &mut Chromium, page: &str, seen: &std_mpsc::Receiver<Seen>) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match seen
-            .recv_timeout(left)
-            .expect("gathering completes in time")
-        {
-            Seen::Candidate { mid, candidate } => {
-                browser.evaluate(
-                    page,
-                    &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),
-                );
-            }
-            Seen::GatheringComplete => break,
-        }
-    }
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    let sum: f64 = samples.iter().map(|&s| f64::from(s).powi(2)).sum();
-    (sum / samples.len().max(1) as f64).sqrt() / 32768.0
-}
-
-/// The frequency from 100 Hz to 2 kHz (10 Hz steps) with the most energy in `samples`
-/// (a DFT bin per step, Goertzel's recurrence).
-fn peak_frequency(samples: &[i16]) -> f64 {
-    let power = |f: f64| {
-        let w = 2.0 * std::f64::consts::PI * f / 48_000.0;
-        let c = 2.0 * w.cos();
-        let (mut s1, mut s2) = (0.0, 0.0);
-        for &x in samples {
-            let s = f64::from(x) + c * s1 - s2;
-            s2 = s1;
-            s1 = s;
-        }
-        s1 * s1 + s2 * s2 - c * s1 * s2
-    };
-    (10..=200)
-        .map(|i| f64::from(i) * 10.0)
-        .max_by(|a, b| power(*a).total_cmp(&power(*b)))
-        .unwrap_or(0.0)
 }

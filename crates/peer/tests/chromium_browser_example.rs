@@ -10,6 +10,7 @@
 mod chromium;
 #[path = "../examples/browser/server.rs"]
 mod server;
+mod trickle;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

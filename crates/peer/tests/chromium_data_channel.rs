@@ -19,6 +19,7 @@
 
 mod chromium;
 mod messages;
+mod trickle;
 #[path = "../../turn/tests/support/mod.rs"]
 mod turn_support;
 
@@ -29,12 +30,13 @@ use chromium::Chromium;
 use messages::{check, message};
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent};
 use rtcweb_peer::{
-    CandidateKind, ChannelOptions, Description, GatheringState, IceServer, PeerConnectionState,
-    SdpType, Transport, TransportPolicy,
+    CandidateKind, ChannelOptions, GatheringState, IceServer, PeerConnectionState, Transport,
+    TransportPolicy,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use trickle::Seen;
 
 const MESSAGES: usize = 1000;
 
@@ -115,13 +117,6 @@ window.rtc = {
 };
 true
 "#;
-
-/// What the peer's event pump hands the (blocking) test.
-enum Seen {
-    Candidate { mid: String, candidate: String },
-    GatheringComplete,
-    Connected(Instant),
-}
 
 #[test]
 fn chromium_offers_and_echoes_1000_messages() {
@@ -227,36 +222,17 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     });
 
     let start = Instant::now();
-    let channel = if chromium_offers {
-        let offer = browser.evaluate(&page, "rtc.offer()");
-        let offer = offer.as_str().expect("the offer's SDP").to_owned();
-        rt.block_on(pc.set_remote_description(&Description {
-            kind: SdpType::Offer,
-            sdp: offer,
-        }))
-        .expect("Chromium's offer applies");
-        let answer = rt.block_on(pc.create_answer()).unwrap();
-        rt.block_on(pc.set_local_description(&answer)).unwrap();
-        browser.evaluate(&page, &format!("rtc.accept({})", json!(answer.sdp)));
-        trickle(&mut browser, &page, &seen);
-        rt.block_on(timeout(Duration::from_secs(20), incoming.recv()))
+    let ours = (!chromium_offers).then(|| {
+        rt.block_on(pc.create_data_channel("echo", ChannelOptions::new("echo")))
+            .expect("a data channel")
+    });
+    browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
+    let channel = match ours {
+        Some(channel) => channel,
+        None => rt
+            .block_on(timeout(Duration::from_secs(20), incoming.recv()))
             .expect("Chromium's channel reaches rtcweb in time")
-            .expect("a channel")
-    } else {
-        let channel = rt
-            .block_on(pc.create_data_channel("echo", ChannelOptions::new("echo")))
-            .unwrap();
-        let offer = rt.block_on(pc.create_offer()).unwrap();
-        rt.block_on(pc.set_local_description(&offer)).unwrap();
-        let answer = browser.evaluate(&page, &format!("rtc.answer({})", json!(offer.sdp)));
-        let answer = answer.as_str().expect("the answer's SDP").to_owned();
-        rt.block_on(pc.set_remote_description(&Description {
-            kind: SdpType::Answer,
-            sdp: answer,
-        }))
-        .expect("Chromium's answer applies");
-        trickle(&mut browser, &page, &seen);
-        channel
+            .expect("a channel"),
     };
     rt.block_on(timeout(Duration::from_secs(20), channel.opened()))
         .expect("the channel opens in time")
@@ -383,30 +359,6 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     rt.block_on(timeout(Duration::from_secs(10), channel.closed()))
         .expect("rtcweb's channel closed");
     rt.block_on(pc.close()).unwrap();
-}
-
-/// Gives Chromium our candidates as the peer gathers them, until gathering completes.
-fn trickle(browser: &mut Chromium, page: &str, seen: &std_mpsc::Receiver<Seen>) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut count = 0;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match seen
-            .recv_timeout(left)
-            .expect("gathering completes in time")
-        {
-            Seen::Candidate { mid, candidate } => {
-                browser.evaluate(
-                    page,
-                    &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),
-                );
-                count += 1;
-            }
-            Seen::GatheringComplete => break,
-            Seen::Connected(_) => {}
-        }
-    }
-    assert!(count > 0, "the peer gathered no candidate");
 }
 
 /// Sends the message stream from one task and checks the echoes in order; the channel back,

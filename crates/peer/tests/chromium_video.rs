@@ -9,18 +9,18 @@
 #![allow(clippy::disallowed_methods)] // the test measures wall-clock time
 
 mod chromium;
+mod trickle;
 
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use chromium::Chromium;
 use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent, RemoteVideoTrack};
-use rtcweb_peer::{
-    Description, Direction, GatheringState, MediaKind, SdpType, VideoCodec, VideoFrame,
-};
+use rtcweb_peer::{Direction, GatheringState, MediaKind, VideoCodec, VideoFrame};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use trickle::Seen;
 
 /// How long rtcweb collects Chromium's video.
 const SECONDS: u64 = 3;
@@ -70,11 +70,6 @@ window.rtc = {
 };
 true
 "#;
-
-enum Seen {
-    Candidate { mid: String, candidate: String },
-    GatheringComplete,
-}
 
 #[test]
 fn chromium_offers_its_camera_as_vp8_frames() {
@@ -151,31 +146,11 @@ fn run_case(name: &str, chromium_offers: bool) {
     });
 
     let start = Instant::now();
-    if chromium_offers {
-        let offer = browser.evaluate(&page, "rtc.offer()");
-        let offer = offer.as_str().expect("the offer's SDP").to_owned();
-        rt.block_on(pc.set_remote_description(&Description {
-            kind: SdpType::Offer,
-            sdp: offer,
-        }))
-        .expect("Chromium's offer applies");
-        let answer = rt.block_on(pc.create_answer()).unwrap();
-        rt.block_on(pc.set_local_description(&answer)).unwrap();
-        browser.evaluate(&page, &format!("rtc.accept({})", json!(answer.sdp)));
-    } else {
+    if !chromium_offers {
         rt.block_on(pc.add_transceiver(MediaKind::Video, Direction::RecvOnly))
             .expect("a video transceiver");
-        let offer = rt.block_on(pc.create_offer()).unwrap();
-        rt.block_on(pc.set_local_description(&offer)).unwrap();
-        let answer = browser.evaluate(&page, &format!("rtc.answer({})", json!(offer.sdp)));
-        let answer = answer.as_str().expect("the answer's SDP").to_owned();
-        rt.block_on(pc.set_remote_description(&Description {
-            kind: SdpType::Answer,
-            sdp: answer,
-        }))
-        .expect("Chromium's answer applies");
     }
-    trickle(&mut browser, &page, &seen);
+    browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
     let mut remote = rt
         .block_on(timeout(Duration::from_secs(20), tracks.recv()))
         .expect("Chromium's video track reaches rtcweb in time")
@@ -262,24 +237,4 @@ fn run_case(name: &str, chromium_offers: bool) {
     );
     assert!(ours.frames.frames_assembled >= frames.len() as u64);
     rt.block_on(pc.close()).unwrap();
-}
-
-/// Gives Chromium our candidates as the peer gathers them, until gathering completes.
-fn trickle(browser: &mut Chromium, page: &str, seen: &std_mpsc::Receiver<Seen>) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match seen
-            .recv_timeout(left)
-            .expect("gathering completes in time")
-        {
-            Seen::Candidate { mid, candidate } => {
-                browser.evaluate(
-                    page,
-                    &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),
-                );
-            }
-            Seen::GatheringComplete => break,
-        }
-    }
 }

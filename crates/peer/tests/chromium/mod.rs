@@ -259,6 +259,53 @@ impl Chromium {
     }
 }
 
+impl Chromium {
+    /// One offer/answer between `pc` and the page's `rtc` object (`rtc.offer()`,
+    /// `rtc.answer(sdp)`, `rtc.accept(sdp)`: Chromium offers when `chromium_offers`), then
+    /// our candidates trickled to `rtc.candidate(candidate, mid)` until gathering completes.
+    /// The page gathers before it returns a description, so its candidates travel in it.
+    pub fn exchange(
+        &mut self,
+        page: &str,
+        rt: &tokio::runtime::Runtime,
+        pc: &rtcweb_peer::driver::PeerConnection,
+        chromium_offers: bool,
+        seen: &mpsc::Receiver<crate::trickle::Seen>,
+    ) {
+        use rtcweb_peer::{Description, SdpType};
+        if chromium_offers {
+            let offer = self.evaluate(page, "rtc.offer()");
+            let offer = offer.as_str().expect("the offer's SDP").to_owned();
+            rt.block_on(pc.set_remote_description(&Description {
+                kind: SdpType::Offer,
+                sdp: offer,
+            }))
+            .expect("Chromium's offer applies");
+            let answer = rt.block_on(pc.create_answer()).expect("an answer");
+            rt.block_on(pc.set_local_description(&answer))
+                .expect("our answer applies");
+            self.evaluate(page, &format!("rtc.accept({})", json!(answer.sdp)));
+        } else {
+            let offer = rt.block_on(pc.create_offer()).expect("an offer");
+            rt.block_on(pc.set_local_description(&offer))
+                .expect("our offer applies");
+            let answer = self.evaluate(page, &format!("rtc.answer({})", json!(offer.sdp)));
+            let answer = answer.as_str().expect("the answer's SDP").to_owned();
+            rt.block_on(pc.set_remote_description(&Description {
+                kind: SdpType::Answer,
+                sdp: answer,
+            }))
+            .expect("Chromium's answer applies");
+        }
+        crate::trickle::trickle(seen, |mid, candidate| {
+            self.evaluate(
+                page,
+                &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),
+            );
+        });
+    }
+}
+
 impl Drop for Chromium {
     fn drop(&mut self) {
         // Ask nicely, then end the process we started.

@@ -6,15 +6,20 @@ use rtcweb_peer::Message;
 /// The largest message: the `a=max-message-size` both rtcweb and Chromium offer.
 pub const MAX_SIZE: usize = 256 * 1024;
 
-/// Message `i`: even ones text (printable ASCII), odd ones binary. Sizes: 0, 1, exactly
-/// 256 KiB (twice), then every tenth up to 256 KiB and the others up to 4 KiB; content
-/// derived from `i`.
+/// Message `i` of the stream up to [`MAX_SIZE`].
 pub fn message(i: usize) -> Message {
+    message_up_to(i, MAX_SIZE)
+}
+
+/// Message `i`: even ones text (printable ASCII), odd ones binary. Sizes: 0, 1, exactly
+/// `max` (twice), then every tenth up to `max` and the others up to 4 KiB; content derived
+/// from `i`.
+pub fn message_up_to(i: usize, max: usize) -> Message {
     let size = match i {
         0 => 0,
         1 => 1,
-        2 | 3 => MAX_SIZE,
-        _ if i % 10 == 0 => (i * 7919) % (MAX_SIZE + 1),
+        2 | 3 => max,
+        _ if i % 10 == 0 => (i * 7919) % (max + 1),
         _ => (i * 7919) % 4097,
     };
     let mut x = (i as u32).wrapping_mul(2_654_435_761) | 1;
@@ -37,7 +42,13 @@ pub fn message(i: usize) -> Message {
 
 /// Checks an echoed message against message `i`; returns its size.
 pub fn check(label: &str, i: usize, got: &Message) -> usize {
-    let want = message(i);
+    check_up_to(label, i, got, MAX_SIZE)
+}
+
+/// Checks an echoed message against message `i` of the stream up to `max`; returns its
+/// size.
+pub fn check_up_to(label: &str, i: usize, got: &Message, max: usize) -> usize {
+    let want = message_up_to(i, max);
     assert_eq!(got.kind, want.kind, "{label}: kind of message {i}");
     assert_eq!(
         got.data.len(),
