@@ -140,7 +140,7 @@
 //! channels are bounded ([`Config`]); the layers bound their own state.
 //!
 //! ## Not implemented yet
-//! TCP and TLS sockets for TURN in the driver, mDNS resolution (the owner gets
+//! mDNS resolution in the driver (the owner gets
 //! [`Event::ResolveMdns`]), sending video, audio codecs other than Opus, renegotiation that
 //! changes the DTLS parameters (the first exchange's role and fingerprints stay), modified
 //! local descriptions (the negotiator applies only what it created).

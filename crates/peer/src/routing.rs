@@ -331,8 +331,26 @@ impl Peer {
         self.maybe_start_sctp(now);
     }
 
+    /// Queues what the agent already has to send. Called before data goes through it: over
+    /// a TLS connection to a TURN server, records must leave in the order they were sealed,
+    /// and the agent may hold some (refreshes, permissions, checks) made before this data.
+    pub(crate) fn queue_agent_transmits(&mut self) {
+        let Some(agent) = self.ice.as_mut() else {
+            return;
+        };
+        while let Some(t) = agent.poll_transmit() {
+            queue(
+                &mut self.transmits,
+                &mut self.stats.transmits_dropped,
+                self.config.max_queued_transmits,
+                t,
+            );
+        }
+    }
+
     /// Sends one DTLS datagram on the selected pair, or holds it until there is one.
     fn send_dtls(&mut self, now: Instant, datagram: Vec<u8>) {
+        self.queue_agent_transmits();
         let Some(agent) = self.ice.as_mut() else {
             return;
         };

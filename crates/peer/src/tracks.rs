@@ -189,6 +189,7 @@ impl Peer {
     /// Protects what `media_out` holds (RTP, or RTCP when `rtcp`) and sends it on the
     /// selected pair.
     fn send_media(&mut self, now: Instant, rtcp: bool) {
+        self.queue_agent_transmits();
         let (Some(srtp), Some(agent)) = (self.srtp.as_mut(), self.ice.as_mut()) else {
             return;
         };

@@ -64,8 +64,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not yet: TCP and TLS sockets for TURN, mDNS resolution of `.local` candidates (the
-//! owner gets [`PeerConnectionEvent::ResolveMdns`]), enumeration of the machine's
+//! TURN servers over TCP or TLS get a TCP connection each, opened when the ICE agent first
+//! writes to one; the agent's TURN client frames the stream (and runs TLS on it), the
+//! driver carries the bytes (`tests/loopback_turn.rs` relays through coturn both ways).
+//!
+//! Not yet: mDNS resolution of `.local` candidates (the owner gets
+//! [`PeerConnectionEvent::ResolveMdns`]), enumeration of the machine's
 //! interfaces (give the addresses), batched system calls (one `sendto`/`recvfrom` per
 //! datagram).
 
@@ -79,6 +83,7 @@ mod error;
 mod event;
 mod runtime;
 mod sockets;
+mod streams;
 mod task;
 mod tracks;
 

@@ -6,12 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::task::{Context, Poll};
 
-use rtcweb_common::Transmit;
+use rtcweb_common::{Transmit, Transport};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 
 use super::DriverError;
+use super::streams::{StreamRead, Streams};
 
 /// Socket buffers asked of the OS (Linux caps them at `net.core.{r,w}mem_max`): a data
 /// channel's window of datagrams arrives in one burst on loopback.
@@ -21,16 +22,21 @@ const SOCKET_BUFFER: usize = 4 << 20;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Received {
     pub(crate) len: usize,
+    /// UDP, or the TCP or TLS connection to a TURN server.
+    pub(crate) transport: Transport,
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
 }
 
-/// One connection's sockets, one per interface address.
+/// One connection's sockets: a UDP socket per interface address, and the TCP connections
+/// to TURN servers.
 #[derive(Debug)]
 pub(crate) struct Sockets {
     sockets: Vec<(SocketAddr, UdpSocket)>,
     /// Where the next poll starts, so that a busy socket does not starve the others.
     next: usize,
+    /// Connections to TURN servers over TCP or TLS.
+    streams: Streams,
 }
 
 impl Sockets {
@@ -58,7 +64,11 @@ impl Sockets {
             })?;
             sockets.push((local, socket));
         }
-        Ok(Self { sockets, next: 0 })
+        Ok(Self {
+            sockets,
+            next: 0,
+            streams: Streams::default(),
+        })
     }
 
     /// The bound addresses: our host candidates.
@@ -80,6 +90,7 @@ impl Sockets {
                         self.next = index + 1;
                         return Poll::Ready(Received {
                             len: read.filled().len(),
+                            transport: Transport::Udp,
                             local: *local,
                             remote,
                         });
@@ -91,7 +102,7 @@ impl Sockets {
                 }
             }
         }
-        Poll::Pending
+        self.streams.poll_read(cx, buf).map(Received::from)
     }
 
     /// A datagram that is already waiting, without waiting for one.
@@ -106,6 +117,7 @@ impl Sockets {
                         self.next = index + 1;
                         return Some(Received {
                             len,
+                            transport: Transport::Udp,
                             local: *local,
                             remote,
                         });
@@ -115,13 +127,19 @@ impl Sockets {
                 }
             }
         }
-        None
+        self.streams.try_read(buf).map(Received::from)
     }
 
     /// Sends a transmit from the socket it names (or the first one of the destination's
     /// family), waiting while the socket's buffer is full.
-    pub(crate) async fn send(&self, transmit: &Transmit) -> io::Result<()> {
+    pub(crate) async fn send(&mut self, transmit: &Transmit) -> io::Result<()> {
         let destination = transmit.destination;
+        if transmit.transport.is_stream() {
+            return self
+                .streams
+                .send(transmit.transport, destination, transmit.bytes())
+                .await;
+        }
         let socket = self
             .sockets
             .iter()
@@ -143,6 +161,17 @@ impl Sockets {
 /// One socket on `ip`: the first free port of the range, or one the OS picks. A port that
 /// an earlier socket of this connection holds on another address is skipped, so each
 /// candidate has its own port.
+impl From<StreamRead> for Received {
+    fn from(r: StreamRead) -> Self {
+        Self {
+            len: r.len,
+            transport: r.transport,
+            local: r.local,
+            remote: r.server,
+        }
+    }
+}
+
 fn bind_one(
     ip: IpAddr,
     ports: Option<&RangeInclusive<u16>>,

@@ -9,7 +9,7 @@ use std::mem::discriminant;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtcweb_common::{Datagram, Transport};
+use rtcweb_common::Datagram;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Notify, mpsc};
 
@@ -170,7 +170,7 @@ impl Task {
         self.io.datagrams_received += 1;
         self.io.bytes_received += received.len as u64;
         let datagram = Datagram {
-            transport: Transport::Udp,
+            transport: received.transport,
             local: received.local,
             remote: received.remote,
             contents: &buf[..received.len],
