@@ -364,8 +364,33 @@ impl Negotiator {
     }
 
     /// Our gathering is complete: descriptions say `a=end-of-candidates` (RFC 8840 §8.2).
+    /// The local description in force says it too, and its `m=` and `c=` lines get the
+    /// default candidate in place of the `9` / `0.0.0.0` placeholder (RFC 8840 §4.1.1), as
+    /// a peer that does not trickle reads them.
     pub fn end_of_local_candidates(&mut self) {
         self.local_end_of_candidates = true;
+        let default = self
+            .local_candidates
+            .iter()
+            .filter(|c| c.transport == rtcweb_ice::CandidateTransport::Udp)
+            .find_map(|c| Some((c.port, c.address.ip()?)));
+        for d in [&mut self.s.pending_local, &mut self.s.current_local]
+            .into_iter()
+            .flatten()
+        {
+            // Rejected and bundle-only sections keep port 0.
+            for m in d.media.iter_mut().filter(|m| m.port != 0) {
+                if !m.has(&Attribute::EndOfCandidates) {
+                    m.push(Attribute::EndOfCandidates);
+                }
+                if let Some((port, ip)) = default
+                    && m.port == 9
+                {
+                    m.port = port;
+                    m.connections = vec![sdp_types::Connection::from_ip_addr(ip)];
+                }
+            }
+        }
     }
 
     /// A candidate the peer trickled for the section `mid` (`addIceCandidate`, RFC 8838

@@ -144,6 +144,28 @@ fn our_candidates_go_into_our_descriptions() {
 }
 
 #[test]
+fn gathering_that_completes_after_the_description_updates_it() {
+    let mut a = negotiator(85);
+    a.add_transceiver(MediaKind::Audio, Direction::SendRecv, track("a"))
+        .unwrap();
+    a.add_data_channel().unwrap();
+    let offer = a.create_offer().unwrap();
+    a.set_local_description(SdpType::Offer, &offer).unwrap();
+    assert_eq!(a.local_description().unwrap().media[0].port, 9);
+    a.add_local_candidate(host(1, 40_000)).unwrap();
+    a.end_of_local_candidates();
+    // What a peer that does not trickle reads when we send the description in force now.
+    let text = a.local_description().unwrap().to_string();
+    let local = SessionDescription::parse(&text).unwrap();
+    for m in &local.media {
+        assert_eq!(m.port, 40_000, "{text}");
+        assert_eq!(m.connections[0].connection_address, "192.0.2.1");
+        assert_eq!(m.candidates().count(), 1);
+        assert!(m.has(&Attribute::EndOfCandidates));
+    }
+}
+
+#[test]
 fn an_ice_restart_drops_our_old_candidates() {
     let mut a = negotiator(85);
     let mut b = negotiator(86);
