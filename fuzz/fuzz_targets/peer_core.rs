@@ -1,7 +1,9 @@
 //! The peer connection core fed what a network and a remote peer can send: an arbitrary
 //! remote description (or Chromium's real offer), arbitrary candidates, and arbitrary
-//! datagrams of every kind (STUN, DTLS, RTP/RTCP, garbage) at arbitrary times. No panic,
-//! bounded output, and a refused description leaves the signaling state as it was.
+//! datagrams of every kind (STUN, DTLS, RTP/RTCP, garbage) at arbitrary times; and, past
+//! SRTP (which the fuzzer cannot key), arbitrary RTP and RTCP to the audio and video tracks
+//! of Chromium's offer. No panic, bounded output, and a refused description leaves the
+//! signaling state as it was.
 #![no_main]
 
 use std::net::SocketAddr;
@@ -34,11 +36,17 @@ fuzz_target!(|data: &[u8]| {
     if mode & 1 == 0 {
         // The remote description is the fuzzer's text.
         let len = usize::from(rest.first().copied().unwrap_or(0)) * 16;
-        let text = rest.get(1..1 + len.min(rest.len().saturating_sub(1))).unwrap_or_default();
+        let text = rest
+            .get(1..1 + len.min(rest.len().saturating_sub(1)))
+            .unwrap_or_default();
         rest = rest.get(1 + text.len()..).unwrap_or_default();
         let before = peer.signaling_state();
         let description = Description {
-            kind: if mode & 2 == 0 { SdpType::Offer } else { SdpType::Answer },
+            kind: if mode & 2 == 0 {
+                SdpType::Offer
+            } else {
+                SdpType::Answer
+            },
             sdp: String::from_utf8_lossy(text).into_owned(),
         };
         if peer.set_remote_description(now, &description).is_err() {
@@ -61,12 +69,13 @@ fuzz_target!(|data: &[u8]| {
         let len = usize::from(tail.first().copied().unwrap_or(0)).min(tail.len().saturating_sub(1));
         let body = tail.get(1..1 + len).unwrap_or_default();
         rest = tail.get(1 + len..).unwrap_or_default();
-        match op % 4 {
+        match op % 5 {
             0 => {
                 let line = String::from_utf8_lossy(body);
                 let _ = peer.add_ice_candidate(now, Some("0"), &line);
             }
             1 => now += Duration::from_millis(u64::from(op) * 8),
+            4 => peer.fuzz_unprotected_media(now, body),
             _ => peer.handle_datagram(
                 now,
                 Datagram {

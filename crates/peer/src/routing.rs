@@ -133,9 +133,7 @@ impl Peer {
         };
         self.media_buf.clear();
         self.media_buf.extend_from_slice(contents);
-        let is_rtcp = contents
-            .get(1)
-            .is_some_and(|b| (64..=95).contains(&(b & 0x7f)));
+        let is_rtcp = is_rtcp(contents);
         let result = if is_rtcp {
             srtp.unprotect_rtcp(&mut self.media_buf)
         } else {
@@ -462,6 +460,13 @@ impl Peer {
             self.push_event(Event::ConnectionState(state));
         }
     }
+}
+
+/// RTCP rather than RTP, by the payload type (RFC 5761 §4: 64..=95 after the marker bit).
+pub(crate) fn is_rtcp(packet: &[u8]) -> bool {
+    packet
+        .get(1)
+        .is_some_and(|b| (64..=95).contains(&(b & 0x7f)))
 }
 
 /// Queues a transmit, bounded: a full queue drops, as a full socket buffer would.

@@ -155,6 +155,20 @@ impl Peer {
         }
     }
 
+    /// Feeds one RTP or RTCP packet to the tracks as if SRTP had authenticated it: the
+    /// fuzz targets' way past the keys (feature `fuzzing`, not for applications).
+    #[cfg(feature = "fuzzing")]
+    #[doc(hidden)]
+    pub fn fuzz_unprotected_media(&mut self, now: Instant, packet: &[u8]) {
+        if crate::routing::is_rtcp(packet) {
+            self.media.handle_rtcp(now, packet);
+        } else {
+            self.media.handle_rtp(now, packet);
+            self.drain_video(now);
+        }
+        self.drive(now);
+    }
+
     /// Hands out what the video receivers produced: frames as events, NACK and PLI requests
     /// sent as RTCP feedback (RFC 4585).
     pub(crate) fn drain_video(&mut self, now: Instant) {
