@@ -140,8 +140,7 @@
 //! channels are bounded ([`Config`]); the layers bound their own state.
 //!
 //! ## Not implemented yet
-//! mDNS resolution in the driver (the owner gets
-//! [`Event::ResolveMdns`]), sending video, audio codecs other than Opus, renegotiation that
+//! sending video, audio codecs other than Opus, renegotiation that
 //! changes the DTLS parameters (the first exchange's role and fingerprints stay), modified
 //! local descriptions (the negotiator applies only what it created).
 #![forbid(unsafe_code)]

@@ -41,6 +41,11 @@ pub struct DriverConfig {
     /// of each kind and other events make the connection stop reading its sockets until
     /// the application reads events.
     pub event_queue: usize,
+    /// Resolve the peer's `.local` (mDNS) host candidates with a multicast DNS query on the
+    /// IPv4 interfaces (RFC 6762 §5.1), as browsers obfuscate their host addresses. The
+    /// [`PeerConnectionEvent::ResolveMdns`](super::PeerConnectionEvent::ResolveMdns) event
+    /// comes either way.
+    pub resolve_mdns: bool,
 }
 
 impl Default for DriverConfig {
@@ -55,6 +60,7 @@ impl Default for DriverConfig {
             receive_queue_messages: 1024,
             receive_queue_bytes: 16 << 20,
             event_queue: 256,
+            resolve_mdns: true,
         }
     }
 }

@@ -162,4 +162,7 @@ pub struct IoStats {
     /// Video frames dropped because a remote video track's handle was not read (or was
     /// dropped).
     pub video_frames_dropped: u64,
+    /// Remote `.local` candidate names resolved (by the driver's mDNS queries or by
+    /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns)).
+    pub mdns_resolved: u64,
 }

@@ -68,8 +68,12 @@
 //! writes to one; the agent's TURN client frames the stream (and runs TLS on it), the
 //! driver carries the bytes (`tests/loopback_turn.rs` relays through coturn both ways).
 //!
-//! Not yet: mDNS resolution of `.local` candidates (the owner gets
-//! [`PeerConnectionEvent::ResolveMdns`]), enumeration of the machine's
+//! The peer's `.local` host candidates (browsers hide their addresses behind mDNS names)
+//! are resolved with a one-shot multicast DNS query on the IPv4 interfaces (RFC 6762 §5.1,
+//! [`DriverConfig::resolve_mdns`]), which the browser's own responder answers
+//! (`tests/chromium_mdns.rs`).
+//!
+//! Not yet: enumeration of the machine's
 //! interfaces (give the addresses), batched system calls (one `sendto`/`recvfrom` per
 //! datagram).
 
@@ -81,6 +85,7 @@ mod config;
 mod connection;
 mod error;
 mod event;
+mod mdns;
 mod runtime;
 mod sockets;
 mod streams;

@@ -7,6 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::mem::discriminant;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rtcweb_common::Datagram;
@@ -23,6 +24,8 @@ use super::{
 };
 use crate::{AudioFrame, ChannelState, DataChannelId, Event, Peer, TrackId, VideoFrame};
 
+/// mDNS queries at once, per connection.
+const MAX_MDNS_QUERIES: usize = 8;
 /// Largest UDP payload.
 const RECV_BUFFER: usize = 65_536;
 /// Datagrams read without waiting after a wake-up, before the transmits are flushed.
@@ -42,6 +45,10 @@ pub(crate) struct Task {
     /// How many of `held_events` are not state changes: while any is, no datagram is read.
     held_others: usize,
     channels: HashMap<DataChannelId, ChannelLink>,
+    /// Resolve remote `.local` candidates with mDNS.
+    mdns: bool,
+    /// mDNS queries under way.
+    mdns_running: Arc<AtomicUsize>,
     /// Remote audio tracks' handles.
     audio: HashMap<TrackId, mpsc::Sender<AudioFrame>>,
     /// Remote video tracks' handles.
@@ -85,6 +92,8 @@ impl Task {
             held_others: 0,
             channels: HashMap::new(),
             audio: HashMap::new(),
+            mdns: config.resolve_mdns,
+            mdns_running: Arc::new(AtomicUsize::new(0)),
             video: HashMap::new(),
             holding: Vec::new(),
             held_bytes: 0,
@@ -299,7 +308,10 @@ impl Task {
             Event::DtlsState(s) => self.emit(E::DtlsState(s)),
             Event::ConnectionState(s) => self.emit(E::ConnectionState(s)),
             Event::Failed(reason) => self.emit(E::Failed(reason)),
-            Event::ResolveMdns { name } => self.emit(E::ResolveMdns { name }),
+            Event::ResolveMdns { name } => {
+                self.resolve_mdns(&name);
+                self.emit(E::ResolveMdns { name });
+            }
             Event::IncomingDataChannel {
                 channel,
                 label,
@@ -379,6 +391,37 @@ impl Task {
         }
     }
 
+    /// Starts an mDNS query for a remote `.local` candidate (RFC 6762 §5.1); the answer
+    /// comes back as a command. At most `MAX_MDNS_QUERIES` run at once.
+    fn resolve_mdns(&mut self, name: &str) {
+        if !self.mdns || self.mdns_running.load(Ordering::Relaxed) >= MAX_MDNS_QUERIES {
+            return;
+        }
+        let Some(commands) = self.weak.upgrade() else {
+            return;
+        };
+        let interfaces: Vec<_> = self
+            .sockets
+            .local_addresses()
+            .iter()
+            .map(|a| a.ip())
+            .collect();
+        let name = name.to_owned();
+        let running = Arc::clone(&self.mdns_running);
+        running.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            let resolved = super::mdns::resolve(&name, &interfaces).await;
+            running.fetch_sub(1, Ordering::Relaxed);
+            match resolved {
+                Some(ip) => {
+                    tracing::debug!(%name, %ip, "mDNS name resolved");
+                    let _ = commands.send(Command::ResolveMdns { name, ip }).await;
+                }
+                None => tracing::debug!(%name, "mDNS name not resolved"),
+            }
+        });
+    }
+
     fn set_state(&self, channel: DataChannelId, state: ChannelState) {
         if let Some(link) = self.channels.get(&channel) {
             link.set_state(state);
@@ -453,7 +496,10 @@ impl Task {
                 let result = self.peer.add_ice_candidate(now, mid.as_deref(), &candidate);
                 let _ = reply.send(result.map_err(Into::into));
             }
-            Command::ResolveMdns { name, ip } => self.peer.resolve_mdns(now, &name, ip),
+            Command::ResolveMdns { name, ip } => {
+                self.io.mdns_resolved += 1;
+                self.peer.resolve_mdns(now, &name, ip);
+            }
             Command::CreateDataChannel {
                 label,
                 options,

@@ -41,6 +41,23 @@ pub fn available() -> bool {
 /// true when it did (and it passed); false when the caller should run the test itself:
 /// it is the re-executed one, or namespaces are not available here (said on stdout).
 pub fn run_in_network_namespace(name: &str) -> bool {
+    run_in_namespace(name, false)
+}
+
+/// The address of the veth interface of [`run_in_network_namespace_with_dummy`].
+pub const DUMMY_ADDRESS: &str = "10.77.0.1";
+
+/// As [`run_in_network_namespace`], with a veth pair in the namespace (`veth0` holding
+/// [`DUMMY_ADDRESS`]/24, `veth1` its other end, both up; this kernel has no dummy
+/// interfaces), and the default route through `veth0` (Chromium gathers only on the
+/// interface of the default route; what would leave by it ends at `veth1`, inside the
+/// namespace). Chromium gathers (and obfuscates with mDNS) a host candidate there, which
+/// it does not do on `lo`; the address exists only in the namespace.
+pub fn run_in_network_namespace_with_dummy(name: &str) -> bool {
+    run_in_namespace(name, true)
+}
+
+fn run_in_namespace(name: &str, dummy: bool) -> bool {
     if std::env::var_os(INSIDE_NAMESPACE).is_some() {
         // /proc/net is the namespace's own (/sys/class/net is the mount's).
         let mut interfaces: Vec<String> = std::fs::read_to_string("/proc/net/dev")
@@ -49,8 +66,13 @@ pub fn run_in_network_namespace(name: &str) -> bool {
             .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim().to_owned()))
             .collect();
         interfaces.sort();
-        assert_eq!(interfaces, ["lo"], "the namespace holds only lo");
-        println!("{name}: in a network namespace holding only lo");
+        if dummy {
+            assert_eq!(interfaces, ["lo", "veth0", "veth1"], "lo and a veth pair");
+            println!("{name}: in a network namespace holding lo and veth0 ({DUMMY_ADDRESS})");
+        } else {
+            assert_eq!(interfaces, ["lo"], "the namespace holds only lo");
+            println!("{name}: in a network namespace holding only lo");
+        }
         return false;
     }
     let works = Command::new("unshare")
@@ -63,14 +85,19 @@ pub fn run_in_network_namespace(name: &str) -> bool {
         return false;
     }
     let exe = std::env::current_exe().expect("the test binary's path");
+    let setup = if dummy {
+        format!(
+            "ip link set lo up && ip link add veth0 type veth peer name veth1 && \
+             ip addr add {DUMMY_ADDRESS}/24 dev veth0 && ip link set veth1 up && \
+             ip link set veth0 up && ip route add 224.0.0.0/4 dev veth0 && \
+             ip route add default dev veth0 && \
+             exec \"$0\" \"$@\""
+        )
+    } else {
+        "ip link set lo up && exec \"$0\" \"$@\"".to_owned()
+    };
     let status = Command::new("unshare")
-        .args([
-            "-n",
-            "--",
-            "sh",
-            "-c",
-            "ip link set lo up && exec \"$0\" \"$@\"",
-        ])
+        .args(["-n", "--", "sh", "-c", &setup])
         .arg(exe)
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(INSIDE_NAMESPACE, "1")
@@ -106,14 +133,18 @@ const FLAGS: &[&str] = &[
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
-    // Host candidates with their IP, not an mDNS name (the peer does not resolve those).
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
     "--remote-debugging-port=0",
 ];
 
 impl Chromium {
     /// Starts Chromium and connects to its DevTools endpoint.
     pub fn launch() -> Self {
+        Self::launch_with_mdns(false)
+    }
+
+    /// Starts Chromium; with `mdns`, host candidates are obfuscated as `<uuid>.local`
+    /// names, as browsers do by default.
+    pub fn launch_with_mdns(mdns: bool) -> Self {
         let profile = std::env::temp_dir().join(format!(
             "rtcweb-chromium-{}-{}",
             std::process::id(),
@@ -122,6 +153,10 @@ impl Chromium {
         std::fs::create_dir_all(&profile).expect("profile directory");
         let mut child = Command::new(CHROMIUM)
             .args(FLAGS)
+            .args(
+                // Host candidates with their IP, not an mDNS name, unless mDNS is the point.
+                (!mdns).then_some("--disable-features=WebRtcHideLocalIpsWithMdns"),
+            )
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
             .stdin(Stdio::null())

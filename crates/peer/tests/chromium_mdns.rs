@@ -1,0 +1,154 @@
+//! Chromium's mDNS host candidates (`<uuid>.local`, as browsers signal them by default)
+//! resolved by the driver's multicast DNS query and answered by Chromium's own responder.
+//! The namespace holds `lo` and a dummy interface with 10.77.0.1 (Chromium gathers no
+//! host candidate on `lo`); both peers use that address. Chromium offers a data channel,
+//! its offer carries only `.local` host candidates, the driver resolves the name, and a
+//! message goes both ways.
+//!
+//! Without `/usr/bin/chromium` the case is skipped with a message, except under CI.
+#![allow(clippy::disallowed_methods)] // real time
+
+mod chromium;
+mod trickle;
+
+use std::net::IpAddr;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use chromium::{Chromium, DUMMY_ADDRESS};
+use rtcweb_peer::GatheringState;
+use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use trickle::Seen;
+
+const PAGE_SCRIPT: &str = r#"
+window.rtc = {
+  pc: null,
+  offer: async () => {
+    const pc = new RTCPeerConnection();
+    rtc.pc = pc;
+    const dc = pc.createDataChannel('mdns');
+    dc.onmessage = (e) => dc.send('echo: ' + e.data);
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((resolve) => {
+      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+      pc.addEventListener('icegatheringstatechange', check);
+      check();
+    });
+    return pc.localDescription.sdp;
+  },
+  accept: async (sdp) => { await rtc.pc.setRemoteDescription({ type: 'answer', sdp }); },
+  candidate: async (candidate, sdpMid) => { await rtc.pc.addIceCandidate({ candidate, sdpMid }); },
+};
+true
+"#;
+
+#[test]
+fn chromium_mdns_candidates_are_resolved() {
+    let name = "chromium_mdns_candidates_are_resolved";
+    if !chromium::available() || chromium::run_in_network_namespace_with_dummy(name) {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let _context = rt.enter();
+    let mut browser = Chromium::launch_with_mdns(true);
+    let page = browser.new_page();
+    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+
+    let dummy: IpAddr = DUMMY_ADDRESS.parse().unwrap();
+    let config = DriverConfig {
+        interfaces: vec![dummy],
+        ..DriverConfig::default()
+    };
+    let (pc, mut events) = rt.block_on(PeerConnection::new(config)).expect("a peer");
+    let (seen_tx, seen) = std_mpsc::channel();
+    let (channel_tx, mut channels) = mpsc::unbounded_channel::<DataChannel>();
+    rt.spawn(async move {
+        while let Some(event) = events.recv().await {
+            let seen = match event {
+                PeerConnectionEvent::LocalCandidate(c) => Seen::Candidate {
+                    mid: c.mid,
+                    candidate: c.candidate,
+                },
+                PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
+                    Seen::GatheringComplete
+                }
+                PeerConnectionEvent::DataChannel(c) => {
+                    let _ = channel_tx.send(c);
+                    continue;
+                }
+                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
+                _ => continue,
+            };
+            let _ = seen_tx.send(seen);
+        }
+    });
+
+    let offer = browser.evaluate(&page, "rtc.offer()");
+    let offer = offer.as_str().expect("an offer").to_owned();
+    let hosts: Vec<&str> = offer
+        .lines()
+        .filter(|l| l.starts_with("a=candidate:") && l.contains(" typ host"))
+        .collect();
+    println!("Chromium's host candidates: {hosts:?}");
+    assert!(!hosts.is_empty(), "Chromium gathered a host candidate");
+    assert!(
+        hosts.iter().all(|c| c.contains(".local ")),
+        "Chromium obfuscates its host addresses with mDNS: {hosts:?}"
+    );
+    let offer = rtcweb_peer::Description {
+        kind: rtcweb_peer::SdpType::Offer,
+        sdp: offer,
+    };
+    rt.block_on(pc.set_remote_description(&offer))
+        .expect("Chromium's offer applies");
+    let answer = rt.block_on(pc.create_answer()).unwrap();
+    rt.block_on(pc.set_local_description(&answer)).unwrap();
+    browser.evaluate(&page, &format!("rtc.accept({})", json!(answer.sdp)));
+    trickle::trickle(&seen, |mid, candidate| {
+        browser.evaluate(
+            &page,
+            &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),
+        );
+    });
+    let mut channel = rt
+        .block_on(timeout(Duration::from_secs(20), channels.recv()))
+        .expect("Chromium's channel reaches rtcweb in time")
+        .expect("a channel");
+    rt.block_on(channel.send_text("hello over mDNS")).unwrap();
+    let back = rt
+        .block_on(timeout(Duration::from_secs(10), channel.recv()))
+        .expect("the echo comes back")
+        .expect("the channel stays open");
+    assert_eq!(back.data, b"echo: hello over mDNS");
+    // The name may resolve after the peer-reflexive path already works: wait for it.
+    let mut info = rt.block_on(pc.info()).unwrap();
+    for _ in 0..50 {
+        if info.io.mdns_resolved > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        info = rt.block_on(pc.info()).unwrap();
+    }
+    let pair = info.selected_candidate_pair.expect("a selected pair");
+    println!(
+        "mDNS: {} name(s) resolved by the driver; selected pair {}:{} -> {} {}:{}",
+        info.io.mdns_resolved,
+        pair.local.address,
+        pair.local.port,
+        pair.remote.kind.as_str(),
+        pair.remote.address,
+        pair.remote.port,
+    );
+    assert!(
+        info.io.mdns_resolved >= 1,
+        "the driver resolved Chromium's .local name"
+    );
+    rt.block_on(pc.close()).unwrap();
+}
