@@ -243,6 +243,7 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
         Some("srtcp") => "rtp_",
         Some("dtls") => "dtls_",
         Some("rtp") => "rtp_",
+        Some("sctp") => "sctp_",
         _ => return Ok(()),
     };
     let Ok(entries) = std::fs::read_dir(&fixtures) else {
