@@ -53,14 +53,26 @@ pub(crate) async fn resolve(name: &str, interfaces: &[IpAddr]) -> Option<IpAddr>
             let wait = retries
                 .peek()
                 .map_or(TIMEOUT, |at| at.saturating_sub(start.elapsed()));
-            if let Ok(Ok((n, _))) = tokio::time::timeout(wait, socket.recv_from(&mut buf)).await
-                && let Some(ip) = answer(&buf[..n], name)
-            {
-                return ip;
+            match tokio::time::timeout(wait, socket.recv_from(&mut buf)).await {
+                Ok(Ok((n, _))) => {
+                    if let Some(ip) = answer(&buf[..n], name) {
+                        return Some(ip);
+                    }
+                }
+                Ok(Err(e)) => {
+                    // A broken socket would spin: give up on this name.
+                    tracing::debug!(error = %e, "mDNS receive failed");
+                    return None;
+                }
+                // Time to send the query again.
+                Err(_) => {}
             }
         }
     };
-    tokio::time::timeout(TIMEOUT, resolution).await.ok()
+    tokio::time::timeout(TIMEOUT, resolution)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// A socket on the mDNS port shared with other responders (SO_REUSEADDR / SO_REUSEPORT),
