@@ -16,6 +16,9 @@ use tokio::net::TcpStream;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most TURN connections (one per configured TCP or TLS server).
 const MAX_STREAMS: usize = 16;
+/// After a failed connection attempt, what is sent to that server is dropped at once for
+/// this long, rather than making the connection's task wait on every attempt.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 struct Stream {
@@ -39,6 +42,8 @@ pub(crate) struct StreamRead {
 pub(crate) struct Streams {
     streams: Vec<Stream>,
     next: usize,
+    /// Servers whose connection failed, and when (at most `MAX_STREAMS`).
+    failed: Vec<(Transport, SocketAddr, tokio::time::Instant)>,
 }
 
 impl Streams {
@@ -60,9 +65,29 @@ impl Streams {
                 if self.streams.len() >= MAX_STREAMS {
                     return Err(io::Error::other("too many TURN connections"));
                 }
-                let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(server))
-                    .await
-                    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+                let now = tokio::time::Instant::now();
+                self.failed.retain(|(_, _, at)| now - *at < RETRY_AFTER);
+                if self
+                    .failed
+                    .iter()
+                    .any(|(t, s, _)| *t == transport && *s == server)
+                {
+                    return Err(io::Error::from(io::ErrorKind::ConnectionRefused));
+                }
+                let connected =
+                    match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(server)).await {
+                        Ok(result) => result,
+                        Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut)),
+                    };
+                let stream = match connected {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        if self.failed.len() < MAX_STREAMS {
+                            self.failed.push((transport, server, now));
+                        }
+                        return Err(e);
+                    }
+                };
                 stream.set_nodelay(true)?;
                 let local = stream.local_addr()?;
                 self.streams.push(Stream {
@@ -133,5 +158,25 @@ impl Streams {
             }),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_server_that_refused_is_not_retried_at_once() {
+        // A loopback port with nobody listening.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let mut streams = Streams::default();
+        assert!(streams.send(Transport::Tcp, port, b"x").await.is_err());
+        assert_eq!(streams.failed.len(), 1);
+        let again = streams.send(Transport::Tcp, port, b"x").await.unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(streams.failed.len(), 1, "remembered, not attempted twice");
+        assert!(streams.streams.is_empty());
     }
 }
