@@ -1,7 +1,8 @@
 //! Two driver-backed peers on 127.0.0.1, one restricted to relayed candidates (ICE
 //! transport policy `relay`) through a real coturn reached over TCP, then over TLS: the
 //! driver opens the connection to the server, the agent's TURN client frames (and for TLS
-//! encrypts) on it. A data channel carries 200 messages both ways byte-exact.
+//! encrypts) on it. A data channel carries 200 messages of up to 16 KiB both ways
+//! byte-exact.
 
 #![allow(clippy::disallowed_methods)] // the test measures wall-clock time
 use std::time::{Duration, Instant};
@@ -20,9 +21,10 @@ use signal::signal;
 use turn_support::{Coturn, PASSWORD, USER};
 
 const MESSAGES: usize = 200;
-const MAX_SIZE: usize = 64 * 1024;
-/// Messages in flight at most.
-const WINDOW: usize = 8;
+const MAX_SIZE: usize = 16 * 1024;
+/// Messages in flight at most: with at most 64 KiB in flight, coturn's relay socket
+/// buffer does not overflow even on a loaded machine.
+const WINDOW: usize = 4;
 
 async fn relayed_echo(coturn: &Coturn, transport: Transport) {
     let (address, tls) = match transport {
@@ -82,8 +84,8 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
         }
     });
     // At most WINDOW messages in flight: dcsctp 0.1.16 can stall a stream after
-    // kernel-buffer drops under an unbounded burst (issue 8), which is not what this
-    // test is about.
+    // socket-buffer drops (issue 8; seen here when coturn's relay socket overflowed under
+    // a loaded CI run with 8 x 64 KiB in flight), which is not what this test is about.
     let echo_start = Instant::now();
     let mut bytes = 0;
     let mut sent = 0;
