@@ -505,6 +505,11 @@ impl Agent {
 
     /// Sends application data on the selected pair. For a relayed pair the data is framed
     /// into `buf` (ChannelData or a Send indication); otherwise the transmit borrows `data`.
+    ///
+    /// Over a TURN server reached by TLS the returned bytes are TLS records sealed now, and
+    /// records sealed before (refreshes, permissions, checks) may still wait in
+    /// [`poll_transmit`](Self::poll_transmit): send those first, so that the server gets
+    /// the records in sequence.
     pub fn send<'a>(
         &mut self,
         now: Instant,

@@ -140,27 +140,18 @@ impl Peer {
         }
     }
 
+    /// Ours and, once DTLS is up, the peer's.
     fn certificate_stats(&self, report: &mut Report) {
-        let engine = base64::engine::general_purpose::STANDARD;
-        let local = self.fingerprint();
-        report.add(
-            &certificate_id(&local.value),
-            "certificate",
-            json!({
-                "fingerprint": colon_hex(&local.value),
-                "fingerprintAlgorithm": "sha-256",
-                "base64Certificate": engine.encode(self.certificate.der()),
-            }),
-        );
-        if let Some(der) = &self.remote_certificate {
-            let remote = rtcweb_dtls::Fingerprint::of(der, HashAlgorithm::Sha256);
+        let ours = std::iter::once(self.certificate.der());
+        for der in ours.chain(self.remote_certificate.as_deref()) {
+            let fingerprint = rtcweb_dtls::Fingerprint::of(der, HashAlgorithm::Sha256);
             report.add(
-                &certificate_id(&remote.value),
+                &certificate_id(&fingerprint.value),
                 "certificate",
                 json!({
-                    "fingerprint": colon_hex(&remote.value),
+                    "fingerprint": colon_hex(&fingerprint.value),
                     "fingerprintAlgorithm": "sha-256",
-                    "base64Certificate": engine.encode(der),
+                    "base64Certificate": base64::engine::general_purpose::STANDARD.encode(der),
                 }),
             );
         }
@@ -229,7 +220,7 @@ impl Peer {
             if let Some(r) = &track.receiver {
                 let s = r.stats();
                 let j = s.jitter_buffer;
-                let mut i = base(r.ssrc);
+                let mut i = base(r.ssrc());
                 merge(
                     &mut i,
                     json!({
@@ -248,11 +239,11 @@ impl Peer {
                         "jitterBufferTargetDelay": j.target_delay,
                     }),
                 );
-                report.add(&format!("IT01A{}", r.ssrc.unwrap_or(0)), "inbound-rtp", i);
+                report.add(&format!("IT01A{}", r.ssrc().unwrap_or(0)), "inbound-rtp", i);
             }
             if let Some(v) = &track.video {
                 let s = v.stats();
-                let mut i = base(v.ssrc);
+                let mut i = base(v.ssrc());
                 merge(
                     &mut i,
                     json!({
@@ -268,7 +259,7 @@ impl Peer {
                         "packetsDiscarded": s.frames.packets_discarded,
                     }),
                 );
-                report.add(&format!("IT01V{}", v.ssrc.unwrap_or(0)), "inbound-rtp", i);
+                report.add(&format!("IT01V{}", v.ssrc().unwrap_or(0)), "inbound-rtp", i);
             }
         }
     }

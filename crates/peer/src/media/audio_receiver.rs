@@ -4,9 +4,10 @@
 use std::time::{Duration, Instant};
 
 use rtcweb_media::{FRAME_SAMPLES, JitterBuffer, JitterConfig, JitterStats, OpusDecoder, Playout};
-use rtcweb_rtp::{ReceiveStats, RtpPacket};
+use rtcweb_rtp::RtpPacket;
 
 use crate::media::MediaError;
+use crate::media::inbound_stream::InboundStream;
 use crate::track::AudioFrame;
 
 /// One playout tick: 20 ms, what WebRTC Opus packets carry.
@@ -46,11 +47,9 @@ pub struct AudioReceiveStats {
 #[derive(Debug)]
 pub(crate) struct AudioReceiver {
     pub(crate) payload_type: u8,
-    /// The SSRC being played (the first one seen; RFC 3550 §8.2 collisions are not ours).
-    pub(crate) ssrc: Option<u32>,
     jitter: JitterBuffer,
     decoder: OpusDecoder,
-    rtp_stats: Option<ReceiveStats>,
+    inbound: InboundStream,
     stats: AudioReceiveStats,
     next_tick: Option<Instant>,
     last_packet: Option<Instant>,
@@ -63,10 +62,9 @@ impl AudioReceiver {
         let pcm = vec![0; decoder.max_output_len()];
         Ok(Self {
             payload_type,
-            ssrc: None,
             jitter: JitterBuffer::new(JitterConfig::default()),
             decoder,
-            rtp_stats: None,
+            inbound: InboundStream::new(48_000),
             stats: AudioReceiveStats::default(),
             next_tick: None,
             last_packet: None,
@@ -80,16 +78,17 @@ impl AudioReceiver {
             self.stats.other_payloads += 1;
             return;
         }
-        let ssrc = *self.ssrc.get_or_insert(packet.ssrc());
-        if ssrc != packet.ssrc() {
+        if !self.inbound.record(
+            packet.ssrc(),
+            packet.sequence_number(),
+            packet.timestamp(),
+            now,
+        ) {
             self.stats.other_payloads += 1;
             return;
         }
         self.stats.packets_received += 1;
         self.stats.bytes_received += packet.payload().len() as u64;
-        self.rtp_stats
-            .get_or_insert_with(|| ReceiveStats::new(48_000))
-            .update(packet.sequence_number(), packet.timestamp(), now);
         self.jitter
             .insert(now, packet.timestamp(), packet.payload());
         self.last_packet = Some(now);
@@ -156,25 +155,22 @@ impl AudioReceiver {
         })
     }
 
-    /// A sender report about our SSRC arrived (for LSR/DLSR).
-    pub(crate) fn sender_report(&mut self, ntp_time: u64, now: Instant) {
-        if let Some(s) = self.rtp_stats.as_mut() {
-            s.sender_report(ntp_time, now);
-        }
+    /// The stream's SSRC, once a packet came.
+    pub(crate) fn ssrc(&self) -> Option<u32> {
+        self.inbound.ssrc()
     }
 
-    /// The report block about this stream, once a packet came (RFC 3550 §6.4.1).
-    pub(crate) fn report_block(&mut self, now: Instant) -> Option<rtcweb_rtp::rtcp::ReportBlock> {
-        let ssrc = self.ssrc?;
-        Some(self.rtp_stats.as_mut()?.report_block(ssrc, now))
+    /// The SSRC and RTCP state of the stream.
+    pub(crate) fn inbound(&mut self) -> &mut InboundStream {
+        &mut self.inbound
     }
 
     /// The counters now.
     pub(crate) fn stats(&self) -> AudioReceiveStats {
         let mut stats = self.stats;
-        if let Some(s) = &self.rtp_stats {
-            stats.packets_lost = i64::from(s.cumulative_lost());
-            stats.jitter = f64::from(s.jitter()) / 48_000.0;
+        if let Some((lost, jitter)) = self.inbound.loss_and_jitter() {
+            stats.packets_lost = lost;
+            stats.jitter = jitter;
         }
         stats.jitter_buffer = self.jitter.stats();
         stats

@@ -4,6 +4,7 @@
 
 mod audio_receiver;
 mod audio_sender;
+mod inbound_stream;
 mod rtcp_reports;
 mod video_receiver;
 
@@ -77,6 +78,17 @@ pub(crate) struct Track {
     pub(crate) codec: Option<rtcweb_sdp::NegotiatedCodec>,
     /// `Event::Track` was given for it.
     pub(crate) announced: bool,
+}
+
+impl Track {
+    /// The received stream's RTCP state, audio or video.
+    pub(crate) fn inbound_mut(&mut self) -> Option<&mut inbound_stream::InboundStream> {
+        match (self.receiver.as_mut(), self.video.as_mut()) {
+            (Some(audio), _) => Some(audio.inbound()),
+            (None, Some(video)) => Some(video.inbound()),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Every track of the connection and the RTCP state they share.

@@ -78,11 +78,7 @@ impl RtcpReports {
         out.clear();
         let mut blocks: Vec<_> = tracks
             .iter_mut()
-            .filter_map(|t| match (t.receiver.as_mut(), t.video.as_mut()) {
-                (Some(audio), _) => audio.report_block(now),
-                (None, Some(video)) => video.report_block(now),
-                (None, None) => None,
-            })
+            .filter_map(|t| t.inbound_mut()?.report_block(now))
             .take(MAX_BLOCKS)
             .collect();
         let mut sources = Vec::new();
@@ -177,12 +173,9 @@ impl RtcpReports {
                     reports,
                     ..
                 })) => {
-                    for t in tracks.iter_mut() {
-                        if let Some(r) = t.receiver.as_mut().filter(|r| r.ssrc == Some(ssrc)) {
-                            r.sender_report(ntp_time, now);
-                        }
-                        if let Some(v) = t.video.as_mut().filter(|v| v.ssrc == Some(ssrc)) {
-                            v.sender_report(ntp_time, now);
+                    for inbound in tracks.iter_mut().filter_map(Track::inbound_mut) {
+                        if inbound.ssrc() == Some(ssrc) {
+                            inbound.sender_report(ntp_time, now);
                         }
                     }
                     reports

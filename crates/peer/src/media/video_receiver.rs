@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use rtcweb_media::{VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats};
 use rtcweb_rtp::payload::rtx_unwrap;
-use rtcweb_rtp::{ReceiveStats, RtpPacket};
+
+use crate::media::inbound_stream::InboundStream;
+use rtcweb_rtp::RtpPacket;
 
 /// Video RTP clock rate (RFC 7741 §6.1, RFC 6184 §8.2.1).
 const CLOCK_RATE: u32 = 90_000;
@@ -50,11 +52,9 @@ pub(crate) struct VideoReceiver {
     codecs: Vec<(u8, VideoCodec)>,
     /// RTX payload types and the payload type each repairs.
     rtx: Vec<(u8, u8)>,
-    /// The media SSRC (the first one seen with a media payload type).
-    pub(crate) ssrc: Option<u32>,
     /// The frame buffer of the payload type in use (a new type starts a new buffer).
     buffer: Option<(u8, VideoFrameBuffer)>,
-    rtp_stats: Option<ReceiveStats>,
+    inbound: InboundStream,
     stats: VideoReceiveStats,
 }
 
@@ -63,9 +63,8 @@ impl VideoReceiver {
         Self {
             codecs,
             rtx,
-            ssrc: None,
             buffer: None,
-            rtp_stats: None,
+            inbound: InboundStream::new(CLOCK_RATE),
             stats: VideoReceiveStats::default(),
         }
     }
@@ -102,16 +101,15 @@ impl VideoReceiver {
             return;
         };
         if !retransmitted {
-            let ssrc = *self.ssrc.get_or_insert(packet.ssrc());
-            if ssrc != packet.ssrc() {
+            if !self
+                .inbound
+                .record(packet.ssrc(), seq, packet.timestamp(), now)
+            {
                 self.stats.other_payloads += 1;
                 return;
             }
             self.stats.packets_received += 1;
             self.stats.bytes_received += payload.len() as u64;
-            self.rtp_stats
-                .get_or_insert_with(|| ReceiveStats::new(CLOCK_RATE))
-                .update(seq, packet.timestamp(), now);
         }
         if self.buffer.as_ref().is_none_or(|(p, _)| *p != pt) {
             self.buffer = Some((pt, VideoFrameBuffer::new(VideoBufferConfig::new(codec))));
@@ -143,7 +141,7 @@ impl VideoReceiver {
             .iter()
             .find(|(p, _)| p == pt)
             .map_or(VideoCodec::Vp8, |(_, c)| *c);
-        let ssrc = self.ssrc.unwrap_or(0);
+        let ssrc = self.inbound.ssrc().unwrap_or(0);
         while let Some(event) = buffer.poll_event() {
             out(match event {
                 VideoEvent::Frame(frame) => VideoOutput::Frame(frame, codec),
@@ -153,25 +151,22 @@ impl VideoReceiver {
         }
     }
 
-    /// A sender report about our SSRC arrived (for LSR/DLSR).
-    pub(crate) fn sender_report(&mut self, ntp_time: u64, now: Instant) {
-        if let Some(s) = self.rtp_stats.as_mut() {
-            s.sender_report(ntp_time, now);
-        }
+    /// The stream's SSRC, once a packet came.
+    pub(crate) fn ssrc(&self) -> Option<u32> {
+        self.inbound.ssrc()
     }
 
-    /// The report block about this stream, once a packet came (RFC 3550 §6.4.1).
-    pub(crate) fn report_block(&mut self, now: Instant) -> Option<rtcweb_rtp::rtcp::ReportBlock> {
-        let ssrc = self.ssrc?;
-        Some(self.rtp_stats.as_mut()?.report_block(ssrc, now))
+    /// The SSRC and RTCP state of the stream.
+    pub(crate) fn inbound(&mut self) -> &mut InboundStream {
+        &mut self.inbound
     }
 
     /// The counters now.
     pub(crate) fn stats(&self) -> VideoReceiveStats {
         let mut stats = self.stats;
-        if let Some(s) = &self.rtp_stats {
-            stats.packets_lost = i64::from(s.cumulative_lost());
-            stats.jitter = f64::from(s.jitter()) / f64::from(CLOCK_RATE);
+        if let Some((lost, jitter)) = self.inbound.loss_and_jitter() {
+            stats.packets_lost = lost;
+            stats.jitter = jitter;
         }
         if let Some((_, buffer)) = &self.buffer {
             stats.frames = buffer.stats();
