@@ -18,7 +18,7 @@ mod aiortc;
 mod audio_analysis;
 mod chromium; // for `run_in_network_namespace` only
 mod messages;
-mod trickle;
+mod peer_events;
 
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
@@ -26,14 +26,11 @@ use std::time::{Duration, Instant};
 use aiortc::Aiortc;
 use audio_analysis::{peak_frequency, rms};
 use messages::{check_up_to, message_up_to};
+use peer_events::{Seen, trickle};
 use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
-use rtcweb_peer::driver::{
-    DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
-};
-use rtcweb_peer::{ChannelOptions, Description, GatheringState, PeerConnectionState, SdpType};
-use tokio::sync::mpsc;
+use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
+use rtcweb_peer::{ChannelOptions, Description, SdpType};
 use tokio::time::timeout;
-use trickle::{Seen, trickle};
 
 /// Messages echoed by aiortc.
 const MESSAGES: usize = 100;
@@ -68,48 +65,19 @@ fn run_case(name: &str, aiortc_offers: bool) {
     } else {
         "rtcweb offers"
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    // Timers made outside `block_on` (`timeout(...)`) need the runtime's context.
+    let rt = peer_events::runtime();
     let _context = rt.enter();
     let mut peer = Aiortc::start(&python);
 
-    let (pc, mut events) = rt
+    let (pc, events) = rt
         .block_on(PeerConnection::new(DriverConfig::default()))
         .expect("peer on 127.0.0.1");
-    let (seen_tx, seen) = std_mpsc::channel();
-    let (channel_tx, mut incoming) = mpsc::unbounded_channel::<DataChannel>();
-    let (track_tx, mut tracks) = mpsc::unbounded_channel::<RemoteAudioTrack>();
-    rt.spawn(async move {
-        while let Some(event) = events.recv().await {
-            let seen = match event {
-                PeerConnectionEvent::LocalCandidate(c) => Seen::Candidate {
-                    mid: c.mid,
-                    candidate: c.candidate,
-                },
-                PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
-                    Seen::GatheringComplete
-                }
-                PeerConnectionEvent::ConnectionState(PeerConnectionState::Connected) => {
-                    Seen::Connected(Instant::now())
-                }
-                PeerConnectionEvent::DataChannel(channel) => {
-                    let _ = channel_tx.send(channel);
-                    continue;
-                }
-                PeerConnectionEvent::AudioTrack(track) => {
-                    let _ = track_tx.send(track);
-                    continue;
-                }
-                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
-                _ => continue,
-            };
-            let _ = seen_tx.send(seen);
-        }
-    });
+    let peer_events::Pumped {
+        seen,
+        channels: mut incoming,
+        audio: mut tracks,
+        ..
+    } = peer_events::pump(&rt, events);
 
     let local = rt.block_on(pc.add_audio_track()).expect("an audio track");
     let start = Instant::now();

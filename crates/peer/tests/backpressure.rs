@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 
 use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent};
 use rtcweb_peer::{ChannelOptions, GatheringState};
-use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
 mod signal;
-use signal::signal;
+use signal::{Linked, link};
 
 /// 32 MiB in 64 KiB messages.
 const SIZE: usize = 64 * 1024;
@@ -52,18 +51,7 @@ async fn a_receiver_that_does_not_read_keeps_its_limit_and_loses_nothing() {
         .create_data_channel("bulk", ChannelOptions::new("bulk"))
         .await
         .unwrap();
-    let offer = a.create_offer().await.unwrap();
-    a.set_local_description(&offer).await.unwrap();
-    b.set_remote_description(&offer).await.unwrap();
-    let answer = b.create_answer().await.unwrap();
-    b.set_local_description(&answer).await.unwrap();
-    a.set_remote_description(&answer).await.unwrap();
-    let (a_connected, _) = oneshot::channel();
-    let (b_connected, _) = oneshot::channel();
-    let (a_channels, _a_incoming) = mpsc::channel(1);
-    let (b_channels, mut b_incoming) = mpsc::channel(1);
-    signal(a_events, b.clone(), a_connected, a_channels);
-    signal(b_events, a.clone(), b_connected, b_channels);
+    let Linked { mut b_incoming, .. } = link(&a, a_events, &b, b_events).await;
     let limit = Duration::from_secs(10);
     timeout(limit, channel.opened())
         .await

@@ -11,20 +11,16 @@
 
 mod audio_analysis;
 mod chromium;
-mod trickle;
+mod peer_events;
 
-use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use audio_analysis::{peak_frequency, rms};
 use chromium::Chromium;
 use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
-use rtcweb_peer::GatheringState;
-use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent, RemoteAudioTrack};
+use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio::time::timeout;
-use trickle::Seen;
 
 /// How long rtcweb sends its tone and listens to Chromium's.
 const SECONDS: u64 = 4;
@@ -106,11 +102,7 @@ fn run_case(name: &str, chromium_offers: bool) {
     } else {
         "rtcweb offers"
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = peer_events::runtime();
     let _context = rt.enter();
     let mut browser = Chromium::launch();
     let version = browser.version();
@@ -120,31 +112,14 @@ fn run_case(name: &str, chromium_offers: bool) {
     ));
     assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
 
-    let (pc, mut events) = rt
+    let (pc, events) = rt
         .block_on(PeerConnection::new(DriverConfig::default()))
         .expect("peer on 127.0.0.1");
-    let (seen_tx, seen) = std_mpsc::channel();
-    let (track_tx, mut tracks) = mpsc::unbounded_channel::<RemoteAudioTrack>();
-    rt.spawn(async move {
-        while let Some(event) = events.recv().await {
-            let seen = match event {
-                PeerConnectionEvent::LocalCandidate(c) => Seen::Candidate {
-                    mid: c.mid,
-                    candidate: c.candidate,
-                },
-                PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
-                    Seen::GatheringComplete
-                }
-                PeerConnectionEvent::AudioTrack(track) => {
-                    let _ = track_tx.send(track);
-                    continue;
-                }
-                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
-                _ => continue,
-            };
-            let _ = seen_tx.send(seen);
-        }
-    });
+    let peer_events::Pumped {
+        seen,
+        audio: mut tracks,
+        ..
+    } = peer_events::pump(&rt, events);
 
     let local = rt.block_on(pc.add_audio_track()).expect("an audio track");
     browser.exchange(&page, &rt, &pc, chromium_offers, &seen);

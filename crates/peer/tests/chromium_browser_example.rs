@@ -8,9 +8,9 @@
 #![allow(clippy::disallowed_methods)] // the test waits in wall-clock time
 
 mod chromium;
+mod peer_events;
 #[path = "../examples/browser/server.rs"]
 mod server;
-mod trickle;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

@@ -19,24 +19,19 @@
 
 mod chromium;
 mod messages;
-mod trickle;
+mod peer_events;
 #[path = "../../turn/tests/support/mod.rs"]
 mod turn_support;
 
-use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use chromium::Chromium;
 use messages::{check, message};
-use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent};
-use rtcweb_peer::{
-    CandidateKind, ChannelOptions, GatheringState, IceServer, PeerConnectionState, Transport,
-    TransportPolicy,
-};
+use peer_events::Seen;
+use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
+use rtcweb_peer::{CandidateKind, ChannelOptions, IceServer, Transport, TransportPolicy};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio::time::timeout;
-use trickle::Seen;
 
 const MESSAGES: usize = 1000;
 
@@ -169,12 +164,7 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
         }];
         config.peer.ice_transport_policy = TransportPolicy::Relay;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    // Timers made outside `block_on` (`timeout(...)`) need the runtime's context.
+    let rt = peer_events::runtime();
     let _context = rt.enter();
     let mut browser = Chromium::launch();
     let version = browser.version();
@@ -192,34 +182,14 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
         browser.evaluate(&page, &format!("rtc.config = {servers}; true"));
     }
 
-    let (pc, mut events) = rt
+    let (pc, events) = rt
         .block_on(PeerConnection::new(config))
         .expect("peer on 127.0.0.1");
-    let (seen_tx, seen) = std_mpsc::channel();
-    let (incoming_tx, mut incoming) = mpsc::unbounded_channel::<DataChannel>();
-    rt.spawn(async move {
-        while let Some(event) = events.recv().await {
-            let seen = match event {
-                PeerConnectionEvent::LocalCandidate(c) => Seen::Candidate {
-                    mid: c.mid,
-                    candidate: c.candidate,
-                },
-                PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
-                    Seen::GatheringComplete
-                }
-                PeerConnectionEvent::ConnectionState(PeerConnectionState::Connected) => {
-                    Seen::Connected(Instant::now())
-                }
-                PeerConnectionEvent::DataChannel(channel) => {
-                    let _ = incoming_tx.send(channel);
-                    continue;
-                }
-                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
-                _ => continue,
-            };
-            let _ = seen_tx.send(seen);
-        }
-    });
+    let peer_events::Pumped {
+        seen,
+        channels: mut incoming,
+        ..
+    } = peer_events::pump(&rt, events);
 
     let start = Instant::now();
     let ours = (!chromium_offers).then(|| {

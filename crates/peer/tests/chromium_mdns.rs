@@ -9,19 +9,15 @@
 #![allow(clippy::disallowed_methods)] // real time
 
 mod chromium;
-mod trickle;
+mod peer_events;
 
 use std::net::IpAddr;
-use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use chromium::{Chromium, DUMMY_ADDRESS};
-use rtcweb_peer::GatheringState;
-use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection, PeerConnectionEvent};
+use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio::time::timeout;
-use trickle::Seen;
 
 const PAGE_SCRIPT: &str = r#"
 window.rtc = {
@@ -51,11 +47,7 @@ fn chromium_mdns_candidates_are_resolved() {
     if !chromium::available() || chromium::run_in_network_namespace_with_dummy(name) {
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = peer_events::runtime();
     let _context = rt.enter();
     let mut browser = Chromium::launch_with_mdns(true);
     let page = browser.new_page();
@@ -66,29 +58,10 @@ fn chromium_mdns_candidates_are_resolved() {
         interfaces: vec![dummy],
         ..DriverConfig::default()
     };
-    let (pc, mut events) = rt.block_on(PeerConnection::new(config)).expect("a peer");
-    let (seen_tx, seen) = std_mpsc::channel();
-    let (channel_tx, mut channels) = mpsc::unbounded_channel::<DataChannel>();
-    rt.spawn(async move {
-        while let Some(event) = events.recv().await {
-            let seen = match event {
-                PeerConnectionEvent::LocalCandidate(c) => Seen::Candidate {
-                    mid: c.mid,
-                    candidate: c.candidate,
-                },
-                PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
-                    Seen::GatheringComplete
-                }
-                PeerConnectionEvent::DataChannel(c) => {
-                    let _ = channel_tx.send(c);
-                    continue;
-                }
-                PeerConnectionEvent::Failed(reason) => panic!("connection failed: {reason}"),
-                _ => continue,
-            };
-            let _ = seen_tx.send(seen);
-        }
-    });
+    let (pc, events) = rt.block_on(PeerConnection::new(config)).expect("a peer");
+    let peer_events::Pumped {
+        seen, mut channels, ..
+    } = peer_events::pump(&rt, events);
 
     let offer = browser.evaluate(&page, "rtc.offer()");
     let offer = offer.as_str().expect("an offer").to_owned();
@@ -111,7 +84,7 @@ fn chromium_mdns_candidates_are_resolved() {
     let answer = rt.block_on(pc.create_answer()).unwrap();
     rt.block_on(pc.set_local_description(&answer)).unwrap();
     browser.evaluate(&page, &format!("rtc.accept({})", json!(answer.sdp)));
-    trickle::trickle(&seen, |mid, candidate| {
+    peer_events::trickle(&seen, |mid, candidate| {
         browser.evaluate(
             &page,
             &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use rtcweb_peer::{CandidateKind, ChannelOptions, IceServer, Transport, TransportPolicy};
-use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
 mod messages;
@@ -17,7 +16,7 @@ mod signal;
 #[path = "../../turn/tests/support/mod.rs"]
 mod turn_support;
 use messages::{check_up_to, message_up_to};
-use signal::signal;
+use signal::{Linked, link};
 use turn_support::{Coturn, PASSWORD, USER};
 
 const MESSAGES: usize = 200;
@@ -48,18 +47,7 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
         .create_data_channel("echo", ChannelOptions::new("echo"))
         .await
         .unwrap();
-    let offer = a.create_offer().await.unwrap();
-    a.set_local_description(&offer).await.unwrap();
-    b.set_remote_description(&offer).await.unwrap();
-    let answer = b.create_answer().await.unwrap();
-    b.set_local_description(&answer).await.unwrap();
-    a.set_remote_description(&answer).await.unwrap();
-    let (a_connected, _a_at) = oneshot::channel();
-    let (b_connected, _b_at) = oneshot::channel();
-    let (a_channels, _a_incoming) = mpsc::channel(4);
-    let (b_channels, mut b_incoming) = mpsc::channel(4);
-    signal(a_events, b.clone(), a_connected, a_channels);
-    signal(b_events, a.clone(), b_connected, b_channels);
+    let Linked { mut b_incoming, .. } = link(&a, a_events, &b, b_events).await;
 
     let limit = Duration::from_secs(20);
     timeout(limit, channel.opened())

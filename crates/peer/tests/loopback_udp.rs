@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
 use rtcweb_peer::{ChannelOptions, MessageKind};
-use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
 mod messages;
 mod signal;
 use messages::{check, message};
-use signal::signal;
+use signal::{Linked, link};
 
 const MESSAGES: usize = 1000;
 
@@ -44,19 +43,12 @@ async fn connect(interfaces: Vec<IpAddr>, label: &str) -> Pair {
         .create_data_channel("echo", ChannelOptions::new("echo"))
         .await
         .unwrap();
-    let offer = a.create_offer().await.unwrap();
-    a.set_local_description(&offer).await.unwrap();
-    b.set_remote_description(&offer).await.unwrap();
-    let answer = b.create_answer().await.unwrap();
-    b.set_local_description(&answer).await.unwrap();
-    a.set_remote_description(&answer).await.unwrap();
-
-    let (a_connected, a_at) = oneshot::channel();
-    let (b_connected, b_at) = oneshot::channel();
-    let (a_channels, _a_incoming) = mpsc::channel(4);
-    let (b_channels, mut b_incoming) = mpsc::channel(4);
-    signal(a_events, b.clone(), a_connected, a_channels);
-    signal(b_events, a.clone(), b_connected, b_channels);
+    let Linked {
+        a_connected: a_at,
+        b_connected: b_at,
+        mut b_incoming,
+        ..
+    } = link(&a, a_events, &b, b_events).await;
 
     let limit = Duration::from_secs(20);
     timeout(limit, channel.opened())

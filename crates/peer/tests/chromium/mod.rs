@@ -305,7 +305,7 @@ impl Chromium {
         rt: &tokio::runtime::Runtime,
         pc: &rtcweb_peer::driver::PeerConnection,
         chromium_offers: bool,
-        seen: &mpsc::Receiver<crate::trickle::Seen>,
+        seen: &mpsc::Receiver<crate::peer_events::Seen>,
     ) {
         use rtcweb_peer::{Description, SdpType};
         if chromium_offers {
@@ -332,7 +332,7 @@ impl Chromium {
             }))
             .expect("Chromium's answer applies");
         }
-        crate::trickle::trickle(seen, |mid, candidate| {
+        crate::peer_events::trickle(seen, |mid, candidate| {
             self.evaluate(
                 page,
                 &format!("rtc.candidate({}, {})", json!(candidate), json!(mid)),

@@ -39,3 +39,44 @@ pub fn signal(
         }
     });
 }
+
+/// What [`link`] hands back: when each side connected, and the channels each one's peer
+/// opened.
+pub struct Linked {
+    pub a_connected: oneshot::Receiver<Instant>,
+    pub b_connected: oneshot::Receiver<Instant>,
+    pub a_incoming: mpsc::Receiver<DataChannel>,
+    pub b_incoming: mpsc::Receiver<DataChannel>,
+}
+
+/// A offers (with whatever was added to it before), B answers, and from then on each
+/// side's candidates go to the other ([`signal`]).
+pub async fn link(
+    a: &PeerConnection,
+    a_events: Events,
+    b: &PeerConnection,
+    b_events: Events,
+) -> Linked {
+    let offer = a.create_offer().await.expect("an offer");
+    a.set_local_description(&offer).await.expect("A's offer");
+    b.set_remote_description(&offer)
+        .await
+        .expect("B takes the offer");
+    let answer = b.create_answer().await.expect("an answer");
+    b.set_local_description(&answer).await.expect("B's answer");
+    a.set_remote_description(&answer)
+        .await
+        .expect("A takes the answer");
+    let (a_tx, a_connected) = oneshot::channel();
+    let (b_tx, b_connected) = oneshot::channel();
+    let (a_channels, a_incoming) = mpsc::channel(4);
+    let (b_channels, b_incoming) = mpsc::channel(4);
+    signal(a_events, b.clone(), a_tx, a_channels);
+    signal(b_events, a.clone(), b_tx, b_channels);
+    Linked {
+        a_connected,
+        b_connected,
+        a_incoming,
+        b_incoming,
+    }
+}
