@@ -24,10 +24,9 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use aiortc::Aiortc;
-use audio_analysis::{peak_frequency, rms};
+use audio_analysis::{loud, peak_frequency, rms, tone_and_listen};
 use messages::{check_up_to, message_up_to};
 use peer_events::{Seen, trickle};
-use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
 use rtcweb_peer::{ChannelOptions, Description, SdpType};
 use tokio::time::timeout;
@@ -163,45 +162,18 @@ fn run_case(name: &str, aiortc_offers: bool) {
     );
 
     // Audio: rtcweb sends its tone at the pace of a source while it collects aiortc's.
-    let (played, sent) = rt.block_on(async {
-        let sender = tokio::spawn(async move {
-            let mut tone = ToneSource::new(OUR_TONE, 12_000.0, 48_000, 1);
-            let mut pcm = vec![0i16; FRAME_SAMPLES];
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            let mut sent = 0u64;
-            for _ in 0..SECONDS * 50 {
-                tick.tick().await;
-                tone.fill(&mut pcm);
-                if local.send(pcm.clone()).await.expect("the track sends") {
-                    sent += 1;
-                }
-            }
-            sent
-        });
-        // Frames decoded while the data channel ran were not read: start afresh.
-        while remote.try_recv().is_some() {}
-        let mut played = Vec::new();
-        let until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
-        while let Ok(Some(frame)) = tokio::time::timeout_at(until, remote.recv()).await {
-            played.push(frame);
-        }
-        (played, sender.await.expect("the sender ran"))
-    });
+    // Frames decoded while the data channel ran were not read: start afresh.
+    while remote.try_recv().is_some() {}
+    let (played, sent) = rt.block_on(tone_and_listen(local, &mut remote, OUR_TONE, SECONDS));
 
     // What rtcweb heard: aiortc's 660 Hz tone.
-    let loud: Vec<&[i16]> = played
-        .iter()
-        .filter(|f| !f.concealed && rms(&f.samples) > 0.05)
-        .map(|f| f.samples.as_slice())
-        .collect();
-    let samples: Vec<i16> = loud.concat();
+    let (samples, loud, concealed) = loud(&played);
     let peak = peak_frequency(&samples);
-    let concealed = played.iter().filter(|f| f.concealed).count();
     println!(
         "{label}: rtcweb played {} frames from aiortc ({concealed} concealed), {} loud \
          (rms {:.3}); their spectrum peaks at {peak:.0} Hz; rtcweb sent {sent} frames",
         played.len(),
-        loud.len(),
+        loud,
         rms(&samples),
     );
 
@@ -249,7 +221,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
         "{label}: too few frames from aiortc"
     );
     assert!(
-        loud.len() as u64 >= SECONDS * 50 / 2,
+        loud as u64 >= SECONDS * 50 / 2,
         "{label}: aiortc's tone not heard"
     );
     assert!(

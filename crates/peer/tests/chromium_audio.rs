@@ -15,9 +15,8 @@ mod peer_events;
 
 use std::time::Duration;
 
-use audio_analysis::{peak_frequency, rms};
+use audio_analysis::{loud, peak_frequency, tone_and_listen};
 use chromium::Chromium;
-use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use serde_json::json;
 use tokio::time::timeout;
@@ -129,49 +128,22 @@ fn run_case(name: &str, chromium_offers: bool) {
         .expect("a track");
 
     // rtcweb sends its tone at the pace of a source while it collects Chromium's audio.
-    let (played, sent) = rt.block_on(async {
-        let sender = tokio::spawn(async move {
-            let mut tone = ToneSource::new(440.0, 12_000.0, 48_000, 1);
-            let mut pcm = vec![0i16; FRAME_SAMPLES];
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            let mut sent = 0;
-            for _ in 0..SECONDS * 50 {
-                tick.tick().await;
-                tone.fill(&mut pcm);
-                if local.send(pcm.clone()).await.expect("the track sends") {
-                    sent += 1;
-                }
-            }
-            sent
-        });
-        let mut played = Vec::new();
-        let until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
-        while let Ok(Some(frame)) = tokio::time::timeout_at(until, remote.recv()).await {
-            played.push(frame);
-        }
-        (played, sender.await.expect("the sender ran"))
-    });
+    let (played, sent) = rt.block_on(tone_and_listen(local, &mut remote, 440.0, SECONDS));
 
     // What rtcweb heard: bursts of Chromium's 400 Hz beep.
-    let loud: Vec<&[i16]> = played
-        .iter()
-        .filter(|f| !f.concealed && rms(&f.samples) > 0.05)
-        .map(|f| f.samples.as_slice())
-        .collect();
-    let samples: Vec<i16> = loud.concat();
+    let (samples, loud, concealed) = loud(&played);
     let peak = peak_frequency(&samples);
-    let concealed = played.iter().filter(|f| f.concealed).count();
     println!(
         "{label} ({version}): rtcweb played {} frames from Chromium ({concealed} concealed), \
          {} loud; their spectrum peaks at {peak:.0} Hz; rtcweb sent {sent} frames",
         played.len(),
-        loud.len()
+        loud
     );
     assert!(
         played.len() as u64 >= SECONDS * 50 * 3 / 4,
         "{label}: too few frames"
     );
-    assert!(loud.len() >= 4, "{label}: no beep heard");
+    assert!(loud >= 4, "{label}: no beep heard");
     assert!(
         (380.0..=420.0).contains(&peak),
         "{label}: peak at {peak} Hz"
