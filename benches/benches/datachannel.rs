@@ -105,7 +105,7 @@ fn throughput(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(10));
     for (name, loss) in [("0pct", 0), ("1pct", 10)] {
-        g.bench_function(format!("rtcweb_dcsctp_64KiB_{name}"), |b| {
+        g.bench_function(format!("rtcweb_64KiB_{name}"), |b| {
             b.iter(|| black_box(transfer(loss)))
         });
         g.bench_function(format!("sctp_proto_64KiB_{name}"), |b| {

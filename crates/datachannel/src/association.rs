@@ -1,12 +1,9 @@
-//! The data-channel layer: one SCTP association (dcsctp) and its channels.
+//! The data-channel layer: one SCTP association (rtcweb-sctp) and its channels.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use dcsctp::api::{
-    DcSctpSocket, Message as SctpMessage, Options, PpId, SendOptions, SocketEvent, SocketState,
-    SocketTime, StreamId,
-};
+use rtcweb_sctp::{Association, SendOptions};
 
 use crate::channel::Channel;
 use crate::dcep::{ACK, DcepMessage, Open, Reliability};
@@ -20,12 +17,6 @@ use crate::{
 pub const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 /// Stream id 65535 is reserved (RFC 8831 §6.5).
 const MAX_STREAM_ID: u16 = 65534;
-/// Streams whose reset we asked dcsctp for and that are not done yet. dcsctp 0.1.16 puts
-/// every pending stream into one RE-CONFIG chunk without splitting it to the MTU: with more
-/// than about 580 streams the chunk no longer fits (a debug assertion fails; a release build
-/// drops the request and the channels never close). Feeding it at most this many at a time
-/// keeps every request small.
-const MAX_RESETS_IN_FLIGHT: usize = 128;
 
 /// Counters of what was dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,7 +29,7 @@ pub struct Stats {
     pub opens_refused: u64,
     /// Messages on a stream without a channel that could not be held (limit reached).
     pub held_dropped: u64,
-    /// Messages larger than our maximum.
+    /// Messages larger than our maximum (dropped in SCTP reassembly, as they arrive).
     pub too_large_dropped: u64,
     /// Messages with a PPID that carries no data (deprecated partial PPIDs, unknown ones).
     pub unknown_ppid_dropped: u64,
@@ -54,8 +45,9 @@ pub struct Stats {
 /// application data) and out ([`poll_transmit`](Self::poll_transmit), to be sent as DTLS
 /// application data); time in ([`handle_timeout`](Self::handle_timeout)); events out.
 pub struct DataChannels {
-    socket: Box<dyn DcSctpSocket>,
-    epoch: Instant,
+    sctp: Association,
+    /// The latest time given to us.
+    now: Instant,
     config: Config,
     connected: bool,
     closed: bool,
@@ -63,11 +55,7 @@ pub struct DataChannels {
     /// Messages that arrived on streams with no open channel yet, in order.
     held: Vec<(u16, Message)>,
     held_bytes: usize,
-    /// Streams waiting for their outgoing reset, and how many dcsctp is working on.
-    resets_waiting: VecDeque<u16>,
-    resets_in_flight: usize,
     events: VecDeque<Event>,
-    transmits: VecDeque<Vec<u8>>,
     stats: Stats,
 }
 
@@ -84,31 +72,36 @@ impl std::fmt::Debug for DataChannels {
 }
 
 impl DataChannels {
-    /// A new association; `now` is its time origin. Nothing is sent until
-    /// [`connect`](Self::connect) (both WebRTC peers connect: dcsctp settles the
-    /// simultaneous INITs) or until the peer's INIT arrives.
+    /// A new association. Nothing is sent until [`connect`](Self::connect) (both WebRTC
+    /// peers connect: the simultaneous INITs are settled by RFC 9260 §5.2) or until the
+    /// peer's INIT arrives.
     pub fn new(config: Config, now: Instant) -> Self {
         let remote_max = match config.remote_max_message_size {
             0 => MAX_MESSAGE_SIZE,
             n => n.min(MAX_MESSAGE_SIZE),
         };
-        let options = Options {
-            local_port: config.local_port,
-            remote_port: config.remote_port,
-            mtu: config.mtu,
-            max_message_size: remote_max,
-            max_receiver_window_buffer_size: (config.local_max_message_size * 2)
-                .max(5 * 1024 * 1024),
-            max_send_buffer_size: config.max_buffered_total,
-            per_stream_send_queue_limit: config.max_buffered_per_channel,
-            heartbeat_interval: config.heartbeat_interval,
-            max_timer_backoff_duration: config.max_timer_backoff,
-            ..Options::default()
-        };
-        let socket = dcsctp::new_socket("rtcweb", &options);
+        let defaults = rtcweb_sctp::Config::default();
+        let sctp = Association::new(
+            rtcweb_sctp::Config {
+                local_port: config.local_port,
+                remote_port: config.remote_port,
+                mtu: config.mtu,
+                max_receive_buffer: (config.local_max_message_size * 2)
+                    .max(defaults.max_receive_buffer),
+                max_send_buffer: config.max_buffered_total,
+                max_send_buffer_per_stream: config.max_buffered_per_channel,
+                max_message_size: remote_max,
+                max_receive_message_size: config.local_max_message_size,
+                max_timer_backoff: config.max_timer_backoff.unwrap_or(defaults.rto_max),
+                heartbeat_interval: Some(config.heartbeat_interval),
+                seed: config.seed,
+                ..defaults
+            },
+            now,
+        );
         Self {
-            socket,
-            epoch: now,
+            sctp,
+            now,
             config: Config {
                 remote_max_message_size: remote_max,
                 ..config
@@ -118,58 +111,44 @@ impl DataChannels {
             channels: BTreeMap::new(),
             held: Vec::new(),
             held_bytes: 0,
-            resets_waiting: VecDeque::new(),
-            resets_in_flight: 0,
             events: VecDeque::new(),
-            transmits: VecDeque::new(),
             stats: Stats::default(),
         }
     }
 
-    fn socket_time(&self, now: Instant) -> SocketTime {
-        SocketTime::zero() + now.saturating_duration_since(self.epoch)
-    }
-
-    fn advance(&mut self, now: Instant) {
-        let t = self.socket_time(now);
-        self.socket.advance_time(t);
-    }
-
     /// Starts the association (sends INIT).
     pub fn connect(&mut self, now: Instant) {
-        self.advance(now);
-        if self.socket.state() == SocketState::Closed && !self.closed {
-            self.socket.connect();
-        }
+        self.now = self.now.max(now);
+        self.sctp.connect(now);
         self.drive();
     }
 
     /// Feeds one SCTP packet (decrypted DTLS application data).
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
-        self.advance(now);
-        self.socket.handle_input(packet);
+        self.now = self.now.max(now);
+        self.sctp.handle_packet(now, packet);
         self.drive();
     }
 
     /// Time passed: retransmissions, delayed acknowledgements, heartbeats. Safe to call early
     /// or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.advance(now);
+        self.now = self.now.max(now);
+        self.sctp.handle_timeout(now);
         self.drive();
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) is due; `None` when idle.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let t = self.socket.poll_timeout();
-        if t == SocketTime::infinite_future() {
-            return None;
-        }
-        Some(self.epoch + (t - SocketTime::zero()))
+        self.sctp.poll_timeout()
     }
 
-    /// The next SCTP packet to send (as DTLS application data).
+    /// The next SCTP packet to send (as DTLS application data), built when asked so the
+    /// congestion window decides what goes.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmits.pop_front()
+        let packet = self.sctp.poll_transmit();
+        self.drive();
+        packet
     }
 
     /// The next event.
@@ -179,13 +158,15 @@ impl DataChannels {
 
     /// Counters.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            too_large_dropped: self.sctp.metrics().dropped_too_large,
+            ..self.stats
+        }
     }
 
-    /// dcsctp's own counters (packets, retransmissions, congestion window, RTT), once
-    /// connected.
-    pub fn sctp_metrics(&self) -> Option<dcsctp::api::Metrics> {
-        self.socket.get_metrics()
+    /// The SCTP association's counters (packets, retransmissions, congestion window, RTT).
+    pub fn sctp_metrics(&self) -> rtcweb_sctp::Metrics {
+        self.sctp.metrics()
     }
 
     /// Whether the association is established.
@@ -212,14 +193,13 @@ impl DataChannels {
 
     /// Bytes queued on a channel and not yet sent (W3C `bufferedAmount`).
     pub fn buffered_amount(&self, id: u16) -> usize {
-        self.socket.buffered_amount(StreamId(id))
+        self.sctp.buffered_amount(id)
     }
 
     /// Sets the threshold of [`Event::BufferedAmountLow`] (W3C
     /// `bufferedAmountLowThreshold`).
     pub fn set_buffered_amount_low_threshold(&mut self, id: u16, bytes: usize) {
-        self.socket
-            .set_buffered_amount_low_threshold(StreamId(id), bytes);
+        self.sctp.set_buffered_amount_low_threshold(id, bytes);
     }
 
     /// Opens a channel: in-band (DATA_CHANNEL_OPEN, RFC 8832 §6) with the next free id of our
@@ -241,7 +221,7 @@ impl DataChannels {
         {
             return Err(OpenError::TooLong);
         }
-        self.advance(now);
+        self.now = self.now.max(now);
         let id = match options.negotiated {
             Some(id) if id > MAX_STREAM_ID || self.channels.contains_key(&id) => {
                 return Err(OpenError::IdUnavailable(id));
@@ -260,7 +240,6 @@ impl DataChannels {
             priority: options.priority,
             negotiated,
         };
-        self.socket.set_stream_priority(StreamId(id), info.priority);
         let state = if negotiated && self.connected {
             ChannelState::Open
         } else {
@@ -276,10 +255,9 @@ impl DataChannels {
             };
             let mut payload = Vec::with_capacity(open.buffer_len());
             open.emit(&mut payload).map_err(|_| OpenError::TooLong)?;
-            let _ = self.socket.send(
-                SctpMessage::new(StreamId(id), PpId(PPID_DCEP), payload),
-                &SendOptions::default(),
-            );
+            let _ = self
+                .sctp
+                .send(now, id, PPID_DCEP, payload, SendOptions::default());
         }
         self.channels.insert(
             id,
@@ -326,31 +304,30 @@ impl DataChannels {
             });
         }
         let channel_type = channel.info.channel_type;
+        self.now = self.now.max(now);
+        // RFC 8831 §6.1: the channel's reliability becomes each message's SCTP options.
         let options = SendOptions {
             unordered: !channel_type.ordered,
-            lifetime: match channel_type.reliability {
-                Reliability::MaxLifetimeMs(ms) => Some(Duration::from_millis(u64::from(ms))),
+            expires: match channel_type.reliability {
+                Reliability::MaxLifetimeMs(ms) => {
+                    Some(self.now + Duration::from_millis(u64::from(ms)))
+                }
                 _ => None,
             },
             max_retransmissions: match channel_type.reliability {
                 Reliability::MaxRetransmits(n) => Some(u16::try_from(n).unwrap_or(u16::MAX)),
                 _ => None,
             },
-            lifecycle_id: None,
         };
-        self.advance(now);
         let (ppid, payload) = message.into_sctp();
-        self.socket
-            .send(
-                SctpMessage::new(StreamId(id), PpId(ppid), payload),
-                &options,
-            )
+        self.sctp
+            .send(now, id, ppid, payload, options)
             .map_err(|e| match e {
-                dcsctp::api::SendError::MessageTooLarge { len, limit } => {
+                rtcweb_sctp::SendError::TooLarge { len, limit } => {
                     SendError::TooLarge { len, limit }
                 }
-                dcsctp::api::SendError::ShuttingDown => SendError::NotOpen(id),
-                _ => SendError::Full,
+                rtcweb_sctp::SendError::BufferFull => SendError::Full,
+                _ => SendError::NotOpen(id),
             })?;
         self.stats.messages_sent += 1;
         self.drive();
@@ -360,7 +337,7 @@ impl DataChannels {
     /// Closes a channel by resetting its outgoing stream (RFC 8831 §6.7); the peer resets its
     /// own, and [`Event::ChannelClosed`] follows.
     pub fn close_channel(&mut self, now: Instant, id: u16) {
-        self.advance(now);
+        self.now = self.now.max(now);
         let Some(channel) = self.channels.get_mut(&id) else {
             return;
         };
@@ -369,7 +346,7 @@ impl DataChannels {
         }
         channel.state = ChannelState::Closing;
         if self.connected {
-            self.resets_waiting.push_back(id);
+            self.sctp.reset_streams(now, &[id]);
         } else {
             // Nothing was ever on the wire.
             self.finish_close(id);
@@ -379,9 +356,9 @@ impl DataChannels {
 
     /// Shuts the association down gracefully (SHUTDOWN, RFC 9260 §9.2); every channel closes.
     pub fn close(&mut self, now: Instant) {
-        self.advance(now);
+        self.now = self.now.max(now);
         if !self.closed {
-            self.socket.shutdown();
+            self.sctp.shutdown(now);
         }
         self.drive();
     }
@@ -408,45 +385,17 @@ impl DataChannels {
         }
     }
 
-    /// Drains dcsctp: packets to send, events, received messages.
+    /// Drains the association's events.
     fn drive(&mut self) {
-        loop {
-            let mut progressed = false;
-            while let Some(event) = self.socket.poll_event() {
-                progressed = true;
-                self.socket_event(event);
-            }
-            while let Some(message) = self.socket.get_next_message() {
-                progressed = true;
-                self.received(message);
-            }
-            progressed |= self.pump_resets();
-            if !progressed {
-                break;
-            }
+        while let Some(event) = self.sctp.poll_event() {
+            self.sctp_event(event);
         }
     }
 
-    /// Hands waiting stream resets to dcsctp, at most [`MAX_RESETS_IN_FLIGHT`] at a time.
-    fn pump_resets(&mut self) -> bool {
-        let mut any = false;
-        while self.resets_in_flight < MAX_RESETS_IN_FLIGHT
-            && let Some(id) = self.resets_waiting.pop_front()
-        {
-            any = true;
-            if self.socket.reset_streams(&[StreamId(id)]).is_ok() {
-                self.resets_in_flight += 1;
-            } else {
-                self.finish_close(id);
-            }
-        }
-        any
-    }
-
-    fn socket_event(&mut self, event: SocketEvent) {
+    fn sctp_event(&mut self, event: rtcweb_sctp::Event) {
+        use rtcweb_sctp::Event as E;
         match event {
-            SocketEvent::SendPacket(packet) => self.transmits.push_back(packet),
-            SocketEvent::OnConnected() if !self.connected => {
+            E::Connected if !self.connected => {
                 self.connected = true;
                 self.events.push_back(Event::Connected);
                 // Pre-negotiated channels open with the association.
@@ -464,22 +413,21 @@ impl DataChannels {
                     self.release_held(id);
                 }
             }
-            SocketEvent::OnClosed() => self.association_ended(CloseReason::Shutdown),
-            SocketEvent::OnAborted(_, reason) => {
-                self.association_ended(CloseReason::Aborted(reason))
+            E::Closed(rtcweb_sctp::CloseReason::Shutdown) => {
+                self.association_ended(CloseReason::Shutdown)
             }
-            SocketEvent::OnBufferedAmountLow(StreamId(id)) if self.channels.contains_key(&id) => {
-                self.events.push_back(Event::BufferedAmountLow { id });
+            E::Closed(reason) => self.association_ended(CloseReason::Aborted(reason.to_string())),
+            E::BufferedAmountLow { stream } if self.channels.contains_key(&stream) => {
+                self.events
+                    .push_back(Event::BufferedAmountLow { id: stream });
             }
-            SocketEvent::OnIncomingStreamReset(streams) => {
-                for StreamId(id) in streams {
+            E::IncomingStreamsReset(streams) => {
+                for id in streams {
                     self.incoming_reset(id);
                 }
             }
-            SocketEvent::OnStreamsResetPerformed(streams)
-            | SocketEvent::OnStreamsResetFailed(streams) => {
-                self.resets_in_flight = self.resets_in_flight.saturating_sub(streams.len());
-                for StreamId(id) in streams {
+            E::OutgoingStreamsReset(streams) | E::OutgoingStreamsResetFailed(streams) => {
+                for id in streams {
                     if let Some(c) = self.channels.get_mut(&id) {
                         c.out_reset = true;
                         if c.in_reset {
@@ -488,6 +436,7 @@ impl DataChannels {
                     }
                 }
             }
+            E::Message(m) => self.received(m.stream, m.ppid, m.data),
             _ => {}
         }
     }
@@ -505,7 +454,7 @@ impl DataChannels {
         if c.state != ChannelState::Closing {
             c.state = ChannelState::Closing;
             self.events.push_back(Event::ChannelClosing { id });
-            self.resets_waiting.push_back(id);
+            self.sctp.reset_streams(self.now, &[id]);
         }
     }
 
@@ -521,22 +470,14 @@ impl DataChannels {
         }
         self.held.clear();
         self.held_bytes = 0;
-        self.resets_waiting.clear();
-        self.resets_in_flight = 0;
         self.events.push_back(Event::Closed(reason));
     }
 
-    fn received(&mut self, message: SctpMessage) {
-        let StreamId(id) = message.stream_id;
-        let PpId(ppid) = message.ppid;
+    fn received(&mut self, id: u16, ppid: u32, payload: Vec<u8>) {
         if ppid == PPID_DCEP {
-            return self.dcep(id, &message.payload);
+            return self.dcep(id, &payload);
         }
-        if message.payload.len() > self.config.local_max_message_size {
-            self.stats.too_large_dropped += 1;
-            return;
-        }
-        let Some(msg) = Message::from_sctp(ppid, message.payload) else {
+        let Some(msg) = Message::from_sctp(ppid, payload) else {
             self.stats.unknown_ppid_dropped += 1;
             return;
         };
@@ -596,7 +537,7 @@ impl DataChannels {
                     || self.channels.len() >= self.config.max_channels
                 {
                     self.stats.opens_refused += 1;
-                    let _ = self.socket.reset_streams(&[StreamId(id)]);
+                    self.sctp.reset_streams(self.now, &[id]);
                     return;
                 }
                 let info = ChannelInfo {
@@ -607,12 +548,10 @@ impl DataChannels {
                     priority: open.priority,
                     negotiated: false,
                 };
-                self.socket.set_stream_priority(StreamId(id), info.priority);
                 // RFC 8832 §6: answer with DATA_CHANNEL_ACK; the channel is open.
-                let _ = self.socket.send(
-                    SctpMessage::new(StreamId(id), PpId(PPID_DCEP), vec![ACK]),
-                    &SendOptions::default(),
-                );
+                let _ = self
+                    .sctp
+                    .send(self.now, id, PPID_DCEP, vec![ACK], SendOptions::default());
                 self.channels.insert(
                     id,
                     Channel {

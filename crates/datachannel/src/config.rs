@@ -44,6 +44,9 @@ pub struct Config {
     /// RFC 9260 lets RTO grow to 60 s, which leaves a lossy link idle for a minute; a
     /// real-time application wants it retried sooner (3 s by default).
     pub max_timer_backoff: Option<Duration>,
+    /// Seed of SCTP's verification tags, initial TSNs and cookies: fresh entropy per
+    /// association (tests give a fixed one to replay exactly).
+    pub seed: u64,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             max_held_bytes: 1024 * 1024,
             heartbeat_interval: Duration::from_secs(30),
             max_timer_backoff: Some(Duration::from_secs(3)),
+            seed: 0,
         }
     }
 }

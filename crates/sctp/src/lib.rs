@@ -1,9 +1,34 @@
 //! # rtcweb-sctp: SCTP for WebRTC data channels, sans-IO
 //!
-//! Our own SCTP (RFC 9260, with partial reliability from RFC 3758 and stream reset from
-//! RFC 6525), to carry data channels (RFC 8831) in place of dcsctp. This first part is the
-//! **wire format**; the association (handshake, retransmission, congestion control, streams)
-//! comes next, under the `rtcweb-datachannel` API.
+//! Our own SCTP (RFC 9260, with partial reliability from RFC 3758 and RFC 7496, and stream
+//! reset from RFC 6525), to carry data channels (RFC 8831) over DTLS (RFC 8261).
+//!
+//! ## The association: [`Association`]
+//! One sans-IO state machine per DTLS connection, in the house contract: SCTP packets in
+//! ([`Association::handle_packet`]) and out ([`Association::poll_transmit`], built when
+//! asked, so the windows decide what goes at the moment it goes), time in
+//! ([`Association::handle_timeout`], [`Association::poll_timeout`]), events out
+//! ([`Association::poll_event`]: connected, messages, stream resets, closed).
+//! - Handshake (RFC 9260 §5.1) with the INIT collision WebRTC always has (§5.2: both peers
+//!   connect at once); state cookies are nonces checked against the ones we issued.
+//! - Messages are queued per stream as one `Bytes` each and cut into DATA chunks only when
+//!   a packet has room (§6.9), round-robin between streams; ordered and unordered delivery;
+//!   reassembly copies each message once.
+//! - Retransmission: SACK with gap blocks and duplicates, delayed acks (every second
+//!   packet, §6.2), fast retransmit on three miss reports and fast recovery (§7.2.4),
+//!   T3-rtx with exponential back-off (§6.3.3), RTO estimation (§6.3.1), slow start and
+//!   congestion avoidance (§7.2), the peer's receive window (§6.1).
+//! - Partial reliability: messages with a lifetime or a retransmission limit are abandoned
+//!   and skipped with FORWARD TSN (RFC 3758 §3.5, RFC 7496).
+//! - Stream reset (RFC 6525 §5.1.2, §5.2.2), which closes data channels (RFC 8831 §6.7).
+//! - HEARTBEAT (§8.3), ABORT, and graceful shutdown (§9.2).
+//! - Every queue is bounded: send buffer per stream and in total, receive window, TSNs
+//!   ahead of the cumulative ack, gap blocks, duplicates, cookies, responses. Bad packets
+//!   are counted in [`Metrics`] and dropped.
+//!
+//! Not supported: I-DATA (RFC 8260) message interleaving, which WebRTC peers do not
+//! negotiate by default, and association restart (§5.2.4 case A): a WebRTC peer makes a new
+//! DTLS connection instead.
 //!
 //! ## What is here: [`wire`]
 //! - The common header (RFC 9260 §3.1) with the CRC32c checksum (§6.8, Appendix A),
@@ -46,12 +71,23 @@
 //! # Ok::<(), rtcweb_sctp::wire::WireError>(())
 //! ```
 //!
-//! ## Not here yet
-//! The association and everything with state or time. Rules on values (a zero Initiate
-//! Tag, DATA without user data, which chunks may be bundled with INIT, §6.10) belong to it:
-//! the wire format carries what the peer sent. I-DATA and I-FORWARD-TSN (RFC 8260), AUTH
-//! (RFC 4895) and ASCONF (RFC 5061) are carried as unknown chunks, and the SSN/TSN Reset
-//! and Add Streams requests of RFC 6525 as unknown RE-CONFIG parameters.
+//! The wire format carries what the peer sent; rules on values (a zero Initiate Tag, DATA
+//! without user data, which chunks may be bundled with INIT, §6.10) belong to the
+//! association. I-DATA and I-FORWARD-TSN (RFC 8260), AUTH (RFC 4895) and ASCONF (RFC 5061)
+//! are carried as unknown chunks, and the SSN/TSN Reset and Add Streams requests of RFC 6525
+//! as unknown RE-CONFIG parameters.
 #![forbid(unsafe_code)]
 
+mod association;
+mod config;
+mod error;
+mod event;
+mod rng;
+mod timer;
+mod tsn;
 pub mod wire;
+
+pub use association::{Association, Metrics, SendOptions, State};
+pub use config::Config;
+pub use error::SendError;
+pub use event::{CloseReason, Event, Received};

@@ -1,0 +1,237 @@
+//! Building packets (RFC 9260 §6.1, §6.10): control chunks first, then a SACK, then
+//! retransmissions, then new DATA as the congestion and receive windows allow, bundled up to
+//! the MTU. Packets are built when the owner asks, so the windows decide what goes out at
+//! the moment it goes.
+
+use super::{Association, State};
+use crate::wire::{
+    Chunk, CommonHeader, Data, ForwardTsn, GapBlock, Heartbeat, List, PacketWriter, ReConfig,
+    ReconfigParam, Sack, TlvList,
+};
+
+/// The DATA chunk header (RFC 9260 §3.3.1).
+const DATA_HEADER: usize = 16;
+/// Below this much room, a packet that already carries something takes no new fragment.
+const MIN_FRAGMENT: usize = 256;
+
+impl Association {
+    /// The next SCTP packet to send (as DTLS application data), built now from what waits.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if let Some(p) = self.control.pop_front() {
+            self.metrics.packets_sent += 1;
+            return Some(p);
+        }
+        if self.ended {
+            return None;
+        }
+        let peer = self.peer?;
+        let data_state = matches!(
+            self.state,
+            State::Established | State::ShutdownPending | State::ShutdownReceived
+        );
+        let data_ready = data_state && self.data_ready();
+        let sack = self.sack_now || (self.delayed_ack.is_some() && data_ready);
+        if !(sack
+            || data_ready
+            || !self.heartbeat_acks.is_empty()
+            || self.heartbeat_send
+            || self.reconfig.wants_to_send()
+            || self.forward_tsn_now)
+        {
+            return None;
+        }
+        let header = CommonHeader {
+            source_port: self.config.local_port,
+            destination_port: self.config.remote_port,
+            verification_tag: peer.tag,
+        };
+        let mut buf = Vec::with_capacity(self.config.mtu);
+        let mut w = PacketWriter::new_in_vec(&mut buf, header, self.config.mtu).ok()?;
+        if sack && self.write_sack(&mut w) {
+            self.sack_now = false;
+            self.delayed_ack = None;
+            self.data_packets_unacked = 0;
+        }
+        while let Some(info) = self.heartbeat_acks.front() {
+            if w.push(&Chunk::HeartbeatAck(Heartbeat { info })).is_err() {
+                break;
+            }
+            self.heartbeat_acks.pop_front();
+        }
+        if self.heartbeat_send {
+            let nonce = self.rng.next_u64();
+            let info = nonce.to_be_bytes();
+            if w.push(&Chunk::Heartbeat(Heartbeat { info: &info })).is_ok() {
+                self.heartbeat_send = false;
+                self.heartbeat_outstanding = Some((nonce, self.now));
+            }
+        }
+        if self.reconfig.wants_to_send() {
+            self.write_reconfig(&mut w);
+        }
+        if self.forward_tsn_now {
+            self.forward_tsn_now = false;
+            if let Some(point) = self.outstanding.forward_tsn(&mut self.scratch_skipped) {
+                let chunk = ForwardTsn {
+                    new_cumulative_tsn: point as u32,
+                    streams: List::new(&self.scratch_skipped),
+                };
+                if w.push(&Chunk::ForwardTsn(chunk)).is_err() {
+                    self.forward_tsn_now = true;
+                }
+            }
+        }
+        if data_state {
+            self.write_data(&mut w);
+        }
+        if w.is_empty() {
+            return None;
+        }
+        w.finish();
+        self.metrics.packets_sent += 1;
+        Some(buf)
+    }
+
+    /// Whether DATA (retransmitted or new) may go out now.
+    fn data_ready(&self) -> bool {
+        let flight = self.outstanding.flight_size();
+        if self.outstanding.has_retransmits() {
+            return self.fast_retransmit_now || flight < self.congestion.cwnd;
+        }
+        !self.send_queue.is_empty()
+            && flight < self.congestion.cwnd
+            && (self.congestion.peer_rwnd > 0 || flight == 0)
+    }
+
+    /// Writes a SACK (RFC 9260 §3.3.4); returns whether it fitted.
+    fn write_sack(&mut self, w: &mut PacketWriter<'_>) -> bool {
+        let mut gaps: Vec<GapBlock> = Vec::new();
+        let mut dups: Vec<u32> = Vec::new();
+        if self.received.has_gaps() {
+            self.received.gap_blocks(&mut gaps);
+        }
+        self.received.take_duplicates(&mut dups);
+        let held = self.reassembly.bytes() + self.ordering.bytes();
+        let a_rwnd = self.config.max_receive_buffer.saturating_sub(held);
+        let sack = Sack {
+            cumulative_tsn_ack: self.received.cum() as u32,
+            a_rwnd: a_rwnd.min(u32::MAX as usize) as u32,
+            gap_blocks: List::new(&gaps),
+            duplicate_tsns: List::new(&dups),
+        };
+        w.push(&Chunk::Sack(sack)).is_ok()
+    }
+
+    fn write_reconfig(&mut self, w: &mut PacketWriter<'_>) {
+        let mut params: Vec<ReconfigParam<'_>> = self
+            .reconfig
+            .responses
+            .iter()
+            .map(|&(response_seq, result)| ReconfigParam::Response {
+                response_seq,
+                result,
+                next_tsns: None,
+            })
+            .collect();
+        let with_request = self.reconfig.send_request;
+        if with_request && let Some(r) = &self.reconfig.in_flight {
+            params.push(ReconfigParam::OutgoingSsnReset {
+                request_seq: r.seq,
+                response_seq: self.reconfig.response_seq(),
+                last_tsn: r.last_tsn,
+                streams: List::new(&r.streams),
+            });
+        }
+        let chunk = ReConfig {
+            params: TlvList::new(&params),
+        };
+        if w.push(&Chunk::ReConfig(chunk)).is_ok() {
+            drop(params);
+            self.reconfig.responses.clear();
+            if with_request {
+                let (now, rto, max) = (self.now, self.rto.rto(), self.config.max_timer_backoff);
+                self.reconfig.sent(now, rto, max);
+            }
+        }
+    }
+
+    /// Retransmissions first (§6.1), then new fragments, as the windows allow.
+    fn write_data(&mut self, w: &mut PacketWriter<'_>) {
+        let now = self.now;
+        let mut wrote = false;
+        // §7.2.4 step 3: the first packet of a fast retransmit ignores cwnd.
+        let ignore_cwnd = std::mem::take(&mut self.fast_retransmit_now);
+        while self.outstanding.has_retransmits() {
+            if !ignore_cwnd && self.outstanding.flight_size() >= self.congestion.cwnd {
+                break;
+            }
+            let room = w.remaining().saturating_sub(DATA_HEADER);
+            let Some((tsn, c)) = self.outstanding.next_retransmit(now, room) else {
+                break;
+            };
+            let data = Data {
+                immediate: false,
+                unordered: c.unordered(),
+                beginning: c.beginning,
+                ending: c.ending,
+                tsn: tsn as u32,
+                stream_id: c.stream,
+                ssn: c.ssn,
+                ppid: c.ppid,
+                payload: &c.data,
+            };
+            // Room was checked: the chunk fits.
+            let _ = w.push(&Chunk::Data(data));
+            wrote = true;
+        }
+        if !self.outstanding.has_retransmits() {
+            loop {
+                let flight = self.outstanding.flight_size();
+                if flight >= self.congestion.cwnd || (self.congestion.peer_rwnd == 0 && flight > 0)
+                {
+                    break;
+                }
+                let room = w.remaining().saturating_sub(DATA_HEADER) & !3;
+                if room == 0 || (room < MIN_FRAGMENT && !w.is_empty()) {
+                    break;
+                }
+                let max_payload = room.min(self.max_fragment());
+                let Some(fragment) = self.send_queue.next_fragment(now, max_payload) else {
+                    break;
+                };
+                let len = fragment.data.len();
+                let data = Data {
+                    immediate: false,
+                    unordered: fragment.options.unordered,
+                    beginning: fragment.beginning,
+                    ending: fragment.ending,
+                    tsn: self.outstanding.next_tsn() as u32,
+                    stream_id: fragment.stream,
+                    ssn: fragment.ssn,
+                    ppid: fragment.ppid,
+                    payload: &fragment.data,
+                };
+                let _ = w.push(&Chunk::Data(data));
+                self.outstanding.push(now, fragment);
+                self.congestion.peer_rwnd = self.congestion.peer_rwnd.saturating_sub(len);
+                self.metrics.data_chunks_sent += 1;
+                self.metrics.bytes_sent += len as u64;
+                wrote = true;
+            }
+        }
+        if wrote {
+            let (rto, max) = (self.rto.rto(), self.config.max_timer_backoff);
+            self.t3.ensure(now, rto, max);
+        }
+        for stream in self.send_queue.take_low() {
+            self.events
+                .push_back(crate::Event::BufferedAmountLow { stream });
+        }
+    }
+
+    /// The payload of a full-size DATA chunk: the MTU less the common and DATA headers,
+    /// a multiple of 4.
+    fn max_fragment(&self) -> usize {
+        (self.config.mtu - crate::wire::HEADER_LEN - DATA_HEADER) & !3
+    }
+}
