@@ -8,7 +8,7 @@ use crate::{ChannelInfo, Message};
 pub enum CloseReason {
     /// Shut down in an orderly way (by us or the peer).
     Shutdown,
-    /// Aborted by the peer or after too many retransmissions; dcsctp's reason.
+    /// Aborted by the peer, by us, or after too many retransmissions; SCTP's reason.
     Aborted(String),
 }
 

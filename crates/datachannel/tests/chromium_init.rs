@@ -143,7 +143,7 @@ fn chromium_init_is_answered_with_the_features_it_asked_for() {
 #[test]
 fn chromium_init_ack_is_accepted_after_our_init() {
     // Our INIT goes out; Chromium's INIT-ACK from the capture answers aiortc's INIT, so its
-    // tag does not match ours: dcsctp must drop it without harm (RFC 9260 §8.5).
+    // tag does not match ours: the association must drop it without harm (RFC 9260 §8.5).
     let now = epoch();
     let mut dc = DataChannels::new(Config::default(), now);
     dc.connect(now);

@@ -26,7 +26,7 @@
 //!   is made when the exchange completes, the client once ICE selects a pair.
 //! - **SRTP** ([`rtcweb_srtp::Session`]): keyed from the DTLS exporter (RFC 5764 §4.2) when
 //!   DTLS connects; incoming SRTP and SRTCP are authenticated and counted in [`Stats`].
-//! - **Data channels** ([`rtcweb_datachannel::DataChannels`], DCEP on dcsctp): SCTP packets
+//! - **Data channels** ([`rtcweb_datachannel::DataChannels`], DCEP on rtcweb-sctp): SCTP packets
 //!   travel as DTLS application data (RFC 8261 §5); the association starts when DTLS is up.
 //!   [`Peer::create_data_channel`] returns a [`DataChannelId`] at once; the channel opens
 //!   with the association.

@@ -251,6 +251,7 @@ impl Peer {
                 local_max_message_size: usize::try_from(sctp.local_max_message_size)
                     .unwrap_or(usize::MAX),
                 max_channels: self.config.max_data_channels,
+                seed: self.rng.random(),
                 ..rtcweb_datachannel::Config::default()
             };
             self.sctp = Some(rtcweb_datachannel::DataChannels::new(config, self.epoch));

@@ -184,11 +184,9 @@ fn partial_reliability_drops_only_what_its_policy_allows() {
     assert!(got.iter().any(|m| m.stream == 7 && m.data == b"reliable"));
     let abandoned = p.a.sctp.metrics().abandoned_messages;
     assert!(abandoned > 0, "10 % loss abandons some");
-    assert_eq!(
-        seen.len() as u64 + abandoned,
-        300,
-        "each either arrived or was abandoned"
-    );
+    // Each arrived or was abandoned; an abandoned one may still have arrived (its SACK was
+    // lost), never twice.
+    assert!(seen.len() as u64 + abandoned >= 300);
     // And the association still works.
     let now = p.now;
     p.a.sctp
@@ -310,10 +308,26 @@ fn shutdown_delivers_what_was_queued_then_closes_both() {
         p.a.sctp.send(now, 0, 53, vec![1], SendOptions::default()),
         Err(rtcweb_sctp::SendError::Closed)
     );
-    assert!(p.run_until(Duration::from_secs(60), |p| {
+    let closed = p.run_until(Duration::from_secs(60), |p| {
         p.a.saw(|e| *e == Event::Closed(CloseReason::Shutdown))
             && p.b.saw(|e| *e == Event::Closed(CloseReason::Shutdown))
-    }));
+    });
+    assert!(
+        closed,
+        "{:?} {:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        p.a.sctp.state(),
+        p.b.sctp.state(),
+        p.a.events
+            .iter()
+            .filter(|e| !matches!(e, Event::Message(_)))
+            .collect::<Vec<_>>(),
+        p.b.events
+            .iter()
+            .filter(|e| !matches!(e, Event::Message(_)))
+            .collect::<Vec<_>>(),
+        p.a.sctp.metrics(),
+        p.b.sctp.metrics()
+    );
     assert_eq!(p.b.take_messages().len(), 20);
     assert_eq!(p.a.sctp.poll_timeout(), None);
 }

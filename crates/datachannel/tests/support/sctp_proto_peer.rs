@@ -1,5 +1,5 @@
 //! An independent data-channel peer for interop tests and benchmarks: sctp-proto (the SCTP of
-//! str0m, a separate implementation from dcsctp) with DCEP written here from RFC 8832 §5,
+//! str0m, a separate implementation from ours) with DCEP written here from RFC 8832 §5,
 //! without our `dcep` module.
 #![allow(dead_code, unreachable_pub, clippy::disallowed_methods)]
 

@@ -11,9 +11,9 @@
 //! [`Peer::poll_transmit`](crate::Peer::poll_transmit) gives from the socket the transmit
 //! names, and routes [`Peer::poll_event`](crate::Peer::poll_event).
 //!
-//! The SCTP layer (dcsctp) is not `Send`, so connection tasks run on a few driver threads
-//! of their own (one per core, at most 8), each a current-thread runtime; connections are
-//! spread over them in turn. The handles are `Send` and usable from any async runtime.
+//! Connection tasks run on a few driver threads of their own (one per core, at most 8),
+//! each a current-thread runtime; connections are spread over them in turn. The handles are
+//! `Send` and usable from any async runtime.
 //!
 //! The user holds handles with async methods: [`PeerConnection`] (the W3C
 //! `RTCPeerConnection` methods) and [`DataChannel`] (async send and receive of text and

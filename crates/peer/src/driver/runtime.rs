@@ -1,8 +1,8 @@
-//! Where connection tasks run. The SCTP layer (dcsctp) keeps `Rc`s inside, so a [`Peer`]
-//! cannot move between threads and its task cannot go to a work-stealing runtime. Each
-//! connection task instead runs on one of a few driver threads, each a current-thread
+//! Where connection tasks run: each on one of a few driver threads, each a current-thread
 //! tokio runtime with a `LocalSet`; connections are spread over them in turn. The handles
-//! the caller gets are `Send` and work from any runtime.
+//! the caller gets are `Send` and work from any runtime. (This was needed while the SCTP
+//! layer was dcsctp, which keeps `Rc`s inside; [`Peer`] is `Send` now, so the tasks could
+//! move to the caller's runtime.)
 //!
 //! [`Peer`]: crate::Peer
 

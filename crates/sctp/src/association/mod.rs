@@ -401,6 +401,7 @@ impl Association {
     pub fn handle_packet(&mut self, now: Instant, bytes: &[u8]) {
         self.now = self.now.max(now);
         if self.ended {
+            self.out_of_the_blue(bytes);
             return;
         }
         let packet = match Packet::parse(bytes) {
@@ -494,6 +495,22 @@ impl Association {
             }
         }
         self.after_input();
+    }
+
+    /// A packet after the association ended (RFC 9260 §8.4): a SHUTDOWN ACK means our
+    /// SHUTDOWN COMPLETE was lost, so it is answered again, with the T bit (§8.4 5).
+    fn out_of_the_blue(&mut self, bytes: &[u8]) {
+        let Ok(packet) = Packet::parse(bytes) else {
+            return;
+        };
+        if packet.chunks().any(|c| matches!(c, Ok(Chunk::ShutdownAck))) {
+            self.queue_control(
+                packet.header().verification_tag,
+                &Chunk::ShutdownComplete {
+                    reflected_tag: true,
+                },
+            );
+        }
     }
 
     /// Verification tag rules (RFC 9260 §8.5, §8.5.1).

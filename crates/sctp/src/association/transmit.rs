@@ -200,8 +200,13 @@ impl Association {
                     break;
                 };
                 let len = fragment.data.len();
+                // RFC 7053 §4.1: ask for a SACK at once when this chunk ends what we can send
+                // (the queue is empty, or the congestion window is full), so the peer's
+                // delayed ack does not hold us for up to 200 ms.
+                let immediate = self.send_queue.is_empty()
+                    || self.outstanding.flight_size() + len >= self.congestion.cwnd;
                 let data = Data {
-                    immediate: false,
+                    immediate,
                     unordered: fragment.options.unordered,
                     beginning: fragment.beginning,
                     ending: fragment.ending,
