@@ -243,8 +243,12 @@ async fn run() -> Result<(), Error> {
         mbit_per_s(received, bulk)
     );
     println!(
-        "  datagrams (alice):   {} sent, {} received, {} send errors",
-        alice_info.io.datagrams_sent, alice_info.io.datagrams_received, alice_info.io.send_errors
+        "  datagrams (alice):   {} sent in {} GSO sends and single ones, {} received ({} GRO reads), {} send errors",
+        alice_info.io.datagrams_sent,
+        alice_info.io.gso_sends,
+        alice_info.io.datagrams_received,
+        alice_info.io.gro_reads,
+        alice_info.io.send_errors
     );
     for (from, to, sent, heard, info) in [
         ("alice", "bob", to_bob, &bob_got, &bob_info),

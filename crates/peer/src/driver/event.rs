@@ -147,6 +147,10 @@ pub struct IoStats {
     pub bytes_sent: u64,
     /// Sends the OS refused (no route, ...): dropped, as a lossy network would.
     pub send_errors: u64,
+    /// Sends that carried several datagrams at once (UDP GSO).
+    pub gso_sends: u64,
+    /// Reads that returned several datagrams at once (UDP GRO).
+    pub gro_reads: u64,
     /// Times the task stopped reading its sockets because a data channel's receive queue
     /// (or the event stream) was full: the backpressure that reaches the peer's SCTP.
     pub read_pauses: u64,

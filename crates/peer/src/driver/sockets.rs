@@ -1,14 +1,18 @@
 //! The UDP sockets of one connection: bound on the configured addresses and port range,
-//! read in turn, written from the socket a transmit names.
+//! read in turn, written from the socket a transmit names. Reads and writes go through
+//! quinn-udp: a run of equal-sized datagrams to one destination leaves in one `sendmsg`
+//! with UDP GSO, and datagrams that arrive together come out of one `recvmsg` with GRO
+//! (where the OS has them; otherwise one datagram per call, as before).
 
-use std::io;
+use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::task::{Context, Poll};
 
+use quinn_udp::{RecvMeta, UdpSocketState};
 use rtcweb_common::{Transmit, Transport};
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::ReadBuf;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::DriverError;
@@ -18,21 +22,55 @@ use super::streams::{StreamRead, Streams};
 /// channel's window of datagrams arrives in one burst on loopback.
 const SOCKET_BUFFER: usize = 4 << 20;
 
-/// A datagram that arrived: its length in the buffer, and its addressing.
+/// Datagrams that arrived: their length in the buffer, and their addressing. With GRO the
+/// buffer holds several datagrams from one sender, each `stride` bytes (the last may be
+/// shorter).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Received {
     pub(crate) len: usize,
+    /// Size of each datagram in the buffer (equal to `len` for one datagram).
+    pub(crate) stride: usize,
     /// UDP, or the TCP or TLS connection to a TURN server.
     pub(crate) transport: Transport,
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
 }
 
+/// One bound UDP socket and quinn-udp's state for it (GSO and GRO support found at bind).
+#[derive(Debug)]
+struct Udp {
+    local: SocketAddr,
+    socket: UdpSocket,
+    state: UdpSocketState,
+}
+
+impl Udp {
+    /// One read: several datagrams with GRO. `WouldBlock` when nothing waits.
+    fn try_recv(&self, buf: &mut [u8]) -> io::Result<Received> {
+        let mut meta = [RecvMeta::default()];
+        let mut bufs = [IoSliceMut::new(buf)];
+        let n = self.socket.try_io(Interest::READABLE, || {
+            self.state.recv((&self.socket).into(), &mut bufs, &mut meta)
+        })?;
+        if n == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let m = meta[0];
+        Ok(Received {
+            len: m.len,
+            stride: if m.stride == 0 { m.len } else { m.stride },
+            transport: Transport::Udp,
+            local: self.local,
+            remote: m.addr,
+        })
+    }
+}
+
 /// One connection's sockets: a UDP socket per interface address, and the TCP connections
 /// to TURN servers.
 #[derive(Debug)]
 pub(crate) struct Sockets {
-    sockets: Vec<(SocketAddr, UdpSocket)>,
+    sockets: Vec<Udp>,
     /// Where the next poll starts, so that a busy socket does not starve the others.
     next: usize,
     /// Connections to TURN servers over TCP or TLS.
@@ -62,7 +100,16 @@ impl Sockets {
                 address: ip,
                 source,
             })?;
-            sockets.push((local, socket));
+            let state =
+                UdpSocketState::new((&socket).into()).map_err(|source| DriverError::Bind {
+                    address: ip,
+                    source,
+                })?;
+            sockets.push(Udp {
+                local,
+                socket,
+                state,
+            });
         }
         Ok(Self {
             sockets,
@@ -73,7 +120,7 @@ impl Sockets {
 
     /// The bound addresses: our host candidates.
     pub(crate) fn local_addresses(&self) -> Vec<SocketAddr> {
-        self.sockets.iter().map(|(a, _)| *a).collect()
+        self.sockets.iter().map(|u| u.local).collect()
     }
 
     /// Polls every socket once, starting after the last one that had a datagram. Receive
@@ -82,89 +129,114 @@ impl Sockets {
         let n = self.sockets.len();
         for i in 0..n {
             let index = (self.next + i) % n;
-            let (local, socket) = &self.sockets[index];
+            let udp = &self.sockets[index];
             loop {
-                let mut read = ReadBuf::new(buf);
-                match socket.poll_recv_from(cx, &mut read) {
-                    Poll::Ready(Ok(remote)) => {
-                        self.next = index + 1;
-                        return Poll::Ready(Received {
-                            len: read.filled().len(),
-                            transport: Transport::Udp,
-                            local: *local,
-                            remote,
-                        });
-                    }
+                match udp.socket.poll_recv_ready(cx) {
+                    Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(e)) => {
-                        tracing::debug!(%local, error = %e, "UDP receive error ignored");
+                        tracing::debug!(local = %udp.local, error = %e, "UDP receive error ignored");
+                        break;
                     }
                     Poll::Pending => break,
+                }
+                match udp.try_recv(buf) {
+                    Ok(received) => {
+                        self.next = index + 1;
+                        return Poll::Ready(received);
+                    }
+                    // Readiness was stale: poll again, which registers the waker.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => {
+                        tracing::debug!(local = %udp.local, error = %e, "UDP receive error ignored");
+                    }
                 }
             }
         }
         self.streams.poll_read(cx, buf).map(Received::from)
     }
 
-    /// A datagram that is already waiting, without waiting for one.
+    /// Datagrams that are already waiting, without waiting for one.
     pub(crate) fn try_recv(&mut self, buf: &mut [u8]) -> Option<Received> {
         let n = self.sockets.len();
         for i in 0..n {
             let index = (self.next + i) % n;
-            let (local, socket) = &self.sockets[index];
+            let udp = &self.sockets[index];
             loop {
-                match socket.try_recv_from(buf) {
-                    Ok((len, remote)) => {
+                match udp.try_recv(buf) {
+                    Ok(received) => {
                         self.next = index + 1;
-                        return Some(Received {
-                            len,
-                            transport: Transport::Udp,
-                            local: *local,
-                            remote,
-                        });
+                        return Some(received);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => tracing::debug!(%local, error = %e, "UDP receive error ignored"),
+                    Err(e) => {
+                        tracing::debug!(local = %udp.local, error = %e, "UDP receive error ignored");
+                    }
                 }
             }
         }
         self.streams.try_read(buf).map(Received::from)
     }
 
-    /// Sends a transmit from the socket it names (or the first one of the destination's
-    /// family), waiting while the socket's buffer is full.
-    pub(crate) async fn send(&mut self, transmit: &Transmit) -> io::Result<()> {
-        let destination = transmit.destination;
-        if transmit.transport.is_stream() {
-            return self
-                .streams
-                .send(transmit.transport, destination, transmit.bytes())
-                .await;
-        }
-        let socket = self
-            .sockets
+    fn udp_for(&self, source: Option<SocketAddr>, destination: SocketAddr) -> io::Result<&Udp> {
+        self.sockets
             .iter()
-            .find(|(a, _)| Some(*a) == transmit.source)
+            .find(|u| Some(u.local) == source)
             .or_else(|| {
                 self.sockets
                     .iter()
-                    .find(|(a, _)| a.is_ipv4() == destination.is_ipv4())
+                    .find(|u| u.local.is_ipv4() == destination.is_ipv4())
             })
-            .map(|(_, s)| s)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))?;
-        socket
-            .send_to(transmit.bytes(), destination)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))
+    }
+
+    /// How many datagrams one send may carry from `source` (1 without GSO).
+    pub(crate) fn max_segments(
+        &self,
+        source: Option<SocketAddr>,
+        destination: SocketAddr,
+    ) -> usize {
+        self.udp_for(source, destination)
+            .map_or(1, |u| u.state.max_gso_segments())
+    }
+
+    /// Sends `contents` from `source` to `destination`: one datagram, or with
+    /// `segment_size` several of that size (the last may be shorter) in one GSO send.
+    /// Waits while the socket's buffer is full.
+    pub(crate) async fn send_udp(
+        &self,
+        source: Option<SocketAddr>,
+        destination: SocketAddr,
+        contents: &[u8],
+        segment_size: Option<usize>,
+    ) -> io::Result<()> {
+        let udp = self.udp_for(source, destination)?;
+        let transmit = quinn_udp::Transmit {
+            destination,
+            ecn: None,
+            contents,
+            segment_size,
+            src_ip: None,
+        };
+        udp.socket
+            .async_io(Interest::WRITABLE, || {
+                udp.state.try_send((&udp.socket).into(), &transmit)
+            })
             .await
-            .map(drop)
+    }
+
+    /// Sends a transmit on a TCP or TLS connection to a TURN server.
+    pub(crate) async fn send_stream(&mut self, transmit: &Transmit) -> io::Result<()> {
+        self.streams
+            .send(transmit.transport, transmit.destination, transmit.bytes())
+            .await
     }
 }
 
-/// One socket on `ip`: the first free port of the range, or one the OS picks. A port that
-/// an earlier socket of this connection holds on another address is skipped, so each
-/// candidate has its own port.
 impl From<StreamRead> for Received {
     fn from(r: StreamRead) -> Self {
         Self {
             len: r.len,
+            stride: r.len,
             transport: r.transport,
             local: r.local,
             remote: r.server,
@@ -172,10 +244,13 @@ impl From<StreamRead> for Received {
     }
 }
 
+/// One socket on `ip`: the first free port of the range, or one the OS picks. A port that
+/// an earlier socket of this connection holds on another address is skipped, so each
+/// candidate has its own port.
 fn bind_one(
     ip: IpAddr,
     ports: Option<&RangeInclusive<u16>>,
-    taken: &[(SocketAddr, UdpSocket)],
+    taken: &[Udp],
 ) -> Result<UdpSocket, DriverError> {
     let candidates: Box<dyn Iterator<Item = u16>> = match ports {
         Some(r) => Box::new(r.clone()),
@@ -183,7 +258,7 @@ fn bind_one(
     };
     let mut last = io::Error::from(io::ErrorKind::AddrInUse);
     for port in candidates {
-        if port != 0 && taken.iter().any(|(a, _)| a.port() == port) {
+        if port != 0 && taken.iter().any(|u| u.local.port() == port) {
             continue;
         }
         match open(SocketAddr::new(ip, port)) {

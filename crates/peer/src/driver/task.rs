@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::mem::discriminant;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -30,6 +31,10 @@ const MAX_MDNS_QUERIES: usize = 8;
 const RECV_BUFFER: usize = 65_536;
 /// Datagrams read without waiting after a wake-up, before the transmits are flushed.
 const RECV_BATCH: usize = 64;
+/// Most datagrams in one GSO send (Linux allows 64).
+const GSO_SEGMENTS: usize = 64;
+/// Most bytes in one GSO send: one IP datagram's worth.
+const GSO_BYTES: usize = 65_000;
 
 pub(crate) struct Task {
     peer: Peer,
@@ -70,6 +75,8 @@ pub(crate) struct Task {
     /// `close` was asked (or every handle is gone): the reply, once the last transmits
     /// are out.
     closing: Option<Option<Reply<()>>>,
+    /// The datagrams of one GSO send, kept to reuse the allocation.
+    batch: Vec<u8>,
 }
 
 impl Task {
@@ -108,6 +115,7 @@ impl Task {
             low: config.send_low_water.min(config.send_high_water),
             io: IoStats::default(),
             closing: None,
+            batch: Vec::new(),
         }
     }
 
@@ -175,35 +183,108 @@ impl Task {
         }
     }
 
+    /// One read: a datagram, or with GRO several of `stride` bytes each.
     fn datagram(&mut self, received: Received, buf: &[u8]) {
-        self.io.datagrams_received += 1;
+        let now = clock();
         self.io.bytes_received += received.len as u64;
-        let datagram = Datagram {
-            transport: received.transport,
-            local: received.local,
-            remote: received.remote,
-            contents: &buf[..received.len],
-        };
-        self.peer.handle_datagram(clock(), datagram);
+        if received.len > received.stride {
+            self.io.gro_reads += 1;
+        }
+        for contents in buf[..received.len].chunks(received.stride.max(1)) {
+            self.io.datagrams_received += 1;
+            let datagram = Datagram {
+                transport: received.transport,
+                local: received.local,
+                remote: received.remote,
+                contents,
+            };
+            self.peer.handle_datagram(now, datagram);
+        }
     }
 
     /// Routes the core's events, sends its transmits, answers the sends whose channel has
-    /// drained.
+    /// drained. A run of UDP datagrams of one size from one socket to one destination goes
+    /// out in one GSO send (the last of the run may be shorter).
     async fn flush(&mut self) {
         self.route_events();
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.clear();
+        // (source, destination, segment size, datagrams) of what `batch` holds.
+        let mut run: Option<(Option<SocketAddr>, SocketAddr, usize, usize)> = None;
+        let mut max = 1;
         while let Some(transmit) = self.peer.poll_transmit() {
-            match self.sockets.send(&transmit).await {
-                Ok(()) => {
-                    self.io.datagrams_sent += 1;
-                    self.io.bytes_sent += transmit.bytes().len() as u64;
+            let len = transmit.bytes().len();
+            if transmit.transport.is_stream() {
+                self.send_batch(&batch, run.take()).await;
+                batch.clear();
+                let result = self.sockets.send_stream(&transmit).await;
+                self.sent(result, 1, len, transmit.destination);
+                continue;
+            }
+            if let Some((source, destination, segment, count)) = &mut run {
+                let joins = *source == transmit.source
+                    && *destination == transmit.destination
+                    && len <= *segment
+                    // Only the last datagram of a run may be shorter.
+                    && batch.len() == *segment * *count
+                    && *count < max
+                    && batch.len() + len <= GSO_BYTES;
+                if joins {
+                    batch.extend_from_slice(transmit.bytes());
+                    *count += 1;
+                    continue;
                 }
-                Err(e) => {
-                    self.io.send_errors += 1;
-                    tracing::debug!(to = %transmit.destination, error = %e, "UDP send failed");
+                self.send_batch(&batch, run.take()).await;
+                batch.clear();
+            }
+            max = self
+                .sockets
+                .max_segments(transmit.source, transmit.destination)
+                .min(GSO_SEGMENTS);
+            batch.extend_from_slice(transmit.bytes());
+            run = Some((transmit.source, transmit.destination, len, 1));
+        }
+        self.send_batch(&batch, run).await;
+        self.batch = batch;
+        self.release_blocked();
+    }
+
+    async fn send_batch(
+        &mut self,
+        batch: &[u8],
+        run: Option<(Option<SocketAddr>, SocketAddr, usize, usize)>,
+    ) {
+        let Some((source, destination, segment, count)) = run else {
+            return;
+        };
+        let segment_size = (count > 1).then_some(segment);
+        let result = self
+            .sockets
+            .send_udp(source, destination, batch, segment_size)
+            .await;
+        self.sent(result, count, batch.len(), destination);
+    }
+
+    fn sent(
+        &mut self,
+        result: std::io::Result<()>,
+        datagrams: usize,
+        bytes: usize,
+        to: SocketAddr,
+    ) {
+        match result {
+            Ok(()) => {
+                self.io.datagrams_sent += datagrams as u64;
+                self.io.bytes_sent += bytes as u64;
+                if datagrams > 1 {
+                    self.io.gso_sends += 1;
                 }
             }
+            Err(e) => {
+                self.io.send_errors += 1;
+                tracing::debug!(%to, error = %e, "UDP send failed");
+            }
         }
-        self.release_blocked();
     }
 
     /// Routes every event the core queued: the core's queue never holds events across
