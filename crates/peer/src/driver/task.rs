@@ -27,8 +27,16 @@ use crate::{AudioFrame, ChannelState, DataChannelId, Event, Peer, TrackId, Video
 
 /// mDNS queries at once, per connection.
 const MAX_MDNS_QUERIES: usize = 8;
-/// Largest UDP payload.
+/// Largest UDP payload, and the largest GRO read.
 const RECV_BUFFER: usize = 65_536;
+
+thread_local! {
+    /// One receive buffer per driver thread, not per connection (it would be most of an
+    /// idle connection's memory): a task fills it and routes what it holds before its next
+    /// `.await`, so two tasks never hold it at once.
+    static RECEIVE_BUFFER: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(vec![0; RECV_BUFFER]);
+}
 /// Datagrams read without waiting after a wake-up, before the transmits are flushed.
 const RECV_BATCH: usize = 64;
 /// Most datagrams in one GSO send (Linux allows 64).
@@ -124,7 +132,6 @@ impl Task {
     /// a handle taking a message or an event.
     pub(crate) async fn run(mut self) {
         let space = Arc::clone(&self.space);
-        let mut buf = vec![0; RECV_BUFFER];
         let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
         let sleep = tokio::time::sleep_until(far);
         tokio::pin!(sleep);
@@ -151,19 +158,10 @@ impl Task {
             self.paused = !reading;
             let holding = !self.holding.is_empty() || !self.held_events.is_empty();
             tokio::select! {
-                received = std::future::poll_fn(|cx| self.sockets.poll_recv(cx, &mut buf)),
-                    if reading =>
-                {
-                    self.datagram(received, &buf);
-                    for _ in 0..RECV_BATCH {
-                        // Routed per datagram, to stop as soon as a queue is full.
-                        self.route_events();
-                        if !self.reading() {
-                            break;
-                        }
-                        let Some(received) = self.sockets.try_recv(&mut buf) else { break };
-                        self.datagram(received, &buf);
-                    }
+                received = std::future::poll_fn(|cx| {
+                    RECEIVE_BUFFER.with_borrow_mut(|buf| self.sockets.poll_recv(cx, buf))
+                }), if reading => {
+                    RECEIVE_BUFFER.with_borrow_mut(|buf| self.receive_burst(received, buf));
                 }
                 () = space.notified(), if holding => self.release_held(),
                 () = &mut sleep, if armed.is_some() => {
@@ -180,6 +178,22 @@ impl Task {
                     }
                 },
             }
+        }
+    }
+
+    /// The datagrams of one read, then what else is waiting, up to [`RECV_BATCH`] reads.
+    fn receive_burst(&mut self, first: Received, buf: &mut [u8]) {
+        self.datagram(first, buf);
+        for _ in 0..RECV_BATCH {
+            // Routed per read, to stop as soon as a queue is full.
+            self.route_events();
+            if !self.reading() {
+                break;
+            }
+            let Some(received) = self.sockets.try_recv(buf) else {
+                break;
+            };
+            self.datagram(received, buf);
         }
     }
 
