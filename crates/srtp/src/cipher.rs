@@ -23,14 +23,16 @@ pub(crate) const GCM_TAG_LEN: usize = 16;
 pub(crate) struct CounterMode {
     aes: Aes128Enc,
     mac: Hmac<Sha1>,
-    salt: [u8; 14],
+    /// The session salt as the top 112 bits of the counter block (k_s * 2^16).
+    salt: u128,
     tag_len: usize,
 }
 
 /// AES-GCM state.
 pub(crate) struct Gcm {
     key: LessSafeKey,
-    salt: [u8; 12],
+    /// The 12-byte session salt in the low 96 bits.
+    salt: u128,
 }
 
 /// The keyed transform of SRTP or SRTCP for one direction.
@@ -75,11 +77,11 @@ impl Cipher {
                 expected: alg.key_len(),
                 actual: enc.len(),
             })?;
-            let mut salt = [0; 12];
-            salt.copy_from_slice(&keys.salt[..12]);
+            let mut salt = [0; 16];
+            salt[4..].copy_from_slice(&keys.salt[..12]);
             Ok(Self::Gcm(Gcm {
                 key: LessSafeKey::new(key),
-                salt,
+                salt: u128::from_be_bytes(salt),
             }))
         } else {
             let aes = Aes128Enc::new_from_slice(enc).map_err(|_| KeyingError::WrongLength {
@@ -92,10 +94,12 @@ impl Cipher {
                     actual: keys.auth.len(),
                 }
             })?;
+            let mut salt = [0; 16];
+            salt[..14].copy_from_slice(&keys.salt);
             Ok(Self::Cm(CounterMode {
                 aes,
                 mac,
-                salt: keys.salt,
+                salt: u128::from_be_bytes(salt),
                 tag_len,
             }))
         }
@@ -107,15 +111,12 @@ impl CounterMode {
     ///
     /// RFC 3711 §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16); SRTCP uses its
     /// 31-bit index as i (§4.1, §3.4).
+    #[inline]
     pub(crate) fn apply_keystream(&self, ssrc: u32, index: u64, data: &mut [u8]) {
-        let mut iv = [0u8; 16];
-        iv[..14].copy_from_slice(&self.salt);
-        for (b, s) in iv[4..8].iter_mut().zip(ssrc.to_be_bytes()) {
-            *b ^= s;
-        }
-        for (b, s) in iv[8..14].iter_mut().zip(&index.to_be_bytes()[2..]) {
-            *b ^= s;
-        }
+        // The index is 48 bits (SRTP) or 31 (SRTCP): it stays below 2^48.
+        let iv =
+            self.salt ^ (u128::from(ssrc) << 64) ^ (u128::from(index & 0xffff_ffff_ffff) << 16);
+        let iv = iv.to_be_bytes();
         // By reference: the key schedule is expanded once per context, never copied.
         let core = ctr::CtrCore::<&Aes128Enc, ctr::flavors::Ctr128BE>::inner_iv_init(
             &self.aes,
@@ -127,6 +128,7 @@ impl CounterMode {
 
     /// HMAC-SHA1 over `authenticated` followed by `trailer` (the ROC for SRTP, RFC 3711
     /// §4.2; empty for SRTCP), truncated to the tag length, written to `tag`.
+    #[inline]
     pub(crate) fn tag(&self, authenticated: &[u8], trailer: &[u8], tag: &mut [u8]) {
         let mut mac = self.mac.clone();
         mac.update(authenticated);
@@ -136,6 +138,7 @@ impl CounterMode {
     }
 
     /// Verifies a truncated tag in constant time (RFC 3711 §3.3 step 5).
+    #[inline]
     pub(crate) fn verify(
         &self,
         authenticated: &[u8],
@@ -154,15 +157,13 @@ impl Gcm {
     /// The 12-byte IV: RFC 7714 §8.1 (SRTP: 00 00 || SSRC || ROC || SEQ) and §9.1
     /// (SRTCP: 00 00 || SSRC || 00 00 || 0 || SRTCP index), XORed with the session salt.
     /// `tail` is ROC||SEQ as 48 bits for SRTP, the 31-bit index for SRTCP.
+    #[inline]
     pub(crate) fn nonce(&self, ssrc: u32, tail: u64) -> Nonce {
-        let mut iv = self.salt;
-        for (b, s) in iv[2..6].iter_mut().zip(ssrc.to_be_bytes()) {
-            *b ^= s;
-        }
-        for (b, s) in iv[6..12].iter_mut().zip(&tail.to_be_bytes()[2..]) {
-            *b ^= s;
-        }
-        Nonce::assume_unique_for_key(iv)
+        let iv = self.salt ^ (u128::from(ssrc) << 48) ^ u128::from(tail & 0xffff_ffff_ffff);
+        let bytes = iv.to_be_bytes();
+        let mut nonce = [0u8; 12];
+        nonce.copy_from_slice(&bytes[4..]);
+        Nonce::assume_unique_for_key(nonce)
     }
 
     /// Encrypts `data` in place and writes the 16-byte tag to `tag`.
