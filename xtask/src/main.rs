@@ -279,11 +279,24 @@ fn seed_candidates(fixtures: &Path, corpus: &Path) -> Result<(), String> {
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
-    let mut c = cargo();
-    c.args(["bench", "--package", "rtcweb-benches"]);
-    if let Some(krate) = args.first() {
-        c.args(["--bench", krate]);
+    let krate = args.first().map(String::as_str);
+    if krate != Some("peer") {
+        let mut c = cargo();
+        c.args(["bench", "--package", "rtcweb-benches"]);
+        if let Some(krate) = krate {
+            c.args(["--bench", krate]);
+        }
+        c.args(args.get(1..).unwrap_or_default());
+        run(c)?;
     }
-    c.args(args.get(1..).unwrap_or_default());
-    run(c)
+    if krate.is_none() || krate == Some("peer") {
+        // The peer benchmarks against webrtc-rs and str0m are a workspace of their own
+        // (benches/peer/Cargo.toml says why).
+        let mut c = cargo();
+        c.args(["bench", "--manifest-path"])
+            .arg(root().join("benches/peer/Cargo.toml"));
+        c.args(args.get(1..).unwrap_or_default());
+        run(c)?;
+    }
+    Ok(())
 }

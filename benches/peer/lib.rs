@@ -1,0 +1,1 @@
+//! Empty: the benchmark in `benches/peer.rs` is the target.
