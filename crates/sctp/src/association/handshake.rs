@@ -28,15 +28,6 @@ impl Association {
         self.t1.start_fresh(self.now, self.config.rto_initial);
     }
 
-    fn our_init(&self) -> (u32, u32, u16, u16) {
-        (
-            self.local_tag,
-            self.config.max_receive_buffer.min(u32::MAX as usize) as u32,
-            u16::MAX,
-            u16::MAX,
-        )
-    }
-
     /// Writes a whole control packet with one chunk and queues it.
     pub(super) fn queue_control(&mut self, verification_tag: u32, chunk: &Chunk<'_>) {
         let header = CommonHeader {
@@ -54,20 +45,25 @@ impl Association {
         }
     }
 
+    /// Our INIT or INIT ACK: the same tag, window, streams and initial TSN every time, and
+    /// the extensions WebRTC uses (FORWARD TSN, RE-CONFIG), as Chromium's INIT lists them.
+    fn our_init<'p>(&self, params: &'p [Param<'p>]) -> Init<'p> {
+        Init {
+            initiate_tag: self.local_tag,
+            a_rwnd: self.config.max_receive_buffer.min(u32::MAX as usize) as u32,
+            outbound_streams: u16::MAX,
+            inbound_streams: u16::MAX,
+            initial_tsn: self.local_initial_tsn,
+            params: TlvList::new(params),
+        }
+    }
+
     fn send_init(&mut self) {
-        let (tag, a_rwnd, os, mis) = self.our_init();
         let params = [
             Param::ForwardTsnSupported,
             Param::SupportedExtensions(&Self::EXTENSIONS),
         ];
-        let init = Init {
-            initiate_tag: tag,
-            a_rwnd,
-            outbound_streams: os,
-            inbound_streams: mis,
-            initial_tsn: self.local_initial_tsn,
-            params: TlvList::new(&params),
-        };
+        let init = self.our_init(&params);
         // §8.5.1: INIT goes with verification tag 0.
         self.queue_control(0, &Chunk::Init(init));
     }
@@ -88,20 +84,12 @@ impl Association {
         }
         let peer = PeerInit::from_init(init);
         let cookie = self.cookies.issue(&mut self.rng, self.now, peer);
-        let (tag, a_rwnd, os, mis) = self.our_init();
         let params = [
             Param::StateCookie(&cookie),
             Param::ForwardTsnSupported,
             Param::SupportedExtensions(&Self::EXTENSIONS),
         ];
-        let ack = Init {
-            initiate_tag: tag,
-            a_rwnd,
-            outbound_streams: os,
-            inbound_streams: mis,
-            initial_tsn: self.local_initial_tsn,
-            params: TlvList::new(&params),
-        };
+        let ack = self.our_init(&params);
         // §8.5: INIT ACK carries the peer's Initiate Tag.
         self.queue_control(init.initiate_tag, &Chunk::InitAck(ack));
     }

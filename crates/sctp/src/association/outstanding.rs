@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::send_queue::{Fragment, SendOptions};
+use super::send_queue::Fragment;
 use crate::wire::{GapBlock, SkippedStream};
 
 /// Where a sent chunk stands.
@@ -24,29 +24,16 @@ enum State {
     Abandoned,
 }
 
-/// A DATA chunk that was sent.
+/// A DATA chunk that was sent: the fragment, and what became of it.
 #[derive(Debug, Clone)]
 pub(crate) struct SentChunk {
-    pub(crate) stream: u16,
-    pub(crate) ssn: u16,
-    pub(crate) ppid: u32,
-    pub(crate) beginning: bool,
-    pub(crate) ending: bool,
-    pub(crate) data: Bytes,
-    message: u64,
-    options: SendOptions,
+    pub(crate) fragment: Fragment,
     sent_at: Instant,
     /// Times sent, the first included.
     transmissions: u32,
     /// Missing reports (RFC 9260 §7.2.4).
     misses: u8,
     state: State,
-}
-
-impl SentChunk {
-    pub(crate) fn unordered(&self) -> bool {
-        self.options.unordered
-    }
 }
 
 /// What one SACK did.
@@ -133,14 +120,7 @@ impl Outstanding {
         self.next += 1;
         self.flight += f.data.len();
         self.chunks.push_back(SentChunk {
-            stream: f.stream,
-            ssn: f.ssn,
-            ppid: f.ppid,
-            beginning: f.beginning,
-            ending: f.ending,
-            data: f.data,
-            message: f.message,
-            options: f.options,
+            fragment: f,
             sent_at: now,
             transmissions: 1,
             misses: 0,
@@ -164,7 +144,7 @@ impl Outstanding {
             .iter()
             .position(|c| c.state == State::Retransmit)?;
         let c = &mut self.chunks[i];
-        if c.data.len() > room {
+        if c.fragment.data.len() > room {
             return None;
         }
         c.state = State::InFlight;
@@ -172,7 +152,7 @@ impl Outstanding {
         c.transmissions += 1;
         c.misses = 0;
         self.to_retransmit -= 1;
-        self.flight += c.data.len();
+        self.flight += c.fragment.data.len();
         self.retransmissions += 1;
         Some((self.first + i as u64, &self.chunks[i]))
     }
@@ -198,20 +178,7 @@ impl Outstanding {
             };
             self.first += 1;
             out.cum_advanced = true;
-            match c.state {
-                State::InFlight => {
-                    self.flight -= c.data.len();
-                    out.bytes_acked += c.data.len();
-                    if c.transmissions == 1 {
-                        out.rtt = Some(now.saturating_duration_since(c.sent_at));
-                    }
-                }
-                State::Retransmit => {
-                    self.to_retransmit -= 1;
-                    out.bytes_acked += c.data.len();
-                }
-                State::Acked | State::Abandoned => {}
-            }
+            Self::count_ack(&c, now, &mut self.flight, &mut self.to_retransmit, &mut out);
         }
         if cum > self.highest_acked {
             self.highest_acked = cum;
@@ -229,19 +196,8 @@ impl Outstanding {
                 let Some(c) = self.chunks.get_mut(i as usize) else {
                     break;
                 };
-                match c.state {
-                    State::InFlight => {
-                        self.flight -= c.data.len();
-                        out.bytes_acked += c.data.len();
-                        if c.transmissions == 1 {
-                            out.rtt = Some(now.saturating_duration_since(c.sent_at));
-                        }
-                    }
-                    State::Retransmit => {
-                        self.to_retransmit -= 1;
-                        out.bytes_acked += c.data.len();
-                    }
-                    State::Acked | State::Abandoned => continue,
+                if !Self::count_ack(c, now, &mut self.flight, &mut self.to_retransmit, &mut out) {
+                    continue;
                 }
                 c.state = State::Acked;
                 highest_newly_acked = Some(tsn);
@@ -258,7 +214,7 @@ impl Outstanding {
                     c.misses = c.misses.saturating_add(1);
                     if c.misses >= 3 {
                         c.state = State::Retransmit;
-                        self.flight -= c.data.len();
+                        self.flight -= c.fragment.data.len();
                         self.to_retransmit += 1;
                         out.fast_retransmit = true;
                     }
@@ -271,6 +227,30 @@ impl Outstanding {
         out
     }
 
+    /// Counts a chunk newly acknowledged (cumulatively or in a gap block): its bytes leave
+    /// the flight or the retransmission queue, and one sent once gives a round-trip sample
+    /// (Karn's rule). Returns false if it was acknowledged or abandoned already.
+    fn count_ack(
+        c: &SentChunk,
+        now: Instant,
+        flight: &mut usize,
+        to_retransmit: &mut usize,
+        out: &mut AckOutcome,
+    ) -> bool {
+        match c.state {
+            State::InFlight => {
+                *flight -= c.fragment.data.len();
+                if c.transmissions == 1 {
+                    out.rtt = Some(now.saturating_duration_since(c.sent_at));
+                }
+            }
+            State::Retransmit => *to_retransmit -= 1,
+            State::Acked | State::Abandoned => return false,
+        }
+        out.bytes_acked += c.fragment.data.len();
+        true
+    }
+
     /// T3-rtx expired (RFC 9260 §6.3.3 E3): every chunk in flight is to be sent again.
     pub(crate) fn mark_all_for_retransmit(
         &mut self,
@@ -280,7 +260,7 @@ impl Outstanding {
         for c in self.chunks.iter_mut() {
             if c.state == State::InFlight {
                 c.state = State::Retransmit;
-                self.flight -= c.data.len();
+                self.flight -= c.fragment.data.len();
                 self.to_retransmit += 1;
             }
         }
@@ -302,12 +282,13 @@ impl Outstanding {
         for i in 0..self.chunks.len() {
             let c = &self.chunks[i];
             let give_up = c.state == State::Retransmit
-                && (c.options.expires.is_some_and(|t| t <= now)
-                    || c.options
+                && (c.fragment.options.expires.is_some_and(|t| t <= now)
+                    || c.fragment
+                        .options
                         .max_retransmissions
                         .is_some_and(|n| c.transmissions > u32::from(n)));
             if give_up {
-                let (stream, message) = (c.stream, c.message);
+                let (stream, message) = (c.fragment.stream, c.fragment.message);
                 self.abandon_message(message);
                 abandoned.push((stream, message));
             }
@@ -316,15 +297,19 @@ impl Outstanding {
 
     fn abandon_message(&mut self, message: u64) {
         self.abandoned_messages += 1;
-        for c in self.chunks.iter_mut().filter(|c| c.message == message) {
+        for c in self
+            .chunks
+            .iter_mut()
+            .filter(|c| c.fragment.message == message)
+        {
             match c.state {
-                State::InFlight => self.flight -= c.data.len(),
+                State::InFlight => self.flight -= c.fragment.data.len(),
                 State::Retransmit => self.to_retransmit -= 1,
                 State::Acked | State::Abandoned => {}
             }
             c.state = State::Abandoned;
             // The payload is no longer needed.
-            c.data = Bytes::new();
+            c.fragment.data = Bytes::new();
         }
     }
 
@@ -338,12 +323,15 @@ impl Outstanding {
             match c.state {
                 State::Abandoned => {
                     point = Some(self.first + i as u64);
-                    if !c.unordered() {
-                        match skipped.iter_mut().find(|s| s.stream_id == c.stream) {
-                            Some(s) => s.ssn = c.ssn,
+                    if !c.fragment.options.unordered {
+                        match skipped
+                            .iter_mut()
+                            .find(|s| s.stream_id == c.fragment.stream)
+                        {
+                            Some(s) => s.ssn = c.fragment.ssn,
                             None => skipped.push(SkippedStream {
-                                stream_id: c.stream,
-                                ssn: c.ssn,
+                                stream_id: c.fragment.stream,
+                                ssn: c.fragment.ssn,
                             }),
                         }
                     }

@@ -237,24 +237,21 @@ impl Association {
                 self.reconfig.in_flight = Some(request);
                 self.reconfig.timer.start_fresh(self.now, IN_PROGRESS_RETRY);
             }
-            ReconfigResult::SUCCESS_PERFORMED | ReconfigResult::SUCCESS_NOTHING_TO_DO => {
+            result => {
+                let performed = matches!(
+                    result,
+                    ReconfigResult::SUCCESS_PERFORMED | ReconfigResult::SUCCESS_NOTHING_TO_DO
+                );
                 let request = self.reconfig.in_flight.take().expect("checked above");
                 self.reconfig.timer.stop();
                 for &s in &request.streams {
-                    self.send_queue.finish_reset(s, true);
+                    self.send_queue.finish_reset(s, performed);
                 }
-                self.events
-                    .push_back(Event::OutgoingStreamsReset(request.streams));
-                self.reconfig_progress();
-            }
-            _ => {
-                let request = self.reconfig.in_flight.take().expect("checked above");
-                self.reconfig.timer.stop();
-                for &s in &request.streams {
-                    self.send_queue.finish_reset(s, false);
-                }
-                self.events
-                    .push_back(Event::OutgoingStreamsResetFailed(request.streams));
+                self.events.push_back(if performed {
+                    Event::OutgoingStreamsReset(request.streams)
+                } else {
+                    Event::OutgoingStreamsResetFailed(request.streams)
+                });
                 self.reconfig_progress();
             }
         }

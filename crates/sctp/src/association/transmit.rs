@@ -169,16 +169,17 @@ impl Association {
             let Some((tsn, c)) = self.outstanding.next_retransmit(now, room) else {
                 break;
             };
+            let f = &c.fragment;
             let data = Data {
                 immediate: false,
-                unordered: c.unordered(),
-                beginning: c.beginning,
-                ending: c.ending,
+                unordered: f.options.unordered,
+                beginning: f.beginning,
+                ending: f.ending,
                 tsn: tsn as u32,
-                stream_id: c.stream,
-                ssn: c.ssn,
-                ppid: c.ppid,
-                payload: &c.data,
+                stream_id: f.stream,
+                ssn: f.ssn,
+                ppid: f.ppid,
+                payload: &f.data,
             };
             // Room was checked: the chunk fits.
             let _ = w.push(&Chunk::Data(data));
