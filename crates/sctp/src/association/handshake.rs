@@ -71,7 +71,7 @@ impl Association {
     /// INIT (§5.1 B, §5.2.1, §5.2.2): answered with INIT ACK and a cookie in any state but
     /// the last steps of a shutdown. Our tag and initial TSN never change, so every INIT
     /// ACK of this association carries the same ones.
-    pub(super) fn handle_init(&mut self, init: &Init<'_>, _tag: u32) {
+    pub(super) fn handle_init(&mut self, init: &Init<'_>) {
         // §3.3.2: a zero Initiate Tag, or no streams, is a protocol violation.
         if init.initiate_tag == 0 || init.outbound_streams == 0 || init.inbound_streams == 0 {
             self.metrics.dropped_malformed += 1;

@@ -438,7 +438,7 @@ impl Association {
                     had_data = true;
                     immediate |= self.handle_data(&d);
                 }
-                Chunk::Init(init) => self.handle_init(&init, header.verification_tag),
+                Chunk::Init(init) => self.handle_init(&init),
                 Chunk::InitAck(init) => self.handle_init_ack(&init),
                 Chunk::CookieEcho(cookie) => self.handle_cookie_echo(cookie),
                 Chunk::CookieAck => self.handle_cookie_ack(),
