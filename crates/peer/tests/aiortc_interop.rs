@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use aiortc::Aiortc;
 use audio_analysis::{loud, peak_frequency, rms, tone_and_listen};
 use messages::{check_up_to, message_up_to};
-use peer_events::{Seen, trickle};
+use peer_events::{Seen, connected_at, trickle};
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
 use rtcweb_peer::{ChannelOptions, Description, SdpType};
 use tokio::time::timeout;
@@ -121,13 +121,9 @@ fn run_case(name: &str, aiortc_offers: bool) {
             info.remote_description.unwrap_or_default()
         );
     }
-    let connected = seen
-        .try_iter()
-        .find_map(|s| match s {
-            Seen::Connected(at) => Some(at - start),
-            _ => None,
-        })
-        .expect("connected before the channel opened");
+    let connected = connected_at(&seen, Duration::from_secs(5))
+        .expect("the connection became connected")
+        - start;
     assert_eq!(channel.label(), "echo");
     let mut remote = rt
         .block_on(timeout(Duration::from_secs(20), tracks.recv()))

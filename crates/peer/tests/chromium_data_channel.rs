@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use chromium::Chromium;
 use messages::{check, message};
-use peer_events::Seen;
+use peer_events::connected_at;
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
 use rtcweb_peer::{CandidateKind, ChannelOptions, IceServer, Transport, TransportPolicy};
 use serde_json::{Value, json};
@@ -208,13 +208,9 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
         .expect("the channel opens in time")
         .expect("the channel opens");
     let open = start.elapsed();
-    let connected = seen
-        .try_iter()
-        .find_map(|s| match s {
-            Seen::Connected(at) => Some(at - start),
-            _ => None,
-        })
-        .expect("connected before the channel opened");
+    let connected = connected_at(&seen, Duration::from_secs(5))
+        .expect("the connection became connected")
+        - start;
     assert_eq!(channel.label(), "echo");
     let info = rt.block_on(pc.info()).unwrap();
     let pair = info

@@ -32,6 +32,21 @@ pub enum Seen {
     Connected(Instant),
 }
 
+/// When the connection became connected, as the pump saw it. The event stream and a
+/// channel's handle are separate queues, so the channel may report open before the pump has
+/// passed the state change on: this waits for it (up to `limit`) instead of racing it.
+pub fn connected_at(seen: &std_mpsc::Receiver<Seen>, limit: Duration) -> Option<Instant> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        match seen.recv_timeout(left) {
+            Ok(Seen::Connected(at)) => return Some(at),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
 /// The pump's outputs: signalling, and the channels and tracks the peer opened to us.
 pub struct Pumped {
     pub seen: std_mpsc::Receiver<Seen>,
