@@ -82,7 +82,6 @@ mod association;
 mod config;
 mod error;
 mod event;
-mod rng;
 mod timer;
 mod tsn;
 pub mod wire;

@@ -6,8 +6,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::rng::Rng;
 use crate::wire::Init;
+use rand::Rng;
+use rand::rngs::StdRng;
 
 /// Cookies remembered at once; an older one is forgotten (its peer sends INIT again).
 const MAX_ISSUED: usize = 8;
@@ -61,11 +62,10 @@ pub(crate) struct Cookies {
 
 impl Cookies {
     /// A new cookie for a peer's INIT.
-    pub(crate) fn issue(&mut self, rng: &mut Rng, now: Instant, peer: PeerInit) -> [u8; 20] {
+    pub(crate) fn issue(&mut self, rng: &mut StdRng, now: Instant, peer: PeerInit) -> [u8; 20] {
         let mut cookie = [0u8; 20];
         cookie[..4].copy_from_slice(&MAGIC);
-        cookie[4..12].copy_from_slice(&rng.next_u64().to_be_bytes());
-        cookie[12..].copy_from_slice(&rng.next_u64().to_be_bytes());
+        rng.fill(&mut cookie[4..]);
         if self.issued.len() == MAX_ISSUED {
             self.issued.pop_front();
         }

@@ -20,6 +20,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use self::congestion::Congestion;
 use self::cookie::{Cookies, PeerInit};
@@ -30,11 +32,10 @@ use self::received::{Arrival, ReceivedTsns};
 use self::reconfig::Reconfig;
 use self::rto::Rto;
 use self::send_queue::{QueueError, SendQueue};
-use crate::rng::Rng;
 use crate::timer::{Timer, earliest};
 use crate::tsn::unwrap_tsn;
 use crate::wire::{
-    Abort, Chunk, ChunkType, Data, ErrorCause, Packet, Sack, SkippedStream, UnknownChunk,
+    Abort, Chunk, ChunkType, Data, ErrorCause, GapBlock, Packet, Sack, SkippedStream, UnknownChunk,
 };
 use crate::{CloseReason, Config, Event, Received, SendError};
 
@@ -108,7 +109,7 @@ pub enum State {
 #[derive(Debug)]
 pub struct Association {
     config: Config,
-    rng: Rng,
+    rng: StdRng,
     /// The latest time given to us.
     now: Instant,
     state: State,
@@ -159,15 +160,18 @@ pub struct Association {
     /// Scratch space, kept to avoid allocating per packet.
     scratch_wholes: Vec<Whole>,
     scratch_skipped: Vec<SkippedStream>,
+    scratch_gaps: Vec<GapBlock>,
+    scratch_dups: Vec<u32>,
 }
 
 impl Association {
     /// A new association; nothing is sent until [`connect`](Self::connect) or the peer's
     /// INIT.
     pub fn new(config: Config, now: Instant) -> Self {
-        let mut rng = Rng::new(config.seed);
-        let local_tag = rng.non_zero_u32();
-        let local_initial_tsn = rng.next_u64() as u32;
+        let mut rng = StdRng::seed_from_u64(config.seed);
+        // RFC 9260 §5.3.1: the Initiate Tag is never 0.
+        let local_tag = rng.random_range(1..=u32::MAX);
+        let local_initial_tsn = rng.random();
         let rto = Rto::new(config.rto_initial, config.rto_min, config.rto_max);
         let mtu = config.mtu;
         Self {
@@ -206,6 +210,8 @@ impl Association {
             metrics: Metrics::default(),
             scratch_wholes: Vec::new(),
             scratch_skipped: Vec::new(),
+            scratch_gaps: Vec::new(),
+            scratch_dups: Vec::new(),
             config,
         }
     }
@@ -516,6 +522,14 @@ impl Association {
     /// Verification tag rules (RFC 9260 §8.5, §8.5.1).
     fn tag_ok(&self, packet: &Packet<'_>) -> bool {
         let tag = packet.header().verification_tag;
+        // The common case (DATA, SACK, ...) needs no look into the chunk: the loop that
+        // follows parses it once.
+        if !matches!(
+            packet.first_chunk_type(),
+            Some(ChunkType::INIT | ChunkType::ABORT | ChunkType::SHUTDOWN_COMPLETE)
+        ) {
+            return tag == self.local_tag;
+        }
         match packet.chunks().next() {
             Some(Ok(Chunk::Init(_))) => {
                 // §8.5.1 A: INIT alone, with tag 0.

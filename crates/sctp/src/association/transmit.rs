@@ -5,8 +5,8 @@
 
 use super::{Association, State};
 use crate::wire::{
-    Chunk, CommonHeader, Data, ForwardTsn, GapBlock, Heartbeat, List, PacketWriter, ReConfig,
-    ReconfigParam, Sack, TlvList,
+    Chunk, CommonHeader, Data, ForwardTsn, Heartbeat, List, PacketWriter, ReConfig, ReconfigParam,
+    Sack, TlvList,
 };
 
 /// The DATA chunk header (RFC 9260 §3.3.1).
@@ -59,7 +59,7 @@ impl Association {
             self.heartbeat_acks.pop_front();
         }
         if self.heartbeat_send {
-            let nonce = self.rng.next_u64();
+            let nonce: u64 = rand::Rng::random(&mut self.rng);
             let info = nonce.to_be_bytes();
             if w.push(&Chunk::Heartbeat(Heartbeat { info: &info })).is_ok() {
                 self.heartbeat_send = false;
@@ -105,8 +105,10 @@ impl Association {
 
     /// Writes a SACK (RFC 9260 §3.3.4); returns whether it fitted.
     fn write_sack(&mut self, w: &mut PacketWriter<'_>) -> bool {
-        let mut gaps: Vec<GapBlock> = Vec::new();
-        let mut dups: Vec<u32> = Vec::new();
+        // Scratch lists kept between SACKs: no allocation per packet.
+        let mut gaps = std::mem::take(&mut self.scratch_gaps);
+        let mut dups = std::mem::take(&mut self.scratch_dups);
+        gaps.clear();
         if self.received.has_gaps() {
             self.received.gap_blocks(&mut gaps);
         }
@@ -119,7 +121,10 @@ impl Association {
             gap_blocks: List::new(&gaps),
             duplicate_tsns: List::new(&dups),
         };
-        w.push(&Chunk::Sack(sack)).is_ok()
+        let written = w.push(&Chunk::Sack(sack)).is_ok();
+        self.scratch_gaps = gaps;
+        self.scratch_dups = dups;
+        written
     }
 
     fn write_reconfig(&mut self, w: &mut PacketWriter<'_>) {

@@ -33,9 +33,12 @@ impl FixedItem for u32 {
     }
 }
 
+/// What a borrowed list of the wire format holds: the parsed packet's bytes (checked when
+/// the list was made: a whole number of fixed-size items, or TLVs that all parsed), or the
+/// writer's items. Shared by [`List`] and [`TlvList`](super::TlvList).
 #[derive(Clone, Copy)]
-enum Repr<'a, T> {
-    /// Wire bytes, a whole number of items long (checked when made).
+pub(crate) enum Repr<'a, T> {
+    /// Wire bytes.
     Wire(&'a [u8]),
     /// Items given by the writer.
     Items(&'a [T]),

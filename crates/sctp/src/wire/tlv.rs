@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::WireError;
+use super::list::Repr;
 
 /// One type-length-value item with a 4-byte header (type, length).
 pub trait Tlv<'a>: Sized {
@@ -38,14 +39,6 @@ fn split(chunk: u8, bytes: &[u8]) -> Result<(u16, &[u8], &[u8]), WireError> {
 /// `n` rounded up to a multiple of 4 (RFC 9260 §3.2).
 pub(crate) const fn pad4(n: usize) -> usize {
     (n + 3) & !3
-}
-
-#[derive(Clone, Copy)]
-enum Repr<'a, T> {
-    /// Wire bytes whose every item parsed when the list was made.
-    Wire(&'a [u8]),
-    /// Items given by the writer.
-    Items(&'a [T]),
 }
 
 /// A list of TLVs: parsed without copying, or given as a slice to write.
