@@ -169,19 +169,25 @@ impl Peer {
 
     /// Feeds one datagram that arrived on one of our sockets. It is demultiplexed by its
     /// first byte (RFC 7983 §7): STUN and TURN go to the ICE agent; DTLS and SRTP on the
-    /// validated pair come back from it and go to DTLS (then SCTP) or SRTP.
+    /// validated pair come back from it and go to DTLS (then SCTP) or SRTP. Bytes read from
+    /// a TCP or TLS connection to a TURN server go to the agent as they are.
     pub fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
         self.stats.datagrams_received += 1;
         self.stats.bytes_received += datagram.contents.len() as u64;
         if self.closed {
             return;
         }
-        match PacketKind::of(datagram.contents) {
-            PacketKind::Stun | PacketKind::ChannelData | PacketKind::Dtls | PacketKind::Rtp => {}
-            PacketKind::Zrtp | PacketKind::Unknown => {
-                self.stats.datagrams_unknown += 1;
-                return;
-            }
+        // RFC 7983 demultiplexing applies to datagrams. A piece of a TCP or TLS stream to a
+        // TURN server may begin anywhere in a message: it goes to the TURN client's framing
+        // whatever its first byte (RFC 8656 §12.5).
+        if !datagram.transport.is_stream()
+            && matches!(
+                PacketKind::of(datagram.contents),
+                PacketKind::Zrtp | PacketKind::Unknown
+            )
+        {
+            self.stats.datagrams_unknown += 1;
+            return;
         }
         let Some(agent) = self.ice.as_mut() else {
             self.stats.datagrams_rejected += 1;
