@@ -17,7 +17,8 @@ impl Peer {
     /// The stats report (W3C `getStats()`, webrtc-stats): a JSON object whose members are
     /// the stats objects by id, each with its `type` (`peer-connection`, `transport`,
     /// `candidate-pair`, `local-candidate`, `remote-candidate`, `certificate`, `codec`,
-    /// `inbound-rtp`, `outbound-rtp`, `remote-inbound-rtp`, `data-channel`) and
+    /// `inbound-rtp`, `outbound-rtp`, `remote-inbound-rtp`, `sctp-transport`,
+    /// `data-channel`) and
     /// `timestamp` (milliseconds since the Unix epoch, from
     /// [`Config::wallclock`](crate::Config::wallclock)). Serialize it with
     /// `to_string()`.
@@ -34,6 +35,7 @@ impl Peer {
         self.ice_stats(&mut report);
         self.certificate_stats(&mut report);
         self.rtp_stats(&mut report);
+        self.sctp_transport_stats(&mut report);
         self.data_channel_stats(&mut report);
         Value::Object(report.entries)
     }
@@ -262,6 +264,24 @@ impl Peer {
                 report.add(&format!("IT01V{}", v.ssrc().unwrap_or(0)), "inbound-rtp", i);
             }
         }
+    }
+
+    /// RTCSctpTransportStats: the association's round-trip time, windows and unacked
+    /// data.
+    fn sctp_transport_stats(&self, report: &mut Report) {
+        let Some(sctp) = &self.sctp else { return };
+        let m = sctp.sctp_metrics();
+        report.add(
+            "S",
+            "sctp-transport",
+            json!({
+                "transportId": TRANSPORT,
+                "smoothedRoundTripTime": m.srtt.map(|d| d.as_secs_f64()),
+                "congestionWindow": m.cwnd,
+                "receiverWindow": m.peer_rwnd,
+                "unackData": m.unacked_chunks,
+            }),
+        );
     }
 
     fn data_channel_stats(&self, report: &mut Report) {

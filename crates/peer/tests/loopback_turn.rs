@@ -71,9 +71,8 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
             }
         }
     });
-    // At most WINDOW messages in flight: dcsctp 0.1.16 can stall a stream after
-    // socket-buffer drops (issue 8; seen here when coturn's relay socket overflowed under
-    // a loaded CI run with 8 x 64 KiB in flight), which is not what this test is about.
+    // At most WINDOW messages in flight (see WINDOW). On failure, both sides' SCTP
+    // state (RTT, windows, unacked data) is printed.
     let echo_start = Instant::now();
     let mut bytes = 0;
     let mut sent = 0;
@@ -85,10 +84,14 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
                 .expect("send");
             sent += 1;
         }
-        let got = timeout(limit, channel.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{transport:?}: echo {i} did not come back"))
-            .expect("the channel stays open");
+        let Ok(got) = timeout(limit, channel.recv()).await else {
+            let (a_stats, b_stats) = (a.stats().await.unwrap(), b.stats().await.unwrap());
+            panic!(
+                "{transport:?}: echo {i} did not come back\nA: {:#} {:#}\nB: {:#} {:#}",
+                a_stats["S"], a_stats["T01"], b_stats["S"], b_stats["T01"]
+            );
+        };
+        let got = got.expect("the channel stays open");
         bytes += check_up_to(&format!("{transport:?}"), i, &got, MAX_SIZE);
     }
     println!(

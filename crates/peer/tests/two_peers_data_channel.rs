@@ -117,6 +117,22 @@ fn hundred_messages_each_way_on_a_clean_link() {
         PeerConnectionState::Connected
     );
     assert_eq!(world.net.stats().lost, 0);
+
+    // RTCSctpTransportStats: each host's access link delays 10 ms, so a packet takes
+    // 20 ms and a round trip 40 ms; all data is acked.
+    let report = world.a.peer.stats_report(world.now);
+    let sctp = report
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|v| v["type"] == "sctp-transport")
+        .expect("an sctp-transport entry");
+    assert_eq!(sctp["transportId"], report["T01"]["id"], "{sctp}");
+    let rtt = sctp["smoothedRoundTripTime"].as_f64().unwrap();
+    assert!((0.039..0.05).contains(&rtt), "{sctp}");
+    assert_eq!(sctp["unackData"], 0, "{sctp}");
+    assert!(sctp["congestionWindow"].as_u64().unwrap() >= 1191, "{sctp}");
+    assert!(sctp["receiverWindow"].as_u64().unwrap() > 0, "{sctp}");
     assert!(
         world.a.signal_errors.is_empty() && world.b.signal_errors.is_empty(),
         "{:?} {:?}",
