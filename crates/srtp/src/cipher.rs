@@ -4,6 +4,13 @@
 //! Everything a packet needs is precomputed here when the context is made: the AES key
 //! schedule, the HMAC inner and outer hash states, ring's GCM key. A packet then costs one
 //! clone of that state plus the cipher work itself.
+//!
+//! The packet entry points (`protect_rtp` and the others) and everything they call are
+//! `#[inline]`, so the AES-CTR loop is compiled in the crate that uses it. Compiled inside
+//! this library crate, LLVM copied the round keys to the stack and ran the eight blocks of
+//! a batch one after another; compiled in the caller, the same `aes`/`ctr` code
+//! interleaves the eight blocks round by round (`cargo xtask bench srtp`, unprotect
+//! AES128_CM_SHA1_80 at 1200 bytes: 930 ns before, 917 ns after, same machine).
 
 use aes::Aes128Enc;
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};

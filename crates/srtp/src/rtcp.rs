@@ -32,6 +32,7 @@ impl Context {
     /// Everything after the first 8 bytes is encrypted, then the E flag and SRTCP index and
     /// the tag are appended, so `buf` must hold `len + profile.rtcp_overhead()` bytes. The
     /// SRTCP index of each SSRC starts at 0 (RFC 3711 §3.3.2). On error nothing has changed.
+    #[inline]
     pub fn protect_rtcp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
         let tag_len = self.profile.rtcp_tag_len();
         let needed = len + INDEX_LEN + tag_len;
@@ -78,6 +79,7 @@ impl Context {
     /// Packets with the E flag clear (authenticated, not encrypted) are accepted too. On
     /// error the context is unchanged; for the AEAD profiles the bytes after the first 8 are
     /// then unspecified.
+    #[inline]
     pub fn unprotect_rtcp(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = buf.len();
         let tag_len = self.profile.rtcp_tag_len();

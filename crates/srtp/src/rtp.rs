@@ -65,6 +65,7 @@ pub(crate) fn estimate_index(highest: Option<u64>, seq: u16) -> Result<u64, Erro
 }
 
 /// Encrypts `buf[header_len..len]` and writes the tag at `buf[len..]`.
+#[inline]
 fn seal(cipher: &Cipher, buf: &mut [u8], header_len: usize, len: usize, ssrc: u32, index: u64) {
     match cipher {
         Cipher::Cm(cm) => {
@@ -84,6 +85,7 @@ fn seal(cipher: &Cipher, buf: &mut [u8], header_len: usize, len: usize, ssrc: u3
 }
 
 /// Verifies the tag of `buf` (whose last `tag_len` bytes are the tag), then decrypts.
+#[inline]
 fn open(
     cipher: &Cipher,
     buf: &mut [u8],
@@ -115,6 +117,7 @@ impl Context {
     /// The payload is encrypted and the tag appended, so `buf` must hold
     /// `len + profile.rtp_overhead()` bytes. The ROC is tracked from the sequence numbers
     /// (RFC 3711 §3.3.1). On error nothing in `buf` or in the context has changed.
+    #[inline]
     pub fn protect_rtp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, Error> {
         let needed = len + self.profile.rtp_tag_len();
         if buf.len() < needed {
@@ -146,6 +149,7 @@ impl Context {
     /// In order (RFC 3711 §3.3): estimate the index, check the replay window, verify the tag,
     /// decrypt, and only then update the ROC and the window. On error the context is
     /// unchanged; for the AEAD profiles the payload bytes of `buf` are then unspecified.
+    #[inline]
     pub fn unprotect_rtp(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = buf.len();
         let tag_len = self.profile.rtp_tag_len();
