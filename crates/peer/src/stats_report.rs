@@ -18,10 +18,8 @@ impl Peer {
     /// the stats objects by id, each with its `type` (`peer-connection`, `transport`,
     /// `candidate-pair`, `local-candidate`, `remote-candidate`, `certificate`, `codec`,
     /// `inbound-rtp`, `outbound-rtp`, `remote-inbound-rtp`, `sctp-transport`,
-    /// `data-channel`) and
-    /// `timestamp` (milliseconds since the Unix epoch, from
-    /// [`Config::wallclock`](crate::Config::wallclock)). Serialize it with
-    /// `to_string()`.
+    /// `data-channel`) and `timestamp` (milliseconds since the Unix epoch, from
+    /// [`Config::wallclock`](crate::Config::wallclock)). Serialize it with `to_string()`.
     pub fn stats_report(&self, now: Instant) -> Value {
         let wallclock = self.config.wallclock.unwrap_or_default();
         let timestamp =

@@ -71,8 +71,8 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
             }
         }
     });
-    // At most WINDOW messages in flight (see WINDOW). On failure, both sides' SCTP
-    // state (RTT, windows, unacked data) is printed.
+    // At most WINDOW messages in flight. When an echo does not come back, both sides'
+    // sctp-transport and transport stats are printed.
     let echo_start = Instant::now();
     let mut bytes = 0;
     let mut sent = 0;

@@ -3,7 +3,7 @@
 //! byte. The peer must hand every piece to the TURN client, whatever its first byte says
 //! by RFC 7983's demultiplexing rules. Here a scripted server answers the allocation with
 //! responses cut where the second piece begins with a byte RFC 7983 calls unknown (a
-//! letter of the realm, or of the nonce), and the relayed candidate must still come.
+//! letter of a text attribute), and the relayed candidate must still come.
 //! (Seen under load in `loopback_turn`: one lost piece broke the framing for good.)
 
 use std::net::SocketAddr;
@@ -85,7 +85,7 @@ fn pieces_of_the_server_stream_reach_the_turn_client_whatever_their_first_byte()
     assert_eq!(offer.kind, SdpType::Offer);
     peer.set_local_description(now, &offer).unwrap();
 
-    // The first Allocate goes out without credentials; the 401 is cut inside the realm.
+    // The first Allocate goes out without credentials; the 401 comes in two pieces.
     let first = next_request(&mut peer, "first Allocate");
     assert_eq!(first.method(), Method::ALLOCATE);
     let challenge = MessageWriter::error(Method::ALLOCATE, first.transaction_id(), 401, "Unauth")
@@ -99,7 +99,7 @@ fn pieces_of_the_server_stream_reach_the_turn_client_whatever_their_first_byte()
     let now = now + Duration::from_millis(5);
     feed_cut(&mut peer, now, &challenge, 20);
 
-    // The retry carries the credentials; its success is cut after the header too.
+    // The retry carries the credentials; its success comes in two pieces too.
     let retry = next_request(&mut peer, "authenticated Allocate");
     assert_eq!(retry.method(), Method::ALLOCATE);
     assert_eq!(retry.username(), Some(USER));

@@ -5,8 +5,9 @@
 //! schedule, the HMAC inner and outer hash states, ring's GCM key. A packet then costs one
 //! clone of that state plus the cipher work itself.
 //!
-//! The packet entry points (`protect_rtp` and the others) and everything they call are
-//! `#[inline]`, so the AES-CTR loop is compiled in the crate that uses it. Compiled inside
+//! The packet entry points (`protect_rtp` and the others) and the functions between them
+//! and the `aes`/`ctr` calls are `#[inline]`, so the AES-CTR loop is compiled in the crate
+//! that uses it. Compiled inside
 //! this library crate, LLVM copied the round keys to the stack and ran the eight blocks of
 //! a batch one after another; compiled in the caller, the same `aes`/`ctr` code
 //! interleaves the eight blocks round by round (`cargo xtask bench srtp`, unprotect
