@@ -146,9 +146,16 @@ impl DataChannels {
     /// The next SCTP packet to send (as DTLS application data), built when asked so the
     /// congestion window decides what goes.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let packet = self.sctp.poll_transmit();
+        let mut packet = Vec::new();
+        self.poll_transmit_into(&mut packet).then_some(packet)
+    }
+
+    /// [`poll_transmit`](Self::poll_transmit) into a buffer the caller keeps (cleared
+    /// first); returns whether there was a packet.
+    pub fn poll_transmit_into(&mut self, packet: &mut Vec<u8>) -> bool {
+        let sent = self.sctp.poll_transmit_into(packet);
         self.drive();
-        packet
+        sent
     }
 
     /// The next event.

@@ -52,6 +52,8 @@ pub struct Peer {
     pub(crate) sctp: Option<DataChannels>,
     /// `connect` was called on the association (DTLS is up).
     pub(crate) sctp_started: bool,
+    /// The SCTP packet being handed to DTLS, kept between packets.
+    pub(crate) sctp_packet: Vec<u8>,
     pub(crate) channels: Channels,
     /// DTLS datagrams waiting for ICE to select a pair.
     pub(crate) pending_dtls: VecDeque<Vec<u8>>,
@@ -120,6 +122,7 @@ impl Peer {
             srtp: None,
             sctp: None,
             sctp_started: false,
+            sctp_packet: Vec::new(),
             channels: Channels::new(max_channels),
             pending_dtls: VecDeque::new(),
             transmits: VecDeque::new(),

@@ -162,9 +162,10 @@ impl Peer {
         };
         let mut moved = false;
         // RFC 8261 §5: each SCTP packet is one DTLS application data record.
-        while let Some(packet) = sctp.poll_transmit() {
+        // One buffer for every packet: no allocation per packet.
+        while sctp.poll_transmit_into(&mut self.sctp_packet) {
             moved = true;
-            match self.dtls.as_mut().map(|d| d.send(&packet)) {
+            match self.dtls.as_mut().map(|d| d.send(&self.sctp_packet)) {
                 Some(Ok(())) => {}
                 _ => self.stats.sctp_dropped += 1,
             }

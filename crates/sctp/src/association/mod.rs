@@ -28,7 +28,7 @@ use self::cookie::{Cookies, PeerInit};
 use self::ordering::Ordering;
 use self::outstanding::Outstanding;
 use self::reassembly::{Reassembly, Whole};
-use self::received::{Arrival, ReceivedTsns};
+use self::received::ReceivedTsns;
 use self::reconfig::Reconfig;
 use self::rto::Rto;
 use self::send_queue::{QueueError, SendQueue};
@@ -577,9 +577,8 @@ impl Association {
             self.metrics.dropped_out_of_window += 1;
             return true;
         }
-        if self.received.record(tsn) == Arrival::Duplicate {
-            return true;
-        }
+        // New: `contains` said so above.
+        self.received.record(tsn);
         self.metrics.data_chunks_received += 1;
         self.metrics.bytes_received += d.payload.len() as u64;
         if let Some(whole) = self

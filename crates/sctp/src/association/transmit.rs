@@ -16,15 +16,29 @@ const MIN_FRAGMENT: usize = 256;
 
 impl Association {
     /// The next SCTP packet to send (as DTLS application data), built now from what waits.
+    /// [`poll_transmit_into`](Self::poll_transmit_into) writes it into a buffer the caller
+    /// keeps instead.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        let mut packet = Vec::new();
+        self.poll_transmit_into(&mut packet).then_some(packet)
+    }
+
+    /// Writes the next SCTP packet to send into `packet` (cleared first, grown to at most
+    /// the MTU); returns whether there was one. A buffer kept between calls makes sending
+    /// allocation-free.
+    pub fn poll_transmit_into(&mut self, packet: &mut Vec<u8>) -> bool {
+        packet.clear();
         if let Some(p) = self.control.pop_front() {
             self.metrics.packets_sent += 1;
-            return Some(p);
+            packet.extend_from_slice(&p);
+            return true;
         }
         if self.ended {
-            return None;
+            return false;
         }
-        let peer = self.peer?;
+        let Some(peer) = self.peer else {
+            return false;
+        };
         let data_state = matches!(
             self.state,
             State::Established | State::ShutdownPending | State::ShutdownReceived
@@ -38,15 +52,17 @@ impl Association {
             || self.reconfig.wants_to_send()
             || self.forward_tsn_now)
         {
-            return None;
+            return false;
         }
         let header = CommonHeader {
             source_port: self.config.local_port,
             destination_port: self.config.remote_port,
             verification_tag: peer.tag,
         };
-        let mut buf = Vec::with_capacity(self.config.mtu);
-        let mut w = PacketWriter::new_in_vec(&mut buf, header, self.config.mtu).ok()?;
+        packet.reserve(self.config.mtu);
+        let Ok(mut w) = PacketWriter::new_in_vec(packet, header, self.config.mtu) else {
+            return false;
+        };
         if sack && self.write_sack(&mut w) {
             self.sack_now = false;
             self.delayed_ack = None;
@@ -85,11 +101,12 @@ impl Association {
             self.write_data(&mut w);
         }
         if w.is_empty() {
-            return None;
+            packet.clear();
+            return false;
         }
         w.finish();
         self.metrics.packets_sent += 1;
-        Some(buf)
+        true
     }
 
     /// Whether DATA (retransmitted or new) may go out now.
