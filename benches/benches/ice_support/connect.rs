@@ -92,6 +92,7 @@ fn connect_once() -> Outcome {
         realm: "rtcweb.test".into(),
         username: "alice".into(),
         password: "wonderland".into(),
+        close_on_unroutable: false,
     });
     let mut peers = [build(&mut net, 1, start), build(&mut net, 2, start)];
     let c0 = peers[0].agent.local_credentials().clone();

@@ -414,8 +414,19 @@ impl Agent {
             }
             return;
         }
+        let natted_base = match (&candidate.kind, &candidate.related) {
+            (CandidateKind::ServerReflexive, Some((crate::ConnectionAddress::Ip(base), _)))
+                if *base != address.ip() =>
+            {
+                Some(*base)
+            }
+            _ => None,
+        };
         self.remotes.push(RemoteCandidate { candidate, address });
         let index = self.remotes.len() - 1;
+        if let Some(base) = natted_base {
+            self.prune_relayed_to_natted_host(base);
+        }
         self.pair_remote(index);
         let _ = now;
     }

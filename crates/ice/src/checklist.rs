@@ -91,6 +91,50 @@ impl Agent {
             )
             && l.base.is_ipv4() == r.address.is_ipv4()
             && self.policy_allows(l.candidate.kind)
+            && !(l.candidate.kind == CandidateKind::Relayed
+                && r.candidate.kind == CandidateKind::Host
+                && self.behind_remote_nat(r.address.ip()))
+    }
+
+    /// Whether the peer's own candidates show that its host address `ip` is behind a NAT:
+    /// it signalled a server-reflexive candidate with `ip` as its base (RFC 8839 §5.1
+    /// `raddr`) and another address. A relay, which sits outside that NAT, cannot reach
+    /// such an address, and sending to it is worse than useless: a TURN server whose relayed
+    /// send fails at its socket (no route, an egress firewall) closes the allocation
+    /// without telling the client (coturn), which ends every relayed pair at once. The pair
+    /// is not needed either: the peer's own check from that host to our relayed address
+    /// teaches us its NAT's mapping as a peer-reflexive candidate (RFC 8445 §7.3.1.3).
+    pub(crate) fn behind_remote_nat(&self, ip: std::net::IpAddr) -> bool {
+        self.remotes.iter().any(|r| {
+            r.candidate.kind == CandidateKind::ServerReflexive
+                && r.address.ip() != ip
+                && matches!(
+                    r.candidate.related,
+                    Some((crate::ConnectionAddress::Ip(base), _)) if base == ip
+                )
+        })
+    }
+
+    /// A remote server-reflexive candidate just showed that the peer's host address `ip`
+    /// is behind a NAT: relayed pairs to its host candidates that were not checked yet go
+    /// (see [`behind_remote_nat`](Self::behind_remote_nat)).
+    pub(crate) fn prune_relayed_to_natted_host(&mut self, ip: std::net::IpAddr) {
+        let doomed: Vec<u32> = self
+            .pairs
+            .iter()
+            .filter(|p| {
+                matches!(p.state, PairState::Frozen | PairState::Waiting)
+                    && self.locals[p.local].candidate.kind == CandidateKind::Relayed
+                    && self.remotes[p.remote].candidate.kind == CandidateKind::Host
+                    && self.remotes[p.remote].address.ip() == ip
+            })
+            .map(|p| p.id)
+            .collect();
+        if doomed.is_empty() {
+            return;
+        }
+        self.pairs.retain(|p| !doomed.contains(&p.id));
+        self.triggered.retain(|t| !doomed.contains(t));
     }
 
     /// Adds the pair unless it exists or the checklist is full; returns its index.

@@ -386,11 +386,31 @@ impl Network {
         }
     }
 
+    /// Whether a packet to `dst` on the public internet goes anywhere: a server, a NAT's
+    /// public address, or a public host.
+    fn routable_public(&self, dst: SocketAddr) -> bool {
+        self.stun_servers.contains_key(&dst)
+            || self.turn_servers.iter().any(|t| t.serves(dst))
+            || self.nat_by_ip.contains_key(&dst.ip())
+            || self.by_address.contains_key(&(Realm::Public, dst.ip()))
+    }
+
     /// Sends what a server answered, on its ideal link: straight on from `at`.
     fn send_from_server(&mut self, at: Instant, hops: u8, out: Vec<Outgoing>) {
         for o in out {
             if hops == 0 {
                 self.stats.dropped_hop_limit += 1;
+                continue;
+            }
+            if !self.routable_public(o.to) {
+                // A relay's send that fails at its socket may take the allocation with it.
+                let from = o.from;
+                if let Some(turn) = self.turn_servers.iter_mut().find(|t| t.serves(from))
+                    && turn.close_on_unroutable(from)
+                {
+                    self.stats.allocations_closed += 1;
+                }
+                self.stats.dropped_no_route += 1;
                 continue;
             }
             let packet = Packet {

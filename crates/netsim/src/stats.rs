@@ -40,6 +40,9 @@ pub struct NetStats {
     pub dropped_by_server: u64,
     /// Datagrams a TURN server relayed (client to peer and peer to client).
     pub relayed: u64,
+    /// Allocations a TURN server closed because a datagram they relayed could not be
+    /// routed ([`TurnServerConfig::close_on_unroutable`](crate::TurnServerConfig::close_on_unroutable)).
+    pub allocations_closed: u64,
 }
 
 /// Bounds on the network's memory.

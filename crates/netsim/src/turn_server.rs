@@ -36,6 +36,12 @@ pub struct TurnServerConfig {
     pub username: String,
     /// Its password.
     pub password: String,
+    /// Close an allocation when a datagram it relays cannot be routed (to an address that
+    /// is not on the public internet, such as a peer's private host address), as coturn does
+    /// when the relay socket's send fails (`udp send: Network is unreachable`, or an egress
+    /// firewall's `EPERM`): the client is not told. Off by default (the datagram is dropped
+    /// and the allocation lives on, as behind a server with a default route).
+    pub close_on_unroutable: bool,
 }
 
 impl TurnServerConfig {
@@ -47,6 +53,7 @@ impl TurnServerConfig {
             realm: realm.to_owned(),
             username: username.to_owned(),
             password: password.to_owned(),
+            close_on_unroutable: false,
         }
     }
 }
@@ -140,6 +147,19 @@ impl TurnServer {
             }
             live
         });
+    }
+
+    /// Closes the allocation whose relayed address is `relayed` (the client is not told),
+    /// when the server is configured to on an unroutable send; whether it did.
+    pub(crate) fn close_on_unroutable(&mut self, relayed: SocketAddr) -> bool {
+        if !self.config.close_on_unroutable {
+            return false;
+        }
+        let Some(client) = self.relays.remove(&relayed) else {
+            return false;
+        };
+        self.allocations.remove(&client);
+        true
     }
 
     pub(crate) fn send(&self, to: SocketAddr, contents: Vec<u8>, out: &mut Vec<Outgoing>) {

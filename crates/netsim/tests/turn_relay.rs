@@ -90,6 +90,7 @@ fn setup_with(password: &str, mapping_timeout: Duration) -> (Network, Side) {
         realm: "netsim.test".to_owned(),
         username: "alice".to_owned(),
         password: "secret".to_owned(),
+        close_on_unroutable: false,
     });
     // The client refreshes its permissions every 240 s and sends nothing else when idle:
     // the NAT must keep a mapping that long (a 120 s timeout would move it to a new port,

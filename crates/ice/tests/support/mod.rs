@@ -117,6 +117,8 @@ pub struct Setup {
     pub b: Place,
     pub link: LinkConfig,
     pub servers: bool,
+    /// The TURN server closes an allocation whose relayed send cannot be routed (coturn).
+    pub turn_closes_on_unroutable: bool,
     pub config_a: Config,
     pub config_b: Config,
 }
@@ -136,6 +138,7 @@ impl Setup {
                 ..LinkConfig::default()
             },
             servers: true,
+            turn_closes_on_unroutable: false,
             config_a: config(true),
             config_b: config(false),
         }
@@ -159,6 +162,7 @@ impl World {
                 realm: "rtcweb.test".into(),
                 username: TURN_USER.into(),
                 password: TURN_PASS.into(),
+                close_on_unroutable: setup.turn_closes_on_unroutable,
             });
         }
         let mut lan_nat = None;
