@@ -71,7 +71,12 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
     Requirement {
         package: "iproute2",
         marker: "/usr/sbin/ip",
-        why: "the Chromium tests bring up `lo` in a network namespace of their own",
+        why: "the Chromium tests and the NAT lab build network namespaces and veth pairs",
+    },
+    Requirement {
+        package: "iptables",
+        marker: "/usr/sbin/iptables",
+        why: "the NAT lab's routers (MASQUERADE, conntrack filtering, loss, UDP blocked)",
     },
 ];
 

@@ -148,6 +148,8 @@ pub struct Agent {
     pub(crate) events: VecDeque<Event>,
     pub(crate) stats: Stats,
     pub(crate) scratch: Vec<u8>,
+    /// What the servers refused or left unanswered, for the failure report.
+    pub(crate) candidate_errors: Vec<crate::CandidateError>,
 }
 
 impl Agent {
@@ -212,6 +214,7 @@ impl Agent {
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Vec::with_capacity(1500),
+            candidate_errors: Vec::new(),
             config,
         })
     }
@@ -241,6 +244,12 @@ impl Agent {
         self.gathering
     }
 
+    /// What STUN and TURN servers refused or left unanswered so far (the first few), as
+    /// reported by [`Event::CandidateError`]: why a connection that needed a relay failed.
+    pub fn candidate_errors(&self) -> &[crate::CandidateError] {
+        &self.candidate_errors
+    }
+
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.stats
@@ -255,6 +264,15 @@ impl Agent {
     /// peer-reflexive ones learned from checks).
     pub fn local_candidates(&self) -> impl Iterator<Item = &Candidate> {
         self.locals.iter().filter(|l| l.alive).map(|l| &l.candidate)
+    }
+
+    /// How a relayed local candidate reaches its TURN server (UDP, TCP or TLS); `None` for
+    /// other candidates (webrtc-stats `relayProtocol`).
+    pub fn relay_protocol(&self, candidate: &Candidate) -> Option<Transport> {
+        self.locals.iter().find_map(|l| match l.path {
+            Path::Relay(r) if l.candidate == *candidate => Some(self.relays[r].transport),
+            _ => None,
+        })
     }
 
     /// The remote candidates with a known address.

@@ -70,6 +70,9 @@ pub enum Event {
         /// Whether the agent is now controlling.
         controlling: bool,
     },
+    /// A STUN or TURN server could not give us a candidate (W3C `icecandidateerror`): it
+    /// did not answer, or refused (a TURN server refusing our credentials answers 401).
+    CandidateError(CandidateError),
     /// Application data that came through a TURN server over TCP or TLS (UDP data comes back
     /// borrowed from [`Agent::handle_datagram`](crate::Agent::handle_datagram)).
     Data {
@@ -78,4 +81,44 @@ pub enum Event {
         /// The bytes.
         data: Vec<u8>,
     },
+}
+
+/// Why a STUN or TURN server gave no candidate (W3C `RTCPeerConnectionIceErrorEvent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateError {
+    /// The server.
+    pub server: SocketAddr,
+    /// How we talked to it.
+    pub transport: rtcweb_common::Transport,
+    /// Whether it was a TURN server (else STUN).
+    pub turn: bool,
+    /// The STUN error code it answered (401 for refused credentials, RFC 8489 §14.8), or
+    /// 701 when it did not answer at all (the W3C code for an unreachable server).
+    pub code: u16,
+    /// What went wrong, in words.
+    pub text: String,
+}
+
+impl CandidateError {
+    /// The W3C code for a server that did not answer.
+    pub const UNREACHABLE: u16 = 701;
+}
+
+impl std::fmt::Display for CandidateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = match (self.turn, self.transport) {
+            (false, _) => "stun",
+            (true, rtcweb_common::Transport::Tls) => "turns",
+            (true, _) => "turn",
+        };
+        let transport = match self.transport {
+            rtcweb_common::Transport::Udp => "udp",
+            _ => "tcp",
+        };
+        write!(
+            f,
+            "{scheme}:{}?transport={transport}: {} ({})",
+            self.server, self.text, self.code
+        )
+    }
 }

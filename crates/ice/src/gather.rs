@@ -5,14 +5,34 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use rtcweb_common::Transport;
-use rtcweb_stun::{DiscoveryEvent, ReflexiveDiscovery, RetransmitConfig};
-use rtcweb_turn::{Client, Config as TurnConfig, Event as TurnEvent};
+use rtcweb_stun::{DiscoveryError, DiscoveryEvent, ReflexiveDiscovery, RetransmitConfig};
+use rtcweb_turn::{Client, Config as TurnConfig, Event as TurnEvent, TurnError};
 
 use crate::agent::{Agent, LocalCandidate, Path};
 use crate::priority::{FoundationKey, candidate_priority, local_preference};
 use crate::{
-    Candidate, CandidateKind, ConnectionAddress, Event, GatheringState, IceError, IceServer,
+    Candidate, CandidateError, CandidateKind, ConnectionAddress, Event, GatheringState, IceError,
+    IceServer,
 };
+
+/// Most candidate errors kept for the failure report.
+const MAX_CANDIDATE_ERRORS: usize = 8;
+
+/// The STUN error code behind a TURN failure (RFC 8656 §18), or the W3C 701 when the
+/// server did not answer or the failure is ours.
+fn turn_error_code(error: &TurnError) -> u16 {
+    match error {
+        TurnError::Unauthenticated => 401,
+        TurnError::Forbidden => 403,
+        TurnError::AllocationMismatch => 437,
+        TurnError::WrongCredentials => 441,
+        TurnError::UnsupportedTransport => 442,
+        TurnError::QuotaReached => 486,
+        TurnError::InsufficientCapacity => 508,
+        TurnError::Rejected { code, .. } => *code,
+        _ => CandidateError::UNREACHABLE,
+    }
+}
 
 /// One server-reflexive query: one socket asking one STUN server.
 #[derive(Debug)]
@@ -240,10 +260,27 @@ impl Agent {
         for i in 0..self.discoveries.len() {
             while let Some(event) = self.discoveries[i].inner.poll_event() {
                 self.discoveries[i].done = true;
-                if let DiscoveryEvent::Discovered { mapped, server, .. } = event {
-                    let d = &self.discoveries[i];
-                    let (socket, index) = (d.socket, d.index);
-                    self.add_reflexive(mapped, socket, index, server.ip());
+                match event {
+                    DiscoveryEvent::Discovered { mapped, server, .. } => {
+                        let d = &self.discoveries[i];
+                        let (socket, index) = (d.socket, d.index);
+                        self.add_reflexive(mapped, socket, index, server.ip());
+                    }
+                    DiscoveryEvent::Failed(error) => {
+                        let code = match &error {
+                            DiscoveryError::ErrorResponse { code, .. } => *code,
+                            _ => CandidateError::UNREACHABLE,
+                        };
+                        let server = self.discoveries[i].inner.server();
+                        self.candidate_error(CandidateError {
+                            server,
+                            transport: Transport::Udp,
+                            turn: false,
+                            code,
+                            text: error.to_string(),
+                        });
+                    }
+                    _ => {}
                 }
             }
         }
@@ -330,19 +367,18 @@ impl Agent {
                     self.add_reflexive(m, socket, index, server.ip());
                 }
             }
-            TurnEvent::Failed(_) | TurnEvent::Closed => {
-                self.relays[r].done = true;
-                let mut lost = false;
-                for l in &mut self.locals {
-                    if l.path == Path::Relay(r) && l.alive {
-                        l.alive = false;
-                        lost = true;
-                    }
-                }
-                if lost {
-                    self.relay_lost(now, r);
-                }
+            TurnEvent::Failed(error) => {
+                let relay = &self.relays[r];
+                self.candidate_error(CandidateError {
+                    server: relay.client.server(),
+                    transport: relay.transport,
+                    turn: true,
+                    code: turn_error_code(&error),
+                    text: error.to_string(),
+                });
+                self.relay_failed(now, r);
             }
+            TurnEvent::Closed => self.relay_failed(now, r),
             TurnEvent::Data { peer, data } => {
                 if let Some(app) = self.handle_relayed(now, r, peer, &data) {
                     let data = app.to_vec();
@@ -350,6 +386,30 @@ impl Agent {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A server gave no candidate: told to the owner, kept for the failure report
+    /// (bounded: the first few).
+    fn candidate_error(&mut self, error: CandidateError) {
+        if self.candidate_errors.len() < MAX_CANDIDATE_ERRORS {
+            self.candidate_errors.push(error.clone());
+        }
+        self.events.push_back(Event::CandidateError(error));
+    }
+
+    /// A relay failed or closed: its candidates and pairs are gone.
+    fn relay_failed(&mut self, now: Instant, r: usize) {
+        self.relays[r].done = true;
+        let mut lost = false;
+        for l in &mut self.locals {
+            if l.path == Path::Relay(r) && l.alive {
+                l.alive = false;
+                lost = true;
+            }
+        }
+        if lost {
+            self.relay_lost(now, r);
         }
     }
 

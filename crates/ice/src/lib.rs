@@ -97,5 +97,5 @@ pub use checklist::{PairInfo, PairState};
 pub use config::{Config, IceServer, TransportPolicy};
 pub use credentials::Credentials;
 pub use error::{CandidateParseError, IceError};
-pub use event::{ConnectionState, Event, GatheringState, SelectedPair};
+pub use event::{CandidateError, ConnectionState, Event, GatheringState, SelectedPair};
 pub use priority::{candidate_priority, local_preference, pair_priority};

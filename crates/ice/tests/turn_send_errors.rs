@@ -39,7 +39,10 @@ fn symmetric_nats_connect_through_a_relay_that_drops_allocations_on_send_errors(
         );
         let took = world.connect(Duration::from_secs(20));
         world.assert_data_flows();
-        assert!(relayed(world.a.selected_kinds()), "seed {seed}: not relayed");
+        assert!(
+            relayed(world.a.selected_kinds()),
+            "seed {seed}: not relayed"
+        );
         assert_eq!(
             world.net.stats().allocations_closed,
             0,
@@ -54,8 +57,14 @@ fn symmetric_nats_connect_through_a_relay_that_drops_allocations_on_send_errors(
 #[test]
 fn one_symmetric_nat_connects_through_a_relay_that_drops_allocations_on_send_errors() {
     for (a, b) in [
-        (NatBehavior::EndpointIndependent, NatBehavior::AddressAndPortDependent),
-        (NatBehavior::AddressAndPortDependent, NatBehavior::EndpointIndependent),
+        (
+            NatBehavior::EndpointIndependent,
+            NatBehavior::AddressAndPortDependent,
+        ),
+        (
+            NatBehavior::AddressAndPortDependent,
+            NatBehavior::EndpointIndependent,
+        ),
     ] {
         let mut world = hostile(a, b, 3);
         let took = world.connect(Duration::from_secs(20));

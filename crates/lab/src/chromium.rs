@@ -62,11 +62,10 @@ impl Chromium {
             std::process::id(),
             Instant::now()
         ));
-        let profile = PathBuf::from(
-            profile
-                .to_string_lossy()
-                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '/' && c != '-', ""),
-        );
+        let profile = PathBuf::from(profile.to_string_lossy().replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '/' && c != '-',
+            "",
+        ));
         std::fs::create_dir_all(&profile).map_err(io("profile"))?;
         let mut child = Command::new(CHROMIUM)
             .args(FLAGS)
@@ -94,7 +93,9 @@ impl Chromium {
         let Ok(url) = url_rx.recv_timeout(Duration::from_secs(30)) else {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(LabError::Io("chromium printed no DevTools URL in 30 s".into()));
+            return Err(LabError::Io(
+                "chromium printed no DevTools URL in 30 s".into(),
+            ));
         };
         let host = url
             .strip_prefix("ws://")
@@ -165,7 +166,10 @@ impl Chromium {
             "Target.attachToTarget",
             json!({ "targetId": target_id, "flatten": true }),
         )?;
-        let page = attached["sessionId"].as_str().unwrap_or_default().to_owned();
+        let page = attached["sessionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let deadline = Instant::now() + Duration::from_secs(20);
         let loaded = format!("location.href === {} && document.readyState", json!(url));
         while self.evaluate(&page, &loaded)? != json!("complete") {

@@ -63,7 +63,14 @@ impl Coturn {
         let log2 = log.try_clone().map_err(|e| LabError::Io(e.to_string()))?;
         let child = ns
             .command(TURNSERVER)
-            .args(["-n", "-V", "--no-cli", "--no-dtls", "--fingerprint", "--lt-cred-mech"])
+            .args([
+                "-n",
+                "-V",
+                "--no-cli",
+                "--no-dtls",
+                "--fingerprint",
+                "--lt-cred-mech",
+            ])
             .arg(format!("--listening-ip={SERVER}"))
             .arg(format!("--relay-ip={SERVER}"))
             .arg(format!("--listening-port={PORT}"))
@@ -72,7 +79,10 @@ impl Coturn {
             .arg(format!("--realm={REALM}"))
             .arg(format!("--cert={}", dir.join("cert.pem").display()))
             .arg(format!("--pkey={}", dir.join("key.pem").display()))
-            .arg(format!("--pidfile={}", dir.join("turnserver.pid").display()))
+            .arg(format!(
+                "--pidfile={}",
+                dir.join("turnserver.pid").display()
+            ))
             .args(["--log-file=stdout", "--simple-log", "--no-stdout-log"])
             .stdin(Stdio::null())
             .stdout(log)

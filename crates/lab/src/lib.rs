@@ -12,6 +12,8 @@
 #![allow(clippy::disallowed_methods)] // the lab runs processes and reads the clock
 
 pub mod agent;
+pub mod aiortc;
+pub mod case;
 pub mod chromium;
 mod coturn;
 mod netns;
@@ -20,7 +22,7 @@ mod topology;
 pub use agent::Agent;
 pub use coturn::{Coturn, PASSWORD, PORT, REALM, TLS_PORT, USER};
 pub use netns::{Namespace, lab_unavailable};
-pub use topology::{Nat, NatLab, SERVER, Site};
+pub use topology::{Nat, NatLab, SERVER, Site, Wan};
 
 /// What went wrong building or driving the lab.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,8 @@
 //! ```text
 //!   host A 198.51.100.2 ── lan [router A] wan 203.0.113.11 ─┐
 //!                                                            ├─ br0 203.0.113.1 (wan: coturn)
-//!   host B 192.0.2.2    ── lan [router B] wan 203.0.113.12 ─┘
+//!   host B 192.0.2.2    ── lan [router B] wan 203.0.113.12 ─┤
+//!                            "the rest of the internet" 203.0.113.254 (default route)
 //! ```
 
 use std::net::Ipv4Addr;
@@ -81,12 +82,31 @@ impl Site {
     }
 }
 
+/// What lies beyond the wan, for the servers on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wan {
+    /// A default route to "the rest of the internet", which swallows what nobody owns: a
+    /// TURN server's send to a peer's private host address leaves its socket and is lost,
+    /// as on the real internet.
+    #[default]
+    Internet,
+    /// No route beyond the wan: a send to an address outside it fails at the sender's
+    /// socket (`Network is unreachable`), as behind an egress firewall that rejects. coturn
+    /// then closes the allocation that sent it, without telling its client.
+    Unrouted,
+}
+
+/// The address of "the rest of the internet" on the wan.
+const INTERNET: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 254);
+
 /// The lab's namespaces. Dropping it removes them all (and ends every process inside).
 #[derive(Debug)]
 pub struct NatLab {
     hosts: [Namespace; 2],
     routers: [Namespace; 2],
     wan: Namespace,
+    /// The rest of the internet ([`Wan::Internet`]), kept for its lifetime.
+    _internet: Option<Namespace>,
     sites: [Site; 2],
 }
 
@@ -97,13 +117,43 @@ impl NatLab {
     /// Builds the wan with its bridge, the two routers with their NAT rules, and the two
     /// hosts. Needs root (see [`crate::lab_unavailable`]).
     pub fn new(a: Site, b: Site) -> Result<Self, LabError> {
+        Self::with_wan(a, b, Wan::Internet)
+    }
+
+    /// [`new`](Self::new) with the wan's surroundings chosen.
+    pub fn with_wan(a: Site, b: Site, wan_kind: Wan) -> Result<Self, LabError> {
         let wan = Namespace::new("wan")?;
         wan.ip(&["link", "add", "br0", "type", "bridge"])?;
         wan.ip(&["addr", "add", &format!("{SERVER}/24"), "dev", "br0"])?;
         wan.ip(&["link", "set", "br0", "up"])?;
-        if std::env::var_os("LAB_WAN_DEFAULT").is_some() {
-            wan.ip(&["route", "add", "default", "via", "203.0.113.254"])?;
-        }
+        let internet = match wan_kind {
+            Wan::Internet => {
+                // The rest of the internet: a namespace that takes whatever is routed to it
+                // and forwards nothing, so a send to an address nobody owns (a peer's
+                // private host address) leaves the sender's socket and is lost on the way,
+                // as on the real internet.
+                let internet = Namespace::new("inet")?;
+                internet.ip(&[
+                    "link",
+                    "add",
+                    "up0",
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    "inet",
+                    "netns",
+                    wan.name(),
+                ])?;
+                wan.ip(&["link", "set", "inet", "master", "br0", "up"])?;
+                internet.ip(&["addr", "add", &format!("{INTERNET}/24"), "dev", "up0"])?;
+                internet.ip(&["link", "set", "up0", "up"])?;
+                internet.sh("sysctl -q -w net.ipv4.ip_forward=0")?;
+                wan.ip(&["route", "add", "default", "via", &INTERNET.to_string()])?;
+                Some(internet)
+            }
+            Wan::Unrouted => None,
+        };
         let sites = [a, b];
         let mut routers = Vec::new();
         let mut hosts = Vec::new();
@@ -157,6 +207,7 @@ impl NatLab {
             hosts: [ha, hb],
             routers: [ra, rb],
             wan,
+            _internet: internet,
             sites,
         })
     }

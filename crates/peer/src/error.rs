@@ -84,9 +84,11 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum FailureReason {
-    /// ICE found no working candidate pair, or consent was lost (RFC 7675 §5.1).
-    #[error("ICE failed")]
-    Ice,
+    /// ICE found no working candidate pair, or consent was lost (RFC 7675 §5.1). When
+    /// STUN or TURN servers refused or did not answer, what they said is here (a relay that
+    /// could not be had is often why nothing worked behind a symmetric NAT).
+    #[error("ICE failed{}", server_errors(.0))]
+    Ice(Vec<rtcweb_ice::CandidateError>),
     /// The peer's ICE credentials were refused by the agent.
     #[error("remote ICE parameters refused: {0}")]
     IceParameters(rtcweb_ice::IceError),
@@ -103,4 +105,13 @@ pub enum FailureReason {
     /// DTLS negotiated an SRTP protection profile the SRTP layer does not implement.
     #[error("SRTP profile 0x{0:04x} not supported")]
     UnsupportedSrtpProfile(u16),
+}
+
+/// ": no relay: turn:...: 401 ..." for the ICE failure, when servers said something.
+fn server_errors(errors: &[rtcweb_ice::CandidateError]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    format!(" (servers: {})", list.join("; "))
 }

@@ -97,6 +97,9 @@ pub enum Event {
     ConnectionState(PeerConnectionState),
     /// The connection failed, and why (before the `Failed` connection state).
     Failed(FailureReason),
+    /// A STUN or TURN server gave no candidate (W3C `icecandidateerror`): it did not answer
+    /// (code 701), or refused (401: the TURN credentials are wrong).
+    IceCandidateError(rtcweb_ice::CandidateError),
     /// A remote candidate has an mDNS name: resolve it and call
     /// [`Peer::resolve_mdns`](crate::Peer::resolve_mdns).
     ResolveMdns {

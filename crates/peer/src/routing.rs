@@ -90,7 +90,12 @@ impl Peer {
                 self.ice_state = state;
                 self.push_event(Event::IceConnectionState(state));
                 if state == ConnectionState::Failed {
-                    self.fail(FailureReason::Ice);
+                    let errors = self
+                        .ice
+                        .as_ref()
+                        .map(|a| a.candidate_errors().to_vec())
+                        .unwrap_or_default();
+                    self.fail(FailureReason::Ice(errors));
                 }
             }
             rtcweb_ice::Event::SelectedPair(pair) => {
@@ -105,6 +110,9 @@ impl Peer {
             }
             rtcweb_ice::Event::ResolveMdns { name } => {
                 self.push_event(Event::ResolveMdns { name });
+            }
+            rtcweb_ice::Event::CandidateError(error) => {
+                self.push_event(Event::IceCandidateError(error));
             }
             rtcweb_ice::Event::Data { data, .. } => self.route_payload(now, &data),
             other => tracing::debug!(event = ?other, "ICE event"),

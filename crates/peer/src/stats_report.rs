@@ -110,7 +110,16 @@ impl Peer {
         let locals: Vec<&Candidate> = agent.local_candidates().collect();
         let remotes: Vec<&Candidate> = agent.remote_candidates().collect();
         for (i, c) in locals.iter().enumerate() {
-            report.add(&format!("IL{i}"), "local-candidate", candidate(c));
+            let mut stats = candidate(c);
+            // webrtc-stats `relayProtocol`: how we reach the TURN server.
+            if let Some(t) = agent.relay_protocol(c) {
+                stats["relayProtocol"] = json!(match t {
+                    rtcweb_common::Transport::Udp => "udp",
+                    rtcweb_common::Transport::Tcp => "tcp",
+                    rtcweb_common::Transport::Tls => "tls",
+                });
+            }
+            report.add(&format!("IL{i}"), "local-candidate", stats);
         }
         for (i, c) in remotes.iter().enumerate() {
             report.add(&format!("IR{i}"), "remote-candidate", candidate(c));

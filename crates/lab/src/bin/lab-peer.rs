@@ -18,8 +18,8 @@ use rtcweb_peer::driver::{
     RemoteAudioTrack,
 };
 use rtcweb_peer::{
-    ChannelOptions, Description, GatheringState, IceServer, PeerConnectionState,
-    SdpType, TransportPolicy,
+    ChannelOptions, Description, GatheringState, IceServer, PeerConnectionState, SdpType,
+    TransportPolicy,
 };
 use rtcweb_turn::rustls::pki_types::{CertificateDer, ServerName};
 use rtcweb_turn::rustls::time_provider::DefaultTimeProvider;
@@ -38,17 +38,52 @@ struct Seen {
     candidates: Vec<(String, String)>,
     gathering_complete: bool,
     state: Option<PeerConnectionState>,
+    /// When the state became connected or failed.
+    settled_at: Option<Instant>,
     failure: Option<String>,
     candidate_errors: Vec<String>,
 }
 
 /// What was heard on the remote audio track.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Heard {
     frames: u64,
     concealed: u64,
-    crossings: u64,
-    samples: u64,
+    /// The loud samples (up to a second of them), for the frequency.
+    loud: Vec<i16>,
+}
+
+/// Loud samples kept for the frequency: one second.
+const LOUD_KEPT: usize = 48_000;
+
+/// Power of `samples` at `hz` (Goertzel).
+fn goertzel(samples: &[i16], hz: f64) -> f64 {
+    let c = 2.0 * (2.0 * std::f64::consts::PI * hz / 48_000.0).cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for &x in samples {
+        let s0 = f64::from(x) + c * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    s1 * s1 + s2 * s2 - c * s1 * s2
+}
+
+/// The frequency from 100 Hz to 2 kHz with the most energy: 20 Hz steps, then 1 Hz.
+fn peak_frequency(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let best = |range: &mut dyn Iterator<Item = u32>| {
+        range
+            .max_by(|a, b| {
+                goertzel(samples, f64::from(*a)).total_cmp(&goertzel(samples, f64::from(*b)))
+            })
+            .unwrap_or(0)
+    };
+    let coarse = best(&mut (100..=2000).step_by(20));
+    f64::from(best(
+        &mut (coarse.saturating_sub(20).max(100)..=coarse + 20),
+    ))
 }
 
 struct Agent {
@@ -76,7 +111,9 @@ fn parse_ice_servers(value: &Value) -> Result<Vec<IceServer>, Error> {
         let username = server["username"].as_str().unwrap_or_default().to_owned();
         let password = server["credential"].as_str().unwrap_or_default().to_owned();
         for url in urls {
-            let (scheme, rest) = url.split_once(':').ok_or("an ICE server URL has a scheme")?;
+            let (scheme, rest) = url
+                .split_once(':')
+                .ok_or("an ICE server URL has a scheme")?;
             let (hostport, query) = rest.split_once('?').unwrap_or((rest, ""));
             let address: SocketAddr = hostport.parse()?;
             let transport = match (scheme, query) {
@@ -227,7 +264,8 @@ impl Agent {
                 Ok(json!({}))
             }
             "connected" => {
-                let timeout = Duration::from_millis(command["timeout_ms"].as_u64().unwrap_or(30_000));
+                let timeout =
+                    Duration::from_millis(command["timeout_ms"].as_u64().unwrap_or(30_000));
                 let ok = self
                     .wait_for(timeout, |s| {
                         matches!(
@@ -238,14 +276,27 @@ impl Agent {
                     .await;
                 let seen = self.seen.lock().await;
                 let connected = ok && seen.state == Some(PeerConnectionState::Connected);
-                if connected && self.connected_after.is_none() {
-                    self.connected_after = self.remote_applied.map(|t| t.elapsed());
+                if self.connected_after.is_none()
+                    && let (Some(from), Some(to)) = (self.remote_applied, seen.settled_at)
+                {
+                    self.connected_after = Some(to.saturating_duration_since(from));
                 }
                 let info = self.pc.info().await?;
+                let stats = self.pc.stats().await?;
                 let pair = info.selected_candidate_pair.map(|p| {
+                    // How the relay is reached, from the stats (webrtc-stats relayProtocol).
+                    let relay_protocol = stats.as_object().and_then(|o| {
+                        o.values().find_map(|s| {
+                            (s["type"] == "local-candidate"
+                                && s["address"].as_str() == Some(&p.local.address.to_string())
+                                && s["port"].as_u64() == Some(u64::from(p.local.port)))
+                            .then(|| s["relayProtocol"].clone())
+                        })
+                    });
                     json!({
                         "local": describe(&p.local),
                         "remote": describe(&p.remote),
+                        "relay_protocol": relay_protocol,
                     })
                 });
                 if connected {
@@ -262,7 +313,10 @@ impl Agent {
             }
             "ping" => {
                 let count = command["count"].as_u64().unwrap_or(10) as usize;
-                let channel = self.channel.as_mut().ok_or("no channel (not the offerer)")?;
+                let channel = self
+                    .channel
+                    .as_mut()
+                    .ok_or("no channel (not the offerer)")?;
                 tokio::time::timeout(Duration::from_secs(10), channel.opened()).await??;
                 let mut rtts = Vec::new();
                 for i in 0..count {
@@ -282,12 +336,8 @@ impl Agent {
                 Ok(json!({ "echoed": count, "rtt_ms": rtts.get(count / 2) }))
             }
             "audio" => {
-                let h = *self.heard.lock().await;
-                let hz = if h.samples == 0 {
-                    0.0
-                } else {
-                    h.crossings as f64 / 2.0 / (h.samples as f64 / 48_000.0)
-                };
+                let h = self.heard.lock().await.clone();
+                let hz = peak_frequency(&h.loud);
                 Ok(json!({ "frames": h.frames, "concealed": h.concealed, "hz": hz }))
             }
             "stats" => Ok(self.pc.stats().await?),
@@ -317,6 +367,7 @@ async fn watch_events(
     heard: Arc<Mutex<Heard>>,
     changed: watch::Sender<u64>,
 ) {
+    let started = Instant::now();
     let mut n = 0;
     while let Some(event) = events.recv().await {
         {
@@ -326,8 +377,23 @@ async fn watch_events(
                 PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => {
                     s.gathering_complete = true;
                 }
-                PeerConnectionEvent::ConnectionState(state) => s.state = Some(state),
+                PeerConnectionEvent::ConnectionState(state) => {
+                    if matches!(
+                        state,
+                        PeerConnectionState::Connected | PeerConnectionState::Failed
+                    ) && s.settled_at.is_none()
+                    {
+                        s.settled_at = Some(Instant::now());
+                    }
+                    s.state = Some(state);
+                }
                 PeerConnectionEvent::Failed(reason) => s.failure = Some(reason.to_string()),
+                PeerConnectionEvent::IceCandidateError(error) => {
+                    s.candidate_errors.push(format!(
+                        "{error} after {} ms",
+                        started.elapsed().as_millis()
+                    ));
+                }
                 PeerConnectionEvent::DataChannel(channel) => {
                     tokio::spawn(echo(channel));
                 }
@@ -371,12 +437,12 @@ async fn listen(mut track: RemoteAudioTrack, heard: Arc<Mutex<Heard>>) {
             h.concealed += 1;
             continue;
         }
-        h.crossings += frame
-            .samples
-            .windows(2)
-            .filter(|w| (w[0] < 0) != (w[1] < 0))
-            .count() as u64;
-        h.samples += frame.samples.len() as u64;
+        // The frequency from loud frames only: decoded silence says nothing.
+        let energy: f64 = frame.samples.iter().map(|&s| f64::from(s).powi(2)).sum();
+        let rms = (energy / frame.samples.len().max(1) as f64).sqrt();
+        if rms > 500.0 && h.loud.len() + frame.samples.len() <= LOUD_KEPT {
+            h.loud.extend_from_slice(&frame.samples);
+        }
     }
 }
 

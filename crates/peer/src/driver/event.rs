@@ -36,6 +36,9 @@ pub enum PeerConnectionEvent {
     ConnectionState(PeerConnectionState),
     /// The connection failed, and why.
     Failed(FailureReason),
+    /// A STUN or TURN server gave no candidate (W3C `icecandidateerror`): no answer
+    /// (code 701), or a refusal (401: wrong TURN credentials).
+    IceCandidateError(rtcweb_ice::CandidateError),
     /// A remote candidate has an mDNS name: resolve it and call
     /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns) (the driver
     /// does not resolve `.local` names yet).

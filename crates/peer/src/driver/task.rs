@@ -403,6 +403,7 @@ impl Task {
             Event::DtlsState(s) => self.emit(E::DtlsState(s)),
             Event::ConnectionState(s) => self.emit(E::ConnectionState(s)),
             Event::Failed(reason) => self.emit(E::Failed(reason)),
+            Event::IceCandidateError(error) => self.emit(E::IceCandidateError(error)),
             Event::ResolveMdns { name } => {
                 self.resolve_mdns(&name);
                 self.emit(E::ResolveMdns { name });

@@ -1,5 +1,5 @@
-//! aiortc (the Python WebRTC stack, from PyPI) as an interop peer: a virtualenv made once
-//! under the target directory with the pinned `requirements.txt`, and `peer.py` beside
+//! aiortc (the Python WebRTC stack, from PyPI) as an interop peer: the virtualenv of
+//! rtcweb-lab (made once under the target directory, pinned), and `peer.py` beside
 //! this file run in it as a child process, driven with one JSON object per line on its
 //! stdin and answering one per line on its stdout.
 #![allow(dead_code, unreachable_pub)] // shared by test binaries, each using a part
@@ -7,25 +7,26 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// The aiortc release the tests pin (with its dependencies, in `requirements.txt`).
-pub const AIORTC_VERSION: &str = "1.16.0";
+/// The aiortc release the tests pin (with its dependencies, in rtcweb-lab's
+/// `aiortc/requirements.txt`).
+pub const AIORTC_VERSION: &str = rtcweb_lab::aiortc::AIORTC_VERSION;
 
 const HERE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aiortc");
 
 /// How long one command may take (an offer or answer gathers candidates first).
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The Python that runs `peer.py`: the virtualenv's, made now if it is not there yet (this
-/// needs PyPI, so it is called before the test enters its network namespace). `None` when
-/// `python3` is missing: the test is skipped with a message, except under CI (`CI` set),
-/// where that is a failure.
+/// The Python that runs `peer.py`: the virtualenv's (rtcweb-lab makes it once, under the
+/// target directory; this needs PyPI, so it is called before the test enters its network
+/// namespace). `None` when `python3` is missing: the test is skipped with a message,
+/// except under CI (`CI` set), where that is a failure.
 pub fn python() -> Option<PathBuf> {
-    if !python3_present() {
+    if !rtcweb_lab::aiortc::python3_present() {
         assert!(
             std::env::var_os("CI").is_none(),
             "python3 is missing under CI: the aiortc interop tests need CPython 3 with venv"
@@ -33,83 +34,10 @@ pub fn python() -> Option<PathBuf> {
         println!("SKIPPED: python3 is not installed (the aiortc interop tests need it)");
         return None;
     }
-    // One test at a time makes the virtualenv; the others wait for it.
-    static MADE: Mutex<Option<PathBuf>> = Mutex::new(None);
-    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
-    if made.is_none() {
-        *made = Some(make_venv());
-    }
-    made.clone()
-}
-
-fn python3_present() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// `<target>/tmp/aiortc-venv-<version>/bin/python`. The virtualenv is built under a
-/// temporary name and renamed when complete, so an interrupted install is never used.
-fn make_venv() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = tmp.join(format!("aiortc-venv-{AIORTC_VERSION}"));
-    let python = venv.join("bin/python");
-    if python.exists() {
-        return python;
-    }
-    std::fs::create_dir_all(tmp).expect("the target's tmp directory");
-    let partial = tmp.join(format!(
-        "aiortc-venv-{AIORTC_VERSION}.partial-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&partial);
-    let start = Instant::now();
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&partial)
-        .status()
-        .expect("python3 runs");
-    assert!(
-        status.success(),
-        "`python3 -m venv` failed ({status}): Debian's python3 needs python3-venv"
-    );
-    let status = Command::new(partial.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg("-r")
-        .arg(Path::new(HERE).join("requirements.txt"))
-        .status()
-        .expect("pip runs");
-    assert!(
-        status.success(),
-        "pip could not install aiortc=={AIORTC_VERSION} ({status})"
-    );
-    if venv.exists() && !python.exists() {
-        // A virtualenv left from another Python: made again.
-        let _ = std::fs::remove_dir_all(&venv);
-    }
-    match std::fs::rename(&partial, &venv) {
-        Ok(()) => {}
-        // Another test process finished first: use its virtualenv.
-        Err(_) if python.exists() => {
-            let _ = std::fs::remove_dir_all(&partial);
-        }
-        Err(e) => panic!("{} -> {}: {e}", partial.display(), venv.display()),
-    }
-    println!(
-        "aiortc {AIORTC_VERSION}: virtualenv made and installed from PyPI in {:.1} s ({})",
-        start.elapsed().as_secs_f64(),
-        venv.display()
-    );
-    python
+    Some(
+        rtcweb_lab::aiortc::python(Path::new(env!("CARGO_TARGET_TMPDIR")))
+            .unwrap_or_else(|e| panic!("aiortc virtualenv: {e}")),
+    )
 }
 
 /// A running `peer.py`. Dropping it asks it to close, then ends the process.
