@@ -1,28 +1,45 @@
-//! The ICE agent fed arbitrary datagrams, remote candidates, commands and times.
+//! The ICE agent fed arbitrary datagrams, remote candidates, commands and times, with a TURN
+//! server in reach.
 //!
-//! Each input is a sequence of operations: the first byte picks one, the next bytes carry its
-//! argument. Besides raw bytes, two operations forge what the fuzzer could not: a check that
-//! authenticates with our password, and an authenticated success response to the latest
-//! check we sent, so the agent is driven into checking, connected, restarted and closed
-//! states. Whatever comes, it stays within its limits and never panics.
+//! The agent lives on a simulated network (rtcweb-netsim) beside a TURN server, so its
+//! allocation, permissions and relayed checks are real; the fuzzer plays the remote peer on
+//! that network. Each input is a sequence of operations: the first byte picks one, the next
+//! bytes carry its argument. Besides raw bytes, some operations forge what the fuzzer could
+//! not: a check that authenticates with our password (sent to our host socket or to our
+//! relayed address, so that a peer-reflexive candidate is learned through the relay), an
+//! authenticated success response to the latest check the peer received, and remote
+//! server-reflexive candidates whose related address is a host candidate's. Whatever comes,
+//! the agent stays within its limits and never panics.
 #![no_main]
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use rtcweb_common::{Datagram, Transport};
-use rtcweb_ice::{Agent, Candidate, CandidateKind, Config, Credentials};
+use rtcweb_ice::{
+    Agent, Candidate, CandidateKind, Config, ConnectionAddress, Credentials, IceServer,
+};
+use rtcweb_netsim::{Network, TurnServerConfig};
 use rtcweb_stun::{BindingRequest, IceRole, IntegrityKey, Message, encode_binding_success};
 
 const REMOTE_UFRAG: &str = "rEmO";
 const REMOTE_PWD: &str = "remotepassword0123456789x";
+const TURN: &str = "192.0.2.10:3478";
 
 fuzz_target!(|data: &[u8]| {
     let local: SocketAddr = "192.0.2.1:5000".parse().unwrap();
+    let flags = data.first().copied().unwrap_or(0);
     let config = Config {
-        controlling: data.first().is_some_and(|b| b & 1 == 1),
-        lite: data.first().is_some_and(|b| b & 2 == 2),
+        controlling: flags & 1 == 1,
+        lite: flags & 2 == 2,
+        servers: vec![IceServer::Turn {
+            address: TURN.parse().unwrap(),
+            transport: Transport::Udp,
+            username: "alice".into(),
+            password: "wonderland".into(),
+            tls: None,
+        }],
         seed: Some(3),
         max_remote_candidates: 8,
         max_pairs: 8,
@@ -30,23 +47,37 @@ fuzz_target!(|data: &[u8]| {
         ..Config::default()
     };
     #[allow(clippy::disallowed_methods)]
-    let mut now = Instant::now();
+    let start = Instant::now();
+    let mut now = start;
     let Ok(mut agent) = Agent::new(config, now) else {
         return;
     };
+    let mut net = Network::new(u64::from(flags), now);
+    net.add_turn_server(TurnServerConfig {
+        close_on_unroutable: flags & 4 == 4,
+        ..TurnServerConfig::new(TURN.parse().unwrap(), "rtcweb.test", "alice", "wonderland")
+    });
+    let me = net.add_host(local.ip(), None);
+    let peer_ip: IpAddr = "198.51.100.1".parse().unwrap();
+    let peer = net.add_host(peer_ip, None);
     let _ = agent.add_local_socket(now, local);
     agent.gather(now);
     let remote_key = IntegrityKey::short_term(REMOTE_PWD).unwrap();
-    let mut last_request: Option<(Vec<u8>, SocketAddr)> = None;
+    // The latest check the peer received, and where it came from (our socket or relay).
+    let mut last_request: Option<(Vec<u8>, SocketAddr, SocketAddr)> = None;
     let mut out = Vec::new();
     let mut rest = data.get(1..).unwrap_or_default();
     while let Some((&op, tail)) = rest.split_first() {
         let len = usize::from(tail.first().copied().unwrap_or(0)).min(tail.len().saturating_sub(1));
         let arg = tail.get(1..1 + len).unwrap_or_default();
         rest = tail.get(1 + len..).unwrap_or_default();
-        let remote =
-            SocketAddr::from(([198, 51, 100, arg.first().copied().unwrap_or(1) % 4], 6000));
-        match op % 12 {
+        let port = 6000 + u16::from(arg.first().copied().unwrap_or(0) % 4);
+        let remote = SocketAddr::new(peer_ip, port);
+        let relayed = agent
+            .local_candidates()
+            .find(|c| c.kind == CandidateKind::Relayed)
+            .and_then(Candidate::socket_addr);
+        match op % 14 {
             0 => {
                 let d = Datagram {
                     transport: Transport::Udp,
@@ -56,8 +87,21 @@ fuzz_target!(|data: &[u8]| {
                 };
                 let _ = agent.handle_datagram(now, d);
             }
-            1 => now += Duration::from_millis(u64::from(op) * 37),
-            2 => agent.handle_timeout(now),
+            1 => {
+                now += Duration::from_millis(u64::from(op) * 37);
+                net.advance_to(now);
+            }
+            2 => {
+                // To the next deadline of the network or the agent (within a minute).
+                let next = [net.poll_timeout(), agent.poll_timeout()]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .map_or(now, |t| t.min(now + Duration::from_secs(60)));
+                now = now.max(next);
+                net.advance_to(now);
+                agent.handle_timeout(now);
+            }
             3 => {
                 if let Ok(line) = std::str::from_utf8(arg)
                     && let Ok(c) = Candidate::parse(line)
@@ -85,8 +129,9 @@ fuzz_target!(|data: &[u8]| {
                     let _ = agent.send(now, arg, &mut out);
                 }
             }
-            9 => {
-                // A check that authenticates with our current password.
+            9 | 12 => {
+                // A check that authenticates with our current password, from the peer to our
+                // host socket (9) or to our relayed address (12).
                 let creds = agent.local_credentials().clone();
                 let key = IntegrityKey::short_term(&creds.pwd).unwrap();
                 let username = format!("{}:{REMOTE_UFRAG}", creds.ufrag);
@@ -108,37 +153,37 @@ fuzz_target!(|data: &[u8]| {
                 };
                 let mut buf = [0u8; 512];
                 if let Ok(n) = request.encode(&mut buf) {
-                    let d = Datagram {
-                        transport: Transport::Udp,
-                        local,
-                        remote,
-                        contents: &buf[..n],
-                    };
-                    let _ = agent.handle_datagram(now, d);
+                    let to = if op % 14 == 12 { relayed } else { Some(local) };
+                    if let Some(to) = to {
+                        net.send(peer, remote, to, buf[..n].to_vec());
+                    }
                 }
             }
             10 => {
-                // An authenticated success response to the latest request we sent.
-                if let Some((request, to)) = &last_request
+                // An authenticated success response to the latest check the peer received,
+                // back the way it came.
+                if let Some((request, from, to)) = &last_request
                     && let Ok(msg) = Message::decode(request)
                 {
                     let mut buf = [0u8; 256];
-                    let mapped = SocketAddr::from(([203, 0, 113, op], 7000));
-                    if let Ok(n) = encode_binding_success(
-                        msg.transaction_id(),
-                        mapped,
-                        Some(&remote_key),
-                        &mut buf,
-                    ) {
-                        let d = Datagram {
-                            transport: Transport::Udp,
-                            local,
-                            remote: *to,
-                            contents: &buf[..n],
-                        };
-                        let _ = agent.handle_datagram(now, d);
+                    if let Ok(n) =
+                        encode_binding_success(msg.transaction_id(), *from, Some(&remote_key), &mut buf)
+                    {
+                        net.send(peer, *to, *from, buf[..n].to_vec());
                     }
                 }
+            }
+            11 => {
+                // A server-reflexive candidate whose base is a host address the peer may have
+                // signalled: its host is behind a NAT.
+                let mut c = Candidate::new(
+                    CandidateKind::ServerReflexive,
+                    "2",
+                    u32::from(op) << 16,
+                    SocketAddr::from(([203, 0, 113, op], port)),
+                );
+                c.related = Some((ConnectionAddress::Ip(peer_ip), port));
+                let _ = agent.add_remote_candidate(now, c);
             }
             _ => agent.close(now),
         }
@@ -146,8 +191,23 @@ fuzz_target!(|data: &[u8]| {
         while let Some(t) = agent.poll_transmit() {
             n += 1;
             assert!(n < 10_000, "unbounded transmits");
-            if t.contents.first().is_some_and(|b| *b < 4) {
-                last_request = Some((t.contents, t.destination));
+            if let Some(source) = t.source {
+                net.send(me, source, t.destination, t.contents);
+            }
+        }
+        net.advance_to(now);
+        while let Some(d) = net.poll_delivery(me) {
+            let datagram = Datagram {
+                transport: Transport::Udp,
+                local: d.local,
+                remote: d.remote,
+                contents: &d.contents,
+            };
+            let _ = agent.handle_datagram(now, datagram);
+        }
+        while let Some(d) = net.poll_delivery(peer) {
+            if d.contents.first().is_some_and(|b| *b < 4) {
+                last_request = Some((d.contents, d.remote, d.local));
             }
         }
         while agent.poll_event().is_some() {}
