@@ -1,5 +1,6 @@
 //! rtcweb-ice: the cost of answering one inbound check, against one HMAC-SHA1 of the same
-//! bytes in the same run; and the CPU time for two agents to connect in the simulator.
+//! bytes in the same run; the CPU time for two agents to connect in the simulator; and the
+//! time (simulated and CPU) for two agents behind symmetric NATs to connect through a relay.
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
 use std::hint::black_box;
@@ -14,6 +15,8 @@ use sha1::Sha1;
 
 #[path = "ice_support/connect.rs"]
 mod ice_connect;
+#[path = "ice_support/symmetric.rs"]
+mod ice_symmetric;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -72,5 +75,10 @@ fn answer_check(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, answer_check, ice_connect::connect);
+criterion_group!(
+    benches,
+    answer_check,
+    ice_connect::connect,
+    ice_symmetric::symmetric
+);
 criterion_main!(benches);
