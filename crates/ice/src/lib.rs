@@ -11,6 +11,13 @@
 //!   §5.1.1.3; redundant candidates are dropped (§5.1.3).
 //! - **Checks**: a bounded checklist with frozen / waiting / in-progress / succeeded /
 //!   failed pairs, Ta pacing, triggered checks, role conflicts settled by the tie-breaker.
+//!   No check goes from a relayed candidate to a remote host candidate that the peer's own
+//!   server-reflexive candidate shows to be behind a NAT: the relay cannot reach it, and a
+//!   TURN server whose relayed send fails closes the allocation without telling us
+//!   (coturn), which would end every relayed pair at once (`tests/turn_send_errors.rs`).
+//! - **Server errors**: a STUN or TURN server that refuses (401 for wrong credentials) or
+//!   does not answer is reported as [`Event::CandidateError`] (W3C `icecandidateerror`) and
+//!   kept for the failure report ([`Agent::candidate_errors`]).
 //! - **Nomination**: regular nomination as controlling agent; as controlled agent it accepts
 //!   USE-CANDIDATE on the first check, as Chromium sends it. An authenticated check from the
 //!   peer on the selected pair counts as proof of life.
