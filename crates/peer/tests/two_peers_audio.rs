@@ -115,7 +115,9 @@ fn tone_both_ways(link: LinkConfig, label: &str) {
             "{label}: {name} RMS {rms:.3}, sent {expected_rms:.3}"
         );
         assert!(received.total_audio_energy > 0.0);
-        assert!(received.packets_received >= frames as u64 * 9 / 10);
+        // A packet crosses two access links, each losing 3 % in the lossy case: about 6 %
+        // lost, with room for a seed's bad luck.
+        assert!(received.packets_received >= frames as u64 * 85 / 100);
     }
     for (side, name, track) in [(&world.a, "A", a_track), (&world.b, "B", b_track)] {
         let sent = side.peer.track_stats(track).unwrap().sent.expect("sending");
