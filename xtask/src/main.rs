@@ -81,11 +81,28 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
 ];
 
 /// What the demo needs.
-const DEMO_REQUIREMENTS: &[Requirement] = &[Requirement {
-    package: "coturn",
-    marker: "/usr/bin/turnserver",
-    why: "the demo starts a TURN server on 127.0.0.1",
-}];
+const DEMO_REQUIREMENTS: &[Requirement] = &[
+    Requirement {
+        package: "coturn",
+        marker: "/usr/bin/turnserver",
+        why: "the demo starts a TURN server on 127.0.0.1",
+    },
+    Requirement {
+        package: "cmake",
+        marker: "/usr/bin/cmake",
+        why: "building the bundled libopus of the `opus` crate (the demo's audio)",
+    },
+    Requirement {
+        package: "gcc",
+        marker: "/usr/bin/cc",
+        why: "building ring and libopus",
+    },
+    Requirement {
+        package: "libc6-dev",
+        marker: "/usr/include/stdio.h",
+        why: "building ring and libopus",
+    },
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

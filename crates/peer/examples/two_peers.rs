@@ -226,11 +226,17 @@ async fn run() -> Result<(), Error> {
     );
     println!("  data channel open:   {open:.1?}");
     println!(
-        "  path:                {} -> {}:{} (host, UDP), DTLS 1.2, SRTP profile {:?}",
+        "  path:                {} ({}) -> {}:{} ({})",
         pair.socket.map_or("?".to_owned(), |s| s.to_string()),
+        pair.local.kind.as_str(),
         pair.remote.address,
         pair.remote.port,
-        info.srtp_profile
+        pair.remote.kind.as_str(),
+    );
+    println!(
+        "  security:            DTLS 1.2 with {}, SRTP with {}",
+        info.dtls_cipher.unwrap_or("no cipher"),
+        info.srtp_profile.map_or("no profile", |p| p.name()),
     );
     println!(
         "  round trip:          median {median:.2?}, min {:.2?}, max {:.2?} over {PINGS} messages",

@@ -287,6 +287,11 @@ impl Peer {
         self.srtp.as_ref().map(rtcweb_srtp::Session::profile)
     }
 
+    /// The DTLS cipher suite's IANA name, once DTLS connected (webrtc-stats `dtlsCipher`).
+    pub fn dtls_cipher(&self) -> Option<&'static str> {
+        self.dtls_cipher
+    }
+
     /// The ICE candidate pair in use.
     pub fn selected_candidate_pair(&self) -> Option<rtcweb_ice::SelectedPair> {
         self.ice.as_ref().and_then(Agent::selected_pair)

@@ -88,7 +88,7 @@ impl Peer {
             fields.insert("tlsVersion".into(), json!("FEFD"));
         }
         if let Some(profile) = self.srtp_profile() {
-            fields.insert("srtpCipher".into(), json!(srtp_cipher(profile)));
+            fields.insert("srtpCipher".into(), json!(profile.name()));
         }
         if let Some(der) = &self.remote_certificate {
             let fingerprint = rtcweb_dtls::Fingerprint::of(der, HashAlgorithm::Sha256);
@@ -391,17 +391,5 @@ fn ice_state(state: crate::IceConnectionState) -> &'static str {
         S::Disconnected => "disconnected",
         S::Failed => "failed",
         S::Closed => "closed",
-    }
-}
-
-/// The profile's name as webrtc-stats `srtpCipher` gives it: the "Profile" column of the
-/// IANA DTLS-SRTP protection profile registry (as Chromium reports it).
-fn srtp_cipher(profile: rtcweb_srtp::Profile) -> &'static str {
-    match profile {
-        rtcweb_srtp::Profile::Aes128CmHmacSha1_80 => "SRTP_AES128_CM_HMAC_SHA1_80",
-        rtcweb_srtp::Profile::Aes128CmHmacSha1_32 => "SRTP_AES128_CM_HMAC_SHA1_32",
-        rtcweb_srtp::Profile::AeadAes128Gcm => "SRTP_AEAD_AES_128_GCM",
-        rtcweb_srtp::Profile::AeadAes256Gcm => "SRTP_AEAD_AES_256_GCM",
-        _ => "unknown",
     }
 }

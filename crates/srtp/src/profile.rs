@@ -18,6 +18,17 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// The profile's name in the IANA DTLS-SRTP protection profile registry (RFC 5764
+    /// §4.1.2, RFC 7714 §14.2), as webrtc-stats `srtpCipher` reports it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Aes128CmHmacSha1_80 => "SRTP_AES128_CM_HMAC_SHA1_80",
+            Self::Aes128CmHmacSha1_32 => "SRTP_AES128_CM_HMAC_SHA1_32",
+            Self::AeadAes128Gcm => "SRTP_AEAD_AES_128_GCM",
+            Self::AeadAes256Gcm => "SRTP_AEAD_AES_256_GCM",
+        }
+    }
+
     /// All profiles, in the order of their code points.
     pub const ALL: [Self; 4] = [
         Self::Aes128CmHmacSha1_80,

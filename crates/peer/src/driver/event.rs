@@ -124,6 +124,8 @@ pub struct PeerConnectionInfo {
     pub selected_candidate_pair: Option<SelectedPair>,
     /// The negotiated SRTP protection profile.
     pub srtp_profile: Option<rtcweb_srtp::Profile>,
+    /// The DTLS cipher suite's IANA name, once connected.
+    pub dtls_cipher: Option<&'static str>,
     /// The local description in force, as text.
     pub local_description: Option<String>,
     /// The remote description in force, as text.

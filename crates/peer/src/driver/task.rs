@@ -680,6 +680,7 @@ impl Task {
             failure: peer.failure().cloned(),
             selected_candidate_pair: peer.selected_candidate_pair(),
             srtp_profile: peer.srtp_profile(),
+            dtls_cipher: peer.dtls_cipher(),
             local_description: peer.local_description(),
             remote_description: peer.remote_description(),
             stats: peer.stats(),
