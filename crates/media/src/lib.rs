@@ -38,16 +38,22 @@
 //! it), echo cancellation and capture (a later issue).
 #![forbid(unsafe_code)]
 
+pub mod audio;
+mod error;
 mod jitter_buffer;
+#[cfg(feature = "opus")]
 mod opus;
 mod source;
 mod video_frame_buffer;
 mod wav;
 
+pub use audio::{AudioCodec, AudioEncoder, AudioPlayout, PcmFrame};
+pub use error::CodecError;
 pub use jitter_buffer::{JitterBuffer, JitterConfig, JitterStats, Playout};
+#[cfg(feature = "opus")]
 pub use opus::{
-    CodecError, FRAME_SAMPLES, FrameDuration, MAX_PACKET, MAX_PACKET_SAMPLES, OpusConfig,
-    OpusDecoder, OpusEncoder,
+    FRAME_SAMPLES, FrameDuration, MAX_PACKET, MAX_PACKET_SAMPLES, OpusConfig, OpusDecoder,
+    OpusEncoder,
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
 pub use video_frame_buffer::{

@@ -12,12 +12,12 @@
 
 use std::time::{Duration, Instant};
 
-use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
+use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
 use rtcweb_peer::driver::{
-    DataChannel, DriverConfig, Events, LocalAudioTrack, PeerConnection, PeerConnectionEvent,
-    RemoteAudioTrack,
+    DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
+    RtpSender,
 };
-use rtcweb_peer::{ChannelOptions, Message, MessageKind, PeerConnectionState};
+use rtcweb_peer::{ChannelOptions, MediaTrack, Message, MessageKind, PeerConnectionState};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
@@ -91,8 +91,12 @@ async fn run() -> Result<(), Error> {
     );
 
     let start = Instant::now();
-    let alice_audio = alice.add_audio_track().await?;
-    let bob_audio = bob.add_audio_track().await?;
+    let alice_audio = alice
+        .add_track(MediaTrack::audio("alice-tone"), &["alice"])
+        .await?;
+    let bob_audio = bob
+        .add_track(MediaTrack::audio("bob-tone"), &["bob"])
+        .await?;
     let mut channel = alice
         .create_data_channel("demo", ChannelOptions::new("demo"))
         .await?;
@@ -261,9 +265,9 @@ async fn run() -> Result<(), Error> {
         ("bob", "alice", to_alice, &alice_got, &alice_info),
     ] {
         let received = info
-            .tracks
+            .transceivers
             .iter()
-            .find_map(|(_, s)| s.received)
+            .find_map(|(_, s)| s.inbound)
             .ok_or("no receive stats")?;
         println!(
             "  audio {from:>5} -> {to:<5}  {sent} Opus packets sent, {} received, {} lost; \
@@ -279,15 +283,20 @@ async fn run() -> Result<(), Error> {
 }
 
 /// Sends `AUDIO_FRAMES` 20 ms frames of a tone at the pace of a microphone; frames sent.
-async fn send_tone(track: LocalAudioTrack, frequency: f64) -> Result<usize, Error> {
+async fn send_tone(track: RtpSender, frequency: f64) -> Result<usize, Error> {
     let mut tone = ToneSource::new(frequency, 10_000.0, 48_000, 1);
-    let mut pcm = vec![0i16; FRAME_SAMPLES];
+    let mut pcm = vec![0i16; 960];
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut sent = 0;
     for _ in 0..AUDIO_FRAMES {
         tick.tick().await;
         tone.fill(&mut pcm);
-        sent += usize::from(track.send(pcm.clone()).await?);
+        let frame = PcmFrame {
+            samples: pcm.clone(),
+            sample_rate: 48_000,
+            channels: 1,
+        };
+        sent += track.send_audio(frame, None).await?;
     }
     Ok(sent)
 }

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::{DataChannelId, MediaError, TrackId};
+use crate::{DataChannelId, MediaError, TransceiverId};
 
 /// Why a [`Peer`](crate::Peer) refused a call. A refused call leaves the peer as it was
 /// (the JSEP negotiator commits nothing on error), so it stays usable.
@@ -42,13 +42,28 @@ pub enum Error {
     /// More data channels than [`Config::max_data_channels`](crate::Config).
     #[error("too many data channels (limit {0})")]
     TooManyChannels(usize),
-    /// No track with this handle.
-    #[error("no track {0:?}")]
-    UnknownTrack(TrackId),
-    /// The track does not send (yet): not negotiated, or negotiated without sending.
-    #[error("track {0:?} is not sending")]
-    TrackNotSending(TrackId),
-    /// Media could not be encoded or packetized.
+    /// No transceiver with this handle.
+    #[error("no transceiver {0}")]
+    UnknownTransceiver(TransceiverId),
+    /// The transceiver's sender has no track (W3C: it sends nothing).
+    #[error("transceiver {0} has no track to send")]
+    NoTrack(TransceiverId),
+    /// The transceiver does not send (yet): not negotiated, or negotiated without sending.
+    #[error("transceiver {0} is not sending")]
+    NotSending(TransceiverId),
+    /// The transceiver was stopped (W3C `InvalidStateError`).
+    #[error("transceiver {0} is stopped")]
+    TransceiverStopped(TransceiverId),
+    /// A track of another kind than the transceiver's (W3C `TypeError`).
+    #[error("the track's kind is not transceiver {0}'s")]
+    KindMismatch(TransceiverId),
+    /// The track is already on a sender of this connection (W3C `InvalidAccessError`).
+    #[error("track {0} was already added")]
+    TrackAlreadyAdded(String),
+    /// Sender parameters that change what cannot change (the number of encodings).
+    #[error("invalid parameters for transceiver {0}")]
+    InvalidParameters(TransceiverId),
+    /// Media could not be packetized or sent.
     #[error("media: {0}")]
     Media(#[from] MediaError),
     /// Our certificate could not be made.

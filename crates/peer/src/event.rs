@@ -6,7 +6,9 @@ use rtcweb_datachannel::Message;
 use rtcweb_ice::{ConnectionState, GatheringState, SelectedPair};
 use rtcweb_sdp::{SdpType, SignalingState};
 
-use crate::{AudioFrame, FailureReason, TrackId, VideoFrame};
+use crate::FailureReason;
+use crate::frame::{KeyFrameRequest, ReceivedFrame};
+use crate::transceiver::{RemoteTrack, TransceiverId};
 
 /// A data channel's handle within one [`Peer`](crate::Peer), stable from
 /// `create_data_channel` on (the SCTP stream id is known only once the DTLS role is,
@@ -143,28 +145,63 @@ pub enum Event {
         /// The channel.
         channel: DataChannelId,
     },
-    /// The peer sends media on a section (W3C `track`): remote audio comes as
-    /// [`Event::AudioFrame`]s, remote video as [`Event::VideoFrame`]s.
+    /// The peer sends media on a section (W3C `track`): its frames come as
+    /// [`Event::Frame`].
     Track {
-        /// The track's handle (its transceiver).
-        track: TrackId,
-        /// Audio or video.
-        kind: rtcweb_sdp::MediaKind,
+        /// The transceiver whose receiver has the track.
+        transceiver: TransceiverId,
+        /// The remote track.
+        track: RemoteTrack,
         /// The mid of its section.
         mid: String,
     },
-    /// A whole remote video frame, in decoding order (the first is a key frame).
-    VideoFrame {
-        /// The track.
-        track: TrackId,
+    /// The peer no longer sends on a transceiver (a renegotiation stopped it, or the
+    /// transceiver stopped): its track ended (W3C `ended`).
+    TrackEnded {
+        /// The transceiver.
+        transceiver: TransceiverId,
+    },
+    /// The peer's stream said BYE (muted), or media came again (unmuted) (W3C `mute`,
+    /// `unmute`).
+    TrackMuted {
+        /// The transceiver.
+        transceiver: TransceiverId,
+        /// Muted or not.
+        muted: bool,
+    },
+    /// An encoded frame arrived: an audio packet's payload, or a whole video frame in
+    /// decoding order (the first a key frame).
+    Frame {
+        /// The transceiver that received it.
+        transceiver: TransceiverId,
         /// The frame.
-        frame: VideoFrame,
+        frame: ReceivedFrame,
     },
-    /// 20 ms of remote audio, decoded from the jitter buffer at its playout time.
-    AudioFrame {
-        /// The track.
-        track: TrackId,
-        /// The samples.
-        frame: AudioFrame,
+    /// The peer asked for a key frame of one of our video senders (PLI or FIR): the
+    /// encoder should make the next frame one.
+    KeyFrameRequest {
+        /// The transceiver whose sender is asked.
+        transceiver: TransceiverId,
+        /// PLI or FIR.
+        kind: KeyFrameRequest,
     },
+    /// A DTMF tone arrived (RFC 4733), when it ended.
+    Dtmf {
+        /// The transceiver that received it.
+        transceiver: TransceiverId,
+        /// `0`-`9`, `*`, `#`, `A`-`D`.
+        tone: char,
+        /// How long it lasted.
+        duration: std::time::Duration,
+    },
+    /// Our DTMF sender started a tone, or its buffer ran out (`None`) (W3C `tonechange`).
+    ToneChange {
+        /// The transceiver.
+        transceiver: TransceiverId,
+        /// The tone that started.
+        tone: Option<char>,
+    },
+    /// The peer closed the connection (a DTLS close_notify, or an SCTP ABORT or SHUTDOWN):
+    /// the connection is closed, as after [`Peer::close`](crate::Peer::close).
+    ClosedByPeer,
 }

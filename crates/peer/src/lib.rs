@@ -152,14 +152,16 @@ mod data;
 pub mod driver;
 mod error;
 mod event;
+mod frame;
 mod media;
+mod media_stats;
 mod peer;
 mod routing;
 mod signaling;
 mod stats;
 mod stats_report;
-mod track;
-mod tracks;
+mod transceiver;
+mod transceivers;
 
 pub use channels::DataChannelInfo;
 pub use config::Config;
@@ -168,12 +170,14 @@ pub use event::{
     DataChannelId, Description, DtlsState, Event, IceConnectionState, LocalCandidate,
     PeerConnectionState,
 };
+pub use frame::{CodecInfo, KeyFrameRequest, OutgoingFrame, ReceivedFrame};
 pub use media::MediaError;
+pub use media_stats::{InboundStats, OutboundStats, SenderCounters, TransceiverStats};
 pub use peer::Peer;
 pub use stats::Stats;
-pub use track::{
-    AudioFrame, AudioReceiveStats, AudioSendStats, TrackId, TrackStats, VideoCodec, VideoFrame,
-    VideoReceiveStats,
+pub use transceiver::{
+    MediaTrack, ReceiverInfo, RemoteTrack, SendEncoding, SendParameters, SenderInfo, TrackOrKind,
+    TransceiverId, TransceiverInfo, TransceiverInit,
 };
 
 pub use rtcweb_common::Transport;

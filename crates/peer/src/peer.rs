@@ -72,8 +72,6 @@ pub struct Peer {
     pub(crate) media_buf: Vec<u8>,
     /// Audio and video tracks, and their RTCP.
     pub(crate) media: Media,
-    /// Outgoing RTP and RTCP are built and protected here.
-    pub(crate) media_out: Vec<u8>,
     /// The DTLS cipher suite's IANA name and the peer's DER certificate, once connected.
     pub(crate) dtls_cipher: Option<&'static str>,
     pub(crate) remote_certificate: Option<Vec<u8>>,
@@ -102,6 +100,7 @@ impl Peer {
         sdp_config.seed = Some(rng.random());
         let negotiator = Negotiator::new(sdp_config)?;
         let max_channels = config.max_data_channels;
+        let media_seed: u64 = rng.random();
         let wallclock = config.wallclock.unwrap_or_default();
         Ok(Self {
             config,
@@ -136,8 +135,7 @@ impl Peer {
             stats: Stats::default(),
             relay_buf: Vec::new(),
             media_buf: Vec::new(),
-            media: Media::new(AnchoredNtpClock::new(now, wallclock)),
-            media_out: Vec::new(),
+            media: Media::new(AnchoredNtpClock::new(now, wallclock), media_seed),
             dtls_cipher: None,
             remote_certificate: None,
         })
@@ -309,6 +307,10 @@ impl Peer {
         if self.closed {
             return;
         }
+        // Our senders leave (RFC 3550 §6.6), then SCTP and DTLS.
+        self.media.bye_all();
+        self.flush_media(now);
+        self.closed = true;
         if let Some(sctp) = self.sctp.as_mut() {
             sctp.close(now);
         }

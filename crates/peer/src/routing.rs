@@ -151,11 +151,12 @@ impl Peer {
             (Ok(len), true) => {
                 self.stats.rtcp_received += 1;
                 self.media.handle_rtcp(now, &self.media_buf[..len]);
+                self.flush_media(now);
             }
             (Ok(len), false) => {
                 self.stats.rtp_received += 1;
                 self.media.handle_rtp(now, &self.media_buf[..len]);
-                self.drain_video(now);
+                self.flush_media(now);
             }
             (Err(e), _) => {
                 tracing::debug!(error = %e, "SRTP packet dropped");
@@ -182,15 +183,19 @@ impl Peer {
         while let Some(e) = sctp.poll_event() {
             events.push(e);
         }
+        let mut ended = false;
         for event in events {
             moved = true;
-            self.sctp_event(event);
+            ended |= self.sctp_event(event);
         }
-        let _ = now;
+        if ended {
+            self.closed_by_peer(now);
+        }
         moved
     }
 
-    fn sctp_event(&mut self, event: rtcweb_datachannel::Event) {
+    /// Routes one event of the data-channel layer; true when the association ended.
+    fn sctp_event(&mut self, event: rtcweb_datachannel::Event) -> bool {
         use rtcweb_datachannel::Event as E;
         match event {
             E::ChannelOpen { id } => {
@@ -260,9 +265,24 @@ impl Peer {
                 tracing::debug!(?reason, "SCTP association ended");
                 // Every channel on it was closed before this event.
                 self.close_all_channels();
+                // Not our doing: the peer sent SHUTDOWN or ABORT (RFC 9260 §9), or stopped
+                // answering. WebRTC ends the association only when the connection ends.
+                return true;
             }
             other => tracing::debug!(event = ?other, "SCTP event"),
         }
+        false
+    }
+
+    /// The peer hung up (DTLS close_notify, SCTP SHUTDOWN or ABORT): told to the owner,
+    /// and the connection closes as [`Peer::close`] closes it, so that its sockets can go
+    /// at once rather than after ICE consent runs out (RFC 7675 §5.1: 30 s).
+    pub(crate) fn closed_by_peer(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        self.push_event(Event::ClosedByPeer);
+        self.close(now);
     }
 
     fn drain_dtls(&mut self, now: Instant) -> bool {
@@ -296,6 +316,8 @@ impl Peer {
                     // Nothing can reach the peer any more: every channel is closed.
                     self.sctp = None;
                     self.close_all_channels();
+                    // The peer's close_notify (RFC 5246 §7.2.1): it hung up.
+                    self.closed_by_peer(now);
                 }
                 rtcweb_dtls::Event::Failed(e) => {
                     self.set_dtls_state(DtlsState::Failed);

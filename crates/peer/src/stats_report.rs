@@ -167,53 +167,71 @@ impl Peer {
     }
 
     fn rtp_stats(&self, report: &mut Report) {
-        for track in &self.media.tracks {
-            let kind = track.kind.as_str();
-            let codec_id = track.codec.as_ref().map(|c| {
-                let id = format!("C{TRANSPORT}_{}", c.payload_type);
-                let fmtp = c.remote_parameters.to_string();
+        for entry in &self.media.entries {
+            let kind = entry.kind.as_str();
+            let codec_id = |payload_type: u8, info: &crate::CodecInfo, report: &mut Report| {
+                let id = format!("C{TRANSPORT}_{payload_type}");
                 report.add(
                     &id,
                     "codec",
                     json!({
                         "transportId": TRANSPORT,
-                        "payloadType": c.payload_type,
-                        "mimeType": format!("{kind}/{}", c.name),
-                        "clockRate": c.clock_rate,
-                        "channels": c.channels,
-                        "sdpFmtpLine": fmtp,
+                        "payloadType": payload_type,
+                        "mimeType": format!("{kind}/{}", info.name),
+                        "clockRate": info.clock_rate,
+                        "channels": info.channels,
+                        "sdpFmtpLine": info.fmtp,
                     }),
                 );
                 id
-            });
-            let base = |ssrc: Option<u32>| {
-                json!({
-                    "ssrc": ssrc,
+            };
+            if let Some(s) = &entry.sender {
+                let codec = entry
+                    .send_codecs
+                    .first()
+                    .map(|(pt, info)| codec_id(*pt, info, report));
+                let out_id = format!("OT01{}{}", kind_letter(&entry.kind), s.ssrc);
+                let remote_id = format!("RI{}{}", kind_letter(&entry.kind), s.ssrc);
+                let c = s.counters;
+                let mut o = json!({
+                    "ssrc": s.ssrc,
                     "kind": kind,
                     "transportId": TRANSPORT,
-                    "codecId": codec_id,
-                    "mid": track.mid,
-                })
-            };
-            if let Some(s) = &track.sender {
-                let out_id = format!("OT01A{}", s.ssrc);
-                let remote_id = format!("RIA{}", s.ssrc);
-                let mut o = base(Some(s.ssrc));
-                merge(
-                    &mut o,
-                    json!({
-                        "packetsSent": s.stats.packets_sent(),
-                        "bytesSent": s.stats.octets_sent(),
-                        "remoteId": remote_id,
-                    }),
-                );
+                    "codecId": codec,
+                    "mid": entry.mid,
+                    "packetsSent": s.stats.packets_sent(),
+                    "bytesSent": s.stats.octets_sent(),
+                    "remoteId": remote_id,
+                    "retransmittedPacketsSent": c.retransmitted_packets,
+                    "retransmittedBytesSent": c.retransmitted_bytes,
+                    "nackCount": c.nack_count,
+                    "active": entry.encodings.first().is_none_or(|e| e.active),
+                });
+                if entry.kind == rtcweb_sdp::MediaKind::Video {
+                    merge(
+                        &mut o,
+                        json!({
+                            "framesSent": c.frames_sent,
+                            "keyFramesEncoded": c.key_frames_sent,
+                            "pliCount": c.pli_count,
+                            "firCount": c.fir_count,
+                        }),
+                    );
+                }
+                if let Some(rtx) = s.rtx_ssrc {
+                    merge(&mut o, json!({ "rtxSsrc": rtx }));
+                }
                 report.add(&out_id, "outbound-rtp", o);
                 let r = s.stats.remote();
                 if r.reports_received > 0 {
-                    let mut ri = base(Some(s.ssrc));
-                    merge(
-                        &mut ri,
+                    report.add(
+                        &remote_id,
+                        "remote-inbound-rtp",
                         json!({
+                            "ssrc": s.ssrc,
+                            "kind": kind,
+                            "transportId": TRANSPORT,
+                            "codecId": codec,
                             "localId": out_id,
                             "packetsLost": r.packets_lost,
                             "fractionLost": r.fraction_lost,
@@ -223,52 +241,45 @@ impl Peer {
                             "roundTripTimeMeasurements": r.round_trip_time_measurements,
                         }),
                     );
-                    report.add(&remote_id, "remote-inbound-rtp", ri);
                 }
             }
-            if let Some(r) = &track.receiver {
-                let s = r.stats();
-                let j = s.jitter_buffer;
-                let mut i = base(r.ssrc());
-                merge(
-                    &mut i,
-                    json!({
-                        "packetsReceived": s.packets_received,
-                        "bytesReceived": s.bytes_received,
-                        "packetsLost": s.packets_lost,
-                        "jitter": s.jitter,
-                        "packetsDiscarded": j.packets_discarded,
-                        "totalSamplesReceived": s.total_samples_received,
-                        "concealedSamples": j.concealed_samples,
-                        "concealmentEvents": j.concealment_events,
-                        "totalAudioEnergy": s.total_audio_energy,
-                        "totalSamplesDuration": s.total_samples_duration,
-                        "jitterBufferDelay": j.jitter_buffer_delay,
-                        "jitterBufferEmittedCount": j.jitter_buffer_emitted_count,
-                        "jitterBufferTargetDelay": j.target_delay,
-                    }),
+            if let Some(r) = &entry.receiver {
+                let st = r.stats();
+                let codec = entry
+                    .receive_codecs
+                    .first()
+                    .map(|(pt, info)| codec_id(*pt, info, report));
+                let mut i = json!({
+                    "ssrc": r.ssrc(),
+                    "kind": kind,
+                    "transportId": TRANSPORT,
+                    "codecId": codec,
+                    "mid": entry.mid,
+                    "trackIdentifier": entry.remote_track.as_ref().map(|t| t.id.clone()),
+                    "packetsReceived": st.packets_received,
+                    "bytesReceived": st.bytes_received,
+                    "packetsLost": st.packets_lost,
+                    "jitter": st.jitter,
+                    "retransmittedPacketsReceived": st.retransmitted_packets_received,
+                });
+                if entry.kind == rtcweb_sdp::MediaKind::Video {
+                    merge(
+                        &mut i,
+                        json!({
+                            "framesReceived": st.frames_received,
+                            "keyFramesDecoded": st.key_frames_received,
+                            "framesDropped": st.video.frames_dropped,
+                            "nackCount": st.video.nack_count,
+                            "pliCount": st.video.pli_count,
+                            "packetsDiscarded": st.video.packets_discarded,
+                        }),
+                    );
+                }
+                report.add(
+                    &inbound_rtp_id(&entry.kind, r.ssrc().unwrap_or(0)),
+                    "inbound-rtp",
+                    i,
                 );
-                report.add(&format!("IT01A{}", r.ssrc().unwrap_or(0)), "inbound-rtp", i);
-            }
-            if let Some(v) = &track.video {
-                let s = v.stats();
-                let mut i = base(v.ssrc());
-                merge(
-                    &mut i,
-                    json!({
-                        "packetsReceived": s.packets_received,
-                        "bytesReceived": s.bytes_received,
-                        "packetsLost": s.packets_lost,
-                        "jitter": s.jitter,
-                        "framesReceived": s.frames.frames_assembled,
-                        "framesDropped": s.frames.frames_dropped,
-                        "nackCount": s.frames.nack_count,
-                        "pliCount": s.frames.pli_count,
-                        "retransmittedPacketsReceived": s.retransmitted_packets_received,
-                        "packetsDiscarded": s.frames.packets_discarded,
-                    }),
-                );
-                report.add(&format!("IT01V{}", v.ssrc().unwrap_or(0)), "inbound-rtp", i);
             }
         }
     }
@@ -392,4 +403,19 @@ fn ice_state(state: crate::IceConnectionState) -> &'static str {
         S::Failed => "failed",
         S::Closed => "closed",
     }
+}
+
+/// `A` for audio, `V` for video, as Chromium's stats ids have them.
+fn kind_letter(kind: &rtcweb_sdp::MediaKind) -> char {
+    if *kind == rtcweb_sdp::MediaKind::Video {
+        'V'
+    } else {
+        'A'
+    }
+}
+
+/// The id of the `inbound-rtp` object of a received stream (an owner that decodes adds
+/// its playout counters to it).
+pub(crate) fn inbound_rtp_id(kind: &rtcweb_sdp::MediaKind, ssrc: u32) -> String {
+    format!("IT01{}{ssrc}", kind_letter(kind))
 }

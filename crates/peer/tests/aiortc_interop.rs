@@ -28,7 +28,7 @@ use audio_analysis::{loud, peak_frequency, rms, tone_and_listen};
 use messages::{check_up_to, message_up_to};
 use peer_events::{Seen, connected_at, trickle};
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
-use rtcweb_peer::{ChannelOptions, Description, SdpType};
+use rtcweb_peer::{ChannelOptions, Description, MediaTrack, SdpType};
 use tokio::time::timeout;
 
 /// Messages echoed by aiortc.
@@ -78,7 +78,9 @@ fn run_case(name: &str, aiortc_offers: bool) {
         ..
     } = peer_events::pump(&rt, events);
 
-    let local = rt.block_on(pc.add_audio_track()).expect("an audio track");
+    let local = rt
+        .block_on(pc.add_track(MediaTrack::audio("tone"), &["rtcweb"]))
+        .expect("an audio track");
     let start = Instant::now();
     let channel = if aiortc_offers {
         let offer = peer.offer(true);
@@ -196,19 +198,25 @@ fn run_case(name: &str, aiortc_offers: bool) {
         stats["iceConnectionState"],
     );
     let info = rt.block_on(pc.info()).unwrap();
-    if let Some(received) = info
-        .tracks
+    let playout = info
+        .playout
         .iter()
-        .find(|(id, _)| *id == remote.id())
-        .and_then(|(_, s)| s.received)
-    {
+        .find(|(id, _)| *id == remote.transceiver())
+        .map(|(_, p)| *p);
+    if let (Some(received), Some(playout)) = (
+        info.transceivers
+            .iter()
+            .find(|(id, _)| *id == remote.transceiver())
+            .and_then(|(_, s)| s.inbound),
+        playout,
+    ) {
         println!(
             "{label}: rtcweb inbound: {} packets, {} lost, jitter {:.1} ms, mean jitter \
              buffer delay {:.1} ms",
             received.packets_received,
             received.packets_lost,
             received.jitter * 1e3,
-            received.jitter_buffer.mean_delay().as_secs_f64() * 1e3,
+            playout.jitter.mean_delay().as_secs_f64() * 1e3,
         );
     }
 

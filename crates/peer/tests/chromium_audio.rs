@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use audio_analysis::{loud, peak_frequency, tone_and_listen};
 use chromium::Chromium;
+use rtcweb_peer::MediaTrack;
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use serde_json::json;
 use tokio::time::timeout;
@@ -120,7 +121,9 @@ fn run_case(name: &str, chromium_offers: bool) {
         ..
     } = peer_events::pump(&rt, events);
 
-    let local = rt.block_on(pc.add_audio_track()).expect("an audio track");
+    let local = rt
+        .block_on(pc.add_track(MediaTrack::audio("tone"), &["rtcweb"]))
+        .expect("an audio track");
     browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
     let mut remote = rt
         .block_on(timeout(Duration::from_secs(20), tracks.recv()))
@@ -184,19 +187,25 @@ fn run_case(name: &str, chromium_offers: bool) {
     );
     let info = rt.block_on(pc.info()).unwrap();
     let ours = info
-        .tracks
+        .transceivers
         .iter()
-        .find(|(id, _)| *id == remote.id())
+        .find(|(id, _)| *id == remote.transceiver())
         .map(|(_, s)| s.clone())
         .expect("rtcweb's stats of the remote track");
-    let received = ours.received.expect("receive stats");
+    let received = ours.inbound.expect("receive stats");
+    let playout = info
+        .playout
+        .iter()
+        .find(|(id, _)| *id == remote.transceiver())
+        .map(|(_, p)| *p)
+        .expect("playout stats");
     println!(
         "{label}: rtcweb inbound: {} packets, {} lost, jitter {:.1} ms, mean jitter buffer \
          delay {:.1} ms; SRTP profile {:?}",
         received.packets_received,
         received.packets_lost,
         received.jitter * 1e3,
-        received.jitter_buffer.mean_delay().as_secs_f64() * 1e3,
+        playout.jitter.mean_delay().as_secs_f64() * 1e3,
         info.srtp_profile,
     );
     // Our webrtc-stats report agrees with Chromium's about the transport.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use chromium::Chromium;
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
-use rtcweb_peer::{Direction, MediaKind, VideoCodec, VideoFrame};
+use rtcweb_peer::{Direction, MediaKind, ReceivedFrame, TransceiverInit};
 use serde_json::json;
 use tokio::time::timeout;
 
@@ -123,8 +123,11 @@ fn run_case(name: &str, chromium_offers: bool) {
 
     let start = Instant::now();
     if !chromium_offers {
-        rt.block_on(pc.add_transceiver(MediaKind::Video, Direction::RecvOnly))
-            .expect("a video transceiver");
+        rt.block_on(pc.add_transceiver(
+            MediaKind::Video,
+            TransceiverInit::direction(Direction::RecvOnly),
+        ))
+        .expect("a video transceiver");
     }
     browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
     let mut remote = rt
@@ -132,7 +135,7 @@ fn run_case(name: &str, chromium_offers: bool) {
         .expect("Chromium's video track reaches rtcweb in time")
         .expect("a track");
 
-    let frames: Vec<(Duration, VideoFrame)> = rt.block_on(async {
+    let frames: Vec<(Duration, ReceivedFrame)> = rt.block_on(async {
         let mut frames = Vec::new();
         let until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
         while let Ok(Some(frame)) = tokio::time::timeout_at(until, remote.recv()).await {
@@ -140,7 +143,7 @@ fn run_case(name: &str, chromium_offers: bool) {
         }
         frames
     });
-    let keyframes: Vec<&VideoFrame> = frames
+    let keyframes: Vec<&ReceivedFrame> = frames
         .iter()
         .map(|(_, f)| f)
         .filter(|f| f.keyframe)
@@ -160,7 +163,7 @@ fn run_case(name: &str, chromium_offers: bool) {
         "{label}: too few frames"
     );
     for (_, frame) in &frames {
-        assert_eq!(frame.codec, VideoCodec::Vp8);
+        assert!(frame.codec.is("VP8"), "{label}: {:?}", frame.codec);
         // RFC 6386 §9.1: bit 0 of the frame tag is 0 for key frames, 1 for inter frames.
         assert_eq!(frame.data[0] & 1 == 0, frame.keyframe, "{label}: frame tag");
     }
@@ -195,10 +198,10 @@ fn run_case(name: &str, chromium_offers: bool) {
     assert_eq!(stats["codec"]["mimeType"], "video/VP8", "{stats}");
     let info = rt.block_on(pc.info()).unwrap();
     let ours = info
-        .tracks
+        .transceivers
         .iter()
-        .find(|(id, _)| *id == remote.id())
-        .and_then(|(_, s)| s.video_received)
+        .find(|(id, _)| *id == remote.transceiver())
+        .and_then(|(_, s)| s.inbound)
         .expect("rtcweb's video stats");
     println!(
         "{label}: rtcweb inbound-rtp: {} packets, {} lost, {} retransmitted, {} frames \
@@ -206,11 +209,11 @@ fn run_case(name: &str, chromium_offers: bool) {
         ours.packets_received,
         ours.packets_lost,
         ours.retransmitted_packets_received,
-        ours.frames.frames_assembled,
-        ours.frames.keyframes_assembled,
-        ours.frames.nack_count,
-        ours.frames.pli_count,
+        ours.frames_received,
+        ours.key_frames_received,
+        ours.video.nack_count,
+        ours.video.pli_count,
     );
-    assert!(ours.frames.frames_assembled >= frames.len() as u64);
+    assert!(ours.frames_received >= frames.len() as u64);
     rt.block_on(pc.close()).unwrap();
 }

@@ -273,7 +273,15 @@ mod tests {
                 (7, uri::TRANSPORT_CC),
             ],
         );
-        let caps = ExtensionCapability::defaults();
+        // Every extension the session knows, as a peer that supports them all offers them.
+        let caps = vec![
+            ExtensionCapability::new(uri::AUDIO_LEVEL, true, false),
+            ExtensionCapability::new(uri::ABS_SEND_TIME, true, true),
+            ExtensionCapability::new(uri::TRANSPORT_CC, true, true),
+            ExtensionCapability::new(uri::MID, true, true),
+            ExtensionCapability::new(uri::RTP_STREAM_ID, false, true),
+            ExtensionCapability::new(uri::REPAIRED_RTP_STREAM_ID, false, true),
+        ];
         let video: Vec<(u16, String)> = used
             .extensions(&caps, &MediaKind::Video, false)
             .into_iter()

@@ -83,10 +83,11 @@ impl CodecCapability {
         }
     }
 
+    /// The video feedback rtcweb acts on: NACKs answered from the send history, PLI and
+    /// FIR turned into key-frame requests, and sent by the receiver (RFC 4585, RFC 5104).
+    /// `transport-cc` and `goog-remb` come with congestion control.
     fn video_feedback() -> Vec<Feedback> {
         vec![
-            Feedback::new("goog-remb", None),
-            Feedback::new("transport-cc", None),
             Feedback::new("ccm", Some("fir")),
             Feedback::new("nack", None),
             Feedback::new("nack", Some("pli")),
@@ -100,11 +101,19 @@ impl CodecCapability {
     }
 
     /// Opus (RFC 7587) at payload type 111 as Chromium offers it: 48000/2,
-    /// `minptime=10;useinbandfec=1`, transport-cc.
+    /// `minptime=10;useinbandfec=1`.
     pub fn opus() -> Self {
         let mut c = Self::new("opus", 48000, Some(2), 111);
         c.parameters = FormatParameters::from_pairs([("minptime", "10"), ("useinbandfec", "1")]);
-        c.feedback = vec![Feedback::new("transport-cc", None)];
+        c
+    }
+
+    /// DTMF as RFC 4733 telephone events at `clock_rate` (48000 beside Opus, 8000 beside
+    /// G.711), on Chromium's payload types (110 and 126).
+    pub fn telephone_event(clock_rate: u32) -> Self {
+        let pt = if clock_rate == 48_000 { 110 } else { 126 };
+        let mut c = Self::new("telephone-event", clock_rate, None, pt);
+        c.parameters = FormatParameters::parse("0-15");
         c
     }
 
@@ -138,9 +147,15 @@ impl CodecCapability {
         c
     }
 
-    /// The default audio codecs: Opus, PCMU, PCMA.
+    /// The default audio codecs: Opus, PCMU, PCMA, and telephone events at 48 and 8 kHz.
     pub fn default_audio() -> Vec<Self> {
-        vec![Self::opus(), Self::pcmu(), Self::pcma()]
+        vec![
+            Self::opus(),
+            Self::pcmu(),
+            Self::pcma(),
+            Self::telephone_event(48_000),
+            Self::telephone_event(8000),
+        ]
     }
 
     /// The default video codecs: VP8, then H.264 Constrained Baseline, each with RTX.
@@ -191,17 +206,15 @@ impl ExtensionCapability {
         }
     }
 
-    /// The default set: mid, audio level, abs-send-time, transport-wide sequence numbers,
-    /// rtp-stream-id and repaired-rtp-stream-id (video).
+    /// The default set, what rtcweb acts on: the audio level (written from the encoder's
+    /// level, read into received frames) and the mid (RFC 8843 §15). The congestion-control
+    /// extensions (abs-send-time, transport-wide sequence numbers) come with congestion
+    /// control, the RTP stream ids with simulcast.
     pub fn defaults() -> Vec<Self> {
         use crate::extmap::uri;
         vec![
             Self::new(uri::AUDIO_LEVEL, true, false),
-            Self::new(uri::ABS_SEND_TIME, true, true),
-            Self::new(uri::TRANSPORT_CC, true, true),
             Self::new(uri::MID, true, true),
-            Self::new(uri::RTP_STREAM_ID, false, true),
-            Self::new(uri::REPAIRED_RTP_STREAM_ID, false, true),
         ]
     }
 }
@@ -225,6 +238,6 @@ mod tests {
             .into_iter()
             .filter(|e| e.applies_to(&MediaKind::Video))
             .collect();
-        assert_eq!(video.len(), 5);
+        assert_eq!(video.len(), 1);
     }
 }

@@ -45,15 +45,16 @@ fn firefox_offer_negotiates() {
     n.set_remote_description(SdpType::Offer, offer).unwrap();
     let answer = n.create_answer().unwrap();
     assert_eq!(answer.groups().next().unwrap().mids, ["0", "1", "2"]);
-    // Opus 109 (Firefox's number), then G.711; G.722 and telephone-event are not ours.
-    assert_eq!(answer.media[0].formats, ["109", "0", "8"]);
+    // Opus 109 (Firefox's number), then G.711 and telephone-event; G.722 is not ours.
+    assert_eq!(answer.media[0].formats, ["109", "0", "8", "101"]);
     // VP8 120 + RTX 124, H.264 packetization-mode 1 at 126 + RTX 127; VP9 and the
     // packetization-mode 0 H.264 are not supported.
     assert_eq!(answer.media[1].formats, ["120", "124", "126", "127"]);
     let audio_ext: Vec<u16> = answer.media[0].extmaps().map(|e| e.id).collect();
     assert_eq!(audio_ext, [1, 3], "csrc-audio-level is not ours");
     let video_ext: Vec<u16> = answer.media[1].extmaps().map(|e| e.id).collect();
-    assert_eq!(video_ext, [3, 4, 7]);
+    // The mid: abs-send-time and transport-cc are not offered before congestion control.
+    assert_eq!(video_ext, [3]);
     assert_eq!(answer.media[0].direction(), Some(Direction::SendRecv));
     assert_eq!(answer.media[1].direction(), Some(Direction::RecvOnly));
     assert!(
@@ -125,7 +126,8 @@ fn firefox_answer_to_our_offer_is_applied() {
     assert_eq!(video.codecs.len(), 1);
     assert_eq!(video.codecs[0].rtx_payload_type, Some(97));
     let ext: Vec<u16> = video.extensions.iter().map(|e| e.id).collect();
-    assert_eq!(ext, [3, 4]);
+    // The answer's mid (its transport-cc is not in our offer any more).
+    assert_eq!(ext, [4]);
     assert!(!video.local_streams.is_empty());
     let audio = r.media("0").unwrap();
     assert!(audio.codecs[0].remote_parameters.flag("stereo"));
@@ -153,7 +155,7 @@ fn safari_offer_gets_h264_first() {
     let h264 = &answer.media[1].codecs()[0];
     assert_eq!(h264.name, "H264");
     assert_eq!(h264.parameters.get("profile-level-id"), Some("42e01f"));
-    assert_eq!(answer.media[0].formats, ["111", "0", "8"]);
+    assert_eq!(answer.media[0].formats, ["111", "0", "8", "110", "126"]);
     n.set_local_description(SdpType::Answer, &answer).unwrap();
     let r = negotiated(&mut n).unwrap();
     let video = r.media("1").unwrap();

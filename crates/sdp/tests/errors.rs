@@ -153,7 +153,7 @@ fn answers_that_do_not_match_our_offer() {
     let no_codec = text
         .replace("a=setup:actpass", "a=setup:active")
         .replace("opus/48000/2", "speex/16000")
-        .replace("SAVPF 111 0 8", "SAVPF 111");
+        .replace("SAVPF 111 0 8 110 126", "SAVPF 111");
     refused(
         &mut n,
         SdpType::Answer,

@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rtcweb_common::Transport;
-use rtcweb_media::{AudioSource, FRAME_SAMPLES, ToneSource};
+use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
 use rtcweb_peer::driver::{
-    DataChannel, DriverConfig, Events, LocalAudioTrack, PeerConnection, PeerConnectionEvent,
-    RemoteAudioTrack,
+    DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
+    RtpSender,
 };
 use rtcweb_peer::{
-    ChannelOptions, Description, GatheringState, IceServer, PeerConnectionState, SdpType,
-    TransportPolicy,
+    ChannelOptions, Description, GatheringState, IceServer, MediaTrack, PeerConnectionState,
+    SdpType, TransportPolicy,
 };
 use rtcweb_turn::rustls::pki_types::{CertificateDer, ServerName};
 use rtcweb_turn::rustls::time_provider::DefaultTimeProvider;
@@ -92,7 +92,7 @@ struct Agent {
     changed: watch::Receiver<u64>,
     heard: Arc<Mutex<Heard>>,
     channel: Option<DataChannel>,
-    audio: LocalAudioTrack,
+    audio: RtpSender,
     remote_applied: Option<Instant>,
     connected_after: Option<Duration>,
 }
@@ -181,7 +181,7 @@ impl Agent {
             config.peer.ice_transport_policy = TransportPolicy::Relay;
         }
         let (pc, events) = PeerConnection::new(config).await?;
-        let audio = pc.add_audio_track().await?;
+        let audio = pc.add_track(MediaTrack::audio("tone"), &["lab"]).await?;
         let seen = Arc::new(Mutex::new(Seen::default()));
         let heard = Arc::new(Mutex::new(Heard::default()));
         let (tx, changed) = watch::channel(0u64);
@@ -416,14 +416,19 @@ async fn echo(mut channel: DataChannel) {
     }
 }
 
-async fn send_tone(track: LocalAudioTrack) {
+async fn send_tone(track: RtpSender) {
     let mut tone = ToneSource::new(TONE_HZ, 10_000.0, 48_000, 1);
-    let mut pcm = vec![0i16; FRAME_SAMPLES];
+    let mut pcm = vec![0i16; 960];
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     loop {
         tick.tick().await;
         tone.fill(&mut pcm);
-        if track.send(pcm.clone()).await.is_err() {
+        let frame = PcmFrame {
+            samples: pcm.clone(),
+            sample_rate: 48_000,
+            channels: 1,
+        };
+        if track.send_audio(frame, None).await.is_err() {
             return;
         }
     }

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use rtcweb_peer::driver::{
-    DataChannel, DriverConfig, Events, LocalAudioTrack, PeerConnection, PeerConnectionEvent,
-    RemoteAudioTrack,
+    DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
+    RtpSender,
 };
 use rtcweb_peer::{Description, GatheringState, MessageKind, PeerConnectionState, SdpType};
 use serde_json::json;
@@ -73,7 +73,9 @@ fn handle(mut request: tiny_http::Request, runtime: &tokio::runtime::Handle) {
 /// task of its own.
 async fn answer(offer: String) -> Result<serde_json::Value, Error> {
     let (pc, mut events) = PeerConnection::new(DriverConfig::default()).await?;
-    let echo = pc.add_audio_track().await?;
+    let echo = pc
+        .add_track(rtcweb_peer::MediaTrack::audio("echo"), &["rtcweb"])
+        .await?;
     pc.set_remote_description(&Description {
         kind: SdpType::Offer,
         sdp: offer,
@@ -106,7 +108,7 @@ async fn visit(
     pc: PeerConnection,
     mut events: Events,
     early: Vec<PeerConnectionEvent>,
-    echo: LocalAudioTrack,
+    echo: RtpSender,
 ) {
     let mut pending = early.into_iter();
     loop {
@@ -126,7 +128,8 @@ async fn visit(
             }
             PeerConnectionEvent::ConnectionState(
                 PeerConnectionState::Failed | PeerConnectionState::Closed,
-            ) => break,
+            )
+            | PeerConnectionEvent::ClosedByPeer => break,
             PeerConnectionEvent::Failed(reason) => {
                 eprintln!("a visitor's connection failed: {reason}")
             }
@@ -153,9 +156,14 @@ async fn chat(mut channel: DataChannel) {
 }
 
 /// Sends every played frame of the visitor's audio back on our track.
-async fn echo_audio(mut track: RemoteAudioTrack, echo: LocalAudioTrack) {
+async fn echo_audio(mut track: RemoteAudioTrack, echo: RtpSender) {
     while let Some(frame) = track.recv().await {
-        if echo.send(frame.samples).await.is_err() {
+        let pcm = rtcweb_media::PcmFrame {
+            samples: frame.samples,
+            sample_rate: rtcweb_media::audio::PLAYOUT_RATE,
+            channels: frame.channels,
+        };
+        if echo.send_audio(pcm, None).await.is_err() {
             break;
         }
     }

@@ -5,8 +5,15 @@ use std::net::IpAddr;
 
 use tokio::sync::oneshot;
 
-use super::{DataChannel, DriverError, LocalAudioTrack, PeerConnectionInfo};
-use crate::{ChannelOptions, DataChannelId, Description, Direction, MediaKind, Message, TrackId};
+use std::time::{Duration, Instant};
+
+use rtcweb_media::PcmFrame;
+
+use super::{DataChannel, DriverError, EncodedFrame, PeerConnectionInfo, RtpSender};
+use crate::{
+    ChannelOptions, DataChannelId, Description, Direction, MediaTrack, Message, SendParameters,
+    TrackOrKind, TransceiverId, TransceiverInfo, TransceiverInit,
+};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, DriverError>>;
 
@@ -38,15 +45,68 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     BufferedAmount(DataChannelId, Reply<usize>),
-    AddAudioTrack(Reply<LocalAudioTrack>),
     AddTransceiver {
-        kind: MediaKind,
+        track_or_kind: TrackOrKind,
+        init: TransceiverInit,
+        reply: Reply<RtpSender>,
+    },
+    AddTrack {
+        track: MediaTrack,
+        streams: Vec<String>,
+        reply: Reply<RtpSender>,
+    },
+    RemoveTrack {
+        id: TransceiverId,
+        reply: Reply<()>,
+    },
+    SetDirection {
+        id: TransceiverId,
         direction: Direction,
-        reply: Reply<TrackId>,
+        reply: Reply<()>,
+    },
+    StopTransceiver {
+        id: TransceiverId,
+        reply: Reply<()>,
+    },
+    Transceivers(Reply<Vec<TransceiverInfo>>),
+    WriteFrame {
+        id: TransceiverId,
+        frame: EncodedFrame,
+        reply: Reply<bool>,
     },
     SendAudio {
-        track: TrackId,
-        pcm: Vec<i16>,
+        id: TransceiverId,
+        pcm: PcmFrame,
+        capture_time: Option<Instant>,
+        reply: Reply<usize>,
+    },
+    ReplaceTrack {
+        id: TransceiverId,
+        track: Option<MediaTrack>,
+        reply: Reply<()>,
+    },
+    SenderParameters {
+        id: TransceiverId,
+        reply: Reply<SendParameters>,
+    },
+    SetSenderParameters {
+        id: TransceiverId,
+        parameters: SendParameters,
+        reply: Reply<()>,
+    },
+    InsertDtmf {
+        id: TransceiverId,
+        tones: String,
+        duration: Duration,
+        gap: Duration,
+        reply: Reply<()>,
+    },
+    ToneBuffer {
+        id: TransceiverId,
+        reply: Reply<String>,
+    },
+    RequestKeyFrame {
+        id: TransceiverId,
         reply: Reply<bool>,
     },
     CloseDataChannel(DataChannelId),

@@ -46,6 +46,12 @@ pub struct DriverConfig {
     /// [`PeerConnectionEvent::ResolveMdns`](super::PeerConnectionEvent::ResolveMdns) event
     /// comes either way.
     pub resolve_mdns: bool,
+    /// Decode remote audio with the audio layer (jitter buffer, Opus or G.711): remote
+    /// audio comes as
+    /// [`PeerConnectionEvent::AudioTrack`](super::PeerConnectionEvent::AudioTrack) with PCM.
+    /// Off: it comes encoded, as
+    /// [`PeerConnectionEvent::Track`](super::PeerConnectionEvent::Track). On by default.
+    pub decode_audio: bool,
 }
 
 impl Default for DriverConfig {
@@ -61,6 +67,7 @@ impl Default for DriverConfig {
             receive_queue_bytes: 16 << 20,
             event_queue: 256,
             resolve_mdns: true,
+            decode_audio: true,
         }
     }
 }

@@ -9,10 +9,12 @@ use super::command::{Command, Reply};
 use super::sockets::Sockets;
 use super::task::Task;
 use super::{
-    DataChannel, DriverConfig, DriverError, Events, LocalAudioTrack, PeerConnectionInfo, clock,
-    runtime,
+    DataChannel, DriverConfig, DriverError, Events, PeerConnectionInfo, RtpSender, clock, runtime,
 };
-use crate::{ChannelOptions, Description, Direction, MediaKind, Peer, TrackId};
+use crate::{
+    ChannelOptions, Description, Direction, MediaTrack, Peer, TrackOrKind, TransceiverId,
+    TransceiverInfo, TransceiverInit,
+};
 
 /// A peer connection run by the driver: a handle to a task that owns the sockets, the
 /// timer and the sans-IO [`Peer`]. Every method sends a command to that task and awaits
@@ -134,24 +136,92 @@ impl PeerConnection {
         .await
     }
 
-    /// Adds a local audio track (W3C `addTrack`): negotiated as a `sendrecv` audio section
-    /// in the next offer, or matched with the audio section of the next remote offer. Feed
-    /// it 20 ms PCM frames with [`LocalAudioTrack::send`].
-    pub async fn add_audio_track(&self) -> Result<LocalAudioTrack, DriverError> {
-        request(&self.commands, Command::AddAudioTrack).await
-    }
-
-    /// Adds a transceiver without a local track (W3C `addTransceiver`): `RecvOnly` video asks
-    /// the peer for its camera in our next offer; its frames come with
-    /// [`PeerConnectionEvent::VideoTrack`](super::PeerConnectionEvent::VideoTrack).
+    /// W3C `addTransceiver(trackOrKind, init)`: see
+    /// [`Peer::add_transceiver`](crate::Peer::add_transceiver). Returns its sender; remote
+    /// media comes with [`PeerConnectionEvent::Track`](super::PeerConnectionEvent::Track)
+    /// or [`AudioTrack`](super::PeerConnectionEvent::AudioTrack).
     pub async fn add_transceiver(
         &self,
-        kind: MediaKind,
-        direction: Direction,
-    ) -> Result<TrackId, DriverError> {
+        track_or_kind: impl Into<TrackOrKind>,
+        init: TransceiverInit,
+    ) -> Result<RtpSender, DriverError> {
+        let track_or_kind = track_or_kind.into();
         request(&self.commands, |reply| Command::AddTransceiver {
-            kind,
+            track_or_kind,
+            init,
+            reply,
+        })
+        .await
+    }
+
+    /// W3C `addTrack(track, ...streams)`: see [`Peer::add_track`](crate::Peer::add_track).
+    pub async fn add_track(
+        &self,
+        track: MediaTrack,
+        streams: &[&str],
+    ) -> Result<RtpSender, DriverError> {
+        let streams = streams.iter().map(|s| (*s).to_owned()).collect();
+        request(&self.commands, |reply| Command::AddTrack {
+            track,
+            streams,
+            reply,
+        })
+        .await
+    }
+
+    /// W3C `removeTrack(sender)`.
+    pub async fn remove_track(&self, sender: &RtpSender) -> Result<(), DriverError> {
+        let id = sender.transceiver();
+        request(&self.commands, |reply| Command::RemoveTrack { id, reply }).await
+    }
+
+    /// W3C `getTransceivers()`.
+    pub async fn transceivers(&self) -> Result<Vec<TransceiverInfo>, DriverError> {
+        request(&self.commands, Command::Transceivers).await
+    }
+
+    /// The sender of a transceiver (W3C `transceiver.sender`).
+    pub async fn sender(&self, id: TransceiverId) -> Result<RtpSender, DriverError> {
+        let info = self
+            .transceivers()
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or(DriverError::Peer(crate::Error::UnknownTransceiver(id)))?;
+        Ok(RtpSender {
+            id,
+            kind: info.kind,
+            commands: self.commands.clone(),
+        })
+    }
+
+    /// W3C `transceiver.direction = direction` (takes effect with the next exchange).
+    pub async fn set_direction(
+        &self,
+        id: TransceiverId,
+        direction: Direction,
+    ) -> Result<(), DriverError> {
+        request(&self.commands, |reply| Command::SetDirection {
+            id,
             direction,
+            reply,
+        })
+        .await
+    }
+
+    /// W3C `transceiver.stop()`.
+    pub async fn stop_transceiver(&self, id: TransceiverId) -> Result<(), DriverError> {
+        request(&self.commands, |reply| Command::StopTransceiver {
+            id,
+            reply,
+        })
+        .await
+    }
+
+    /// Asks the peer for a key frame of the video a transceiver receives (a PLI).
+    pub async fn request_key_frame(&self, id: TransceiverId) -> Result<bool, DriverError> {
+        request(&self.commands, |reply| Command::RequestKeyFrame {
+            id,
             reply,
         })
         .await

@@ -43,6 +43,9 @@ pub enum DriverError {
     /// The data channel is closed (or closing).
     #[error("data channel closed")]
     ChannelClosed,
+    /// The audio layer could not encode (no negotiated codec it can encode, bad PCM).
+    #[error("audio: {0}")]
+    Audio(#[from] rtcweb_media::CodecError),
 }
 
 impl DriverError {

@@ -5,10 +5,10 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{Notify, mpsc};
 
-use super::{DataChannel, RemoteAudioTrack, RemoteVideoTrack};
+use super::{DataChannel, RemoteAudioTrack, RemoteTrack};
 use crate::{
-    DtlsState, FailureReason, GatheringState, IceConnectionState, LocalCandidate,
-    PeerConnectionState, SelectedPair, SignalingState, Stats, TrackId, TrackStats,
+    DtlsState, FailureReason, GatheringState, IceConnectionState, KeyFrameRequest, LocalCandidate,
+    PeerConnectionState, SelectedPair, SignalingState, Stats, TransceiverId, TransceiverStats,
 };
 
 /// Events of a [`PeerConnection`](super::PeerConnection) (the W3C event handlers, as
@@ -39,19 +39,57 @@ pub enum PeerConnectionEvent {
     /// A STUN or TURN server gave no candidate (W3C `icecandidateerror`): no answer
     /// (code 701), or a refusal (401: wrong TURN credentials).
     IceCandidateError(rtcweb_ice::CandidateError),
-    /// A remote candidate has an mDNS name: resolve it and call
-    /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns) (the driver
-    /// does not resolve `.local` names yet).
+    /// A remote candidate has an mDNS name; the driver resolves it with an mDNS query
+    /// ([`DriverConfig::resolve_mdns`](super::DriverConfig::resolve_mdns)), and
+    /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns) takes an
+    /// answer found another way.
     ResolveMdns {
         /// The `.local` name.
         name: String,
     },
     /// The peer opened a data channel (W3C `datachannel`); it is open.
     DataChannel(DataChannel),
-    /// The peer sends audio (W3C `track`): its decoded frames come from the handle.
+    /// The peer sends audio (W3C `track`), decoded by the connection's audio layer: its
+    /// PCM comes from the handle.
     AudioTrack(RemoteAudioTrack),
-    /// The peer sends video (W3C `track`): its assembled frames come from the handle.
-    VideoTrack(RemoteVideoTrack),
+    /// The peer sends media (W3C `track`) whose frames come encoded: video, and audio
+    /// when the connection does not decode it.
+    Track(RemoteTrack),
+    /// The peer no longer sends on a transceiver (W3C track `ended`).
+    TrackEnded(TransceiverId),
+    /// The peer's stream said BYE (muted), or media came again (W3C `mute`/`unmute`).
+    TrackMuted {
+        /// The transceiver.
+        transceiver: TransceiverId,
+        /// Muted or not.
+        muted: bool,
+    },
+    /// The peer asks one of our video senders for a key frame (PLI or FIR).
+    KeyFrameRequest {
+        /// The transceiver whose sender is asked.
+        transceiver: TransceiverId,
+        /// PLI or FIR.
+        kind: KeyFrameRequest,
+    },
+    /// A DTMF tone came in (RFC 4733).
+    Dtmf {
+        /// The transceiver that received it.
+        transceiver: TransceiverId,
+        /// The tone.
+        tone: char,
+        /// How long it lasted.
+        duration: std::time::Duration,
+    },
+    /// Our DTMF sender started a tone, or its buffer ran out (`None`) (W3C `tonechange`).
+    ToneChange {
+        /// The transceiver.
+        transceiver: TransceiverId,
+        /// The tone that started.
+        tone: Option<char>,
+    },
+    /// The peer hung up (DTLS close_notify, SCTP SHUTDOWN or ABORT): the connection is
+    /// closed and its sockets released.
+    ClosedByPeer,
 }
 
 /// The event stream of one connection: a bounded tokio mpsc receiver
@@ -132,8 +170,10 @@ pub struct PeerConnectionInfo {
     pub remote_description: Option<String>,
     /// The core's counters.
     pub stats: Stats,
-    /// Every track, local and remote, with what it sent and received.
-    pub tracks: Vec<(TrackId, TrackStats)>,
+    /// Every transceiver, with what it sent and received.
+    pub transceivers: Vec<(TransceiverId, TransceiverStats)>,
+    /// What the audio layer played for each decoded remote track.
+    pub playout: Vec<(TransceiverId, rtcweb_media::audio::PlayoutStats)>,
     /// The driver's counters.
     pub io: IoStats,
 }
@@ -165,12 +205,12 @@ pub struct IoStats {
     /// State-change events replaced by a later one of the same kind while the event
     /// stream was full.
     pub events_coalesced: u64,
-    /// Decoded audio frames dropped because a remote track's handle was not read (or
-    /// was dropped): audio is live and never pauses the network.
+    /// Decoded audio frames dropped because a remote audio track's handle was not read
+    /// (or was dropped): audio is live and never pauses the network.
     pub audio_frames_dropped: u64,
-    /// Video frames dropped because a remote video track's handle was not read (or was
+    /// Encoded frames dropped because a remote track's handle was not read (or was
     /// dropped).
-    pub video_frames_dropped: u64,
+    pub frames_dropped: u64,
     /// Remote `.local` candidate names resolved (by the driver's mDNS queries or by
     /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns)).
     pub mdns_resolved: u64,

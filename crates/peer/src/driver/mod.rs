@@ -86,6 +86,7 @@ mod connection;
 mod error;
 mod event;
 mod mdns;
+mod media;
 mod runtime;
 mod sockets;
 mod streams;
@@ -97,7 +98,7 @@ pub use config::DriverConfig;
 pub use connection::PeerConnection;
 pub use error::DriverError;
 pub use event::{Events, IoStats, PeerConnectionEvent, PeerConnectionInfo};
-pub use tracks::{LocalAudioTrack, RemoteAudioTrack, RemoteVideoTrack};
+pub use tracks::{EncodedFrame, RemoteAudioTrack, RemoteTrack, RtpSender};
 
 pub(crate) use connection::request;
 

@@ -17,13 +17,13 @@ use tokio::sync::{Notify, mpsc};
 
 use super::channel::{ChannelLink, ReceiveLimits};
 use super::command::{Command, Reply};
+use super::media::MediaLayers;
 use super::sockets::{Received, Sockets};
-use super::tracks::{REMOTE_FRAMES, REMOTE_VIDEO_FRAMES};
 use super::{
-    DataChannel, DriverConfig, DriverError, IoStats, LocalAudioTrack, PeerConnectionEvent,
-    PeerConnectionInfo, RemoteAudioTrack, RemoteVideoTrack, clock,
+    DataChannel, DriverConfig, DriverError, IoStats, PeerConnectionEvent, PeerConnectionInfo,
+    RtpSender, clock,
 };
-use crate::{AudioFrame, ChannelState, DataChannelId, Event, Peer, TrackId, VideoFrame};
+use crate::{ChannelState, DataChannelId, Event, Peer};
 
 /// mDNS queries at once, per connection.
 const MAX_MDNS_QUERIES: usize = 8;
@@ -62,10 +62,8 @@ pub(crate) struct Task {
     mdns: bool,
     /// mDNS queries under way.
     mdns_running: Arc<AtomicUsize>,
-    /// Remote audio tracks' handles.
-    audio: HashMap<TrackId, mpsc::Sender<AudioFrame>>,
-    /// Remote video tracks' handles.
-    video: HashMap<TrackId, mpsc::Sender<VideoFrame>>,
+    /// The audio layers beside the core, and the remote tracks' handles.
+    media: MediaLayers,
     /// The channels whose link holds messages back: while any does, no datagram is read.
     holding: Vec<DataChannelId>,
     /// Bytes held by all links.
@@ -106,10 +104,9 @@ impl Task {
             held_events: VecDeque::new(),
             held_others: 0,
             channels: HashMap::new(),
-            audio: HashMap::new(),
+            media: MediaLayers::new(config.decode_audio),
             mdns: config.resolve_mdns,
             mdns_running: Arc::new(AtomicUsize::new(0)),
-            video: HashMap::new(),
             holding: Vec::new(),
             held_bytes: 0,
             limits: ReceiveLimits {
@@ -144,7 +141,10 @@ impl Task {
                 }
                 return;
             }
-            let deadline = self.peer.poll_timeout();
+            let deadline = [self.peer.poll_timeout(), self.media.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
             if deadline != armed {
                 armed = deadline;
                 if let Some(d) = deadline {
@@ -165,7 +165,9 @@ impl Task {
                 }
                 () = space.notified(), if holding => self.release_held(),
                 () = &mut sleep, if armed.is_some() => {
-                    self.peer.handle_timeout(clock());
+                    let now = clock();
+                    self.peer.handle_timeout(now);
+                    self.media.handle_timeout(now, &mut self.io);
                     // Re-armed on the next turn even if the deadline did not move.
                     armed = None;
                 }
@@ -434,43 +436,44 @@ impl Task {
                 self.set_state(channel, ChannelState::Closing);
             }
             Event::Track {
+                transceiver,
                 track,
-                kind: crate::MediaKind::Video,
                 mid,
             } => {
-                let (sender, frames) = mpsc::channel(REMOTE_VIDEO_FRAMES);
-                self.video.insert(track, sender);
-                self.emit(E::VideoTrack(RemoteVideoTrack {
-                    id: track,
-                    mid,
-                    frames,
-                }));
-            }
-            Event::VideoFrame { track, frame } => {
-                if let Some(sender) = self.video.get(&track)
-                    && sender.try_send(frame).is_err()
-                {
-                    self.io.video_frames_dropped += 1;
+                if let Some(e) = self.media.remote_track(&self.peer, transceiver, track, mid) {
+                    self.emit(e);
                 }
             }
-            Event::Track { track, kind, mid } => {
-                if kind != crate::MediaKind::Audio {
-                    tracing::debug!(?kind, %mid, "remote track of another kind");
-                    return;
-                }
-                let (sender, frames) = mpsc::channel(REMOTE_FRAMES);
-                self.audio.insert(track, sender);
-                self.emit(E::AudioTrack(RemoteAudioTrack {
-                    id: track,
-                    mid,
-                    frames,
-                }));
+            Event::Frame { transceiver, frame } => {
+                self.media.frame(transceiver, frame, &mut self.io);
             }
-            Event::AudioFrame { track, frame } => {
-                if let Some(sender) = self.audio.get(&track)
-                    && sender.try_send(frame).is_err()
-                {
-                    self.io.audio_frames_dropped += 1;
+            Event::TrackEnded { transceiver } => {
+                self.media.ended(transceiver);
+                self.emit(E::TrackEnded(transceiver));
+            }
+            Event::TrackMuted { transceiver, muted } => {
+                self.emit(E::TrackMuted { transceiver, muted });
+            }
+            Event::KeyFrameRequest { transceiver, kind } => {
+                self.emit(E::KeyFrameRequest { transceiver, kind });
+            }
+            Event::Dtmf {
+                transceiver,
+                tone,
+                duration,
+            } => self.emit(E::Dtmf {
+                transceiver,
+                tone,
+                duration,
+            }),
+            Event::ToneChange { transceiver, tone } => {
+                self.emit(E::ToneChange { transceiver, tone });
+            }
+            Event::ClosedByPeer => {
+                self.emit(E::ClosedByPeer);
+                // The core closed itself: the task ends once what it queued is sent.
+                if self.closing.is_none() {
+                    self.closing = Some(None);
                 }
             }
             Event::DataChannelClosed { channel } => {
@@ -635,29 +638,118 @@ impl Task {
                 self.peer.close_data_channel(now, channel);
             }
             Command::AddTransceiver {
-                kind,
+                track_or_kind,
+                init,
+                reply,
+            } => {
+                let kind = match &track_or_kind {
+                    crate::TrackOrKind::Kind(k) => k.clone(),
+                    crate::TrackOrKind::Track(t) => t.kind.clone(),
+                };
+                let result = self
+                    .peer
+                    .add_transceiver(now, track_or_kind, init)
+                    .map_err(DriverError::from)
+                    .and_then(|id| self.sender(id, kind));
+                let _ = reply.send(result);
+            }
+            Command::AddTrack {
+                track,
+                streams,
+                reply,
+            } => {
+                let kind = track.kind.clone();
+                let streams: Vec<&str> = streams.iter().map(String::as_str).collect();
+                let result = self
+                    .peer
+                    .add_track(now, track, &streams)
+                    .map_err(DriverError::from)
+                    .and_then(|id| self.sender(id, kind));
+                let _ = reply.send(result);
+            }
+            Command::RemoveTrack { id, reply } => {
+                let _ = reply.send(self.peer.remove_track(now, id).map_err(Into::into));
+            }
+            Command::SetDirection {
+                id,
                 direction,
                 reply,
             } => {
-                let result = self.peer.add_transceiver(now, kind, direction);
+                let result = self.peer.set_direction(now, id, direction);
                 let _ = reply.send(result.map_err(Into::into));
             }
-            Command::AddAudioTrack(reply) => {
-                let result = match (self.peer.add_audio_track(now), self.weak.upgrade()) {
-                    (Ok(id), Some(commands)) => Ok(LocalAudioTrack { id, commands }),
-                    (Ok(_), None) => Err(DriverError::Closed),
-                    (Err(e), _) => Err(e.into()),
+            Command::StopTransceiver { id, reply } => {
+                let _ = reply.send(self.peer.stop_transceiver(now, id).map_err(Into::into));
+            }
+            Command::Transceivers(reply) => {
+                let _ = reply.send(Ok(self.peer.transceivers()));
+            }
+            Command::WriteFrame { id, frame, reply } => {
+                let outgoing = crate::OutgoingFrame {
+                    payload_type: frame.payload_type,
+                    rtp_timestamp: frame.rtp_timestamp,
+                    capture_time: frame.capture_time,
+                    audio_level: frame.audio_level,
+                    talkspurt_start: false,
+                    keyframe: frame.keyframe,
+                    data: &frame.data,
                 };
+                let result = self.peer.write_frame(now, id, outgoing);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::SendAudio {
+                id,
+                pcm,
+                capture_time,
+                reply,
+            } => {
+                let result = self
+                    .media
+                    .send_audio(&mut self.peer, now, id, &pcm, capture_time);
                 let _ = reply.send(result);
             }
-            Command::SendAudio { track, pcm, reply } => {
-                let _ = reply.send(self.peer.send_audio(now, track, &pcm).map_err(Into::into));
+            Command::ReplaceTrack { id, track, reply } => {
+                let _ = reply.send(self.peer.replace_track(id, track).map_err(Into::into));
+            }
+            Command::SenderParameters { id, reply } => {
+                let result = self
+                    .peer
+                    .sender_parameters(id)
+                    .ok_or(DriverError::Peer(crate::Error::UnknownTransceiver(id)));
+                let _ = reply.send(result);
+            }
+            Command::SetSenderParameters {
+                id,
+                parameters,
+                reply,
+            } => {
+                let result = self.peer.set_sender_parameters(id, parameters);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::InsertDtmf {
+                id,
+                tones,
+                duration,
+                gap,
+                reply,
+            } => {
+                let result = self.peer.insert_dtmf(now, id, &tones, duration, gap);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::ToneBuffer { id, reply } => {
+                let _ = reply.send(Ok(self.peer.dtmf_tone_buffer(id).unwrap_or_default()));
+            }
+            Command::RequestKeyFrame { id, reply } => {
+                let result = self.peer.request_key_frame(now, id);
+                let _ = reply.send(result.map_err(Into::into));
             }
             Command::RestartIce(reply) => {
                 let _ = reply.send(self.peer.restart_ice(now).map_err(Into::into));
             }
             Command::Stats(reply) => {
-                let _ = reply.send(Ok(self.peer.stats_report(now)));
+                let mut report = self.peer.stats_report(now);
+                self.media.add_stats(&self.peer, &mut report);
+                let _ = reply.send(Ok(report));
             }
             Command::Info(reply) => {
                 let _ = reply.send(Ok(self.info()));
@@ -667,6 +759,16 @@ impl Task {
                 self.closing = Some(Some(reply));
             }
         }
+    }
+
+    /// A sender handle for transceiver `id`.
+    fn sender(
+        &self,
+        id: crate::TransceiverId,
+        kind: crate::MediaKind,
+    ) -> Result<RtpSender, DriverError> {
+        let commands = self.weak.upgrade().ok_or(DriverError::Closed)?;
+        Ok(RtpSender { id, kind, commands })
     }
 
     fn info(&self) -> PeerConnectionInfo {
@@ -684,11 +786,12 @@ impl Task {
             local_description: peer.local_description(),
             remote_description: peer.remote_description(),
             stats: peer.stats(),
-            tracks: peer
-                .tracks()
+            transceivers: peer
+                .transceivers()
                 .into_iter()
-                .filter_map(|t| Some((t, peer.track_stats(t)?)))
+                .filter_map(|t| Some((t.id, peer.transceiver_stats(t.id)?)))
                 .collect(),
+            playout: self.media.playout_stats(),
             io: self.io,
         }
     }

@@ -1,106 +1,221 @@
-//! Async handles of media tracks: a local audio track fed PCM frames, remote tracks giving
-//! decoded audio frames or assembled video frames.
+//! Async handles of media: a sender (W3C `RTCRtpSender`) that takes encoded frames, or PCM
+//! that the connection's audio layer encodes; remote tracks that give encoded frames, or
+//! decoded audio from the audio layer's jitter buffer.
 
+use std::time::{Duration, Instant};
+
+use rtcweb_media::PcmFrame;
+use rtcweb_media::audio::DecodedAudio;
 use tokio::sync::mpsc;
 
 use super::command::Command;
 use super::{DriverError, request};
-use crate::{AudioFrame, TrackId, VideoFrame};
+use crate::{MediaKind, MediaTrack, ReceivedFrame, SendParameters, TransceiverId};
 
-/// Decoded frames queued on a remote track's handle (2 s of 20 ms frames). Audio is live:
-/// when the application does not read, the oldest frames are dropped and counted
-/// ([`IoStats::audio_frames_dropped`](super::IoStats::audio_frames_dropped)), and the
-/// network is never paused for it.
+/// Encoded frames queued on a remote track's handle: about 2 s of 20 ms audio, or of
+/// 30 frame/s video. Media is live: when the application does not read, newer frames are
+/// dropped and counted, and the network is never paused for it.
 pub(crate) const REMOTE_FRAMES: usize = 100;
 
-/// A local audio track of a driver-backed [`PeerConnection`](super::PeerConnection) (W3C
-/// `addTrack`), from [`PeerConnection::add_audio_track`](super::PeerConnection::add_audio_track).
-/// Clones send on the same track.
+/// An encoded frame to send (owned, for the trip to the connection's task): see
+/// [`OutgoingFrame`](crate::OutgoingFrame).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedFrame {
+    /// The negotiated payload type of its codec.
+    pub payload_type: u8,
+    /// Its RTP timestamp.
+    pub rtp_timestamp: u32,
+    /// When it was captured, if known.
+    pub capture_time: Option<Instant>,
+    /// Audio level (-dBov) and voice flag, for RFC 6464.
+    pub audio_level: Option<(u8, bool)>,
+    /// A video key frame.
+    pub keyframe: bool,
+    /// The bitstream.
+    pub data: Vec<u8>,
+}
+
+/// The sender of a transceiver (W3C `RTCRtpSender`) of a driver-backed
+/// [`PeerConnection`](super::PeerConnection). Clones send on the same transceiver.
 #[derive(Debug, Clone)]
-pub struct LocalAudioTrack {
-    pub(crate) id: TrackId,
+pub struct RtpSender {
+    pub(crate) id: TransceiverId,
+    pub(crate) kind: MediaKind,
     pub(crate) commands: mpsc::Sender<Command>,
 }
 
-impl LocalAudioTrack {
-    /// Its handle in the connection (for [`PeerConnectionInfo::tracks`](super::PeerConnectionInfo::tracks)).
-    pub fn id(&self) -> TrackId {
+impl RtpSender {
+    /// Its transceiver.
+    pub fn transceiver(&self) -> TransceiverId {
         self.id
     }
 
-    /// Sends 20 ms of 48 kHz mono PCM (960 samples) as one Opus packet. `Ok(false)` when
-    /// the frame was dropped because the connection is not up yet; an error when the
-    /// track is not negotiated to send, or the frame has the wrong length.
-    ///
-    /// Call it at the pace of the source (every 20 ms); the connection does not buffer.
-    pub async fn send(&self, pcm: Vec<i16>) -> Result<bool, DriverError> {
-        let track = self.id;
-        request(&self.commands, |reply| Command::SendAudio {
-            track,
-            pcm,
+    /// Audio or video.
+    pub fn kind(&self) -> &MediaKind {
+        &self.kind
+    }
+
+    /// Sends one encoded frame (see [`Peer::write_frame`](crate::Peer::write_frame)):
+    /// `Ok(false)` when it was dropped because the connection is not up yet.
+    pub async fn write_frame(&self, frame: EncodedFrame) -> Result<bool, DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::WriteFrame {
+            id,
+            frame,
             reply,
         })
         .await
     }
-}
 
-/// A remote audio track (W3C `track` event): the peer's audio, decoded from the jitter
-/// buffer at its playout time, one 20 ms frame every 20 ms while the peer sends.
-#[derive(Debug)]
-pub struct RemoteAudioTrack {
-    pub(crate) id: TrackId,
-    pub(crate) mid: String,
-    pub(crate) frames: mpsc::Receiver<AudioFrame>,
-}
-
-impl RemoteAudioTrack {
-    /// Its handle in the connection.
-    pub fn id(&self) -> TrackId {
-        self.id
+    /// Sends PCM of any rate, channel count and length (audio senders): the connection's
+    /// audio layer converts it to the negotiated codec's format (Opus with the peer's
+    /// fmtp, or G.711), cuts it into 20 ms frames and encodes them. Returns the frames
+    /// sent (0 while less than a frame is buffered, or before the connection is up).
+    /// Call it at the pace of the source: the connection does not buffer.
+    pub async fn send_audio(
+        &self,
+        pcm: PcmFrame,
+        capture_time: Option<Instant>,
+    ) -> Result<usize, DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::SendAudio {
+            id,
+            pcm,
+            capture_time,
+            reply,
+        })
+        .await
     }
 
-    /// The mid of its media section.
+    /// W3C `replaceTrack` (no renegotiation); `None` stops sending.
+    pub async fn replace_track(&self, track: Option<MediaTrack>) -> Result<(), DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::ReplaceTrack {
+            id,
+            track,
+            reply,
+        })
+        .await
+    }
+
+    /// W3C `getParameters`.
+    pub async fn parameters(&self) -> Result<SendParameters, DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::SenderParameters {
+            id,
+            reply,
+        })
+        .await
+    }
+
+    /// W3C `setParameters` (the encodings; `active: false` stops sending).
+    pub async fn set_parameters(&self, parameters: SendParameters) -> Result<(), DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::SetSenderParameters {
+            id,
+            parameters,
+            reply,
+        })
+        .await
+    }
+
+    /// W3C `RTCDTMFSender.insertDTMF`: tones `0-9A-D#*` and `,` (a 2 s pause), each lasting
+    /// `duration` (40 ms to 6 s) with `gap` (at least 30 ms) between them.
+    pub async fn insert_dtmf(
+        &self,
+        tones: &str,
+        duration: Duration,
+        gap: Duration,
+    ) -> Result<(), DriverError> {
+        let (id, tones) = (self.id, tones.to_owned());
+        request(&self.commands, |reply| Command::InsertDtmf {
+            id,
+            tones,
+            duration,
+            gap,
+            reply,
+        })
+        .await
+    }
+
+    /// W3C `RTCDTMFSender.toneBuffer`.
+    pub async fn tone_buffer(&self) -> Result<String, DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::ToneBuffer { id, reply }).await
+    }
+}
+
+/// A remote track whose frames come encoded (W3C `track` event): video, and audio when the
+/// connection does not decode it ([`DriverConfig::decode_audio`](super::DriverConfig)).
+#[derive(Debug)]
+pub struct RemoteTrack {
+    pub(crate) transceiver: TransceiverId,
+    pub(crate) info: crate::RemoteTrack,
+    pub(crate) mid: String,
+    pub(crate) frames: mpsc::Receiver<ReceivedFrame>,
+}
+
+impl RemoteTrack {
+    /// The transceiver whose receiver has it.
+    pub fn transceiver(&self) -> TransceiverId {
+        self.transceiver
+    }
+
+    /// Its kind, id and streams.
+    pub fn info(&self) -> &crate::RemoteTrack {
+        &self.info
+    }
+
+    /// The mid of its section.
     pub fn mid(&self) -> &str {
         &self.mid
     }
 
     /// The next frame; `None` once the connection is gone.
-    pub async fn recv(&mut self) -> Option<AudioFrame> {
+    pub async fn recv(&mut self) -> Option<ReceivedFrame> {
         self.frames.recv().await
     }
 
     /// A frame that is already there, without waiting.
-    pub fn try_recv(&mut self) -> Option<AudioFrame> {
+    pub fn try_recv(&mut self) -> Option<ReceivedFrame> {
         self.frames.try_recv().ok()
     }
 }
 
-/// Whole video frames queued on a remote video track's handle (about 2 s at 30 frames/s).
-/// When the application does not read, newer frames are dropped and counted
-/// ([`IoStats::video_frames_dropped`](super::IoStats::video_frames_dropped)).
-pub(crate) const REMOTE_VIDEO_FRAMES: usize = 64;
-
-/// A remote video track (W3C `track` event): the peer's frames, assembled but not decoded.
+/// A remote audio track decoded by the connection's audio layer: one 20 ms frame of 48 kHz
+/// PCM every 20 ms while the peer sends, from an adaptive jitter buffer, concealed where
+/// packets were lost.
 #[derive(Debug)]
-pub struct RemoteVideoTrack {
-    pub(crate) id: TrackId,
+pub struct RemoteAudioTrack {
+    pub(crate) transceiver: TransceiverId,
+    pub(crate) info: crate::RemoteTrack,
     pub(crate) mid: String,
-    pub(crate) frames: mpsc::Receiver<VideoFrame>,
+    pub(crate) frames: mpsc::Receiver<DecodedAudio>,
 }
 
-impl RemoteVideoTrack {
-    /// Its handle in the connection.
-    pub fn id(&self) -> TrackId {
-        self.id
+impl RemoteAudioTrack {
+    /// The transceiver whose receiver has it.
+    pub fn transceiver(&self) -> TransceiverId {
+        self.transceiver
     }
 
-    /// The mid of its media section.
+    /// Its kind, id and streams.
+    pub fn info(&self) -> &crate::RemoteTrack {
+        &self.info
+    }
+
+    /// The mid of its section.
     pub fn mid(&self) -> &str {
         &self.mid
     }
 
-    /// The next whole frame; `None` once the connection is gone.
-    pub async fn recv(&mut self) -> Option<VideoFrame> {
+    /// The next frame; `None` once the connection is gone.
+    pub async fn recv(&mut self) -> Option<DecodedAudio> {
         self.frames.recv().await
+    }
+
+    /// A frame that is already there, without waiting.
+    pub fn try_recv(&mut self) -> Option<DecodedAudio> {
+        self.frames.try_recv().ok()
     }
 }

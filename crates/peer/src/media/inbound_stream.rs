@@ -1,10 +1,10 @@
 //! What every received RTP stream keeps for RTCP: its SSRC (the first one seen), RFC 3550
 //! Appendix A sequence and jitter statistics, and the last sender report for LSR/DLSR.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use rtcweb_rtp::ReceiveStats;
 use rtcweb_rtp::rtcp::ReportBlock;
+use rtcweb_rtp::{NTP_UNIX_OFFSET, ReceiveStats, ntp_to_duration};
 
 /// One received stream's SSRC and reception statistics.
 #[derive(Debug)]
@@ -12,6 +12,9 @@ pub(crate) struct InboundStream {
     clock_rate: u32,
     ssrc: Option<u32>,
     stats: Option<ReceiveStats>,
+    /// The last sender report's NTP and RTP times: the stream's mapping to the sender's
+    /// wall clock (RFC 3550 §6.4.1).
+    mapping: Option<(u64, u32)>,
 }
 
 impl InboundStream {
@@ -20,6 +23,7 @@ impl InboundStream {
             clock_rate,
             ssrc: None,
             stats: None,
+            mapping: None,
         }
     }
 
@@ -41,10 +45,29 @@ impl InboundStream {
         true
     }
 
-    /// A sender report about the stream arrived (for LSR/DLSR).
-    pub(crate) fn sender_report(&mut self, ntp_time: u64, now: Instant) {
+    /// A sender report about the stream arrived: for LSR/DLSR, and its NTP/RTP pair maps
+    /// the stream's timestamps to the sender's clock.
+    pub(crate) fn sender_report(&mut self, ntp_time: u64, rtp_time: u32, now: Instant) {
         if let Some(s) = self.stats.as_mut() {
             s.sender_report(ntp_time, now);
+        }
+        self.mapping = Some((ntp_time, rtp_time));
+    }
+
+    /// The sender's wall-clock time (since the Unix epoch) of RTP time `rtp_time`, once a
+    /// sender report mapped the stream (RFC 3550 §6.4.1); timestamps within half the
+    /// 32-bit range of the report's are before or after it.
+    pub(crate) fn sender_time(&self, rtp_time: u32) -> Option<Duration> {
+        let (ntp, sr_rtp) = self.mapping?;
+        let at_report = ntp_to_duration(ntp).checked_sub(Duration::from_secs(NTP_UNIX_OFFSET))?;
+        let delta = rtp_time.wrapping_sub(sr_rtp) as i32;
+        let offset = Duration::from_micros(
+            u64::from(delta.unsigned_abs()) * 1_000_000 / u64::from(self.clock_rate.max(1)),
+        );
+        if delta >= 0 {
+            Some(at_report + offset)
+        } else {
+            at_report.checked_sub(offset)
         }
     }
 

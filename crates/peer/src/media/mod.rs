@@ -1,33 +1,36 @@
-//! The RTP side of the peer: one entry per audio transceiver, incoming RTP routed to it by
-//! SSRC or by the `sdes:mid` header extension (RFC 8843 §9.2), RTCP reports both ways.
-//! Packets here are plain RTP and RTCP; SRTP and the transport are the peer's.
+//! The RTP side of the peer: one entry per transceiver, with an RTP sender while the
+//! negotiation lets it send and an RTP receiver while it receives. Frames go in and out
+//! encoded; incoming RTP is routed by SSRC, by the `sdes:mid` header extension (RFC 8843
+//! §9.2) or by payload type; RTCP reports, feedback and BYE go both ways. Packets here are
+//! plain RTP and RTCP: SRTP and the transport are the peer's, which drains [`Outbox`].
 
-mod audio_receiver;
-mod audio_sender;
+mod dtmf;
 mod inbound_stream;
+mod outbox;
 mod rtcp_reports;
-mod video_receiver;
+mod rtp_receiver;
+mod rtp_sender;
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use rtcweb_media::{CodecError, OpusConfig, VideoCodec};
 use rtcweb_rtp::{AnchoredNtpClock, RtpPacket, WireError, uri};
-use rtcweb_sdp::{MediaKind, MediaParameters};
+use rtcweb_sdp::{MediaKind, MediaParameters, NegotiatedCodec};
 use thiserror::Error;
 
-pub use audio_receiver::AudioReceiveStats;
-pub(crate) use audio_receiver::AudioReceiver;
-pub(crate) use audio_sender::AudioSender;
+pub(crate) use outbox::Outbox;
+use rtcp_reports::Incoming;
 pub(crate) use rtcp_reports::RtcpReports;
-pub use video_receiver::VideoReceiveStats;
-pub(crate) use video_receiver::{VideoOutput, VideoReceiver};
+pub use rtp_receiver::ReceiveStats;
+use rtp_receiver::{ReceiveCodec, ReceiveOutput, RtpReceiver};
+pub use rtp_sender::SenderCounters;
+use rtp_sender::{RtpSender, SendCodec, SenderSetup};
 
-use crate::track::{AudioFrame, TrackId};
+use crate::frame::{CodecInfo, KeyFrameRequest, OutgoingFrame, ReceivedFrame};
+use crate::transceiver::{MediaTrack, RemoteTrack, SendEncoding, TransceiverId};
 
-/// Most video outputs (frames, feedback requests) held for the peer between two drains.
-const MAX_VIDEO_OUTPUT: usize = 256;
-
+/// Most events held for the peer between two drains.
+const MAX_EVENTS: usize = 1024;
 /// Most remote SSRCs remembered (RFC 8843 §9.2 learns them from the mid extension).
 const MAX_REMOTE_SSRCS: usize = 64;
 
@@ -35,253 +38,456 @@ const MAX_REMOTE_SSRCS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum MediaError {
-    /// libopus refused (bad frame length, bad setting).
-    #[error("Opus: {0}")]
-    Codec(#[from] CodecError),
+    /// The frame's payload type was not negotiated for sending on this transceiver (or is
+    /// one whose packets the core writes itself, such as `telephone-event`).
+    #[error("payload type {0} is not negotiated for sending here")]
+    PayloadType(u8),
     /// An RTP or RTCP packet could not be written.
     #[error("RTP: {0}")]
     Wire(#[from] WireError),
-    /// The RTP packet did not fit its buffer.
-    #[error("RTP packet could not be built")]
-    Packetize,
+    /// The DTMF tones are not 0-9, A-D, #, * and `,`, or too many.
+    #[error("not a DTMF tone string")]
+    InvalidTones,
+    /// DTMF cannot be sent: `telephone-event` was not negotiated, or the sender does not
+    /// send (W3C `canInsertDTMF` false).
+    #[error("DTMF cannot be sent on this transceiver")]
+    NoDtmf,
 }
 
-/// Counters of what we sent on a track (webrtc-stats `outbound-rtp`) and what the peer
-/// reported about it (`remote-inbound-rtp`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub struct AudioSendStats {
-    /// Our SSRC.
-    pub ssrc: u32,
-    /// The payload type we send.
-    pub payload_type: u8,
-    /// RTP packets sent (`packetsSent`).
-    pub packets_sent: u64,
-    /// Payload bytes sent (`bytesSent`).
-    pub bytes_sent: u64,
-    /// What the peer's receiver reports said.
-    pub remote: rtcweb_rtp::RemoteReceiveStats,
+/// What the media side tells the peer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum MediaEvent {
+    /// The peer sends on a transceiver for the first time (W3C `track`).
+    Track {
+        id: TransceiverId,
+        track: RemoteTrack,
+        mid: String,
+    },
+    /// The peer no longer sends on it (renegotiated, or stopped).
+    TrackEnded { id: TransceiverId },
+    /// A BYE came for the stream (muted), or media again (unmuted).
+    Muted { id: TransceiverId, muted: bool },
+    /// An encoded frame arrived.
+    Frame {
+        id: TransceiverId,
+        frame: ReceivedFrame,
+    },
+    /// The peer asked one of our senders for a key frame.
+    KeyFrameRequest {
+        id: TransceiverId,
+        kind: KeyFrameRequest,
+    },
+    /// A DTMF tone arrived.
+    Dtmf {
+        id: TransceiverId,
+        tone: char,
+        duration: Duration,
+    },
+    /// Our DTMF sender started a tone, or ran out (W3C `tonechange`).
+    ToneChange {
+        id: TransceiverId,
+        tone: Option<char>,
+    },
 }
 
-/// One audio or video transceiver.
+/// One transceiver's media state.
 #[derive(Debug)]
-pub(crate) struct Track {
-    pub(crate) id: TrackId,
+pub(crate) struct Entry {
+    pub(crate) id: TransceiverId,
     pub(crate) kind: MediaKind,
     pub(crate) mid: Option<String>,
-    /// Made by `add_audio_track`: it has something to send.
-    pub(crate) local: bool,
-    pub(crate) sender: Option<AudioSender>,
-    pub(crate) receiver: Option<AudioReceiver>,
-    pub(crate) video: Option<VideoReceiver>,
-    /// The codec in use, as negotiated (for statistics).
-    pub(crate) codec: Option<rtcweb_sdp::NegotiatedCodec>,
-    /// `Event::Track` was given for it.
-    pub(crate) announced: bool,
+    /// The sender's track: frames are sent only with one.
+    pub(crate) track: Option<MediaTrack>,
+    pub(crate) streams: Vec<String>,
+    pub(crate) encodings: Vec<SendEncoding>,
+    pub(crate) sender: Option<RtpSender>,
+    pub(crate) receiver: Option<RtpReceiver>,
+    /// The remote track, once the peer sent on this section.
+    pub(crate) remote_track: Option<RemoteTrack>,
+    /// The negotiated codecs of the last exchange, for the sender and the receiver.
+    pub(crate) send_codecs: Vec<(u8, CodecInfo)>,
+    pub(crate) receive_codecs: Vec<(u8, CodecInfo)>,
+    /// Counters kept when the sender goes (a renegotiation may bring it back).
+    pub(crate) past_sent: Option<SenderCounters>,
 }
 
-impl Track {
-    /// The received stream's RTCP state, audio or video.
-    pub(crate) fn inbound_mut(&mut self) -> Option<&mut inbound_stream::InboundStream> {
-        match (self.receiver.as_mut(), self.video.as_mut()) {
-            (Some(audio), _) => Some(audio.inbound()),
-            (None, Some(video)) => Some(video.inbound()),
-            (None, None) => None,
-        }
-    }
-}
-
-/// Every track of the connection and the RTCP state they share.
+/// Every transceiver's media and the RTCP state they share.
 #[derive(Debug)]
 pub(crate) struct Media {
-    pub(crate) tracks: Vec<Track>,
+    pub(crate) entries: Vec<Entry>,
     /// The wall clock of sender reports (RFC 3550 §6.4.1).
     clock: AnchoredNtpClock,
-    /// Remote SSRC → index in `tracks`.
+    /// Remote SSRC → index in `entries`.
     ssrcs: HashMap<u32, usize>,
     /// The `sdes:mid` extension id of the BUNDLE group (RFC 8843 §9.2: one id per URI).
     mid_extension: Option<u8>,
     pub(crate) reports: Option<RtcpReports>,
-    /// RTP packets no track took.
+    /// Our RTCP CNAME.
+    cname: String,
+    pub(crate) outbox: Outbox,
+    events: VecDeque<MediaEvent>,
+    /// RTP packets no transceiver took.
     pub(crate) unrouted: u64,
-    /// Frames and feedback requests of the video receivers, drained by the peer.
-    pub(crate) video_out: VecDeque<(TrackId, VideoOutput)>,
-    /// Video outputs dropped because `video_out` was full.
-    pub(crate) video_out_dropped: u64,
+    /// Events dropped because the queue was full.
+    pub(crate) events_dropped: u64,
+    random: u64,
+}
+
+/// The codec as frames and parameters name it, with the fmtp of `params`.
+fn codec_info(c: &NegotiatedCodec, params: &rtcweb_sdp::FormatParameters) -> CodecInfo {
+    CodecInfo {
+        name: c.name.clone(),
+        clock_rate: c.clock_rate,
+        channels: c.channels,
+        fmtp: params.to_string(),
+    }
 }
 
 impl Media {
-    pub(crate) fn new(clock: AnchoredNtpClock) -> Self {
+    pub(crate) fn new(clock: AnchoredNtpClock, random: u64) -> Self {
         Self {
-            tracks: Vec::new(),
+            entries: Vec::new(),
             clock,
             ssrcs: HashMap::new(),
             mid_extension: None,
             reports: None,
+            cname: String::new(),
+            outbox: Outbox::default(),
+            events: VecDeque::new(),
             unrouted: 0,
-            video_out: VecDeque::new(),
-            video_out_dropped: 0,
+            events_dropped: 0,
+            random,
         }
     }
 
-    pub(crate) fn track(&self, id: TrackId) -> Option<&Track> {
-        self.tracks.iter().find(|t| t.id == id)
+    fn next_random(&mut self) -> u64 {
+        // SplitMix64: sequence numbers and SSRC-independent bases for new senders.
+        self.random = self.random.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.random;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 
-    pub(crate) fn track_mut(&mut self, id: TrackId) -> Option<&mut Track> {
-        self.tracks.iter_mut().find(|t| t.id == id)
+    pub(crate) fn set_cname(&mut self, cname: &str) {
+        cname.clone_into(&mut self.cname);
     }
 
-    /// A track for a transceiver of ours.
-    pub(crate) fn add_local(&mut self, id: TrackId, kind: MediaKind) {
-        self.tracks.push(Track {
+    pub(crate) fn entry(&self, id: TransceiverId) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    pub(crate) fn entry_mut(&mut self, id: TransceiverId) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.id == id)
+    }
+
+    /// The entry of a transceiver, made when it is new.
+    pub(crate) fn ensure(&mut self, id: TransceiverId, kind: MediaKind) -> &mut Entry {
+        if let Some(i) = self.entries.iter().position(|e| e.id == id) {
+            return &mut self.entries[i];
+        }
+        self.entries.push(Entry {
             id,
             kind,
             mid: None,
-            local: true,
+            track: None,
+            streams: Vec::new(),
+            encodings: vec![SendEncoding::default()],
             sender: None,
             receiver: None,
-            video: None,
-            codec: None,
-            announced: false,
+            remote_track: None,
+            send_codecs: Vec::new(),
+            receive_codecs: Vec::new(),
+            past_sent: None,
         });
+        let last = self.entries.len() - 1;
+        &mut self.entries[last]
+    }
+
+    pub(crate) fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.events.pop_front()
+    }
+
+    fn push(&mut self, event: MediaEvent) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events_dropped += 1;
+        } else {
+            self.events.push_back(event);
+        }
     }
 
     /// Applies what an exchange settled for the audio and video sections: senders and
-    /// receivers made or dropped, remote SSRCs learned. Returns the tracks the peer now
-    /// sends us for the first time (W3C `track` events).
-    pub(crate) fn apply(
-        &mut self,
-        now: Instant,
-        sections: &[MediaParameters],
-        mut random: impl FnMut() -> u64,
-    ) -> Result<Vec<(TrackId, MediaKind, String)>, MediaError> {
-        let mut new_remote = Vec::new();
+    /// receivers made, updated or stopped, remote SSRCs learned, `track` events for the
+    /// sections the peer now sends on.
+    pub(crate) fn apply(&mut self, now: Instant, sections: &[MediaParameters]) {
         self.ssrcs.clear();
+        let mut seen = Vec::new();
         for section in sections {
-            if let Some(id) = section
-                .extensions
-                .iter()
-                .find(|e| e.uri == uri::SDES_MID)
-                .and_then(|e| u8::try_from(e.id).ok())
-            {
+            seen.push(section.transceiver);
+            if let Some(id) = ext_id(section, uri::SDES_MID) {
                 self.mid_extension = Some(id);
             }
-            let index = match self.tracks.iter().position(|t| t.id == section.transceiver) {
-                Some(i) => i,
-                None => {
-                    self.tracks.push(Track {
-                        id: section.transceiver,
-                        kind: section.kind.clone(),
-                        mid: None,
-                        local: false,
-                        sender: None,
-                        receiver: None,
-                        video: None,
-                        codec: None,
-                        announced: false,
-                    });
-                    self.tracks.len() - 1
-                }
-            };
-            let mid_extension = self.mid_extension;
-            let track = &mut self.tracks[index];
-            track.mid = Some(section.mid.clone());
-            track.codec = section
-                .codecs
-                .iter()
-                .find(|c| {
-                    ["opus", "VP8", "H264"]
-                        .iter()
-                        .any(|n| c.name.eq_ignore_ascii_case(n))
-                })
-                .cloned();
-            if section.kind == MediaKind::Video {
-                if section.direction.receives() {
-                    if track.video.is_none() {
-                        track.video = Some(new_video_receiver(section));
-                    }
-                    for stream in &section.remote_streams {
-                        for ssrc in std::iter::once(stream.ssrc).chain(stream.rtx_ssrc) {
-                            if self.ssrcs.len() < MAX_REMOTE_SSRCS {
-                                self.ssrcs.insert(ssrc, index);
-                            }
-                        }
-                    }
-                    if !track.announced {
-                        track.announced = true;
-                        new_remote.push((track.id, track.kind.clone(), section.mid.clone()));
-                    }
-                } else {
-                    track.video = None;
-                }
-                continue;
-            }
-            // Only Opus audio is carried yet; other kinds are negotiated and ignored.
-            let opus = section
-                .codecs
-                .iter()
-                .find(|c| c.name.eq_ignore_ascii_case("opus") && c.clock_rate == 48_000);
-            let (MediaKind::Audio, Some(opus)) = (&section.kind, opus) else {
-                continue;
-            };
-            let sends = section.direction.sends() && track.local;
-            match (&track.sender, sends, section.local_streams.first()) {
-                (None, true, Some(stream)) => {
-                    // RFC 7587 §7: send what the receiver asked for in its fmtp.
-                    let params = &opus.remote_parameters;
-                    let config = OpusConfig {
-                        stereo: params.get("stereo") == Some("1"),
-                        fec: params.get("useinbandfec") != Some("0"),
-                        ..OpusConfig::default()
-                    };
-                    let mid = (section.mid.len() <= 16)
-                        .then(|| mid_extension.map(|id| (id, section.mid.as_bytes().to_vec())))
-                        .flatten();
-                    track.sender = Some(AudioSender::new(
-                        stream.ssrc,
-                        opus.payload_type,
-                        mid,
-                        config,
-                        random(),
-                    )?);
-                }
-                (Some(_), false, _) => track.sender = None,
-                _ => {}
-            }
-            if section.direction.receives() {
-                if track.receiver.is_none() {
-                    track.receiver = Some(AudioReceiver::new(opus.payload_type)?);
-                }
-                for stream in &section.remote_streams {
-                    if self.ssrcs.len() < MAX_REMOTE_SSRCS {
-                        self.ssrcs.insert(stream.ssrc, index);
-                    }
-                }
-                if !track.announced {
-                    track.announced = true;
-                    new_remote.push((track.id, track.kind.clone(), section.mid.clone()));
-                }
-            } else {
-                track.receiver = None;
+            self.apply_section(section);
+        }
+        // Sections that are gone (rejected, or their transceiver stopped): nothing is sent
+        // or received on them any more.
+        for i in 0..self.entries.len() {
+            if !seen.contains(&self.entries[i].id) {
+                self.stop_sending(i);
+                self.stop_receiving(i);
             }
         }
-        let senders = self.tracks.iter().filter(|t| t.sender.is_some()).count();
-        let receivers = self
-            .tracks
+        let active = self
+            .entries
             .iter()
-            .filter(|t| t.receiver.is_some() || t.video.is_some())
-            .count();
-        if senders + receivers > 0 {
-            self.reports
-                .get_or_insert_with(|| RtcpReports::new(now, random()));
+            .any(|e| e.sender.is_some() || e.receiver.is_some());
+        if active && self.reports.is_none() {
+            let random = self.next_random();
+            self.reports = Some(RtcpReports::new(now, random));
         }
-        Ok(new_remote)
     }
 
-    /// An unprotected RTP packet: to the track its SSRC belongs to, or the one its mid
-    /// extension names (and the SSRC is remembered, RFC 8843 §9.2), or the only receiving
-    /// track with its payload type.
+    fn apply_section(&mut self, section: &MediaParameters) {
+        let random = self.next_random();
+        let mid_extension = self.mid_extension;
+        let index = {
+            let entry = self.ensure(section.transceiver, section.kind.clone());
+            entry.mid = Some(section.mid.clone());
+            entry.id
+        };
+        let index = self
+            .entries
+            .iter()
+            .position(|e| e.id == index)
+            .expect("the entry was just ensured");
+        let audio_level = ext_id(section, uri::SSRC_AUDIO_LEVEL);
+        let send_codecs: Vec<SendCodec> = section
+            .codecs
+            .iter()
+            .map(|c| SendCodec {
+                payload_type: c.payload_type,
+                info: codec_info(c, &c.remote_parameters),
+                rtx_payload_type: c.rtx_payload_type,
+            })
+            .collect();
+        let receive_codecs: Vec<ReceiveCodec> = section
+            .codecs
+            .iter()
+            .map(|c| ReceiveCodec {
+                payload_type: c.payload_type,
+                info: codec_info(c, &c.local_parameters),
+                rtx_payload_type: c.rtx_payload_type,
+            })
+            .collect();
+        let nack = section.codecs.iter().any(|c| {
+            c.feedback
+                .iter()
+                .any(|f| f.kind == "nack" && f.parameter.is_none())
+        });
+        let entry = &mut self.entries[index];
+        entry.send_codecs = send_codecs
+            .iter()
+            .map(|c| (c.payload_type, c.info.clone()))
+            .collect();
+        entry.receive_codecs = receive_codecs
+            .iter()
+            .map(|c| (c.payload_type, c.info.clone()))
+            .collect();
+        // Sending: what our direction and the streams the description announced allow.
+        match (section.direction.sends(), section.local_streams.first()) {
+            (true, Some(stream)) => {
+                let mid = (section.mid.len() <= 16)
+                    .then(|| mid_extension.map(|id| (id, section.mid.as_bytes().to_vec())))
+                    .flatten();
+                let setup = SenderSetup {
+                    ssrc: stream.ssrc,
+                    rtx_ssrc: stream.rtx_ssrc,
+                    kind: section.kind.clone(),
+                    codecs: send_codecs,
+                    mid,
+                    audio_level: (section.kind == MediaKind::Audio)
+                        .then_some(audio_level)
+                        .flatten(),
+                    nack,
+                    random,
+                };
+                match entry.sender.as_mut() {
+                    Some(s) if s.ssrc == stream.ssrc && !s.stopped => s.update(setup),
+                    _ => entry.sender = Some(RtpSender::new(setup)),
+                }
+            }
+            _ => self.stop_sending(index),
+        }
+        let entry = &mut self.entries[index];
+        if section.direction.receives() {
+            match entry.receiver.as_mut() {
+                Some(r) => r.update(receive_codecs, audio_level),
+                None => {
+                    entry.receiver = Some(RtpReceiver::new(
+                        section.kind.clone(),
+                        receive_codecs,
+                        audio_level,
+                    ));
+                }
+            }
+            for stream in &section.remote_streams {
+                for ssrc in std::iter::once(stream.ssrc).chain(stream.rtx_ssrc) {
+                    if self.ssrcs.len() < MAX_REMOTE_SSRCS {
+                        self.ssrcs.insert(ssrc, index);
+                    }
+                }
+            }
+            let entry = &mut self.entries[index];
+            if entry.remote_track.is_none() {
+                let (id, streams) = match &section.remote_msid {
+                    Some(m) => (
+                        m.track
+                            .clone()
+                            .unwrap_or_else(|| format!("{}-{}", section.kind, section.mid)),
+                        if m.stream == "-" {
+                            Vec::new()
+                        } else {
+                            vec![m.stream.clone()]
+                        },
+                    ),
+                    None => (format!("{}-{}", section.kind, section.mid), Vec::new()),
+                };
+                let track = RemoteTrack {
+                    kind: section.kind.clone(),
+                    id,
+                    streams,
+                };
+                entry.remote_track = Some(track.clone());
+                let event = MediaEvent::Track {
+                    id: entry.id,
+                    track,
+                    mid: section.mid.clone(),
+                };
+                self.push(event);
+            }
+        } else {
+            self.stop_receiving(index);
+        }
+    }
+
+    /// The sender of entry `i` stops: a BYE is owed for its SSRCs (RFC 3550 §6.6).
+    fn stop_sending(&mut self, i: usize) {
+        if let Some(mut sender) = self.entries[i].sender.take() {
+            self.entries[i].past_sent = Some(sender.counters);
+            if sender.stats.has_sent() {
+                sender.stopped = true;
+                let ssrcs: Vec<u32> = std::iter::once(sender.ssrc)
+                    .chain(sender.rtx_ssrc)
+                    .collect();
+                self.bye(&ssrcs);
+            }
+        }
+    }
+
+    fn stop_receiving(&mut self, i: usize) {
+        if self.entries[i].receiver.take().is_some() && self.entries[i].remote_track.is_some() {
+            self.entries[i].remote_track = None;
+            let id = self.entries[i].id;
+            self.push(MediaEvent::TrackEnded { id });
+        }
+    }
+
+    /// Writes a BYE for `ssrcs` into the outbox.
+    fn bye(&mut self, ssrcs: &[u32]) {
+        let Some(reports) = self.reports.as_mut() else {
+            return;
+        };
+        let mut buf = self.outbox.buffer();
+        match reports.build_bye(&self.cname, ssrcs, &mut buf) {
+            Ok(()) => self.outbox.push(buf, true),
+            Err(e) => {
+                tracing::debug!(error = %e, "BYE not built");
+                self.outbox.recycle(buf);
+            }
+        }
+    }
+
+    /// Every sender leaves (the connection closes).
+    pub(crate) fn bye_all(&mut self) {
+        for i in 0..self.entries.len() {
+            self.stop_sending(i);
+        }
+    }
+
+    /// Packetizes a frame of transceiver `id`: `Ok(false)` when it was not sent (an
+    /// inactive encoding, or a DTMF tone playing).
+    pub(crate) fn write_frame(
+        &mut self,
+        now: Instant,
+        id: TransceiverId,
+        frame: &OutgoingFrame<'_>,
+    ) -> Result<bool, crate::Error> {
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|e| e.id == id)
+            .ok_or(crate::Error::UnknownTransceiver(id))?;
+        if entry.track.is_none() {
+            return Err(crate::Error::NoTrack(id));
+        }
+        let sender = entry.sender.as_mut().ok_or(crate::Error::NotSending(id))?;
+        if !entry.encodings.first().is_none_or(|e| e.active) {
+            sender.counters.frames_dropped += 1;
+            return Ok(false);
+        }
+        Ok(sender.write(now, frame, &mut self.outbox)?)
+    }
+
+    /// W3C `insertDTMF` on transceiver `id`.
+    pub(crate) fn insert_dtmf(
+        &mut self,
+        now: Instant,
+        id: TransceiverId,
+        tones: &str,
+        duration: Duration,
+        gap: Duration,
+    ) -> Result<(), crate::Error> {
+        if !dtmf::valid_tones(tones) {
+            return Err(MediaError::InvalidTones.into());
+        }
+        let entry = self
+            .entry_mut(id)
+            .ok_or(crate::Error::UnknownTransceiver(id))?;
+        let dtmf = entry
+            .sender
+            .as_mut()
+            .and_then(|s| s.dtmf.as_mut())
+            .ok_or(MediaError::NoDtmf)?;
+        dtmf.insert(now, tones, duration, gap);
+        Ok(())
+    }
+
+    /// W3C `toneBuffer` of transceiver `id`.
+    pub(crate) fn tone_buffer(&self, id: TransceiverId) -> Option<String> {
+        Some(
+            self.entry(id)?
+                .sender
+                .as_ref()?
+                .dtmf
+                .as_ref()?
+                .tone_buffer(),
+        )
+    }
+
+    /// Asks the peer for a key frame of the stream transceiver `id` receives (a PLI,
+    /// RFC 4585 §6.3.1): what a decoder that lost its reference does.
+    pub(crate) fn request_key_frame(&mut self, id: TransceiverId) -> Result<bool, crate::Error> {
+        let entry = self.entry(id).ok_or(crate::Error::UnknownTransceiver(id))?;
+        let Some(ssrc) = entry.receiver.as_ref().and_then(RtpReceiver::ssrc) else {
+            return Ok(false);
+        };
+        self.feedback(&ReceiveOutput::Pli { ssrc });
+        Ok(true)
+    }
+
+    /// An unprotected RTP packet: to the transceiver its SSRC belongs to, or the one its
+    /// mid extension names (and the SSRC is remembered, RFC 8843 §9.2), or the only
+    /// receiving one that takes its payload type.
     pub(crate) fn handle_rtp(&mut self, now: Instant, bytes: &[u8]) {
         let Ok(packet) = RtpPacket::parse(bytes) else {
             self.unrouted += 1;
@@ -291,17 +497,17 @@ impl Media {
         let index = self.ssrcs.get(&ssrc).copied().or_else(|| {
             let by_mid = self.mid_extension.and_then(|id| {
                 let mid = packet.extensions().get(id)?;
-                self.tracks.iter().position(|t| {
-                    (t.receiver.is_some() || t.video.is_some())
-                        && t.mid.as_deref().map(str::as_bytes) == Some(mid)
+                self.entries.iter().position(|e| {
+                    e.receiver.is_some() && e.mid.as_deref().map(str::as_bytes) == Some(mid)
                 })
             });
             let index = by_mid.or_else(|| {
                 let pt = packet.payload_type();
-                let mut matching = self.tracks.iter().enumerate().filter(|(_, t)| {
-                    t.receiver.as_ref().is_some_and(|r| r.payload_type == pt)
-                        || t.video.as_ref().is_some_and(|v| v.takes(pt))
-                });
+                let mut matching = self
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.receiver.as_ref().is_some_and(|r| r.takes(pt)));
                 match (matching.next(), matching.next()) {
                     (Some((i, _)), None) => Some(i),
                     _ => None,
@@ -312,135 +518,166 @@ impl Media {
             }
             Some(index)
         });
-        let Some(track) = index.and_then(|i| self.tracks.get_mut(i)) else {
+        let Some(entry) = index.and_then(|i| self.entries.get_mut(i)) else {
             self.unrouted += 1;
             return;
         };
-        if let Some(receiver) = track.receiver.as_mut() {
-            receiver.handle_packet(now, &packet);
-        } else if let Some(video) = track.video.as_mut() {
-            let id = track.id;
-            let (out, dropped) = (&mut self.video_out, &mut self.video_out_dropped);
-            video.handle_packet(now, &packet, &mut |o| push_bounded(out, dropped, id, o));
-        } else {
+        let id = entry.id;
+        let Some(receiver) = entry.receiver.as_mut() else {
             self.unrouted += 1;
+            return;
+        };
+        let was_muted = receiver.muted;
+        let mut outputs = Vec::new();
+        receiver.handle_packet(now, &packet, &mut |o| outputs.push(o));
+        if was_muted && !receiver.muted {
+            self.push(MediaEvent::Muted { id, muted: false });
         }
+        self.route_outputs(id, outputs);
     }
 
-    /// An unprotected RTCP compound packet: sender reports to the receivers, report blocks
-    /// to the senders.
-    pub(crate) fn handle_rtcp(&mut self, now: Instant, bytes: &[u8]) {
-        if let Some(reports) = self.reports.as_mut() {
-            reports.handle(now, &self.clock, bytes, &mut self.tracks);
-        }
-    }
-
-    /// The earliest of the playout ticks and the next report.
-    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        let ticks = self
-            .tracks
-            .iter()
-            .filter_map(|t| {
-                let audio = t.receiver.as_ref().and_then(AudioReceiver::poll_timeout);
-                let video = t.video.as_ref().and_then(VideoReceiver::poll_timeout);
-                audio.into_iter().chain(video).min()
-            })
-            .min();
-        let reports = self.reports.as_ref().and_then(RtcpReports::poll_timeout);
-        ticks.into_iter().chain(reports).min()
-    }
-
-    /// Plays the due ticks (each frame to `out`); whether a report is due.
-    pub(crate) fn handle_timeout(
-        &mut self,
-        now: Instant,
-        mut out: impl FnMut(TrackId, AudioFrame),
-    ) -> bool {
-        for track in &mut self.tracks {
-            let id = track.id;
-            if let Some(receiver) = track.receiver.as_mut() {
-                receiver.handle_timeout(now, |frame| out(id, frame));
-            }
-            if let Some(video) = track.video.as_mut() {
-                let (out, dropped) = (&mut self.video_out, &mut self.video_out_dropped);
-                video.handle_timeout(now, &mut |o| push_bounded(out, dropped, id, o));
+    fn route_outputs(&mut self, id: TransceiverId, outputs: Vec<ReceiveOutput>) {
+        for output in outputs {
+            match output {
+                ReceiveOutput::Frame(frame) => self.push(MediaEvent::Frame { id, frame }),
+                ReceiveOutput::Dtmf { tone, duration } => {
+                    self.push(MediaEvent::Dtmf { id, tone, duration });
+                }
+                feedback => self.feedback(&feedback),
             }
         }
-        self.reports.as_mut().is_some_and(|r| r.handle_timeout(now))
     }
 
-    /// Writes the RTCP packet asking for what a video receiver wants (a NACK or a PLI) into
-    /// `out`; false when there is nothing to send (no RTCP state, or a frame).
-    pub(crate) fn build_video_feedback(
-        &mut self,
-        cname: &str,
-        output: &VideoOutput,
-        out: &mut Vec<u8>,
-    ) -> Result<bool, MediaError> {
+    /// Writes the NACK or PLI a receiver asked for into the outbox.
+    fn feedback(&mut self, output: &ReceiveOutput) {
         let Some(reports) = self.reports.as_mut() else {
-            return Ok(false);
+            return;
         };
         let sender = reports.reporter();
         let packet = match output {
-            VideoOutput::Nack { ssrc, lost } => rtcweb_rtp::rtcp::Packet::Nack(
+            ReceiveOutput::Nack { ssrc, lost } => rtcweb_rtp::rtcp::Packet::Nack(
                 rtcweb_rtp::rtcp::Nack::from_lost(sender, *ssrc, lost),
             ),
-            VideoOutput::Pli { ssrc } => rtcweb_rtp::rtcp::Packet::Pli(rtcweb_rtp::rtcp::Pli {
+            ReceiveOutput::Pli { ssrc } => rtcweb_rtp::rtcp::Packet::Pli(rtcweb_rtp::rtcp::Pli {
                 sender_ssrc: sender,
                 media_ssrc: *ssrc,
             }),
-            VideoOutput::Frame(..) => return Ok(false),
+            _ => return,
         };
-        reports.build_feedback(cname, &packet, out)?;
-        Ok(true)
+        let mut buf = self.outbox.buffer();
+        match reports.build_feedback(&self.cname, &packet, &mut buf) {
+            Ok(()) => self.outbox.push(buf, true),
+            Err(e) => {
+                tracing::debug!(error = %e, "RTCP feedback not built");
+                self.outbox.recycle(buf);
+            }
+        }
     }
 
-    /// Writes the due RTCP report into `out`.
-    pub(crate) fn build_report(
-        &mut self,
-        now: Instant,
-        cname: &str,
-        out: &mut Vec<u8>,
-    ) -> Result<(), MediaError> {
-        match self.reports.as_mut() {
-            Some(r) => r.build(now, &self.clock, cname, &mut self.tracks, out),
-            None => Ok(()),
+    /// An unprotected RTCP compound packet: reports to the streams, NACKs answered from
+    /// the history, key-frame requests and BYEs told to the owner.
+    pub(crate) fn handle_rtcp(&mut self, now: Instant, bytes: &[u8]) {
+        let Some(reports) = self.reports.as_mut() else {
+            return;
+        };
+        let incoming = reports.handle(now, &self.clock, bytes, &mut self.entries);
+        for what in incoming {
+            match what {
+                Incoming::Nack { ssrc, lost } => {
+                    if let Some(sender) = self
+                        .entries
+                        .iter_mut()
+                        .filter_map(|e| e.sender.as_mut())
+                        .find(|s| s.ssrc == ssrc)
+                    {
+                        sender.counters.nack_count += 1;
+                        for seq in lost {
+                            sender.retransmit(now, seq, &mut self.outbox);
+                        }
+                    }
+                }
+                Incoming::KeyFrame { ssrc, kind } => {
+                    let Some(entry) = self
+                        .entries
+                        .iter_mut()
+                        .find(|e| e.sender.as_ref().is_some_and(|s| s.ssrc == ssrc))
+                    else {
+                        continue;
+                    };
+                    if let Some(s) = entry.sender.as_mut() {
+                        match kind {
+                            KeyFrameRequest::Pli => s.counters.pli_count += 1,
+                            KeyFrameRequest::Fir => s.counters.fir_count += 1,
+                        }
+                    }
+                    let id = entry.id;
+                    self.push(MediaEvent::KeyFrameRequest { id, kind });
+                }
+                Incoming::Bye { sources } => {
+                    for i in 0..self.entries.len() {
+                        let Some(r) = self.entries[i].receiver.as_mut() else {
+                            continue;
+                        };
+                        if r.ssrc().is_some_and(|s| sources.contains(&s)) && !r.muted {
+                            r.muted = true;
+                            let id = self.entries[i].id;
+                            self.push(MediaEvent::Muted { id, muted: true });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The earliest of the video receivers' timers, DTMF and the next report.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let receivers = self
+            .entries
+            .iter()
+            .filter_map(|e| e.receiver.as_ref()?.poll_timeout());
+        let senders = self
+            .entries
+            .iter()
+            .filter_map(|e| e.sender.as_ref()?.poll_timeout());
+        let reports = self.reports.as_ref().and_then(RtcpReports::poll_timeout);
+        receivers.chain(senders).chain(reports).min()
+    }
+
+    /// Runs what is due: video receivers' timers (NACK retries, PLIs), DTMF packets, and
+    /// the RTCP report.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        for i in 0..self.entries.len() {
+            let id = self.entries[i].id;
+            if let Some(receiver) = self.entries[i].receiver.as_mut() {
+                let mut outputs = Vec::new();
+                receiver.handle_timeout(now, &mut |o| outputs.push(o));
+                self.route_outputs(id, outputs);
+            }
+            if let Some(sender) = self.entries[i].sender.as_mut() {
+                for tone in sender.handle_timeout(now, &mut self.outbox) {
+                    self.push(MediaEvent::ToneChange { id, tone });
+                }
+            }
+        }
+        let due = self.reports.as_mut().is_some_and(|r| r.handle_timeout(now));
+        if due && let Some(reports) = self.reports.as_mut() {
+            let mut buf = self.outbox.buffer();
+            match reports.build(now, &self.clock, &self.cname, &mut self.entries, &mut buf) {
+                Ok(()) => self.outbox.push(buf, true),
+                Err(e) => {
+                    tracing::debug!(error = %e, "RTCP report not built");
+                    self.outbox.recycle(buf);
+                }
+            }
         }
     }
 }
 
-/// What a video section's negotiated codecs let us assemble: VP8, and H.264 in
-/// packetization mode 1 (RFC 6184 §6.3); with their RTX payload types (RFC 4588 §8.6).
-fn new_video_receiver(section: &MediaParameters) -> VideoReceiver {
-    let mut codecs = Vec::new();
-    let mut rtx = Vec::new();
-    for c in &section.codecs {
-        let codec = if c.name.eq_ignore_ascii_case("VP8") {
-            VideoCodec::Vp8
-        } else if c.name.eq_ignore_ascii_case("H264")
-            && c.local_parameters.get("packetization-mode") == Some("1")
-        {
-            VideoCodec::H264
-        } else {
-            continue;
-        };
-        codecs.push((c.payload_type, codec));
-        if let Some(r) = c.rtx_payload_type {
-            rtx.push((r, c.payload_type));
-        }
-    }
-    VideoReceiver::new(codecs, rtx)
-}
-
-fn push_bounded(
-    out: &mut VecDeque<(TrackId, VideoOutput)>,
-    dropped: &mut u64,
-    id: TrackId,
-    output: VideoOutput,
-) {
-    if out.len() >= MAX_VIDEO_OUTPUT {
-        *dropped += 1;
-    } else {
-        out.push_back((id, output));
-    }
+/// The id of the header extension with `uri` in a section.
+fn ext_id(section: &MediaParameters, uri: &str) -> Option<u8> {
+    section
+        .extensions
+        .iter()
+        .find(|e| e.uri == uri)
+        .and_then(|e| u8::try_from(e.id).ok())
 }

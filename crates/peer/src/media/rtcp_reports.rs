@@ -4,11 +4,23 @@
 use std::time::{Duration, Instant};
 
 use rtcweb_rtp::rtcp::{
-    CNAME, Compound, Packet, ReceiverReport, Sdes, SdesChunk, SdesItem, SenderReport,
+    Bye, CNAME, Compound, Packet, ReceiverReport, Sdes, SdesChunk, SdesItem, SenderReport,
 };
 use rtcweb_rtp::{AnchoredNtpClock, NtpClock, RtcpEvent, RtcpIntervalConfig, RtcpScheduler};
 
-use super::{MediaError, Track};
+use super::{Entry, MediaError};
+use crate::frame::KeyFrameRequest;
+
+/// What the peer's RTCP asks of our senders, or says of its streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Incoming {
+    /// Resend these packets of our stream `ssrc` (RFC 4585 §6.2.1).
+    Nack { ssrc: u32, lost: Vec<u16> },
+    /// A key frame for our stream `ssrc`.
+    KeyFrame { ssrc: u32, kind: KeyFrameRequest },
+    /// These sources left (RFC 3550 §6.6).
+    Bye { sources: Vec<u32> },
+}
 
 /// Report blocks per SR or RR (RFC 3550 §6.4: a 5-bit count).
 const MAX_BLOCKS: usize = 31;
@@ -71,18 +83,18 @@ impl RtcpReports {
         now: Instant,
         clock: &AnchoredNtpClock,
         cname: &str,
-        tracks: &mut [Track],
+        entries: &mut [Entry],
         out: &mut Vec<u8>,
     ) -> Result<(), MediaError> {
         self.due = false;
         out.clear();
-        let mut blocks: Vec<_> = tracks
+        let mut blocks: Vec<_> = entries
             .iter_mut()
-            .filter_map(|t| t.inbound_mut()?.report_block(now))
+            .filter_map(|e| e.receiver.as_mut()?.inbound.report_block(now))
             .take(MAX_BLOCKS)
             .collect();
         let mut sources = Vec::new();
-        for sender in tracks.iter().filter_map(|t| t.sender.as_ref()) {
+        for sender in entries.iter().filter_map(|e| e.sender.as_ref()) {
             if !sender.stats.has_sent() {
                 continue;
             }
@@ -112,7 +124,7 @@ impl RtcpReports {
             .take(MAX_BLOCKS)
             .collect();
         Packet::Sdes(Sdes { chunks }).emit(out)?;
-        let senders = tracks.iter().filter(|t| t.sender.is_some()).count();
+        let senders = entries.iter().filter(|e| e.sender.is_some()).count();
         self.scheduler.set_we_sent(senders > 0);
         self.scheduler.on_rtcp_sent(now, out.len() + 28);
         self.sent += 1;
@@ -148,39 +160,87 @@ impl RtcpReports {
         Ok(())
     }
 
+    /// Writes a BYE for `sources` (RFC 3550 §6.6) into `out` (cleared first), after an
+    /// empty RR and SDES as a compound packet must start (§6.1).
+    pub(crate) fn build_bye(
+        &mut self,
+        cname: &str,
+        sources: &[u32],
+        out: &mut Vec<u8>,
+    ) -> Result<(), MediaError> {
+        let bye = Packet::Bye(Bye {
+            sources: sources.iter().copied().take(MAX_BLOCKS).collect(),
+            reason: None,
+        });
+        self.build_feedback(cname, &bye, out)
+    }
+
     /// Our SSRC as the sender of feedback and receiver reports.
     pub(crate) fn reporter(&self) -> u32 {
         self.reporter
     }
 
     /// A compound packet from the peer: its sender reports go to the receivers of those
-    /// SSRCs (for LSR/DLSR), its report blocks to our senders (loss, jitter, round trip).
+    /// SSRCs (for LSR/DLSR and the wall-clock mapping), its report blocks to our senders
+    /// (loss, jitter, round trip); what it asks of our senders (NACK, PLI, FIR) and the
+    /// sources that left (BYE) are returned.
     pub(crate) fn handle(
         &mut self,
         now: Instant,
         clock: &AnchoredNtpClock,
         bytes: &[u8],
-        tracks: &mut [Track],
-    ) {
+        entries: &mut [Entry],
+    ) -> Vec<Incoming> {
         self.received += 1;
         self.scheduler.on_rtcp_received(bytes.len() + 28);
         let arrival = clock.ntp_time(now);
+        let mut incoming = Vec::new();
         for packet in Compound::new(bytes) {
             let blocks = match packet {
                 Ok(Packet::SenderReport(SenderReport {
                     ssrc,
                     ntp_time,
+                    rtp_time,
                     reports,
                     ..
                 })) => {
-                    for inbound in tracks.iter_mut().filter_map(Track::inbound_mut) {
-                        if inbound.ssrc() == Some(ssrc) {
-                            inbound.sender_report(ntp_time, now);
+                    for receiver in entries.iter_mut().filter_map(|e| e.receiver.as_mut()) {
+                        if receiver.ssrc() == Some(ssrc) {
+                            receiver.inbound.sender_report(ntp_time, rtp_time, now);
                         }
                     }
                     reports
                 }
                 Ok(Packet::ReceiverReport(rr)) => rr.reports,
+                Ok(Packet::Nack(nack)) => {
+                    incoming.push(Incoming::Nack {
+                        ssrc: nack.media_ssrc,
+                        lost: nack.lost().collect(),
+                    });
+                    continue;
+                }
+                Ok(Packet::Pli(pli)) => {
+                    incoming.push(Incoming::KeyFrame {
+                        ssrc: pli.media_ssrc,
+                        kind: KeyFrameRequest::Pli,
+                    });
+                    continue;
+                }
+                Ok(Packet::Fir(fir)) => {
+                    for (ssrc, _) in fir.entries {
+                        incoming.push(Incoming::KeyFrame {
+                            ssrc,
+                            kind: KeyFrameRequest::Fir,
+                        });
+                    }
+                    continue;
+                }
+                Ok(Packet::Bye(bye)) => {
+                    incoming.push(Incoming::Bye {
+                        sources: bye.sources,
+                    });
+                    continue;
+                }
                 Ok(_) => continue,
                 Err(_) => {
                     self.malformed += 1;
@@ -188,10 +248,11 @@ impl RtcpReports {
                 }
             };
             for block in &blocks {
-                for sender in tracks.iter_mut().filter_map(|t| t.sender.as_mut()) {
+                for sender in entries.iter_mut().filter_map(|e| e.sender.as_mut()) {
                     sender.stats.on_report_block(block, arrival);
                 }
             }
         }
+        incoming
     }
 }

@@ -7,7 +7,7 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use rtcweb_peer::driver::{
-    DataChannel, Events, PeerConnectionEvent, RemoteAudioTrack, RemoteVideoTrack,
+    DataChannel, Events, PeerConnectionEvent, RemoteAudioTrack, RemoteTrack,
 };
 use rtcweb_peer::{GatheringState, PeerConnectionState};
 use tokio::sync::mpsc;
@@ -52,7 +52,8 @@ pub struct Pumped {
     pub seen: std_mpsc::Receiver<Seen>,
     pub channels: mpsc::UnboundedReceiver<DataChannel>,
     pub audio: mpsc::UnboundedReceiver<RemoteAudioTrack>,
-    pub video: mpsc::UnboundedReceiver<RemoteVideoTrack>,
+    /// Remote tracks whose frames come encoded (video).
+    pub video: mpsc::UnboundedReceiver<RemoteTrack>,
 }
 
 /// Runs the peer's events on `rt` until they end; a failed connection panics with its
@@ -84,7 +85,7 @@ pub fn pump(rt: &tokio::runtime::Runtime, mut events: Events) -> Pumped {
                     let _ = audio_tx.send(t);
                     continue;
                 }
-                PeerConnectionEvent::VideoTrack(t) => {
+                PeerConnectionEvent::Track(t) => {
                     let _ = video_tx.send(t);
                     continue;
                 }

@@ -1,0 +1,252 @@
+//! The media layers the driver runs beside the core: an audio encoder per sending audio
+//! transceiver (PCM in, frames to the core), an audio playout per decoded remote track
+//! (frames from the core, PCM out at playout time), and the queues of the remote tracks'
+//! handles.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rtcweb_media::audio::{AudioPlayout, DecodedAudio, PlayoutStats};
+use rtcweb_media::{AudioCodec, AudioEncoder, PcmFrame};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::tracks::REMOTE_FRAMES;
+use super::{DriverError, IoStats, PeerConnectionEvent, RemoteAudioTrack, RemoteTrack};
+use crate::{CodecInfo, MediaKind, OutgoingFrame, Peer, ReceivedFrame, TransceiverId};
+
+/// A decoded remote audio track: its playout and its handle's queue.
+#[derive(Debug)]
+struct Playout {
+    playout: AudioPlayout,
+    out: mpsc::Sender<DecodedAudio>,
+}
+
+/// An audio sender's encoder, and the codecs it was made for.
+#[derive(Debug)]
+struct Encoder {
+    codecs: Vec<AudioCodec>,
+    encoder: AudioEncoder,
+}
+
+/// Every media layer of one connection.
+#[derive(Debug)]
+pub(crate) struct MediaLayers {
+    decode_audio: bool,
+    encoders: HashMap<TransceiverId, Encoder>,
+    playouts: HashMap<TransceiverId, Playout>,
+    encoded: HashMap<TransceiverId, mpsc::Sender<ReceivedFrame>>,
+    /// For the first RTP timestamps of new encoders.
+    seed: u32,
+}
+
+fn audio_codec(payload_type: u8, c: &CodecInfo) -> AudioCodec {
+    AudioCodec {
+        payload_type,
+        name: c.name.clone(),
+        clock_rate: c.clock_rate,
+        channels: c.channels,
+        fmtp: c.fmtp.clone(),
+    }
+}
+
+impl MediaLayers {
+    pub(crate) fn new(decode_audio: bool) -> Self {
+        Self {
+            decode_audio,
+            encoders: HashMap::new(),
+            playouts: HashMap::new(),
+            encoded: HashMap::new(),
+            seed: 0x2545_f491,
+        }
+    }
+
+    /// The peer sends on transceiver `id`: a handle for its track, decoded audio or
+    /// encoded frames.
+    pub(crate) fn remote_track(
+        &mut self,
+        peer: &Peer,
+        id: TransceiverId,
+        info: crate::RemoteTrack,
+        mid: String,
+    ) -> Option<PeerConnectionEvent> {
+        if info.kind == MediaKind::Audio && self.decode_audio {
+            // Stereo when our fmtp asked for it (RFC 7587 §7).
+            let stereo = peer.transceiver(id).is_some_and(|t| {
+                t.receiver
+                    .codecs
+                    .iter()
+                    .any(|(_, c)| c.is("opus") && c.parameter("stereo") == Some("1"))
+            });
+            let (out, frames) = mpsc::channel(REMOTE_FRAMES);
+            self.playouts.insert(
+                id,
+                Playout {
+                    playout: AudioPlayout::new(if stereo { 2 } else { 1 }),
+                    out,
+                },
+            );
+            return Some(PeerConnectionEvent::AudioTrack(RemoteAudioTrack {
+                transceiver: id,
+                info,
+                mid,
+                frames,
+            }));
+        }
+        let (sender, frames) = mpsc::channel(REMOTE_FRAMES);
+        self.encoded.insert(id, sender);
+        Some(PeerConnectionEvent::Track(RemoteTrack {
+            transceiver: id,
+            info,
+            mid,
+            frames,
+        }))
+    }
+
+    /// A frame from the core: into the playout, or to the handle.
+    pub(crate) fn frame(&mut self, id: TransceiverId, frame: ReceivedFrame, io: &mut IoStats) {
+        if let Some(p) = self.playouts.get_mut(&id) {
+            let codec = audio_codec(frame.payload_type, &frame.codec);
+            p.playout
+                .insert(frame.received_at, &codec, frame.rtp_timestamp, &frame.data);
+            return;
+        }
+        if let Some(sender) = self.encoded.get(&id)
+            && sender.try_send(frame).is_err()
+        {
+            io.frames_dropped += 1;
+        }
+    }
+
+    /// The peer stopped sending on `id`: its handle ends.
+    pub(crate) fn ended(&mut self, id: TransceiverId) {
+        self.playouts.remove(&id);
+        self.encoded.remove(&id);
+    }
+
+    /// The next playout tick.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.playouts
+            .values()
+            .filter_map(|p| p.playout.poll_timeout())
+            .min()
+    }
+
+    /// Plays the due ticks; frames go to the handles (dropped and counted when not read).
+    pub(crate) fn handle_timeout(&mut self, now: Instant, io: &mut IoStats) {
+        for p in self.playouts.values_mut() {
+            p.playout.handle_timeout(now);
+            while let Some(frame) = p.playout.poll_frame() {
+                if p.out.try_send(frame).is_err() {
+                    io.audio_frames_dropped += 1;
+                }
+            }
+        }
+    }
+
+    /// Encodes `pcm` for audio transceiver `id` with its negotiated codec and writes the
+    /// frames to the core; the frames sent.
+    pub(crate) fn send_audio(
+        &mut self,
+        peer: &mut Peer,
+        now: Instant,
+        id: TransceiverId,
+        pcm: &PcmFrame,
+        capture_time: Option<Instant>,
+    ) -> Result<usize, DriverError> {
+        let info = peer
+            .transceiver(id)
+            .ok_or(DriverError::Peer(crate::Error::UnknownTransceiver(id)))?;
+        if info.kind != MediaKind::Audio {
+            return Err(DriverError::Peer(crate::Error::KindMismatch(id)));
+        }
+        if info.sender.track.is_none() {
+            return Err(DriverError::Peer(crate::Error::NoTrack(id)));
+        }
+        let codecs: Vec<AudioCodec> = info
+            .sender
+            .parameters
+            .codecs
+            .iter()
+            .map(|(pt, c)| audio_codec(*pt, c))
+            .collect();
+        if codecs.is_empty() {
+            // Not negotiated to send yet: a live source's frames are dropped.
+            return Ok(0);
+        }
+        if self.encoders.get(&id).is_none_or(|e| e.codecs != codecs) {
+            self.seed = self
+                .seed
+                .wrapping_mul(1_664_525)
+                .wrapping_add(1_013_904_223);
+            let encoder = AudioEncoder::new(&codecs, self.seed)?;
+            self.encoders.insert(id, Encoder { codecs, encoder });
+        }
+        let Some(e) = self.encoders.get_mut(&id) else {
+            return Ok(0);
+        };
+        e.encoder.push(pcm, capture_time)?;
+        let mut sent = 0;
+        while let Some(frame) = e.encoder.poll() {
+            let outgoing = OutgoingFrame {
+                payload_type: frame.payload_type,
+                rtp_timestamp: frame.rtp_timestamp,
+                capture_time: frame.capture_time,
+                audio_level: Some(frame.audio_level),
+                talkspurt_start: frame.talkspurt_start,
+                keyframe: false,
+                data: &frame.data,
+            };
+            if peer.write_frame(now, id, outgoing)? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// What each decoded track's playout did.
+    pub(crate) fn playout_stats(&self) -> Vec<(TransceiverId, PlayoutStats)> {
+        self.playouts
+            .iter()
+            .map(|(id, p)| (*id, p.playout.stats()))
+            .collect()
+    }
+
+    /// Adds the playout's counters to the `inbound-rtp` objects of the decoded tracks
+    /// (webrtc-stats: `totalAudioEnergy`, `concealedSamples`, `jitterBufferDelay`, ...).
+    pub(crate) fn add_stats(&self, peer: &Peer, report: &mut Value) {
+        for (id, p) in &self.playouts {
+            let Some(ssrc) = peer.transceiver(*id).and_then(|t| t.receiver.ssrc) else {
+                continue;
+            };
+            let key = crate::stats_report::inbound_rtp_id(&MediaKind::Audio, ssrc);
+            let Some(Value::Object(o)) = report.get_mut(&key) else {
+                continue;
+            };
+            let s = p.playout.stats();
+            let j = s.jitter;
+            for (k, v) in [
+                (
+                    "totalSamplesReceived",
+                    Value::from(s.total_samples_received),
+                ),
+                ("totalAudioEnergy", Value::from(s.total_audio_energy)),
+                (
+                    "totalSamplesDuration",
+                    Value::from(s.total_samples_duration),
+                ),
+                ("concealedSamples", Value::from(j.concealed_samples)),
+                ("concealmentEvents", Value::from(j.concealment_events)),
+                ("jitterBufferDelay", Value::from(j.jitter_buffer_delay)),
+                (
+                    "jitterBufferEmittedCount",
+                    Value::from(j.jitter_buffer_emitted_count),
+                ),
+                ("jitterBufferTargetDelay", Value::from(j.target_delay)),
+                ("packetsDiscarded", Value::from(j.packets_discarded)),
+            ] {
+                o.insert(k.to_owned(), v);
+            }
+        }
+    }
+}
