@@ -150,6 +150,8 @@ pub struct Agent {
     pub(crate) scratch: Vec<u8>,
     /// What the servers refused or left unanswered, for the failure report.
     pub(crate) candidate_errors: Vec<crate::CandidateError>,
+    /// Servers and policy to gather from at the next restart.
+    pub(crate) pending_servers: Option<(Vec<crate::IceServer>, TransportPolicy)>,
 }
 
 impl Agent {
@@ -215,6 +217,7 @@ impl Agent {
             stats: Stats::default(),
             scratch: Vec::with_capacity(1500),
             candidate_errors: Vec::new(),
+            pending_servers: None,
             config,
         })
     }
@@ -455,6 +458,12 @@ impl Agent {
         self.after_input(now);
     }
 
+    /// New STUN and TURN servers and candidate policy (W3C `setConfiguration`): they take
+    /// effect at the next [`restart`](Self::restart), which gathers from them afresh.
+    pub fn set_servers(&mut self, servers: Vec<crate::IceServer>, policy: TransportPolicy) {
+        self.pending_servers = Some((servers, policy));
+    }
+
     /// ICE restart (RFC 8445 §9): new local credentials, a new generation; the remote side's
     /// new credentials and candidates follow through
     /// [`set_remote_credentials`](Self::set_remote_credentials) and
@@ -499,6 +508,9 @@ impl Agent {
             route.pair = None;
             // The old pair keeps its data flowing; give it a fresh consent window.
             self.liveness.alive(now);
+        }
+        if let Some((servers, policy)) = self.pending_servers.take() {
+            self.regather(now, servers, policy);
         }
         // Re-announce the local candidates with the new ufrag (peer-reflexive ones are never
         // announced).

@@ -110,6 +110,69 @@ impl Agent {
         self.after_input(now);
     }
 
+    /// New servers and policy (at an ICE restart): relays of servers no longer listed are
+    /// released (unless the selected pair runs through one: data keeps flowing on it until
+    /// a new pair is selected), and every socket gathers from the servers that are new.
+    pub(crate) fn regather(
+        &mut self,
+        now: Instant,
+        servers: Vec<IceServer>,
+        policy: crate::TransportPolicy,
+    ) {
+        let key = |s: &IceServer| match s {
+            IceServer::Stun { address } => (*address, None),
+            IceServer::Turn {
+                address, transport, ..
+            } => (*address, Some(*transport)),
+        };
+        let old: Vec<_> = self.config.servers.iter().map(key).collect();
+        let kept: Vec<_> = servers.iter().map(key).collect();
+        let route_relay = self
+            .route
+            .as_ref()
+            .and_then(|r| match self.locals[r.local].path {
+                Path::Relay(i) => Some(i),
+                Path::Socket(_) => None,
+            });
+        for (i, relay) in self.relays.iter_mut().enumerate() {
+            let listed = kept.contains(&(relay.client.server(), Some(relay.transport)));
+            if !listed && Some(i) != route_relay {
+                relay.client.close(now);
+                for l in &mut self.locals {
+                    if l.path == Path::Relay(i) {
+                        l.alive = false;
+                    }
+                }
+            }
+        }
+        self.discoveries
+            .retain(|d| kept.contains(&(d.inner.server(), None)));
+        let added: Vec<IceServer> = servers
+            .iter()
+            .filter(|s| !old.contains(&key(s)))
+            .cloned()
+            .collect();
+        self.config.policy = policy;
+        self.config.servers = added.clone();
+        for i in 0..self.sockets.len() {
+            self.gather_socket(now, i);
+        }
+        for server in added {
+            if let IceServer::Turn {
+                address,
+                transport,
+                username,
+                password,
+                tls,
+            } = server
+                && transport.is_stream()
+            {
+                self.start_relay(now, None, 0, address, transport, &username, &password, tls);
+            }
+        }
+        self.config.servers = servers;
+    }
+
     fn gather_socket(&mut self, now: Instant, index: usize) {
         let socket = self.sockets[index];
         if self.policy_allows(CandidateKind::Host) {

@@ -60,6 +60,9 @@ pub enum Error {
     /// The track is already on a sender of this connection (W3C `InvalidAccessError`).
     #[error("track {0} was already added")]
     TrackAlreadyAdded(String),
+    /// A configuration change that is not allowed (W3C `InvalidModificationError`).
+    #[error("not allowed: {0}")]
+    InvalidModification(&'static str),
     /// Sender parameters that change what cannot change (the number of encodings).
     #[error("invalid parameters for transceiver {0}")]
     InvalidParameters(TransceiverId),

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use rand::Rng;
 use rtcweb_ice::{Agent, Candidate, IceError};
-use rtcweb_sdp::{Negotiation, SdpType, SessionDescription};
+use rtcweb_sdp::{Negotiation, SdpType, SessionDescription, SignalingState};
 
 use crate::{Description, Error, FailureReason, Peer};
 
@@ -34,7 +34,8 @@ impl Peer {
     }
 
     /// Applies a description we created (W3C `setLocalDescription`). Gathering starts here;
-    /// an offer makes us the controlling ICE agent (RFC 8445 §6.1.1).
+    /// an offer makes us the controlling ICE agent (RFC 8445 §6.1.1). A
+    /// [`SdpType::Rollback`] cancels our outstanding offer (RFC 8829 §4.1.10.2).
     pub fn set_local_description(
         &mut self,
         now: Instant,
@@ -44,6 +45,7 @@ impl Peer {
             return Err(Error::Closed);
         }
         let created = match description.kind {
+            SdpType::Rollback => return self.rollback(now),
             SdpType::Offer => &self.created_offer,
             SdpType::Answer | SdpType::Pranswer => &self.created_answer,
         };
@@ -69,9 +71,26 @@ impl Peer {
         Ok(())
     }
 
+    /// W3C `setLocalDescription()` without a description: creates the offer or the
+    /// answer the signaling state calls for (an answer when a remote offer is
+    /// outstanding), applies it, and returns it for signalling.
+    pub fn set_local_description_implicit(&mut self, now: Instant) -> Result<Description, Error> {
+        let description = match self.signaling_state() {
+            SignalingState::HaveRemoteOffer | SignalingState::HaveLocalPranswer => {
+                self.create_answer()?
+            }
+            _ => self.create_offer()?,
+        };
+        self.set_local_description(now, &description)?;
+        Ok(description)
+    }
+
     /// Applies the peer's description (W3C `setRemoteDescription`). The text is parsed and
     /// checked first: a malformed or contradictory description is refused with
-    /// [`Error::Sdp`] and changes nothing. An offer makes us the controlled ICE agent.
+    /// [`Error::Sdp`] and changes nothing. An offer makes us the controlled ICE agent. An
+    /// offer that meets our own outstanding offer (glare) rolls ours back first, as W3C
+    /// "perfect negotiation" has the polite peer do; [`SdpType::Rollback`] cancels the
+    /// peer's outstanding offer.
     pub fn set_remote_description(
         &mut self,
         now: Instant,
@@ -79,6 +98,9 @@ impl Peer {
     ) -> Result<(), Error> {
         if self.closed {
             return Err(Error::Closed);
+        }
+        if description.kind == SdpType::Rollback {
+            return self.rollback(now);
         }
         let parsed =
             SessionDescription::parse(&description.sdp).map_err(rtcweb_sdp::Error::from)?;
@@ -91,6 +113,13 @@ impl Peer {
         });
         if !usable {
             return Err(Error::UnsupportedFingerprint);
+        }
+        // W3C setRemoteDescription step 4.6: an offer in have-local-offer rolls back
+        // first (the implicit rollback perfect negotiation relies on).
+        if description.kind == SdpType::Offer
+            && self.signaling_state() == SignalingState::HaveLocalOffer
+        {
+            self.rollback(now)?;
         }
         // The agent must exist before the negotiation is routed to it.
         let made_agent = description.kind == SdpType::Offer && self.ice.is_none();
@@ -107,6 +136,81 @@ impl Peer {
             return Err(e.into());
         }
         self.drive(now);
+        Ok(())
+    }
+
+    /// Cancels the outstanding offer, ours or the peer's (RFC 8829 §4.1.10.2). Before the
+    /// first exchange completes, the ICE agent made for our offer goes too: its role
+    /// follows whoever offers next.
+    fn rollback(&mut self, now: Instant) -> Result<(), Error> {
+        self.negotiator.rollback()?;
+        self.created_offer = None;
+        self.created_answer = None;
+        if self.negotiator.current_remote_description().is_none() {
+            if let Some(mut agent) = self.ice.take() {
+                agent.close(now);
+            }
+            self.local_mid = None;
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// W3C `pendingLocalDescription`.
+    pub fn pending_local_description(&self) -> Option<String> {
+        self.negotiator
+            .pending_local_description()
+            .map(ToString::to_string)
+    }
+
+    /// W3C `currentLocalDescription`.
+    pub fn current_local_description(&self) -> Option<String> {
+        self.negotiator
+            .current_local_description()
+            .map(ToString::to_string)
+    }
+
+    /// W3C `pendingRemoteDescription`.
+    pub fn pending_remote_description(&self) -> Option<String> {
+        self.negotiator
+            .pending_remote_description()
+            .map(ToString::to_string)
+    }
+
+    /// W3C `currentRemoteDescription`.
+    pub fn current_remote_description(&self) -> Option<String> {
+        self.negotiator
+            .current_remote_description()
+            .map(ToString::to_string)
+    }
+
+    /// W3C `getConfiguration()`.
+    pub fn configuration(&self) -> &crate::Config {
+        &self.config
+    }
+
+    /// W3C `setConfiguration()`: new ICE servers, transport policy and bounds. The
+    /// certificate cannot change (W3C `InvalidModificationError`); the ICE agent gathers
+    /// from the new servers at its next restart ([`restart_ice`](Self::restart_ice)).
+    pub fn set_configuration(&mut self, config: crate::Config) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        if config.certificate.as_ref().is_some_and(|c| {
+            c.fingerprint(rtcweb_dtls::HashAlgorithm::Sha256) != self.fingerprint()
+        }) {
+            return Err(Error::InvalidModification("the certificate cannot change"));
+        }
+        if let Some(agent) = self.ice.as_mut() {
+            agent.set_servers(config.ice_servers.clone(), config.ice_transport_policy);
+        }
+        let certificate = self.config.certificate.clone();
+        let wallclock = self.config.wallclock;
+        self.config = crate::Config {
+            certificate,
+            wallclock,
+            ..config
+        };
         Ok(())
     }
 

@@ -21,6 +21,10 @@ impl Negotiator {
         kind: SdpType,
         description: &SessionDescription,
     ) -> Result<(), Error> {
+        if kind == SdpType::Rollback {
+            // W3C `setLocalDescription({type: "rollback"})`: the description is ignored.
+            return self.rollback();
+        }
         let next = self.transition(Operation::SetLocal(kind))?;
         match kind {
             SdpType::Offer => {
@@ -52,6 +56,7 @@ impl Negotiator {
                 self.commit(session, next);
                 self.negotiation_needed = false;
             }
+            SdpType::Rollback => return self.rollback(),
             SdpType::Pranswer | SdpType::Answer => {
                 let created = self
                     .created_answer
@@ -91,6 +96,10 @@ impl Negotiator {
         kind: SdpType,
         description: SessionDescription,
     ) -> Result<(), Error> {
+        if kind == SdpType::Rollback {
+            // W3C `setRemoteDescription({type: "rollback"})`.
+            return self.rollback();
+        }
         let next = self.transition(Operation::SetRemote(kind))?;
         if description.media.len() > self.config.max_media_sections {
             return Err(Error::TooManyMediaSections(self.config.max_media_sections));
@@ -98,6 +107,7 @@ impl Negotiator {
         description.validate()?;
         match kind {
             SdpType::Offer => self.apply_remote_offer(description, next),
+            SdpType::Rollback => self.rollback(),
             SdpType::Pranswer | SdpType::Answer => {
                 self.apply_remote_answer(description, next, kind == SdpType::Answer)
             }

@@ -244,6 +244,16 @@ impl Negotiator {
             .or(self.s.current_remote.as_ref())
     }
 
+    /// The local description of the exchange under way (W3C `pendingLocalDescription`).
+    pub fn pending_local_description(&self) -> Option<&SessionDescription> {
+        self.s.pending_local.as_ref()
+    }
+
+    /// The remote description of the exchange under way (W3C `pendingRemoteDescription`).
+    pub fn pending_remote_description(&self) -> Option<&SessionDescription> {
+        self.s.pending_remote.as_ref()
+    }
+
     /// The local description of the last completed exchange.
     pub fn current_local_description(&self) -> Option<&SessionDescription> {
         self.s.current_local.as_ref()

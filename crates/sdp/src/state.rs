@@ -12,6 +12,8 @@ pub enum SdpType {
     Pranswer,
     /// A final answer.
     Answer,
+    /// W3C `rollback`: cancels the outstanding offer (RFC 8829 §4.1.10.2); carries no SDP.
+    Rollback,
 }
 
 impl SdpType {
@@ -21,6 +23,7 @@ impl SdpType {
             Self::Offer => "offer",
             Self::Pranswer => "pranswer",
             Self::Answer => "answer",
+            Self::Rollback => "rollback",
         }
     }
 }
@@ -88,13 +91,15 @@ impl SignalingState {
             (Closed, _) => None,
             (Stable | HaveLocalOffer, CreateOffer) => Some(self),
             (HaveRemoteOffer | HaveLocalPranswer, CreateAnswer) => Some(self),
+            // A rollback as a description type goes through `Operation::Rollback`.
+            (_, SetLocal(SdpType::Rollback) | SetRemote(SdpType::Rollback)) => None,
             (Stable | HaveLocalOffer, SetLocal(Offer)) => Some(HaveLocalOffer),
             (Stable | HaveRemoteOffer, SetRemote(Offer)) => Some(HaveRemoteOffer),
             (HaveRemoteOffer | HaveLocalPranswer, SetLocal(Pranswer)) => Some(HaveLocalPranswer),
             (HaveRemoteOffer | HaveLocalPranswer, SetLocal(Answer)) => Some(Stable),
             (HaveLocalOffer | HaveRemotePranswer, SetRemote(Pranswer)) => Some(HaveRemotePranswer),
             (HaveLocalOffer | HaveRemotePranswer, SetRemote(Answer)) => Some(Stable),
-            (HaveLocalOffer | HaveRemoteOffer, Rollback) => Some(Stable),
+            (HaveLocalOffer | HaveRemoteOffer, Operation::Rollback) => Some(Stable),
             _ => None,
         }
     }

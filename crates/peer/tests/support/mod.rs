@@ -77,6 +77,16 @@ pub struct World {
     pub signalling_delay: Duration,
     /// Applied to every description before it is signalled.
     pub rewrite: Option<Rewrite>,
+    /// W3C "perfect negotiation": whether A and B are polite. Each side then offers on
+    /// `negotiationneeded` with `setLocalDescription()`, ignores a colliding offer when
+    /// impolite, and rolls its own back (implicitly) when polite. `None`: A offers once,
+    /// B answers.
+    pub perfect: Option<(bool, bool)>,
+    /// Offers each side ignored (perfect negotiation).
+    pub ignored_offers: [usize; 2],
+    /// Whether each side ignores what trickles with an offer it ignored (W3C perfect
+    /// negotiation: `addIceCandidate` errors are swallowed while `ignoreOffer`).
+    ignoring: [bool; 2],
 }
 
 #[allow(clippy::disallowed_methods)] // the epoch of simulated time
@@ -127,6 +137,9 @@ impl World {
             signals: VecDeque::new(),
             signalling_delay: Duration::from_millis(30),
             rewrite: None,
+            perfect: None,
+            ignored_offers: [0; 2],
+            ignoring: [false; 2],
         }
     }
 
@@ -158,12 +171,23 @@ impl World {
     pub fn flush(&mut self) {
         let now = self.now;
         let mut out = Vec::new();
+        let perfect = self.perfect.is_some();
         for (is_a, side) in [(true, &mut self.a), (false, &mut self.b)] {
             while let Some(t) = side.peer.poll_transmit() {
                 let source = t.source.expect("the peer names the socket");
                 self.net.send(side.host, source, t.destination, t.contents);
             }
             while let Some(event) = side.peer.poll_event() {
+                if perfect
+                    && event == Event::NegotiationNeeded
+                    && side.peer.signaling_state() == rtcweb_peer::SignalingState::Stable
+                {
+                    // onnegotiationneeded: setLocalDescription(), then signal it.
+                    match side.peer.set_local_description_implicit(now) {
+                        Ok(offer) => out.push((!is_a, Signal::Description(offer))),
+                        Err(e) => side.signal_errors.push(e),
+                    }
+                }
                 if let Event::LocalCandidate(c) = &event {
                     out.push((
                         !is_a,
@@ -188,6 +212,28 @@ impl World {
             Signal::Candidate { mid, candidate } => {
                 side.peer.add_ice_candidate(now, Some(&mid), &candidate)
             }
+            Signal::Description(d) if self.perfect.is_some() => {
+                let (polite_a, polite_b) = self.perfect.unwrap_or_default();
+                let polite = if to_a { polite_a } else { polite_b };
+                // W3C perfect negotiation: an offer that collides with ours is ignored by
+                // the impolite peer; the polite one's setRemoteDescription rolls back.
+                let collision = d.kind == SdpType::Offer
+                    && side.peer.signaling_state() != rtcweb_peer::SignalingState::Stable;
+                let me = usize::from(!to_a);
+                self.ignoring[me] = collision && !polite;
+                if self.ignoring[me] {
+                    self.ignored_offers[me] += 1;
+                    return;
+                }
+                let applied = side.peer.set_remote_description(now, &d);
+                if applied.is_ok() && d.kind == SdpType::Offer {
+                    let answer = side.peer.set_local_description_implicit(now).unwrap();
+                    self.signal(!to_a, Signal::Description(answer));
+                    self.flush();
+                    return;
+                }
+                applied
+            }
             Signal::Description(d) => {
                 let applied = side.peer.set_remote_description(now, &d);
                 if applied.is_ok() && d.kind == SdpType::Offer {
@@ -202,6 +248,10 @@ impl World {
             }
         };
         if let Err(e) = result {
+            if self.ignoring[usize::from(!to_a)] {
+                // A candidate of an offer this side ignored (perfect negotiation).
+                return;
+            }
             let side = if to_a { &mut self.a } else { &mut self.b };
             side.signal_errors.push(e);
         }
