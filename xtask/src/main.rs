@@ -64,6 +64,11 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         why: "rtcweb-peer interop tests against headless Chromium (driven over DevTools)",
     },
     Requirement {
+        package: "firefox-esr",
+        marker: "/usr/bin/firefox-esr",
+        why: "rtcweb-peer interop tests against headless Firefox (driven over WebDriver BiDi)",
+    },
+    Requirement {
         package: "python3-venv",
         marker: "/usr/share/doc/python3-venv",
         why: "rtcweb-peer interop tests against aiortc, installed from PyPI into a virtualenv",

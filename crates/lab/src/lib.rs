@@ -16,6 +16,8 @@ pub mod aiortc;
 pub mod case;
 pub mod chromium;
 mod coturn;
+pub mod firefox;
+pub mod isolate;
 mod netns;
 mod topology;
 

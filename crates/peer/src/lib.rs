@@ -182,6 +182,8 @@ pub use transceiver::{
 
 pub use rtcweb_common::Transport;
 /// The layers' types that appear in this crate's API.
-pub use rtcweb_datachannel::{ChannelOptions, ChannelState, ChannelType, Message, MessageKind};
+pub use rtcweb_datachannel::{
+    ChannelOptions, ChannelState, ChannelType, Message, MessageKind, Reliability,
+};
 pub use rtcweb_ice::{CandidateKind, GatheringState, IceServer, SelectedPair, TransportPolicy};
 pub use rtcweb_sdp::{Direction, MediaKind, SdpType, SignalingState};

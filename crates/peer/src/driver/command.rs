@@ -22,6 +22,7 @@ pub(crate) enum Command {
     CreateOffer(Reply<Description>),
     CreateAnswer(Reply<Description>),
     SetLocalDescription(Description, Reply<()>),
+    SetLocalDescriptionImplicit(Reply<Description>),
     SetRemoteDescription(Description, Reply<()>),
     AddIceCandidate {
         mid: Option<String>,

@@ -80,6 +80,12 @@ impl PeerConnection {
         .await
     }
 
+    /// W3C `setLocalDescription()` without a description: the offer or answer the
+    /// signaling state calls for, applied; returned for signalling.
+    pub async fn set_local_description_implicit(&self) -> Result<Description, DriverError> {
+        request(&self.commands, Command::SetLocalDescriptionImplicit).await
+    }
+
     /// W3C `setRemoteDescription`: a malformed or contradictory description is refused and
     /// changes nothing.
     pub async fn set_remote_description(

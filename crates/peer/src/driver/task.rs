@@ -580,6 +580,10 @@ impl Task {
             Command::CreateAnswer(reply) => {
                 let _ = reply.send(self.peer.create_answer().map_err(Into::into));
             }
+            Command::SetLocalDescriptionImplicit(reply) => {
+                let result = self.peer.set_local_description_implicit(now);
+                let _ = reply.send(result.map_err(Into::into));
+            }
             Command::SetLocalDescription(d, reply) => {
                 let _ = reply.send(self.peer.set_local_description(now, &d).map_err(Into::into));
             }
