@@ -180,6 +180,8 @@ impl Peer {
     /// sends a BYE and stops at once, its receiver's track ends.
     pub fn stop_transceiver(&mut self, now: Instant, id: TransceiverId) -> Result<(), Error> {
         self.negotiator.stop_transceiver(id)?;
+        self.media.stop(id);
+        self.flush_media(now);
         self.drive(now);
         Ok(())
     }

@@ -407,6 +407,15 @@ impl Media {
         }
     }
 
+    /// Transceiver `id` stopped (W3C `stop()`): its sender says BYE and stops at once, its
+    /// receiver's track ends.
+    pub(crate) fn stop(&mut self, id: TransceiverId) {
+        if let Some(i) = self.entries.iter().position(|e| e.id == id) {
+            self.stop_sending(i);
+            self.stop_receiving(i);
+        }
+    }
+
     /// Every sender leaves (the connection closes).
     pub(crate) fn bye_all(&mut self) {
         for i in 0..self.entries.len() {
