@@ -216,7 +216,8 @@ impl Peer {
 
     /// Adds a candidate the peer trickled (W3C `addIceCandidate`, RFC 8838 §4.4) for the
     /// section `mid` (the remote BUNDLE tag when `None`). An empty candidate means
-    /// end-of-candidates. ICE-TCP candidates are accepted and ignored, as browsers do.
+    /// end-of-candidates. ICE-TCP candidates and RTCP (component 2) ones are accepted and
+    /// ignored, as browsers do.
     pub fn add_ice_candidate(
         &mut self,
         now: Instant,
@@ -250,7 +251,11 @@ impl Peer {
             .add_remote_candidate(&mid, candidate.clone())?;
         if let Some(agent) = self.ice.as_mut() {
             match agent.add_remote_candidate(now, candidate) {
-                Ok(()) | Err(IceError::UnsupportedTransport) => {}
+                // ICE-TCP, and RTCP candidates (component 2) that an offerer gathers in
+                // case rtcp-mux is refused (Firefox): not for us, accepted and ignored as
+                // browsers do.
+                Ok(())
+                | Err(IceError::UnsupportedTransport | IceError::UnsupportedComponent(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
