@@ -265,6 +265,7 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
     let prefix = match target.split('_').next() {
         Some("stun" | "turn") => "stun_",
         Some("ice") if target == "ice_candidate" => return seed_candidates(&fixtures, corpus),
+        Some("peer") if target == "peer_pair" => return seed_peer_pair(corpus),
         Some("ice") => "stun_",
         Some("srtp") => "rtp_",
         Some("srtcp") => "rtp_",
@@ -283,6 +284,62 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Seeds the two-peer target with a script of a whole call (see
+/// `fuzz/fuzz_targets/peer_pair.rs` for the ops): both add audio, A offers, candidates
+/// trickle, Opus-sized frames both ways, DTMF, video added by renegotiation from either
+/// side, VP8 frames, a key-frame request, glare and a rollback, a direction change, a stop,
+/// a track removed, an ICE restart, and lost and corrupted datagrams.
+fn seed_peer_pair(corpus: &Path) -> Result<(), String> {
+    const A: u8 = 0;
+    const B: u8 = 0x80;
+    let pass = |s: &mut Vec<u8>, ms4: u8, times: usize| {
+        for _ in 0..times {
+            s.extend([12, ms4, 0, 0]);
+        }
+    };
+    let frame = |s: &mut Vec<u8>, who: u8, pick: u8, ts: u32, flags: u8, len: u8| {
+        s.extend([8 | who, pick]);
+        s.extend(ts.to_be_bytes());
+        s.extend([flags, len]);
+        s.extend(0..len);
+    };
+    let mut s = Vec::new();
+    s.extend([1 | A, 0, 1 | B, 0, 6 | A, 0, 14 | B, 0, 14 | A, 0]);
+    pass(&mut s, 10, 6);
+    for i in 0..10 {
+        frame(&mut s, A, 0, 960 * i, 0x29, 30);
+        pass(&mut s, 5, 1);
+        frame(&mut s, B, 0, 960 * i, 0x29, 40);
+        pass(&mut s, 5, 1);
+    }
+    s.extend([9 | A, 30, 3]);
+    s.extend(b"1#9");
+    pass(&mut s, 100, 3);
+    s.extend([1 | A, 1, 6 | B, 0]);
+    pass(&mut s, 50, 4);
+    s.extend([6 | A, 0]);
+    pass(&mut s, 50, 4);
+    for i in 0..5 {
+        frame(&mut s, A, 1, 3000 * i, if i == 0 { 5 } else { 4 }, 200);
+        pass(&mut s, 8, 1);
+    }
+    s.extend([10 | B, 1]);
+    pass(&mut s, 50, 1);
+    s.extend([6 | A, 1, 6 | B, 1, 7 | A, 0, 6 | B, 0]);
+    pass(&mut s, 50, 1);
+    s.extend([4 | A, 0, 2, 6 | A, 0]);
+    pass(&mut s, 50, 2);
+    s.extend([5 | A, 1, 6 | A, 0]);
+    pass(&mut s, 50, 2);
+    s.extend([2 | B, 0, 6 | B, 0, 11 | A, 0, 13 | A, 0, 6 | A, 0]);
+    pass(&mut s, 50, 4);
+    frame(&mut s, B, 0, 960 * 50, 0, 30);
+    s.extend([12, 10, 0xff, 0x77]);
+    pass(&mut s, 50, 1);
+    let file = corpus.join("call");
+    std::fs::write(&file, s).map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// Seeds the candidate parser with the `a=candidate` lines of the captured SDPs.
