@@ -60,7 +60,8 @@ pub enum Playout {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[non_exhaustive]
 pub struct JitterStats {
-    /// Sum of the time each emitted frame spent in the buffer, seconds.
+    /// Sum over emitted samples of the time each spent in the buffer, seconds
+    /// (webrtc-stats `jitterBufferDelay`: a frame's wait counts once per sample).
     pub jitter_buffer_delay: f64,
     /// Samples emitted from real packets.
     pub jitter_buffer_emitted_count: u64,
@@ -84,8 +85,7 @@ impl JitterStats {
         if self.jitter_buffer_emitted_count == 0 {
             return Duration::ZERO;
         }
-        let frames = self.jitter_buffer_emitted_count as f64 / 960.0;
-        Duration::from_secs_f64(self.jitter_buffer_delay / frames)
+        Duration::from_secs_f64(self.jitter_buffer_delay / self.jitter_buffer_emitted_count as f64)
     }
 
     /// Concealed samples over all samples played.
@@ -344,7 +344,7 @@ impl JitterBuffer {
             self.concealing = false;
             self.stats.jitter_buffer_emitted_count += step;
             self.stats.jitter_buffer_delay +=
-                now.saturating_duration_since(held.arrival).as_secs_f64();
+                now.saturating_duration_since(held.arrival).as_secs_f64() * step as f64;
             return Playout::Frame {
                 timestamp: next as u32,
                 payload: held.payload,

@@ -30,18 +30,23 @@
 //!   travel as DTLS application data (RFC 8261 §5); the association starts when DTLS is up.
 //!   [`Peer::create_data_channel`] returns a [`DataChannelId`] at once; the channel opens
 //!   with the association.
-//! - **Audio** (Opus through [`rtcweb_media`], RTP through [`rtcweb_rtp`]):
-//!   [`Peer::add_audio_track`] adds a `sendrecv` transceiver; each
-//!   [`Peer::send_audio`] frame (20 ms of 48 kHz PCM) becomes one SRTP packet. The peer's
-//!   audio comes as [`Event::Track`] and then one [`Event::AudioFrame`] per 20 ms from the
-//!   jitter buffer, at playout ticks that are part of [`Peer::poll_timeout`]. RTCP sender
-//!   and receiver reports go both ways ([`Peer::track_stats`]: loss, jitter, round trip).
-//! - **Video, receiving** (rtcweb-media's frame buffer): a remote VP8 or H.264 track comes
-//!   as [`Event::Track`] and then whole frames in decoding order ([`Event::VideoFrame`]),
-//!   RTX retransmissions unwrapped (RFC 4588); missing packets are asked for with NACKs
-//!   and a stuck stream with a PLI (RFC 4585). [`Peer::add_transceiver`] with
-//!   [`Direction::RecvOnly`] asks the peer for its video in our offer.
-//!
+//! - **Media** (the W3C model, RTP through [`rtcweb_rtp`]): transceivers
+//!   ([`Peer::add_transceiver`], [`Peer::add_track`], [`Peer::remove_track`],
+//!   [`Peer::replace_track`], [`Peer::set_direction`], [`Peer::stop_transceiver`],
+//!   [`Peer::transceivers`]) each with a sender and a receiver. The core moves **encoded
+//!   frames** and runs no codec: [`Peer::write_frame`] packetizes an [`OutgoingFrame`]
+//!   (Opus, G.711, VP8, H.264), assigns sequence numbers and SSRCs, keeps the NACK history
+//!   and answers NACKs (with RTX when negotiated, RFC 4588); each received frame comes as
+//!   [`Event::Frame`] with its payload type, RTP timestamp, marker, audio level (RFC 6464)
+//!   and, once a sender report mapped it, the sender's capture time (RFC 3550 §6.4.1).
+//!   RTCP: sender and receiver reports, BYE when a sender stops or the connection closes,
+//!   an incoming PLI or FIR as [`Event::KeyFrameRequest`], [`Peer::request_key_frame`]
+//!   sending one; DTMF both ways ([`Peer::insert_dtmf`], RFC 4733). Codecs live above the
+//!   core: rtcweb-media's Opus encoder and playout (feature `opus`, on by default) are run
+//!   by the [`driver`] beside the core; with default features off nothing needs libopus or
+//!   cmake.
+//! - **Hang-up**: a DTLS close_notify or an SCTP ABORT or SHUTDOWN from the peer closes the
+//!   connection at once ([`Event::ClosedByPeer`]), not after consent expires.
 //! - **Statistics**: [`Peer::stats_report`] is the W3C `getStats()` report as JSON, with
 //!   the webrtc-stats names; [`Peer::stats`] the core's own counters.
 //! - **ICE restart**: [`Peer::restart_ice`] (W3C `restartIce`); the selected pair keeps
@@ -122,17 +127,22 @@
 //! (or the OS); certificates and DTLS ephemeral keys use the OS generator.
 //!
 //! ## Tested against
-//! The simulator (`tests/two_peers_data_channel.rs`), two driver-backed peers over real
-//! UDP on `127.0.0.1` and `::1` (`tests/loopback_udp.rs`), and headless Chromium
+//! The simulator (`tests/two_peers_data_channel.rs`; media in `tests/two_peers_media.rs`:
+//! VP8 over 5 % loss with NACK and RTX, sender-report mapping, PLI, BYE, DTMF; W3C perfect
+//! negotiation in `tests/perfect_negotiation.rs`), two driver-backed peers over real UDP on
+//! `127.0.0.1` and `::1` (`tests/loopback_udp.rs`), headless Chromium
 //! (`tests/chromium_data_channel.rs`, each side offering, in a network namespace holding
 //! only `lo`): 1,000 data-channel messages up to 256 KiB echoed byte-exact, a second
 //! channel from each side, closes seen both ways, and the same with our peer relayed
-//! through coturn (ICE transport policy `relay`); and Opus both
-//! ways (`tests/chromium_audio.rs`): Chromium's fake microphone decodes here to its 400 Hz
+//! through coturn (ICE transport policy `relay`); Opus both ways
+//! (`tests/chromium_audio.rs`): Chromium's fake microphone decodes here to its 400 Hz
 //! beep, our tone plays in Chromium (`totalAudioEnergy` > 0); Chromium's fake camera
-//! arrives as whole VP8 frames, key frames included (`tests/chromium_video.rs`). Against
-//! aiortc (`tests/aiortc_interop.rs`, PyPI in a virtualenv): data channel and Opus both
-//! ways, each side offering. In the simulator
+//! arrives as whole VP8 frames, key frames included (`tests/chromium_video.rs`).
+//! Firefox ESR over WebDriver BiDi (`tests/firefox_interop.rs`, each side offering, with
+//! and without mDNS host names): data channels of every kind, closes, Opus both ways,
+//! ciphers. Live renegotiation, glare and DTMF with both browsers
+//! (`tests/browser_negotiation.rs`). Against aiortc (`tests/aiortc_interop.rs`, PyPI in a
+//! virtualenv): data channel and Opus both ways, each side offering. In the simulator
 //! (`tests/two_peers_audio.rs`) a tone each way keeps its frequency and level with 3 % loss.
 //!
 //! ## Limits
@@ -140,7 +150,8 @@
 //! channels are bounded ([`Config`]); the layers bound their own state.
 //!
 //! ## Not implemented yet
-//! sending video, audio codecs other than Opus, renegotiation that
+//! video encoders (the core sends the frames an application encodes), simulcast,
+//! congestion control (no `transport-cc` or `goog-remb` is offered), renegotiation that
 //! changes the DTLS parameters (the first exchange's role and fingerprints stay), modified
 //! local descriptions (the negotiator applies only what it created).
 #![forbid(unsafe_code)]

@@ -28,8 +28,8 @@ pub struct Stats {
     pub dtls_pending_dropped: u64,
     /// SCTP packets that DTLS refused to carry (closed, or not connected).
     pub sctp_dropped: u64,
-    /// SRTP packets that authenticated (then routed to their track, see
-    /// [`Peer::track_stats`](crate::Peer::track_stats)).
+    /// SRTP packets that authenticated (then routed to their transceiver, see
+    /// [`Peer::transceiver_stats`](crate::Peer::transceiver_stats)).
     pub rtp_received: u64,
     /// SRTCP packets that authenticated.
     pub rtcp_received: u64,

@@ -1,9 +1,12 @@
-//! Opus audio both ways with headless Chromium: Chromium's fake microphone (a 400 Hz beep
+//! Audio both ways with headless Chromium, in Opus and in G.711 (PCMU with Chromium
+//! offering, PCMA with rtcweb offering; Chromium's `setCodecPreferences` leaves only that
+//! codec): Chromium's fake microphone (a 400 Hz beep
 //! of 20 ms every 500 ms) reaches an rtcweb peer and decodes to that tone; rtcweb's 440 Hz
 //! Opus tone plays in Chromium, whose `getStats` shows packets received and
 //! `totalAudioEnergy` > 0 (an unmuted, playing `<audio>` element is what makes Chromium
-//! play a remote track and count its energy). Once with Chromium offering, once with rtcweb
-//! offering; Chromium's transport stats show DTLS connected and the SRTP cipher.
+//! play a remote track and count its energy). Opus once with Chromium offering, once with
+//! rtcweb offering; Chromium's transport stats show DTLS connected and the SRTP cipher, and
+//! both sides' codec stats name the codec that was used.
 //!
 //! Each case runs in a network namespace holding only `lo` when `unshare -n` works here.
 //! Without `/usr/bin/chromium` the cases are skipped with a message, except under CI.
@@ -44,7 +47,14 @@ window.rtc = {
     });
     return pc;
   },
-  addMic(pc) { for (const t of rtc.mic.getAudioTracks()) pc.addTrack(t, rtc.mic); },
+  // The codec Chromium is to use ('audio/opus' or G.711), preferred on every transceiver.
+  codec: 'audio/opus',
+  addMic(pc) {
+    for (const t of rtc.mic.getAudioTracks()) pc.addTrack(t, rtc.mic);
+    const codecs = RTCRtpReceiver.getCapabilities('audio').codecs
+      .filter((c) => c.mimeType === rtc.codec);
+    for (const t of pc.getTransceivers()) t.setCodecPreferences(codecs);
+  },
   gathered(pc) {
     return new Promise((resolve) => {
       const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
@@ -75,7 +85,7 @@ window.rtc = {
       if (r.type === 'transport') out.transport = r;
       if (r.type === 'inbound-rtp' && r.kind === 'audio') out.inbound = r;
       if (r.type === 'outbound-rtp' && r.kind === 'audio') out.outbound = r;
-      if (r.type === 'codec' && r.mimeType === 'audio/opus') out.codec = r;
+      if (r.type === 'codec' && r.mimeType === rtc.codec) out.codec = r;
     });
     return out;
   },
@@ -85,22 +95,48 @@ true
 
 #[test]
 fn chromium_offers_and_audio_flows_both_ways() {
-    run_case("chromium_offers_and_audio_flows_both_ways", true);
+    run_case(
+        "chromium_offers_and_audio_flows_both_ways",
+        true,
+        "audio/opus",
+    );
 }
 
 #[test]
 fn rtcweb_offers_and_audio_flows_both_ways() {
-    run_case("rtcweb_offers_and_audio_flows_both_ways", false);
+    run_case(
+        "rtcweb_offers_and_audio_flows_both_ways",
+        false,
+        "audio/opus",
+    );
 }
 
-fn run_case(name: &str, chromium_offers: bool) {
+#[test]
+fn chromium_offers_pcmu_and_audio_flows_both_ways() {
+    run_case(
+        "chromium_offers_pcmu_and_audio_flows_both_ways",
+        true,
+        "audio/PCMU",
+    );
+}
+
+#[test]
+fn rtcweb_offers_and_chromium_answers_pcma() {
+    run_case(
+        "rtcweb_offers_and_chromium_answers_pcma",
+        false,
+        "audio/PCMA",
+    );
+}
+
+fn run_case(name: &str, chromium_offers: bool, codec: &str) {
     if !chromium::available() || chromium::run_in_network_namespace(name) {
         return;
     }
     let label = if chromium_offers {
-        "Chromium offers"
+        format!("Chromium offers {codec}")
     } else {
-        "rtcweb offers"
+        format!("rtcweb offers, Chromium answers {codec}")
     };
     let rt = peer_events::runtime();
     let _context = rt.enter();
@@ -111,6 +147,7 @@ fn run_case(name: &str, chromium_offers: bool) {
         "<!doctype html><title>rtcweb</title>",
     ));
     assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+    browser.evaluate(&page, &format!("rtc.codec = {}", json!(codec)));
 
     let (pc, events) = rt
         .block_on(PeerConnection::new(DriverConfig::default()))
@@ -142,16 +179,6 @@ fn run_case(name: &str, chromium_offers: bool) {
         played.len(),
         loud
     );
-    assert!(
-        played.len() as u64 >= SECONDS * 50 * 3 / 4,
-        "{label}: too few frames"
-    );
-    assert!(loud >= 4, "{label}: no beep heard");
-    assert!(
-        (380.0..=420.0).contains(&peak),
-        "{label}: peak at {peak} Hz"
-    );
-
     let stats = browser.evaluate(&page, "rtc.stats()");
     let inbound = &stats["inbound"];
     println!(
@@ -170,6 +197,13 @@ fn run_case(name: &str, chromium_offers: bool) {
         stats["codec"]["mimeType"],
         stats["codec"]["sdpFmtpLine"],
     );
+    assert_eq!(stats["transport"]["dtlsState"], "connected", "{stats}");
+    assert!(
+        stats["transport"]["srtpCipher"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("SRTP_") || c.starts_with("AEAD_")),
+        "{stats}"
+    );
     assert!(
         inbound["packetsReceived"].as_u64().unwrap_or(0) >= sent * 3 / 4,
         "{label}: {stats}"
@@ -178,14 +212,23 @@ fn run_case(name: &str, chromium_offers: bool) {
         inbound["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
         "{label}: {stats}"
     );
-    assert_eq!(stats["transport"]["dtlsState"], "connected", "{stats}");
-    assert!(
-        stats["transport"]["srtpCipher"]
-            .as_str()
-            .is_some_and(|c| c.starts_with("SRTP_") || c.starts_with("AEAD_")),
-        "{stats}"
-    );
     let info = rt.block_on(pc.info()).unwrap();
+    println!(
+    println!(
+        "{label}: Chromium sends with {}",
+        stats["outbound"]["codecId"]
+    );
+        stats["outbound"], info.transceivers
+    );
+    assert!(
+        played.len() as u64 >= SECONDS * 50 * 3 / 4,
+        "{label}: too few frames"
+    );
+    assert!(loud >= 4, "{label}: no beep heard");
+    assert!(
+        (380.0..=420.0).contains(&peak),
+        "{label}: peak at {peak} Hz"
+    );
     let ours = info
         .transceivers
         .iter()
@@ -234,7 +277,12 @@ fn run_case(name: &str, chromium_offers: bool) {
     let outbound = &of_type("outbound-rtp")[0];
     assert_eq!(
         report[outbound["codecId"].as_str().expect("a codec id")]["mimeType"],
-        "audio/opus"
+        codec,
+        "{label}: rtcweb sent what Chromium asked for"
+    );
+    assert_eq!(
+        stats["codec"]["mimeType"], codec,
+        "{label}: Chromium used the codec: {stats}"
     );
     assert_eq!(of_type("certificate").len(), 2, "{report}");
     println!(

@@ -294,7 +294,7 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
     }
 
     // 1,000 messages on the reliable channel.
-    let (mut channel, bytes, took) = rt.block_on(echo(channel, &label));
+    let (channel, bytes, took) = rt.block_on(echo(channel, &label));
     println!(
         "{label}: {MESSAGES} messages ({bytes} bytes) echoed by Firefox byte-exact in \
          {took:.2?}: {:.1} Mbit/s each way",
@@ -461,7 +461,7 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
 
     rt.block_on(channel.close()).unwrap();
     rt.block_on(pc.close()).unwrap();
-    let _ = channel.recv();
+    drop(channel);
 }
 
 /// Sends the message stream and checks the echoes in order.

@@ -187,6 +187,43 @@ pub(crate) fn negotiated_codecs(
         .collect()
 }
 
+/// What we may receive on a section: every codec of our own description (RFC 3264 §5.1:
+/// an offer lists what the offerer can receive, §6.1: an answer what the answerer can). As
+/// offerer that is more than the answer kept: the answerer must send one of those
+/// (RFC 3264 §6.1), but Chromium sends its own first choice from the offer even after
+/// `setCodecPreferences` left it out of its answer, and what we offered we decode. The
+/// peer's parameters are those of its matching codec, if it listed one.
+pub(crate) fn receivable_codecs(
+    offer: &[Codec],
+    answer: &[Codec],
+    local_is_offerer: bool,
+) -> Vec<NegotiatedCodec> {
+    if !local_is_offerer {
+        return negotiated_codecs(offer, answer, false);
+    }
+    offer
+        .iter()
+        .filter(|o| !o.is_rtx())
+        .map(|o| {
+            let rtx_payload_type = offer
+                .iter()
+                .find(|r| r.is_rtx() && r.apt() == Some(o.payload_type))
+                .map(|r| r.payload_type);
+            let theirs = answer.iter().find(|a| !a.is_rtx() && compatible(o, a));
+            NegotiatedCodec {
+                payload_type: o.payload_type,
+                name: o.name.clone(),
+                clock_rate: o.clock_rate,
+                channels: o.channel_count(),
+                local_parameters: o.parameters.clone(),
+                remote_parameters: theirs.map(|a| a.parameters.clone()).unwrap_or_default(),
+                feedback: theirs.map(|a| a.feedback.clone()).unwrap_or_default(),
+                rtx_payload_type,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +317,27 @@ mod tests {
         assert_eq!(n[0].channels, 2);
         let mono = codec(110, "opus", 48000, "");
         assert!(answer_codecs(&[mono], &[CodecCapability::opus()]).is_empty());
+    }
+
+    #[test]
+    fn an_offerer_receives_every_offered_codec_rfc3264_5_1() {
+        let mut opus = codec(111, "opus", 48000, "minptime=10;useinbandfec=1");
+        opus.channels = Some(2);
+        let offer = [opus, codec(0, "PCMU", 8000, ""), codec(8, "PCMA", 8000, "")];
+        // Chromium's answer after setCodecPreferences([PCMA]).
+        let answer = [codec(8, "PCMA", 8000, "")];
+        let sent: Vec<u8> = negotiated_codecs(&offer, &answer, true)
+            .iter()
+            .map(|c| c.payload_type)
+            .collect();
+        assert_eq!(sent, [8], "we send what the answer kept");
+        let received = receivable_codecs(&offer, &answer, true);
+        let pts: Vec<u8> = received.iter().map(|c| c.payload_type).collect();
+        assert_eq!(pts, [111, 0, 8], "we decode all we offered");
+        assert!(received[0].local_parameters.flag("useinbandfec"));
+        // As answerer, what our answer listed.
+        let ours = receivable_codecs(&offer, &answer, false);
+        assert_eq!(ours.len(), 1);
+        assert_eq!(ours[0].payload_type, 8);
     }
 }

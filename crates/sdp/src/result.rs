@@ -3,7 +3,7 @@
 
 use rtcweb_ice::{Candidate, Credentials};
 
-use crate::codec_match::{NegotiatedCodec, negotiated_codecs};
+use crate::codec_match::{NegotiatedCodec, negotiated_codecs, receivable_codecs};
 use crate::transceiver::{Content, Line, Transceiver, TransceiverId};
 use crate::{
     Direction, DtlsRole, Error, ExtMap, Fingerprint, MediaKind, MediaSection, Msid, Rid,
@@ -126,8 +126,11 @@ pub struct MediaParameters {
     pub transceiver: TransceiverId,
     /// Our direction.
     pub direction: Direction,
-    /// The codecs, the answerer's preferred first.
+    /// The codecs, the answerer's preferred first: what we send with.
     pub codecs: Vec<NegotiatedCodec>,
+    /// What we decode: every codec of our own description of the section (as offerer,
+    /// also those the answer left out; RFC 3264 §5.1).
+    pub receive_codecs: Vec<NegotiatedCodec>,
     /// The header extensions in use, with their ids.
     pub extensions: Vec<ExtMap>,
     /// One- and two-byte header extensions may be mixed (RFC 8285 §6).
@@ -285,6 +288,7 @@ fn media_parameters(
     let offer = &x.offer.media[i];
     let answer = &x.answer.media[i];
     let codecs = negotiated_codecs(&offer.codecs(), &answer.codecs(), x.local_is_offerer);
+    let receive_codecs = receivable_codecs(&offer.codecs(), &answer.codecs(), x.local_is_offerer);
     let offered_uris: Vec<&str> = offer.extmaps().map(|e| e.uri.as_str()).collect();
     let extensions = answer
         .extmaps()
@@ -308,6 +312,7 @@ fn media_parameters(
         transceiver: t.id,
         direction,
         codecs,
+        receive_codecs,
         extensions,
         extmap_allow_mixed: x.answer.extmap_allow_mixed(i),
         rtcp_rsize: offer.has(&crate::Attribute::RtcpRsize)

@@ -159,8 +159,8 @@ mod tests {
 
     #[test]
     fn offer_answer_cycles() {
-        use Operation::*;
-        use SdpType::*;
+        use Operation::{Rollback, SetLocal, SetRemote};
+        use SdpType::{Answer, Offer, Pranswer};
         let s = SignalingState::Stable;
         let s = s.after(SetLocal(Offer)).unwrap();
         assert_eq!(s, SignalingState::HaveLocalOffer);

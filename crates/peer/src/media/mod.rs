@@ -271,7 +271,7 @@ impl Media {
             })
             .collect();
         let receive_codecs: Vec<ReceiveCodec> = section
-            .codecs
+            .receive_codecs
             .iter()
             .map(|c| ReceiveCodec {
                 payload_type: c.payload_type,
