@@ -193,7 +193,7 @@ fn chromium_asks_for_dtx_and_silence_is_not_sent() {
         .transceivers
         .iter()
         .find(|(id, _)| *id == local.transceiver())
-        .and_then(|(_, s)| s.outbound.clone())
+        .and_then(|(_, s)| s.outbound)
         .expect("outbound stats")
         .packets_sent;
     println!(
