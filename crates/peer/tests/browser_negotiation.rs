@@ -345,7 +345,8 @@ fn tone(rt: &Runtime, sender: RtpSender) -> tokio::task::JoinHandle<()> {
                 sample_rate: 48_000,
                 channels: 1,
             };
-            if sender.send_audio(frame, None).await.is_err() {
+            if let Err(e) = sender.send_audio(frame, None).await {
+                println!("the tone on {:?} ends: {e}", sender.transceiver());
                 return;
             }
         }

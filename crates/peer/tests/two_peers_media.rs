@@ -258,3 +258,51 @@ fn dtmf_tones_go_across_and_tonechange_reports_them() {
     );
     assert!(w.b.peer.transceivers()[0].kind == MediaKind::Audio);
 }
+
+/// A sender paused by a direction change and resumed goes on with its stream: the same
+/// SSRC, the next sequence number (RFC 3550 §5.1). A restarted random sequence would look
+/// like replays to the peer's SRTP when it fell behind the last one (RFC 3711 §3.3.2);
+/// browsers then drop everything (the live renegotiation test with Firefox found it).
+#[test]
+fn a_sender_resumed_after_a_direction_change_continues_its_sequence() {
+    let (mut w, video) = video_world(55, lossy(0.0));
+    let vp8 = w.a.peer.sender_parameters(video).unwrap().codecs[0].0;
+    // The first frame after the pause is a key frame: B's receiver starts afresh.
+    let mut send = |w: &mut World, n: u32| {
+        let mut data = vp8_frame(if n == 15 { 0 } else { n }, 300);
+        data[10..14].copy_from_slice(&n.to_be_bytes());
+        w.a.peer
+            .write_frame(w.now, video, OutgoingFrame::new(vp8, n * 3000, &data))
+    };
+    for n in 0..10 {
+        assert_eq!(send(&mut w, n).unwrap(), true);
+        w.run_for(Duration::from_millis(33));
+    }
+    for (direction, frames) in [(Direction::Inactive, 10..15), (Direction::SendOnly, 15..25)] {
+        w.a.peer.set_direction(w.now, video, direction).unwrap();
+        w.offer();
+        w.run_for(Duration::from_millis(300));
+        assert_eq!(
+            w.a.peer.transceiver(video).unwrap().current_direction,
+            Some(direction)
+        );
+        for n in frames {
+            let sent = send(&mut w, n);
+            assert_eq!(sent.is_ok(), direction.sends(), "{direction:?}: {sent:?}");
+            w.run_for(Duration::from_millis(33));
+        }
+    }
+    let got = frames_at_b(&w);
+    let numbers: Vec<u32> = got.iter().map(|f| number(f)).collect();
+    let want: Vec<u32> = (0..10).chain(15..25).collect();
+    assert_eq!(numbers, want, "every frame sent arrived, in order");
+    let ssrcs: Vec<u32> = got.iter().map(|f| f.ssrc).collect();
+    assert!(ssrcs.iter().all(|s| *s == ssrcs[0]), "one SSRC: {ssrcs:?}");
+    for pair in got.windows(2) {
+        assert_eq!(
+            pair[1].sequence.0,
+            pair[0].sequence.1.wrapping_add(1),
+            "the sequence goes on across the pause"
+        );
+    }
+}

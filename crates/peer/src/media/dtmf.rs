@@ -133,6 +133,11 @@ impl DtmfSender {
         }
     }
 
+    /// Drops the tone buffer and any tone playing (the sender stopped sending).
+    pub(crate) fn reset(&mut self) {
+        *self = Self::new(self.payload_type, self.clock_rate);
+    }
+
     /// W3C `insertDTMF`: replaces the tone buffer; durations are clamped as the spec says.
     /// The tones start now unless a tone is playing.
     pub(crate) fn insert(&mut self, now: Instant, tones: &str, duration: Duration, gap: Duration) {

@@ -109,6 +109,10 @@ pub(crate) struct Entry {
     pub(crate) receive_codecs: Vec<(u8, CodecInfo)>,
     /// Counters kept when the sender goes (a renegotiation may bring it back).
     pub(crate) past_sent: Option<SenderCounters>,
+    /// The sender a direction change stopped, kept to resume its stream: the same SSRC
+    /// must go on with its sequence numbers (RFC 3550 §5.1), or the peer's SRTP would take
+    /// the restarted ones for replays (RFC 3711 §3.3.2).
+    suspended: Option<Box<RtpSender>>,
 }
 
 /// Every transceiver's media and the RTCP state they share.
@@ -199,6 +203,7 @@ impl Media {
             send_codecs: Vec::new(),
             receive_codecs: Vec::new(),
             past_sent: None,
+            suspended: None,
         });
         let last = self.entries.len() - 1;
         &mut self.entries[last]
@@ -312,8 +317,17 @@ impl Media {
                     random,
                 };
                 match entry.sender.as_mut() {
-                    Some(s) if s.ssrc == stream.ssrc && !s.stopped => s.update(setup),
-                    _ => entry.sender = Some(RtpSender::new(setup)),
+                    Some(s) if s.ssrc == stream.ssrc => s.update(setup),
+                    _ => {
+                        let sender = match entry.suspended.take() {
+                            Some(mut s) if s.ssrc == stream.ssrc => {
+                                s.update(setup);
+                                *s
+                            }
+                            _ => RtpSender::new(setup),
+                        };
+                        entry.sender = Some(sender);
+                    }
                 }
             }
             _ => self.stop_sending(index),
@@ -371,16 +385,18 @@ impl Media {
     }
 
     /// The sender of entry `i` stops: a BYE is owed for its SSRCs (RFC 3550 §6.6).
+    /// The sender is kept (suspended) in case a later exchange lets it send again.
     fn stop_sending(&mut self, i: usize) {
         if let Some(mut sender) = self.entries[i].sender.take() {
             self.entries[i].past_sent = Some(sender.counters);
             if sender.stats.has_sent() {
-                sender.stopped = true;
                 let ssrcs: Vec<u32> = std::iter::once(sender.ssrc)
                     .chain(sender.rtx_ssrc)
                     .collect();
                 self.bye(&ssrcs);
             }
+            sender.suspend();
+            self.entries[i].suspended = Some(Box::new(sender));
         }
     }
 

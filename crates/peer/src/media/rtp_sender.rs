@@ -98,8 +98,6 @@ pub(crate) struct RtpSender {
     /// The last frame: its RTP timestamp, when it was captured, its clock rate.
     last: Option<(u32, Instant, u32)>,
     pub(crate) dtmf: Option<DtmfSender>,
-    /// A BYE is owed for this sender's SSRCs (it stopped).
-    pub(crate) stopped: bool,
 }
 
 /// What a sender is made from.
@@ -143,7 +141,6 @@ impl RtpSender {
             counters: SenderCounters::default(),
             last: None,
             dtmf,
-            stopped: false,
         }
     }
 
@@ -167,6 +164,18 @@ impl RtpSender {
         self.rtx_ssrc = s.rtx_ssrc;
         if s.nack && self.history.is_none() {
             self.history = Some(PacketHistory::new(HISTORY_PACKETS, HISTORY_AGE));
+        }
+    }
+
+    /// Stops sending until a later exchange resumes the stream: what is in flight is no
+    /// longer answered (the history goes) and pending DTMF is dropped; the sequence numbers
+    /// and counters stay.
+    pub(crate) fn suspend(&mut self) {
+        if let Some(h) = self.history.as_mut() {
+            *h = PacketHistory::new(HISTORY_PACKETS, HISTORY_AGE);
+        }
+        if let Some(d) = self.dtmf.as_mut() {
+            d.reset();
         }
     }
 
