@@ -268,7 +268,7 @@ fn a_sender_resumed_after_a_direction_change_continues_its_sequence() {
     let (mut w, video) = video_world(55, lossy(0.0));
     let vp8 = w.a.peer.sender_parameters(video).unwrap().codecs[0].0;
     // The first frame after the pause is a key frame: B's receiver starts afresh.
-    let mut send = |w: &mut World, n: u32| {
+    let send = |w: &mut World, n: u32| {
         let mut data = vp8_frame(if n == 15 { 0 } else { n }, 300);
         data[10..14].copy_from_slice(&n.to_be_bytes());
         w.a.peer
