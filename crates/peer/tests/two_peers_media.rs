@@ -275,7 +275,7 @@ fn a_sender_resumed_after_a_direction_change_continues_its_sequence() {
             .write_frame(w.now, video, OutgoingFrame::new(vp8, n * 3000, &data))
     };
     for n in 0..10 {
-        assert_eq!(send(&mut w, n).unwrap(), true);
+        assert!(send(&mut w, n).unwrap());
         w.run_for(Duration::from_millis(33));
     }
     for (direction, frames) in [(Direction::Inactive, 10..15), (Direction::SendOnly, 15..25)] {
