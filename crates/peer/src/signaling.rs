@@ -149,6 +149,7 @@ impl Peer {
         if self.negotiator.current_remote_description().is_none() {
             if let Some(mut agent) = self.ice.take() {
                 agent.close(now);
+                self.negotiator.forget_local_candidates();
             }
             self.local_mid = None;
         }

@@ -243,3 +243,80 @@ async fn sixteen_mebibytes_one_way_in_64_kib_messages() {
     a.close().await.unwrap();
     b.close().await.unwrap();
 }
+
+/// The W3C signalling accessors through the driver: pending and current descriptions
+/// through an exchange and a rollback, and getConfiguration/setConfiguration (new ICE
+/// servers accepted, a different certificate refused).
+#[tokio::test]
+async fn descriptions_and_configuration_through_the_driver() {
+    use rtcweb_peer::{Description, IceServer, SdpType, SignalingState};
+    let (a, _a_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
+    let (b, _b_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
+    let _channel = a
+        .create_data_channel("x", ChannelOptions::new("x"))
+        .await
+        .unwrap();
+    let offer = a.set_local_description_implicit().await.unwrap();
+    let info = a.info().await.unwrap();
+    assert_eq!(info.signaling_state, SignalingState::HaveLocalOffer);
+    // The descriptions read back carry the candidates gathered since, as in browsers.
+    let same = |d: &Option<String>, sdp: &str| {
+        let ufrag = |s: &str| {
+            s.lines()
+                .find(|l| l.starts_with("a=ice-ufrag:"))
+                .map(str::to_owned)
+        };
+        d.as_deref().is_some_and(|d| ufrag(d) == ufrag(sdp))
+    };
+    assert!(same(&info.pending_local_description, &offer.sdp));
+    assert!(info.current_local_description.is_none());
+    // Rolled back: nothing pending, nothing current.
+    a.set_local_description(&Description {
+        kind: SdpType::Rollback,
+        sdp: String::new(),
+    })
+    .await
+    .unwrap();
+    let info = a.info().await.unwrap();
+    assert_eq!(info.signaling_state, SignalingState::Stable);
+    assert!(info.pending_local_description.is_none());
+    // Offered again and answered: current on both sides, nothing pending.
+    let offer = a.set_local_description_implicit().await.unwrap();
+    b.set_remote_description(&offer).await.unwrap();
+    let answer = b.set_local_description_implicit().await.unwrap();
+    assert_eq!(answer.kind, SdpType::Answer);
+    a.set_remote_description(&answer).await.unwrap();
+    let info = a.info().await.unwrap();
+    assert!(same(&info.current_local_description, &offer.sdp));
+    assert!(same(&info.current_remote_description, &answer.sdp));
+    assert!(info.pending_local_description.is_none() && info.pending_remote_description.is_none());
+    // Each candidate once, although the rolled-back offer's agent had gathered it too.
+    let local = info.current_local_description.unwrap();
+    let candidates: Vec<&str> = local
+        .lines()
+        .filter(|l| l.starts_with("a=candidate:"))
+        .collect();
+    let mut unique = candidates.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(candidates.len(), unique.len(), "{local}");
+    let info = b.info().await.unwrap();
+    assert_eq!(
+        info.current_remote_description.as_deref(),
+        Some(&*offer.sdp)
+    );
+
+    let mut config = a.configuration().await.unwrap();
+    assert!(config.ice_servers.is_empty());
+    config.ice_servers.push(IceServer::Stun {
+        address: "192.0.2.9:3478".parse().unwrap(),
+    });
+    a.set_configuration(config).await.unwrap();
+    assert_eq!(a.configuration().await.unwrap().ice_servers.len(), 1);
+    let mut foreign = a.configuration().await.unwrap();
+    foreign.certificate = Some(rtcweb_dtls::Certificate::generate().unwrap());
+    assert!(
+        a.set_configuration(foreign).await.is_err(),
+        "the certificate cannot change"
+    );
+}

@@ -354,6 +354,14 @@ impl Negotiator {
         Ok(())
     }
 
+    /// Forgets our candidates (the agent that gathered them is gone, as when a rollback
+    /// before the first exchange drops it): later descriptions carry only what the next
+    /// agent gathers, with the same credentials.
+    pub fn forget_local_candidates(&mut self) {
+        self.local_candidates.clear();
+        self.local_end_of_candidates = false;
+    }
+
     /// Adds one of our candidates (trickle, RFC 8838): later descriptions carry it, and
     /// so does the local description in force.
     pub fn add_local_candidate(&mut self, candidate: Candidate) -> Result<(), Error> {

@@ -114,5 +114,10 @@ pub(crate) enum Command {
     Info(Reply<PeerConnectionInfo>),
     Stats(Reply<serde_json::Value>),
     RestartIce(Reply<()>),
+    Configuration(Reply<crate::Config>),
+    SetConfiguration {
+        config: Box<crate::Config>,
+        reply: Reply<()>,
+    },
     Close(Reply<()>),
 }

@@ -239,6 +239,24 @@ impl PeerConnection {
         request(&self.commands, Command::RestartIce).await
     }
 
+    /// W3C `getConfiguration()`: the core's configuration
+    /// ([`Peer::configuration`](crate::Peer::configuration)).
+    pub async fn configuration(&self) -> Result<crate::Config, DriverError> {
+        request(&self.commands, Command::Configuration).await
+    }
+
+    /// W3C `setConfiguration()`: new ICE servers and policy are gathered with at the next
+    /// ICE restart; the certificate cannot change
+    /// ([`Peer::set_configuration`](crate::Peer::set_configuration)).
+    pub async fn set_configuration(&self, config: crate::Config) -> Result<(), DriverError> {
+        let config = Box::new(config);
+        request(&self.commands, |reply| Command::SetConfiguration {
+            config,
+            reply,
+        })
+        .await
+    }
+
     /// The W3C stats report now (`getStats()`): see
     /// [`Peer::stats_report`](crate::Peer::stats_report).
     pub async fn stats(&self) -> Result<serde_json::Value, DriverError> {

@@ -168,6 +168,14 @@ pub struct PeerConnectionInfo {
     pub local_description: Option<String>,
     /// The remote description in force, as text.
     pub remote_description: Option<String>,
+    /// W3C `pendingLocalDescription`: ours while an exchange is under way.
+    pub pending_local_description: Option<String>,
+    /// W3C `currentLocalDescription`: ours as of the last completed exchange.
+    pub current_local_description: Option<String>,
+    /// W3C `pendingRemoteDescription`.
+    pub pending_remote_description: Option<String>,
+    /// W3C `currentRemoteDescription`.
+    pub current_remote_description: Option<String>,
     /// The core's counters.
     pub stats: Stats,
     /// Every transceiver, with what it sent and received.

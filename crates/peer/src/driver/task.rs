@@ -750,6 +750,12 @@ impl Task {
             Command::RestartIce(reply) => {
                 let _ = reply.send(self.peer.restart_ice(now).map_err(Into::into));
             }
+            Command::Configuration(reply) => {
+                let _ = reply.send(Ok(self.peer.configuration().clone()));
+            }
+            Command::SetConfiguration { config, reply } => {
+                let _ = reply.send(self.peer.set_configuration(*config).map_err(Into::into));
+            }
             Command::Stats(reply) => {
                 let mut report = self.peer.stats_report(now);
                 self.media.add_stats(&self.peer, &mut report);
@@ -789,6 +795,10 @@ impl Task {
             dtls_cipher: peer.dtls_cipher(),
             local_description: peer.local_description(),
             remote_description: peer.remote_description(),
+            pending_local_description: peer.pending_local_description(),
+            current_local_description: peer.current_local_description(),
+            pending_remote_description: peer.pending_remote_description(),
+            current_remote_description: peer.current_remote_description(),
             stats: peer.stats(),
             transceivers: peer
                 .transceivers()
