@@ -3,20 +3,22 @@
 //! sessions (one per page), and a page server on 127.0.0.1 (a secure context for
 //! `getUserMedia`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::{Read, Write};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tungstenite::{Message, WebSocket};
 
 use crate::LabError;
+use crate::browser::{BrowserProcess, Protocol, fresh_profile, io};
 
 /// Debian's Chromium.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Whether Chromium is installed (see [`crate::browser::installed`]).
+pub fn available() -> bool {
+    crate::browser::installed(CHROMIUM, "chromium")
+}
 
 /// The flags that work on this kind of machine (as root, no GPU, no outside network).
 const FLAGS: &[&str] = &[
@@ -39,15 +41,22 @@ const FLAGS: &[&str] = &[
 /// closes the browser and removes the profile.
 #[derive(Debug)]
 pub struct Chromium {
-    child: Child,
-    profile: PathBuf,
-    ws: WebSocket<TcpStream>,
-    next_id: u64,
+    process: BrowserProcess,
 }
 
-fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError + '_ {
-    move |e| LabError::Io(format!("{what}: {e}"))
-}
+const DEVTOOLS: Protocol = Protocol {
+    name: "chromium",
+    banner: "DevTools listening on ",
+    log_var: "RTCWEB_CHROMIUM_LOG",
+    wait: Duration::from_secs(30),
+    path: |url| {
+        let rest = url.strip_prefix("ws://").unwrap_or(url);
+        rest.find('/')
+            .map_or_else(String::new, |i| rest[i..].to_owned())
+    },
+    close: "Browser.close",
+    error: |reply| reply.get("error").map(ToString::to_string),
+};
 
 impl Chromium {
     /// Starts Chromium with `extra` flags and connects to its DevTools endpoint.
@@ -57,61 +66,15 @@ impl Chromium {
                 "chromium (`cargo xtask test` installs Debian's chromium)",
             ));
         }
-        let profile = std::env::temp_dir().join(format!(
-            "rtcweb-lab-chromium-{}-{:?}",
-            std::process::id(),
-            Instant::now()
-        ));
-        let profile = PathBuf::from(profile.to_string_lossy().replace(
-            |c: char| !c.is_ascii_alphanumeric() && c != '/' && c != '-',
-            "",
-        ));
-        std::fs::create_dir_all(&profile).map_err(io("profile"))?;
-        let mut child = Command::new(CHROMIUM)
+        let profile = fresh_profile("chromium")?;
+        let mut command = Command::new(CHROMIUM);
+        command
             .args(FLAGS)
             .args(extra)
             .arg(format!("--user-data-dir={}", profile.display()))
-            .arg("about:blank")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(io("chromium"))?;
-        // Chromium prints its DevTools URL on stderr; the rest is drained so that it never
-        // blocks on a full pipe.
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (url_tx, url_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("DevTools listening on ") {
-                    let _ = url_tx.send(url.trim().to_owned());
-                } else if std::env::var_os("RTCWEB_CHROMIUM_LOG").is_some() {
-                    eprintln!("chromium: {line}");
-                }
-            }
-        });
-        let Ok(url) = url_rx.recv_timeout(Duration::from_secs(30)) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(LabError::Io(
-                "chromium printed no DevTools URL in 30 s".into(),
-            ));
-        };
-        let host = url
-            .strip_prefix("ws://")
-            .and_then(|rest| rest.split('/').next())
-            .ok_or_else(|| LabError::Io(format!("not a ws:// URL: {url}")))?;
-        let stream = TcpStream::connect(host).map_err(io("DevTools port"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(120)))
-            .map_err(io("read timeout"))?;
-        let (ws, _) = tungstenite::client(url.as_str(), stream)
-            .map_err(|e| LabError::Io(format!("WebSocket handshake: {e}")))?;
+            .arg("about:blank");
         Ok(Self {
-            child,
-            profile,
-            ws,
-            next_id: 1,
+            process: BrowserProcess::start(command, profile, &DEVTOOLS)?,
         })
     }
 
@@ -123,30 +86,8 @@ impl Chromium {
         method: &str,
         params: Value,
     ) -> Result<Value, LabError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut request = json!({ "id": id, "method": method, "params": params });
-        if let Some(s) = session {
-            request["sessionId"] = json!(s);
-        }
-        let cdp = |e: tungstenite::Error| LabError::Agent(format!("CDP {method}: {e}"));
-        self.ws
-            .send(Message::text(request.to_string()))
-            .map_err(cdp)?;
-        loop {
-            let Message::Text(text) = self.ws.read().map_err(cdp)? else {
-                continue;
-            };
-            let value: Value = serde_json::from_str(text.as_str())
-                .map_err(|e| LabError::Agent(format!("CDP sent no JSON: {e}")))?;
-            if value["id"].as_u64() != Some(id) {
-                continue; // an event
-            }
-            if let Some(error) = value.get("error") {
-                return Err(LabError::Agent(format!("CDP {method} failed: {error}")));
-            }
-            return Ok(value["result"].clone());
-        }
+        self.process
+            .call(method, params, session.map(|s| ("sessionId", json!(s))))
     }
 
     /// Chromium's product string (`Chrome/156...`).
@@ -157,20 +98,16 @@ impl Chromium {
             .to_owned())
     }
 
+    /// A new blank page; its session id.
+    pub fn new_page(&mut self) -> Result<String, LabError> {
+        self.open("about:blank")
+    }
+
     /// A new page at `url`, once loaded; its session id.
     pub fn new_page_at(&mut self, url: &str) -> Result<String, LabError> {
-        let target = self.call(None, "Target.createTarget", json!({ "url": url }))?;
-        let target_id = target["targetId"].as_str().unwrap_or_default().to_owned();
-        let attached = self.call(
-            None,
-            "Target.attachToTarget",
-            json!({ "targetId": target_id, "flatten": true }),
-        )?;
-        let page = attached["sessionId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let page = self.open(url)?;
         let deadline = Instant::now() + Duration::from_secs(20);
+        // The initial about:blank document is complete too: wait for ours.
         let loaded = format!("location.href === {} && document.readyState", json!(url));
         while self.evaluate(&page, &loaded)? != json!("complete") {
             if Instant::now() > deadline {
@@ -179,6 +116,20 @@ impl Chromium {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(page)
+    }
+
+    fn open(&mut self, url: &str) -> Result<String, LabError> {
+        let target = self.call(None, "Target.createTarget", json!({ "url": url }))?;
+        let target_id = target["targetId"].as_str().unwrap_or_default().to_owned();
+        let attached = self.call(
+            None,
+            "Target.attachToTarget",
+            json!({ "targetId": target_id, "flatten": true }),
+        )?;
+        attached["sessionId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| LabError::Agent("CDP: no session id".into()))
     }
 
     /// Evaluates JavaScript in a page, awaiting a promise result; the value as JSON (`null`
@@ -200,29 +151,9 @@ impl Chromium {
     }
 }
 
-impl Drop for Chromium {
-    fn drop(&mut self) {
-        let id = self.next_id;
-        let _ = self.ws.send(Message::text(
-            json!({ "id": id, "method": "Browser.close", "params": {} }).to_string(),
-        ));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
 /// Serves `html` at `http://127.0.0.1:<port>/` for every GET, from a thread, until the
-/// process ends; the URL.
+/// process ends; the URL. Pages that use `getUserMedia` need such a secure context
+/// (`http://127.0.0.1` counts; `about:blank` has no `navigator.mediaDevices`).
 pub fn serve_page(html: &'static str) -> Result<String, LabError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("page server"))?;
     let url = format!(

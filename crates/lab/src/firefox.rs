@@ -3,17 +3,13 @@
 //! one WebSocket, with a fresh profile whose `user.js` sets the preferences a test asks
 //! for.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tungstenite::{Message, WebSocket};
 
 use crate::LabError;
+use crate::browser::{BrowserProcess, Protocol, fresh_profile, io};
 
 /// Debian's Firefox ESR.
 pub const FIREFOX: &str = "/usr/bin/firefox-esr";
@@ -44,16 +40,26 @@ const BASE_PREFS: &[(&str, &str)] = &[
 /// Dropping it ends the session, closes the browser and removes the profile.
 #[derive(Debug)]
 pub struct Firefox {
-    child: Child,
-    profile: PathBuf,
-    ws: WebSocket<TcpStream>,
-    next_id: u64,
+    process: BrowserProcess,
     context: String,
     version: String,
 }
 
-fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError + '_ {
-    move |e| LabError::Io(format!("{what}: {e}"))
+const BIDI: Protocol = Protocol {
+    name: "firefox",
+    banner: "WebDriver BiDi listening on ",
+    log_var: "RTCWEB_FIREFOX_LOG",
+    wait: Duration::from_secs(60),
+    path: |_| "/session".to_owned(),
+    close: "browser.close",
+    error: |reply| {
+        (reply["type"] == "error").then(|| format!("{} {}", reply["error"], reply["message"]))
+    },
+};
+
+/// Whether Firefox is installed (see [`crate::browser::installed`]).
+pub fn available() -> bool {
+    crate::browser::installed(FIREFOX, "firefox-esr")
 }
 
 impl Firefox {
@@ -66,64 +72,22 @@ impl Firefox {
                 "firefox-esr (`cargo xtask test` installs Debian's firefox-esr)",
             ));
         }
-        let profile = std::env::temp_dir().join(format!(
-            "rtcweb-firefox-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(&profile).map_err(io("profile"))?;
+        let profile = fresh_profile("firefox")?;
         let user_js: String = BASE_PREFS
             .iter()
             .chain(prefs)
             .map(|(k, v)| format!("user_pref(\"{k}\", {v});\n"))
             .collect();
         std::fs::write(profile.join("user.js"), user_js).map_err(io("user.js"))?;
-        let mut child = Command::new(FIREFOX)
+        let mut command = Command::new(FIREFOX);
+        command
             .args(["--headless", "--no-remote", "--remote-debugging-port=0"])
             .arg("--profile")
             .arg(&profile)
             .arg("about:blank")
-            .env("MOZ_CRASHREPORTER_DISABLE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(io("firefox"))?;
-        // Firefox prints its BiDi URL on stderr; the rest is drained.
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (url_tx, url_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("WebDriver BiDi listening on ") {
-                    let _ = url_tx.send(url.trim().to_owned());
-                } else if std::env::var_os("RTCWEB_FIREFOX_LOG").is_some() {
-                    eprintln!("firefox: {line}");
-                }
-            }
-        });
-        let Ok(url) = url_rx.recv_timeout(Duration::from_secs(60)) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(LabError::Io("firefox printed no BiDi URL in 60 s".into()));
-        };
-        let host = url
-            .strip_prefix("ws://")
-            .and_then(|rest| rest.split('/').next())
-            .ok_or_else(|| LabError::Io(format!("not a ws:// URL: {url}")))?
-            .to_owned();
-        let stream = TcpStream::connect(&host).map_err(io("BiDi port"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(120)))
-            .map_err(io("read timeout"))?;
-        let (ws, _) = tungstenite::client(format!("ws://{host}/session"), stream)
-            .map_err(|e| LabError::Io(format!("BiDi WebSocket: {e}")))?;
+            .env("MOZ_CRASHREPORTER_DISABLE", "1");
         let mut ff = Self {
-            child,
-            profile,
-            ws,
-            next_id: 1,
+            process: BrowserProcess::start(command, profile, &BIDI)?,
             context: String::new(),
             version: String::new(),
         };
@@ -149,30 +113,7 @@ impl Firefox {
 
     /// One BiDi command: its result, or the protocol's error.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, LabError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let request = json!({ "id": id, "method": method, "params": params });
-        let bidi = |e: tungstenite::Error| LabError::Agent(format!("BiDi {method}: {e}"));
-        self.ws
-            .send(Message::text(request.to_string()))
-            .map_err(bidi)?;
-        loop {
-            let Message::Text(text) = self.ws.read().map_err(bidi)? else {
-                continue;
-            };
-            let value: Value = serde_json::from_str(text.as_str())
-                .map_err(|e| LabError::Agent(format!("BiDi sent no JSON: {e}")))?;
-            if value["id"].as_u64() != Some(id) {
-                continue; // an event
-            }
-            if value["type"] == "error" {
-                return Err(LabError::Agent(format!(
-                    "BiDi {method} failed: {} {}",
-                    value["error"], value["message"]
-                )));
-            }
-            return Ok(value["result"].clone());
-        }
+        self.process.call(method, params, None)
     }
 
     /// Loads `url` in the tab and waits until it is complete.
@@ -214,26 +155,5 @@ impl Firefox {
         let text = result["result"]["value"].as_str().unwrap_or("null");
         serde_json::from_str(text)
             .map_err(|e| LabError::Agent(format!("not JSON from the page ({e}): {text}")))
-    }
-}
-
-impl Drop for Firefox {
-    fn drop(&mut self) {
-        let id = self.next_id;
-        let _ = self.ws.send(Message::text(
-            json!({ "id": id, "method": "browser.close", "params": {} }).to_string(),
-        ));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

@@ -26,14 +26,20 @@ pub fn inside_namespace() -> bool {
 /// available here (said on stdout).
 pub fn run_in_namespace(name: &str, veth: bool) -> bool {
     if inside_namespace() {
-        println!(
-            "{name}: in a network namespace of its own{}",
-            if veth {
-                " with veth0 at 203.0.113.7"
-            } else {
-                ""
-            }
-        );
+        // /proc/net is the namespace's own (/sys/class/net is the mount's).
+        let mut interfaces: Vec<String> = std::fs::read_to_string("/proc/net/dev")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim().to_owned()))
+            .collect();
+        interfaces.sort();
+        if veth {
+            assert_eq!(interfaces, ["lo", "veth0", "veth1"], "lo and a veth pair");
+            println!("{name}: in a network namespace of its own with veth0 at {VETH_ADDRESS}");
+        } else {
+            assert_eq!(interfaces, ["lo"], "the namespace holds only lo");
+            println!("{name}: in a network namespace holding only lo");
+        }
         return false;
     }
     let works = Command::new("unshare")

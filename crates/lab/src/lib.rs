@@ -13,6 +13,7 @@
 
 pub mod agent;
 pub mod aiortc;
+pub mod browser;
 pub mod case;
 pub mod chromium;
 mod coturn;

@@ -19,8 +19,8 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use rtcweb_lab::chromium::{CHROMIUM, Chromium};
-use rtcweb_lab::firefox::{FIREFOX, Firefox};
+use rtcweb_lab::chromium::Chromium;
+use rtcweb_lab::firefox::Firefox;
 use rtcweb_lab::isolate::{VETH_ADDRESS, run_in_namespace};
 use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
 use rtcweb_peer::driver::{
@@ -354,16 +354,11 @@ fn tone(rt: &Runtime, sender: RtpSender) -> tokio::task::JoinHandle<()> {
 }
 
 fn available(firefox: bool) -> bool {
-    let path = if firefox { FIREFOX } else { CHROMIUM };
-    if std::path::Path::new(path).exists() {
-        return true;
+    if firefox {
+        rtcweb_lab::firefox::available()
+    } else {
+        rtcweb_lab::chromium::available()
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{path} is missing under CI (`cargo xtask test` installs it)"
-    );
-    println!("SKIPPED: {path} is not installed");
-    false
 }
 
 fn renegotiation(name: &str, firefox: bool) {

@@ -1,7 +1,7 @@
 //! Chromium's mDNS host candidates (`<uuid>.local`, as browsers signal them by default)
 //! resolved by the driver's multicast DNS query and answered by Chromium's own responder.
-//! The namespace holds `lo` and a dummy interface with 10.77.0.1 (Chromium gathers no
-//! host candidate on `lo`); both peers use that address. Chromium offers a data channel,
+//! The namespace holds `lo` and a veth pair whose first end has 203.0.113.7 (RFC 5737;
+//! Chromium gathers no host candidate on `lo`); both peers use that address. Chromium offers a data channel,
 //! its offer carries only `.local` host candidates, the driver resolves the name, and a
 //! message goes both ways.
 //!
@@ -14,7 +14,7 @@ mod peer_events;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use chromium::{Chromium, DUMMY_ADDRESS};
+use chromium::{Chromium, VETH_ADDRESS};
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use serde_json::json;
 use tokio::time::timeout;
@@ -44,7 +44,7 @@ true
 #[test]
 fn chromium_mdns_candidates_are_resolved() {
     let name = "chromium_mdns_candidates_are_resolved";
-    if !chromium::available() || chromium::run_in_network_namespace_with_dummy(name) {
+    if !chromium::available() || chromium::run_in_network_namespace_with_veth(name) {
         return;
     }
     let rt = peer_events::runtime();
@@ -53,9 +53,8 @@ fn chromium_mdns_candidates_are_resolved() {
     let page = browser.new_page();
     assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
 
-    let dummy: IpAddr = DUMMY_ADDRESS.parse().unwrap();
     let config = DriverConfig {
-        interfaces: vec![dummy],
+        interfaces: vec![IpAddr::V4(VETH_ADDRESS)],
         ..DriverConfig::default()
     };
     let (pc, events) = rt.block_on(PeerConnection::new(config)).expect("a peer");

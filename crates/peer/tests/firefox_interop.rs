@@ -25,7 +25,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use messages::{check, message};
-use rtcweb_lab::firefox::{FIREFOX, Firefox};
+use rtcweb_lab::firefox::Firefox;
 use rtcweb_lab::isolate::{VETH_ADDRESS, run_in_namespace};
 use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
@@ -154,21 +154,8 @@ fn rtcweb_offers_to_firefox_with_mdns_host_names() {
     run_case("rtcweb_offers_to_firefox_with_mdns_host_names", false, true);
 }
 
-/// Whether the test can run: Firefox is installed (a failure under CI otherwise).
-fn available() -> bool {
-    if std::path::Path::new(FIREFOX).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{FIREFOX} is missing under CI: `cargo xtask test` installs Debian's firefox-esr"
-    );
-    println!("SKIPPED: {FIREFOX} is not installed");
-    false
-}
-
 fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
-    if !available() || run_in_namespace(name, true) {
+    if !rtcweb_lab::firefox::available() || run_in_namespace(name, true) {
         return;
     }
     let label = format!(
