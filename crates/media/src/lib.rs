@@ -38,6 +38,7 @@
 //! it), echo cancellation and capture (a later issue).
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod audio;
 mod error;
 mod jitter_buffer;

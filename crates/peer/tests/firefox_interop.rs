@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use messages::{check, message};
 use rtcweb_lab::firefox::Firefox;
 use rtcweb_lab::isolate::{VETH_ADDRESS, run_in_namespace};
+use rtcweb_media::analysis::{peak_frequency, rms};
 use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
 use rtcweb_peer::{ChannelOptions, ChannelType, Description, MediaTrack, Reliability, SdpType};
@@ -408,7 +409,7 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
         .flatten()
         .copied()
         .collect();
-    let peak = peak_frequency(&loud);
+    let peak = peak_frequency(&loud[..loud.len().min(48_000)], 48_000);
     let stats = eval(&mut browser, "rtc.stats()");
     let inbound = &stats["inbound"];
     println!(
@@ -471,29 +472,6 @@ async fn echo(mut channel: DataChannel, label: &str) -> (DataChannel, usize, Dur
     let took = start.elapsed();
     sending.await.expect("the sender finished");
     (channel, bytes, took)
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    let sum: f64 = samples.iter().map(|&s| f64::from(s).powi(2)).sum();
-    (sum / samples.len().max(1) as f64).sqrt() / 32768.0
-}
-
-/// The frequency from 100 Hz to 2 kHz (10 Hz steps) with the most energy.
-fn peak_frequency(samples: &[i16]) -> f64 {
-    let power = |f: f64| {
-        let c = 2.0 * (2.0 * std::f64::consts::PI * f / 48_000.0).cos();
-        let (mut s1, mut s2) = (0.0, 0.0);
-        for &x in samples.iter().take(48_000) {
-            let s = f64::from(x) + c * s1 - s2;
-            s2 = s1;
-            s1 = s;
-        }
-        s1 * s1 + s2 * s2 - c * s1 * s2
-    };
-    (10..=200)
-        .map(|i| f64::from(i) * 10.0)
-        .max_by(|a, b| power(*a).total_cmp(&power(*b)))
-        .unwrap_or(0.0)
 }
 
 /// The page on 127.0.0.1 (a secure context for `getUserMedia`).

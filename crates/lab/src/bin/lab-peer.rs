@@ -56,36 +56,6 @@ struct Heard {
 /// Loud samples kept for the frequency: one second.
 const LOUD_KEPT: usize = 48_000;
 
-/// Power of `samples` at `hz` (Goertzel).
-fn goertzel(samples: &[i16], hz: f64) -> f64 {
-    let c = 2.0 * (2.0 * std::f64::consts::PI * hz / 48_000.0).cos();
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for &x in samples {
-        let s0 = f64::from(x) + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    s1 * s1 + s2 * s2 - c * s1 * s2
-}
-
-/// The frequency from 100 Hz to 2 kHz with the most energy: 20 Hz steps, then 1 Hz.
-fn peak_frequency(samples: &[i16]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let best = |range: &mut dyn Iterator<Item = u32>| {
-        range
-            .max_by(|a, b| {
-                goertzel(samples, f64::from(*a)).total_cmp(&goertzel(samples, f64::from(*b)))
-            })
-            .unwrap_or(0)
-    };
-    let coarse = best(&mut (100..=2000).step_by(20));
-    f64::from(best(
-        &mut (coarse.saturating_sub(20).max(100)..=coarse + 20),
-    ))
-}
-
 struct Agent {
     pc: PeerConnection,
     seen: Arc<Mutex<Seen>>,
@@ -337,7 +307,7 @@ impl Agent {
             }
             "audio" => {
                 let h = self.heard.lock().await.clone();
-                let hz = peak_frequency(&h.loud);
+                let hz = rtcweb_media::analysis::peak_frequency(&h.loud, 48_000);
                 Ok(json!({ "frames": h.frames, "concealed": h.concealed, "hz": hz }))
             }
             "stats" => Ok(self.pc.stats().await?),
@@ -442,10 +412,10 @@ async fn listen(mut track: RemoteAudioTrack, heard: Arc<Mutex<Heard>>) {
             h.concealed += 1;
             continue;
         }
-        // The frequency from loud frames only: decoded silence says nothing.
-        let energy: f64 = frame.samples.iter().map(|&s| f64::from(s).powi(2)).sum();
-        let rms = (energy / frame.samples.len().max(1) as f64).sqrt();
-        if rms > 500.0 && h.loud.len() + frame.samples.len() <= LOUD_KEPT {
+        // The frequency from loud frames only (RMS above 500 of 32768): decoded silence
+        // says nothing.
+        let loud = rtcweb_media::analysis::rms(&frame.samples) > 500.0 / 32768.0;
+        if loud && h.loud.len() + frame.samples.len() <= LOUD_KEPT {
             h.loud.extend_from_slice(&frame.samples);
         }
     }
