@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use rtcweb_common::Transport;
 use rtcweb_ice::{Agent, CandidateKind, Config, Event, IceServer};
-use rtcweb_netsim::{HostId, LinkConfig, NatBehavior, NatConfig, Network, TurnServerConfig};
+use rtcweb_netsim::{HostId, LinkConfig, NatBehavior, NatConfig, NatId, Network, TurnServerConfig};
 
-const STUN: &str = "198.51.100.1:3478";
-const TURN: &str = "198.51.100.2:3478";
+pub(crate) const STUN: &str = "198.51.100.1:3478";
+pub(crate) const TURN: &str = "198.51.100.2:3478";
 
 struct Peer {
     agent: Agent,
@@ -27,15 +27,21 @@ struct Outcome {
     candidates: [usize; 3],
 }
 
-fn build(net: &mut Network, side: u8, start: Instant) -> Peer {
-    let nat = net.add_nat(NatConfig {
+/// A NAT for `side` (public 203.0.113.`side`) that maps as `mapping` says and filters by
+/// address and port.
+pub(crate) fn add_nat(net: &mut Network, side: u8, mapping: NatBehavior) -> NatId {
+    net.add_nat(NatConfig {
         public_ip: IpAddr::from([203, 0, 113, side]),
-        mapping: NatBehavior::EndpointIndependent,
+        mapping,
         filtering: NatBehavior::AddressAndPortDependent,
         hairpinning: false,
         mapping_timeout: Duration::from_secs(120),
-    });
-    let config = Config {
+    })
+}
+
+/// The agent of `side` (1 controls) with the STUN server and the TURN server over UDP.
+pub(crate) fn agent_config(side: u8) -> Config {
+    Config {
         controlling: side == 1,
         seed: Some(u64::from(side)),
         servers: vec![
@@ -51,8 +57,12 @@ fn build(net: &mut Network, side: u8, start: Instant) -> Peer {
             },
         ],
         ..Config::default()
-    };
-    let mut agent = Agent::new(config, start).unwrap();
+    }
+}
+
+fn build(net: &mut Network, side: u8, start: Instant) -> Peer {
+    let nat = add_nat(net, side, NatBehavior::EndpointIndependent);
+    let mut agent = Agent::new(agent_config(side), start).unwrap();
     let mut hosts = Vec::new();
     for i in 0..6u16 {
         let ip: IpAddr = format!("2001:db8:{side}::{}", i + 1).parse().unwrap();

@@ -9,12 +9,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use rtcweb_common::Transport;
-use rtcweb_ice::{Agent, Config, ConnectionState, Event, IceServer};
-use rtcweb_netsim::{HostId, LinkConfig, NatBehavior, NatConfig, Network, TurnServerConfig};
+use rtcweb_ice::{Agent, ConnectionState, Event};
+use rtcweb_netsim::{HostId, LinkConfig, NatBehavior, Network, TurnServerConfig};
 
-const STUN: &str = "198.51.100.1:3478";
-const TURN: &str = "198.51.100.2:3478";
+use crate::ice_connect::{STUN, TURN, add_nat, agent_config};
 
 /// Simulated time from the start to both connected; `None` when ICE failed (or 30 s passed).
 fn connect_once(close_on_unroutable: bool) -> Option<Duration> {
@@ -27,13 +25,7 @@ fn connect_once(close_on_unroutable: bool) -> Option<Duration> {
     });
     let mut peers: Vec<(Agent, SocketAddr, HostId, Option<Instant>)> = (1..=2u8)
         .map(|side| {
-            let nat = net.add_nat(NatConfig {
-                public_ip: IpAddr::from([203, 0, 113, side]),
-                mapping: NatBehavior::AddressAndPortDependent,
-                filtering: NatBehavior::AddressAndPortDependent,
-                hairpinning: false,
-                mapping_timeout: Duration::from_secs(120),
-            });
+            let nat = add_nat(&mut net, side, NatBehavior::AddressAndPortDependent);
             let ip = IpAddr::from([10, side, 0, 2]);
             let host = net.add_host(ip, Some(nat));
             net.set_link(
@@ -43,24 +35,7 @@ fn connect_once(close_on_unroutable: bool) -> Option<Duration> {
                     ..LinkConfig::default()
                 },
             );
-            let config = Config {
-                controlling: side == 1,
-                seed: Some(u64::from(side)),
-                servers: vec![
-                    IceServer::Stun {
-                        address: STUN.parse().unwrap(),
-                    },
-                    IceServer::Turn {
-                        address: TURN.parse().unwrap(),
-                        transport: Transport::Udp,
-                        username: "alice".into(),
-                        password: "wonderland".into(),
-                        tls: None,
-                    },
-                ],
-                ..Config::default()
-            };
-            let mut agent = Agent::new(config, start).unwrap();
+            let mut agent = Agent::new(agent_config(side), start).unwrap();
             let socket = SocketAddr::new(ip, 40_000);
             agent.add_local_socket(start, socket).unwrap();
             (agent, socket, host, None)

@@ -90,22 +90,9 @@ impl Agent {
         for i in 0..self.sockets.len() {
             self.gather_socket(now, i);
         }
-        // TURN over TCP or TLS: one allocation per server, over the owner's connection.
         if !self.config.lite {
             let servers = self.config.servers.clone();
-            for server in servers {
-                if let IceServer::Turn {
-                    address,
-                    transport,
-                    username,
-                    password,
-                    tls,
-                } = server
-                    && transport.is_stream()
-                {
-                    self.start_relay(now, None, 0, address, transport, &username, &password, tls);
-                }
-            }
+            self.start_stream_relays(now, servers);
         }
         self.after_input(now);
     }
@@ -157,7 +144,14 @@ impl Agent {
         for i in 0..self.sockets.len() {
             self.gather_socket(now, i);
         }
-        for server in added {
+        self.start_stream_relays(now, added);
+        self.config.servers = servers;
+    }
+
+    /// TURN over TCP or TLS: one allocation per such server, over the owner's connection
+    /// (UDP ones start per socket, in `gather_socket`).
+    fn start_stream_relays(&mut self, now: Instant, servers: Vec<IceServer>) {
+        for server in servers {
             if let IceServer::Turn {
                 address,
                 transport,
@@ -170,7 +164,6 @@ impl Agent {
                 self.start_relay(now, None, 0, address, transport, &username, &password, tls);
             }
         }
-        self.config.servers = servers;
     }
 
     fn gather_socket(&mut self, now: Instant, index: usize) {
