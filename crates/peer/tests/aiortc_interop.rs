@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 
 use aiortc::Aiortc;
 use audio_analysis::{loud, peak_frequency, rms, tone_and_listen};
-use messages::{check_up_to, message_up_to};
+use messages::echo_stream;
 use peer_events::{Seen, connected_at, trickle};
-use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
+use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use rtcweb_peer::{ChannelOptions, Description, MediaTrack, SdpType};
 use tokio::time::timeout;
 
@@ -150,7 +150,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
     );
 
     // The data channel: 100 messages echoed byte-exact and in order.
-    let (_channel, bytes, took) = rt.block_on(echo(channel, label));
+    let (_channel, bytes, took) = rt.block_on(echo_stream(channel, MESSAGES, MAX_SIZE, label));
     println!(
         "{label}: {MESSAGES} messages ({bytes} bytes, 0 B to {MAX_SIZE} B, text and binary) \
          echoed by aiortc byte-exact in {took:?}; kernel UDP counters so far: {} (aiortc's \
@@ -259,29 +259,6 @@ fn run_case(name: &str, aiortc_offers: bool) {
 fn trickle_to(peer: &mut Aiortc, seen: &std_mpsc::Receiver<Seen>) {
     let last_mid = trickle(seen, |mid, candidate| peer.candidate(mid, Some(candidate)));
     peer.candidate(&last_mid, None);
-}
-
-/// Sends the messages from one task and checks the echoes in order; the channel back, the
-/// bytes echoed and how long it took.
-async fn echo(mut channel: DataChannel, label: &str) -> (DataChannel, usize, Duration) {
-    let sender = channel.sender();
-    let start = Instant::now();
-    let sending = tokio::spawn(async move {
-        for i in 0..MESSAGES {
-            sender.send(message_up_to(i, MAX_SIZE)).await.expect("send");
-        }
-    });
-    let mut bytes = 0;
-    for i in 0..MESSAGES {
-        let got = timeout(Duration::from_secs(30), channel.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{label}: echo {i} did not come back"))
-            .expect("the channel stays open");
-        bytes += check_up_to(label, i, &got, MAX_SIZE);
-    }
-    let took = start.elapsed();
-    sending.await.expect("the sender finished");
-    (channel, bytes, took)
 }
 
 /// The UDP counters of this network namespace (`/proc/net/snmp`; the host's without one):

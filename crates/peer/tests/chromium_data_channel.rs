@@ -26,9 +26,9 @@ mod turn_support;
 use std::time::{Duration, Instant};
 
 use chromium::Chromium;
-use messages::{check, message};
+use messages::{MAX_SIZE, echo_stream};
 use peer_events::connected_at;
-use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
+use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use rtcweb_peer::{CandidateKind, ChannelOptions, IceServer, Transport, TransportPolicy};
 use serde_json::{Value, json};
 use tokio::time::timeout;
@@ -235,7 +235,7 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
         info.srtp_profile
     );
 
-    let (channel, bytes, took) = rt.block_on(echo(channel, label));
+    let (channel, bytes, took) = rt.block_on(echo_stream(channel, MESSAGES, MAX_SIZE, label));
     println!(
         "{label}: {MESSAGES} messages ({bytes} bytes) echoed by Chromium byte-exact in \
          {took:?}: {:.1} Mbit/s each way",
@@ -325,29 +325,6 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     rt.block_on(timeout(Duration::from_secs(10), channel.closed()))
         .expect("rtcweb's channel closed");
     rt.block_on(pc.close()).unwrap();
-}
-
-/// Sends the message stream from one task and checks the echoes in order; the channel back,
-/// the bytes echoed and how long it took.
-async fn echo(mut channel: DataChannel, label: &str) -> (DataChannel, usize, Duration) {
-    let sender = channel.sender();
-    let start = Instant::now();
-    let sending = tokio::spawn(async move {
-        for i in 0..MESSAGES {
-            sender.send(message(i)).await.expect("send");
-        }
-    });
-    let mut bytes = 0;
-    for i in 0..MESSAGES {
-        let got = timeout(Duration::from_secs(60), channel.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{label}: echo {i} did not come back"))
-            .expect("the channel stays open");
-        bytes += check(label, i, &got);
-    }
-    let took = start.elapsed();
-    sending.await.expect("the sender finished");
-    (channel, bytes, took)
 }
 
 fn sum(items: &[Value], field: &str) -> u64 {

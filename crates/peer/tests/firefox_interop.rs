@@ -24,12 +24,12 @@ mod peer_events;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use messages::{check, message};
+use messages::{MAX_SIZE, echo_stream};
 use rtcweb_lab::firefox::Firefox;
 use rtcweb_lab::isolate::{VETH_ADDRESS, run_in_namespace};
 use rtcweb_media::analysis::{peak_frequency, rms};
 use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
-use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
+use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use rtcweb_peer::{ChannelOptions, ChannelType, Description, MediaTrack, Reliability, SdpType};
 use serde_json::{Value, json};
 use tokio::time::timeout;
@@ -282,7 +282,7 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
     }
 
     // 1,000 messages on the reliable channel.
-    let (channel, bytes, took) = rt.block_on(echo(channel, &label));
+    let (channel, bytes, took) = rt.block_on(echo_stream(channel, MESSAGES, MAX_SIZE, &label));
     println!(
         "{label}: {MESSAGES} messages ({bytes} bytes) echoed by Firefox byte-exact in \
          {took:.2?}: {:.1} Mbit/s each way",
@@ -450,28 +450,6 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
     rt.block_on(channel.close()).unwrap();
     rt.block_on(pc.close()).unwrap();
     drop(channel);
-}
-
-/// Sends the message stream and checks the echoes in order.
-async fn echo(mut channel: DataChannel, label: &str) -> (DataChannel, usize, Duration) {
-    let sender = channel.sender();
-    let start = Instant::now();
-    let sending = tokio::spawn(async move {
-        for i in 0..MESSAGES {
-            sender.send(message(i)).await.expect("send");
-        }
-    });
-    let mut bytes = 0;
-    for i in 0..MESSAGES {
-        let got = timeout(Duration::from_secs(60), channel.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{label}: echo {i} did not come back"))
-            .expect("the channel stays open");
-        bytes += check(label, i, &got);
-    }
-    let took = start.elapsed();
-    sending.await.expect("the sender finished");
-    (channel, bytes, took)
 }
 
 /// The page on 127.0.0.1 (a secure context for `getUserMedia`).

@@ -58,3 +58,32 @@ pub fn check_up_to(label: &str, i: usize, got: &Message, max: usize) -> usize {
     assert!(got.data == want.data, "{label}: bytes of message {i}");
     got.data.len()
 }
+
+/// Sends messages `0..count` of the stream up to `max` bytes from one task while checking,
+/// in order, the echoes the peer sends back; the channel back, the bytes echoed and how
+/// long it took.
+pub async fn echo_stream(
+    mut channel: rtcweb_peer::driver::DataChannel,
+    count: usize,
+    max: usize,
+    label: &str,
+) -> (rtcweb_peer::driver::DataChannel, usize, std::time::Duration) {
+    let sender = channel.sender();
+    let start = std::time::Instant::now();
+    let sending = tokio::spawn(async move {
+        for i in 0..count {
+            sender.send(message_up_to(i, max)).await.expect("send");
+        }
+    });
+    let mut bytes = 0;
+    for i in 0..count {
+        let got = tokio::time::timeout(std::time::Duration::from_secs(60), channel.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{label}: echo {i} did not come back"))
+            .expect("the channel stays open");
+        bytes += check_up_to(label, i, &got, max);
+    }
+    let took = start.elapsed();
+    sending.await.expect("the sender finished");
+    (channel, bytes, took)
+}
