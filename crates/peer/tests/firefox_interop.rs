@@ -18,17 +18,18 @@
 //! Without `/usr/bin/firefox-esr` the cases are skipped with a message, except under CI.
 #![allow(clippy::disallowed_methods)] // the test measures wall-clock time
 
+mod audio_analysis;
 mod messages;
 mod peer_events;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use audio_analysis::tone_and_listen;
 use messages::{MAX_SIZE, echo_stream};
 use rtcweb_lab::firefox::Firefox;
 use rtcweb_lab::isolate::{VETH_ADDRESS, run_in_namespace};
 use rtcweb_media::analysis::{peak_frequency, rms};
-use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use rtcweb_peer::{ChannelOptions, ChannelType, Description, MediaTrack, Reliability, SdpType};
 use serde_json::{Value, json};
@@ -374,37 +375,11 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
         .block_on(timeout(Duration::from_secs(10), tracks.recv()))
         .expect("Firefox's track reaches rtcweb")
         .expect("a track");
-    let heard = rt.block_on(async {
-        let sender = tokio::spawn(async move {
-            let mut tone = ToneSource::new(440.0, 12_000.0, 48_000, 1);
-            let mut pcm = vec![0i16; 960];
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            let mut sent = 0;
-            for _ in 0..150 {
-                tick.tick().await;
-                tone.fill(&mut pcm);
-                let frame = PcmFrame {
-                    samples: pcm.clone(),
-                    sample_rate: 48_000,
-                    channels: 1,
-                };
-                sent += local.send_audio(frame, None).await.expect("sends");
-            }
-            sent
-        });
-        let mut samples = Vec::new();
-        let until = tokio::time::Instant::now() + Duration::from_secs(3);
-        while let Ok(Some(frame)) = tokio::time::timeout_at(until, remote.recv()).await {
-            if !frame.concealed {
-                samples.extend(frame.samples);
-            }
-        }
-        let sent = sender.await.unwrap();
-        (samples, sent)
-    });
-    let (samples, sent) = heard;
-    let loud: Vec<i16> = samples
-        .chunks(960)
+    let (played, sent) = rt.block_on(tone_and_listen(local, &mut remote, 440.0, 3));
+    let loud: Vec<i16> = played
+        .iter()
+        .filter(|f| !f.concealed)
+        .flat_map(|f| f.samples.chunks(960))
         .filter(|c| rms(c) > 0.01)
         .flatten()
         .copied()
