@@ -266,6 +266,7 @@ fn seed_corpus(target: &str, corpus: &Path) -> Result<(), String> {
         Some("stun" | "turn") => "stun_",
         Some("ice") if target == "ice_candidate" => return seed_candidates(&fixtures, corpus),
         Some("peer") if target == "peer_pair" => return seed_peer_pair(corpus),
+        Some("lab") => return seed_lab_reports(corpus),
         Some("ice") => "stun_",
         Some("srtp") => "rtp_",
         Some("srtcp") => "rtp_",
@@ -340,6 +341,23 @@ fn seed_peer_pair(corpus: &Path) -> Result<(), String> {
     pass(&mut s, 50, 1);
     let file = corpus.join("call");
     std::fs::write(&file, s).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Seeds the lab's report reader with what rtcweb's lab peer answers: one side connected
+/// through a relay with its tone heard, the other failed with a TURN error.
+fn seed_lab_reports(corpus: &Path) -> Result<(), String> {
+    let seed = concat!(
+        r#"{"connected":true,"ms":312.5,"pair":{"local":"host udp 198.51.100.2:5000","#,
+        r#""remote":"relay udp 203.0.113.1:50000","relay_protocol":"udp"},"hz":440.0,"#,
+        r#""frames":100,"candidate_errors":[],"result":{"value":"{\"a\":1}"}}"#,
+        "\n",
+        r#"{"connected":false,"ms":9960,"failure":"ICE failed","#,
+        r#""candidate_errors":["turn:203.0.113.1:3478 401"],"type":"exception","#,
+        r#""exceptionDetails":{"text":"boom"}}"#,
+        "\n",
+    );
+    let file = corpus.join("reports");
+    std::fs::write(&file, seed).map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// Seeds the candidate parser with the `a=candidate` lines of the captured SDPs.

@@ -87,13 +87,19 @@ impl Agent {
                 return Err(fail(format!("exited ({:?})", self.child.wait())));
             }
         };
-        let reply: Value =
-            serde_json::from_str(&line).map_err(|e| fail(format!("not JSON ({e}): {line}")))?;
-        if let Some(error) = reply.get("error") {
-            return Err(fail(format!("failed: {error}")));
-        }
-        Ok(reply)
+        parse_reply(&line).map_err(fail)
     }
+}
+
+/// An agent's reply line: its JSON object, or what is wrong with it (not JSON, or an
+/// `error` member: the command failed).
+pub fn parse_reply(line: &str) -> Result<Value, String> {
+    let reply: Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {line:.200}"))?;
+    if let Some(error) = reply.get("error") {
+        return Err(format!("failed: {error}"));
+    }
+    Ok(reply)
 }
 
 impl Drop for Agent {

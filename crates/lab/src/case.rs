@@ -147,6 +147,29 @@ pub struct SideOutcome {
     pub audio_frames: u64,
 }
 
+impl SideOutcome {
+    /// Reads what an agent reported to `connected` (`report`) and to `audio`; what is
+    /// missing or of another type reads as not connected, unknown or none.
+    pub fn from_reports(name: &'static str, report: &Value, audio: &Value) -> Self {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        Self {
+            name,
+            connected: report["connected"] == true,
+            ms: report["ms"].as_f64(),
+            local: text(&report["pair"]["local"]),
+            remote: text(&report["pair"]["remote"]),
+            relay_protocol: text(&report["pair"]["relay_protocol"]),
+            failure: text(&report["failure"]),
+            candidate_errors: report["candidate_errors"]
+                .as_array()
+                .map(|a| a.iter().filter_map(text).collect())
+                .unwrap_or_default(),
+            heard_hz: audio["hz"].as_f64().unwrap_or(0.0),
+            audio_frames: audio["frames"].as_u64().unwrap_or(0),
+        }
+    }
+}
+
 /// What a case came to.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -296,25 +319,7 @@ pub fn run(offerer: &Side, answerer: &Side, plan: Plan) -> Result<Outcome, LabEr
                 }
             }
         }
-        outcomes.push(SideOutcome {
-            name: sides[i].kind.name(),
-            connected: r["connected"] == true,
-            ms: r["ms"].as_f64(),
-            local: r["pair"]["local"].as_str().map(str::to_owned),
-            remote: r["pair"]["remote"].as_str().map(str::to_owned),
-            relay_protocol: r["pair"]["relay_protocol"].as_str().map(str::to_owned),
-            failure: r["failure"].as_str().map(str::to_owned),
-            candidate_errors: r["candidate_errors"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|e| e.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            heard_hz: audio["hz"].as_f64().unwrap_or(0.0),
-            audio_frames: audio["frames"].as_u64().unwrap_or(0),
-        });
+        outcomes.push(SideOutcome::from_reports(sides[i].kind.name(), r, &audio));
     }
     let [a, b]: [SideOutcome; 2] = outcomes.try_into().expect("two sides");
     drop(agents);

@@ -140,15 +140,21 @@ impl Chromium {
             "Runtime.evaluate",
             json!({ "expression": expression, "awaitPromise": true, "returnByValue": true }),
         )?;
-        if let Some(details) = result.get("exceptionDetails") {
-            let what = details["exception"]["description"]
-                .as_str()
-                .or(details["text"].as_str())
-                .unwrap_or("?");
-            return Err(LabError::Agent(format!("JavaScript threw: {what}")));
-        }
-        Ok(result["result"]["value"].clone())
+        evaluation(&result)
     }
+}
+
+/// The value of a `Runtime.evaluate` result (`null` for `undefined`), or the exception it
+/// reports as an error.
+pub fn evaluation(result: &Value) -> Result<Value, LabError> {
+    if let Some(details) = result.get("exceptionDetails") {
+        let what = details["exception"]["description"]
+            .as_str()
+            .or(details["text"].as_str())
+            .unwrap_or("?");
+        return Err(LabError::Agent(format!("JavaScript threw: {what}")));
+    }
+    Ok(result["result"]["value"].clone())
 }
 
 /// Serves `html` at `http://127.0.0.1:<port>/` for every GET, from a thread, until the

@@ -145,15 +145,25 @@ impl Firefox {
                 "resultOwnership": "none",
             }),
         )?;
-        if result["type"] == "exception" {
-            return Err(LabError::Agent(format!(
-                "JavaScript threw after {:?}: {}",
-                started.elapsed(),
-                result["exceptionDetails"]["text"]
-            )));
-        }
-        let text = result["result"]["value"].as_str().unwrap_or("null");
-        serde_json::from_str(text)
-            .map_err(|e| LabError::Agent(format!("not JSON from the page ({e}): {text}")))
+        evaluation(&result).map_err(|e| match e {
+            LabError::Agent(what) => {
+                LabError::Agent(format!("after {:?}: {what}", started.elapsed()))
+            }
+            other => other,
+        })
     }
+}
+
+/// The value of a `script.evaluate` result of [`Firefox::evaluate`]'s wrapper (a
+/// `JSON.stringify` text), or the exception it reports as an error.
+pub fn evaluation(result: &Value) -> Result<Value, LabError> {
+    if result["type"] == "exception" {
+        return Err(LabError::Agent(format!(
+            "JavaScript threw: {}",
+            result["exceptionDetails"]["text"]
+        )));
+    }
+    let text = result["result"]["value"].as_str().unwrap_or("null");
+    serde_json::from_str(text)
+        .map_err(|e| LabError::Agent(format!("not JSON from the page ({e}): {text}")))
 }
