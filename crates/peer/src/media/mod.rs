@@ -22,9 +22,9 @@ pub(crate) use outbox::Outbox;
 use rtcp_reports::Incoming;
 pub(crate) use rtcp_reports::RtcpReports;
 pub use rtp_receiver::ReceiveStats;
-use rtp_receiver::{ReceiveCodec, ReceiveOutput, RtpReceiver};
+use rtp_receiver::{ReceiveOutput, RtpReceiver};
 pub use rtp_sender::SenderCounters;
-use rtp_sender::{RtpSender, SendCodec, SenderSetup};
+use rtp_sender::{RtpSender, SenderSetup};
 
 use crate::frame::{CodecInfo, KeyFrameRequest, OutgoingFrame, ReceivedFrame};
 use crate::transceiver::{MediaTrack, RemoteTrack, SendEncoding, TransceiverId};
@@ -138,12 +138,28 @@ pub(crate) struct Media {
 }
 
 /// The codec as frames and parameters name it, with the fmtp of `params`.
-fn codec_info(c: &NegotiatedCodec, params: &rtcweb_sdp::FormatParameters) -> CodecInfo {
-    CodecInfo {
-        name: c.name.clone(),
-        clock_rate: c.clock_rate,
-        channels: c.channels,
-        fmtp: params.to_string(),
+/// A negotiated codec as a sender or receiver uses it: its payload type, what it is, and
+/// its RTX payload type when RTX was negotiated.
+#[derive(Debug, Clone)]
+pub(crate) struct RtpCodec {
+    pub(crate) payload_type: u8,
+    pub(crate) info: CodecInfo,
+    pub(crate) rtx_payload_type: Option<u8>,
+}
+
+impl RtpCodec {
+    /// `c` with the fmtp of one side: the peer's to send with, ours to receive.
+    fn new(c: &NegotiatedCodec, fmtp: &rtcweb_sdp::FormatParameters) -> Self {
+        Self {
+            payload_type: c.payload_type,
+            info: CodecInfo {
+                name: c.name.clone(),
+                clock_rate: c.clock_rate,
+                channels: c.channels,
+                fmtp: fmtp.to_string(),
+            },
+            rtx_payload_type: c.rtx_payload_type,
+        }
     }
 }
 
@@ -266,23 +282,15 @@ impl Media {
             .position(|e| e.id == index)
             .expect("the entry was just ensured");
         let audio_level = ext_id(section, uri::SSRC_AUDIO_LEVEL);
-        let send_codecs: Vec<SendCodec> = section
+        let send_codecs: Vec<RtpCodec> = section
             .codecs
             .iter()
-            .map(|c| SendCodec {
-                payload_type: c.payload_type,
-                info: codec_info(c, &c.remote_parameters),
-                rtx_payload_type: c.rtx_payload_type,
-            })
+            .map(|c| RtpCodec::new(c, &c.remote_parameters))
             .collect();
-        let receive_codecs: Vec<ReceiveCodec> = section
+        let receive_codecs: Vec<RtpCodec> = section
             .receive_codecs
             .iter()
-            .map(|c| ReceiveCodec {
-                payload_type: c.payload_type,
-                info: codec_info(c, &c.local_parameters),
-                rtx_payload_type: c.rtx_payload_type,
-            })
+            .map(|c| RtpCodec::new(c, &c.local_parameters))
             .collect();
         let nack = section.codecs.iter().any(|c| {
             c.feedback
@@ -290,14 +298,14 @@ impl Media {
                 .any(|f| f.kind == "nack" && f.parameter.is_none())
         });
         let entry = &mut self.entries[index];
-        entry.send_codecs = send_codecs
-            .iter()
-            .map(|c| (c.payload_type, c.info.clone()))
-            .collect();
-        entry.receive_codecs = receive_codecs
-            .iter()
-            .map(|c| (c.payload_type, c.info.clone()))
-            .collect();
+        let listed = |codecs: &[RtpCodec]| -> Vec<(u8, CodecInfo)> {
+            codecs
+                .iter()
+                .map(|c| (c.payload_type, c.info.clone()))
+                .collect()
+        };
+        entry.send_codecs = listed(&send_codecs);
+        entry.receive_codecs = listed(&receive_codecs);
         // Sending: what our direction and the streams the description announced allow.
         match (section.direction.sends(), section.local_streams.first()) {
             (true, Some(stream)) => {

@@ -12,9 +12,10 @@ use rtcweb_rtp::RtpPacket;
 use rtcweb_rtp::payload::rtx_unwrap;
 use rtcweb_sdp::MediaKind;
 
+use super::RtpCodec;
 use super::dtmf::DtmfReceiver;
 use super::inbound_stream::InboundStream;
-use crate::frame::{CodecInfo, ReceivedFrame};
+use crate::frame::ReceivedFrame;
 
 /// Counters of a received stream, named as in webrtc-stats `inbound-rtp`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -55,19 +56,11 @@ pub(crate) enum ReceiveOutput {
     Dtmf { tone: char, duration: Duration },
 }
 
-/// A codec the receiver takes.
-#[derive(Debug, Clone)]
-pub(crate) struct ReceiveCodec {
-    pub(crate) payload_type: u8,
-    pub(crate) info: CodecInfo,
-    pub(crate) rtx_payload_type: Option<u8>,
-}
-
 /// The receiving half of one transceiver.
 #[derive(Debug)]
 pub(crate) struct RtpReceiver {
     pub(crate) kind: MediaKind,
-    pub(crate) codecs: Vec<ReceiveCodec>,
+    pub(crate) codecs: Vec<RtpCodec>,
     /// The `ssrc-audio-level` extension id (RFC 6464).
     audio_level: Option<u8>,
     /// The frame buffer of the video payload type in use (a new type starts a new one).
@@ -80,7 +73,7 @@ pub(crate) struct RtpReceiver {
 }
 
 impl RtpReceiver {
-    pub(crate) fn new(kind: MediaKind, codecs: Vec<ReceiveCodec>, audio_level: Option<u8>) -> Self {
+    pub(crate) fn new(kind: MediaKind, codecs: Vec<RtpCodec>, audio_level: Option<u8>) -> Self {
         let clock_rate = codecs
             .iter()
             .find(|c| !c.info.is("telephone-event"))
@@ -98,7 +91,7 @@ impl RtpReceiver {
     }
 
     /// Updates what a renegotiation changed, keeping the stream's state.
-    pub(crate) fn update(&mut self, codecs: Vec<ReceiveCodec>, audio_level: Option<u8>) {
+    pub(crate) fn update(&mut self, codecs: Vec<RtpCodec>, audio_level: Option<u8>) {
         self.codecs = codecs;
         self.audio_level = audio_level;
     }

@@ -9,6 +9,7 @@ use rtcweb_rtp::payload::{H264Packetizer, PacketHistory, Vp8Packetizer, rtx_wrap
 use rtcweb_rtp::{Extension, RtpPacket, SendStats, write_extensions};
 use rtcweb_sdp::MediaKind;
 
+use super::RtpCodec;
 use super::dtmf::{DtmfSender, EventPacket};
 use super::outbox::Outbox;
 use crate::frame::{CodecInfo, OutgoingFrame};
@@ -22,14 +23,6 @@ const HISTORY_PACKETS: usize = 1024;
 const HISTORY_AGE: Duration = Duration::from_secs(1);
 /// Room for the extension block (mid up to 16 bytes, audio level).
 const MAX_EXTENSIONS: usize = 28;
-
-/// A codec the sender may send with.
-#[derive(Debug, Clone)]
-pub(crate) struct SendCodec {
-    pub(crate) payload_type: u8,
-    pub(crate) info: CodecInfo,
-    pub(crate) rtx_payload_type: Option<u8>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Packetization {
@@ -83,7 +76,7 @@ pub(crate) struct RtpSender {
     pub(crate) ssrc: u32,
     pub(crate) rtx_ssrc: Option<u32>,
     pub(crate) kind: MediaKind,
-    pub(crate) codecs: Vec<SendCodec>,
+    pub(crate) codecs: Vec<RtpCodec>,
     /// The `sdes:mid` extension id and the mid (RFC 8843 §15).
     mid: Option<(u8, Vec<u8>)>,
     /// The `ssrc-audio-level` extension id (RFC 6464).
@@ -106,7 +99,7 @@ pub(crate) struct SenderSetup {
     pub(crate) ssrc: u32,
     pub(crate) rtx_ssrc: Option<u32>,
     pub(crate) kind: MediaKind,
-    pub(crate) codecs: Vec<SendCodec>,
+    pub(crate) codecs: Vec<RtpCodec>,
     pub(crate) mid: Option<(u8, Vec<u8>)>,
     pub(crate) audio_level: Option<u8>,
     /// `nack` was negotiated for one of the codecs: keep a history.
@@ -440,8 +433,8 @@ fn write_rtp(buf: &mut Vec<u8>, h: &Header<'_>, payload: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn codec(pt: u8, name: &str, rate: u32, rtx: Option<u8>) -> SendCodec {
-        SendCodec {
+    fn codec(pt: u8, name: &str, rate: u32, rtx: Option<u8>) -> RtpCodec {
+        RtpCodec {
             payload_type: pt,
             info: CodecInfo {
                 name: name.into(),
@@ -453,7 +446,7 @@ mod tests {
         }
     }
 
-    fn sender(kind: MediaKind, codecs: Vec<SendCodec>, nack: bool) -> RtpSender {
+    fn sender(kind: MediaKind, codecs: Vec<RtpCodec>, nack: bool) -> RtpSender {
         RtpSender::new(SenderSetup {
             ssrc: 1111,
             rtx_ssrc: Some(2222),
