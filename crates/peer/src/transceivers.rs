@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use rtcweb_sdp::{Direction, LocalTrack};
+use rtcweb_sdp::{Direction, LocalTrack, MediaKind};
 
-use crate::frame::OutgoingFrame;
+use crate::frame::{CodecInfo, OutgoingFrame};
 use crate::media::MediaEvent;
 use crate::transceiver::{
     MediaTrack, ReceiverInfo, SendParameters, SenderInfo, TrackOrKind, TransceiverId,
@@ -239,6 +239,30 @@ impl Peer {
                 codecs: entry.map(|e| e.receive_codecs.clone()).unwrap_or_default(),
             },
         })
+    }
+
+    /// The codecs a transceiver's sender sends with now, without building its whole
+    /// [`TransceiverInfo`]: empty while the negotiation does not let it send. An error when
+    /// it is unknown, not `kind`, or has no track. (What a codec layer above the core asks
+    /// before every frame.)
+    pub fn send_codecs(
+        &self,
+        id: TransceiverId,
+        kind: &MediaKind,
+    ) -> Result<&[(u8, CodecInfo)], Error> {
+        let t = self
+            .negotiator
+            .transceiver(id)
+            .ok_or(Error::UnknownTransceiver(id))?;
+        if t.kind() != kind {
+            return Err(Error::KindMismatch(id));
+        }
+        let entry = self.media.entry(id).ok_or(Error::UnknownTransceiver(id))?;
+        if entry.track.is_none() {
+            return Err(Error::NoTrack(id));
+        }
+        let sends = !t.is_stopped() && t.current_direction().is_some_and(Direction::sends);
+        Ok(if sends { &entry.send_codecs } else { &[] })
     }
 
     /// W3C `sender.getParameters()`.

@@ -154,27 +154,28 @@ impl MediaLayers {
         pcm: &PcmFrame,
         capture_time: Option<Instant>,
     ) -> Result<usize, DriverError> {
-        let info = peer
-            .transceiver(id)
-            .ok_or(DriverError::Peer(crate::Error::UnknownTransceiver(id)))?;
-        if info.kind != MediaKind::Audio {
-            return Err(DriverError::Peer(crate::Error::KindMismatch(id)));
-        }
-        if info.sender.track.is_none() {
-            return Err(DriverError::Peer(crate::Error::NoTrack(id)));
-        }
-        let codecs: Vec<AudioCodec> = info
-            .sender
-            .parameters
-            .codecs
-            .iter()
-            .map(|(pt, c)| audio_codec(*pt, c))
-            .collect();
-        if codecs.is_empty() {
+        let negotiated = peer
+            .send_codecs(id, &MediaKind::Audio)
+            .map_err(DriverError::Peer)?;
+        if negotiated.is_empty() {
             // Not negotiated to send yet: a live source's frames are dropped.
             return Ok(0);
         }
-        if self.encoders.get(&id).is_none_or(|e| e.codecs != codecs) {
+        let current = self.encoders.get(&id).is_some_and(|e| {
+            e.codecs.len() == negotiated.len()
+                && e.codecs.iter().zip(negotiated).all(|(a, (pt, c))| {
+                    a.payload_type == *pt
+                        && a.name == c.name
+                        && a.clock_rate == c.clock_rate
+                        && a.channels == c.channels
+                        && a.fmtp == c.fmtp
+                })
+        });
+        if !current {
+            let codecs: Vec<AudioCodec> = negotiated
+                .iter()
+                .map(|(pt, c)| audio_codec(*pt, c))
+                .collect();
             self.seed = self
                 .seed
                 .wrapping_mul(1_664_525)
