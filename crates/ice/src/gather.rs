@@ -72,7 +72,8 @@ impl Agent {
         }
         self.sockets.push(socket);
         if self.gathering != GatheringState::New {
-            self.gather_socket(now, self.sockets.len() - 1);
+            let servers = self.config.servers.clone();
+            self.gather_socket(now, self.sockets.len() - 1, &servers);
             self.set_gathering(GatheringState::Gathering);
             self.after_input(now);
         }
@@ -87,11 +88,11 @@ impl Agent {
             return;
         }
         self.set_gathering(GatheringState::Gathering);
+        let servers = self.config.servers.clone();
         for i in 0..self.sockets.len() {
-            self.gather_socket(now, i);
+            self.gather_socket(now, i, &servers);
         }
         if !self.config.lite {
-            let servers = self.config.servers.clone();
             self.start_stream_relays(now, servers);
         }
         self.after_input(now);
@@ -140,12 +141,12 @@ impl Agent {
             .cloned()
             .collect();
         self.config.policy = policy;
-        self.config.servers = added.clone();
+        self.config.servers = servers;
+        // Host candidates again too: a policy that allows more now adds them.
         for i in 0..self.sockets.len() {
-            self.gather_socket(now, i);
+            self.gather_socket(now, i, &added);
         }
         self.start_stream_relays(now, added);
-        self.config.servers = servers;
     }
 
     /// TURN over TCP or TLS: one allocation per such server, over the owner's connection
@@ -166,7 +167,9 @@ impl Agent {
         }
     }
 
-    fn gather_socket(&mut self, now: Instant, index: usize) {
+    /// Host candidate of socket `index`, and discoveries and UDP allocations from it to
+    /// `servers`.
+    fn gather_socket(&mut self, now: Instant, index: usize, servers: &[IceServer]) {
         let socket = self.sockets[index];
         if self.policy_allows(CandidateKind::Host) {
             let priority = candidate_priority(
@@ -182,9 +185,8 @@ impl Agent {
         if self.config.lite {
             return; // RFC 8445 §2.5: a lite agent has host candidates only.
         }
-        let servers = self.config.servers.clone();
         for server in servers {
-            match server {
+            match server.clone() {
                 IceServer::Stun { address } => {
                     if address.is_ipv4() != socket.is_ipv4()
                         || !self.policy_allows(CandidateKind::ServerReflexive)
