@@ -300,7 +300,7 @@ fn records(c: &mut Criterion) {
     g.bench_function("rtcweb (send_into + handle_datagram)", |b| {
         b.iter(|| {
             wire.clear();
-            client.send_into(&payload, &mut wire).unwrap();
+            client.send_into(now, &payload, &mut wire).unwrap();
             server.handle_datagram(now, &wire);
             match server.poll_event() {
                 Some(Event::ApplicationData(d)) => black_box(d.len()),
@@ -312,23 +312,27 @@ fn records(c: &mut Criterion) {
     g.bench_function("rtcweb (send_into + handle_datagram_in_place)", |b| {
         b.iter(|| {
             wire.clear();
-            client.send_into(&payload, &mut wire).unwrap();
+            client.send_into(now, &payload, &mut wire).unwrap();
             ranges.clear();
             server.handle_datagram_in_place(now, &mut wire, &mut ranges);
             black_box(&wire[ranges[0].clone()]).len()
         })
     });
-    g.bench_function("rtcweb (send + poll_transmit + handle_datagram)", |b| {
-        b.iter(|| {
-            client.send(&payload).unwrap();
-            let d = client.poll_transmit().unwrap();
-            server.handle_datagram(now, &d);
-            match server.poll_event() {
-                Some(Event::ApplicationData(d)) => black_box(d.len()),
-                other => panic!("{other:?}"),
-            }
-        })
-    });
+    let mut d = Vec::new();
+    g.bench_function(
+        "rtcweb (send + poll_transmit_into + handle_datagram)",
+        |b| {
+            b.iter(|| {
+                client.send(now, &payload).unwrap();
+                assert!(client.poll_transmit_into(&mut d));
+                server.handle_datagram(now, &d);
+                match server.poll_event() {
+                    Some(Event::ApplicationData(d)) => black_box(d.len()),
+                    other => panic!("{other:?}"),
+                }
+            })
+        },
+    );
 
     let dimpl_config = Arc::new(
         dimpl::Config::builder()

@@ -50,7 +50,7 @@ fn jitter_buffer(c: &mut Criterion) {
                 k
             };
             let now = t0 + Duration::from_millis(k * 20);
-            jb.insert(now, (i * 960) as u32, black_box(&payload));
+            jb.handle_packet(now, (i * 960) as u32, black_box(&payload));
             let out = jb.pop(now + Duration::from_millis(5));
             k += 1;
             black_box(matches!(out, Playout::Frame { .. }))

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
             }
         } else {
             let ts = u32::from_be_bytes([a, b, c, d]);
-            jb.insert(now, ts, chunk.get(5..).unwrap_or_default());
+            jb.handle_packet(now, ts, chunk.get(5..).unwrap_or_default());
         }
         assert!(jb.len() <= max);
     }

@@ -20,13 +20,14 @@ fn connected(c: &mut Connection) -> bool {
 /// A full rtcweb handshake; returns the connected pair (client, server).
 pub(crate) fn rtcweb_handshake(now: Instant, c: &Config, s: &Config) -> (Connection, Connection) {
     let mut client = Connection::client(now, c.clone()).unwrap();
-    let mut server = Connection::server(s.clone()).unwrap();
+    let mut server = Connection::server(now, s.clone()).unwrap();
     let (mut c_done, mut s_done) = (false, false);
+    let mut d = Vec::new();
     while !(c_done && s_done) {
-        while let Some(d) = client.poll_transmit() {
+        while client.poll_transmit_into(&mut d) {
             server.handle_datagram(now, &d);
         }
-        while let Some(d) = server.poll_transmit() {
+        while server.poll_transmit_into(&mut d) {
             client.handle_datagram(now, &d);
         }
         c_done |= connected(&mut client);

@@ -56,12 +56,14 @@
 //! # #[allow(clippy::disallowed_methods)]
 //! let mut now = Instant::now();
 //! let mut client = Connection::client(now, client_config)?;
-//! let mut server = Connection::server(server_config)?;
+//! let mut server = Connection::server(now, server_config)?;
 //! let mut keys = Vec::new();
+//! let mut datagram = Vec::new(); // one buffer, reused for every datagram
 //! while keys.len() < 2 {
 //!     // Drain what each side sends into the other (a socket's send_to in real life).
-//!     while let Some(datagram) = client.poll_transmit() { server.handle_datagram(now, &datagram); }
-//!     while let Some(datagram) = server.poll_transmit() { client.handle_datagram(now, &datagram); }
+//!     let mut sent = false;
+//!     while client.poll_transmit_into(&mut datagram) { server.handle_datagram(now, &datagram); sent = true; }
+//!     while server.poll_transmit_into(&mut datagram) { client.handle_datagram(now, &datagram); sent = true; }
 //!     for conn in [&mut client, &mut server] {
 //!         while let Some(event) = conn.poll_event() {
 //!             match event {
@@ -75,13 +77,13 @@
 //!     }
 //!     // Sleep until the earliest deadline, then tell both.
 //!     if let Some(deadline) = [client.poll_timeout(), server.poll_timeout()].into_iter().flatten().min() {
-//!         if client.poll_transmit().is_none() && keys.len() < 2 { now = now.max(deadline); }
+//!         if !sent && keys.len() < 2 { now = now.max(deadline); }
 //!     }
 //!     client.handle_timeout(now);
 //!     server.handle_timeout(now);
 //! }
 //! assert_eq!(keys[0], keys[1]);
-//! client.send(b"hello")?; // one record; drain poll_transmit again
+//! client.send(now, b"hello")?; // one record; drain poll_transmit_into again
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -2,6 +2,9 @@
 //! handshake completes in both roles, data goes both ways, and both sides export the same
 //! SRTP keying material.
 
+mod support;
+use support::NextDatagram;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -76,7 +79,7 @@ impl Run {
         let ours = if we_are_client {
             Connection::client(now, config).unwrap()
         } else {
-            Connection::server(config).unwrap()
+            Connection::server(now, config).unwrap()
         };
         Self {
             ours,
@@ -94,7 +97,7 @@ impl Run {
         self.theirs.handle_timeout(self.now).unwrap();
         loop {
             let mut to_theirs = Vec::new();
-            while let Some(d) = self.ours.poll_transmit() {
+            while let Some(d) = self.ours.next_datagram() {
                 to_theirs.push(d);
             }
             while let Some(e) = self.ours.poll_event() {
@@ -152,7 +155,7 @@ impl Run {
         // dimpl saw our certificate; we matched its fingerprint.
         assert!(self.log.peer_cert.is_some());
 
-        self.ours.send(b"from rtcweb").unwrap();
+        self.ours.send(self.now, b"from rtcweb").unwrap();
         self.theirs.send_application_data(b"from dimpl").unwrap();
         self.run_until(|r| {
             !r.log.data.is_empty()

@@ -69,7 +69,7 @@ fn server_refuses_a_client_with_the_wrong_fingerprint() {
         Some(Error::AlertReceived(AlertDescription::BAD_CERTIFICATE))
     );
     // A failed connection stays failed.
-    assert!(p.server.send(b"x").is_err());
+    assert!(p.server.send(p.now, b"x").is_err());
 }
 
 #[test]

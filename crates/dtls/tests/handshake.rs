@@ -33,21 +33,21 @@ fn default_handshake_exchanges_data_and_agrees_on_keys() {
     // Cookies are on by default: one HelloVerifyRequest.
     assert_eq!(p.server.stats().hello_verify_requests_sent, 1);
 
-    p.client.send(b"ping").unwrap();
-    p.server.send(b"pong").unwrap();
+    p.client.send(p.now, b"ping").unwrap();
+    p.server.send(p.now, b"pong").unwrap();
     p.run_until(Duration::from_secs(1), |p| {
         !data(&p.server_events).is_empty() && !data(&p.client_events).is_empty()
     });
     assert_eq!(data(&p.server_events), [b"ping".to_vec()]);
     assert_eq!(data(&p.client_events), [b"pong".to_vec()]);
 
-    p.client.close();
+    p.client.close(p.now);
     p.run_until(Duration::from_secs(1), |p| {
         p.server_events.contains(&Event::Closed)
     });
     assert!(p.client_events.contains(&Event::Closed));
     assert!(p.server_events.contains(&Event::Closed));
-    assert!(p.server.send(b"late").is_err());
+    assert!(p.server.send(p.now, b"late").is_err());
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn every_suite_group_and_profile() {
                     profile.keying_material_len().unwrap()
                 );
                 assert_eq!(p.server.stats().hello_verify_requests_sent, 0);
-                p.server.send(&[7; 1000]).unwrap();
+                p.server.send(p.now, &[7; 1000]).unwrap();
                 p.run_until(Duration::from_secs(1), |p| {
                     !data(&p.client_events).is_empty()
                 });

@@ -3,6 +3,7 @@
 //! tamper and alert handling as `handle_datagram`.
 
 mod support;
+use support::NextDatagram;
 
 use std::time::Duration;
 
@@ -18,10 +19,12 @@ fn records_are_opened_in_the_callers_buffer() {
 
     // Two records in one datagram, and a third alone.
     let mut datagram = Vec::new();
-    p.client.send_into(b"first", &mut datagram).unwrap();
-    p.client.send_into(b"second record", &mut datagram).unwrap();
+    p.client.send_into(p.now, b"first", &mut datagram).unwrap();
+    p.client
+        .send_into(p.now, b"second record", &mut datagram)
+        .unwrap();
     let mut third = Vec::new();
-    p.client.send_into(&[7; 1200], &mut third).unwrap();
+    p.client.send_into(p.now, &[7; 1200], &mut third).unwrap();
     let replay = datagram.clone();
     let before = p.server.stats();
 
@@ -44,7 +47,9 @@ fn records_are_opened_in_the_callers_buffer() {
     assert!(ranges.is_empty());
     // Tampered: dropped and counted.
     let mut tampered = Vec::new();
-    p.client.send_into(b"tamper me", &mut tampered).unwrap();
+    p.client
+        .send_into(p.now, b"tamper me", &mut tampered)
+        .unwrap();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x80;
     p.server
@@ -64,13 +69,13 @@ fn records_are_opened_in_the_callers_buffer() {
     assert!(p.server.is_connected());
 
     // Alerts still work: close_notify closes, and is answered.
-    p.client.close();
-    let mut close = p.client.poll_transmit().unwrap();
+    p.client.close(p.now);
+    let mut close = p.client.next_datagram().unwrap();
     p.server
         .handle_datagram_in_place(now, &mut close, &mut ranges);
     assert!(ranges.is_empty());
     assert_eq!(p.server.poll_event(), Some(Event::Closed));
-    assert!(p.server.poll_transmit().is_some(), "our close_notify");
+    assert!(p.server.next_datagram().is_some(), "our close_notify");
     assert!(p.server.is_closed());
 }
 
@@ -82,17 +87,17 @@ fn the_handshake_also_runs_through_the_in_place_path() {
     let now = p.now;
     let mut ranges = Vec::new();
     for _ in 0..10 {
-        while let Some(mut d) = p.client.poll_transmit() {
+        while let Some(mut d) = p.client.next_datagram() {
             p.server.handle_datagram_in_place(now, &mut d, &mut ranges);
         }
-        while let Some(d) = p.server.poll_transmit() {
+        while let Some(d) = p.server.next_datagram() {
             p.client.handle_datagram(now, &d);
         }
     }
     assert!(p.client.is_connected() && p.server.is_connected());
     assert!(ranges.is_empty());
-    p.client.send(b"after").unwrap();
-    let mut d = p.client.poll_transmit().unwrap();
+    p.client.send(p.now, b"after").unwrap();
+    let mut d = p.client.next_datagram().unwrap();
     p.server.handle_datagram_in_place(now, &mut d, &mut ranges);
     assert_eq!(&d[ranges[0].clone()], b"after");
 }

@@ -2,6 +2,7 @@
 //! floods of ClientHellos without cookies, data before the handshake.
 
 mod support;
+use support::NextDatagram;
 
 use std::time::Instant;
 
@@ -28,9 +29,9 @@ fn record(seq: u64, body: &[u8]) -> Vec<u8> {
 #[test]
 fn oversized_and_foreign_fragments_are_dropped() {
     let (_, s) = configs();
-    let mut server = Connection::server(s).unwrap();
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
+    let mut server = Connection::server(now, s).unwrap();
     // A ClientHello claiming 1 MiB.
     let mut hs = Vec::new();
     emit_header(&mut hs, HandshakeType::CLIENT_HELLO, 1 << 20, 0, 0, 100);
@@ -47,11 +48,11 @@ fn oversized_and_foreign_fragments_are_dropped() {
     hs.extend_from_slice(&[1, 2, 3]);
     server.handle_datagram(now, &record(2, &hs));
     assert_eq!(server.stats().fragments_dropped, 3);
-    assert!(server.poll_transmit().is_none());
+    assert!(server.next_datagram().is_none());
     assert!(server.poll_event().is_none());
     assert!(!server.is_closed());
     assert_eq!(server.poll_timeout(), None, "no state, no timer");
-    assert_eq!(server.send(b"x"), Err(Error::NotConnected));
+    assert_eq!(server.send(now, b"x"), Err(Error::NotConnected));
     assert_eq!(
         server.export_keying_material("x", None, 1),
         Err(Error::NotConnected)
@@ -61,16 +62,16 @@ fn oversized_and_foreign_fragments_are_dropped() {
 #[test]
 fn a_flood_of_client_hellos_gets_only_hello_verify_requests() {
     let (c, s) = configs();
-    let mut server = Connection::server(s).unwrap();
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
+    let mut server = Connection::server(now, s).unwrap();
     for i in 0..200u64 {
         let mut cfg = c.clone();
         cfg.seed = Some(i);
         let mut client = Connection::client(now, cfg).unwrap();
-        let ch = client.poll_transmit().unwrap();
+        let ch = client.next_datagram().unwrap();
         server.handle_datagram(now, &ch);
-        let out: Vec<_> = std::iter::from_fn(|| server.poll_transmit()).collect();
+        let out: Vec<_> = std::iter::from_fn(|| server.next_datagram()).collect();
         assert_eq!(out.len(), 1);
         assert!(out[0].len() < 100, "a HelloVerifyRequest, not a flight");
     }
@@ -84,8 +85,8 @@ fn application_data_is_refused_before_and_after() {
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut client = Connection::client(now, c).unwrap();
-    assert_eq!(client.send(b"early"), Err(Error::NotConnected));
-    client.close();
-    assert_eq!(client.send(b"late"), Err(Error::Closed));
+    assert_eq!(client.send(now, b"early"), Err(Error::NotConnected));
+    client.close(now);
+    assert_eq!(client.send(now, b"late"), Err(Error::Closed));
     assert!(client.is_closed());
 }

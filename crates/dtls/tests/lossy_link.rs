@@ -2,6 +2,7 @@
 //! seeds, both with and without cookies; flights are retransmitted with backoff.
 
 mod support;
+use support::NextDatagram;
 
 use std::time::Duration;
 
@@ -45,7 +46,7 @@ fn flights_back_off_exponentially_then_fail() {
     #[allow(clippy::disallowed_methods)]
     let start = std::time::Instant::now();
     let mut client = rtcweb_dtls::Connection::client(start, c).unwrap();
-    let first = client.poll_transmit().unwrap();
+    let first = client.next_datagram().unwrap();
     let mut now = start;
     let mut gaps = Vec::new();
     while let Some(deadline) = client.poll_timeout() {
@@ -53,10 +54,10 @@ fn flights_back_off_exponentially_then_fail() {
         now = deadline;
         // Early and repeated calls do nothing.
         client.handle_timeout(now - Duration::from_millis(1));
-        assert!(client.poll_transmit().is_none());
+        assert!(client.next_datagram().is_none());
         client.handle_timeout(now);
         client.handle_timeout(now);
-        if let Some(again) = client.poll_transmit() {
+        if let Some(again) = client.next_datagram() {
             // The same ClientHello, in a new record.
             assert_eq!(again[13..], first[13..]);
             assert_ne!(again[5..11], first[5..11], "new record sequence number");

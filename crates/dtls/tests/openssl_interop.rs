@@ -4,6 +4,9 @@
 //! for `-keymatexport EXTRACTOR-dtls_srtp -keymatexportlen 60`.
 #![allow(clippy::disallowed_methods)] // real processes and sockets run on the wall clock
 
+mod support;
+use support::NextDatagram;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -210,7 +213,7 @@ fn drive(
     let end = Instant::now() + TIMEOUT;
     let mut buf = vec![0u8; 65536];
     loop {
-        while let Some(d) = conn.poll_transmit() {
+        while let Some(d) = conn.next_datagram() {
             if let Some(p) = *peer {
                 sock.send_to(&d, p).unwrap();
             }
@@ -301,7 +304,12 @@ fn run(we_are_server: bool, key: KeyType, profile: SrtpProfile, suite: Option<Ci
         ];
         args.extend(common);
         let openssl = OpenSsl::spawn(&args);
-        (Connection::server(config).unwrap(), sock, None, openssl)
+        (
+            Connection::server(Instant::now(), config).unwrap(),
+            sock,
+            None,
+            openssl,
+        )
     } else {
         let port = free_port();
         let mut args = vec![
@@ -354,7 +362,7 @@ fn run(we_are_server: bool, key: KeyType, profile: SrtpProfile, suite: Option<Ci
     }
 
     // Data both ways.
-    conn.send(b"hello from rtcweb\n").unwrap();
+    conn.send(Instant::now(), b"hello from rtcweb\n").unwrap();
     openssl.write_line("hello from openssl");
     drive(
         &mut conn,
@@ -367,8 +375,8 @@ fn run(we_are_server: bool, key: KeyType, profile: SrtpProfile, suite: Option<Ci
                 && o.find(|l| l.contains("hello from rtcweb")).is_some()
         },
     );
-    conn.close();
-    while let Some(d) = conn.poll_transmit() {
+    conn.close(Instant::now());
+    while let Some(d) = conn.next_datagram() {
         sock.send_to(&d, peer.unwrap()).unwrap();
     }
 }

@@ -2,6 +2,7 @@
 //! delivered once.
 
 mod support;
+use support::NextDatagram;
 
 use std::time::Duration;
 
@@ -14,15 +15,15 @@ fn replayed_and_tampered_records_are_dropped_and_counted() {
     p.handshake(Duration::from_secs(5));
     let now = p.now;
 
-    p.client.send(b"once").unwrap();
-    let record = p.client.poll_transmit().unwrap();
+    p.client.send(p.now, b"once").unwrap();
+    let record = p.client.next_datagram().unwrap();
     let before = p.server.stats();
     p.server.handle_datagram(now, &record);
     p.server.handle_datagram(now, &record);
 
     // A fresh record, tampered on the way: it does not authenticate.
-    p.client.send(b"tamper me").unwrap();
-    let mut tampered = p.client.poll_transmit().unwrap();
+    p.client.send(p.now, b"tamper me").unwrap();
+    let mut tampered = p.client.next_datagram().unwrap();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x01;
     p.server.handle_datagram(now, &tampered);
@@ -52,8 +53,8 @@ fn replayed_and_tampered_records_are_dropped_and_counted() {
     // Records arriving out of order within the window are all delivered once.
     let mut records = Vec::new();
     for i in 0..10u8 {
-        p.client.send(&[i]).unwrap();
-        records.push(p.client.poll_transmit().unwrap());
+        p.client.send(p.now, &[i]).unwrap();
+        records.push(p.client.next_datagram().unwrap());
     }
     for r in records.iter().rev().chain(records.iter()) {
         p.server.handle_datagram(now, r);

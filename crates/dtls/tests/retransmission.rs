@@ -2,6 +2,7 @@
 //! recovered, but replayed or forged handshake records cannot make us send without bound.
 
 mod support;
+use support::NextDatagram;
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use rtcweb_dtls::{Connection, Event};
 use support::configs;
 
 fn drain(c: &mut Connection) -> Vec<Vec<u8>> {
-    std::iter::from_fn(|| c.poll_transmit()).collect()
+    std::iter::from_fn(|| c.next_datagram()).collect()
 }
 
 fn deliver(to: &mut Connection, now: Instant, datagrams: &[Vec<u8>]) {
@@ -54,7 +55,7 @@ fn up_to_the_final_flight(max: u32) -> (Connection, Connection, Instant, Vec<Vec
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut client = Connection::client(now, c).unwrap();
-    let mut server = Connection::server(s).unwrap();
+    let mut server = Connection::server(now, s).unwrap();
     let ch = drain(&mut client);
     deliver(&mut server, now, &ch);
     let hvr = drain(&mut server);
@@ -142,7 +143,7 @@ fn a_repeated_client_hello_gets_a_bounded_number_of_flights() {
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut client = Connection::client(now, c).unwrap();
-    let mut server = Connection::server(s).unwrap();
+    let mut server = Connection::server(now, s).unwrap();
     let ch = drain(&mut client);
     deliver(&mut server, now, &ch);
     let flight4 = drain(&mut server);

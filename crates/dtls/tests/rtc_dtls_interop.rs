@@ -3,6 +3,9 @@
 //! sides see each other's certificate, and both export the same SRTP keying material. An
 //! rtc-dtls server with an RSA certificate gets an `ECDHE_RSA` suite from our client.
 
+mod support;
+use support::NextDatagram;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -130,7 +133,7 @@ impl Run {
             theirs
                 .connect(now, our_addr, Arc::new(client_config), None)
                 .unwrap();
-            (Connection::server(config).unwrap(), theirs)
+            (Connection::server(now, config).unwrap(), theirs)
         };
         Self {
             ours: ours_conn,
@@ -151,7 +154,7 @@ impl Run {
         let end = self.now + Duration::from_secs(60);
         loop {
             let mut to_theirs = Vec::new();
-            while let Some(d) = self.ours.poll_transmit() {
+            while let Some(d) = self.ours.next_datagram() {
                 to_theirs.push(d);
             }
             while let Some(e) = self.ours.poll_event() {
@@ -248,7 +251,7 @@ impl Run {
         assert_eq!(ours60, theirs60.as_ref());
 
         // Data both ways.
-        self.ours.send(b"from rtcweb").unwrap();
+        self.ours.send(self.now, b"from rtcweb").unwrap();
         self.theirs
             .write(self.now, self.our_addr, b"from rtc-dtls")
             .unwrap();

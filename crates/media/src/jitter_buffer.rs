@@ -218,7 +218,7 @@ impl JitterBuffer {
     }
 
     /// A packet arrived.
-    pub fn insert(&mut self, now: Instant, timestamp: u32, payload: &[u8]) {
+    pub fn handle_packet(&mut self, now: Instant, timestamp: u32, payload: &[u8]) {
         let ts = self.extend(timestamp);
         self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
         if self.origin.is_none() {

@@ -24,8 +24,8 @@
 //! # #[allow(clippy::disallowed_methods)]
 //! let t0 = Instant::now();
 //! let mut jb = JitterBuffer::new(JitterConfig::default());
-//! jb.insert(t0, 960, b"frame-1");
-//! jb.insert(t0 + Duration::from_millis(20), 1920, b"frame-2");
+//! jb.handle_packet(t0, 960, b"frame-1");
+//! jb.handle_packet(t0 + Duration::from_millis(20), 1920, b"frame-2");
 //! // Every 20 ms the audio device wants a frame:
 //! match jb.pop(t0 + Duration::from_millis(20)) {
 //!     Playout::Frame { payload, .. } => assert_eq!(payload, b"frame-1"),

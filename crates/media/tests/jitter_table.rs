@@ -44,7 +44,7 @@ fn run(seed: u64, jitter_ms: u64, loss: f64) -> JitterStats {
         net.advance_to(now);
         while let Some(d) = net.poll_delivery(hb) {
             let t = u32::from_be_bytes(d.contents[..4].try_into().unwrap());
-            jb.insert(now, t, &d.contents[4..]);
+            jb.handle_packet(now, t, &d.contents[4..]);
         }
         if now >= next_send {
             let mut payload = ts.to_be_bytes().to_vec();
@@ -124,7 +124,7 @@ fn duplicates_and_reordering_are_absorbed() {
     let mut played = Vec::new();
     for k in 0..16u64 {
         for &i in arrivals.get(k as usize).copied().unwrap_or(&[]) {
-            jb.insert(t0 + Duration::from_millis(k * 20), i * 960, &[i as u8]);
+            jb.handle_packet(t0 + Duration::from_millis(k * 20), i * 960, &[i as u8]);
         }
         if let Playout::Frame { payload, .. } = jb.pop(t0 + Duration::from_millis(k * 20 + 10)) {
             played.push(payload[0]);
@@ -141,7 +141,7 @@ fn play_steady(jb: &mut JitterBuffer, t0: Instant, first_ts: u32, frames: u32) -
     for k in 0..frames + 5 {
         let at = t0 + Duration::from_millis(u64::from(k) * 20);
         if k < frames {
-            jb.insert(at, first_ts.wrapping_add(k * 960), b"x");
+            jb.handle_packet(at, first_ts.wrapping_add(k * 960), b"x");
         }
         if let Playout::Frame { timestamp, .. } = jb.pop(at + Duration::from_millis(5)) {
             played.push(timestamp);
@@ -189,7 +189,7 @@ fn the_buffer_holds_at_most_its_limit() {
         ..JitterConfig::default()
     });
     for k in 0..100u32 {
-        jb.insert(t0, k * 960, b"burst");
+        jb.handle_packet(t0, k * 960, b"burst");
     }
     assert_eq!(jb.len(), 10);
     assert_eq!(jb.stats().packets_discarded, 90);

@@ -83,7 +83,7 @@ fn a_440_hz_tone_survives_loss_and_jitter() {
         net.advance_to(now);
         while let Some(d) = net.poll_delivery(hb) {
             let p = RtpPacket::parse(&d.contents).unwrap();
-            jb.insert(now, p.timestamp(), p.payload());
+            jb.handle_packet(now, p.timestamp(), p.payload());
         }
         if sent < frames && now >= next_send {
             assert_eq!(tone.fill(&mut pcm), FRAME_SAMPLES);

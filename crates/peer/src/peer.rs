@@ -316,7 +316,7 @@ impl Peer {
         }
         self.drive(now);
         if let Some(dtls) = self.dtls.as_mut() {
-            dtls.close();
+            dtls.close(now);
         }
         self.drive(now);
         self.close_all_channels();

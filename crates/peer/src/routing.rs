@@ -174,7 +174,7 @@ impl Peer {
         // One buffer for every packet: no allocation per packet.
         while sctp.poll_transmit_into(&mut self.sctp_packet) {
             moved = true;
-            match self.dtls.as_mut().map(|d| d.send(&self.sctp_packet)) {
+            match self.dtls.as_mut().map(|d| d.send(now, &self.sctp_packet)) {
                 Some(Ok(())) => {}
                 _ => self.stats.sctp_dropped += 1,
             }
@@ -291,8 +291,10 @@ impl Peer {
         };
         let mut moved = false;
         let mut datagrams = Vec::new();
-        while let Some(d) = dtls.poll_transmit() {
-            datagrams.push(d);
+        let mut datagram = Vec::new();
+        // The queued datagram is swapped into `datagram` and taken from there: no copy.
+        while dtls.poll_transmit_into(&mut datagram) {
+            datagrams.push(std::mem::take(&mut datagram));
         }
         let mut events = Vec::new();
         while let Some(e) = dtls.poll_event() {
@@ -423,7 +425,7 @@ impl Peer {
         // of RFC 6347's 1 s (browsers start lower still).
         config.initial_retransmit = std::time::Duration::from_millis(100);
         let connection = match role {
-            rtcweb_sdp::DtlsRole::Server => Connection::server(config),
+            rtcweb_sdp::DtlsRole::Server => Connection::server(now, config),
             rtcweb_sdp::DtlsRole::Client if selected => Connection::client(now, config),
             rtcweb_sdp::DtlsRole::Client => return,
         };

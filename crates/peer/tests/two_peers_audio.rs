@@ -73,7 +73,7 @@ fn played(side: &Side) -> (TransceiverId, Vec<i16>, usize, usize, PlayoutStats) 
                 channels: f.codec.channels,
                 fmtp: f.codec.fmtp.clone(),
             };
-            playout.insert(f.received_at, &codec, f.rtp_timestamp, &f.data);
+            playout.handle_packet(f.received_at, &codec, f.rtp_timestamp, &f.data);
             next += 1;
         }
         playout.handle_timeout(now);
@@ -148,8 +148,8 @@ fn tone_both_ways(link: LinkConfig, label: &str) {
                 sample_rate: 48_000,
                 channels: 1,
             };
-            encoder.push(&frame, Some(now)).unwrap();
-            while let Some(e) = encoder.poll() {
+            encoder.handle_pcm(&frame, Some(now)).unwrap();
+            while let Some(e) = encoder.poll_frame() {
                 let mut out = OutgoingFrame::new(e.payload_type, e.rtp_timestamp, &e.data);
                 out.audio_level = Some(e.audio_level);
                 out.capture_time = e.capture_time;

@@ -60,7 +60,7 @@ impl ReceiveStats {
 
     /// A packet arrived (RFC 3550 A.1 `update_seq` and A.8 jitter). Returns false when the
     /// packet is not counted (probation, or a large jump not yet confirmed).
-    pub fn update(&mut self, seq: u16, rtp_timestamp: u32, arrival: Instant) -> bool {
+    pub fn handle_packet(&mut self, arrival: Instant, seq: u16, rtp_timestamp: u32) -> bool {
         let counted = if self.started.is_none() {
             self.started = Some(arrival);
             self.init_seq(seq);
@@ -162,7 +162,7 @@ impl ReceiveStats {
     }
 
     /// A sender report arrived: remember the middle 32 bits of its NTP time (for LSR).
-    pub fn sender_report(&mut self, ntp_time: u64, arrival: Instant) {
+    pub fn handle_sender_report(&mut self, arrival: Instant, ntp_time: u64) {
         self.last_sr = Some(((ntp_time >> 16) as u32, arrival));
     }
 
@@ -236,16 +236,16 @@ mod tests {
         for i in 0..2000u32 {
             let offset = if i % 2 == 0 { 0 } else { 10 };
             let arrival = t0 + Duration::from_millis(u64::from(i) * 20 + offset);
-            s.update(i as u16, i * 160, arrival);
+            s.handle_packet(arrival, i as u16, i * 160);
         }
         assert!((78..=80).contains(&s.jitter()), "jitter {}", s.jitter());
         // A steady stream has no jitter.
         let mut steady = ReceiveStats::new(48000);
         for i in 0..100u32 {
-            steady.update(
+            steady.handle_packet(
+                t0 + Duration::from_millis(u64::from(i) * 20),
                 i as u16,
                 i * 960,
-                t0 + Duration::from_millis(u64::from(i) * 20),
             );
         }
         assert_eq!(steady.jitter(), 0);
@@ -261,7 +261,7 @@ mod tests {
             let seq = 65000u16.wrapping_add(i as u16);
             t += Duration::from_millis(20);
             if i % 10 != 5 {
-                s.update(seq, i * 960, t);
+                s.handle_packet(t, seq, i * 960);
             }
         }
         assert_eq!(

@@ -174,7 +174,7 @@ fn sender_report_round_trip_gives_rtt_and_remote_stats() {
         let at = t0 + Duration::from_millis(u64::from(i) * 20);
         send.on_packet_sent(at, 1000 + i * 960, 80);
         if i % 10 != 3 {
-            recv.update(i as u16, 1000 + i * 960, at + one_way);
+            recv.handle_packet(at + one_way, i as u16, 1000 + i * 960);
         }
     }
     // The sender report 10 ms after the last packet: RTP time extrapolated to that instant.
@@ -190,7 +190,7 @@ fn sender_report_round_trip_gives_rtt_and_remote_stats() {
         Some(Ok(Packet::SenderReport(sr))) => sr,
         other => panic!("{other:?}"),
     };
-    recv.sender_report(parsed.ntp_time, sr_at + one_way);
+    recv.handle_sender_report(sr_at + one_way, parsed.ntp_time);
     let rr_at = sr_at + one_way + Duration::from_millis(300);
     let rr = ReceiverReport {
         ssrc: 0x2222,

@@ -157,7 +157,7 @@ struct Retransmit {
 ///
 /// Feed it datagrams ([`handle_datagram`](Self::handle_datagram)) and timeouts
 /// ([`handle_timeout`](Self::handle_timeout)); after each input drain
-/// [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event), and wait
+/// [`poll_transmit_into`](Self::poll_transmit_into) and [`poll_event`](Self::poll_event), and wait
 /// until [`poll_timeout`](Self::poll_timeout). See the crate docs for the loop.
 pub struct Connection {
     role: Role,
@@ -249,7 +249,8 @@ impl Connection {
         })
     }
 
-    /// A client: sends its ClientHello at once (drain [`poll_transmit`](Self::poll_transmit)).
+    /// A client: sends its ClientHello at once (drain
+    /// [`poll_transmit_into`](Self::poll_transmit_into)).
     pub fn client(now: Instant, config: Config) -> Result<Self, ConfigError> {
         let mut c = Self::new(Role::Client, config)?;
         c.rng.fill_bytes(&mut c.hs.client_random);
@@ -259,8 +260,10 @@ impl Connection {
         Ok(c)
     }
 
-    /// A server: waits for a ClientHello.
-    pub fn server(config: Config) -> Result<Self, ConfigError> {
+    /// A server: waits for a ClientHello. It keeps no state and sends nothing until a
+    /// ClientHello with a valid cookie arrives, so `now` is not used yet; it is taken so that
+    /// both roles are made alike.
+    pub fn server(_now: Instant, config: Config) -> Result<Self, ConfigError> {
         Self::new(Role::Server, config)
     }
 
@@ -284,9 +287,18 @@ impl Connection {
         self.stats
     }
 
-    /// The next datagram to send.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmits.pop_front()
+    /// Writes the next datagram to send into `buf` (cleared first) and returns true, or
+    /// returns false when there is nothing to send. The owner sends it on the path it chose
+    /// (the ICE agent's selected pair in a peer connection).
+    pub fn poll_transmit_into(&mut self, buf: &mut Vec<u8>) -> bool {
+        match self.transmits.pop_front() {
+            Some(mut datagram) => {
+                // The queued datagram becomes the caller's buffer: no copy.
+                std::mem::swap(buf, &mut datagram);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The next event.
@@ -457,10 +469,11 @@ impl Connection {
         }
     }
 
-    /// Sends `data` as one application data record (after the handshake).
-    pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
+    /// Sends `data` as one application data record (after the handshake): queued as one
+    /// datagram for [`poll_transmit_into`](Self::poll_transmit_into).
+    pub fn send(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
         let mut out = Vec::with_capacity(data.len() + 48);
-        self.send_into(data, &mut out)?;
+        self.send_into(now, data, &mut out)?;
         self.stats.datagrams_sent += 1;
         self.transmits.push_back(out);
         Ok(())
@@ -468,7 +481,14 @@ impl Connection {
 
     /// Appends one application data record carrying `data` to `out` instead of queueing a
     /// datagram: the allocation-free path for owners that manage their own buffers.
-    pub fn send_into(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    /// The record layer does not use `now` (no timer runs once connected); it is taken as
+    /// every command of the stack takes it.
+    pub fn send_into(
+        &mut self,
+        _now: Instant,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         match self.state {
             State::Connected => {}
             State::Handshaking => return Err(Error::NotConnected),
@@ -485,7 +505,7 @@ impl Connection {
 
     /// Closes the connection: sends close_notify (RFC 5246 §7.2.1) and reports
     /// [`Event::Closed`]. Nothing is sent or received afterwards.
-    pub fn close(&mut self) {
+    pub fn close(&mut self, _now: Instant) {
         if self.is_closed() {
             return;
         }

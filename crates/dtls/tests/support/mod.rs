@@ -100,7 +100,7 @@ impl Pair {
         let now = Instant::now();
         Self {
             client: Connection::client(now, client).unwrap(),
-            server: Connection::server(server).unwrap(),
+            server: Connection::server(now, server).unwrap(),
             now,
             link,
             rng: StdRng::seed_from_u64(seed),
@@ -147,11 +147,11 @@ impl Pair {
 
     /// Drains both sides' transmits into the link and their events into the logs.
     pub fn drain(&mut self) {
-        while let Some(d) = self.client.poll_transmit() {
+        while let Some(d) = self.client.next_datagram() {
             self.sent.0 += 1;
             self.enqueue(Side::Server, d);
         }
-        while let Some(d) = self.server.poll_transmit() {
+        while let Some(d) = self.server.next_datagram() {
             self.sent.1 += 1;
             self.enqueue(Side::Client, d);
         }
@@ -242,4 +242,17 @@ pub fn data(events: &[Event]) -> Vec<Vec<u8>> {
             _ => None,
         })
         .collect()
+}
+
+/// `poll_transmit_into` into a fresh buffer, for tests that keep the datagrams they drain.
+pub trait NextDatagram {
+    /// The next datagram to send, if any.
+    fn next_datagram(&mut self) -> Option<Vec<u8>>;
+}
+
+impl NextDatagram for Connection {
+    fn next_datagram(&mut self) -> Option<Vec<u8>> {
+        let mut datagram = Vec::new();
+        self.poll_transmit_into(&mut datagram).then_some(datagram)
+    }
 }

@@ -62,7 +62,7 @@ pub struct AudioEncoder {
     silent: bool,
     out: Vec<u8>,
     frames: VecDeque<EncodedAudio>,
-    /// Frames dropped because [`poll`](Self::poll) was not called.
+    /// Frames dropped because [`poll_frame`](AudioEncoder::poll_frame) was not called.
     pub dropped: u64,
     /// Frames DTX did not send.
     pub dtx_skipped: u64,
@@ -164,8 +164,8 @@ impl AudioEncoder {
     }
 
     /// Takes PCM of any length, rate and channel count (captured at `capture_time`, when
-    /// known); whole frames become available from [`poll`](Self::poll).
-    pub fn push(
+    /// known); whole frames become available from [`poll_frame`](Self::poll_frame).
+    pub fn handle_pcm(
         &mut self,
         pcm: &PcmFrame,
         capture_time: Option<Instant>,
@@ -250,7 +250,7 @@ impl AudioEncoder {
     }
 
     /// The next encoded frame.
-    pub fn poll(&mut self) -> Option<EncodedAudio> {
+    pub fn poll_frame(&mut self) -> Option<EncodedAudio> {
         self.frames.pop_front()
     }
 }
@@ -296,9 +296,9 @@ mod tests {
         .unwrap();
         assert_eq!(e.codec().payload_type, 0);
         let t0 = Instant::now();
-        e.push(&tone(44_100, 2, 100), Some(t0)).unwrap();
+        e.handle_pcm(&tone(44_100, 2, 100), Some(t0)).unwrap();
         let mut frames = Vec::new();
-        while let Some(f) = e.poll() {
+        while let Some(f) = e.poll_frame() {
             frames.push(f);
         }
         // 100 ms in, the resampler's delay keeps some back.
@@ -326,7 +326,7 @@ mod tests {
         assert_eq!(e.format(), (48_000, 2));
         // Silence first (DTX skips most of it), then a tone: the tone's first frame starts a
         // talkspurt.
-        e.push(
+        e.handle_pcm(
             &PcmFrame {
                 samples: vec![0; 48_000 * 2],
                 sample_rate: 48_000,
@@ -335,11 +335,11 @@ mod tests {
             None,
         )
         .unwrap();
-        let silent: Vec<_> = std::iter::from_fn(|| e.poll()).collect();
+        let silent: Vec<_> = std::iter::from_fn(|| e.poll_frame()).collect();
         assert!(e.dtx_skipped > 10, "{} skipped", e.dtx_skipped);
         assert!(silent.len() < 50);
-        e.push(&tone(48_000, 1, 100), None).unwrap();
-        let talk: Vec<_> = std::iter::from_fn(|| e.poll()).collect();
+        e.handle_pcm(&tone(48_000, 1, 100), None).unwrap();
+        let talk: Vec<_> = std::iter::from_fn(|| e.poll_frame()).collect();
         assert!(talk.iter().any(|f| f.talkspurt_start));
         assert!(talk.iter().all(|f| f.data.len() > 2));
         // Timestamps advance by 960 per frame, sent or not.

@@ -124,7 +124,13 @@ impl AudioPlayout {
     }
 
     /// A received frame of `codec` arrived at `now`.
-    pub fn insert(&mut self, now: Instant, codec: &AudioCodec, rtp_timestamp: u32, payload: &[u8]) {
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        codec: &AudioCodec,
+        rtp_timestamp: u32,
+        payload: &[u8],
+    ) {
         if self
             .decoder
             .as_ref()
@@ -145,7 +151,7 @@ impl AudioPlayout {
                 }
             }
         }
-        self.jitter.insert(now, rtp_timestamp, payload);
+        self.jitter.handle_packet(now, rtp_timestamp, payload);
         self.last_packet = Some(now);
         if self.next_tick.is_none() {
             self.next_tick = Some(now + TICK);
@@ -331,7 +337,7 @@ mod tests {
                     as i16
             })
             .collect();
-        enc.push(
+        enc.handle_pcm(
             &PcmFrame {
                 samples: tone,
                 sample_rate: 48_000,
@@ -344,13 +350,13 @@ mod tests {
         let mut p = AudioPlayout::new(1);
         let mut played = Vec::new();
         let mut i = 0;
-        while let Some(f) = enc.poll() {
+        while let Some(f) = enc.poll_frame() {
             let at = t0 + TICK * i as u32;
             if let Some(due) = p.poll_timeout().filter(|d| *d <= at) {
                 p.handle_timeout(due);
             }
             if !lose(i) {
-                p.insert(at, c, f.rtp_timestamp, &f.data);
+                p.handle_packet(at, c, f.rtp_timestamp, &f.data);
             }
             p.handle_timeout(at);
             played.extend(std::iter::from_fn(|| p.poll_frame()));
@@ -395,7 +401,7 @@ mod tests {
     #[test]
     fn unsupported_codecs_are_counted() {
         let mut p = AudioPlayout::new(1);
-        p.insert(Instant::now(), &codec(9, "G722", 8000), 0, &[0; 160]);
+        p.handle_packet(Instant::now(), &codec(9, "G722", 8000), 0, &[0; 160]);
         assert_eq!(p.stats().unsupported, 1);
         assert!(p.poll_timeout().is_none());
     }

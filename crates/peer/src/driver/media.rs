@@ -108,7 +108,7 @@ impl MediaLayers {
         if let Some(p) = self.playouts.get_mut(&id) {
             let codec = audio_codec(frame.payload_type, &frame.codec);
             p.playout
-                .insert(frame.received_at, &codec, frame.rtp_timestamp, &frame.data);
+                .handle_packet(frame.received_at, &codec, frame.rtp_timestamp, &frame.data);
             return;
         }
         if let Some(sender) = self.encoded.get(&id)
@@ -186,9 +186,9 @@ impl MediaLayers {
         let Some(e) = self.encoders.get_mut(&id) else {
             return Ok(0);
         };
-        e.encoder.push(pcm, capture_time)?;
+        e.encoder.handle_pcm(pcm, capture_time)?;
         let mut sent = 0;
-        while let Some(frame) = e.encoder.poll() {
+        while let Some(frame) = e.encoder.poll_frame() {
             let outgoing = OutgoingFrame {
                 payload_type: frame.payload_type,
                 rtp_timestamp: frame.rtp_timestamp,

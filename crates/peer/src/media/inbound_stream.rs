@@ -41,7 +41,7 @@ impl InboundStream {
         let clock_rate = self.clock_rate;
         self.stats
             .get_or_insert_with(|| ReceiveStats::new(clock_rate))
-            .update(seq, rtp_timestamp, now);
+            .handle_packet(now, seq, rtp_timestamp);
         true
     }
 
@@ -49,7 +49,7 @@ impl InboundStream {
     /// the stream's timestamps to the sender's clock.
     pub(crate) fn sender_report(&mut self, ntp_time: u64, rtp_time: u32, now: Instant) {
         if let Some(s) = self.stats.as_mut() {
-            s.sender_report(ntp_time, now);
+            s.handle_sender_report(now, ntp_time);
         }
         self.mapping = Some((ntp_time, rtp_time));
     }
