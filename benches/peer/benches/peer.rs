@@ -41,9 +41,9 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use rtcweb_common::{Datagram, Transport};
-use rtcweb_datachannel::{ChannelOptions, Message};
+use rtcweb_datachannel::Message;
 use rtcweb_dtls::{Certificate, Connection, HashAlgorithm};
-use rtcweb_peer::{Config, DataChannelId, Event, Peer};
+use rtcweb_peer::{Config, DataChannelId, DataChannelInit, Event, Peer};
 
 #[path = "../../benches/dtls_support/handshake.rs"]
 mod handshake;
@@ -89,7 +89,7 @@ impl Pair {
         b.add_local_address(now, "192.0.2.2:5000".parse().unwrap())
             .unwrap();
         let channel = a
-            .create_data_channel(now, "bench", ChannelOptions::new("bench"))
+            .create_data_channel(now, "bench", DataChannelInit::default())
             .unwrap();
         let offer = a.create_offer().unwrap();
         a.set_local_description(now, &offer).unwrap();
@@ -210,7 +210,7 @@ fn throughput(c: &mut Criterion) {
             let mut opened = 0;
             for chunk in payload.chunks(RECORD) {
                 wire.clear();
-                client.send_into(chunk, &mut wire).unwrap();
+                client.send_into(now, chunk, &mut wire).unwrap();
                 ranges.clear();
                 server.handle_datagram_in_place(now, &mut wire, &mut ranges);
                 opened += ranges.iter().map(|r| r.len()).sum::<usize>();

@@ -17,7 +17,7 @@ use rtcweb_peer::driver::{
     DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
     RtpSender,
 };
-use rtcweb_peer::{ChannelOptions, MediaTrack, Message, MessageKind, PeerConnectionState};
+use rtcweb_peer::{DataChannelInit, MediaTrack, Message, MessageKind, PeerConnectionState};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
@@ -98,7 +98,7 @@ async fn run() -> Result<(), Error> {
         .add_track(MediaTrack::audio("bob-tone"), &["bob"])
         .await?;
     let mut channel = alice
-        .create_data_channel("demo", ChannelOptions::new("demo"))
+        .create_data_channel("demo", DataChannelInit::default())
         .await?;
     let offer = alice.create_offer().await?;
     alice.set_local_description(&offer).await?;

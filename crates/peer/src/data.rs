@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
-use rtcweb_datachannel::{ChannelOptions, ChannelState, Message};
+use rtcweb_datachannel::{ChannelState, Message};
+
+use crate::DataChannelInit;
 
 use crate::channels::{Channels, DataChannelInfo};
 use crate::{DataChannelId, Error, Event, Peer};
@@ -16,7 +18,7 @@ impl Peer {
         &mut self,
         now: Instant,
         label: &str,
-        options: ChannelOptions,
+        options: DataChannelInit,
     ) -> Result<DataChannelId, Error> {
         if self.closed {
             return Err(Error::Closed);
@@ -25,10 +27,7 @@ impl Peer {
             self.negotiator.add_data_channel()?;
             self.data_requested = true;
         }
-        let options = ChannelOptions {
-            label: label.to_owned(),
-            ..options
-        };
+        let options = options.with_label(label);
         let id = self
             .channels
             .insert(options, None, ChannelState::Connecting)

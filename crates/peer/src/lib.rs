@@ -61,8 +61,8 @@
 //! ```
 //! use std::time::Instant;
 //! use rtcweb_common::{Datagram, Transport};
-//! use rtcweb_datachannel::{ChannelOptions, Message};
-//! use rtcweb_peer::{Config, Event, Peer};
+//! use rtcweb_datachannel::Message;
+//! use rtcweb_peer::{Config, DataChannelInit, Event, Peer};
 //!
 //! # #[allow(clippy::disallowed_methods)] // the owner's clock
 //! let mut now = Instant::now();
@@ -73,7 +73,7 @@
 //! bob.add_local_address(now, "192.0.2.2:5000".parse()?)?;
 //!
 //! // Signalling: the offer and the answer as SDP text.
-//! let chat = alice.create_data_channel(now, "chat", ChannelOptions::new("chat"))?;
+//! let chat = alice.create_data_channel(now, "chat", DataChannelInit::default())?;
 //! let offer = alice.create_offer()?;
 //! alice.set_local_description(now, &offer)?;
 //! bob.set_remote_description(now, &offer)?;
@@ -159,6 +159,7 @@
 mod channels;
 mod config;
 mod data;
+mod data_channel_init;
 #[cfg(feature = "driver")]
 pub mod driver;
 mod error;
@@ -176,6 +177,7 @@ mod transceivers;
 
 pub use channels::DataChannelInfo;
 pub use config::Config;
+pub use data_channel_init::DataChannelInit;
 pub use error::{Error, FailureReason};
 pub use event::{
     DataChannelId, Description, DtlsState, Event, IceConnectionState, LocalCandidate,
@@ -193,8 +195,6 @@ pub use transceiver::{
 
 pub use rtcweb_common::Transport;
 /// The layers' types that appear in this crate's API.
-pub use rtcweb_datachannel::{
-    ChannelOptions, ChannelState, ChannelType, Message, MessageKind, Reliability,
-};
+pub use rtcweb_datachannel::{ChannelState, ChannelType, Message, MessageKind, Reliability};
 pub use rtcweb_ice::{CandidateKind, GatheringState, IceServer, SelectedPair, TransportPolicy};
 pub use rtcweb_sdp::{Direction, MediaKind, SdpType, SignalingState};

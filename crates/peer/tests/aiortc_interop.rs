@@ -28,7 +28,7 @@ use audio_analysis::{loud, peak_frequency, rms, tone_and_listen};
 use messages::echo_stream;
 use peer_events::{Seen, connected_at, trickle};
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
-use rtcweb_peer::{ChannelOptions, Description, MediaTrack, SdpType};
+use rtcweb_peer::{DataChannelInit, Description, MediaTrack, SdpType};
 use tokio::time::timeout;
 
 /// Messages echoed by aiortc.
@@ -98,7 +98,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
             .expect("a channel")
     } else {
         let channel = rt
-            .block_on(pc.create_data_channel("echo", ChannelOptions::new("")))
+            .block_on(pc.create_data_channel("echo", DataChannelInit::default()))
             .unwrap();
         let offer = rt.block_on(pc.create_offer()).unwrap();
         rt.block_on(pc.set_local_description(&offer)).unwrap();

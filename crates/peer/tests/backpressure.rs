@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent};
-use rtcweb_peer::{ChannelOptions, GatheringState};
+use rtcweb_peer::{DataChannelInit, GatheringState};
 use tokio::time::timeout;
 
 mod signal;
@@ -48,7 +48,7 @@ async fn a_receiver_that_does_not_read_keeps_its_limit_and_loses_nothing() {
     .await
     .unwrap();
     let channel = a
-        .create_data_channel("bulk", ChannelOptions::new("bulk"))
+        .create_data_channel("bulk", DataChannelInit::default())
         .await
         .unwrap();
     let Linked { mut b_incoming, .. } = link(&a, a_events, &b, b_events).await;
@@ -133,7 +133,7 @@ async fn unread_events_are_held_or_coalesced_not_lost() {
     .await
     .unwrap();
     let _channel = pc
-        .create_data_channel("x", ChannelOptions::new("x"))
+        .create_data_channel("x", DataChannelInit::default())
         .await
         .unwrap();
     let offer = pc.create_offer().await.unwrap();

@@ -27,7 +27,7 @@ use rtcweb_peer::driver::{
     DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack, RtpSender,
 };
 use rtcweb_peer::{
-    ChannelOptions, Description, Direction, MediaTrack, SdpType, SignalingState, TransceiverId,
+    DataChannelInit, Description, Direction, MediaTrack, SdpType, SignalingState, TransceiverId,
 };
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
@@ -369,7 +369,7 @@ fn renegotiation(name: &str, firefox: bool) {
     let label = s.browser.name();
     // 1. A data channel: the first exchange.
     let mut chat =
-        s.rt.block_on(s.pc.create_data_channel("chat", ChannelOptions::new("chat")))
+        s.rt.block_on(s.pc.create_data_channel("chat", DataChannelInit::default()))
             .unwrap();
     s.until("the data channel exchange", |s, st| {
         Session::stable(st) && st["connection"] == "connected" && {

@@ -29,7 +29,7 @@ use chromium::Chromium;
 use messages::{MAX_SIZE, echo_stream};
 use peer_events::connected_at;
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
-use rtcweb_peer::{CandidateKind, ChannelOptions, IceServer, Transport, TransportPolicy};
+use rtcweb_peer::{CandidateKind, DataChannelInit, IceServer, Transport, TransportPolicy};
 use serde_json::{Value, json};
 use tokio::time::timeout;
 
@@ -193,7 +193,7 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
 
     let start = Instant::now();
     let ours = (!chromium_offers).then(|| {
-        rt.block_on(pc.create_data_channel("echo", ChannelOptions::new("echo")))
+        rt.block_on(pc.create_data_channel("echo", DataChannelInit::default()))
             .expect("a data channel")
     });
     browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
@@ -278,7 +278,7 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
 
     // A second channel from each side, each echoing one message by Chromium's page.
     let mut ours = rt
-        .block_on(pc.create_data_channel("second-rtcweb", ChannelOptions::new("")))
+        .block_on(pc.create_data_channel("second-rtcweb", DataChannelInit::default()))
         .unwrap();
     rt.block_on(timeout(Duration::from_secs(10), ours.opened()))
         .expect("rtcweb's second channel opens in time")

@@ -31,7 +31,7 @@ use rtcweb_lab::firefox::Firefox;
 use rtcweb_lab::isolate::{VETH_ADDRESS, run_in_namespace};
 use rtcweb_media::analysis::{peak_frequency, rms};
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
-use rtcweb_peer::{ChannelOptions, ChannelType, Description, MediaTrack, Reliability, SdpType};
+use rtcweb_peer::{ChannelType, DataChannelInit, Description, MediaTrack, Reliability, SdpType};
 use serde_json::{Value, json};
 use tokio::time::timeout;
 
@@ -201,7 +201,7 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
 
     let start = Instant::now();
     let ours = (!firefox_offers).then(|| {
-        rt.block_on(pc.create_data_channel("echo", ChannelOptions::new("echo")))
+        rt.block_on(pc.create_data_channel("echo", DataChannelInit::default()))
             .expect("a data channel")
     });
     let eval = |b: &mut Firefox, js: &str| -> Value {
@@ -320,8 +320,7 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
     ];
     let mut extra = Vec::new();
     for (name, kind, want) in kinds {
-        let mut options = ChannelOptions::new("");
-        options.channel_type = kind;
+        let options = DataChannelInit::default().with_channel_type(kind);
         let mut dc = rt
             .block_on(pc.create_data_channel(name, options))
             .expect("a channel");

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use rtcweb_peer::{ChannelOptions, Event, Message};
+use rtcweb_peer::{DataChannelInit, Event, Message};
 use support::{World, lossy};
 
 fn ufrag(sdp: &str) -> String {
@@ -23,7 +23,7 @@ fn restart_keeps_the_channel_and_changes_the_credentials() {
     let channel = world
         .a
         .peer
-        .create_data_channel(now, "chat", ChannelOptions::new("chat"))
+        .create_data_channel(now, "chat", DataChannelInit::default())
         .unwrap();
     world.offer();
     assert!(world.run_until(Duration::from_secs(10), |w| {

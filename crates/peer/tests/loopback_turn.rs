@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
-use rtcweb_peer::{CandidateKind, ChannelOptions, IceServer, Transport, TransportPolicy};
+use rtcweb_peer::{CandidateKind, DataChannelInit, IceServer, Transport, TransportPolicy};
 use tokio::time::timeout;
 
 mod messages;
@@ -44,7 +44,7 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
 
     let start = Instant::now();
     let mut channel = a
-        .create_data_channel("echo", ChannelOptions::new("echo"))
+        .create_data_channel("echo", DataChannelInit::default())
         .await
         .unwrap();
     let Linked { mut b_incoming, .. } = link(&a, a_events, &b, b_events).await;

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
-use rtcweb_peer::{ChannelOptions, MessageKind};
+use rtcweb_peer::{DataChannelInit, MessageKind};
 use tokio::time::timeout;
 
 mod messages;
@@ -40,7 +40,7 @@ async fn connect(interfaces: Vec<IpAddr>, label: &str) -> Pair {
 
     let start = Instant::now();
     let channel = a
-        .create_data_channel("echo", ChannelOptions::new("echo"))
+        .create_data_channel("echo", DataChannelInit::default())
         .await
         .unwrap();
     let Linked {
@@ -179,7 +179,7 @@ async fn a_refused_description_leaves_the_connection_usable_and_dropped_handles_
         .unwrap_err();
     assert!(e.is_remote_fault(), "{e:?}");
     let channel = pc
-        .create_data_channel("late", ChannelOptions::new("late"))
+        .create_data_channel("late", DataChannelInit::default())
         .await
         .unwrap();
     assert_eq!(channel.state(), rtcweb_peer::ChannelState::Connecting);
@@ -253,7 +253,7 @@ async fn descriptions_and_configuration_through_the_driver() {
     let (a, _a_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
     let (b, _b_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
     let _channel = a
-        .create_data_channel("x", ChannelOptions::new("x"))
+        .create_data_channel("x", DataChannelInit::default())
         .await
         .unwrap();
     let offer = a.set_local_description_implicit().await.unwrap();
@@ -319,4 +319,46 @@ async fn descriptions_and_configuration_through_the_driver() {
         a.set_configuration(foreign).await.is_err(),
         "the certificate cannot change"
     );
+}
+
+/// The connection's task runs on the runtime `PeerConnection::new` is called from (here the
+/// test's own current-thread runtime, whose task count shows it), and ends with `close`;
+/// the events are a `Stream`, read with `StreamExt`.
+#[tokio::test]
+async fn the_task_runs_on_the_callers_runtime_and_events_are_a_stream() {
+    use futures_util::StreamExt;
+    use rtcweb_peer::driver::PeerConnectionEvent;
+
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let before = metrics.num_alive_tasks();
+    let (pc, events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        before + 1,
+        "one task, on this runtime"
+    );
+    let _channel = pc
+        .create_data_channel("x", DataChannelInit::default())
+        .await
+        .unwrap();
+    let mut negotiation =
+        events.filter(|e| std::future::ready(matches!(e, PeerConnectionEvent::NegotiationNeeded)));
+    let first = timeout(Duration::from_secs(5), negotiation.next())
+        .await
+        .expect("in time");
+    assert!(first.is_some(), "negotiationneeded after the first channel");
+    pc.close().await.unwrap();
+    drop(pc);
+    // The stream ends with the task, which leaves the runtime.
+    let rest = timeout(Duration::from_secs(5), negotiation.count())
+        .await
+        .expect("the stream ends");
+    assert_eq!(rest, 0);
+    timeout(Duration::from_secs(5), async {
+        while metrics.num_alive_tasks() > before {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the task ended");
 }

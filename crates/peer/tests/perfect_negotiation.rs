@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use rtcweb_peer::{
-    ChannelOptions, Direction, MediaKind, MediaTrack, SdpType, SignalingState, TransceiverInit,
+    DataChannelInit, Direction, MediaKind, MediaTrack, SdpType, SignalingState, TransceiverInit,
 };
 use support::World;
 
@@ -26,7 +26,7 @@ fn glare(polite_a: bool) {
     w.perfect = Some((polite_a, !polite_a));
     let now = w.now;
     w.a.peer
-        .create_data_channel(now, "chat", ChannelOptions::new("chat"))
+        .create_data_channel(now, "chat", DataChannelInit::default())
         .unwrap();
     w.a.peer
         .add_track(now, MediaTrack::audio("a-mic"), &["a"])

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rtcweb_common::{Datagram, PacketKind};
-use rtcweb_peer::{ChannelOptions, Config, Event, IceServer, Peer, SdpType, Transport};
+use rtcweb_peer::{Config, DataChannelInit, Event, IceServer, Peer, SdpType, Transport};
 use rtcweb_stun::{Class, IntegrityAlgorithm, IntegrityKey, Message, MessageWriter, Method};
 
 const REALM: &str = "realm.example";
@@ -79,7 +79,7 @@ fn pieces_of_the_server_stream_reach_the_turn_client_whatever_their_first_byte()
     let mut peer = Peer::new(config, now).unwrap();
     peer.add_local_address(now, "127.0.0.1:40000".parse().unwrap())
         .unwrap();
-    peer.create_data_channel(now, "chat", ChannelOptions::new("chat"))
+    peer.create_data_channel(now, "chat", DataChannelInit::default())
         .unwrap();
     let offer = peer.create_offer().unwrap();
     assert_eq!(offer.kind, SdpType::Offer);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rtcweb_dtls::Error as DtlsError;
 use rtcweb_netsim::LinkConfig;
 use rtcweb_peer::{
-    ChannelOptions, DtlsState, Error, Event, FailureReason, PeerConnectionState, SdpType,
+    DataChannelInit, DtlsState, Error, Event, FailureReason, PeerConnectionState, SdpType,
     SignalingState,
 };
 use support::{World, lossy, test_message};
@@ -25,7 +25,7 @@ fn exchange(mut world: World, label: &str) -> World {
     let channel = world
         .a
         .peer
-        .create_data_channel(now, "chat", ChannelOptions::new("chat"))
+        .create_data_channel(now, "chat", DataChannelInit::default())
         .unwrap();
     world.offer();
     assert!(
@@ -153,7 +153,7 @@ fn hundred_messages_each_way_on_a_clean_link() {
         world
             .a
             .peer
-            .create_data_channel(now, "late", ChannelOptions::new("late")),
+            .create_data_channel(now, "late", DataChannelInit::default()),
         Err(Error::Closed)
     );
 }
@@ -182,7 +182,7 @@ fn tampered_fingerprint_fails_the_connection() {
         let channel = world
             .a
             .peer
-            .create_data_channel(now, "chat", ChannelOptions::new("chat"))
+            .create_data_channel(now, "chat", DataChannelInit::default())
             .unwrap();
         world.offer();
         // The side that checks the tampered fingerprint: A checks the answer's.
@@ -230,7 +230,7 @@ fn malformed_remote_description_is_refused_and_the_peer_stays_usable() {
     let now = world.now;
     let offer = {
         let a = &mut world.a.peer;
-        a.create_data_channel(now, "chat", ChannelOptions::new("chat"))
+        a.create_data_channel(now, "chat", DataChannelInit::default())
             .unwrap();
         a.create_offer().unwrap()
     };

@@ -3,7 +3,7 @@
 //! (and must be read, or the driver stops reading the network), B's channel by a task that
 //! counts the bytes.
 
-use rtcweb_peer::ChannelOptions;
+use rtcweb_peer::DataChannelInit;
 use rtcweb_peer::driver::{DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent};
 use tokio::sync::mpsc;
 
@@ -48,7 +48,7 @@ impl Loopback for RtcwebPair {
         let (a_events, b_events) = self.events.take().expect("connect is called once");
         let channel = self
             .a
-            .create_data_channel("bench", ChannelOptions::new("bench"))
+            .create_data_channel("bench", DataChannelInit::default())
             .await
             .expect("a channel");
         let offer = self.a.create_offer().await.expect("an offer");

@@ -18,7 +18,7 @@ use rtcweb_peer::driver::{
     RtpSender,
 };
 use rtcweb_peer::{
-    ChannelOptions, Description, GatheringState, IceServer, MediaTrack, PeerConnectionState,
+    DataChannelInit, Description, GatheringState, IceServer, MediaTrack, PeerConnectionState,
     SdpType, TransportPolicy,
 };
 use rtcweb_turn::rustls::pki_types::{CertificateDer, ServerName};
@@ -218,7 +218,7 @@ impl Agent {
             "offer" => {
                 self.channel = Some(
                     self.pc
-                        .create_data_channel("echo", ChannelOptions::new("echo"))
+                        .create_data_channel("echo", DataChannelInit::default())
                         .await?,
                 );
                 let offer = self.pc.create_offer().await?;

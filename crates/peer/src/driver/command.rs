@@ -11,7 +11,7 @@ use rtcweb_media::PcmFrame;
 
 use super::{DataChannel, DriverError, EncodedFrame, PeerConnectionInfo, RtpSender};
 use crate::{
-    ChannelOptions, DataChannelId, Description, Direction, MediaTrack, Message, SendParameters,
+    DataChannelId, DataChannelInit, Description, Direction, MediaTrack, Message, SendParameters,
     TrackOrKind, TransceiverId, TransceiverInfo, TransceiverInit,
 };
 
@@ -35,7 +35,7 @@ pub(crate) enum Command {
     },
     CreateDataChannel {
         label: String,
-        options: ChannelOptions,
+        options: DataChannelInit,
         reply: Reply<DataChannel>,
     },
     /// The reply comes once the message is queued and the channel's queue is below the

@@ -8,11 +8,9 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::command::{Command, Reply};
 use super::sockets::Sockets;
 use super::task::Task;
-use super::{
-    DataChannel, DriverConfig, DriverError, Events, PeerConnectionInfo, RtpSender, clock, runtime,
-};
+use super::{DataChannel, DriverConfig, DriverError, Events, PeerConnectionInfo, RtpSender, clock};
 use crate::{
-    ChannelOptions, Description, Direction, MediaTrack, Peer, TrackOrKind, TransceiverId,
+    DataChannelInit, Description, Direction, MediaTrack, Peer, TrackOrKind, TransceiverId,
     TransceiverInfo, TransceiverInit,
 };
 
@@ -29,27 +27,15 @@ pub struct PeerConnection {
 }
 
 impl PeerConnection {
-    /// Binds the sockets, makes the [`Peer`], tells it the host addresses, and starts the
-    /// connection's task on a driver thread. Events come from the returned
+    /// Binds the sockets, makes the [`Peer`], tells it the host addresses, and spawns the
+    /// connection's task on the tokio runtime this is called from (the application's: it
+    /// chooses the threads, and tokio's tools see the task). Events come from the returned
     /// [`Events`].
     pub async fn new(config: DriverConfig) -> Result<(Self, Events), DriverError> {
-        let (started, answer) = oneshot::channel();
-        runtime::spawn(Box::new(move || {
-            Box::pin(async move {
-                match start(&config) {
-                    Ok((task, handles)) => {
-                        if started.send(Ok(handles)).is_ok() {
-                            task.run().await;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = started.send(Err(e));
-                    }
-                }
-            })
-        }))
-        .await?;
-        answer.await.map_err(|_| DriverError::NoDriverThread)?
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| DriverError::NoRuntime)?;
+        let (task, handles) = start(&config)?;
+        runtime.spawn(task.run());
+        Ok(handles)
     }
 
     /// The addresses of the bound sockets (the host candidates).
@@ -131,7 +117,7 @@ impl PeerConnection {
     pub async fn create_data_channel(
         &self,
         label: &str,
-        options: ChannelOptions,
+        options: DataChannelInit,
     ) -> Result<DataChannel, DriverError> {
         let label = label.to_owned();
         request(&self.commands, |reply| Command::CreateDataChannel {

@@ -32,9 +32,10 @@ pub enum DriverError {
         /// The last error the OS gave.
         source: io::Error,
     },
-    /// No driver thread could be started to run the connection's task.
-    #[error("no driver thread could be started")]
-    NoDriverThread,
+    /// [`PeerConnection::new`](super::PeerConnection::new) was called outside a tokio
+    /// runtime: the connection's task runs on the runtime it is created from.
+    #[error("PeerConnection::new must be called from within a tokio runtime")]
+    NoRuntime,
     /// The connection task is gone: the connection was closed (by
     /// [`PeerConnection::close`](super::PeerConnection::close) or because every handle
     /// was dropped), or the runtime shut down.

@@ -1,5 +1,6 @@
 //! What a driver-backed connection tells its owner, as an async stream.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -119,7 +120,8 @@ impl Events {
         self.taken(event)
     }
 
-    /// Polls for the next event (for a `Stream` implementation of the caller's choice).
+    /// Polls for the next event (what the [`Stream`](futures_core::Stream) implementation
+    /// does).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<PeerConnectionEvent>> {
         self.receiver.poll_recv(cx).map(|event| self.taken(event))
     }
@@ -130,6 +132,16 @@ impl Events {
             self.space.notify_one();
         }
         event
+    }
+}
+
+/// Events are a stream: combine them with `StreamExt` (futures-util or tokio-stream), e.g.
+/// `events.next().await`, `events.filter(..)`, or `select!` over several connections.
+impl futures_core::Stream for Events {
+    type Item = PeerConnectionEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_recv(cx)
     }
 }
 

@@ -11,13 +11,15 @@
 //! [`Peer::poll_transmit`](crate::Peer::poll_transmit) gives from the socket the transmit
 //! names, and routes [`Peer::poll_event`](crate::Peer::poll_event).
 //!
-//! Connection tasks run on a few driver threads of their own (one per core, at most 8),
-//! each a current-thread runtime; connections are spread over them in turn. The handles are
-//! `Send` and usable from any async runtime.
+//! Each connection's task runs on the tokio runtime [`PeerConnection::new`] is called from:
+//! the application chooses the threads (a current-thread runtime works), and tokio's tools
+//! (tracing, tokio-console, runtime metrics) see the tasks. Outside a tokio runtime `new`
+//! fails with [`DriverError::NoRuntime`]. The handles are `Send`.
 //!
 //! The user holds handles with async methods: [`PeerConnection`] (the W3C
 //! `RTCPeerConnection` methods) and [`DataChannel`] (async send and receive of text and
-//! binary messages). Events come as a stream ([`Events`], a bounded tokio mpsc receiver).
+//! binary messages). Events come as a [`Stream`](futures_core::Stream) ([`Events`], over a
+//! bounded tokio mpsc receiver; `StreamExt` from futures-util or tokio-stream applies).
 //! Handles talk to the task through a bounded command queue with one-shot replies: no lock,
 //! no callback. Sending waits while more than [`DriverConfig::send_high_water`] bytes are
 //! queued on the channel.
@@ -34,16 +36,15 @@
 //! more than about 25 s costs it (the peer's SCTP gives up after 10 retransmissions,
 //! RFC 9260 §8.1, and ICE consent after 30 s, RFC 7675 §5.1). Connection events past
 //! [`DriverConfig::event_queue`] are held the same way, except state changes, which are
-//! coalesced to the latest of each kind and never pause reading. The runtime's job queue is
-//! bounded ([`PeerConnection::new`] waits).
+//! coalesced to the latest of each kind and never pause reading.
 //!
 //! ```no_run
 //! use rtcweb_peer::driver::{DriverConfig, PeerConnection, PeerConnectionEvent};
-//! use rtcweb_peer::ChannelOptions;
+//! use rtcweb_peer::DataChannelInit;
 //!
 //! # async fn run(remote_answer: impl AsyncFnOnce(String) -> String) -> Result<(), Box<dyn std::error::Error>> {
 //! let (pc, mut events) = PeerConnection::new(DriverConfig::default()).await?;
-//! let mut chat = pc.create_data_channel("chat", ChannelOptions::new("chat")).await?;
+//! let mut chat = pc.create_data_channel("chat", DataChannelInit::default()).await?;
 //! let offer = pc.create_offer().await?;
 //! pc.set_local_description(&offer).await?;
 //! // Signal the offer (candidates trickle as events), apply the answer.
@@ -73,9 +74,11 @@
 //! [`DriverConfig::resolve_mdns`]), which the browser's own responder answers
 //! (`tests/chromium_mdns.rs`).
 //!
-//! Not yet: enumeration of the machine's
-//! interfaces (give the addresses), batched system calls (one `sendto`/`recvfrom` per
-//! datagram).
+//! System calls are batched with quinn-udp: a run of equal-sized datagrams to one
+//! destination leaves in one `sendmsg` with UDP GSO, and datagrams that arrive together come
+//! out of one `recvmsg` with GRO, where the kernel offers them (`sockets.rs`).
+//!
+//! Not yet: enumeration of the machine's interfaces (give the addresses).
 
 use std::time::Instant;
 
@@ -85,9 +88,10 @@ mod config;
 mod connection;
 mod error;
 mod event;
+mod event_queue;
+mod gso_batch;
 mod mdns;
 mod media;
-mod runtime;
 mod sockets;
 mod streams;
 mod task;

@@ -4,19 +4,19 @@
 //! not fit their bounded queues and not reading the sockets meanwhile (see the
 //! [module docs](super)).
 
-use std::collections::{HashMap, VecDeque};
-use std::mem::discriminant;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rtcweb_common::Datagram;
-use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Notify, mpsc};
 
 use super::channel::{ChannelLink, ReceiveLimits};
 use super::command::{Command, Reply};
+use super::event_queue::EventQueue;
+use super::gso_batch::GsoBatch;
 use super::media::MediaLayers;
 use super::sockets::{Received, Sockets};
 use super::{
@@ -25,13 +25,15 @@ use super::{
 };
 use crate::{ChannelState, DataChannelId, Event, Peer};
 
+mod dispatch;
+
 /// mDNS queries at once, per connection.
 const MAX_MDNS_QUERIES: usize = 8;
 /// Largest UDP payload, and the largest GRO read.
 const RECV_BUFFER: usize = 65_536;
 
 thread_local! {
-    /// One receive buffer per driver thread, not per connection (it would be most of an
+    /// One receive buffer per runtime thread, not per connection (it would be most of an
     /// idle connection's memory): a task fills it and routes what it holds before its next
     /// `.await`, so two tasks never hold it at once.
     static RECEIVE_BUFFER: std::cell::RefCell<Vec<u8>> =
@@ -41,8 +43,6 @@ thread_local! {
 const RECV_BATCH: usize = 64;
 /// Most datagrams in one GSO send (Linux allows 64).
 const GSO_SEGMENTS: usize = 64;
-/// Most bytes in one GSO send: one IP datagram's worth.
-const GSO_BYTES: usize = 65_000;
 
 pub(crate) struct Task {
     peer: Peer,
@@ -51,12 +51,8 @@ pub(crate) struct Task {
     /// For the handles of new channels; weak, so that the task ends when the user's
     /// handles are all gone.
     weak: mpsc::WeakSender<Command>,
-    events: mpsc::Sender<PeerConnectionEvent>,
-    /// Events that did not fit the event stream, in order; state changes coalesced to the
-    /// latest of each kind.
-    held_events: VecDeque<PeerConnectionEvent>,
-    /// How many of `held_events` are not state changes: while any is, no datagram is read.
-    held_others: usize,
+    /// The application's event stream, and what did not fit it.
+    events: EventQueue,
     channels: HashMap<DataChannelId, ChannelLink>,
     /// Resolve remote `.local` candidates with mDNS.
     mdns: bool,
@@ -82,7 +78,7 @@ pub(crate) struct Task {
     /// are out.
     closing: Option<Option<Reply<()>>>,
     /// The datagrams of one GSO send, kept to reuse the allocation.
-    batch: Vec<u8>,
+    batch: GsoBatch,
 }
 
 impl Task {
@@ -100,9 +96,7 @@ impl Task {
             sockets,
             commands,
             weak: sender.downgrade(),
-            events,
-            held_events: VecDeque::new(),
-            held_others: 0,
+            events: EventQueue::new(events),
             channels: HashMap::new(),
             media: MediaLayers::new(config.decode_audio),
             mdns: config.resolve_mdns,
@@ -120,7 +114,7 @@ impl Task {
             low: config.send_low_water.min(config.send_high_water),
             io: IoStats::default(),
             closing: None,
-            batch: Vec::new(),
+            batch: GsoBatch::default(),
         }
     }
 
@@ -156,7 +150,7 @@ impl Task {
                 self.io.read_pauses += 1;
             }
             self.paused = !reading;
-            let holding = !self.holding.is_empty() || !self.held_events.is_empty();
+            let holding = !self.holding.is_empty() || self.events.is_holding();
             tokio::select! {
                 received = std::future::poll_fn(|cx| {
                     RECEIVE_BUFFER.with_borrow_mut(|buf| self.sockets.poll_recv(cx, buf))
@@ -220,65 +214,52 @@ impl Task {
 
     /// Routes the core's events, sends its transmits, answers the sends whose channel has
     /// drained. A run of UDP datagrams of one size from one socket to one destination goes
-    /// out in one GSO send (the last of the run may be shorter).
+    /// out in one GSO send (the last of the run may be shorter; see [`GsoBatch`]).
     async fn flush(&mut self) {
         self.route_events();
         let mut batch = std::mem::take(&mut self.batch);
-        batch.clear();
-        // (source, destination, segment size, datagrams) of what `batch` holds.
-        let mut run: Option<(Option<SocketAddr>, SocketAddr, usize, usize)> = None;
-        let mut max = 1;
         while let Some(transmit) = self.peer.poll_transmit() {
-            let len = transmit.bytes().len();
             if transmit.transport.is_stream() {
-                self.send_batch(&batch, run.take()).await;
-                batch.clear();
+                self.send_batch(&mut batch).await;
                 let result = self.sockets.send_stream(&transmit).await;
-                self.sent(result, 1, len, transmit.destination);
+                self.sent(result, 1, transmit.bytes().len(), transmit.destination);
                 continue;
             }
-            if let Some((source, destination, segment, count)) = &mut run {
-                let joins = *source == transmit.source
-                    && *destination == transmit.destination
-                    && len <= *segment
-                    // Only the last datagram of a run may be shorter.
-                    && batch.len() == *segment * *count
-                    && *count < max
-                    && batch.len() + len <= GSO_BYTES;
-                if joins {
-                    batch.extend_from_slice(transmit.bytes());
-                    *count += 1;
-                    continue;
-                }
-                self.send_batch(&batch, run.take()).await;
-                batch.clear();
+            if batch.join(transmit.source, transmit.destination, transmit.bytes()) {
+                continue;
             }
-            max = self
+            self.send_batch(&mut batch).await;
+            let max = self
                 .sockets
                 .max_segments(transmit.source, transmit.destination)
                 .min(GSO_SEGMENTS);
-            batch.extend_from_slice(transmit.bytes());
-            run = Some((transmit.source, transmit.destination, len, 1));
+            batch.start(transmit.source, transmit.destination, transmit.bytes(), max);
         }
-        self.send_batch(&batch, run).await;
+        self.send_batch(&mut batch).await;
         self.batch = batch;
         self.release_blocked();
     }
 
-    async fn send_batch(
-        &mut self,
-        batch: &[u8],
-        run: Option<(Option<SocketAddr>, SocketAddr, usize, usize)>,
-    ) {
-        let Some((source, destination, segment, count)) = run else {
-            return;
-        };
-        let segment_size = (count > 1).then_some(segment);
-        let result = self
-            .sockets
-            .send_udp(source, destination, batch, segment_size)
-            .await;
-        self.sent(result, count, batch.len(), destination);
+    /// Sends the batch's run, if any, and empties it.
+    async fn send_batch(&mut self, batch: &mut GsoBatch) {
+        if let Some(ready) = batch.ready() {
+            let result = self
+                .sockets
+                .send_udp(
+                    ready.source,
+                    ready.destination,
+                    ready.contents,
+                    ready.segment_size,
+                )
+                .await;
+            self.sent(
+                result,
+                ready.datagrams,
+                ready.contents.len(),
+                ready.destination,
+            );
+        }
+        batch.clear();
     }
 
     fn sent(
@@ -319,39 +300,13 @@ impl Task {
     /// and waits (RFC 9260 §6.3.3), and the OS socket buffer fills then drops, as a
     /// congested path would.
     fn reading(&self) -> bool {
-        self.holding.is_empty() && self.held_others == 0
+        self.holding.is_empty() && !self.events.holds_others()
     }
 
     fn emit(&mut self, event: PeerConnectionEvent) {
-        let event = if self.held_events.is_empty() {
-            match self.events.try_send(event) {
-                // A caller that dropped its event stream does not want events.
-                Ok(()) | Err(TrySendError::Closed(_)) => return,
-                Err(TrySendError::Full(event)) => event,
-            }
-        } else if self.events.is_closed() {
-            self.held_events.clear();
-            self.held_others = 0;
-            return;
-        } else {
-            event
-        };
-        if is_state(&event) {
-            // The latest state of a kind replaces the earlier one and goes after what was
-            // held before it.
-            let kind = discriminant(&event);
-            if let Some(i) = self
-                .held_events
-                .iter()
-                .position(|e| discriminant(e) == kind)
-            {
-                self.held_events.remove(i);
-                self.io.events_coalesced += 1;
-            }
-        } else {
-            self.held_others += 1;
+        if self.events.emit(event) {
+            self.io.events_coalesced += 1;
         }
-        self.held_events.push_back(event);
     }
 
     /// A handle took a message or an event: moves what is held back to the handles while
@@ -373,24 +328,7 @@ impl Task {
                 link.set_state(ChannelState::Closed);
             }
         }
-        while let Some(event) = self.held_events.pop_front() {
-            let other = !is_state(&event);
-            match self.events.try_send(event) {
-                Ok(()) => {}
-                Err(TrySendError::Full(event)) => {
-                    self.held_events.push_front(event);
-                    return;
-                }
-                Err(TrySendError::Closed(_)) => {
-                    self.held_events.clear();
-                    self.held_others = 0;
-                    return;
-                }
-            }
-            if other {
-                self.held_others -= 1;
-            }
-        }
+        self.events.release();
     }
 
     fn event(&mut self, event: Event) {
@@ -569,259 +507,4 @@ impl Task {
             }
         }
     }
-
-    fn command(&mut self, command: Command) {
-        let now = clock();
-        // A caller that stopped waiting does not want the answer: sends are ignored.
-        match command {
-            Command::CreateOffer(reply) => {
-                let _ = reply.send(self.peer.create_offer().map_err(Into::into));
-            }
-            Command::CreateAnswer(reply) => {
-                let _ = reply.send(self.peer.create_answer().map_err(Into::into));
-            }
-            Command::SetLocalDescriptionImplicit(reply) => {
-                let result = self.peer.set_local_description_implicit(now);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::SetLocalDescription(d, reply) => {
-                let _ = reply.send(self.peer.set_local_description(now, &d).map_err(Into::into));
-            }
-            Command::SetRemoteDescription(d, reply) => {
-                let result = self.peer.set_remote_description(now, &d);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::AddIceCandidate {
-                mid,
-                candidate,
-                reply,
-            } => {
-                let result = self.peer.add_ice_candidate(now, mid.as_deref(), &candidate);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::ResolveMdns { name, ip } => {
-                self.io.mdns_resolved += 1;
-                self.peer.resolve_mdns(now, &name, ip);
-            }
-            Command::CreateDataChannel {
-                label,
-                options,
-                reply,
-            } => {
-                let protocol = options.protocol.clone();
-                let result = match self.peer.create_data_channel(now, &label, options) {
-                    Ok(id) => self
-                        .link(id, label, protocol, ChannelState::Connecting)
-                        .ok_or(DriverError::Closed),
-                    Err(e) => Err(e.into()),
-                };
-                let _ = reply.send(result);
-            }
-            Command::Send {
-                channel,
-                message,
-                reply,
-            } => match self.peer.send(now, channel, message) {
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
-                Ok(()) if self.peer.buffered_amount(channel) > self.high => {
-                    self.peer
-                        .set_buffered_amount_low_threshold(channel, self.low);
-                    self.blocked.push((channel, reply));
-                }
-                Ok(()) => {
-                    let _ = reply.send(Ok(()));
-                }
-            },
-            Command::BufferedAmount(channel, reply) => {
-                let _ = reply.send(Ok(self.peer.buffered_amount(channel)));
-            }
-            Command::CloseDataChannel(channel) => {
-                self.set_state(channel, ChannelState::Closing);
-                self.peer.close_data_channel(now, channel);
-            }
-            Command::AddTransceiver {
-                track_or_kind,
-                init,
-                reply,
-            } => {
-                let kind = match &track_or_kind {
-                    crate::TrackOrKind::Kind(k) => k.clone(),
-                    crate::TrackOrKind::Track(t) => t.kind.clone(),
-                };
-                let result = self
-                    .peer
-                    .add_transceiver(now, track_or_kind, init)
-                    .map_err(DriverError::from)
-                    .and_then(|id| self.sender(id, kind));
-                let _ = reply.send(result);
-            }
-            Command::AddTrack {
-                track,
-                streams,
-                reply,
-            } => {
-                let kind = track.kind.clone();
-                let streams: Vec<&str> = streams.iter().map(String::as_str).collect();
-                let result = self
-                    .peer
-                    .add_track(now, track, &streams)
-                    .map_err(DriverError::from)
-                    .and_then(|id| self.sender(id, kind));
-                let _ = reply.send(result);
-            }
-            Command::RemoveTrack { id, reply } => {
-                let _ = reply.send(self.peer.remove_track(now, id).map_err(Into::into));
-            }
-            Command::SetDirection {
-                id,
-                direction,
-                reply,
-            } => {
-                let result = self.peer.set_direction(now, id, direction);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::StopTransceiver { id, reply } => {
-                let _ = reply.send(self.peer.stop_transceiver(now, id).map_err(Into::into));
-            }
-            Command::Transceivers(reply) => {
-                let _ = reply.send(Ok(self.peer.transceivers()));
-            }
-            Command::WriteFrame { id, frame, reply } => {
-                let outgoing = crate::OutgoingFrame {
-                    payload_type: frame.payload_type,
-                    rtp_timestamp: frame.rtp_timestamp,
-                    capture_time: frame.capture_time,
-                    audio_level: frame.audio_level,
-                    talkspurt_start: false,
-                    keyframe: frame.keyframe,
-                    data: &frame.data,
-                };
-                let result = self.peer.write_frame(now, id, outgoing);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::SendAudio {
-                id,
-                pcm,
-                capture_time,
-                reply,
-            } => {
-                let result = self
-                    .media
-                    .send_audio(&mut self.peer, now, id, &pcm, capture_time);
-                let _ = reply.send(result);
-            }
-            Command::ReplaceTrack { id, track, reply } => {
-                let _ = reply.send(self.peer.replace_track(id, track).map_err(Into::into));
-            }
-            Command::SenderParameters { id, reply } => {
-                let result = self
-                    .peer
-                    .sender_parameters(id)
-                    .ok_or(DriverError::Peer(crate::Error::UnknownTransceiver(id)));
-                let _ = reply.send(result);
-            }
-            Command::SetSenderParameters {
-                id,
-                parameters,
-                reply,
-            } => {
-                let result = self.peer.set_sender_parameters(id, parameters);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::InsertDtmf {
-                id,
-                tones,
-                duration,
-                gap,
-                reply,
-            } => {
-                let result = self.peer.insert_dtmf(now, id, &tones, duration, gap);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::ToneBuffer { id, reply } => {
-                let _ = reply.send(Ok(self.peer.dtmf_tone_buffer(id).unwrap_or_default()));
-            }
-            Command::RequestKeyFrame { id, reply } => {
-                let result = self.peer.request_key_frame(now, id);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::RestartIce(reply) => {
-                let _ = reply.send(self.peer.restart_ice(now).map_err(Into::into));
-            }
-            Command::Configuration(reply) => {
-                let _ = reply.send(Ok(self.peer.configuration().clone()));
-            }
-            Command::SetConfiguration { config, reply } => {
-                let _ = reply.send(self.peer.set_configuration(*config).map_err(Into::into));
-            }
-            Command::Stats(reply) => {
-                let mut report = self.peer.stats_report(now);
-                self.media.add_stats(&self.peer, &mut report);
-                let _ = reply.send(Ok(report));
-            }
-            Command::Info(reply) => {
-                let _ = reply.send(Ok(self.info()));
-            }
-            Command::Close(reply) => {
-                self.peer.close(now);
-                self.closing = Some(Some(reply));
-            }
-        }
-    }
-
-    /// A sender handle for transceiver `id`.
-    fn sender(
-        &self,
-        id: crate::TransceiverId,
-        kind: crate::MediaKind,
-    ) -> Result<RtpSender, DriverError> {
-        let commands = self.weak.upgrade().ok_or(DriverError::Closed)?;
-        Ok(RtpSender { id, kind, commands })
-    }
-
-    fn info(&self) -> PeerConnectionInfo {
-        let peer = &self.peer;
-        PeerConnectionInfo {
-            connection_state: peer.connection_state(),
-            ice_connection_state: peer.ice_connection_state(),
-            ice_gathering_state: peer.ice_gathering_state(),
-            signaling_state: peer.signaling_state(),
-            dtls_state: peer.dtls_state(),
-            failure: peer.failure().cloned(),
-            selected_candidate_pair: peer.selected_candidate_pair(),
-            srtp_profile: peer.srtp_profile(),
-            dtls_cipher: peer.dtls_cipher(),
-            local_description: peer.local_description(),
-            remote_description: peer.remote_description(),
-            pending_local_description: peer.pending_local_description(),
-            current_local_description: peer.current_local_description(),
-            pending_remote_description: peer.pending_remote_description(),
-            current_remote_description: peer.current_remote_description(),
-            stats: peer.stats(),
-            transceivers: peer
-                .transceivers()
-                .into_iter()
-                .filter_map(|t| Some((t.id, peer.transceiver_stats(t.id)?)))
-                .collect(),
-            playout: self.media.playout_stats(),
-            io: self.io,
-        }
-    }
-}
-
-/// Whether an event only reports a state: a later one of its kind supersedes it.
-fn is_state(event: &PeerConnectionEvent) -> bool {
-    use PeerConnectionEvent as E;
-    matches!(
-        event,
-        E::NegotiationNeeded
-            | E::SignalingState(_)
-            | E::IceGatheringState(_)
-            | E::IceConnectionState(_)
-            | E::SelectedCandidatePair(_)
-            | E::DtlsState(_)
-            | E::ConnectionState(_)
-    )
 }

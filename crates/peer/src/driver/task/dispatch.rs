@@ -1,0 +1,249 @@
+//! The handles' commands, answered by the connection's task: each W3C method of
+//! [`PeerConnection`](super::super::PeerConnection), [`DataChannel`](super::super::DataChannel)
+//! and [`RtpSender`] becomes a call on the core, whose result goes back on the command's
+//! one-shot reply. A caller that stopped waiting does not want the answer: failed replies
+//! are ignored.
+
+use super::*;
+
+impl Task {
+    pub(super) fn command(&mut self, command: Command) {
+        let now = clock();
+        // A caller that stopped waiting does not want the answer: sends are ignored.
+        match command {
+            Command::CreateOffer(reply) => {
+                let _ = reply.send(self.peer.create_offer().map_err(Into::into));
+            }
+            Command::CreateAnswer(reply) => {
+                let _ = reply.send(self.peer.create_answer().map_err(Into::into));
+            }
+            Command::SetLocalDescriptionImplicit(reply) => {
+                let result = self.peer.set_local_description_implicit(now);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::SetLocalDescription(d, reply) => {
+                let _ = reply.send(self.peer.set_local_description(now, &d).map_err(Into::into));
+            }
+            Command::SetRemoteDescription(d, reply) => {
+                let result = self.peer.set_remote_description(now, &d);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::AddIceCandidate {
+                mid,
+                candidate,
+                reply,
+            } => {
+                let result = self.peer.add_ice_candidate(now, mid.as_deref(), &candidate);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::ResolveMdns { name, ip } => {
+                self.io.mdns_resolved += 1;
+                self.peer.resolve_mdns(now, &name, ip);
+            }
+            Command::CreateDataChannel {
+                label,
+                options,
+                reply,
+            } => {
+                let protocol = options.protocol.clone();
+                let result = match self.peer.create_data_channel(now, &label, options) {
+                    Ok(id) => self
+                        .link(id, label, protocol, ChannelState::Connecting)
+                        .ok_or(DriverError::Closed),
+                    Err(e) => Err(e.into()),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Send {
+                channel,
+                message,
+                reply,
+            } => match self.peer.send(now, channel, message) {
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+                Ok(()) if self.peer.buffered_amount(channel) > self.high => {
+                    self.peer
+                        .set_buffered_amount_low_threshold(channel, self.low);
+                    self.blocked.push((channel, reply));
+                }
+                Ok(()) => {
+                    let _ = reply.send(Ok(()));
+                }
+            },
+            Command::BufferedAmount(channel, reply) => {
+                let _ = reply.send(Ok(self.peer.buffered_amount(channel)));
+            }
+            Command::CloseDataChannel(channel) => {
+                self.set_state(channel, ChannelState::Closing);
+                self.peer.close_data_channel(now, channel);
+            }
+            Command::AddTransceiver {
+                track_or_kind,
+                init,
+                reply,
+            } => {
+                let kind = match &track_or_kind {
+                    crate::TrackOrKind::Kind(k) => k.clone(),
+                    crate::TrackOrKind::Track(t) => t.kind.clone(),
+                };
+                let result = self
+                    .peer
+                    .add_transceiver(now, track_or_kind, init)
+                    .map_err(DriverError::from)
+                    .and_then(|id| self.sender(id, kind));
+                let _ = reply.send(result);
+            }
+            Command::AddTrack {
+                track,
+                streams,
+                reply,
+            } => {
+                let kind = track.kind.clone();
+                let streams: Vec<&str> = streams.iter().map(String::as_str).collect();
+                let result = self
+                    .peer
+                    .add_track(now, track, &streams)
+                    .map_err(DriverError::from)
+                    .and_then(|id| self.sender(id, kind));
+                let _ = reply.send(result);
+            }
+            Command::RemoveTrack { id, reply } => {
+                let _ = reply.send(self.peer.remove_track(now, id).map_err(Into::into));
+            }
+            Command::SetDirection {
+                id,
+                direction,
+                reply,
+            } => {
+                let result = self.peer.set_direction(now, id, direction);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::StopTransceiver { id, reply } => {
+                let _ = reply.send(self.peer.stop_transceiver(now, id).map_err(Into::into));
+            }
+            Command::Transceivers(reply) => {
+                let _ = reply.send(Ok(self.peer.transceivers()));
+            }
+            Command::WriteFrame { id, frame, reply } => {
+                let outgoing = crate::OutgoingFrame {
+                    payload_type: frame.payload_type,
+                    rtp_timestamp: frame.rtp_timestamp,
+                    capture_time: frame.capture_time,
+                    audio_level: frame.audio_level,
+                    talkspurt_start: false,
+                    keyframe: frame.keyframe,
+                    data: &frame.data,
+                };
+                let result = self.peer.write_frame(now, id, outgoing);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::SendAudio {
+                id,
+                pcm,
+                capture_time,
+                reply,
+            } => {
+                let result = self
+                    .media
+                    .send_audio(&mut self.peer, now, id, &pcm, capture_time);
+                let _ = reply.send(result);
+            }
+            Command::ReplaceTrack { id, track, reply } => {
+                let _ = reply.send(self.peer.replace_track(id, track).map_err(Into::into));
+            }
+            Command::SenderParameters { id, reply } => {
+                let result = self
+                    .peer
+                    .sender_parameters(id)
+                    .ok_or(DriverError::Peer(crate::Error::UnknownTransceiver(id)));
+                let _ = reply.send(result);
+            }
+            Command::SetSenderParameters {
+                id,
+                parameters,
+                reply,
+            } => {
+                let result = self.peer.set_sender_parameters(id, parameters);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::InsertDtmf {
+                id,
+                tones,
+                duration,
+                gap,
+                reply,
+            } => {
+                let result = self.peer.insert_dtmf(now, id, &tones, duration, gap);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::ToneBuffer { id, reply } => {
+                let _ = reply.send(Ok(self.peer.dtmf_tone_buffer(id).unwrap_or_default()));
+            }
+            Command::RequestKeyFrame { id, reply } => {
+                let result = self.peer.request_key_frame(now, id);
+                let _ = reply.send(result.map_err(Into::into));
+            }
+            Command::RestartIce(reply) => {
+                let _ = reply.send(self.peer.restart_ice(now).map_err(Into::into));
+            }
+            Command::Configuration(reply) => {
+                let _ = reply.send(Ok(self.peer.configuration().clone()));
+            }
+            Command::SetConfiguration { config, reply } => {
+                let _ = reply.send(self.peer.set_configuration(*config).map_err(Into::into));
+            }
+            Command::Stats(reply) => {
+                let mut report = self.peer.stats_report(now);
+                self.media.add_stats(&self.peer, &mut report);
+                let _ = reply.send(Ok(report));
+            }
+            Command::Info(reply) => {
+                let _ = reply.send(Ok(self.info()));
+            }
+            Command::Close(reply) => {
+                self.peer.close(now);
+                self.closing = Some(Some(reply));
+            }
+        }
+    }
+
+    /// A sender handle for transceiver `id`.
+    fn sender(
+        &self,
+        id: crate::TransceiverId,
+        kind: crate::MediaKind,
+    ) -> Result<RtpSender, DriverError> {
+        let commands = self.weak.upgrade().ok_or(DriverError::Closed)?;
+        Ok(RtpSender { id, kind, commands })
+    }
+
+    fn info(&self) -> PeerConnectionInfo {
+        let peer = &self.peer;
+        PeerConnectionInfo {
+            connection_state: peer.connection_state(),
+            ice_connection_state: peer.ice_connection_state(),
+            ice_gathering_state: peer.ice_gathering_state(),
+            signaling_state: peer.signaling_state(),
+            dtls_state: peer.dtls_state(),
+            failure: peer.failure().cloned(),
+            selected_candidate_pair: peer.selected_candidate_pair(),
+            srtp_profile: peer.srtp_profile(),
+            dtls_cipher: peer.dtls_cipher(),
+            local_description: peer.local_description(),
+            remote_description: peer.remote_description(),
+            pending_local_description: peer.pending_local_description(),
+            current_local_description: peer.current_local_description(),
+            pending_remote_description: peer.pending_remote_description(),
+            current_remote_description: peer.current_remote_description(),
+            stats: peer.stats(),
+            transceivers: peer
+                .transceivers()
+                .into_iter()
+                .filter_map(|t| Some((t.id, peer.transceiver_stats(t.id)?)))
+                .collect(),
+            playout: self.media.playout_stats(),
+            io: self.io,
+        }
+    }
+}
