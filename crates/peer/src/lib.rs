@@ -188,6 +188,11 @@ pub use media::MediaError;
 pub use media_stats::{InboundStats, OutboundStats, SenderCounters, TransceiverStats};
 pub use peer::Peer;
 pub use stats::Stats;
+pub use stats_report::{
+    CandidatePairStats, CandidateStats, CertificateStats, CodecStats, DataChannelStats,
+    InboundRtpStats, OutboundRtpStats, PeerConnectionStats, RemoteInboundRtpStats, RtcStats,
+    SctpTransportStats, StatsKind, StatsReport, TransportStats,
+};
 pub use transceiver::{
     MediaTrack, ReceiverInfo, RemoteTrack, SendEncoding, SendParameters, SenderInfo, TrackOrKind,
     TransceiverId, TransceiverInfo, TransceiverInit,

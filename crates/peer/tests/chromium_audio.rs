@@ -338,7 +338,7 @@ fn run_case(name: &str, chromium_offers: bool, codec: &str) {
         info.srtp_profile,
     );
     // Our webrtc-stats report agrees with Chromium's about the transport.
-    let report = rt.block_on(pc.stats()).unwrap();
+    let report = rt.block_on(pc.stats()).unwrap().to_json();
     let of_type = |t: &str| -> Vec<serde_json::Value> {
         report
             .as_object()

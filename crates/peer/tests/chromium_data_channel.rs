@@ -264,7 +264,7 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     );
 
     // Our webrtc-stats report counts the same messages.
-    let report = rt.block_on(pc.stats()).unwrap();
+    let report = rt.block_on(pc.stats()).unwrap().to_json();
     let echo_stats = report
         .as_object()
         .expect("a report object")

@@ -85,7 +85,10 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
             sent += 1;
         }
         let Ok(got) = timeout(limit, channel.recv()).await else {
-            let (a_stats, b_stats) = (a.stats().await.unwrap(), b.stats().await.unwrap());
+            let (a_stats, b_stats) = (
+                a.stats().await.unwrap().to_json(),
+                b.stats().await.unwrap().to_json(),
+            );
             panic!(
                 "{transport:?}: echo {i} did not come back\nA: {:#} {:#}\nB: {:#} {:#}",
                 a_stats["S"], a_stats["T01"], b_stats["S"], b_stats["T01"]

@@ -224,7 +224,7 @@ fn tone_both_ways(link: LinkConfig, label: &str) {
 /// The webrtc-stats report of A: every type a connection with audio has, consistent with
 /// the counters.
 fn check_stats_report(world: &World, label: &str) {
-    let report = world.a.peer.stats_report(world.now);
+    let report = world.a.peer.stats_report(world.now).to_json();
     let of_type = |t: &str| -> Vec<&serde_json::Value> {
         report
             .as_object()

@@ -120,7 +120,7 @@ fn hundred_messages_each_way_on_a_clean_link() {
 
     // RTCSctpTransportStats: each host's access link delays 10 ms, so a packet takes
     // 20 ms and a round trip 40 ms; all data is acked.
-    let report = world.a.peer.stats_report(world.now);
+    let report = world.a.peer.stats_report(world.now).to_json();
     let sctp = report
         .as_object()
         .unwrap()
@@ -133,6 +133,18 @@ fn hundred_messages_each_way_on_a_clean_link() {
     assert_eq!(sctp["unackData"], 0, "{sctp}");
     assert!(sctp["congestionWindow"].as_u64().unwrap() >= 1191, "{sctp}");
     assert!(sctp["receiverWindow"].as_u64().unwrap() > 0, "{sctp}");
+    // The same object, typed.
+    let typed = world.a.peer.stats_report(world.now);
+    let sctp = typed
+        .iter()
+        .find_map(|s| match &s.kind {
+            rtcweb_peer::StatsKind::SctpTransport(t) => Some(t),
+            _ => None,
+        })
+        .expect("an sctp-transport entry");
+    assert_eq!(sctp.smoothed_round_trip_time, Some(rtt));
+    assert_eq!(sctp.unack_data, 0);
+    assert_eq!(sctp.transport_id, "T01");
     assert!(
         world.a.signal_errors.is_empty() && world.b.signal_errors.is_empty(),
         "{:?} {:?}",

@@ -255,13 +255,14 @@ impl Agent {
                 let stats = self.pc.stats().await?;
                 let pair = info.selected_candidate_pair.map(|p| {
                     // How the relay is reached, from the stats (webrtc-stats relayProtocol).
-                    let relay_protocol = stats.as_object().and_then(|o| {
-                        o.values().find_map(|s| {
-                            (s["type"] == "local-candidate"
-                                && s["address"].as_str() == Some(&p.local.address.to_string())
-                                && s["port"].as_u64() == Some(u64::from(p.local.port)))
-                            .then(|| s["relayProtocol"].clone())
-                        })
+                    let relay_protocol = stats.iter().find_map(|s| match &s.kind {
+                        rtcweb_peer::StatsKind::LocalCandidate(c)
+                            if c.address == p.local.address.to_string()
+                                && c.port == p.local.port =>
+                        {
+                            c.relay_protocol
+                        }
+                        _ => None,
                     });
                     json!({
                         "local": describe(&p.local),
@@ -310,7 +311,7 @@ impl Agent {
                 let hz = rtcweb_media::analysis::peak_frequency(&h.loud, 48_000);
                 Ok(json!({ "frames": h.frames, "concealed": h.concealed, "hz": hz }))
             }
-            "stats" => Ok(self.pc.stats().await?),
+            "stats" => Ok(self.pc.stats().await?.to_json()),
             "close" => {
                 self.pc.close().await?;
                 Ok(json!({}))

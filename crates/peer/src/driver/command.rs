@@ -112,7 +112,7 @@ pub(crate) enum Command {
     },
     CloseDataChannel(DataChannelId),
     Info(Reply<PeerConnectionInfo>),
-    Stats(Reply<serde_json::Value>),
+    Stats(Reply<crate::StatsReport>),
     RestartIce(Reply<()>),
     Configuration(Reply<crate::Config>),
     SetConfiguration {

@@ -245,7 +245,7 @@ impl PeerConnection {
 
     /// The W3C stats report now (`getStats()`): see
     /// [`Peer::stats_report`](crate::Peer::stats_report).
-    pub async fn stats(&self) -> Result<serde_json::Value, DriverError> {
+    pub async fn stats(&self) -> Result<crate::StatsReport, DriverError> {
         request(&self.commands, Command::Stats).await
     }
 

@@ -8,12 +8,15 @@ use std::time::Instant;
 
 use rtcweb_media::audio::{AudioPlayout, DecodedAudio, PlayoutStats};
 use rtcweb_media::{AudioCodec, AudioEncoder, PcmFrame};
-use serde_json::Value;
+
 use tokio::sync::mpsc;
 
 use super::tracks::REMOTE_FRAMES;
 use super::{DriverError, IoStats, PeerConnectionEvent, RemoteAudioTrack, RemoteTrack};
-use crate::{CodecInfo, MediaKind, OutgoingFrame, Peer, ReceivedFrame, TransceiverId};
+use crate::{
+    CodecInfo, MediaKind, OutgoingFrame, Peer, ReceivedFrame, RtcStats, StatsKind, StatsReport,
+    TransceiverId,
+};
 
 /// A decoded remote audio track: its playout and its handle's queue.
 #[derive(Debug)]
@@ -215,39 +218,30 @@ impl MediaLayers {
 
     /// Adds the playout's counters to the `inbound-rtp` objects of the decoded tracks
     /// (webrtc-stats: `totalAudioEnergy`, `concealedSamples`, `jitterBufferDelay`, ...).
-    pub(crate) fn add_stats(&self, peer: &Peer, report: &mut Value) {
+    pub(crate) fn add_stats(&self, peer: &Peer, report: &mut StatsReport) {
         for (id, p) in &self.playouts {
             let Some(ssrc) = peer.transceiver(*id).and_then(|t| t.receiver.ssrc) else {
                 continue;
             };
             let key = crate::stats_report::inbound_rtp_id(&MediaKind::Audio, ssrc);
-            let Some(Value::Object(o)) = report.get_mut(&key) else {
+            let Some(RtcStats {
+                kind: StatsKind::InboundRtp(inbound),
+                ..
+            }) = report.get_mut(&key)
+            else {
                 continue;
             };
             let s = p.playout.stats();
             let j = s.jitter;
-            for (k, v) in [
-                (
-                    "totalSamplesReceived",
-                    Value::from(s.total_samples_received),
-                ),
-                ("totalAudioEnergy", Value::from(s.total_audio_energy)),
-                (
-                    "totalSamplesDuration",
-                    Value::from(s.total_samples_duration),
-                ),
-                ("concealedSamples", Value::from(j.concealed_samples)),
-                ("concealmentEvents", Value::from(j.concealment_events)),
-                ("jitterBufferDelay", Value::from(j.jitter_buffer_delay)),
-                (
-                    "jitterBufferEmittedCount",
-                    Value::from(j.jitter_buffer_emitted_count),
-                ),
-                ("jitterBufferTargetDelay", Value::from(j.target_delay)),
-                ("packetsDiscarded", Value::from(j.packets_discarded)),
-            ] {
-                o.insert(k.to_owned(), v);
-            }
+            inbound.total_samples_received = Some(s.total_samples_received);
+            inbound.total_audio_energy = Some(s.total_audio_energy);
+            inbound.total_samples_duration = Some(s.total_samples_duration);
+            inbound.concealed_samples = Some(j.concealed_samples);
+            inbound.concealment_events = Some(j.concealment_events);
+            inbound.jitter_buffer_delay = Some(j.jitter_buffer_delay);
+            inbound.jitter_buffer_emitted_count = Some(j.jitter_buffer_emitted_count);
+            inbound.jitter_buffer_target_delay = Some(j.target_delay);
+            inbound.packets_discarded = Some(j.packets_discarded);
         }
     }
 }
