@@ -254,7 +254,7 @@ impl Agent {
             Path::Socket(_) => true,
             Path::Relay(r) => self.relays[r]
                 .client
-                .has_permission(self.remotes[p.remote].address.ip(), now),
+                .has_permission(now, self.remotes[p.remote].address.ip()),
         }
     }
 

@@ -35,7 +35,7 @@ impl Agent {
         for disc in &mut self.discoveries {
             if disc.socket == d.local
                 && disc.inner.server() == d.remote
-                && disc.inner.handle_input(now, d.remote, d.contents)
+                && disc.inner.handle_datagram(now, d)
             {
                 return Received::Consumed;
             }
@@ -45,10 +45,7 @@ impl Agent {
             .iter()
             .position(|r| r.socket == Some(d.local) && r.client.server() == d.remote)
         {
-            match self.relays[r]
-                .client
-                .handle_datagram(now, d.remote, d.contents)
-            {
+            match self.relays[r].client.handle_datagram(now, d) {
                 Input::Relayed { peer, data } => {
                     return match self.handle_relayed(now, r, peer, data) {
                         Some(contents) => Received::Data {

@@ -10,7 +10,7 @@ mod support;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use rtcweb_common::Transport;
+use rtcweb_common::{Datagram, Transport};
 use rtcweb_stun::{DiscoveryEvent, ReflexiveDiscovery, RetransmitConfig};
 use rtcweb_turn::Event;
 use support::{Coturn, Driver, EchoPeer};
@@ -57,7 +57,13 @@ fn discover(coturn: &Coturn) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         match sock.recv_from(&mut buf) {
             Ok((n, from)) => {
-                d.handle_input(Instant::now(), from, &buf[..n]);
+                let datagram = Datagram {
+                    transport: Transport::Udp,
+                    local: sock.local_addr().map_err(|e| e.to_string())?,
+                    remote: from,
+                    contents: &buf[..n],
+                };
+                d.handle_datagram(Instant::now(), datagram);
             }
             Err(_) => d.handle_timeout(Instant::now()),
         }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use rtcweb_common::{Transmit, Transport};
+use rtcweb_common::{Datagram, Transmit, Transport};
 use rtcweb_stun::{
     Class, ClientTransactions, IntegrityAlgorithm, IntegrityKey, Message, MessageWriter, Method,
     classify, codes,
@@ -184,12 +184,12 @@ impl Client {
     }
 
     /// Whether data may be exchanged with `ip` now.
-    pub fn has_permission(&self, ip: IpAddr, now: Instant) -> bool {
+    pub fn has_permission(&self, now: Instant, ip: IpAddr) -> bool {
         self.state == State::Allocated && self.permissions.is_installed(ip, now)
     }
 
     /// The channel bound to `peer`, if any.
-    pub fn channel(&self, peer: SocketAddr, now: Instant) -> Option<u16> {
+    pub fn channel(&self, now: Instant, peer: SocketAddr) -> Option<u16> {
         self.channels.channel_of(peer, now)
     }
 
@@ -360,18 +360,14 @@ impl Client {
         })
     }
 
-    /// Feeds one UDP datagram that arrived from `from`. Relayed data comes back borrowed from
-    /// the datagram, without a copy.
-    pub fn handle_datagram<'a>(
-        &mut self,
-        now: Instant,
-        from: SocketAddr,
-        datagram: &'a [u8],
-    ) -> Input<'a> {
-        if from != self.server {
+    /// Feeds one UDP datagram that arrived. Relayed data comes back borrowed from the
+    /// datagram, without a copy. A datagram not from the server is [`Input::NotForUs`].
+    pub fn handle_datagram<'a>(&mut self, now: Instant, datagram: Datagram<'a>) -> Input<'a> {
+        if datagram.remote != self.server {
             self.stats.dropped_not_from_server += 1;
             return Input::NotForUs;
         }
+        let datagram = datagram.contents;
         match datagram.first() {
             Some(0x40..=0x4F) => match ChannelData::parse(datagram) {
                 Ok(msg) => match self.channel_peer(msg.channel, now) {

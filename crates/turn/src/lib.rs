@@ -21,7 +21,7 @@
 //! ## The drive loop
 //! ```
 //! use std::time::Instant;
-//! use rtcweb_common::Transport;
+//! use rtcweb_common::{Datagram, Transport};
 //! use rtcweb_turn::{Client, Config, Event, Input};
 //!
 //! let server = "127.0.0.1:3478".parse().unwrap();
@@ -39,7 +39,13 @@
 //! let _deadline = client.poll_timeout(); // then client.handle_timeout(deadline)
 //! // A datagram from the server: relayed data comes back borrowed, control is consumed.
 //! let reply = [0u8; 4];
-//! match client.handle_datagram(now, server, &reply) {
+//! let datagram = Datagram {
+//!     transport: Transport::Udp,
+//!     local: "192.0.2.1:5000".parse().unwrap(),
+//!     remote: server,
+//!     contents: &reply,
+//! };
+//! match client.handle_datagram(now, datagram) {
 //!     Input::Relayed { peer, data } => println!("{} bytes from {peer}", data.len()),
 //!     Input::Consumed | Input::NotForUs => {}
 //! }

@@ -46,7 +46,7 @@ fn relay_both_ways(coturn: &Coturn, transport: Transport, tls: Option<TlsConfig>
         e,
         Event::ChannelBound { .. }
     )));
-    let channel = d.client.channel(peer.addr, Instant::now()).unwrap();
+    let channel = d.client.channel(Instant::now(), peer.addr).unwrap();
     assert!((0x4000..=0x4FFF).contains(&channel));
     for i in 0..20u8 {
         // Sizes that exercise the 4-byte padding on streams.

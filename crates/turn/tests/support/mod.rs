@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
-use rtcweb_common::Transport;
+use rtcweb_common::{Datagram, Transport};
 use rtcweb_turn::rustls::RootCertStore;
 use rtcweb_turn::rustls::pki_types::{CertificateDer, ServerName};
 use rtcweb_turn::rustls::time_provider::DefaultTimeProvider;
@@ -315,10 +315,13 @@ impl Driver {
             Conn::Udp(s) => {
                 s.set_read_timeout(Some(wait)).unwrap();
                 if let Ok((n, from)) = s.recv_from(&mut self.buf) {
-                    match self
-                        .client
-                        .handle_datagram(Instant::now(), from, &self.buf[..n])
-                    {
+                    let datagram = Datagram {
+                        transport: Transport::Udp,
+                        local: s.local_addr().unwrap(),
+                        remote: from,
+                        contents: &self.buf[..n],
+                    };
+                    match self.client.handle_datagram(Instant::now(), datagram) {
                         Input::Relayed { peer, data } => {
                             let data = data.to_vec();
                             self.events.push(Event::Data { peer, data });
