@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use rtcweb_common::{Datagram, Transport};
-use rtcweb_turn::{Client, Config};
+use rtcweb_turn::{Client, Config, Input};
 
 fuzz_target!(|data: &[u8]| {
     let server: SocketAddr = "192.0.2.1:3478".parse().unwrap();
@@ -41,7 +41,12 @@ fuzz_target!(|data: &[u8]| {
             }
             1 => {
                 if transport.is_stream() {
-                    client.handle_stream(now, arg);
+                    // Relayed data lies within the stream buffer, whatever the input.
+                    for input in client.handle_stream(now, arg) {
+                        if let Input::Relayed { data, .. } = input {
+                            assert!(data.len() <= 4096);
+                        }
+                    }
                 } else {
                     let datagram = Datagram {
                         transport,

@@ -150,6 +150,9 @@ pub struct Agent {
     pub(crate) scratch: Vec<u8>,
     /// What the servers refused or left unanswered, for the failure report.
     pub(crate) candidate_errors: Vec<crate::CandidateError>,
+    /// Data relayed over a TCP or TLS TURN connection, between its copy out of the relay
+    /// and its handling (empty otherwise; kept for its capacity).
+    pub(crate) stream_relayed: Vec<(SocketAddr, Vec<u8>)>,
     /// Servers and policy to gather from at the next restart.
     pub(crate) pending_servers: Option<(Vec<crate::IceServer>, TransportPolicy)>,
 }
@@ -217,6 +220,7 @@ impl Agent {
             stats: Stats::default(),
             scratch: Vec::with_capacity(1500),
             candidate_errors: Vec::new(),
+            stream_relayed: Vec::new(),
             pending_servers: None,
             config,
         })

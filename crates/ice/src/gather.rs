@@ -437,12 +437,6 @@ impl Agent {
                 self.relay_failed(now, r);
             }
             TurnEvent::Closed => self.relay_failed(now, r),
-            TurnEvent::Data { peer, data } => {
-                if let Some(app) = self.handle_relayed(now, r, peer, &data) {
-                    let data = app.to_vec();
-                    self.events.push_back(Event::Data { remote: peer, data });
-                }
-            }
             _ => {}
         }
     }

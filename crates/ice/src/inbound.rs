@@ -12,7 +12,7 @@ use rtcweb_stun::{
 use rtcweb_turn::Input;
 
 use crate::agent::{Agent, Path, Received};
-use crate::{Candidate, CandidateKind, PairState};
+use crate::{Candidate, CandidateKind, Event, PairState};
 
 /// Room for any response the agent writes.
 const RESPONSE_BUF: usize = 512;
@@ -20,13 +20,26 @@ const RESPONSE_BUF: usize = 512;
 impl Agent {
     pub(crate) fn route_datagram<'a>(&mut self, now: Instant, d: Datagram<'a>) -> Received<'a> {
         if d.transport.is_stream() {
-            // Bytes of a TCP or TLS connection to a TURN server.
-            if let Some(relay) = self
+            // Bytes of a TCP or TLS connection to a TURN server. What the relay delivered is
+            // copied out of its stream buffer (the agent reports it as an owned
+            // `Event::Data`), then handled like relayed UDP data.
+            if let Some(r) = self
                 .relays
-                .iter_mut()
-                .find(|r| r.transport == d.transport && r.client.server() == d.remote)
+                .iter()
+                .position(|r| r.transport == d.transport && r.client.server() == d.remote)
             {
-                relay.client.handle_stream(now, d.contents);
+                let mut relayed = std::mem::take(&mut self.stream_relayed);
+                for input in self.relays[r].client.handle_stream(now, d.contents) {
+                    if let Input::Relayed { peer, data } = input {
+                        relayed.push((peer, data.to_vec()));
+                    }
+                }
+                for (peer, data) in relayed.drain(..) {
+                    if self.handle_relayed(now, r, peer, &data).is_some() {
+                        self.events.push_back(Event::Data { remote: peer, data });
+                    }
+                }
+                self.stream_relayed = relayed;
                 return Received::Consumed;
             }
             self.stats.data_dropped += 1;

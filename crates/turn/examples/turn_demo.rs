@@ -104,7 +104,7 @@ fn relay(coturn: &Coturn, transport: Transport, peer: &EchoPeer) -> Result<(), S
     let t2 = Instant::now();
     d.send_to(peer.addr, message.as_bytes())
         .map_err(|e| e.to_string())?;
-    if !d.run_until(limit, |e| matches!(e, Event::Data { .. })) {
+    if !d.run_until_data(limit, |_, _| true) {
         return Err(format!("{transport}: nothing came back"));
     }
     let rtt = t2.elapsed();

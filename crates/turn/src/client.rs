@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -43,7 +44,7 @@ pub struct Stats {
     pub dropped_not_from_server: u64,
 }
 
-/// What a datagram from the server was.
+/// What a datagram, or a message in the stream, from the server was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input<'a> {
     /// Data relayed from a peer, borrowed from the datagram.
@@ -57,6 +58,33 @@ pub enum Input<'a> {
     Consumed,
     /// Not from the TURN server: the owner routes it elsewhere.
     NotForUs,
+}
+
+/// What the messages completed by [`Client::handle_stream`] were, in stream order: one
+/// [`Input`] per message, [`Input::Relayed`] data borrowed from the client's stream buffer.
+#[derive(Debug, Clone)]
+#[must_use = "data relayed over the stream comes out of this iterator"]
+pub struct StreamInputs<'a> {
+    buffer: &'a [u8],
+    inputs: std::slice::Iter<'a, Option<(SocketAddr, Range<usize>)>>,
+}
+
+impl<'a> Iterator for StreamInputs<'a> {
+    type Item = Input<'a>;
+
+    fn next(&mut self) -> Option<Input<'a>> {
+        Some(match self.inputs.next()? {
+            Some((peer, range)) => Input::Relayed {
+                peer: *peer,
+                data: &self.buffer[range.clone()],
+            },
+            None => Input::Consumed,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inputs.size_hint()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +142,9 @@ pub struct Client {
     channels: Channels,
     events: VecDeque<Event>,
     framer: StreamFramer,
+    /// What each message of the last [`Client::handle_stream`] call was: relayed data (its
+    /// peer and where it lies in the framer's buffer) or consumed. Reused across calls.
+    stream_inputs: Vec<Option<(SocketAddr, Range<usize>)>>,
     tls: Option<TlsSession>,
     plaintext: Vec<u8>,
     scratch: Vec<u8>,
@@ -149,6 +180,7 @@ impl Client {
             channels: Channels::new(config.max_channels),
             events: VecDeque::new(),
             framer: StreamFramer::new(config.max_stream_buffer),
+            stream_inputs: Vec::new(),
             tls,
             plaintext: Vec::new(),
             scratch: Vec::new(),
@@ -396,13 +428,26 @@ impl Client {
         }
     }
 
-    /// Feeds bytes received on the TCP or TLS connection to the server. Relayed data comes
-    /// out as [`Event::Data`]. A broken stream fails the client.
-    pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
-        if !self.config.transport.is_stream() || matches!(self.state, State::Failed | State::Closed)
+    /// Feeds bytes received on the TCP or TLS connection to the server. Every message the
+    /// bytes complete is handled at once; what each was comes back as the same [`Input`]
+    /// values as from [`handle_datagram`](Self::handle_datagram), in stream order, relayed
+    /// data borrowed from the client's stream buffer (valid until the next call). Dropping the
+    /// iterator early only skips data. A broken stream fails the client.
+    pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) -> StreamInputs<'_> {
+        self.stream_inputs.clear();
+        if self.config.transport.is_stream() && !matches!(self.state, State::Failed | State::Closed)
         {
-            return;
+            self.read_stream(now, bytes);
         }
+        StreamInputs {
+            buffer: self.framer.buffered(),
+            inputs: self.stream_inputs.iter(),
+        }
+    }
+
+    /// Pushes stream bytes (decrypted first over TLS) into the framer and handles every
+    /// complete message, noting in `stream_inputs` where relayed data lies.
+    fn read_stream(&mut self, now: Instant, bytes: &[u8]) {
         let pushed = match &mut self.tls {
             Some(tls) => {
                 self.plaintext.clear();
@@ -419,29 +464,23 @@ impl Client {
         }
         let mut framer = std::mem::replace(&mut self.framer, StreamFramer::new(0));
         loop {
-            match framer.next_frame() {
-                Ok(Some(Frame::Stun(msg))) => {
-                    if let Some((peer, range)) = self.handle_stun(now, msg) {
-                        self.events.push_back(Event::Data {
-                            peer,
-                            data: msg[range].to_vec(),
-                        });
-                    }
-                }
-                Ok(Some(Frame::ChannelData(msg))) => {
-                    if let Some(peer) = self.channel_peer(msg.channel, now) {
-                        self.events.push_back(Event::Data {
-                            peer,
-                            data: msg.data.to_vec(),
-                        });
-                    }
+            let input = match framer.next_frame_at() {
+                Ok(Some((at, Frame::Stun(msg)))) => self
+                    .handle_stun(now, msg)
+                    .map(|(peer, range)| (peer, at + range.start..at + range.end)),
+                Ok(Some((at, Frame::ChannelData(msg)))) => {
+                    self.channel_peer(msg.channel, now).map(|peer| {
+                        let start = at + crate::channel_data::HEADER_LEN;
+                        (peer, start..start + msg.data.len())
+                    })
                 }
                 Ok(None) => break,
                 Err(e) => {
                     self.fail(e.into());
                     break;
                 }
-            }
+            };
+            self.stream_inputs.push(input);
         }
         self.framer = framer;
     }

@@ -11,7 +11,10 @@
 //!   (ChannelBind, refreshed before 10 minutes). Nothing is sent to, and nothing delivered
 //!   from, a peer without a permission.
 //! - **Data**: Send and Data indications, or 4-byte [`ChannelData`] headers once a channel is
-//!   bound (RFC 8656 §12, padded to 4 bytes on streams).
+//!   bound (RFC 8656 §12, padded to 4 bytes on streams). Relayed data reaches the owner one
+//!   way on every transport, as [`Input::Relayed`] borrowed without a copy: returned by
+//!   [`Client::handle_datagram`] for a UDP datagram, yielded by the [`StreamInputs`] that
+//!   [`Client::handle_stream`] returns for TCP and TLS bytes.
 //! - **Transports**: UDP; TCP (STUN and ChannelData framed in the byte stream,
 //!   [`StreamFramer`]); TLS over TCP with rustls, the server certificate verified against
 //!   roots or a pinned certificate ([`TlsConfig`]).
@@ -77,7 +80,7 @@ mod tls;
 pub use channel_data::{
     ChannelData, HEADER_LEN as CHANNEL_DATA_HEADER_LEN, MAX_CHANNEL, MIN_CHANNEL,
 };
-pub use client::{Client, Input, Stats};
+pub use client::{Client, Input, Stats, StreamInputs};
 pub use config::Config;
 pub use error::{TurnError, WireError};
 pub use event::Event;
