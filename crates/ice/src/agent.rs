@@ -4,12 +4,13 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use rtcweb_common::{Datagram, Transmit, Transport};
-use rtcweb_stun::{ClientTransactions, IntegrityKey, RetransmitConfig};
+use rtcweb_stun::{ClientTransactions, RetransmitConfig};
 
 use crate::checklist::{Pair, PairInfo, PairState};
+use crate::credentials::Session;
 use crate::gather::{Discovery, Relay};
 use crate::liveness::Liveness;
 use crate::priority::Foundations;
@@ -113,13 +114,8 @@ pub enum Received<'a> {
 pub struct Agent {
     pub(crate) config: Config,
     pub(crate) rng: StdRng,
-    pub(crate) controlling: bool,
-    pub(crate) tie_breaker: u64,
-    pub(crate) local_credentials: Credentials,
-    pub(crate) local_key: IntegrityKey,
-    pub(crate) remote_credentials: Option<Credentials>,
-    pub(crate) remote_key: Option<IntegrityKey>,
-    pub(crate) generation: u32,
+    /// Credentials, keys, role and generation.
+    pub(crate) session: Session,
     pub(crate) sockets: Vec<SocketAddr>,
     pub(crate) locals: Vec<LocalCandidate>,
     pub(crate) foundations: Foundations,
@@ -166,16 +162,7 @@ impl Agent {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
         };
-        let local_credentials = config
-            .credentials
-            .clone()
-            .unwrap_or_else(|| Credentials::random(&mut rng));
-        if !local_credentials.is_usable() {
-            return Err(IceError::InvalidCredentials);
-        }
-        let local_key = local_credentials
-            .key()
-            .ok_or(IceError::InvalidCredentials)?;
+        let session = Session::new(&config, &mut rng)?;
         let retransmit = RetransmitConfig {
             rto: config.check_rto,
             max_rto: config.check_max_rto,
@@ -184,15 +171,9 @@ impl Agent {
             ..RetransmitConfig::default()
         };
         Ok(Self {
-            controlling: config.controlling && !config.lite,
-            tie_breaker: rng.random(),
+            session,
             checks: ClientTransactions::new(retransmit, config.max_transactions),
             rng,
-            local_credentials,
-            local_key,
-            remote_credentials: None,
-            remote_key: None,
-            generation: 0,
             sockets: Vec::new(),
             locals: Vec::new(),
             foundations: Foundations::default(),
@@ -228,12 +209,12 @@ impl Agent {
 
     /// Our credentials, for `a=ice-ufrag` / `a=ice-pwd`.
     pub fn local_credentials(&self) -> &Credentials {
-        &self.local_credentials
+        self.session.local()
     }
 
     /// Whether the agent is controlling now (it may change after a role conflict).
     pub fn is_controlling(&self) -> bool {
-        self.controlling
+        self.session.is_controlling()
     }
 
     /// Whether the agent is ICE-lite (`a=ice-lite`).
@@ -264,7 +245,7 @@ impl Agent {
 
     /// The ICE generation: 0, then one more per [`restart`](Self::restart).
     pub fn generation(&self) -> u32 {
-        self.generation
+        self.session.generation()
     }
 
     /// The local candidates gathered so far (host, server-reflexive, relayed and the
@@ -333,17 +314,9 @@ impl Agent {
         now: Instant,
         credentials: Credentials,
     ) -> Result<(), IceError> {
-        if !credentials.is_usable() {
-            return Err(IceError::InvalidCredentials);
-        }
-        if self.remote_credentials.as_ref() == Some(&credentials) {
+        if !self.session.set_remote(credentials)? {
             return Ok(());
         }
-        self.remote_key = credentials.key();
-        if self.remote_key.is_none() {
-            return Err(IceError::InvalidCredentials);
-        }
-        self.remote_credentials = Some(credentials);
         self.started.get_or_insert(now);
         self.update_state(now);
         Ok(())
@@ -367,7 +340,7 @@ impl Agent {
         if candidate.transport != CandidateTransport::Udp {
             return Err(IceError::UnsupportedTransport);
         }
-        if let (Some(u), Some(remote)) = (&candidate.ufrag, &self.remote_credentials)
+        if let (Some(u), Some(remote)) = (&candidate.ufrag, self.session.remote())
             && *u != remote.ufrag
         {
             return Err(IceError::StaleCandidate);
@@ -486,17 +459,7 @@ impl Agent {
         if self.closed {
             return;
         }
-        self.generation += 1;
-        self.local_credentials = if credentials.is_usable() {
-            credentials
-        } else {
-            Credentials::random(&mut self.rng)
-        };
-        if let Some(key) = self.local_credentials.key() {
-            self.local_key = key;
-        }
-        self.remote_credentials = None;
-        self.remote_key = None;
+        self.session.restart(credentials, &mut self.rng);
         self.remote_end_of_candidates = false;
         self.checks.cancel_where(|_| true);
         self.pairs.clear();
@@ -523,8 +486,8 @@ impl Agent {
                 continue;
             }
             if self.locals[i].alive && self.policy_allows(self.locals[i].candidate.kind) {
-                self.locals[i].candidate.ufrag = Some(self.local_credentials.ufrag.clone());
-                self.locals[i].candidate.generation = Some(self.generation);
+                self.locals[i].candidate.ufrag = Some(self.session.local().ufrag.clone());
+                self.locals[i].candidate.generation = Some(self.session.generation());
                 self.events
                     .push_back(Event::LocalCandidate(self.locals[i].candidate.clone()));
             }
@@ -901,7 +864,7 @@ mod tests {
         // RFC 8445 §7.3.1.1: controlling and the request says ICE-CONTROLLING. A tie-breaker
         // at least ours keeps our role and answers 487; a larger one makes us controlled.
         let mut a = lone(now, true, false);
-        let ours = a.tie_breaker;
+        let ours = a.session.tie_breaker();
         let request = check(&a, IceRole::Controlling(ours.saturating_sub(1)), [1; 12]);
         assert_eq!(
             answer(&mut a, now, remote, &request),
@@ -909,7 +872,7 @@ mod tests {
         );
         assert!(a.is_controlling());
         let mut a = lone(now, true, false);
-        let ours = a.tie_breaker;
+        let ours = a.session.tie_breaker();
         if ours < u64::MAX {
             let request = check(&a, IceRole::Controlling(ours + 1), [2; 12]);
             assert_eq!(answer(&mut a, now, remote, &request), None);
@@ -922,12 +885,12 @@ mod tests {
         // Controlled and the request says ICE-CONTROLLED: a tie-breaker at most ours makes us
         // controlling; a larger one is answered 487.
         let mut b = lone(now, false, false);
-        let ours = b.tie_breaker;
+        let ours = b.session.tie_breaker();
         let request = check(&b, IceRole::Controlled(ours), [3; 12]);
         assert_eq!(answer(&mut b, now, remote, &request), None);
         assert!(b.is_controlling());
         let mut b = lone(now, false, false);
-        let ours = b.tie_breaker;
+        let ours = b.session.tie_breaker();
         if ours < u64::MAX {
             let request = check(&b, IceRole::Controlled(ours + 1), [4; 12]);
             assert_eq!(
@@ -988,7 +951,7 @@ mod tests {
         assert_eq!(a.generation(), 1);
         assert_eq!(a.pairs().count(), 0);
         assert_eq!(a.remote_candidates().count(), 0);
-        assert!(a.remote_credentials.is_none());
+        assert!(a.session.remote().is_none());
         // Data keeps flowing on the old pair until a new one is selected.
         assert_eq!(route(a), selected);
         // Local candidates are announced again, with the new ufrag and generation.

@@ -294,8 +294,8 @@ impl Agent {
         {
             return None;
         }
-        candidate.ufrag = Some(self.local_credentials.ufrag.clone());
-        candidate.generation = Some(self.generation);
+        candidate.ufrag = Some(self.session.local().ufrag.clone());
+        candidate.generation = Some(self.session.generation());
         let announce =
             candidate.kind != CandidateKind::PeerReflexive && self.policy_allows(candidate.kind);
         if announce {

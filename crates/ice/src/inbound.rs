@@ -179,7 +179,7 @@ impl Agent {
         bytes: &[u8],
     ) {
         let mut buf = [0u8; RESPONSE_BUF];
-        let msg = match Message::decode_authenticated(bytes, &self.local_key) {
+        let msg = match Message::decode_authenticated(bytes, self.session.local_key()) {
             Ok(m) => m,
             Err(DecodeError::MissingIntegrity) => {
                 // RFC 8489 §9.1.3: no MESSAGE-INTEGRITY → 400, without state.
@@ -212,11 +212,13 @@ impl Agent {
             .username()
             .and_then(|u| u.split_once(':'))
             .map(|(ours, _)| ours);
-        if ours != Some(self.local_credentials.ufrag.as_str()) {
+        if ours != Some(self.session.local().ufrag.as_str()) {
             self.stats.requests_unauthenticated += 1;
             return;
         }
-        if let Some(r) = encode_unknown_attributes_response(&msg, Some(&self.local_key), &mut buf) {
+        if let Some(r) =
+            encode_unknown_attributes_response(&msg, Some(self.session.local_key()), &mut buf)
+        {
             self.respond(now, path, remote, r, &buf);
             return;
         }
@@ -226,7 +228,7 @@ impl Agent {
                 txid,
                 codes::BAD_REQUEST,
                 "Bad Request",
-                Some(&self.local_key),
+                Some(self.session.local_key()),
                 &mut buf,
             );
             self.respond(now, path, remote, r, &buf);
@@ -248,34 +250,34 @@ impl Agent {
             return;
         };
         // RFC 8445 §7.3.1.1: role conflicts, decided by the tie-breaker.
-        if self.controlling
+        if self.session.is_controlling()
             && let Some(theirs) = msg.ice_controlling()
         {
             self.stats.role_conflicts += 1;
-            if self.tie_breaker >= theirs {
+            if self.session.tie_breaker() >= theirs {
                 let r = encode_binding_error(
                     txid,
                     codes::ROLE_CONFLICT,
                     "Role Conflict",
-                    Some(&self.local_key),
+                    Some(self.session.local_key()),
                     &mut buf,
                 );
                 self.respond(now, path, remote, r, &buf);
                 return;
             }
             self.set_role(false);
-        } else if !self.controlling
+        } else if !self.session.is_controlling()
             && let Some(theirs) = msg.ice_controlled()
         {
             self.stats.role_conflicts += 1;
-            if self.tie_breaker >= theirs && !self.config.lite {
+            if self.session.tie_breaker() >= theirs && !self.config.lite {
                 self.set_role(true);
             } else {
                 let r = encode_binding_error(
                     txid,
                     codes::ROLE_CONFLICT,
                     "Role Conflict",
-                    Some(&self.local_key),
+                    Some(self.session.local_key()),
                     &mut buf,
                 );
                 self.respond(now, path, remote, r, &buf);
@@ -283,7 +285,7 @@ impl Agent {
             }
         }
         // RFC 8445 §7.3.1.4: success with the source address seen, integrity and fingerprint.
-        let r = encode_binding_success(txid, remote, Some(&self.local_key), &mut buf);
+        let r = encode_binding_success(txid, remote, Some(self.session.local_key()), &mut buf);
         self.respond(now, path, remote, r, &buf);
         self.stats.requests_answered += 1;
 
@@ -322,7 +324,7 @@ impl Agent {
         {
             self.liveness.alive(now);
         }
-        if use_candidate && !self.controlling {
+        if use_candidate && !self.session.is_controlling() {
             // RFC 8445 §7.3.1.5: nominated now if the pair is valid (or we are lite and do not
             // check), else when our triggered check succeeds.
             if self.pairs[pi].state == PairState::Succeeded || self.config.lite {
@@ -355,7 +357,7 @@ impl Agent {
             self.stats.responses_dropped += 1;
             return;
         };
-        let Some(key) = &self.remote_key else {
+        let Some(key) = self.session.remote_key() else {
             self.stats.responses_dropped += 1;
             return;
         };
@@ -386,7 +388,7 @@ impl Agent {
             if msg.error_code().map(|e| e.code) == Some(codes::ROLE_CONFLICT) {
                 // RFC 8445 §7.2.5.1: switch role (unless already switched) and retry.
                 self.stats.role_conflicts += 1;
-                if tag.controlling == self.controlling {
+                if tag.controlling == self.session.is_controlling() {
                     self.set_role(!tag.controlling);
                 }
                 if tag.use_candidate {
@@ -423,8 +425,8 @@ impl Agent {
         self.pairs[pi].state = PairState::Succeeded;
         self.first_valid_at.get_or_insert(now);
         self.unfreeze_foundation(pi);
-        let nominated = (tag.use_candidate && self.controlling)
-            || (self.pairs[pi].nominate_on_success && !self.controlling);
+        let nominated = (tag.use_candidate && self.session.is_controlling())
+            || (self.pairs[pi].nominate_on_success && !self.session.is_controlling());
         if tag.use_candidate {
             self.nominating = None;
         }
@@ -443,8 +445,7 @@ impl Agent {
     }
 
     pub(crate) fn set_role(&mut self, controlling: bool) {
-        if self.controlling != controlling {
-            self.controlling = controlling;
+        if self.session.set_controlling(controlling) {
             self.reprioritise();
             self.events
                 .push_back(crate::Event::RoleChanged { controlling });
