@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use rtcweb_common::Transport;
-use rtcweb_turn::{Client, Config};
+use rtcweb_common::{Datagram, Transport};
+use rtcweb_turn::{Client, Config, Input};
 
 fuzz_target!(|data: &[u8]| {
     let server: SocketAddr = "192.0.2.1:3478".parse().unwrap();
@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
     let mut config = Config::new(server, transport, "user", "pass");
     config.seed = Some(1);
     config.max_stream_buffer = 4096;
-    let Ok(mut client) = Client::new(config) else { return };
+    let Ok(mut client) = Client::new(config) else {
+        return;
+    };
     // A fixed epoch: the fuzz input drives time from here.
     #[allow(clippy::disallowed_methods)]
     let mut now = Instant::now();
@@ -39,9 +41,20 @@ fuzz_target!(|data: &[u8]| {
             }
             1 => {
                 if transport.is_stream() {
-                    client.handle_stream(now, arg);
+                    // Relayed data lies within the stream buffer, whatever the input.
+                    for input in client.handle_stream(now, arg) {
+                        if let Input::Relayed { data, .. } = input {
+                            assert!(data.len() <= 4096);
+                        }
+                    }
                 } else {
-                    let _ = client.handle_datagram(now, server, arg);
+                    let datagram = Datagram {
+                        transport,
+                        local: SocketAddr::from(([198, 51, 100, 1], 5000)),
+                        remote: server,
+                        contents: arg,
+                    };
+                    let _ = client.handle_datagram(now, datagram);
                 }
             }
             2 => now += Duration::from_millis(u64::from(op) * 97),

@@ -4,12 +4,13 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use rtcweb_common::{Datagram, Transmit, Transport};
-use rtcweb_stun::{ClientTransactions, IntegrityKey, RetransmitConfig};
+use rtcweb_stun::{ClientTransactions, RetransmitConfig};
 
 use crate::checklist::{Pair, PairInfo, PairState};
+use crate::credentials::Session;
 use crate::gather::{Discovery, Relay};
 use crate::liveness::Liveness;
 use crate::priority::Foundations;
@@ -113,13 +114,8 @@ pub enum Received<'a> {
 pub struct Agent {
     pub(crate) config: Config,
     pub(crate) rng: StdRng,
-    pub(crate) controlling: bool,
-    pub(crate) tie_breaker: u64,
-    pub(crate) local_credentials: Credentials,
-    pub(crate) local_key: IntegrityKey,
-    pub(crate) remote_credentials: Option<Credentials>,
-    pub(crate) remote_key: Option<IntegrityKey>,
-    pub(crate) generation: u32,
+    /// Credentials, keys, role and generation.
+    pub(crate) session: Session,
     pub(crate) sockets: Vec<SocketAddr>,
     pub(crate) locals: Vec<LocalCandidate>,
     pub(crate) foundations: Foundations,
@@ -150,6 +146,9 @@ pub struct Agent {
     pub(crate) scratch: Vec<u8>,
     /// What the servers refused or left unanswered, for the failure report.
     pub(crate) candidate_errors: Vec<crate::CandidateError>,
+    /// Data relayed over a TCP or TLS TURN connection, between its copy out of the relay
+    /// and its handling (empty otherwise; kept for its capacity).
+    pub(crate) stream_relayed: Vec<(SocketAddr, Vec<u8>)>,
     /// Servers and policy to gather from at the next restart.
     pub(crate) pending_servers: Option<(Vec<crate::IceServer>, TransportPolicy)>,
 }
@@ -163,16 +162,7 @@ impl Agent {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
         };
-        let local_credentials = config
-            .credentials
-            .clone()
-            .unwrap_or_else(|| Credentials::random(&mut rng));
-        if !local_credentials.is_usable() {
-            return Err(IceError::InvalidCredentials);
-        }
-        let local_key = local_credentials
-            .key()
-            .ok_or(IceError::InvalidCredentials)?;
+        let session = Session::new(&config, &mut rng)?;
         let retransmit = RetransmitConfig {
             rto: config.check_rto,
             max_rto: config.check_max_rto,
@@ -181,15 +171,9 @@ impl Agent {
             ..RetransmitConfig::default()
         };
         Ok(Self {
-            controlling: config.controlling && !config.lite,
-            tie_breaker: rng.random(),
+            session,
             checks: ClientTransactions::new(retransmit, config.max_transactions),
             rng,
-            local_credentials,
-            local_key,
-            remote_credentials: None,
-            remote_key: None,
-            generation: 0,
             sockets: Vec::new(),
             locals: Vec::new(),
             foundations: Foundations::default(),
@@ -217,6 +201,7 @@ impl Agent {
             stats: Stats::default(),
             scratch: Vec::with_capacity(1500),
             candidate_errors: Vec::new(),
+            stream_relayed: Vec::new(),
             pending_servers: None,
             config,
         })
@@ -224,12 +209,12 @@ impl Agent {
 
     /// Our credentials, for `a=ice-ufrag` / `a=ice-pwd`.
     pub fn local_credentials(&self) -> &Credentials {
-        &self.local_credentials
+        self.session.local()
     }
 
     /// Whether the agent is controlling now (it may change after a role conflict).
     pub fn is_controlling(&self) -> bool {
-        self.controlling
+        self.session.is_controlling()
     }
 
     /// Whether the agent is ICE-lite (`a=ice-lite`).
@@ -260,7 +245,7 @@ impl Agent {
 
     /// The ICE generation: 0, then one more per [`restart`](Self::restart).
     pub fn generation(&self) -> u32 {
-        self.generation
+        self.session.generation()
     }
 
     /// The local candidates gathered so far (host, server-reflexive, relayed and the
@@ -329,17 +314,9 @@ impl Agent {
         now: Instant,
         credentials: Credentials,
     ) -> Result<(), IceError> {
-        if !credentials.is_usable() {
-            return Err(IceError::InvalidCredentials);
-        }
-        if self.remote_credentials.as_ref() == Some(&credentials) {
+        if !self.session.set_remote(credentials)? {
             return Ok(());
         }
-        self.remote_key = credentials.key();
-        if self.remote_key.is_none() {
-            return Err(IceError::InvalidCredentials);
-        }
-        self.remote_credentials = Some(credentials);
         self.started.get_or_insert(now);
         self.update_state(now);
         Ok(())
@@ -363,7 +340,7 @@ impl Agent {
         if candidate.transport != CandidateTransport::Udp {
             return Err(IceError::UnsupportedTransport);
         }
-        if let (Some(u), Some(remote)) = (&candidate.ufrag, &self.remote_credentials)
+        if let (Some(u), Some(remote)) = (&candidate.ufrag, self.session.remote())
             && *u != remote.ufrag
         {
             return Err(IceError::StaleCandidate);
@@ -482,17 +459,7 @@ impl Agent {
         if self.closed {
             return;
         }
-        self.generation += 1;
-        self.local_credentials = if credentials.is_usable() {
-            credentials
-        } else {
-            Credentials::random(&mut self.rng)
-        };
-        if let Some(key) = self.local_credentials.key() {
-            self.local_key = key;
-        }
-        self.remote_credentials = None;
-        self.remote_key = None;
+        self.session.restart(credentials, &mut self.rng);
         self.remote_end_of_candidates = false;
         self.checks.cancel_where(|_| true);
         self.pairs.clear();
@@ -519,8 +486,8 @@ impl Agent {
                 continue;
             }
             if self.locals[i].alive && self.policy_allows(self.locals[i].candidate.kind) {
-                self.locals[i].candidate.ufrag = Some(self.local_credentials.ufrag.clone());
-                self.locals[i].candidate.generation = Some(self.generation);
+                self.locals[i].candidate.ufrag = Some(self.session.local().ufrag.clone());
+                self.locals[i].candidate.generation = Some(self.session.generation());
                 self.events
                     .push_back(Event::LocalCandidate(self.locals[i].candidate.clone()));
             }
@@ -736,5 +703,319 @@ impl Agent {
 impl PairState {
     pub(crate) fn is_done(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rtcweb_stun::{BindingRequest, IceRole, Message, codes};
+
+    use super::*;
+
+    #[allow(clippy::disallowed_methods)] // the simulated epoch
+    fn epoch() -> Instant {
+        Instant::now()
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn config(controlling: bool, lite: bool, seed: u64) -> Config {
+        Config {
+            controlling,
+            lite,
+            seed: Some(seed),
+            ..Config::default()
+        }
+    }
+
+    /// Two agents on one LAN, `a` controlling, each told the other's credentials and host
+    /// candidate.
+    fn pair(now: Instant) -> [Agent; 2] {
+        let sockets = [addr("192.0.2.1:5000"), addr("192.0.2.2:5000")];
+        let mut agents = [
+            Agent::new(config(true, false, 1), now).unwrap(),
+            Agent::new(config(false, false, 2), now).unwrap(),
+        ];
+        for (agent, socket) in agents.iter_mut().zip(sockets) {
+            agent.add_local_socket(now, socket).unwrap();
+            agent.gather(now);
+        }
+        let credentials = [
+            agents[0].local_credentials().clone(),
+            agents[1].local_credentials().clone(),
+        ];
+        for i in 0..2 {
+            let other = 1 - i;
+            let candidates: Vec<Candidate> = agents[other].local_candidates().cloned().collect();
+            agents[i]
+                .set_remote_credentials(now, credentials[other].clone())
+                .unwrap();
+            for c in candidates {
+                agents[i].add_remote_candidate(now, c).unwrap();
+            }
+        }
+        agents
+    }
+
+    /// Runs both agents for `duration`, delivering what they send when `deliver` holds;
+    /// appends the connection states each reported, in order, to `states`.
+    fn run(
+        agents: &mut [Agent; 2],
+        now: &mut Instant,
+        duration: Duration,
+        deliver: bool,
+        states: &mut [Vec<ConnectionState>; 2],
+    ) {
+        let until = *now + duration;
+        loop {
+            let mut moved = true;
+            while moved {
+                moved = false;
+                for i in 0..2 {
+                    while let Some(e) = agents[i].poll_event() {
+                        if let Event::ConnectionState(s) = e {
+                            states[i].push(s);
+                        }
+                    }
+                    while let Some(t) = agents[i].poll_transmit() {
+                        moved = true;
+                        if !deliver {
+                            continue;
+                        }
+                        let d = Datagram {
+                            transport: t.transport,
+                            local: t.destination,
+                            remote: t.source.unwrap(),
+                            contents: &t.contents,
+                        };
+                        let _ = agents[1 - i].handle_datagram(*now, d);
+                    }
+                }
+            }
+            let next = agents.iter().filter_map(Agent::poll_timeout).min();
+            match next {
+                Some(t) if t <= until => {
+                    *now = t.max(*now);
+                    for a in agents.iter_mut() {
+                        a.handle_timeout(*now);
+                    }
+                }
+                _ => break,
+            }
+        }
+        *now = until;
+    }
+
+    /// A connectivity check to `agent` with `role`, authenticated with its credentials.
+    fn check(agent: &Agent, role: IceRole, txid: [u8; 12]) -> Vec<u8> {
+        let ufrag = &agent.local_credentials().ufrag;
+        let username = format!("{ufrag}:peer");
+        let key = agent.local_credentials().key().unwrap();
+        let mut buf = [0u8; 256];
+        let n = BindingRequest {
+            transaction_id: txid,
+            username: Some(&username),
+            priority: Some(1_000),
+            role: Some(role),
+            use_candidate: false,
+            key: Some(&key),
+            software: None,
+        }
+        .encode(&mut buf)
+        .unwrap();
+        buf[..n].to_vec()
+    }
+
+    /// Feeds `request` from `remote` to `agent`'s socket; returns the answer's error code
+    /// (`None` for a success).
+    fn answer(agent: &mut Agent, now: Instant, remote: SocketAddr, request: &[u8]) -> Option<u16> {
+        let socket = agent.sockets[0];
+        let d = Datagram {
+            transport: Transport::Udp,
+            local: socket,
+            remote,
+            contents: request,
+        };
+        assert_eq!(agent.handle_datagram(now, d), Received::Consumed);
+        let t = std::iter::from_fn(|| agent.poll_transmit())
+            .find(|t| t.destination == remote)
+            .expect("an answer");
+        let msg = Message::decode(&t.contents).unwrap();
+        msg.error_code().map(|e| e.code)
+    }
+
+    /// A lone agent with one socket, gathering done.
+    fn lone(now: Instant, controlling: bool, lite: bool) -> Agent {
+        let mut agent = Agent::new(config(controlling, lite, 9), now).unwrap();
+        agent.add_local_socket(now, addr("192.0.2.1:5000")).unwrap();
+        agent.gather(now);
+        while agent.poll_event().is_some() {}
+        agent
+    }
+
+    #[test]
+    fn role_conflict_is_decided_by_the_tie_breaker() {
+        let now = epoch();
+        let remote = addr("192.0.2.9:6000");
+        // RFC 8445 §7.3.1.1: controlling and the request says ICE-CONTROLLING. A tie-breaker
+        // at least ours keeps our role and answers 487; a larger one makes us controlled.
+        let mut a = lone(now, true, false);
+        let ours = a.session.tie_breaker();
+        let request = check(&a, IceRole::Controlling(ours.saturating_sub(1)), [1; 12]);
+        assert_eq!(
+            answer(&mut a, now, remote, &request),
+            Some(codes::ROLE_CONFLICT)
+        );
+        assert!(a.is_controlling());
+        let mut a = lone(now, true, false);
+        let ours = a.session.tie_breaker();
+        if ours < u64::MAX {
+            let request = check(&a, IceRole::Controlling(ours + 1), [2; 12]);
+            assert_eq!(answer(&mut a, now, remote, &request), None);
+            assert!(!a.is_controlling());
+            assert!(
+                std::iter::from_fn(|| a.poll_event())
+                    .any(|e| e == Event::RoleChanged { controlling: false })
+            );
+        }
+        // Controlled and the request says ICE-CONTROLLED: a tie-breaker at most ours makes us
+        // controlling; a larger one is answered 487.
+        let mut b = lone(now, false, false);
+        let ours = b.session.tie_breaker();
+        let request = check(&b, IceRole::Controlled(ours), [3; 12]);
+        assert_eq!(answer(&mut b, now, remote, &request), None);
+        assert!(b.is_controlling());
+        let mut b = lone(now, false, false);
+        let ours = b.session.tie_breaker();
+        if ours < u64::MAX {
+            let request = check(&b, IceRole::Controlled(ours + 1), [4; 12]);
+            assert_eq!(
+                answer(&mut b, now, remote, &request),
+                Some(codes::ROLE_CONFLICT)
+            );
+            assert!(!b.is_controlling());
+        }
+        assert_eq!(b.stats().role_conflicts, 1);
+    }
+
+    #[test]
+    fn lite_agent_is_always_controlled() {
+        let now = epoch();
+        // RFC 8445 §6.1.1: a lite agent is controlled, whatever was asked.
+        let mut lite = lone(now, true, true);
+        assert!(lite.is_lite() && !lite.is_controlling());
+        // Even when it would win the tie-breaker it stays controlled and answers 487.
+        let request = check(&lite, IceRole::Controlled(0), [5; 12]);
+        assert_eq!(
+            answer(&mut lite, now, addr("192.0.2.9:6000"), &request),
+            Some(codes::ROLE_CONFLICT)
+        );
+        assert!(!lite.is_controlling());
+        // It never checks on its own.
+        lite.set_remote_credentials(now, Credentials::new("peer", "0123456789abcdefghijkl"))
+            .unwrap();
+        lite.handle_timeout(now + Duration::from_secs(1));
+        assert_eq!(lite.stats().checks_sent, 0);
+    }
+
+    #[test]
+    fn restart_clears_the_checklist_and_changes_credentials() {
+        let mut now = epoch();
+        let mut agents = pair(now);
+        let mut states = [vec![], vec![]];
+        run(
+            &mut agents,
+            &mut now,
+            Duration::from_secs(2),
+            true,
+            &mut states,
+        );
+        let a = &mut agents[0];
+        assert!(a.pairs().count() > 0 && a.remote_candidates().count() > 0);
+        let before = a.local_credentials().clone();
+        let route = |a: &Agent| {
+            a.selected_pair()
+                .map(|p| (p.local.socket_addr(), p.remote.socket_addr()))
+        };
+        let selected = route(a);
+        assert!(selected.is_some());
+        a.restart(now);
+        // RFC 8445 §9: new credentials and generation; the checklist and the remote side's
+        // candidates and credentials are gone until it signals again.
+        assert_ne!(a.local_credentials(), &before);
+        assert_ne!(a.local_credentials().ufrag, before.ufrag);
+        assert_eq!(a.generation(), 1);
+        assert_eq!(a.pairs().count(), 0);
+        assert_eq!(a.remote_candidates().count(), 0);
+        assert!(a.session.remote().is_none());
+        // Data keeps flowing on the old pair until a new one is selected.
+        assert_eq!(route(a), selected);
+        // Local candidates are announced again, with the new ufrag and generation.
+        let announced: Vec<Candidate> = std::iter::from_fn(|| a.poll_event())
+            .filter_map(|e| match e {
+                Event::LocalCandidate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert!(!announced.is_empty());
+        assert!(announced.iter().all(|c| {
+            c.ufrag.as_deref() == Some(a.local_credentials().ufrag.as_str())
+                && c.generation == Some(1)
+        }));
+    }
+
+    #[test]
+    fn connection_states_follow_the_w3c_order() {
+        use ConnectionState::*;
+        let mut now = epoch();
+        let mut agents = pair(now);
+        let mut states = [vec![], vec![]];
+        assert_eq!(agents[0].connection_state(), Checking);
+        run(
+            &mut agents,
+            &mut now,
+            Duration::from_secs(2),
+            true,
+            &mut states,
+        );
+        for s in &states {
+            assert_eq!(s[..2], [Checking, Connected], "{s:?}");
+        }
+        // End-of-candidates with the checks done: completed.
+        for a in agents.iter_mut() {
+            a.end_of_remote_candidates(now);
+        }
+        run(
+            &mut agents,
+            &mut now,
+            Duration::from_secs(2),
+            true,
+            &mut states,
+        );
+        assert!(states[0].contains(&Completed), "{:?}", states[0]);
+        // Silence: consent lapses, disconnected first, then failed (RFC 7675 §5.1).
+        let limit = agents[0].config.consent_timeout + Duration::from_secs(10);
+        run(&mut agents, &mut now, limit, false, &mut states);
+        let tail: Vec<_> = states[0]
+            .iter()
+            .skip_while(|s| **s != Completed)
+            .copied()
+            .collect();
+        assert_eq!(tail, vec![Completed, Disconnected, Failed]);
+        agents[0].close(now);
+        assert_eq!(agents[0].connection_state(), Closed);
+    }
+
+    #[test]
+    fn a_new_agent_is_new() {
+        let now = epoch();
+        let agent = Agent::new(config(true, false, 3), now).unwrap();
+        assert_eq!(agent.connection_state(), ConnectionState::New);
+        assert_eq!(agent.gathering_state(), GatheringState::New);
+        assert_eq!(agent.generation(), 0);
     }
 }

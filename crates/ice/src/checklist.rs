@@ -71,7 +71,7 @@ impl Agent {
     pub(crate) fn priority_of(&self, local: usize, remote: usize) -> u64 {
         let l = self.locals[local].candidate.priority;
         let r = self.remotes[remote].candidate.priority;
-        if self.controlling {
+        if self.session.is_controlling() {
             pair_priority(l, r)
         } else {
             pair_priority(r, l)
@@ -247,14 +247,14 @@ impl Agent {
     /// relayed local candidate the TURN permission installed.
     pub(crate) fn checkable(&self, index: usize, now: std::time::Instant) -> bool {
         let p = &self.pairs[index];
-        if self.remote_key.is_none() {
+        if self.session.remote_key().is_none() {
             return false;
         }
         match self.locals[p.local].path {
             Path::Socket(_) => true,
             Path::Relay(r) => self.relays[r]
                 .client
-                .has_permission(self.remotes[p.remote].address.ip(), now),
+                .has_permission(now, self.remotes[p.remote].address.ip()),
         }
     }
 

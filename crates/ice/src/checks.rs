@@ -40,7 +40,7 @@ impl Agent {
     ///
     /// [`nomination_delay`]: crate::Config::nomination_delay
     pub(crate) fn nomination_due_at(&self) -> Option<Instant> {
-        if !self.controlling
+        if !self.session.is_controlling()
             || self.config.lite
             || self.nominating.is_some()
             || self.pairs.iter().any(|p| p.nominated)
@@ -72,7 +72,8 @@ impl Agent {
         use_candidate: bool,
         consent: bool,
     ) {
-        let (Some(remote_credentials), Some(key)) = (&self.remote_credentials, &self.remote_key)
+        let (Some(remote_credentials), Some(key)) =
+            (self.session.remote(), self.session.remote_key())
         else {
             return;
         };
@@ -85,21 +86,22 @@ impl Agent {
             | (local.candidate.priority & 0x00ff_ffff);
         let username = format!(
             "{}:{}",
-            remote_credentials.ufrag, self.local_credentials.ufrag
+            remote_credentials.ufrag,
+            self.session.local().ufrag
         );
         let mut transaction_id = [0u8; 12];
         self.rng.fill_bytes(&mut transaction_id);
-        let role = if self.controlling {
-            IceRole::Controlling(self.tie_breaker)
+        let role = if self.session.is_controlling() {
+            IceRole::Controlling(self.session.tie_breaker())
         } else {
-            IceRole::Controlled(self.tie_breaker)
+            IceRole::Controlled(self.session.tie_breaker())
         };
         let request = BindingRequest {
             transaction_id,
             username: Some(&username),
             priority: Some(priority),
             role: Some(role),
-            use_candidate: use_candidate && self.controlling,
+            use_candidate: use_candidate && self.session.is_controlling(),
             key: Some(key),
             software: self.config.software.as_deref(),
         };
@@ -110,8 +112,8 @@ impl Agent {
         buf.truncate(n);
         let tag = CheckTag {
             pair: pair.id,
-            use_candidate: use_candidate && self.controlling,
-            controlling: self.controlling,
+            use_candidate: use_candidate && self.session.is_controlling(),
+            controlling: self.session.is_controlling(),
             consent,
             priority,
         };
@@ -191,7 +193,7 @@ impl Agent {
         self.route = Some(route);
         let delay = self.consent_delay();
         self.liveness.selected(now, delay);
-        if self.controlling {
+        if self.session.is_controlling() {
             let priority = self.pairs[pi].priority;
             let removed: Vec<u32> = self
                 .pairs

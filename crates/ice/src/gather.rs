@@ -294,8 +294,8 @@ impl Agent {
         {
             return None;
         }
-        candidate.ufrag = Some(self.local_credentials.ufrag.clone());
-        candidate.generation = Some(self.generation);
+        candidate.ufrag = Some(self.session.local().ufrag.clone());
+        candidate.generation = Some(self.session.generation());
         let announce =
             candidate.kind != CandidateKind::PeerReflexive && self.policy_allows(candidate.kind);
         if announce {
@@ -437,12 +437,6 @@ impl Agent {
                 self.relay_failed(now, r);
             }
             TurnEvent::Closed => self.relay_failed(now, r),
-            TurnEvent::Data { peer, data } => {
-                if let Some(app) = self.handle_relayed(now, r, peer, &data) {
-                    let data = app.to_vec();
-                    self.events.push_back(Event::Data { remote: peer, data });
-                }
-            }
             _ => {}
         }
     }

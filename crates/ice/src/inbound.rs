@@ -12,7 +12,7 @@ use rtcweb_stun::{
 use rtcweb_turn::Input;
 
 use crate::agent::{Agent, Path, Received};
-use crate::{Candidate, CandidateKind, PairState};
+use crate::{Candidate, CandidateKind, Event, PairState};
 
 /// Room for any response the agent writes.
 const RESPONSE_BUF: usize = 512;
@@ -20,13 +20,26 @@ const RESPONSE_BUF: usize = 512;
 impl Agent {
     pub(crate) fn route_datagram<'a>(&mut self, now: Instant, d: Datagram<'a>) -> Received<'a> {
         if d.transport.is_stream() {
-            // Bytes of a TCP or TLS connection to a TURN server.
-            if let Some(relay) = self
+            // Bytes of a TCP or TLS connection to a TURN server. What the relay delivered is
+            // copied out of its stream buffer (the agent reports it as an owned
+            // `Event::Data`), then handled like relayed UDP data.
+            if let Some(r) = self
                 .relays
-                .iter_mut()
-                .find(|r| r.transport == d.transport && r.client.server() == d.remote)
+                .iter()
+                .position(|r| r.transport == d.transport && r.client.server() == d.remote)
             {
-                relay.client.handle_stream(now, d.contents);
+                let mut relayed = std::mem::take(&mut self.stream_relayed);
+                for input in self.relays[r].client.handle_stream(now, d.contents) {
+                    if let Input::Relayed { peer, data } = input {
+                        relayed.push((peer, data.to_vec()));
+                    }
+                }
+                for (peer, data) in relayed.drain(..) {
+                    if self.handle_relayed(now, r, peer, &data).is_some() {
+                        self.events.push_back(Event::Data { remote: peer, data });
+                    }
+                }
+                self.stream_relayed = relayed;
                 return Received::Consumed;
             }
             self.stats.data_dropped += 1;
@@ -35,7 +48,7 @@ impl Agent {
         for disc in &mut self.discoveries {
             if disc.socket == d.local
                 && disc.inner.server() == d.remote
-                && disc.inner.handle_input(now, d.remote, d.contents)
+                && disc.inner.handle_datagram(now, d)
             {
                 return Received::Consumed;
             }
@@ -45,10 +58,7 @@ impl Agent {
             .iter()
             .position(|r| r.socket == Some(d.local) && r.client.server() == d.remote)
         {
-            match self.relays[r]
-                .client
-                .handle_datagram(now, d.remote, d.contents)
-            {
+            match self.relays[r].client.handle_datagram(now, d) {
                 Input::Relayed { peer, data } => {
                     return match self.handle_relayed(now, r, peer, data) {
                         Some(contents) => Received::Data {
@@ -169,7 +179,7 @@ impl Agent {
         bytes: &[u8],
     ) {
         let mut buf = [0u8; RESPONSE_BUF];
-        let msg = match Message::decode_authenticated(bytes, &self.local_key) {
+        let msg = match Message::decode_authenticated(bytes, self.session.local_key()) {
             Ok(m) => m,
             Err(DecodeError::MissingIntegrity) => {
                 // RFC 8489 §9.1.3: no MESSAGE-INTEGRITY → 400, without state.
@@ -202,11 +212,13 @@ impl Agent {
             .username()
             .and_then(|u| u.split_once(':'))
             .map(|(ours, _)| ours);
-        if ours != Some(self.local_credentials.ufrag.as_str()) {
+        if ours != Some(self.session.local().ufrag.as_str()) {
             self.stats.requests_unauthenticated += 1;
             return;
         }
-        if let Some(r) = encode_unknown_attributes_response(&msg, Some(&self.local_key), &mut buf) {
+        if let Some(r) =
+            encode_unknown_attributes_response(&msg, Some(self.session.local_key()), &mut buf)
+        {
             self.respond(now, path, remote, r, &buf);
             return;
         }
@@ -216,7 +228,7 @@ impl Agent {
                 txid,
                 codes::BAD_REQUEST,
                 "Bad Request",
-                Some(&self.local_key),
+                Some(self.session.local_key()),
                 &mut buf,
             );
             self.respond(now, path, remote, r, &buf);
@@ -238,34 +250,34 @@ impl Agent {
             return;
         };
         // RFC 8445 §7.3.1.1: role conflicts, decided by the tie-breaker.
-        if self.controlling
+        if self.session.is_controlling()
             && let Some(theirs) = msg.ice_controlling()
         {
             self.stats.role_conflicts += 1;
-            if self.tie_breaker >= theirs {
+            if self.session.tie_breaker() >= theirs {
                 let r = encode_binding_error(
                     txid,
                     codes::ROLE_CONFLICT,
                     "Role Conflict",
-                    Some(&self.local_key),
+                    Some(self.session.local_key()),
                     &mut buf,
                 );
                 self.respond(now, path, remote, r, &buf);
                 return;
             }
             self.set_role(false);
-        } else if !self.controlling
+        } else if !self.session.is_controlling()
             && let Some(theirs) = msg.ice_controlled()
         {
             self.stats.role_conflicts += 1;
-            if self.tie_breaker >= theirs && !self.config.lite {
+            if self.session.tie_breaker() >= theirs && !self.config.lite {
                 self.set_role(true);
             } else {
                 let r = encode_binding_error(
                     txid,
                     codes::ROLE_CONFLICT,
                     "Role Conflict",
-                    Some(&self.local_key),
+                    Some(self.session.local_key()),
                     &mut buf,
                 );
                 self.respond(now, path, remote, r, &buf);
@@ -273,7 +285,7 @@ impl Agent {
             }
         }
         // RFC 8445 §7.3.1.4: success with the source address seen, integrity and fingerprint.
-        let r = encode_binding_success(txid, remote, Some(&self.local_key), &mut buf);
+        let r = encode_binding_success(txid, remote, Some(self.session.local_key()), &mut buf);
         self.respond(now, path, remote, r, &buf);
         self.stats.requests_answered += 1;
 
@@ -312,7 +324,7 @@ impl Agent {
         {
             self.liveness.alive(now);
         }
-        if use_candidate && !self.controlling {
+        if use_candidate && !self.session.is_controlling() {
             // RFC 8445 §7.3.1.5: nominated now if the pair is valid (or we are lite and do not
             // check), else when our triggered check succeeds.
             if self.pairs[pi].state == PairState::Succeeded || self.config.lite {
@@ -345,7 +357,7 @@ impl Agent {
             self.stats.responses_dropped += 1;
             return;
         };
-        let Some(key) = &self.remote_key else {
+        let Some(key) = self.session.remote_key() else {
             self.stats.responses_dropped += 1;
             return;
         };
@@ -376,7 +388,7 @@ impl Agent {
             if msg.error_code().map(|e| e.code) == Some(codes::ROLE_CONFLICT) {
                 // RFC 8445 §7.2.5.1: switch role (unless already switched) and retry.
                 self.stats.role_conflicts += 1;
-                if tag.controlling == self.controlling {
+                if tag.controlling == self.session.is_controlling() {
                     self.set_role(!tag.controlling);
                 }
                 if tag.use_candidate {
@@ -413,8 +425,8 @@ impl Agent {
         self.pairs[pi].state = PairState::Succeeded;
         self.first_valid_at.get_or_insert(now);
         self.unfreeze_foundation(pi);
-        let nominated = (tag.use_candidate && self.controlling)
-            || (self.pairs[pi].nominate_on_success && !self.controlling);
+        let nominated = (tag.use_candidate && self.session.is_controlling())
+            || (self.pairs[pi].nominate_on_success && !self.session.is_controlling());
         if tag.use_candidate {
             self.nominating = None;
         }
@@ -433,8 +445,7 @@ impl Agent {
     }
 
     pub(crate) fn set_role(&mut self, controlling: bool) {
-        if self.controlling != controlling {
-            self.controlling = controlling;
+        if self.session.set_controlling(controlling) {
             self.reprioritise();
             self.events
                 .push_back(crate::Event::RoleChanged { controlling });

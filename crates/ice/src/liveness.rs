@@ -98,7 +98,11 @@ impl Agent {
         if self.route.is_none() {
             return self
                 .started
-                .filter(|_| !self.config.lite && !self.gave_up_waiting && self.remote_key.is_some())
+                .filter(|_| {
+                    !self.config.lite
+                        && !self.gave_up_waiting
+                        && self.session.remote_key().is_some()
+                })
                 .map(|s| s + self.config.consent_timeout);
         }
         let l = &self.liveness;
@@ -146,7 +150,7 @@ impl Agent {
             } else {
                 ConnectionState::Connected
             }
-        } else if self.remote_key.is_none() && self.remotes.is_empty() {
+        } else if self.session.remote_key().is_none() && self.remotes.is_empty() {
             ConnectionState::New
         } else if !self.config.lite && self.all_failed(now) {
             self.failed = true;
@@ -170,7 +174,7 @@ impl Agent {
     /// Nothing can work any more: every pair failed and either the peer said it has no more
     /// candidates or we waited the consent timeout since checks started.
     fn all_failed(&self, now: Instant) -> bool {
-        if self.remote_key.is_none()
+        if self.session.remote_key().is_none()
             || self.gathering != GatheringState::Complete
             || !self.pending_mdns.is_empty()
             || !self.checks_done()

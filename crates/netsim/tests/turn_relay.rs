@@ -51,7 +51,7 @@ impl Side {
             self.client.handle_timeout(now);
             for d in drain(net, self.host) {
                 assert_eq!(d.local, self.local);
-                match self.client.handle_datagram(now, d.remote, &d.contents) {
+                match self.client.handle_datagram(now, d.datagram()) {
                     Input::Relayed { peer, data } => self.relayed.push((peer, data.to_vec())),
                     Input::Consumed => {}
                     Input::NotForUs => panic!("only the server sends to the client"),
@@ -196,9 +196,7 @@ fn client_behind_a_nat_relays_data_through_the_server() {
         &[0x40, 0x00, 0x00, 15],
         "the server used the channel"
     );
-    let input = c
-        .client
-        .handle_datagram(net.now(), raw[0].remote, &raw[0].contents);
+    let input = c.client.handle_datagram(net.now(), raw[0].datagram());
     assert_eq!(
         input,
         Input::Relayed {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use rtcweb_common::{Transmit, Transport};
+use rtcweb_common::{Datagram, Transmit, Transport};
 use thiserror::Error;
 
 use crate::classify::{self, Class};
@@ -64,7 +64,7 @@ pub enum DiscoveryEvent {
 /// let mut now = Instant::now();
 /// d.start(now);
 /// while let Some(t) = d.poll_transmit() {
-///     // send t.contents to t.destination; feed replies to d.handle_input(now, from, bytes)
+///     // send t.contents to t.destination; feed replies to d.handle_datagram(now, datagram)
 ///     assert_eq!(t.destination, server);
 /// }
 /// // No reply: sleep until the deadline and tell the machine the time.
@@ -147,13 +147,17 @@ impl ReflexiveDiscovery {
         );
     }
 
-    /// Feeds a datagram that arrived from `from`. Returns whether it was the response this
-    /// machine waits for (otherwise the owner routes it elsewhere).
-    pub fn handle_input(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) -> bool {
+    /// Feeds a datagram that arrived. Returns whether it was the response this machine waits
+    /// for (otherwise the owner routes it elsewhere): a UDP datagram from the server.
+    pub fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) -> bool {
+        if datagram.transport != Transport::Udp || datagram.remote != self.server {
+            return false;
+        }
+        let datagram = datagram.contents;
         let Ok(header) = classify::classify(datagram) else {
             return false;
         };
-        if from != self.server
+        if !header.class.is_response()
             || !header.class.is_response()
             || header.method != Method::BINDING.0
             || !self.transactions.contains(&header.transaction_id)

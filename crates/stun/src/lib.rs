@@ -22,7 +22,7 @@
 //!
 //! ## The sans-IO contract
 //! Nothing here owns a socket or reads a clock. Stateful types take input with
-//! `handle_input(now, from, bytes)` and `handle_timeout(now)`, and give output through
+//! `handle_datagram(now, datagram)` (an [`rtcweb_common::Datagram`]) and `handle_timeout(now)`, and give output through
 //! `poll_transmit()`, `poll_event()` and `poll_timeout()`. The owner sends, receives and
 //! sleeps. See [`ReflexiveDiscovery`] for the drive loop.
 //!

@@ -3,10 +3,21 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use rtcweb_common::{Datagram, Transport};
 use rtcweb_stun::{
     DiscoveryError, DiscoveryEvent, Message, ReflexiveDiscovery, RetransmitConfig,
     encode_binding_error, encode_binding_success,
 };
+
+/// A UDP datagram from `remote` to our (unused) local address.
+fn udp(remote: SocketAddr, contents: &[u8]) -> Datagram<'_> {
+    Datagram {
+        transport: Transport::Udp,
+        local: "192.0.2.100:5000".parse().unwrap(),
+        remote,
+        contents,
+    }
+}
 
 #[allow(clippy::disallowed_methods)] // the simulated epoch
 fn epoch() -> Instant {
@@ -34,8 +45,8 @@ fn discovers_after_a_lost_request() {
     let mut buf = [0u8; 128];
     let n = encode_binding_success(req.transaction_id(), mapped, None, &mut buf).unwrap();
     // From another address: not ours.
-    assert!(!d.handle_input(t1, "192.0.2.2:3478".parse().unwrap(), &buf[..n]));
-    assert!(d.handle_input(t1 + Duration::from_millis(30), server, &buf[..n]));
+    assert!(!d.handle_datagram(t1, udp("192.0.2.2:3478".parse().unwrap(), &buf[..n])));
+    assert!(d.handle_datagram(t1 + Duration::from_millis(30), udp(server, &buf[..n])));
     assert_eq!(
         d.poll_event(),
         Some(DiscoveryEvent::Discovered {
@@ -57,7 +68,7 @@ fn error_response_and_timeout() {
     let mut buf = [0u8; 128];
     let n =
         encode_binding_error(req.transaction_id(), 500, "Server Error", None, &mut buf).unwrap();
-    assert!(d.handle_input(t0, server, &buf[..n]));
+    assert!(d.handle_datagram(t0, udp(server, &buf[..n])));
     assert!(matches!(
         d.poll_event(),
         Some(DiscoveryEvent::Failed(DiscoveryError::ErrorResponse {

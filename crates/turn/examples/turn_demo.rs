@@ -10,7 +10,7 @@ mod support;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use rtcweb_common::Transport;
+use rtcweb_common::{Datagram, Transport};
 use rtcweb_stun::{DiscoveryEvent, ReflexiveDiscovery, RetransmitConfig};
 use rtcweb_turn::Event;
 use support::{Coturn, Driver, EchoPeer};
@@ -57,7 +57,13 @@ fn discover(coturn: &Coturn) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         match sock.recv_from(&mut buf) {
             Ok((n, from)) => {
-                d.handle_input(Instant::now(), from, &buf[..n]);
+                let datagram = Datagram {
+                    transport: Transport::Udp,
+                    local: sock.local_addr().map_err(|e| e.to_string())?,
+                    remote: from,
+                    contents: &buf[..n],
+                };
+                d.handle_datagram(Instant::now(), datagram);
             }
             Err(_) => d.handle_timeout(Instant::now()),
         }
@@ -98,7 +104,7 @@ fn relay(coturn: &Coturn, transport: Transport, peer: &EchoPeer) -> Result<(), S
     let t2 = Instant::now();
     d.send_to(peer.addr, message.as_bytes())
         .map_err(|e| e.to_string())?;
-    if !d.run_until(limit, |e| matches!(e, Event::Data { .. })) {
+    if !d.run_until_data(limit, |_, _| true) {
         return Err(format!("{transport}: nothing came back"));
     }
     let rtt = t2.elapsed();

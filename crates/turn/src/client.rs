@@ -1,26 +1,33 @@
-//! The TURN client state machine (RFC 8656 §6 - §12).
+//! The TURN client state machine (RFC 8656 §6 - §12): its state and its public API.
+//!
+//! The topics live in submodules, each behind a narrow interface: [`auth`] (long-term
+//! credentials, 401 and 438, MESSAGE-INTEGRITY of responses), [`requests`] (building requests
+//! and acting on their answers), [`data`] (Send/Data indications, ChannelData, the stream
+//! and TLS under it) and [`timers`] (the allocation's lifetime and the refresh schedule).
+
+mod auth;
+mod data;
+mod requests;
+mod timers;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::ops::Range;
+use std::time::Instant;
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngCore, SeedableRng};
-use rtcweb_common::{Transmit, Transport};
-use rtcweb_stun::{
-    Class, ClientTransactions, IntegrityAlgorithm, IntegrityKey, Message, MessageWriter, Method,
-    classify, codes,
-};
+use rtcweb_common::{Datagram, Transmit, Transport};
+use rtcweb_stun::ClientTransactions;
 
+use self::auth::Auth;
+use self::data::Wire;
+use self::requests::Request;
+use self::timers::{Lifetime, lifetime_secs};
 use crate::channel::Channels;
-use crate::channel_data::ChannelData;
-use crate::framing::{Frame, StreamFramer};
 use crate::permission::Permissions;
-use crate::tls::TlsSession;
 use crate::{Config, Event, TurnError};
 
-/// How many 438 Stale Nonce answers in a row are followed before giving up.
-const MAX_STALE_NONCE_RETRIES: u32 = 3;
 /// Most outstanding requests.
 const MAX_TRANSACTIONS: usize = 32;
 /// Largest STUN message written.
@@ -43,10 +50,10 @@ pub struct Stats {
     pub dropped_not_from_server: u64,
 }
 
-/// What a datagram from the server was.
+/// What a datagram, or a message in the stream, from the server was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input<'a> {
-    /// Data relayed from a peer, borrowed from the datagram.
+    /// Data relayed from a peer, borrowed from the datagram (or the client's stream buffer).
     Relayed {
         /// The peer that sent it.
         peer: SocketAddr,
@@ -59,12 +66,31 @@ pub enum Input<'a> {
     NotForUs,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Request {
-    Allocate,
-    Refresh { lifetime: u32 },
-    CreatePermission { peers: Vec<IpAddr> },
-    ChannelBind { channel: u16, peer: SocketAddr },
+/// What the messages completed by [`Client::handle_stream`] were, in stream order: one
+/// [`Input`] per message, [`Input::Relayed`] data borrowed from the client's stream buffer.
+#[derive(Debug, Clone)]
+#[must_use = "data relayed over the stream comes out of this iterator"]
+pub struct StreamInputs<'a> {
+    buffer: &'a [u8],
+    inputs: std::slice::Iter<'a, Option<(SocketAddr, Range<usize>)>>,
+}
+
+impl<'a> Iterator for StreamInputs<'a> {
+    type Item = Input<'a>;
+
+    fn next(&mut self) -> Option<Input<'a>> {
+        Some(match self.inputs.next()? {
+            Some((peer, range)) => Input::Relayed {
+                peer: *peer,
+                data: &self.buffer[range.clone()],
+            },
+            None => Input::Consumed,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inputs.size_hint()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,20 +103,12 @@ enum State {
     Failed,
 }
 
-#[derive(Debug)]
-struct Auth {
-    realm: String,
-    nonce: String,
-    key: IntegrityKey,
-}
-
+/// The allocation the server granted.
 #[derive(Debug, Clone, Copy)]
 struct Allocation {
     relayed: SocketAddr,
     mapped: Option<SocketAddr>,
-    expires: Instant,
-    refresh_at: Instant,
-    refreshing: bool,
+    lifetime: Lifetime,
 }
 
 /// A sans-IO TURN client for one allocation on one server.
@@ -106,17 +124,13 @@ pub struct Client {
     server: SocketAddr,
     redirected: bool,
     state: State,
-    auth: Option<Auth>,
-    stale_nonces: u32,
+    auth: Auth,
     transactions: ClientTransactions<Request>,
     allocation: Option<Allocation>,
     permissions: Permissions,
     channels: Channels,
     events: VecDeque<Event>,
-    framer: StreamFramer,
-    tls: Option<TlsSession>,
-    plaintext: Vec<u8>,
-    scratch: Vec<u8>,
+    wire: Wire,
     rng: StdRng,
     stats: Stats,
 }
@@ -124,15 +138,8 @@ pub struct Client {
 impl Client {
     /// A client for `config`; nothing is sent until [`allocate`](Self::allocate).
     pub fn new(config: Config) -> Result<Self, TurnError> {
-        // Long-term keys need the realm, which the server tells; check the strings now.
-        IntegrityKey::long_term(&config.username, "realm", &config.password)
-            .map_err(|_| TurnError::Credentials)?;
-        let tls = match config.transport {
-            Transport::Tls => Some(TlsSession::new(
-                config.tls.as_ref().ok_or(TurnError::TlsConfig)?,
-            )?),
-            _ => None,
-        };
+        let auth = Auth::new(&config.username, &config.password)?;
+        let wire = Wire::new(&config)?;
         let rng = match config.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
@@ -141,17 +148,13 @@ impl Client {
             server: config.server,
             redirected: false,
             state: State::Idle,
-            auth: None,
-            stale_nonces: 0,
+            auth,
             transactions: ClientTransactions::new(config.retransmit, MAX_TRANSACTIONS),
             allocation: None,
             permissions: Permissions::new(config.max_permissions),
             channels: Channels::new(config.max_channels),
             events: VecDeque::new(),
-            framer: StreamFramer::new(config.max_stream_buffer),
-            tls,
-            plaintext: Vec::new(),
-            scratch: Vec::new(),
+            wire,
             rng,
             stats: Stats::default(),
             config,
@@ -184,18 +187,23 @@ impl Client {
     }
 
     /// Whether data may be exchanged with `ip` now.
-    pub fn has_permission(&self, ip: IpAddr, now: Instant) -> bool {
+    pub fn has_permission(&self, now: Instant, ip: IpAddr) -> bool {
         self.state == State::Allocated && self.permissions.is_installed(ip, now)
     }
 
     /// The channel bound to `peer`, if any.
-    pub fn channel(&self, peer: SocketAddr, now: Instant) -> Option<u16> {
+    pub fn channel(&self, now: Instant, peer: SocketAddr) -> Option<u16> {
         self.channels.channel_of(peer, now)
     }
 
     /// What was dropped so far.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Whether the TLS handshake is still going on (always `false` without TLS).
+    pub fn is_handshaking(&self) -> bool {
+        self.wire.is_handshaking()
     }
 
     /// Starts the allocation (RFC 8656 §7.1): an Allocate request, first without
@@ -220,10 +228,9 @@ impl Client {
         else {
             return Err(TurnError::NotAllocated);
         };
-        if a.refreshing {
+        if !a.lifetime.start_refresh() {
             return Ok(());
         }
-        a.refreshing = true;
         let lifetime = lifetime_secs(self.config.lifetime);
         self.send_request(now, Request::Refresh { lifetime })
     }
@@ -287,29 +294,6 @@ impl Client {
         }
     }
 
-    fn finish_close(&mut self) {
-        self.state = State::Closed;
-        self.allocation = None;
-        self.permissions.clear();
-        self.channels.clear();
-        if let Some(tls) = &mut self.tls {
-            tls.close();
-        }
-        self.events.push_back(Event::Closed);
-    }
-
-    fn fail(&mut self, error: TurnError) {
-        if matches!(self.state, State::Failed | State::Closed) {
-            return;
-        }
-        self.state = State::Failed;
-        self.allocation = None;
-        self.permissions.clear();
-        self.channels.clear();
-        self.transactions.cancel_where(|_| true);
-        self.events.push_back(Event::Failed(error));
-    }
-
     /// Sends application data to `peer` through the relay, framed into `out` (the caller's
     /// buffer, reused across calls): ChannelData when a channel is bound, else a Send
     /// indication (RFC 8656 §10.1). Refused without a permission for the peer's IP: nothing
@@ -324,543 +308,44 @@ impl Client {
         if self.state != State::Allocated {
             return Err(TurnError::NotAllocated);
         }
-        let stream = self.config.transport.is_stream();
-        let target: &mut Vec<u8> = if self.tls.is_some() {
-            &mut self.scratch
-        } else {
-            &mut *out
-        };
-        target.clear();
-        if let Some(channel) = self.channels.channel_of(peer, now) {
-            let msg = ChannelData { channel, data };
-            target.resize(msg.buffer_len(stream), 0);
-            msg.emit(stream, target)?;
-        } else if self.permissions.is_installed(peer.ip(), now) {
-            let mut id = [0u8; 12];
-            self.rng.fill_bytes(&mut id);
-            target.resize(data.len() + 64, 0);
-            let n = MessageWriter::indication(Method::SEND, id)
-                .xor_peer_address(peer)
-                .data(data)
-                .encode(None, false, target)?;
-            target.truncate(n);
-        } else {
-            return Err(TurnError::NoPermission(peer.ip()));
-        }
-        if let Some(tls) = &mut self.tls {
-            tls.write_plaintext(&self.scratch)?;
-            out.clear();
-            tls.drain_tls(out);
-        }
-        Ok(Transmit {
-            transport: self.config.transport,
-            source: None,
-            destination: self.server,
-            contents: out.as_slice(),
-        })
+        self.frame_send(now, peer, data, out)
     }
 
-    /// Feeds one UDP datagram that arrived from `from`. Relayed data comes back borrowed from
-    /// the datagram, without a copy.
-    pub fn handle_datagram<'a>(
-        &mut self,
-        now: Instant,
-        from: SocketAddr,
-        datagram: &'a [u8],
-    ) -> Input<'a> {
-        if from != self.server {
+    /// Feeds one UDP datagram that arrived. Relayed data comes back borrowed from the
+    /// datagram, without a copy. A datagram not from the server is [`Input::NotForUs`].
+    pub fn handle_datagram<'a>(&mut self, now: Instant, datagram: Datagram<'a>) -> Input<'a> {
+        if datagram.remote != self.server {
             self.stats.dropped_not_from_server += 1;
             return Input::NotForUs;
         }
-        match datagram.first() {
-            Some(0x40..=0x4F) => match ChannelData::parse(datagram) {
-                Ok(msg) => match self.channel_peer(msg.channel, now) {
-                    Some(peer) => Input::Relayed {
-                        peer,
-                        data: msg.data,
-                    },
-                    None => Input::Consumed,
-                },
-                Err(_) => {
-                    self.stats.dropped_malformed += 1;
-                    Input::Consumed
-                }
-            },
-            Some(0..=3) => match self.handle_stun(now, datagram) {
-                Some((peer, range)) => Input::Relayed {
-                    peer,
-                    data: &datagram[range],
-                },
-                None => Input::Consumed,
-            },
-            _ => {
-                self.stats.dropped_malformed += 1;
-                Input::NotForUs
-            }
-        }
+        self.read_datagram(now, datagram.contents)
     }
 
-    /// Feeds bytes received on the TCP or TLS connection to the server. Relayed data comes
-    /// out as [`Event::Data`]. A broken stream fails the client.
-    pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) {
-        if !self.config.transport.is_stream() || matches!(self.state, State::Failed | State::Closed)
-        {
-            return;
-        }
-        let pushed = match &mut self.tls {
-            Some(tls) => {
-                self.plaintext.clear();
-                match tls.read_tls(bytes, &mut self.plaintext) {
-                    Ok(()) => self.framer.push(&self.plaintext).map_err(TurnError::from),
-                    Err(e) => Err(e),
-                }
-            }
-            None => self.framer.push(bytes).map_err(TurnError::from),
-        };
-        if let Err(e) = pushed {
-            self.fail(e);
-            return;
-        }
-        let mut framer = std::mem::replace(&mut self.framer, StreamFramer::new(0));
-        loop {
-            match framer.next_frame() {
-                Ok(Some(Frame::Stun(msg))) => {
-                    if let Some((peer, range)) = self.handle_stun(now, msg) {
-                        self.events.push_back(Event::Data {
-                            peer,
-                            data: msg[range].to_vec(),
-                        });
-                    }
-                }
-                Ok(Some(Frame::ChannelData(msg))) => {
-                    if let Some(peer) = self.channel_peer(msg.channel, now) {
-                        self.events.push_back(Event::Data {
-                            peer,
-                            data: msg.data.to_vec(),
-                        });
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    self.fail(e.into());
-                    break;
-                }
-            }
-        }
-        self.framer = framer;
-    }
-
-    fn channel_peer(&mut self, channel: u16, now: Instant) -> Option<SocketAddr> {
-        if self.state != State::Allocated {
-            return None;
-        }
-        let peer = self.channels.peer_of(channel, now);
-        if peer.is_none() {
-            self.stats.dropped_unknown_channel += 1;
-        }
-        peer
-    }
-
-    /// Handles one STUN message; for a Data indication from a permitted peer, returns the peer
-    /// and where its data lies in `bytes`.
-    fn handle_stun(
-        &mut self,
-        now: Instant,
-        bytes: &[u8],
-    ) -> Option<(SocketAddr, std::ops::Range<usize>)> {
-        let Ok(header) = classify(bytes) else {
-            self.stats.dropped_malformed += 1;
-            return None;
-        };
-        match header.class {
-            Class::Indication if header.method == Method::DATA.0 => {
-                self.handle_data_indication(now, bytes)
-            }
-            Class::SuccessResponse | Class::ErrorResponse => {
-                self.handle_response(now, bytes, header.transaction_id);
-                None
-            }
-            // Requests and other indications have no meaning for a client.
-            _ => {
-                self.stats.dropped_malformed += 1;
-                None
-            }
-        }
-    }
-
-    fn handle_data_indication(
-        &mut self,
-        now: Instant,
-        bytes: &[u8],
-    ) -> Option<(SocketAddr, std::ops::Range<usize>)> {
-        if self.state != State::Allocated {
-            return None;
-        }
-        let Ok(msg) = Message::decode(bytes) else {
-            self.stats.dropped_malformed += 1;
-            return None;
-        };
-        let (Some(peer), Some(range)) = (msg.xor_peer_address(), data_range(bytes)) else {
-            self.stats.dropped_malformed += 1;
-            return None;
-        };
-        // RFC 8656 §10.4: data from a peer without a permission is not delivered.
-        if !self.permissions.is_installed(peer.ip(), now) {
-            self.stats.dropped_no_permission += 1;
-            return None;
-        }
-        Some((peer, range))
-    }
-
-    fn handle_response(&mut self, now: Instant, bytes: &[u8], id: [u8; 12]) {
-        let Some(request) = self.transactions.tag(&id).cloned() else {
-            self.stats.dropped_stray += 1;
-            return;
-        };
-        let Ok(msg) = Message::decode(bytes) else {
-            self.stats.dropped_malformed += 1;
-            return;
-        };
-        // RFC 8489 §9.2.5: once authenticated, a response other than 400/401/438 must carry a
-        // valid MESSAGE-INTEGRITY, or it is discarded as if never received.
-        let code = msg.error_code().map(|e| e.code);
-        let exempt = matches!(
-            code,
-            Some(codes::BAD_REQUEST | codes::UNAUTHENTICATED | codes::STALE_NONCE)
-        );
-        if let Some(auth) = &self.auth {
-            if !exempt
-                && (msg.class() == Class::SuccessResponse || msg.has_integrity())
-                && Message::decode_authenticated(bytes, &auth.key).is_err()
-            {
-                self.stats.dropped_unauthenticated += 1;
-                return;
-            }
-        }
-        if !msg.unknown_comprehension_required().is_empty() {
-            // RFC 8489 §6.3.3: unknown comprehension-required attributes in a response
-            // fail the transaction; treated as a malformed answer.
-            self.stats.dropped_malformed += 1;
-            return;
-        }
-        if self.transactions.complete(now, &id).is_none() {
-            return;
-        }
-        match msg.class() {
-            Class::SuccessResponse => {
-                self.stale_nonces = 0;
-                self.on_success(now, request, &msg);
-            }
-            _ => {
-                let e = msg.error_code().unwrap_or(rtcweb_stun::ErrorCode {
-                    code: codes::SERVER_ERROR,
-                    reason: String::new(),
-                });
-                self.on_error(now, request, e.code, &e.reason, &msg);
-            }
-        }
-    }
-
-    fn on_success(&mut self, now: Instant, request: Request, msg: &Message) {
-        match request {
-            Request::Allocate => {
-                if self.state != State::Allocating {
-                    return;
-                }
-                let Some(relayed) = msg.xor_relayed_address() else {
-                    self.fail(TurnError::MalformedResponse);
-                    return;
-                };
-                let lifetime = msg
-                    .lifetime()
-                    .map(|s| Duration::from_secs(u64::from(s)))
-                    .unwrap_or(self.config.lifetime);
-                let mapped = msg.xor_mapped_address();
-                self.allocation = Some(Allocation {
-                    relayed,
-                    mapped,
-                    expires: now + lifetime,
-                    refresh_at: now + refresh_delay(lifetime),
-                    refreshing: false,
-                });
-                self.state = State::Allocated;
-                self.events.push_back(Event::Allocated {
-                    relayed,
-                    mapped,
-                    lifetime,
-                });
-            }
-            Request::Refresh { lifetime: 0 } => self.finish_close(),
-            Request::Refresh { .. } => {
-                let lifetime = msg
-                    .lifetime()
-                    .map(|s| Duration::from_secs(u64::from(s)))
-                    .unwrap_or(self.config.lifetime);
-                if let Some(a) = &mut self.allocation {
-                    a.expires = now + lifetime;
-                    a.refresh_at = now + refresh_delay(lifetime);
-                    a.refreshing = false;
-                    self.events.push_back(Event::Refreshed { lifetime });
-                }
-            }
-            Request::CreatePermission { peers } => {
-                for peer in peers {
-                    if self.permissions.installed(peer, now) {
-                        self.events.push_back(Event::PermissionCreated { peer });
-                    }
-                }
-            }
-            Request::ChannelBind { channel, peer } => {
-                // RFC 8656 §12.1: a ChannelBind also installs or refreshes the permission.
-                self.permissions.installed(peer.ip(), now);
-                if self.channels.bound(channel, now) {
-                    self.events.push_back(Event::ChannelBound { peer, channel });
-                }
-            }
-        }
-    }
-
-    fn on_error(&mut self, now: Instant, request: Request, code: u16, reason: &str, msg: &Message) {
-        match code {
-            codes::UNAUTHENTICATED if self.auth.is_none() => {
-                // RFC 8489 §9.2.4: the challenge carries REALM and NONCE.
-                let (Some(realm), Some(nonce)) = (msg.realm(), msg.nonce()) else {
-                    return self.request_failed(now, request, TurnError::MalformedResponse);
-                };
-                match IntegrityKey::long_term(&self.config.username, realm, &self.config.password) {
-                    Ok(key) => {
-                        self.auth = Some(Auth {
-                            realm: realm.to_owned(),
-                            nonce: nonce.to_owned(),
-                            key,
-                        });
-                        self.resend(now, request);
-                    }
-                    Err(_) => self.request_failed(now, request, TurnError::Credentials),
-                }
-            }
-            codes::STALE_NONCE => {
-                // RFC 8489 §9.2.5: retry with the new NONCE (and REALM, if it changed).
-                self.stale_nonces += 1;
-                let (Some(nonce), Some(auth)) = (msg.nonce(), self.auth.as_mut()) else {
-                    return self.request_failed(now, request, TurnError::MalformedResponse);
-                };
-                if self.stale_nonces > MAX_STALE_NONCE_RETRIES {
-                    return self.request_failed(now, request, TurnError::StaleNonceLoop);
-                }
-                auth.nonce = nonce.to_owned();
-                if let Some(realm) = msg.realm().filter(|r| *r != auth.realm) {
-                    match IntegrityKey::long_term(
-                        &self.config.username,
-                        realm,
-                        &self.config.password,
-                    ) {
-                        Ok(key) => {
-                            auth.realm = realm.to_owned();
-                            auth.key = key;
-                        }
-                        Err(_) => return self.request_failed(now, request, TurnError::Credentials),
-                    }
-                }
-                self.resend(now, request);
-            }
-            codes::TRY_ALTERNATE if request == Request::Allocate => {
-                // RFC 8489 §10: follow ALTERNATE-SERVER, once.
-                match msg.alternate_server().filter(|_| !self.redirected) {
-                    Some(server) => {
-                        self.redirected = true;
-                        self.server = server;
-                        self.auth = None;
-                        self.framer.clear();
-                        if let Some(tls_config) = &self.config.tls {
-                            if self.tls.is_some() {
-                                match TlsSession::new(tls_config) {
-                                    Ok(s) => self.tls = Some(s),
-                                    Err(e) => return self.fail(e),
-                                }
-                            }
-                        }
-                        self.events.push_back(Event::Redirected { server });
-                        self.resend(now, Request::Allocate);
-                    }
-                    None => self.fail(TurnError::BadRedirect),
-                }
-            }
-            // RFC 8656 §7.3: after the allocation exists, 437 on a Refresh, CreatePermission or
-            // ChannelBind means the server has no allocation for our 5-tuple any more (e.g. our
-            // NAT mapping changed): the allocation is lost.
-            codes::ALLOCATION_MISMATCH if request != Request::Allocate => {
-                self.fail(TurnError::AllocationMismatch)
-            }
-            _ => self.request_failed(now, request, TurnError::from_code(code, reason)),
-        }
-    }
-
-    fn resend(&mut self, now: Instant, request: Request) {
-        if let Err(e) = self.send_request(now, request.clone()) {
-            self.request_failed(now, request, e);
-        }
-    }
-
-    fn request_failed(&mut self, now: Instant, request: Request, error: TurnError) {
-        match request {
-            Request::Allocate => self.fail(error),
-            Request::Refresh { lifetime: 0 } => self.finish_close(),
-            Request::Refresh { .. } => self.fail(error),
-            Request::CreatePermission { peers } => {
-                for peer in peers {
-                    self.permissions.failed(peer, now);
-                    self.events.push_back(Event::PermissionFailed {
-                        peer,
-                        error: error.clone(),
-                    });
-                }
-            }
-            Request::ChannelBind { channel, peer } => {
-                self.channels.failed(channel, now);
-                self.events
-                    .push_back(Event::ChannelBindFailed { peer, error });
-            }
-        }
-    }
-
-    fn send_request(&mut self, now: Instant, request: Request) -> Result<(), TurnError> {
-        let mut id = [0u8; 12];
-        self.rng.fill_bytes(&mut id);
-        let method = match request {
-            Request::Allocate => Method::ALLOCATE,
-            Request::Refresh { .. } => Method::REFRESH,
-            Request::CreatePermission { .. } => Method::CREATE_PERMISSION,
-            Request::ChannelBind { .. } => Method::CHANNEL_BIND,
-        };
-        let mut w = MessageWriter::request(method, id);
-        if let Some(software) = &self.config.software {
-            w = w.software(software)?;
-        }
-        match &request {
-            Request::Allocate => {
-                w = w
-                    .requested_transport_udp()
-                    .lifetime(lifetime_secs(self.config.lifetime));
-            }
-            Request::Refresh { lifetime } => w = w.lifetime(*lifetime),
-            Request::CreatePermission { peers } => {
-                for ip in peers {
-                    // RFC 8656 §9: only the IP of XOR-PEER-ADDRESS matters.
-                    w = w.xor_peer_address(SocketAddr::new(*ip, 0));
-                }
-            }
-            Request::ChannelBind { channel, peer } => {
-                w = w.channel_number(*channel).xor_peer_address(*peer);
-            }
-        }
-        let bytes = match &self.auth {
-            Some(auth) => w
-                .username(&self.config.username)?
-                .realm(&auth.realm)?
-                .nonce(&auth.nonce)?
-                .to_vec(Some((&auth.key, IntegrityAlgorithm::Sha1)), true)?,
-            None => w.to_vec(None, true)?,
-        };
-        debug_assert!(bytes.len() <= MAX_STUN);
-        self.transactions
-            .start(
-                now,
-                id,
-                bytes,
-                self.config.transport,
-                None,
-                self.server,
-                request,
-            )
-            .map_err(|_| TurnError::TooManyRequests)
+    /// Feeds bytes received on the TCP or TLS connection to the server. Every message the
+    /// bytes complete is handled at once; what each was comes back as the same [`Input`]
+    /// values as from [`handle_datagram`](Self::handle_datagram), in stream order, relayed
+    /// data borrowed from the client's stream buffer (valid until the next call). Dropping the
+    /// iterator early only skips data. A broken stream fails the client.
+    pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) -> StreamInputs<'_> {
+        self.read_stream(now, bytes);
+        self.wire.stream_inputs()
     }
 
     /// Sends what is due: allocation, permission and channel refreshes; retransmissions;
     /// timeouts. Safe to call early or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.transactions.handle_timeout(now);
-        while let Some(t) = self.transactions.poll_timed_out() {
-            self.request_failed(
-                now,
-                t.tag,
-                TurnError::Timeout {
-                    server: t.destination,
-                },
-            );
-        }
-        if self.state != State::Allocated {
-            return;
-        }
-        let Some(a) = self.allocation else { return };
-        if now >= a.expires {
-            return self.fail(TurnError::Timeout {
-                server: self.server,
-            });
-        }
-        if !a.refreshing && now >= a.refresh_at {
-            let _ = self.refresh(now);
-        }
-        let due = self.permissions.take_due(now);
-        if !due.is_empty() {
-            if let Err(e) = self.send_request(now, Request::CreatePermission { peers: due.clone() })
-            {
-                self.request_failed(now, Request::CreatePermission { peers: due }, e);
-            }
-        }
-        for (channel, peer) in self.channels.take_due(now) {
-            if let Err(e) = self.send_request(now, Request::ChannelBind { channel, peer }) {
-                self.request_failed(now, Request::ChannelBind { channel, peer }, e);
-            }
-        }
+        self.run_timers(now);
     }
 
     /// The next deadline: a retransmission, a timeout or a refresh; `None` when idle.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next = self.transactions.poll_timeout();
-        if self.state == State::Allocated {
-            let refresh = self.allocation.map(|a| {
-                if a.refreshing {
-                    a.expires
-                } else {
-                    a.refresh_at
-                }
-            });
-            for t in [
-                refresh,
-                self.permissions.next_deadline(),
-                self.channels.next_deadline(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                next = Some(next.map_or(t, |n| n.min(t)));
-            }
-        }
-        next
+        self.next_timer()
     }
 
     /// The next bytes to send to the server. Over TLS these are TLS records, the handshake
     /// included.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        match &mut self.tls {
-            None => self.transactions.poll_transmit(),
-            Some(tls) => {
-                while let Some(t) = self.transactions.poll_transmit() {
-                    if tls.write_plaintext(&t.contents).is_err() {
-                        break;
-                    }
-                }
-                let mut out = Vec::new();
-                tls.drain_tls(&mut out);
-                (!out.is_empty()).then_some(Transmit {
-                    transport: Transport::Tls,
-                    source: None,
-                    destination: self.server,
-                    contents: out,
-                })
-            }
-        }
+        self.wire.poll_transmit(&mut self.transactions, self.server)
     }
 
     /// The next event.
@@ -868,41 +353,330 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// Whether the TLS handshake is still going on (always `false` without TLS).
-    pub fn is_handshaking(&self) -> bool {
-        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+    fn finish_close(&mut self) {
+        self.state = State::Closed;
+        self.allocation = None;
+        self.permissions.clear();
+        self.channels.clear();
+        self.wire.close();
+        self.events.push_back(Event::Closed);
     }
-}
 
-fn lifetime_secs(d: Duration) -> u32 {
-    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
-}
-
-/// When to refresh something that lives `lifetime`: a minute early, or at half-life if it is
-/// short.
-fn refresh_delay(lifetime: Duration) -> Duration {
-    if lifetime > Duration::from_secs(120) {
-        lifetime - Duration::from_secs(60)
-    } else {
-        lifetime / 2
-    }
-}
-
-/// Where the value of the DATA attribute (0x0013) lies in a STUN message that passed
-/// [`classify`].
-fn data_range(msg: &[u8]) -> Option<std::ops::Range<usize>> {
-    let mut offset = rtcweb_stun::HEADER_LEN;
-    while offset + 4 <= msg.len() {
-        let attr_type = u16::from_be_bytes([msg[offset], msg[offset + 1]]);
-        let len = usize::from(u16::from_be_bytes([msg[offset + 2], msg[offset + 3]]));
-        let start = offset + 4;
-        if start + len > msg.len() {
-            return None;
+    fn fail(&mut self, error: TurnError) {
+        if matches!(self.state, State::Failed | State::Closed) {
+            return;
         }
-        if attr_type == 0x0013 {
-            return Some(start..start + len);
-        }
-        offset = start + ((len + 3) & !3);
+        self.state = State::Failed;
+        self.allocation = None;
+        self.permissions.clear();
+        self.channels.clear();
+        self.transactions.cancel_where(|_| true);
+        self.events.push_back(Event::Failed(error));
     }
-    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rtcweb_stun::{Class, IntegrityAlgorithm, IntegrityKey, Message, MessageWriter, Method};
+
+    use super::*;
+    use crate::ChannelData;
+
+    const REALM: &str = "example.org";
+
+    fn server() -> SocketAddr {
+        "192.0.2.10:3478".parse().unwrap()
+    }
+
+    fn key() -> IntegrityKey {
+        IntegrityKey::long_term("user", REALM, "pass").unwrap()
+    }
+
+    #[allow(clippy::disallowed_methods)] // the simulated epoch
+    fn epoch() -> Instant {
+        Instant::now()
+    }
+
+    fn client(transport: Transport) -> Client {
+        let mut config = Config::new(server(), transport, "user", "pass");
+        config.seed = Some(7);
+        Client::new(config).unwrap()
+    }
+
+    fn udp(remote: SocketAddr, contents: &[u8]) -> Datagram<'_> {
+        Datagram {
+            transport: Transport::Udp,
+            local: "198.51.100.1:5000".parse().unwrap(),
+            remote,
+            contents,
+        }
+    }
+
+    /// The next request sent, decoded, with its destination.
+    fn request(c: &mut Client) -> (SocketAddr, Message, Vec<u8>) {
+        let t = c.poll_transmit().expect("a request");
+        let msg = Message::decode(&t.contents).unwrap();
+        assert_eq!(msg.class(), Class::Request);
+        (t.destination, msg, t.contents)
+    }
+
+    fn events(c: &mut Client) -> Vec<Event> {
+        std::iter::from_fn(|| c.poll_event()).collect()
+    }
+
+    fn error(req: &Message, code: u16, nonce: Option<&str>) -> Vec<u8> {
+        let mut w = MessageWriter::error(req.method(), req.transaction_id(), code, "x").unwrap();
+        if let Some(nonce) = nonce {
+            w = w.realm(REALM).unwrap().nonce(nonce).unwrap();
+        }
+        w.to_vec(None, true).unwrap()
+    }
+
+    fn allocate_success(req: &Message, lifetime: u32) -> Vec<u8> {
+        MessageWriter::success(Method::ALLOCATE, req.transaction_id())
+            .xor_relayed_address("192.0.2.10:50000".parse().unwrap())
+            .lifetime(lifetime)
+            .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
+            .unwrap()
+    }
+
+    /// A client whose Allocate was challenged once and granted `lifetime` seconds.
+    fn allocated(now: Instant, transport: Transport, lifetime: u32) -> Client {
+        let mut c = client(transport);
+        c.allocate(now).unwrap();
+        let (_, req, _) = request(&mut c);
+        feed(&mut c, now, &error(&req, 401, Some("n1")));
+        let (_, req, _) = request(&mut c);
+        feed(&mut c, now, &allocate_success(&req, lifetime));
+        assert!(c.is_allocated());
+        events(&mut c);
+        c
+    }
+
+    /// Feeds a server message over the client's transport.
+    fn feed(c: &mut Client, now: Instant, bytes: &[u8]) {
+        if c.transport().is_stream() {
+            assert!(c.handle_stream(now, bytes).all(|i| i == Input::Consumed));
+        } else {
+            assert_eq!(
+                c.handle_datagram(now, udp(server(), bytes)),
+                Input::Consumed
+            );
+        }
+    }
+
+    #[test]
+    fn challenge_then_authenticated_retry() {
+        let now = epoch();
+        let mut c = client(Transport::Udp);
+        c.allocate(now).unwrap();
+        let (_, first, raw) = request(&mut c);
+        assert!(first.username().is_none() && !first.has_integrity());
+        assert!(Message::decode_authenticated(&raw, &key()).is_err());
+        assert!(!c.auth.is_authenticated());
+        // RFC 8489 §9.2.4: the 401 names REALM and NONCE; the retry carries USERNAME, REALM,
+        // NONCE and MESSAGE-INTEGRITY with the long-term key.
+        feed(&mut c, now, &error(&first, 401, Some("n1")));
+        let (_, retry, raw) = request(&mut c);
+        assert_ne!(retry.transaction_id(), first.transaction_id());
+        assert_eq!(retry.username(), Some("user"));
+        assert_eq!(retry.realm(), Some(REALM));
+        assert_eq!(retry.nonce(), Some("n1"));
+        assert!(Message::decode_authenticated(&raw, &key()).is_ok());
+        // A second 401, now authenticated, is a refusal, not another challenge.
+        feed(&mut c, now, &error(&retry, 401, Some("n2")));
+        assert_eq!(
+            events(&mut c),
+            vec![Event::Failed(TurnError::Unauthenticated)]
+        );
+        assert!(c.poll_transmit().is_none());
+    }
+
+    #[test]
+    fn stale_nonce_retried_at_most_three_times() {
+        let now = epoch();
+        let mut c = client(Transport::Udp);
+        c.allocate(now).unwrap();
+        let (_, req, _) = request(&mut c);
+        feed(&mut c, now, &error(&req, 401, Some("n0")));
+        let (_, mut req, _) = request(&mut c);
+        for i in 1..=auth::MAX_STALE_NONCE_RETRIES {
+            let nonce = format!("n{i}");
+            feed(&mut c, now, &error(&req, 438, Some(&nonce)));
+            let (_, retry, _) = request(&mut c);
+            assert_eq!(retry.nonce(), Some(nonce.as_str()), "retry {i}");
+            req = retry;
+        }
+        feed(&mut c, now, &error(&req, 438, Some("n4")));
+        assert_eq!(
+            events(&mut c),
+            vec![Event::Failed(TurnError::StaleNonceLoop)]
+        );
+        assert!(c.poll_transmit().is_none());
+    }
+
+    #[test]
+    fn unauthenticated_response_after_challenge_is_dropped() {
+        let now = epoch();
+        let mut c = client(Transport::Udp);
+        c.allocate(now).unwrap();
+        let (_, req, _) = request(&mut c);
+        feed(&mut c, now, &error(&req, 401, Some("n1")));
+        let (_, req, _) = request(&mut c);
+        // RFC 8489 §9.2.5: a success without MESSAGE-INTEGRITY, or with a wrong one, is
+        // discarded as if never received; the transaction goes on.
+        let bare = MessageWriter::success(Method::ALLOCATE, req.transaction_id())
+            .xor_relayed_address("192.0.2.10:50000".parse().unwrap())
+            .to_vec(None, true)
+            .unwrap();
+        let wrong = IntegrityKey::long_term("user", REALM, "guess").unwrap();
+        let forged = MessageWriter::success(Method::ALLOCATE, req.transaction_id())
+            .xor_relayed_address("192.0.2.10:50000".parse().unwrap())
+            .to_vec(Some((&wrong, IntegrityAlgorithm::Sha1)), true)
+            .unwrap();
+        feed(&mut c, now, &bare);
+        feed(&mut c, now, &forged);
+        assert_eq!(c.stats().dropped_unauthenticated, 2);
+        assert!(events(&mut c).is_empty() && !c.is_allocated());
+        feed(&mut c, now, &allocate_success(&req, 600));
+        assert!(c.is_allocated());
+    }
+
+    #[test]
+    fn allocation_refreshed_a_minute_before_expiry() {
+        let now = epoch();
+        let mut c = allocated(now, Transport::Udp, 600);
+        assert_eq!(c.poll_timeout(), Some(now + Duration::from_secs(540)));
+        c.handle_timeout(now + Duration::from_secs(539));
+        assert!(c.poll_transmit().is_none());
+        let t = now + Duration::from_secs(540);
+        c.handle_timeout(t);
+        let (_, req, _) = request(&mut c);
+        assert_eq!(req.method(), Method::REFRESH);
+        // While the refresh is outstanding the deadline is its retransmission, never past the
+        // expiry; its answer schedules the next refresh a minute before the new expiry.
+        assert!(c.poll_timeout().unwrap() <= now + Duration::from_secs(600));
+        let ok = MessageWriter::success(Method::REFRESH, req.transaction_id())
+            .lifetime(300)
+            .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
+            .unwrap();
+        feed(&mut c, t, &ok);
+        assert_eq!(
+            events(&mut c),
+            vec![Event::Refreshed {
+                lifetime: Duration::from_secs(300)
+            }]
+        );
+        assert_eq!(c.poll_timeout(), Some(t + Duration::from_secs(240)));
+        // A short lifetime is refreshed at half-life instead.
+        assert_eq!(
+            timers::refresh_delay(Duration::from_secs(100)),
+            Duration::from_secs(50)
+        );
+    }
+
+    #[test]
+    fn permission_refreshed_at_240_seconds() {
+        let now = epoch();
+        let mut c = allocated(now, Transport::Udp, 3600);
+        let peer: IpAddr = "203.0.113.5".parse().unwrap();
+        c.create_permission(now, peer).unwrap();
+        let (_, req, _) = request(&mut c);
+        assert_eq!(req.method(), Method::CREATE_PERMISSION);
+        let ok = MessageWriter::success(Method::CREATE_PERMISSION, req.transaction_id())
+            .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
+            .unwrap();
+        feed(&mut c, now, &ok);
+        assert_eq!(events(&mut c), vec![Event::PermissionCreated { peer }]);
+        // RFC 8656 §9: a permission lasts 300 s; it is refreshed a minute early.
+        assert_eq!(c.poll_timeout(), Some(now + Duration::from_secs(240)));
+        c.handle_timeout(now + Duration::from_secs(240));
+        let (_, refresh, _) = request(&mut c);
+        assert_eq!(refresh.method(), Method::CREATE_PERMISSION);
+        assert_eq!(refresh.xor_peer_address().map(|a| a.ip()), Some(peer));
+    }
+
+    #[test]
+    fn try_alternate_followed_once() {
+        let now = epoch();
+        let alternate: SocketAddr = "192.0.2.20:3478".parse().unwrap();
+        let redirect = |req: &Message, to: SocketAddr| {
+            MessageWriter::error(Method::ALLOCATE, req.transaction_id(), 300, "Try Alternate")
+                .unwrap()
+                .alternate_server(to)
+                .to_vec(None, true)
+                .unwrap()
+        };
+        let mut c = client(Transport::Udp);
+        c.allocate(now).unwrap();
+        let (_, req, _) = request(&mut c);
+        feed(&mut c, now, &redirect(&req, alternate));
+        assert_eq!(
+            events(&mut c),
+            vec![Event::Redirected { server: alternate }]
+        );
+        let (to, req, _) = request(&mut c);
+        assert_eq!((to, req.method()), (alternate, Method::ALLOCATE));
+        let back = redirect(&req, server());
+        assert_eq!(
+            c.handle_datagram(now, udp(alternate, &back)),
+            Input::Consumed
+        );
+        assert_eq!(events(&mut c), vec![Event::Failed(TurnError::BadRedirect)]);
+        assert_eq!(c.server(), alternate);
+    }
+
+    #[test]
+    fn stream_messages_come_out_as_inputs_in_order() {
+        let now = epoch();
+        let mut c = allocated(now, Transport::Tcp, 600);
+        let peer: SocketAddr = "203.0.113.5:7000".parse().unwrap();
+        c.bind_channel(now, peer).unwrap();
+        let (_, req, _) = request(&mut c);
+        let bound = MessageWriter::success(Method::CHANNEL_BIND, req.transaction_id())
+            .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
+            .unwrap();
+        feed(&mut c, now, &bound);
+        let indication = MessageWriter::indication(Method::DATA, [9; 12])
+            .xor_peer_address(peer)
+            .data(b"by indication")
+            .to_vec(None, true)
+            .unwrap();
+        let mut framed = [0u8; 32];
+        let n = ChannelData {
+            channel: 0x4000,
+            data: b"by channel",
+        }
+        .emit(true, &mut framed)
+        .unwrap();
+        let stray = MessageWriter::success(Method::REFRESH, [3; 12])
+            .to_vec(None, true)
+            .unwrap();
+        let mut stream = indication;
+        stream.extend_from_slice(&framed[..n]);
+        stream.extend_from_slice(&stray);
+        // Cut anywhere, the same inputs come out, each message once it is complete.
+        for cut in [1, 20, stream.len() - 3] {
+            let mut got: Vec<(Option<SocketAddr>, Vec<u8>)> = vec![];
+            for part in [&stream[..cut], &stream[cut..]] {
+                for input in c.handle_stream(now, part) {
+                    got.push(match input {
+                        Input::Relayed { peer, data } => (Some(peer), data.to_vec()),
+                        other => (None, format!("{other:?}").into_bytes()),
+                    });
+                }
+            }
+            assert_eq!(
+                got,
+                vec![
+                    (Some(peer), b"by indication".to_vec()),
+                    (Some(peer), b"by channel".to_vec()),
+                    (None, b"Consumed".to_vec()),
+                ],
+                "cut at {cut}"
+            );
+        }
+    }
 }

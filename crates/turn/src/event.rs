@@ -49,14 +49,6 @@ pub enum Event {
         /// Why.
         error: TurnError,
     },
-    /// Data relayed from a peer, on a TCP or TLS connection to the server. (Over UDP it is
-    /// returned by [`Client::handle_datagram`](crate::Client::handle_datagram) without a copy.)
-    Data {
-        /// The peer that sent it.
-        peer: SocketAddr,
-        /// The data.
-        data: Vec<u8>,
-    },
     /// The server redirected us (300 Try Alternate, RFC 8489 §10). Over UDP nothing is to be
     /// done; over TCP or TLS the owner connects to `server` and feeds that connection.
     Redirected {

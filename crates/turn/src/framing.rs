@@ -55,6 +55,13 @@ impl StreamFramer {
     /// The next complete frame, if one has arrived. A stream whose next bytes are neither
     /// STUN nor ChannelData is broken: the error is returned every time after.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, WireError> {
+        Ok(self.next_frame_at()?.map(|(_, frame)| frame))
+    }
+
+    /// [`next_frame`](Self::next_frame), with where the frame starts in
+    /// [`buffered`](Self::buffered). Offsets stay valid until the next [`push`](Self::push)
+    /// or [`clear`](Self::clear).
+    pub(crate) fn next_frame_at(&mut self) -> Result<Option<(usize, Frame<'_>)>, WireError> {
         let pending = &self.buf[self.start..];
         let Some(&first) = pending.first() else {
             return Ok(None);
@@ -72,7 +79,7 @@ impl StreamFramer {
                 }
                 let start = self.start;
                 self.start += len;
-                Ok(Some(Frame::Stun(&self.buf[start..start + len])))
+                Ok(Some((start, Frame::Stun(&self.buf[start..start + len]))))
             }
             0b01 => match ChannelData::parse_prefix(pending) {
                 Ok((_, used)) if pending.len() < used => Ok(None),
@@ -80,13 +87,18 @@ impl StreamFramer {
                     let start = self.start;
                     self.start += used;
                     let (msg, _) = ChannelData::parse_prefix(&self.buf[start..start + used])?;
-                    Ok(Some(Frame::ChannelData(msg)))
+                    Ok(Some((start, Frame::ChannelData(msg))))
                 }
                 Err(WireError::Truncated) => Ok(None),
                 Err(e) => Err(e),
             },
             _ => Err(WireError::BadFrame),
         }
+    }
+
+    /// The bytes held, including the frames already cut (until the next push).
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buf
     }
 
     /// Drops everything buffered (after a reconnection).

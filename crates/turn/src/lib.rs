@@ -11,7 +11,10 @@
 //!   (ChannelBind, refreshed before 10 minutes). Nothing is sent to, and nothing delivered
 //!   from, a peer without a permission.
 //! - **Data**: Send and Data indications, or 4-byte [`ChannelData`] headers once a channel is
-//!   bound (RFC 8656 §12, padded to 4 bytes on streams).
+//!   bound (RFC 8656 §12, padded to 4 bytes on streams). Relayed data reaches the owner one
+//!   way on every transport, as [`Input::Relayed`] borrowed without a copy: returned by
+//!   [`Client::handle_datagram`] for a UDP datagram, yielded by the [`StreamInputs`] that
+//!   [`Client::handle_stream`] returns for TCP and TLS bytes.
 //! - **Transports**: UDP; TCP (STUN and ChannelData framed in the byte stream,
 //!   [`StreamFramer`]); TLS over TCP with rustls, the server certificate verified against
 //!   roots or a pinned certificate ([`TlsConfig`]).
@@ -21,7 +24,7 @@
 //! ## The drive loop
 //! ```
 //! use std::time::Instant;
-//! use rtcweb_common::Transport;
+//! use rtcweb_common::{Datagram, Transport};
 //! use rtcweb_turn::{Client, Config, Event, Input};
 //!
 //! let server = "127.0.0.1:3478".parse().unwrap();
@@ -39,7 +42,13 @@
 //! let _deadline = client.poll_timeout(); // then client.handle_timeout(deadline)
 //! // A datagram from the server: relayed data comes back borrowed, control is consumed.
 //! let reply = [0u8; 4];
-//! match client.handle_datagram(now, server, &reply) {
+//! let datagram = Datagram {
+//!     transport: Transport::Udp,
+//!     local: "192.0.2.1:5000".parse().unwrap(),
+//!     remote: server,
+//!     contents: &reply,
+//! };
+//! match client.handle_datagram(now, datagram) {
 //!     Input::Relayed { peer, data } => println!("{} bytes from {peer}", data.len()),
 //!     Input::Consumed | Input::NotForUs => {}
 //! }
@@ -71,7 +80,7 @@ mod tls;
 pub use channel_data::{
     ChannelData, HEADER_LEN as CHANNEL_DATA_HEADER_LEN, MAX_CHANNEL, MIN_CHANNEL,
 };
-pub use client::{Client, Input, Stats};
+pub use client::{Client, Input, Stats, StreamInputs};
 pub use config::Config;
 pub use error::{TurnError, WireError};
 pub use event::Event;

@@ -6,6 +6,7 @@ mod support;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
+use rtcweb_common::{Datagram, Transport};
 use rtcweb_stun::{DiscoveryEvent, ReflexiveDiscovery, RetransmitConfig};
 use support::Coturn;
 
@@ -30,7 +31,15 @@ fn discovers_the_server_reflexive_address() {
         sock.set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
         match sock.recv_from(&mut buf) {
-            Ok((n, from)) => assert!(d.handle_input(Instant::now(), from, &buf[..n])),
+            Ok((n, from)) => {
+                let datagram = Datagram {
+                    transport: Transport::Udp,
+                    local,
+                    remote: from,
+                    contents: &buf[..n],
+                };
+                assert!(d.handle_datagram(Instant::now(), datagram))
+            }
             Err(_) => d.handle_timeout(Instant::now()),
         }
     };

@@ -40,7 +40,7 @@ fn only_permitted_peers_get_through() {
         stranger.send_to(b"unsolicited", relayed).unwrap();
     }
     d.send_to(permitted.addr, b"ping").unwrap();
-    assert!(d.run_until(Duration::from_secs(5), |e| matches!(e, Event::Data { .. })));
+    assert!(d.run_until_data(Duration::from_secs(5), |_, _| true));
     d.run_until(Duration::from_millis(500), |_| false);
     assert!(d.data_from(stranger_addr).is_empty());
     assert_eq!(d.data_from(permitted.addr), vec![b"echo:ping".to_vec()]);

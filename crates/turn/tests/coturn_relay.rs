@@ -32,7 +32,7 @@ fn relay_both_ways(coturn: &Coturn, transport: Transport, tls: Option<TlsConfig>
     )));
     d.send_to(peer.addr, b"via indication").unwrap();
     assert!(
-        d.run_until(Duration::from_secs(5), |e| matches!(e, Event::Data { .. })),
+        d.run_until_data(Duration::from_secs(5), |_, _| true),
         "no Data indication back ({transport})"
     );
     assert_eq!(
@@ -46,7 +46,7 @@ fn relay_both_ways(coturn: &Coturn, transport: Transport, tls: Option<TlsConfig>
         e,
         Event::ChannelBound { .. }
     )));
-    let channel = d.client.channel(peer.addr, Instant::now()).unwrap();
+    let channel = d.client.channel(Instant::now(), peer.addr).unwrap();
     assert!((0x4000..=0x4FFF).contains(&channel));
     for i in 0..20u8 {
         // Sizes that exercise the 4-byte padding on streams.
@@ -55,8 +55,8 @@ fn relay_both_ways(coturn: &Coturn, transport: Transport, tls: Option<TlsConfig>
     }
     let mut echoed = 1; // the indication's echo is already in
     assert!(
-        d.run_until(Duration::from_secs(5), |e| {
-            echoed += usize::from(matches!(e, Event::Data { .. }));
+        d.run_until_data(Duration::from_secs(5), |_, _| {
+            echoed += 1;
             echoed == 21
         }),
         "{transport}: not every ChannelData message came back"

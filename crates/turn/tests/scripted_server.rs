@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rtcweb_common::Transport;
+use rtcweb_common::{Datagram, Transport};
 use rtcweb_stun::{Class, IntegrityAlgorithm, IntegrityKey, Message, MessageWriter, Method};
 use rtcweb_turn::{Client, Config, Event, Input, TurnError};
 
@@ -14,6 +14,16 @@ const PASS: &str = "pass";
 
 fn server() -> SocketAddr {
     "192.0.2.10:3478".parse().unwrap()
+}
+
+/// A UDP datagram from `remote`, as the owner's socket received it.
+fn from(remote: SocketAddr, contents: &[u8]) -> Datagram<'_> {
+    Datagram {
+        transport: Transport::Udp,
+        local: "198.51.100.1:5000".parse().unwrap(),
+        remote,
+        contents,
+    }
 }
 
 fn key() -> IntegrityKey {
@@ -80,7 +90,7 @@ fn challenged(now: Instant, nonce: &str) -> (Client, Message, Vec<u8>) {
         req.username().is_none(),
         "first Allocate goes without credentials"
     );
-    c.handle_datagram(now, server(), &challenge(&req, nonce));
+    c.handle_datagram(now, from(server(), &challenge(&req, nonce)));
     let (_, req, bytes) = next_request(&mut c);
     (c, req, bytes)
 }
@@ -92,7 +102,7 @@ fn allocated(now: Instant) -> Client {
     assert_eq!(req.realm(), Some(REALM));
     assert_eq!(req.nonce(), Some("n1"));
     Message::decode_authenticated(&bytes, &key()).expect("authenticated with the long-term key");
-    c.handle_datagram(now, server(), &allocate_success(&req));
+    c.handle_datagram(now, from(server(), &allocate_success(&req)));
     assert!(matches!(
         events(&mut c).as_slice(),
         [Event::Allocated { .. }]
@@ -114,7 +124,7 @@ fn stale_nonce_is_retried_with_the_new_nonce() {
         .unwrap()
         .to_vec(None, true)
         .unwrap();
-    c.handle_datagram(now, server(), &stale);
+    c.handle_datagram(now, from(server(), &stale));
     let (_, retry, bytes) = next_request(&mut c);
     assert_eq!(retry.method(), Method::REFRESH);
     assert_eq!(retry.nonce(), Some("n2"));
@@ -130,7 +140,7 @@ fn stale_nonce_is_retried_with_the_new_nonce() {
                 .unwrap()
                 .to_vec(None, true)
                 .unwrap();
-        c.handle_datagram(now, server(), &stale);
+        c.handle_datagram(now, from(server(), &stale));
         match c.poll_transmit() {
             Some(t) => last = Message::decode(&t.contents).unwrap(),
             None => break,
@@ -155,7 +165,7 @@ fn try_alternate_is_followed_once() {
             .alternate_server(alternate)
             .to_vec(None, true)
             .unwrap();
-    c.handle_datagram(now, server(), &redirect);
+    c.handle_datagram(now, from(server(), &redirect));
     assert_eq!(
         events(&mut c),
         vec![Event::Redirected { server: alternate }]
@@ -165,7 +175,7 @@ fn try_alternate_is_followed_once() {
     assert_eq!(c.server(), alternate);
     // The old server is not listened to any more.
     assert_eq!(
-        c.handle_datagram(now, server(), &challenge(&req, "x")),
+        c.handle_datagram(now, from(server(), &challenge(&req, "x"))),
         Input::NotForUs
     );
     let again = MessageWriter::error(Method::ALLOCATE, req.transaction_id(), 300, "Try Alternate")
@@ -173,7 +183,7 @@ fn try_alternate_is_followed_once() {
         .alternate_server(server())
         .to_vec(None, true)
         .unwrap();
-    c.handle_datagram(now, alternate, &again);
+    c.handle_datagram(now, from(alternate, &again));
     assert_eq!(events(&mut c), vec![Event::Failed(TurnError::BadRedirect)]);
 }
 
@@ -200,7 +210,7 @@ fn error_codes_become_typed_errors() {
             .unwrap()
             .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
             .unwrap();
-        c.handle_datagram(now, server(), &reply);
+        c.handle_datagram(now, from(server(), &reply));
         assert_eq!(events(&mut c), vec![Event::Failed(expected)], "code {code}");
     }
 }
@@ -221,7 +231,7 @@ fn permission_and_channel_errors_do_not_kill_the_allocation() {
     .unwrap()
     .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
     .unwrap();
-    c.handle_datagram(now, server(), &forbidden);
+    c.handle_datagram(now, from(server(), &forbidden));
     assert_eq!(
         events(&mut c),
         vec![Event::PermissionFailed {
@@ -247,21 +257,21 @@ fn unauthenticated_and_stray_responses_are_dropped() {
         .xor_relayed_address("192.0.2.10:50000".parse().unwrap())
         .to_vec(None, true)
         .unwrap();
-    c.handle_datagram(now, server(), &bare);
+    c.handle_datagram(now, from(server(), &bare));
     let wrong = IntegrityKey::long_term(USER, REALM, "guess").unwrap();
     let forged = MessageWriter::success(Method::ALLOCATE, req.transaction_id())
         .xor_relayed_address("192.0.2.10:50000".parse().unwrap())
         .to_vec(Some((&wrong, IntegrityAlgorithm::Sha1)), true)
         .unwrap();
-    c.handle_datagram(now, server(), &forged);
+    c.handle_datagram(now, from(server(), &forged));
     let stray = MessageWriter::success(Method::ALLOCATE, [0xAB; 12])
         .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
         .unwrap();
-    c.handle_datagram(now, server(), &stray);
+    c.handle_datagram(now, from(server(), &stray));
     assert!(events(&mut c).is_empty());
     assert_eq!(c.stats().dropped_unauthenticated, 2);
     assert_eq!(c.stats().dropped_stray, 1);
-    c.handle_datagram(now, server(), &allocate_success(&req));
+    c.handle_datagram(now, from(server(), &allocate_success(&req)));
     assert!(c.is_allocated());
 }
 
@@ -279,32 +289,32 @@ fn data_is_delivered_only_from_permitted_peers() {
             .unwrap()
     };
     assert_eq!(
-        c.handle_datagram(now, server(), &data_from(peer)),
+        c.handle_datagram(now, from(server(), &data_from(peer))),
         Input::Consumed
     );
     c.create_permission(now, peer.ip()).unwrap();
     let (_, req, _) = next_request(&mut c);
     let ok = authed_success(&req);
-    c.handle_datagram(now, server(), &ok);
+    c.handle_datagram(now, from(server(), &ok));
     assert_eq!(
         events(&mut c),
         vec![Event::PermissionCreated { peer: peer.ip() }]
     );
     let bytes = data_from(peer);
     assert_eq!(
-        c.handle_datagram(now, server(), &bytes),
+        c.handle_datagram(now, from(server(), &bytes)),
         Input::Relayed {
             peer,
             data: b"payload"
         }
     );
     assert_eq!(
-        c.handle_datagram(now, server(), &data_from(stranger)),
+        c.handle_datagram(now, from(server(), &data_from(stranger))),
         Input::Consumed
     );
     // ChannelData on a channel never bound.
     assert_eq!(
-        c.handle_datagram(now, server(), b"\x40\x07\x00\x01x"),
+        c.handle_datagram(now, from(server(), b"\x40\x07\x00\x01x")),
         Input::Consumed
     );
     let stats = c.stats();
@@ -315,7 +325,7 @@ fn data_is_delivered_only_from_permitted_peers() {
     let later = now + Duration::from_secs(301);
     c.handle_timeout(later);
     assert_eq!(
-        c.handle_datagram(later, server(), &data_from(peer)),
+        c.handle_datagram(later, from(server(), &data_from(peer))),
         Input::Consumed
     );
 }
@@ -329,7 +339,7 @@ fn refreshes_are_scheduled_before_expiry() {
     let (_, req, _) = next_request(&mut c);
     assert_eq!(req.channel_number(), Some(0x4000));
     let ok = authed_success(&req);
-    c.handle_datagram(now, server(), &ok);
+    c.handle_datagram(now, from(server(), &ok));
     assert_eq!(
         events(&mut c),
         vec![Event::ChannelBound {
@@ -338,7 +348,7 @@ fn refreshes_are_scheduled_before_expiry() {
         }]
     );
     // The channel also installed the permission (RFC 8656 §12.1).
-    assert!(c.has_permission(peer.ip(), now));
+    assert!(c.has_permission(now, peer.ip()));
 
     // Walk the deadlines for 10 minutes, answering every request; record what is sent when.
     let mut sent = vec![];
@@ -356,7 +366,7 @@ fn refreshes_are_scheduled_before_expiry() {
                 .lifetime(600)
                 .to_vec(Some((&key(), IntegrityAlgorithm::Sha1)), true)
                 .unwrap();
-            c.handle_datagram(t, server(), &reply);
+            c.handle_datagram(t, from(server(), &reply));
         }
     }
     assert!(t > now);
@@ -366,5 +376,5 @@ fn refreshes_are_scheduled_before_expiry() {
     assert!(sent.contains(&(Method::CHANNEL_BIND, 540)), "{sent:?}");
     assert!(sent.contains(&(Method::REFRESH, 540)), "{sent:?}");
     assert!(c.is_allocated());
-    assert_eq!(c.channel(peer, t), Some(0x4000));
+    assert_eq!(c.channel(t, peer), Some(0x4000));
 }

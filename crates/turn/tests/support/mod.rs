@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
-use rtcweb_common::Transport;
+use rtcweb_common::{Datagram, Transport};
 use rtcweb_turn::rustls::RootCertStore;
 use rtcweb_turn::rustls::pki_types::{CertificateDer, ServerName};
 use rtcweb_turn::rustls::time_provider::DefaultTimeProvider;
@@ -223,11 +223,12 @@ enum Conn {
     Stream(TcpStream),
 }
 
-/// What a driver saw: client events, with relayed UDP data turned into `Event::Data`.
+/// What a driver saw: client events, and the data relayed from peers.
 pub struct Driver {
     pub client: Client,
     conn: Conn,
     pub events: Vec<Event>,
+    pub relayed: Vec<(SocketAddr, Vec<u8>)>,
     buf: Vec<u8>,
     pub sent: usize,
 }
@@ -247,6 +248,7 @@ impl Driver {
             client: Client::new(config).unwrap(),
             conn,
             events: vec![],
+            relayed: vec![],
             buf: vec![0u8; 70_000],
             sent: 0,
         }
@@ -283,17 +285,38 @@ impl Driver {
     /// Runs the client on real time until `done` holds for an event seen, or `limit` passes.
     /// Returns whether `done` held.
     pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Event) -> bool) -> bool {
+        self.run(limit, |events, _| events.iter().any(&mut done))
+    }
+
+    /// Runs the client on real time until `done` holds for data relayed from a peer, or
+    /// `limit` passes. Returns whether `done` held.
+    pub fn run_until_data(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(SocketAddr, &[u8]) -> bool,
+    ) -> bool {
+        self.run(limit, |_, relayed| {
+            relayed.iter().any(|(peer, data)| done(*peer, data))
+        })
+    }
+
+    /// Runs until `done` holds for the events and relayed data new since the last look.
+    fn run(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&[Event], &[(SocketAddr, Vec<u8>)]) -> bool,
+    ) -> bool {
         let start = Instant::now();
-        let mut seen = self.events.len();
+        let mut seen = (self.events.len(), self.relayed.len());
         loop {
             self.flush();
             while let Some(e) = self.client.poll_event() {
                 self.events.push(e);
             }
-            if self.events[seen..].iter().any(&mut done) {
+            if done(&self.events[seen.0..], &self.relayed[seen.1..]) {
                 return true;
             }
-            seen = self.events.len();
+            seen = (self.events.len(), self.relayed.len());
             let now = Instant::now();
             if now - start >= limit {
                 return false;
@@ -315,14 +338,14 @@ impl Driver {
             Conn::Udp(s) => {
                 s.set_read_timeout(Some(wait)).unwrap();
                 if let Ok((n, from)) = s.recv_from(&mut self.buf) {
-                    match self
-                        .client
-                        .handle_datagram(Instant::now(), from, &self.buf[..n])
-                    {
-                        Input::Relayed { peer, data } => {
-                            let data = data.to_vec();
-                            self.events.push(Event::Data { peer, data });
-                        }
+                    let datagram = Datagram {
+                        transport: Transport::Udp,
+                        local: s.local_addr().unwrap(),
+                        remote: from,
+                        contents: &self.buf[..n],
+                    };
+                    match self.client.handle_datagram(Instant::now(), datagram) {
+                        Input::Relayed { peer, data } => self.relayed.push((peer, data.to_vec())),
                         Input::Consumed | Input::NotForUs => {}
                     }
                 }
@@ -331,7 +354,13 @@ impl Driver {
                 s.set_read_timeout(Some(wait)).unwrap();
                 match s.read(&mut self.buf) {
                     Ok(0) => {}
-                    Ok(n) => self.client.handle_stream(Instant::now(), &self.buf[..n]),
+                    Ok(n) => {
+                        for input in self.client.handle_stream(Instant::now(), &self.buf[..n]) {
+                            if let Input::Relayed { peer, data } = input {
+                                self.relayed.push((peer, data.to_vec()));
+                            }
+                        }
+                    }
                     Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
                     Err(_) => {}
                 }
@@ -355,12 +384,10 @@ impl Driver {
     }
 
     pub fn data_from(&self, peer: SocketAddr) -> Vec<Vec<u8>> {
-        self.events
+        self.relayed
             .iter()
-            .filter_map(|e| match e {
-                Event::Data { peer: p, data } if *p == peer => Some(data.clone()),
-                _ => None,
-            })
+            .filter(|(p, _)| *p == peer)
+            .map(|(_, data)| data.clone())
             .collect()
     }
 }
