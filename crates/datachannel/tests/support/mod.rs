@@ -118,8 +118,9 @@ impl Pair {
             } else {
                 (&mut self.b, &self.a)
             };
-            while let Some(packet) = src.dc.poll_transmit() {
-                self.net.send(src.host, src.addr, dst.addr, packet);
+            let mut packet = Vec::new();
+            while src.dc.poll_transmit_into(&mut packet) {
+                self.net.send(src.host, src.addr, dst.addr, packet.clone());
             }
             src.events
                 .extend(std::iter::from_fn(|| src.dc.poll_event()));
@@ -145,7 +146,7 @@ impl Pair {
         self.net.advance_to(next);
         for end in [&mut self.a, &mut self.b] {
             while let Some(d) = self.net.poll_delivery(end.host) {
-                end.dc.handle_packet(next, &d.contents);
+                end.dc.handle_datagram(next, &d.contents);
             }
             if end.dc.poll_timeout().is_some_and(|t| t <= next) {
                 end.dc.handle_timeout(next);

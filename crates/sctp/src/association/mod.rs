@@ -73,8 +73,9 @@ pub enum State {
 }
 
 /// One SCTP association, sans-IO: SCTP packets in
-/// ([`handle_packet`](Self::handle_packet)) and out ([`poll_transmit`](Self::poll_transmit)),
-/// time in ([`handle_timeout`](Self::handle_timeout)), events out
+/// ([`handle_datagram`](Self::handle_datagram)) and out
+/// ([`poll_transmit_into`](Self::poll_transmit_into), into a buffer the caller keeps), time
+/// in ([`handle_timeout`](Self::handle_timeout)), events out
 /// ([`poll_event`](Self::poll_event)).
 ///
 /// ```
@@ -89,9 +90,11 @@ pub enum State {
 /// b.connect(now);
 /// a.send(now, 0, 51, b"hello".to_vec(), SendOptions::default())?;
 /// let mut got = None;
+/// // One buffer for every packet: no allocation per packet.
+/// let mut packet = Vec::new();
 /// for _ in 0..20 {
-///     while let Some(p) = a.poll_transmit() { b.handle_packet(now, &p); }
-///     while let Some(p) = b.poll_transmit() { a.handle_packet(now, &p); }
+///     while a.poll_transmit_into(&mut packet) { b.handle_datagram(now, &packet); }
+///     while b.poll_transmit_into(&mut packet) { a.handle_datagram(now, &packet); }
 ///     while let Some(e) = b.poll_event() {
 ///         if let Event::Message(m) = e { got = Some(m.data); }
 ///     }
@@ -404,7 +407,7 @@ impl Association {
 
     /// Feeds one SCTP packet (the plaintext of DTLS application data). Bad packets are
     /// counted in [`metrics`](Self::metrics) and dropped.
-    pub fn handle_packet(&mut self, now: Instant, bytes: &[u8]) {
+    pub fn handle_datagram(&mut self, now: Instant, bytes: &[u8]) {
         self.now = self.now.max(now);
         if self.ended {
             self.out_of_the_blue(bytes);

@@ -15,17 +15,9 @@ const DATA_HEADER: usize = 16;
 const MIN_FRAGMENT: usize = 256;
 
 impl Association {
-    /// The next SCTP packet to send (as DTLS application data), built now from what waits.
-    /// [`poll_transmit_into`](Self::poll_transmit_into) writes it into a buffer the caller
-    /// keeps instead.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let mut packet = Vec::new();
-        self.poll_transmit_into(&mut packet).then_some(packet)
-    }
-
-    /// Writes the next SCTP packet to send into `packet` (cleared first, grown to at most
-    /// the MTU); returns whether there was one. A buffer kept between calls makes sending
-    /// allocation-free.
+    /// Writes the next SCTP packet to send (as DTLS application data), built now from what
+    /// waits, into `packet` (cleared first, grown to at most the MTU); returns whether there
+    /// was one. A buffer kept between calls makes sending allocation-free.
     pub fn poll_transmit_into(&mut self, packet: &mut Vec<u8>) -> bool {
         packet.clear();
         if let Some(p) = self.control.pop_front() {

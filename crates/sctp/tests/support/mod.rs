@@ -102,8 +102,9 @@ impl Pair {
             } else {
                 (&mut self.b, &self.a)
             };
-            while let Some(packet) = src.sctp.poll_transmit() {
-                self.net.send(src.host, src.addr, dst.addr, packet);
+            let mut packet = Vec::new();
+            while src.sctp.poll_transmit_into(&mut packet) {
+                self.net.send(src.host, src.addr, dst.addr, packet.clone());
             }
             src.events
                 .extend(std::iter::from_fn(|| src.sctp.poll_event()));
@@ -128,7 +129,7 @@ impl Pair {
         self.net.advance_to(next);
         for end in [&mut self.a, &mut self.b] {
             while let Some(d) = self.net.poll_delivery(end.host) {
-                end.sctp.handle_packet(next, &d.contents);
+                end.sctp.handle_datagram(next, &d.contents);
             }
             end.sctp.handle_timeout(next);
         }
