@@ -1,6 +1,12 @@
 //! The association (RFC 9260): handshake, data transfer with retransmission and congestion
 //! control, partial reliability (RFC 3758), stream reset (RFC 6525) and shutdown, as one
 //! sans-IO state machine.
+//!
+//! Every public method of [`Association`] is in this file. The topic modules keep their
+//! logic behind a narrow `pub(super)` interface: `handshake` (its [`Handshake`] state: cookies
+//! and T1), `shutdown`, `reconfig` (stream reset, a [`Reconfig`] that owns its state and
+//! answers with an [`Outcome`]), `transmit` (building packets), and the bookkeeping types
+//! (`outstanding`, `received`, `reassembly`, `ordering`, `send_queue`, `congestion`, `rto`).
 
 mod congestion;
 mod cookie;
@@ -24,18 +30,20 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use self::congestion::Congestion;
-use self::cookie::{Cookies, PeerInit};
+use self::cookie::PeerInit;
+use self::handshake::Handshake;
 use self::ordering::Ordering;
 use self::outstanding::Outstanding;
 use self::reassembly::{Reassembly, Whole};
 use self::received::ReceivedTsns;
-use self::reconfig::Reconfig;
+use self::reconfig::{Outcome, Reconfig};
 use self::rto::Rto;
 use self::send_queue::{QueueError, SendQueue};
 use crate::timer::{Timer, earliest};
 use crate::tsn::unwrap_tsn;
 use crate::wire::{
-    Abort, Chunk, ChunkType, Data, ErrorCause, GapBlock, Packet, Sack, SkippedStream, UnknownChunk,
+    Abort, Chunk, ChunkType, Data, ErrorCause, GapBlock, Packet, ReConfig, Sack, SkippedStream,
+    UnknownChunk,
 };
 use crate::{CloseReason, Config, Event, Received, SendError};
 
@@ -122,11 +130,8 @@ pub struct Association {
     local_initial_tsn: u32,
     /// What the peer's INIT or INIT ACK said, once known.
     peer: Option<PeerInit>,
-    cookies: Cookies,
-    /// The cookie we echo (T1-cookie retransmits it).
-    cookie_echo: Option<Vec<u8>>,
-    /// T1-init / T1-cookie.
-    t1: Timer,
+    /// Cookies and T1 (handshake.rs).
+    handshake: Handshake,
     /// T2-shutdown.
     t2: Timer,
     /// T3-rtx.
@@ -167,6 +172,7 @@ pub struct Association {
     scratch_dups: Vec<u32>,
 }
 
+/// The public API: every command, input and output of the association is here.
 impl Association {
     /// A new association; nothing is sent until [`connect`](Self::connect) or the peer's
     /// INIT.
@@ -185,9 +191,7 @@ impl Association {
             local_tag,
             local_initial_tsn,
             peer: None,
-            cookies: Cookies::default(),
-            cookie_echo: None,
-            t1: Timer::default(),
+            handshake: Handshake::default(),
             t2: Timer::default(),
             t3: Timer::default(),
             delayed_ack: None,
@@ -232,9 +236,13 @@ impl Association {
         )
     }
 
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+    /// Starts the association: sends INIT (RFC 9260 §5.1 A). Both WebRTC peers call it once
+    /// DTLS is connected; the simultaneous INITs are settled by §5.2.1.
+    pub fn connect(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if !self.ended && self.state == State::Closed {
+            self.start_handshake();
+        }
     }
 
     /// Queues a message on `stream` with payload protocol identifier `ppid`. It is cut into
@@ -278,6 +286,41 @@ impl Association {
             })
     }
 
+    /// Resets outgoing streams (RFC 6525 §5.1.2): what is queued on them is still sent, then
+    /// an Outgoing SSN Reset Request goes out; [`Event::OutgoingStreamsReset`] follows once
+    /// the peer performed it. The streams refuse new messages until then.
+    pub fn reset_streams(&mut self, now: Instant, streams: &[u16]) {
+        self.now = self.now.max(now);
+        if self.ended {
+            return;
+        }
+        for &s in streams {
+            self.send_queue.start_reset(s);
+            self.reconfig.add(s);
+        }
+        self.reconfig_progress();
+    }
+
+    /// Shuts the association down gracefully: what is queued is still delivered, then the
+    /// association closes with [`CloseReason::Shutdown`]. Before it is established, it just
+    /// ends.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if !self.ended {
+            self.begin_shutdown();
+        }
+    }
+
+    /// Aborts the association at once (RFC 9260 §9.1), with an optional reason for the peer.
+    pub fn abort(&mut self, now: Instant, reason: Option<&str>) {
+        self.now = self.now.max(now);
+        if self.ended {
+            return;
+        }
+        self.queue_abort(reason);
+        self.terminate(CloseReason::AbortedByUs, false);
+    }
+
     /// Bytes queued on `stream` and not yet sent (W3C `bufferedAmount`).
     pub fn buffered_amount(&self, stream: u16) -> usize {
         self.send_queue.buffered(stream)
@@ -306,103 +349,9 @@ impl Association {
         }
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) is next due; `None` when nothing waits.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.ended {
-            return None;
-        }
-        earliest([
-            self.t1.deadline(),
-            self.t2.deadline(),
-            self.t3.deadline(),
-            self.delayed_ack,
-            self.heartbeat_due,
-            self.reconfig.deadline(),
-        ])
-    }
-
-    /// Time passed: retransmissions, delayed acknowledgements, heartbeats. Safe to call
-    /// early or twice.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        let now = self.now;
-        if self.ended {
-            return;
-        }
-        if self.t1.expired(now) {
-            self.t1_expired();
-        }
-        if self.t2.expired(now) {
-            self.t2_expired();
-        }
-        if self.t3.expired(now) {
-            self.t3_expired();
-        }
-        if self.delayed_ack.is_some_and(|t| t <= now) {
-            self.delayed_ack = None;
-            self.sack_now = true;
-        }
-        if self.heartbeat_due.is_some_and(|t| t <= now) {
-            self.heartbeat_expired();
-        }
-        if self.reconfig.expired(now) {
-            self.count_error();
-            self.reconfig.retransmit();
-        }
-    }
-
-    /// One more expiration without a sign of the peer; gives up past the limit (§8.1).
-    fn count_error(&mut self) {
-        self.errors += 1;
-        if let Some(max) = self.config.max_retransmissions
-            && self.errors > max
-        {
-            self.terminate(CloseReason::TooManyRetransmissions, true);
-        }
-    }
-
-    /// T3-rtx expired (RFC 9260 §6.3.3).
-    fn t3_expired(&mut self) {
-        if !self.outstanding.has_in_flight() {
-            return;
-        }
-        self.count_error();
-        if self.ended {
-            return;
-        }
-        self.congestion.on_timeout();
-        let partial = self.peer.is_some_and(|p| p.forward_tsn);
-        for (stream, message) in self.outstanding.mark_all_for_retransmit(self.now, partial) {
-            self.send_queue.abandon(stream, message);
-        }
-        self.check_forward_tsn();
-        // E2: the timer restarts with the backed-off RTO when the retransmission goes out.
-        self.t3
-            .start(self.now, self.rto.rto(), self.config.max_timer_backoff);
-    }
-
-    /// The heartbeat interval passed (RFC 9260 §8.3).
-    fn heartbeat_expired(&mut self) {
-        self.heartbeat_due = None;
-        if !self.is_established() {
-            return;
-        }
-        if self.heartbeat_outstanding.take().is_some() {
-            // The last one went unanswered.
-            self.count_error();
-            if self.ended {
-                return;
-            }
-        }
-        self.heartbeat_send = true;
-        self.schedule_heartbeat();
-    }
-
-    fn schedule_heartbeat(&mut self) {
-        if let Some(interval) = self.config.heartbeat_interval {
-            // §8.3: the interval plus the RTO.
-            self.heartbeat_due = Some(self.now + interval + self.rto.rto());
-        }
+    /// The smoothed round-trip time, once measured.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rto.srtt()
     }
 
     /// Feeds one SCTP packet (the plaintext of DTLS application data). Bad packets are
@@ -504,6 +453,124 @@ impl Association {
             }
         }
         self.after_input();
+    }
+
+    /// Time passed: retransmissions, delayed acknowledgements, heartbeats. Safe to call
+    /// early or twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        if self.ended {
+            return;
+        }
+        if self.handshake.expired(now) {
+            self.handshake_timeout();
+        }
+        if self.t2.expired(now) {
+            self.t2_expired();
+        }
+        if self.t3.expired(now) {
+            self.t3_expired();
+        }
+        if self.delayed_ack.is_some_and(|t| t <= now) {
+            self.delayed_ack = None;
+            self.sack_now = true;
+        }
+        if self.heartbeat_due.is_some_and(|t| t <= now) {
+            self.heartbeat_expired();
+        }
+        if self.reconfig.expired(now) {
+            self.count_error();
+            self.reconfig.retransmit();
+        }
+    }
+
+    /// Writes the next SCTP packet to send (as DTLS application data), built now from what
+    /// waits, into `packet` (cleared first, grown to at most the MTU); returns whether there
+    /// was one. A buffer kept between calls makes sending allocation-free.
+    pub fn poll_transmit_into(&mut self, packet: &mut Vec<u8>) -> bool {
+        self.write_next_packet(packet)
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due; `None` when nothing waits.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.ended {
+            return None;
+        }
+        earliest([
+            self.handshake.deadline(),
+            self.t2.deadline(),
+            self.t3.deadline(),
+            self.delayed_ack,
+            self.heartbeat_due,
+            self.reconfig.deadline(),
+        ])
+    }
+}
+
+/// The machinery under the public API; the topic modules (handshake, shutdown, stream reset,
+/// packet building) hold the rest.
+impl Association {
+    /// The chunk type ids we support beyond RFC 9260 (Supported Extensions, RFC 5061 §4.2.7).
+    const EXTENSIONS: [u8; 2] = [ChunkType::RE_CONFIG.0, ChunkType::FORWARD_TSN.0];
+
+    /// One more expiration without a sign of the peer; gives up past the limit (§8.1).
+    fn count_error(&mut self) {
+        self.errors += 1;
+        if let Some(max) = self.config.max_retransmissions
+            && self.errors > max
+        {
+            self.terminate(CloseReason::TooManyRetransmissions, true);
+        }
+    }
+
+    /// T3-rtx expired (RFC 9260 §6.3.3).
+    fn t3_expired(&mut self) {
+        if !self.outstanding.has_in_flight() {
+            return;
+        }
+        self.count_error();
+        if self.ended {
+            return;
+        }
+        self.congestion.on_timeout();
+        let partial = self.peer.is_some_and(|p| p.forward_tsn);
+        for (stream, message) in self.outstanding.mark_all_for_retransmit(self.now, partial) {
+            self.send_queue.abandon(stream, message);
+        }
+        self.check_forward_tsn();
+        // E2: the timer restarts with the backed-off RTO when the retransmission goes out.
+        self.t3
+            .start(self.now, self.rto.rto(), self.config.max_timer_backoff);
+    }
+
+    /// The heartbeat interval passed (RFC 9260 §8.3).
+    fn heartbeat_expired(&mut self) {
+        self.heartbeat_due = None;
+        if !self.is_established() {
+            return;
+        }
+        if self.heartbeat_outstanding.take().is_some() {
+            // The last one went unanswered.
+            self.count_error();
+            if self.ended {
+                return;
+            }
+        }
+        self.heartbeat_send = true;
+        self.schedule_heartbeat();
+    }
+
+    fn schedule_heartbeat(&mut self) {
+        if let Some(interval) = self.config.heartbeat_interval {
+            // §8.3: the interval plus the RTO.
+            self.heartbeat_due = Some(self.now + interval + self.rto.rto());
+        }
     }
 
     /// A packet after the association ended (RFC 9260 §8.4): a SHUTDOWN ACK means our
@@ -735,6 +802,55 @@ impl Association {
         action.skips()
     }
 
+    /// Starts the next stream reset request when none is on the wire and streams are drained.
+    fn reconfig_progress(&mut self) {
+        if !self.is_established() || !self.peer.is_some_and(|p| p.reconfig) {
+            return;
+        }
+        // Each stream id takes 2 bytes; keep the chunk well inside a packet.
+        let most = (self.config.mtu.saturating_sub(64) / 2).max(1);
+        // RFC 6525 §4.1: the last TSN we assigned.
+        let last_tsn = (self.outstanding.next_tsn() - 1) as u32;
+        let queue = &self.send_queue;
+        self.reconfig
+            .progress(most, last_tsn, |s| queue.is_drained(s));
+    }
+
+    /// A RE-CONFIG chunk (RFC 6525 §5.2): each parameter to the stream reset state, and what
+    /// it asks of us done here.
+    fn handle_reconfig(&mut self, chunk: &ReConfig<'_>) {
+        if !self.is_established() {
+            return;
+        }
+        for param in chunk.params.iter() {
+            let last_tsn = (self.outstanding.next_tsn() - 1) as u32;
+            let outcome =
+                self.reconfig
+                    .handle_param(self.now, param, self.received.cum(), last_tsn);
+            match outcome {
+                None => {}
+                Some(Outcome::IncomingReset(streams)) => {
+                    self.ordering.reset(&streams);
+                    self.events.push_back(Event::IncomingStreamsReset(streams));
+                }
+                // An answer to our request shows the peer is alive.
+                Some(Outcome::InProgress) => self.errors = 0,
+                Some(Outcome::OutgoingDone { streams, performed }) => {
+                    self.errors = 0;
+                    for &s in &streams {
+                        self.send_queue.finish_reset(s, performed);
+                    }
+                    self.events.push_back(if performed {
+                        Event::OutgoingStreamsReset(streams)
+                    } else {
+                        Event::OutgoingStreamsResetFailed(streams)
+                    });
+                    self.reconfig_progress();
+                }
+            }
+        }
+    }
+
     /// Work that follows any input: shutdown and reset progress, buffered-amount events.
     fn after_input(&mut self) {
         self.progress_shutdown();
@@ -754,9 +870,9 @@ impl Association {
         }
         self.ended = true;
         self.state = State::Closed;
-        for t in [&mut self.t1, &mut self.t2, &mut self.t3] {
-            t.stop();
-        }
+        self.handshake.stop();
+        self.t2.stop();
+        self.t3.stop();
         self.reconfig.stop();
         self.delayed_ack = None;
         self.heartbeat_due = None;
@@ -764,22 +880,4 @@ impl Association {
         self.outstanding.clear();
         self.events.push_back(Event::Closed(reason));
     }
-
-    /// Aborts the association at once (RFC 9260 §9.1), with an optional reason for the peer.
-    pub fn abort(&mut self, now: Instant, reason: Option<&str>) {
-        self.now = self.now.max(now);
-        if self.ended {
-            return;
-        }
-        self.queue_abort(reason);
-        self.terminate(CloseReason::AbortedByUs, false);
-    }
-
-    /// The smoothed round-trip time, once measured.
-    pub fn rtt(&self) -> Option<Duration> {
-        self.rto.srtt()
-    }
-
-    /// The chunk type ids we support beyond RFC 9260 (Supported Extensions, RFC 5061 §4.2.7).
-    const EXTENSIONS: [u8; 2] = [ChunkType::RE_CONFIG.0, ChunkType::FORWARD_TSN.0];
 }
