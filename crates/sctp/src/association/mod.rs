@@ -881,3 +881,463 @@ impl Association {
         self.events.push_back(Event::Closed(reason));
     }
 }
+
+/// Rules pinned down on one association, fed hand-made packets: what is easier to check
+/// against its own state than end to end.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{CommonHeader, Init, PacketWriter, Param, TlvList};
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[allow(clippy::disallowed_methods)] // the epoch of simulated time
+    fn epoch() -> Instant {
+        Instant::now()
+    }
+
+    /// No heartbeats: only the timers a test is about run.
+    fn config(seed: u64) -> Config {
+        Config {
+            seed,
+            heartbeat_interval: None,
+            ..Config::default()
+        }
+    }
+
+    /// `a` and `b` connected to each other at `now`, packets carried directly, events
+    /// drained.
+    fn established(now: Instant, a: Config, b: Config) -> (Association, Association) {
+        let mut a = Association::new(a, now);
+        let mut b = Association::new(b, now);
+        a.connect(now);
+        b.connect(now);
+        let mut p = Vec::new();
+        for _ in 0..8 {
+            while a.poll_transmit_into(&mut p) {
+                b.handle_datagram(now, &p);
+            }
+            while b.poll_transmit_into(&mut p) {
+                a.handle_datagram(now, &p);
+            }
+        }
+        assert!(a.is_established() && b.is_established());
+        while a.poll_event().is_some() {}
+        while b.poll_event().is_some() {}
+        (a, b)
+    }
+
+    /// A packet for `to` with verification tag `tag` carrying `chunks`.
+    fn packet(to: &Association, tag: u32, chunks: &[Chunk<'_>]) -> Vec<u8> {
+        let header = CommonHeader {
+            source_port: to.config.remote_port,
+            destination_port: to.config.local_port,
+            verification_tag: tag,
+        };
+        let mut out = Vec::new();
+        let mut w = PacketWriter::new_in_vec(&mut out, header, 1200).unwrap();
+        for c in chunks {
+            w.push(c).unwrap();
+        }
+        w.finish();
+        out
+    }
+
+    /// A whole ordered message on stream 0: DATA with `tsn` and `ssn`.
+    fn data(tsn: u32, ssn: u16, payload: &[u8]) -> Chunk<'_> {
+        Chunk::Data(Data {
+            immediate: false,
+            unordered: false,
+            beginning: true,
+            ending: true,
+            tsn,
+            stream_id: 0,
+            ssn,
+            ppid: 53,
+            payload,
+        })
+    }
+
+    /// The peer's Initial TSN and the tag packets to `a` carry.
+    fn peer_tsn_and_tag(a: &Association) -> (u32, u32) {
+        (a.peer.unwrap().initial_tsn, a.local_tag)
+    }
+
+    /// Every packet `a` sends now.
+    fn drain(a: &mut Association) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut p = Vec::new();
+        while a.poll_transmit_into(&mut p) {
+            out.push(p.clone());
+        }
+        out
+    }
+
+    /// A SACK as numbers: cumulative TSN ack, a_rwnd, gap blocks, duplicate TSNs.
+    type SackSeen = (u32, u32, Vec<GapBlock>, Vec<u32>);
+
+    /// The SACKs in `packets`.
+    fn sacks(packets: &[Vec<u8>]) -> Vec<SackSeen> {
+        let mut out = Vec::new();
+        for p in packets {
+            for c in Packet::parse(p).unwrap().chunks() {
+                if let Ok(Chunk::Sack(s)) = c {
+                    out.push((
+                        s.cumulative_tsn_ack,
+                        s.a_rwnd,
+                        s.gap_blocks.iter().collect(),
+                        s.duplicate_tsns.iter().collect(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// The TSNs of the DATA chunks in `packets`.
+    fn data_tsns(packets: &[Vec<u8>]) -> Vec<u32> {
+        let mut out = Vec::new();
+        for p in packets {
+            for c in Packet::parse(p).unwrap().chunks() {
+                if let Ok(Chunk::Data(d)) = c {
+                    out.push(d.tsn);
+                }
+            }
+        }
+        out
+    }
+
+    fn chunk_types(packets: &[Vec<u8>]) -> Vec<ChunkType> {
+        let mut out = Vec::new();
+        for p in packets {
+            for c in Packet::parse(p).unwrap().chunks() {
+                let c = c.unwrap();
+                out.push(match c {
+                    Chunk::InitAck(_) => ChunkType::INIT_ACK,
+                    Chunk::Abort(_) => ChunkType::ABORT,
+                    Chunk::Sack(_) => ChunkType::SACK,
+                    Chunk::Data(_) => ChunkType::DATA,
+                    _ => ChunkType(0xff),
+                });
+            }
+        }
+        out
+    }
+
+    fn messages(a: &mut Association) -> Vec<Vec<u8>> {
+        std::iter::from_fn(|| a.poll_event())
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m.data),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cumulative_ack_gap_blocks_delayed_ack_and_duplicates() {
+        let now = epoch();
+        let (mut a, _b) = established(now, config(1), config(2));
+        let (i, tag) = peer_tsn_and_tag(&a);
+        // TSN i + 1 before i: a gap, so a SACK at once (§6.7) with one gap block of offset
+        // 2 from the cumulative TSN, which stays at i - 1.
+        a.handle_datagram(now, &packet(&a, tag, &[data(i + 1, 1, b"second")]));
+        assert_eq!(
+            sacks(&drain(&mut a)),
+            [(
+                i.wrapping_sub(1),
+                a.config.max_receive_buffer as u32 - 6,
+                vec![GapBlock { start: 2, end: 2 }],
+                vec![]
+            )]
+        );
+        assert!(messages(&mut a).is_empty(), "SSN 1 waits for SSN 0");
+        // TSN i fills the gap: the cumulative TSN jumps to i + 1, both messages come in order.
+        // One packet with DATA since the last SACK and no gap: the SACK is delayed (§6.2).
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, b"first")]));
+        assert_eq!(messages(&mut a), [b"first".to_vec(), b"second".to_vec()]);
+        assert!(drain(&mut a).is_empty(), "the SACK is delayed");
+        assert_eq!(a.poll_timeout(), Some(now + a.config.delayed_ack));
+        a.handle_timeout(now + a.config.delayed_ack);
+        let got = sacks(&drain(&mut a));
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0, &got[0].2), (i.wrapping_add(1), &vec![]));
+        // A duplicate is reported at once, in the duplicate TSN list (§6.2, §6.7).
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, b"first")]));
+        assert_eq!(a.metrics().duplicates_received, 1);
+        let got = sacks(&drain(&mut a));
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0, &got[0].3), (i.wrapping_add(1), &vec![i]));
+        assert!(
+            messages(&mut a).is_empty(),
+            "a duplicate is not delivered again"
+        );
+    }
+
+    #[test]
+    fn receive_window_bounds_what_is_held() {
+        let now = epoch();
+        let small = Config {
+            max_receive_buffer: 4096,
+            ..config(1)
+        };
+        let (mut a, _b) = established(now, small, config(2));
+        let (i, tag) = peer_tsn_and_tag(&a);
+        let kb = [7u8; 1000];
+        // TSN i is missing: TSNs i + 1 ..= i + 4 are held, 4000 of the 4096 bytes.
+        for k in 1..=4u16 {
+            a.handle_datagram(now, &packet(&a, tag, &[data(i + u32::from(k), k, &kb)]));
+        }
+        let got = sacks(&drain(&mut a));
+        assert_eq!(
+            got.last().map(|s| s.1),
+            Some(96),
+            "a_rwnd: 4096 less 4000 held"
+        );
+        // Beyond the window, new out-of-order data is dropped and not acknowledged (§6.2).
+        a.handle_datagram(now, &packet(&a, tag, &[data(i + 5, 5, &kb)]));
+        assert_eq!(a.metrics().dropped_out_of_window, 1);
+        assert!(!a.received.contains(unwrap_tsn(a.received.cum(), i + 5)));
+        // The next in-order TSN is still taken, so a full window cannot block the link.
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, &kb)]));
+        assert_eq!(a.metrics().dropped_out_of_window, 1);
+        assert_eq!(messages(&mut a).len(), 5);
+        assert_eq!(a.received.cum() as u32, i + 4);
+        a.handle_timeout(now + a.config.delayed_ack);
+        let got = sacks(&drain(&mut a));
+        assert_eq!(
+            got.last().map(|s| (s.0, s.1)),
+            Some((i + 4, 4096)),
+            "all delivered: the whole window again"
+        );
+    }
+
+    #[test]
+    fn a_zero_window_stops_new_data_until_the_peer_opens_it() {
+        let now = epoch();
+        let (mut a, _b) = established(now, config(1), config(2));
+        let tag = a.local_tag;
+        let first = a.local_initial_tsn;
+        a.send(now, 0, 53, vec![1u8; 1000], SendOptions::default())
+            .unwrap();
+        assert_eq!(data_tsns(&drain(&mut a)), [first]);
+        a.send(now, 0, 53, vec![2u8; 1000], SendOptions::default())
+            .unwrap();
+        // The peer acknowledges nothing new and advertises a zero window: with data in
+        // flight, nothing new goes (RFC 9260 §6.1 A).
+        let zero = Sack {
+            cumulative_tsn_ack: first.wrapping_sub(1),
+            a_rwnd: 0,
+            ..Sack::default()
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Sack(zero)]));
+        assert!(data_tsns(&drain(&mut a)).is_empty());
+        assert_eq!(a.buffered_amount(0), 1000);
+        // It acknowledges the first and opens the window: the second goes.
+        let open = Sack {
+            cumulative_tsn_ack: first,
+            a_rwnd: 5000,
+            ..Sack::default()
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Sack(open)]));
+        assert_eq!(data_tsns(&drain(&mut a)), [first.wrapping_add(1)]);
+    }
+
+    #[test]
+    fn t3_rtx_backs_off_then_the_association_fails() {
+        let mut now = epoch();
+        let a_config = Config {
+            rto_initial: 500 * MS,
+            max_timer_backoff: 3000 * MS,
+            max_retransmissions: Some(4),
+            ..config(1)
+        };
+        let (mut a, _b) = established(now, a_config, config(2));
+        assert_eq!(a.rto.rto(), 500 * MS, "no RTT measured yet: RTO.Initial");
+        let tsn = a.local_initial_tsn;
+        a.send(now, 0, 53, vec![9u8; 100], SendOptions::default())
+            .unwrap();
+        assert_eq!(data_tsns(&drain(&mut a)), [tsn]);
+        // The peer never answers. T3-rtx runs the RTO, then doubles it at each expiration
+        // (§6.3.3 E2), up to the configured bound; each expiration retransmits the chunk.
+        for wait in [500, 1000, 2000, 3000, 3000] {
+            assert_eq!(a.poll_timeout(), Some(now + wait * MS));
+            now += wait * MS;
+            a.handle_timeout(now);
+            if a.ended {
+                break;
+            }
+            assert_eq!(data_tsns(&drain(&mut a)), [tsn], "retransmitted");
+            assert!(!std::iter::from_fn(|| a.poll_event()).any(|e| matches!(e, Event::Closed(_))));
+        }
+        // Association.Max.Retrans (4) expirations were tolerated; the fifth ends it (§8.1),
+        // with an ABORT to the peer.
+        assert_eq!(a.errors, 5);
+        let events: Vec<Event> = std::iter::from_fn(|| a.poll_event()).collect();
+        assert_eq!(events, [Event::Closed(CloseReason::TooManyRetransmissions)]);
+        assert_eq!(a.state(), State::Closed);
+        assert_eq!(chunk_types(&drain(&mut a)), [ChunkType::ABORT]);
+        assert_eq!(a.poll_timeout(), None);
+    }
+
+    #[test]
+    fn an_acknowledgement_resets_the_error_count() {
+        let mut now = epoch();
+        let a_config = Config {
+            max_retransmissions: Some(1),
+            ..config(1)
+        };
+        let (mut a, _b) = established(now, a_config, config(2));
+        let tsn = a.local_initial_tsn;
+        a.send(now, 0, 53, vec![9u8; 100], SendOptions::default())
+            .unwrap();
+        drain(&mut a);
+        now = a.poll_timeout().unwrap();
+        a.handle_timeout(now);
+        assert_eq!(a.errors, 1);
+        drain(&mut a);
+        // §8.3: any acknowledgement shows the peer is alive.
+        let ack = Sack {
+            cumulative_tsn_ack: tsn,
+            a_rwnd: 1 << 20,
+            ..Sack::default()
+        };
+        a.handle_datagram(now, &packet(&a, a.local_tag, &[Chunk::Sack(ack)]));
+        assert_eq!(a.errors, 0);
+        assert_eq!(a.poll_timeout(), None, "nothing in flight: T3-rtx stopped");
+        // So the next loss again tolerates one expiration.
+        a.send(now, 0, 53, vec![9u8; 100], SendOptions::default())
+            .unwrap();
+        drain(&mut a);
+        now = a.poll_timeout().unwrap();
+        a.handle_timeout(now);
+        assert!(a.is_established());
+    }
+
+    #[test]
+    fn packets_with_a_wrong_verification_tag_are_dropped() {
+        let now = epoch();
+        let (mut a, b) = established(now, config(1), config(2));
+        let (i, tag) = peer_tsn_and_tag(&a);
+        let cum = a.received.cum();
+        // §8.5: a packet whose tag is not ours is dropped silently.
+        a.handle_datagram(now, &packet(&a, tag ^ 1, &[data(i, 0, b"x")]));
+        a.handle_datagram(now, &packet(&a, b.local_tag, &[data(i, 0, b"x")]));
+        assert_eq!(a.metrics().dropped_bad_tag, 2);
+        assert_eq!(a.received.cum(), cum);
+        assert!(drain(&mut a).is_empty(), "no SACK for them");
+        // §8.5.1 A: INIT goes with tag 0 and alone; anything else is dropped.
+        let init = Init {
+            initiate_tag: 77,
+            a_rwnd: 1 << 16,
+            outbound_streams: 1,
+            inbound_streams: 1,
+            initial_tsn: 1,
+            params: TlvList::new(&[]),
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Init(init)]));
+        a.handle_datagram(now, &packet(&a, 0, &[Chunk::Init(init), data(i, 0, b"x")]));
+        assert_eq!(a.metrics().dropped_bad_tag, 4);
+        assert!(drain(&mut a).is_empty(), "no INIT ACK for them");
+        // §8.5.1 B: an ABORT with the T bit carries the peer's tag, not ours.
+        let reflected = Abort {
+            reflected_tag: true,
+            causes: TlvList::new(&[]),
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Abort(reflected)]));
+        assert_eq!(a.metrics().dropped_bad_tag, 5);
+        assert!(a.is_established());
+        // The same data with the right tag is taken.
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, b"x")]));
+        assert_eq!(a.received.cum(), cum + 1);
+        assert_eq!(messages(&mut a), [b"x".to_vec()]);
+        // And an ABORT without the T bit, with our tag, ends the association.
+        let abort = Abort {
+            reflected_tag: false,
+            causes: TlvList::new(&[]),
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Abort(abort)]));
+        assert_eq!(a.state(), State::Closed);
+        assert_eq!(a.metrics().dropped_bad_tag, 5);
+    }
+
+    #[test]
+    fn init_and_init_ack_parameter_limits() {
+        let now = epoch();
+        let mut a = Association::new(config(1), now);
+        let valid = Init {
+            initiate_tag: 0x1234,
+            a_rwnd: 1 << 16,
+            outbound_streams: 16,
+            inbound_streams: 16,
+            initial_tsn: 100,
+            params: TlvList::new(&[]),
+        };
+        // §3.3.2: a zero Initiate Tag, or zero streams either way, is a protocol violation:
+        // dropped, unanswered.
+        for bad in [
+            Init {
+                initiate_tag: 0,
+                ..valid
+            },
+            Init {
+                outbound_streams: 0,
+                ..valid
+            },
+            Init {
+                inbound_streams: 0,
+                ..valid
+            },
+        ] {
+            a.handle_datagram(now, &packet(&a, 0, &[Chunk::Init(bad)]));
+        }
+        assert_eq!(a.metrics().dropped_malformed, 3);
+        assert!(drain(&mut a).is_empty());
+        // A valid INIT gets an INIT ACK, tagged with its Initiate Tag (§8.5), carrying a
+        // cookie; the association keeps no state for it (§5.1.3).
+        a.handle_datagram(now, &packet(&a, 0, &[Chunk::Init(valid)]));
+        let out = drain(&mut a);
+        assert_eq!(chunk_types(&out), [ChunkType::INIT_ACK]);
+        let reply = Packet::parse(&out[0]).unwrap();
+        assert_eq!(reply.header().verification_tag, 0x1234);
+        let Some(Ok(Chunk::InitAck(ack))) = reply.chunks().next() else {
+            panic!("an INIT ACK");
+        };
+        assert_eq!(ack.initiate_tag, a.local_tag);
+        assert!(ack.state_cookie().is_some());
+        assert_eq!(a.state(), State::Closed);
+        assert!(a.peer.is_none());
+
+        // In COOKIE-WAIT, an INIT ACK without a cookie (§5.1), or with a zero Initiate Tag,
+        // is dropped: no COOKIE ECHO, still waiting.
+        a.connect(now);
+        drain(&mut a);
+        let tag = a.local_tag;
+        let cookie = [Param::StateCookie(b"cookie")];
+        for bad in [
+            valid,
+            Init {
+                initiate_tag: 0,
+                params: TlvList::new(&cookie),
+                ..valid
+            },
+        ] {
+            a.handle_datagram(now, &packet(&a, tag, &[Chunk::InitAck(bad)]));
+        }
+        assert_eq!(a.metrics().dropped_malformed, 5);
+        assert_eq!(a.state(), State::CookieWait);
+        assert!(drain(&mut a).is_empty());
+        // A good one is answered with COOKIE ECHO carrying its cookie.
+        let good = Init {
+            params: TlvList::new(&cookie),
+            ..valid
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::InitAck(good)]));
+        assert_eq!(a.state(), State::CookieEchoed);
+        let out = drain(&mut a);
+        let echoed = Packet::parse(&out[0])
+            .unwrap()
+            .chunks()
+            .any(|c| c == Ok(Chunk::CookieEcho(b"cookie")));
+        assert!(echoed);
+    }
+}
