@@ -1,22 +1,8 @@
 //! Chromium's real SCTP INIT (`shared/fixtures/chromium/sctp_init_chromium.bin`) is accepted
 //! and answered; the INIT-ACK parses back with what Chromium asked for.
 
-use std::time::Instant;
-
 use rtcweb_datachannel::{Config, DataChannels, DtlsRole};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/chromium/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-#[allow(clippy::disallowed_methods)]
-fn epoch() -> Instant {
-    Instant::now()
-}
+use rtcweb_test_support::{chromium_fixture as fixture, epoch};
 
 /// CRC-32C (Castagnoli), reflected, as SCTP's checksum (RFC 9260 Appendix A).
 fn crc32c(bytes: &[u8]) -> u32 {
