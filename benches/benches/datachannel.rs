@@ -61,31 +61,42 @@ fn transfer(loss_per_mille: u64) -> usize {
     let mut received = 0;
     let chunk = vec![0x5au8; MESSAGE];
     let mut wire: VecDeque<(bool, Vec<u8>)> = VecDeque::new();
+    let mut spare: Vec<Vec<u8>> = Vec::new();
     while received < TOTAL {
         while open && sent < TOTAL && a.buffered_amount(id) < 4 * MESSAGE {
             a.send(now, id, Message::binary(chunk.clone())).unwrap();
             sent += MESSAGE;
         }
-        while let Some(p) = a.poll_transmit() {
-            wire.push_back((true, p));
+        // Packets are polled into buffers taken from `spare` and given back once handled:
+        // no allocation per packet once the pool is warm.
+        let mut p = spare.pop().unwrap_or_default();
+        while a.poll_transmit_into(&mut p) {
+            wire.push_back((
+                true,
+                std::mem::replace(&mut p, spare.pop().unwrap_or_default()),
+            ));
         }
-        while let Some(p) = b.poll_transmit() {
-            wire.push_back((false, p));
+        while b.poll_transmit_into(&mut p) {
+            wire.push_back((
+                false,
+                std::mem::replace(&mut p, spare.pop().unwrap_or_default()),
+            ));
         }
+        spare.push(p);
         if wire.is_empty() {
             now += Duration::from_millis(1);
             a.handle_timeout(now);
             b.handle_timeout(now);
         }
         while let Some((to_b, p)) = wire.pop_front() {
-            if loss.drop() {
-                continue;
+            if !loss.drop() {
+                if to_b {
+                    b.handle_datagram(now, &p);
+                } else {
+                    a.handle_datagram(now, &p);
+                }
             }
-            if to_b {
-                b.handle_packet(now, &p);
-            } else {
-                a.handle_packet(now, &p);
-            }
+            spare.push(p);
         }
         while let Some(e) = a.poll_event() {
             open |= e == Event::ChannelOpen { id };

@@ -22,6 +22,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut a = DataChannels::new(config(DtlsRole::Client), now);
     let mut b = DataChannels::new(config(DtlsRole::Server), now);
+    // One buffer for every packet polled.
+    let mut p = Vec::new();
     let mut rest = data;
     while let Some((&op, tail)) = rest.split_first() {
         let len = usize::from(tail.first().copied().unwrap_or(0)).min(tail.len().saturating_sub(1));
@@ -29,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         rest = tail.get(1 + len..).unwrap_or_default();
         let id = u16::from(arg.first().copied().unwrap_or(0) % 8);
         match op % 10 {
-            0 => a.handle_packet(now, arg),
+            0 => a.handle_datagram(now, arg),
             1 => now += Duration::from_millis(u64::from(op) * 13),
             2 => {
                 a.handle_timeout(now);
@@ -55,15 +57,15 @@ fuzz_target!(|data: &[u8]| {
             _ => {
                 // Carry the real packets both ways, possibly corrupting one.
                 for _ in 0..4 {
-                    while let Some(mut p) = a.poll_transmit() {
+                    while a.poll_transmit_into(&mut p) {
                         if let (Some(&x), false) = (arg.first(), p.is_empty()) {
                             let i = usize::from(x) % p.len();
                             p[i] ^= op;
                         }
-                        b.handle_packet(now, &p);
+                        b.handle_datagram(now, &p);
                     }
-                    while let Some(p) = b.poll_transmit() {
-                        a.handle_packet(now, &p);
+                    while b.poll_transmit_into(&mut p) {
+                        a.handle_datagram(now, &p);
                     }
                 }
             }
@@ -72,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
         while b.poll_event().is_some() {}
         assert!(a.channel_count() <= 16 && b.channel_count() <= 16);
         let mut n = 0;
-        while a.poll_transmit().is_some() {
+        while a.poll_transmit_into(&mut p) {
             n += 1;
             assert!(n < 100_000, "unbounded transmits");
         }

@@ -23,15 +23,16 @@ fn connected(now: Instant) -> Option<(Association, Association, [u8; 12])> {
     a.connect(now);
     b.connect(now);
     let mut header = None;
+    let mut p = Vec::new();
     for _ in 0..8 {
-        while let Some(p) = a.poll_transmit() {
-            b.handle_packet(now, &p);
+        while a.poll_transmit_into(&mut p) {
+            b.handle_datagram(now, &p);
         }
-        while let Some(p) = b.poll_transmit() {
+        while b.poll_transmit_into(&mut p) {
             if a.is_established() || b.is_established() {
                 header = p.get(..12).and_then(|h| <[u8; 12]>::try_from(h).ok());
             }
-            a.handle_packet(now, &p);
+            a.handle_datagram(now, &p);
         }
     }
     while a.poll_event().is_some() {}
@@ -55,6 +56,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((mut a, mut b, header)) = connected(now) else {
         return;
     };
+    // One buffer for every packet polled.
+    let mut p = Vec::new();
     let mut rest = data;
     while let Some((&op, tail)) = rest.split_first() {
         let len = usize::from(tail.first().copied().unwrap_or(0)).min(tail.len().saturating_sub(1));
@@ -62,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
         rest = tail.get(1 + len..).unwrap_or_default();
         let stream = u16::from(arg.first().copied().unwrap_or(0) % 4);
         match op % 8 {
-            0 | 1 => a.handle_packet(now, &packet(&header, arg)),
+            0 | 1 => a.handle_datagram(now, &packet(&header, arg)),
             2 => {
                 now += Duration::from_millis(u64::from(op) * 7);
                 a.handle_timeout(now);
@@ -83,20 +86,20 @@ fuzz_target!(|data: &[u8]| {
                 if op & 0x80 != 0 {
                     b.shutdown(now);
                 } else {
-                    a.handle_packet(now, arg);
+                    a.handle_datagram(now, arg);
                 }
             }
             _ => {
                 // Real traffic both ways, dropping some of B's packets.
                 for round in 0..4 {
-                    while let Some(p) = a.poll_transmit() {
-                        b.handle_packet(now, &p);
+                    while a.poll_transmit_into(&mut p) {
+                        b.handle_datagram(now, &p);
                     }
                     let mut i = 0u32;
-                    while let Some(p) = b.poll_transmit() {
+                    while b.poll_transmit_into(&mut p) {
                         i += 1;
                         if (i + round) % 3 != u32::from(op) % 3 {
-                            a.handle_packet(now, &p);
+                            a.handle_datagram(now, &p);
                         }
                     }
                 }
@@ -107,7 +110,7 @@ fuzz_target!(|data: &[u8]| {
         let m = a.metrics();
         assert!(m.queued <= 64 * 1024);
         let mut n = 0;
-        while a.poll_transmit().is_some() {
+        while a.poll_transmit_into(&mut p) {
             n += 1;
             assert!(n < 100_000, "unbounded transmits");
         }

@@ -42,9 +42,9 @@ pub(crate) fn transfer(total: usize, message: usize, loss_per_mille: u64) -> usi
                 continue;
             }
             if to_server {
-                server.handle_packet(now, &p);
+                server.handle_datagram(now, &p);
             } else {
-                client.handle_packet(now, &p);
+                client.handle_datagram(now, &p);
             }
         }
         server.received.clear();

@@ -41,9 +41,11 @@ pub struct Stats {
 
 /// WebRTC data channels over one SCTP association, sans-IO.
 ///
-/// SCTP packets in ([`handle_packet`](Self::handle_packet), the plaintext of DTLS
-/// application data) and out ([`poll_transmit`](Self::poll_transmit), to be sent as DTLS
-/// application data); time in ([`handle_timeout`](Self::handle_timeout)); events out.
+/// SCTP packets in ([`handle_datagram`](Self::handle_datagram), the plaintext of DTLS
+/// application data) and out ([`poll_transmit_into`](Self::poll_transmit_into), into a buffer
+/// the caller keeps, to be sent as DTLS application data); time in
+/// ([`handle_timeout`](Self::handle_timeout)); events out
+/// ([`poll_event`](Self::poll_event)).
 pub struct DataChannels {
     sctp: Association,
     /// The latest time given to us.
@@ -124,9 +126,9 @@ impl DataChannels {
     }
 
     /// Feeds one SCTP packet (decrypted DTLS application data).
-    pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+    pub fn handle_datagram(&mut self, now: Instant, packet: &[u8]) {
         self.now = self.now.max(now);
-        self.sctp.handle_packet(now, packet);
+        self.sctp.handle_datagram(now, packet);
         self.drive();
     }
 
@@ -143,15 +145,9 @@ impl DataChannels {
         self.sctp.poll_timeout()
     }
 
-    /// The next SCTP packet to send (as DTLS application data), built when asked so the
-    /// congestion window decides what goes.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let mut packet = Vec::new();
-        self.poll_transmit_into(&mut packet).then_some(packet)
-    }
-
-    /// [`poll_transmit`](Self::poll_transmit) into a buffer the caller keeps (cleared
-    /// first); returns whether there was a packet.
+    /// Writes the next SCTP packet to send (as DTLS application data) into `packet` (cleared
+    /// first), built when asked so the congestion window decides what goes; returns whether
+    /// there was one. A buffer kept between calls makes sending allocation-free.
     pub fn poll_transmit_into(&mut self, packet: &mut Vec<u8>) -> bool {
         let sent = self.sctp.poll_transmit_into(packet);
         self.drive();

@@ -29,15 +29,17 @@
 //! client.connect(now);
 //! server.connect(now);
 //! let id = client.open_channel(now, ChannelOptions::new("chat")).unwrap();
-//! // Carry packets both ways (here directly; in WebRTC inside DTLS) until both are quiet.
+//! // Carry packets both ways (here directly; in WebRTC inside DTLS) until both are quiet,
+//! // through one buffer kept for every packet.
+//! let mut p = Vec::new();
 //! loop {
 //!     let mut moved = false;
-//!     while let Some(p) = client.poll_transmit() { server.handle_packet(now, &p); moved = true; }
-//!     while let Some(p) = server.poll_transmit() { client.handle_packet(now, &p); moved = true; }
+//!     while client.poll_transmit_into(&mut p) { server.handle_datagram(now, &p); moved = true; }
+//!     while server.poll_transmit_into(&mut p) { client.handle_datagram(now, &p); moved = true; }
 //!     if !moved { break; }
 //! }
 //! client.send(now, id, Message::text("hello")).unwrap();
-//! while let Some(p) = client.poll_transmit() { server.handle_packet(now, &p); }
+//! while client.poll_transmit_into(&mut p) { server.handle_datagram(now, &p); }
 //! let got: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
 //! assert!(got.contains(&Event::Message { id, message: Message::text("hello") }));
 //! // Then sleep until client.poll_timeout() and call client.handle_timeout(deadline).

@@ -6,8 +6,9 @@ mod support;
 use std::time::Duration;
 
 use rtcweb_datachannel::{ChannelOptions, Config, Event, Message};
+use rtcweb_test_support::lossy;
 use sha2::{Digest, Sha256};
-use support::{Pair, lossy};
+use support::Pair;
 
 const TOTAL: usize = 100 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;

@@ -6,7 +6,8 @@ mod support;
 use std::time::Duration;
 
 use rtcweb_datachannel::{ChannelOptions, ChannelState, CloseReason, Config, Event, Message};
-use support::{Pair, lossy};
+use rtcweb_test_support::lossy;
+use support::Pair;
 
 #[test]
 fn a_thousand_channels_open_and_close_from_both_sides() {

@@ -1,22 +1,8 @@
 //! Chromium's real SCTP INIT (`shared/fixtures/chromium/sctp_init_chromium.bin`) is accepted
 //! and answered; the INIT-ACK parses back with what Chromium asked for.
 
-use std::time::Instant;
-
 use rtcweb_datachannel::{Config, DataChannels, DtlsRole};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/chromium/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-#[allow(clippy::disallowed_methods)]
-fn epoch() -> Instant {
-    Instant::now()
-}
+use rtcweb_test_support::{chromium_fixture as fixture, epoch};
 
 /// CRC-32C (Castagnoli), reflected, as SCTP's checksum (RFC 9260 Appendix A).
 fn crc32c(bytes: &[u8]) -> u32 {
@@ -111,8 +97,9 @@ fn chromium_init_is_answered_with_the_features_it_asked_for() {
         },
         now,
     );
-    dc.handle_packet(now, &init_bytes);
-    let answer = dc.poll_transmit().expect("an INIT-ACK");
+    dc.handle_datagram(now, &init_bytes);
+    let mut answer = Vec::new();
+    assert!(dc.poll_transmit_into(&mut answer), "an INIT-ACK");
     let ack = parse_init(&answer);
     assert_eq!(ack.chunk_type, 2, "INIT-ACK");
     assert_eq!(ack.ports, (5000, 5000));
@@ -136,8 +123,9 @@ fn chromium_init_is_answered_with_the_features_it_asked_for() {
     );
     // The aiortc-offers capture's INIT (Chromium as DTLS client) is answered the same way.
     let mut dc = DataChannels::new(Config::default(), now);
-    dc.handle_packet(now, &fixture("sctp_init_chromium_dtls_client.bin"));
-    assert_eq!(parse_init(&dc.poll_transmit().unwrap()).chunk_type, 2);
+    dc.handle_datagram(now, &fixture("sctp_init_chromium_dtls_client.bin"));
+    assert!(dc.poll_transmit_into(&mut answer));
+    assert_eq!(parse_init(&answer).chunk_type, 2);
 }
 
 #[test]
@@ -147,16 +135,18 @@ fn chromium_init_ack_is_accepted_after_our_init() {
     let now = epoch();
     let mut dc = DataChannels::new(Config::default(), now);
     dc.connect(now);
-    let ours = parse_init(&dc.poll_transmit().unwrap());
+    let mut packet = Vec::new();
+    assert!(dc.poll_transmit_into(&mut packet));
+    let ours = parse_init(&packet);
     assert_eq!(ours.chunk_type, 1);
     let init_ack = fixture("sctp_init_ack_chromium.bin");
     let theirs = parse_init(&init_ack);
     assert_eq!(theirs.chunk_type, 2);
     assert!(theirs.parameters.contains(&0x0007));
-    dc.handle_packet(now, &init_ack);
+    dc.handle_datagram(now, &init_ack);
     assert!(!dc.is_connected());
     assert!(
-        dc.poll_transmit().is_none(),
+        !dc.poll_transmit_into(&mut packet),
         "a mismatched INIT-ACK gets no answer"
     );
 }

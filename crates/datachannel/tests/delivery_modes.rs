@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use rtcweb_datachannel::{ChannelOptions, ChannelType, Config, Event, Message, Reliability};
-use support::{Pair, lossy};
+use rtcweb_test_support::lossy;
+use support::Pair;
 
 fn open(p: &mut Pair, label: &str, channel_type: ChannelType) -> u16 {
     let now = p.now;

@@ -6,7 +6,8 @@ mod support;
 use std::time::Duration;
 
 use rtcweb_datachannel::{ChannelOptions, Config, Event, Message, SendError};
-use support::{Pair, lossy};
+use rtcweb_test_support::lossy;
+use support::Pair;
 
 const SIZES: [usize; 5] = [0, 1, 1199, 64 * 1024, 256 * 1024];
 

@@ -16,17 +16,19 @@ struct Link {
     ours: DataChannels,
     theirs: SctpProtoPeer,
     events: Vec<Event>,
+    /// Our packets, one at a time.
+    packet: Vec<u8>,
 }
 
 impl Link {
     fn pump(&mut self) -> bool {
         let mut moved = false;
-        while let Some(p) = self.ours.poll_transmit() {
-            self.theirs.handle_packet(self.now, &p);
+        while self.ours.poll_transmit_into(&mut self.packet) {
+            self.theirs.handle_datagram(self.now, &self.packet);
             moved = true;
         }
         while let Some(p) = self.theirs.outgoing.pop_front() {
-            self.ours.handle_packet(self.now, &p);
+            self.ours.handle_datagram(self.now, &p);
             moved = true;
         }
         self.events
@@ -122,6 +124,7 @@ fn channels_open_both_ways_and_every_size_crosses_when_we_connect() {
         ours: DataChannels::new(config(), now),
         theirs: SctpProtoPeer::server(1200),
         events: Vec::new(),
+        packet: Vec::new(),
     };
     link.ours.connect(now);
     let ours = link
@@ -157,6 +160,7 @@ fn sctp_proto_starts_the_association() {
         ours: DataChannels::new(config(), now),
         theirs: SctpProtoPeer::client(now, 1200),
         events: Vec::new(),
+        packet: Vec::new(),
     };
     link.run_until(|l| l.events.contains(&Event::Connected) && l.theirs.connected);
     let now = link.now;

@@ -310,7 +310,7 @@ impl Peer {
                 rtcweb_dtls::Event::Connected(connected) => self.dtls_connected(now, &connected),
                 rtcweb_dtls::Event::ApplicationData(packet) => {
                     if let Some(sctp) = self.sctp.as_mut() {
-                        sctp.handle_packet(now, &packet);
+                        sctp.handle_datagram(now, &packet);
                     }
                 }
                 rtcweb_dtls::Event::Closed => {

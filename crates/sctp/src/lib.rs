@@ -5,10 +5,10 @@
 //!
 //! ## The association: [`Association`]
 //! One sans-IO state machine per DTLS connection, in the house contract: SCTP packets in
-//! ([`Association::handle_packet`]) and out ([`Association::poll_transmit`], built when
-//! asked, so the windows decide what goes at the moment it goes), time in
-//! ([`Association::handle_timeout`], [`Association::poll_timeout`]), events out
-//! ([`Association::poll_event`]: connected, messages, stream resets, closed).
+//! ([`Association::handle_datagram`]) and out ([`Association::poll_transmit_into`], built
+//! when asked into the caller's buffer, so the windows decide what goes at the moment it
+//! goes), time in ([`Association::handle_timeout`], [`Association::poll_timeout`]), events
+//! out ([`Association::poll_event`]: connected, messages, stream resets, closed).
 //! - Handshake (RFC 9260 §5.1) with the INIT collision WebRTC always has (§5.2: both peers
 //!   connect at once); state cookies are nonces checked against the ones we issued.
 //! - Messages are queued per stream as one `Bytes` each and cut into DATA chunks only when

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use rtcweb_netsim::LinkConfig;
 use rtcweb_sctp::{CloseReason, Config, Event, SendOptions, State};
-use support::{Pair, lossy};
+use rtcweb_test_support::lossy;
+use support::Pair;
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)

@@ -87,7 +87,7 @@ impl SctpProtoPeer {
         peer
     }
 
-    pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+    pub fn handle_datagram(&mut self, now: Instant, packet: &[u8]) {
         let data = Bytes::copy_from_slice(packet);
         match self.endpoint.handle(now, self.remote, None, None, data) {
             Some((ch, DatagramEvent::NewAssociation(assoc))) => self.assoc = Some((ch, assoc)),

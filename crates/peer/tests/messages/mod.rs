@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)] // shared by several test binaries
 
 use rtcweb_peer::Message;
+use rtcweb_test_support::XorShift32;
 
 /// The largest message: the `a=max-message-size` both rtcweb and Chromium offer.
 pub const MAX_SIZE: usize = 256 * 1024;
@@ -22,13 +23,8 @@ pub fn message_up_to(i: usize, max: usize) -> Message {
         _ if i % 10 == 0 => (i * 7919) % (max + 1),
         _ => (i * 7919) % 4097,
     };
-    let mut x = (i as u32).wrapping_mul(2_654_435_761) | 1;
-    let mut byte = || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        x as u8
-    };
+    let mut x = XorShift32((i as u32).wrapping_mul(2_654_435_761) | 1);
+    let mut byte = || x.next_u8();
     if i % 2 == 0 {
         Message::text(
             (0..size)

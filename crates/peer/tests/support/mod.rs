@@ -10,6 +10,7 @@ use rtcweb_netsim::{HostId, LinkConfig, Network};
 use rtcweb_peer::{
     Config, DataChannelId, Description, Event, Message, Peer, PeerConnectionState, SdpType,
 };
+use rtcweb_test_support::{Simulation, XorShift32, next_deadline, run_until};
 
 /// What signalling carries.
 #[derive(Debug, Clone)]
@@ -89,10 +90,7 @@ pub struct World {
     ignoring: [bool; 2],
 }
 
-#[allow(clippy::disallowed_methods)] // the epoch of simulated time
-pub fn epoch() -> Instant {
-    Instant::now()
-}
+pub use rtcweb_test_support::epoch;
 
 pub fn lossy(loss: f64) -> LinkConfig {
     LinkConfig {
@@ -261,18 +259,13 @@ impl World {
     /// fire timers, flush.
     pub fn step(&mut self, limit: Instant) {
         self.flush();
-        let next = [
+        let deadlines = [
             self.net.poll_timeout(),
             self.a.peer.poll_timeout(),
             self.b.peer.poll_timeout(),
             self.signals.front().map(|(t, _, _)| *t),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(limit)
-        .max(self.now)
-        .min(limit);
+        ];
+        let next = next_deadline(self.now, limit, deadlines);
         self.now = next;
         self.net.advance_to(next);
         for side in [&mut self.a, &mut self.b] {
@@ -291,18 +284,8 @@ impl World {
     }
 
     /// Runs until `done` or `timeout` of simulated time; true when done.
-    pub fn run_until(&mut self, timeout: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
-        let limit = self.now + timeout;
-        loop {
-            self.flush();
-            if done(self) {
-                return true;
-            }
-            if self.now >= limit {
-                return false;
-            }
-            self.step(limit);
-        }
+    pub fn run_until(&mut self, timeout: Duration, done: impl FnMut(&mut Self) -> bool) -> bool {
+        run_until(self, timeout, done)
     }
 
     pub fn run_for(&mut self, d: Duration) {
@@ -319,18 +302,27 @@ pub fn test_message(i: usize, salt: u8) -> Message {
         2 | 3 => 65_536,
         _ => (i * 7919 + usize::from(salt) * 131) % 65_537,
     };
-    let mut x = (i as u32).wrapping_mul(2_654_435_761) ^ u32::from(salt);
-    let mut byte = || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        x as u8
-    };
+    let mut x = XorShift32((i as u32).wrapping_mul(2_654_435_761) ^ u32::from(salt));
+    let mut byte = || x.next_u8();
     if i % 2 == 0 {
         // Printable ASCII: valid UTF-8 of exactly `size` bytes.
         let text: String = (0..size).map(|_| char::from(b' ' + byte() % 95)).collect();
         Message::text(text)
     } else {
         Message::binary((0..size).map(|_| byte()).collect::<Vec<u8>>())
+    }
+}
+
+impl Simulation for World {
+    fn now(&self) -> Instant {
+        self.now
+    }
+
+    fn flush(&mut self) {
+        Self::flush(self);
+    }
+
+    fn step(&mut self, limit: Instant) {
+        Self::step(self, limit);
     }
 }

@@ -2,10 +2,13 @@
 //! send INIT at once (RFC 8841 §6), so each also answers the other's INIT and the first
 //! valid COOKIE ECHO or COOKIE ACK establishes the association.
 
+use std::time::Instant;
+
 use super::congestion::Congestion;
-use super::cookie::PeerInit;
+use super::cookie::{Cookies, PeerInit};
 use super::received::ReceivedTsns;
 use super::{Association, State, TSN_BASE};
+use crate::timer::Timer;
 use crate::wire::{
     Abort, CauseCode, Chunk, CommonHeader, ErrorCause, ErrorChunk, Init, PacketWriter, Param,
     TlvList, UnknownChunk,
@@ -15,17 +18,42 @@ use crate::{CloseReason, Event};
 /// Largest control packet we build (an INIT ACK with its cookie, an ERROR echoing a chunk).
 const CONTROL_MAX: usize = 1200;
 
+/// The handshake's own state: the cookies we issued, the one we echo, and T1. Only this
+/// module reads or changes it; the association sees its timer's deadline.
+#[derive(Debug, Default)]
+pub(super) struct Handshake {
+    cookies: Cookies,
+    /// The cookie we echo (T1-cookie retransmits it).
+    cookie_echo: Option<Vec<u8>>,
+    /// T1-init / T1-cookie.
+    t1: Timer,
+}
+
+impl Handshake {
+    /// When T1 expires.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.t1.deadline()
+    }
+
+    /// Whether T1 expired at `now` (it stops and counts the expiration).
+    pub(super) fn expired(&mut self, now: Instant) -> bool {
+        self.t1.expired(now)
+    }
+
+    /// The association ended: T1 stops.
+    pub(super) fn stop(&mut self) {
+        self.t1.stop();
+    }
+}
+
 impl Association {
-    /// Starts the association: sends INIT (RFC 9260 §5.1 A). Both WebRTC peers call it once
-    /// DTLS is connected; the simultaneous INITs are settled by §5.2.1.
-    pub fn connect(&mut self, now: std::time::Instant) {
-        self.now = self.now.max(now);
-        if self.ended || self.state != State::Closed {
-            return;
-        }
+    /// Sends INIT from CLOSED (RFC 9260 §5.1 A) and enters COOKIE-WAIT.
+    pub(super) fn start_handshake(&mut self) {
         self.send_init();
         self.state = State::CookieWait;
-        self.t1.start_fresh(self.now, self.config.rto_initial);
+        self.handshake
+            .t1
+            .start_fresh(self.now, self.config.rto_initial);
     }
 
     /// Writes a whole control packet with one chunk and queues it.
@@ -83,7 +111,7 @@ impl Association {
             return;
         }
         let peer = PeerInit::from_init(init);
-        let cookie = self.cookies.issue(&mut self.rng, self.now, peer);
+        let cookie = self.handshake.cookies.issue(&mut self.rng, self.now, peer);
         let params = [
             Param::StateCookie(&cookie),
             Param::ForwardTsnSupported,
@@ -110,15 +138,17 @@ impl Association {
         }
         let peer = PeerInit::from_init(ack);
         self.peer = Some(peer);
-        self.cookie_echo = Some(cookie.to_vec());
+        self.handshake.cookie_echo = Some(cookie.to_vec());
         self.queue_control(peer.tag, &Chunk::CookieEcho(cookie));
         self.state = State::CookieEchoed;
-        self.t1.start_fresh(self.now, self.config.rto_initial);
+        self.handshake
+            .t1
+            .start_fresh(self.now, self.config.rto_initial);
     }
 
     /// COOKIE ECHO (§5.1 D, §5.2.4).
     pub(super) fn handle_cookie_echo(&mut self, echoed: &[u8]) {
-        let Some(peer) = self.cookies.validate(self.now, echoed) else {
+        let Some(peer) = self.handshake.cookies.validate(self.now, echoed) else {
             self.metrics.dropped_bad_cookie += 1;
             return;
         };
@@ -149,8 +179,8 @@ impl Association {
     fn establish(&mut self, peer: PeerInit) {
         self.peer = Some(peer);
         self.state = State::Established;
-        self.cookie_echo = None;
-        self.t1.stop();
+        self.handshake.cookie_echo = None;
+        self.handshake.t1.stop();
         self.errors = 0;
         self.received = ReceivedTsns::new(TSN_BASE + u64::from(peer.initial_tsn));
         self.congestion = Congestion::new(self.config.mtu, peer.a_rwnd as usize);
@@ -159,9 +189,9 @@ impl Association {
     }
 
     /// T1-init or T1-cookie expired (§5.1 C, E): send again, backed off, up to the limit.
-    pub(super) fn t1_expired(&mut self) {
+    pub(super) fn handshake_timeout(&mut self) {
         if let Some(max) = self.config.max_init_retransmits
-            && self.t1.expirations > max
+            && self.handshake.t1.expirations > max
         {
             self.terminate(CloseReason::HandshakeTimeout, false);
             return;
@@ -169,14 +199,14 @@ impl Association {
         match self.state {
             State::CookieWait => self.send_init(),
             State::CookieEchoed => {
-                if let (Some(cookie), Some(peer)) = (self.cookie_echo.take(), self.peer) {
+                if let (Some(cookie), Some(peer)) = (self.handshake.cookie_echo.take(), self.peer) {
                     self.queue_control(peer.tag, &Chunk::CookieEcho(&cookie));
-                    self.cookie_echo = Some(cookie);
+                    self.handshake.cookie_echo = Some(cookie);
                 }
             }
             _ => return,
         }
-        self.t1.start(
+        self.handshake.t1.start(
             self.now,
             self.config.rto_initial,
             self.config.max_timer_backoff,

@@ -1,6 +1,12 @@
 //! The association (RFC 9260): handshake, data transfer with retransmission and congestion
 //! control, partial reliability (RFC 3758), stream reset (RFC 6525) and shutdown, as one
 //! sans-IO state machine.
+//!
+//! Every public method of [`Association`] is in this file. The topic modules keep their
+//! logic behind a narrow `pub(super)` interface: `handshake` (its [`Handshake`] state: cookies
+//! and T1), `shutdown`, `reconfig` (stream reset, a [`Reconfig`] that owns its state and
+//! answers with an [`Outcome`]), `transmit` (building packets), and the bookkeeping types
+//! (`outstanding`, `received`, `reassembly`, `ordering`, `send_queue`, `congestion`, `rto`).
 
 mod congestion;
 mod cookie;
@@ -24,18 +30,20 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use self::congestion::Congestion;
-use self::cookie::{Cookies, PeerInit};
+use self::cookie::PeerInit;
+use self::handshake::Handshake;
 use self::ordering::Ordering;
 use self::outstanding::Outstanding;
 use self::reassembly::{Reassembly, Whole};
 use self::received::ReceivedTsns;
-use self::reconfig::Reconfig;
+use self::reconfig::{Outcome, Reconfig};
 use self::rto::Rto;
 use self::send_queue::{QueueError, SendQueue};
 use crate::timer::{Timer, earliest};
 use crate::tsn::unwrap_tsn;
 use crate::wire::{
-    Abort, Chunk, ChunkType, Data, ErrorCause, GapBlock, Packet, Sack, SkippedStream, UnknownChunk,
+    Abort, Chunk, ChunkType, Data, ErrorCause, GapBlock, Packet, ReConfig, Sack, SkippedStream,
+    UnknownChunk,
 };
 use crate::{CloseReason, Config, Event, Received, SendError};
 
@@ -73,8 +81,9 @@ pub enum State {
 }
 
 /// One SCTP association, sans-IO: SCTP packets in
-/// ([`handle_packet`](Self::handle_packet)) and out ([`poll_transmit`](Self::poll_transmit)),
-/// time in ([`handle_timeout`](Self::handle_timeout)), events out
+/// ([`handle_datagram`](Self::handle_datagram)) and out
+/// ([`poll_transmit_into`](Self::poll_transmit_into), into a buffer the caller keeps), time
+/// in ([`handle_timeout`](Self::handle_timeout)), events out
 /// ([`poll_event`](Self::poll_event)).
 ///
 /// ```
@@ -89,9 +98,11 @@ pub enum State {
 /// b.connect(now);
 /// a.send(now, 0, 51, b"hello".to_vec(), SendOptions::default())?;
 /// let mut got = None;
+/// // One buffer for every packet: no allocation per packet.
+/// let mut packet = Vec::new();
 /// for _ in 0..20 {
-///     while let Some(p) = a.poll_transmit() { b.handle_packet(now, &p); }
-///     while let Some(p) = b.poll_transmit() { a.handle_packet(now, &p); }
+///     while a.poll_transmit_into(&mut packet) { b.handle_datagram(now, &packet); }
+///     while b.poll_transmit_into(&mut packet) { a.handle_datagram(now, &packet); }
 ///     while let Some(e) = b.poll_event() {
 ///         if let Event::Message(m) = e { got = Some(m.data); }
 ///     }
@@ -119,11 +130,8 @@ pub struct Association {
     local_initial_tsn: u32,
     /// What the peer's INIT or INIT ACK said, once known.
     peer: Option<PeerInit>,
-    cookies: Cookies,
-    /// The cookie we echo (T1-cookie retransmits it).
-    cookie_echo: Option<Vec<u8>>,
-    /// T1-init / T1-cookie.
-    t1: Timer,
+    /// Cookies and T1 (handshake.rs).
+    handshake: Handshake,
     /// T2-shutdown.
     t2: Timer,
     /// T3-rtx.
@@ -164,6 +172,7 @@ pub struct Association {
     scratch_dups: Vec<u32>,
 }
 
+/// The public API: every command, input and output of the association is here.
 impl Association {
     /// A new association; nothing is sent until [`connect`](Self::connect) or the peer's
     /// INIT.
@@ -182,9 +191,7 @@ impl Association {
             local_tag,
             local_initial_tsn,
             peer: None,
-            cookies: Cookies::default(),
-            cookie_echo: None,
-            t1: Timer::default(),
+            handshake: Handshake::default(),
             t2: Timer::default(),
             t3: Timer::default(),
             delayed_ack: None,
@@ -229,9 +236,13 @@ impl Association {
         )
     }
 
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+    /// Starts the association: sends INIT (RFC 9260 §5.1 A). Both WebRTC peers call it once
+    /// DTLS is connected; the simultaneous INITs are settled by §5.2.1.
+    pub fn connect(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if !self.ended && self.state == State::Closed {
+            self.start_handshake();
+        }
     }
 
     /// Queues a message on `stream` with payload protocol identifier `ppid`. It is cut into
@@ -275,6 +286,41 @@ impl Association {
             })
     }
 
+    /// Resets outgoing streams (RFC 6525 §5.1.2): what is queued on them is still sent, then
+    /// an Outgoing SSN Reset Request goes out; [`Event::OutgoingStreamsReset`] follows once
+    /// the peer performed it. The streams refuse new messages until then.
+    pub fn reset_streams(&mut self, now: Instant, streams: &[u16]) {
+        self.now = self.now.max(now);
+        if self.ended {
+            return;
+        }
+        for &s in streams {
+            self.send_queue.start_reset(s);
+            self.reconfig.add(s);
+        }
+        self.reconfig_progress();
+    }
+
+    /// Shuts the association down gracefully: what is queued is still delivered, then the
+    /// association closes with [`CloseReason::Shutdown`]. Before it is established, it just
+    /// ends.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if !self.ended {
+            self.begin_shutdown();
+        }
+    }
+
+    /// Aborts the association at once (RFC 9260 §9.1), with an optional reason for the peer.
+    pub fn abort(&mut self, now: Instant, reason: Option<&str>) {
+        self.now = self.now.max(now);
+        if self.ended {
+            return;
+        }
+        self.queue_abort(reason);
+        self.terminate(CloseReason::AbortedByUs, false);
+    }
+
     /// Bytes queued on `stream` and not yet sent (W3C `bufferedAmount`).
     pub fn buffered_amount(&self, stream: u16) -> usize {
         self.send_queue.buffered(stream)
@@ -303,108 +349,14 @@ impl Association {
         }
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) is next due; `None` when nothing waits.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.ended {
-            return None;
-        }
-        earliest([
-            self.t1.deadline(),
-            self.t2.deadline(),
-            self.t3.deadline(),
-            self.delayed_ack,
-            self.heartbeat_due,
-            self.reconfig.deadline(),
-        ])
-    }
-
-    /// Time passed: retransmissions, delayed acknowledgements, heartbeats. Safe to call
-    /// early or twice.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        let now = self.now;
-        if self.ended {
-            return;
-        }
-        if self.t1.expired(now) {
-            self.t1_expired();
-        }
-        if self.t2.expired(now) {
-            self.t2_expired();
-        }
-        if self.t3.expired(now) {
-            self.t3_expired();
-        }
-        if self.delayed_ack.is_some_and(|t| t <= now) {
-            self.delayed_ack = None;
-            self.sack_now = true;
-        }
-        if self.heartbeat_due.is_some_and(|t| t <= now) {
-            self.heartbeat_expired();
-        }
-        if self.reconfig.expired(now) {
-            self.count_error();
-            self.reconfig.retransmit();
-        }
-    }
-
-    /// One more expiration without a sign of the peer; gives up past the limit (§8.1).
-    fn count_error(&mut self) {
-        self.errors += 1;
-        if let Some(max) = self.config.max_retransmissions
-            && self.errors > max
-        {
-            self.terminate(CloseReason::TooManyRetransmissions, true);
-        }
-    }
-
-    /// T3-rtx expired (RFC 9260 §6.3.3).
-    fn t3_expired(&mut self) {
-        if !self.outstanding.has_in_flight() {
-            return;
-        }
-        self.count_error();
-        if self.ended {
-            return;
-        }
-        self.congestion.on_timeout();
-        let partial = self.peer.is_some_and(|p| p.forward_tsn);
-        for (stream, message) in self.outstanding.mark_all_for_retransmit(self.now, partial) {
-            self.send_queue.abandon(stream, message);
-        }
-        self.check_forward_tsn();
-        // E2: the timer restarts with the backed-off RTO when the retransmission goes out.
-        self.t3
-            .start(self.now, self.rto.rto(), self.config.max_timer_backoff);
-    }
-
-    /// The heartbeat interval passed (RFC 9260 §8.3).
-    fn heartbeat_expired(&mut self) {
-        self.heartbeat_due = None;
-        if !self.is_established() {
-            return;
-        }
-        if self.heartbeat_outstanding.take().is_some() {
-            // The last one went unanswered.
-            self.count_error();
-            if self.ended {
-                return;
-            }
-        }
-        self.heartbeat_send = true;
-        self.schedule_heartbeat();
-    }
-
-    fn schedule_heartbeat(&mut self) {
-        if let Some(interval) = self.config.heartbeat_interval {
-            // §8.3: the interval plus the RTO.
-            self.heartbeat_due = Some(self.now + interval + self.rto.rto());
-        }
+    /// The smoothed round-trip time, once measured.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rto.srtt()
     }
 
     /// Feeds one SCTP packet (the plaintext of DTLS application data). Bad packets are
     /// counted in [`metrics`](Self::metrics) and dropped.
-    pub fn handle_packet(&mut self, now: Instant, bytes: &[u8]) {
+    pub fn handle_datagram(&mut self, now: Instant, bytes: &[u8]) {
         self.now = self.now.max(now);
         if self.ended {
             self.out_of_the_blue(bytes);
@@ -501,6 +453,124 @@ impl Association {
             }
         }
         self.after_input();
+    }
+
+    /// Time passed: retransmissions, delayed acknowledgements, heartbeats. Safe to call
+    /// early or twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        if self.ended {
+            return;
+        }
+        if self.handshake.expired(now) {
+            self.handshake_timeout();
+        }
+        if self.t2.expired(now) {
+            self.t2_expired();
+        }
+        if self.t3.expired(now) {
+            self.t3_expired();
+        }
+        if self.delayed_ack.is_some_and(|t| t <= now) {
+            self.delayed_ack = None;
+            self.sack_now = true;
+        }
+        if self.heartbeat_due.is_some_and(|t| t <= now) {
+            self.heartbeat_expired();
+        }
+        if self.reconfig.expired(now) {
+            self.count_error();
+            self.reconfig.retransmit();
+        }
+    }
+
+    /// Writes the next SCTP packet to send (as DTLS application data), built now from what
+    /// waits, into `packet` (cleared first, grown to at most the MTU); returns whether there
+    /// was one. A buffer kept between calls makes sending allocation-free.
+    pub fn poll_transmit_into(&mut self, packet: &mut Vec<u8>) -> bool {
+        self.write_next_packet(packet)
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due; `None` when nothing waits.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.ended {
+            return None;
+        }
+        earliest([
+            self.handshake.deadline(),
+            self.t2.deadline(),
+            self.t3.deadline(),
+            self.delayed_ack,
+            self.heartbeat_due,
+            self.reconfig.deadline(),
+        ])
+    }
+}
+
+/// The machinery under the public API; the topic modules (handshake, shutdown, stream reset,
+/// packet building) hold the rest.
+impl Association {
+    /// The chunk type ids we support beyond RFC 9260 (Supported Extensions, RFC 5061 §4.2.7).
+    const EXTENSIONS: [u8; 2] = [ChunkType::RE_CONFIG.0, ChunkType::FORWARD_TSN.0];
+
+    /// One more expiration without a sign of the peer; gives up past the limit (§8.1).
+    fn count_error(&mut self) {
+        self.errors += 1;
+        if let Some(max) = self.config.max_retransmissions
+            && self.errors > max
+        {
+            self.terminate(CloseReason::TooManyRetransmissions, true);
+        }
+    }
+
+    /// T3-rtx expired (RFC 9260 §6.3.3).
+    fn t3_expired(&mut self) {
+        if !self.outstanding.has_in_flight() {
+            return;
+        }
+        self.count_error();
+        if self.ended {
+            return;
+        }
+        self.congestion.on_timeout();
+        let partial = self.peer.is_some_and(|p| p.forward_tsn);
+        for (stream, message) in self.outstanding.mark_all_for_retransmit(self.now, partial) {
+            self.send_queue.abandon(stream, message);
+        }
+        self.check_forward_tsn();
+        // E2: the timer restarts with the backed-off RTO when the retransmission goes out.
+        self.t3
+            .start(self.now, self.rto.rto(), self.config.max_timer_backoff);
+    }
+
+    /// The heartbeat interval passed (RFC 9260 §8.3).
+    fn heartbeat_expired(&mut self) {
+        self.heartbeat_due = None;
+        if !self.is_established() {
+            return;
+        }
+        if self.heartbeat_outstanding.take().is_some() {
+            // The last one went unanswered.
+            self.count_error();
+            if self.ended {
+                return;
+            }
+        }
+        self.heartbeat_send = true;
+        self.schedule_heartbeat();
+    }
+
+    fn schedule_heartbeat(&mut self) {
+        if let Some(interval) = self.config.heartbeat_interval {
+            // §8.3: the interval plus the RTO.
+            self.heartbeat_due = Some(self.now + interval + self.rto.rto());
+        }
     }
 
     /// A packet after the association ended (RFC 9260 §8.4): a SHUTDOWN ACK means our
@@ -732,6 +802,55 @@ impl Association {
         action.skips()
     }
 
+    /// Starts the next stream reset request when none is on the wire and streams are drained.
+    fn reconfig_progress(&mut self) {
+        if !self.is_established() || !self.peer.is_some_and(|p| p.reconfig) {
+            return;
+        }
+        // Each stream id takes 2 bytes; keep the chunk well inside a packet.
+        let most = (self.config.mtu.saturating_sub(64) / 2).max(1);
+        // RFC 6525 §4.1: the last TSN we assigned.
+        let last_tsn = (self.outstanding.next_tsn() - 1) as u32;
+        let queue = &self.send_queue;
+        self.reconfig
+            .progress(most, last_tsn, |s| queue.is_drained(s));
+    }
+
+    /// A RE-CONFIG chunk (RFC 6525 §5.2): each parameter to the stream reset state, and what
+    /// it asks of us done here.
+    fn handle_reconfig(&mut self, chunk: &ReConfig<'_>) {
+        if !self.is_established() {
+            return;
+        }
+        for param in chunk.params.iter() {
+            let last_tsn = (self.outstanding.next_tsn() - 1) as u32;
+            let outcome =
+                self.reconfig
+                    .handle_param(self.now, param, self.received.cum(), last_tsn);
+            match outcome {
+                None => {}
+                Some(Outcome::IncomingReset(streams)) => {
+                    self.ordering.reset(&streams);
+                    self.events.push_back(Event::IncomingStreamsReset(streams));
+                }
+                // An answer to our request shows the peer is alive.
+                Some(Outcome::InProgress) => self.errors = 0,
+                Some(Outcome::OutgoingDone { streams, performed }) => {
+                    self.errors = 0;
+                    for &s in &streams {
+                        self.send_queue.finish_reset(s, performed);
+                    }
+                    self.events.push_back(if performed {
+                        Event::OutgoingStreamsReset(streams)
+                    } else {
+                        Event::OutgoingStreamsResetFailed(streams)
+                    });
+                    self.reconfig_progress();
+                }
+            }
+        }
+    }
+
     /// Work that follows any input: shutdown and reset progress, buffered-amount events.
     fn after_input(&mut self) {
         self.progress_shutdown();
@@ -751,9 +870,9 @@ impl Association {
         }
         self.ended = true;
         self.state = State::Closed;
-        for t in [&mut self.t1, &mut self.t2, &mut self.t3] {
-            t.stop();
-        }
+        self.handshake.stop();
+        self.t2.stop();
+        self.t3.stop();
         self.reconfig.stop();
         self.delayed_ack = None;
         self.heartbeat_due = None;
@@ -761,22 +880,464 @@ impl Association {
         self.outstanding.clear();
         self.events.push_back(Event::Closed(reason));
     }
+}
 
-    /// Aborts the association at once (RFC 9260 §9.1), with an optional reason for the peer.
-    pub fn abort(&mut self, now: Instant, reason: Option<&str>) {
-        self.now = self.now.max(now);
-        if self.ended {
-            return;
+/// Rules pinned down on one association, fed hand-made packets: what is easier to check
+/// against its own state than end to end.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{CommonHeader, Init, PacketWriter, Param, TlvList};
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[allow(clippy::disallowed_methods)] // the epoch of simulated time
+    fn epoch() -> Instant {
+        Instant::now()
+    }
+
+    /// No heartbeats: only the timers a test is about run.
+    fn config(seed: u64) -> Config {
+        Config {
+            seed,
+            heartbeat_interval: None,
+            ..Config::default()
         }
-        self.queue_abort(reason);
-        self.terminate(CloseReason::AbortedByUs, false);
     }
 
-    /// The smoothed round-trip time, once measured.
-    pub fn rtt(&self) -> Option<Duration> {
-        self.rto.srtt()
+    /// `a` and `b` connected to each other at `now`, packets carried directly, events
+    /// drained.
+    fn established(now: Instant, a: Config, b: Config) -> (Association, Association) {
+        let mut a = Association::new(a, now);
+        let mut b = Association::new(b, now);
+        a.connect(now);
+        b.connect(now);
+        let mut p = Vec::new();
+        for _ in 0..8 {
+            while a.poll_transmit_into(&mut p) {
+                b.handle_datagram(now, &p);
+            }
+            while b.poll_transmit_into(&mut p) {
+                a.handle_datagram(now, &p);
+            }
+        }
+        assert!(a.is_established() && b.is_established());
+        while a.poll_event().is_some() {}
+        while b.poll_event().is_some() {}
+        (a, b)
     }
 
-    /// The chunk type ids we support beyond RFC 9260 (Supported Extensions, RFC 5061 §4.2.7).
-    const EXTENSIONS: [u8; 2] = [ChunkType::RE_CONFIG.0, ChunkType::FORWARD_TSN.0];
+    /// A packet for `to` with verification tag `tag` carrying `chunks`.
+    fn packet(to: &Association, tag: u32, chunks: &[Chunk<'_>]) -> Vec<u8> {
+        let header = CommonHeader {
+            source_port: to.config.remote_port,
+            destination_port: to.config.local_port,
+            verification_tag: tag,
+        };
+        let mut out = Vec::new();
+        let mut w = PacketWriter::new_in_vec(&mut out, header, 1200).unwrap();
+        for c in chunks {
+            w.push(c).unwrap();
+        }
+        w.finish();
+        out
+    }
+
+    /// A whole ordered message on stream 0: DATA with `tsn` and `ssn`.
+    fn data(tsn: u32, ssn: u16, payload: &[u8]) -> Chunk<'_> {
+        Chunk::Data(Data {
+            immediate: false,
+            unordered: false,
+            beginning: true,
+            ending: true,
+            tsn,
+            stream_id: 0,
+            ssn,
+            ppid: 53,
+            payload,
+        })
+    }
+
+    /// The peer's Initial TSN and the tag packets to `a` carry.
+    fn peer_tsn_and_tag(a: &Association) -> (u32, u32) {
+        (a.peer.unwrap().initial_tsn, a.local_tag)
+    }
+
+    /// Every packet `a` sends now.
+    fn drain(a: &mut Association) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut p = Vec::new();
+        while a.poll_transmit_into(&mut p) {
+            out.push(p.clone());
+        }
+        out
+    }
+
+    /// A SACK as numbers: cumulative TSN ack, a_rwnd, gap blocks, duplicate TSNs.
+    type SackSeen = (u32, u32, Vec<GapBlock>, Vec<u32>);
+
+    /// The SACKs in `packets`.
+    fn sacks(packets: &[Vec<u8>]) -> Vec<SackSeen> {
+        let mut out = Vec::new();
+        for p in packets {
+            for c in Packet::parse(p).unwrap().chunks() {
+                if let Ok(Chunk::Sack(s)) = c {
+                    out.push((
+                        s.cumulative_tsn_ack,
+                        s.a_rwnd,
+                        s.gap_blocks.iter().collect(),
+                        s.duplicate_tsns.iter().collect(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// The TSNs of the DATA chunks in `packets`.
+    fn data_tsns(packets: &[Vec<u8>]) -> Vec<u32> {
+        let mut out = Vec::new();
+        for p in packets {
+            for c in Packet::parse(p).unwrap().chunks() {
+                if let Ok(Chunk::Data(d)) = c {
+                    out.push(d.tsn);
+                }
+            }
+        }
+        out
+    }
+
+    fn chunk_types(packets: &[Vec<u8>]) -> Vec<ChunkType> {
+        let mut out = Vec::new();
+        for p in packets {
+            for c in Packet::parse(p).unwrap().chunks() {
+                let c = c.unwrap();
+                out.push(match c {
+                    Chunk::InitAck(_) => ChunkType::INIT_ACK,
+                    Chunk::Abort(_) => ChunkType::ABORT,
+                    Chunk::Sack(_) => ChunkType::SACK,
+                    Chunk::Data(_) => ChunkType::DATA,
+                    _ => ChunkType(0xff),
+                });
+            }
+        }
+        out
+    }
+
+    fn messages(a: &mut Association) -> Vec<Vec<u8>> {
+        std::iter::from_fn(|| a.poll_event())
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m.data),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cumulative_ack_gap_blocks_delayed_ack_and_duplicates() {
+        let now = epoch();
+        let (mut a, _b) = established(now, config(1), config(2));
+        let (i, tag) = peer_tsn_and_tag(&a);
+        // TSN i + 1 before i: a gap, so a SACK at once (§6.7) with one gap block of offset
+        // 2 from the cumulative TSN, which stays at i - 1.
+        a.handle_datagram(now, &packet(&a, tag, &[data(i + 1, 1, b"second")]));
+        assert_eq!(
+            sacks(&drain(&mut a)),
+            [(
+                i.wrapping_sub(1),
+                a.config.max_receive_buffer as u32 - 6,
+                vec![GapBlock { start: 2, end: 2 }],
+                vec![]
+            )]
+        );
+        assert!(messages(&mut a).is_empty(), "SSN 1 waits for SSN 0");
+        // TSN i fills the gap: the cumulative TSN jumps to i + 1, both messages come in order.
+        // One packet with DATA since the last SACK and no gap: the SACK is delayed (§6.2).
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, b"first")]));
+        assert_eq!(messages(&mut a), [b"first".to_vec(), b"second".to_vec()]);
+        assert!(drain(&mut a).is_empty(), "the SACK is delayed");
+        assert_eq!(a.poll_timeout(), Some(now + a.config.delayed_ack));
+        a.handle_timeout(now + a.config.delayed_ack);
+        let got = sacks(&drain(&mut a));
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0, &got[0].2), (i.wrapping_add(1), &vec![]));
+        // A duplicate is reported at once, in the duplicate TSN list (§6.2, §6.7).
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, b"first")]));
+        assert_eq!(a.metrics().duplicates_received, 1);
+        let got = sacks(&drain(&mut a));
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0, &got[0].3), (i.wrapping_add(1), &vec![i]));
+        assert!(
+            messages(&mut a).is_empty(),
+            "a duplicate is not delivered again"
+        );
+    }
+
+    #[test]
+    fn receive_window_bounds_what_is_held() {
+        let now = epoch();
+        let small = Config {
+            max_receive_buffer: 4096,
+            ..config(1)
+        };
+        let (mut a, _b) = established(now, small, config(2));
+        let (i, tag) = peer_tsn_and_tag(&a);
+        let kb = [7u8; 1000];
+        // TSN i is missing: TSNs i + 1 ..= i + 4 are held, 4000 of the 4096 bytes.
+        for k in 1..=4u16 {
+            a.handle_datagram(now, &packet(&a, tag, &[data(i + u32::from(k), k, &kb)]));
+        }
+        let got = sacks(&drain(&mut a));
+        assert_eq!(
+            got.last().map(|s| s.1),
+            Some(96),
+            "a_rwnd: 4096 less 4000 held"
+        );
+        // Beyond the window, new out-of-order data is dropped and not acknowledged (§6.2).
+        a.handle_datagram(now, &packet(&a, tag, &[data(i + 5, 5, &kb)]));
+        assert_eq!(a.metrics().dropped_out_of_window, 1);
+        assert!(!a.received.contains(unwrap_tsn(a.received.cum(), i + 5)));
+        // The next in-order TSN is still taken, so a full window cannot block the link.
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, &kb)]));
+        assert_eq!(a.metrics().dropped_out_of_window, 1);
+        assert_eq!(messages(&mut a).len(), 5);
+        assert_eq!(a.received.cum() as u32, i + 4);
+        a.handle_timeout(now + a.config.delayed_ack);
+        let got = sacks(&drain(&mut a));
+        assert_eq!(
+            got.last().map(|s| (s.0, s.1)),
+            Some((i + 4, 4096)),
+            "all delivered: the whole window again"
+        );
+    }
+
+    #[test]
+    fn a_zero_window_stops_new_data_until_the_peer_opens_it() {
+        let now = epoch();
+        let (mut a, _b) = established(now, config(1), config(2));
+        let tag = a.local_tag;
+        let first = a.local_initial_tsn;
+        a.send(now, 0, 53, vec![1u8; 1000], SendOptions::default())
+            .unwrap();
+        assert_eq!(data_tsns(&drain(&mut a)), [first]);
+        a.send(now, 0, 53, vec![2u8; 1000], SendOptions::default())
+            .unwrap();
+        // The peer acknowledges nothing new and advertises a zero window: with data in
+        // flight, nothing new goes (RFC 9260 §6.1 A).
+        let zero = Sack {
+            cumulative_tsn_ack: first.wrapping_sub(1),
+            a_rwnd: 0,
+            ..Sack::default()
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Sack(zero)]));
+        assert!(data_tsns(&drain(&mut a)).is_empty());
+        assert_eq!(a.buffered_amount(0), 1000);
+        // It acknowledges the first and opens the window: the second goes.
+        let open = Sack {
+            cumulative_tsn_ack: first,
+            a_rwnd: 5000,
+            ..Sack::default()
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Sack(open)]));
+        assert_eq!(data_tsns(&drain(&mut a)), [first.wrapping_add(1)]);
+    }
+
+    #[test]
+    fn t3_rtx_backs_off_then_the_association_fails() {
+        let mut now = epoch();
+        let a_config = Config {
+            rto_initial: 500 * MS,
+            max_timer_backoff: 3000 * MS,
+            max_retransmissions: Some(4),
+            ..config(1)
+        };
+        let (mut a, _b) = established(now, a_config, config(2));
+        assert_eq!(a.rto.rto(), 500 * MS, "no RTT measured yet: RTO.Initial");
+        let tsn = a.local_initial_tsn;
+        a.send(now, 0, 53, vec![9u8; 100], SendOptions::default())
+            .unwrap();
+        assert_eq!(data_tsns(&drain(&mut a)), [tsn]);
+        // The peer never answers. T3-rtx runs the RTO, then doubles it at each expiration
+        // (§6.3.3 E2), up to the configured bound; each expiration retransmits the chunk.
+        for wait in [500, 1000, 2000, 3000, 3000] {
+            assert_eq!(a.poll_timeout(), Some(now + wait * MS));
+            now += wait * MS;
+            a.handle_timeout(now);
+            if a.ended {
+                break;
+            }
+            assert_eq!(data_tsns(&drain(&mut a)), [tsn], "retransmitted");
+            assert!(!std::iter::from_fn(|| a.poll_event()).any(|e| matches!(e, Event::Closed(_))));
+        }
+        // Association.Max.Retrans (4) expirations were tolerated; the fifth ends it (§8.1),
+        // with an ABORT to the peer.
+        assert_eq!(a.errors, 5);
+        let events: Vec<Event> = std::iter::from_fn(|| a.poll_event()).collect();
+        assert_eq!(events, [Event::Closed(CloseReason::TooManyRetransmissions)]);
+        assert_eq!(a.state(), State::Closed);
+        assert_eq!(chunk_types(&drain(&mut a)), [ChunkType::ABORT]);
+        assert_eq!(a.poll_timeout(), None);
+    }
+
+    #[test]
+    fn an_acknowledgement_resets_the_error_count() {
+        let mut now = epoch();
+        let a_config = Config {
+            max_retransmissions: Some(1),
+            ..config(1)
+        };
+        let (mut a, _b) = established(now, a_config, config(2));
+        let tsn = a.local_initial_tsn;
+        a.send(now, 0, 53, vec![9u8; 100], SendOptions::default())
+            .unwrap();
+        drain(&mut a);
+        now = a.poll_timeout().unwrap();
+        a.handle_timeout(now);
+        assert_eq!(a.errors, 1);
+        drain(&mut a);
+        // §8.3: any acknowledgement shows the peer is alive.
+        let ack = Sack {
+            cumulative_tsn_ack: tsn,
+            a_rwnd: 1 << 20,
+            ..Sack::default()
+        };
+        a.handle_datagram(now, &packet(&a, a.local_tag, &[Chunk::Sack(ack)]));
+        assert_eq!(a.errors, 0);
+        assert_eq!(a.poll_timeout(), None, "nothing in flight: T3-rtx stopped");
+        // So the next loss again tolerates one expiration.
+        a.send(now, 0, 53, vec![9u8; 100], SendOptions::default())
+            .unwrap();
+        drain(&mut a);
+        now = a.poll_timeout().unwrap();
+        a.handle_timeout(now);
+        assert!(a.is_established());
+    }
+
+    #[test]
+    fn packets_with_a_wrong_verification_tag_are_dropped() {
+        let now = epoch();
+        let (mut a, b) = established(now, config(1), config(2));
+        let (i, tag) = peer_tsn_and_tag(&a);
+        let cum = a.received.cum();
+        // §8.5: a packet whose tag is not ours is dropped silently.
+        a.handle_datagram(now, &packet(&a, tag ^ 1, &[data(i, 0, b"x")]));
+        a.handle_datagram(now, &packet(&a, b.local_tag, &[data(i, 0, b"x")]));
+        assert_eq!(a.metrics().dropped_bad_tag, 2);
+        assert_eq!(a.received.cum(), cum);
+        assert!(drain(&mut a).is_empty(), "no SACK for them");
+        // §8.5.1 A: INIT goes with tag 0 and alone; anything else is dropped.
+        let init = Init {
+            initiate_tag: 77,
+            a_rwnd: 1 << 16,
+            outbound_streams: 1,
+            inbound_streams: 1,
+            initial_tsn: 1,
+            params: TlvList::new(&[]),
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Init(init)]));
+        a.handle_datagram(now, &packet(&a, 0, &[Chunk::Init(init), data(i, 0, b"x")]));
+        assert_eq!(a.metrics().dropped_bad_tag, 4);
+        assert!(drain(&mut a).is_empty(), "no INIT ACK for them");
+        // §8.5.1 B: an ABORT with the T bit carries the peer's tag, not ours.
+        let reflected = Abort {
+            reflected_tag: true,
+            causes: TlvList::new(&[]),
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Abort(reflected)]));
+        assert_eq!(a.metrics().dropped_bad_tag, 5);
+        assert!(a.is_established());
+        // The same data with the right tag is taken.
+        a.handle_datagram(now, &packet(&a, tag, &[data(i, 0, b"x")]));
+        assert_eq!(a.received.cum(), cum + 1);
+        assert_eq!(messages(&mut a), [b"x".to_vec()]);
+        // And an ABORT without the T bit, with our tag, ends the association.
+        let abort = Abort {
+            reflected_tag: false,
+            causes: TlvList::new(&[]),
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::Abort(abort)]));
+        assert_eq!(a.state(), State::Closed);
+        assert_eq!(a.metrics().dropped_bad_tag, 5);
+    }
+
+    #[test]
+    fn init_and_init_ack_parameter_limits() {
+        let now = epoch();
+        let mut a = Association::new(config(1), now);
+        let valid = Init {
+            initiate_tag: 0x1234,
+            a_rwnd: 1 << 16,
+            outbound_streams: 16,
+            inbound_streams: 16,
+            initial_tsn: 100,
+            params: TlvList::new(&[]),
+        };
+        // §3.3.2: a zero Initiate Tag, or zero streams either way, is a protocol violation:
+        // dropped, unanswered.
+        for bad in [
+            Init {
+                initiate_tag: 0,
+                ..valid
+            },
+            Init {
+                outbound_streams: 0,
+                ..valid
+            },
+            Init {
+                inbound_streams: 0,
+                ..valid
+            },
+        ] {
+            a.handle_datagram(now, &packet(&a, 0, &[Chunk::Init(bad)]));
+        }
+        assert_eq!(a.metrics().dropped_malformed, 3);
+        assert!(drain(&mut a).is_empty());
+        // A valid INIT gets an INIT ACK, tagged with its Initiate Tag (§8.5), carrying a
+        // cookie; the association keeps no state for it (§5.1.3).
+        a.handle_datagram(now, &packet(&a, 0, &[Chunk::Init(valid)]));
+        let out = drain(&mut a);
+        assert_eq!(chunk_types(&out), [ChunkType::INIT_ACK]);
+        let reply = Packet::parse(&out[0]).unwrap();
+        assert_eq!(reply.header().verification_tag, 0x1234);
+        let Some(Ok(Chunk::InitAck(ack))) = reply.chunks().next() else {
+            panic!("an INIT ACK");
+        };
+        assert_eq!(ack.initiate_tag, a.local_tag);
+        assert!(ack.state_cookie().is_some());
+        assert_eq!(a.state(), State::Closed);
+        assert!(a.peer.is_none());
+
+        // In COOKIE-WAIT, an INIT ACK without a cookie (§5.1), or with a zero Initiate Tag,
+        // is dropped: no COOKIE ECHO, still waiting.
+        a.connect(now);
+        drain(&mut a);
+        let tag = a.local_tag;
+        let cookie = [Param::StateCookie(b"cookie")];
+        for bad in [
+            valid,
+            Init {
+                initiate_tag: 0,
+                params: TlvList::new(&cookie),
+                ..valid
+            },
+        ] {
+            a.handle_datagram(now, &packet(&a, tag, &[Chunk::InitAck(bad)]));
+        }
+        assert_eq!(a.metrics().dropped_malformed, 5);
+        assert_eq!(a.state(), State::CookieWait);
+        assert!(drain(&mut a).is_empty());
+        // A good one is answered with COOKIE ECHO carrying its cookie.
+        let good = Init {
+            params: TlvList::new(&cookie),
+            ..valid
+        };
+        a.handle_datagram(now, &packet(&a, tag, &[Chunk::InitAck(good)]));
+        assert_eq!(a.state(), State::CookieEchoed);
+        let out = drain(&mut a);
+        let echoed = Packet::parse(&out[0])
+            .unwrap()
+            .chunks()
+            .any(|c| c == Ok(Chunk::CookieEcho(b"cookie")));
+        assert!(echoed);
+    }
 }

@@ -4,11 +4,9 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::Association;
-use crate::Event;
 use crate::timer::Timer;
 use crate::tsn::unwrap_tsn;
-use crate::wire::{ReConfig, ReconfigParam, ReconfigResult};
+use crate::wire::{Chunk, List, PacketWriter, ReConfig, ReconfigParam, ReconfigResult, TlvList};
 
 /// Most responses waiting to be sent.
 const MAX_RESPONSES: usize = 8;
@@ -17,21 +15,40 @@ const IN_PROGRESS_RETRY: Duration = Duration::from_millis(50);
 
 /// An Outgoing SSN Reset Request of ours that awaits its response.
 #[derive(Debug, Clone)]
-pub(super) struct Request {
-    pub(super) seq: u32,
-    pub(super) last_tsn: u32,
-    pub(super) streams: Vec<u16>,
+struct Request {
+    seq: u32,
+    last_tsn: u32,
+    streams: Vec<u16>,
 }
 
-/// Outgoing and incoming stream reset state.
+/// What a RE-CONFIG parameter asks of the association.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// The peer reset its outgoing streams, our incoming ones (§5.2.2): their sequence
+    /// numbers start again.
+    IncomingReset(Vec<u16>),
+    /// The peer answered our request "in progress": it is alive, we ask again shortly.
+    InProgress,
+    /// The peer answered our request: the streams were reset (`performed`) or refused.
+    OutgoingDone {
+        /// The streams of the request.
+        streams: Vec<u16>,
+        /// Whether the peer performed the reset.
+        performed: bool,
+    },
+}
+
+/// Outgoing and incoming stream reset state (RFC 6525), on its own: the association gives
+/// it what it needs to know (the last TSN assigned, the cumulative TSN received, which
+/// streams are drained) and acts on the [`Outcome`]s.
 #[derive(Debug)]
 pub(super) struct Reconfig {
     /// Streams to reset that are in no request yet.
     waiting: BTreeSet<u16>,
     /// Our request on the wire.
-    pub(super) in_flight: Option<Request>,
+    in_flight: Option<Request>,
     /// The request must be (re)sent in the next packet.
-    pub(super) send_request: bool,
+    send_request: bool,
     /// Our next Re-configuration Request Sequence Number (§4.1: starts at the initial TSN).
     next_seq: u32,
     timer: Timer,
@@ -40,7 +57,7 @@ pub(super) struct Reconfig {
     /// Our answer to the peer's last request (for retransmitted requests).
     last_response: Option<(u32, ReconfigResult)>,
     /// Responses to put in the next packet.
-    pub(super) responses: VecDeque<(u32, ReconfigResult)>,
+    responses: VecDeque<(u32, ReconfigResult)>,
 }
 
 impl Reconfig {
@@ -85,174 +102,186 @@ impl Reconfig {
 
     /// The peer's request sequence number we answered last (the Re-configuration Response
     /// Sequence Number of our requests, §4.1).
-    pub(super) fn response_seq(&self) -> u32 {
+    fn response_seq(&self) -> u32 {
         self.peer_next_seq.map_or(0, |s| s.wrapping_sub(1))
     }
 
-    /// The request went out now: its timer runs.
-    pub(super) fn sent(&mut self, now: Instant, rto: Duration, max: Duration) {
-        self.send_request = false;
-        self.timer.start(now, rto, max);
-    }
-}
-
-impl Association {
-    /// Resets outgoing streams (RFC 6525 §5.1.2): what is queued on them is still sent, then
-    /// an Outgoing SSN Reset Request goes out; [`Event::OutgoingStreamsReset`] follows once
-    /// the peer performed it. The streams refuse new messages until then.
-    pub fn reset_streams(&mut self, now: Instant, streams: &[u16]) {
-        self.now = self.now.max(now);
-        if self.ended {
-            return;
-        }
-        for &s in streams {
-            self.send_queue.start_reset(s);
-            self.reconfig.waiting.insert(s);
-        }
-        self.reconfig_progress();
+    /// `stream` is to be reset once what is queued on it was sent.
+    pub(super) fn add(&mut self, stream: u16) {
+        self.waiting.insert(stream);
     }
 
-    /// Starts the next request when none is on the wire and streams are drained.
-    pub(super) fn reconfig_progress(&mut self) {
-        if !self.is_established()
-            || self.reconfig.in_flight.is_some()
-            || self.reconfig.waiting.is_empty()
-            || !self.peer.is_some_and(|p| p.reconfig)
-        {
+    /// Starts the next request when none is on the wire: with at most `most` of the waiting
+    /// streams that are `drained`. `last_tsn` is the last TSN we assigned (§4.1).
+    pub(super) fn progress(&mut self, most: usize, last_tsn: u32, drained: impl Fn(u16) -> bool) {
+        if self.in_flight.is_some() || self.waiting.is_empty() {
             return;
         }
-        // Each stream id takes 2 bytes; keep the chunk well inside a packet.
-        let most = (self.config.mtu.saturating_sub(64) / 2).max(1);
         let ready: Vec<u16> = self
-            .reconfig
             .waiting
             .iter()
             .copied()
-            .filter(|&s| self.send_queue.is_drained(s))
+            .filter(|&s| drained(s))
             .take(most)
             .collect();
         if ready.is_empty() {
             return;
         }
         for s in &ready {
-            self.reconfig.waiting.remove(s);
+            self.waiting.remove(s);
         }
-        let seq = self.reconfig.next_seq;
-        self.reconfig.next_seq = seq.wrapping_add(1);
-        // §4.1: the last TSN we assigned.
-        let last_tsn = (self.outstanding.next_tsn() - 1) as u32;
-        self.reconfig.in_flight = Some(super::reconfig::Request {
+        let seq = self.next_seq;
+        self.next_seq = seq.wrapping_add(1);
+        self.in_flight = Some(Request {
             seq,
             last_tsn,
             streams: ready,
         });
-        self.reconfig.send_request = true;
+        self.send_request = true;
     }
 
-    /// A RE-CONFIG chunk (RFC 6525 §5.2).
-    pub(super) fn handle_reconfig(&mut self, chunk: &ReConfig<'_>) {
-        if !self.is_established() {
-            return;
-        }
-        for param in chunk.params.iter() {
-            match param {
-                ReconfigParam::OutgoingSsnReset {
-                    request_seq,
-                    last_tsn,
-                    streams,
-                    ..
-                } => {
-                    let list: Vec<u16> = streams.iter().collect();
-                    self.incoming_reset_request(request_seq, last_tsn, list);
-                }
-                ReconfigParam::IncomingSsnReset { request_seq, .. } => {
-                    // We never reset our streams on the peer's behalf (WebRTC does not use
-                    // it): denied (§5.2.3 allows it).
-                    self.respond(request_seq, ReconfigResult::DENIED);
-                }
-                ReconfigParam::Response {
-                    response_seq,
-                    result,
-                    ..
-                } => self.reset_response(response_seq, result),
-                _ => {}
+    /// One parameter of the peer's RE-CONFIG chunk (§5.2). `received_cum` is our cumulative
+    /// TSN received, `last_tsn` the last TSN we assigned.
+    pub(super) fn handle_param(
+        &mut self,
+        now: Instant,
+        param: ReconfigParam<'_>,
+        received_cum: u64,
+        last_tsn: u32,
+    ) -> Option<Outcome> {
+        match param {
+            ReconfigParam::OutgoingSsnReset {
+                request_seq,
+                last_tsn,
+                streams,
+                ..
+            } => self.incoming_reset_request(request_seq, last_tsn, streams.iter(), received_cum),
+            ReconfigParam::IncomingSsnReset { request_seq, .. } => {
+                // We never reset our streams on the peer's behalf (WebRTC does not use it):
+                // denied (§5.2.3 allows it).
+                self.respond(request_seq, ReconfigResult::DENIED);
+                None
             }
+            ReconfigParam::Response {
+                response_seq,
+                result,
+                ..
+            } => self.reset_response(now, response_seq, result, last_tsn),
+            _ => None,
         }
     }
 
     fn respond(&mut self, seq: u32, result: ReconfigResult) {
-        if self.reconfig.responses.len() < MAX_RESPONSES {
-            self.reconfig.responses.push_back((seq, result));
+        if self.responses.len() < MAX_RESPONSES {
+            self.responses.push_back((seq, result));
         }
     }
 
     /// The peer resets its outgoing streams, our incoming ones (§5.2.2).
-    fn incoming_reset_request(&mut self, seq: u32, last_tsn: u32, streams: Vec<u16>) {
-        let expected = *self.reconfig.peer_next_seq.get_or_insert(seq);
-        let retransmitted = self.reconfig.last_response.is_some_and(|(s, _)| s == seq);
+    fn incoming_reset_request(
+        &mut self,
+        seq: u32,
+        last_tsn: u32,
+        streams: impl Iterator<Item = u16>,
+        received_cum: u64,
+    ) -> Option<Outcome> {
+        let expected = *self.peer_next_seq.get_or_insert(seq);
+        let retransmitted = self.last_response.is_some_and(|(s, _)| s == seq);
         if seq != expected && !retransmitted {
             self.respond(seq, ReconfigResult::ERROR_BAD_SEQUENCE_NUMBER);
-            return;
+            return None;
         }
         if retransmitted
-            && let Some((_, result)) = self.reconfig.last_response
+            && let Some((_, result)) = self.last_response
             && result != ReconfigResult::IN_PROGRESS
         {
             self.respond(seq, result);
-            return;
+            return None;
         }
         // §5.2.2: performed only once every TSN up to the sender's last one arrived;
         // until then "in progress", and the peer asks again.
-        let last = unwrap_tsn(self.received.cum(), last_tsn);
-        let result = if last <= self.received.cum() {
-            self.ordering.reset(&streams);
-            self.events.push_back(Event::IncomingStreamsReset(streams));
-            ReconfigResult::SUCCESS_PERFORMED
+        let last = unwrap_tsn(received_cum, last_tsn);
+        let (result, outcome) = if last <= received_cum {
+            (
+                ReconfigResult::SUCCESS_PERFORMED,
+                Some(Outcome::IncomingReset(streams.collect())),
+            )
         } else {
-            ReconfigResult::IN_PROGRESS
+            (ReconfigResult::IN_PROGRESS, None)
         };
-        self.reconfig.last_response = Some((seq, result));
+        self.last_response = Some((seq, result));
         if seq == expected {
-            self.reconfig.peer_next_seq = Some(expected.wrapping_add(1));
+            self.peer_next_seq = Some(expected.wrapping_add(1));
         }
         self.respond(seq, result);
+        outcome
     }
 
     /// The peer answered our request (§5.2.7).
-    fn reset_response(&mut self, seq: u32, result: ReconfigResult) {
-        let Some(request) = self.reconfig.in_flight.as_ref() else {
-            return;
-        };
-        if request.seq != seq {
-            return;
+    fn reset_response(
+        &mut self,
+        now: Instant,
+        seq: u32,
+        result: ReconfigResult,
+        last_tsn: u32,
+    ) -> Option<Outcome> {
+        let request = self.in_flight.as_mut().filter(|r| r.seq == seq)?;
+        if result == ReconfigResult::IN_PROGRESS {
+            // Asked again, with a new sequence number, shortly.
+            request.seq = self.next_seq;
+            request.last_tsn = last_tsn;
+            self.next_seq = self.next_seq.wrapping_add(1);
+            self.timer.start_fresh(now, IN_PROGRESS_RETRY);
+            return Some(Outcome::InProgress);
         }
-        self.errors = 0;
-        match result {
-            ReconfigResult::IN_PROGRESS => {
-                // Asked again, with a new sequence number, shortly.
-                let mut request = self.reconfig.in_flight.take().expect("checked above");
-                request.seq = self.reconfig.next_seq;
-                self.reconfig.next_seq = self.reconfig.next_seq.wrapping_add(1);
-                request.last_tsn = (self.outstanding.next_tsn() - 1) as u32;
-                self.reconfig.in_flight = Some(request);
-                self.reconfig.timer.start_fresh(self.now, IN_PROGRESS_RETRY);
-            }
-            result => {
-                let performed = matches!(
-                    result,
-                    ReconfigResult::SUCCESS_PERFORMED | ReconfigResult::SUCCESS_NOTHING_TO_DO
-                );
-                let request = self.reconfig.in_flight.take().expect("checked above");
-                self.reconfig.timer.stop();
-                for &s in &request.streams {
-                    self.send_queue.finish_reset(s, performed);
-                }
-                self.events.push_back(if performed {
-                    Event::OutgoingStreamsReset(request.streams)
-                } else {
-                    Event::OutgoingStreamsResetFailed(request.streams)
-                });
-                self.reconfig_progress();
+        let performed = matches!(
+            result,
+            ReconfigResult::SUCCESS_PERFORMED | ReconfigResult::SUCCESS_NOTHING_TO_DO
+        );
+        let request = self.in_flight.take()?;
+        self.timer.stop();
+        Some(Outcome::OutgoingDone {
+            streams: request.streams,
+            performed,
+        })
+    }
+
+    /// Writes a RE-CONFIG chunk with the waiting responses and, when due, our request; when
+    /// it fitted, the request's timer runs (`rto`, backed off up to `max`).
+    pub(super) fn write(
+        &mut self,
+        w: &mut PacketWriter<'_>,
+        now: Instant,
+        rto: Duration,
+        max: Duration,
+    ) {
+        let mut params: Vec<ReconfigParam<'_>> = self
+            .responses
+            .iter()
+            .map(|&(response_seq, result)| ReconfigParam::Response {
+                response_seq,
+                result,
+                next_tsns: None,
+            })
+            .collect();
+        let with_request = self.send_request;
+        if with_request && let Some(r) = &self.in_flight {
+            params.push(ReconfigParam::OutgoingSsnReset {
+                request_seq: r.seq,
+                response_seq: self.response_seq(),
+                last_tsn: r.last_tsn,
+                streams: List::new(&r.streams),
+            });
+        }
+        let chunk = ReConfig {
+            params: TlvList::new(&params),
+        };
+        if w.push(&Chunk::ReConfig(chunk)).is_ok() {
+            drop(params);
+            self.responses.clear();
+            if with_request {
+                self.send_request = false;
+                self.timer.start(now, rto, max);
             }
         }
     }

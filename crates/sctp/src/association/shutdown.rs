@@ -1,22 +1,15 @@
 //! Graceful shutdown (RFC 9260 §9.2): outstanding data is delivered first, then SHUTDOWN,
 //! SHUTDOWN ACK and SHUTDOWN COMPLETE.
 
-use std::time::Instant;
-
 use super::{Association, State};
 use crate::CloseReason;
 use crate::tsn::unwrap_tsn;
 use crate::wire::Chunk;
 
 impl Association {
-    /// Shuts the association down gracefully: what is queued is still delivered, then the
-    /// association closes with [`CloseReason::Shutdown`]. Before it is established, it just
-    /// ends.
-    pub fn shutdown(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        if self.ended {
-            return;
-        }
+    /// The owner asked for a graceful shutdown (§9.2): it waits for outstanding data when
+    /// established; before that, the association just ends.
+    pub(super) fn begin_shutdown(&mut self) {
         match self.state {
             State::Established => {
                 self.state = State::ShutdownPending;

@@ -4,10 +4,7 @@
 //! the moment it goes.
 
 use super::{Association, State};
-use crate::wire::{
-    Chunk, CommonHeader, Data, ForwardTsn, Heartbeat, List, PacketWriter, ReConfig, ReconfigParam,
-    Sack, TlvList,
-};
+use crate::wire::{Chunk, CommonHeader, Data, ForwardTsn, Heartbeat, List, PacketWriter, Sack};
 
 /// The DATA chunk header (RFC 9260 §3.3.1).
 const DATA_HEADER: usize = 16;
@@ -15,18 +12,9 @@ const DATA_HEADER: usize = 16;
 const MIN_FRAGMENT: usize = 256;
 
 impl Association {
-    /// The next SCTP packet to send (as DTLS application data), built now from what waits.
-    /// [`poll_transmit_into`](Self::poll_transmit_into) writes it into a buffer the caller
-    /// keeps instead.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let mut packet = Vec::new();
-        self.poll_transmit_into(&mut packet).then_some(packet)
-    }
-
-    /// Writes the next SCTP packet to send into `packet` (cleared first, grown to at most
-    /// the MTU); returns whether there was one. A buffer kept between calls makes sending
-    /// allocation-free.
-    pub fn poll_transmit_into(&mut self, packet: &mut Vec<u8>) -> bool {
+    /// The next packet into `packet` (cleared first, grown to at most the MTU): a queued
+    /// control packet, else one bundled now from what waits; whether there was one.
+    pub(super) fn write_next_packet(&mut self, packet: &mut Vec<u8>) -> bool {
         packet.clear();
         if let Some(p) = self.control.pop_front() {
             self.metrics.packets_sent += 1;
@@ -83,7 +71,8 @@ impl Association {
             }
         }
         if self.reconfig.wants_to_send() {
-            self.write_reconfig(&mut w);
+            let (rto, max) = (self.rto.rto(), self.config.max_timer_backoff);
+            self.reconfig.write(&mut w, self.now, rto, max);
         }
         if self.forward_tsn_now {
             self.forward_tsn_now = false;
@@ -142,39 +131,6 @@ impl Association {
         self.scratch_gaps = gaps;
         self.scratch_dups = dups;
         written
-    }
-
-    fn write_reconfig(&mut self, w: &mut PacketWriter<'_>) {
-        let mut params: Vec<ReconfigParam<'_>> = self
-            .reconfig
-            .responses
-            .iter()
-            .map(|&(response_seq, result)| ReconfigParam::Response {
-                response_seq,
-                result,
-                next_tsns: None,
-            })
-            .collect();
-        let with_request = self.reconfig.send_request;
-        if with_request && let Some(r) = &self.reconfig.in_flight {
-            params.push(ReconfigParam::OutgoingSsnReset {
-                request_seq: r.seq,
-                response_seq: self.reconfig.response_seq(),
-                last_tsn: r.last_tsn,
-                streams: List::new(&r.streams),
-            });
-        }
-        let chunk = ReConfig {
-            params: TlvList::new(&params),
-        };
-        if w.push(&Chunk::ReConfig(chunk)).is_ok() {
-            drop(params);
-            self.reconfig.responses.clear();
-            if with_request {
-                let (now, rto, max) = (self.now, self.rto.rto(), self.config.max_timer_backoff);
-                self.reconfig.sent(now, rto, max);
-            }
-        }
     }
 
     /// Retransmissions first (§6.1), then new fragments, as the windows allow.

@@ -1,12 +1,16 @@
 //! Two associations on the simulated network (SCTP packets as UDP payloads, where WebRTC
-//! puts them in DTLS records), in simulated time.
+//! puts them in DTLS records), in simulated time: the shared [`rtcweb_test_support::Pair`]
+//! with an association at each end.
 #![allow(dead_code, unreachable_pub)] // shared by several test binaries, each using a part
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rtcweb_netsim::{HostId, LinkConfig, Network};
+use rtcweb_netsim::HostId;
 use rtcweb_sctp::{Association, Config, Event, Received};
+
+/// Two associations, A and B.
+pub type Pair = rtcweb_test_support::Pair<End>;
 
 pub struct End {
     pub sctp: Association,
@@ -34,126 +38,68 @@ impl End {
     }
 }
 
-pub struct Pair {
-    pub net: Network,
-    pub now: Instant,
-    pub a: End,
-    pub b: End,
-}
+impl rtcweb_test_support::Endpoint for End {
+    type Config = Config;
+    const CONNECT_WITHIN: Duration = Duration::from_secs(60);
 
-#[allow(clippy::disallowed_methods)]
-pub fn epoch() -> Instant {
-    Instant::now()
-}
-
-/// A link with `loss` loss, half as much duplication, as much reordering, 10 ms ± 4 ms.
-pub fn lossy(loss: f64) -> LinkConfig {
-    LinkConfig {
-        delay: Duration::from_millis(10),
-        jitter: Duration::from_millis(4),
-        loss,
-        duplicate: loss / 2.0,
-        reorder: loss,
-    }
-}
-
-impl Pair {
-    pub fn new(seed: u64, link: LinkConfig, config: Config) -> Self {
-        let now = epoch();
-        let mut net = Network::new(seed, now);
-        let mut mk = |ip: &str, salt: u64| {
-            let addr: SocketAddr = format!("{ip}:5000").parse().unwrap();
-            let host = net.add_host(addr.ip(), None);
-            net.set_link(host, link);
-            End {
-                sctp: Association::new(
-                    Config {
-                        seed: seed ^ salt,
-                        ..config.clone()
-                    },
-                    now,
-                ),
-                host,
-                addr,
-                events: Vec::new(),
-            }
-        };
-        let a = mk("192.0.2.1", 0x1111);
-        let b = mk("192.0.2.2", 0x2222);
-        Self { net, now, a, b }
-    }
-
-    /// Both sides send INIT at once, as WebRTC peers do; runs until both are connected.
-    pub fn connect(&mut self) {
-        let now = self.now;
-        self.a.sctp.connect(now);
-        self.b.sctp.connect(now);
-        assert!(
-            self.run_until(Duration::from_secs(60), |p| p.a.sctp.is_established()
-                && p.b.sctp.is_established()),
-            "association not established"
-        );
-    }
-
-    pub fn flush(&mut self) {
-        for a_to_b in [true, false] {
-            let (src, dst) = if a_to_b {
-                (&mut self.a, &self.b)
-            } else {
-                (&mut self.b, &self.a)
-            };
-            while let Some(packet) = src.sctp.poll_transmit() {
-                self.net.send(src.host, src.addr, dst.addr, packet);
-            }
-            src.events
-                .extend(std::iter::from_fn(|| src.sctp.poll_event()));
+    /// Each end's association seeded from the pair's seed and its side.
+    fn new(
+        config: &Config,
+        seed: u64,
+        a: bool,
+        now: Instant,
+        host: HostId,
+        addr: SocketAddr,
+    ) -> Self {
+        let salt = if a { 0x1111 } else { 0x2222 };
+        Self {
+            sctp: Association::new(
+                Config {
+                    seed: seed ^ salt,
+                    ..config.clone()
+                },
+                now,
+            ),
+            host,
+            addr,
+            events: Vec::new(),
         }
     }
 
-    /// One step: to the next deadline (not past `limit`), deliver, time out, flush.
-    pub fn step(&mut self, limit: Instant) {
-        self.flush();
-        let next = [
-            self.net.poll_timeout(),
-            self.a.sctp.poll_timeout(),
-            self.b.sctp.poll_timeout(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(limit)
-        .max(self.now)
-        .min(limit);
-        self.now = next;
-        self.net.advance_to(next);
-        for end in [&mut self.a, &mut self.b] {
-            while let Some(d) = self.net.poll_delivery(end.host) {
-                end.sctp.handle_packet(next, &d.contents);
-            }
-            end.sctp.handle_timeout(next);
-        }
-        self.flush();
+    fn host(&self) -> HostId {
+        self.host
     }
 
-    pub fn run_until(
-        &mut self,
-        timeout: Duration,
-        mut done: impl FnMut(&mut Self) -> bool,
-    ) -> bool {
-        let limit = self.now + timeout;
-        loop {
-            self.flush();
-            if done(self) {
-                return true;
-            }
-            if self.now >= limit {
-                return false;
-            }
-            self.step(limit);
-        }
+    fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
-    pub fn run_for(&mut self, d: Duration) {
-        self.run_until(d, |_| false);
+    fn connect(&mut self, now: Instant) {
+        self.sctp.connect(now);
+    }
+
+    fn is_connected(&self) -> bool {
+        self.sctp.is_established()
+    }
+
+    fn poll_transmit_into(&mut self, buf: &mut Vec<u8>) -> bool {
+        self.sctp.poll_transmit_into(buf)
+    }
+
+    fn record_events(&mut self) {
+        self.events
+            .extend(std::iter::from_fn(|| self.sctp.poll_event()));
+    }
+
+    fn handle_datagram(&mut self, now: Instant, contents: &[u8]) {
+        self.sctp.handle_datagram(now, contents);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.sctp.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.sctp.handle_timeout(now);
     }
 }
