@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod check_docs;
 mod install;
 
 /// A system package the tests need, and how to tell it is there.
@@ -116,9 +117,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("check-docs") => check_docs::check_docs(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | test [-- cargo test args] | fuzz [TARGET] [--seconds N] | bench [CRATE]>"
+                "usage: cargo xtask <demo | test [-- cargo test args] | fuzz [TARGET] [--seconds N] | bench [CRATE] | check-docs>"
             );
             Err("unknown task".to_owned())
         }

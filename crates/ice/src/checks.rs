@@ -156,7 +156,7 @@ impl Agent {
     /// Transactions that got no response: their pairs fail (RFC 8445 §7.2.5.2.4... via RFC 8489
     /// §6.2.1 timeouts).
     pub(crate) fn process_timeouts(&mut self, _now: Instant) {
-        while let Some(t) = self.checks.poll_timed_out() {
+        while let Some(t) = self.checks.poll_event() {
             if t.tag.consent {
                 continue;
             }

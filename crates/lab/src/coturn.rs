@@ -1,5 +1,5 @@
 //! coturn (Debian's `turnserver`) on the lab's wan: STUN and TURN over UDP, TCP and TLS
-//! with long-term credentials, on [`SERVER`](crate::SERVER).
+//! with long-term credentials, on [`crate::SERVER`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

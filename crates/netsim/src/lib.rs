@@ -1,7 +1,8 @@
 //! # rtcweb-netsim: a deterministic network for sans-IO protocol tests
 //!
-//! A simulated UDP network to drive rtcweb's sans-IO state machines (ICE now; DTLS, SCTP
-//! and the peer later) through NATs, lossy links and relays, in simulated time:
+//! A simulated UDP network to drive rtcweb's sans-IO state machines (the ICE agents, the
+//! SCTP and data-channel pairs of `rtcweb-test-support`, and pairs of peers) through NATs,
+//! lossy links and relays, in simulated time:
 //!
 //! - **Hosts** ([`Network::add_host`]) on the public internet or in the private realm behind
 //!   a NAT. Private addresses may repeat in different realms; hosts of one realm reach each

@@ -107,7 +107,7 @@ impl SendStats {
 
     /// A report block about our stream arrived (in an SR or RR) at `now`; `arrival_ntp` is
     /// the NTP time then, for the round trip (§6.4.1).
-    pub fn on_report_block(&mut self, block: &ReportBlock, arrival_ntp: u64) {
+    pub fn handle_report_block(&mut self, arrival_ntp: u64, block: &ReportBlock) {
         if block.ssrc != self.ssrc {
             return;
         }

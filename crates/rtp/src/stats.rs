@@ -167,7 +167,7 @@ impl ReceiveStats {
     }
 
     /// The report block to send now; advances the interval for `fraction_lost` (A.3).
-    pub fn report_block(&mut self, ssrc: u32, now: Instant) -> ReportBlock {
+    pub fn report_block(&mut self, now: Instant, ssrc: u32) -> ReportBlock {
         let expected = self.expected();
         let expected_interval = expected.saturating_sub(self.expected_prior);
         self.expected_prior = expected;
@@ -269,9 +269,9 @@ mod tests {
             65536 + u32::from(65000u16.wrapping_add(999))
         );
         assert_eq!(s.cumulative_lost(), 100);
-        let block = s.report_block(7, t);
+        let block = s.report_block(t, 7);
         assert_eq!(block.fraction_lost, (100 * 256 / 1000) as u8);
-        assert_eq!(s.report_block(7, t).fraction_lost, 0, "new interval");
+        assert_eq!(s.report_block(t, 7).fraction_lost, 0, "new interval");
     }
 
     #[test]

@@ -194,9 +194,9 @@ fn sender_report_round_trip_gives_rtt_and_remote_stats() {
     let rr_at = sr_at + one_way + Duration::from_millis(300);
     let rr = ReceiverReport {
         ssrc: 0x2222,
-        reports: vec![recv.report_block(0x1111, rr_at)],
+        reports: vec![recv.report_block(rr_at, 0x1111)],
     };
-    send.on_report_block(&rr.reports[0], ours.ntp_time(rr_at + one_way));
+    send.handle_report_block(ours.ntp_time(rr_at + one_way), &rr.reports[0]);
     let remote = send.remote();
     let rtt = remote.round_trip_time.unwrap();
     // NTP short format has 15 µs resolution.
@@ -210,7 +210,7 @@ fn sender_report_round_trip_gives_rtt_and_remote_stats() {
     // A block about someone else's stream is not ours.
     let mut other = rr.reports[0];
     other.ssrc = 0x3333;
-    send.on_report_block(&other, 0);
+    send.handle_report_block(0, &other);
     assert_eq!(send.remote().reports_received, 1);
 }
 

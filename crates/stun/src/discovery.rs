@@ -198,7 +198,7 @@ impl ReflexiveDiscovery {
     /// Retransmits or times out. Safe to call early or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.transactions.handle_timeout(now);
-        while let Some(t) = self.transactions.poll_timed_out() {
+        while let Some(t) = self.transactions.poll_event() {
             self.events
                 .push_back(DiscoveryEvent::Failed(DiscoveryError::Timeout {
                     server: t.destination,

@@ -4,7 +4,7 @@ use thiserror::Error;
 
 /// Why a datagram is not a well-formed STUN message (RFC 8489 §5, §6.3).
 ///
-/// Returned by the cheap [`classify`](crate::classify) functions before any full decode.
+/// Returned by the cheap [`classify`](crate::classify()) functions before any full decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ClassifyError {

@@ -4,7 +4,7 @@
 //! client (RFC 8656) need it. Message encoding and attribute decoding are done by
 //! [`stun-rs`](https://docs.rs/stun-rs); this crate adds what a WebRTC stack needs around it:
 //!
-//! - **A cheap classifier** ([`classify`], [`classify_checked`], [`looks_like_stun`]): is this
+//! - **A cheap classifier** ([`classify()`], [`classify_checked`], [`looks_like_stun`]): is this
 //!   datagram STUN, which class, method and transaction, is its FINGERPRINT right. It reads
 //!   the header and the attribute headers and runs one CRC-32, with no allocation, so a flood of
 //!   garbage costs little. Full decoding ([`Message::decode`]) runs only on what passed it.

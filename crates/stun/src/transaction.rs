@@ -270,8 +270,9 @@ impl<T> ClientTransactions<T> {
         self.transmits.pop_front()
     }
 
-    /// The next transaction that timed out.
-    pub fn poll_timed_out(&mut self) -> Option<TimedOut<T>> {
+    /// The next event: a transaction that timed out, the only event of a transaction
+    /// table (the owner ends answered ones with [`complete`](Self::complete)).
+    pub fn poll_event(&mut self) -> Option<TimedOut<T>> {
         self.timed_out.pop_front()
     }
 
@@ -307,7 +308,7 @@ mod tests {
             while tx.poll_transmit().is_some() {
                 sends.push((now - t0).as_millis());
             }
-            if let Some(t) = tx.poll_timed_out() {
+            if let Some(t) = tx.poll_event() {
                 assert_eq!(t.transaction_id, [1; 12]);
                 return (sends, (now - t0).as_millis());
             }

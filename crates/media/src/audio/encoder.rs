@@ -9,7 +9,7 @@ use crate::CodecError;
 #[cfg(feature = "opus")]
 use crate::{OpusConfig, OpusEncoder};
 
-/// Encoded frames held for [`AudioEncoder::poll`] at most (a second of 20 ms frames).
+/// Encoded frames held for [`AudioEncoder::poll_frame`] at most (a second of 20 ms frames).
 const MAX_FRAMES: usize = 50;
 /// PCM held waiting for a whole frame, at most (a second of 48 kHz stereo).
 const MAX_PENDING: usize = 96_000;

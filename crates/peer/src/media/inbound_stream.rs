@@ -74,7 +74,7 @@ impl InboundStream {
     /// The report block about the stream, once a packet came (RFC 3550 §6.4.1).
     pub(crate) fn report_block(&mut self, now: Instant) -> Option<ReportBlock> {
         let ssrc = self.ssrc?;
-        Some(self.stats.as_mut()?.report_block(ssrc, now))
+        Some(self.stats.as_mut()?.report_block(now, ssrc))
     }
 
     /// Packets lost (RFC 3550 A.3) and interarrival jitter in seconds, once a packet came.

@@ -249,7 +249,7 @@ impl RtcpReports {
             };
             for block in &blocks {
                 for sender in entries.iter_mut().filter_map(|e| e.sender.as_mut()) {
-                    sender.stats.on_report_block(block, arrival);
+                    sender.stats.handle_report_block(arrival, block);
                 }
             }
         }

@@ -76,7 +76,7 @@ impl Client {
     /// refreshes of the allocation, permissions and channels that are due.
     pub(super) fn run_timers(&mut self, now: Instant) {
         self.transactions.handle_timeout(now);
-        while let Some(t) = self.transactions.poll_timed_out() {
+        while let Some(t) = self.transactions.poll_event() {
             self.request_failed(
                 now,
                 t.tag,

@@ -1,5 +1,5 @@
 //! The handles' commands, answered by the connection's task: each W3C method of
-//! [`PeerConnection`](super::super::PeerConnection), [`DataChannel`](super::super::DataChannel)
+//! [`super::super::PeerConnection`], [`super::super::DataChannel`]
 //! and [`RtpSender`] becomes a call on the core, whose result goes back on the command's
 //! one-shot reply. A caller that stopped waiting does not want the answer: failed replies
 //! are ignored.
