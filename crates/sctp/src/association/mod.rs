@@ -4,7 +4,7 @@
 //!
 //! Every public method of [`Association`] is in this file. The topic modules keep their
 //! logic behind a narrow `pub(super)` interface: `handshake` (its [`Handshake`] state: cookies
-//! and T1), `shutdown`, `reconfig` (stream reset, a [`Reconfig`] that owns its state and
+//! and T1), `shutdown` (its [`Shutdown`] state: T2), `reconfig` (stream reset, a [`Reconfig`] that owns its state and
 //! answers with an [`Outcome`]), `transmit` (building packets), and the bookkeeping types
 //! (`outstanding`, `received`, `reassembly`, `ordering`, `send_queue`, `congestion`, `rto`).
 
@@ -39,6 +39,7 @@ use self::received::ReceivedTsns;
 use self::reconfig::{Outcome, Reconfig};
 use self::rto::Rto;
 use self::send_queue::{QueueError, SendQueue};
+use self::shutdown::Shutdown;
 use crate::timer::{Timer, earliest};
 use crate::tsn::unwrap_tsn;
 use crate::wire::{
@@ -132,8 +133,8 @@ pub struct Association {
     peer: Option<PeerInit>,
     /// Cookies and T1 (handshake.rs).
     handshake: Handshake,
-    /// T2-shutdown.
-    t2: Timer,
+    /// T2-shutdown (shutdown.rs).
+    shutdown: Shutdown,
     /// T3-rtx.
     t3: Timer,
     /// When a delayed SACK is due.
@@ -192,7 +193,7 @@ impl Association {
             local_initial_tsn,
             peer: None,
             handshake: Handshake::default(),
-            t2: Timer::default(),
+            shutdown: Shutdown::default(),
             t3: Timer::default(),
             delayed_ack: None,
             heartbeat_due: None,
@@ -466,7 +467,7 @@ impl Association {
         if self.handshake.expired(now) {
             self.handshake_timeout();
         }
-        if self.t2.expired(now) {
+        if self.shutdown.expired(now) {
             self.t2_expired();
         }
         if self.t3.expired(now) {
@@ -504,7 +505,7 @@ impl Association {
         }
         earliest([
             self.handshake.deadline(),
-            self.t2.deadline(),
+            self.shutdown.deadline(),
             self.t3.deadline(),
             self.delayed_ack,
             self.heartbeat_due,
@@ -871,7 +872,7 @@ impl Association {
         self.ended = true;
         self.state = State::Closed;
         self.handshake.stop();
-        self.t2.stop();
+        self.shutdown.stop();
         self.t3.stop();
         self.reconfig.stop();
         self.delayed_ack = None;
