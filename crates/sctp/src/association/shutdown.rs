@@ -109,7 +109,7 @@ impl Association {
                         self.outstanding
                             .handle_sack(self.now, cum, std::iter::empty(), partial);
                     if !self.outstanding.has_in_flight() {
-                        self.t3.stop();
+                        self.pending.stop_t3();
                     }
                 }
                 self.state = State::ShutdownReceived;
