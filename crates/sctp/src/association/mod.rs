@@ -4,10 +4,11 @@
 //!
 //! Every public method of [`Association`] is in this file. The topic modules keep their
 //! logic behind a narrow `pub(super)` interface: `handshake` (its [`Handshake`] state: cookies
-//! and T1), `shutdown` (its [`Shutdown`] state: T2), `reconfig` (stream reset, a [`Reconfig`] that owns its state and
-//! answers with an [`Outcome`]), `transmit` (building packets; its [`Pending`] owns T3-rtx
-//! and what the next packet must carry: SACK timing, FORWARD TSN, fast retransmit), and the bookkeeping types
-//! (`outstanding`, `received`, `reassembly`, `ordering`, `send_queue`, `congestion`, `rto`).
+//! and T1), `shutdown` (its [`Shutdown`] state: T2), `reconfig` (stream reset, a [`Reconfig`]
+//! that owns its state and answers with an [`Outcome`]), `transmit` (building packets; its
+//! [`Pending`] owns T3-rtx and what the next packet must carry: SACK timing, FORWARD TSN,
+//! fast retransmit), and the bookkeeping types (`outstanding`, `received`, `reassembly`,
+//! `ordering`, `send_queue`, `congestion`, `rto`).
 
 mod congestion;
 mod cookie;
