@@ -369,3 +369,203 @@ impl JitterBuffer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The buffer's rules one by one, in simulated time: packet `i` of a 20 ms, 48 kHz stream
+    //! has timestamp `i * 960` and, on a perfect path, arrives at `t0 + i * 20 ms`.
+
+    use super::*;
+
+    const STEP: u32 = 960;
+
+    fn t0() -> Instant {
+        #[allow(clippy::disallowed_methods)]
+        Instant::now()
+    }
+
+    fn ms(t: Instant, ms: u64) -> Instant {
+        t + Duration::from_millis(ms)
+    }
+
+    fn frame_ts(p: &Playout) -> Option<u32> {
+        match p {
+            Playout::Frame { timestamp, .. } => Some(*timestamp),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_duplicate_of_a_held_packet_is_discarded() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        jb.handle_packet(t, 0, b"a");
+        jb.handle_packet(ms(t, 1), 0, b"a");
+        assert_eq!(jb.len(), 1);
+        let s = jb.stats();
+        assert_eq!(
+            (s.packets_received, s.packets_discarded, s.late_packets),
+            (1, 1, 0)
+        );
+    }
+
+    #[test]
+    fn a_packet_after_its_playout_time_is_discarded_as_late_and_raises_the_target() {
+        let t = t0();
+        let config = JitterConfig::default();
+        let (min, frame) = (config.min_delay, config.frame);
+        let mut jb = JitterBuffer::new(config);
+        jb.handle_packet(t, 0, b"0");
+        jb.handle_packet(ms(t, 20), STEP, b"1");
+        assert_eq!(
+            jb.pop(ms(t, 25)),
+            Playout::Frame {
+                timestamp: 0,
+                payload: b"0".to_vec(),
+                next: Some(b"1".to_vec()),
+            }
+        );
+        assert_eq!(jb.target_delay(), min);
+        // Frame 0 was played: a copy of it now is late, not a new packet.
+        jb.handle_packet(ms(t, 30), 0, b"0");
+        let s = jb.stats();
+        assert_eq!(
+            (s.packets_received, s.packets_discarded, s.late_packets),
+            (2, 1, 1)
+        );
+        assert_eq!(jb.len(), 1, "only frame 1 is held");
+        // A late packet means the target was too small: up by half a frame at least.
+        assert!(
+            jb.target_delay() >= min + frame / 2,
+            "{:?}",
+            jb.target_delay()
+        );
+    }
+
+    #[test]
+    fn the_target_stays_at_the_minimum_on_a_steady_path() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        for i in 0..200u32 {
+            jb.handle_packet(ms(t, u64::from(i) * 20), i * STEP, b"x");
+            assert_eq!(jb.target_delay(), Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn the_target_follows_a_burst_up_at_once_to_the_ceiling_and_down_slowly_to_the_floor() {
+        let t = t0();
+        let config = JitterConfig {
+            min_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(100),
+            max_packets: 1000,
+            ..JitterConfig::default()
+        };
+        let mut jb = JitterBuffer::new(config);
+        // Packet 10 comes 500 ms late (after packet 35): a spread far over the ceiling.
+        for i in 0..35u32 {
+            if i != 10 {
+                jb.handle_packet(ms(t, u64::from(i) * 20), i * STEP, b"x");
+            }
+        }
+        assert_eq!(jb.target_delay(), Duration::from_millis(20));
+        jb.handle_packet(ms(t, 700), 10 * STEP, b"x");
+        assert_eq!(
+            jb.target_delay(),
+            Duration::from_millis(100),
+            "up at once, capped"
+        );
+
+        // Steady again. While the late packet is in the 2 s window the target stays; then it
+        // comes down a little per packet, never below the floor.
+        let mut last = jb.target_delay();
+        let mut first_drop = None;
+        for i in 36..600u32 {
+            jb.handle_packet(ms(t, u64::from(i) * 20), i * STEP, b"x");
+            let now = jb.target_delay();
+            assert!(now <= last && now >= Duration::from_millis(20));
+            if now < last && first_drop.is_none() {
+                first_drop = Some((i, last - now));
+            }
+            last = now;
+        }
+        let (i, by) = first_drop.unwrap();
+        assert!(
+            i * 20 > 700 + 2000 - 40,
+            "down only after the window, at {i}"
+        );
+        assert!(by < Duration::from_millis(2), "slowly: by {by:?}");
+        assert!(
+            last < Duration::from_millis(25),
+            "close to the floor: {last:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_frame_is_concealed_with_the_next_for_fec_then_play_goes_on() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        jb.handle_packet(t, 0, b"0");
+        // Frame 1 is lost.
+        jb.handle_packet(ms(t, 40), 2 * STEP, b"2");
+        assert_eq!(
+            jb.pop(ms(t, 5)),
+            Playout::Waiting,
+            "not due before the target delay"
+        );
+        assert_eq!(frame_ts(&jb.pop(ms(t, 25))), Some(0));
+        assert_eq!(
+            jb.pop(ms(t, 45)),
+            Playout::Conceal {
+                next: Some(b"2".to_vec()),
+            }
+        );
+        assert_eq!(frame_ts(&jb.pop(ms(t, 65))), Some(2 * STEP));
+        let s = jb.stats();
+        assert_eq!(s.concealment_events, 1);
+        assert_eq!(s.concealed_samples, u64::from(STEP));
+        assert_eq!(s.jitter_buffer_emitted_count, 2 * u64::from(STEP));
+        // Nothing held any more: the next tick conceals, in a new concealment event.
+        assert_eq!(jb.pop(ms(t, 85)), Playout::Conceal { next: None });
+        assert_eq!(jb.stats().concealment_events, 2);
+    }
+
+    #[test]
+    fn timestamps_wrapping_past_u32_max_play_in_order() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        let first = 0u32.wrapping_sub(2 * STEP);
+        let ts: Vec<u32> = (0..5).map(|i| first.wrapping_add(i * STEP)).collect();
+        assert_eq!(ts[2], 0);
+        // Arrivals reordered across the wrap: ts[2] (which is 0) before ts[1]; that spread
+        // raises the target to about 31 ms, so playout starts at 45 ms.
+        let mut played = Vec::new();
+        jb.handle_packet(t, ts[0], b"a");
+        jb.handle_packet(ms(t, 40), ts[2], b"c");
+        jb.handle_packet(ms(t, 41), ts[1], b"b");
+        played.push(frame_ts(&jb.pop(ms(t, 45))));
+        jb.handle_packet(ms(t, 60), ts[3], b"d");
+        played.push(frame_ts(&jb.pop(ms(t, 65))));
+        jb.handle_packet(ms(t, 80), ts[4], b"e");
+        for at in [85, 105, 125] {
+            played.push(frame_ts(&jb.pop(ms(t, at))));
+        }
+        assert_eq!(played, ts.iter().map(|t| Some(*t)).collect::<Vec<_>>());
+        let s = jb.stats();
+        assert_eq!((s.packets_discarded, s.concealed_samples), (0, 0));
+    }
+
+    #[test]
+    fn memory_is_bounded_by_max_packets() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig {
+            max_packets: 8,
+            ..JitterConfig::default()
+        });
+        for i in 0..20u32 {
+            jb.handle_packet(ms(t, u64::from(i)), i * STEP, b"x");
+        }
+        assert_eq!(jb.len(), 8);
+        assert_eq!(jb.stats().packets_discarded, 12, "the oldest go first");
+    }
+}

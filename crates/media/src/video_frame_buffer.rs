@@ -619,3 +619,268 @@ impl VideoFrameBuffer {
         self.events.pop_front()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The buffer's rules one by one, with hand-made VP8 packets: a one-byte descriptor
+    //! (S bit on the first packet of a frame, RFC 7741 §4.2) and, on that first packet, a
+    //! payload header whose P bit is 0 for a key frame (§4.3).
+
+    use super::*;
+
+    fn t0() -> Instant {
+        #[allow(clippy::disallowed_methods)]
+        Instant::now()
+    }
+
+    fn ms(t: Instant, ms: u64) -> Instant {
+        t + Duration::from_millis(ms)
+    }
+
+    /// The payload of packet `index` of a frame: `data` after the descriptor.
+    fn payload(index: usize, key: bool, data: u8) -> Vec<u8> {
+        if index == 0 {
+            vec![0x10, if key { 0x00 } else { 0x01 }, data]
+        } else {
+            vec![0x00, data]
+        }
+    }
+
+    /// Feeds packet `index` of the `n`-packet frame starting at `first_seq`.
+    fn feed(
+        b: &mut VideoFrameBuffer,
+        now: Instant,
+        first_seq: u16,
+        index: usize,
+        n: usize,
+        timestamp: u32,
+        key: bool,
+    ) {
+        b.handle_packet(
+            now,
+            first_seq.wrapping_add(index as u16),
+            timestamp,
+            index + 1 == n,
+            &payload(index, key, index as u8),
+        );
+    }
+
+    fn frame(b: &mut VideoFrameBuffer, now: Instant, first_seq: u16, n: usize, ts: u32, key: bool) {
+        for i in 0..n {
+            feed(b, now, first_seq, i, n, ts, key);
+        }
+    }
+
+    fn drain(b: &mut VideoFrameBuffer) -> Vec<VideoEvent> {
+        std::iter::from_fn(|| b.poll_event()).collect()
+    }
+
+    fn vp8() -> VideoFrameBuffer {
+        VideoFrameBuffer::new(VideoBufferConfig::new(VideoCodec::Vp8))
+    }
+
+    #[test]
+    fn a_frame_is_assembled_from_its_packets_in_any_order() {
+        let t = t0();
+        let orders = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
+        for order in orders {
+            let mut b = vp8();
+            for (k, i) in order.into_iter().enumerate() {
+                assert!(
+                    drain(&mut b).is_empty(),
+                    "{order:?}: nothing before the last"
+                );
+                feed(&mut b, ms(t, k as u64), 100, i, 3, 9000, true);
+            }
+            let events = drain(&mut b);
+            let [VideoEvent::Frame(f)] = &events[..] else {
+                panic!("{order:?}: {events:?}");
+            };
+            assert_eq!((f.first_seq, f.last_seq, f.timestamp), (100, 102, 9000));
+            assert!(f.keyframe);
+            // The VP8 payload header byte, then each packet's data byte, in sequence order.
+            assert_eq!(f.data, [0x00, 0, 1, 2], "{order:?}");
+            assert!(b.is_empty() && b.missing() == 0);
+            let s = b.stats();
+            assert_eq!((s.frames_assembled, s.keyframes_assembled), (1, 1));
+            assert_eq!((s.nack_count, s.pli_count, s.packets_discarded), (0, 0, 0));
+        }
+    }
+
+    #[test]
+    fn a_gap_is_nacked_after_the_reordering_wait_then_again_each_rtt() {
+        // RFC 4585 §6.2.1: generic NACK for the missing sequence numbers.
+        let t = t0();
+        let mut b = vp8();
+        b.set_rtt(Duration::from_millis(50));
+        frame(&mut b, t, 10, 1, 0, true);
+        assert_eq!(drain(&mut b).len(), 1, "the key frame");
+        // 11 and 12 (a frame of two) are missing; 13 opens the next frame.
+        frame(&mut b, ms(t, 40), 13, 1, 6000, false);
+        assert_eq!(b.missing(), 2);
+        assert!(drain(&mut b).is_empty(), "may be reordering");
+        assert_eq!(b.poll_timeout(), Some(ms(t, 45)));
+        b.handle_timeout(ms(t, 44));
+        assert!(drain(&mut b).is_empty());
+        b.handle_timeout(ms(t, 45));
+        assert_eq!(drain(&mut b), [VideoEvent::Nack(vec![11, 12])]);
+        assert_eq!(b.poll_timeout(), Some(ms(t, 95)), "a retry one RTT later");
+        b.handle_timeout(ms(t, 94));
+        assert!(drain(&mut b).is_empty());
+        b.handle_timeout(ms(t, 95));
+        assert_eq!(drain(&mut b), [VideoEvent::Nack(vec![11, 12])]);
+
+        // The retransmissions arrive: recovered, and both frames come out.
+        feed(&mut b, ms(t, 100), 11, 0, 2, 3000, false);
+        feed(&mut b, ms(t, 100), 11, 1, 2, 3000, false);
+        let frames: Vec<u16> = drain(&mut b)
+            .into_iter()
+            .map(|e| match e {
+                VideoEvent::Frame(f) => f.first_seq,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(frames, [11, 13]);
+        let s = b.stats();
+        assert_eq!(
+            (s.nack_count, s.packets_nacked, s.packets_recovered),
+            (2, 4, 2)
+        );
+        assert_eq!(b.missing(), 0);
+        assert_eq!(b.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_frame_that_cannot_complete_in_time_asks_for_a_key_frame() {
+        // RFC 4585 §6.3.1: a picture that cannot be repaired calls for a PLI, repeated no
+        // more often than the configured interval until a key frame comes.
+        let t = t0();
+        let mut b = vp8();
+        frame(&mut b, t, 10, 1, 0, true);
+        drain(&mut b);
+        // The first packet of frame 11..=12 never comes; the gap is seen at 40 ms.
+        feed(&mut b, ms(t, 40), 11, 1, 2, 3000, false);
+        b.handle_timeout(ms(t, 1039));
+        assert!(!drain(&mut b).contains(&VideoEvent::KeyframeRequest));
+        b.handle_timeout(ms(t, 1040));
+        let events = drain(&mut b);
+        assert!(events.contains(&VideoEvent::KeyframeRequest), "{events:?}");
+        assert_eq!(b.stats().pli_count, 1);
+        assert_eq!(b.stats().frames_dropped, 1);
+        assert_eq!(b.missing(), 0);
+
+        // Delta frames cannot be decoded meanwhile; the request is repeated at most every
+        // 300 ms.
+        frame(&mut b, ms(t, 1100), 13, 1, 6000, false);
+        b.handle_timeout(ms(t, 1339));
+        assert!(
+            drain(&mut b)
+                .iter()
+                .all(|e| !matches!(e, VideoEvent::Frame(_)))
+        );
+        assert_eq!(b.stats().pli_count, 1);
+        assert_eq!(b.poll_timeout(), Some(ms(t, 1340)));
+        b.handle_timeout(ms(t, 1340));
+        assert_eq!(drain(&mut b), [VideoEvent::KeyframeRequest]);
+        assert_eq!(b.stats().pli_count, 2);
+
+        // The key frame ends it.
+        frame(&mut b, ms(t, 1350), 14, 2, 9000, true);
+        let events = drain(&mut b);
+        assert!(matches!(&events[..], [VideoEvent::Frame(f)] if f.keyframe && f.first_seq == 14));
+        assert_eq!(b.poll_timeout(), None);
+        assert!(b.is_empty(), "what came before the key frame is gone");
+    }
+
+    #[test]
+    fn old_duplicate_and_malformed_packets_are_discarded() {
+        let t = t0();
+        let mut b = vp8();
+        feed(&mut b, t, 10, 0, 2, 0, true);
+        // A duplicate of a held packet.
+        feed(&mut b, t, 10, 0, 2, 0, true);
+        assert_eq!(b.stats().packets_discarded, 1);
+        feed(&mut b, t, 10, 1, 2, 0, true);
+        assert_eq!(drain(&mut b).len(), 1);
+        // Packets of a frame already handed out.
+        feed(&mut b, t, 10, 0, 2, 0, true);
+        feed(&mut b, t, 10, 1, 2, 0, true);
+        assert_eq!(b.stats().packets_discarded, 3);
+        // An empty VP8 payload has no descriptor (RFC 7741 §4.2).
+        b.handle_packet(t, 12, 3000, true, &[]);
+        assert_eq!(b.stats().packets_discarded, 4);
+        assert!(b.is_empty() && drain(&mut b).is_empty());
+    }
+
+    #[test]
+    fn sequence_numbers_wrapping_past_u16_max_stay_in_order() {
+        let t = t0();
+        let mut b = vp8();
+        frame(&mut b, t, 65534, 3, 0, true); // 65534, 65535, 0
+        frame(&mut b, ms(t, 33), 1, 2, 3000, false);
+        let seqs: Vec<(u16, u16)> = drain(&mut b)
+            .into_iter()
+            .map(|e| match e {
+                VideoEvent::Frame(f) => (f.first_seq, f.last_seq),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [(65534, 0), (1, 2)]);
+        assert_eq!(b.missing(), 0);
+    }
+
+    #[test]
+    fn memory_stays_bounded_when_frames_never_complete_or_nobody_polls() {
+        let t = t0();
+        let mut b = VideoFrameBuffer::new(VideoBufferConfig {
+            max_packets: 16,
+            max_missing: 50,
+            max_events: 8,
+            ..VideoBufferConfig::new(VideoCodec::Vp8)
+        });
+        // Packets of a frame whose end never comes.
+        for i in 0..40u16 {
+            b.handle_packet(t, i, 0, false, &payload(usize::from(i), true, 0));
+            assert!(b.len() <= 16);
+        }
+        assert!(b.stats().packets_discarded >= 16);
+        assert!(drain(&mut b).contains(&VideoEvent::KeyframeRequest));
+
+        // A jump over more sequence numbers than may be tracked: no NACK storm.
+        frame(&mut b, ms(t, 10), 1000, 1, 3000, false);
+        assert!(b.missing() <= 50);
+        assert!(
+            drain(&mut b)
+                .iter()
+                .all(|e| !matches!(e, VideoEvent::Nack(_)))
+        );
+
+        // Frames nobody polls: the oldest are dropped.
+        let dropped = b.stats().frames_dropped;
+        for i in 0..20u16 {
+            frame(
+                &mut b,
+                ms(t, 20),
+                2000 + i,
+                1,
+                6000 + u32::from(i) * 3000,
+                true,
+            );
+            assert!(b.events.len() <= 8);
+        }
+        // 12 frames nobody polled, and the undecodable delta frame 1000 the first key frame
+        // skipped.
+        assert_eq!(b.stats().frames_dropped - dropped, 13);
+        assert_eq!(b.stats().frames_assembled, 20);
+        let events = drain(&mut b);
+        assert_eq!(events.len(), 8);
+        assert!(matches!(&events[7], VideoEvent::Frame(f) if f.first_seq == 2019));
+    }
+}

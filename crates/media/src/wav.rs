@@ -118,3 +118,116 @@ impl<W: Write + Seek> AudioSink for WavSink<W> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Cursor};
+
+    use super::*;
+
+    fn read_all<R: Read>(source: &mut WavSource<R>, chunk: usize) -> Vec<i16> {
+        let mut out = Vec::new();
+        let mut pcm = vec![0i16; chunk];
+        loop {
+            let n = source.fill(&mut pcm);
+            out.extend_from_slice(&pcm[..n]);
+            if n < pcm.len() {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn samples_written_read_back_exactly_extremes_included() {
+        for (rate, channels) in [(48_000, 1u16), (44_100, 2), (8000, 6)] {
+            let written: Vec<i16> = (0..999 * usize::from(channels))
+                .map(|i| (i as i32 * 7919 % 65_536 - 32_768) as i16)
+                .chain([i16::MIN, i16::MAX, 0, -1].repeat(usize::from(channels)))
+                .collect();
+            let mut file = Cursor::new(Vec::new());
+            let mut sink = WavSink::new(&mut file, rate, channels).unwrap();
+            // In uneven pieces: the sink keeps no frame structure of its own.
+            for piece in written.chunks(333) {
+                sink.write(piece);
+            }
+            sink.finish().unwrap();
+            // The canonical 44-byte header (hound writes WAVE_FORMAT_EXTENSIBLE, 68 bytes,
+            // for more than two channels), then the samples, 16 bits each.
+            let header = if channels <= 2 { 44 } else { 68 };
+            assert_eq!(file.get_ref().len(), header + 2 * written.len());
+            file.set_position(0);
+            let mut source = WavSource::new(file).unwrap();
+            assert_eq!(
+                (source.channels(), source.sample_rate()),
+                (usize::from(channels), rate)
+            );
+            // Read in pieces that do not divide the length: the last one comes short.
+            assert_eq!(read_all(&mut source, 480), written);
+        }
+    }
+
+    #[test]
+    fn only_16_bit_integer_files_are_read() {
+        for (bits, format) in [
+            (8, hound::SampleFormat::Int),
+            (24, hound::SampleFormat::Int),
+            (32, hound::SampleFormat::Float),
+        ] {
+            let mut file = Cursor::new(Vec::new());
+            let spec = hound::WavSpec {
+                channels: 1,
+                sample_rate: 48_000,
+                bits_per_sample: bits,
+                sample_format: format,
+            };
+            hound::WavWriter::new(&mut file, spec)
+                .unwrap()
+                .finalize()
+                .unwrap();
+            file.set_position(0);
+            assert!(WavSource::new(file).is_err(), "{bits} bits {format:?}");
+        }
+        assert!(WavSource::new(Cursor::new(b"RIFF not a wav".to_vec())).is_err());
+    }
+
+    /// A file that fails once `limit` bytes are written.
+    struct Full {
+        file: Cursor<Vec<u8>>,
+        limit: u64,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.file.position() + buf.len() as u64 > self.limit {
+                return Err(io::Error::other("disk full"));
+            }
+            self.file.write(buf)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Seek for Full {
+        fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+            self.file.seek(pos)
+        }
+    }
+
+    #[test]
+    fn a_write_error_is_kept_and_reported_by_finish() {
+        let full = Full {
+            file: Cursor::new(Vec::new()),
+            limit: 44 + 100,
+        };
+        let mut sink = WavSink::new(full, 48_000, 1).unwrap();
+        sink.write(&[1; 40]);
+        assert!(sink.error.is_none());
+        sink.write(&[1; 40]);
+        assert!(sink.error.is_some(), "the 51st sample does not fit");
+        // Later writes are ignored rather than retried.
+        sink.write(&[1; 40]);
+        assert!(sink.finish().is_err());
+    }
+}

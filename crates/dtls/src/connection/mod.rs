@@ -992,3 +992,319 @@ impl Connection {
         &SignatureScheme::VERIFIED
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Rules of the state machine easier to pin down from inside than end to end: the
+    //! retransmission timer's fields, the retransmission budget, what a listening server keeps.
+
+    use super::*;
+    use crate::certificate::{Certificate, HashAlgorithm};
+
+    /// An arbitrary epoch; time then advances virtually.
+    fn start() -> Instant {
+        #[allow(clippy::disallowed_methods)]
+        Instant::now()
+    }
+
+    /// Client and server configurations that accept each other, seeded.
+    fn configs() -> (Config, Config) {
+        let c = Certificate::generate().unwrap();
+        let s = Certificate::generate().unwrap();
+        let mut client = Config::new(c.clone(), vec![s.fingerprint(HashAlgorithm::Sha256)]);
+        let mut server = Config::new(s, vec![c.fingerprint(HashAlgorithm::Sha256)]);
+        client.seed = Some(1);
+        server.seed = Some(2);
+        (client, server)
+    }
+
+    fn drain(conn: &mut Connection) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while conn.poll_transmit_into(&mut buf) {
+            out.push(std::mem::take(&mut buf));
+        }
+        out
+    }
+
+    fn events(conn: &mut Connection) -> Vec<Event> {
+        std::iter::from_fn(|| conn.poll_event()).collect()
+    }
+
+    /// Runs the handshake over a perfect, instant link.
+    fn connected_pair() -> (Connection, Connection, Instant) {
+        let now = start();
+        let (c, s) = configs();
+        let mut client = Connection::client(now, c).unwrap();
+        let mut server = Connection::server(now, s).unwrap();
+        for _ in 0..10 {
+            for d in drain(&mut client) {
+                server.handle_datagram(now, &d);
+            }
+            for d in drain(&mut server) {
+                client.handle_datagram(now, &d);
+            }
+            if client.is_connected() && server.is_connected() {
+                break;
+            }
+        }
+        assert!(client.is_connected() && server.is_connected());
+        assert!(matches!(events(&mut client)[..], [Event::Connected(_)]));
+        assert!(matches!(events(&mut server)[..], [Event::Connected(_)]));
+        (client, server, now)
+    }
+
+    #[test]
+    fn retransmit_timer_starts_at_the_initial_timeout_doubles_to_the_ceiling_then_fails() {
+        // RFC 6347 §4.2.4.1: initial timer, doubled on each retransmission up to a ceiling,
+        // and the handshake given up after a bounded number of retransmissions.
+        let now = start();
+        let (mut c, _) = configs();
+        c.initial_retransmit = Duration::from_millis(300);
+        c.max_retransmit = Duration::from_millis(1000);
+        c.max_retransmissions = 4;
+        let mut client = Connection::client(now, c).unwrap();
+        assert_eq!(drain(&mut client).len(), 1, "the ClientHello");
+        let r = client.retransmit.unwrap();
+        assert_eq!(
+            (r.at, r.timeout, r.count),
+            (
+                now + Duration::from_millis(300),
+                Duration::from_millis(300),
+                0
+            )
+        );
+        assert_eq!(client.poll_timeout(), Some(r.at));
+
+        let mut t = r.at;
+        let mut timeouts = Vec::new();
+        for count in 1..=4 {
+            client.handle_timeout(t);
+            let r = client.retransmit.unwrap();
+            assert_eq!(r.count, count);
+            assert_eq!(
+                r.at,
+                t + r.timeout,
+                "armed from the moment of the retransmission"
+            );
+            timeouts.push(r.timeout.as_millis());
+            assert_eq!(drain(&mut client).len(), 1, "the flight again");
+            t = r.at;
+        }
+        assert_eq!(timeouts, [600, 1000, 1000, 1000]);
+        assert_eq!(client.stats().retransmissions, 4);
+        assert!(events(&mut client).is_empty());
+
+        // The fifth expiry is one too many.
+        client.handle_timeout(t);
+        assert_eq!(client.state, State::Failed);
+        assert!(client.retransmit.is_none());
+        assert_eq!(client.poll_timeout(), None);
+        assert_eq!(events(&mut client), [Event::Failed(Error::Timeout)]);
+        assert!(
+            drain(&mut client).is_empty(),
+            "a timeout has no alert to send"
+        );
+        assert_eq!(client.stats().retransmissions, 4);
+    }
+
+    #[test]
+    fn handle_timeout_before_the_deadline_does_nothing() {
+        let now = start();
+        let (c, _) = configs();
+        let mut client = Connection::client(now, c).unwrap();
+        drain(&mut client);
+        let before = client.retransmit.unwrap();
+        client.handle_timeout(before.at - Duration::from_millis(1));
+        let after = client.retransmit.unwrap();
+        assert_eq!((after.at, after.count), (before.at, before.count));
+        assert!(drain(&mut client).is_empty());
+    }
+
+    #[test]
+    fn poll_timeout_is_none_once_connected_and_only_the_server_keeps_its_last_flight() {
+        let (mut client, mut server, now) = connected_pair();
+        assert_eq!(client.poll_timeout(), None);
+        assert_eq!(server.poll_timeout(), None);
+        // RFC 6347 §4.2.4: the server's last flight is resent when the client repeats its
+        // Finished; the client's last flight was acknowledged by the server's Finished.
+        assert!(client.flight.is_empty());
+        assert!(!server.flight.is_empty());
+        // A timeout long after changes nothing.
+        client.handle_timeout(now + Duration::from_secs(3600));
+        server.handle_timeout(now + Duration::from_secs(3600));
+        assert!(drain(&mut client).is_empty() && drain(&mut server).is_empty());
+        assert!(client.is_connected() && server.is_connected());
+    }
+
+    #[test]
+    fn a_repeated_peer_flight_is_answered_a_bounded_number_of_times() {
+        // RFC 6347 §4.2.4: a peer that repeats the flight we answered lost our answer, so we
+        // resend ours; replayed copies must not make us send without bound.
+        let now = start();
+        let (c, mut s) = configs();
+        s.cookies = false;
+        s.max_retransmissions = 3;
+        let mut client = Connection::client(now, c).unwrap();
+        let mut server = Connection::server(now, s).unwrap();
+        let hello = drain(&mut client);
+        assert_eq!(hello.len(), 1);
+        server.handle_datagram(now, &hello[0]);
+        let flight = drain(&mut server);
+        assert!(!flight.is_empty(), "ServerHello .. ServerHelloDone");
+        assert_eq!(server.peer_retransmit_budget, 3);
+
+        // The same ClientHello twice in one datagram counts once.
+        let twice = [hello[0].clone(), hello[0].clone()].concat();
+        server.handle_datagram(now, &twice);
+        assert_eq!(drain(&mut server).len(), flight.len());
+        for _ in 0..5 {
+            server.handle_datagram(now, &hello[0]);
+        }
+        assert_eq!(
+            drain(&mut server).len(),
+            2 * flight.len(),
+            "the budget is 3 in all"
+        );
+        assert_eq!(server.peer_retransmit_budget, 0);
+        assert_eq!(server.stats().retransmissions, 3);
+        assert!(!server.is_closed());
+    }
+
+    #[test]
+    fn application_data_is_refused_before_connect_and_after_close() {
+        let now = start();
+        let (c, _) = configs();
+        let mut client = Connection::client(now, c).unwrap();
+        drain(&mut client);
+        let mut out = b"kept".to_vec();
+        assert_eq!(
+            client.send_into(now, b"early", &mut out),
+            Err(Error::NotConnected)
+        );
+        assert_eq!(client.send(now, b"early"), Err(Error::NotConnected));
+        assert_eq!(out, b"kept", "nothing written on refusal");
+        assert!(drain(&mut client).is_empty());
+
+        let (mut client, _, now) = connected_pair();
+        client.close(now);
+        assert_eq!(client.send(now, b"late"), Err(Error::Closed));
+        assert_eq!(client.send_into(now, b"late", &mut out), Err(Error::Closed));
+        assert_eq!(out, b"kept");
+        assert_eq!(client.stats().application_records_sent, 0);
+    }
+
+    #[test]
+    fn close_sends_one_close_notify_and_reports_closed_once() {
+        // RFC 5246 §7.2.1: close_notify, answered by the peer's own close_notify.
+        let (mut client, mut server, now) = connected_pair();
+        client.close(now);
+        client.close(now);
+        let sent = drain(&mut client);
+        assert_eq!(sent.len(), 1);
+        let (record, rest) = Record::parse(&sent[0]).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(record.content_type, ContentType::ALERT);
+        assert_eq!(record.epoch, 1, "protected with the connection's keys");
+        assert_eq!(events(&mut client), [Event::Closed]);
+        assert!(client.is_closed() && !client.is_connected());
+
+        server.handle_datagram(now, &sent[0]);
+        assert_eq!(events(&mut server), [Event::Closed]);
+        let answer = drain(&mut server);
+        assert_eq!(answer.len(), 1, "the server's own close_notify");
+        assert_eq!(
+            Record::parse(&answer[0]).unwrap().0.content_type,
+            ContentType::ALERT
+        );
+        // Nothing is received once closed.
+        let received = client.stats().datagrams_received;
+        client.handle_datagram(now, &answer[0]);
+        assert_eq!(client.stats().datagrams_received, received);
+        assert!(events(&mut client).is_empty());
+    }
+
+    #[test]
+    fn data_longer_than_a_record_is_refused() {
+        // RFC 6347 §4.1 / RFC 5246 §6.2.1: at most 2^14 bytes of plaintext per record.
+        let (mut client, mut server, now) = connected_pair();
+        let too_long = vec![0u8; MAX_PLAINTEXT + 1];
+        assert_eq!(
+            client.send(now, &too_long),
+            Err(Error::DataTooLong {
+                len: MAX_PLAINTEXT + 1
+            })
+        );
+        assert!(drain(&mut client).is_empty());
+        assert!(
+            client.is_connected(),
+            "our mistake does not poison the connection"
+        );
+        client.send(now, &too_long[1..]).unwrap();
+        let sent = drain(&mut client);
+        assert_eq!(sent.len(), 1);
+        server.handle_datagram(now, &sent[0]);
+        assert_eq!(
+            events(&mut server),
+            [Event::ApplicationData(too_long[1..].to_vec())]
+        );
+    }
+
+    #[test]
+    fn poll_transmit_into_hands_over_one_queued_datagram_per_call() {
+        let (mut client, _, _) = connected_pair();
+        client.transmits.push_back(vec![1, 2, 3]);
+        client.transmits.push_back(vec![4]);
+        let queued = client.transmits[0].as_ptr();
+        let mut buf = vec![9; 100];
+        assert!(client.poll_transmit_into(&mut buf));
+        assert_eq!(buf, [1, 2, 3], "the old contents are gone");
+        assert_eq!(buf.as_ptr(), queued, "swapped in, not copied");
+        assert!(client.poll_transmit_into(&mut buf));
+        assert_eq!(buf, [4]);
+        assert!(!client.poll_transmit_into(&mut buf));
+        assert!(!client.poll_transmit_into(&mut buf));
+    }
+
+    #[test]
+    fn a_server_keeps_no_state_for_a_client_hello_without_a_cookie() {
+        // RFC 6347 §4.2.1: the HelloVerifyRequest is stateless; no timer, no flight, no
+        // transcript, and the next ClientHello is reassembled from scratch.
+        let now = start();
+        let (c, s) = configs();
+        let mut client = Connection::client(now, c).unwrap();
+        let mut server = Connection::server(now, s).unwrap();
+        assert_eq!(server.poll_timeout(), None);
+        let hello = drain(&mut client);
+        server.handle_datagram(now, &hello[0]);
+        let answer = drain(&mut server);
+        assert_eq!(answer.len(), 1, "one HelloVerifyRequest");
+        assert_eq!(server.stats().hello_verify_requests_sent, 1);
+        assert_eq!(server.step, Step::Listen);
+        assert_eq!(server.state, State::Handshaking);
+        assert!(server.retransmit.is_none());
+        assert_eq!(server.poll_timeout(), None);
+        assert!(server.flight.is_empty());
+        assert!(server.hs.transcript.is_empty());
+        assert_eq!(server.next_send_seq, 0);
+        assert_eq!(server.reassembler.buffered(), 0);
+        assert!(server.peer_flight_last.is_none());
+
+        // An epoch-1 record is not kept either while listening.
+        let mut forged = hello[0].clone();
+        forged[3..5].copy_from_slice(&1u16.to_be_bytes());
+        server.handle_datagram(now, &forged);
+        assert!(server.early_records.is_empty());
+        assert!(drain(&mut server).is_empty());
+
+        // The client's second ClientHello (with the cookie) gets the flight and a state.
+        client.handle_datagram(now, &answer[0]);
+        let second = drain(&mut client);
+        for d in &second {
+            server.handle_datagram(now, d);
+        }
+        assert_ne!(server.step, Step::Listen);
+        assert!(!drain(&mut server).is_empty());
+        assert!(server.retransmit.is_some());
+    }
+}

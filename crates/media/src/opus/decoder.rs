@@ -68,3 +68,90 @@ impl OpusDecoder {
         })
     }
 }
+
+#[cfg(all(test, feature = "opus"))]
+mod tests {
+    //! Output sizes of decoding and concealment, which follow the last packet decoded.
+
+    use super::*;
+    use crate::opus::{FrameDuration, OpusConfig, OpusEncoder};
+
+    /// One packet of `frame` (mono) carrying a quiet tone.
+    fn packet(frame: FrameDuration) -> Vec<u8> {
+        let mut e = OpusEncoder::new(OpusConfig {
+            frame,
+            ..OpusConfig::default()
+        })
+        .unwrap();
+        let pcm: Vec<i16> = (0..e.frame_len())
+            .map(|i| ((i as f64 * 0.13).sin() * 3000.0) as i16)
+            .collect();
+        let mut out = vec![0u8; crate::opus::MAX_PACKET];
+        let n = e.encode(&pcm, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn decode_gives_the_packets_samples_per_channel_and_concealment_follows_the_last() {
+        let mut d = OpusDecoder::new(false).unwrap();
+        assert_eq!(d.max_output_len(), 5760);
+        let mut pcm = vec![0i16; d.max_output_len()];
+        // Before any packet a loss stands for 20 ms.
+        assert_eq!(d.conceal(None, &mut pcm).unwrap(), FRAME_SAMPLES);
+        for frame in [
+            FrameDuration::Ms10,
+            FrameDuration::Ms40,
+            FrameDuration::Ms60,
+            FrameDuration::Ms20,
+        ] {
+            let p = packet(frame);
+            assert_eq!(d.decode(&p, &mut pcm).unwrap(), frame.samples());
+            // RFC 6716 §4.4: concealment stands in for a packet as long as the last one.
+            assert_eq!(d.conceal(None, &mut pcm).unwrap(), frame.samples());
+            // With the next packet at hand, its FEC (§2.1.7) fills the same span.
+            assert_eq!(d.conceal(Some(&p), &mut pcm).unwrap(), frame.samples());
+            // A next packet that does not parse falls back to plain concealment.
+            assert_eq!(d.conceal(Some(&[]), &mut pcm).unwrap(), frame.samples());
+        }
+    }
+
+    #[test]
+    fn stereo_output_is_interleaved_and_buffers_are_checked_first() {
+        let mut d = OpusDecoder::new(true).unwrap();
+        assert_eq!(d.max_output_len(), 2 * 5760);
+        let p = packet(FrameDuration::Ms40);
+        let mut small = vec![0i16; 1920 * 2 - 1];
+        assert_eq!(
+            d.decode(&p, &mut small),
+            Err(CodecError::BufferTooSmall {
+                needed: 3840,
+                got: 3839
+            })
+        );
+        // The refused packet did not change what a loss stands for.
+        assert_eq!(
+            d.conceal(None, &mut small[..1919]),
+            Err(CodecError::BufferTooSmall {
+                needed: 1920,
+                got: 1919
+            })
+        );
+        let mut pcm = vec![0i16; 3840];
+        assert_eq!(d.decode(&p, &mut pcm).unwrap(), 1920);
+        // The mono tone comes out the same on both channels.
+        assert!(pcm.chunks(2).all(|f| f[0] == f[1]));
+        assert!(pcm.iter().any(|s| *s != 0));
+    }
+
+    #[test]
+    fn a_malformed_packet_is_an_error_and_leaves_the_concealment_length() {
+        let mut d = OpusDecoder::new(false).unwrap();
+        let mut pcm = vec![0i16; d.max_output_len()];
+        d.decode(&packet(FrameDuration::Ms40), &mut pcm).unwrap();
+        assert!(matches!(d.decode(&[], &mut pcm), Err(CodecError::Opus(_))));
+        // RFC 6716 §3.4 R1: a packet has at least one byte; code 3 needs a frame count.
+        assert!(d.decode(&[0x03], &mut pcm).is_err());
+        assert_eq!(d.conceal(None, &mut pcm).unwrap(), 1920);
+    }
+}

@@ -4,9 +4,11 @@
 //!
 //! Every public method of [`Association`] is in this file. The topic modules keep their
 //! logic behind a narrow `pub(super)` interface: `handshake` (its [`Handshake`] state: cookies
-//! and T1), `shutdown`, `reconfig` (stream reset, a [`Reconfig`] that owns its state and
-//! answers with an [`Outcome`]), `transmit` (building packets), and the bookkeeping types
-//! (`outstanding`, `received`, `reassembly`, `ordering`, `send_queue`, `congestion`, `rto`).
+//! and T1), `shutdown` (its [`Shutdown`] state: T2), `reconfig` (stream reset, a [`Reconfig`]
+//! that owns its state and answers with an [`Outcome`]), `transmit` (building packets; its
+//! [`Pending`] owns T3-rtx and what the next packet must carry: SACK timing, FORWARD TSN,
+//! fast retransmit), and the bookkeeping types (`outstanding`, `received`, `reassembly`,
+//! `ordering`, `send_queue`, `congestion`, `rto`).
 
 mod congestion;
 mod cookie;
@@ -39,11 +41,12 @@ use self::received::ReceivedTsns;
 use self::reconfig::{Outcome, Reconfig};
 use self::rto::Rto;
 use self::send_queue::{QueueError, SendQueue};
-use crate::timer::{Timer, earliest};
+use self::shutdown::Shutdown;
+use self::transmit::Pending;
+use crate::timer::earliest;
 use crate::tsn::unwrap_tsn;
 use crate::wire::{
-    Abort, Chunk, ChunkType, Data, ErrorCause, GapBlock, Packet, ReConfig, Sack, SkippedStream,
-    UnknownChunk,
+    Abort, Chunk, ChunkType, Data, ErrorCause, Packet, ReConfig, Sack, SkippedStream, UnknownChunk,
 };
 use crate::{CloseReason, Config, Event, Received, SendError};
 
@@ -132,12 +135,10 @@ pub struct Association {
     peer: Option<PeerInit>,
     /// Cookies and T1 (handshake.rs).
     handshake: Handshake,
-    /// T2-shutdown.
-    t2: Timer,
-    /// T3-rtx.
-    t3: Timer,
-    /// When a delayed SACK is due.
-    delayed_ack: Option<Instant>,
+    /// T2-shutdown (shutdown.rs).
+    shutdown: Shutdown,
+    /// T3-rtx and what the next packet must carry (transmit.rs).
+    pending: Pending,
     /// When the next HEARTBEAT is due, and the one outstanding (nonce, sent at).
     heartbeat_due: Option<Instant>,
     heartbeat_outstanding: Option<(u64, Instant)>,
@@ -153,14 +154,6 @@ pub struct Association {
     reconfig: Reconfig,
     /// Whole packets waiting to go out before anything else (handshake, shutdown, abort).
     control: VecDeque<Vec<u8>>,
-    /// A SACK must go out now.
-    sack_now: bool,
-    /// Packets with DATA since the last SACK.
-    data_packets_unacked: u32,
-    /// A FORWARD TSN must go out.
-    forward_tsn_now: bool,
-    /// Chunks were just marked for fast retransmit: one packet of them ignores cwnd.
-    fast_retransmit_now: bool,
     /// Consecutive expirations without a sign of the peer (RFC 9260 §8.1).
     errors: u32,
     events: VecDeque<Event>,
@@ -168,8 +161,6 @@ pub struct Association {
     /// Scratch space, kept to avoid allocating per packet.
     scratch_wholes: Vec<Whole>,
     scratch_skipped: Vec<SkippedStream>,
-    scratch_gaps: Vec<GapBlock>,
-    scratch_dups: Vec<u32>,
 }
 
 /// The public API: every command, input and output of the association is here.
@@ -192,9 +183,8 @@ impl Association {
             local_initial_tsn,
             peer: None,
             handshake: Handshake::default(),
-            t2: Timer::default(),
-            t3: Timer::default(),
-            delayed_ack: None,
+            pending: Pending::default(),
+            shutdown: Shutdown::default(),
             heartbeat_due: None,
             heartbeat_outstanding: None,
             heartbeat_send: false,
@@ -208,17 +198,11 @@ impl Association {
             ordering: Ordering::default(),
             reconfig: Reconfig::new(local_initial_tsn),
             control: VecDeque::new(),
-            sack_now: false,
-            data_packets_unacked: 0,
-            forward_tsn_now: false,
-            fast_retransmit_now: false,
             errors: 0,
             events: VecDeque::new(),
             metrics: Metrics::default(),
             scratch_wholes: Vec::new(),
             scratch_skipped: Vec::new(),
-            scratch_gaps: Vec::new(),
-            scratch_dups: Vec::new(),
             config,
         }
     }
@@ -438,19 +422,11 @@ impl Association {
             }
         }
         if had_data {
-            self.data_packets_unacked += 1;
-            // RFC 9260 §6.2: a SACK for every second packet with DATA, at once on gaps and
-            // duplicates (§6.7), within the delayed-ack time otherwise.
-            if immediate
-                || self.data_packets_unacked >= 2
-                || self.received.has_gaps()
-                || !matches!(self.state, State::Established)
-            {
-                self.sack_now = true;
-                self.delayed_ack = None;
-            } else if self.delayed_ack.is_none() {
-                self.delayed_ack = Some(self.now + self.config.delayed_ack);
-            }
+            // RFC 9260 §6.7: at once on gaps and duplicates, and when shutting down.
+            let at_once =
+                immediate || self.received.has_gaps() || !matches!(self.state, State::Established);
+            self.pending
+                .data_packet_received(self.now, at_once, self.config.delayed_ack);
         }
         self.after_input();
     }
@@ -466,16 +442,13 @@ impl Association {
         if self.handshake.expired(now) {
             self.handshake_timeout();
         }
-        if self.t2.expired(now) {
+        if self.shutdown.expired(now) {
             self.t2_expired();
         }
-        if self.t3.expired(now) {
+        if self.pending.t3_expired(now) {
             self.t3_expired();
         }
-        if self.delayed_ack.is_some_and(|t| t <= now) {
-            self.delayed_ack = None;
-            self.sack_now = true;
-        }
+        self.pending.delayed_ack_timeout(now);
         if self.heartbeat_due.is_some_and(|t| t <= now) {
             self.heartbeat_expired();
         }
@@ -504,9 +477,9 @@ impl Association {
         }
         earliest([
             self.handshake.deadline(),
-            self.t2.deadline(),
-            self.t3.deadline(),
-            self.delayed_ack,
+            self.shutdown.deadline(),
+            self.pending.t3_deadline(),
+            self.pending.delayed_ack_deadline(),
             self.heartbeat_due,
             self.reconfig.deadline(),
         ])
@@ -545,8 +518,8 @@ impl Association {
         }
         self.check_forward_tsn();
         // E2: the timer restarts with the backed-off RTO when the retransmission goes out.
-        self.t3
-            .start(self.now, self.rto.rto(), self.config.max_timer_backoff);
+        self.pending
+            .restart_t3(self.now, self.rto.rto(), self.config.max_timer_backoff);
     }
 
     /// The heartbeat interval passed (RFC 9260 §8.3).
@@ -714,7 +687,8 @@ impl Association {
             flight_before,
         );
         if outcome.fast_retransmit {
-            self.fast_retransmit_now = !self.congestion.in_fast_recovery();
+            self.pending
+                .set_fast_retransmit(!self.congestion.in_fast_recovery());
             self.congestion
                 .on_fast_retransmit(self.outstanding.next_tsn() - 1);
         }
@@ -723,9 +697,9 @@ impl Association {
         }
         // §6.3.2 R2/R3.
         if !self.outstanding.has_in_flight() {
-            self.t3.stop();
+            self.pending.stop_t3();
         } else if outcome.cum_advanced {
-            self.t3.start_fresh(self.now, self.rto.rto());
+            self.pending.start_t3_fresh(self.now, self.rto.rto());
         }
         self.check_forward_tsn();
     }
@@ -738,7 +712,7 @@ impl Association {
                 .forward_tsn(&mut self.scratch_skipped)
                 .is_some()
         {
-            self.forward_tsn_now = true;
+            self.pending.forward_tsn();
         }
     }
 
@@ -871,10 +845,9 @@ impl Association {
         self.ended = true;
         self.state = State::Closed;
         self.handshake.stop();
-        self.t2.stop();
-        self.t3.stop();
+        self.shutdown.stop();
+        self.pending.stop();
         self.reconfig.stop();
-        self.delayed_ack = None;
         self.heartbeat_due = None;
         self.send_queue.clear();
         self.outstanding.clear();
@@ -887,7 +860,7 @@ impl Association {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{CommonHeader, Init, PacketWriter, Param, TlvList};
+    use crate::wire::{CommonHeader, GapBlock, Init, PacketWriter, Param, TlvList};
 
     const MS: Duration = Duration::from_millis(1);
 

@@ -1,10 +1,51 @@
 //! Graceful shutdown (RFC 9260 §9.2): outstanding data is delivered first, then SHUTDOWN,
 //! SHUTDOWN ACK and SHUTDOWN COMPLETE.
 
+use std::time::{Duration, Instant};
+
 use super::{Association, State};
 use crate::CloseReason;
+use crate::timer::Timer;
 use crate::tsn::unwrap_tsn;
 use crate::wire::Chunk;
+
+/// The shutdown's own state: T2-shutdown, which retransmits our SHUTDOWN or SHUTDOWN ACK
+/// until the peer answers (§9.2). Only this module starts it; the association sees its
+/// deadline, whether it expired, and stops it when the association ends. Where the shutdown
+/// is stays in the association's [`State`], which the other topics read too.
+#[derive(Debug, Default)]
+pub(super) struct Shutdown {
+    /// T2-shutdown.
+    t2: Timer,
+}
+
+impl Shutdown {
+    /// When T2-shutdown expires.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.t2.deadline()
+    }
+
+    /// Whether T2-shutdown expired at `now` (it stops and counts the expiration).
+    pub(super) fn expired(&mut self, now: Instant) -> bool {
+        self.t2.expired(now)
+    }
+
+    /// The association ended: T2-shutdown stops.
+    pub(super) fn stop(&mut self) {
+        self.t2.stop();
+    }
+
+    /// SHUTDOWN or SHUTDOWN ACK just went out for the first time: T2 from the current RTO,
+    /// without backoff.
+    fn sent(&mut self, now: Instant, rto: Duration) {
+        self.t2.start_fresh(now, rto);
+    }
+
+    /// Sent again on expiry: T2 with the backed-off RTO (§9.2, as T3-rtx in §6.3.3).
+    fn resent(&mut self, now: Instant, rto: Duration, max_backoff: Duration) {
+        self.t2.start(now, rto, max_backoff);
+    }
+}
 
 impl Association {
     /// The owner asked for a graceful shutdown (§9.2): it waits for outstanding data when
@@ -32,12 +73,12 @@ impl Association {
             State::ShutdownPending if self.nothing_outstanding() => {
                 self.send_shutdown();
                 self.state = State::ShutdownSent;
-                self.t2.start_fresh(self.now, self.rto.rto());
+                self.shutdown.sent(self.now, self.rto.rto());
             }
             State::ShutdownReceived if self.nothing_outstanding() => {
                 self.send_shutdown_ack();
                 self.state = State::ShutdownAckSent;
-                self.t2.start_fresh(self.now, self.rto.rto());
+                self.shutdown.sent(self.now, self.rto.rto());
             }
             _ => {}
         }
@@ -68,7 +109,7 @@ impl Association {
                         self.outstanding
                             .handle_sack(self.now, cum, std::iter::empty(), partial);
                     if !self.outstanding.has_in_flight() {
-                        self.t3.stop();
+                        self.pending.stop_t3();
                     }
                 }
                 self.state = State::ShutdownReceived;
@@ -77,7 +118,7 @@ impl Association {
                 // §9.2: both sent SHUTDOWN: answer with SHUTDOWN ACK.
                 self.send_shutdown_ack();
                 self.state = State::ShutdownAckSent;
-                self.t2.start_fresh(self.now, self.rto.rto());
+                self.shutdown.sent(self.now, self.rto.rto());
             }
             _ => {}
         }
@@ -109,7 +150,7 @@ impl Association {
             State::ShutdownAckSent => self.send_shutdown_ack(),
             _ => return,
         }
-        self.t2
-            .start(self.now, self.rto.rto(), self.config.max_timer_backoff);
+        self.shutdown
+            .resent(self.now, self.rto.rto(), self.config.max_timer_backoff);
     }
 }

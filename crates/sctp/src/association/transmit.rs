@@ -3,13 +3,109 @@
 //! the MTU. Packets are built when the owner asks, so the windows decide what goes out at
 //! the moment it goes.
 
+use std::time::{Duration, Instant};
+
 use super::{Association, State};
-use crate::wire::{Chunk, CommonHeader, Data, ForwardTsn, Heartbeat, List, PacketWriter, Sack};
+use crate::timer::Timer;
+use crate::wire::{
+    Chunk, CommonHeader, Data, ForwardTsn, GapBlock, Heartbeat, List, PacketWriter, Sack,
+};
 
 /// The DATA chunk header (RFC 9260 §3.3.1).
 const DATA_HEADER: usize = 16;
 /// Below this much room, a packet that already carries something takes no new fragment.
 const MIN_FRAGMENT: usize = 256;
+
+/// What the next packets must carry and the retransmission timer: the state packet building
+/// reads and clears, owned here. The association tells it what happened (DATA received, a
+/// fast retransmit, a FORWARD TSN to send, T3 to start or stop) through its methods.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    /// T3-rtx (RFC 9260 §6.3).
+    t3: Timer,
+    /// A SACK must go out now.
+    sack_now: bool,
+    /// When a delayed SACK is due.
+    delayed_ack: Option<Instant>,
+    /// Packets with DATA since the last SACK.
+    data_packets_unacked: u32,
+    /// A FORWARD TSN must go out.
+    forward_tsn_now: bool,
+    /// Chunks were just marked for fast retransmit: one packet of them ignores cwnd.
+    fast_retransmit_now: bool,
+    /// Scratch lists of the SACK, kept between SACKs: no allocation per packet.
+    scratch_gaps: Vec<GapBlock>,
+    scratch_dups: Vec<u32>,
+}
+
+impl Pending {
+    /// A packet with DATA arrived (RFC 9260 §6.2): a SACK for every second one, or at once
+    /// when `at_once`, else within `delay`.
+    pub(super) fn data_packet_received(&mut self, now: Instant, at_once: bool, delay: Duration) {
+        self.data_packets_unacked += 1;
+        if at_once || self.data_packets_unacked >= 2 {
+            self.sack_now = true;
+            self.delayed_ack = None;
+        } else if self.delayed_ack.is_none() {
+            self.delayed_ack = Some(now + delay);
+        }
+    }
+
+    /// When the delayed SACK is due.
+    pub(super) fn delayed_ack_deadline(&self) -> Option<Instant> {
+        self.delayed_ack
+    }
+
+    /// The delayed SACK goes out with the next packet if it is due at `now`.
+    pub(super) fn delayed_ack_timeout(&mut self, now: Instant) {
+        if self.delayed_ack.is_some_and(|t| t <= now) {
+            self.delayed_ack = None;
+            self.sack_now = true;
+        }
+    }
+
+    /// A FORWARD TSN must go out (RFC 3758 §3.5).
+    pub(super) fn forward_tsn(&mut self) {
+        self.forward_tsn_now = true;
+    }
+
+    /// Chunks were marked for fast retransmit; `ignore_cwnd`: the first packet of them
+    /// ignores the congestion window (§7.2.4 step 3).
+    pub(super) fn set_fast_retransmit(&mut self, ignore_cwnd: bool) {
+        self.fast_retransmit_now = ignore_cwnd;
+    }
+
+    /// When T3-rtx expires.
+    pub(super) fn t3_deadline(&self) -> Option<Instant> {
+        self.t3.deadline()
+    }
+
+    /// Whether T3-rtx expired at `now` (it stops and counts the expiration).
+    pub(super) fn t3_expired(&mut self, now: Instant) -> bool {
+        self.t3.expired(now)
+    }
+
+    /// T3-rtx again with the backed-off RTO (§6.3.3 E2).
+    pub(super) fn restart_t3(&mut self, now: Instant, rto: Duration, max: Duration) {
+        self.t3.start(now, rto, max);
+    }
+
+    /// T3-rtx afresh: the earliest outstanding TSN was acknowledged (§6.3.2 R3).
+    pub(super) fn start_t3_fresh(&mut self, now: Instant, rto: Duration) {
+        self.t3.start_fresh(now, rto);
+    }
+
+    /// Nothing in flight: T3-rtx stops (§6.3.2 R2).
+    pub(super) fn stop_t3(&mut self) {
+        self.t3.stop();
+    }
+
+    /// The association ended: T3-rtx and the delayed SACK stop.
+    pub(super) fn stop(&mut self) {
+        self.t3.stop();
+        self.delayed_ack = None;
+    }
+}
 
 impl Association {
     /// The next packet into `packet` (cleared first, grown to at most the MTU): a queued
@@ -32,13 +128,13 @@ impl Association {
             State::Established | State::ShutdownPending | State::ShutdownReceived
         );
         let data_ready = data_state && self.data_ready();
-        let sack = self.sack_now || (self.delayed_ack.is_some() && data_ready);
+        let sack = self.pending.sack_now || (self.pending.delayed_ack.is_some() && data_ready);
         if !(sack
             || data_ready
             || !self.heartbeat_acks.is_empty()
             || self.heartbeat_send
             || self.reconfig.wants_to_send()
-            || self.forward_tsn_now)
+            || self.pending.forward_tsn_now)
         {
             return false;
         }
@@ -52,9 +148,9 @@ impl Association {
             return false;
         };
         if sack && self.write_sack(&mut w) {
-            self.sack_now = false;
-            self.delayed_ack = None;
-            self.data_packets_unacked = 0;
+            self.pending.sack_now = false;
+            self.pending.delayed_ack = None;
+            self.pending.data_packets_unacked = 0;
         }
         while let Some(info) = self.heartbeat_acks.front() {
             if w.push(&Chunk::HeartbeatAck(Heartbeat { info })).is_err() {
@@ -74,15 +170,15 @@ impl Association {
             let (rto, max) = (self.rto.rto(), self.config.max_timer_backoff);
             self.reconfig.write(&mut w, self.now, rto, max);
         }
-        if self.forward_tsn_now {
-            self.forward_tsn_now = false;
+        if self.pending.forward_tsn_now {
+            self.pending.forward_tsn_now = false;
             if let Some(point) = self.outstanding.forward_tsn(&mut self.scratch_skipped) {
                 let chunk = ForwardTsn {
                     new_cumulative_tsn: point as u32,
                     streams: List::new(&self.scratch_skipped),
                 };
                 if w.push(&Chunk::ForwardTsn(chunk)).is_err() {
-                    self.forward_tsn_now = true;
+                    self.pending.forward_tsn_now = true;
                 }
             }
         }
@@ -102,7 +198,7 @@ impl Association {
     fn data_ready(&self) -> bool {
         let flight = self.outstanding.flight_size();
         if self.outstanding.has_retransmits() {
-            return self.fast_retransmit_now || flight < self.congestion.cwnd;
+            return self.pending.fast_retransmit_now || flight < self.congestion.cwnd;
         }
         !self.send_queue.is_empty()
             && flight < self.congestion.cwnd
@@ -112,8 +208,8 @@ impl Association {
     /// Writes a SACK (RFC 9260 §3.3.4); returns whether it fitted.
     fn write_sack(&mut self, w: &mut PacketWriter<'_>) -> bool {
         // Scratch lists kept between SACKs: no allocation per packet.
-        let mut gaps = std::mem::take(&mut self.scratch_gaps);
-        let mut dups = std::mem::take(&mut self.scratch_dups);
+        let mut gaps = std::mem::take(&mut self.pending.scratch_gaps);
+        let mut dups = std::mem::take(&mut self.pending.scratch_dups);
         gaps.clear();
         if self.received.has_gaps() {
             self.received.gap_blocks(&mut gaps);
@@ -128,8 +224,8 @@ impl Association {
             duplicate_tsns: List::new(&dups),
         };
         let written = w.push(&Chunk::Sack(sack)).is_ok();
-        self.scratch_gaps = gaps;
-        self.scratch_dups = dups;
+        self.pending.scratch_gaps = gaps;
+        self.pending.scratch_dups = dups;
         written
     }
 
@@ -138,7 +234,7 @@ impl Association {
         let now = self.now;
         let mut wrote = false;
         // §7.2.4 step 3: the first packet of a fast retransmit ignores cwnd.
-        let ignore_cwnd = std::mem::take(&mut self.fast_retransmit_now);
+        let ignore_cwnd = std::mem::take(&mut self.pending.fast_retransmit_now);
         while self.outstanding.has_retransmits() {
             if !ignore_cwnd && self.outstanding.flight_size() >= self.congestion.cwnd {
                 break;
@@ -205,7 +301,7 @@ impl Association {
         }
         if wrote {
             let (rto, max) = (self.rto.rto(), self.config.max_timer_backoff);
-            self.t3.ensure(now, rto, max);
+            self.pending.t3.ensure(now, rto, max);
         }
         for stream in self.send_queue.take_low() {
             self.events
