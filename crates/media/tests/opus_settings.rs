@@ -1,5 +1,6 @@
 //! The Opus settings WebRTC negotiates (RFC 7587 §6.1): frame durations, stereo, bitrate,
 //! DTX and FEC, each checked on what libopus actually produces.
+#![cfg(feature = "opus")] // Opus is the `opus` feature
 
 use rtcweb_media::{
     AudioSource, CodecError, FrameDuration, MAX_PACKET, NoiseSource, OpusConfig, OpusDecoder,

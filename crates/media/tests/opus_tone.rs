@@ -1,6 +1,7 @@
 //! A 440 Hz tone encoded with Opus, packetized in RTP, sent through a lossy, jittery
 //! simulated link and the jitter buffer, and decoded: it comes out at 440 Hz and at the
 //! level it went in.
+#![cfg(feature = "opus")] // Opus is the `opus` feature
 
 mod support;
 
