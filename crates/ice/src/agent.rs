@@ -12,7 +12,7 @@ use rtcweb_stun::{ClientTransactions, RetransmitConfig};
 use crate::checklist::{Pair, PairInfo, PairState};
 use crate::credentials::Session;
 use crate::gather::{Discovery, Relay};
-use crate::liveness::Liveness;
+use crate::liveness::{Liveness, Progress};
 use crate::priority::Foundations;
 use crate::{
     Candidate, CandidateKind, CandidateTransport, Config, ConnectionState, Credentials, Event,
@@ -133,13 +133,8 @@ pub struct Agent {
     pub(crate) first_valid_at: Option<Instant>,
     pub(crate) nominating: Option<u32>,
     pub(crate) route: Option<Route>,
+    /// Connection state, failure, closing and consent timing.
     pub(crate) liveness: Liveness,
-    pub(crate) state: ConnectionState,
-    pub(crate) failed: bool,
-    pub(crate) closed: bool,
-    pub(crate) started: Option<Instant>,
-    /// Checks ran for the consent timeout without finding a pair.
-    pub(crate) gave_up_waiting: bool,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) stats: Stats,
@@ -191,11 +186,6 @@ impl Agent {
             nominating: None,
             route: None,
             liveness: Liveness::new(now),
-            state: ConnectionState::New,
-            failed: false,
-            closed: false,
-            started: None,
-            gave_up_waiting: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -224,7 +214,7 @@ impl Agent {
 
     /// The connection state.
     pub fn connection_state(&self) -> ConnectionState {
-        self.state
+        self.liveness.state()
     }
 
     /// The gathering state.
@@ -317,7 +307,7 @@ impl Agent {
         if !self.session.set_remote(credentials)? {
             return Ok(());
         }
-        self.started.get_or_insert(now);
+        self.liveness.start(now);
         self.update_state(now);
         Ok(())
     }
@@ -331,7 +321,7 @@ impl Agent {
         now: Instant,
         candidate: Candidate,
     ) -> Result<(), IceError> {
-        if self.closed {
+        if self.liveness.is_closed() {
             return Err(IceError::Closed);
         }
         if candidate.component != 1 {
@@ -365,7 +355,7 @@ impl Agent {
                 self.pending_mdns.push(candidate);
             }
         }
-        self.started.get_or_insert(now);
+        self.liveness.start(now);
         self.after_input(now);
         Ok(())
     }
@@ -456,7 +446,7 @@ impl Agent {
     /// description already carries, RFC 8839 §4.4.1.1). Unusable ones are replaced by
     /// random ones.
     pub fn restart_with(&mut self, now: Instant, credentials: Credentials) {
-        if self.closed {
+        if self.liveness.is_closed() {
             return;
         }
         self.session.restart(credentials, &mut self.rng);
@@ -468,13 +458,10 @@ impl Agent {
         self.pending_mdns.clear();
         self.first_valid_at = None;
         self.nominating = None;
-        self.failed = false;
-        self.started = Some(now);
-        self.gave_up_waiting = false;
+        // The old pair keeps its data flowing; it gets a fresh consent window.
+        self.liveness.restart(now, self.route.is_some());
         if let Some(route) = &mut self.route {
             route.pair = None;
-            // The old pair keeps its data flowing; give it a fresh consent window.
-            self.liveness.alive(now);
         }
         if let Some((servers, policy)) = self.pending_servers.take() {
             self.regather(now, servers, policy);
@@ -499,14 +486,14 @@ impl Agent {
 
     /// Closes the agent: TURN allocations are released, nothing more is checked or sent.
     pub fn close(&mut self, now: Instant) {
-        if self.closed {
+        if self.liveness.is_closed() {
             return;
         }
         for relay in &mut self.relays {
             relay.client.close(now);
         }
         self.checks.clear();
-        self.closed = true;
+        self.liveness.close();
         self.flush(now);
         self.update_state(now);
     }
@@ -524,7 +511,7 @@ impl Agent {
         data: &'a [u8],
         buf: &'a mut Vec<u8>,
     ) -> Result<Transmit<&'a [u8]>, IceError> {
-        if self.closed || self.failed {
+        if self.liveness.is_over() {
             return Err(IceError::Closed);
         }
         let route = self.route.as_ref().ok_or(IceError::NotConnected)?;
@@ -573,7 +560,7 @@ impl Agent {
     /// Time passed: checks, retransmissions, nomination, consent, keepalives, TURN refreshes.
     /// Safe to call early or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.closed {
+        if self.liveness.is_closed() {
             for relay in &mut self.relays {
                 relay.client.handle_timeout(now);
             }
@@ -604,14 +591,14 @@ impl Agent {
         for relay in &self.relays {
             consider(relay.client.poll_timeout());
         }
-        if self.closed {
+        if self.liveness.is_closed() {
             return next;
         }
         for d in &self.discoveries {
             consider(d.inner.poll_timeout());
         }
         consider(self.checks.poll_timeout());
-        if !self.config.lite && !self.failed {
+        if !self.config.lite && !self.liveness.is_failed() {
             if self.has_check_work(self.next_check_at) {
                 consider(Some(self.next_check_at));
             }
@@ -619,7 +606,11 @@ impl Agent {
                 consider(Some(due.max(self.next_check_at)));
             }
         }
-        consider(self.liveness_deadline());
+        let checking = !self.config.lite && self.session.remote_key().is_some();
+        consider(
+            self.liveness
+                .deadline(self.route.is_some(), checking, &self.config),
+        );
         next
     }
 
@@ -697,6 +688,83 @@ impl Agent {
                 self.scratch = buf;
             }
         }
+    }
+}
+
+/// Consent and connection state: the liveness topic told what the other topics say.
+impl Agent {
+    /// RFC 7675 §5.1: the consent interval randomised between 0.8 and 1.2 times its base.
+    pub(crate) fn consent_delay(&mut self) -> std::time::Duration {
+        self.config
+            .consent_interval
+            .mul_f64(rand::Rng::random_range(&mut self.rng, 0.8..1.2))
+    }
+
+    /// Consent checks on the route (RFC 7675) and keepalives (RFC 8445 §11).
+    pub(crate) fn run_liveness(&mut self, now: Instant) {
+        if !self.liveness.tick(now, self.route.is_some(), &self.config) {
+            return;
+        }
+        let Some(route) = self.route.clone() else {
+            return;
+        };
+        if self.liveness.consent_due(now, &self.config) {
+            // During an ICE restart the old pair has no checklist entry: no consent check
+            // then (the restart gave it a fresh window).
+            if let Some(pi) = route.pair.and_then(|id| self.pair_index(id)) {
+                self.send_check(now, pi, false, true);
+            }
+            let at = now + self.consent_delay();
+            self.liveness.next_consent_at(at);
+        }
+        if self.liveness.keepalive_due(now, &self.config) {
+            let mut id = [0u8; 12];
+            rand::RngCore::fill_bytes(&mut self.rng, &mut id);
+            let mut buf = [0u8; 64];
+            if let Ok(n) = rtcweb_stun::encode_binding_indication(id, &mut buf) {
+                let path = self.locals[route.local].path;
+                self.send_on_path(now, path, route.remote, &buf[..n]);
+            }
+            self.liveness.sent(now);
+        }
+    }
+
+    fn checks_done(&self) -> bool {
+        self.triggered.is_empty() && self.pairs.iter().all(|p| p.state.is_done())
+    }
+
+    /// What the checklist and gathering say, for the connection state.
+    fn progress(&self) -> Progress {
+        if self.route.is_some() {
+            let nominated = self
+                .selected_pair_id()
+                .and_then(|id| self.pair_index(id))
+                .is_some_and(|i| self.pairs[i].nominated);
+            Progress::Selected {
+                completed: nominated
+                    && self.remote_end_of_candidates
+                    && self.gathering == GatheringState::Complete
+                    && self.checks_done(),
+            }
+        } else if self.session.remote_key().is_none() && self.remotes.is_empty() {
+            Progress::New
+        } else {
+            Progress::Checking {
+                exhausted: self.session.remote_key().is_some()
+                    && self.gathering == GatheringState::Complete
+                    && self.pending_mdns.is_empty()
+                    && self.checks_done()
+                    && !self.pairs.iter().any(|p| p.state == PairState::Succeeded),
+                peer_done: self.remote_end_of_candidates && !self.pairs.is_empty(),
+            }
+        }
+    }
+
+    /// Recomputes the W3C connection state and announces changes.
+    pub(crate) fn update_state(&mut self, now: Instant) {
+        let progress = self.progress();
+        self.liveness
+            .update(now, progress, &self.config, &mut self.events);
     }
 }
 

@@ -12,7 +12,7 @@ impl Agent {
     /// Sends the next check if Ta allows (RFC 8445 §6.1.4.2): nomination first, then a
     /// triggered or ordinary check.
     pub(crate) fn schedule_checks(&mut self, now: Instant) {
-        if self.config.lite || self.closed || self.failed || now < self.next_check_at {
+        if self.config.lite || self.liveness.is_over() || now < self.next_check_at {
             return;
         }
         if let Some(due) = self.nomination_due_at()

@@ -84,7 +84,7 @@ impl Agent {
     /// server-reflexive and relayed ones as the servers answer. Candidates come out as
     /// [`Event::LocalCandidate`], then [`GatheringState::Complete`].
     pub fn gather(&mut self, now: Instant) {
-        if self.gathering != GatheringState::New || self.closed {
+        if self.gathering != GatheringState::New || self.liveness.is_closed() {
             return;
         }
         self.set_gathering(GatheringState::Gathering);

@@ -147,7 +147,9 @@ impl Agent {
             return;
         }
         match header.class {
-            Class::Request if !self.closed => self.handle_request(now, base, path, remote, bytes),
+            Class::Request if !self.liveness.is_closed() => {
+                self.handle_request(now, base, path, remote, bytes)
+            }
             Class::SuccessResponse | Class::ErrorResponse => {
                 self.handle_response(now, base, remote, bytes, header.transaction_id)
             }
