@@ -11,29 +11,23 @@ use rtcweb_stun::{ClientTransactions, RetransmitConfig};
 
 use crate::checklist::{Pair, PairInfo, PairState};
 use crate::credentials::Session;
-use crate::gather::{Discovery, Relay};
+use crate::gather::{Context, Gathered, Gatherer, Path};
 use crate::liveness::{Liveness, Progress};
-use crate::priority::Foundations;
 use crate::{
     Candidate, CandidateKind, CandidateTransport, Config, ConnectionState, Credentials, Event,
     GatheringState, IceError, TransportPolicy,
 };
 
-/// How datagrams of a local candidate leave: from a socket, or through a TURN relay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Path {
-    Socket(SocketAddr),
-    Relay(usize),
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct LocalCandidate {
-    pub(crate) candidate: Candidate,
-    /// The base (RFC 8445 §5.1.1.1): the socket address, or the relayed address.
-    pub(crate) base: SocketAddr,
-    pub(crate) path: Path,
-    /// False once its relay failed.
-    pub(crate) alive: bool,
+/// The gathering topic's view of the agent: configuration, session, randomness, events.
+macro_rules! ctx {
+    ($agent:ident) => {
+        &mut Context {
+            config: &$agent.config,
+            session: &$agent.session,
+            rng: &mut $agent.rng,
+            events: &mut $agent.events,
+        }
+    };
 }
 
 #[derive(Debug, Clone)]
@@ -116,12 +110,8 @@ pub struct Agent {
     pub(crate) rng: StdRng,
     /// Credentials, keys, role and generation.
     pub(crate) session: Session,
-    pub(crate) sockets: Vec<SocketAddr>,
-    pub(crate) locals: Vec<LocalCandidate>,
-    pub(crate) foundations: Foundations,
-    pub(crate) discoveries: Vec<Discovery>,
-    pub(crate) relays: Vec<Relay>,
-    pub(crate) gathering: GatheringState,
+    /// Sockets, local candidates, discoveries and relays, gathering state and servers.
+    pub(crate) gather: Gatherer,
     pub(crate) remotes: Vec<RemoteCandidate>,
     pub(crate) pending_mdns: Vec<Candidate>,
     pub(crate) remote_end_of_candidates: bool,
@@ -139,13 +129,6 @@ pub struct Agent {
     pub(crate) events: VecDeque<Event>,
     pub(crate) stats: Stats,
     pub(crate) scratch: Vec<u8>,
-    /// What the servers refused or left unanswered, for the failure report.
-    pub(crate) candidate_errors: Vec<crate::CandidateError>,
-    /// Data relayed over a TCP or TLS TURN connection, between its copy out of the relay
-    /// and its handling (empty otherwise; kept for its capacity).
-    pub(crate) stream_relayed: Vec<(SocketAddr, Vec<u8>)>,
-    /// Servers and policy to gather from at the next restart.
-    pub(crate) pending_servers: Option<(Vec<crate::IceServer>, TransportPolicy)>,
 }
 
 impl Agent {
@@ -169,12 +152,7 @@ impl Agent {
             session,
             checks: ClientTransactions::new(retransmit, config.max_transactions),
             rng,
-            sockets: Vec::new(),
-            locals: Vec::new(),
-            foundations: Foundations::default(),
-            discoveries: Vec::new(),
-            relays: Vec::new(),
-            gathering: GatheringState::New,
+            gather: Gatherer::new(&config),
             remotes: Vec::new(),
             pending_mdns: Vec::new(),
             remote_end_of_candidates: false,
@@ -190,9 +168,6 @@ impl Agent {
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Vec::with_capacity(1500),
-            candidate_errors: Vec::new(),
-            stream_relayed: Vec::new(),
-            pending_servers: None,
             config,
         })
     }
@@ -219,13 +194,13 @@ impl Agent {
 
     /// The gathering state.
     pub fn gathering_state(&self) -> GatheringState {
-        self.gathering
+        self.gather.state()
     }
 
     /// What STUN and TURN servers refused or left unanswered so far (the first few), as
     /// reported by [`Event::CandidateError`]: why a connection that needed a relay failed.
     pub fn candidate_errors(&self) -> &[crate::CandidateError] {
-        &self.candidate_errors
+        self.gather.candidate_errors()
     }
 
     /// Counters.
@@ -241,16 +216,17 @@ impl Agent {
     /// The local candidates gathered so far (host, server-reflexive, relayed and the
     /// peer-reflexive ones learned from checks).
     pub fn local_candidates(&self) -> impl Iterator<Item = &Candidate> {
-        self.locals.iter().filter(|l| l.alive).map(|l| &l.candidate)
+        self.gather
+            .locals()
+            .iter()
+            .filter(|l| l.alive)
+            .map(|l| &l.candidate)
     }
 
     /// How a relayed local candidate reaches its TURN server (UDP, TCP or TLS); `None` for
     /// other candidates (webrtc-stats `relayProtocol`).
     pub fn relay_protocol(&self, candidate: &Candidate) -> Option<Transport> {
-        self.locals.iter().find_map(|l| match l.path {
-            Path::Relay(r) if l.candidate == *candidate => Some(self.relays[r].transport),
-            _ => None,
-        })
+        self.gather.relay_protocol(candidate)
     }
 
     /// The remote candidates with a known address.
@@ -262,7 +238,7 @@ impl Agent {
     pub fn pairs(&self) -> impl Iterator<Item = PairInfo<'_>> {
         let selected = self.selected_pair_id();
         self.pairs.iter().map(move |p| PairInfo {
-            local: &self.locals[p.local].candidate,
+            local: &self.gather.local(p.local).candidate,
             remote: &self.remotes[p.remote].candidate,
             state: p.state,
             nominated: p.nominated,
@@ -277,15 +253,11 @@ impl Agent {
     }
 
     pub(crate) fn selected_of(&self, route: &Route) -> crate::SelectedPair {
-        let local = &self.locals[route.local];
-        let socket = match local.path {
-            Path::Socket(s) => Some(s),
-            Path::Relay(r) => self.relays[r].socket,
-        };
+        let local = self.gather.local(route.local);
         crate::SelectedPair {
             local: local.candidate.clone(),
             remote: route.remote_candidate.clone(),
-            socket,
+            socket: self.gather.socket_of(local.path),
         }
     }
 
@@ -293,8 +265,26 @@ impl Agent {
         self.route.as_ref().and_then(|r| r.pair)
     }
 
-    pub(crate) fn policy_allows(&self, kind: CandidateKind) -> bool {
-        self.config.policy == TransportPolicy::All || kind == CandidateKind::Relayed
+    /// Adds a local UDP socket (one interface address, IPv4 or IPv6). If gathering has
+    /// started, it is gathered from at once.
+    pub fn add_local_socket(&mut self, now: Instant, socket: SocketAddr) -> Result<(), IceError> {
+        let started = self.gather.state() != GatheringState::New;
+        self.gather.add_socket(now, socket, ctx!(self))?;
+        if started {
+            self.after_input(now);
+        }
+        Ok(())
+    }
+
+    /// Starts gathering on every socket added so far: host candidates at once, then
+    /// server-reflexive and relayed ones as the servers answer. Candidates come out as
+    /// [`Event::LocalCandidate`], then [`GatheringState::Complete`].
+    pub fn gather(&mut self, now: Instant) {
+        if self.gather.state() != GatheringState::New || self.liveness.is_closed() {
+            return;
+        }
+        self.gather.start(now, ctx!(self));
+        self.after_input(now);
     }
 
     /// Sets the peer's credentials (from its SDP). Checks start once they are known; checks
@@ -428,7 +418,7 @@ impl Agent {
     /// New STUN and TURN servers and candidate policy (W3C `setConfiguration`): they take
     /// effect at the next [`restart`](Self::restart), which gathers from them afresh.
     pub fn set_servers(&mut self, servers: Vec<crate::IceServer>, policy: TransportPolicy) {
-        self.pending_servers = Some((servers, policy));
+        self.gather.set_pending_servers(servers, policy);
     }
 
     /// ICE restart (RFC 8445 §9): new local credentials, a new generation; the remote side's
@@ -463,24 +453,16 @@ impl Agent {
         if let Some(route) = &mut self.route {
             route.pair = None;
         }
-        if let Some((servers, policy)) = self.pending_servers.take() {
-            self.regather(now, servers, policy);
-        }
-        // Re-announce the local candidates with the new ufrag (peer-reflexive ones are never
-        // announced).
-        for i in 0..self.locals.len() {
-            if self.locals[i].candidate.kind == CandidateKind::PeerReflexive {
-                continue;
-            }
-            if self.locals[i].alive && self.policy_allows(self.locals[i].candidate.kind) {
-                self.locals[i].candidate.ufrag = Some(self.session.local().ufrag.clone());
-                self.locals[i].candidate.generation = Some(self.session.generation());
-                self.events
-                    .push_back(Event::LocalCandidate(self.locals[i].candidate.clone()));
-            }
-        }
-        self.set_gathering(GatheringState::Gathering);
-        self.check_gathering_complete();
+        // The selected pair's relay stays while data flows on it.
+        let keep_relay = self
+            .route
+            .as_ref()
+            .and_then(|r| match self.gather.local(r.local).path {
+                Path::Relay(i) => Some(i),
+                Path::Socket(_) => None,
+            });
+        self.gather.restart(now, keep_relay, ctx!(self));
+        self.pair_fresh();
         self.update_state(now);
     }
 
@@ -489,9 +471,7 @@ impl Agent {
         if self.liveness.is_closed() {
             return;
         }
-        for relay in &mut self.relays {
-            relay.client.close(now);
-        }
+        self.gather.close(now);
         self.checks.clear();
         self.liveness.close();
         self.flush(now);
@@ -516,7 +496,7 @@ impl Agent {
         }
         let route = self.route.as_ref().ok_or(IceError::NotConnected)?;
         let remote = route.remote;
-        let path = self.locals[route.local].path;
+        let path = self.gather.local(route.local).path;
         self.liveness.sent(now);
         match path {
             Path::Socket(socket) => Ok(Transmit {
@@ -525,16 +505,7 @@ impl Agent {
                 destination: remote,
                 contents: data,
             }),
-            Path::Relay(r) => {
-                let relay = &mut self.relays[r];
-                let t = relay.client.send_to(now, remote, data, buf)?;
-                Ok(Transmit {
-                    transport: t.transport,
-                    source: relay.socket,
-                    destination: t.destination,
-                    contents: t.contents,
-                })
-            }
+            Path::Relay(r) => self.gather.send_data(now, r, remote, data, buf),
         }
     }
 
@@ -560,18 +531,11 @@ impl Agent {
     /// Time passed: checks, retransmissions, nomination, consent, keepalives, TURN refreshes.
     /// Safe to call early or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.liveness.is_closed() {
-            for relay in &mut self.relays {
-                relay.client.handle_timeout(now);
-            }
+        let closed = self.liveness.is_closed();
+        self.gather.handle_timeout(now, closed);
+        if closed {
             self.flush(now);
             return;
-        }
-        for d in &mut self.discoveries {
-            d.inner.handle_timeout(now);
-        }
-        for relay in &mut self.relays {
-            relay.client.handle_timeout(now);
         }
         self.checks.handle_timeout(now);
         self.process_timeouts(now);
@@ -588,14 +552,10 @@ impl Agent {
                 next = Some(next.map_or(t, |n| n.min(t)));
             }
         };
-        for relay in &self.relays {
-            consider(relay.client.poll_timeout());
-        }
-        if self.liveness.is_closed() {
+        let closed = self.liveness.is_closed();
+        consider(self.gather.poll_timeout(closed));
+        if closed {
             return next;
-        }
-        for d in &self.discoveries {
-            consider(d.inner.poll_timeout());
         }
         consider(self.checks.poll_timeout());
         if !self.config.lite && !self.liveness.is_failed() {
@@ -618,8 +578,41 @@ impl Agent {
     pub(crate) fn after_input(&mut self, now: Instant) {
         self.process_gathering(now);
         self.flush(now);
-        self.check_gathering_complete();
+        self.gather.check_complete(&mut self.events);
         self.update_state(now);
+    }
+
+    /// Acts on what gathering found: new local candidates are paired, the pairs of a lost
+    /// relay fail.
+    pub(crate) fn process_gathering(&mut self, now: Instant) {
+        while let Some(gathered) = self.gather.poll(now, ctx!(self)) {
+            match gathered {
+                Gathered::Local(local) => self.pair_local(local),
+                Gathered::RelayLost(r) => self.relay_lost(now, r),
+            }
+        }
+    }
+
+    /// Pairs the local candidates added since the last time.
+    pub(crate) fn pair_fresh(&mut self) {
+        while let Some(local) = self.gather.take_fresh() {
+            self.pair_local(local);
+        }
+    }
+
+    /// Pairs on a lost relay fail (and the route, if it used it, is gone).
+    fn relay_lost(&mut self, now: Instant, r: usize) {
+        for i in 0..self.pairs.len() {
+            if self.gather.local(self.pairs[i].local).path == Path::Relay(r) {
+                self.pairs[i].state = crate::PairState::Failed;
+            }
+        }
+        if let Some(route) = &self.route
+            && self.gather.local(route.local).path == Path::Relay(r)
+        {
+            self.route = None;
+            self.select_best(now);
+        }
     }
 
     /// Moves transmits of the check transactions, discoveries and relays to the outbound
@@ -629,18 +622,7 @@ impl Agent {
             let Some(base) = t.source else { continue };
             self.send_on_base(now, base, t.destination, &t.contents);
         }
-        for d in &mut self.discoveries {
-            while let Some(mut t) = d.inner.poll_transmit() {
-                t.source = Some(d.socket);
-                self.transmits.push_back(t);
-            }
-        }
-        for relay in &mut self.relays {
-            while let Some(mut t) = relay.client.poll_transmit() {
-                t.source = relay.socket;
-                self.transmits.push_back(t);
-            }
-        }
+        self.gather.flush(&mut self.transmits);
     }
 
     /// Sends STUN bytes from a local base (a socket or a relayed address) to `remote`.
@@ -651,10 +633,8 @@ impl Agent {
         remote: SocketAddr,
         bytes: &[u8],
     ) {
-        let path = match self.locals.iter().find(|l| l.base == base && l.alive) {
-            Some(l) => l.path,
-            None if self.sockets.contains(&base) => Path::Socket(base),
-            None => return,
+        let Some(path) = self.gather.path_of_base(base) else {
+            return;
         };
         self.send_on_path(now, path, remote, bytes);
     }
@@ -674,18 +654,12 @@ impl Agent {
                 contents: bytes.to_vec(),
             }),
             Path::Relay(r) => {
-                let mut buf = std::mem::take(&mut self.scratch);
-                let relay = &mut self.relays[r];
-                if let Ok(t) = relay.client.send_to(now, remote, bytes, &mut buf) {
-                    let t = Transmit {
-                        transport: t.transport,
-                        source: relay.socket,
-                        destination: t.destination,
-                        contents: t.contents.to_vec(),
-                    };
+                if let Some(t) = self
+                    .gather
+                    .send_on_relay(now, r, remote, bytes, &mut self.scratch)
+                {
                     self.transmits.push_back(t);
                 }
-                self.scratch = buf;
             }
         }
     }
@@ -722,7 +696,7 @@ impl Agent {
             rand::RngCore::fill_bytes(&mut self.rng, &mut id);
             let mut buf = [0u8; 64];
             if let Ok(n) = rtcweb_stun::encode_binding_indication(id, &mut buf) {
-                let path = self.locals[route.local].path;
+                let path = self.gather.local(route.local).path;
                 self.send_on_path(now, path, route.remote, &buf[..n]);
             }
             self.liveness.sent(now);
@@ -743,7 +717,7 @@ impl Agent {
             Progress::Selected {
                 completed: nominated
                     && self.remote_end_of_candidates
-                    && self.gathering == GatheringState::Complete
+                    && self.gather.state() == GatheringState::Complete
                     && self.checks_done(),
             }
         } else if self.session.remote_key().is_none() && self.remotes.is_empty() {
@@ -751,7 +725,7 @@ impl Agent {
         } else {
             Progress::Checking {
                 exhausted: self.session.remote_key().is_some()
-                    && self.gathering == GatheringState::Complete
+                    && self.gather.state() == GatheringState::Complete
                     && self.pending_mdns.is_empty()
                     && self.checks_done()
                     && !self.pairs.iter().any(|p| p.state == PairState::Succeeded),
@@ -901,7 +875,7 @@ mod tests {
     /// Feeds `request` from `remote` to `agent`'s socket; returns the answer's error code
     /// (`None` for a success).
     fn answer(agent: &mut Agent, now: Instant, remote: SocketAddr, request: &[u8]) -> Option<u16> {
-        let socket = agent.sockets[0];
+        let socket = agent.gather.sockets()[0];
         let d = Datagram {
             transport: Transport::Udp,
             local: socket,

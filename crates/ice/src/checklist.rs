@@ -1,7 +1,8 @@
 //! Candidate pairs and the checklist (RFC 8445 §6.1.2): forming, ordering, pruning, freezing,
 //! and choosing the next check.
 
-use crate::agent::{Agent, Path};
+use crate::agent::Agent;
+use crate::gather::Path;
 use crate::priority::pair_priority;
 use crate::{Candidate, CandidateKind};
 
@@ -69,7 +70,7 @@ impl Agent {
 
     /// Pair priority with G the controlling side's candidate (RFC 8445 §6.1.2.3).
     pub(crate) fn priority_of(&self, local: usize, remote: usize) -> u64 {
-        let l = self.locals[local].candidate.priority;
+        let l = self.gather.local(local).candidate.priority;
         let r = self.remotes[remote].candidate.priority;
         if self.session.is_controlling() {
             pair_priority(l, r)
@@ -82,7 +83,7 @@ impl Agent {
     /// and the local one is a base (host or relayed: RFC 8445 §6.1.2.4 replaces
     /// server-reflexive candidates by their base).
     pub(crate) fn can_pair(&self, local: usize, remote: usize) -> bool {
-        let l = &self.locals[local];
+        let l = self.gather.local(local);
         let r = &self.remotes[remote];
         l.alive
             && matches!(
@@ -90,7 +91,7 @@ impl Agent {
                 CandidateKind::Host | CandidateKind::Relayed
             )
             && l.base.is_ipv4() == r.address.is_ipv4()
-            && self.policy_allows(l.candidate.kind)
+            && self.gather.allows(l.candidate.kind)
             && !(l.candidate.kind == CandidateKind::Relayed
                 && r.candidate.kind == CandidateKind::Host
                 && self.behind_remote_nat(r.address.ip()))
@@ -124,7 +125,7 @@ impl Agent {
             .iter()
             .filter(|p| {
                 matches!(p.state, PairState::Frozen | PairState::Waiting)
-                    && self.locals[p.local].candidate.kind == CandidateKind::Relayed
+                    && self.gather.local(p.local).candidate.kind == CandidateKind::Relayed
                     && self.remotes[p.remote].candidate.kind == CandidateKind::Host
                     && self.remotes[p.remote].address.ip() == ip
             })
@@ -197,15 +198,17 @@ impl Agent {
             transaction: None,
             requested: false,
         });
-        if let Path::Relay(relay) = self.locals[local].path {
+        if let Path::Relay(relay) = self.gather.local(local).path {
             let ip = self.remotes[remote].address.ip();
-            self.request_permission(relay, ip);
+            self.gather
+                .request_permission(relay, ip, self.config.max_remote_candidates);
         }
         Some(self.pairs.len() - 1)
     }
 
     fn same_foundation(&self, p: &Pair, local: usize, remote: usize) -> bool {
-        self.locals[p.local].candidate.foundation == self.locals[local].candidate.foundation
+        self.gather.local(p.local).candidate.foundation
+            == self.gather.local(local).candidate.foundation
             && self.remotes[p.remote].candidate.foundation
                 == self.remotes[remote].candidate.foundation
     }
@@ -213,7 +216,7 @@ impl Agent {
     /// Pairs a new remote candidate with every local base, and a new local base with every
     /// remote candidate.
     pub(crate) fn pair_remote(&mut self, remote: usize) {
-        for local in 0..self.locals.len() {
+        for local in 0..self.gather.locals().len() {
             self.add_pair(local, remote);
         }
     }
@@ -250,12 +253,11 @@ impl Agent {
         if self.session.remote_key().is_none() {
             return false;
         }
-        match self.locals[p.local].path {
-            Path::Socket(_) => true,
-            Path::Relay(r) => self.relays[r]
-                .client
-                .has_permission(now, self.remotes[p.remote].address.ip()),
-        }
+        self.gather.path_ready(
+            now,
+            self.gather.local(p.local).path,
+            self.remotes[p.remote].address.ip(),
+        )
     }
 
     /// The next pair to check (RFC 8445 §6.1.4.2): a triggered one first, else the

@@ -78,7 +78,7 @@ impl Agent {
             return;
         };
         let pair = &self.pairs[pi];
-        let local = &self.locals[pair.local];
+        let local = self.gather.local(pair.local);
         let destination = self.remotes[pair.remote].address;
         // RFC 8445 §7.1.1: PRIORITY is what a peer-reflexive candidate from this base would
         // have: the type preference of prflx with the local candidate's other bits.
@@ -209,12 +209,9 @@ impl Agent {
         }
         // A relayed selected pair gets a channel: 4 bytes of overhead instead of 36
         // (RFC 8656 §12).
-        if let crate::agent::Path::Relay(r) = self.locals[local].path {
+        if let crate::gather::Path::Relay(r) = self.gather.local(local).path {
             let peer = self.remotes[remote].address;
-            let relay = &mut self.relays[r];
-            if relay.channel_for != Some(peer) && relay.client.bind_channel(now, peer).is_ok() {
-                relay.channel_for = Some(peer);
-            }
+            self.gather.bind_channel(now, r, peer);
         }
     }
 }

@@ -9,9 +9,9 @@ use rtcweb_stun::{
     Class, DecodeError, Message, Method, classify, codes, encode_binding_error,
     encode_binding_success, encode_unknown_attributes_response, looks_like_stun,
 };
-use rtcweb_turn::Input;
 
-use crate::agent::{Agent, Path, Received};
+use crate::agent::{Agent, Received};
+use crate::gather::{Demux, Path};
 use crate::{Candidate, CandidateKind, Event, PairState};
 
 /// Room for any response the agent writes.
@@ -19,60 +19,37 @@ const RESPONSE_BUF: usize = 512;
 
 impl Agent {
     pub(crate) fn route_datagram<'a>(&mut self, now: Instant, d: Datagram<'a>) -> Received<'a> {
-        if d.transport.is_stream() {
-            // Bytes of a TCP or TLS connection to a TURN server. What the relay delivered is
-            // copied out of its stream buffer (the agent reports it as an owned
-            // `Event::Data`), then handled like relayed UDP data.
-            if let Some(r) = self
-                .relays
-                .iter()
-                .position(|r| r.transport == d.transport && r.client.server() == d.remote)
-            {
-                let mut relayed = std::mem::take(&mut self.stream_relayed);
-                for input in self.relays[r].client.handle_stream(now, d.contents) {
-                    if let Input::Relayed { peer, data } = input {
-                        relayed.push((peer, data.to_vec()));
-                    }
-                }
+        match self.gather.demux(now, d) {
+            Demux::Stream(r) => {
+                // Bytes of a TCP or TLS connection to a TURN server. What the relay delivered
+                // was copied out of its stream buffer (the agent reports it as an owned
+                // `Event::Data`); it is handled like relayed UDP data.
+                let mut relayed = self.gather.take_stream_relayed();
                 for (peer, data) in relayed.drain(..) {
                     if self.handle_relayed(now, r, peer, &data).is_some() {
                         self.events.push_back(Event::Data { remote: peer, data });
                     }
                 }
-                self.stream_relayed = relayed;
+                self.gather.put_stream_relayed(relayed);
                 return Received::Consumed;
             }
-            self.stats.data_dropped += 1;
-            return Received::Rejected;
-        }
-        for disc in &mut self.discoveries {
-            if disc.socket == d.local
-                && disc.inner.server() == d.remote
-                && disc.inner.handle_datagram(now, d)
-            {
-                return Received::Consumed;
+            Demux::Unknown => {
+                self.stats.data_dropped += 1;
+                return Received::Rejected;
             }
-        }
-        if let Some(r) = self
-            .relays
-            .iter()
-            .position(|r| r.socket == Some(d.local) && r.client.server() == d.remote)
-        {
-            match self.relays[r].client.handle_datagram(now, d) {
-                Input::Relayed { peer, data } => {
-                    return match self.handle_relayed(now, r, peer, data) {
-                        Some(contents) => Received::Data {
-                            remote: peer,
-                            contents,
-                        },
-                        None => Received::Consumed,
-                    };
-                }
-                Input::Consumed => return Received::Consumed,
-                Input::NotForUs => {}
+            Demux::Consumed => return Received::Consumed,
+            Demux::Relayed { relay, peer, data } => {
+                return match self.handle_relayed(now, relay, peer, data) {
+                    Some(contents) => Received::Data {
+                        remote: peer,
+                        contents,
+                    },
+                    None => Received::Consumed,
+                };
             }
+            Demux::Other => {}
         }
-        if !self.sockets.contains(&d.local) {
+        if !self.gather.sockets().contains(&d.local) {
             self.stats.data_dropped += 1;
             return Received::Rejected;
         }
@@ -101,7 +78,7 @@ impl Agent {
         peer: SocketAddr,
         data: &'a [u8],
     ) -> Option<&'a [u8]> {
-        let relayed = self.relays[r].client.relayed_address()?;
+        let relayed = self.gather.relayed_address(r)?;
         if looks_like_stun(data) {
             self.handle_stun(now, relayed, Path::Relay(r), peer, data);
             return None;
@@ -118,14 +95,14 @@ impl Agent {
     /// peer sent an authenticated check.
     fn accepts_data(&self, base: SocketAddr, remote: SocketAddr) -> bool {
         if let Some(route) = &self.route
-            && self.locals[route.local].base == base
+            && self.gather.local(route.local).base == base
             && route.remote == remote
         {
             return true;
         }
         self.pairs.iter().any(|p| {
             (p.state == PairState::Succeeded || p.requested)
-                && self.locals[p.local].base == base
+                && self.gather.local(p.local).base == base
                 && self.remotes[p.remote].address == remote
         })
     }
@@ -239,15 +216,7 @@ impl Agent {
         // The candidate the check arrived on; none (e.g. a host socket under the relay-only
         // policy) means no answer, so the socket's address is not revealed.
         let use_candidate = msg.use_candidate();
-        let Some(local) = self.locals.iter().position(|l| {
-            l.alive
-                && l.base == base
-                && matches!(
-                    l.candidate.kind,
-                    CandidateKind::Host | CandidateKind::Relayed
-                )
-                && self.policy_allows(l.candidate.kind)
-        }) else {
+        let Some(local) = self.gather.receiving_local(base) else {
             self.stats.requests_unauthenticated += 1;
             return;
         };
@@ -321,7 +290,7 @@ impl Agent {
         // A check from the peer on the selected pair proves it is alive (RFC 7675 §5.1 asks for
         // responses; Chromium 144 relies on the peer counting its requests too: str0m#846).
         if let Some(route) = &self.route
-            && self.locals[route.local].base == base
+            && self.gather.local(route.local).base == base
             && route.remote == remote
         {
             self.liveness.alive(now);
@@ -382,7 +351,7 @@ impl Agent {
         self.pairs[pi].transaction = None;
         let (local, remote_index) = (self.pairs[pi].local, self.pairs[pi].remote);
         // RFC 8445 §7.2.5.2.1: source and destination must be symmetric.
-        if self.locals[local].base != base || self.remotes[remote_index].address != remote {
+        if self.gather.local(local).base != base || self.remotes[remote_index].address != remote {
             self.fail_pair(pi, tag.use_candidate);
             return;
         }
@@ -407,21 +376,19 @@ impl Agent {
         }
         // RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive candidate.
         if let Some(mapped) = msg.xor_mapped_address()
-            && !self
-                .locals
-                .iter()
-                .any(|l| l.candidate.socket_addr() == Some(mapped))
+            && !self.gather.has_local_address(mapped)
         {
-            let foundation = format!("{}", 0x6000_0000u32 + self.locals.len() as u32);
+            let foundation = format!("{}", 0x6000_0000u32 + self.gather.locals().len() as u32);
             let candidate = Candidate::new(
                 CandidateKind::PeerReflexive,
                 foundation,
                 tag.priority,
                 mapped,
             );
-            let path = self.locals[local].path;
-            let b = self.locals[local].base;
-            self.add_local(candidate, b, path);
+            let (path, b) = (self.gather.local(local).path, self.gather.local(local).base);
+            self.gather
+                .add_local(candidate, b, path, &self.session, &mut self.events);
+            self.pair_fresh();
         }
         // RFC 8445 §7.2.5.3.2-3: the pair is valid; unfreeze its foundation.
         self.pairs[pi].state = PairState::Succeeded;
