@@ -7,59 +7,39 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rtcweb_common::{Datagram, Transmit, Transport};
-use rtcweb_stun::{ClientTransactions, RetransmitConfig};
+use rtcweb_stun::{Class, Method, classify, encode_binding_success, looks_like_stun};
 
-use crate::checklist::{Pair, PairInfo, PairState};
+use crate::checklist::{Added, Checklist, PairInfo, PairState};
+use crate::checks::{Checks, Sent, Target};
 use crate::credentials::Session;
-use crate::gather::{Discovery, Relay};
-use crate::liveness::Liveness;
-use crate::priority::Foundations;
+use crate::gather::{Context, Demux, Gathered, Gatherer, Path};
+use crate::inbound::{Answer, RESPONSE_BUF, Request, Role};
+use crate::liveness::{Liveness, Progress};
 use crate::{
     Candidate, CandidateKind, CandidateTransport, Config, ConnectionState, Credentials, Event,
     GatheringState, IceError, TransportPolicy,
 };
 
-/// How datagrams of a local candidate leave: from a socket, or through a TURN relay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Path {
-    Socket(SocketAddr),
-    Relay(usize),
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct LocalCandidate {
-    pub(crate) candidate: Candidate,
-    /// The base (RFC 8445 §5.1.1.1): the socket address, or the relayed address.
-    pub(crate) base: SocketAddr,
-    pub(crate) path: Path,
-    /// False once its relay failed.
-    pub(crate) alive: bool,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct RemoteCandidate {
-    pub(crate) candidate: Candidate,
-    pub(crate) address: SocketAddr,
-}
-
-/// What a check transaction was for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CheckTag {
-    pub(crate) pair: u32,
-    pub(crate) use_candidate: bool,
-    pub(crate) controlling: bool,
-    pub(crate) consent: bool,
-    pub(crate) priority: u32,
+/// The gathering topic's view of the agent: configuration, session, randomness, events.
+macro_rules! ctx {
+    ($agent:ident) => {
+        &mut Context {
+            config: &$agent.config,
+            session: &$agent.session,
+            rng: &mut $agent.rng,
+            events: &mut $agent.events,
+        }
+    };
 }
 
 /// Where media goes: the selected pair, kept across an ICE restart until a new pair is
 /// selected (then `pair` is `None`).
 #[derive(Debug, Clone)]
-pub(crate) struct Route {
-    pub(crate) pair: Option<u32>,
-    pub(crate) local: usize,
-    pub(crate) remote: SocketAddr,
-    pub(crate) remote_candidate: Candidate,
+struct Route {
+    pair: Option<u32>,
+    local: usize,
+    remote: SocketAddr,
+    remote_candidate: Candidate,
 }
 
 /// Counters of what the agent dropped or did, for statistics and tests.
@@ -112,45 +92,23 @@ pub enum Received<'a> {
 /// See the [crate documentation](crate) for the drive loop.
 #[derive(Debug)]
 pub struct Agent {
-    pub(crate) config: Config,
-    pub(crate) rng: StdRng,
+    config: Config,
+    rng: StdRng,
     /// Credentials, keys, role and generation.
-    pub(crate) session: Session,
-    pub(crate) sockets: Vec<SocketAddr>,
-    pub(crate) locals: Vec<LocalCandidate>,
-    pub(crate) foundations: Foundations,
-    pub(crate) discoveries: Vec<Discovery>,
-    pub(crate) relays: Vec<Relay>,
-    pub(crate) gathering: GatheringState,
-    pub(crate) remotes: Vec<RemoteCandidate>,
-    pub(crate) pending_mdns: Vec<Candidate>,
-    pub(crate) remote_end_of_candidates: bool,
-    pub(crate) pairs: Vec<Pair>,
-    pub(crate) next_pair_id: u32,
-    pub(crate) triggered: VecDeque<u32>,
-    pub(crate) checks: ClientTransactions<CheckTag>,
-    pub(crate) next_check_at: Instant,
-    pub(crate) first_valid_at: Option<Instant>,
-    pub(crate) nominating: Option<u32>,
-    pub(crate) route: Option<Route>,
-    pub(crate) liveness: Liveness,
-    pub(crate) state: ConnectionState,
-    pub(crate) failed: bool,
-    pub(crate) closed: bool,
-    pub(crate) started: Option<Instant>,
-    /// Checks ran for the consent timeout without finding a pair.
-    pub(crate) gave_up_waiting: bool,
-    pub(crate) transmits: VecDeque<Transmit>,
-    pub(crate) events: VecDeque<Event>,
-    pub(crate) stats: Stats,
-    pub(crate) scratch: Vec<u8>,
-    /// What the servers refused or left unanswered, for the failure report.
-    pub(crate) candidate_errors: Vec<crate::CandidateError>,
-    /// Data relayed over a TCP or TLS TURN connection, between its copy out of the relay
-    /// and its handling (empty otherwise; kept for its capacity).
-    pub(crate) stream_relayed: Vec<(SocketAddr, Vec<u8>)>,
-    /// Servers and policy to gather from at the next restart.
-    pub(crate) pending_servers: Option<(Vec<crate::IceServer>, TransportPolicy)>,
+    session: Session,
+    /// Sockets, local candidates, discoveries and relays, gathering state and servers.
+    gather: Gatherer,
+    /// Remote candidates, pairs and triggered checks.
+    checklist: Checklist,
+    /// Check transactions, pacing and nomination.
+    checks: Checks,
+    route: Option<Route>,
+    /// Connection state, failure, closing and consent timing.
+    liveness: Liveness,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    stats: Stats,
+    scratch: Vec<u8>,
 }
 
 impl Agent {
@@ -163,46 +121,18 @@ impl Agent {
             None => StdRng::from_os_rng(),
         };
         let session = Session::new(&config, &mut rng)?;
-        let retransmit = RetransmitConfig {
-            rto: config.check_rto,
-            max_rto: config.check_max_rto,
-            max_requests: config.check_max_requests,
-            last_wait_multiplier: 4,
-            ..RetransmitConfig::default()
-        };
         Ok(Self {
             session,
-            checks: ClientTransactions::new(retransmit, config.max_transactions),
+            checks: Checks::new(&config, now),
             rng,
-            sockets: Vec::new(),
-            locals: Vec::new(),
-            foundations: Foundations::default(),
-            discoveries: Vec::new(),
-            relays: Vec::new(),
-            gathering: GatheringState::New,
-            remotes: Vec::new(),
-            pending_mdns: Vec::new(),
-            remote_end_of_candidates: false,
-            pairs: Vec::new(),
-            next_pair_id: 0,
-            triggered: VecDeque::new(),
-            next_check_at: now,
-            first_valid_at: None,
-            nominating: None,
+            gather: Gatherer::new(&config),
+            checklist: Checklist::new(&config),
             route: None,
             liveness: Liveness::new(now),
-            state: ConnectionState::New,
-            failed: false,
-            closed: false,
-            started: None,
-            gave_up_waiting: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Vec::with_capacity(1500),
-            candidate_errors: Vec::new(),
-            stream_relayed: Vec::new(),
-            pending_servers: None,
             config,
         })
     }
@@ -224,18 +154,18 @@ impl Agent {
 
     /// The connection state.
     pub fn connection_state(&self) -> ConnectionState {
-        self.state
+        self.liveness.state()
     }
 
     /// The gathering state.
     pub fn gathering_state(&self) -> GatheringState {
-        self.gathering
+        self.gather.state()
     }
 
     /// What STUN and TURN servers refused or left unanswered so far (the first few), as
     /// reported by [`Event::CandidateError`]: why a connection that needed a relay failed.
     pub fn candidate_errors(&self) -> &[crate::CandidateError] {
-        &self.candidate_errors
+        self.gather.candidate_errors()
     }
 
     /// Counters.
@@ -251,29 +181,30 @@ impl Agent {
     /// The local candidates gathered so far (host, server-reflexive, relayed and the
     /// peer-reflexive ones learned from checks).
     pub fn local_candidates(&self) -> impl Iterator<Item = &Candidate> {
-        self.locals.iter().filter(|l| l.alive).map(|l| &l.candidate)
+        self.gather
+            .locals()
+            .iter()
+            .filter(|l| l.alive)
+            .map(|l| &l.candidate)
     }
 
     /// How a relayed local candidate reaches its TURN server (UDP, TCP or TLS); `None` for
     /// other candidates (webrtc-stats `relayProtocol`).
     pub fn relay_protocol(&self, candidate: &Candidate) -> Option<Transport> {
-        self.locals.iter().find_map(|l| match l.path {
-            Path::Relay(r) if l.candidate == *candidate => Some(self.relays[r].transport),
-            _ => None,
-        })
+        self.gather.relay_protocol(candidate)
     }
 
     /// The remote candidates with a known address.
     pub fn remote_candidates(&self) -> impl Iterator<Item = &Candidate> {
-        self.remotes.iter().map(|r| &r.candidate)
+        self.checklist.remotes().iter().map(|r| &r.candidate)
     }
 
     /// The checklist, for statistics.
     pub fn pairs(&self) -> impl Iterator<Item = PairInfo<'_>> {
         let selected = self.selected_pair_id();
-        self.pairs.iter().map(move |p| PairInfo {
-            local: &self.locals[p.local].candidate,
-            remote: &self.remotes[p.remote].candidate,
+        self.checklist.pairs().iter().map(move |p| PairInfo {
+            local: &self.gather.local(p.local).candidate,
+            remote: &self.checklist.remote(p.remote).candidate,
             state: p.state,
             nominated: p.nominated,
             priority: p.priority,
@@ -286,25 +217,39 @@ impl Agent {
         self.route.as_ref().map(|r| self.selected_of(r))
     }
 
-    pub(crate) fn selected_of(&self, route: &Route) -> crate::SelectedPair {
-        let local = &self.locals[route.local];
-        let socket = match local.path {
-            Path::Socket(s) => Some(s),
-            Path::Relay(r) => self.relays[r].socket,
-        };
+    fn selected_of(&self, route: &Route) -> crate::SelectedPair {
+        let local = self.gather.local(route.local);
         crate::SelectedPair {
             local: local.candidate.clone(),
             remote: route.remote_candidate.clone(),
-            socket,
+            socket: self.gather.socket_of(local.path),
         }
     }
 
-    pub(crate) fn selected_pair_id(&self) -> Option<u32> {
+    fn selected_pair_id(&self) -> Option<u32> {
         self.route.as_ref().and_then(|r| r.pair)
     }
 
-    pub(crate) fn policy_allows(&self, kind: CandidateKind) -> bool {
-        self.config.policy == TransportPolicy::All || kind == CandidateKind::Relayed
+    /// Adds a local UDP socket (one interface address, IPv4 or IPv6). If gathering has
+    /// started, it is gathered from at once.
+    pub fn add_local_socket(&mut self, now: Instant, socket: SocketAddr) -> Result<(), IceError> {
+        let started = self.gather.state() != GatheringState::New;
+        self.gather.add_socket(now, socket, ctx!(self))?;
+        if started {
+            self.after_input(now);
+        }
+        Ok(())
+    }
+
+    /// Starts gathering on every socket added so far: host candidates at once, then
+    /// server-reflexive and relayed ones as the servers answer. Candidates come out as
+    /// [`Event::LocalCandidate`], then [`GatheringState::Complete`].
+    pub fn gather(&mut self, now: Instant) {
+        if self.gather.state() != GatheringState::New || self.liveness.is_closed() {
+            return;
+        }
+        self.gather.start(now, ctx!(self));
+        self.after_input(now);
     }
 
     /// Sets the peer's credentials (from its SDP). Checks start once they are known; checks
@@ -317,7 +262,7 @@ impl Agent {
         if !self.session.set_remote(credentials)? {
             return Ok(());
         }
-        self.started.get_or_insert(now);
+        self.liveness.start(now);
         self.update_state(now);
         Ok(())
     }
@@ -331,7 +276,7 @@ impl Agent {
         now: Instant,
         candidate: Candidate,
     ) -> Result<(), IceError> {
-        if self.closed {
+        if self.liveness.is_closed() {
             return Err(IceError::Closed);
         }
         if candidate.component != 1 {
@@ -345,27 +290,21 @@ impl Agent {
         {
             return Err(IceError::StaleCandidate);
         }
-        if self.remotes.len() + self.pending_mdns.len() >= self.config.max_remote_candidates {
+        if self.checklist.is_full() {
             self.stats.candidates_refused += 1;
             return Err(IceError::TooManyCandidates(
                 self.config.max_remote_candidates,
             ));
         }
         match candidate.socket_addr() {
-            Some(address) => self.insert_remote(now, candidate, address),
+            Some(address) => self.insert_remote(candidate, address),
             None => {
-                let name = candidate.address.to_string();
-                if !self
-                    .pending_mdns
-                    .iter()
-                    .any(|c| c.address == candidate.address)
-                {
+                if let Some(name) = self.checklist.hold_mdns(candidate) {
                     self.events.push_back(Event::ResolveMdns { name });
                 }
-                self.pending_mdns.push(candidate);
             }
         }
-        self.started.get_or_insert(now);
+        self.liveness.start(now);
         self.after_input(now);
         Ok(())
     }
@@ -374,71 +313,38 @@ impl Agent {
     /// name join the checklist. Returns how many did.
     pub fn resolve_mdns(&mut self, now: Instant, name: &str, ip: IpAddr) -> usize {
         let mut resolved = 0;
-        let mut i = 0;
-        while i < self.pending_mdns.len() {
-            if self.pending_mdns[i]
-                .address
-                .to_string()
-                .eq_ignore_ascii_case(name)
-            {
-                let candidate = self.pending_mdns.swap_remove(i);
-                let address = SocketAddr::new(ip, candidate.port);
-                self.insert_remote(now, candidate, address);
-                resolved += 1;
-            } else {
-                i += 1;
-            }
+        while let Some(candidate) = self.checklist.take_mdns(name) {
+            let address = SocketAddr::new(ip, candidate.port);
+            self.insert_remote(candidate, address);
+            resolved += 1;
         }
         self.after_input(now);
         resolved
     }
 
-    pub(crate) fn insert_remote(
-        &mut self,
-        now: Instant,
-        candidate: Candidate,
-        address: SocketAddr,
-    ) {
-        // RFC 8445 §5.1.3-like elimination on the remote side: one entry per address, the
-        // highest priority wins (a peer-reflexive one is replaced by the signalled one,
-        // §7.3.1.3).
-        if let Some(i) = self.remotes.iter().position(|r| r.address == address) {
-            let existing = &mut self.remotes[i];
-            if existing.candidate.kind == CandidateKind::PeerReflexive
-                || candidate.priority > existing.candidate.priority
-            {
-                existing.candidate = candidate;
-                self.reprioritise();
+    /// A remote candidate with a known address: new ones are paired with every local base.
+    fn insert_remote(&mut self, candidate: Candidate, address: SocketAddr) {
+        let controlling = self.session.is_controlling();
+        if let Some(remote) =
+            self.checklist
+                .insert_remote(&self.gather, candidate, address, controlling)
+        {
+            for local in 0..self.gather.locals().len() {
+                self.add_pair(local, remote);
             }
-            return;
         }
-        let natted_base = match (&candidate.kind, &candidate.related) {
-            (CandidateKind::ServerReflexive, Some((crate::ConnectionAddress::Ip(base), _)))
-                if *base != address.ip() =>
-            {
-                Some(*base)
-            }
-            _ => None,
-        };
-        self.remotes.push(RemoteCandidate { candidate, address });
-        let index = self.remotes.len() - 1;
-        if let Some(base) = natted_base {
-            self.prune_relayed_to_natted_host(base);
-        }
-        self.pair_remote(index);
-        let _ = now;
     }
 
     /// The peer signalled end-of-candidates (RFC 8838 §13).
     pub fn end_of_remote_candidates(&mut self, now: Instant) {
-        self.remote_end_of_candidates = true;
+        self.checklist.set_end_of_candidates();
         self.after_input(now);
     }
 
     /// New STUN and TURN servers and candidate policy (W3C `setConfiguration`): they take
     /// effect at the next [`restart`](Self::restart), which gathers from them afresh.
     pub fn set_servers(&mut self, servers: Vec<crate::IceServer>, policy: TransportPolicy) {
-        self.pending_servers = Some((servers, policy));
+        self.gather.set_pending_servers(servers, policy);
     }
 
     /// ICE restart (RFC 8445 §9): new local credentials, a new generation; the remote side's
@@ -456,57 +362,38 @@ impl Agent {
     /// description already carries, RFC 8839 §4.4.1.1). Unusable ones are replaced by
     /// random ones.
     pub fn restart_with(&mut self, now: Instant, credentials: Credentials) {
-        if self.closed {
+        if self.liveness.is_closed() {
             return;
         }
         self.session.restart(credentials, &mut self.rng);
-        self.remote_end_of_candidates = false;
-        self.checks.cancel_where(|_| true);
-        self.pairs.clear();
-        self.triggered.clear();
-        self.remotes.clear();
-        self.pending_mdns.clear();
-        self.first_valid_at = None;
-        self.nominating = None;
-        self.failed = false;
-        self.started = Some(now);
-        self.gave_up_waiting = false;
+        self.checklist.clear();
+        self.checks.restart();
+        // The old pair keeps its data flowing; it gets a fresh consent window.
+        self.liveness.restart(now, self.route.is_some());
         if let Some(route) = &mut self.route {
             route.pair = None;
-            // The old pair keeps its data flowing; give it a fresh consent window.
-            self.liveness.alive(now);
         }
-        if let Some((servers, policy)) = self.pending_servers.take() {
-            self.regather(now, servers, policy);
-        }
-        // Re-announce the local candidates with the new ufrag (peer-reflexive ones are never
-        // announced).
-        for i in 0..self.locals.len() {
-            if self.locals[i].candidate.kind == CandidateKind::PeerReflexive {
-                continue;
-            }
-            if self.locals[i].alive && self.policy_allows(self.locals[i].candidate.kind) {
-                self.locals[i].candidate.ufrag = Some(self.session.local().ufrag.clone());
-                self.locals[i].candidate.generation = Some(self.session.generation());
-                self.events
-                    .push_back(Event::LocalCandidate(self.locals[i].candidate.clone()));
-            }
-        }
-        self.set_gathering(GatheringState::Gathering);
-        self.check_gathering_complete();
+        // The selected pair's relay stays while data flows on it.
+        let keep_relay = self
+            .route
+            .as_ref()
+            .and_then(|r| match self.gather.local(r.local).path {
+                Path::Relay(i) => Some(i),
+                Path::Socket(_) => None,
+            });
+        self.gather.restart(now, keep_relay, ctx!(self));
+        self.pair_fresh();
         self.update_state(now);
     }
 
     /// Closes the agent: TURN allocations are released, nothing more is checked or sent.
     pub fn close(&mut self, now: Instant) {
-        if self.closed {
+        if self.liveness.is_closed() {
             return;
         }
-        for relay in &mut self.relays {
-            relay.client.close(now);
-        }
+        self.gather.close(now);
         self.checks.clear();
-        self.closed = true;
+        self.liveness.close();
         self.flush(now);
         self.update_state(now);
     }
@@ -524,12 +411,12 @@ impl Agent {
         data: &'a [u8],
         buf: &'a mut Vec<u8>,
     ) -> Result<Transmit<&'a [u8]>, IceError> {
-        if self.closed || self.failed {
+        if self.liveness.is_over() {
             return Err(IceError::Closed);
         }
         let route = self.route.as_ref().ok_or(IceError::NotConnected)?;
         let remote = route.remote;
-        let path = self.locals[route.local].path;
+        let path = self.gather.local(route.local).path;
         self.liveness.sent(now);
         match path {
             Path::Socket(socket) => Ok(Transmit {
@@ -538,16 +425,7 @@ impl Agent {
                 destination: remote,
                 contents: data,
             }),
-            Path::Relay(r) => {
-                let relay = &mut self.relays[r];
-                let t = relay.client.send_to(now, remote, data, buf)?;
-                Ok(Transmit {
-                    transport: t.transport,
-                    source: relay.socket,
-                    destination: t.destination,
-                    contents: t.contents,
-                })
-            }
+            Path::Relay(r) => self.gather.send_data(now, r, remote, data, buf),
         }
     }
 
@@ -573,21 +451,14 @@ impl Agent {
     /// Time passed: checks, retransmissions, nomination, consent, keepalives, TURN refreshes.
     /// Safe to call early or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.closed {
-            for relay in &mut self.relays {
-                relay.client.handle_timeout(now);
-            }
+        let closed = self.liveness.is_closed();
+        self.gather.handle_timeout(now, closed);
+        if closed {
             self.flush(now);
             return;
         }
-        for d in &mut self.discoveries {
-            d.inner.handle_timeout(now);
-        }
-        for relay in &mut self.relays {
-            relay.client.handle_timeout(now);
-        }
         self.checks.handle_timeout(now);
-        self.process_timeouts(now);
+        self.process_timeouts();
         self.schedule_checks(now);
         self.run_liveness(now);
         self.after_input(now);
@@ -601,80 +472,87 @@ impl Agent {
                 next = Some(next.map_or(t, |n| n.min(t)));
             }
         };
-        for relay in &self.relays {
-            consider(relay.client.poll_timeout());
-        }
-        if self.closed {
+        let closed = self.liveness.is_closed();
+        consider(self.gather.poll_timeout(closed));
+        if closed {
             return next;
         }
-        for d in &self.discoveries {
-            consider(d.inner.poll_timeout());
-        }
         consider(self.checks.poll_timeout());
-        if !self.config.lite && !self.failed {
-            if self.has_check_work(self.next_check_at) {
-                consider(Some(self.next_check_at));
+        if !self.config.lite && !self.liveness.is_failed() {
+            let at = self.checks.next_check_at();
+            let keyed = self.session.remote_key().is_some();
+            if self.checklist.has_check_work(&self.gather, at, keyed) {
+                consider(Some(at));
             }
             if let Some(due) = self.nomination_due_at() {
-                consider(Some(due.max(self.next_check_at)));
+                consider(Some(due.max(at)));
             }
         }
-        consider(self.liveness_deadline());
+        let checking = !self.config.lite && self.session.remote_key().is_some();
+        consider(
+            self.liveness
+                .deadline(self.route.is_some(), checking, &self.config),
+        );
         next
     }
 
     /// Everything that must happen after any input: drain sub-machines, update states.
-    pub(crate) fn after_input(&mut self, now: Instant) {
+    fn after_input(&mut self, now: Instant) {
         self.process_gathering(now);
         self.flush(now);
-        self.check_gathering_complete();
+        self.gather.check_complete(&mut self.events);
         self.update_state(now);
+    }
+
+    /// Acts on what gathering found: new local candidates are paired, the pairs of a lost
+    /// relay fail.
+    fn process_gathering(&mut self, now: Instant) {
+        while let Some(gathered) = self.gather.poll(now, ctx!(self)) {
+            match gathered {
+                Gathered::Local(local) => self.pair_local(local),
+                Gathered::RelayLost(r) => self.relay_lost(now, r),
+            }
+        }
+    }
+
+    /// Pairs the local candidates added since the last time.
+    fn pair_fresh(&mut self) {
+        while let Some(local) = self.gather.take_fresh() {
+            self.pair_local(local);
+        }
+    }
+
+    /// Pairs on a lost relay fail (and the route, if it used it, is gone).
+    fn relay_lost(&mut self, now: Instant, r: usize) {
+        self.checklist
+            .fail_where(|local| self.gather.local(local).path == Path::Relay(r));
+        if let Some(route) = &self.route
+            && self.gather.local(route.local).path == Path::Relay(r)
+        {
+            self.route = None;
+            self.select_best(now);
+        }
     }
 
     /// Moves transmits of the check transactions, discoveries and relays to the outbound
     /// queue, wrapping what goes through a relay.
-    pub(crate) fn flush(&mut self, now: Instant) {
+    fn flush(&mut self, now: Instant) {
         while let Some(t) = self.checks.poll_transmit() {
             let Some(base) = t.source else { continue };
             self.send_on_base(now, base, t.destination, &t.contents);
         }
-        for d in &mut self.discoveries {
-            while let Some(mut t) = d.inner.poll_transmit() {
-                t.source = Some(d.socket);
-                self.transmits.push_back(t);
-            }
-        }
-        for relay in &mut self.relays {
-            while let Some(mut t) = relay.client.poll_transmit() {
-                t.source = relay.socket;
-                self.transmits.push_back(t);
-            }
-        }
+        self.gather.flush(&mut self.transmits);
     }
 
     /// Sends STUN bytes from a local base (a socket or a relayed address) to `remote`.
-    pub(crate) fn send_on_base(
-        &mut self,
-        now: Instant,
-        base: SocketAddr,
-        remote: SocketAddr,
-        bytes: &[u8],
-    ) {
-        let path = match self.locals.iter().find(|l| l.base == base && l.alive) {
-            Some(l) => l.path,
-            None if self.sockets.contains(&base) => Path::Socket(base),
-            None => return,
+    fn send_on_base(&mut self, now: Instant, base: SocketAddr, remote: SocketAddr, bytes: &[u8]) {
+        let Some(path) = self.gather.path_of_base(base) else {
+            return;
         };
         self.send_on_path(now, path, remote, bytes);
     }
 
-    pub(crate) fn send_on_path(
-        &mut self,
-        now: Instant,
-        path: Path,
-        remote: SocketAddr,
-        bytes: &[u8],
-    ) {
+    fn send_on_path(&mut self, now: Instant, path: Path, remote: SocketAddr, bytes: &[u8]) {
         match path {
             Path::Socket(socket) => self.transmits.push_back(Transmit {
                 transport: Transport::Udp,
@@ -683,26 +561,571 @@ impl Agent {
                 contents: bytes.to_vec(),
             }),
             Path::Relay(r) => {
-                let mut buf = std::mem::take(&mut self.scratch);
-                let relay = &mut self.relays[r];
-                if let Ok(t) = relay.client.send_to(now, remote, bytes, &mut buf) {
-                    let t = Transmit {
-                        transport: t.transport,
-                        source: relay.socket,
-                        destination: t.destination,
-                        contents: t.contents.to_vec(),
-                    };
+                if let Some(t) = self
+                    .gather
+                    .send_on_relay(now, r, remote, bytes, &mut self.scratch)
+                {
                     self.transmits.push_back(t);
                 }
-                self.scratch = buf;
             }
         }
     }
 }
 
-impl PairState {
-    pub(crate) fn is_done(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Failed)
+/// Consent and connection state: the liveness topic told what the other topics say.
+impl Agent {
+    /// RFC 7675 §5.1: the consent interval randomised between 0.8 and 1.2 times its base.
+    fn consent_delay(&mut self) -> std::time::Duration {
+        self.config
+            .consent_interval
+            .mul_f64(rand::Rng::random_range(&mut self.rng, 0.8..1.2))
+    }
+
+    /// Consent checks on the route (RFC 7675) and keepalives (RFC 8445 §11).
+    fn run_liveness(&mut self, now: Instant) {
+        if !self.liveness.tick(now, self.route.is_some(), &self.config) {
+            return;
+        }
+        let Some(route) = self.route.clone() else {
+            return;
+        };
+        if self.liveness.consent_due(now, &self.config) {
+            // During an ICE restart the old pair has no checklist entry: no consent check
+            // then (the restart gave it a fresh window).
+            if let Some(pi) = route.pair.and_then(|id| self.checklist.index_of(id)) {
+                self.send_check(now, pi, false, true);
+            }
+            let at = now + self.consent_delay();
+            self.liveness.next_consent_at(at);
+        }
+        if self.liveness.keepalive_due(now, &self.config) {
+            let mut id = [0u8; 12];
+            rand::RngCore::fill_bytes(&mut self.rng, &mut id);
+            let mut buf = [0u8; 64];
+            if let Ok(n) = rtcweb_stun::encode_binding_indication(id, &mut buf) {
+                let path = self.gather.local(route.local).path;
+                self.send_on_path(now, path, route.remote, &buf[..n]);
+            }
+            self.liveness.sent(now);
+        }
+    }
+
+    /// What the checklist and gathering say, for the connection state.
+    fn progress(&self) -> Progress {
+        if self.route.is_some() {
+            let nominated = self
+                .selected_pair_id()
+                .and_then(|id| self.checklist.index_of(id))
+                .is_some_and(|i| self.checklist.pair(i).nominated);
+            Progress::Selected {
+                completed: nominated
+                    && self.checklist.end_of_candidates()
+                    && self.gather.state() == GatheringState::Complete
+                    && self.checklist.checks_done(),
+            }
+        } else if self.session.remote_key().is_none() && self.checklist.remotes().is_empty() {
+            Progress::New
+        } else {
+            Progress::Checking {
+                exhausted: self.session.remote_key().is_some()
+                    && self.gather.state() == GatheringState::Complete
+                    && !self.checklist.has_pending_mdns()
+                    && self.checklist.checks_done()
+                    && !self.checklist.any_succeeded(),
+                peer_done: self.checklist.end_of_candidates() && !self.checklist.pairs().is_empty(),
+            }
+        }
+    }
+
+    /// Recomputes the W3C connection state and announces changes.
+    fn update_state(&mut self, now: Instant) {
+        let progress = self.progress();
+        self.liveness
+            .update(now, progress, &self.config, &mut self.events);
+    }
+}
+
+/// Pairing and checks: the checklist and the check transactions, told about local
+/// candidates, the role and the route.
+impl Agent {
+    /// Pairs a new local base with every remote candidate.
+    fn pair_local(&mut self, local: usize) {
+        for remote in 0..self.checklist.remotes().len() {
+            self.add_pair(local, remote);
+        }
+    }
+
+    /// Adds the pair unless it exists or the checklist is full; returns its index. A new
+    /// relayed pair asks its relay for a permission to the peer (RFC 8445 §7.2.1).
+    fn add_pair(&mut self, local: usize, remote: usize) -> Option<usize> {
+        let selected = self.selected_pair_id();
+        let added = self.checklist.add_pair(
+            &self.gather,
+            local,
+            remote,
+            self.session.is_controlling(),
+            selected,
+            &mut self.stats,
+        )?;
+        if let Added::New(_) = added
+            && let Path::Relay(relay) = self.gather.local(local).path
+        {
+            let ip = self.checklist.remote(remote).address.ip();
+            self.gather
+                .request_permission(relay, ip, self.config.max_remote_candidates);
+        }
+        Some(added.index())
+    }
+
+    /// When the controlling agent nominates (RFC 8445 §8.1.1).
+    fn nomination_due_at(&self) -> Option<Instant> {
+        self.checks
+            .nomination_due_at(&self.checklist, self.session.is_controlling(), &self.config)
+    }
+
+    /// Sends the next check if Ta allows (RFC 8445 §6.1.4.2): nomination first, then a
+    /// triggered or ordinary check.
+    fn schedule_checks(&mut self, now: Instant) {
+        if self.config.lite || self.liveness.is_over() || now < self.checks.next_check_at() {
+            return;
+        }
+        if let Some(due) = self.nomination_due_at()
+            && now >= due
+            && let Some(best) = self.checklist.best_valid()
+        {
+            self.send_check(now, best, true, false);
+            return;
+        }
+        let keyed = self.session.remote_key().is_some();
+        if let Some(pi) = self.checklist.next_check(&self.gather, now, keyed) {
+            self.send_check(now, pi, false, false);
+        }
+    }
+
+    /// Sends a Binding request on pair `pi` (RFC 8445 §7.2.2).
+    fn send_check(&mut self, now: Instant, pi: usize, use_candidate: bool, consent: bool) {
+        let pair = self.checklist.pair(pi);
+        let local = self.gather.local(pair.local);
+        let target = Target {
+            pair: pair.id,
+            base: local.base,
+            local_priority: local.candidate.priority,
+            destination: self.checklist.remote(pair.remote).address,
+            use_candidate,
+            consent,
+        };
+        match self
+            .checks
+            .send(now, target, &self.session, &mut self.rng, &self.config)
+        {
+            Sent::Nothing => {}
+            // The transaction table is full: try again after Ta.
+            Sent::Deferred => self.stats.checks_deferred += 1,
+            Sent::Started(transaction) => {
+                self.liveness.sent(now);
+                if consent {
+                    self.stats.consent_checks_sent += 1;
+                } else {
+                    self.stats.checks_sent += 1;
+                    self.checklist.check_sent(pi, transaction);
+                }
+            }
+        }
+    }
+
+    /// Transactions that got no response: their pairs fail (RFC 8445 §7.2.5.2.4... via RFC 8489
+    /// §6.2.1 timeouts).
+    fn process_timeouts(&mut self) {
+        while let Some((transaction, tag)) = self.checks.poll_timed_out() {
+            if let Some(pi) = self.checklist.index_of(tag.pair)
+                && self.checklist.pair(pi).transaction == Some(transaction)
+            {
+                self.fail_pair(pi, tag.use_candidate);
+            }
+        }
+    }
+
+    fn fail_pair(&mut self, pi: usize, nominating: bool) {
+        self.checklist.fail(pi);
+        if nominating {
+            self.checks.nomination_over();
+        }
+    }
+
+    /// Selects the highest-priority nominated valid pair (RFC 8445 §8.1.1, §8.2), announces it,
+    /// and, as controlling agent, stops checking lower pairs (§8.1.2).
+    fn select_best(&mut self, now: Instant) {
+        let Some(pi) = self.checklist.best_nominated() else {
+            return;
+        };
+        let pair = self.checklist.pair(pi);
+        let (id, local, remote, priority) = (pair.id, pair.local, pair.remote, pair.priority);
+        if self.selected_pair_id() == Some(id) {
+            return;
+        }
+        let peer = self.checklist.remote(remote);
+        let route = Route {
+            pair: Some(id),
+            local,
+            remote: peer.address,
+            remote_candidate: peer.candidate.clone(),
+        };
+        self.events
+            .push_back(Event::SelectedPair(self.selected_of(&route)));
+        self.route = Some(route);
+        let delay = self.consent_delay();
+        self.liveness.selected(now, delay);
+        if self.session.is_controlling() {
+            self.checklist.prune_below(priority);
+        }
+        // A relayed selected pair gets a channel: 4 bytes of overhead instead of 36
+        // (RFC 8656 §12).
+        if let Path::Relay(r) = self.gather.local(local).path {
+            let peer = self.checklist.remote(remote).address;
+            self.gather.bind_channel(now, r, peer);
+        }
+    }
+
+    /// A role change (RFC 8445 §7.2.5.1, §7.3.1.1): pair priorities are recomputed.
+    fn set_role(&mut self, controlling: bool) {
+        if self.session.set_controlling(controlling) {
+            self.checklist.reprioritise(&self.gather, controlling);
+            self.events
+                .push_back(crate::Event::RoleChanged { controlling });
+        }
+    }
+}
+
+/// Datagrams in: demultiplexed to gathering and to the agent; Binding requests answered
+/// (RFC 8445 §7.3) and responses to our checks processed (§7.2.5).
+impl Agent {
+    fn route_datagram<'a>(&mut self, now: Instant, d: Datagram<'a>) -> Received<'a> {
+        match self.gather.demux(now, d) {
+            Demux::Stream(r) => {
+                // Bytes of a TCP or TLS connection to a TURN server. What the relay delivered
+                // was copied out of its stream buffer (the agent reports it as an owned
+                // `Event::Data`); it is handled like relayed UDP data.
+                let mut relayed = self.gather.take_stream_relayed();
+                for (peer, data) in relayed.drain(..) {
+                    if self.handle_relayed(now, r, peer, &data).is_some() {
+                        self.events.push_back(Event::Data { remote: peer, data });
+                    }
+                }
+                self.gather.put_stream_relayed(relayed);
+                return Received::Consumed;
+            }
+            Demux::Unknown => {
+                self.stats.data_dropped += 1;
+                return Received::Rejected;
+            }
+            Demux::Consumed => return Received::Consumed,
+            Demux::Relayed { relay, peer, data } => {
+                return match self.handle_relayed(now, relay, peer, data) {
+                    Some(contents) => Received::Data {
+                        remote: peer,
+                        contents,
+                    },
+                    None => Received::Consumed,
+                };
+            }
+            Demux::Other => {}
+        }
+        if !self.gather.sockets().contains(&d.local) {
+            self.stats.data_dropped += 1;
+            return Received::Rejected;
+        }
+        // RFC 7983: STUN starts with 0..=3; anything else is application data.
+        if looks_like_stun(d.contents) {
+            self.handle_stun(now, d.local, Path::Socket(d.local), d.remote, d.contents);
+            return Received::Consumed;
+        }
+        if self.accepts_data(d.local, d.remote) {
+            Received::Data {
+                remote: d.remote,
+                contents: d.contents,
+            }
+        } else {
+            self.stats.data_dropped += 1;
+            Received::Rejected
+        }
+    }
+
+    /// Data that came out of relay `r` from `peer`: STUN is handled, application data on a
+    /// validated pair is returned.
+    fn handle_relayed<'a>(
+        &mut self,
+        now: Instant,
+        r: usize,
+        peer: SocketAddr,
+        data: &'a [u8],
+    ) -> Option<&'a [u8]> {
+        let relayed = self.gather.relayed_address(r)?;
+        if looks_like_stun(data) {
+            self.handle_stun(now, relayed, Path::Relay(r), peer, data);
+            return None;
+        }
+        if self.accepts_data(relayed, peer) {
+            Some(data)
+        } else {
+            self.stats.data_dropped += 1;
+            None
+        }
+    }
+
+    /// Whether `base` and `remote` are the route's.
+    fn on_route(&self, base: SocketAddr, remote: SocketAddr) -> bool {
+        self.route.as_ref().is_some_and(|route| {
+            self.gather.local(route.local).base == base && route.remote == remote
+        })
+    }
+
+    /// Application data is accepted on the route and on pairs that succeeded or on which the
+    /// peer sent an authenticated check.
+    fn accepts_data(&self, base: SocketAddr, remote: SocketAddr) -> bool {
+        if self.on_route(base, remote) {
+            return true;
+        }
+        self.checklist.pairs().iter().any(|p| {
+            (p.state == PairState::Succeeded || p.requested)
+                && self.gather.local(p.local).base == base
+                && self.checklist.remote(p.remote).address == remote
+        })
+    }
+
+    fn handle_stun(
+        &mut self,
+        now: Instant,
+        base: SocketAddr,
+        path: Path,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) {
+        let Ok(header) = classify(bytes) else {
+            self.stats.data_dropped += 1;
+            return;
+        };
+        if header.method != Method::BINDING.0 {
+            self.stats.data_dropped += 1;
+            return;
+        }
+        match header.class {
+            Class::Request if !self.liveness.is_closed() => {
+                self.handle_request(now, base, path, remote, bytes)
+            }
+            Class::SuccessResponse | Class::ErrorResponse => {
+                self.handle_response(now, base, remote, bytes, header.transaction_id)
+            }
+            // Indications are keepalives (RFC 8445 §11): nothing to do.
+            _ => {}
+        }
+    }
+
+    fn respond(
+        &mut self,
+        now: Instant,
+        path: Path,
+        remote: SocketAddr,
+        encoded: Result<usize, rtcweb_stun::EncodeError>,
+        buf: &[u8],
+    ) {
+        if let Ok(n) = encoded {
+            self.send_on_path(now, path, remote, &buf[..n]);
+        }
+    }
+
+    /// RFC 8445 §7.3: an incoming connectivity check.
+    fn handle_request(
+        &mut self,
+        now: Instant,
+        base: SocketAddr,
+        path: Path,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) {
+        let mut buf = [0u8; RESPONSE_BUF];
+        let (txid, priority, use_candidate, controlling, controlled) =
+            match crate::inbound::read_request(bytes, &self.session, &mut self.stats, &mut buf) {
+                Request::Check {
+                    transaction,
+                    priority,
+                    use_candidate,
+                    controlling,
+                    controlled,
+                } => (
+                    transaction,
+                    priority,
+                    use_candidate,
+                    controlling,
+                    controlled,
+                ),
+                Request::Refused(n) => {
+                    self.respond(now, path, remote, Ok(n), &buf);
+                    return;
+                }
+                Request::Dropped => return,
+            };
+        // The candidate the check arrived on; none (e.g. a host socket under the relay-only
+        // policy) means no answer, so the socket's address is not revealed.
+        let Some(local) = self.gather.receiving_local(base) else {
+            self.stats.requests_unauthenticated += 1;
+            return;
+        };
+        // RFC 8445 §7.3.1.1: role conflicts, decided by the tie-breaker.
+        match crate::inbound::role_rule(
+            &self.session,
+            self.config.lite,
+            controlling,
+            controlled,
+            &mut self.stats,
+        ) {
+            Role::Keep => {}
+            Role::Switch(controlling) => self.set_role(controlling),
+            Role::Conflict => {
+                let r = crate::inbound::role_conflict_response(txid, &self.session, &mut buf);
+                self.respond(now, path, remote, r, &buf);
+                return;
+            }
+        }
+        // RFC 8445 §7.3.1.4: success with the source address seen, integrity and fingerprint.
+        let r = encode_binding_success(txid, remote, Some(self.session.local_key()), &mut buf);
+        self.respond(now, path, remote, r, &buf);
+        self.stats.requests_answered += 1;
+
+        let remote_index = match self.checklist.remote_at(remote) {
+            Some(i) => i,
+            None => {
+                // RFC 8445 §7.3.1.3: a peer-reflexive remote candidate.
+                if self.checklist.is_full() {
+                    self.stats.candidates_refused += 1;
+                    return;
+                }
+                let foundation =
+                    format!("{}", 0x7000_0000u32 + self.checklist.remotes().len() as u32);
+                let candidate =
+                    Candidate::new(CandidateKind::PeerReflexive, foundation, priority, remote);
+                self.checklist.push_remote(candidate, remote)
+            }
+        };
+        let Some(pi) = self.add_pair(local, remote_index) else {
+            return;
+        };
+        self.checklist.requested(pi, self.config.lite);
+        // A check from the peer on the selected pair proves it is alive (RFC 7675 §5.1 asks for
+        // responses; Chromium 144 relies on the peer counting its requests too: str0m#846).
+        if self.on_route(base, remote) {
+            self.liveness.alive(now);
+        }
+        if use_candidate && !self.session.is_controlling() {
+            // RFC 8445 §7.3.1.5: nominated now if the pair is valid (or we are lite and do not
+            // check), else when our triggered check succeeds.
+            if self.checklist.pair(pi).state == PairState::Succeeded || self.config.lite {
+                self.checklist.nominate(pi);
+                self.select_best(now);
+            } else {
+                self.checklist.nominate_on_success(pi);
+            }
+        }
+        if !self.config.lite
+            && !matches!(
+                self.checklist.pair(pi).state,
+                PairState::Succeeded | PairState::InProgress
+            )
+        {
+            self.checklist.trigger(pi);
+        }
+    }
+
+    /// RFC 8445 §7.2.5: a response to one of our checks.
+    fn handle_response(
+        &mut self,
+        now: Instant,
+        base: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+        txid: [u8; 12],
+    ) {
+        let Some(tag) = self.checks.tag(&txid) else {
+            self.stats.responses_dropped += 1;
+            return;
+        };
+        let Some(key) = self.session.remote_key() else {
+            self.stats.responses_dropped += 1;
+            return;
+        };
+        let Some(answer) = crate::inbound::read_answer(bytes, key) else {
+            self.stats.responses_dropped += 1;
+            return;
+        };
+        self.checks.complete(now, &txid);
+        let Some(pi) = self.checklist.index_of(tag.pair) else {
+            return;
+        };
+        if tag.consent {
+            if matches!(answer, Answer::Success { .. }) && self.selected_pair_id() == Some(tag.pair)
+            {
+                self.liveness.alive(now);
+            }
+            return;
+        }
+        self.checklist.check_answered(pi);
+        let (local, remote_index) = (
+            self.checklist.pair(pi).local,
+            self.checklist.pair(pi).remote,
+        );
+        // RFC 8445 §7.2.5.2.1: source and destination must be symmetric.
+        if self.gather.local(local).base != base
+            || self.checklist.remote(remote_index).address != remote
+        {
+            self.fail_pair(pi, tag.use_candidate);
+            return;
+        }
+        let mapped = match answer {
+            Answer::RoleConflict => {
+                // RFC 8445 §7.2.5.1: switch role (unless already switched) and retry.
+                self.stats.role_conflicts += 1;
+                if tag.controlling == self.session.is_controlling() {
+                    self.set_role(!tag.controlling);
+                }
+                if tag.use_candidate {
+                    self.checks.nomination_over();
+                }
+                self.checklist.retry(pi);
+                return;
+            }
+            Answer::Failure => {
+                self.fail_pair(pi, tag.use_candidate);
+                return;
+            }
+            Answer::Success { mapped } => mapped,
+        };
+        // RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive candidate.
+        if let Some(mapped) = mapped
+            && !self.gather.has_local_address(mapped)
+        {
+            let foundation = format!("{}", 0x6000_0000u32 + self.gather.locals().len() as u32);
+            let candidate = Candidate::new(
+                CandidateKind::PeerReflexive,
+                foundation,
+                tag.priority,
+                mapped,
+            );
+            let (path, b) = (self.gather.local(local).path, self.gather.local(local).base);
+            self.gather
+                .add_local(candidate, b, path, &self.session, &mut self.events);
+            self.pair_fresh();
+        }
+        // RFC 8445 §7.2.5.3.2-3: the pair is valid; unfreeze its foundation.
+        self.checklist.succeeded(&self.gather, pi);
+        self.checks.valid(now);
+        let nominated = (tag.use_candidate && self.session.is_controlling())
+            || (self.checklist.pair(pi).nominate_on_success && !self.session.is_controlling());
+        if tag.use_candidate {
+            self.checks.nomination_over();
+        }
+        if nominated {
+            self.checklist.nominate(pi);
+            self.select_best(now);
+        }
     }
 }
 
@@ -833,7 +1256,7 @@ mod tests {
     /// Feeds `request` from `remote` to `agent`'s socket; returns the answer's error code
     /// (`None` for a success).
     fn answer(agent: &mut Agent, now: Instant, remote: SocketAddr, request: &[u8]) -> Option<u16> {
-        let socket = agent.sockets[0];
+        let socket = agent.gather.sockets()[0];
         let d = Datagram {
             transport: Transport::Udp,
             local: socket,

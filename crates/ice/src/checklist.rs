@@ -1,9 +1,18 @@
 //! Candidate pairs and the checklist (RFC 8445 §6.1.2): forming, ordering, pruning, freezing,
 //! and choosing the next check.
+//!
+//! A [`Checklist`] owns the remote candidates (with those waiting for mDNS), the pairs and
+//! the triggered-check queue. It reads local candidates from the [`Gatherer`] it is given
+//! and is told the role; the agent acts on what it answers (a new relayed pair needs a TURN
+//! permission, ...).
 
-use crate::agent::{Agent, Path};
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use crate::gather::Gatherer;
 use crate::priority::pair_priority;
-use crate::{Candidate, CandidateKind};
+use crate::{Candidate, CandidateKind, Config, Stats};
 
 /// State of a candidate pair (RFC 8445 §6.1.2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,9 +49,9 @@ pub struct PairInfo<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Pair {
     pub(crate) id: u32,
-    /// Index into the agent's local candidates (host or relayed).
+    /// Index into the gatherer's local candidates (host or relayed).
     pub(crate) local: usize,
-    /// Index into the agent's remote candidates.
+    /// Index into the checklist's remote candidates.
     pub(crate) remote: usize,
     pub(crate) priority: u64,
     pub(crate) state: PairState,
@@ -56,22 +65,194 @@ pub(crate) struct Pair {
     pub(crate) requested: bool,
 }
 
-impl Agent {
-    pub(crate) fn pair_index(&self, id: u32) -> Option<usize> {
+impl PairState {
+    pub(crate) fn is_done(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed)
+    }
+}
+
+/// A remote candidate with a known address.
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteCandidate {
+    pub(crate) candidate: Candidate,
+    pub(crate) address: SocketAddr,
+}
+
+/// A pair added to the checklist, or one that was there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Added {
+    New(usize),
+    Existing(usize),
+}
+
+impl Added {
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Self::New(i) | Self::Existing(i) => i,
+        }
+    }
+}
+
+/// The remote candidates, the pairs and the triggered-check queue.
+#[derive(Debug)]
+pub(crate) struct Checklist {
+    remotes: Vec<RemoteCandidate>,
+    /// Remote candidates with an mDNS name, until the owner resolves it.
+    pending_mdns: Vec<Candidate>,
+    /// The peer signalled end-of-candidates (RFC 8838 §13).
+    end_of_candidates: bool,
+    pairs: Vec<Pair>,
+    next_pair_id: u32,
+    triggered: VecDeque<u32>,
+    max_pairs: usize,
+    max_remotes: usize,
+}
+
+impl Checklist {
+    pub(crate) fn new(config: &Config) -> Self {
+        Self {
+            remotes: Vec::new(),
+            pending_mdns: Vec::new(),
+            end_of_candidates: false,
+            pairs: Vec::new(),
+            next_pair_id: 0,
+            triggered: VecDeque::new(),
+            max_pairs: config.max_pairs,
+            max_remotes: config.max_remote_candidates,
+        }
+    }
+
+    pub(crate) fn pairs(&self) -> &[Pair] {
+        &self.pairs
+    }
+
+    pub(crate) fn pair(&self, index: usize) -> &Pair {
+        &self.pairs[index]
+    }
+
+    pub(crate) fn remotes(&self) -> &[RemoteCandidate] {
+        &self.remotes
+    }
+
+    pub(crate) fn remote(&self, index: usize) -> &RemoteCandidate {
+        &self.remotes[index]
+    }
+
+    /// The remote candidate with address `address`.
+    pub(crate) fn remote_at(&self, address: SocketAddr) -> Option<usize> {
+        self.remotes.iter().position(|r| r.address == address)
+    }
+
+    /// Whether no more remote candidates fit (those waiting for mDNS count).
+    pub(crate) fn is_full(&self) -> bool {
+        self.remotes.len() + self.pending_mdns.len() >= self.max_remotes
+    }
+
+    pub(crate) fn has_pending_mdns(&self) -> bool {
+        !self.pending_mdns.is_empty()
+    }
+
+    /// Holds a candidate with an mDNS name; returns the name when the owner must be asked
+    /// to resolve it (the first candidate with that name).
+    pub(crate) fn hold_mdns(&mut self, candidate: Candidate) -> Option<String> {
+        let ask = !self
+            .pending_mdns
+            .iter()
+            .any(|c| c.address == candidate.address);
+        let name = ask.then(|| candidate.address.to_string());
+        self.pending_mdns.push(candidate);
+        name
+    }
+
+    /// A held candidate with the mDNS name `name`, if any left.
+    pub(crate) fn take_mdns(&mut self, name: &str) -> Option<Candidate> {
+        let i = self
+            .pending_mdns
+            .iter()
+            .position(|c| c.address.to_string().eq_ignore_ascii_case(name))?;
+        Some(self.pending_mdns.swap_remove(i))
+    }
+
+    pub(crate) fn end_of_candidates(&self) -> bool {
+        self.end_of_candidates
+    }
+
+    pub(crate) fn set_end_of_candidates(&mut self) {
+        self.end_of_candidates = true;
+    }
+
+    /// ICE restart (RFC 8445 §9): the peer's candidates and every pair are gone.
+    pub(crate) fn clear(&mut self) {
+        self.end_of_candidates = false;
+        self.pairs.clear();
+        self.triggered.clear();
+        self.remotes.clear();
+        self.pending_mdns.clear();
+    }
+
+    /// Adds a remote candidate; returns its index when it is new (for the agent to pair).
+    /// RFC 8445 §5.1.3-like elimination on the remote side: one entry per address, the
+    /// highest priority wins (a peer-reflexive one is replaced by the signalled one,
+    /// §7.3.1.3).
+    pub(crate) fn insert_remote(
+        &mut self,
+        gather: &Gatherer,
+        candidate: Candidate,
+        address: SocketAddr,
+        controlling: bool,
+    ) -> Option<usize> {
+        if let Some(i) = self.remote_at(address) {
+            let existing = &mut self.remotes[i];
+            if existing.candidate.kind == CandidateKind::PeerReflexive
+                || candidate.priority > existing.candidate.priority
+            {
+                existing.candidate = candidate;
+                self.reprioritise(gather, controlling);
+            }
+            return None;
+        }
+        let natted_base = match (&candidate.kind, &candidate.related) {
+            (CandidateKind::ServerReflexive, Some((crate::ConnectionAddress::Ip(base), _)))
+                if *base != address.ip() =>
+            {
+                Some(*base)
+            }
+            _ => None,
+        };
+        let index = self.push_remote(candidate, address);
+        if let Some(base) = natted_base {
+            self.prune_relayed_to_natted_host(gather, base);
+        }
+        Some(index)
+    }
+
+    /// Adds a remote candidate without looking for one at the same address.
+    pub(crate) fn push_remote(&mut self, candidate: Candidate, address: SocketAddr) -> usize {
+        self.remotes.push(RemoteCandidate { candidate, address });
+        self.remotes.len() - 1
+    }
+
+    pub(crate) fn index_of(&self, id: u32) -> Option<usize> {
         self.pairs.iter().position(|p| p.id == id)
     }
 
-    pub(crate) fn find_pair(&self, local: usize, remote: usize) -> Option<usize> {
+    fn find_pair(&self, local: usize, remote: usize) -> Option<usize> {
         self.pairs
             .iter()
             .position(|p| p.local == local && p.remote == remote)
     }
 
     /// Pair priority with G the controlling side's candidate (RFC 8445 §6.1.2.3).
-    pub(crate) fn priority_of(&self, local: usize, remote: usize) -> u64 {
-        let l = self.locals[local].candidate.priority;
+    fn priority_of(
+        &self,
+        gather: &Gatherer,
+        local: usize,
+        remote: usize,
+        controlling: bool,
+    ) -> u64 {
+        let l = gather.local(local).candidate.priority;
         let r = self.remotes[remote].candidate.priority;
-        if self.session.is_controlling() {
+        if controlling {
             pair_priority(l, r)
         } else {
             pair_priority(r, l)
@@ -81,8 +262,8 @@ impl Agent {
     /// Whether a local and a remote candidate can form a pair: same address family, UDP,
     /// and the local one is a base (host or relayed: RFC 8445 §6.1.2.4 replaces
     /// server-reflexive candidates by their base).
-    pub(crate) fn can_pair(&self, local: usize, remote: usize) -> bool {
-        let l = &self.locals[local];
+    fn can_pair(&self, gather: &Gatherer, local: usize, remote: usize) -> bool {
+        let l = gather.local(local);
         let r = &self.remotes[remote];
         l.alive
             && matches!(
@@ -90,7 +271,7 @@ impl Agent {
                 CandidateKind::Host | CandidateKind::Relayed
             )
             && l.base.is_ipv4() == r.address.is_ipv4()
-            && self.policy_allows(l.candidate.kind)
+            && gather.allows(l.candidate.kind)
             && !(l.candidate.kind == CandidateKind::Relayed
                 && r.candidate.kind == CandidateKind::Host
                 && self.behind_remote_nat(r.address.ip()))
@@ -104,7 +285,7 @@ impl Agent {
     /// without telling the client (coturn), which ends every relayed pair at once. The pair
     /// is not needed either: the peer's own check from that host to our relayed address
     /// teaches us its NAT's mapping as a peer-reflexive candidate (RFC 8445 §7.3.1.3).
-    pub(crate) fn behind_remote_nat(&self, ip: std::net::IpAddr) -> bool {
+    fn behind_remote_nat(&self, ip: IpAddr) -> bool {
         self.remotes.iter().any(|r| {
             r.candidate.kind == CandidateKind::ServerReflexive
                 && r.address.ip() != ip
@@ -118,13 +299,13 @@ impl Agent {
     /// A remote server-reflexive candidate just showed that the peer's host address `ip`
     /// is behind a NAT: relayed pairs to its host candidates that were not checked yet go
     /// (see [`behind_remote_nat`](Self::behind_remote_nat)).
-    pub(crate) fn prune_relayed_to_natted_host(&mut self, ip: std::net::IpAddr) {
+    fn prune_relayed_to_natted_host(&mut self, gather: &Gatherer, ip: IpAddr) {
         let doomed: Vec<u32> = self
             .pairs
             .iter()
             .filter(|p| {
                 matches!(p.state, PairState::Frozen | PairState::Waiting)
-                    && self.locals[p.local].candidate.kind == CandidateKind::Relayed
+                    && gather.local(p.local).candidate.kind == CandidateKind::Relayed
                     && self.remotes[p.remote].candidate.kind == CandidateKind::Host
                     && self.remotes[p.remote].address.ip() == ip
             })
@@ -137,16 +318,25 @@ impl Agent {
         self.triggered.retain(|t| !doomed.contains(t));
     }
 
-    /// Adds the pair unless it exists or the checklist is full; returns its index.
-    pub(crate) fn add_pair(&mut self, local: usize, remote: usize) -> Option<usize> {
+    /// Adds the pair unless it exists or the checklist is full (then the lowest-priority
+    /// unchecked pair other than `selected` may make room, RFC 8445 §6.1.2.5).
+    pub(crate) fn add_pair(
+        &mut self,
+        gather: &Gatherer,
+        local: usize,
+        remote: usize,
+        controlling: bool,
+        selected: Option<u32>,
+        stats: &mut Stats,
+    ) -> Option<Added> {
         if let Some(i) = self.find_pair(local, remote) {
-            return Some(i);
+            return Some(Added::Existing(i));
         }
-        if !self.can_pair(local, remote) {
+        if !self.can_pair(gather, local, remote) {
             return None;
         }
-        let priority = self.priority_of(local, remote);
-        if self.pairs.len() >= self.config.max_pairs {
+        let priority = self.priority_of(gather, local, remote, controlling);
+        if self.pairs.len() >= self.max_pairs {
             // RFC 8445 §6.1.2.5: keep the checklist bounded, dropping the lowest-priority
             // pair that has not been checked.
             let victim = self
@@ -157,7 +347,7 @@ impl Agent {
                     matches!(
                         p.state,
                         PairState::Frozen | PairState::Waiting | PairState::Failed
-                    ) && Some(p.id) != self.selected_pair_id()
+                    ) && Some(p.id) != selected
                 })
                 .min_by_key(|(_, p)| p.priority)
                 .map(|(i, p)| (i, p.priority));
@@ -166,10 +356,10 @@ impl Agent {
                     let id = self.pairs[i].id;
                     self.pairs.swap_remove(i);
                     self.triggered.retain(|t| *t != id);
-                    self.stats.pairs_pruned += 1;
+                    stats.pairs_pruned += 1;
                 }
                 _ => {
-                    self.stats.pairs_pruned += 1;
+                    stats.pairs_pruned += 1;
                     return None;
                 }
             }
@@ -180,7 +370,7 @@ impl Agent {
         let foundation_active = self
             .pairs
             .iter()
-            .any(|p| self.same_foundation(p, local, remote));
+            .any(|p| self.same_foundation(gather, p, local, remote));
         let state = if foundation_active {
             PairState::Frozen
         } else {
@@ -197,39 +387,21 @@ impl Agent {
             transaction: None,
             requested: false,
         });
-        if let Path::Relay(relay) = self.locals[local].path {
-            let ip = self.remotes[remote].address.ip();
-            self.request_permission(relay, ip);
-        }
-        Some(self.pairs.len() - 1)
+        Some(Added::New(self.pairs.len() - 1))
     }
 
-    fn same_foundation(&self, p: &Pair, local: usize, remote: usize) -> bool {
-        self.locals[p.local].candidate.foundation == self.locals[local].candidate.foundation
+    fn same_foundation(&self, gather: &Gatherer, p: &Pair, local: usize, remote: usize) -> bool {
+        gather.local(p.local).candidate.foundation == gather.local(local).candidate.foundation
             && self.remotes[p.remote].candidate.foundation
                 == self.remotes[remote].candidate.foundation
     }
 
-    /// Pairs a new remote candidate with every local base, and a new local base with every
-    /// remote candidate.
-    pub(crate) fn pair_remote(&mut self, remote: usize) {
-        for local in 0..self.locals.len() {
-            self.add_pair(local, remote);
-        }
-    }
-
-    pub(crate) fn pair_local(&mut self, local: usize) {
-        for remote in 0..self.remotes.len() {
-            self.add_pair(local, remote);
-        }
-    }
-
     /// RFC 8445 §7.2.5.3.3: a success unfreezes the frozen pairs of the same foundation.
-    pub(crate) fn unfreeze_foundation(&mut self, index: usize) {
+    fn unfreeze_foundation(&mut self, gather: &Gatherer, index: usize) {
         let (local, remote) = (self.pairs[index].local, self.pairs[index].remote);
         for i in 0..self.pairs.len() {
             if self.pairs[i].state == PairState::Frozen
-                && self.same_foundation(&self.pairs[i], local, remote)
+                && self.same_foundation(gather, &self.pairs[i], local, remote)
             {
                 self.pairs[i].state = PairState::Waiting;
             }
@@ -237,41 +409,48 @@ impl Agent {
     }
 
     /// Recomputes pair priorities after a role change (RFC 8445 §7.2.5.1).
-    pub(crate) fn reprioritise(&mut self) {
+    pub(crate) fn reprioritise(&mut self, gather: &Gatherer, controlling: bool) {
         for i in 0..self.pairs.len() {
-            self.pairs[i].priority = self.priority_of(self.pairs[i].local, self.pairs[i].remote);
+            self.pairs[i].priority = self.priority_of(
+                gather,
+                self.pairs[i].local,
+                self.pairs[i].remote,
+                controlling,
+            );
         }
     }
 
-    /// Whether a check could go on this pair now: remote credentials known, and for a
-    /// relayed local candidate the TURN permission installed.
-    pub(crate) fn checkable(&self, index: usize, now: std::time::Instant) -> bool {
+    /// Whether a check could go on this pair now: remote credentials known (`keyed`), and
+    /// for a relayed local candidate the TURN permission installed.
+    fn checkable(&self, gather: &Gatherer, index: usize, now: Instant, keyed: bool) -> bool {
         let p = &self.pairs[index];
-        if self.session.remote_key().is_none() {
-            return false;
-        }
-        match self.locals[p.local].path {
-            Path::Socket(_) => true,
-            Path::Relay(r) => self.relays[r]
-                .client
-                .has_permission(now, self.remotes[p.remote].address.ip()),
-        }
+        keyed
+            && gather.path_ready(
+                now,
+                gather.local(p.local).path,
+                self.remotes[p.remote].address.ip(),
+            )
     }
 
     /// The next pair to check (RFC 8445 §6.1.4.2): a triggered one first, else the
     /// highest-priority waiting pair, else the highest-priority frozen one.
-    pub(crate) fn next_check(&mut self, now: std::time::Instant) -> Option<usize> {
+    pub(crate) fn next_check(
+        &mut self,
+        gather: &Gatherer,
+        now: Instant,
+        keyed: bool,
+    ) -> Option<usize> {
         while let Some(id) = self.triggered.pop_front() {
-            if let Some(i) = self.pair_index(id)
+            if let Some(i) = self.index_of(id)
                 && self.pairs[i].state != PairState::InProgress
-                && self.checkable(i, now)
+                && self.checkable(gather, i, now, keyed)
             {
                 return Some(i);
             }
         }
         for wanted in [PairState::Waiting, PairState::Frozen] {
             let best = (0..self.pairs.len())
-                .filter(|&i| self.pairs[i].state == wanted && self.checkable(i, now))
+                .filter(|&i| self.pairs[i].state == wanted && self.checkable(gather, i, now, keyed))
                 .max_by_key(|&i| self.pairs[i].priority);
             if best.is_some() {
                 return best;
@@ -281,11 +460,11 @@ impl Agent {
     }
 
     /// Whether anything is left for the scheduler to do.
-    pub(crate) fn has_check_work(&self, now: std::time::Instant) -> bool {
+    pub(crate) fn has_check_work(&self, gather: &Gatherer, now: Instant, keyed: bool) -> bool {
         !self.triggered.is_empty()
             || (0..self.pairs.len()).any(|i| {
                 matches!(self.pairs[i].state, PairState::Waiting | PairState::Frozen)
-                    && self.checkable(i, now)
+                    && self.checkable(gather, i, now, keyed)
             })
     }
 
@@ -298,8 +477,124 @@ impl Agent {
         if self.pairs[index].state != PairState::Succeeded {
             self.pairs[index].state = PairState::Waiting;
         }
-        if self.triggered.len() < self.config.max_pairs {
+        if self.triggered.len() < self.max_pairs {
             self.triggered.push_back(id);
         }
+    }
+
+    /// Every check done: nothing triggered, every pair succeeded or failed.
+    pub(crate) fn checks_done(&self) -> bool {
+        self.triggered.is_empty() && self.pairs.iter().all(|p| p.state.is_done())
+    }
+
+    pub(crate) fn any_succeeded(&self) -> bool {
+        self.pairs.iter().any(|p| p.state == PairState::Succeeded)
+    }
+
+    pub(crate) fn any_nominated(&self) -> bool {
+        self.pairs.iter().any(|p| p.nominated)
+    }
+
+    /// The highest-priority valid pair.
+    pub(crate) fn best_valid(&self) -> Option<usize> {
+        (0..self.pairs.len())
+            .filter(|&i| self.pairs[i].state == PairState::Succeeded)
+            .max_by_key(|&i| self.pairs[i].priority)
+    }
+
+    /// The highest-priority nominated valid pair (RFC 8445 §8.1.1, §8.2).
+    pub(crate) fn best_nominated(&self) -> Option<usize> {
+        (0..self.pairs.len())
+            .filter(|&i| self.pairs[i].nominated && self.pairs[i].state == PairState::Succeeded)
+            .max_by_key(|&i| self.pairs[i].priority)
+    }
+
+    /// Whether a pair above `priority` may still succeed.
+    pub(crate) fn better_pending(&self, priority: u64) -> bool {
+        self.pairs.iter().any(|p| {
+            p.priority > priority
+                && matches!(
+                    p.state,
+                    PairState::Waiting | PairState::Frozen | PairState::InProgress
+                )
+        })
+    }
+
+    /// The controlling agent selected a pair of `priority`: lower pairs not checked yet go
+    /// (RFC 8445 §8.1.2).
+    pub(crate) fn prune_below(&mut self, priority: u64) {
+        let removed: Vec<u32> = self
+            .pairs
+            .iter()
+            .filter(|p| {
+                p.priority < priority && matches!(p.state, PairState::Waiting | PairState::Frozen)
+            })
+            .map(|p| p.id)
+            .collect();
+        self.pairs.retain(|p| !removed.contains(&p.id));
+        self.triggered.retain(|t| !removed.contains(t));
+    }
+
+    /// Pairs whose local candidate `lost` says is gone fail.
+    pub(crate) fn fail_where(&mut self, lost: impl Fn(usize) -> bool) {
+        for p in &mut self.pairs {
+            if lost(p.local) {
+                p.state = PairState::Failed;
+            }
+        }
+    }
+
+    /// A check went out on pair `index` in transaction `transaction`.
+    pub(crate) fn check_sent(&mut self, index: usize, transaction: [u8; 12]) {
+        let pair = &mut self.pairs[index];
+        pair.transaction = Some(transaction);
+        if pair.state != PairState::Succeeded {
+            pair.state = PairState::InProgress;
+        }
+    }
+
+    /// The outstanding check of pair `index` ended (answered).
+    pub(crate) fn check_answered(&mut self, index: usize) {
+        self.pairs[index].transaction = None;
+    }
+
+    /// Checks failed on pair `index`.
+    pub(crate) fn fail(&mut self, index: usize) {
+        self.pairs[index].state = PairState::Failed;
+        self.pairs[index].transaction = None;
+    }
+
+    /// A role conflict answered the check on pair `index`: it is checked again
+    /// (RFC 8445 §7.2.5.1).
+    pub(crate) fn retry(&mut self, index: usize) {
+        if self.pairs[index].state != PairState::Succeeded {
+            self.pairs[index].state = PairState::Waiting;
+        }
+        self.trigger(index);
+    }
+
+    /// Pair `index` is valid (RFC 8445 §7.2.5.3.2-3): its foundation unfreezes.
+    pub(crate) fn succeeded(&mut self, gather: &Gatherer, index: usize) {
+        self.pairs[index].state = PairState::Succeeded;
+        self.unfreeze_foundation(gather, index);
+    }
+
+    /// The peer sent an authenticated check on pair `index`; a lite agent takes the pair as
+    /// valid then (RFC 8445 §7.3.1.5).
+    pub(crate) fn requested(&mut self, index: usize, lite: bool) {
+        self.pairs[index].requested = true;
+        if lite {
+            self.pairs[index].state = PairState::Succeeded;
+        }
+    }
+
+    pub(crate) fn nominate(&mut self, index: usize) {
+        self.pairs[index].nominated = true;
+    }
+
+    /// Controlled side: USE-CANDIDATE arrived before our own check on pair `index`
+    /// succeeded (RFC 8445 §7.3.1.5).
+    pub(crate) fn nominate_on_success(&mut self, index: usize) {
+        self.pairs[index].nominate_on_success = true;
     }
 }

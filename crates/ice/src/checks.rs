@@ -1,37 +1,88 @@
 //! Outgoing connectivity checks (RFC 8445 §7.2), paced by Ta, and nomination (§8.1).
+//!
+//! [`Checks`] owns the check transactions, the pacing, the nomination in flight and when the
+//! first pair became valid. The agent gives it the pair to check ([`Target`]) and the
+//! session; it builds and starts the Binding request and says what became of it.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use rand::RngCore;
-use rtcweb_stun::{BindingRequest, IceRole};
+use rand::rngs::StdRng;
+use rtcweb_common::Transmit;
+use rtcweb_stun::{BindingRequest, ClientTransactions, IceRole, RetransmitConfig};
 
-use crate::agent::{Agent, CheckTag, Route};
-use crate::{CandidateKind, Event, PairState};
+use crate::checklist::Checklist;
+use crate::credentials::Session;
+use crate::{CandidateKind, Config};
 
-impl Agent {
-    /// Sends the next check if Ta allows (RFC 8445 §6.1.4.2): nomination first, then a
-    /// triggered or ordinary check.
-    pub(crate) fn schedule_checks(&mut self, now: Instant) {
-        if self.config.lite || self.closed || self.failed || now < self.next_check_at {
-            return;
-        }
-        if let Some(due) = self.nomination_due_at()
-            && now >= due
-            && let Some(best) = self.best_valid()
-        {
-            self.send_check(now, best, true, false);
-            return;
-        }
-        if let Some(pi) = self.next_check(now) {
-            self.send_check(now, pi, false, false);
+/// What a check transaction was for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckTag {
+    pub(crate) pair: u32,
+    pub(crate) use_candidate: bool,
+    pub(crate) controlling: bool,
+    pub(crate) consent: bool,
+    pub(crate) priority: u32,
+}
+
+/// The pair a check goes on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub(crate) pair: u32,
+    /// The local candidate's base and priority.
+    pub(crate) base: SocketAddr,
+    pub(crate) local_priority: u32,
+    /// The remote candidate's address.
+    pub(crate) destination: SocketAddr,
+    /// A nominating check (USE-CANDIDATE, sent only when controlling).
+    pub(crate) use_candidate: bool,
+    /// A consent check (RFC 7675).
+    pub(crate) consent: bool,
+}
+
+/// What became of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// Started in this transaction.
+    Started([u8; 12]),
+    /// The transaction table is full: tried again after Ta.
+    Deferred,
+    /// Not sent: no remote credentials, or the request did not encode.
+    Nothing,
+}
+
+/// Check transactions, pacing and nomination.
+#[derive(Debug)]
+pub(crate) struct Checks {
+    transactions: ClientTransactions<CheckTag>,
+    /// No new check before this (Ta, RFC 8445 §6.1.4.2).
+    next_check_at: Instant,
+    first_valid_at: Option<Instant>,
+    /// The pair a nominating check is outstanding on.
+    nominating: Option<u32>,
+}
+
+impl Checks {
+    pub(crate) fn new(config: &Config, now: Instant) -> Self {
+        let retransmit = RetransmitConfig {
+            rto: config.check_rto,
+            max_rto: config.check_max_rto,
+            max_requests: config.check_max_requests,
+            last_wait_multiplier: 4,
+            ..RetransmitConfig::default()
+        };
+        Self {
+            transactions: ClientTransactions::new(retransmit, config.max_transactions),
+            next_check_at: now,
+            first_valid_at: None,
+            nominating: None,
         }
     }
 
-    /// The highest-priority valid pair.
-    pub(crate) fn best_valid(&self) -> Option<usize> {
-        (0..self.pairs.len())
-            .filter(|&i| self.pairs[i].state == PairState::Succeeded)
-            .max_by_key(|&i| self.pairs[i].priority)
+    /// When the next check may go.
+    pub(crate) fn next_check_at(&self) -> Instant {
+        self.next_check_at
     }
 
     /// When the controlling agent nominates (regular nomination, RFC 8445 §8.1.1): at once if
@@ -39,182 +90,152 @@ impl Agent {
     /// valid pair.
     ///
     /// [`nomination_delay`]: crate::Config::nomination_delay
-    pub(crate) fn nomination_due_at(&self) -> Option<Instant> {
-        if !self.session.is_controlling()
-            || self.config.lite
-            || self.nominating.is_some()
-            || self.pairs.iter().any(|p| p.nominated)
-        {
+    pub(crate) fn nomination_due_at(
+        &self,
+        checklist: &Checklist,
+        controlling: bool,
+        config: &Config,
+    ) -> Option<Instant> {
+        if !controlling || config.lite || self.nominating.is_some() || checklist.any_nominated() {
             return None;
         }
-        let best = self.best_valid()?;
+        let best = checklist.best_valid()?;
         let first = self.first_valid_at?;
-        let priority = self.pairs[best].priority;
-        let better_pending = self.pairs.iter().any(|p| {
-            p.priority > priority
-                && matches!(
-                    p.state,
-                    PairState::Waiting | PairState::Frozen | PairState::InProgress
-                )
-        });
-        Some(if better_pending {
-            first + self.config.nomination_delay
+        Some(if checklist.better_pending(checklist.pair(best).priority) {
+            first + config.nomination_delay
         } else {
             first
         })
     }
 
-    /// Sends a Binding request on pair `pi` (RFC 8445 §7.2.2).
-    pub(crate) fn send_check(
+    /// Sends a Binding request on `target` (RFC 8445 §7.2.2).
+    pub(crate) fn send(
         &mut self,
         now: Instant,
-        pi: usize,
-        use_candidate: bool,
-        consent: bool,
-    ) {
-        let (Some(remote_credentials), Some(key)) =
-            (self.session.remote(), self.session.remote_key())
-        else {
-            return;
+        target: Target,
+        session: &Session,
+        rng: &mut StdRng,
+        config: &Config,
+    ) -> Sent {
+        let (Some(remote_credentials), Some(key)) = (session.remote(), session.remote_key()) else {
+            return Sent::Nothing;
         };
-        let pair = &self.pairs[pi];
-        let local = &self.locals[pair.local];
-        let destination = self.remotes[pair.remote].address;
+        let Target {
+            use_candidate,
+            consent,
+            ..
+        } = target;
         // RFC 8445 §7.1.1: PRIORITY is what a peer-reflexive candidate from this base would
         // have: the type preference of prflx with the local candidate's other bits.
         let priority = (CandidateKind::PeerReflexive.type_preference() << 24)
-            | (local.candidate.priority & 0x00ff_ffff);
-        let username = format!(
-            "{}:{}",
-            remote_credentials.ufrag,
-            self.session.local().ufrag
-        );
+            | (target.local_priority & 0x00ff_ffff);
+        let username = format!("{}:{}", remote_credentials.ufrag, session.local().ufrag);
         let mut transaction_id = [0u8; 12];
-        self.rng.fill_bytes(&mut transaction_id);
-        let role = if self.session.is_controlling() {
-            IceRole::Controlling(self.session.tie_breaker())
+        rng.fill_bytes(&mut transaction_id);
+        let controlling = session.is_controlling();
+        let role = if controlling {
+            IceRole::Controlling(session.tie_breaker())
         } else {
-            IceRole::Controlled(self.session.tie_breaker())
+            IceRole::Controlled(session.tie_breaker())
         };
         let request = BindingRequest {
             transaction_id,
             username: Some(&username),
             priority: Some(priority),
             role: Some(role),
-            use_candidate: use_candidate && self.session.is_controlling(),
+            use_candidate: use_candidate && controlling,
             key: Some(key),
-            software: self.config.software.as_deref(),
+            software: config.software.as_deref(),
         };
         let mut buf = vec![0u8; 256];
         let Ok(n) = request.encode(&mut buf) else {
-            return;
+            return Sent::Nothing;
         };
         buf.truncate(n);
         let tag = CheckTag {
-            pair: pair.id,
-            use_candidate: use_candidate && self.session.is_controlling(),
-            controlling: self.session.is_controlling(),
+            pair: target.pair,
+            use_candidate: use_candidate && controlling,
+            controlling,
             consent,
             priority,
         };
-        let base = local.base;
         if self
-            .checks
+            .transactions
             .start(
                 now,
                 transaction_id,
                 buf,
                 rtcweb_common::Transport::Udp,
-                Some(base),
-                destination,
+                Some(target.base),
+                target.destination,
                 tag,
             )
             .is_err()
         {
-            // The transaction table is full: try again after Ta.
-            self.stats.checks_deferred += 1;
-            self.next_check_at = now + self.config.ta;
-            return;
+            self.next_check_at = now + config.ta;
+            return Sent::Deferred;
         }
-        self.liveness.sent(now);
-        if consent {
-            self.stats.consent_checks_sent += 1;
-            return;
+        if !consent {
+            self.next_check_at = now + config.ta;
+            if tag.use_candidate {
+                self.nominating = Some(target.pair);
+            }
         }
-        self.stats.checks_sent += 1;
-        self.next_check_at = now + self.config.ta;
-        let pair = &mut self.pairs[pi];
-        pair.transaction = Some(transaction_id);
-        if pair.state != PairState::Succeeded {
-            pair.state = PairState::InProgress;
-        }
-        if tag.use_candidate {
-            self.nominating = Some(pair.id);
-        }
+        Sent::Started(transaction_id)
     }
 
-    /// Transactions that got no response: their pairs fail (RFC 8445 §7.2.5.2.4... via RFC 8489
-    /// §6.2.1 timeouts).
-    pub(crate) fn process_timeouts(&mut self, _now: Instant) {
-        while let Some(t) = self.checks.poll_event() {
-            if t.tag.consent {
-                continue;
-            }
-            if let Some(pi) = self.pair_index(t.tag.pair)
-                && self.pairs[pi].transaction == Some(t.transaction_id)
-            {
-                self.fail_pair(pi, t.tag.use_candidate);
+    /// The next check transaction that got no response (RFC 8489 §6.2.1), consent checks
+    /// left out.
+    pub(crate) fn poll_timed_out(&mut self) -> Option<([u8; 12], CheckTag)> {
+        while let Some(t) = self.transactions.poll_event() {
+            if !t.tag.consent {
+                return Some((t.transaction_id, t.tag));
             }
         }
+        None
     }
 
-    /// Selects the highest-priority nominated valid pair (RFC 8445 §8.1.1, §8.2), announces it,
-    /// and, as controlling agent, stops checking lower pairs (§8.1.2).
-    pub(crate) fn select_best(&mut self, now: Instant) {
-        let best = (0..self.pairs.len())
-            .filter(|&i| self.pairs[i].nominated && self.pairs[i].state == PairState::Succeeded)
-            .max_by_key(|&i| self.pairs[i].priority);
-        let Some(pi) = best else {
-            return;
-        };
-        let id = self.pairs[pi].id;
-        if self.selected_pair_id() == Some(id) {
-            return;
-        }
-        let (local, remote) = (self.pairs[pi].local, self.pairs[pi].remote);
-        let route = Route {
-            pair: Some(id),
-            local,
-            remote: self.remotes[remote].address,
-            remote_candidate: self.remotes[remote].candidate.clone(),
-        };
-        self.events
-            .push_back(Event::SelectedPair(self.selected_of(&route)));
-        self.route = Some(route);
-        let delay = self.consent_delay();
-        self.liveness.selected(now, delay);
-        if self.session.is_controlling() {
-            let priority = self.pairs[pi].priority;
-            let removed: Vec<u32> = self
-                .pairs
-                .iter()
-                .filter(|p| {
-                    p.priority < priority
-                        && matches!(p.state, PairState::Waiting | PairState::Frozen)
-                })
-                .map(|p| p.id)
-                .collect();
-            self.pairs.retain(|p| !removed.contains(&p.id));
-            self.triggered.retain(|t| !removed.contains(t));
-        }
-        // A relayed selected pair gets a channel: 4 bytes of overhead instead of 36
-        // (RFC 8656 §12).
-        if let crate::agent::Path::Relay(r) = self.locals[local].path {
-            let peer = self.remotes[remote].address;
-            let relay = &mut self.relays[r];
-            if relay.channel_for != Some(peer) && relay.client.bind_channel(now, peer).is_ok() {
-                relay.channel_for = Some(peer);
-            }
-        }
+    /// The tag of an outstanding transaction.
+    pub(crate) fn tag(&self, transaction: &[u8; 12]) -> Option<CheckTag> {
+        self.transactions.tag(transaction).copied()
+    }
+
+    /// The transaction got its (authenticated) answer.
+    pub(crate) fn complete(&mut self, now: Instant, transaction: &[u8; 12]) {
+        self.transactions.complete(now, transaction);
+    }
+
+    /// A pair became valid.
+    pub(crate) fn valid(&mut self, now: Instant) {
+        self.first_valid_at.get_or_insert(now);
+    }
+
+    /// The nominating check ended (answered, failed or to be retried).
+    pub(crate) fn nomination_over(&mut self) {
+        self.nominating = None;
+    }
+
+    /// ICE restart (RFC 8445 §9): every check is cancelled, nomination starts over.
+    pub(crate) fn restart(&mut self) {
+        self.transactions.cancel_where(|_| true);
+        self.first_valid_at = None;
+        self.nominating = None;
+    }
+
+    /// Closing: every transaction is dropped.
+    pub(crate) fn clear(&mut self) {
+        self.transactions.clear();
+    }
+
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.transactions.handle_timeout(now);
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.transactions.poll_timeout()
+    }
+
+    pub(crate) fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transactions.poll_transmit()
     }
 }

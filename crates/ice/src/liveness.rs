@@ -1,16 +1,37 @@
-//! Consent freshness (RFC 7675), keepalives (RFC 8445 §11) and the connection state.
+//! Consent freshness (RFC 7675), keepalives (RFC 8445 §11) and the connection state: a
+//! [`Liveness`] owns the W3C state, whether the agent failed or closed, and the proof-of-life
+//! timing of the route. The agent tells it what the checklist says ([`Progress`]) and what
+//! was sent or proved alive; it answers what is due.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
-use rtcweb_stun::encode_binding_indication;
+use crate::{Config, ConnectionState, Event};
 
-use crate::agent::Agent;
-use crate::{ConnectionState, Event, GatheringState, PairState};
+/// What the checklist and gathering say, for the connection state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Progress {
+    /// A pair is selected. `completed`: it is nominated, both sides' candidates are all
+    /// known and every check is done.
+    Selected { completed: bool },
+    /// Neither the peer's credentials nor any of its candidates are known.
+    New,
+    /// Checks run or wait. `exhausted`: the remote credentials are known, gathering and
+    /// mDNS resolution are done, every check is done and none succeeded; `peer_done`: the
+    /// peer signalled end-of-candidates and there are pairs.
+    Checking { exhausted: bool, peer_done: bool },
+}
 
-/// Proof-of-life bookkeeping of the route.
+/// The connection state and the proof-of-life bookkeeping of the route.
 #[derive(Debug, Clone)]
 pub(crate) struct Liveness {
+    state: ConnectionState,
+    failed: bool,
+    closed: bool,
+    /// When checks could start (remote credentials or a candidate arrived).
+    started: Option<Instant>,
+    /// Checks ran for the consent timeout without finding a pair.
+    gave_up_waiting: bool,
     /// Last consent response or authenticated check on the route.
     last_alive: Instant,
     /// Last datagram sent on the route.
@@ -22,167 +43,184 @@ pub(crate) struct Liveness {
 impl Liveness {
     pub(crate) fn new(now: Instant) -> Self {
         Self {
+            state: ConnectionState::New,
+            failed: false,
+            closed: false,
+            started: None,
+            gave_up_waiting: false,
             last_alive: now,
             last_sent: now,
             next_consent: None,
         }
     }
 
+    pub(crate) fn state(&self) -> ConnectionState {
+        self.state
+    }
+
+    pub(crate) fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Closed or failed: nothing is checked or sent any more.
+    pub(crate) fn is_over(&self) -> bool {
+        self.closed || self.failed
+    }
+
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Checks can start (the first time only).
+    pub(crate) fn start(&mut self, now: Instant) {
+        self.started.get_or_insert(now);
+    }
+
+    /// An ICE restart (RFC 8445 §9): failure forgotten, the wait for a pair starts again,
+    /// and an old route still carrying data gets a fresh consent window.
+    pub(crate) fn restart(&mut self, now: Instant, has_route: bool) {
+        self.failed = false;
+        self.started = Some(now);
+        self.gave_up_waiting = false;
+        if has_route {
+            self.alive(now);
+        }
+    }
+
+    /// A consent response or an authenticated check on the route.
     pub(crate) fn alive(&mut self, now: Instant) {
         self.last_alive = self.last_alive.max(now);
     }
 
+    /// Something was sent on the route.
     pub(crate) fn sent(&mut self, now: Instant) {
         self.last_sent = self.last_sent.max(now);
     }
 
+    /// A pair was selected: alive now, first consent check after `consent_delay`.
     pub(crate) fn selected(&mut self, now: Instant, consent_delay: Duration) {
         self.alive(now);
         self.next_consent = Some(now + consent_delay);
     }
-}
 
-impl Agent {
-    /// RFC 7675 §5.1: the consent interval randomised between 0.8 and 1.2 times its base.
-    pub(crate) fn consent_delay(&mut self) -> Duration {
-        self.config
-            .consent_interval
-            .mul_f64(self.rng.random_range(0.8..1.2))
-    }
-
-    pub(crate) fn run_liveness(&mut self, now: Instant) {
-        if self.closed || self.failed {
-            return;
+    /// Time passed. Without a route, checks that found nothing for the consent timeout give
+    /// up; with one, consent is lost 30 s after the last proof of life (RFC 7675 §5.1).
+    /// Returns whether the route is still alive (consent checks and keepalives may be due).
+    pub(crate) fn tick(&mut self, now: Instant, has_route: bool, config: &Config) -> bool {
+        if self.is_over() {
+            return false;
         }
-        let Some(route) = self.route.clone() else {
+        if !has_route {
             if let Some(started) = self.started
-                && now.saturating_duration_since(started) >= self.config.consent_timeout
+                && now.saturating_duration_since(started) >= config.consent_timeout
             {
                 self.gave_up_waiting = true;
             }
-            return;
-        };
-        // RFC 7675 §5.1: consent is lost 30 s after the last proof of life; stop sending.
-        if now.saturating_duration_since(self.liveness.last_alive) >= self.config.consent_timeout {
+            return false;
+        }
+        if now.saturating_duration_since(self.last_alive) >= config.consent_timeout {
             self.failed = true;
-            return;
+            return false;
         }
-        if !self.config.lite && self.liveness.next_consent.is_some_and(|t| now >= t) {
-            // During an ICE restart the old pair has no checklist entry: no consent check
-            // then (the restart gave it a fresh window).
-            if let Some(pi) = route.pair.and_then(|id| self.pair_index(id)) {
-                self.send_check(now, pi, false, true);
-            }
-            self.liveness.next_consent = Some(now + self.consent_delay());
-        }
-        // RFC 8445 §11: a keepalive when nothing else was sent for a while.
-        if now.saturating_duration_since(self.liveness.last_sent) >= self.config.keepalive_interval
-        {
-            let mut id = [0u8; 12];
-            rand::RngCore::fill_bytes(&mut self.rng, &mut id);
-            let mut buf = [0u8; 64];
-            if let Ok(n) = encode_binding_indication(id, &mut buf) {
-                let path = self.locals[route.local].path;
-                self.send_on_path(now, path, route.remote, &buf[..n]);
-            }
-            self.liveness.sent(now);
-        }
+        true
+    }
+
+    /// Whether a consent check is due (a lite agent sends none).
+    pub(crate) fn consent_due(&self, now: Instant, config: &Config) -> bool {
+        !config.lite && self.next_consent.is_some_and(|t| now >= t)
+    }
+
+    /// The next consent check, at `at`.
+    pub(crate) fn next_consent_at(&mut self, at: Instant) {
+        self.next_consent = Some(at);
+    }
+
+    /// RFC 8445 §11: a keepalive is due when nothing else was sent for a while.
+    pub(crate) fn keepalive_due(&self, now: Instant, config: &Config) -> bool {
+        now.saturating_duration_since(self.last_sent) >= config.keepalive_interval
     }
 
     /// The next liveness deadline: consent check, keepalive, disconnection, consent loss, or
-    /// the give-up time of checks that found nothing.
-    pub(crate) fn liveness_deadline(&self) -> Option<Instant> {
-        if self.failed || self.closed {
+    /// (without a route, when `checking`: not lite and the remote credentials known) the
+    /// give-up time of checks that found nothing.
+    pub(crate) fn deadline(
+        &self,
+        has_route: bool,
+        checking: bool,
+        config: &Config,
+    ) -> Option<Instant> {
+        if self.is_over() {
             return None;
         }
-        if self.route.is_none() {
+        if !has_route {
             return self
                 .started
-                .filter(|_| {
-                    !self.config.lite
-                        && !self.gave_up_waiting
-                        && self.session.remote_key().is_some()
-                })
-                .map(|s| s + self.config.consent_timeout);
+                .filter(|_| checking && !self.gave_up_waiting)
+                .map(|s| s + config.consent_timeout);
         }
-        let l = &self.liveness;
         [
-            Some(l.last_sent + self.config.keepalive_interval),
-            Some(l.last_alive + self.config.consent_timeout),
+            Some(self.last_sent + config.keepalive_interval),
+            Some(self.last_alive + config.consent_timeout),
             (self.state != ConnectionState::Disconnected)
-                .then_some(l.last_alive + self.config.disconnected_timeout),
-            if self.config.lite {
-                None
-            } else {
-                l.next_consent
-            },
+                .then_some(self.last_alive + config.disconnected_timeout),
+            if config.lite { None } else { self.next_consent },
         ]
         .into_iter()
         .flatten()
         .min()
     }
 
-    fn checks_done(&self) -> bool {
-        self.triggered.is_empty() && self.pairs.iter().all(|p| p.state.is_done())
-    }
-
-    /// Recomputes the W3C connection state and announces changes.
-    pub(crate) fn update_state(&mut self, now: Instant) {
+    /// Recomputes the W3C connection state from `progress` and announces changes.
+    pub(crate) fn update(
+        &mut self,
+        now: Instant,
+        progress: Progress,
+        config: &Config,
+        events: &mut VecDeque<Event>,
+    ) {
         let new = if self.closed {
             ConnectionState::Closed
         } else if self.failed {
             ConnectionState::Failed
-        } else if self.route.is_some() {
-            let nominated = self
-                .selected_pair_id()
-                .and_then(|id| self.pair_index(id))
-                .is_some_and(|i| self.pairs[i].nominated);
-            if now.saturating_duration_since(self.liveness.last_alive)
-                >= self.config.disconnected_timeout
-            {
-                ConnectionState::Disconnected
-            } else if nominated
-                && self.remote_end_of_candidates
-                && self.gathering == GatheringState::Complete
-                && self.checks_done()
-            {
-                ConnectionState::Completed
-            } else {
-                ConnectionState::Connected
-            }
-        } else if self.session.remote_key().is_none() && self.remotes.is_empty() {
-            ConnectionState::New
-        } else if !self.config.lite && self.all_failed(now) {
-            self.failed = true;
-            ConnectionState::Failed
         } else {
-            ConnectionState::Checking
+            match progress {
+                Progress::Selected { completed } => {
+                    if now.saturating_duration_since(self.last_alive) >= config.disconnected_timeout
+                    {
+                        ConnectionState::Disconnected
+                    } else if completed {
+                        ConnectionState::Completed
+                    } else {
+                        ConnectionState::Connected
+                    }
+                }
+                Progress::New => ConnectionState::New,
+                // Nothing can work any more: every pair failed and either the peer said it
+                // has no more candidates or we waited the consent timeout since checks
+                // started.
+                Progress::Checking {
+                    exhausted,
+                    peer_done,
+                } if !config.lite && exhausted && (peer_done || self.gave_up_waiting) => {
+                    self.failed = true;
+                    ConnectionState::Failed
+                }
+                Progress::Checking { .. } => ConnectionState::Checking,
+            }
         };
         if new != self.state {
             // Browsers always pass through `connected` on the way to `completed`.
             if new == ConnectionState::Completed
                 && matches!(self.state, ConnectionState::New | ConnectionState::Checking)
             {
-                self.events
-                    .push_back(Event::ConnectionState(ConnectionState::Connected));
+                events.push_back(Event::ConnectionState(ConnectionState::Connected));
             }
             self.state = new;
-            self.events.push_back(Event::ConnectionState(new));
+            events.push_back(Event::ConnectionState(new));
         }
-    }
-
-    /// Nothing can work any more: every pair failed and either the peer said it has no more
-    /// candidates or we waited the consent timeout since checks started.
-    fn all_failed(&self, now: Instant) -> bool {
-        if self.session.remote_key().is_none()
-            || self.gathering != GatheringState::Complete
-            || !self.pending_mdns.is_empty()
-            || !self.checks_done()
-            || self.pairs.iter().any(|p| p.state == PairState::Succeeded)
-        {
-            return false;
-        }
-        let _ = now;
-        (self.remote_end_of_candidates && !self.pairs.is_empty()) || self.gave_up_waiting
     }
 }
