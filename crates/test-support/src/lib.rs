@@ -246,8 +246,9 @@ impl<E: Endpoint> Pair<E> {
                 (&mut self.b, &self.a)
             };
             while src.poll_transmit_into(&mut packet) {
-                self.net
-                    .send(src.host(), src.addr(), dst.addr(), packet.clone());
+                // The network keeps the datagram: hand it the buffer rather than a copy.
+                let datagram = std::mem::take(&mut packet);
+                self.net.send(src.host(), src.addr(), dst.addr(), datagram);
             }
             src.record_events();
         }
