@@ -45,6 +45,7 @@ mod jitter_buffer;
 #[cfg(feature = "opus")]
 mod opus;
 mod source;
+pub mod video;
 mod video_frame_buffer;
 mod wav;
 
@@ -57,6 +58,7 @@ pub use opus::{
     OpusEncoder,
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
+pub use video::{DecodedVideoFrame, I420Frame, RawVideoFrame};
 pub use video_frame_buffer::{
     VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,
 };
