@@ -699,7 +699,7 @@ mod tests {
         let mut p = Vp9Packetizer::new(300, 1);
         let mut seq = 500u16;
         let mut send = |b: &mut VideoFrameBuffer, at: u64, ts: u32, key: bool, skip: bool| {
-            let packets = p.packetize(&[ts as u8; 1000], key, (320, 240));
+            let packets = p.packetize(&[ts as u8; 1000], key, Some((320, 240)));
             let n = packets.len();
             for (i, pkt) in packets.iter().enumerate() {
                 if !(skip && i == 1) {

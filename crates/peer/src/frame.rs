@@ -25,6 +25,9 @@ pub struct OutgoingFrame<'a> {
     pub talkspurt_start: bool,
     /// Video: a key frame (counted in `keyFramesEncoded`).
     pub keyframe: bool,
+    /// Video: the picture's width and height, when known: VP9 key frames carry it in their
+    /// scalability structure (RFC 9628 §4.2.1).
+    pub video_size: Option<(u16, u16)>,
     /// The codec bitstream: one Opus or G.711 frame, a whole VP8 frame, an H.264 access
     /// unit in Annex B form.
     pub data: &'a [u8],
@@ -40,6 +43,7 @@ impl<'a> OutgoingFrame<'a> {
             audio_level: None,
             talkspurt_start: false,
             keyframe: false,
+            video_size: None,
             data,
         }
     }

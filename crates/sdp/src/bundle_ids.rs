@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn clashing_payload_types_move_and_rtx_follows_rfc8843_9_1_1() {
-        // Firefox's audio took 109 (Opus), which our H.264 RTX would reuse; 96 is free.
+        // Firefox's audio took 109 (Opus), which our H.264 RTX would reuse; 100 is free.
         let used = negotiated(
             &[
                 (109, "opus", 48000, Some(2), ""),
@@ -223,8 +223,10 @@ mod tests {
             [
                 (96, "VP8", None),
                 (97, "rtx", Some(96)),
+                (98, "VP9", None),
+                (99, "rtx", Some(98)),
                 (108, "H264", None),
-                (98, "rtx", Some(108)),
+                (100, "rtx", Some(108)),
             ]
         );
     }
@@ -252,7 +254,7 @@ mod tests {
             .iter()
             .map(|c| c.payload_type)
             .collect();
-        assert_eq!(pts, [120, 124, 126, 127]);
+        assert_eq!(pts, [120, 124, 98, 99, 126, 127]);
         assert_eq!(
             InUse::default().assign_payload_types(video_offer()),
             video_offer(),

@@ -134,6 +134,15 @@ impl CodecCapability {
         c
     }
 
+    /// VP9 profile 0 (RFC 9628 §6, `profile-id=0`: 8-bit 4:2:0) at payload type 98 with
+    /// RTX at 99 (Chromium's numbers).
+    pub fn vp9() -> Self {
+        let mut c = Self::new("VP9", 90000, None, 98).with_rtx(99);
+        c.parameters = FormatParameters::from_pairs([("profile-id", "0")]);
+        c.feedback = Self::video_feedback();
+        c
+    }
+
     /// H.264 Constrained Baseline, level 3.1, packetization-mode 1 (RFC 6184), at payload
     /// type 108 with RTX at 109 (Chromium's numbers for this profile).
     pub fn h264_constrained_baseline() -> Self {
@@ -158,9 +167,10 @@ impl CodecCapability {
         ]
     }
 
-    /// The default video codecs: VP8, then H.264 Constrained Baseline, each with RTX.
+    /// The default video codecs: VP8, VP9 profile 0, then H.264 Constrained Baseline, each
+    /// with RTX.
     pub fn default_video() -> Vec<Self> {
-        vec![Self::vp8(), Self::h264_constrained_baseline()]
+        vec![Self::vp8(), Self::vp9(), Self::h264_constrained_baseline()]
     }
 
     /// This capability as the codec we write in an offer.

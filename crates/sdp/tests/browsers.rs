@@ -47,9 +47,12 @@ fn firefox_offer_negotiates() {
     assert_eq!(answer.groups().next().unwrap().mids, ["0", "1", "2"]);
     // Opus 109 (Firefox's number), then G.711 and telephone-event; G.722 is not ours.
     assert_eq!(answer.media[0].formats, ["109", "0", "8", "101"]);
-    // VP8 120 + RTX 124, H.264 packetization-mode 1 at 126 + RTX 127; VP9 and the
-    // packetization-mode 0 H.264 are not supported.
-    assert_eq!(answer.media[1].formats, ["120", "124", "126", "127"]);
+    // VP8 120 + RTX 124, VP9 121 + RTX 125, H.264 packetization-mode 1 at 126 + RTX 127;
+    // the packetization-mode 0 H.264 is not supported.
+    assert_eq!(
+        answer.media[1].formats,
+        ["120", "124", "121", "125", "126", "127"]
+    );
     let audio_ext: Vec<u16> = answer.media[0].extmaps().map(|e| e.id).collect();
     assert_eq!(audio_ext, [1, 3], "csrc-audio-level is not ours");
     let video_ext: Vec<u16> = answer.media[1].extmaps().map(|e| e.id).collect();

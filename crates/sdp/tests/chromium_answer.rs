@@ -38,8 +38,9 @@ fn answer_picks_opus_vp8_rtx_and_bundles_everything() {
     assert_eq!((opus.payload_type, opus.name.as_str()), (111, "opus"));
     assert_eq!((opus.clock_rate, opus.channels), (48000, Some(2)));
     assert!(opus.parameters.flag("useinbandfec"));
-    // Video: VP8 96 with its RTX 97 first, then H.264 Constrained Baseline 108/109.
-    assert_eq!(video.formats, ["96", "97", "108", "109"]);
+    // Video, in the offer's order: VP8 96 with its RTX 97 first, then H.264 Constrained
+    // Baseline 108/109, then VP9 profile 0 at 98/99 (profile 2 at 100 is not ours).
+    assert_eq!(video.formats, ["96", "97", "108", "109", "98", "99"]);
     let codecs = video.codecs();
     assert_eq!(
         (codecs[0].payload_type, codecs[0].name.as_str()),

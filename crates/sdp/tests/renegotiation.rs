@@ -170,9 +170,9 @@ fn a_section_added_after_answering_firefox_reuses_its_numbers() {
     let offer = n.create_offer().unwrap();
     assert_eq!(mids(&offer), ["0", "1", "2", "3"]);
     let new = &offer.media[3];
-    // Firefox's numbers for VP8 and H.264 with their RTX, and its extension id for the mid
-    // (3): the one video extension we offer.
-    assert_eq!(new.formats, ["120", "124", "126", "127"]);
+    // Firefox's numbers for VP8, VP9 and H.264 with their RTX, and its extension id for the
+    // mid (3): the one video extension we offer.
+    assert_eq!(new.formats, ["120", "124", "121", "125", "126", "127"]);
     let ids: Vec<u16> = new.extmaps().map(|e| e.id).collect();
     assert_eq!(ids, [3]);
     assert_one_meaning_per_number(&offer);
@@ -205,8 +205,18 @@ fn a_new_section_never_reuses_a_payload_type_of_another_codec() {
         .iter()
         .map(|c| (c.payload_type, c.name.as_str()))
         .collect();
-    assert_eq!(pts, [(96, "VP8"), (97, "rtx"), (108, "H264"), (98, "rtx")]);
-    assert_eq!(video[3].apt(), Some(108), "RTX follows its primary");
+    assert_eq!(
+        pts,
+        [
+            (96, "VP8"),
+            (97, "rtx"),
+            (98, "VP9"),
+            (99, "rtx"),
+            (108, "H264"),
+            (100, "rtx")
+        ]
+    );
+    assert_eq!(video[5].apt(), Some(108), "RTX follows its primary");
     assert_one_meaning_per_number(&offer);
 
     // Another negotiator of ours accepts it and the exchange completes.
@@ -220,6 +230,6 @@ fn a_new_section_never_reuses_a_payload_type_of_another_codec() {
         .unwrap();
     let r = support::negotiated(&mut n).unwrap();
     let video = r.media("1").unwrap();
-    assert_eq!(video.codecs[1].name, "H264");
-    assert_eq!(video.codecs[1].rtx_payload_type, Some(98));
+    assert_eq!(video.codecs[2].name, "H264");
+    assert_eq!(video.codecs[2].rtx_payload_type, Some(100));
 }

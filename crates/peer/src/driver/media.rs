@@ -199,6 +199,7 @@ impl MediaLayers {
                 audio_level: Some(frame.audio_level),
                 talkspurt_start: frame.talkspurt_start,
                 keyframe: false,
+                video_size: None,
                 data: &frame.data,
             };
             if peer.write_frame(now, id, outgoing)? {

@@ -31,6 +31,9 @@ pub struct EncodedFrame {
     pub audio_level: Option<(u8, bool)>,
     /// A video key frame.
     pub keyframe: bool,
+    /// Video: the picture's width and height, when known (see
+    /// [`OutgoingFrame::video_size`](crate::OutgoingFrame::video_size)).
+    pub video_size: Option<(u16, u16)>,
     /// The bitstream.
     pub data: Vec<u8>,
 }

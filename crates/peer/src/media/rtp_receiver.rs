@@ -177,6 +177,8 @@ impl RtpReceiver {
         }
         let video_codec = if codec.info.is("VP8") {
             VideoCodec::Vp8
+        } else if codec.info.is("VP9") {
+            VideoCodec::Vp9
         } else if codec.info.is("H264") {
             VideoCodec::H264
         } else {

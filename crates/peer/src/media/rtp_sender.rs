@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use rtcweb_rtp::payload::{H264Packetizer, PacketHistory, Vp8Packetizer, rtx_wrap};
+use rtcweb_rtp::payload::{H264Packetizer, PacketHistory, Vp8Packetizer, Vp9Packetizer, rtx_wrap};
 use rtcweb_rtp::{Extension, RtpPacket, SendStats, write_extensions};
 use rtcweb_sdp::MediaKind;
 
@@ -29,6 +29,7 @@ enum Packetization {
     /// One packet per frame (audio).
     Single,
     Vp8,
+    Vp9,
     H264,
 }
 
@@ -38,6 +39,8 @@ impl Packetization {
             Some(Self::Single)
         } else if codec.is("VP8") {
             Some(Self::Vp8)
+        } else if codec.is("VP9") && codec.parameter("profile-id").unwrap_or("0") == "0" {
+            Some(Self::Vp9)
         } else if codec.is("H264") && codec.parameter("packetization-mode") == Some("1") {
             Some(Self::H264)
         } else {
@@ -84,6 +87,7 @@ pub(crate) struct RtpSender {
     sequence: u16,
     rtx_sequence: u16,
     vp8: Vp8Packetizer,
+    vp9: Vp9Packetizer,
     h264: H264Packetizer,
     history: Option<PacketHistory>,
     pub(crate) stats: SendStats,
@@ -126,6 +130,7 @@ impl RtpSender {
             sequence: s.random as u16,
             rtx_sequence: (s.random >> 16) as u16,
             vp8: Vp8Packetizer::new(MAX_VIDEO_PAYLOAD, (s.random >> 32) as u16),
+            vp9: Vp9Packetizer::new(MAX_VIDEO_PAYLOAD, (s.random >> 48) as u16),
             h264: H264Packetizer::new(MAX_VIDEO_PAYLOAD),
             history: s
                 .nack
@@ -209,11 +214,14 @@ impl RtpSender {
                     at,
                 );
             }
-            Packetization::Vp8 | Packetization::H264 => {
-                let payloads = if packetization == Packetization::Vp8 {
-                    self.vp8.packetize(frame.data)
-                } else {
-                    self.h264.packetize(frame.data)
+            Packetization::Vp8 | Packetization::Vp9 | Packetization::H264 => {
+                let payloads = match packetization {
+                    Packetization::Vp8 => self.vp8.packetize(frame.data),
+                    Packetization::Vp9 => {
+                        self.vp9
+                            .packetize(frame.data, frame.keyframe, frame.video_size)
+                    }
+                    _ => self.h264.packetize(frame.data),
                 };
                 let last = payloads.len().saturating_sub(1);
                 for (i, p) in payloads.iter().enumerate() {

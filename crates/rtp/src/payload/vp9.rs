@@ -152,12 +152,21 @@ impl Vp9Packetizer {
 
     /// The payloads of one frame, in order; the last one ends the picture and gets the
     /// marker bit (RFC 9628 §4.1). `keyframe` frames get P = 0 and the scalability
-    /// structure with `size` (width, height).
-    pub fn packetize(&mut self, frame: &[u8], keyframe: bool, size: (u16, u16)) -> Vec<Vec<u8>> {
+    /// structure, with the picture's `size` (width, height) when it is known.
+    pub fn packetize(
+        &mut self,
+        frame: &[u8],
+        keyframe: bool,
+        size: Option<(u16, u16)>,
+    ) -> Vec<Vec<u8>> {
         let pid = self.picture_id;
         self.picture_id = (self.picture_id + 1) & 0x7fff;
-        // I, B, E, V on the first packet of a key frame: descriptor + SS of 5 bytes.
-        let ss_len = if keyframe { 5 } else { 0 };
+        // I, B, E, V on the first packet of a key frame: descriptor + SS of 1 or 5 bytes.
+        let ss_len = match (keyframe, size) {
+            (false, _) => 0,
+            (true, None) => 1,
+            (true, Some(_)) => 5,
+        };
         let mut out = Vec::new();
         let mut rest = frame;
         let mut first = true;
@@ -185,10 +194,14 @@ impl Vp9Packetizer {
             p.push(0x80 | (pid >> 8) as u8);
             p.push(pid as u8);
             if first && keyframe {
-                // N_S = 0 (one layer), Y = 1 (sizes), G = 0 (no picture group).
-                p.push(0x10);
-                p.extend_from_slice(&size.0.to_be_bytes());
-                p.extend_from_slice(&size.1.to_be_bytes());
+                // N_S = 0 (one layer), Y when the size is known, G = 0 (no picture group).
+                if let Some((w, h)) = size {
+                    p.push(0x10);
+                    p.extend_from_slice(&w.to_be_bytes());
+                    p.extend_from_slice(&h.to_be_bytes());
+                } else {
+                    p.push(0x00);
+                }
             }
             p.extend_from_slice(chunk);
             out.push(p);
@@ -309,7 +322,7 @@ mod tests {
     fn packetize_then_assemble_with_a_gap() {
         let frame: Vec<u8> = (0..5000).map(|i| i as u8).collect();
         let mut p = Vp9Packetizer::new(1200, 0x7fff);
-        let packets = p.packetize(&frame, true, (640, 480));
+        let packets = p.packetize(&frame, true, Some((640, 480)));
         assert!(packets.len() >= 5);
         assert!(packets.iter().all(|x| x.len() <= 1200));
         let first = Vp9Descriptor::parse(&packets[0]).unwrap();
@@ -329,7 +342,7 @@ mod tests {
         assert_eq!(f.data, frame);
         assert!(f.keyframe);
         // The next picture is predicted, its ID wrapped; lose its second packet.
-        let packets = p.packetize(&[7u8; 3000], false, (640, 480));
+        let packets = p.packetize(&[7u8; 3000], false, None);
         let d0 = Vp9Descriptor::parse(&packets[0]).unwrap();
         assert_eq!(d0.picture_id, Some(0));
         assert!(!d0.starts_keyframe() && d0.ss_layers.is_none());

@@ -133,6 +133,7 @@ impl Task {
                     audio_level: frame.audio_level,
                     talkspurt_start: false,
                     keyframe: frame.keyframe,
+                    video_size: frame.video_size,
                     data: &frame.data,
                 };
                 let result = self.peer.write_frame(now, id, outgoing);
