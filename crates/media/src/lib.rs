@@ -14,6 +14,8 @@
 //!   packet-loss concealment and FEC recovery on the decoder.
 //! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
+//! - Test and example video: [`TestPattern`], a moving picture carrying its frame number and
+//!   capture time in a bar code that survives lossy coding ([`read_code`]).
 //!
 //! Sans-IO like every protocol crate: time comes in as `Instant` arguments.
 //!
@@ -58,7 +60,7 @@ pub use opus::{
     OpusEncoder,
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
-pub use video::{DecodedVideoFrame, I420Frame, RawVideoFrame};
+pub use video::{DecodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern, read_code};
 pub use video_frame_buffer::{
     VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,
 };
