@@ -14,6 +14,9 @@
 //!   packet-loss concealment and FEC recovery on the decoder.
 //! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
+//! - Test and example video: [`TestPattern`], a moving picture carrying its frame number and
+//!   capture time in a bar code that survives lossy coding ([`read_code`]), and Y4M files
+//!   ([`Y4mSource`], [`Y4mSink`]).
 //!
 //! Sans-IO like every protocol crate: time comes in as `Instant` arguments.
 //!
@@ -58,7 +61,10 @@ pub use opus::{
     OpusEncoder,
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
-pub use video::{DecodedVideoFrame, I420Frame, RawVideoFrame};
+pub use video::{
+    DecodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern, Y4mSink, Y4mSource,
+    read_code,
+};
 pub use video_frame_buffer::{
     VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,
 };
