@@ -1,13 +1,16 @@
-//! The VP8 and H.264 depacketizers fed arbitrary packets (sequence number, timestamp,
+//! The VP8, VP9 and H.264 depacketizers fed arbitrary packets (sequence number, timestamp,
 //! marker, payload): no panic, and frames stay within their size limit; the Opus and RTX
 //! depayloaders on the same payloads.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rtcweb_rtp::payload::{H264Depacketizer, Vp8Depacketizer, opus_frame, rtx_unwrap};
+use rtcweb_rtp::payload::{
+    H264Depacketizer, Vp8Depacketizer, Vp9Depacketizer, Vp9Descriptor, opus_frame, rtx_unwrap,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut vp8 = Vp8Depacketizer::new();
+    let mut vp9 = Vp9Depacketizer::new();
     let mut h264 = H264Depacketizer::new();
     let mut rest = data;
     let mut seq = 0u16;
@@ -25,10 +28,17 @@ fuzz_target!(|data: &[u8]| {
         if let Some(frame) = opus_frame(payload) {
             assert!(frame.len() <= payload.len());
         }
-        for frame in [vp8.push(seq, ts, marker, payload), h264.push(seq, ts, marker, payload)]
-            .into_iter()
-            .flatten()
-            .flatten()
+        if let Some(d) = Vp9Descriptor::parse(payload) {
+            assert!(d.len <= payload.len() && usize::from(d.ref_count) <= 3);
+        }
+        for frame in [
+            vp8.push(seq, ts, marker, payload),
+            vp9.push(seq, ts, marker, payload),
+            h264.push(seq, ts, marker, payload),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
         {
             assert!(frame.data.len() <= 8 * 1024 * 1024 + 4);
         }

@@ -6,7 +6,7 @@
 //!   times over a 2 s window: up at once on a burst, down slowly. Counters are the
 //!   webrtc-stats ones (`jitterBufferDelay`, `jitterBufferEmittedCount`, `concealedSamples`,
 //!   `concealmentEvents`, `packetsDiscarded`).
-//! - [`VideoFrameBuffer`]: assembles VP8 or H.264 frames from packets in decoding order,
+//! - [`VideoFrameBuffer`]: assembles VP8, VP9 or H.264 frames from packets in decoding order,
 //!   sends NACKs for missing packets (RFC 4585) and asks for a key frame (PLI) when a frame
 //!   cannot complete in time.
 //! - [`OpusEncoder`] / [`OpusDecoder`]: libopus (through the `opus` crate) at 48 kHz, mono or

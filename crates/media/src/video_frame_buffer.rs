@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use rtcweb_rtp::payload::{
-    DepacketizeError, Frame, H264Depacketizer, Vp8Depacketizer, Vp8Descriptor,
+    DepacketizeError, Frame, H264Depacketizer, Vp8Depacketizer, Vp8Descriptor, Vp9Depacketizer,
+    Vp9Descriptor,
 };
 
 /// The codec of the stream, which says where frames start.
@@ -16,6 +17,8 @@ pub enum VideoCodec {
     Vp8,
     /// H.264, packetization-mode 1 (RFC 6184).
     H264,
+    /// VP9 (RFC 9628).
+    Vp9,
 }
 
 /// Settings of the [`VideoFrameBuffer`].
@@ -197,6 +200,8 @@ impl VideoFrameBuffer {
             VideoCodec::Vp8 => {
                 Vp8Descriptor::parse(payload).map(|d| d.start && d.partition_id == 0)
             }
+            // RFC 9628 §4.2: B set on the first packet of the base layer's frame.
+            VideoCodec::Vp9 => Vp9Descriptor::parse(payload).map(|d| d.starts_picture()),
             VideoCodec::H264 => {
                 let nal = *payload.first()?;
                 match nal & 0x1f {
@@ -287,6 +292,7 @@ impl VideoFrameBuffer {
     fn starts_or_discard(&mut self, payload: &[u8]) -> Option<Option<bool>> {
         let malformed = match self.config.codec {
             VideoCodec::Vp8 => Vp8Descriptor::parse(payload).is_none(),
+            VideoCodec::Vp9 => Vp9Descriptor::parse(payload).is_none(),
             VideoCodec::H264 => payload.is_empty(),
         };
         if malformed {
@@ -333,6 +339,7 @@ impl VideoFrameBuffer {
     /// Depacketizes `first..=last` and removes those packets.
     fn take_frame(&mut self, first: u64, last: u64) -> Result<Frame, DepacketizeError> {
         let mut vp8 = Vp8Depacketizer::new();
+        let mut vp9 = Vp9Depacketizer::new();
         let mut h264 = H264Depacketizer::new();
         let mut frame = None;
         for s in first..=last {
@@ -343,6 +350,7 @@ impl VideoFrameBuffer {
             let marker = s == last;
             let pushed = match self.config.codec {
                 VideoCodec::Vp8 => vp8.push(s as u16, p.timestamp, marker, &p.payload),
+                VideoCodec::Vp9 => vp9.push(s as u16, p.timestamp, marker, &p.payload),
                 VideoCodec::H264 => h264.push(s as u16, p.timestamp, marker, &p.payload),
             };
             if let Some(f) = pushed? {
@@ -402,6 +410,10 @@ impl VideoFrameBuffer {
                 Vp8Descriptor::parse(&p.payload)
                     .and_then(|d| p.payload.get(d.len).copied())
                     .is_some_and(|b| b & 0x01 == 0)
+            }),
+            // RFC 9628 §4.2: P = 0 on the base layer's first packet.
+            VideoCodec::Vp9 => self.packets.get(&first).is_some_and(|p| {
+                Vp9Descriptor::parse(&p.payload).is_some_and(|d| d.starts_keyframe())
             }),
             // An IDR slice (type 5) anywhere in the access unit.
             VideoCodec::H264 => {
@@ -677,6 +689,55 @@ mod tests {
 
     fn vp8() -> VideoFrameBuffer {
         VideoFrameBuffer::new(VideoBufferConfig::new(VideoCodec::Vp8))
+    }
+
+    #[test]
+    fn vp9_pictures_assemble_and_a_lost_one_waits_for_a_key_frame() {
+        use rtcweb_rtp::payload::Vp9Packetizer;
+        let t = t0();
+        let mut b = VideoFrameBuffer::new(VideoBufferConfig::new(VideoCodec::Vp9));
+        let mut p = Vp9Packetizer::new(300, 1);
+        let mut seq = 500u16;
+        let mut send = |b: &mut VideoFrameBuffer, at: u64, ts: u32, key: bool, skip: bool| {
+            let packets = p.packetize(&[ts as u8; 1000], key, (320, 240));
+            let n = packets.len();
+            for (i, pkt) in packets.iter().enumerate() {
+                if !(skip && i == 1) {
+                    b.handle_packet(ms(t, at), seq, ts, i + 1 == n, pkt);
+                }
+                seq = seq.wrapping_add(1);
+            }
+        };
+        send(&mut b, 0, 3000, true, false);
+        send(&mut b, 33, 6000, false, false);
+        let frames: Vec<_> = drain(&mut b)
+            .into_iter()
+            .filter_map(|e| match e {
+                VideoEvent::Frame(f) => Some((f.timestamp, f.keyframe, f.data.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(frames, [(3000, true, 1000), (6000, false, 1000)]);
+        // A picture loses a packet for good: the one after it is not handed out.
+        send(&mut b, 66, 9000, false, true);
+        send(&mut b, 100, 12000, false, false);
+        b.handle_timeout(ms(t, 2000));
+        let events = drain(&mut b);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, VideoEvent::KeyframeRequest))
+        );
+        assert!(!events.iter().any(|e| matches!(e, VideoEvent::Frame(_))));
+        send(&mut b, 2100, 15000, true, false);
+        let keys: Vec<_> = drain(&mut b)
+            .into_iter()
+            .filter_map(|e| match e {
+                VideoEvent::Frame(f) => Some((f.timestamp, f.keyframe)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys, [(15000, true)]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Payloaders and depayloaders: Opus (RFC 7587), VP8 (RFC 7741), H.264 (RFC 6184,
+//! Payloaders and depayloaders: Opus (RFC 7587), VP8 (RFC 7741), VP9 (RFC 9628), H.264 (RFC 6184,
 //! packetization-mode 1), RTX (RFC 4588), and a send-side history for answering NACKs.
 
 mod h264;
@@ -6,12 +6,14 @@ mod history;
 mod opus;
 mod rtx;
 mod vp8;
+mod vp9;
 
 pub use h264::{H264Depacketizer, H264Packetizer, NalUnit};
 pub use history::PacketHistory;
 pub use opus::{OpusPacketizer, opus_frame};
 pub use rtx::{rtx_unwrap, rtx_wrap};
 pub use vp8::{Vp8Depacketizer, Vp8Descriptor, Vp8Packetizer};
+pub use vp9::{Vp9Depacketizer, Vp9Descriptor, Vp9Packetizer};
 
 /// An encoded frame reassembled from RTP packets.
 #[derive(Debug, Clone, PartialEq, Eq)]
