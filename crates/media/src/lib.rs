@@ -12,6 +12,12 @@
 //! - [`OpusEncoder`] / [`OpusDecoder`]: libopus (through the `opus` crate) at 48 kHz, mono or
 //!   stereo, 10/20/40/60 ms frames, bitrate, in-band FEC and DTX ([`OpusConfig`]), with
 //!   packet-loss concealment and FEC recovery on the decoder.
+//! - [`VideoEncoder`] / [`VideoDecoder`]: real-time video, one codec-independent API over
+//!   VP8 and VP9 (libvpx through `rtcweb-vpx`, the `vpx` feature) and H.264 (OpenH264,
+//!   constrained baseline, Annex B access units, the `h264` feature): I420 pictures in,
+//!   compressed frames with their key-frame flag and quantiser out; bitrate, frame rate and
+//!   key frames on demand; a new picture size re-initialises. Without a codec's feature,
+//!   asking for it is [`CodecError::NoCodec`].
 //! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
 //!
@@ -58,7 +64,10 @@ pub use opus::{
     OpusEncoder,
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
-pub use video::{DecodedVideoFrame, I420Frame, RawVideoFrame};
+pub use video::{
+    DecodedVideoFrame, EncodedVideoFrame, I420Frame, RawVideoFrame, VideoDecoder,
+    VideoDecoderStats, VideoEncoder, VideoEncoderConfig, VideoSpeed,
+};
 pub use video_frame_buffer::{
     VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,
 };

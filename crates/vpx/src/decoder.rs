@@ -19,6 +19,7 @@ pub struct Decoder {
     ctx: Box<sys::vpx_codec_ctx_t>,
     codec: Codec,
     iter: sys::vpx_codec_iter_t,
+    keyframe: bool,
 }
 
 // SAFETY: the libvpx context is owned by this value alone (pictures handed out borrow
@@ -77,7 +78,13 @@ impl Decoder {
             ctx,
             codec,
             iter: std::ptr::null(),
+            keyframe: false,
         })
+    }
+
+    /// Whether the last frame decoded without error was a key frame.
+    pub fn keyframe(&self) -> bool {
+        self.keyframe
     }
 
     /// Which codec this decodes.
@@ -91,6 +98,7 @@ impl Decoder {
     /// the decoder stays usable and recovers at the next key frame.
     pub fn decode(&mut self, data: &[u8]) -> Result<(), VpxError> {
         self.iter = std::ptr::null();
+        self.keyframe = false;
         if data.is_empty() {
             // libvpx reads an empty buffer as "flush" or "frame lost"; neither is a frame.
             return Err(VpxError::Empty);
@@ -135,6 +143,7 @@ impl Decoder {
             )
         };
         if err == sys::VPX_CODEC_OK {
+            self.keyframe = peek == sys::VPX_CODEC_OK && info.is_kf != 0;
             return Ok(());
         }
         // SAFETY: the context is live; vpx_codec_error returns a static or context-owned

@@ -113,6 +113,7 @@ fn round_trip(
         out.keys.push(frame.keyframe);
         out.qps.push(frame.qp);
         dec.decode(frame.data).unwrap();
+        assert_eq!(dec.keyframe(), frame.keyframe, "frame {t}");
         let decoded = dec.next_frame().unwrap().expect("a shown picture");
         assert_eq!(
             (decoded.width(), decoded.height()),
