@@ -47,7 +47,17 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
     Requirement {
         package: "pkg-config",
         marker: "/usr/bin/pkg-config",
-        why: "locating libsrtp2 for the SRTP interop harness",
+        why: "locating libsrtp2 for the SRTP interop harness, and libvpx for env-libvpx-sys (rtcweb-vpx)",
+    },
+    Requirement {
+        package: "libvpx-dev",
+        marker: "/usr/include/vpx/vpx_encoder.h",
+        why: "VP8 and VP9 encoding and decoding through libvpx (rtcweb-vpx, rtcweb-media)",
+    },
+    Requirement {
+        package: "g++",
+        marker: "/usr/bin/g++",
+        why: "building Cisco's OpenH264 from source in the `openh264` crate (H.264 in rtcweb-media)",
     },
     Requirement {
         package: "cmake",
@@ -107,6 +117,21 @@ const DEMO_REQUIREMENTS: &[Requirement] = &[
         package: "libc6-dev",
         marker: "/usr/include/stdio.h",
         why: "building ring and libopus",
+    },
+    Requirement {
+        package: "pkg-config",
+        marker: "/usr/bin/pkg-config",
+        why: "locating libvpx for env-libvpx-sys (the demo's VP8 and VP9 video)",
+    },
+    Requirement {
+        package: "libvpx-dev",
+        marker: "/usr/include/vpx/vpx_encoder.h",
+        why: "VP8 and VP9 encoding and decoding through libvpx (the demo's video)",
+    },
+    Requirement {
+        package: "g++",
+        marker: "/usr/bin/g++",
+        why: "building Cisco's OpenH264 from source in the `openh264` crate (the demo's H.264)",
     },
 ];
 

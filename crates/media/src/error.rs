@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-/// Why libopus, the G.711 coder, the resampler or the audio layers refused.
+/// Why libopus, the G.711 coder, the resampler, the audio layers or a video codec refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CodecError {
@@ -34,4 +34,16 @@ pub enum CodecError {
     /// The resampler could not be made for these rates.
     #[error("resampler: {0}")]
     Resampler(String),
+    /// libvpx (VP8 or VP9) said no: corrupt frame, missing reference, unsupported format.
+    #[error("libvpx: {0}")]
+    Vpx(String),
+    /// OpenH264 said no.
+    #[error("OpenH264: {0}")]
+    H264(String),
+    /// A video encoder setting out of range.
+    #[error("video encoder setting: {0}")]
+    VideoConfig(String),
+    /// The owner has not polled the frames already produced.
+    #[error("output queue full: poll the frames out first")]
+    Backlog,
 }

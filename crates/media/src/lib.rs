@@ -12,6 +12,12 @@
 //! - [`OpusEncoder`] / [`OpusDecoder`]: libopus (through the `opus` crate) at 48 kHz, mono or
 //!   stereo, 10/20/40/60 ms frames, bitrate, in-band FEC and DTX ([`OpusConfig`]), with
 //!   packet-loss concealment and FEC recovery on the decoder.
+//! - [`VideoEncoder`] / [`VideoDecoder`]: real-time video, one codec-independent API over
+//!   VP8 and VP9 (libvpx through `rtcweb-vpx`, the `vpx` feature) and H.264 (OpenH264,
+//!   constrained baseline, Annex B access units, the `h264` feature): I420 pictures in,
+//!   compressed frames with their key-frame flag and quantiser out; bitrate, frame rate and
+//!   key frames on demand; a new picture size re-initialises. Without a codec's feature,
+//!   asking for it is [`CodecError::NoCodec`].
 //! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
 //! - Test and example video: [`TestPattern`], a moving picture carrying its frame number and
@@ -62,8 +68,9 @@ pub use opus::{
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
 pub use video::{
-    DecodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern, Y4mSink, Y4mSource,
-    read_code,
+    DecodedVideoFrame, EncodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern,
+    VideoDecoder, VideoDecoderStats, VideoEncoder, VideoEncoderConfig, VideoSpeed, Y4mSink,
+    Y4mSource, read_code,
 };
 pub use video_frame_buffer::{
     VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,

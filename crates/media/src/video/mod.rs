@@ -3,10 +3,17 @@
 //! that carries its frame number and capture time ([`TestPattern`], [`read_code`]); Y4M
 //! files as sources and sinks ([`Y4mSource`], [`Y4mSink`]).
 
+mod codec;
 mod frame;
+#[cfg(feature = "h264")]
+mod h264;
 mod pattern;
 mod y4m;
 
+pub use codec::{
+    EncodedVideoFrame, VideoDecoder, VideoDecoderStats, VideoEncoder, VideoEncoderConfig,
+    VideoSpeed,
+};
 pub use frame::{DecodedVideoFrame, FrameError, I420Frame, MAX_SIDE, RawVideoFrame};
 pub use pattern::{Fill, PatternCode, PatternError, TestPattern, read_code};
 pub use y4m::{Y4mError, Y4mSink, Y4mSource};

@@ -1,0 +1,210 @@
+//! H.264 through Cisco's OpenH264 (the `openh264` crate): constrained baseline, real-time
+//! camera settings, one Annex B access unit per picture (RFC 6184 packetization-mode 1
+//! takes it as is).
+
+use openh264::OpenH264API;
+use openh264::decoder::{Decoder, DecoderConfig, Flush};
+use openh264::encoder::{
+    BitRate, Complexity, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, Profile,
+    RateControlMode, UsageType,
+};
+use openh264::formats::YUVSource;
+use rtcweb_rtp::payload::NalUnit;
+
+use super::codec::{VideoEncoderConfig, VideoSpeed};
+use super::frame::I420Frame;
+use crate::CodecError;
+
+/// The NAL unit type of an IDR slice (H.264 Table 7-1).
+const NAL_IDR: u8 = 5;
+
+/// Largest side OpenH264 encodes (level 5.2: 3840x2160 either way round).
+const MAX_ENCODE_LONG_SIDE: u32 = 3840;
+const MAX_ENCODE_SHORT_SIDE: u32 = 2160;
+
+fn err(e: openh264::Error) -> CodecError {
+    CodecError::H264(e.to_string())
+}
+
+/// An [`I420Frame`] as OpenH264 reads it.
+struct Source<'a>(&'a I420Frame);
+
+impl YUVSource for Source<'_> {
+    fn dimensions(&self) -> (usize, usize) {
+        (self.0.width() as usize, self.0.height() as usize)
+    }
+
+    fn strides(&self) -> (usize, usize, usize) {
+        let c = self.0.chroma_width() as usize;
+        (self.0.width() as usize, c, c)
+    }
+
+    fn y(&self) -> &[u8] {
+        self.0.y()
+    }
+
+    fn u(&self) -> &[u8] {
+        self.0.u()
+    }
+
+    fn v(&self) -> &[u8] {
+        self.0.v()
+    }
+}
+
+/// The OpenH264 encoder and the settings it was made with.
+pub(super) struct H264Encoder {
+    encoder: Encoder,
+    /// Settings changed since the encoder was made: it is remade before the next picture.
+    stale: bool,
+    frames: u64,
+    out: Vec<u8>,
+}
+
+impl std::fmt::Debug for H264Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H264Encoder")
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+fn openh264_config(c: &VideoEncoderConfig) -> EncoderConfig {
+    let complexity = match c.speed {
+        VideoSpeed::Quality => Complexity::High,
+        VideoSpeed::Balanced => Complexity::Medium,
+        VideoSpeed::Fast | VideoSpeed::Fastest => Complexity::Low,
+    };
+    EncoderConfig::new()
+        .usage_type(UsageType::CameraVideoRealTime)
+        .profile(Profile::Baseline)
+        .rate_control_mode(RateControlMode::Bitrate)
+        .bitrate(BitRate::from_bps(c.bitrate_bps))
+        .max_frame_rate(FrameRate::from_hz(c.frame_rate as f32))
+        .skip_frames(false)
+        .intra_frame_period(IntraFramePeriod::from_num_frames(c.max_keyframe_interval))
+        .complexity(complexity)
+        .num_threads(c.threads as u16)
+}
+
+fn new_encoder(c: &VideoEncoderConfig) -> Result<Encoder, CodecError> {
+    Encoder::with_api_config(OpenH264API::from_source(), openh264_config(c)).map_err(err)
+}
+
+impl H264Encoder {
+    pub(super) fn new(c: &VideoEncoderConfig) -> Result<Self, CodecError> {
+        Ok(Self {
+            encoder: new_encoder(c)?,
+            stale: false,
+            frames: 0,
+            out: Vec::new(),
+        })
+    }
+
+    /// The `openh264` crate's safe API sets bitrate and frame rate when the encoder is
+    /// made, so a change remakes it before the next picture, which is then an IDR.
+    pub(super) fn reconfigure(&mut self) {
+        self.stale = true;
+    }
+
+    /// Encodes a picture: the access unit and whether it is an IDR, or `None` if OpenH264
+    /// skipped it. OpenH264 codes even sizes: an odd width or height loses its last column
+    /// or row (see [`coded_size`]).
+    pub(super) fn encode(
+        &mut self,
+        c: &VideoEncoderConfig,
+        picture: &I420Frame,
+        force_keyframe: bool,
+    ) -> Result<Option<(&[u8], bool)>, CodecError> {
+        let (long, short) = (
+            picture.width().max(picture.height()),
+            picture.width().min(picture.height()),
+        );
+        if long > MAX_ENCODE_LONG_SIDE || short > MAX_ENCODE_SHORT_SIDE {
+            return Err(CodecError::H264(format!(
+                "OpenH264 encodes up to 3840x2160, not {}x{}",
+                picture.width(),
+                picture.height()
+            )));
+        }
+        if self.stale {
+            self.encoder = new_encoder(c)?;
+            self.stale = false;
+        }
+        if force_keyframe {
+            self.encoder.force_intra_frame();
+        }
+        // OpenH264's rate control reads time in milliseconds.
+        let ms = self.frames * 1000 / u64::from(c.frame_rate.max(1));
+        let stream = self
+            .encoder
+            .encode_at(&Source(picture), openh264::Timestamp::from_millis(ms))
+            .map_err(err)?;
+        self.frames += 1;
+        let kind = stream.frame_type();
+        if matches!(kind, FrameType::Skip | FrameType::Invalid) {
+            return Ok(None);
+        }
+        self.out.clear();
+        stream.write_vec(&mut self.out);
+        if self.out.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((&self.out, kind == FrameType::IDR)))
+    }
+}
+
+/// The size OpenH264 codes a picture at: each side rounded down to even (4:2:0 macroblock
+/// pairs; OpenH264 does not signal the cropping an odd side would need).
+pub(super) fn coded_size(width: u32, height: u32) -> (u32, u32) {
+    ((width & !1).max(2), (height & !1).max(2))
+}
+
+/// Whether an Annex B access unit holds an IDR slice.
+pub(super) fn is_idr(access_unit: &[u8]) -> bool {
+    NalUnit::split_annex_b(access_unit)
+        .iter()
+        .any(|n| n.nal_type() == NAL_IDR)
+}
+
+/// The OpenH264 decoder.
+pub(super) struct H264Decoder {
+    decoder: Decoder,
+}
+
+impl std::fmt::Debug for H264Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H264Decoder").finish_non_exhaustive()
+    }
+}
+
+impl H264Decoder {
+    pub(super) fn new() -> Result<Self, CodecError> {
+        // One access unit in, its picture out at once (no reordering in baseline).
+        let config = DecoderConfig::new().flush_after_decode(Flush::Flush);
+        Ok(Self {
+            decoder: Decoder::with_api_config(OpenH264API::from_source(), config).map_err(err)?,
+        })
+    }
+
+    /// Decodes one Annex B access unit; the picture, if one came out.
+    pub(super) fn decode(&mut self, access_unit: &[u8]) -> Result<Option<I420Frame>, CodecError> {
+        if access_unit.is_empty() {
+            return Err(CodecError::H264("empty access unit".to_owned()));
+        }
+        let Some(yuv) = self.decoder.decode(access_unit).map_err(err)? else {
+            return Ok(None);
+        };
+        let (w, h) = yuv.dimensions();
+        let (ys, us, vs) = yuv.strides();
+        let picture = I420Frame::from_planes(
+            w as u32,
+            h as u32,
+            (yuv.y(), ys),
+            (yuv.u(), us),
+            (yuv.v(), vs),
+        )
+        .map_err(|e| CodecError::H264(format!("decoded picture: {e}")))?;
+        Ok(Some(picture))
+    }
+}
