@@ -33,6 +33,15 @@ pub struct Config {
     /// clock; when `None` reports count from the epoch, which only their absolute value
     /// notices. The driver sets it.
     pub wallclock: Option<std::time::Duration>,
+    /// Audio codecs we offer and accept, in order of preference (the codecs of W3C
+    /// `RTCRtpSender.getCapabilities`, as `setCodecPreferences` narrows them, for every
+    /// transceiver): Opus, PCMU, PCMA and telephone events by default.
+    pub audio_codecs: Vec<rtcweb_sdp::CodecCapability>,
+    /// Video codecs we offer and accept, in order of preference: VP8, VP9 profile 0 and
+    /// H.264 constrained baseline (packetization-mode 1), each with RTX, by default. The
+    /// first one the peer accepts is the one we send. Both lists are fixed when the peer is
+    /// made: [`Peer::set_configuration`](crate::Peer::set_configuration) keeps them.
+    pub video_codecs: Vec<rtcweb_sdp::CodecCapability>,
 }
 
 impl Default for Config {
@@ -47,6 +56,8 @@ impl Default for Config {
             max_queued_events: 8192,
             max_pending_dtls: 32,
             wallclock: None,
+            audio_codecs: rtcweb_sdp::CodecCapability::default_audio(),
+            video_codecs: rtcweb_sdp::CodecCapability::default_video(),
         }
     }
 }

@@ -202,4 +202,4 @@ pub use rtcweb_common::Transport;
 /// The layers' types that appear in this crate's API.
 pub use rtcweb_datachannel::{ChannelState, ChannelType, Message, MessageKind, Reliability};
 pub use rtcweb_ice::{CandidateKind, GatheringState, IceServer, SelectedPair, TransportPolicy};
-pub use rtcweb_sdp::{Direction, MediaKind, SdpType, SignalingState};
+pub use rtcweb_sdp::{CodecCapability, Direction, MediaKind, SdpType, SignalingState};

@@ -98,6 +98,8 @@ impl Peer {
         ));
         sdp_config.ice_credentials = Some(ice_credentials.clone());
         sdp_config.seed = Some(rng.random());
+        sdp_config.audio_codecs = config.audio_codecs.clone();
+        sdp_config.video_codecs = config.video_codecs.clone();
         let negotiator = Negotiator::new(sdp_config)?;
         let max_channels = config.max_data_channels;
         let media_seed: u64 = rng.random();

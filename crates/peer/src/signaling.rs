@@ -207,9 +207,14 @@ impl Peer {
         }
         let certificate = self.config.certificate.clone();
         let wallclock = self.config.wallclock;
+        // The codec lists are the negotiator's, fixed at creation.
+        let audio_codecs = std::mem::take(&mut self.config.audio_codecs);
+        let video_codecs = std::mem::take(&mut self.config.video_codecs);
         self.config = crate::Config {
             certificate,
             wallclock,
+            audio_codecs,
+            video_codecs,
             ..config
         };
         Ok(())

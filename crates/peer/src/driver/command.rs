@@ -110,6 +110,18 @@ pub(crate) enum Command {
         id: TransceiverId,
         reply: Reply<bool>,
     },
+    /// A video sender's encoder: told of key-frame requests, counted in the stats.
+    AttachVideoSender {
+        id: TransceiverId,
+        shared: std::sync::Arc<super::video::EncoderShared>,
+        reply: Reply<()>,
+    },
+    /// A remote video track's decoder, counted in the stats.
+    AttachVideoDecoder {
+        id: TransceiverId,
+        shared: std::sync::Arc<super::video::DecoderShared>,
+        reply: Reply<()>,
+    },
     CloseDataChannel(DataChannelId),
     Info(Reply<PeerConnectionInfo>),
     Stats(Reply<crate::StatsReport>),

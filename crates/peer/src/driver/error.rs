@@ -47,6 +47,13 @@ pub enum DriverError {
     /// The audio layer could not encode (no negotiated codec it can encode, bad PCM).
     #[error("audio: {0}")]
     Audio(#[from] rtcweb_media::CodecError),
+    /// The video layer could not encode (no negotiated codec this build encodes, an
+    /// encoder failure).
+    #[error("video: {0}")]
+    Video(rtcweb_media::CodecError),
+    /// A codec's thread could not be started.
+    #[error("cannot start a codec thread: {0}")]
+    Thread(io::Error),
 }
 
 impl DriverError {

@@ -1,9 +1,11 @@
 //! The media layers the driver runs beside the core: an audio encoder per sending audio
 //! transceiver (PCM in, frames to the core), an audio playout per decoded remote track
 //! (frames from the core, PCM out at playout time), and the queues of the remote tracks'
-//! handles.
+//! handles; the counters of the video encoders and decoders that run on their own threads
+//! (see `video.rs`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rtcweb_media::audio::{AudioPlayout, DecodedAudio, PlayoutStats};
@@ -11,7 +13,9 @@ use rtcweb_media::{AudioCodec, AudioEncoder, PcmFrame};
 
 use tokio::sync::mpsc;
 
+use super::command::Command;
 use super::tracks::REMOTE_FRAMES;
+use super::video::{DecoderShared, EncoderShared};
 use super::{DriverError, IoStats, PeerConnectionEvent, RemoteAudioTrack, RemoteTrack};
 use crate::{
     CodecInfo, MediaKind, OutgoingFrame, Peer, ReceivedFrame, RtcStats, StatsKind, StatsReport,
@@ -39,6 +43,8 @@ pub(crate) struct MediaLayers {
     encoders: HashMap<TransceiverId, Encoder>,
     playouts: HashMap<TransceiverId, Playout>,
     encoded: HashMap<TransceiverId, mpsc::Sender<ReceivedFrame>>,
+    video_senders: HashMap<TransceiverId, Arc<EncoderShared>>,
+    video_decoders: HashMap<TransceiverId, Arc<DecoderShared>>,
     /// For the first RTP timestamps of new encoders.
     seed: u32,
 }
@@ -60,6 +66,8 @@ impl MediaLayers {
             encoders: HashMap::new(),
             playouts: HashMap::new(),
             encoded: HashMap::new(),
+            video_senders: HashMap::new(),
+            video_decoders: HashMap::new(),
             seed: 0x2545_f491,
         }
     }
@@ -72,6 +80,7 @@ impl MediaLayers {
         id: TransceiverId,
         info: crate::RemoteTrack,
         mid: String,
+        commands: Option<mpsc::Sender<Command>>,
     ) -> Option<PeerConnectionEvent> {
         if info.kind == MediaKind::Audio && self.decode_audio {
             // Stereo when our fmtp asked for it (RFC 7587 §7).
@@ -103,6 +112,7 @@ impl MediaLayers {
             info,
             mid,
             frames,
+            commands,
         }))
     }
 
@@ -125,6 +135,25 @@ impl MediaLayers {
     pub(crate) fn ended(&mut self, id: TransceiverId) {
         self.playouts.remove(&id);
         self.encoded.remove(&id);
+        self.video_decoders.remove(&id);
+    }
+
+    /// A video sender's encoder for transceiver `id` (the latest one counts).
+    pub(crate) fn attach_video_sender(&mut self, id: TransceiverId, shared: Arc<EncoderShared>) {
+        self.video_senders.insert(id, shared);
+    }
+
+    /// A remote video track's decoder for transceiver `id`.
+    pub(crate) fn attach_video_decoder(&mut self, id: TransceiverId, shared: Arc<DecoderShared>) {
+        self.video_decoders.insert(id, shared);
+    }
+
+    /// The peer asked for a key frame (PLI or FIR, RFC 4585 §6.3.1, RFC 5104 §4.3.1): the
+    /// transceiver's encoder makes its next picture one.
+    pub(crate) fn key_frame_request(&self, id: TransceiverId) {
+        if let Some(s) = self.video_senders.get(&id) {
+            s.request_keyframe();
+        }
     }
 
     /// The next playout tick.
@@ -220,6 +249,7 @@ impl MediaLayers {
     /// Adds the playout's counters to the `inbound-rtp` objects of the decoded tracks
     /// (webrtc-stats: `totalAudioEnergy`, `concealedSamples`, `jitterBufferDelay`, ...).
     pub(crate) fn add_stats(&self, peer: &Peer, report: &mut StatsReport) {
+        self.add_video_stats(peer, report);
         for (id, p) in &self.playouts {
             let Some(ssrc) = peer.transceiver(*id).and_then(|t| t.receiver.ssrc) else {
                 continue;
@@ -243,6 +273,55 @@ impl MediaLayers {
             inbound.jitter_buffer_emitted_count = Some(j.jitter_buffer_emitted_count);
             inbound.jitter_buffer_target_delay = Some(j.target_delay);
             inbound.packets_discarded = Some(j.packets_discarded);
+        }
+    }
+
+    /// Adds the video encoders' and decoders' counters to their `outbound-rtp` and
+    /// `inbound-rtp` objects (webrtc-stats: `framesEncoded`, `qpSum`, `totalEncodeTime`,
+    /// `framesDecoded`, `freezeCount`, ...).
+    fn add_video_stats(&self, peer: &Peer, report: &mut StatsReport) {
+        for (id, s) in &self.video_senders {
+            let Some(ssrc) = peer.transceiver(*id).map(|t| t.sender.ssrc) else {
+                continue;
+            };
+            let key = crate::stats_report::outbound_rtp_id(&MediaKind::Video, ssrc);
+            let Some(RtcStats {
+                kind: StatsKind::OutboundRtp(outbound),
+                ..
+            }) = report.get_mut(&key)
+            else {
+                continue;
+            };
+            let c = s.counters();
+            outbound.frames_encoded = Some(c.frames_encoded);
+            outbound.key_frames_encoded = Some(c.key_frames_encoded);
+            outbound.qp_sum = c.qp_sum;
+            outbound.total_encode_time = Some(c.total_encode_time.as_secs_f64());
+            outbound.frame_width = c.frame_size.map(|s| s.0);
+            outbound.frame_height = c.frame_size.map(|s| s.1);
+        }
+        for (id, s) in &self.video_decoders {
+            let Some(ssrc) = peer.transceiver(*id).and_then(|t| t.receiver.ssrc) else {
+                continue;
+            };
+            let key = crate::stats_report::inbound_rtp_id(&MediaKind::Video, ssrc);
+            let Some(RtcStats {
+                kind: StatsKind::InboundRtp(inbound),
+                ..
+            }) = report.get_mut(&key)
+            else {
+                continue;
+            };
+            let c = s.counters();
+            inbound.frames_decoded = Some(c.frames_decoded);
+            inbound.key_frames_decoded = Some(c.key_frames_decoded);
+            inbound.frames_dropped = Some(inbound.frames_dropped.unwrap_or(0) + c.frames_dropped);
+            inbound.total_decode_time = Some(c.total_decode_time.as_secs_f64());
+            inbound.frame_width = c.frame_size.map(|s| s.0);
+            inbound.frame_height = c.frame_size.map(|s| s.1);
+            inbound.frames_per_second = Some(c.frames_per_second);
+            inbound.freeze_count = Some(c.freeze_count);
+            inbound.total_freezes_duration = Some(c.total_freezes_duration.as_secs_f64());
         }
     }
 }

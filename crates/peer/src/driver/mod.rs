@@ -96,6 +96,7 @@ mod sockets;
 mod streams;
 mod task;
 mod tracks;
+mod video;
 
 pub use channel::{DataChannel, DataChannelSender};
 pub use config::DriverConfig;
@@ -103,6 +104,7 @@ pub use connection::PeerConnection;
 pub use error::DriverError;
 pub use event::{Events, IoStats, PeerConnectionEvent, PeerConnectionInfo};
 pub use tracks::{EncodedFrame, RemoteAudioTrack, RemoteTrack, RtpSender};
+pub use video::{RemoteVideoTrack, VideoSendSettings, VideoSender};
 
 pub(crate) use connection::request;
 

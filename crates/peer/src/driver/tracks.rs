@@ -156,6 +156,9 @@ pub struct RemoteTrack {
     pub(crate) info: crate::RemoteTrack,
     pub(crate) mid: String,
     pub(crate) frames: mpsc::Receiver<ReceivedFrame>,
+    /// To the connection, for a decoder's key-frame requests and stats; `None` when no
+    /// handle of the connection was left when the track came.
+    pub(crate) commands: Option<mpsc::Sender<Command>>,
 }
 
 impl RemoteTrack {

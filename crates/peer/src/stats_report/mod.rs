@@ -183,7 +183,7 @@ impl Peer {
                     .send_codecs
                     .first()
                     .map(|(pt, info)| codec_id(*pt, info, report));
-                let out_id = format!("OT01{}{}", kind_letter(&entry.kind), s.ssrc);
+                let out_id = outbound_rtp_id(&entry.kind, s.ssrc);
                 let remote_id = format!("RI{}{}", kind_letter(&entry.kind), s.ssrc);
                 let c = s.counters;
                 let video = (entry.kind == rtcweb_sdp::MediaKind::Video).then_some(c);
@@ -205,6 +205,11 @@ impl Peer {
                     pli_count: video.map(|c| c.pli_count),
                     fir_count: video.map(|c| c.fir_count),
                     rtx_ssrc: s.rtx_ssrc,
+                    frames_encoded: None,
+                    qp_sum: None,
+                    total_encode_time: None,
+                    frame_width: None,
+                    frame_height: None,
                 };
                 report.add(&out_id, StatsKind::OutboundRtp(o));
                 let r = s.stats.remote();
@@ -388,6 +393,12 @@ fn kind_letter(kind: &rtcweb_sdp::MediaKind) -> char {
     } else {
         'A'
     }
+}
+
+/// The id of the `outbound-rtp` object of a sent stream (an owner that encodes adds its
+/// encoder's counters to it).
+pub(crate) fn outbound_rtp_id(kind: &rtcweb_sdp::MediaKind, ssrc: u32) -> String {
+    format!("OT01{}{ssrc}", kind_letter(kind))
 }
 
 /// The id of the `inbound-rtp` object of a received stream (an owner that decodes adds

@@ -274,6 +274,21 @@ pub struct OutboundRtpStats {
     /// The RTX stream's SSRC.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtx_ssrc: Option<u32>,
+    /// Video encoded by the driver: frames encoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames_encoded: Option<u64>,
+    /// Video encoded by the driver: the sum of the encoded frames' quantizers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qp_sum: Option<u64>,
+    /// Video encoded by the driver: seconds spent encoding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_encode_time: Option<f64>,
+    /// Video encoded by the driver: the last encoded frame's width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_width: Option<u32>,
+    /// Video encoded by the driver: the last encoded frame's height.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_height: Option<u32>,
 }
 
 /// `RTCRemoteInboundRtpStreamStats`, from the peer's receiver reports.
@@ -379,6 +394,28 @@ pub struct InboundRtpStats {
     /// Audio playout: the sum of the target delays, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter_buffer_target_delay: Option<f64>,
+    /// Video decoded by the driver: frames decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames_decoded: Option<u64>,
+    /// Video decoded by the driver: seconds spent decoding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_decode_time: Option<f64>,
+    /// Video decoded by the driver: the last decoded frame's width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_width: Option<u32>,
+    /// Video decoded by the driver: the last decoded frame's height.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_height: Option<u32>,
+    /// Video decoded by the driver: frames decoded in the last second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames_per_second: Option<f64>,
+    /// Video decoded by the driver: freezes (a gap between frames above
+    /// max(3 × the mean, the mean + 150 ms)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeze_count: Option<u64>,
+    /// Video decoded by the driver: seconds of those freezes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_freezes_duration: Option<f64>,
 }
 
 /// `RTCSctpTransportStats`.

@@ -185,6 +185,14 @@ impl Task {
                 let result = self.peer.request_key_frame(now, id);
                 let _ = reply.send(result.map_err(Into::into));
             }
+            Command::AttachVideoSender { id, shared, reply } => {
+                self.media.attach_video_sender(id, shared);
+                let _ = reply.send(Ok(()));
+            }
+            Command::AttachVideoDecoder { id, shared, reply } => {
+                self.media.attach_video_decoder(id, shared);
+                let _ = reply.send(Ok(()));
+            }
             Command::RestartIce(reply) => {
                 let _ = reply.send(self.peer.restart_ice(now).map_err(Into::into));
             }

@@ -378,7 +378,11 @@ impl Task {
                 track,
                 mid,
             } => {
-                if let Some(e) = self.media.remote_track(&self.peer, transceiver, track, mid) {
+                let commands = self.weak.upgrade();
+                if let Some(e) =
+                    self.media
+                        .remote_track(&self.peer, transceiver, track, mid, commands)
+                {
                     self.emit(e);
                 }
             }
@@ -393,6 +397,7 @@ impl Task {
                 self.emit(E::TrackMuted { transceiver, muted });
             }
             Event::KeyFrameRequest { transceiver, kind } => {
+                self.media.key_frame_request(transceiver);
                 self.emit(E::KeyFrameRequest { transceiver, kind });
             }
             Event::Dtmf {
