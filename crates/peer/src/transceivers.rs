@@ -144,10 +144,14 @@ impl Peer {
         id: TransceiverId,
         track: Option<MediaTrack>,
     ) -> Result<(), Error> {
-        let entry = self
-            .media
-            .entry_mut(id)
-            .ok_or(Error::UnknownTransceiver(id))?;
+        // A transceiver that a remote offer made has no media entry until now.
+        let kind = self
+            .negotiator
+            .transceiver(id)
+            .ok_or(Error::UnknownTransceiver(id))?
+            .kind()
+            .clone();
+        let entry = self.media.ensure(id, kind);
         if let Some(t) = &track
             && t.kind != entry.kind
         {

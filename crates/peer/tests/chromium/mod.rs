@@ -39,6 +39,16 @@ impl Chromium {
         Self::launch_with_mdns(false)
     }
 
+    /// Starts Chromium as [`launch`](Self::launch) does, with `extra` flags.
+    pub fn launch_with(extra: &[&str]) -> Self {
+        let mut flags = vec![
+            "--allow-loopback-in-peer-connection",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+        ];
+        flags.extend_from_slice(extra);
+        Self(rtcweb_lab::chromium::Chromium::launch(&flags).expect("chromium starts"))
+    }
+
     /// Starts Chromium; with `mdns`, host candidates are obfuscated as `<uuid>.local`
     /// names, as browsers do by default.
     pub fn launch_with_mdns(mdns: bool) -> Self {
