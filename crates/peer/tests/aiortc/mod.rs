@@ -116,6 +116,16 @@ impl Aiortc {
         self.sdp(json!({ "cmd": "answer", "sdp": offer }))
     }
 
+    /// aiortc's offer (candidates gathered) with its moving video pattern.
+    pub fn offer_video(&mut self) -> String {
+        self.sdp(json!({ "cmd": "offer", "video": true }))
+    }
+
+    /// aiortc's answer to `offer` (candidates gathered), with its moving video pattern.
+    pub fn answer_video(&mut self, offer: &str) -> String {
+        self.sdp(json!({ "cmd": "answer", "sdp": offer, "video": true }))
+    }
+
     /// Applies our answer.
     pub fn accept(&mut self, answer: &str) {
         self.call(json!({ "cmd": "accept", "sdp": answer }));

@@ -4,15 +4,17 @@ One JSON object per line each way: a command in, its reply out (``{"error": ...}
 failed). Commands:
 
 - ``{"cmd": "offer", "channel": true}``: a new connection with the 660 Hz tone track (and a
-  data channel "echo" when ``channel``); its offer, candidates gathered: ``{"sdp": ...}``.
+  data channel "echo" when ``channel``; with ``"video": true``, the moving video pattern
+  instead of the tone); its offer, candidates gathered: ``{"sdp": ...}``.
 - ``{"cmd": "answer", "sdp": ...}``: a new connection that takes the offer, adds the tone
-  track and answers: ``{"sdp": ...}``.
+  track (the video pattern with ``"video": true``) and answers: ``{"sdp": ...}``.
 - ``{"cmd": "accept", "sdp": ...}``: applies the remote answer.
 - ``{"cmd": "candidate", "candidate": "candidate:...", "mid": "0"}``: a trickled remote
   candidate; without ``candidate``, end-of-candidates.
 - ``{"cmd": "stats"}``: what this side saw: connection state, data-channel messages echoed,
-  audio frames received from the remote track and the frequency heard in them, and
-  aiortc's own RTP stats.
+  audio frames received from the remote track and the frequency heard in them, video
+  frames received (their size, and the spread of the last one's luma), and aiortc's own
+  RTP stats.
 - ``{"cmd": "close"}``: closes the connection and exits.
 
 Every data-channel message, text or binary, is sent back on its channel as it came. The
@@ -42,6 +44,71 @@ TONE_AMPLITUDE = 12_000.0
 
 # Loopback is the only address the tests use (aioice skips 127.0.0.1 otherwise).
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
+
+
+VIDEO_WIDTH = 320
+VIDEO_HEIGHT = 240
+VIDEO_RATE = 90_000
+VIDEO_FPS = 30
+
+
+class Pattern(MediaStreamTrack):
+    """Moving video: grey bars and a dark box that slides across, 320x240 I420 at 30 frame/s,
+    paced by the wall clock."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+        self.start = None
+        self.sent = 0
+        self.bars = bytes(
+            40 + 25 * (x * 8 // VIDEO_WIDTH) for x in range(VIDEO_WIDTH)
+        )
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self.start is None:
+            self.start = time.monotonic()
+        else:
+            wait = self.start + self.n / VIDEO_FPS - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        frame = av.VideoFrame(VIDEO_WIDTH, VIDEO_HEIGHT, "yuv420p")
+        x0 = (self.n * 6) % (VIDEO_WIDTH - 48)
+        row_box = bytearray(self.bars)
+        row_box[x0 : x0 + 48] = bytes(48)
+        for i, plane in enumerate(frame.planes):
+            width = VIDEO_WIDTH if i == 0 else VIDEO_WIDTH // 2
+            height = VIDEO_HEIGHT if i == 0 else VIDEO_HEIGHT // 2
+            pad = bytes(plane.line_size - width)
+            if i == 0:
+                rows = [
+                    (row_box if 96 <= y < 144 else self.bars) + pad for y in range(height)
+                ]
+            else:
+                rows = [bytes([128]) * width + pad] * height
+            plane.update(b"".join(rows))
+        frame.pts = self.n * (VIDEO_RATE // VIDEO_FPS)
+        frame.time_base = fractions.Fraction(1, VIDEO_RATE)
+        self.n += 1
+        self.sent += 1
+        return frame
+
+
+def luma_spread(frame) -> float:
+    """The standard deviation of the luma of a decoded frame (every 4th sample)."""
+    plane = frame.planes[0]
+    data = bytes(plane)
+    samples = [
+        data[y * plane.line_size + x]
+        for y in range(0, frame.height, 4)
+        for x in range(0, frame.width, 4)
+    ]
+    mean = sum(samples) / len(samples)
+    return math.sqrt(sum((s - mean) ** 2 for s in samples) / len(samples))
 
 
 class Tone(MediaStreamTrack):
@@ -115,6 +182,10 @@ class Peer:
         # The remote audio: per frame (samples of the first channel, rms), and more.
         self.frames = []
         self.track_kind = None
+        self.pattern = Pattern()
+        self.video_frames = 0
+        self.video_size = None
+        self.video_spread = 0.0
         self.received_layout = None
         self.received_rate = None
         self.tasks = []
@@ -131,6 +202,8 @@ class Peer:
             self.track_kind = track.kind
             if track.kind == "audio":
                 self.tasks.append(asyncio.ensure_future(self.listen(track)))
+            else:
+                self.tasks.append(asyncio.ensure_future(self.watch(track)))
 
         self.pc = pc
         return pc
@@ -157,9 +230,23 @@ class Peer:
             samples = array.array("h", data)[::channels]
             self.frames.append(samples)
 
+    async def watch(self, track) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            self.video_frames += 1
+            self.video_size = [frame.width, frame.height]
+            if self.video_frames % 15 == 0:
+                self.video_spread = luma_spread(frame)
+
+    def media(self, command):
+        return self.pattern if command.get("video") else self.tone
+
     async def offer(self, command) -> dict:
         pc = self.make()
-        pc.addTrack(self.tone)
+        pc.addTrack(self.media(command))
         if command.get("channel"):
             self.echo(pc.createDataChannel("echo"))
         await pc.setLocalDescription(await pc.createOffer())
@@ -168,7 +255,7 @@ class Peer:
     async def answer(self, command) -> dict:
         pc = self.make()
         await pc.setRemoteDescription(RTCSessionDescription(sdp=command["sdp"], type="offer"))
-        pc.addTrack(self.tone)
+        pc.addTrack(self.media(command))
         await pc.setLocalDescription(await pc.createAnswer())
         return {"sdp": pc.localDescription.sdp}
 
@@ -199,6 +286,7 @@ class Peer:
         crossings = sum(1 for a, b in zip(heard, heard[1:]) if (a < 0) != (b < 0))
         report = await self.pc.getStats()
         inbound = {}
+        video_inbound = {}
         outbound = {}
         transport = {}
         for s in report.values():
@@ -207,6 +295,11 @@ class Peer:
                     "packetsReceived": s.packetsReceived,
                     "packetsLost": s.packetsLost,
                     "jitter": s.jitter,
+                }
+            elif s.type == "inbound-rtp" and s.kind == "video":
+                video_inbound = {
+                    "packetsReceived": s.packetsReceived,
+                    "packetsLost": s.packetsLost,
                 }
             elif s.type == "outbound-rtp" and s.kind == "audio":
                 outbound = {"packetsSent": s.packetsSent, "bytesSent": s.bytesSent}
@@ -231,6 +324,11 @@ class Peer:
             "zeroCrossingHz": crossings / 2.0 / (len(heard) / RATE) if heard else 0.0,
             "peakHz": peak_frequency(window),
             "toneFramesSent": self.tone.sent,
+            "videoFramesSent": self.pattern.sent,
+            "videoFramesReceived": self.video_frames,
+            "videoSize": self.video_size,
+            "videoLumaSpread": self.video_spread,
+            "videoInbound": video_inbound,
             "inbound": inbound,
             "outbound": outbound,
             "transport": transport,
