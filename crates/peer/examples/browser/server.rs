@@ -1,15 +1,19 @@
 //! The server side of the browser example: an HTTP endpoint on 127.0.0.1 that serves the
 //! page and answers its offer, and one rtcweb peer per visitor that replies to chat
-//! messages and sends the visitor's microphone back (an audio echo through Opus and the
-//! jitter buffer). Shared by the example and its headless-Chromium test.
+//! messages, sends the visitor's microphone back (an audio echo through Opus and the
+//! jitter buffer), decodes the visitor's camera and sends back rtcweb's moving test
+//! pattern (VP8, VP9 or H.264, the first the page accepts). Shared by the example and its
+//! headless-Chromium test.
 #![allow(dead_code, unreachable_pub)] // shared by the example and its test
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rtcweb_media::RawVideoFrame;
+use rtcweb_media::video::TestPattern;
 use rtcweb_peer::driver::{
     DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
-    RtpSender,
+    RemoteTrack, RtpSender, VideoSendSettings, VideoSender,
 };
 use rtcweb_peer::{Description, GatheringState, MessageKind, PeerConnectionState, SdpType};
 use serde_json::json;
@@ -76,6 +80,10 @@ async fn answer(offer: String) -> Result<serde_json::Value, Error> {
     let echo = pc
         .add_track(rtcweb_peer::MediaTrack::audio("echo"), &["rtcweb"])
         .await?;
+    let pattern = pc
+        .add_track(rtcweb_peer::MediaTrack::video("pattern"), &["rtcweb"])
+        .await?;
+    let pattern = pattern.video(VideoSendSettings::default()).await?;
     pc.set_remote_description(&Description {
         kind: SdpType::Offer,
         sdp: offer,
@@ -99,6 +107,7 @@ async fn answer(offer: String) -> Result<serde_json::Value, Error> {
             other => early.push(other),
         }
     }
+    tokio::spawn(send_pattern(pattern));
     tokio::spawn(visit(pc, events, early, echo));
     Ok(json!({ "sdp": answer.sdp, "candidates": candidates }))
 }
@@ -125,6 +134,9 @@ async fn visit(
             }
             PeerConnectionEvent::AudioTrack(track) => {
                 tokio::spawn(echo_audio(track, echo.clone()));
+            }
+            PeerConnectionEvent::Track(track) => {
+                tokio::spawn(watch_camera(track));
             }
             PeerConnectionEvent::ConnectionState(
                 PeerConnectionState::Failed | PeerConnectionState::Closed,
@@ -165,6 +177,48 @@ async fn echo_audio(mut track: RemoteAudioTrack, echo: RtpSender) {
         };
         if echo.send_audio(pcm, None).await.is_err() {
             break;
+        }
+    }
+}
+
+/// Sends the moving test pattern (640x480, 30 frames a second, its frame number and
+/// capture time in a bar code) until the connection is gone.
+async fn send_pattern(video: VideoSender) {
+    let Ok(mut pattern) = TestPattern::new(640, 480) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(33));
+    loop {
+        tick.tick().await;
+        let n = pattern.frame_number();
+        let micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        let frame = RawVideoFrame {
+            picture: pattern.next_frame(micros),
+            rtp_timestamp: n.wrapping_mul(3000),
+            capture_time: None,
+        };
+        if video.send(frame).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Decodes the visitor's camera, saying once how it looks.
+async fn watch_camera(track: RemoteTrack) {
+    let Ok(mut video) = track.decode().await else {
+        return;
+    };
+    let mut frames = 0u64;
+    while let Some(frame) = video.recv().await {
+        frames += 1;
+        if frames == 30 {
+            println!(
+                "the visitor's camera: {}x{} pictures",
+                frame.picture.width(),
+                frame.picture.height()
+            );
         }
     }
 }
