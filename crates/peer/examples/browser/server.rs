@@ -183,6 +183,7 @@ async fn echo_audio(mut track: RemoteAudioTrack, echo: RtpSender) {
 
 /// Sends the moving test pattern (640x480, 30 frames a second, its frame number and
 /// capture time in a bar code) until the connection is gone.
+#[allow(clippy::disallowed_methods)] // the example owns its clock: the capture time
 async fn send_pattern(video: VideoSender) {
     let Ok(mut pattern) = TestPattern::new(640, 480) else {
         return;
