@@ -5,8 +5,10 @@
 
 mod frame;
 mod pattern;
+mod playout;
 mod y4m;
 
 pub use frame::{DecodedVideoFrame, FrameError, I420Frame, MAX_SIDE, RawVideoFrame};
 pub use pattern::{Fill, PatternCode, PatternError, TestPattern, read_code};
+pub use playout::{RenderedFrame, VideoPlayout, VideoPlayoutConfig, VideoPlayoutStats};
 pub use y4m::{Y4mError, Y4mSink, Y4mSource};
