@@ -77,6 +77,10 @@ pub struct AudioPlayout {
     scratch: Vec<i16>,
     frames: VecDeque<DecodedAudio>,
     stats: PlayoutStats,
+    /// Lip sync's extra delay, kept across codec changes.
+    extra: Duration,
+    /// RTP timestamp and tick of the last frame played from a packet.
+    played: Option<(u32, Instant)>,
     /// Frames dropped because [`poll_frame`](Self::poll_frame) was not called.
     pub dropped: u64,
 }
@@ -103,6 +107,8 @@ impl AudioPlayout {
             scratch: Vec::new(),
             frames: VecDeque::new(),
             stats: PlayoutStats::default(),
+            extra: Duration::ZERO,
+            played: None,
             dropped: 0,
         }
     }
@@ -144,6 +150,7 @@ impl AudioPlayout {
                         clock_rate: codec.clock_rate,
                         ..JitterConfig::default()
                     });
+                    self.jitter.set_extra_delay(self.extra);
                 }
                 Err(_) => {
                     self.stats.unsupported += 1;
@@ -156,6 +163,19 @@ impl AudioPlayout {
         if self.next_tick.is_none() {
             self.next_tick = Some(now + TICK);
         }
+    }
+
+    /// Adds `extra` to the jitter buffer's target delay (lip sync; see
+    /// [`JitterBuffer::set_extra_delay`]).
+    pub fn set_extra_delay(&mut self, extra: Duration) {
+        self.extra = extra;
+        self.jitter.set_extra_delay(extra);
+    }
+
+    /// The RTP timestamp of the last frame played from a packet and the tick it was played
+    /// at: where the audio is now, for lip sync.
+    pub fn playout_point(&self) -> Option<(u32, Instant)> {
+        self.played
     }
 
     /// The next playout tick.
@@ -208,6 +228,7 @@ impl AudioPlayout {
                 channels,
             ) {
                 Ok(n) => {
+                    self.played = Some((timestamp, tick));
                     self.pcm.truncate(n.max(frame_len).min(self.pcm.len()));
                     (Some(timestamp), false)
                 }
