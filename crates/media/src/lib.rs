@@ -14,6 +14,9 @@
 //!   packet-loss concealment and FEC recovery on the decoder.
 //! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
+//! - [`LipSync`]: from each stream's sender reports and what is played, the extra delay
+//!   that brings audio ([`AudioPlayout`]) and video ([`VideoPlayout`], a render queue) into
+//!   sync, in bounded steps as libwebrtc does.
 //! - Test and example video: [`TestPattern`], a moving picture carrying its frame number and
 //!   capture time in a bar code that survives lossy coding ([`read_code`]), and Y4M files
 //!   ([`Y4mSource`], [`Y4mSink`]).
@@ -48,6 +51,7 @@ mod jitter_buffer;
 #[cfg(feature = "opus")]
 mod opus;
 mod source;
+mod sync;
 pub mod video;
 mod video_frame_buffer;
 mod wav;
@@ -61,6 +65,7 @@ pub use opus::{
     OpusEncoder,
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
+pub use sync::{LipSync, LipSyncConfig, LipSyncStats, MediaKind, SenderClock};
 pub use video::{
     DecodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern, Y4mSink, Y4mSource,
     read_code,
