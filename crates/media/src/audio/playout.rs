@@ -16,6 +16,11 @@ const TICK: Duration = Duration::from_millis(20);
 /// Playout stops after this long without a packet (the sender stopped or went away), and
 /// restarts with the next one; a tick later than this is skipped, not caught up.
 const IDLE: Duration = Duration::from_millis(100);
+/// How far behind its input libopus's output runs: the encoder's lookahead at 48 kHz
+/// (2.5 ms, plus 4 ms of delay compensation in the VoIP and audio applications that
+/// WebRTC senders use), in samples.
+#[cfg(feature = "opus")]
+const OPUS_DELAY: u64 = 312;
 /// Decoded frames held for [`AudioPlayout::poll_frame`] at most.
 const MAX_FRAMES: usize = 50;
 
@@ -172,10 +177,24 @@ impl AudioPlayout {
         self.jitter.set_extra_delay(extra);
     }
 
-    /// The RTP timestamp of the last frame played from a packet and the tick it was played
-    /// at: where the audio is now, for lip sync.
+    /// How long after its tick the sound of a frame's first sample is heard: the codec's
+    /// delay (Opus: the encoder's 6.5 ms lookahead; G.711: the resampler's delay).
+    pub fn output_delay(&self) -> Duration {
+        let samples = match self.decoder.as_ref() {
+            None => 0,
+            #[cfg(feature = "opus")]
+            Some((_, Decoder::Opus(_))) => OPUS_DELAY,
+            Some((_, Decoder::G711 { upsample, .. })) => upsample.delay() as u64,
+        };
+        Duration::from_micros(samples * 1_000_000 / u64::from(PLAYOUT_RATE))
+    }
+
+    /// The RTP timestamp of the last frame played from a packet and when its first sample
+    /// is heard (its tick plus [`output_delay`](Self::output_delay)): where the audio is
+    /// now, for lip sync.
     pub fn playout_point(&self) -> Option<(u32, Instant)> {
         self.played
+            .map(|(ts, tick)| (ts, tick + self.output_delay()))
     }
 
     /// The next playout tick.
