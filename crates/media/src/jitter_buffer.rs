@@ -131,6 +131,8 @@ pub struct JitterBuffer {
     /// Fastest transit in the window, ms.
     min_transit: f64,
     target: Duration,
+    /// Delay added to the target by lip sync.
+    extra: Duration,
     /// Arrival instant and extended timestamp of the first packet: the origin of media time.
     origin: Option<(Instant, u64)>,
     stats: JitterStats,
@@ -143,6 +145,7 @@ impl JitterBuffer {
             (u128::from(config.clock_rate) * config.frame.as_nanos() / 1_000_000_000) as u32;
         Self {
             target: config.min_delay,
+            extra: Duration::ZERO,
             config,
             samples_per_frame: samples_per_frame.max(1),
             packets: BTreeMap::new(),
@@ -168,6 +171,19 @@ impl JitterBuffer {
     /// The current target delay.
     pub fn target_delay(&self) -> Duration {
         self.target
+    }
+
+    /// Adds `extra` (at most the largest target delay) to the adaptive target delay: lip
+    /// sync holds audio back this way when video is later. A rise is honoured at once by
+    /// concealing a frame per tick until the playout is that late (NetEq stretches instead);
+    /// a fall by dropping frames, as for the adaptive target.
+    pub fn set_extra_delay(&mut self, extra: Duration) {
+        self.extra = extra.min(self.config.max_delay);
+    }
+
+    /// The extra delay set by [`set_extra_delay`](Self::set_extra_delay).
+    pub fn extra_delay(&self) -> Duration {
+        self.extra
     }
 
     /// Packets held.
@@ -302,9 +318,9 @@ impl JitterBuffer {
     /// One playout tick (every frame duration): what to decode now.
     pub fn pop(&mut self, now: Instant) -> Playout {
         let step = u64::from(self.samples_per_frame);
-        let target_ms = self.target.as_secs_f64() * 1000.0;
+        let target_ms = (self.target + self.extra).as_secs_f64() * 1000.0;
         let frame_ms = self.config.frame.as_secs_f64() * 1000.0;
-        let max_ms = self.config.max_delay.as_secs_f64() * 1000.0;
+        let max_ms = (self.config.max_delay + self.extra).as_secs_f64() * 1000.0;
         let mut next = match self.next {
             Some(next) => next,
             None => {
@@ -339,6 +355,21 @@ impl JitterBuffer {
         }
         let next_payload =
             |packets: &BTreeMap<u64, Held>, at: u64| packets.get(&at).map(|h| h.payload.clone());
+        if !self.extra.is_zero()
+            && self.next.is_some()
+            && self.packets.contains_key(&next)
+            && self.lateness_ms(now, next) < target_ms - frame_ms / 2.0
+        {
+            // Sync raised the delay and the frame is here too early: stretch by one
+            // concealed frame and play it on a later tick.
+            if !self.concealing {
+                self.stats.concealment_events += 1;
+                self.concealing = true;
+            }
+            self.stats.concealed_samples += step;
+            self.next = Some(next);
+            return Playout::Conceal { next: None };
+        }
         if let Some(held) = self.packets.remove(&next) {
             self.next = Some(next + step);
             self.concealing = false;
@@ -567,5 +598,37 @@ mod tests {
         }
         assert_eq!(jb.len(), 8);
         assert_eq!(jb.stats().packets_discarded, 12, "the oldest go first");
+    }
+
+    #[test]
+    fn an_extra_delay_is_reached_by_concealing_and_left_by_dropping() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        // Packet i arrives at i × 20 ms; a tick every 20 ms, 5 ms after the arrivals. The
+        // delay of the frame played at a tick is the tick minus its arrival.
+        let mut delays = Vec::new();
+        for i in 0..300u32 {
+            jb.handle_packet(ms(t, u64::from(i) * 20), i * STEP, b"x");
+            if i == 100 {
+                jb.set_extra_delay(Duration::from_millis(100));
+            }
+            if i == 200 {
+                jb.set_extra_delay(Duration::ZERO);
+            }
+            let tick = ms(t, u64::from(i) * 20 + 5);
+            if let Some(ts) = frame_ts(&jb.pop(tick)) {
+                delays.push((i, u64::from(i) * 20 + 5 - u64::from(ts / STEP) * 20));
+            }
+        }
+        let at = |n: u32| delays.iter().rev().find(|(i, _)| *i <= n).map(|(_, d)| *d);
+        assert_eq!(at(99), Some(25));
+        // Five frames concealed, then 100 ms later.
+        assert_eq!(at(199), Some(125));
+        assert_eq!(jb.stats().concealed_samples, 5 * u64::from(STEP));
+        assert_eq!(jb.extra_delay(), Duration::ZERO);
+        // Back down by dropping, to within the drop rule's margin of a frame and a half
+        // above the target (20 ms): four frames dropped, 45 ms.
+        assert_eq!(at(299), Some(45));
+        assert_eq!(jb.stats().packets_discarded, 4);
     }
 }

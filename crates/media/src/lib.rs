@@ -20,6 +20,9 @@
 //!   asking for it is [`CodecError::NoCodec`].
 //! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
+//! - [`LipSync`]: from each stream's sender reports and what is played, the extra delay
+//!   that brings audio ([`AudioPlayout`]) and video ([`VideoPlayout`], a render queue) into
+//!   sync, in bounded steps as libwebrtc does.
 //! - Test and example video: [`TestPattern`], a moving picture carrying its frame number and
 //!   capture time in a bar code that survives lossy coding ([`read_code`]), and Y4M files
 //!   ([`Y4mSource`], [`Y4mSink`]).
@@ -54,6 +57,7 @@ mod jitter_buffer;
 #[cfg(feature = "opus")]
 mod opus;
 mod source;
+mod sync;
 pub mod video;
 mod video_frame_buffer;
 mod wav;
@@ -67,6 +71,7 @@ pub use opus::{
     OpusEncoder,
 };
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
+pub use sync::{LipSync, LipSyncConfig, LipSyncStats, MediaKind, SenderClock};
 pub use video::{
     DecodedVideoFrame, EncodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern,
     VideoDecoder, VideoDecoderStats, VideoEncoder, VideoEncoderConfig, VideoSpeed, Y4mSink,

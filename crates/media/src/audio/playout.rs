@@ -16,6 +16,11 @@ const TICK: Duration = Duration::from_millis(20);
 /// Playout stops after this long without a packet (the sender stopped or went away), and
 /// restarts with the next one; a tick later than this is skipped, not caught up.
 const IDLE: Duration = Duration::from_millis(100);
+/// How far behind its input libopus's output runs: the encoder's lookahead at 48 kHz
+/// (2.5 ms, plus 4 ms of delay compensation in the VoIP and audio applications that
+/// WebRTC senders use), in samples.
+#[cfg(feature = "opus")]
+const OPUS_DELAY: u64 = 312;
 /// Decoded frames held for [`AudioPlayout::poll_frame`] at most.
 const MAX_FRAMES: usize = 50;
 
@@ -77,6 +82,10 @@ pub struct AudioPlayout {
     scratch: Vec<i16>,
     frames: VecDeque<DecodedAudio>,
     stats: PlayoutStats,
+    /// Lip sync's extra delay, kept across codec changes.
+    extra: Duration,
+    /// RTP timestamp and tick of the last frame played from a packet.
+    played: Option<(u32, Instant)>,
     /// Frames dropped because [`poll_frame`](Self::poll_frame) was not called.
     pub dropped: u64,
 }
@@ -103,6 +112,8 @@ impl AudioPlayout {
             scratch: Vec::new(),
             frames: VecDeque::new(),
             stats: PlayoutStats::default(),
+            extra: Duration::ZERO,
+            played: None,
             dropped: 0,
         }
     }
@@ -144,6 +155,7 @@ impl AudioPlayout {
                         clock_rate: codec.clock_rate,
                         ..JitterConfig::default()
                     });
+                    self.jitter.set_extra_delay(self.extra);
                 }
                 Err(_) => {
                     self.stats.unsupported += 1;
@@ -156,6 +168,33 @@ impl AudioPlayout {
         if self.next_tick.is_none() {
             self.next_tick = Some(now + TICK);
         }
+    }
+
+    /// Adds `extra` to the jitter buffer's target delay (lip sync; see
+    /// [`JitterBuffer::set_extra_delay`]).
+    pub fn set_extra_delay(&mut self, extra: Duration) {
+        self.extra = extra;
+        self.jitter.set_extra_delay(extra);
+    }
+
+    /// How long after its tick the sound of a frame's first sample is heard: the codec's
+    /// delay (Opus: the encoder's 6.5 ms lookahead; G.711: the resampler's delay).
+    pub fn output_delay(&self) -> Duration {
+        let samples = match self.decoder.as_ref() {
+            None => 0,
+            #[cfg(feature = "opus")]
+            Some((_, Decoder::Opus(_))) => OPUS_DELAY,
+            Some((_, Decoder::G711 { upsample, .. })) => upsample.delay() as u64,
+        };
+        Duration::from_micros(samples * 1_000_000 / u64::from(PLAYOUT_RATE))
+    }
+
+    /// The RTP timestamp of the last frame played from a packet and when its first sample
+    /// is heard (its tick plus [`output_delay`](Self::output_delay)): where the audio is
+    /// now, for lip sync.
+    pub fn playout_point(&self) -> Option<(u32, Instant)> {
+        self.played
+            .map(|(ts, tick)| (ts, tick + self.output_delay()))
     }
 
     /// The next playout tick.
@@ -208,6 +247,7 @@ impl AudioPlayout {
                 channels,
             ) {
                 Ok(n) => {
+                    self.played = Some((timestamp, tick));
                     self.pcm.truncate(n.max(frame_len).min(self.pcm.len()));
                     (Some(timestamp), false)
                 }

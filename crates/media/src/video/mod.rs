@@ -8,6 +8,7 @@ mod frame;
 #[cfg(feature = "h264")]
 mod h264;
 mod pattern;
+mod playout;
 mod y4m;
 
 pub use codec::{
@@ -16,4 +17,5 @@ pub use codec::{
 };
 pub use frame::{DecodedVideoFrame, FrameError, I420Frame, MAX_SIDE, RawVideoFrame};
 pub use pattern::{Fill, PatternCode, PatternError, TestPattern, read_code};
+pub use playout::{RenderedFrame, VideoPlayout, VideoPlayoutConfig, VideoPlayoutStats};
 pub use y4m::{Y4mError, Y4mSink, Y4mSource};
