@@ -14,6 +14,7 @@ use rtcweb_media::{AudioCodec, AudioEncoder, PcmFrame};
 use tokio::sync::mpsc;
 
 use super::command::Command;
+use super::lip_sync::LipSyncs;
 use super::tracks::REMOTE_FRAMES;
 use super::video::{DecoderShared, EncoderShared};
 use super::{DriverError, IoStats, PeerConnectionEvent, RemoteAudioTrack, RemoteTrack};
@@ -21,6 +22,7 @@ use crate::{
     CodecInfo, MediaKind, OutgoingFrame, Peer, ReceivedFrame, RtcStats, StatsKind, StatsReport,
     TransceiverId,
 };
+use rtcweb_media::video::{VideoPlayout, VideoPlayoutConfig};
 
 /// A decoded remote audio track: its playout and its handle's queue.
 #[derive(Debug)]
@@ -45,6 +47,12 @@ pub(crate) struct MediaLayers {
     encoded: HashMap<TransceiverId, mpsc::Sender<ReceivedFrame>>,
     video_senders: HashMap<TransceiverId, Arc<EncoderShared>>,
     video_decoders: HashMap<TransceiverId, Arc<DecoderShared>>,
+    /// The render queues of decoded video tracks: frames go to their decoder at their
+    /// render time, which lip sync moves.
+    renders: HashMap<TransceiverId, VideoPlayout<ReceivedFrame>>,
+    /// The remote stream ids of each remote track, to pair audio and video for lip sync.
+    streams: HashMap<TransceiverId, Vec<String>>,
+    syncs: LipSyncs,
     /// For the first RTP timestamps of new encoders.
     seed: u32,
 }
@@ -68,6 +76,9 @@ impl MediaLayers {
             encoded: HashMap::new(),
             video_senders: HashMap::new(),
             video_decoders: HashMap::new(),
+            renders: HashMap::new(),
+            streams: HashMap::new(),
+            syncs: LipSyncs::default(),
             seed: 0x2545_f491,
         }
     }
@@ -82,6 +93,7 @@ impl MediaLayers {
         mid: String,
         commands: Option<mpsc::Sender<Command>>,
     ) -> Option<PeerConnectionEvent> {
+        self.streams.insert(id, info.streams.clone());
         if info.kind == MediaKind::Audio && self.decode_audio {
             // Stereo when our fmtp asked for it (RFC 7587 §7).
             let stereo = peer.transceiver(id).is_some_and(|t| {
@@ -116,14 +128,24 @@ impl MediaLayers {
         }))
     }
 
-    /// A frame from the core: into the playout, or to the handle.
+    /// A frame from the core: into the audio playout, the video render queue, or to the
+    /// handle.
     pub(crate) fn frame(&mut self, id: TransceiverId, frame: ReceivedFrame, io: &mut IoStats) {
+        self.syncs.frame(id, &frame);
         if let Some(p) = self.playouts.get_mut(&id) {
             let codec = audio_codec(frame.payload_type, &frame.codec);
             p.playout
                 .handle_packet(frame.received_at, &codec, frame.rtp_timestamp, &frame.data);
             return;
         }
+        if let Some(render) = self.renders.get_mut(&id) {
+            render.handle_frame(frame.received_at, frame.rtp_timestamp, frame);
+            return;
+        }
+        self.to_handle(id, frame, io);
+    }
+
+    fn to_handle(&self, id: TransceiverId, frame: ReceivedFrame, io: &mut IoStats) {
         if let Some(sender) = self.encoded.get(&id)
             && sender.try_send(frame).is_err()
         {
@@ -136,6 +158,9 @@ impl MediaLayers {
         self.playouts.remove(&id);
         self.encoded.remove(&id);
         self.video_decoders.remove(&id);
+        self.renders.remove(&id);
+        self.streams.remove(&id);
+        self.syncs.remove(id);
     }
 
     /// A video sender's encoder for transceiver `id` (the latest one counts).
@@ -144,8 +169,22 @@ impl MediaLayers {
     }
 
     /// A remote video track's decoder for transceiver `id`.
+    /// From now on the track's frames wait in a render queue and go to the decoder at their
+    /// render time; with a decoded audio track of the same remote stream, the two are kept
+    /// in sync.
     pub(crate) fn attach_video_decoder(&mut self, id: TransceiverId, shared: Arc<DecoderShared>) {
         self.video_decoders.insert(id, shared);
+        self.renders
+            .entry(id)
+            .or_insert_with(|| VideoPlayout::new(VideoPlayoutConfig::default()));
+        let streams = self.streams.get(&id).cloned().unwrap_or_default();
+        if let Some(audio) = self.playouts.keys().copied().find(|a| {
+            self.streams
+                .get(a)
+                .is_some_and(|s| s.iter().any(|x| streams.contains(x)))
+        }) {
+            self.syncs.pair(audio, id);
+        }
     }
 
     /// The peer asked for a key frame (PLI or FIR, RFC 4585 §6.3.1, RFC 5104 §4.3.1): the
@@ -156,22 +195,48 @@ impl MediaLayers {
         }
     }
 
-    /// The next playout tick.
+    /// The next playout tick, render time or lip-sync adjustment.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.playouts
+        let audio = self
+            .playouts
             .values()
-            .filter_map(|p| p.playout.poll_timeout())
-            .min()
+            .filter_map(|p| p.playout.poll_timeout());
+        let video = self.renders.values().filter_map(VideoPlayout::poll_timeout);
+        audio.chain(video).chain(self.syncs.poll_timeout()).min()
     }
 
-    /// Plays the due ticks; frames go to the handles (dropped and counted when not read).
+    /// Plays the due audio ticks and renders the due video frames (to their decoders);
+    /// frames go to the handles (dropped and counted when not read). What was played feeds
+    /// lip sync, whose adjustments go to the playouts and render queues.
     pub(crate) fn handle_timeout(&mut self, now: Instant, io: &mut IoStats) {
-        for p in self.playouts.values_mut() {
+        for (id, p) in &mut self.playouts {
             p.playout.handle_timeout(now);
             while let Some(frame) = p.playout.poll_frame() {
+                if let Some(ts) = frame.rtp_timestamp {
+                    self.syncs.played(*id, now, ts);
+                }
                 if p.out.try_send(frame).is_err() {
                     io.audio_frames_dropped += 1;
                 }
+            }
+        }
+        let mut rendered = Vec::new();
+        for (id, render) in &mut self.renders {
+            render.handle_timeout(now);
+            while let Some(frame) = render.poll_frame() {
+                self.syncs.played(*id, frame.render_at, frame.rtp_timestamp);
+                rendered.push((*id, frame.payload));
+            }
+        }
+        for (id, frame) in rendered {
+            self.to_handle(id, frame, io);
+        }
+        for d in self.syncs.handle_timeout(now) {
+            if let Some(p) = self.playouts.get_mut(&d.audio) {
+                p.playout.set_extra_delay(d.audio_extra);
+            }
+            if let Some(r) = self.renders.get_mut(&d.video) {
+                r.set_extra_delay(d.video_extra);
             }
         }
     }

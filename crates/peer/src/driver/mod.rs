@@ -90,6 +90,7 @@ mod error;
 mod event;
 mod event_queue;
 mod gso_batch;
+mod lip_sync;
 mod mdns;
 mod media;
 mod sockets;
