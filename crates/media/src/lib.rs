@@ -21,8 +21,9 @@
 //! - Test and example audio: [`ToneSource`], [`NoiseSource`], [`WavSource`] and
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
 //! - [`LipSync`]: from each stream's sender reports and what is played, the extra delay
-//!   that brings audio ([`AudioPlayout`]) and video ([`VideoPlayout`], a render queue) into
-//!   sync, in bounded steps as libwebrtc does.
+//!   that brings audio ([`AudioPlayout`]) and video
+//!   ([`VideoPlayout`](video::VideoPlayout), a render queue) into sync, in bounded steps as
+//!   libwebrtc does.
 //! - Test and example video: [`TestPattern`], a moving picture carrying its frame number and
 //!   capture time in a bar code that survives lossy coding ([`read_code`]), and Y4M files
 //!   ([`Y4mSource`], [`Y4mSink`]).
