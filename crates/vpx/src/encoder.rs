@@ -9,7 +9,7 @@ use vpx_sys as sys;
 use crate::{Codec, EncoderConfig, Planes, VpxError, error_text};
 
 /// The RTP video clock: libvpx's time base, so the frame rate only changes frame durations.
-const TIMEBASE_HZ: u32 = 90_000;
+pub(crate) const TIMEBASE_HZ: u32 = 90_000;
 
 /// One compressed frame, borrowed from the encoder until its next call.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +52,7 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
-fn iface(codec: Codec) -> *mut sys::vpx_codec_iface_t {
+pub(crate) fn iface(codec: Codec) -> *mut sys::vpx_codec_iface_t {
     // SAFETY: these return pointers to static interface tables; no arguments, no state.
     unsafe {
         match codec {
@@ -101,34 +101,7 @@ impl Encoder {
     /// Fills the libvpx configuration from ours and initialises the context.
     fn init(&mut self) -> Result<(), VpxError> {
         let c = self.config;
-        let cfg = &mut *self.cfg;
-        cfg.g_w = c.width;
-        cfg.g_h = c.height;
-        cfg.g_threads = c.threads;
-        cfg.g_timebase = sys::vpx_rational {
-            num: 1,
-            den: TIMEBASE_HZ as c_int,
-        };
-        cfg.g_lag_in_frames = 0;
-        cfg.g_error_resilient = sys::VPX_ERROR_RESILIENT_DEFAULT;
-        cfg.g_pass = sys::vpx_enc_pass::VPX_RC_ONE_PASS;
-        cfg.rc_end_usage = sys::vpx_rc_mode::VPX_CBR;
-        cfg.rc_target_bitrate = c.bitrate_bps.div_ceil(1000);
-        cfg.rc_dropframe_thresh = c.drop_frame_threshold;
-        cfg.rc_resize_allowed = 0;
-        // WebRTC's real-time rate-control settings (libvpx_vp8_encoder.cc).
-        cfg.rc_min_quantizer = 2;
-        cfg.rc_max_quantizer = 56;
-        cfg.rc_undershoot_pct = 100;
-        cfg.rc_overshoot_pct = 15;
-        cfg.rc_buf_initial_sz = 500;
-        cfg.rc_buf_optimal_sz = 600;
-        cfg.rc_buf_sz = 1000;
-        cfg.kf_mode = sys::vpx_kf_mode::VPX_KF_AUTO;
-        cfg.kf_min_dist = 0;
-        cfg.kf_max_dist = c.max_keyframe_interval;
-        cfg.ts_number_layers = 1;
-        cfg.ss_number_layers = 1;
+        configure(&mut self.cfg, &c);
         let iface = iface(c.codec);
         // SAFETY: `ctx` is zeroed or destroyed (never a live context here), `iface` is an
         // encoder interface, `cfg` is a complete configuration; both are boxed and outlive
@@ -147,22 +120,8 @@ impl Encoder {
             self.ctx.priv_ = std::ptr::null_mut();
             return Err(VpxError::Codec(err_string(err)));
         }
-        let cpu_used = c.speed.cpu_used(c.codec);
-        self.control(
-            sys::vp8e_enc_control_id::VP8E_SET_CPUUSED as c_int,
-            cpu_used,
-        )?;
-        if c.codec == Codec::Vp9 {
-            // Cyclic-refresh adaptive quantisation, what WebRTC runs for real-time VP9.
-            self.control(sys::vp8e_enc_control_id::VP9E_SET_AQ_MODE as c_int, 3)?;
-            if c.threads > 1 {
-                let log2 = (c.threads.ilog2() as c_int).min(4);
-                self.control(
-                    sys::vp8e_enc_control_id::VP9E_SET_TILE_COLUMNS as c_int,
-                    log2,
-                )?;
-                self.control(sys::vp8e_enc_control_id::VP9E_SET_ROW_MT as c_int, 1)?;
-            }
+        for (id, value) in controls(&c) {
+            self.control(id, value)?;
         }
         self.pts = 0;
         Ok(())
@@ -334,6 +293,58 @@ impl Encoder {
             height: self.config.height,
         }))
     }
+}
+
+/// Our real-time settings on a libvpx configuration (filled with its defaults first).
+pub(crate) fn configure(cfg: &mut sys::vpx_codec_enc_cfg_t, c: &EncoderConfig) {
+    cfg.g_w = c.width;
+    cfg.g_h = c.height;
+    cfg.g_threads = c.threads;
+    cfg.g_timebase = sys::vpx_rational {
+        num: 1,
+        den: TIMEBASE_HZ as c_int,
+    };
+    cfg.g_lag_in_frames = 0;
+    cfg.g_error_resilient = sys::VPX_ERROR_RESILIENT_DEFAULT;
+    cfg.g_pass = sys::vpx_enc_pass::VPX_RC_ONE_PASS;
+    cfg.rc_end_usage = sys::vpx_rc_mode::VPX_CBR;
+    cfg.rc_target_bitrate = c.bitrate_bps.div_ceil(1000);
+    cfg.rc_dropframe_thresh = c.drop_frame_threshold;
+    cfg.rc_resize_allowed = 0;
+    // WebRTC's real-time rate-control settings (libvpx_vp8_encoder.cc).
+    cfg.rc_min_quantizer = 2;
+    cfg.rc_max_quantizer = 56;
+    cfg.rc_undershoot_pct = 100;
+    cfg.rc_overshoot_pct = 15;
+    cfg.rc_buf_initial_sz = 500;
+    cfg.rc_buf_optimal_sz = 600;
+    cfg.rc_buf_sz = 1000;
+    cfg.kf_mode = sys::vpx_kf_mode::VPX_KF_AUTO;
+    cfg.kf_min_dist = 0;
+    cfg.kf_max_dist = c.max_keyframe_interval;
+    cfg.ts_number_layers = 1;
+    cfg.ss_number_layers = 1;
+}
+
+/// The `VP8E_SET_CPUUSED`-style controls of a configuration: (control, value) pairs.
+pub(crate) fn controls(c: &EncoderConfig) -> Vec<(c_int, c_int)> {
+    let mut list = vec![(
+        sys::vp8e_enc_control_id::VP8E_SET_CPUUSED as c_int,
+        c.speed.cpu_used(c.codec),
+    )];
+    if c.codec == Codec::Vp9 {
+        // Cyclic-refresh adaptive quantisation, what WebRTC runs for real-time VP9.
+        list.push((sys::vp8e_enc_control_id::VP9E_SET_AQ_MODE as c_int, 3));
+        if c.threads > 1 {
+            let log2 = (c.threads.ilog2() as c_int).min(4);
+            list.push((
+                sys::vp8e_enc_control_id::VP9E_SET_TILE_COLUMNS as c_int,
+                log2,
+            ));
+            list.push((sys::vp8e_enc_control_id::VP9E_SET_ROW_MT as c_int, 1));
+        }
+    }
+    list
 }
 
 /// A libvpx image header over borrowed planes (nothing allocated, nothing owned).

@@ -38,7 +38,8 @@
 //! ## Why this crate has `unsafe`
 //! libvpx is C; calling it is `unsafe` in Rust, and no maintained pure-Rust VP8/VP9 encoder
 //! exists. Every other rtcweb crate forbids `unsafe` code; this one denies it at crate level
-//! and allows it only in its two FFI modules (`encoder` and `decoder`), where each `unsafe`
+//! and allows it only in its FFI modules (`encoder`, `decoder`, and the benchmarks' raw
+//! libvpx floor behind the `bench-floor` feature), where each `unsafe`
 //! block states in a `// SAFETY:` comment why the call is sound: the contexts are
 //! initialised before use and destroyed once, pointers handed to libvpx point into
 //! borrowed slices whose lengths were checked against the size and strides, and pictures
@@ -47,6 +48,9 @@
 
 mod decoder;
 mod encoder;
+#[cfg(feature = "bench-floor")]
+#[doc(hidden)]
+pub mod floor;
 
 pub use decoder::Decoder;
 pub use encoder::{EncodedFrame, Encoder};
