@@ -1,6 +1,7 @@
 //! The frame core of `rtcweb-peer`: the per-frame cost of `write_frame` to protected
 //! datagrams, and of a protected datagram to the `Event::Frame` it completes, for an Opus
-//! frame (one packet) and a VP8 frame (several), between two connected cores in memory.
+//! frame (one packet) and a VP8, a VP9 and an H.264 frame (several packets each: RFC 7741,
+//! RFC 9628, RFC 6184 FU-A), between two connected cores in memory.
 //!
 //! The floor, in the same run: SRTP alone (`rtcweb-srtp`, the same profile the peers
 //! negotiated) protecting and unprotecting packets with the same headers (taken from the
@@ -35,9 +36,9 @@ struct Pair {
     audio: TransceiverId,
     video: TransceiverId,
     now: Instant,
-    /// The negotiated payload types: Opus and VP8.
+    /// The negotiated payload types: Opus, and the video codecs by name.
     opus: u8,
-    vp8: u8,
+    video_pts: Vec<(&'static str, u8)>,
     /// The next RTP timestamps.
     audio_ts: u32,
     video_ts: u32,
@@ -75,7 +76,7 @@ impl Pair {
             video,
             now,
             opus: 0,
-            vp8: 0,
+            video_pts: Vec::new(),
             audio_ts: 0,
             video_ts: 0,
         };
@@ -102,7 +103,10 @@ impl Pair {
                 .unwrap()
         };
         pair.opus = pt(audio, "opus");
-        pair.vp8 = pt(video, "VP8");
+        pair.video_pts = ["VP8", "VP9", "H264"]
+            .into_iter()
+            .map(|name| (name, pt(video, name)))
+            .collect();
         pair
     }
 
@@ -114,11 +118,18 @@ impl Pair {
         relay(now, &mut self.b, &mut self.a, b, a);
     }
 
-    /// A writes the next frame; its datagrams.
-    fn write(&mut self, video: bool, data: &[u8]) -> Vec<Vec<u8>> {
-        let (id, pt, ts) = if video {
+    /// A writes the next frame (video in `codec`, audio when `None`); its datagrams.
+    fn write(&mut self, codec: Option<&str>, data: &[u8]) -> Vec<Vec<u8>> {
+        let video = codec.is_some();
+        let (id, pt, ts) = if let Some(codec) = codec {
             self.video_ts = self.video_ts.wrapping_add(3000);
-            (self.video, self.vp8, self.video_ts)
+            let pt = self
+                .video_pts
+                .iter()
+                .find(|(name, _)| *name == codec)
+                .map(|(_, pt)| *pt)
+                .expect("negotiated");
+            (self.video, pt, self.video_ts)
         } else {
             self.audio_ts = self.audio_ts.wrapping_add(960);
             (self.audio, self.opus, self.audio_ts)
@@ -187,6 +198,16 @@ fn relay(now: Instant, from: &mut Peer, to: &mut Peer, from_addr: SocketAddr, to
 fn vp8_frame(len: usize) -> Vec<u8> {
     let mut f = vec![0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01];
     f.extend((10..len).map(|i| (i * 7) as u8));
+    f
+}
+
+/// An H.264 key frame in Annex B form, as encoders give it: SPS, PPS, then an IDR slice of
+/// bytes (no start code inside: every byte odd).
+fn h264_frame(len: usize) -> Vec<u8> {
+    let mut f = vec![0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0x8d, 0x68, 0x0a, 0x03, 0xda];
+    f.extend_from_slice(&[0, 0, 0, 1, 0x68, 0xce, 0x06, 0xe2, 0, 0, 0, 1, 0x65]);
+    let head = f.len();
+    f.extend((head..len).map(|i| (i * 7) as u8 | 1));
     f
 }
 
@@ -275,7 +296,13 @@ fn rtp_header_len(p: &[u8]) -> usize {
 fn frames(c: &mut Criterion) {
     let opus = vec![0x78u8; 60]; // a 20 ms Opus frame at about 24 kbit/s
     let vp8 = vp8_frame(6000); // a small key frame: five packets
-    for (name, video, data) in [("opus_60B", false, &opus), ("vp8_6000B", true, &vp8)] {
+    let h264 = h264_frame(6000);
+    for (name, video, data) in [
+        ("opus_60B", None, &opus),
+        ("vp8_6000B", Some("VP8"), &vp8),
+        ("vp9_6000B", Some("VP9"), &vp8),
+        ("h264_6000B", Some("H264"), &h264),
+    ] {
         let mut pair = Pair::new();
         let profile = pair.a.srtp_profile().expect("SRTP keyed");
         let sample = pair.write(video, data);
