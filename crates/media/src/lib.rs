@@ -67,8 +67,8 @@ pub use opus::{
 pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
 pub use sync::{LipSync, LipSyncConfig, LipSyncStats, MediaKind, SenderClock};
 pub use video::{
-    DecodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern, Y4mSink, Y4mSource,
-    read_code,
+    DecodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern, VideoPlayout,
+    VideoPlayoutConfig, Y4mSink, Y4mSource, read_code,
 };
 pub use video_frame_buffer::{
     VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,
