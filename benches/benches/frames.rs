@@ -204,7 +204,9 @@ fn vp8_frame(len: usize) -> Vec<u8> {
 /// An H.264 key frame in Annex B form, as encoders give it: SPS, PPS, then an IDR slice of
 /// bytes (no start code inside: every byte odd).
 fn h264_frame(len: usize) -> Vec<u8> {
-    let mut f = vec![0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0x8d, 0x68, 0x0a, 0x03, 0xda];
+    let mut f = vec![
+        0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0x8d, 0x68, 0x0a, 0x03, 0xda,
+    ];
     f.extend_from_slice(&[0, 0, 0, 1, 0x68, 0xce, 0x06, 0xe2, 0, 0, 0, 1, 0x65]);
     let head = f.len();
     f.extend((head..len).map(|i| (i * 7) as u8 | 1));

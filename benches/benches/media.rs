@@ -6,7 +6,11 @@
 //! - video frame buffer per packet (VP8, three packets per frame, in order) against the
 //!   VP8 depacketizer alone fed the same packets;
 //! - Opus encode and decode of one 20 ms frame (mono, 32 kbit/s, a 440 Hz tone): the
-//!   real-time factor is 20 ms divided by the time per frame.
+//!   real-time factor is 20 ms divided by the time per frame;
+//! - the test pattern at 640x480: drawing a frame (into a reused picture) and reading its
+//!   code back, against the floor of touching every byte once: copying the picture;
+//! - the video render queue per frame (in, due, out at 30 frames/s), against pushing the
+//!   same payload through a `VecDeque`.
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
 use std::collections::VecDeque;
@@ -14,6 +18,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rtcweb_media::video::{
+    Fill, I420Frame, TestPattern, VideoPlayout, VideoPlayoutConfig, read_code,
+};
 use rtcweb_media::{
     AudioSource, JitterBuffer, JitterConfig, MAX_PACKET, OpusConfig, OpusDecoder, OpusEncoder,
     Playout, ToneSource, VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer,
@@ -152,5 +159,71 @@ fn opus(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, jitter_buffer, video_frame_buffer, opus);
+fn test_pattern(c: &mut Criterion) {
+    let mut pattern = TestPattern::new(640, 480).unwrap();
+    let mut picture = I420Frame::black(640, 480).unwrap();
+    let bytes = picture.as_bytes().len();
+    let mut g = c.benchmark_group("test_pattern_640x480");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    let mut micros = 0u64;
+    g.bench_function("draw", |b| {
+        b.iter(|| {
+            micros += 33_333;
+            black_box(pattern.draw(&mut picture, micros, Fill::Pattern))
+        })
+    });
+    g.bench_function("read_code", |b| {
+        b.iter(|| black_box(read_code(black_box(&picture))))
+    });
+    let source = picture.as_bytes().to_vec();
+    let mut copy = vec![0u8; bytes];
+    g.bench_function("floor_memcpy", |b| {
+        b.iter(|| {
+            copy.copy_from_slice(black_box(&source));
+            black_box(&copy);
+        })
+    });
+    g.finish();
+}
+
+fn video_playout(c: &mut Criterion) {
+    let mut g = c.benchmark_group("video_playout");
+    g.throughput(Throughput::Elements(1));
+    let t0 = epoch();
+    let frame = Duration::from_micros(33_333);
+    let mut playout: VideoPlayout<u64> = VideoPlayout::new(VideoPlayoutConfig::default());
+    let mut i = 0u64;
+    g.bench_function("frame_in_and_out", |b| {
+        b.iter(|| {
+            let now = t0 + frame * (i as u32 % 1_000_000);
+            if i % 1_000_000 == 0 {
+                playout = VideoPlayout::new(VideoPlayoutConfig::default());
+            }
+            playout.handle_frame(now, (i as u32).wrapping_mul(3000), i);
+            if let Some(due) = playout.poll_timeout() {
+                playout.handle_timeout(due);
+            }
+            i += 1;
+            black_box(playout.poll_frame())
+        })
+    });
+    let mut queue: VecDeque<u64> = VecDeque::new();
+    g.bench_function("floor_vecdeque", |b| {
+        b.iter(|| {
+            queue.push_back(black_box(i));
+            i += 1;
+            black_box(queue.pop_front())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    jitter_buffer,
+    video_frame_buffer,
+    opus,
+    test_pattern,
+    video_playout
+);
 criterion_main!(benches);

@@ -22,7 +22,7 @@
 //!   [`WavSink`] (WAV through `hound`), behind [`AudioSource`] / [`AudioSink`].
 //! - [`LipSync`]: from each stream's sender reports and what is played, the extra delay
 //!   that brings audio ([`AudioPlayout`]) and video
-//!   ([`VideoPlayout`](video::VideoPlayout), a render queue) into sync, in bounded steps as
+//!   ([`VideoPlayout`], a render queue) into sync, in bounded steps as
 //!   libwebrtc does.
 //! - Test and example video: [`TestPattern`], a moving picture carrying its frame number and
 //!   capture time in a bar code that survives lossy coding ([`read_code`]), and Y4M files
@@ -75,8 +75,8 @@ pub use source::{AudioSink, AudioSource, NoiseSource, ToneSource};
 pub use sync::{LipSync, LipSyncConfig, LipSyncStats, MediaKind, SenderClock};
 pub use video::{
     DecodedVideoFrame, EncodedVideoFrame, I420Frame, PatternCode, RawVideoFrame, TestPattern,
-    VideoDecoder, VideoDecoderStats, VideoEncoder, VideoEncoderConfig, VideoSpeed, Y4mSink,
-    Y4mSource, read_code,
+    VideoDecoder, VideoDecoderStats, VideoEncoder, VideoEncoderConfig, VideoPlayout,
+    VideoPlayoutConfig, VideoSpeed, Y4mSink, Y4mSource, read_code,
 };
 pub use video_frame_buffer::{
     VideoBufferConfig, VideoCodec, VideoEvent, VideoFrameBuffer, VideoStats,

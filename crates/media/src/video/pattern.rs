@@ -248,33 +248,51 @@ fn draw_scene(
     ];
     let split = top + (h - top) / 2;
     let scroll = (n as usize).wrapping_mul(4);
-    for row in top..h {
-        let line = &mut y[row * w..(row + 1) * w];
-        if row < split {
-            for (x, p) in line.iter_mut().enumerate() {
-                *p = BARS[x * 7 / w].0;
-            }
-        } else {
-            for (x, p) in line.iter_mut().enumerate() {
-                *p = 16 + (((x + scroll) % w) * 219 / w) as u8;
-            }
+    // Each kind of row is computed once and copied down: the bars do not change from row to
+    // row, nor the scrolling gradient.
+    if top < h {
+        let first = &mut y[top * w..(top + 1) * w];
+        for (x, p) in first.iter_mut().enumerate() {
+            *p = BARS[x * 7 / w].0;
+        }
+        for row in top + 1..split {
+            y.copy_within(top * w..(top + 1) * w, row * w);
         }
     }
-    let (ctop, csplit) = (top / 2, split / 2);
+    if split < h {
+        let first = &mut y[split * w..(split + 1) * w];
+        for (x, p) in first.iter_mut().enumerate() {
+            *p = 16 + (((x + scroll) % w) * 219 / w) as u8;
+        }
+        for row in split + 1..h {
+            y.copy_within(split * w..(split + 1) * w, row * w);
+        }
+    }
+    let (ctop, csplit) = (top / 2, (split / 2).min(ch));
     for row in ctop..ch {
-        let (ul, vl) = (
-            &mut u[row * cw..(row + 1) * cw],
-            &mut v[row * cw..(row + 1) * cw],
-        );
-        for x in 0..cw {
+        let line = row * cw..(row + 1) * cw;
+        if row > ctop && row != csplit {
+            // Same U as the row above (bars and ramp alike); V too within the bars.
+            u.copy_within(line.start - cw..line.start, line.start);
             if row < csplit {
-                let bar = BARS[(x * 7 / cw).min(6)];
-                ul[x] = bar.1;
-                vl[x] = bar.2;
+                v.copy_within(line.start - cw..line.start, line.start);
             } else {
-                ul[x] = 64 + (x * 128 / cw) as u8;
-                vl[x] = 64 + ((row - csplit) * 128 / (ch - csplit).max(1)) as u8;
+                v[line].fill(64 + ((row - csplit) * 128 / (ch - csplit).max(1)) as u8);
             }
+            continue;
+        }
+        let (ul, vl) = (&mut u[line.clone()], &mut v[line]);
+        if row < csplit {
+            for (x, (up, vp)) in ul.iter_mut().zip(vl.iter_mut()).enumerate() {
+                let bar = BARS[(x * 7 / cw).min(6)];
+                *up = bar.1;
+                *vp = bar.2;
+            }
+        } else {
+            for (x, up) in ul.iter_mut().enumerate() {
+                *up = 64 + (x * 128 / cw) as u8;
+            }
+            vl.fill(64 + ((row - csplit) * 128 / (ch - csplit).max(1)) as u8);
         }
     }
     // The box: a quarter of the scene's height, bouncing at 3 px per frame across and 2 down.
@@ -290,9 +308,10 @@ fn draw_scene(
     let by = top + bounce(2 * n as usize, (h - top).saturating_sub(side));
     let square = (side / 4).max(1);
     for row in by..(by + side).min(h) {
-        for x in bx..(bx + side).min(w) {
-            let dark = ((row - by) / square + (x - bx) / square) % 2 == 0;
-            y[row * w + x] = if dark { 40 } else { 220 };
+        let band = (row - by) / square;
+        let line = &mut y[row * w + bx..row * w + (bx + side).min(w)];
+        for (k, cell) in line.chunks_mut(square).enumerate() {
+            cell.fill(if (band + k) % 2 == 0 { 40 } else { 220 });
         }
     }
 }
