@@ -137,7 +137,12 @@
 //! through coturn (ICE transport policy `relay`); Opus both ways
 //! (`tests/chromium_audio.rs`): Chromium's fake microphone decodes here to its 400 Hz
 //! beep, our tone plays in Chromium (`totalAudioEnergy` > 0); Chromium's fake camera
-//! arrives as whole VP8 frames, key frames included (`tests/chromium_video.rs`).
+//! arrives as whole VP8 frames, key frames included (`tests/chromium_video.rs`); video
+//! both ways in VP8, VP9 and H.264, each side offering, with 5 % loss too
+//! (`tests/chromium_video_codecs.rs`, and VP8 and VP9 with Firefox in
+//! `tests/firefox_video.rs`, VP8 with aiortc in `tests/aiortc_video.rs`): the driver
+//! encodes the moving test pattern, which the browser decodes at its size and rate without
+//! a freeze, and decodes the browser's camera.
 //! Firefox ESR over WebDriver BiDi (`tests/firefox_interop.rs`, each side offering, with
 //! and without mDNS host names): data channels of every kind, closes, Opus both ways,
 //! ciphers. Live renegotiation, glare and DTMF with both browsers
@@ -150,8 +155,7 @@
 //! channels are bounded ([`Config`]); the layers bound their own state.
 //!
 //! ## Not implemented yet
-//! video encoders (the core sends the frames an application encodes), simulcast,
-//! congestion control (no `transport-cc` or `goog-remb` is offered), renegotiation that
+//! Simulcast and SVC (one layer is sent), congestion control (no `transport-cc` or `goog-remb` is offered), renegotiation that
 //! changes the DTLS parameters (the first exchange's role and fingerprints stay), modified
 //! local descriptions (the negotiator applies only what it created).
 #![forbid(unsafe_code)]
