@@ -47,7 +47,7 @@ fn seed_packets() -> &'static [Packet] {
                 let f = enc.poll_frame().unwrap();
                 let payloads = match codec {
                     VideoCodec::Vp8 => vp8.packetize(&f.data),
-                    VideoCodec::Vp9 => vp9.packetize(&f.data, f.keyframe, (64, 48)),
+                    VideoCodec::Vp9 => vp9.packetize(&f.data, f.keyframe, Some((64, 48))),
                     _ => h264.packetize(&f.data),
                 };
                 let n = payloads.len();

@@ -4,18 +4,22 @@
 //! ICE, DTLS and SCTP, open a data channel, and measure it: time to connected and to the
 //! channel being open, round-trip time of small messages, and throughput of 64 KiB
 //! messages. Then each sends the other an Opus tone for two seconds (alice 440 Hz, bob
-//! 660 Hz) through its audio track; the report gives packets sent, received and concealed,
-//! and the frequency each one heard.
+//! 660 Hz) through its audio track, and alice sends bob two seconds of a moving test
+//! pattern (640x480, 30 frame/s, the first video codec both accept: VP8) on a video track of
+//! the same stream, which bob decodes in sync with her audio; the report gives packets
+//! sent, received and concealed, the frequency each one heard, and the pictures bob
+//! decoded, read back from their bar codes, with their latency from capture.
 
 #![allow(clippy::disallowed_methods)] // a demo measures wall-clock time
 #![allow(clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
-use rtcweb_media::{AudioSource, PcmFrame, ToneSource};
+use rtcweb_media::video::{TestPattern, read_code};
+use rtcweb_media::{AudioSource, PcmFrame, RawVideoFrame, ToneSource};
 use rtcweb_peer::driver::{
     DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
-    RtpSender,
+    RemoteTrack, RtpSender, VideoSendSettings, VideoSender,
 };
 use rtcweb_peer::{DataChannelInit, MediaTrack, Message, MessageKind, PeerConnectionState};
 use tokio::sync::{mpsc, oneshot};
@@ -41,7 +45,7 @@ fn signal(
     to: PeerConnection,
     connected: oneshot::Sender<Instant>,
     channels: mpsc::Sender<DataChannel>,
-    tracks: mpsc::Sender<RemoteAudioTrack>,
+    (tracks, videos): (mpsc::Sender<RemoteAudioTrack>, mpsc::Sender<RemoteTrack>),
 ) {
     tokio::spawn(async move {
         let mut connected = Some(connected);
@@ -66,6 +70,9 @@ fn signal(
                 }
                 PeerConnectionEvent::AudioTrack(track) => {
                     let _ = tracks.send(track).await;
+                }
+                PeerConnectionEvent::Track(track) => {
+                    let _ = videos.send(track).await;
                 }
                 _ => {}
             }
@@ -97,6 +104,11 @@ async fn run() -> Result<(), Error> {
     let bob_audio = bob
         .add_track(MediaTrack::audio("bob-tone"), &["bob"])
         .await?;
+    let alice_video = alice
+        .add_track(MediaTrack::video("alice-pattern"), &["alice"])
+        .await?
+        .video(VideoSendSettings::default())
+        .await?;
     let mut channel = alice
         .create_data_channel("demo", DataChannelInit::default())
         .await?;
@@ -119,13 +131,15 @@ async fn run() -> Result<(), Error> {
     let (bob_channels, mut bob_incoming) = mpsc::channel(4);
     let (alice_tracks, mut alice_heard) = mpsc::channel(4);
     let (bob_tracks, mut bob_heard) = mpsc::channel(4);
+    let (alice_videos, _alice_seen) = mpsc::channel(4);
+    let (bob_videos, mut bob_seen) = mpsc::channel(4);
     signal(
         "alice",
         alice_events,
         bob.clone(),
         alice_connected,
         alice_channels,
-        alice_tracks,
+        (alice_tracks, alice_videos),
     );
     signal(
         "bob",
@@ -133,7 +147,7 @@ async fn run() -> Result<(), Error> {
         alice.clone(),
         bob_connected,
         bob_channels,
-        bob_tracks,
+        (bob_tracks, bob_videos),
     );
 
     let limit = Duration::from_secs(20);
@@ -201,20 +215,36 @@ async fn run() -> Result<(), Error> {
     }
     let bulk = bulk_start.elapsed();
 
-    // Audio: both tones at once, each heard by the other.
+    // Audio: both tones at once, each heard by the other; alice's video to bob beside.
     let alice_remote = timeout(limit, alice_heard.recv())
         .await?
         .ok_or("alice got no audio track")?;
     let bob_remote = timeout(limit, bob_heard.recv())
         .await?
         .ok_or("bob got no audio track")?;
-    let (to_bob, to_alice, bob_got, alice_got) = tokio::join!(
+    let bob_video = timeout(limit, bob_seen.recv())
+        .await?
+        .ok_or("bob got no video track")?;
+    let bob_video_id = bob_video.transceiver();
+    let codec = alice
+        .sender(alice_video.transceiver())
+        .await?
+        .parameters()
+        .await?
+        .codecs
+        .first()
+        .map_or_else(|| "?".to_owned(), |(_, c)| c.name.clone());
+    // The pattern's capture times count from here.
+    let epoch = Instant::now();
+    let (to_bob, to_alice, bob_got, alice_got, pictures_sent, bob_saw) = tokio::join!(
         send_tone(alice_audio, 440.0),
         send_tone(bob_audio, 660.0),
         listen(bob_remote),
         listen(alice_remote),
+        send_pattern(alice_video, epoch),
+        watch(bob_video, epoch),
     );
-    let (to_bob, to_alice) = (to_bob?, to_alice?);
+    let (to_bob, to_alice, pictures_sent, bob_saw) = (to_bob?, to_alice?, pictures_sent?, bob_saw?);
 
     let alice_info = alice.info().await?;
     let bob_info = bob.info().await?;
@@ -279,7 +309,79 @@ async fn run() -> Result<(), Error> {
             heard.frequency
         );
     }
+    let bob_video_stats = bob_info
+        .transceivers
+        .iter()
+        .find(|(id, _)| *id == bob_video_id)
+        .and_then(|(_, s)| s.inbound)
+        .ok_or("no video receive stats")?;
+    let mut latency = bob_saw.latencies.clone();
+    latency.sort_by(f64::total_cmp);
+    println!(
+        "  video alice -> bob   {pictures_sent} pictures sent ({}, 640x480), {} received \
+         whole ({} key), {} decoded and read back ({}x{}); capture to decoded picture: \
+         median {:.1} ms, max {:.1} ms",
+        codec,
+        bob_video_stats.frames_received,
+        bob_video_stats.key_frames_received,
+        bob_saw.read,
+        bob_saw.size.0,
+        bob_saw.size.1,
+        latency.get(latency.len() / 2).copied().unwrap_or(0.0),
+        latency.last().copied().unwrap_or(0.0),
+    );
+    if bob_saw.read == 0 {
+        return Err("bob decoded no picture of alice's pattern".into());
+    }
     Ok(())
+}
+
+/// Sends two seconds of the moving test pattern at 30 frames a second, capture times from
+/// `epoch` in its bar code; pictures sent.
+async fn send_pattern(video: VideoSender, epoch: Instant) -> Result<usize, Error> {
+    let mut pattern = TestPattern::new(640, 480)?;
+    let mut tick = tokio::time::interval(Duration::from_micros(33_333));
+    let mut sent = 0;
+    for _ in 0..60 {
+        tick.tick().await;
+        let n = pattern.frame_number();
+        let frame = RawVideoFrame {
+            picture: pattern.next_frame(epoch.elapsed().as_micros() as u64),
+            rtp_timestamp: n.wrapping_mul(3000),
+            capture_time: Some(Instant::now()),
+        };
+        sent += usize::from(video.send(frame).await?);
+    }
+    Ok(sent)
+}
+
+/// What bob saw of alice's video.
+struct Seen {
+    read: usize,
+    size: (u32, u32),
+    /// Capture to decoded picture, ms.
+    latencies: Vec<f64>,
+}
+
+/// Decodes the remote video until it has been quiet for 500 ms; capture times in the
+/// pictures' bar codes count from `epoch`.
+async fn watch(track: RemoteTrack, epoch: Instant) -> Result<Seen, Error> {
+    let mut video = track.decode().await?;
+    let mut seen = Seen {
+        read: 0,
+        size: (0, 0),
+        latencies: Vec::new(),
+    };
+    while let Ok(Some(picture)) = timeout(Duration::from_millis(500), video.recv()).await {
+        if let Some(code) = read_code(&picture.picture) {
+            seen.read += 1;
+            seen.size = (picture.picture.width(), picture.picture.height());
+            let captured = epoch + Duration::from_micros(code.capture_micros);
+            seen.latencies
+                .push(captured.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    Ok(seen)
 }
 
 /// Sends `AUDIO_FRAMES` 20 ms frames of a tone at the pace of a microphone; frames sent.
