@@ -1,6 +1,7 @@
 //! Payloaders and depayloaders: Opus (RFC 7587), VP8 (RFC 7741), VP9 (RFC 9628), H.264 (RFC 6184,
 //! packetization-mode 1), RTX (RFC 4588), and a send-side history for answering NACKs.
 
+mod assembly;
 mod h264;
 mod history;
 mod opus;

@@ -1,6 +1,7 @@
 //! VP8 over RTP (RFC 7741): the payload descriptor, packetization, and frame assembly with
 //! key-frame detection.
 
+use super::assembly::Assembly;
 use super::{DepacketizeError, Frame};
 
 /// Largest frame the depacketizer assembles.
@@ -123,8 +124,7 @@ impl Vp8Packetizer {
 /// reorders first).
 #[derive(Debug, Clone, Default)]
 pub struct Vp8Depacketizer {
-    current: Option<Frame>,
-    next_seq: u16,
+    assembly: Assembly,
 }
 
 impl Vp8Depacketizer {
@@ -143,55 +143,11 @@ impl Vp8Depacketizer {
     ) -> Result<Option<Frame>, DepacketizeError> {
         let d = Vp8Descriptor::parse(payload).ok_or(DepacketizeError::Malformed)?;
         let data = &payload[d.len..];
-        if d.start && d.partition_id == 0 {
-            // A new frame; an unfinished one is lost.
-            let dropped = self.current.take().is_some();
-            // RFC 7741 §4.3: P bit 0 in the VP8 payload header marks a key frame.
-            let keyframe = data.first().is_some_and(|b| b & 0x01 == 0);
-            self.current = Some(Frame {
-                timestamp,
-                data: Vec::new(),
-                keyframe,
-                first_seq: seq,
-                last_seq: seq,
-            });
-            self.next_seq = seq;
-            if dropped {
-                // Report the lost frame unless the new one is already complete.
-                self.append(seq, data)?;
-                if marker {
-                    return self.finish(true);
-                }
-                return Err(DepacketizeError::Gap);
-            }
-        }
-        let Some(frame) = &self.current else {
-            return Err(DepacketizeError::Gap);
-        };
-        if seq != self.next_seq || frame.timestamp != timestamp {
-            self.current = None;
-            return Err(DepacketizeError::Gap);
-        }
-        self.append(seq, data)?;
-        self.finish(marker)
-    }
-
-    fn append(&mut self, seq: u16, data: &[u8]) -> Result<(), DepacketizeError> {
-        let Some(frame) = &mut self.current else {
-            return Ok(());
-        };
-        if frame.data.len() + data.len() > MAX_FRAME {
-            self.current = None;
-            return Err(DepacketizeError::TooLarge);
-        }
-        frame.data.extend_from_slice(data);
-        frame.last_seq = seq;
-        self.next_seq = seq.wrapping_add(1);
-        Ok(())
-    }
-
-    fn finish(&mut self, marker: bool) -> Result<Option<Frame>, DepacketizeError> {
-        Ok(if marker { self.current.take() } else { None })
+        // RFC 7741 §4.2: S on partition 0 starts a frame; §4.3: P bit 0 in the VP8 payload
+        // header marks a key frame.
+        let start =
+            (d.start && d.partition_id == 0).then(|| data.first().is_some_and(|b| b & 0x01 == 0));
+        self.assembly.push(seq, timestamp, marker, start, data)
     }
 }
 

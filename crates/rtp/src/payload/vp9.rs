@@ -2,7 +2,7 @@
 //! and frame assembly (every layer frame of one picture, in order) with key-frame
 //! detection.
 
-use super::vp8::MAX_FRAME;
+use super::assembly::Assembly;
 use super::{DepacketizeError, Frame};
 
 /// Most reference indices a flexible-mode descriptor carries (RFC 9628 §4.2: "up to 3").
@@ -219,8 +219,7 @@ impl Vp9Packetizer {
 /// decoder takes.
 #[derive(Debug, Clone, Default)]
 pub struct Vp9Depacketizer {
-    current: Option<Frame>,
-    next_seq: u16,
+    assembly: Assembly,
 }
 
 impl Vp9Depacketizer {
@@ -238,48 +237,9 @@ impl Vp9Depacketizer {
         payload: &[u8],
     ) -> Result<Option<Frame>, DepacketizeError> {
         let d = Vp9Descriptor::parse(payload).ok_or(DepacketizeError::Malformed)?;
-        let data = &payload[d.len..];
-        if d.starts_picture() {
-            let dropped = self.current.take().is_some();
-            self.current = Some(Frame {
-                timestamp,
-                data: Vec::new(),
-                keyframe: d.starts_keyframe(),
-                first_seq: seq,
-                last_seq: seq,
-            });
-            self.next_seq = seq;
-            if dropped {
-                self.append(seq, data)?;
-                if marker {
-                    return Ok(self.current.take());
-                }
-                return Err(DepacketizeError::Gap);
-            }
-        }
-        let Some(frame) = &self.current else {
-            return Err(DepacketizeError::Gap);
-        };
-        if seq != self.next_seq || frame.timestamp != timestamp {
-            self.current = None;
-            return Err(DepacketizeError::Gap);
-        }
-        self.append(seq, data)?;
-        Ok(if marker { self.current.take() } else { None })
-    }
-
-    fn append(&mut self, seq: u16, data: &[u8]) -> Result<(), DepacketizeError> {
-        let Some(frame) = &mut self.current else {
-            return Ok(());
-        };
-        if frame.data.len() + data.len() > MAX_FRAME {
-            self.current = None;
-            return Err(DepacketizeError::TooLarge);
-        }
-        frame.data.extend_from_slice(data);
-        frame.last_seq = seq;
-        self.next_seq = seq.wrapping_add(1);
-        Ok(())
+        let start = d.starts_picture().then(|| d.starts_keyframe());
+        self.assembly
+            .push(seq, timestamp, marker, start, &payload[d.len..])
     }
 }
 
