@@ -12,20 +12,18 @@
 mod aiortc;
 mod chromium; // for `run_in_network_namespace` only
 mod peer_events;
+mod video_call;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aiortc::Aiortc;
 use peer_events::trickle;
 use rtcweb_media::analysis::picture_has_structure;
-use rtcweb_media::video::TestPattern;
-use rtcweb_media::{DecodedVideoFrame, RawVideoFrame};
 use rtcweb_peer::driver::{DriverConfig, PeerConnection, VideoSendSettings};
 use rtcweb_peer::{CodecCapability, Description, Direction, MediaTrack, SdpType, TransceiverInit};
 use tokio::time::timeout;
 
-/// How long rtcweb sends once the connection takes its first picture.
-const SECONDS: u64 = 4;
+use video_call::SECONDS;
 
 #[test]
 fn aiortc_offers_vp8() {
@@ -102,34 +100,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
         .block_on(sender.video(VideoSendSettings::default()))
         .expect("a video sender");
     let mut decoded = rt.block_on(remote.decode()).expect("a decoder");
-    let (sent, pictures): (u32, Vec<DecodedVideoFrame>) = rt.block_on(async {
-        let mut pattern = TestPattern::new(640, 480).unwrap();
-        let mut tick = tokio::time::interval(Duration::from_millis(33));
-        let mut until = tokio::time::Instant::now() + Duration::from_secs(20);
-        let (mut sent, mut first, mut pictures) = (0u32, true, Vec::new());
-        let t0 = Instant::now();
-        while tokio::time::Instant::now() < until {
-            tokio::select! {
-                _ = tick.tick() => {
-                    let n = pattern.frame_number();
-                    let frame = RawVideoFrame {
-                        picture: pattern.next_frame(t0.elapsed().as_micros() as u64),
-                        rtp_timestamp: n.wrapping_mul(3000),
-                        capture_time: Some(Instant::now()),
-                    };
-                    if video.send(frame).await.expect("encoded and sent") {
-                        sent += 1;
-                        if first {
-                            first = false;
-                            until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
-                        }
-                    }
-                }
-                Some(p) = decoded.recv() => pictures.push(p),
-            }
-        }
-        (sent, pictures)
-    });
+    let (sent, pictures) = rt.block_on(video_call::exchange_video(&video, &mut decoded));
     // What is in flight arrives.
     std::thread::sleep(Duration::from_millis(300));
     let stats = peer.stats();

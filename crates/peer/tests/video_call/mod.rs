@@ -10,7 +10,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rtcweb_media::analysis::picture_has_structure;
 use rtcweb_media::video::TestPattern;
 use rtcweb_media::{DecodedVideoFrame, RawVideoFrame};
-use rtcweb_peer::driver::{DriverConfig, PeerConnection, RemoteTrack, VideoSendSettings};
+use rtcweb_peer::driver::{
+    DriverConfig, PeerConnection, RemoteTrack, RemoteVideoTrack, VideoSendSettings, VideoSender,
+};
 use rtcweb_peer::{
     CodecCapability, Description, Direction, MediaKind, MediaTrack, SdpType, TransceiverInit,
 };
@@ -223,37 +225,7 @@ pub fn call(
     let mut decoded = rt.block_on(remote.decode()).expect("a decoder");
 
     let started = Instant::now();
-    let (sent, pictures): (u32, Vec<DecodedVideoFrame>) = rt.block_on(async {
-        let mut pattern = TestPattern::new(WIDTH, HEIGHT).unwrap();
-        let mut tick = tokio::time::interval(Duration::from_millis(33));
-        // SECONDS from the first picture the connection took (the handshake can take a
-        // while with loss), 20 s at most.
-        let mut until = tokio::time::Instant::now() + Duration::from_secs(20);
-        let mut first = true;
-        let mut sent = 0u32;
-        let mut pictures = Vec::new();
-        while tokio::time::Instant::now() < until {
-            tokio::select! {
-                _ = tick.tick() => {
-                    let n = pattern.frame_number();
-                    let frame = RawVideoFrame {
-                        picture: pattern.next_frame(unix_micros()),
-                        rtp_timestamp: n.wrapping_mul(3000),
-                        capture_time: Some(Instant::now()),
-                    };
-                    if video.send(frame).await.expect("the pattern is encoded and sent") {
-                        sent += 1;
-                        if first {
-                            first = false;
-                            until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
-                        }
-                    }
-                }
-                Some(p) = decoded.recv() => pictures.push(p),
-            }
-        }
-        (sent, pictures)
-    });
+    let (sent, pictures) = rt.block_on(exchange_video(&video, &mut decoded));
     let elapsed = started.elapsed();
 
     let stats = eval("rtc.stats()");
@@ -342,6 +314,43 @@ pub fn call(
     );
     rt.block_on(pc.close()).unwrap();
     Outcome { pictures, stats }
+}
+
+/// Sends the test pattern at 30 frame/s for [`SECONDS`] from the first picture the
+/// connection takes (the handshake can take a while with loss; 20 s at most) while
+/// collecting the decoded pictures of the other side; the pictures sent, and those
+/// received.
+pub async fn exchange_video(
+    video: &VideoSender,
+    decoded: &mut RemoteVideoTrack,
+) -> (u32, Vec<DecodedVideoFrame>) {
+    let mut pattern = TestPattern::new(WIDTH, HEIGHT).unwrap();
+    let mut tick = tokio::time::interval(Duration::from_millis(33));
+    let mut until = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut first = true;
+    let mut sent = 0u32;
+    let mut pictures = Vec::new();
+    while tokio::time::Instant::now() < until {
+        tokio::select! {
+            _ = tick.tick() => {
+                let n = pattern.frame_number();
+                let frame = RawVideoFrame {
+                    picture: pattern.next_frame(unix_micros()),
+                    rtp_timestamp: n.wrapping_mul(3000),
+                    capture_time: Some(Instant::now()),
+                };
+                if video.send(frame).await.expect("the pattern is encoded and sent") {
+                    sent += 1;
+                    if first {
+                        first = false;
+                        until = tokio::time::Instant::now() + Duration::from_secs(SECONDS);
+                    }
+                }
+            }
+            Some(p) = decoded.recv() => pictures.push(p),
+        }
+    }
+    (sent, pictures)
 }
 
 fn recv_track(
