@@ -290,3 +290,44 @@ fn odd_sizes_round_trip() {
         }
     }
 }
+
+/// The test pattern's bar code read back from each codec's decoded pictures: 60 frames at
+/// 640x480, at 1 Mbit/s and at 300 kbit/s, from the first (key) frame on.
+#[test]
+fn the_pattern_code_survives_every_codec() {
+    use rtcweb_media::video::{TestPattern, read_code};
+    for codec in [VideoCodec::Vp8, VideoCodec::Vp9, VideoCodec::H264] {
+        for bitrate in [1_000_000, 300_000] {
+            let mut config = VideoEncoderConfig::new(codec, 640, 480);
+            config.bitrate_bps = bitrate;
+            let mut encoder = VideoEncoder::new(config).unwrap();
+            let mut decoder = VideoDecoder::new(codec).unwrap();
+            let mut pattern = TestPattern::new(640, 480).unwrap();
+            let mut unread = Vec::new();
+            for n in 0..60u32 {
+                let frame = RawVideoFrame {
+                    picture: pattern.next_frame(u64::from(n) * 33_333),
+                    rtp_timestamp: n * 3000,
+                    capture_time: None,
+                };
+                encoder.handle_frame(&frame, false).unwrap();
+                while let Some(f) = encoder.poll_frame() {
+                    decoder
+                        .handle_frame(&f.data, f.rtp_timestamp, None)
+                        .unwrap();
+                }
+                while let Some(p) = decoder.poll_frame() {
+                    match read_code(&p.picture) {
+                        Some(code) => assert_eq!(code.frame_number, n, "{codec:?}"),
+                        None => unread.push(n),
+                    }
+                }
+            }
+            println!("{codec:?} at {bitrate} bit/s: frames whose code did not read: {unread:?}");
+            assert!(
+                unread.is_empty(),
+                "{codec:?} at {bitrate} bit/s: {unread:?}"
+            );
+        }
+    }
+}

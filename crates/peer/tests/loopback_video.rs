@@ -172,8 +172,9 @@ async fn send_and_decode(codec: CodecCapability) {
         numbers.windows(2).all(|w| w[0] < w[1]),
         "{name}: in order, none twice"
     );
-    // The code survives lossy coding; VP9's first pictures at the start of its rate control
-    // can blur a block or two.
+    // The code survives lossy coding (rtcweb-media's `video_codecs` test reads every frame
+    // of every codec); a real-time encoder may still leave a block of the last picture in
+    // both copies now and then.
     assert!(
         codes.len() >= pictures.len() * 95 / 100,
         "{name}: {} of {} pictures read back",

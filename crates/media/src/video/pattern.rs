@@ -3,7 +3,10 @@
 //! under a bar code of big black and white blocks.
 //!
 //! The code sits in rows at the top of the luma plane: blocks of 16×16 pixels (8×8 or 4×4
-//! on small pictures, so that it never takes more than half the height), row-major. The
+//! on small pictures, so that it never takes more than half the height), row-major; where
+//! two copies fit in half the height, a second copy fills the bottom rows, and the reader
+//! takes the first copy whose CRC holds (a real-time encoder may leave a block of the last
+//! picture in place). The
 //! first four blocks are a start marker (white, black, white, black) that also gives the
 //! reader its black and white levels; then 104 data bits, most significant first: the frame
 //! number (32), the capture time in microseconds (64) and a CRC-8 (AUTOSAR) of those twelve
@@ -99,6 +102,15 @@ impl Layout {
     /// Top-left pixel of block `i`.
     fn origin(&self, i: usize) -> (usize, usize) {
         ((i % self.cols) * self.side, (i / self.cols) * self.side)
+    }
+
+    /// Where the copies of the code start: the top rows, and the bottom rows too when two
+    /// copies fit in half the height. A real-time encoder may leave a block of the last
+    /// picture in place when little of its area changed (libvpx's VP9 does, now and then):
+    /// the second copy is read when the first one is damaged.
+    fn copies(&self, height: usize) -> impl Iterator<Item = usize> {
+        let second = (2 * self.height() <= height / 2).then(|| height - self.height());
+        std::iter::once(0).chain(second)
     }
 }
 
@@ -204,20 +216,22 @@ impl TestPattern {
             }
             Fill::Pattern => draw_scene(n, (w, h), (cw, ch), top, y, u, v),
         }
-        // The code's rows: black background, neutral chroma.
-        y[..top * w].fill(BLACK);
-        let chroma_top = top.div_ceil(2).min(ch);
-        u[..chroma_top * cw].fill(128);
-        v[..chroma_top * cw].fill(128);
         let side = self.layout.side;
         let bits = code_bits(PatternCode {
             frame_number: n,
             capture_micros,
         });
-        for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b) {
-            let (x0, y0) = self.layout.origin(i);
-            for row in y0..y0 + side {
-                y[row * w + x0..row * w + x0 + side].fill(WHITE);
+        for first in self.layout.copies(h) {
+            // The code's rows: black background, neutral chroma.
+            y[first * w..(first + top) * w].fill(BLACK);
+            let chroma = (first / 2).min(ch)..(first + top).div_ceil(2).min(ch);
+            u[chroma.start * cw..chroma.end * cw].fill(128);
+            v[chroma.start * cw..chroma.end * cw].fill(128);
+            for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b) {
+                let (x0, y0) = self.layout.origin(i);
+                for row in first + y0..first + y0 + side {
+                    y[row * w + x0..row * w + x0 + side].fill(WHITE);
+                }
             }
         }
         true
@@ -320,12 +334,20 @@ fn draw_scene(
 /// (a wrong CRC) or a block is too grey to call.
 pub fn read_code(picture: &I420Frame) -> Option<PatternCode> {
     let layout = Layout::for_size(picture.width(), picture.height())?;
+    layout
+        .copies(picture.height() as usize)
+        .find_map(|first| read_copy(picture, layout, first))
+}
+
+/// The copy of the code whose rows start at `first`.
+fn read_copy(picture: &I420Frame, layout: Layout, first: usize) -> Option<PatternCode> {
     let w = picture.width() as usize;
     let luma = picture.y();
     let side = layout.side;
     let (inner, margin) = ((side / 2).max(1), side / 4);
     let mean = |i: usize| -> i32 {
         let (x0, y0) = layout.origin(i);
+        let y0 = y0 + first;
         let mut sum = 0u32;
         for row in y0 + margin..y0 + margin + inner {
             let start = row * w + x0 + margin;
@@ -440,31 +462,56 @@ mod tests {
         assert!(changed > 640 * 480 / 10, "{changed} samples changed");
         let white = p.next_frame_with(66_666, Fill::White);
         let top = Layout::for_size(640, 480).unwrap().height();
-        assert!(white.y()[top * 640..].iter().all(|&s| s == WHITE));
+        // White between the two copies of the code.
+        assert!(
+            white.y()[top * 640..(480 - top) * 640]
+                .iter()
+                .all(|&s| s == WHITE)
+        );
     }
 
     #[test]
-    fn a_flipped_block_is_caught_by_the_crc() {
+    fn a_flipped_block_is_caught_by_the_crc_and_the_other_copy_is_read() {
         let mut p = TestPattern::new(640, 480).unwrap();
         let pic = p.next_frame(123_456_789);
+        let code = read_code(&pic).unwrap();
         let layout = Layout::for_size(640, 480).unwrap();
-        for block in MARKER.len()..BLOCKS {
-            let mut bad = pic.clone();
+        let bottom = 480 - layout.height();
+        let flip = |picture: &mut I420Frame, block: usize, first: usize| {
             let (x0, y0) = layout.origin(block);
-            let (y, _, _) = bad.planes_mut();
+            let y0 = y0 + first;
+            let (y, _, _) = picture.planes_mut();
             let old = y[y0 * 640 + x0];
             let flipped = if old == WHITE { BLACK } else { WHITE };
             for row in y0..y0 + 16 {
                 y[row * 640 + x0..row * 640 + x0 + 16].fill(flipped);
             }
+        };
+        for block in MARKER.len()..BLOCKS {
+            // One copy damaged: the other one reads.
+            let mut bad = pic.clone();
+            flip(&mut bad, block, 0);
+            assert_eq!(read_code(&bad), Some(code), "block {block} of the top copy");
+            // Both damaged: the CRC catches it.
+            flip(
+                &mut bad,
+                (block + 7) % (BLOCKS - MARKER.len()) + MARKER.len(),
+                bottom,
+            );
             assert_eq!(read_code(&bad), None, "block {block}");
         }
-        // A grey block cannot be called either way.
+        // A picture with the bottom copy cut away still reads.
+        let mut cut = pic.clone();
+        cut.planes_mut().0[bottom * 640..].fill(BLACK);
+        assert_eq!(read_code(&cut), Some(code));
+        // A grey block (in both copies) cannot be called either way.
         let mut grey = pic.clone();
         let (x0, y0) = layout.origin(10);
         let (y, _, _) = grey.planes_mut();
-        for row in y0..y0 + 16 {
-            y[row * 640 + x0..row * 640 + x0 + 16].fill(125);
+        for first in [0, bottom] {
+            for row in first + y0..first + y0 + 16 {
+                y[row * 640 + x0..row * 640 + x0 + 16].fill(125);
+            }
         }
         assert_eq!(read_code(&grey), None);
     }
