@@ -1,8 +1,10 @@
 //! An adaptive audio jitter buffer: packets in as they arrive, one 20 ms frame out per
 //! playout tick, with the counters of webrtc-stats `inbound-rtp`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+use crate::transit_window::TransitWindow;
 
 /// Settings of the [`JitterBuffer`].
 #[derive(Debug, Clone)]
@@ -124,10 +126,8 @@ pub struct JitterBuffer {
     next: Option<u64>,
     concealing: bool,
     last_ts: Option<u64>,
-    /// The jitter window as two monotonic queues of (arrival, arrival − media time in ms):
-    /// the front of `lows` is the fastest transit in the window, of `highs` the slowest.
-    lows: VecDeque<(Instant, f64)>,
-    highs: VecDeque<(Instant, f64)>,
+    /// The fastest and slowest transit (arrival − media time, ms) of the jitter window.
+    transits: TransitWindow,
     /// Fastest transit in the window, ms.
     min_transit: f64,
     target: Duration,
@@ -143,6 +143,7 @@ impl JitterBuffer {
     pub fn new(config: JitterConfig) -> Self {
         let samples_per_frame =
             (u128::from(config.clock_rate) * config.frame.as_nanos() / 1_000_000_000) as u32;
+        let transits = TransitWindow::new(config.window, config.max_packets * 4);
         Self {
             target: config.min_delay,
             extra: Duration::ZERO,
@@ -152,8 +153,7 @@ impl JitterBuffer {
             next: None,
             concealing: false,
             last_ts: None,
-            lows: VecDeque::new(),
-            highs: VecDeque::new(),
+            transits,
             min_transit: 0.0,
             origin: None,
             stats: JitterStats::default(),
@@ -276,27 +276,7 @@ impl JitterBuffer {
     fn observe(&mut self, now: Instant, ts: u64, late: bool) {
         let transit = self.clock_ms(now) - self.media_ms(ts);
         // Sliding-window minimum and maximum in O(1) amortized per packet.
-        while self.lows.back().is_some_and(|(_, v)| *v >= transit) {
-            self.lows.pop_back();
-        }
-        self.lows.push_back((now, transit));
-        while self.highs.back().is_some_and(|(_, v)| *v <= transit) {
-            self.highs.pop_back();
-        }
-        self.highs.push_back((now, transit));
-        let window = self.config.window;
-        let limit = self.config.max_packets * 4;
-        for queue in [&mut self.lows, &mut self.highs] {
-            while queue
-                .front()
-                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > window)
-                || queue.len() > limit
-            {
-                queue.pop_front();
-            }
-        }
-        let min = self.lows.front().map_or(transit, |(_, v)| *v);
-        let max = self.highs.front().map_or(transit, |(_, v)| *v);
+        let (min, max) = self.transits.push(now, transit);
         self.min_transit = min;
         let spread = Duration::from_secs_f64(((max - min).max(0.0)) / 1000.0);
         let wanted =

@@ -59,6 +59,7 @@ mod jitter_buffer;
 mod opus;
 mod source;
 mod sync;
+mod transit_window;
 pub mod video;
 mod video_frame_buffer;
 mod wav;

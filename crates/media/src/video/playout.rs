@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use crate::transit_window::TransitWindow;
+
 /// Settings of a [`VideoPlayout`].
 #[derive(Debug, Clone)]
 pub struct VideoPlayoutConfig {
@@ -97,9 +99,8 @@ pub struct VideoPlayout<T> {
     last_rendered: Option<(u64, Instant)>,
     /// Arrival and extended timestamp of the first frame: the origin of both time lines.
     origin: Option<(Instant, u64)>,
-    /// Sliding-window minimum and maximum of (arrival, transit ms).
-    lows: VecDeque<(Instant, f64)>,
-    highs: VecDeque<(Instant, f64)>,
+    /// The fastest and slowest transit (arrival − media time, ms) of the window.
+    transits: TransitWindow,
     min_transit: f64,
     jitter: Duration,
     extra: Duration,
@@ -119,8 +120,7 @@ impl<T> VideoPlayout<T> {
             last_ts: None,
             last_rendered: None,
             origin: None,
-            lows: VecDeque::new(),
-            highs: VecDeque::new(),
+            transits: TransitWindow::new(config.window, config.max_frames * 16),
             min_transit: 0.0,
             jitter,
             extra: Duration::ZERO,
@@ -271,26 +271,7 @@ impl<T> VideoPlayout<T> {
             .as_secs_f64()
             * 1000.0;
         let transit = arrival_ms - self.media_ms(ts);
-        while self.lows.back().is_some_and(|(_, v)| *v >= transit) {
-            self.lows.pop_back();
-        }
-        self.lows.push_back((now, transit));
-        while self.highs.back().is_some_and(|(_, v)| *v <= transit) {
-            self.highs.pop_back();
-        }
-        self.highs.push_back((now, transit));
-        let (window, limit) = (self.config.window, self.config.max_frames * 16);
-        for queue in [&mut self.lows, &mut self.highs] {
-            while queue
-                .front()
-                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > window)
-                || queue.len() > limit
-            {
-                queue.pop_front();
-            }
-        }
-        let min = self.lows.front().map_or(transit, |(_, v)| *v);
-        let max = self.highs.front().map_or(transit, |(_, v)| *v);
+        let (min, max) = self.transits.push(now, transit);
         self.min_transit = min;
         let spread = Duration::from_secs_f64((max - min).clamp(0.0, 1e6) / 1000.0);
         let wanted = spread.clamp(
