@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rtcweb_media::audio::{AudioPlayout, DecodedAudio, PlayoutStats};
+use rtcweb_media::video::{VideoPlayout, VideoPlayoutConfig};
 use rtcweb_media::{AudioCodec, AudioEncoder, PcmFrame};
 
 use tokio::sync::mpsc;
@@ -22,7 +23,6 @@ use crate::{
     CodecInfo, MediaKind, OutgoingFrame, Peer, ReceivedFrame, RtcStats, StatsKind, StatsReport,
     TransceiverId,
 };
-use rtcweb_media::video::{VideoPlayout, VideoPlayoutConfig};
 
 /// A decoded remote audio track: its playout and its handle's queue.
 #[derive(Debug)]
@@ -110,6 +110,7 @@ impl MediaLayers {
                     out,
                 },
             );
+            self.pair_for_sync();
             return Some(PeerConnectionEvent::AudioTrack(RemoteAudioTrack {
                 transceiver: id,
                 info,
@@ -168,22 +169,38 @@ impl MediaLayers {
         self.video_senders.insert(id, shared);
     }
 
-    /// A remote video track's decoder for transceiver `id`.
-    /// From now on the track's frames wait in a render queue and go to the decoder at their
-    /// render time; with a decoded audio track of the same remote stream, the two are kept
-    /// in sync.
+    /// A remote video track's decoder for transceiver `id`: from now on the track's frames
+    /// wait in a render queue and go to the decoder at their render time, kept in sync with
+    /// a decoded audio track of the same remote stream.
     pub(crate) fn attach_video_decoder(&mut self, id: TransceiverId, shared: Arc<DecoderShared>) {
         self.video_decoders.insert(id, shared);
         self.renders
             .entry(id)
             .or_insert_with(|| VideoPlayout::new(VideoPlayoutConfig::default()));
-        let streams = self.streams.get(&id).cloned().unwrap_or_default();
-        if let Some(audio) = self.playouts.keys().copied().find(|a| {
-            self.streams
-                .get(a)
-                .is_some_and(|s| s.iter().any(|x| streams.contains(x)))
-        }) {
-            self.syncs.pair(audio, id);
+        self.pair_for_sync();
+    }
+
+    /// Pairs each decoded video track with a decoded audio track of the same remote stream
+    /// (W3C: the tracks of one `MediaStream` play in sync), whichever came first.
+    fn pair_for_sync(&mut self) {
+        let shares = |a: &TransceiverId, b: &TransceiverId| {
+            let (Some(x), Some(y)) = (self.streams.get(a), self.streams.get(b)) else {
+                return false;
+            };
+            x.iter().any(|s| y.contains(s))
+        };
+        let pairs: Vec<(TransceiverId, TransceiverId)> = self
+            .renders
+            .keys()
+            .filter_map(|v| {
+                self.playouts
+                    .keys()
+                    .find(|a| shares(a, v))
+                    .map(|a| (*a, *v))
+            })
+            .collect();
+        for (audio, video) in pairs {
+            self.syncs.pair(audio, video);
         }
     }
 
