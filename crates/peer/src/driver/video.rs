@@ -296,18 +296,16 @@ fn encode(
 pub(crate) struct DecoderCounters {
     pub(crate) frames_decoded: u64,
     pub(crate) key_frames_decoded: u64,
-    /// Frames not decoded: after a decoder error until the next key frame, or of a codec
-    /// this build does not decode.
+    /// Frames not shown: refused by the decoder, waiting for a key frame after an error,
+    /// of a codec this build does not decode, or decoded but not read by the application
+    /// (webrtc-stats `framesDropped`: dropped before decoding or at display).
     pub(crate) frames_dropped: u64,
-    pub(crate) decode_errors: u64,
     pub(crate) total_decode_time: Duration,
     pub(crate) frame_size: Option<(u32, u32)>,
     /// Frames decoded in the last second.
     pub(crate) frames_per_second: f64,
     pub(crate) freeze_count: u64,
     pub(crate) total_freezes_duration: Duration,
-    /// Pictures dropped because the application did not read them.
-    pub(crate) not_read: u64,
 }
 
 /// Freezes as webrtc-stats defines them: a gap between two decoded frames longer than
@@ -485,10 +483,7 @@ fn decode_loop(
         let took = clock().saturating_duration_since(started);
         if result.is_err() {
             broken = true;
-            shared.update(|c| {
-                c.decode_errors += 1;
-                c.frames_dropped += 1;
-            });
+            shared.update(|c| c.frames_dropped += 1);
             ask_keyframe();
             continue;
         }
@@ -502,7 +497,7 @@ fn decode_loop(
                 freezes.frame(frame.received_at, c);
             });
             if out.try_send(picture).is_err() {
-                shared.update(|c| c.not_read += 1);
+                shared.update(|c| c.frames_dropped += 1);
             }
         }
     }
