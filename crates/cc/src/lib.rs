@@ -10,3 +10,6 @@ mod probe_cluster;
 
 pub use bitrate::Bitrate;
 pub use probe_cluster::ProbeCluster;
+
+mod twcc_recorder;
+pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};
