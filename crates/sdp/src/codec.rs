@@ -84,10 +84,12 @@ impl CodecCapability {
     }
 
     /// The video feedback rtcweb acts on: NACKs answered from the send history, PLI and
-    /// FIR turned into key-frame requests, and sent by the receiver (RFC 4585, RFC 5104).
-    /// `transport-cc` and `goog-remb` come with congestion control.
+    /// FIR turned into key-frame requests, and sent by the receiver (RFC 4585, RFC 5104),
+    /// and transport-wide congestion-control feedback
+    /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §4).
     fn video_feedback() -> Vec<Feedback> {
         vec![
+            Feedback::new("transport-cc", None),
             Feedback::new("ccm", Some("fir")),
             Feedback::new("nack", None),
             Feedback::new("nack", Some("pli")),
@@ -101,9 +103,10 @@ impl CodecCapability {
     }
 
     /// Opus (RFC 7587) at payload type 111 as Chromium offers it: 48000/2,
-    /// `minptime=10;useinbandfec=1`.
+    /// `minptime=10;useinbandfec=1`, with transport-wide congestion-control feedback.
     pub fn opus() -> Self {
         let mut c = Self::new("opus", 48000, Some(2), 111);
+        c.feedback = vec![Feedback::new("transport-cc", None)];
         c.parameters = FormatParameters::from_pairs([("minptime", "10"), ("useinbandfec", "1")]);
         c
     }
@@ -217,14 +220,15 @@ impl ExtensionCapability {
     }
 
     /// The default set, what rtcweb acts on: the audio level (written from the encoder's
-    /// level, read into received frames) and the mid (RFC 8843 §15). The congestion-control
-    /// extensions (abs-send-time, transport-wide sequence numbers) come with congestion
-    /// control, the RTP stream ids with simulcast.
+    /// level, read into received frames), the mid (RFC 8843 §15) and transport-wide
+    /// sequence numbers, which the receiver reports in congestion-control feedback. The
+    /// RTP stream ids come with simulcast.
     pub fn defaults() -> Vec<Self> {
         use crate::extmap::uri;
         vec![
             Self::new(uri::AUDIO_LEVEL, true, false),
             Self::new(uri::MID, true, true),
+            Self::new(uri::TRANSPORT_CC, true, true),
         ]
     }
 }
@@ -248,6 +252,6 @@ mod tests {
             .into_iter()
             .filter(|e| e.applies_to(&MediaKind::Video))
             .collect();
-        assert_eq!(video.len(), 1);
+        assert_eq!(video.len(), 2);
     }
 }

@@ -56,8 +56,8 @@ fn firefox_offer_negotiates() {
     let audio_ext: Vec<u16> = answer.media[0].extmaps().map(|e| e.id).collect();
     assert_eq!(audio_ext, [1, 3], "csrc-audio-level is not ours");
     let video_ext: Vec<u16> = answer.media[1].extmaps().map(|e| e.id).collect();
-    // The mid: abs-send-time and transport-cc are not offered before congestion control.
-    assert_eq!(video_ext, [3]);
+    // The mid and transport-cc; abs-send-time is not ours (no REMB estimator reads it).
+    assert_eq!(video_ext, [3, 7]);
     assert_eq!(answer.media[0].direction(), Some(Direction::SendRecv));
     assert_eq!(answer.media[1].direction(), Some(Direction::RecvOnly));
     assert!(
@@ -129,8 +129,8 @@ fn firefox_answer_to_our_offer_is_applied() {
     assert_eq!(video.codecs.len(), 1);
     assert_eq!(video.codecs[0].rtx_payload_type, Some(97));
     let ext: Vec<u16> = video.extensions.iter().map(|e| e.id).collect();
-    // The answer's mid (its transport-cc is not in our offer any more).
-    assert_eq!(ext, [4]);
+    // The answer's transport-cc and mid.
+    assert_eq!(ext, [3, 4]);
     assert!(!video.local_streams.is_empty());
     let audio = r.media("0").unwrap();
     assert!(audio.codecs[0].remote_parameters.flag("stereo"));

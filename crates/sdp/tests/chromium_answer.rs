@@ -50,9 +50,9 @@ fn answer_picks_opus_vp8_rtx_and_bundles_everything() {
     assert_eq!((codecs[1].payload_type, codecs[1].apt()), (97, Some(96)));
     assert_eq!(codecs[2].parameters.get("profile-level-id"), Some("42e01f"));
     assert_eq!(codecs[2].parameters.get("packetization-mode"), Some("1"));
-    // Feedback is what both support (and we act on: no congestion control yet).
+    // Feedback is what both support and we act on.
     let fb: Vec<String> = codecs[0].feedback.iter().map(|f| f.to_string()).collect();
-    assert_eq!(fb, ["ccm fir", "nack", "nack pli"]);
+    assert_eq!(fb, ["transport-cc", "ccm fir", "nack", "nack pli"]);
 
     // Extensions: the supported ones, with the offerer's ids.
     let ids = |m: &rtcweb_sdp::MediaSection| {
@@ -62,9 +62,16 @@ fn answer_picks_opus_vp8_rtx_and_bundles_everything() {
     };
     assert_eq!(
         ids(audio),
-        [(1, uri::AUDIO_LEVEL.to_owned()), (4, uri::MID.to_owned())]
+        [
+            (1, uri::AUDIO_LEVEL.to_owned()),
+            (3, uri::TRANSPORT_CC.to_owned()),
+            (4, uri::MID.to_owned())
+        ]
     );
-    assert_eq!(ids(video), [(4, uri::MID.to_owned())]);
+    assert_eq!(
+        ids(video),
+        [(3, uri::TRANSPORT_CC.to_owned()), (4, uri::MID.to_owned())]
+    );
 
     // Transport: our fingerprint and setup:active everywhere, rtcp-mux, one set of
     // credentials.
@@ -136,7 +143,7 @@ fn applying_the_answer_reports_what_the_transports_need() {
         audio.remote_streams[0].cname.as_deref(),
         Some("wIFGr1eKsqVA6o5q")
     );
-    assert_eq!(audio.extensions.len(), 2);
+    assert_eq!(audio.extensions.len(), 3, "audio level, transport-cc, mid");
     assert!(audio.local_streams.is_empty());
 
     let video = r.media("1").unwrap();

@@ -170,11 +170,11 @@ fn a_section_added_after_answering_firefox_reuses_its_numbers() {
     let offer = n.create_offer().unwrap();
     assert_eq!(mids(&offer), ["0", "1", "2", "3"]);
     let new = &offer.media[3];
-    // Firefox's numbers for VP8, VP9 and H.264 with their RTX, and its extension id for the
-    // mid (3): the one video extension we offer.
+    // Firefox's numbers for VP8, VP9 and H.264 with their RTX, and its extension ids for the
+    // mid (3) and transport-cc (7): the video extensions we offer.
     assert_eq!(new.formats, ["120", "124", "121", "125", "126", "127"]);
     let ids: Vec<u16> = new.extmaps().map(|e| e.id).collect();
-    assert_eq!(ids, [3]);
+    assert_eq!(ids, [3, 7]);
     assert_one_meaning_per_number(&offer);
     offer.validate().unwrap();
     n.set_local_description(SdpType::Offer, &offer).unwrap();

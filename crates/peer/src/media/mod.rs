@@ -14,7 +14,8 @@ mod rtp_sender;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use rtcweb_rtp::{AnchoredNtpClock, RtpPacket, WireError, uri};
+use rtcweb_cc::{TwccRecorder, TwccRecorderConfig};
+use rtcweb_rtp::{AnchoredNtpClock, RtpPacket, WireError, parse_transport_wide_seq, uri};
 use rtcweb_sdp::{MediaKind, MediaParameters, NegotiatedCodec};
 use thiserror::Error;
 
@@ -125,6 +126,12 @@ pub(crate) struct Media {
     ssrcs: HashMap<u32, usize>,
     /// The `sdes:mid` extension id of the BUNDLE group (RFC 8843 §9.2: one id per URI).
     mid_extension: Option<u8>,
+    /// The transport-wide sequence number extension id, when negotiated
+    /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2).
+    twcc_extension: Option<u8>,
+    /// Arrivals of the peer's packets by transport-wide sequence number, and the feedback
+    /// that reports them, while the extension is negotiated.
+    twcc: Option<TwccRecorder>,
     pub(crate) reports: Option<RtcpReports>,
     /// Our RTCP CNAME.
     cname: String,
@@ -170,6 +177,8 @@ impl Media {
             clock,
             ssrcs: HashMap::new(),
             mid_extension: None,
+            twcc_extension: None,
+            twcc: None,
             reports: None,
             cname: String::new(),
             outbox: Outbox::default(),
@@ -243,10 +252,14 @@ impl Media {
     pub(crate) fn apply(&mut self, now: Instant, sections: &[MediaParameters]) {
         self.ssrcs.clear();
         let mut seen = Vec::new();
+        self.twcc_extension = None;
         for section in sections {
             seen.push(section.transceiver);
             if let Some(id) = ext_id(section, uri::SDES_MID) {
                 self.mid_extension = Some(id);
+            }
+            if let Some(id) = ext_id(section, uri::TRANSPORT_WIDE_CC) {
+                self.twcc_extension = Some(id);
             }
             self.apply_section(section);
         }
@@ -265,6 +278,11 @@ impl Media {
         if active && self.reports.is_none() {
             let random = self.next_random();
             self.reports = Some(RtcpReports::new(now, random));
+        }
+        if self.twcc_extension.is_none() {
+            self.twcc = None;
+        } else if self.twcc.is_none() {
+            self.twcc = Some(TwccRecorder::new(TwccRecorderConfig::default()));
         }
     }
 
@@ -527,6 +545,19 @@ impl Media {
             return;
         };
         let ssrc = packet.ssrc();
+        // Every packet with a transport-wide number counts, whichever stream it is on.
+        if let Some(twcc) = self.twcc.as_mut()
+            && let Some(seq) = self
+                .twcc_extension
+                .and_then(|id| packet.extensions().get(id))
+                .and_then(parse_transport_wide_seq)
+        {
+            if twcc.stats().packets == 0 {
+                let reporter = self.reports.as_ref().map_or(0, RtcpReports::reporter);
+                twcc.set_ssrcs(reporter, ssrc);
+            }
+            twcc.handle_packet(now, seq);
+        }
         let index = self.ssrcs.get(&ssrc).copied().or_else(|| {
             let by_mid = self.mid_extension.and_then(|id| {
                 let mid = packet.extensions().get(id)?;
@@ -597,8 +628,16 @@ impl Media {
             }),
             _ => return,
         };
+        self.send_feedback(&packet);
+    }
+
+    /// Writes a feedback packet into the outbox, in a minimal compound packet.
+    fn send_feedback(&mut self, packet: &rtcweb_rtp::rtcp::Packet<'_>) {
+        let Some(reports) = self.reports.as_mut() else {
+            return;
+        };
         let mut buf = self.outbox.buffer();
-        match reports.build_feedback(&self.cname, &packet, &mut buf) {
+        match reports.build_feedback(&self.cname, packet, &mut buf) {
             Ok(()) => self.outbox.push(buf, true),
             Err(e) => {
                 tracing::debug!(error = %e, "RTCP feedback not built");
@@ -673,7 +712,8 @@ impl Media {
             .iter()
             .filter_map(|e| e.sender.as_ref()?.poll_timeout());
         let reports = self.reports.as_ref().and_then(RtcpReports::poll_timeout);
-        receivers.chain(senders).chain(reports).min()
+        let twcc = self.twcc.as_ref().and_then(TwccRecorder::poll_timeout);
+        receivers.chain(senders).chain(reports).chain(twcc).min()
     }
 
     /// Runs what is due: video receivers' timers (NACK retries, PLIs), DTMF packets, and
@@ -690,6 +730,12 @@ impl Media {
                 for tone in sender.handle_timeout(now, &mut self.outbox) {
                     self.push(MediaEvent::ToneChange { id, tone });
                 }
+            }
+        }
+        if let Some(twcc) = self.twcc.as_mut() {
+            twcc.handle_timeout(now);
+            while let Some(feedback) = self.twcc.as_mut().and_then(TwccRecorder::poll_feedback) {
+                self.send_feedback(&rtcweb_rtp::rtcp::Packet::TransportCc(feedback));
             }
         }
         let due = self.reports.as_mut().is_some_and(|r| r.handle_timeout(now));
