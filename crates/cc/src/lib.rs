@@ -28,3 +28,6 @@ pub use controller::{
     CcConfig, CcEvent, CcStats, CongestionController, PacketArrival, SentPacket, TargetRate,
 };
 pub use overuse_detector::BandwidthUsage;
+
+mod twcc_recorder;
+pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};
