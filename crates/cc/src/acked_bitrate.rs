@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::Bitrate;
 
 /// The window the rate is measured over.
-const WINDOW: Duration = Duration::from_millis(500);
+const WINDOW: Duration = Duration::from_millis(250);
 /// No rate until arrivals span this long.
 const MIN_SPAN: Duration = Duration::from_millis(150);
 /// Samples kept at most (a bound: 500 ms at 10 000 packets per second).

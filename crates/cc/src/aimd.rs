@@ -88,6 +88,7 @@ pub(crate) struct AimdRateControl {
     last_decrease: Option<Instant>,
     link: LinkCapacity,
     rtt: Duration,
+    capacity_exceeded: bool,
 }
 
 impl AimdRateControl {
@@ -102,6 +103,7 @@ impl AimdRateControl {
             last_decrease: None,
             link: LinkCapacity::default(),
             rtt: Duration::from_millis(200),
+            capacity_exceeded: false,
         }
     }
 
@@ -165,6 +167,7 @@ impl AimdRateControl {
                     if a > upper {
                         // Far above where the link overflowed before: it is a new link.
                         self.link = LinkCapacity::default();
+                        self.capacity_exceeded = true;
                     }
                 }
                 let increase = if self.link.estimate_kbps.is_some() {
@@ -202,6 +205,12 @@ impl AimdRateControl {
         }
         self.current = next.clamp_to(self.min, self.max);
         self.current
+    }
+
+    /// Whether, since the last call, more was delivered than the link capacity known from
+    /// past overuse allows: the path changed, and its new capacity is unknown.
+    pub(crate) fn take_capacity_exceeded(&mut self) -> bool {
+        std::mem::take(&mut self.capacity_exceeded)
     }
 
     /// Additive increase near the link's capacity: about one packet per response time

@@ -359,6 +359,9 @@ impl CongestionController {
         } else if usage.is_some() {
             self.aimd.update(state, acked, now);
         }
+        if self.aimd.take_capacity_exceeded() {
+            self.probes.on_capacity_exceeded(now);
+        }
     }
 
     /// The round-trip time from RTCP receiver reports.

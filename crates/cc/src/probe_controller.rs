@@ -129,6 +129,15 @@ impl ProbeController {
         }
     }
 
+    /// More was delivered than the capacity learnt at the last overuse: the path changed
+    /// (a rate step up), and multiplicative increase alone would take many seconds to find
+    /// it. Probe at twice the estimate, and further while the probes are reached.
+    pub(crate) fn on_capacity_exceeded(&mut self, now: Instant) {
+        if self.enabled && self.state == State::Complete {
+            self.probe(now, &[self.estimate.scale(FURTHER_PROBE_SCALE)], true);
+        }
+    }
+
     /// The maximum changed: if it rose above an estimate that was held at the old one, probe
     /// the new maximum.
     pub(crate) fn on_max(&mut self, now: Instant, max: Bitrate) {
@@ -193,6 +202,10 @@ mod tests {
         p.on_max(t + Duration::from_secs(3), Bitrate::from_mbps(40));
         assert_eq!(drain(&mut p), [Bitrate::from_mbps(40)]);
         assert_eq!(p.sent(), 4);
+        // The delivered rate left the known capacity behind.
+        p.on_estimate(t + Duration::from_secs(4), k(1000));
+        p.on_capacity_exceeded(t + Duration::from_secs(4));
+        assert_eq!(drain(&mut p), [k(2000)]);
     }
 
     #[test]

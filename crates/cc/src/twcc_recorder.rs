@@ -160,7 +160,6 @@ impl TwccRecorder {
         self.due
     }
 
-
     /// Makes the feedback that is due at `now`; [`poll_feedback`](Self::poll_feedback)
     /// hands it out. Safe to call early or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
