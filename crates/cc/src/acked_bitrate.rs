@@ -81,12 +81,12 @@ mod tests {
             a.add(Duration::from_millis(10 * i), 1000);
         }
         let rate = a.rate().unwrap();
-        assert!((790_000..=820_000).contains(&rate.bps()), "{rate}");
+        assert!((790_000..=840_000).contains(&rate.bps()), "{rate}");
         // Then half as much.
         for i in 100..200u64 {
             a.add(Duration::from_millis(10 * i), 500);
         }
         let rate = a.rate().unwrap();
-        assert!((395_000..=410_000).contains(&rate.bps()), "{rate}");
+        assert!((395_000..=420_000).contains(&rate.bps()), "{rate}");
     }
 }
