@@ -8,8 +8,26 @@
 mod bitrate;
 mod probe_cluster;
 
+// The send-side estimator (issue 17).
+mod acked_bitrate;
+mod aimd;
+mod alr;
+mod controller;
+mod inter_arrival;
+mod loss_based;
+mod overuse_detector;
+mod probe_controller;
+mod probe_estimator;
+mod send_history;
+mod trendline;
+
 pub use bitrate::Bitrate;
 pub use probe_cluster::ProbeCluster;
+
+pub use controller::{
+    CcConfig, CcEvent, CcStats, CongestionController, PacketArrival, SentPacket, TargetRate,
+};
+pub use overuse_detector::BandwidthUsage;
 
 mod twcc_recorder;
 pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};

@@ -1,0 +1,539 @@
+//! The congestion controller: the send-side estimator's state machine. Feed it what is
+//! sent and the feedback that comes back; it emits the target rate (and the pacing and
+//! padding rates that go with it) and the probes to send.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use rtcweb_rtp::rtcp::REFERENCE_UNIT_MS;
+use rtcweb_rtp::rtcp::TransportCc;
+
+use crate::acked_bitrate::AckedBitrate;
+use crate::aimd::AimdRateControl;
+use crate::alr::AlrDetector;
+use crate::inter_arrival::InterArrival;
+use crate::loss_based::LossBased;
+use crate::overuse_detector::{BandwidthUsage, OveruseDetector};
+use crate::probe_controller::ProbeController;
+use crate::probe_estimator::ProbeEstimator;
+use crate::send_history::{Match, SendHistory};
+use crate::trendline::Trendline;
+use crate::{Bitrate, ProbeCluster};
+
+/// The pacer sends at this multiple of the target, so that bursts (key frames) leave
+/// quickly (libwebrtc's pacing factor).
+const PACING_FACTOR: f64 = 2.5;
+/// `handle_timeout` wants to run this often (ALR, probe timers).
+const TICK: Duration = Duration::from_millis(25);
+/// Events not yet drained, at most (the oldest target change goes first).
+const MAX_EVENTS: usize = 64;
+/// Data-channel bytes count over this window.
+const DATA_WINDOW: Duration = Duration::from_millis(500);
+/// RTT until a receiver report tells.
+const DEFAULT_RTT: Duration = Duration::from_millis(200);
+/// The 24-bit TWCC reference time, offset so that arrival times are never negative.
+const REFERENCE_OFFSET_MS: i64 = (1 << 23) * REFERENCE_UNIT_MS;
+/// Most arrivals one feedback is taken from (a bound: TWCC carries at most 2^15).
+const MAX_ARRIVALS: usize = rtcweb_rtp::rtcp::MAX_STATUSES;
+
+/// Bounds and start of the estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CcConfig {
+    /// The estimate never goes below this.
+    pub min_bitrate: Bitrate,
+    /// The estimate before any feedback.
+    pub start_bitrate: Bitrate,
+    /// The estimate never goes above this.
+    pub max_bitrate: Bitrate,
+    /// Whether to send probes (start-up, further, on a raised maximum, in ALR).
+    pub probing: bool,
+}
+
+impl Default for CcConfig {
+    /// 30 kbit/s, 300 kbit/s, 25 Mbit/s, probing on.
+    fn default() -> Self {
+        Self {
+            min_bitrate: Bitrate::from_kbps(30),
+            start_bitrate: Bitrate::from_kbps(300),
+            max_bitrate: Bitrate::from_mbps(25),
+            probing: true,
+        }
+    }
+}
+
+/// One packet handed to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentPacket {
+    /// Transport-wide sequence number, assigned by the caller, increasing by one per packet
+    /// (the wire carries its low 16 bits).
+    pub sequence: u64,
+    /// Bytes on the wire.
+    pub size: usize,
+    /// When it was sent.
+    pub send_time: Instant,
+    /// The [`ProbeCluster`] id it was sent for, if any.
+    pub probe: Option<u32>,
+    /// Whether it carries audio.
+    pub audio: bool,
+}
+
+/// What feedback says about one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketArrival {
+    /// Transport-wide sequence number, as in [`SentPacket::sequence`].
+    pub sequence: u64,
+    /// Arrival on the receiver's clock (any origin, the same for all feedback); `None`:
+    /// reported lost.
+    pub arrival: Option<Duration>,
+}
+
+/// The rates the sender should use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetRate {
+    /// What media encoders should produce in total.
+    pub target: Bitrate,
+    /// What the pacer sends at.
+    pub pacing: Bitrate,
+    /// What the pacer fills up to with padding when media is short; non-zero only while a
+    /// probe cluster is in flight (the probe's rate).
+    pub padding: Bitrate,
+    /// The round-trip time in use.
+    pub rtt: Duration,
+    /// The loss fraction of the last loss window, 0..=1.
+    pub loss: f64,
+}
+
+/// What the owner must act on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CcEvent {
+    /// The rates changed.
+    TargetChanged(TargetRate),
+    /// Send this probe (the pacer does it, tagging its packets with the cluster's id).
+    Probe(ProbeCluster),
+}
+
+/// Counters and the estimator's inner state, for stats and tests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CcStats {
+    /// The delay-based estimate.
+    pub delay_based: Bitrate,
+    /// The loss-based limit, if loss set one.
+    pub loss_based: Option<Bitrate>,
+    /// What the receiver acknowledged over the last 500 ms.
+    pub acknowledged: Option<Bitrate>,
+    /// The overuse detector's verdict.
+    pub detector: BandwidthUsage,
+    /// The last REMB, if any.
+    pub remb: Option<Bitrate>,
+    /// Whether the sender is application-limited.
+    pub in_alr: bool,
+    /// Probe clusters issued.
+    pub probes_sent: u64,
+    /// Probe clusters whose feedback gave a rate.
+    pub probes_succeeded: u64,
+    /// Feedback messages handled.
+    pub feedback_packets: u64,
+    /// Packets feedback reported lost (and that did not arrive later).
+    pub packets_lost: u64,
+    /// Packets feedback reported received.
+    pub packets_received: u64,
+    /// Reports of packets not in the history (unknown, repeated or forgotten).
+    pub unknown_reports: u64,
+    /// Sent packets forgotten before feedback named them.
+    pub history_drops: u64,
+    /// Sent packets refused because their sequence number or send time went backwards.
+    pub history_rejected: u64,
+}
+
+/// Send-side bandwidth estimation (draft-ietf-rmcat-gcc-02 with libwebrtc's GoogCC
+/// refinements): delay-based AIMD on transport-wide feedback, a loss-based limit, probing,
+/// ALR detection. Sans-IO: drive it with the methods below and drain
+/// [`CongestionController::poll_event`].
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use rtcweb_cc::{CcConfig, CcEvent, CongestionController, PacketArrival, SentPacket};
+///
+/// let start = Instant::now();
+/// let mut cc = CongestionController::new(start, CcConfig::default());
+/// for seq in 0..50u64 {
+///     let send_time = start + Duration::from_millis(seq * 4);
+///     cc.on_packet_sent(SentPacket { sequence: seq, size: 1200, send_time, probe: None, audio: false });
+/// }
+/// // Feedback: every packet arrived 30 ms after it was sent.
+/// let arrivals: Vec<_> = (0..50u64)
+///     .map(|seq| PacketArrival { sequence: seq, arrival: Some(Duration::from_millis(30 + seq * 4)) })
+///     .collect();
+/// let now = start + Duration::from_millis(250);
+/// cc.handle_feedback(now, &arrivals);
+/// cc.handle_timeout(now);
+/// while let Some(event) = cc.poll_event() {
+///     match event {
+///         CcEvent::TargetChanged(rate) => assert!(rate.pacing > rate.target),
+///         CcEvent::Probe(cluster) => assert!(cluster.bitrate > cc.target().target),
+///     }
+/// }
+/// assert!(cc.poll_timeout().is_some());
+/// ```
+#[derive(Debug)]
+pub struct CongestionController {
+    config: CcConfig,
+    history: SendHistory,
+    inter_arrival: InterArrival,
+    trendline: Trendline,
+    detector: OveruseDetector,
+    aimd: AimdRateControl,
+    acked: AckedBitrate,
+    loss: LossBased,
+    alr: AlrDetector,
+    probes: ProbeController,
+    probe_estimator: ProbeEstimator,
+    probe_in_flight: Option<(Instant, ProbeCluster)>,
+    rtt: Duration,
+    remb: Option<Bitrate>,
+    twcc_seen: bool,
+    data: VecDeque<(Instant, usize)>,
+    data_bytes: usize,
+    reference_time: Option<i64>,
+    events: VecDeque<CcEvent>,
+    last_emitted: Option<TargetRate>,
+    next_timeout: Instant,
+    received_scratch: Vec<(Instant, Duration, usize, Option<u32>)>,
+    arrivals_scratch: Vec<PacketArrival>,
+    feedback_packets: u64,
+    packets_lost: u64,
+    packets_received: u64,
+    unknown_reports: u64,
+}
+
+impl CongestionController {
+    /// A controller at `config.start_bitrate` (clamped into min..=max). The first
+    /// [`CongestionController::handle_timeout`] issues the start-up probes.
+    pub fn new(now: Instant, config: CcConfig) -> Self {
+        let config = CcConfig {
+            max_bitrate: config.max_bitrate.max(config.min_bitrate),
+            ..config
+        };
+        let start = config
+            .start_bitrate
+            .clamp_to(config.min_bitrate, config.max_bitrate);
+        let mut cc = Self {
+            config,
+            history: SendHistory::default(),
+            inter_arrival: InterArrival::default(),
+            trendline: Trendline::default(),
+            detector: OveruseDetector::default(),
+            aimd: AimdRateControl::new(start, config.min_bitrate, config.max_bitrate),
+            acked: AckedBitrate::default(),
+            loss: LossBased::default(),
+            alr: AlrDetector::new(now, start),
+            probes: ProbeController::new(config.probing, start, config.max_bitrate),
+            probe_estimator: ProbeEstimator::default(),
+            probe_in_flight: None,
+            rtt: DEFAULT_RTT,
+            remb: None,
+            twcc_seen: false,
+            data: VecDeque::with_capacity(64),
+            data_bytes: 0,
+            reference_time: None,
+            events: VecDeque::with_capacity(MAX_EVENTS),
+            last_emitted: None,
+            next_timeout: now,
+            received_scratch: Vec::new(),
+            arrivals_scratch: Vec::new(),
+            feedback_packets: 0,
+            packets_lost: 0,
+            packets_received: 0,
+            unknown_reports: 0,
+        };
+        cc.update_target(now);
+        cc
+    }
+
+    /// A packet was handed to the network.
+    pub fn on_packet_sent(&mut self, packet: SentPacket) {
+        self.history
+            .insert(packet.sequence, packet.size, packet.send_time, packet.probe);
+        self.alr.on_sent(packet.send_time, packet.size);
+    }
+
+    /// Transport-wide CC feedback arrived (draft-holmer-rmcat-transport-wide-cc-extensions-01
+    /// §3.1). Its 16-bit sequence numbers are unwrapped against the packets sent.
+    pub fn handle_transport_cc(&mut self, now: Instant, feedback: &TransportCc) {
+        // The reference time is 24-bit signed in 64 ms units; unwrap it against the last.
+        let raw = i64::from(feedback.reference_time);
+        let reference = match self.reference_time {
+            None => raw,
+            Some(last) => {
+                let diff = (raw - last).rem_euclid(1 << 24);
+                let diff = if diff >= 1 << 23 {
+                    diff - (1 << 24)
+                } else {
+                    diff
+                };
+                last + diff
+            }
+        };
+        self.reference_time = Some(reference);
+        let base_ms = reference * REFERENCE_UNIT_MS + REFERENCE_OFFSET_MS;
+        let base = self.history.unwrap_sequence(feedback.base_seq);
+        let mut arrivals = std::mem::take(&mut self.arrivals_scratch);
+        arrivals.clear();
+        for (i, arrival) in feedback.arrivals.iter().take(MAX_ARRIVALS).enumerate() {
+            let arrival = arrival.and_then(|us| {
+                let total_us = base_ms.checked_mul(1000)?.checked_add(us)?;
+                u64::try_from(total_us).ok().map(Duration::from_micros)
+            });
+            arrivals.push(PacketArrival {
+                sequence: base + i as u64,
+                arrival,
+            });
+        }
+        self.handle_feedback(now, &arrivals);
+        self.arrivals_scratch = arrivals;
+    }
+
+    /// Feedback in any format (RFC 8888 mapped by the caller): which packets arrived when.
+    pub fn handle_feedback(&mut self, now: Instant, arrivals: &[PacketArrival]) {
+        self.twcc_seen = true;
+        self.feedback_packets += 1;
+        let mut received = std::mem::take(&mut self.received_scratch);
+        received.clear();
+        let (mut lost, mut expected) = (0u64, 0u64);
+        for a in arrivals {
+            match self.history.report(a.sequence, a.arrival.is_some()) {
+                Match::New(entry) => {
+                    expected += 1;
+                    match a.arrival {
+                        Some(at) => received.push((entry.send_time, at, entry.size, entry.probe)),
+                        None => lost += 1,
+                    }
+                }
+                Match::LateArrival(entry) => {
+                    // Counted lost before; it made it after all.
+                    self.packets_lost = self.packets_lost.saturating_sub(1);
+                    if let Some(at) = a.arrival {
+                        received.push((entry.send_time, at, entry.size, entry.probe));
+                    }
+                }
+                Match::Unknown => self.unknown_reports += 1,
+            }
+        }
+        self.packets_lost += lost;
+        self.packets_received += received.len() as u64;
+        // The delay signal follows the order of arrival (libwebrtc sorts by receive time).
+        received.sort_by_key(|r| r.1);
+        let mut usage = None;
+        for &(send, arrival, size, probe) in &received {
+            self.acked.add(arrival, size);
+            if let Some(id) = probe {
+                self.probe_estimator.on_received(id, send, arrival, size);
+            }
+            if let Some(d) = self.inter_arrival.add(send, arrival, size) {
+                let trend = self
+                    .trendline
+                    .update(d.arrival_ms, d.send_ms, d.arrival_time_ms);
+                usage = Some(self.detector.detect(trend, d.send_ms, now));
+            }
+        }
+        self.received_scratch = received;
+        self.update_delay_based(now, usage);
+        let current = self.target_before_data();
+        self.loss
+            .on_feedback(now, lost, expected, current, self.aimd.estimate());
+        self.loss.clamp_min(self.config.min_bitrate);
+        self.update_target(now);
+    }
+
+    fn update_delay_based(&mut self, now: Instant, usage: Option<BandwidthUsage>) {
+        let acked = self.acked.rate();
+        let probe = self.probe_estimator.take();
+        let state = usage.unwrap_or(self.detector.state());
+        if state == BandwidthUsage::Overusing {
+            let acked_or_current = acked.unwrap_or(self.aimd.estimate());
+            if self.aimd.time_to_reduce_further(now, acked_or_current) {
+                self.aimd.update(state, acked, now);
+            }
+        } else if let Some(p) = probe.filter(|&p| p > self.aimd.estimate()) {
+            self.aimd.set_estimate(p, now);
+        } else if usage.is_some() {
+            self.aimd.update(state, acked, now);
+        }
+        if self.aimd.take_capacity_exceeded() {
+            self.probes.on_capacity_exceeded(now);
+        }
+    }
+
+    /// The round-trip time from RTCP receiver reports.
+    pub fn handle_rtt(&mut self, now: Instant, rtt: Duration) {
+        self.rtt = rtt;
+        self.aimd.set_rtt(rtt);
+        self.update_target(now);
+    }
+
+    /// A REMB from the receiver: it caps the estimate; without transport-wide feedback it
+    /// is the estimate.
+    pub fn handle_remb(&mut self, now: Instant, bitrate: Bitrate) {
+        self.remb = Some(bitrate);
+        self.update_target(now);
+    }
+
+    /// Data-channel bytes were sent: the media target leaves room for their recent rate.
+    pub fn on_data_sent(&mut self, now: Instant, bytes: usize) {
+        if self.data.len() >= 4096 {
+            if let Some((_, b)) = self.data.pop_front() {
+                self.data_bytes -= b;
+            }
+        }
+        self.data.push_back((now, bytes));
+        self.data_bytes += bytes;
+        self.expire_data(now);
+    }
+
+    fn expire_data(&mut self, now: Instant) {
+        while let Some(&(t, b)) = self.data.front() {
+            if now.saturating_duration_since(t) > DATA_WINDOW {
+                self.data.pop_front();
+                self.data_bytes -= b;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// New bounds for the estimate; a raised maximum may be probed.
+    pub fn set_bitrates(&mut self, now: Instant, min: Bitrate, max: Bitrate) {
+        let max = max.max(min);
+        self.config.min_bitrate = min;
+        self.config.max_bitrate = max;
+        self.aimd.set_bounds(min, max);
+        self.loss.clamp_min(min);
+        self.probes.on_max(now, max);
+        self.drain_probes(now);
+        self.update_target(now);
+    }
+
+    /// Time passed: ALR, probe timers. Safe to call early or twice.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.alr.on_timeout(now);
+        self.expire_data(now);
+        self.probes.on_timeout(now, self.alr.in_alr_since());
+        self.drain_probes(now);
+        if let Some((at, cluster)) = self.probe_in_flight {
+            if now.saturating_duration_since(at) > cluster.min_duration + TICK {
+                self.probe_in_flight = None;
+            }
+        }
+        self.update_target(now);
+        if now >= self.next_timeout {
+            self.next_timeout = now.checked_add(TICK).unwrap_or(now);
+        }
+    }
+
+    fn drain_probes(&mut self, now: Instant) {
+        while let Some(cluster) = self.probes.poll() {
+            self.probe_estimator.add_cluster(now, cluster);
+            self.probe_in_flight = Some((now, cluster));
+            self.push_event(CcEvent::Probe(cluster));
+        }
+    }
+
+    /// When [`CongestionController::handle_timeout`] wants to run next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Some(self.next_timeout)
+    }
+
+    /// The next event to act on.
+    pub fn poll_event(&mut self) -> Option<CcEvent> {
+        self.events.pop_front()
+    }
+
+    fn push_event(&mut self, event: CcEvent) {
+        if self.events.len() >= MAX_EVENTS {
+            // Drop the oldest target change (a newer one follows); keep probes.
+            if let Some(i) = self
+                .events
+                .iter()
+                .position(|e| matches!(e, CcEvent::TargetChanged(_)))
+            {
+                self.events.remove(i);
+            } else {
+                self.events.pop_front();
+            }
+        }
+        self.events.push_back(event);
+    }
+
+    /// The estimate before data-channel traffic is taken off: the lower of delay-based,
+    /// loss-based and REMB (gcc-02 §6: the lower wins), or REMB alone without
+    /// transport-wide feedback.
+    fn target_before_data(&self) -> Bitrate {
+        let mut estimate = if self.twcc_seen {
+            let mut e = self.aimd.estimate();
+            if let Some(l) = self.loss.estimate() {
+                e = e.min(l);
+            }
+            if let Some(r) = self.remb {
+                e = e.min(r);
+            }
+            e
+        } else {
+            self.remb.unwrap_or(self.aimd.estimate())
+        };
+        estimate = estimate.clamp_to(self.config.min_bitrate, self.config.max_bitrate);
+        estimate
+    }
+
+    fn update_target(&mut self, now: Instant) {
+        let estimate = self.target_before_data();
+        self.probes.on_estimate(now, estimate);
+        self.drain_probes(now);
+        let data = Bitrate::from_bytes(self.data_bytes as u64, DATA_WINDOW);
+        let target = estimate.saturating_sub(data).max(self.config.min_bitrate);
+        self.alr.set_target(estimate);
+        let rate = TargetRate {
+            target,
+            pacing: estimate.scale(PACING_FACTOR),
+            padding: self
+                .probe_in_flight
+                .map_or(Bitrate::ZERO, |(_, c)| c.bitrate),
+            rtt: self.rtt,
+            loss: self.loss.loss(),
+        };
+        if self.last_emitted != Some(rate) {
+            self.last_emitted = Some(rate);
+            self.push_event(CcEvent::TargetChanged(rate));
+        }
+    }
+
+    /// The rates in use.
+    pub fn target(&self) -> TargetRate {
+        self.last_emitted.unwrap_or(TargetRate {
+            target: self.config.start_bitrate,
+            pacing: self.config.start_bitrate.scale(PACING_FACTOR),
+            padding: Bitrate::ZERO,
+            rtt: self.rtt,
+            loss: 0.0,
+        })
+    }
+
+    /// Counters and the estimator's inner state.
+    pub fn stats(&self) -> CcStats {
+        CcStats {
+            delay_based: self.aimd.estimate(),
+            loss_based: self.loss.estimate(),
+            acknowledged: self.acked.rate(),
+            detector: self.detector.state(),
+            remb: self.remb,
+            in_alr: self.alr.in_alr_since().is_some(),
+            probes_sent: self.probes.sent(),
+            probes_succeeded: self.probe_estimator.succeeded(),
+            feedback_packets: self.feedback_packets,
+            packets_lost: self.packets_lost,
+            packets_received: self.packets_received,
+            unknown_reports: self.unknown_reports,
+            history_drops: self.history.dropped(),
+            history_rejected: self.history.rejected(),
+        }
+    }
+}
