@@ -75,7 +75,9 @@ impl Bitrate {
             return None;
         }
         let nanos = u128::from(bytes) * 8 * 1_000_000_000 / u128::from(self.0);
-        Some(Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX)))
+        Some(Duration::from_nanos(
+            u64::try_from(nanos).unwrap_or(u64::MAX),
+        ))
     }
 
     /// Sum, saturating.

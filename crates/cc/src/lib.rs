@@ -7,6 +7,10 @@
 
 mod bitrate;
 mod probe_cluster;
+// The pacer (cc-pace).
+mod pacer;
 
 pub use bitrate::Bitrate;
 pub use probe_cluster::ProbeCluster;
+// The pacer (cc-pace).
+pub use pacer::{Paced, Pacer, PacerConfig, PacerStats, PacketClass};
