@@ -32,5 +32,5 @@ pub use controller::{
 pub use overuse_detector::BandwidthUsage;
 
 mod twcc_recorder;
-pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};
 pub use pacer::{Paced, Pacer, PacerConfig, PacerStats, PacketClass};
+pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};

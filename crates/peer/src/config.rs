@@ -42,6 +42,12 @@ pub struct Config {
     /// first one the peer accepts is the one we send. Both lists are fixed when the peer is
     /// made: [`Peer::set_configuration`](crate::Peer::set_configuration) keeps them.
     pub video_codecs: Vec<rtcweb_sdp::CodecCapability>,
+    /// Congestion control of what we send, when the peer negotiates transport-wide
+    /// feedback (it does by default, as browsers do): every RTP packet goes through a
+    /// pacer, the bandwidth estimate sets each sender's bitrate (between these bounds,
+    /// starting at the start rate). `None` sends every packet at once and leaves bitrates
+    /// to the application; the feedback the peer asks for is sent either way.
+    pub congestion_control: Option<rtcweb_cc::CcConfig>,
 }
 
 impl Default for Config {
@@ -58,6 +64,7 @@ impl Default for Config {
             wallclock: None,
             audio_codecs: rtcweb_sdp::CodecCapability::default_audio(),
             video_codecs: rtcweb_sdp::CodecCapability::default_video(),
+            congestion_control: Some(rtcweb_cc::CcConfig::default()),
         }
     }
 }

@@ -201,6 +201,15 @@ pub enum Event {
         /// The tone that started.
         tone: Option<char>,
     },
+    /// Congestion control gives a sender this bitrate (webrtc-stats `targetBitrate`): its
+    /// encoder should aim at it. Told when the share moves by more than 2 %. The driver
+    /// applies it to its own encoders.
+    SendBitrate {
+        /// The transceiver whose sender it is.
+        transceiver: TransceiverId,
+        /// Bits per second.
+        bitrate_bps: u32,
+    },
     /// The peer closed the connection (a DTLS close_notify, or an SCTP ABORT or SHUTDOWN):
     /// the connection is closed, as after [`Peer::close`](crate::Peer::close).
     ClosedByPeer,

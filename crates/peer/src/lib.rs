@@ -189,7 +189,9 @@ pub use event::{
 };
 pub use frame::{CodecInfo, KeyFrameRequest, OutgoingFrame, ReceivedFrame};
 pub use media::MediaError;
-pub use media_stats::{InboundStats, OutboundStats, SenderCounters, TransceiverStats};
+pub use media_stats::{
+    CongestionControlStats, InboundStats, OutboundStats, SenderCounters, TransceiverStats,
+};
 pub use peer::Peer;
 pub use stats::Stats;
 pub use stats_report::{
@@ -202,6 +204,7 @@ pub use transceiver::{
     TransceiverId, TransceiverInfo, TransceiverInit,
 };
 
+pub use rtcweb_cc::{Bitrate, CcConfig};
 pub use rtcweb_common::Transport;
 /// The layers' types that appear in this crate's API.
 pub use rtcweb_datachannel::{ChannelState, ChannelType, Message, MessageKind, Reliability};

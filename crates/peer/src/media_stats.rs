@@ -35,3 +35,20 @@ pub struct OutboundStats {
     /// What the peer's receiver reports said.
     pub remote: RemoteReceiveStats,
 }
+
+/// Congestion control of what the peer sends (the pacer and the bandwidth estimator),
+/// while it runs: the peer negotiated transport-wide feedback and something sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct CongestionControlStats {
+    /// The estimate and the rates derived from it.
+    pub target: rtcweb_cc::TargetRate,
+    /// The estimator's state and counters.
+    pub estimator: rtcweb_cc::CcStats,
+    /// The pacer's queue and counters.
+    pub pacer: rtcweb_cc::PacerStats,
+    /// RTP packets the pacer had no room for.
+    pub packets_dropped: u64,
+    /// RTP packets that left without a transport-wide sequence number.
+    pub packets_unstamped: u64,
+}

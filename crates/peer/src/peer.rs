@@ -81,6 +81,7 @@ impl Peer {
     /// A new peer connection; `now` is its time origin. Generates a certificate unless
     /// [`Config::certificate`] gives one. Nothing is sent until descriptions are applied.
     pub fn new(config: Config, now: Instant) -> Result<Self, Error> {
+        let congestion_control = config.congestion_control;
         let certificate = match &config.certificate {
             Some(c) => c.clone(),
             None => Certificate::generate()?,
@@ -137,7 +138,11 @@ impl Peer {
             stats: Stats::default(),
             relay_buf: Vec::new(),
             media_buf: Vec::new(),
-            media: Media::new(AnchoredNtpClock::new(now, wallclock), media_seed),
+            media: Media::new(
+                AnchoredNtpClock::new(now, wallclock),
+                media_seed,
+                congestion_control,
+            ),
             dtls_cipher: None,
             remote_certificate: None,
         })
@@ -300,6 +305,18 @@ impl Peer {
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Congestion control of what we send, while it runs.
+    pub fn congestion_control(&self) -> Option<crate::CongestionControlStats> {
+        let side = self.media.send_side.as_ref()?;
+        Some(crate::CongestionControlStats {
+            target: side.target(),
+            estimator: side.stats(),
+            pacer: side.pacer_stats(),
+            packets_dropped: side.dropped,
+            packets_unstamped: side.unstamped,
+        })
     }
 
     /// Closes the connection (W3C `close()`): every data channel closes, SCTP is shut down

@@ -175,7 +175,8 @@ impl Peer {
         while sctp.poll_transmit_into(&mut self.sctp_packet) {
             moved = true;
             match self.dtls.as_mut().map(|d| d.send(now, &self.sctp_packet)) {
-                Some(Ok(())) => {}
+                // The media's congestion control leaves room for what data channels send.
+                Some(Ok(())) => self.media.on_data_sent(now, self.sctp_packet.len()),
                 _ => self.stats.sctp_dropped += 1,
             }
         }

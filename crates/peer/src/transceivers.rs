@@ -433,10 +433,14 @@ impl Peer {
                     transceiver: id,
                     tone,
                 },
+                MediaEvent::SendBitrate { id, bps } => Event::SendBitrate {
+                    transceiver: id,
+                    bitrate_bps: bps,
+                },
             };
             self.push_event(event);
         }
-        while let Some(packet) = self.media.outbox.pop() {
+        while let Some(packet) = self.media.poll_packet(now) {
             self.send_media(now, packet.bytes, packet.rtcp);
         }
     }

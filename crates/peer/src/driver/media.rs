@@ -17,6 +17,9 @@ use tokio::sync::mpsc;
 use super::command::Command;
 use super::lip_sync::LipSyncs;
 use super::tracks::REMOTE_FRAMES;
+
+/// Most transceivers whose allocated bitrate is remembered.
+const MAX_ALLOCATIONS: usize = 256;
 use super::video::{DecoderShared, EncoderShared};
 use super::{DriverError, IoStats, PeerConnectionEvent, RemoteAudioTrack, RemoteTrack};
 use crate::{
@@ -46,6 +49,8 @@ pub(crate) struct MediaLayers {
     playouts: HashMap<TransceiverId, Playout>,
     encoded: HashMap<TransceiverId, mpsc::Sender<ReceivedFrame>>,
     video_senders: HashMap<TransceiverId, Arc<EncoderShared>>,
+    /// What congestion control last allocated to each sender.
+    allocated: HashMap<TransceiverId, u32>,
     video_decoders: HashMap<TransceiverId, Arc<DecoderShared>>,
     /// The render queues of decoded video tracks: frames go to their decoder at their
     /// render time, which lip sync moves.
@@ -75,6 +80,7 @@ impl MediaLayers {
             playouts: HashMap::new(),
             encoded: HashMap::new(),
             video_senders: HashMap::new(),
+            allocated: HashMap::new(),
             video_decoders: HashMap::new(),
             renders: HashMap::new(),
             streams: HashMap::new(),
@@ -166,7 +172,26 @@ impl MediaLayers {
 
     /// A video sender's encoder for transceiver `id` (the latest one counts).
     pub(crate) fn attach_video_sender(&mut self, id: TransceiverId, shared: Arc<EncoderShared>) {
+        if let Some(bps) = self.allocated.get(&id) {
+            shared.set_allocated(*bps);
+        }
         self.video_senders.insert(id, shared);
+    }
+
+    /// Congestion control allocates `bps` to transceiver `id`'s sender: its video encoder
+    /// or its audio encoder aims at it.
+    pub(crate) fn send_bitrate(&mut self, id: TransceiverId, bps: u32) {
+        if self.allocated.len() < MAX_ALLOCATIONS || self.allocated.contains_key(&id) {
+            self.allocated.insert(id, bps);
+        }
+        if let Some(s) = self.video_senders.get(&id) {
+            s.set_allocated(bps);
+        }
+        if let Some(e) = self.encoders.get_mut(&id)
+            && let Err(e) = e.encoder.set_bitrate(bps)
+        {
+            tracing::debug!(error = %e, "audio bitrate not set");
+        }
     }
 
     /// A remote video track's decoder for transceiver `id`: from now on the track's frames
@@ -294,7 +319,12 @@ impl MediaLayers {
                 .seed
                 .wrapping_mul(1_664_525)
                 .wrapping_add(1_013_904_223);
-            let encoder = AudioEncoder::new(&codecs, self.seed)?;
+            let mut encoder = AudioEncoder::new(&codecs, self.seed)?;
+            if let Some(bps) = self.allocated.get(&id)
+                && let Err(e) = encoder.set_bitrate(*bps)
+            {
+                tracing::debug!(error = %e, "audio bitrate not set");
+            }
             self.encoders.insert(id, Encoder { codecs, encoder });
         }
         let Some(e) = self.encoders.get_mut(&id) else {

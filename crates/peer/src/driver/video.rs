@@ -40,7 +40,8 @@ pub(crate) fn video_codec(codec: &CodecInfo) -> Option<VideoCodec> {
 /// ([`VideoSender::set_bitrate`], [`VideoSender::set_frame_rate`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VideoSendSettings {
-    /// Target bitrate, bits per second.
+    /// Target bitrate, bits per second. While congestion control runs (the peer negotiated
+    /// transport-wide feedback), the encoder gets what it allocates, at most this.
     pub bitrate_bps: u32,
     /// Frames per second the source runs at.
     pub frame_rate: u32,
@@ -49,11 +50,11 @@ pub struct VideoSendSettings {
 }
 
 impl Default for VideoSendSettings {
-    /// 1 Mbit/s at 30 frames per second, a key frame only when asked for (or every 3000
-    /// frames).
+    /// At most 2.5 Mbit/s (what browsers give 1280×720) at 30 frames per second, a key
+    /// frame only when asked for (or every 3000 frames).
     fn default() -> Self {
         Self {
-            bitrate_bps: 1_000_000,
+            bitrate_bps: 2_500_000,
             frame_rate: 30,
             max_keyframe_interval: 3000,
         }
@@ -77,6 +78,8 @@ pub(crate) struct EncoderCounters {
 pub(crate) struct EncoderShared {
     keyframe: AtomicBool,
     bitrate_bps: AtomicU32,
+    /// What congestion control allocates; 0 while it does not run.
+    allocated_bps: AtomicU32,
     frame_rate: AtomicU32,
     counters: Mutex<EncoderCounters>,
 }
@@ -89,6 +92,21 @@ impl EncoderShared {
 
     pub(crate) fn counters(&self) -> EncoderCounters {
         *self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Congestion control allocates this bitrate to the sender.
+    pub(crate) fn set_allocated(&self, bps: u32) {
+        self.allocated_bps.store(bps, Ordering::Relaxed);
+    }
+
+    /// The bitrate the encoder aims at: the application's, or less when congestion
+    /// control allocates less.
+    fn bitrate(&self) -> u32 {
+        let set = self.bitrate_bps.load(Ordering::Relaxed);
+        match self.allocated_bps.load(Ordering::Relaxed) {
+            0 => set,
+            allocated => allocated.min(set),
+        }
     }
 }
 
@@ -118,6 +136,7 @@ impl VideoSender {
         let shared = Arc::new(EncoderShared {
             keyframe: AtomicBool::new(false),
             bitrate_bps: AtomicU32::new(settings.bitrate_bps),
+            allocated_bps: AtomicU32::new(0),
             frame_rate: AtomicU32::new(settings.frame_rate.max(1)),
             counters: Mutex::new(EncoderCounters::default()),
         });
@@ -206,7 +225,8 @@ impl VideoSender {
         Ok(sent)
     }
 
-    /// Sets the encoder's target bitrate from the next picture on.
+    /// Sets the encoder's target bitrate from the next picture on (the most it gets while
+    /// congestion control runs).
     pub fn set_bitrate(&self, bps: u32) {
         self.shared.bitrate_bps.store(bps, Ordering::Relaxed);
     }
@@ -221,6 +241,16 @@ impl VideoSender {
     /// Encodes the next picture as a key frame.
     pub fn request_keyframe(&self) {
         self.shared.request_keyframe();
+    }
+}
+
+/// Whether a new target bitrate is worth telling the encoder. OpenH264 takes a new rate
+/// only by starting again with a key frame: it follows moves of more than a quarter.
+fn bitrate_moved(codec: VideoCodec, current: u32, wanted: u32) -> bool {
+    let moved = u64::from(current.abs_diff(wanted));
+    match codec {
+        VideoCodec::H264 => moved * 4 > u64::from(current),
+        _ => moved > 0,
     }
 }
 
@@ -247,7 +277,7 @@ fn encode(
     shared: &EncoderShared,
     max_keyframe_interval: u32,
 ) -> Result<Option<EncodedVideoFrame>, CodecError> {
-    let bitrate = shared.bitrate_bps.load(Ordering::Relaxed);
+    let bitrate = shared.bitrate();
     let frame_rate = shared.frame_rate.load(Ordering::Relaxed);
     let picture = &job.frame.picture;
     let started = clock();
@@ -262,7 +292,7 @@ fn encode(
     let Some((_, e)) = encoder.as_mut() else {
         return Ok(None);
     };
-    if e.config().bitrate_bps != bitrate {
+    if bitrate_moved(job.codec, e.config().bitrate_bps, bitrate) {
         e.set_bitrate(bitrate)?;
     }
     if e.config().frame_rate != frame_rate {

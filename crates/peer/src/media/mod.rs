@@ -10,22 +10,24 @@ mod outbox;
 mod rtcp_reports;
 mod rtp_receiver;
 mod rtp_sender;
+mod send_side;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use rtcweb_cc::{TwccRecorder, TwccRecorderConfig};
+use rtcweb_cc::{Bitrate, CcConfig, TwccRecorder, TwccRecorderConfig};
 use rtcweb_rtp::{AnchoredNtpClock, RtpPacket, WireError, parse_transport_wide_seq, uri};
 use rtcweb_sdp::{MediaKind, MediaParameters, NegotiatedCodec};
 use thiserror::Error;
 
-pub(crate) use outbox::Outbox;
+pub(crate) use outbox::{OutPacket, Outbox};
 use rtcp_reports::Incoming;
 pub(crate) use rtcp_reports::RtcpReports;
 pub use rtp_receiver::ReceiveStats;
 use rtp_receiver::{ReceiveOutput, RtpReceiver};
 pub use rtp_sender::SenderCounters;
 use rtp_sender::{RtpSender, SenderSetup};
+use send_side::SendSide;
 
 use crate::frame::{CodecInfo, KeyFrameRequest, OutgoingFrame, ReceivedFrame};
 use crate::transceiver::{MediaTrack, RemoteTrack, SendEncoding, TransceiverId};
@@ -34,6 +36,12 @@ use crate::transceiver::{MediaTrack, RemoteTrack, SendEncoding, TransceiverId};
 const MAX_EVENTS: usize = 1024;
 /// Most remote SSRCs remembered (RFC 8843 §9.2 learns them from the mid extension).
 const MAX_REMOTE_SSRCS: usize = 64;
+/// What congestion control gives each audio sender: Opus's range in browsers (libwebrtc
+/// allocates 6–32 kbit/s to it), a tenth of the target within it.
+const AUDIO_MIN_BPS: u64 = 16_000;
+const AUDIO_MAX_BPS: u64 = 32_000;
+/// The least a video sender is given.
+const VIDEO_MIN_BPS: u64 = 30_000;
 
 /// Why media could not be sent or set up.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -89,6 +97,8 @@ pub(crate) enum MediaEvent {
         id: TransceiverId,
         tone: Option<char>,
     },
+    /// Congestion control gives a sender this bitrate.
+    SendBitrate { id: TransceiverId, bps: u32 },
 }
 
 /// One transceiver's media state.
@@ -110,6 +120,8 @@ pub(crate) struct Entry {
     pub(crate) receive_codecs: Vec<(u8, CodecInfo)>,
     /// Counters kept when the sender goes (a renegotiation may bring it back).
     pub(crate) past_sent: Option<SenderCounters>,
+    /// The bitrate congestion control last gave the sender (`targetBitrate`).
+    pub(crate) target_bps: Option<u32>,
     /// The sender a direction change stopped, kept to resume its stream: the same SSRC
     /// must go on with its sequence numbers (RFC 3550 §5.1), or the peer's SRTP would take
     /// the restarted ones for replays (RFC 3711 §3.3.2).
@@ -132,6 +144,13 @@ pub(crate) struct Media {
     /// Arrivals of the peer's packets by transport-wide sequence number, and the feedback
     /// that reports them, while the extension is negotiated.
     twcc: Option<TwccRecorder>,
+    /// Pacer and bandwidth estimator of what we send, while the extension is negotiated
+    /// and something sends.
+    pub(crate) send_side: Option<SendSide>,
+    /// The round-trip time last given to the estimator.
+    rtt: Option<Duration>,
+    /// Congestion control's settings; `None` leaves it off.
+    cc_config: Option<CcConfig>,
     pub(crate) reports: Option<RtcpReports>,
     /// Our RTCP CNAME.
     cname: String,
@@ -171,7 +190,7 @@ impl RtpCodec {
 }
 
 impl Media {
-    pub(crate) fn new(clock: AnchoredNtpClock, random: u64) -> Self {
+    pub(crate) fn new(clock: AnchoredNtpClock, random: u64, cc_config: Option<CcConfig>) -> Self {
         Self {
             entries: Vec::new(),
             clock,
@@ -179,6 +198,9 @@ impl Media {
             mid_extension: None,
             twcc_extension: None,
             twcc: None,
+            send_side: None,
+            rtt: None,
+            cc_config,
             reports: None,
             cname: String::new(),
             outbox: Outbox::default(),
@@ -228,6 +250,7 @@ impl Media {
             send_codecs: Vec::new(),
             receive_codecs: Vec::new(),
             past_sent: None,
+            target_bps: None,
             suspended: None,
         });
         let last = self.entries.len() - 1;
@@ -252,14 +275,14 @@ impl Media {
     pub(crate) fn apply(&mut self, now: Instant, sections: &[MediaParameters]) {
         self.ssrcs.clear();
         let mut seen = Vec::new();
-        self.twcc_extension = None;
+        // RFC 8843 §9.2 with RFC 8285 §6: one id per URI across the BUNDLE group.
+        self.twcc_extension = sections
+            .iter()
+            .find_map(|s| ext_id(s, uri::TRANSPORT_WIDE_CC));
         for section in sections {
             seen.push(section.transceiver);
             if let Some(id) = ext_id(section, uri::SDES_MID) {
                 self.mid_extension = Some(id);
-            }
-            if let Some(id) = ext_id(section, uri::TRANSPORT_WIDE_CC) {
-                self.twcc_extension = Some(id);
             }
             self.apply_section(section);
         }
@@ -284,6 +307,111 @@ impl Media {
         } else if self.twcc.is_none() {
             self.twcc = Some(TwccRecorder::new(TwccRecorderConfig::default()));
         }
+        let sending = self.entries.iter().any(|e| e.sender.is_some());
+        match (self.twcc_extension, self.cc_config, self.send_side.as_mut()) {
+            (Some(id), Some(_), Some(side)) => side.set_extension(id),
+            (Some(id), Some(config), None) if sending => {
+                self.send_side = Some(SendSide::new(now, id, config));
+                self.allocate();
+            }
+            (None, _, _) => self.send_side = None,
+            _ => {}
+        }
+    }
+
+    /// Splits the estimator's target between the senders: each audio sender what Opus
+    /// needs, the video senders the rest in equal parts; a sender whose share moved by more
+    /// than 2 % is told (webrtc-stats `targetBitrate`).
+    fn allocate(&mut self) {
+        let Some(side) = self.send_side.as_ref() else {
+            return;
+        };
+        let target = side.target().target.bps();
+        let is = |e: &Entry, kind: MediaKind| e.sender.is_some() && e.kind == kind;
+        let audio = self
+            .entries
+            .iter()
+            .filter(|e| is(e, MediaKind::Audio))
+            .count() as u64;
+        let video = self
+            .entries
+            .iter()
+            .filter(|e| is(e, MediaKind::Video))
+            .count() as u64;
+        let audio_each = (target / 10).clamp(AUDIO_MIN_BPS, AUDIO_MAX_BPS);
+        let video_each = target
+            .saturating_sub(audio * audio_each)
+            .checked_div(video)
+            .map_or(0, |each| each.max(VIDEO_MIN_BPS));
+        let mut events = Vec::new();
+        for e in self.entries.iter_mut().filter(|e| e.sender.is_some()) {
+            let share = match e.kind {
+                MediaKind::Audio => audio_each,
+                MediaKind::Video => video_each,
+                _ => continue,
+            };
+            let bps = u32::try_from(share).unwrap_or(u32::MAX);
+            let moved = e
+                .target_bps
+                .is_none_or(|old| u64::from(old.abs_diff(bps)) * 50 > u64::from(old));
+            if moved {
+                e.target_bps = Some(bps);
+                events.push(MediaEvent::SendBitrate { id: e.id, bps });
+            }
+        }
+        for event in events {
+            self.push(event);
+        }
+    }
+
+    /// The next packet to protect and send: RTCP at once; RTP through the pacer when
+    /// congestion control runs (stamped with its transport-wide number as it leaves),
+    /// else at once.
+    pub(crate) fn poll_packet(&mut self, now: Instant) -> Option<OutPacket> {
+        while let Some(packet) = self.outbox.pop() {
+            match self.send_side.as_mut() {
+                Some(side) if !packet.rtcp => {
+                    if let Err(p) = side.enqueue(now, packet) {
+                        self.outbox.recycle(p.bytes);
+                    }
+                }
+                _ => return Some(packet),
+            }
+        }
+        let side = self.send_side.as_mut()?;
+        let (entries, outbox) = (&mut self.entries, &mut self.outbox);
+        let mut pad = |size: usize| -> Option<OutPacket> {
+            let mut buf = outbox.buffer();
+            let sender = entries
+                .iter_mut()
+                .filter(|e| e.kind == MediaKind::Video)
+                .filter_map(|e| e.sender.as_mut())
+                .find(|s| s.rtx_ssrc.is_some());
+            if sender.is_some_and(|s| s.padding(size, &mut buf)) {
+                Some(OutPacket {
+                    bytes: buf,
+                    rtcp: false,
+                    class: rtcweb_cc::PacketClass::Padding,
+                })
+            } else {
+                outbox.recycle(buf);
+                None
+            }
+        };
+        side.poll_packet(now, &mut pad)
+    }
+
+    /// Data-channel bytes left: congestion control leaves room for them.
+    pub(crate) fn on_data_sent(&mut self, now: Instant, bytes: usize) {
+        if let Some(side) = self.send_side.as_mut() {
+            side.on_data_sent(now, bytes);
+        }
+    }
+
+    /// The estimate (webrtc-stats `availableOutgoingBitrate`), while congestion control
+    /// runs.
+    pub(crate) fn available_bitrate(&self) -> Option<Bitrate> {
+        Some(self.send_side.as_ref()?.target().target)
     }
 
     fn apply_section(&mut self, section: &MediaParameters) {
@@ -331,6 +459,8 @@ impl Media {
                     .then(|| mid_extension.map(|id| (id, section.mid.as_bytes().to_vec())))
                     .flatten();
                 let setup = SenderSetup {
+                    // Packets carry the number only when the pacer stamps it.
+                    transport_cc: self.twcc_extension.filter(|_| self.cc_config.is_some()),
                     ssrc: stream.ssrc,
                     rtx_ssrc: stream.rtx_ssrc,
                     kind: section.kind.clone(),
@@ -441,7 +571,7 @@ impl Media {
         };
         let mut buf = self.outbox.buffer();
         match reports.build_bye(&self.cname, ssrcs, &mut buf) {
-            Ok(()) => self.outbox.push(buf, true),
+            Ok(()) => self.outbox.push_rtcp(buf),
             Err(e) => {
                 tracing::debug!(error = %e, "BYE not built");
                 self.outbox.recycle(buf);
@@ -638,7 +768,7 @@ impl Media {
         };
         let mut buf = self.outbox.buffer();
         match reports.build_feedback(&self.cname, packet, &mut buf) {
-            Ok(()) => self.outbox.push(buf, true),
+            Ok(()) => self.outbox.push_rtcp(buf),
             Err(e) => {
                 tracing::debug!(error = %e, "RTCP feedback not built");
                 self.outbox.recycle(buf);
@@ -685,6 +815,16 @@ impl Media {
                     let id = entry.id;
                     self.push(MediaEvent::KeyFrameRequest { id, kind });
                 }
+                Incoming::TransportCc(feedback) => {
+                    if let Some(side) = self.send_side.as_mut() {
+                        side.handle_transport_cc(now, &feedback);
+                    }
+                }
+                Incoming::Remb { bitrate } => {
+                    if let Some(side) = self.send_side.as_mut() {
+                        side.handle_remb(now, bitrate);
+                    }
+                }
                 Incoming::Bye { sources } => {
                     for i in 0..self.entries.len() {
                         let Some(r) = self.entries[i].receiver.as_mut() else {
@@ -698,6 +838,21 @@ impl Media {
                     }
                 }
             }
+        }
+        // The round trip from receiver reports (RFC 3550 §6.4.1) for the loss-based part.
+        let rtt = self
+            .entries
+            .iter()
+            .filter_map(|e| e.sender.as_ref()?.stats.remote().round_trip_time)
+            .min();
+        if let Some(side) = self.send_side.as_mut() {
+            if let Some(rtt) = rtt
+                && self.rtt != Some(rtt)
+            {
+                self.rtt = Some(rtt);
+                side.handle_rtt(now, rtt);
+            }
+            self.allocate();
         }
     }
 
@@ -713,7 +868,13 @@ impl Media {
             .filter_map(|e| e.sender.as_ref()?.poll_timeout());
         let reports = self.reports.as_ref().and_then(RtcpReports::poll_timeout);
         let twcc = self.twcc.as_ref().and_then(TwccRecorder::poll_timeout);
-        receivers.chain(senders).chain(reports).chain(twcc).min()
+        let side = self.send_side.as_ref().and_then(SendSide::poll_timeout);
+        receivers
+            .chain(senders)
+            .chain(reports)
+            .chain(twcc)
+            .chain(side)
+            .min()
     }
 
     /// Runs what is due: video receivers' timers (NACK retries, PLIs), DTMF packets, and
@@ -732,6 +893,10 @@ impl Media {
                 }
             }
         }
+        if let Some(side) = self.send_side.as_mut() {
+            side.handle_timeout(now);
+            self.allocate();
+        }
         if let Some(twcc) = self.twcc.as_mut() {
             twcc.handle_timeout(now);
             while let Some(feedback) = self.twcc.as_mut().and_then(TwccRecorder::poll_feedback) {
@@ -742,7 +907,7 @@ impl Media {
         if due && let Some(reports) = self.reports.as_mut() {
             let mut buf = self.outbox.buffer();
             match reports.build(now, &self.clock, &self.cname, &mut self.entries, &mut buf) {
-                Ok(()) => self.outbox.push(buf, true),
+                Ok(()) => self.outbox.push_rtcp(buf),
                 Err(e) => {
                     tracing::debug!(error = %e, "RTCP report not built");
                     self.outbox.recycle(buf);

@@ -3,6 +3,8 @@
 
 use std::collections::VecDeque;
 
+use rtcweb_cc::PacketClass;
+
 /// Most packets waiting; more are dropped and counted (the peer drains after every input).
 const MAX_QUEUED: usize = 1024;
 /// Most spare buffers kept for reuse.
@@ -15,6 +17,8 @@ pub(crate) struct OutPacket {
     pub(crate) bytes: Vec<u8>,
     /// RTCP (else RTP).
     pub(crate) rtcp: bool,
+    /// How the pacer treats it (RTP only).
+    pub(crate) class: PacketClass,
 }
 
 /// The queue of built packets, and the spare buffers.
@@ -34,14 +38,31 @@ impl Outbox {
         b
     }
 
-    /// Queues a built packet.
-    pub(crate) fn push(&mut self, bytes: Vec<u8>, rtcp: bool) {
+    /// Queues a built RTCP packet.
+    pub(crate) fn push_rtcp(&mut self, bytes: Vec<u8>) {
+        self.push(OutPacket {
+            bytes,
+            rtcp: true,
+            class: PacketClass::Audio,
+        });
+    }
+
+    /// Queues a built RTP packet of this class.
+    pub(crate) fn push_rtp(&mut self, bytes: Vec<u8>, class: PacketClass) {
+        self.push(OutPacket {
+            bytes,
+            rtcp: false,
+            class,
+        });
+    }
+
+    fn push(&mut self, packet: OutPacket) {
         if self.queue.len() >= MAX_QUEUED {
             self.dropped += 1;
-            self.recycle(bytes);
+            self.recycle(packet.bytes);
             return;
         }
-        self.queue.push_back(OutPacket { bytes, rtcp });
+        self.queue.push_back(packet);
     }
 
     /// The next packet to send.
@@ -67,7 +88,7 @@ mod tests {
         let mut b = o.buffer();
         b.extend_from_slice(&[1, 2, 3]);
         let cap = b.capacity();
-        o.push(b, false);
+        o.push_rtp(b, PacketClass::Video);
         let p = o.pop().unwrap();
         assert_eq!(p.bytes, [1, 2, 3]);
         o.recycle(p.bytes);
@@ -75,7 +96,7 @@ mod tests {
         assert!(again.is_empty() && again.capacity() == cap);
         for _ in 0..MAX_QUEUED + 5 {
             let b = o.buffer();
-            o.push(b, true);
+            o.push_rtcp(b);
         }
         assert_eq!(o.dropped, 5);
         assert!(o.pop().is_some());

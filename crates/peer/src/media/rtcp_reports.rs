@@ -20,6 +20,10 @@ pub(crate) enum Incoming {
     KeyFrame { ssrc: u32, kind: KeyFrameRequest },
     /// These sources left (RFC 3550 §6.6).
     Bye { sources: Vec<u32> },
+    /// Transport-wide congestion-control feedback on what we sent.
+    TransportCc(rtcweb_rtp::rtcp::TransportCc),
+    /// The peer's estimate of what it can receive (draft-alvestrand-rmcat-remb-03).
+    Remb { bitrate: u64 },
 }
 
 /// Report blocks per SR or RR (RFC 3550 §6.4: a 5-bit count).
@@ -238,6 +242,16 @@ impl RtcpReports {
                 Ok(Packet::Bye(bye)) => {
                     incoming.push(Incoming::Bye {
                         sources: bye.sources,
+                    });
+                    continue;
+                }
+                Ok(Packet::TransportCc(feedback)) => {
+                    incoming.push(Incoming::TransportCc(feedback));
+                    continue;
+                }
+                Ok(Packet::Remb(remb)) => {
+                    incoming.push(Incoming::Remb {
+                        bitrate: remb.bitrate,
                     });
                     continue;
                 }

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use rtcweb_cc::PacketClass;
 use rtcweb_rtp::payload::{H264Packetizer, PacketHistory, Vp8Packetizer, Vp9Packetizer, rtx_wrap};
 use rtcweb_rtp::{Extension, RtpPacket, SendStats, write_extensions};
 use rtcweb_sdp::MediaKind;
@@ -21,8 +22,11 @@ const MAX_VIDEO_PAYLOAD: usize = 1100;
 /// Packets kept for retransmission, and for how long (older ones would come too late).
 const HISTORY_PACKETS: usize = 1024;
 const HISTORY_AGE: Duration = Duration::from_secs(1);
-/// Room for the extension block (mid up to 16 bytes, audio level).
-const MAX_EXTENSIONS: usize = 28;
+/// Room for the extension block (transport-wide sequence number, mid up to 16 bytes, audio
+/// level).
+const MAX_EXTENSIONS: usize = 32;
+/// Most padding bytes one RTP packet carries (RFC 3550 §5.1: the count is one byte).
+const MAX_PADDING: usize = 255;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Packetization {
@@ -84,6 +88,9 @@ pub(crate) struct RtpSender {
     mid: Option<(u8, Vec<u8>)>,
     /// The `ssrc-audio-level` extension id (RFC 6464).
     audio_level: Option<u8>,
+    /// The transport-wide sequence number extension id: packets carry a placeholder the
+    /// pacer fills in when they leave.
+    transport_cc: Option<u8>,
     sequence: u16,
     rtx_sequence: u16,
     vp8: Vp8Packetizer,
@@ -106,6 +113,7 @@ pub(crate) struct SenderSetup {
     pub(crate) codecs: Vec<RtpCodec>,
     pub(crate) mid: Option<(u8, Vec<u8>)>,
     pub(crate) audio_level: Option<u8>,
+    pub(crate) transport_cc: Option<u8>,
     /// `nack` was negotiated for one of the codecs: keep a history.
     pub(crate) nack: bool,
     pub(crate) random: u64,
@@ -126,6 +134,7 @@ impl RtpSender {
             codecs: s.codecs,
             mid: s.mid,
             audio_level: s.audio_level,
+            transport_cc: s.transport_cc,
             // RFC 3550 §5.1: random initial sequence numbers.
             sequence: s.random as u16,
             rtx_sequence: (s.random >> 16) as u16,
@@ -159,6 +168,7 @@ impl RtpSender {
         self.codecs = s.codecs;
         self.mid = s.mid;
         self.audio_level = s.audio_level;
+        self.transport_cc = s.transport_cc;
         self.rtx_ssrc = s.rtx_ssrc;
         if s.nack && self.history.is_none() {
             self.history = Some(PacketHistory::new(HISTORY_PACKETS, HISTORY_AGE));
@@ -270,6 +280,7 @@ impl RtpSender {
                 marker,
                 mid: self.mid.as_ref(),
                 audio_level: self.audio_level.zip(level),
+                transport_cc: self.transport_cc,
             },
             payload,
         ) {
@@ -277,7 +288,7 @@ impl RtpSender {
                 h.insert(seq, at, &buf);
             }
             self.stats.on_packet_sent(at, timestamp, payload.len());
-            outbox.push(buf, false);
+            outbox.push_rtp(buf, self.class());
         } else {
             outbox.recycle(buf);
         }
@@ -319,6 +330,7 @@ impl RtpSender {
                         marker: packet.marker(),
                         mid: self.mid.as_ref(),
                         audio_level: None,
+                        transport_cc: self.transport_cc,
                     },
                     &payload,
                 )
@@ -334,7 +346,54 @@ impl RtpSender {
         }
         self.counters.retransmitted_packets += 1;
         self.counters.retransmitted_bytes += payload_len as u64;
-        outbox.push(buf, false);
+        outbox.push_rtp(buf, PacketClass::Retransmission);
+        true
+    }
+
+    /// How the pacer treats this sender's packets.
+    fn class(&self) -> PacketClass {
+        if self.kind == MediaKind::Audio {
+            PacketClass::Audio
+        } else {
+            PacketClass::Video
+        }
+    }
+
+    /// A padding-only packet of about `size` bytes on the RTX stream (RFC 4588 §4 with
+    /// RFC 3550 §5.1 padding), for bandwidth probes; `None` without RTX.
+    pub(crate) fn padding(&mut self, size: usize, buf: &mut Vec<u8>) -> bool {
+        let (Some(rtx_ssrc), Some(rtx_pt)) = (
+            self.rtx_ssrc,
+            self.codecs.iter().find_map(|c| c.rtx_payload_type),
+        ) else {
+            return false;
+        };
+        let Some((timestamp, _, _)) = self.last else {
+            return false;
+        };
+        let rtx_seq = self.rtx_sequence;
+        if !write_rtp(
+            buf,
+            &Header {
+                payload_type: rtx_pt,
+                ssrc: rtx_ssrc,
+                sequence: rtx_seq,
+                timestamp,
+                marker: false,
+                mid: self.mid.as_ref(),
+                audio_level: None,
+                transport_cc: self.transport_cc,
+            },
+            &[],
+        ) {
+            return false;
+        }
+        self.rtx_sequence = self.rtx_sequence.wrapping_add(1);
+        let pad = size.saturating_sub(buf.len()).clamp(1, MAX_PADDING);
+        // RFC 3550 §5.1: the P bit, and the last padding byte counts them.
+        buf[0] |= 0x20;
+        buf.resize(buf.len() + pad - 1, 0);
+        buf.push(pad as u8);
         true
     }
 
@@ -391,26 +450,37 @@ struct Header<'a> {
     mid: Option<&'a (u8, Vec<u8>)>,
     /// Extension id, then (level, voice).
     audio_level: Option<(u8, (u8, bool))>,
+    /// The transport-wide sequence number's extension id: a zero placeholder is written.
+    transport_cc: Option<u8>,
 }
 
 /// Writes an RTP packet into `buf` (cleared first); false if it could not be built.
 fn write_rtp(buf: &mut Vec<u8>, h: &Header<'_>, payload: &[u8]) -> bool {
     let mut level = [0u8; 1];
-    let mut list: [Option<Extension<'_>>; 2] = [None, None];
+    let mut list: [Option<Extension<'_>>; 3] = [None, None, None];
+    if let Some(id) = h.transport_cc {
+        list[0] = Some(Extension { id, data: &[0, 0] });
+    }
     if let Some((id, mid)) = h.mid {
-        list[0] = Some(Extension { id: *id, data: mid });
+        list[1] = Some(Extension { id: *id, data: mid });
     }
     if let Some((id, (dbov, voice))) = h.audio_level {
         // RFC 6464 §3: V bit, then the level in -dBov.
         level[0] = (dbov & 0x7f) | if voice { 0x80 } else { 0 };
-        list[1] = Some(Extension { id, data: &level });
+        list[2] = Some(Extension { id, data: &level });
     }
-    let extensions: Vec<Extension<'_>> = list.into_iter().flatten().collect();
+    let mut elements = [Extension { id: 0, data: &[] }; 3];
+    let mut count = 0;
+    for e in list.into_iter().flatten() {
+        elements[count] = e;
+        count += 1;
+    }
+    let extensions = &elements[..count];
     let mut ext = [0u8; MAX_EXTENSIONS];
     let (profile, ext_len) = if extensions.is_empty() {
         (0, 0)
     } else {
-        match write_extensions(&extensions, &mut ext) {
+        match write_extensions(extensions, &mut ext) {
             Ok(v) => v,
             Err(_) => return false,
         }
@@ -462,6 +532,7 @@ mod tests {
             codecs,
             mid: Some((4, b"0".to_vec())),
             audio_level: Some(1),
+            transport_cc: None,
             nack,
             random: 7,
         })

@@ -139,6 +139,11 @@ impl Peer {
                     state,
                     nominated: pair.nominated,
                     priority: pair.priority,
+                    available_outgoing_bitrate: pair
+                        .nominated
+                        .then(|| self.media.available_bitrate())
+                        .flatten()
+                        .map(|b| b.as_f64()),
                 }),
             );
         }
@@ -200,6 +205,7 @@ impl Peer {
                     retransmitted_bytes_sent: c.retransmitted_bytes,
                     nack_count: c.nack_count,
                     active: entry.encodings.first().is_none_or(|e| e.active),
+                    target_bitrate: entry.target_bps.map(f64::from),
                     frames_sent: video.map(|c| c.frames_sent),
                     key_frames_encoded: video.map(|c| c.key_frames_sent),
                     pli_count: video.map(|c| c.pli_count),

@@ -197,6 +197,10 @@ pub struct CandidatePairStats {
     pub nominated: bool,
     /// The pair's priority (RFC 8445 §6.1.2.3).
     pub priority: u64,
+    /// The bandwidth estimate of congestion control for what we send, bits per second,
+    /// on the nominated pair while it runs (`availableOutgoingBitrate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_outgoing_bitrate: Option<f64>,
 }
 
 /// `RTCCertificateStats`.
@@ -259,6 +263,10 @@ pub struct OutboundRtpStats {
     pub nack_count: u64,
     /// Whether the encoding is sent.
     pub active: bool,
+    /// The bitrate congestion control allocates to the sender, bits per second
+    /// (`targetBitrate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_bitrate: Option<f64>,
     /// Video: frames sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames_sent: Option<u64>,

@@ -104,6 +104,11 @@ pub fn lossy(loss: f64) -> LinkConfig {
 impl World {
     /// A at 192.0.2.1, B at 192.0.2.2, both public, `link` on both access links.
     pub fn new(seed: u64, link: LinkConfig) -> Self {
+        Self::with_config(seed, link, &Config::default())
+    }
+
+    /// As [`World::new`], both peers with `base` (and seeds of their own).
+    pub fn with_config(seed: u64, link: LinkConfig, base: &Config) -> Self {
         let start = epoch();
         let mut net = Network::new(seed, start);
         let mut side = |ip: &str, peer_seed: u64| {
@@ -112,7 +117,7 @@ impl World {
             net.set_link(host, link);
             let config = Config {
                 seed: Some(peer_seed),
-                ..Config::default()
+                ..base.clone()
             };
             let mut peer = Peer::new(config, start).unwrap();
             peer.add_local_address(start, addr).unwrap();

@@ -412,6 +412,10 @@ impl Task {
             Event::ToneChange { transceiver, tone } => {
                 self.emit(E::ToneChange { transceiver, tone });
             }
+            Event::SendBitrate {
+                transceiver,
+                bitrate_bps,
+            } => self.media.send_bitrate(transceiver, bitrate_bps),
             Event::ClosedByPeer => {
                 self.emit(E::ClosedByPeer);
                 // The core closed itself: the task ends once what it queued is sent.

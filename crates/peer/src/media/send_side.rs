@@ -1,0 +1,281 @@
+//! Send-side congestion control of the peer's media: every RTP packet goes through the
+//! pacer; when it leaves, it gets its transport-wide sequence number
+//! (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2) and the estimator records it;
+//! the peer's feedback moves the estimate, which sets the pacing rate, the probes, and
+//! the bitrate given to each sender.
+
+use std::time::{Duration, Instant};
+
+use rtcweb_cc::{
+    Bitrate, CcConfig, CcEvent, CcStats, CongestionController, Paced, Pacer, PacerConfig,
+    PacerStats, PacketClass, SentPacket, TargetRate,
+};
+use rtcweb_rtp::rtcp::TransportCc;
+
+use super::outbox::OutPacket;
+
+/// What a packet costs on the wire beyond its plain RTP bytes: the SRTP tag (10 bytes for
+/// the AES-CM profiles, 16 for AES-GCM: the larger), UDP and IPv4 headers.
+const WIRE_OVERHEAD: usize = 16 + 8 + 20;
+
+/// The pacer, the estimator, and the transport-wide sequence numbers of one connection.
+#[derive(Debug)]
+pub(crate) struct SendSide {
+    controller: CongestionController,
+    pacer: Pacer<OutPacket>,
+    /// The transport-wide sequence number extension id.
+    extension: u8,
+    /// The next transport-wide sequence number (the wire carries its low 16 bits).
+    next_sequence: u64,
+    /// Packets the pacer could not take (its queue was full).
+    pub(crate) dropped: u64,
+    /// Packets sent without a transport-wide number (no room for the extension).
+    pub(crate) unstamped: u64,
+}
+
+impl SendSide {
+    pub(crate) fn new(now: Instant, extension: u8, config: CcConfig) -> Self {
+        let mut controller = CongestionController::new(now, config);
+        let mut pacer = Pacer::new(now, PacerConfig::default());
+        let target = controller.target();
+        pacer.set_rates(now, target.pacing, target.padding);
+        // Start-up probes come as events before any packet.
+        while let Some(event) = controller.poll_event() {
+            if let CcEvent::Probe(cluster) = event {
+                pacer.add_probe(now, cluster);
+            }
+        }
+        Self {
+            controller,
+            pacer,
+            extension,
+            next_sequence: 0,
+            dropped: 0,
+            unstamped: 0,
+        }
+    }
+
+    /// The negotiated extension id changed (a renegotiation).
+    pub(crate) fn set_extension(&mut self, extension: u8) {
+        self.extension = extension;
+    }
+
+    /// Queues an RTP packet; false (and the packet back) when the pacer is full.
+    pub(crate) fn enqueue(&mut self, now: Instant, packet: OutPacket) -> Result<(), OutPacket> {
+        let size = packet.bytes.len() + WIRE_OVERHEAD;
+        let class = packet.class;
+        self.pacer
+            .enqueue(now, class, size, packet)
+            .inspect_err(|_| {
+                self.dropped += 1;
+            })
+    }
+
+    /// The next packet the pacer lets go at `now`, stamped and recorded; `pad` makes a
+    /// padding packet of about the size asked for (or `None` when no sender can).
+    pub(crate) fn poll_packet(
+        &mut self,
+        now: Instant,
+        pad: &mut dyn FnMut(usize) -> Option<OutPacket>,
+    ) -> Option<OutPacket> {
+        loop {
+            let (mut packet, probe) = match self.pacer.poll_packet(now)? {
+                Paced::Packet { item, probe, .. } => (item, probe),
+                Paced::Padding { size, probe } => match pad(size) {
+                    Some(p) => (p, probe),
+                    // Nothing can pad: the probe goes without it.
+                    None => continue,
+                },
+            };
+            self.stamp(now, &mut packet, probe);
+            return Some(packet);
+        }
+    }
+
+    /// Writes the next transport-wide sequence number into the packet's extension and
+    /// tells the estimator it left.
+    fn stamp(&mut self, now: Instant, packet: &mut OutPacket, probe: Option<u32>) {
+        let Some(at) = extension_offset(&packet.bytes, self.extension) else {
+            self.unstamped += 1;
+            return;
+        };
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        packet.bytes[at..at + 2].copy_from_slice(&(sequence as u16).to_be_bytes());
+        self.controller.on_packet_sent(SentPacket {
+            sequence,
+            size: packet.bytes.len() + WIRE_OVERHEAD,
+            send_time: now,
+            probe,
+            audio: packet.class == PacketClass::Audio,
+        });
+    }
+
+    /// Transport-wide feedback from the peer.
+    pub(crate) fn handle_transport_cc(&mut self, now: Instant, feedback: &TransportCc) {
+        self.controller.handle_transport_cc(now, feedback);
+        self.apply_events(now);
+    }
+
+    /// A REMB from the peer.
+    pub(crate) fn handle_remb(&mut self, now: Instant, bitrate: u64) {
+        self.controller.handle_remb(now, Bitrate::from_bps(bitrate));
+        self.apply_events(now);
+    }
+
+    /// A round-trip time from RTCP reports.
+    pub(crate) fn handle_rtt(&mut self, now: Instant, rtt: Duration) {
+        self.controller.handle_rtt(now, rtt);
+    }
+
+    /// Data-channel bytes went out: the media target leaves room for them.
+    pub(crate) fn on_data_sent(&mut self, now: Instant, bytes: usize) {
+        self.controller.on_data_sent(now, bytes);
+    }
+
+    /// The estimator's periodic work, then its new rates and probes to the pacer.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.controller.handle_timeout(now);
+        self.apply_events(now);
+    }
+
+    /// The estimator's and the pacer's next deadline.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        [self.controller.poll_timeout(), self.pacer.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn apply_events(&mut self, now: Instant) {
+        while let Some(event) = self.controller.poll_event() {
+            match event {
+                CcEvent::TargetChanged(t) => self.pacer.set_rates(now, t.pacing, t.padding),
+                CcEvent::Probe(cluster) => self.pacer.add_probe(now, cluster),
+            }
+        }
+    }
+
+    /// The current target (webrtc-stats `availableOutgoingBitrate`).
+    pub(crate) fn target(&self) -> TargetRate {
+        self.controller.target()
+    }
+
+    /// The estimator's counters.
+    pub(crate) fn stats(&self) -> CcStats {
+        self.controller.stats()
+    }
+
+    /// The pacer's counters.
+    pub(crate) fn pacer_stats(&self) -> PacerStats {
+        self.pacer.stats()
+    }
+}
+
+/// Where the data of header extension `id` starts in an RTP packet (RFC 3550 §5.3.1,
+/// RFC 8285 §4.2 and §4.3), if the packet has it.
+pub(crate) fn extension_offset(packet: &[u8], id: u8) -> Option<usize> {
+    let first = *packet.first()?;
+    if first & 0x10 == 0 {
+        return None;
+    }
+    let csrcs = usize::from(first & 0x0f);
+    let header = 12 + 4 * csrcs;
+    let profile = u16::from_be_bytes(packet.get(header..header + 2)?.try_into().ok()?);
+    let words = u16::from_be_bytes(packet.get(header + 2..header + 4)?.try_into().ok()?);
+    let start = header + 4;
+    let end = start + 4 * usize::from(words);
+    if end > packet.len() {
+        return None;
+    }
+    let two_byte = match profile {
+        rtcweb_rtp::ONE_BYTE_PROFILE => false,
+        p if p & 0xfff0 == rtcweb_rtp::TWO_BYTE_PROFILE => true,
+        _ => return None,
+    };
+    let mut at = start;
+    while at < end {
+        let b = packet[at];
+        if b == 0 {
+            at += 1;
+            continue;
+        }
+        let (element, len, data) = if two_byte {
+            (b, usize::from(*packet.get(at + 1)?), at + 2)
+        } else {
+            if b >> 4 == 15 {
+                return None;
+            }
+            (b >> 4, usize::from(b & 0x0f) + 1, at + 1)
+        };
+        if data + len > end {
+            return None;
+        }
+        if element == id {
+            return (len >= 2).then_some(data);
+        }
+        at = data + len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtcweb_rtp::{Extension, write_extensions};
+
+    #[test]
+    fn finds_the_extension_in_both_forms() {
+        for (elements, expect) in [
+            (
+                vec![
+                    Extension {
+                        id: 3,
+                        data: &[0, 0],
+                    },
+                    Extension { id: 4, data: b"0" },
+                ],
+                17,
+            ),
+            (
+                vec![
+                    Extension { id: 4, data: b"0" },
+                    Extension {
+                        id: 3,
+                        data: &[0, 0],
+                    },
+                ],
+                19,
+            ),
+            (
+                vec![
+                    Extension { id: 20, data: &[] },
+                    Extension {
+                        id: 3,
+                        data: &[0, 0],
+                    },
+                ],
+                20,
+            ),
+        ] {
+            let mut ext = [0u8; 32];
+            let (profile, n) = write_extensions(&elements, &mut ext).unwrap();
+            let packet = rtp_rs::RtpPacketBuilder::new()
+                .payload_type(96)
+                .extension(profile, &ext[..n])
+                .payload(&[1, 2, 3])
+                .build()
+                .unwrap();
+            assert_eq!(extension_offset(&packet, 3), Some(expect), "{elements:?}");
+            assert_eq!(extension_offset(&packet, 9), None);
+        }
+        assert_eq!(extension_offset(&[0x80, 96, 0, 0], 3), None);
+        assert_eq!(
+            extension_offset(
+                &[0x90, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbe, 0xde, 0, 9],
+                3
+            ),
+            None
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Congestion control between two peers in simulated time: peer A sends video through a
+//! bottleneck on its uplink (a drop-tail queue of 300 ms at the link rate), writing each
+//! frame at the bitrate congestion control allocates to it, as an encoder would. Peer B
+//! sends transport-wide feedback; A's pacer and estimator must settle near the link rate
+//! and follow it when it changes, without standing queues. Deterministic.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::time::Duration;
+
+use rtcweb_netsim::{Bottleneck, Direction as Link, LinkConfig};
+use rtcweb_peer::{Direction, Event, MediaTrack, OutgoingFrame, TransceiverId, TransceiverInit};
+use support::World;
+
+/// One phase of a run: the link rate from `at` on.
+struct Phase {
+    at: Duration,
+    rate_bps: u64,
+}
+
+/// What a phase ended with: the target and throughput over its last 5 s, the queue.
+#[derive(Debug)]
+struct Settled {
+    rate_bps: u64,
+    target_bps: f64,
+    throughput_bps: f64,
+    queue_p95: Duration,
+    dropped: u64,
+}
+
+fn video_world(seed: u64) -> (World, TransceiverId) {
+    let mut w = World::new(seed, LinkConfig::with_delay(Duration::from_millis(25)));
+    let now = w.now;
+    let video =
+        w.a.peer
+            .add_transceiver(
+                now,
+                MediaTrack::video("cam"),
+                TransceiverInit::direction(Direction::SendOnly),
+            )
+            .unwrap();
+    w.offer();
+    assert!(
+        w.run_until(Duration::from_secs(10), |w| w.a.connected_at().is_some()
+            && w.b.connected_at().is_some())
+    );
+    (w, video)
+}
+
+/// The last bitrate congestion control allocated to `video`.
+fn allocated(w: &World, video: TransceiverId) -> Option<u32> {
+    w.a.events.iter().rev().find_map(|(_, e)| match e {
+        Event::SendBitrate {
+            transceiver,
+            bitrate_bps,
+        } if *transceiver == video => Some(*bitrate_bps),
+        _ => None,
+    })
+}
+
+fn run(seed: u64, phases: &[Phase], total: Duration) -> Vec<Settled> {
+    let (mut w, video) = video_world(seed);
+    let host = w.a.host;
+    w.net.set_bottleneck(
+        host,
+        Link::Up,
+        Some(Bottleneck::new(
+            phases[0].rate_bps,
+            Duration::from_millis(300),
+        )),
+    );
+    let start = w.now;
+    for p in &phases[1..] {
+        w.net
+            .schedule_bottleneck_rate(host, Link::Up, start + p.at, p.rate_bps);
+    }
+    let vp8 = w.a.peer.sender_parameters(video).unwrap().codecs[0].0;
+    let mut next = w.now;
+    let mut n = 0u32;
+    // (time, target, bytes through the bottleneck, queue delay of the last packet)
+    let mut samples: Vec<(Duration, f64, u64, Duration)> = Vec::new();
+    let mut next_sample = w.now;
+    while w.now < start + total {
+        while w.now < next.min(next_sample) {
+            w.step(next.min(next_sample));
+        }
+        if w.now >= next_sample {
+            let cc =
+                w.a.peer
+                    .congestion_control()
+                    .expect("congestion control runs");
+            let b = w.net.bottleneck_stats(host, Link::Up).unwrap();
+            samples.push((
+                w.now - start,
+                cc.target.target.as_f64(),
+                b.passed_bytes,
+                b.queue_delay_last,
+            ));
+            next_sample += Duration::from_millis(100);
+        }
+        if w.now >= next {
+            // An encoder at the allocated rate, 30 frames a second, a key frame 4x the
+            // size every 3 s.
+            let bps = allocated(&w, video).unwrap_or(300_000);
+            let mut size = (bps / 8 / 30) as usize;
+            if n % 90 == 0 {
+                size *= 4;
+            }
+            let data = vec![0x10u8; size.max(100)];
+            let mut frame = OutgoingFrame::new(vp8, n.wrapping_mul(3000), &data);
+            frame.keyframe = n % 90 == 0;
+            frame.capture_time = Some(w.now);
+            w.a.peer.write_frame(w.now, video, frame).unwrap();
+            w.flush();
+            n += 1;
+            next += Duration::from_millis(33);
+        }
+    }
+    let ends: Vec<Duration> = phases
+        .iter()
+        .skip(1)
+        .map(|p| p.at)
+        .chain(std::iter::once(total))
+        .collect();
+    phases
+        .iter()
+        .zip(ends)
+        .map(|(p, end)| {
+            let last: Vec<_> = samples
+                .iter()
+                .filter(|s| s.0 + Duration::from_secs(5) >= end && s.0 < end)
+                .collect();
+            let target = last.iter().map(|s| s.1).sum::<f64>() / last.len() as f64;
+            let (first, end_sample) = (last[0], last[last.len() - 1]);
+            let secs = (end_sample.0 - first.0).as_secs_f64();
+            let throughput = (end_sample.2 - first.2) as f64 * 8.0 / secs;
+            let mut delays: Vec<Duration> = last.iter().map(|s| s.3).collect();
+            delays.sort();
+            Settled {
+                rate_bps: p.rate_bps,
+                target_bps: target,
+                throughput_bps: throughput,
+                queue_p95: delays[delays.len() * 95 / 100],
+                dropped: w.net.bottleneck_stats(host, Link::Up).unwrap().dropped,
+            }
+        })
+        .collect()
+}
+
+fn report(name: &str, settled: &[Settled]) {
+    println!("{name}: link rate | target (last 5 s) | throughput | queue delay p95 | drops");
+    for s in settled {
+        println!(
+            "  {:>5.2} Mbit/s | {:>5.2} Mbit/s ({:3.0} %) | {:>5.2} Mbit/s | {:>4.0?} | {}",
+            s.rate_bps as f64 / 1e6,
+            s.target_bps / 1e6,
+            100.0 * s.target_bps / s.rate_bps as f64,
+            s.throughput_bps / 1e6,
+            s.queue_p95,
+            s.dropped
+        );
+    }
+}
+
+#[test]
+fn the_estimate_settles_near_the_link_and_follows_it() {
+    let phases = [
+        Phase {
+            at: Duration::ZERO,
+            rate_bps: 1_000_000,
+        },
+        Phase {
+            at: Duration::from_secs(20),
+            rate_bps: 3_000_000,
+        },
+        Phase {
+            at: Duration::from_secs(40),
+            rate_bps: 1_000_000,
+        },
+    ];
+    let settled = run(61, &phases, Duration::from_secs(60));
+    report("1 -> 3 -> 1 Mbit/s, 50 ms RTT", &settled);
+    for s in &settled {
+        let share = s.target_bps / s.rate_bps as f64;
+        assert!(
+            (0.7..=1.05).contains(&share),
+            "target {:.0} on a {} link",
+            s.target_bps,
+            s.rate_bps
+        );
+        assert!(s.queue_p95 <= Duration::from_millis(150), "{s:?}");
+    }
+}
