@@ -117,6 +117,15 @@ fn run(seed: u64, phases: &[Phase], total: Duration) -> Vec<Settled> {
             next += Duration::from_millis(33);
         }
     }
+    let cc = w.a.peer.congestion_control().unwrap();
+    println!(
+        "probes {} sent, {} succeeded; pacer padding {} bytes, {} probes done, {} dropped",
+        cc.estimator.probes_sent,
+        cc.estimator.probes_succeeded,
+        cc.pacer.padding_bytes,
+        cc.pacer.probes_done,
+        cc.pacer.probes_dropped
+    );
     let ends: Vec<Duration> = phases
         .iter()
         .skip(1)

@@ -194,6 +194,8 @@ pub struct PeerConnectionInfo {
     pub transceivers: Vec<(TransceiverId, TransceiverStats)>,
     /// What the audio layer played for each decoded remote track.
     pub playout: Vec<(TransceiverId, rtcweb_media::audio::PlayoutStats)>,
+    /// Congestion control of what we send, while it runs.
+    pub congestion_control: Option<crate::CongestionControlStats>,
     /// The driver's counters.
     pub io: IoStats,
 }

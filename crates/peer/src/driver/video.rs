@@ -65,6 +65,8 @@ impl Default for VideoSendSettings {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct EncoderCounters {
     pub(crate) frames_encoded: u64,
+    /// Pictures not encoded because the output ran ahead of the target bitrate.
+    pub(crate) frames_dropped: u64,
     pub(crate) key_frames_encoded: u64,
     /// The sum of the frames' quantizers, when the encoder reports them (libvpx does,
     /// OpenH264's API does not).
@@ -170,8 +172,9 @@ impl VideoSender {
     }
 
     /// Encodes and sends one picture. `Ok(false)` when it was not sent: nothing negotiated
-    /// to send yet, the connection is not up, or the encoder is still busy with the
-    /// previous picture (a live source goes on with the next). An error when the peer
+    /// to send yet, the connection is not up, the encoder is still busy with the previous
+    /// picture, or its output ran more than half a second ahead of the target bitrate (a
+    /// live source goes on with the next). An error when the peer
     /// accepted only codecs this build cannot encode, or the encoder failed.
     pub async fn send(&self, frame: RawVideoFrame) -> Result<bool, DriverError> {
         let parameters = self.sender.parameters().await?;
@@ -254,6 +257,42 @@ fn bitrate_moved(codec: VideoCodec, current: u32, wanted: u32) -> bool {
     }
 }
 
+/// How far the encoder's output may run ahead of its target bitrate, in time at that
+/// rate, before pictures are dropped.
+const MAX_RATE_DEBT: Duration = Duration::from_millis(500);
+
+/// Drops pictures while the encoder's output runs ahead of its target (libwebrtc's
+/// `FrameDropper` does the same): a leaky bucket of the bits sent, drained at the target.
+/// Encoders overshoot where the content is complex for the rate (and after key frames);
+/// without it the pacer's queue, then the network's, would grow.
+#[derive(Debug, Default)]
+struct FrameDropper {
+    debt_bits: f64,
+    last: Option<Instant>,
+}
+
+impl FrameDropper {
+    /// Drains the bucket to `now`; true when the next picture should be dropped.
+    fn should_drop(&mut self, now: Instant, bitrate: u32) -> bool {
+        if let Some(last) = self.last {
+            let drained = f64::from(bitrate) * now.saturating_duration_since(last).as_secs_f64();
+            self.debt_bits = (self.debt_bits - drained).max(0.0);
+        }
+        self.last = Some(now);
+        // What was sent at a higher rate is not paid back at a lower one for more than
+        // twice the allowance: a rate cut drops at most about half a second of pictures
+        // (more would starve the estimate of what it measures, and cut it further).
+        let allowance = f64::from(bitrate) * MAX_RATE_DEBT.as_secs_f64();
+        self.debt_bits = self.debt_bits.min(2.0 * allowance);
+        self.debt_bits > allowance
+    }
+
+    /// A picture of `bytes` was encoded.
+    fn encoded(&mut self, bytes: usize) {
+        self.debt_bits += bytes as f64 * 8.0;
+    }
+}
+
 /// The encoder thread: one job at a time until every handle is gone.
 fn encode_loop(
     jobs: &sync_mpsc::Receiver<EncodeJob>,
@@ -261,8 +300,24 @@ fn encode_loop(
     max_keyframe_interval: u32,
 ) {
     let mut encoder: Option<(VideoCodec, VideoEncoder)> = None;
+    let mut dropper = FrameDropper::default();
     while let Ok(job) = jobs.recv() {
+        // A key frame asked for is never dropped.
+        if !shared.keyframe.load(Ordering::Relaxed)
+            && dropper.should_drop(clock(), shared.bitrate())
+        {
+            shared
+                .counters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .frames_dropped += 1;
+            let _ = job.reply.send(Ok(None));
+            continue;
+        }
         let result = encode(&mut encoder, &job, shared, max_keyframe_interval);
+        if let Ok(Some(f)) = &result {
+            dropper.encoded(f.data.len());
+        }
         if result.is_err() {
             // Start again from a fresh encoder (and a key frame) with the next picture.
             encoder = None;
@@ -549,6 +604,29 @@ impl RtpSender {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pictures_are_dropped_while_the_output_runs_ahead_of_the_target() {
+        let t0 = clock();
+        let mut d = FrameDropper::default();
+        let frame = Duration::from_millis(33);
+        // 1 Mbit/s: 4 KB pictures (~1 Mbit/s) go; a 100 KB key frame is 0.8 s ahead.
+        assert!(!d.should_drop(t0, 1_000_000));
+        d.encoded(100_000);
+        let dropped: Vec<bool> = (1..=20)
+            .map(|i| {
+                let drop = d.should_drop(t0 + frame * i, 1_000_000);
+                if !drop {
+                    d.encoded(4000);
+                }
+                drop
+            })
+            .collect();
+        let first_kept = dropped.iter().position(|d| !d).unwrap();
+        assert!((8..=12).contains(&first_kept), "{dropped:?}");
+        assert!(dropped[first_kept..].iter().filter(|d| **d).count() <= 2);
+    }
+
     use super::*;
 
     #[test]

@@ -7,6 +7,7 @@
 mod dtmf;
 mod inbound_stream;
 mod outbox;
+mod retransmit_budget;
 mod rtcp_reports;
 mod rtp_receiver;
 mod rtp_sender;
@@ -21,6 +22,7 @@ use rtcweb_sdp::{MediaKind, MediaParameters, NegotiatedCodec};
 use thiserror::Error;
 
 pub(crate) use outbox::{OutPacket, Outbox};
+use retransmit_budget::RetransmitBudget;
 use rtcp_reports::Incoming;
 pub(crate) use rtcp_reports::RtcpReports;
 pub use rtp_receiver::ReceiveStats;
@@ -42,6 +44,8 @@ const AUDIO_MIN_BPS: u64 = 16_000;
 const AUDIO_MAX_BPS: u64 = 32_000;
 /// The least a video sender is given.
 const VIDEO_MIN_BPS: u64 = 30_000;
+/// A pacer backlog this long (at the target) halves what encoders are given.
+const PUSHBACK_WINDOW: Duration = Duration::from_millis(500);
 
 /// Why media could not be sent or set up.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -151,6 +155,8 @@ pub(crate) struct Media {
     rtt: Option<Duration>,
     /// Congestion control's settings; `None` leaves it off.
     cc_config: Option<CcConfig>,
+    /// What NACKs may have resent.
+    pub(crate) retransmits: RetransmitBudget,
     pub(crate) reports: Option<RtcpReports>,
     /// Our RTCP CNAME.
     cname: String,
@@ -201,6 +207,7 @@ impl Media {
             send_side: None,
             rtt: None,
             cc_config,
+            retransmits: RetransmitBudget::default(),
             reports: None,
             cname: String::new(),
             outbox: Outbox::default(),
@@ -319,14 +326,22 @@ impl Media {
         }
     }
 
-    /// Splits the estimator's target between the senders: each audio sender what Opus
-    /// needs, the video senders the rest in equal parts; a sender whose share moved by more
-    /// than 2 % is told (webrtc-stats `targetBitrate`).
+    /// Splits the estimator's target, less the pacer's backlog, between the senders: each
+    /// audio sender what Opus needs, the video senders the rest in equal parts; a sender
+    /// whose share moved by more than 2 % is told (webrtc-stats `targetBitrate`).
     fn allocate(&mut self) {
         let Some(side) = self.send_side.as_ref() else {
             return;
         };
-        let target = side.target().target.bps();
+        // Pacer pushback (libwebrtc's encoder pushback from the pacer queue): what waits in
+        // the pacer, in time at the target, comes off the encoders' share, down to half,
+        // so that encoders which overshoot do not keep the queues of the path full.
+        let target = side.target().target;
+        let queued = side.pacer_stats().queued_bytes;
+        let backlog = target
+            .time_for(queued)
+            .map_or(0.0, |d| d.as_secs_f64() / PUSHBACK_WINDOW.as_secs_f64());
+        let target = target.scale((1.0 - backlog).max(0.5)).bps();
         let is = |e: &Entry, kind: MediaKind| e.sender.is_some() && e.kind == kind;
         let audio = self
             .entries
@@ -793,8 +808,18 @@ impl Media {
                         .find(|s| s.ssrc == ssrc)
                     {
                         sender.counters.nack_count += 1;
+                        // A round trip not measured yet counts as 100 ms.
+                        let rtt = sender
+                            .stats
+                            .remote()
+                            .round_trip_time
+                            .unwrap_or(Duration::from_millis(100));
+                        let rate = self.send_side.as_ref().map(|s| s.target().target.bps());
+                        let budget = &mut self.retransmits;
                         for seq in lost {
-                            sender.retransmit(now, seq, &mut self.outbox);
+                            let mut allow =
+                                |size: usize| budget.allow(now, ssrc, seq, size, rtt, rate);
+                            sender.retransmit(now, seq, &mut self.outbox, &mut allow);
                         }
                     }
                 }

@@ -296,13 +296,23 @@ impl RtpSender {
 
     /// The peer lost `seq`: resent from the history, as RTX when negotiated (RFC 4588
     /// §4), else as it was. False when it is no longer kept.
-    pub(crate) fn retransmit(&mut self, now: Instant, seq: u16, outbox: &mut Outbox) -> bool {
+    /// `allow` is asked with the packet's size first (the retransmission budget).
+    pub(crate) fn retransmit(
+        &mut self,
+        now: Instant,
+        seq: u16,
+        outbox: &mut Outbox,
+        allow: &mut dyn FnMut(usize) -> bool,
+    ) -> bool {
         let Some(history) = self.history.as_mut() else {
             return false;
         };
         let Some(original) = history.get(seq, now) else {
             return false;
         };
+        if !allow(original.len()) {
+            return false;
+        }
         let Ok(packet) = RtpPacket::parse(original) else {
             return false;
         };
@@ -591,7 +601,7 @@ mod tests {
         }
         assert_eq!(seqs.len(), 3);
         assert!(seqs[2].1 && !seqs[0].1 && !seqs[1].1);
-        assert!(s.retransmit(now, seqs[1].0, &mut out));
+        assert!(s.retransmit(now, seqs[1].0, &mut out, &mut |_| true));
         let rtx = out.pop().unwrap();
         let rtp = RtpPacket::parse(&rtx.bytes).unwrap();
         assert_eq!((rtp.payload_type(), rtp.ssrc()), (97, 2222));
@@ -601,6 +611,11 @@ mod tests {
         );
         assert_eq!(s.counters.retransmitted_packets, 1);
         // Too old: gone.
-        assert!(!s.retransmit(now + Duration::from_secs(2), seqs[0].0, &mut out));
+        assert!(!s.retransmit(
+            now + Duration::from_secs(2),
+            seqs[0].0,
+            &mut out,
+            &mut |_| true
+        ));
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rtcweb_cc::{
     Bitrate, CcConfig, CcEvent, CcStats, CongestionController, Paced, Pacer, PacerConfig,
-    PacerStats, PacketClass, SentPacket, TargetRate,
+    PacerStats, PacketClass, ProbeCluster, SentPacket, TargetRate,
 };
 use rtcweb_rtp::rtcp::TransportCc;
 
@@ -31,28 +31,38 @@ pub(crate) struct SendSide {
     pub(crate) dropped: u64,
     /// Packets sent without a transport-wide number (no room for the extension).
     pub(crate) unstamped: u64,
+    /// Probes asked for before any media was queued: a probe needs media or padding,
+    /// and padding needs a stream that has started (libwebrtc probes from the first
+    /// media packet on too).
+    waiting_probes: Vec<ProbeCluster>,
+    media_seen: bool,
 }
+
+/// Most probes held until media starts.
+const MAX_WAITING_PROBES: usize = 8;
+/// Most padding requests in a row that no sender could fill before giving up until the
+/// next poll.
+const MAX_UNFILLED_PADDING: usize = 16;
 
 impl SendSide {
     pub(crate) fn new(now: Instant, extension: u8, config: CcConfig) -> Self {
-        let mut controller = CongestionController::new(now, config);
+        let controller = CongestionController::new(now, config);
         let mut pacer = Pacer::new(now, PacerConfig::default());
         let target = controller.target();
         pacer.set_rates(now, target.pacing, target.padding);
-        // Start-up probes come as events before any packet.
-        while let Some(event) = controller.poll_event() {
-            if let CcEvent::Probe(cluster) = event {
-                pacer.add_probe(now, cluster);
-            }
-        }
-        Self {
+        let mut side = Self {
             controller,
             pacer,
             extension,
             next_sequence: 0,
             dropped: 0,
             unstamped: 0,
-        }
+            waiting_probes: Vec::new(),
+            media_seen: false,
+        };
+        // Start-up probes come as events before any packet: they wait for media.
+        side.apply_events(now);
+        side
     }
 
     /// The negotiated extension id changed (a renegotiation).
@@ -64,6 +74,12 @@ impl SendSide {
     pub(crate) fn enqueue(&mut self, now: Instant, packet: OutPacket) -> Result<(), OutPacket> {
         let size = packet.bytes.len() + WIRE_OVERHEAD;
         let class = packet.class;
+        if !self.media_seen && class == PacketClass::Video {
+            self.media_seen = true;
+            for cluster in std::mem::take(&mut self.waiting_probes) {
+                self.pacer.add_probe(now, cluster);
+            }
+        }
         self.pacer
             .enqueue(now, class, size, packet)
             .inspect_err(|_| {
@@ -78,18 +94,19 @@ impl SendSide {
         now: Instant,
         pad: &mut dyn FnMut(usize) -> Option<OutPacket>,
     ) -> Option<OutPacket> {
-        loop {
+        for _ in 0..MAX_UNFILLED_PADDING {
             let (mut packet, probe) = match self.pacer.poll_packet(now)? {
                 Paced::Packet { item, probe, .. } => (item, probe),
                 Paced::Padding { size, probe } => match pad(size) {
                     Some(p) => (p, probe),
-                    // Nothing can pad: the probe goes without it.
+                    // Nothing can pad: that part of the probe goes without it.
                     None => continue,
                 },
             };
             self.stamp(now, &mut packet, probe);
             return Some(packet);
         }
+        None
     }
 
     /// Writes the next transport-wide sequence number into the packet's extension and
@@ -151,7 +168,12 @@ impl SendSide {
         while let Some(event) = self.controller.poll_event() {
             match event {
                 CcEvent::TargetChanged(t) => self.pacer.set_rates(now, t.pacing, t.padding),
-                CcEvent::Probe(cluster) => self.pacer.add_probe(now, cluster),
+                CcEvent::Probe(cluster) if self.media_seen => self.pacer.add_probe(now, cluster),
+                CcEvent::Probe(cluster) => {
+                    if self.waiting_probes.len() < MAX_WAITING_PROBES {
+                        self.waiting_probes.push(cluster);
+                    }
+                }
             }
         }
     }
@@ -220,9 +242,56 @@ pub(crate) fn extension_offset(packet: &[u8], id: u8) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests take their epoch from the clock
 mod tests {
     use super::*;
     use rtcweb_rtp::{Extension, write_extensions};
+
+    fn packet(class: PacketClass, size: usize) -> OutPacket {
+        let mut ext = [0u8; 4];
+        let (profile, n) = write_extensions(
+            &[Extension {
+                id: 3,
+                data: &[0, 0],
+            }],
+            &mut ext,
+        )
+        .unwrap();
+        let bytes = rtp_rs::RtpPacketBuilder::new()
+            .payload_type(96)
+            .extension(profile, &ext[..n])
+            .payload(&vec![0; size])
+            .build()
+            .unwrap();
+        OutPacket {
+            bytes,
+            rtcp: false,
+            class,
+        }
+    }
+
+    #[test]
+    fn start_up_probes_go_out_with_the_first_media() {
+        let t0 = Instant::now();
+        let mut side = SendSide::new(t0, 3, CcConfig::default());
+        let mut now = t0;
+        let mut sent = Vec::new();
+        for i in 0..100u32 {
+            if i % 33 == 0 {
+                for _ in 0..3 {
+                    side.enqueue(now, packet(PacketClass::Video, 1000)).unwrap();
+                }
+            }
+            side.handle_timeout(now);
+            let mut pad = |size: usize| Some(packet(PacketClass::Padding, size.min(255)));
+            while let Some(p) = side.poll_packet(now, &mut pad) {
+                sent.push((now - t0, p.class, p.bytes.len()));
+            }
+            now += Duration::from_millis(1);
+        }
+        let stats = side.pacer_stats();
+        assert!(stats.probes_done >= 2, "{stats:?}");
+    }
 
     #[test]
     fn finds_the_extension_in_both_forms() {

@@ -252,6 +252,7 @@ impl Task {
                 .filter_map(|t| Some((t.id, peer.transceiver_stats(t.id)?)))
                 .collect(),
             playout: self.media.playout_stats(),
+            congestion_control: peer.congestion_control(),
             io: self.io,
         }
     }
