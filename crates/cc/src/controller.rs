@@ -321,8 +321,9 @@ impl CongestionController {
         }
         self.packets_lost += lost;
         self.packets_received += received.len() as u64;
-        // The delay signal follows the order of arrival (libwebrtc sorts by receive time).
-        received.sort_by_key(|r| r.1);
+        // The delay signal follows the order of arrival (libwebrtc sorts by receive time);
+        // unstable sorting does not allocate, and the send time breaks ties.
+        received.sort_unstable_by_key(|r| (r.1, r.0));
         let mut usage = None;
         for &(send, arrival, size, probe) in &received {
             self.acked.add(arrival, size);
