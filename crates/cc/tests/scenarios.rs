@@ -476,7 +476,7 @@ fn steady_3_mbps_link() {
     };
     header();
     for seed in SEEDS {
-        let o = run(&s, 1 * 100 + seed);
+        let o = run(&s, 100 + seed);
         row(s.name, &o, secs(5.0), s.duration);
         let reached = o.time_to_reach(0, Duration::ZERO, 0.9 * 3e6);
         println!("  90 % of the link first reached over one second by {reached:?}");
@@ -505,7 +505,7 @@ fn step_up_1_to_5_mbps() {
     };
     header();
     for seed in SEEDS {
-        let o = run(&s, 2 * 100 + seed);
+        let o = run(&s, 200 + seed);
         row(s.name, &o, secs(5.0), secs(20.0));
         row(s.name, &o, secs(20.0), secs(30.0));
         row(s.name, &o, secs(30.0), s.duration);
@@ -527,7 +527,7 @@ fn step_down_5_to_1_mbps() {
     };
     header();
     for seed in SEEDS {
-        let o = run(&s, 3 * 100 + seed);
+        let o = run(&s, 300 + seed);
         row(s.name, &o, secs(5.0), secs(20.0));
         row(s.name, &o, secs(20.0), secs(22.0));
         row(s.name, &o, secs(22.0), s.duration);
@@ -547,7 +547,7 @@ fn five_percent_random_loss() {
     };
     header();
     for seed in SEEDS {
-        let o = run(&s, 4 * 100 + seed);
+        let o = run(&s, 400 + seed);
         row(s.name, &o, secs(5.0), s.duration);
         let util = o.utilisation(secs(5.0), s.duration);
         assert!(util >= 0.7, "throughput {util} of the link");
@@ -562,7 +562,7 @@ fn bufferbloat_1_s_queue() {
     };
     header();
     for seed in SEEDS {
-        let o = run(&s, 5 * 100 + seed);
+        let o = run(&s, 500 + seed);
         row(s.name, &o, Duration::ZERO, s.duration);
         let p95 = o.queue_p95(Duration::ZERO, s.duration);
         assert!(p95 <= Duration::from_millis(150), "{p95:?}");
@@ -581,7 +581,7 @@ fn two_flows_share_4_mbps() {
     };
     header();
     for seed in SEEDS {
-        let o = run(&s, 6 * 100 + seed);
+        let o = run(&s, 600 + seed);
         row(s.name, &o, secs(30.0), s.duration);
         for f in 0..2 {
             let share = o.throughput(f, secs(30.0), s.duration) / 4e6;
@@ -599,7 +599,7 @@ fn probing_finds_10_mbps_from_300_kbps() {
     };
     header();
     for seed in SEEDS {
-        let o = run(&s, 7 * 100 + seed);
+        let o = run(&s, 700 + seed);
         row(s.name, &o, Duration::ZERO, secs(5.0));
         row(s.name, &o, secs(5.0), s.duration);
         let at_5 = o.target_at(0, secs(5.0));
