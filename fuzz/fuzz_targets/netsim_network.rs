@@ -1,5 +1,6 @@
 //! The network simulator driven by arbitrary operations: hosts behind NATs of every
-//! behaviour, arbitrary link settings, datagrams from and to any address, time jumps. No
+//! behaviour, arbitrary link settings and bottlenecks (rates, queue limits, rate changes now
+//! and scheduled), datagrams from and to any address, time jumps. No
 //! panic, the in-flight and inbox limits hold, and every datagram sent is accounted for.
 #![no_main]
 
@@ -7,7 +8,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use rtcweb_netsim::{HostId, Limits, LinkConfig, NatBehavior, NatConfig, Network};
+use rtcweb_netsim::{
+    Bottleneck, Direction, HostId, Limits, LinkConfig, NatBehavior, NatConfig, Network, QueueLimit,
+};
 
 fn behavior(b: u8) -> NatBehavior {
     match b % 3 {
@@ -46,7 +49,12 @@ fuzz_target!(|data: &[u8]| {
     for op in data.get(3..).unwrap_or_default().chunks(4) {
         let [kind, a, b, c] = *op else { break };
         let (host, ip) = hosts[usize::from(a) % hosts.len()];
-        match kind % 5 {
+        let dir = if c % 2 == 0 {
+            Direction::Up
+        } else {
+            Direction::Down
+        };
+        match kind % 8 {
             0 => net.set_link(
                 host,
                 LinkConfig {
@@ -61,6 +69,26 @@ fuzz_target!(|data: &[u8]| {
                 now += Duration::from_millis(u64::from(b) * 4);
                 net.advance_to(now);
             }
+            5 => {
+                // Rates from 0 (a link that is down) to 25.5 Mbit/s; b = 255 removes it.
+                let bottleneck = (b != 255).then(|| Bottleneck {
+                    rate_bps: u64::from(b) * 100_000,
+                    queue: if c % 4 < 2 {
+                        QueueLimit::Time(Duration::from_millis(u64::from(c)))
+                    } else {
+                        QueueLimit::Bytes(usize::from(c) * 64)
+                    },
+                    overhead: usize::from(c % 3) * 20,
+                });
+                net.set_bottleneck(host, dir, bottleneck);
+            }
+            6 => net.set_bottleneck_rate(host, dir, u64::from(b) * 50_000),
+            7 => net.schedule_bottleneck_rate(
+                host,
+                dir,
+                now + Duration::from_millis(u64::from(c) * 2),
+                u64::from(b) * 50_000,
+            ),
             2 if hosts.len() > 1 => {
                 // Any host may leave; its datagrams in flight are dropped.
                 net.remove_host(host);
@@ -92,4 +120,6 @@ fuzz_target!(|data: &[u8]| {
     let stats = net.stats();
     assert!(delivered <= stats.delivered);
     assert!(stats.delivered + stats.lost <= stats.sent + stats.duplicated);
+    // Each packet crosses at most its sender's uplink and each copy its receiver's downlink.
+    assert!(stats.bottlenecked <= 2 * stats.sent + stats.duplicated);
 });

@@ -7,6 +7,8 @@
 
 mod bitrate;
 mod probe_cluster;
+// The pacer (cc-pace).
+mod pacer;
 
 // The send-side estimator (issue 17).
 mod acked_bitrate;
@@ -31,3 +33,6 @@ pub use overuse_detector::BandwidthUsage;
 
 mod twcc_recorder;
 pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};
+
+// The pacer (cc-pace).
+pub use pacer::{Paced, Pacer, PacerConfig, PacerStats, PacketClass};

@@ -16,19 +16,25 @@
 //!   XOR-MAPPED-ADDRESS, and **a small TURN server** ([`Network::add_turn_server`], RFC 8656
 //!   over UDP with long-term credentials: Allocate, Refresh, CreatePermission, ChannelBind,
 //!   Send and Data indications, ChannelData). Servers have ideal links.
+//! - **Bottlenecks** ([`Bottleneck`], [`Network::set_bottleneck`]) on either direction of a
+//!   host's access link: a rate, a drop-tail queue limited in bytes or in time at the current
+//!   rate, serialization at the rate, and rate changes now or at set times
+//!   ([`Network::schedule_bottleneck_rate`]).
 //! - **Counters** ([`NetStats`]) of what was sent, delivered, lost, duplicated and dropped
 //!   where, and **bounds** ([`Limits`]) on every queue and table.
 //!
 //! ## How a datagram travels
-//! 1. [`Network::send`] from a host socket: the sender's access link applies loss, delay,
-//!    jitter, reordering and duplication (each copy travels on by itself).
+//! 1. [`Network::send`] from a host socket: the sender's uplink bottleneck, if any, queues and
+//!    serializes it; then its access link applies loss, delay, jitter, reordering and
+//!    duplication (each copy travels on by itself).
 //! 2. In a private realm: to a host of the same realm directly; to the NAT's own public
 //!    address by hairpinning (or dropped); else out through the NAT, which maps the source
 //!    (RFC 4787 §4.1) and records the destination for filtering.
 //! 3. On the public internet, by destination: a server's socket (STUN, TURN, or a TURN
 //!    relayed address: handled at once, answers go on from there), a NAT's public IP
 //!    (filtered and translated, RFC 4787 §5), a public host, or nowhere (dropped).
-//! 4. The receiver's access link, then the host's inbox, for [`Network::poll_delivery`].
+//! 4. The receiver's downlink bottleneck, if any, and its access link, then the host's inbox,
+//!    for [`Network::poll_delivery`].
 //!
 //! Every drop is counted in [`NetStats`]; nothing panics on what a datagram contains.
 //!
@@ -78,12 +84,16 @@
 //! ```
 //!
 //! ## Not simulated
-//! TCP and TLS (UDP only); MTU, fragmentation and ICMP; bandwidth and queueing delay; NATs
+//! TCP and TLS (UDP only); MTU, fragmentation and ICMP; bandwidth and queueing anywhere but
+//! on access links (the internet core and servers are unlimited); active queue management
+//! (bottleneck queues are drop-tail, no CoDel/RED, no ECN marking); link-layer framing beyond a
+//! fixed per-packet overhead; cross traffic other than what the test sends itself; NATs
 //! behind NATs; NAT port preservation or parity; inbound refresh of NAT mappings; TURN over
 //! TCP/TLS, RFC 6062, dual allocations, EVEN-PORT and RESERVATION-TOKEN; nonce expiry (the
 //! TURN server's nonce never goes stale).
 #![forbid(unsafe_code)]
 
+mod bottleneck;
 mod delivery;
 mod host;
 mod link;
@@ -95,6 +105,7 @@ mod turn_allocation;
 mod turn_data;
 mod turn_server;
 
+pub use bottleneck::{Bottleneck, BottleneckStats, Direction, QueueLimit};
 pub use delivery::Delivery;
 pub use host::HostId;
 pub use link::LinkConfig;

@@ -7,12 +7,16 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::bottleneck::{BottleneckQueue, Completed, Offer};
 use crate::host::{Host, Realm};
 use crate::link::Transit;
 use crate::nat::{Nat, NatDrop};
 use crate::stun_server::{Outgoing, StunServer};
 use crate::turn_server::{Outcome, TurnServer};
-use crate::{Delivery, HostId, Limits, LinkConfig, NatConfig, NatId, NetStats, TurnServerConfig};
+use crate::{
+    Bottleneck, BottleneckStats, Delivery, Direction, HostId, Limits, LinkConfig, NatConfig, NatId,
+    NetStats, TurnServerConfig,
+};
 
 /// Most server hops one packet may take (a STUN answer, a TURN relay, ...): a bound on relay
 /// loops between servers.
@@ -43,6 +47,16 @@ struct InFlight {
     stage: Stage,
 }
 
+/// Something a bottleneck must do at a set time.
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    /// The packet at the head of this bottleneck is serialized (if the generation is
+    /// current; a rate change makes older timers stale).
+    Serialized(HostId, Direction, u64),
+    /// A scheduled rate change.
+    Rate(HostId, Direction, u64),
+}
+
 /// A simulated UDP network: hosts on the public internet or behind NATs, access links with
 /// delay, jitter, loss, duplication and reordering, STUN and TURN servers. Deterministic:
 /// simulated time, and all randomness from one generator seeded at [`Network::new`].
@@ -63,6 +77,12 @@ pub struct Network {
     /// Packets in flight by (arrival time, sequence): delivery order is arrival order, ties
     /// broken by the order they were scheduled in.
     queue: BTreeMap<(Instant, u64), InFlight>,
+    /// Bottlenecks on access links, and the packets waiting in them.
+    bottlenecks: BTreeMap<(HostId, Direction), BottleneckQueue<InFlight>>,
+    /// Packets waiting in bottlenecks.
+    held: usize,
+    /// Bottleneck events, ordered with `queue` by (time, sequence).
+    timers: BTreeMap<(Instant, u64), Timer>,
     seq: u64,
     stats: NetStats,
 }
@@ -81,6 +101,9 @@ impl Network {
             stun_servers: BTreeMap::new(),
             turn_servers: Vec::new(),
             queue: BTreeMap::new(),
+            bottlenecks: BTreeMap::new(),
+            held: 0,
+            timers: BTreeMap::new(),
             seq: 0,
             stats: NetStats::default(),
         }
@@ -200,39 +223,201 @@ impl Network {
             self.stats.dropped_bad_source += 1;
             return;
         };
-        let transit = host.link.transit(&mut self.rng);
         let packet = Packet {
             src: from,
             dst: to,
             contents,
             hops: MAX_HOPS,
         };
-        self.schedule(self.now, transit, packet, Stage::Egress(realm));
+        let stage = Stage::Egress(realm);
+        self.enter_link(
+            self.now,
+            from_host,
+            Direction::Up,
+            InFlight { packet, stage },
+        );
+    }
+
+    /// Puts a bottleneck on one direction of a host's access link (`None` removes it; the
+    /// packets in its queue then go on at once). Replacing one keeps its queue and counters;
+    /// its rate changes as with [`set_bottleneck_rate`](Self::set_bottleneck_rate). Unknown
+    /// hosts are ignored.
+    pub fn set_bottleneck(&mut self, host: HostId, dir: Direction, bottleneck: Option<Bottleneck>) {
+        if host.0 >= self.hosts.len() {
+            return;
+        }
+        let now = self.now;
+        match (bottleneck, self.bottlenecks.get_mut(&(host, dir))) {
+            (Some(config), Some(q)) => {
+                let next = q.set_config(now, config);
+                self.set_timer(next, host, dir);
+            }
+            (Some(config), None) => {
+                self.bottlenecks
+                    .insert((host, dir), BottleneckQueue::new(config));
+            }
+            (None, Some(_)) => {
+                if let Some(mut q) = self.bottlenecks.remove(&(host, dir)) {
+                    let waiting: Vec<InFlight> = q.drain().collect();
+                    self.held -= waiting.len();
+                    for flight in waiting {
+                        self.cross_link(now, host, flight);
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Changes a bottleneck's rate now: the packet being serialized sends its remaining bits
+    /// at the new rate. Ignored where there is no bottleneck.
+    pub fn set_bottleneck_rate(&mut self, host: HostId, dir: Direction, rate_bps: u64) {
+        let now = self.now;
+        if let Some(q) = self.bottlenecks.get_mut(&(host, dir)) {
+            let next = q.set_rate(now, rate_bps);
+            self.set_timer(next, host, dir);
+        }
+    }
+
+    /// Changes a bottleneck's rate at simulated time `at` (now, if `at` has passed), as
+    /// [`set_bottleneck_rate`](Self::set_bottleneck_rate) would then. Changes due at the
+    /// same time apply in the order they were scheduled; a change for a link with no
+    /// bottleneck by then is ignored. One entry per call: the schedule is the test's own.
+    pub fn schedule_bottleneck_rate(
+        &mut self,
+        host: HostId,
+        dir: Direction,
+        at: Instant,
+        rate_bps: u64,
+    ) {
+        self.seq += 1;
+        self.timers.insert(
+            (at.max(self.now), self.seq),
+            Timer::Rate(host, dir, rate_bps),
+        );
+    }
+
+    /// The bottleneck on one direction of a host's link, as configured now.
+    pub fn bottleneck(&self, host: HostId, dir: Direction) -> Option<Bottleneck> {
+        self.bottlenecks.get(&(host, dir)).map(|q| q.config())
+    }
+
+    /// What a bottleneck did so far and holds now.
+    pub fn bottleneck_stats(&self, host: HostId, dir: Direction) -> Option<BottleneckStats> {
+        self.bottlenecks.get(&(host, dir)).map(|q| q.stats())
     }
 
     /// The earliest time a packet in flight arrives somewhere, `None` when nothing is in
     /// flight. (Expiry of NAT mappings and TURN state needs no timer: it is checked when a
     /// packet arrives, the only time it can be seen.)
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.queue.keys().next().map(|(at, _)| *at)
+        let packet = self.queue.keys().next().map(|(at, _)| *at);
+        let timer = self.timers.keys().next().map(|(at, _)| *at);
+        packet.into_iter().chain(timer).min()
     }
 
     /// Moves time forward to `now` (an earlier time is ignored): everything due by then
     /// travels on, servers answer, and datagrams land in host inboxes.
     pub fn advance_to(&mut self, now: Instant) {
-        while let Some(entry) = self.queue.first_entry() {
-            let at = entry.key().0;
-            if at > now {
-                break;
-            }
-            let InFlight { packet, stage } = entry.remove();
-            self.now = self.now.max(at);
-            match stage {
-                Stage::Egress(realm) => self.route(realm, at, packet),
-                Stage::Ingress(host) => self.land(host, at, packet),
+        loop {
+            let packet = self.queue.keys().next().copied();
+            let timer = self.timers.keys().next().copied();
+            // The earlier of the next packet and the next timer; ties in scheduling order.
+            let take_timer = match (packet, timer) {
+                (Some(p), Some(t)) => t < p,
+                (None, Some(_)) => true,
+                (_, None) => false,
+            };
+            if take_timer {
+                let Some(entry) = self.timers.first_entry().filter(|e| e.key().0 <= now) else {
+                    break;
+                };
+                let at = entry.key().0;
+                let timer = entry.remove();
+                self.now = self.now.max(at);
+                self.fire(at, timer);
+            } else {
+                let Some(entry) = self.queue.first_entry().filter(|e| e.key().0 <= now) else {
+                    break;
+                };
+                let at = entry.key().0;
+                let InFlight { packet, stage } = entry.remove();
+                self.now = self.now.max(at);
+                match stage {
+                    Stage::Egress(realm) => self.route(realm, at, packet),
+                    Stage::Ingress(host) => self.land(host, at, packet),
+                }
             }
         }
         self.now = self.now.max(now);
+    }
+
+    /// A bottleneck timer is due at `at`.
+    fn fire(&mut self, at: Instant, timer: Timer) {
+        match timer {
+            Timer::Serialized(host, dir, generation) => {
+                let Some(q) = self.bottlenecks.get_mut(&(host, dir)) else {
+                    return;
+                };
+                let Some(Completed { item, waited, next }) = q.complete(at, generation) else {
+                    return;
+                };
+                self.held -= 1;
+                self.stats.bottlenecked += 1;
+                self.stats.bottleneck_delay_total =
+                    self.stats.bottleneck_delay_total.saturating_add(waited);
+                self.stats.bottleneck_delay_max = self.stats.bottleneck_delay_max.max(waited);
+                self.set_timer(next, host, dir);
+                self.cross_link(at, host, item);
+            }
+            Timer::Rate(host, dir, rate_bps) => {
+                if let Some(q) = self.bottlenecks.get_mut(&(host, dir)) {
+                    let next = q.set_rate(at, rate_bps);
+                    self.set_timer(next, host, dir);
+                }
+            }
+        }
+    }
+
+    fn set_timer(&mut self, next: Option<(Instant, u64)>, host: HostId, dir: Direction) {
+        if let Some((at, generation)) = next {
+            self.seq += 1;
+            self.timers
+                .insert((at, self.seq), Timer::Serialized(host, dir, generation));
+        }
+    }
+
+    /// A packet enters one direction of a host's access link at `at`: its bottleneck's
+    /// queue, if it has one, else straight across.
+    fn enter_link(&mut self, at: Instant, host: HostId, dir: Direction, flight: InFlight) {
+        let in_flight = self.in_flight();
+        let Some(q) = self.bottlenecks.get_mut(&(host, dir)) else {
+            self.cross_link(at, host, flight);
+            return;
+        };
+        if in_flight >= self.limits.max_in_flight {
+            self.stats.dropped_queue_full += 1;
+            return;
+        }
+        let len = flight.packet.contents.len();
+        match q.offer(at, len, flight) {
+            Offer::Queued(next) => {
+                self.held += 1;
+                self.set_timer(next, host, dir);
+            }
+            Offer::Dropped(_) => self.stats.dropped_bottleneck += 1,
+        }
+    }
+
+    /// A packet crosses a host's access link from `at` (after any bottleneck): loss, delay,
+    /// jitter, reordering and duplication.
+    fn cross_link(&mut self, at: Instant, host: HostId, flight: InFlight) {
+        let Some(h) = self.hosts.get(host.0) else {
+            self.stats.dropped_no_route += 1;
+            return;
+        };
+        let transit = h.link.transit(&mut self.rng);
+        self.schedule(at, transit, flight.packet, flight.stage);
     }
 
     /// Takes the next datagram delivered to `host`, in arrival order.
@@ -245,9 +430,9 @@ impl Network {
         self.stats
     }
 
-    /// Number of packets in flight.
+    /// Number of packets in flight (those waiting in bottleneck queues included).
     pub fn in_flight(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.held
     }
 
     /// Number of live mappings in a NAT (0 for an unknown NAT).
@@ -292,7 +477,7 @@ impl Network {
     }
 
     fn enqueue(&mut self, base: Instant, delay: Duration, packet: Packet, stage: Stage) {
-        if self.queue.len() >= self.limits.max_in_flight {
+        if self.in_flight() >= self.limits.max_in_flight {
             self.stats.dropped_queue_full += 1;
             return;
         }
@@ -442,12 +627,12 @@ impl Network {
 
     /// A packet starts across the receiving host's access link.
     fn cross_to_host(&mut self, host: HostId, at: Instant, packet: Packet) {
-        let Some(h) = self.hosts.get(host.0).filter(|h| !h.removed) else {
+        if self.hosts.get(host.0).is_none_or(|h| h.removed) {
             self.stats.dropped_no_route += 1;
             return;
-        };
-        let transit = h.link.transit(&mut self.rng);
-        self.schedule(at, transit, packet, Stage::Ingress(host));
+        }
+        let stage = Stage::Ingress(host);
+        self.enter_link(at, host, Direction::Down, InFlight { packet, stage });
     }
 
     /// A packet crossed the receiver's link: into its inbox.

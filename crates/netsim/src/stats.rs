@@ -1,8 +1,10 @@
 //! Counters of what the network did with packets, and its limits.
 
+use std::time::Duration;
+
 /// What happened to the packets sent so far. Every packet sent is either delivered (once or,
-/// duplicated, more often), still in flight, or counted by one of the `lost` and `dropped_*`
-/// counters.
+/// duplicated, more often), still in flight (or in a bottleneck queue), or counted by one of
+/// the `lost` and `dropped_*` counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NetStats {
@@ -29,6 +31,16 @@ pub struct NetStats {
     pub dropped_no_route: u64,
     /// Sends from an address the sending host does not have, or from a removed host.
     pub dropped_bad_source: u64,
+    /// Packets dropped at the tail of a full bottleneck queue
+    /// ([`Network::set_bottleneck`](crate::Network::set_bottleneck)).
+    pub dropped_bottleneck: u64,
+    /// Packets that crossed a bottleneck (a packet crossing two counts twice).
+    pub bottlenecked: u64,
+    /// Sum of the time those packets waited in bottleneck queues before their serialization
+    /// began.
+    pub bottleneck_delay_total: Duration,
+    /// The longest such wait.
+    pub bottleneck_delay_max: Duration,
     /// Packets dropped because the in-flight queue was full.
     pub dropped_queue_full: u64,
     /// Deliveries dropped because the receiving host's inbox was full.
