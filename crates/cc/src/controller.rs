@@ -360,8 +360,8 @@ impl CongestionController {
         } else if usage.is_some() {
             self.aimd.update(state, acked, now);
         }
-        if self.aimd.take_capacity_exceeded() {
-            self.probes.on_capacity_exceeded(now);
+        if !self.aimd.near_convergence() && state == BandwidthUsage::Normal {
+            self.probes.on_capacity_unknown(now);
         }
     }
 
