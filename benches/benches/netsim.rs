@@ -1,6 +1,6 @@
 //! rtcweb-netsim, per datagram: send, advance simulated time to its arrival, take the
-//! delivery; on a plain link, through an endpoint-independent NAT on the sender's side, and with
-//! jitter and loss. Baseline in the same run: moving the same 1,200-byte `Vec` through a
+//! delivery; on a plain link, through an endpoint-independent NAT on the sender's side, with
+//! jitter and loss, and through a bottleneck with a standing queue. Baseline in the same run: moving the same 1,200-byte `Vec` through a
 //! `VecDeque` (what carrying a datagram costs before any simulation).
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rtcweb_netsim::{HostId, LinkConfig, NatBehavior, NatConfig, Network};
+use rtcweb_netsim::{Bottleneck, Direction, HostId, LinkConfig, NatBehavior, NatConfig, Network};
 
 const SIZE: usize = 1200;
 
@@ -82,6 +82,32 @@ fn per_datagram(c: &mut Criterion) {
             })
         });
     }
+    // A 10 Mbit/s uplink bottleneck holding a queue of 20 packets: each iteration sends one
+    // packet and advances by one serialization time (0.96 ms), so one leaves per send.
+    let (mut net, a, b, from, to) =
+        network(false, LinkConfig::with_delay(Duration::from_millis(10)));
+    net.set_bottleneck(
+        a,
+        Direction::Up,
+        Some(Bottleneck::new(10_000_000, Duration::from_millis(100))),
+    );
+    for _ in 0..20 {
+        net.send(a, from, to, vec![7u8; SIZE - 28]);
+    }
+    let step = Duration::from_micros(960);
+    g.bench_function("bottleneck_queue", |bench| {
+        bench.iter(|| {
+            net.send(a, from, to, vec![7u8; SIZE - 28]);
+            let now = net.now() + step;
+            net.advance_to(now);
+            let mut got = 0;
+            while let Some(d) = net.poll_delivery(b) {
+                got += d.contents.len();
+            }
+            black_box(got)
+        })
+    });
+    assert_eq!(net.stats().dropped_bottleneck, 0, "the queue stays short");
     g.finish();
 }
 

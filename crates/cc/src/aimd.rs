@@ -88,7 +88,6 @@ pub(crate) struct AimdRateControl {
     last_decrease: Option<Instant>,
     link: LinkCapacity,
     rtt: Duration,
-    capacity_exceeded: bool,
 }
 
 impl AimdRateControl {
@@ -103,7 +102,6 @@ impl AimdRateControl {
             last_decrease: None,
             link: LinkCapacity::default(),
             rtt: Duration::from_millis(200),
-            capacity_exceeded: false,
         }
     }
 
@@ -167,7 +165,6 @@ impl AimdRateControl {
                     if a > upper {
                         // Far above where the link overflowed before: it is a new link.
                         self.link = LinkCapacity::default();
-                        self.capacity_exceeded = true;
                     }
                 }
                 let increase = if self.link.estimate_kbps.is_some() {
@@ -207,12 +204,6 @@ impl AimdRateControl {
         self.current
     }
 
-    /// Whether, since the last call, more was delivered than the link capacity known from
-    /// past overuse allows: the path changed, and its new capacity is unknown.
-    pub(crate) fn take_capacity_exceeded(&mut self) -> bool {
-        std::mem::take(&mut self.capacity_exceeded)
-    }
-
     /// Additive increase near the link's capacity: about one packet per response time
     /// (libwebrtc `GetNearMaxIncreaseRateBpsPerSecond`).
     fn additive_increase_bps(&self, elapsed: Duration) -> f64 {
@@ -224,7 +215,6 @@ impl AimdRateControl {
     }
 
     /// Whether the increase is additive (a link capacity is known).
-    #[cfg(test)]
     pub(crate) fn near_convergence(&self) -> bool {
         self.link.estimate_kbps.is_some()
     }

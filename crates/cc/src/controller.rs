@@ -321,8 +321,9 @@ impl CongestionController {
         }
         self.packets_lost += lost;
         self.packets_received += received.len() as u64;
-        // The delay signal follows the order of arrival (libwebrtc sorts by receive time).
-        received.sort_by_key(|r| r.1);
+        // The delay signal follows the order of arrival (libwebrtc sorts by receive time);
+        // unstable sorting does not allocate, and the send time breaks ties.
+        received.sort_unstable_by_key(|r| (r.1, r.0));
         let mut usage = None;
         for &(send, arrival, size, probe) in &received {
             self.acked.add(arrival, size);
@@ -359,8 +360,8 @@ impl CongestionController {
         } else if usage.is_some() {
             self.aimd.update(state, acked, now);
         }
-        if self.aimd.take_capacity_exceeded() {
-            self.probes.on_capacity_exceeded(now);
+        if !self.aimd.near_convergence() && state == BandwidthUsage::Normal {
+            self.probes.on_capacity_unknown(now);
         }
     }
 
@@ -535,5 +536,128 @@ impl CongestionController {
             history_drops: self.history.dropped(),
             history_rejected: self.history.rejected(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::disallowed_methods)] // a test's epoch
+    fn epoch() -> Instant {
+        Instant::now()
+    }
+
+    fn no_probing() -> CcConfig {
+        CcConfig {
+            probing: false,
+            ..CcConfig::default()
+        }
+    }
+
+    fn send(cc: &mut CongestionController, t0: Instant, seqs: std::ops::Range<u64>) {
+        for seq in seqs {
+            cc.on_packet_sent(SentPacket {
+                sequence: seq,
+                size: 1000,
+                send_time: t0 + Duration::from_millis(seq % 100_000),
+                probe: None,
+                audio: false,
+            });
+        }
+    }
+
+    #[test]
+    fn starts_at_the_start_rate_paced_at_2_5x_and_probes_at_3x_and_6x() {
+        let t = epoch();
+        let mut cc = CongestionController::new(t, CcConfig::default());
+        let first = cc.poll_event();
+        let Some(CcEvent::TargetChanged(rate)) = first else {
+            panic!("{first:?}");
+        };
+        assert_eq!(rate.target, Bitrate::from_kbps(300));
+        assert_eq!(rate.pacing, Bitrate::from_kbps(750));
+        cc.handle_timeout(t);
+        let probes: Vec<Bitrate> = std::iter::from_fn(|| cc.poll_event())
+            .filter_map(|e| match e {
+                CcEvent::Probe(c) => Some(c.bitrate),
+                CcEvent::TargetChanged(_) => None,
+            })
+            .collect();
+        assert_eq!(probes, [Bitrate::from_kbps(900), Bitrate::from_kbps(1800)]);
+        assert_eq!(cc.stats().probes_sent, 2);
+    }
+
+    #[test]
+    fn transport_cc_is_matched_across_the_16_bit_wrap() {
+        let t = epoch();
+        let mut cc = CongestionController::new(t, no_probing());
+        send(&mut cc, t, 65_530..65_546);
+        // base_seq 65530, 16 packets: the last six are 0..=5 on the wire; #3 was lost.
+        let arrivals = (0..16i64)
+            .map(|i| (i != 3).then_some(30_000 + i * 1000))
+            .collect();
+        let feedback = TransportCc {
+            base_seq: 65_530,
+            reference_time: 1,
+            arrivals,
+            ..TransportCc::default()
+        };
+        cc.handle_transport_cc(t + Duration::from_millis(100), &feedback);
+        let stats = cc.stats();
+        assert_eq!((stats.packets_received, stats.packets_lost), (15, 1));
+        assert_eq!(stats.unknown_reports, 0);
+        // The same feedback again is all unknown (already reported).
+        cc.handle_transport_cc(t + Duration::from_millis(150), &feedback);
+        assert_eq!(cc.stats().unknown_reports, 16);
+        assert_eq!(cc.stats().feedback_packets, 2);
+    }
+
+    #[test]
+    fn remb_alone_is_the_estimate_and_caps_it_with_feedback() {
+        let t = epoch();
+        let mut cc = CongestionController::new(t, no_probing());
+        cc.handle_remb(t, Bitrate::from_kbps(800));
+        assert_eq!(cc.target().target, Bitrate::from_kbps(800));
+        send(&mut cc, t, 0..10);
+        let arrivals: Vec<PacketArrival> = (0..10u64)
+            .map(|s| PacketArrival {
+                sequence: s,
+                arrival: Some(Duration::from_millis(20 + s)),
+            })
+            .collect();
+        cc.handle_feedback(t + Duration::from_millis(50), &arrivals);
+        // With feedback the delay-based estimate (300 kbit/s) is lower.
+        assert_eq!(cc.target().target, Bitrate::from_kbps(300));
+        cc.handle_remb(t, Bitrate::from_kbps(100));
+        assert_eq!(cc.target().target, Bitrate::from_kbps(100));
+    }
+
+    #[test]
+    fn data_channel_bytes_leave_room_and_bounds_clamp() {
+        let t = epoch();
+        let mut cc = CongestionController::new(t, no_probing());
+        // 6250 bytes in 500 ms: 100 kbit/s.
+        cc.on_data_sent(t, 6250);
+        cc.handle_timeout(t);
+        assert_eq!(cc.target().target, Bitrate::from_kbps(200));
+        assert_eq!(cc.target().pacing, Bitrate::from_kbps(750));
+        // A second later the bytes have aged out.
+        cc.handle_timeout(t + Duration::from_secs(1));
+        assert_eq!(cc.target().target, Bitrate::from_kbps(300));
+        cc.set_bitrates(t, Bitrate::from_kbps(30), Bitrate::from_kbps(150));
+        assert_eq!(cc.target().target, Bitrate::from_kbps(150));
+        cc.set_bitrates(t, Bitrate::from_kbps(500), Bitrate::from_kbps(100));
+        assert_eq!(cc.target().target, Bitrate::from_kbps(500));
+    }
+
+    #[test]
+    fn events_stay_bounded_when_nobody_drains_them() {
+        let t = epoch();
+        let mut cc = CongestionController::new(t, CcConfig::default());
+        for i in 0..1000u64 {
+            cc.handle_remb(t, Bitrate::from_kbps(100 + i));
+        }
+        assert_eq!(std::iter::from_fn(|| cc.poll_event()).count(), MAX_EVENTS);
     }
 }

@@ -147,9 +147,11 @@ mod tests {
         }
         assert_eq!(d.threshold_ms(), MIN_THRESHOLD_MS);
         // One step of 10 ms at a trend of 10 ms: 6 + 0.0087·(10 - 6)·10.
-        let mut d = OveruseDetector::default();
-        d.threshold_ms = 6.0;
-        d.last_update = Some(t);
+        let mut d = OveruseDetector {
+            threshold_ms: 6.0,
+            last_update: Some(t),
+            ..OveruseDetector::default()
+        };
         d.detect(10.0, 10.0, t + Duration::from_millis(10));
         assert!((d.threshold_ms() - (6.0 + K_UP * 4.0 * 10.0)).abs() < 1e-9);
         // A spike far above the threshold does not move it.

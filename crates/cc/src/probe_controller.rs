@@ -22,6 +22,8 @@ const ALR_PROBE_SCALE: f64 = 2.0;
 /// A probe lasts at least this long and has at least this many packets (libwebrtc).
 const PROBE_DURATION: Duration = Duration::from_millis(15);
 const PROBE_PACKETS: u32 = 5;
+/// While the link's capacity is unknown, probe at most this often.
+const CAPACITY_PROBE_INTERVAL: Duration = Duration::from_secs(3);
 /// Clusters not yet taken by the caller, at most.
 const MAX_PENDING: usize = 8;
 
@@ -44,6 +46,7 @@ pub(crate) struct ProbeController {
     max: Bitrate,
     estimate: Bitrate,
     last_alr_probe: Option<Instant>,
+    last_capacity_probe: Option<Instant>,
     pending: VecDeque<ProbeCluster>,
     sent: u64,
 }
@@ -58,6 +61,7 @@ impl ProbeController {
             max,
             estimate: start,
             last_alr_probe: None,
+            last_capacity_probe: None,
             pending: VecDeque::with_capacity(MAX_PENDING),
             sent: 0,
         }
@@ -129,11 +133,17 @@ impl ProbeController {
         }
     }
 
-    /// More was delivered than the capacity learnt at the last overuse: the path changed
-    /// (a rate step up), and multiplicative increase alone would take many seconds to find
-    /// it. Probe at twice the estimate, and further while the probes are reached.
-    pub(crate) fn on_capacity_exceeded(&mut self, now: Instant) {
-        if self.enabled && self.state == State::Complete {
+    /// The link's capacity is unknown (delivery left the capacity learnt at the last overuse
+    /// behind, or none was learnt) and the delay is calm: multiplicative increase alone
+    /// would take many seconds to find a new capacity (a rate step up). Probe at twice the
+    /// estimate, and further while the probes are reached; again every 3 s while it stays
+    /// unknown (a probe that met a queue gives no rate).
+    pub(crate) fn on_capacity_unknown(&mut self, now: Instant) {
+        let due = self
+            .last_capacity_probe
+            .is_none_or(|t| now.saturating_duration_since(t) >= CAPACITY_PROBE_INTERVAL);
+        if self.enabled && self.state == State::Complete && due {
+            self.last_capacity_probe = Some(now);
             self.probe(now, &[self.estimate.scale(FURTHER_PROBE_SCALE)], true);
         }
     }
@@ -202,9 +212,14 @@ mod tests {
         p.on_max(t + Duration::from_secs(3), Bitrate::from_mbps(40));
         assert_eq!(drain(&mut p), [Bitrate::from_mbps(40)]);
         assert_eq!(p.sent(), 4);
-        // The delivered rate left the known capacity behind.
+        // The capacity is unknown: probe, then not again for 3 s.
         p.on_estimate(t + Duration::from_secs(4), k(1000));
-        p.on_capacity_exceeded(t + Duration::from_secs(4));
+        p.on_capacity_unknown(t + Duration::from_secs(4));
+        assert_eq!(drain(&mut p), [k(2000)]);
+        p.on_timeout(t + Duration::from_secs(6), None);
+        p.on_capacity_unknown(t + Duration::from_secs(6));
+        assert!(drain(&mut p).is_empty());
+        p.on_capacity_unknown(t + Duration::from_secs(7));
         assert_eq!(drain(&mut p), [k(2000)]);
     }
 

@@ -6,8 +6,8 @@
 //!   `rtp-stream-id` and `repaired-rtp-stream-id` ([`parse_sdes_text`]), audio level
 //!   ([`AudioLevel`]), abs-send-time, transport-wide sequence numbers, video orientation,
 //!   playout delay. Unknown extensions are carried through as id and bytes.
-//! - **RTCP** ([`rtcp`]): SR, RR, SDES, BYE, APP, generic NACK, PLI, FIR, REMB and
-//!   transport-wide CC feedback, parsed from compound or reduced-size packets
+//! - **RTCP** ([`rtcp`]): SR, RR, SDES, BYE, APP, generic NACK, PLI, FIR, REMB,
+//!   transport-wide CC feedback and RFC 8888 congestion control feedback, parsed from compound or reduced-size packets
 //!   ([`rtcp::Compound`]) and written into the caller's buffer; unknown packet types are
 //!   carried through.
 //! - **Statistics** ([`ReceiveStats`]): RFC 3550 Appendix A sequence tracking, loss and

@@ -3,8 +3,9 @@
 
 use proptest::prelude::*;
 use rtcweb_rtp::rtcp::{
-    App, Bye, Compound, Fir, Nack, Packet, Pli, ReceiverReport, Remb, ReportBlock, Sdes, SdesChunk,
-    SdesItem, SenderReport, TransportCc,
+    App, Bye, CcfbPacketReport, CcfbReportBlock, Compound, CongestionControlFeedback, Ecn, Fir,
+    Nack, Packet, Pli, ReceiverReport, Remb, ReportBlock, Sdes, SdesChunk, SdesItem, SenderReport,
+    TransportCc,
 };
 
 fn round_trip(p: &Packet<'_>) -> Vec<u8> {
@@ -151,6 +152,76 @@ fn transport_cc_with_runs_vectors_and_large_deltas() {
     round_trip(&Packet::TransportCc(fb));
 }
 
+#[test]
+fn rfc_8888_feedback_bytes() {
+    // RFC 8888 §3.1 layout, by hand: FMT 11, PT 205, 6 words after the header; sender
+    // 0x11223344; one block for SSRC 0xaabbccdd from sequence 65534, 3 reports:
+    //   R=1 ECN=10 (ECT(0)) ATO=512 -> 1 10 0001000000000 = 0xc200
+    //   R=0                          -> 0x0000
+    //   R=1 ECN=11 (CE) ATO=0x1ffe   -> 1 11 1111111111110 = 0xfffe
+    // then 16 bits of padding to 32, and the report timestamp 0x00010000 (1 s).
+    let bytes = [
+        0x8b, 205, 0, 6, 0x11, 0x22, 0x33, 0x44, 0xaa, 0xbb, 0xcc, 0xdd, 0xff, 0xfe, 0, 3, 0xc2,
+        0x00, 0x00, 0x00, 0xff, 0xfe, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    ];
+    let (p, len) = Packet::parse(&bytes).unwrap();
+    assert_eq!(len, bytes.len());
+    let Packet::CongestionControlFeedback(fb) = &p else {
+        panic!("{p:?}")
+    };
+    let expected = CongestionControlFeedback {
+        sender_ssrc: 0x1122_3344,
+        blocks: vec![CcfbReportBlock {
+            ssrc: 0xaabb_ccdd,
+            begin_seq: 65534,
+            reports: vec![
+                CcfbPacketReport::received(Ecn::Ect0, 0x0000_8000, 0x0001_0000),
+                CcfbPacketReport::lost(),
+                CcfbPacketReport {
+                    received: true,
+                    ecn: Ecn::Ce,
+                    arrival_time_offset: CcfbPacketReport::ATO_OVER_RANGE,
+                },
+            ],
+        }],
+        report_timestamp: 0x0001_0000,
+    };
+    assert_eq!(fb, &expected);
+    assert_eq!(
+        fb.blocks[0].reports[0].arrival_offset(),
+        Some(std::time::Duration::from_millis(500))
+    );
+    let mut out = Vec::new();
+    p.emit(&mut out).unwrap();
+    assert_eq!(out, bytes);
+    // A block with no reports, and a packet with no blocks, are valid too.
+    let empty = CongestionControlFeedback {
+        sender_ssrc: 1,
+        blocks: vec![CcfbReportBlock {
+            ssrc: 2,
+            begin_seq: 3,
+            reports: Vec::new(),
+        }],
+        report_timestamp: 4,
+    };
+    round_trip(&Packet::CongestionControlFeedback(empty));
+    round_trip(&Packet::CongestionControlFeedback(
+        CongestionControlFeedback::default(),
+    ));
+    // A block claiming more reports than the packet holds.
+    let mut short = bytes;
+    short[15] = 5;
+    assert!(Packet::parse(&short).is_err());
+}
+
+fn ccfb_report() -> impl Strategy<Value = CcfbPacketReport> {
+    (any::<bool>(), 0u8..4, 0u16..0x2000).prop_map(|(received, ecn, ato)| CcfbPacketReport {
+        received,
+        ecn: Ecn::from_bits(ecn),
+        arrival_time_offset: ato,
+    })
+}
+
 fn block() -> impl Strategy<Value = ReportBlock> {
     (
         any::<u32>(),
@@ -234,6 +305,13 @@ proptest! {
         let mut t = 0i64;
         let arrivals = gaps.into_iter().map(|g| g.map(|d| { t += d / 250 * 250; t })).collect();
         round_trip(&Packet::TransportCc(TransportCc { sender_ssrc: 1, media_ssrc: 0, base_seq: base, reference_time: reference, feedback_count: count, arrivals }));
+    }
+
+    #[test]
+    fn rfc_8888_feedback_round_trips(sender: u32, timestamp: u32,
+                                     blocks in prop::collection::vec((any::<u32>(), any::<u16>(), prop::collection::vec(ccfb_report(), 0..200)), 0..5)) {
+        let blocks = blocks.into_iter().map(|(ssrc, begin_seq, reports)| CcfbReportBlock { ssrc, begin_seq, reports }).collect();
+        round_trip(&Packet::CongestionControlFeedback(CongestionControlFeedback { sender_ssrc: sender, blocks, report_timestamp: timestamp }));
     }
 
     #[test]

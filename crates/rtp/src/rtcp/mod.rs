@@ -1,11 +1,15 @@
-//! RTCP (RFC 3550 §6, RFC 4585, RFC 5104, RFC 5506): compound and reduced-size packets.
+//! RTCP (RFC 3550 §6, RFC 4585, RFC 5104, RFC 5506, RFC 8888): compound and reduced-size packets.
 
+mod ccfb;
 mod feedback;
 mod header;
 mod report;
 mod sdes;
 mod twcc;
 
+pub use ccfb::{
+    CCFB_FMT, CcfbPacketReport, CcfbReportBlock, CongestionControlFeedback, Ecn, MAX_CCFB_REPORTS,
+};
 pub use feedback::{Fir, Nack, NackPair, Pli, Remb};
 pub use header::{HEADER_LEN, Header, packet_type};
 pub use report::{ReceiverReport, ReportBlock, SenderReport};
@@ -38,6 +42,8 @@ pub enum Packet<'a> {
     Remb(Remb),
     /// Transport-wide congestion control feedback.
     TransportCc(TransportCc),
+    /// RTP Control Protocol feedback for congestion control (RFC 8888).
+    CongestionControlFeedback(CongestionControlFeedback),
     /// Any other packet, carried through unparsed (header and the whole packet).
     Unknown {
         /// Its header.
@@ -60,6 +66,9 @@ impl<'a> Packet<'a> {
             (packet_type::APP, _) => Self::App(App::parse(&header, body)?),
             (packet_type::RTPFB, 1) => Self::Nack(Nack::parse(body)?),
             (packet_type::RTPFB, 15) => Self::TransportCc(TransportCc::parse(body)?),
+            (packet_type::RTPFB, CCFB_FMT) => {
+                Self::CongestionControlFeedback(CongestionControlFeedback::parse(body)?)
+            }
             (packet_type::PSFB, 1) => Self::Pli(Pli::parse(body)?),
             (packet_type::PSFB, 4) => Self::Fir(Fir::parse(body)?),
             (packet_type::PSFB, 15) if Remb::is_remb(body) => Self::Remb(Remb::parse(body)?),
@@ -84,6 +93,7 @@ impl<'a> Packet<'a> {
             Self::Fir(p) => p.emit(out),
             Self::Remb(p) => p.emit(out),
             Self::TransportCc(p) => p.emit(out),
+            Self::CongestionControlFeedback(p) => p.emit(out),
             Self::Unknown { bytes, .. } => {
                 out.extend_from_slice(bytes);
                 Ok(())
