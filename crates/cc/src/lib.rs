@@ -34,3 +34,6 @@ pub use overuse_detector::BandwidthUsage;
 mod twcc_recorder;
 pub use pacer::{Paced, Pacer, PacerConfig, PacerStats, PacketClass};
 pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};
+
+mod ccfb_recorder;
+pub use ccfb_recorder::{CcfbRecorder, CcfbRecorderConfig, CcfbRecorderStats};

@@ -85,11 +85,12 @@ impl CodecCapability {
 
     /// The video feedback rtcweb acts on: NACKs answered from the send history, PLI and
     /// FIR turned into key-frame requests, and sent by the receiver (RFC 4585, RFC 5104),
-    /// and transport-wide congestion-control feedback
-    /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §4).
+    /// and congestion-control feedback: transport-wide
+    /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §4) or RFC 8888's (§6).
     fn video_feedback() -> Vec<Feedback> {
         vec![
             Feedback::new("transport-cc", None),
+            Feedback::new("ack", Some("ccfb")),
             Feedback::new("ccm", Some("fir")),
             Feedback::new("nack", None),
             Feedback::new("nack", Some("pli")),
@@ -103,10 +104,14 @@ impl CodecCapability {
     }
 
     /// Opus (RFC 7587) at payload type 111 as Chromium offers it: 48000/2,
-    /// `minptime=10;useinbandfec=1`, with transport-wide congestion-control feedback.
+    /// `minptime=10;useinbandfec=1`, with congestion-control feedback (transport-wide or
+    /// RFC 8888).
     pub fn opus() -> Self {
         let mut c = Self::new("opus", 48000, Some(2), 111);
-        c.feedback = vec![Feedback::new("transport-cc", None)];
+        c.feedback = vec![
+            Feedback::new("transport-cc", None),
+            Feedback::new("ack", Some("ccfb")),
+        ];
         c.parameters = FormatParameters::from_pairs([("minptime", "10"), ("useinbandfec", "1")]);
         c
     }

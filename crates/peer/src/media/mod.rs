@@ -16,8 +16,10 @@ mod send_side;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use rtcweb_cc::{Bitrate, CcConfig, TwccRecorder, TwccRecorderConfig};
-use rtcweb_rtp::{AnchoredNtpClock, RtpPacket, WireError, parse_transport_wide_seq, uri};
+use rtcweb_cc::{
+    Bitrate, CcConfig, CcfbRecorder, CcfbRecorderConfig, TwccRecorder, TwccRecorderConfig,
+};
+use rtcweb_rtp::{AnchoredNtpClock, NtpClock, RtpPacket, WireError, parse_transport_wide_seq, uri};
 use rtcweb_sdp::{MediaKind, MediaParameters, NegotiatedCodec};
 use thiserror::Error;
 
@@ -148,8 +150,11 @@ pub(crate) struct Media {
     /// Arrivals of the peer's packets by transport-wide sequence number, and the feedback
     /// that reports them, while the extension is negotiated.
     twcc: Option<TwccRecorder>,
-    /// Pacer and bandwidth estimator of what we send, while the extension is negotiated
-    /// and something sends.
+    /// Arrivals of the peer's packets by stream and sequence number, and the RFC 8888
+    /// feedback that reports them, while `ack ccfb` is negotiated (instead of TWCC).
+    ccfb: Option<CcfbRecorder>,
+    /// Pacer and bandwidth estimator of what we send, while the extension (or RFC 8888
+    /// feedback) is negotiated and something sends.
     pub(crate) send_side: Option<SendSide>,
     /// The round-trip time last given to the estimator.
     rtt: Option<Duration>,
@@ -204,6 +209,7 @@ impl Media {
             mid_extension: None,
             twcc_extension: None,
             twcc: None,
+            ccfb: None,
             send_side: None,
             rtt: None,
             cc_config,
@@ -309,19 +315,44 @@ impl Media {
             let random = self.next_random();
             self.reports = Some(RtcpReports::new(now, random));
         }
-        if self.twcc_extension.is_none() {
+        // RFC 8888 §6: `a=rtcp-fb:* ack ccfb`; with it, its feedback replaces TWCC's.
+        let ccfb = sections.iter().any(|s| {
+            s.codecs.iter().any(|c| {
+                c.feedback
+                    .iter()
+                    .any(|f| f.kind == "ack" && f.parameter.as_deref() == Some("ccfb"))
+            })
+        });
+        if ccfb {
             self.twcc = None;
-        } else if self.twcc.is_none() {
-            self.twcc = Some(TwccRecorder::new(TwccRecorderConfig::default()));
+            if self.ccfb.is_none() {
+                let mut r = CcfbRecorder::new(CcfbRecorderConfig::default());
+                r.set_clock(now, self.clock.ntp_time(now));
+                self.ccfb = Some(r);
+            }
+        } else {
+            self.ccfb = None;
+            if self.twcc_extension.is_none() {
+                self.twcc = None;
+            } else if self.twcc.is_none() {
+                self.twcc = Some(TwccRecorder::new(TwccRecorderConfig::default()));
+            }
         }
         let sending = self.entries.iter().any(|e| e.sender.is_some());
-        match (self.twcc_extension, self.cc_config, self.send_side.as_mut()) {
-            (Some(id), Some(_), Some(side)) => side.set_extension(id),
-            (Some(id), Some(config), None) if sending => {
-                self.send_side = Some(SendSide::new(now, id, config));
+        let feedback = ccfb || self.twcc_extension.is_some();
+        let extension = self.twcc_extension.unwrap_or(0);
+        match (feedback, self.cc_config, self.send_side.as_mut()) {
+            (true, Some(_), Some(side)) => {
+                side.set_extension(extension);
+                side.set_ccfb(ccfb);
+            }
+            (true, Some(config), None) if sending => {
+                let mut side = SendSide::new(now, extension, config);
+                side.set_ccfb(ccfb);
+                self.send_side = Some(side);
                 self.allocate();
             }
-            (None, _, _) => self.send_side = None,
+            (false, _, _) => self.send_side = None,
             _ => {}
         }
     }
@@ -703,6 +734,12 @@ impl Media {
             }
             twcc.handle_packet(now, seq);
         }
+        if let Some(ccfb) = self.ccfb.as_mut() {
+            if ccfb.stats().packets == 0 {
+                ccfb.set_sender_ssrc(self.reports.as_ref().map_or(0, RtcpReports::reporter));
+            }
+            ccfb.handle_packet(now, ssrc, packet.sequence_number());
+        }
         let index = self.ssrcs.get(&ssrc).copied().or_else(|| {
             let by_mid = self.mid_extension.and_then(|id| {
                 let mid = packet.extensions().get(id)?;
@@ -845,6 +882,11 @@ impl Media {
                         side.handle_transport_cc(now, &feedback);
                     }
                 }
+                Incoming::Ccfb(feedback) => {
+                    if let Some(side) = self.send_side.as_mut() {
+                        side.handle_ccfb(now, &feedback);
+                    }
+                }
                 Incoming::Remb { bitrate } => {
                     if let Some(side) = self.send_side.as_mut() {
                         side.handle_remb(now, bitrate);
@@ -892,7 +934,12 @@ impl Media {
             .iter()
             .filter_map(|e| e.sender.as_ref()?.poll_timeout());
         let reports = self.reports.as_ref().and_then(RtcpReports::poll_timeout);
-        let twcc = self.twcc.as_ref().and_then(TwccRecorder::poll_timeout);
+        let twcc = self
+            .twcc
+            .as_ref()
+            .and_then(TwccRecorder::poll_timeout)
+            .into_iter()
+            .chain(self.ccfb.as_ref().and_then(CcfbRecorder::poll_timeout));
         let side = self.send_side.as_ref().and_then(SendSide::poll_timeout);
         receivers
             .chain(senders)
@@ -926,6 +973,14 @@ impl Media {
             twcc.handle_timeout(now);
             while let Some(feedback) = self.twcc.as_mut().and_then(TwccRecorder::poll_feedback) {
                 self.send_feedback(&rtcweb_rtp::rtcp::Packet::TransportCc(feedback));
+            }
+        }
+        if let Some(ccfb) = self.ccfb.as_mut() {
+            ccfb.handle_timeout(now);
+            while let Some(feedback) = self.ccfb.as_mut().and_then(CcfbRecorder::poll_feedback) {
+                self.send_feedback(&rtcweb_rtp::rtcp::Packet::CongestionControlFeedback(
+                    feedback,
+                ));
             }
         }
         let due = self.reports.as_mut().is_some_and(|r| r.handle_timeout(now));

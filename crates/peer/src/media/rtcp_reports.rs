@@ -22,6 +22,8 @@ pub(crate) enum Incoming {
     Bye { sources: Vec<u32> },
     /// Transport-wide congestion-control feedback on what we sent.
     TransportCc(rtcweb_rtp::rtcp::TransportCc),
+    /// RFC 8888 congestion-control feedback on what we sent.
+    Ccfb(rtcweb_rtp::rtcp::CongestionControlFeedback),
     /// The peer's estimate of what it can receive (draft-alvestrand-rmcat-remb-03).
     Remb { bitrate: u64 },
 }
@@ -247,6 +249,10 @@ impl RtcpReports {
                 }
                 Ok(Packet::TransportCc(feedback)) => {
                     incoming.push(Incoming::TransportCc(feedback));
+                    continue;
+                }
+                Ok(Packet::CongestionControlFeedback(feedback)) => {
+                    incoming.push(Incoming::Ccfb(feedback));
                     continue;
                 }
                 Ok(Packet::Remb(remb)) => {

@@ -4,13 +4,15 @@
 //! the peer's feedback moves the estimate, which sets the pacing rate, the probes, and
 //! the bitrate given to each sender.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use rtcweb_cc::PacketArrival;
 use rtcweb_cc::{
     Bitrate, CcConfig, CcEvent, CcStats, CongestionController, Paced, Pacer, PacerConfig,
     PacerStats, PacketClass, ProbeCluster, SentPacket, TargetRate,
 };
-use rtcweb_rtp::rtcp::TransportCc;
+use rtcweb_rtp::rtcp::{CongestionControlFeedback, TransportCc};
 
 use super::outbox::OutPacket;
 
@@ -36,6 +38,34 @@ pub(crate) struct SendSide {
     /// media packet on too).
     waiting_probes: Vec<ProbeCluster>,
     media_seen: bool,
+    /// RFC 8888 feedback was negotiated: packets are found by stream and sequence number.
+    rtp_map: Option<RtpSequenceMap>,
+    /// The last report timestamp, unwrapped (1/65536 s).
+    report_clock: Option<u64>,
+    arrivals: Vec<PacketArrival>,
+}
+
+/// Most sent packets remembered by stream and sequence number for RFC 8888 feedback.
+const MAX_RTP_MAP: usize = 16_384;
+
+/// Sent packets by (SSRC, RTP sequence number), for RFC 8888 feedback, which names packets
+/// that way (RFC 8888 §3.1) where TWCC names them by transport-wide number.
+#[derive(Debug, Default)]
+struct RtpSequenceMap {
+    by_rtp: HashMap<(u32, u16), u64>,
+    order: VecDeque<(u32, u16)>,
+}
+
+impl RtpSequenceMap {
+    fn insert(&mut self, ssrc: u32, seq: u16, sequence: u64) {
+        if self.order.len() >= MAX_RTP_MAP
+            && let Some(old) = self.order.pop_front()
+        {
+            self.by_rtp.remove(&old);
+        }
+        self.by_rtp.insert((ssrc, seq), sequence);
+        self.order.push_back((ssrc, seq));
+    }
 }
 
 /// Most probes held until media starts.
@@ -59,15 +89,27 @@ impl SendSide {
             unstamped: 0,
             waiting_probes: Vec::new(),
             media_seen: false,
+            rtp_map: None,
+            report_clock: None,
+            arrivals: Vec::new(),
         };
         // Start-up probes come as events before any packet: they wait for media.
         side.apply_events(now);
         side
     }
 
-    /// The negotiated extension id changed (a renegotiation).
+    /// The negotiated extension id changed (a renegotiation); 0 for none.
     pub(crate) fn set_extension(&mut self, extension: u8) {
         self.extension = extension;
+    }
+
+    /// Whether the peer sends RFC 8888 feedback (negotiated `ack ccfb`).
+    pub(crate) fn set_ccfb(&mut self, on: bool) {
+        match (on, self.rtp_map.is_some()) {
+            (true, false) => self.rtp_map = Some(RtpSequenceMap::default()),
+            (false, true) => self.rtp_map = None,
+            _ => {}
+        }
     }
 
     /// Queues an RTP packet; false (and the packet back) when the pacer is full.
@@ -109,16 +151,29 @@ impl SendSide {
         None
     }
 
-    /// Writes the next transport-wide sequence number into the packet's extension and
-    /// tells the estimator it left.
+    /// Writes the next transport-wide sequence number into the packet's extension (when it
+    /// has one), remembers its stream and sequence number for RFC 8888 feedback (when
+    /// negotiated), and tells the estimator it left.
     fn stamp(&mut self, now: Instant, packet: &mut OutPacket, probe: Option<u32>) {
-        let Some(at) = extension_offset(&packet.bytes, self.extension) else {
-            self.unstamped += 1;
-            return;
-        };
         let sequence = self.next_sequence;
+        let offset = (self.extension != 0)
+            .then(|| extension_offset(&packet.bytes, self.extension))
+            .flatten();
+        let rtp = rtp_ids(&packet.bytes);
+        match (offset, self.rtp_map.as_mut(), rtp) {
+            (Some(at), map, _) => {
+                packet.bytes[at..at + 2].copy_from_slice(&(sequence as u16).to_be_bytes());
+                if let (Some(map), Some((ssrc, seq))) = (map, rtp) {
+                    map.insert(ssrc, seq, sequence);
+                }
+            }
+            (None, Some(map), Some((ssrc, seq))) => map.insert(ssrc, seq, sequence),
+            _ => {
+                self.unstamped += 1;
+                return;
+            }
+        }
         self.next_sequence += 1;
-        packet.bytes[at..at + 2].copy_from_slice(&(sequence as u16).to_be_bytes());
         self.controller.on_packet_sent(SentPacket {
             sequence,
             size: packet.bytes.len() + WIRE_OVERHEAD,
@@ -126,6 +181,57 @@ impl SendSide {
             probe,
             audio: packet.class == PacketClass::Audio,
         });
+    }
+
+    /// RFC 8888 feedback from the peer: each reported packet found by stream and sequence
+    /// number, its arrival the report timestamp less its offset (RFC 8888 §3.1).
+    pub(crate) fn handle_ccfb(&mut self, now: Instant, feedback: &CongestionControlFeedback) {
+        let Some(map) = self.rtp_map.as_ref() else {
+            return;
+        };
+        // The compact NTP timestamp wraps every 18 hours: unwrapped against the last.
+        let raw = u64::from(feedback.report_timestamp);
+        let report = match self.report_clock {
+            None => raw + (1 << 32),
+            Some(last) => {
+                let candidate = (last & !0xffff_ffff) | raw;
+                [
+                    candidate.saturating_sub(1 << 32),
+                    candidate,
+                    candidate + (1 << 32),
+                ]
+                .into_iter()
+                .min_by_key(|c| c.abs_diff(last))
+                .unwrap_or(candidate)
+            }
+        };
+        self.report_clock = Some(report);
+        let report = Duration::from_nanos(
+            u64::try_from(u128::from(report) * 1_000_000_000 / 65_536).unwrap_or(u64::MAX),
+        );
+        let mut arrivals = std::mem::take(&mut self.arrivals);
+        arrivals.clear();
+        for block in &feedback.blocks {
+            for (i, r) in block.reports.iter().enumerate() {
+                let seq = block.begin_seq.wrapping_add(i as u16);
+                let Some(&sequence) = map.by_rtp.get(&(block.ssrc, seq)) else {
+                    continue;
+                };
+                let arrival = if r.received {
+                    // Received at a time not told: left out (neither lost nor timed).
+                    let Some(offset) = r.arrival_offset() else {
+                        continue;
+                    };
+                    report.checked_sub(offset)
+                } else {
+                    None
+                };
+                arrivals.push(PacketArrival { sequence, arrival });
+            }
+        }
+        self.controller.handle_feedback(now, &arrivals);
+        self.arrivals = arrivals;
+        self.apply_events(now);
     }
 
     /// Transport-wide feedback from the peer.
@@ -192,6 +298,13 @@ impl SendSide {
     pub(crate) fn pacer_stats(&self) -> PacerStats {
         self.pacer.stats()
     }
+}
+
+/// The SSRC and sequence number of an RTP packet (RFC 3550 §5.1).
+fn rtp_ids(packet: &[u8]) -> Option<(u32, u16)> {
+    let seq = u16::from_be_bytes(packet.get(2..4)?.try_into().ok()?);
+    let ssrc = u32::from_be_bytes(packet.get(8..12)?.try_into().ok()?);
+    Some((ssrc, seq))
 }
 
 /// Where the data of header extension `id` starts in an RTP packet (RFC 3550 §5.3.1,
