@@ -5,6 +5,10 @@
 //! The send-side estimator per packet: registering a sent packet and taking its
 //! transport-wide feedback (100 packets per feedback, 7.5 Mbit/s of 1200-byte packets), delay
 //! and loss estimation included.
+//!
+//! And the whole send side of a packet (pacer and estimator, with its share of the TWCC
+//! feedback) against SRTP-protecting the same 1,200-byte packet, the floor every packet
+//! pays, in the same run (`cc_vs_srtp_per_packet`).
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
 use std::collections::VecDeque;
@@ -135,5 +139,84 @@ fn controller(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_packet, controller);
+/// The whole send-side cost of one packet, pacer and estimator (enqueue, poll, the sent
+/// record, its share of a TWCC feedback and of the timer), against what SRTP's protect costs
+/// for the same 1,200-byte packet (AES-128-GCM, the floor every packet pays anyway).
+fn against_srtp(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cc_vs_srtp_per_packet");
+    g.throughput(Throughput::Elements(PACKETS));
+    let profile = rtcweb_srtp::Profile::AeadAes128Gcm;
+    let material = vec![7u8; profile.keying_material_len()];
+    let mut session = rtcweb_srtp::Session::from_keying_material(
+        profile,
+        &material,
+        rtcweb_srtp::Role::Client,
+        &rtcweb_srtp::Config::default(),
+    )
+    .unwrap();
+    let mut packet = rtp_rs::RtpPacketBuilder::new()
+        .payload_type(96)
+        .ssrc(1234)
+        .payload(&[0x55; SIZE - 12])
+        .build()
+        .unwrap();
+    packet.resize(SIZE + 16, 0);
+    let mut seq = 0u16;
+    g.bench_function("baseline_srtp_protect", |b| {
+        b.iter(|| {
+            for _ in 0..PACKETS {
+                seq = seq.wrapping_add(1);
+                packet[2..4].copy_from_slice(&seq.to_be_bytes());
+                black_box(session.protect_rtp(&mut packet, SIZE).unwrap());
+            }
+        })
+    });
+    let start = epoch();
+    let mut cc = CongestionController::new(start, CcConfig::default());
+    let mut pacer: Pacer<u64> = Pacer::new(start, PacerConfig::default());
+    pacer.set_rates(start, Bitrate::from_mbps(20), Bitrate::ZERO);
+    let gap = ROUND / PACKETS as u32;
+    let mut feedback = TransportCc {
+        arrivals: (0..PACKETS)
+            .map(|i| (i % 50 != 49).then_some(25_000 + (gap * i as u32).as_micros() as i64))
+            .collect(),
+        ..TransportCc::default()
+    };
+    let mut round = 0u64;
+    g.bench_function("pacer_and_estimator", |b| {
+        b.iter(|| {
+            let base = round * PACKETS;
+            let t0 = start + ROUND * round as u32;
+            for i in 0..PACKETS {
+                let now = t0 + gap * i as u32;
+                pacer
+                    .enqueue(now, PacketClass::Video, SIZE, base + i)
+                    .unwrap();
+                while let Some(p) = pacer.poll_packet(now) {
+                    if let Paced::Packet { item, .. } = p {
+                        cc.on_packet_sent(SentPacket {
+                            sequence: item,
+                            size: SIZE,
+                            send_time: now,
+                            probe: None,
+                            audio: false,
+                        });
+                    }
+                }
+            }
+            feedback.base_seq = base as u16;
+            feedback.reference_time = (round * 2) as i32 & 0x7f_ffff;
+            let now = t0 + ROUND + Duration::from_millis(25);
+            cc.handle_transport_cc(now, black_box(&feedback));
+            cc.handle_timeout(now);
+            while let Some(event) = cc.poll_event() {
+                black_box(event);
+            }
+            round += 1;
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, per_packet, controller, against_srtp);
 criterion_main!(benches);
