@@ -33,6 +33,8 @@ const DATA_WINDOW: Duration = Duration::from_millis(500);
 const DEFAULT_RTT: Duration = Duration::from_millis(200);
 /// The 24-bit TWCC reference time, offset so that arrival times are never negative.
 const REFERENCE_OFFSET_MS: i64 = (1 << 23) * REFERENCE_UNIT_MS;
+/// Probes for an unknown link capacity wait for this long without overuse.
+const CAPACITY_PROBE_CALM: Duration = Duration::from_secs(4);
 /// Most arrivals one feedback is taken from (a bound: TWCC carries at most 2^15).
 const MAX_ARRIVALS: usize = rtcweb_rtp::rtcp::MAX_STATUSES;
 
@@ -189,6 +191,7 @@ pub struct CongestionController {
     probes: ProbeController,
     probe_estimator: ProbeEstimator,
     probe_in_flight: Option<(Instant, ProbeCluster)>,
+    last_overuse: Option<Instant>,
     rtt: Duration,
     remb: Option<Bitrate>,
     twcc_seen: bool,
@@ -230,6 +233,7 @@ impl CongestionController {
             probes: ProbeController::new(config.probing, start, config.max_bitrate),
             probe_estimator: ProbeEstimator::default(),
             probe_in_flight: None,
+            last_overuse: None,
             rtt: DEFAULT_RTT,
             remb: None,
             twcc_seen: false,
@@ -351,6 +355,7 @@ impl CongestionController {
         let probe = self.probe_estimator.take();
         let state = usage.unwrap_or(self.detector.state());
         if state == BandwidthUsage::Overusing {
+            self.last_overuse = Some(now);
             let acked_or_current = acked.unwrap_or(self.aimd.estimate());
             if self.aimd.time_to_reduce_further(now, acked_or_current) {
                 self.aimd.update(state, acked, now);
@@ -360,7 +365,12 @@ impl CongestionController {
         } else if usage.is_some() {
             self.aimd.update(state, acked, now);
         }
-        if !self.aimd.near_convergence() && state == BandwidthUsage::Normal {
+        // Probing for an unknown capacity only on a calm path: on a shared link overuse
+        // comes every few seconds, and a probe there mostly pushes the other flows back.
+        let calm = self
+            .last_overuse
+            .is_none_or(|t| now.saturating_duration_since(t) >= CAPACITY_PROBE_CALM);
+        if !self.aimd.near_convergence() && state == BandwidthUsage::Normal && calm {
             self.probes.on_capacity_unknown(now);
         }
     }

@@ -501,10 +501,9 @@ fn steady_3_mbps_link() {
             reached.is_some_and(|t| t <= secs(5.0)),
             format!("{reached:?}"),
         );
-        // The criterion is the ramp (90 % within 5 s). Sustained, the key frame every 3 s
-        // (4x a frame, paced at 2.5x the target) builds a queue the detector reads as
-        // overuse, and AIMD's additive recovery from 0.85x takes most of the 3 s: the mean
-        // after 5 s is 84-88 %. This guards against it getting worse.
+        // The criterion is the ramp (90 % within 5 s); the mean after it is printed and
+        // guarded (91-94 % through the pacer; key frames every 3 s make the detector back off
+        // to 0.85x, so it is not 100 %).
         let util = o.utilisation(secs(5.0), s.duration);
         println!("  utilisation after 5 s {:.1} %", 100.0 * util);
         checks.that(util >= 0.8, format!("utilisation after 5 s {util}"));
@@ -605,8 +604,8 @@ fn bufferbloat_1_s_queue() {
 }
 
 #[test]
-#[ignore = "fails through the merged pacer: the later flow gets 19-29 % of the link \
-            (it held, 38-56 %, through the test's own even pacer with padding-only probes)"]
+#[ignore = "fails narrowly through the merged pacer: one seed of three gives the later flow \
+            34.6 % of the link (the others 39.9 % and 40.1 %)"]
 fn two_flows_share_4_mbps() {
     let s = Scenario {
         name: "two flows sharing 4 Mbit/s",
