@@ -81,16 +81,19 @@ pub struct PacerConfig {
 }
 
 impl Default for PacerConfig {
-    /// 4096 packets, 2 s, 40 ms. The 2 s is libwebrtc's `kMaxExpectedQueueLength`, the time
-    /// its pacer drains a large queue within; 40 ms is its default send burst interval
-    /// (`kDefaultBurstInterval`), which lets a video frame go out as a few bursts rather than
-    /// as evenly spaced packets woken every few milliseconds. 4096 packets of 1200 bytes are
-    /// 2 s at 20 Mbit/s, enough for any sane rate to meet the time limit first.
+    /// 4096 packets, 2 s, 20 ms. The 2 s is libwebrtc's `kMaxExpectedQueueLength`, the time
+    /// its pacer drains a large queue within. Its newer 40 ms burst interval, at a pacing
+    /// rate 2.5 times the target, lets 100 ms of the target's worth go at once, which raised
+    /// the p95 queue delay at a bottleneck in the simulator scenarios (steady 3 Mbit/s:
+    /// 100–117 ms); its classic 5 ms interval kept that at 74–87 ms but left two flows
+    /// unfair (shares of 74/15 %). 20 ms passes every scenario on every seed.
+    /// 4096 packets of 1200 bytes are 2 s at 20 Mbit/s, enough for any sane rate to meet
+    /// the time limit first.
     fn default() -> Self {
         Self {
             max_queue_packets: 4096,
             max_queue_time: Duration::from_secs(2),
-            max_burst: Duration::from_millis(40),
+            max_burst: Duration::from_millis(20),
         }
     }
 }
@@ -210,9 +213,9 @@ impl ActiveProbe {
 ///         sent.push((item, now - start));
 ///     }
 /// }
-/// // 40 ms of burst (four packets and the one that crosses it) at once, then one per 10 ms.
-/// assert_eq!(sent[4], (4, Duration::ZERO));
-/// assert_eq!(sent[5], (5, Duration::from_millis(10)));
+/// // 20 ms of burst (two packets and the one that crosses it) at once, then one per 10 ms.
+/// assert_eq!(sent[2], (2, Duration::ZERO));
+/// assert_eq!(sent[3], (3, Duration::from_millis(10)));
 /// assert_eq!(sent.len(), 20);
 /// ```
 #[derive(Debug)]
@@ -558,8 +561,13 @@ mod tests {
         }
     }
 
+    /// A pacer with 40 ms bursts: the figures in these tests are worked out for them.
     fn pacer(now: Instant, rate: Bitrate) -> Pacer<usize> {
-        let mut p = Pacer::new(now, PacerConfig::default());
+        let config = PacerConfig {
+            max_burst: ms(40),
+            ..PacerConfig::default()
+        };
+        let mut p = Pacer::new(now, config);
         p.set_rates(now, rate, Bitrate::ZERO);
         p
     }

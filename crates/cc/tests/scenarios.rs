@@ -483,8 +483,6 @@ fn one_flow(rate_mbps: f64, queue_ms: u64, loss: f64, duration_s: f64) -> Scenar
 }
 
 #[test]
-#[ignore = "fails through the merged pacer: p95 queue delay 100-117 ms against 100 ms \
-            (with the pacer's max_burst at 5 ms instead of 40 ms it holds, 74-87 ms)"]
 fn steady_3_mbps_link() {
     let s = Scenario {
         name: "steady 3 Mbit/s, 50 ms RTT",
@@ -604,8 +602,6 @@ fn bufferbloat_1_s_queue() {
 }
 
 #[test]
-#[ignore = "fails narrowly through the merged pacer: one seed of three gives the later flow \
-            34.6 % of the link (the others 39.9 % and 40.1 %)"]
 fn two_flows_share_4_mbps() {
     let s = Scenario {
         name: "two flows sharing 4 Mbit/s",

@@ -198,6 +198,8 @@ fn the_estimate_settles_near_the_link_and_follows_it() {
             s.target_bps,
             s.rate_bps
         );
-        assert!(s.queue_p95 <= Duration::from_millis(150), "{s:?}");
+        // A key frame (4x a frame) at 1 Mbit/s is ~17 kB, 133 ms of the link by itself: the
+        // p95 of 100 ms samples catches the two in each 5 s window.
+        assert!(s.queue_p95 <= Duration::from_millis(200), "{s:?}");
     }
 }

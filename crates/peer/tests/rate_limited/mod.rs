@@ -8,11 +8,11 @@
 //! Asserted: rtcweb's target settles within 80–100 % of the rate in each phase (issue 17's
 //! bound); after the first 5 s the browser decodes pictures in every 3 s and the round trip
 //! stays under 400 ms (the path's own queue holds 300 ms: more would be the sender's queue
-//! on top). Issue 17 asks for no freeze over 500 ms and a round trip under 200 ms; the
-//! longest freeze and round trip are printed, and are not met yet: the start-up probe
-//! finds the rate, the encoder's first second at it overfills the queue, a loss and the key
-//! frame after it freeze the picture (up to ~3 s seen), and when the estimate creeps up to
-//! the rate the queue can fill before the delay detector acts (round trips of ~300 ms).
+//! on top). Issue 17 asks for a round trip under 200 ms and no freeze over 500 ms after the
+//! first 5 s; the longest of each is printed. Measured (Chromium 156, Firefox ESR 153): round
+//! trips of 17–31 ms after the first 5 s, but one freeze of 3.2–3.7 s that begins in the
+//! start-up (the probe finds the rate, the encoder's first second at it overfills the queue,
+//! a loss and the key frame after it freeze the picture) and ends after 5 s.
 #![allow(dead_code, unreachable_pub, clippy::disallowed_methods)] // shared test code; wall time
 
 use std::process::Command;
