@@ -66,8 +66,8 @@
 #![forbid(unsafe_code)]
 
 mod bitrate;
-mod probe_cluster;
 mod pacer;
+mod probe_cluster;
 
 mod acked_bitrate;
 mod aimd;
