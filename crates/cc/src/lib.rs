@@ -95,3 +95,6 @@ pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};
 
 mod ccfb_recorder;
 pub use ccfb_recorder::{CcfbRecorder, CcfbRecorderConfig, CcfbRecorderStats};
+
+mod remb_estimator;
+pub use remb_estimator::RembEstimator;

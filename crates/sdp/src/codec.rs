@@ -86,11 +86,13 @@ impl CodecCapability {
     /// The video feedback rtcweb acts on: NACKs answered from the send history, PLI and
     /// FIR turned into key-frame requests, and sent by the receiver (RFC 4585, RFC 5104),
     /// and congestion-control feedback: transport-wide
-    /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §4) or RFC 8888's (§6).
+    /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §4) or RFC 8888's (§6), or REMB
+    /// (draft-alvestrand-rmcat-remb-03) for peers with neither.
     fn video_feedback() -> Vec<Feedback> {
         vec![
             Feedback::new("transport-cc", None),
             Feedback::new("ack", Some("ccfb")),
+            Feedback::new("goog-remb", None),
             Feedback::new("ccm", Some("fir")),
             Feedback::new("nack", None),
             Feedback::new("nack", Some("pli")),
@@ -225,15 +227,17 @@ impl ExtensionCapability {
     }
 
     /// The default set, what rtcweb acts on: the audio level (written from the encoder's
-    /// level, read into received frames), the mid (RFC 8843 §15) and transport-wide
-    /// sequence numbers, which the receiver reports in congestion-control feedback. The
-    /// RTP stream ids come with simulcast.
+    /// level, read into received frames), the mid (RFC 8843 §15), transport-wide sequence
+    /// numbers, which the receiver reports in congestion-control feedback, and the absolute
+    /// send time, which its REMB estimate reads when the peer has no transport-wide
+    /// feedback. The RTP stream ids come with simulcast.
     pub fn defaults() -> Vec<Self> {
         use crate::extmap::uri;
         vec![
             Self::new(uri::AUDIO_LEVEL, true, false),
             Self::new(uri::MID, true, true),
             Self::new(uri::TRANSPORT_CC, true, true),
+            Self::new(uri::ABS_SEND_TIME, true, true),
         ]
     }
 }
@@ -257,6 +261,6 @@ mod tests {
             .into_iter()
             .filter(|e| e.applies_to(&MediaKind::Video))
             .collect();
-        assert_eq!(video.len(), 2);
+        assert_eq!(video.len(), 3);
     }
 }

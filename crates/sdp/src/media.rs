@@ -462,8 +462,8 @@ mod tests {
         assert_eq!(codecs.len(), 2);
         assert_eq!(codecs[0].name, "PCMU");
         assert_eq!(codecs[1].payload_type, 96);
-        // transport-cc, ack ccfb, ccm fir, nack, nack pli, and the `*` nack.
-        assert_eq!(codecs[1].feedback.len(), 6);
+        // transport-cc, ack ccfb, goog-remb, ccm fir, nack, nack pli, and the `*` nack.
+        assert_eq!(codecs[1].feedback.len(), 7);
         assert_eq!(codecs[1].parameters, FormatParameters::default());
         assert!(!m.is_rejected());
         m.port = 0;

@@ -56,8 +56,8 @@ fn firefox_offer_negotiates() {
     let audio_ext: Vec<u16> = answer.media[0].extmaps().map(|e| e.id).collect();
     assert_eq!(audio_ext, [1, 3], "csrc-audio-level is not ours");
     let video_ext: Vec<u16> = answer.media[1].extmaps().map(|e| e.id).collect();
-    // The mid and transport-cc; abs-send-time is not ours (no REMB estimator reads it).
-    assert_eq!(video_ext, [3, 7]);
+    // The mid, abs-send-time (for REMB) and transport-cc.
+    assert_eq!(video_ext, [3, 4, 7]);
     assert_eq!(answer.media[0].direction(), Some(Direction::SendRecv));
     assert_eq!(answer.media[1].direction(), Some(Direction::RecvOnly));
     assert!(

@@ -52,7 +52,10 @@ fn answer_picks_opus_vp8_rtx_and_bundles_everything() {
     assert_eq!(codecs[2].parameters.get("packetization-mode"), Some("1"));
     // Feedback is what both support and we act on.
     let fb: Vec<String> = codecs[0].feedback.iter().map(|f| f.to_string()).collect();
-    assert_eq!(fb, ["transport-cc", "ccm fir", "nack", "nack pli"]);
+    assert_eq!(
+        fb,
+        ["goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"]
+    );
 
     // Extensions: the supported ones, with the offerer's ids.
     let ids = |m: &rtcweb_sdp::MediaSection| {
@@ -64,13 +67,18 @@ fn answer_picks_opus_vp8_rtx_and_bundles_everything() {
         ids(audio),
         [
             (1, uri::AUDIO_LEVEL.to_owned()),
+            (2, uri::ABS_SEND_TIME.to_owned()),
             (3, uri::TRANSPORT_CC.to_owned()),
             (4, uri::MID.to_owned())
         ]
     );
     assert_eq!(
         ids(video),
-        [(3, uri::TRANSPORT_CC.to_owned()), (4, uri::MID.to_owned())]
+        [
+            (2, uri::ABS_SEND_TIME.to_owned()),
+            (3, uri::TRANSPORT_CC.to_owned()),
+            (4, uri::MID.to_owned())
+        ]
     );
 
     // Transport: our fingerprint and setup:active everywhere, rtcp-mux, one set of
@@ -143,7 +151,11 @@ fn applying_the_answer_reports_what_the_transports_need() {
         audio.remote_streams[0].cname.as_deref(),
         Some("wIFGr1eKsqVA6o5q")
     );
-    assert_eq!(audio.extensions.len(), 3, "audio level, transport-cc, mid");
+    assert_eq!(
+        audio.extensions.len(),
+        4,
+        "audio level, abs-send-time, transport-cc, mid"
+    );
     assert!(audio.local_streams.is_empty());
 
     let video = r.media("1").unwrap();

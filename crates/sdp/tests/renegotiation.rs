@@ -171,10 +171,10 @@ fn a_section_added_after_answering_firefox_reuses_its_numbers() {
     assert_eq!(mids(&offer), ["0", "1", "2", "3"]);
     let new = &offer.media[3];
     // Firefox's numbers for VP8, VP9 and H.264 with their RTX, and its extension ids for the
-    // mid (3) and transport-cc (7): the video extensions we offer.
+    // mid (3), transport-cc (7) and abs-send-time (4): the video extensions we offer.
     assert_eq!(new.formats, ["120", "124", "121", "125", "126", "127"]);
     let ids: Vec<u16> = new.extmaps().map(|e| e.id).collect();
-    assert_eq!(ids, [3, 7]);
+    assert_eq!(ids, [3, 7, 4]);
     assert_one_meaning_per_number(&offer);
     offer.validate().unwrap();
     n.set_local_description(SdpType::Offer, &offer).unwrap();

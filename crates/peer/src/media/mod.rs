@@ -17,7 +17,8 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use rtcweb_cc::{
-    Bitrate, CcConfig, CcfbRecorder, CcfbRecorderConfig, TwccRecorder, TwccRecorderConfig,
+    Bitrate, CcConfig, CcfbRecorder, CcfbRecorderConfig, RembEstimator, TwccRecorder,
+    TwccRecorderConfig,
 };
 use rtcweb_rtp::{AnchoredNtpClock, NtpClock, RtpPacket, WireError, parse_transport_wide_seq, uri};
 use rtcweb_sdp::{MediaKind, MediaParameters, NegotiatedCodec};
@@ -153,6 +154,14 @@ pub(crate) struct Media {
     /// Arrivals of the peer's packets by stream and sequence number, and the RFC 8888
     /// feedback that reports them, while `ack ccfb` is negotiated (instead of TWCC).
     ccfb: Option<CcfbRecorder>,
+    /// The absolute send time extension id, while negotiated.
+    abs_send_time_extension: Option<u8>,
+    /// The peer has neither TWCC nor RFC 8888 feedback but REMB and abs-send-time: each
+    /// side estimates what it receives and tells the other in REMB.
+    remb_mode: bool,
+    /// The receive-side estimate sent back as REMB, for a peer that negotiated `goog-remb`
+    /// and abs-send-time but neither TWCC nor RFC 8888 feedback.
+    remb: Option<RembEstimator>,
     /// Pacer and bandwidth estimator of what we send, while the extension (or RFC 8888
     /// feedback) is negotiated and something sends.
     pub(crate) send_side: Option<SendSide>,
@@ -210,6 +219,9 @@ impl Media {
             twcc_extension: None,
             twcc: None,
             ccfb: None,
+            abs_send_time_extension: None,
+            remb_mode: false,
+            remb: None,
             send_side: None,
             rtt: None,
             cc_config,
@@ -292,6 +304,24 @@ impl Media {
         self.twcc_extension = sections
             .iter()
             .find_map(|s| ext_id(s, uri::TRANSPORT_WIDE_CC));
+        self.abs_send_time_extension = sections.iter().find_map(|s| ext_id(s, uri::ABS_SEND_TIME));
+        let has_feedback = |kind: &str, parameter: Option<&str>| {
+            sections.iter().any(|s| {
+                s.codecs.iter().any(|c| {
+                    c.feedback
+                        .iter()
+                        .any(|f| f.kind == kind && f.parameter.as_deref() == parameter)
+                })
+            })
+        };
+        // RFC 8888 §6: `a=rtcp-fb:* ack ccfb`; with it, its feedback replaces TWCC's.
+        let ccfb = has_feedback("ack", Some("ccfb"));
+        // REMB only for a peer with neither TWCC nor RFC 8888 feedback.
+        self.remb_mode = has_feedback("goog-remb", None)
+            && !ccfb
+            && self.twcc_extension.is_none()
+            && self.abs_send_time_extension.is_some();
+        let remb_mode = self.remb_mode;
         for section in sections {
             seen.push(section.transceiver);
             if let Some(id) = ext_id(section, uri::SDES_MID) {
@@ -315,14 +345,6 @@ impl Media {
             let random = self.next_random();
             self.reports = Some(RtcpReports::new(now, random));
         }
-        // RFC 8888 §6: `a=rtcp-fb:* ack ccfb`; with it, its feedback replaces TWCC's.
-        let ccfb = sections.iter().any(|s| {
-            s.codecs.iter().any(|c| {
-                c.feedback
-                    .iter()
-                    .any(|f| f.kind == "ack" && f.parameter.as_deref() == Some("ccfb"))
-            })
-        });
         if ccfb {
             self.twcc = None;
             if self.ccfb.is_none() {
@@ -338,16 +360,37 @@ impl Media {
                 self.twcc = Some(TwccRecorder::new(TwccRecorderConfig::default()));
             }
         }
+        if remb_mode {
+            if self.remb.is_none() {
+                let config = self.cc_config.unwrap_or_default();
+                self.remb = Some(RembEstimator::new(
+                    config.start_bitrate,
+                    config.min_bitrate,
+                    config.max_bitrate,
+                ));
+            }
+        } else {
+            self.remb = None;
+        }
         let sending = self.entries.iter().any(|e| e.sender.is_some());
-        let feedback = ccfb || self.twcc_extension.is_some();
+        let feedback = ccfb || self.twcc_extension.is_some() || remb_mode;
         let extension = self.twcc_extension.unwrap_or(0);
+        let abs = if remb_mode {
+            self.abs_send_time_extension.unwrap_or(0)
+        } else {
+            0
+        };
         match (feedback, self.cc_config, self.send_side.as_mut()) {
             (true, Some(_), Some(side)) => {
                 side.set_extension(extension);
+                side.set_abs_send_time(abs);
                 side.set_ccfb(ccfb);
             }
-            (true, Some(config), None) if sending => {
+            (true, Some(mut config), None) if sending => {
+                // Probes are read from transport-wide or RFC 8888 feedback; REMB cannot tell.
+                config.probing &= !remb_mode;
                 let mut side = SendSide::new(now, extension, config);
+                side.set_abs_send_time(abs);
                 side.set_ccfb(ccfb);
                 self.send_side = Some(side);
                 self.allocate();
@@ -507,6 +550,12 @@ impl Media {
                 let setup = SenderSetup {
                     // Packets carry the number only when the pacer stamps it.
                     transport_cc: self.twcc_extension.filter(|_| self.cc_config.is_some()),
+                    // The absolute send time only for a peer that estimates with REMB.
+                    abs_send_time: self
+                        .remb_mode
+                        .then_some(self.abs_send_time_extension)
+                        .flatten()
+                        .filter(|_| self.cc_config.is_some()),
                     ssrc: stream.ssrc,
                     rtx_ssrc: stream.rtx_ssrc,
                     kind: section.kind.clone(),
@@ -734,6 +783,17 @@ impl Media {
             }
             twcc.handle_packet(now, seq);
         }
+        if let Some(remb) = self.remb.as_mut()
+            && let Some(abs) = self
+                .abs_send_time_extension
+                .and_then(|id| packet.extensions().get(id))
+                .and_then(rtcweb_rtp::parse_abs_send_time)
+        {
+            if remb.sent() == 0 {
+                remb.set_sender_ssrc(self.reports.as_ref().map_or(0, RtcpReports::reporter));
+            }
+            remb.handle_packet(now, ssrc, abs, bytes.len());
+        }
         if let Some(ccfb) = self.ccfb.as_mut() {
             if ccfb.stats().packets == 0 {
                 ccfb.set_sender_ssrc(self.reports.as_ref().map_or(0, RtcpReports::reporter));
@@ -939,7 +999,8 @@ impl Media {
             .as_ref()
             .and_then(TwccRecorder::poll_timeout)
             .into_iter()
-            .chain(self.ccfb.as_ref().and_then(CcfbRecorder::poll_timeout));
+            .chain(self.ccfb.as_ref().and_then(CcfbRecorder::poll_timeout))
+            .chain(self.remb.as_ref().and_then(RembEstimator::poll_timeout));
         let side = self.send_side.as_ref().and_then(SendSide::poll_timeout);
         receivers
             .chain(senders)
@@ -973,6 +1034,12 @@ impl Media {
             twcc.handle_timeout(now);
             while let Some(feedback) = self.twcc.as_mut().and_then(TwccRecorder::poll_feedback) {
                 self.send_feedback(&rtcweb_rtp::rtcp::Packet::TransportCc(feedback));
+            }
+        }
+        if let Some(remb) = self.remb.as_mut() {
+            remb.handle_timeout(now);
+            if let Some(packet) = remb.poll_remb() {
+                self.send_feedback(&rtcweb_rtp::rtcp::Packet::Remb(packet));
             }
         }
         if let Some(ccfb) = self.ccfb.as_mut() {

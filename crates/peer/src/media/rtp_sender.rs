@@ -23,8 +23,8 @@ const MAX_VIDEO_PAYLOAD: usize = 1100;
 const HISTORY_PACKETS: usize = 1024;
 const HISTORY_AGE: Duration = Duration::from_secs(1);
 /// Room for the extension block (transport-wide sequence number, mid up to 16 bytes, audio
-/// level).
-const MAX_EXTENSIONS: usize = 32;
+/// level, absolute send time).
+const MAX_EXTENSIONS: usize = 36;
 /// Most padding bytes one RTP packet carries (RFC 3550 §5.1: the count is one byte).
 const MAX_PADDING: usize = 255;
 
@@ -91,6 +91,9 @@ pub(crate) struct RtpSender {
     /// The transport-wide sequence number extension id: packets carry a placeholder the
     /// pacer fills in when they leave.
     transport_cc: Option<u8>,
+    /// The absolute send time extension id (for a peer that estimates with REMB): a
+    /// placeholder the pacer fills in too.
+    abs_send_time: Option<u8>,
     sequence: u16,
     rtx_sequence: u16,
     vp8: Vp8Packetizer,
@@ -114,6 +117,7 @@ pub(crate) struct SenderSetup {
     pub(crate) mid: Option<(u8, Vec<u8>)>,
     pub(crate) audio_level: Option<u8>,
     pub(crate) transport_cc: Option<u8>,
+    pub(crate) abs_send_time: Option<u8>,
     /// `nack` was negotiated for one of the codecs: keep a history.
     pub(crate) nack: bool,
     pub(crate) random: u64,
@@ -135,6 +139,7 @@ impl RtpSender {
             mid: s.mid,
             audio_level: s.audio_level,
             transport_cc: s.transport_cc,
+            abs_send_time: s.abs_send_time,
             // RFC 3550 §5.1: random initial sequence numbers.
             sequence: s.random as u16,
             rtx_sequence: (s.random >> 16) as u16,
@@ -169,6 +174,7 @@ impl RtpSender {
         self.mid = s.mid;
         self.audio_level = s.audio_level;
         self.transport_cc = s.transport_cc;
+        self.abs_send_time = s.abs_send_time;
         self.rtx_ssrc = s.rtx_ssrc;
         if s.nack && self.history.is_none() {
             self.history = Some(PacketHistory::new(HISTORY_PACKETS, HISTORY_AGE));
@@ -281,6 +287,7 @@ impl RtpSender {
                 mid: self.mid.as_ref(),
                 audio_level: self.audio_level.zip(level),
                 transport_cc: self.transport_cc,
+                abs_send_time: self.abs_send_time,
             },
             payload,
         ) {
@@ -341,6 +348,7 @@ impl RtpSender {
                         mid: self.mid.as_ref(),
                         audio_level: None,
                         transport_cc: self.transport_cc,
+                        abs_send_time: self.abs_send_time,
                     },
                     &payload,
                 )
@@ -393,6 +401,7 @@ impl RtpSender {
                 mid: self.mid.as_ref(),
                 audio_level: None,
                 transport_cc: self.transport_cc,
+                abs_send_time: self.abs_send_time,
             },
             &[],
         ) {
@@ -462,14 +471,22 @@ struct Header<'a> {
     audio_level: Option<(u8, (u8, bool))>,
     /// The transport-wide sequence number's extension id: a zero placeholder is written.
     transport_cc: Option<u8>,
+    /// The absolute send time's extension id: a zero placeholder is written.
+    abs_send_time: Option<u8>,
 }
 
 /// Writes an RTP packet into `buf` (cleared first); false if it could not be built.
 fn write_rtp(buf: &mut Vec<u8>, h: &Header<'_>, payload: &[u8]) -> bool {
     let mut level = [0u8; 1];
-    let mut list: [Option<Extension<'_>>; 3] = [None, None, None];
+    let mut list: [Option<Extension<'_>>; 4] = [None, None, None, None];
     if let Some(id) = h.transport_cc {
         list[0] = Some(Extension { id, data: &[0, 0] });
+    }
+    if let Some(id) = h.abs_send_time {
+        list[3] = Some(Extension {
+            id,
+            data: &[0, 0, 0],
+        });
     }
     if let Some((id, mid)) = h.mid {
         list[1] = Some(Extension { id: *id, data: mid });
@@ -479,7 +496,7 @@ fn write_rtp(buf: &mut Vec<u8>, h: &Header<'_>, payload: &[u8]) -> bool {
         level[0] = (dbov & 0x7f) | if voice { 0x80 } else { 0 };
         list[2] = Some(Extension { id, data: &level });
     }
-    let mut elements = [Extension { id: 0, data: &[] }; 3];
+    let mut elements = [Extension { id: 0, data: &[] }; 4];
     let mut count = 0;
     for e in list.into_iter().flatten() {
         elements[count] = e;
@@ -543,6 +560,7 @@ mod tests {
             mid: Some((4, b"0".to_vec())),
             audio_level: Some(1),
             transport_cc: None,
+            abs_send_time: None,
             nack,
             random: 7,
         })

@@ -25,8 +25,12 @@ const WIRE_OVERHEAD: usize = 16 + 8 + 20;
 pub(crate) struct SendSide {
     controller: CongestionController,
     pacer: Pacer<OutPacket>,
-    /// The transport-wide sequence number extension id.
+    /// The transport-wide sequence number extension id (0: none).
     extension: u8,
+    /// The absolute send time extension id, stamped for a peer that estimates with REMB
+    /// (0: none), and the origin of its clock.
+    abs_send_time: u8,
+    origin: Instant,
     /// The next transport-wide sequence number (the wire carries its low 16 bits).
     next_sequence: u64,
     /// Packets the pacer could not take (its queue was full).
@@ -84,6 +88,8 @@ impl SendSide {
             controller,
             pacer,
             extension,
+            abs_send_time: 0,
+            origin: now,
             next_sequence: 0,
             dropped: 0,
             unstamped: 0,
@@ -101,6 +107,11 @@ impl SendSide {
     /// The negotiated extension id changed (a renegotiation); 0 for none.
     pub(crate) fn set_extension(&mut self, extension: u8) {
         self.extension = extension;
+    }
+
+    /// The absolute send time extension to stamp (0: none).
+    pub(crate) fn set_abs_send_time(&mut self, extension: u8) {
+        self.abs_send_time = extension;
     }
 
     /// Whether the peer sends RFC 8888 feedback (negotiated `ack ccfb`).
@@ -155,6 +166,14 @@ impl SendSide {
     /// has one), remembers its stream and sequence number for RFC 8888 feedback (when
     /// negotiated), and tells the estimator it left.
     fn stamp(&mut self, now: Instant, packet: &mut OutPacket, probe: Option<u32>) {
+        if self.abs_send_time != 0
+            && let Some(at) = extension_offset_of(&packet.bytes, self.abs_send_time, 3)
+        {
+            // 6.18 fixed-point seconds, 24 bits (webrtc.org's abs-send-time).
+            let since = now.saturating_duration_since(self.origin);
+            let value = ((since.as_nanos() << 18) / 1_000_000_000) as u32;
+            packet.bytes[at..at + 3].copy_from_slice(&value.to_be_bytes()[1..]);
+        }
         let sequence = self.next_sequence;
         let offset = (self.extension != 0)
             .then(|| extension_offset(&packet.bytes, self.extension))
@@ -307,9 +326,14 @@ fn rtp_ids(packet: &[u8]) -> Option<(u32, u16)> {
     Some((ssrc, seq))
 }
 
-/// Where the data of header extension `id` starts in an RTP packet (RFC 3550 §5.3.1,
-/// RFC 8285 §4.2 and §4.3), if the packet has it.
+/// Where the two-byte data of header extension `id` starts in an RTP packet, if it has it.
 pub(crate) fn extension_offset(packet: &[u8], id: u8) -> Option<usize> {
+    extension_offset_of(packet, id, 2)
+}
+
+/// Where the data of header extension `id`, at least `len` bytes, starts in an RTP packet
+/// (RFC 3550 §5.3.1, RFC 8285 §4.2 and §4.3), if the packet has it.
+fn extension_offset_of(packet: &[u8], id: u8, min_len: usize) -> Option<usize> {
     let first = *packet.first()?;
     if first & 0x10 == 0 {
         return None;
@@ -347,7 +371,7 @@ pub(crate) fn extension_offset(packet: &[u8], id: u8) -> Option<usize> {
             return None;
         }
         if element == id {
-            return (len >= 2).then_some(data);
+            return (len >= min_len).then_some(data);
         }
         at = data + len;
     }
