@@ -146,5 +146,21 @@ fn run_case(name: &str, aiortc_offers: bool) {
         "{label}: the decoded picture is blank"
     );
     assert_eq!(inbound["freezeCount"].as_u64(), Some(0), "{label}");
+    // aiortc has no transport-wide feedback but REMB with abs-send-time: each side
+    // estimates what it receives and tells the other.
+    let cc = rt
+        .block_on(pc.info())
+        .unwrap()
+        .congestion_control
+        .expect("congestion control runs on REMB with aiortc");
+    println!(
+        "{label}: REMB from aiortc {:?}, rtcweb's target {}",
+        cc.estimator.remb.map(|b| b.to_string()),
+        cc.target.target,
+    );
+    assert!(
+        cc.estimator.remb.is_some(),
+        "{label}: aiortc's REMB (on our abs-send-time) reached rtcweb's estimator"
+    );
     rt.block_on(pc.close()).unwrap();
 }
