@@ -98,17 +98,41 @@ const PACKETS: u64 = 100;
 /// One feedback's worth of time: two TWCC reference units of 64 ms.
 const ROUND: Duration = Duration::from_millis(128);
 
-fn controller(c: &mut Criterion) {
-    let start = epoch();
-    let mut cc = CongestionController::new(start, CcConfig::default());
+/// TWCC feedback for one round of `PACKETS`: each arrives 25 ms after it was sent, one in
+/// 50 lost; and the time between two packets.
+fn round_feedback() -> (TransportCc, Duration) {
     let gap = ROUND / PACKETS as u32;
-    // Every packet arrives 25 ms after it was sent; one in 50 is lost.
-    let mut feedback = TransportCc {
+    let feedback = TransportCc {
         arrivals: (0..PACKETS)
             .map(|i| (i % 50 != 49).then_some(25_000 + (gap * i as u32).as_micros() as i64))
             .collect(),
         ..TransportCc::default()
     };
+    (feedback, gap)
+}
+
+/// The feedback of round `round` (its packets sent from `t0`) into the controller, and
+/// what comes out of it.
+fn take_feedback(
+    cc: &mut CongestionController,
+    feedback: &mut TransportCc,
+    t0: Instant,
+    round: u64,
+) {
+    feedback.base_seq = (round * PACKETS) as u16;
+    feedback.reference_time = (round * 2) as i32 & 0x7f_ffff;
+    let now = t0 + ROUND + Duration::from_millis(25);
+    cc.handle_transport_cc(now, black_box(feedback));
+    cc.handle_timeout(now);
+    while let Some(event) = cc.poll_event() {
+        black_box(event);
+    }
+}
+
+fn controller(c: &mut Criterion) {
+    let start = epoch();
+    let mut cc = CongestionController::new(start, CcConfig::default());
+    let (mut feedback, gap) = round_feedback();
     let mut round = 0u64;
     let mut g = c.benchmark_group("cc");
     g.throughput(Throughput::Elements(PACKETS));
@@ -125,14 +149,7 @@ fn controller(c: &mut Criterion) {
                     audio: false,
                 });
             }
-            feedback.base_seq = base as u16;
-            feedback.reference_time = (round * 2) as i32 & 0x7f_ffff;
-            let now = t0 + ROUND + Duration::from_millis(25);
-            cc.handle_transport_cc(now, black_box(&feedback));
-            cc.handle_timeout(now);
-            while let Some(event) = cc.poll_event() {
-                black_box(event);
-            }
+            take_feedback(&mut cc, &mut feedback, t0, round);
             round += 1;
         })
     });
@@ -175,13 +192,7 @@ fn against_srtp(c: &mut Criterion) {
     let mut cc = CongestionController::new(start, CcConfig::default());
     let mut pacer: Pacer<u64> = Pacer::new(start, PacerConfig::default());
     pacer.set_rates(start, Bitrate::from_mbps(20), Bitrate::ZERO);
-    let gap = ROUND / PACKETS as u32;
-    let mut feedback = TransportCc {
-        arrivals: (0..PACKETS)
-            .map(|i| (i % 50 != 49).then_some(25_000 + (gap * i as u32).as_micros() as i64))
-            .collect(),
-        ..TransportCc::default()
-    };
+    let (mut feedback, gap) = round_feedback();
     let mut round = 0u64;
     g.bench_function("pacer_and_estimator", |b| {
         b.iter(|| {
@@ -204,14 +215,7 @@ fn against_srtp(c: &mut Criterion) {
                     }
                 }
             }
-            feedback.base_seq = base as u16;
-            feedback.reference_time = (round * 2) as i32 & 0x7f_ffff;
-            let now = t0 + ROUND + Duration::from_millis(25);
-            cc.handle_transport_cc(now, black_box(&feedback));
-            cc.handle_timeout(now);
-            while let Some(event) = cc.poll_event() {
-                black_box(event);
-            }
+            take_feedback(&mut cc, &mut feedback, t0, round);
             round += 1;
         })
     });

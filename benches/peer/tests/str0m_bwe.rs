@@ -80,20 +80,91 @@ fn peer(net: &mut Network, ip: &str, now: Instant, bwe: bool) -> Peer {
 
 /// Runs one scenario for `duration`; returns the estimate every 500 ms, and it and the
 /// bottleneck's counters as text.
+/// A path for one scenario: the bottleneck's rate (and later rates), its queue, random loss.
+struct Path {
+    rate_bps: u64,
+    changes: &'static [(Duration, u64)],
+    queue: Duration,
+    loss: f64,
+}
+
+impl Path {
+    fn steady(rate_bps: u64) -> Self {
+        Self {
+            rate_bps,
+            changes: &[],
+            queue: Duration::from_millis(300),
+            loss: 0.0,
+        }
+    }
+
+    /// The link's rate at `t`.
+    fn rate_at(&self, t: Duration) -> u64 {
+        self.changes
+            .iter()
+            .filter(|(at, _)| *at <= t)
+            .last()
+            .map_or(self.rate_bps, |(_, r)| *r)
+    }
+}
+
+/// One sample every 500 ms: (time, estimate, bytes through the bottleneck, the last
+/// packet's queueing delay).
+type Sample = (Duration, u64, u64, Duration);
+
 fn scenario(link_bps: u64, rtt: Duration, duration: Duration) -> (Vec<(Duration, u64)>, String) {
+    let (samples, out) = scenario_on(&Path::steady(link_bps), rtt, duration);
+    (samples.iter().map(|s| (s.0, s.1)).collect(), out)
+}
+
+/// The row our scenario table has, for str0m over `from..to`: the estimate at the end,
+/// throughput, utilisation of the link, p95 of the sampled queueing delay.
+fn row(name: &str, path: &Path, samples: &[Sample], from: Duration, to: Duration) -> String {
+    let window: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.0 >= from && s.0 <= to)
+        .collect();
+    let (first, last) = (window[0], window[window.len() - 1]);
+    let secs = (last.0 - first.0).as_secs_f64();
+    let throughput = (last.2 - first.2) as f64 * 8.0 / secs;
+    let capacity: f64 = window
+        .windows(2)
+        .map(|w| path.rate_at(w[0].0) as f64 * (w[1].0 - w[0].0).as_secs_f64())
+        .sum::<f64>()
+        / secs;
+    let mut delays: Vec<Duration> = window.iter().map(|s| s.3).collect();
+    delays.sort();
+    format!(
+        "| str0m: {name} | {:.0?}..{:.0?} | {:.2} Mbit/s | {:.2} Mbit/s | {:.1} % | {:.0?} |",
+        from,
+        to,
+        last.1 as f64 / 1e6,
+        throughput / 1e6,
+        100.0 * throughput / capacity,
+        delays[delays.len() * 95 / 100],
+    )
+}
+
+fn scenario_on(path: &Path, rtt: Duration, duration: Duration) -> (Vec<Sample>, String) {
+    let link_bps = path.rate_bps;
     #[allow(clippy::disallowed_methods)] // the epoch of simulated time
     let start = Instant::now();
     let mut net = Network::new(17, start);
     let mut a = peer(&mut net, "192.0.2.1", start, true);
     let mut b = peer(&mut net, "192.0.2.2", start, false);
     // Each packet crosses both hosts' links: a quarter of the RTT on each.
-    net.set_link(a.host, LinkConfig::with_delay(rtt / 4));
-    net.set_link(b.host, LinkConfig::with_delay(rtt / 4));
-    net.set_bottleneck(
+    net.set_link(
         a.host,
-        Way::Up,
-        Some(Bottleneck::new(link_bps, Duration::from_millis(300))),
+        LinkConfig {
+            loss: path.loss,
+            ..LinkConfig::with_delay(rtt / 4)
+        },
     );
+    net.set_link(b.host, LinkConfig::with_delay(rtt / 4));
+    net.set_bottleneck(a.host, Way::Up, Some(Bottleneck::new(link_bps, path.queue)));
+    for (at, rate) in path.changes {
+        net.schedule_bottleneck_rate(a.host, Way::Up, start + *at, *rate);
+    }
 
     let mut change = a.rtc.sdp_api();
     let mid = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
@@ -150,12 +221,13 @@ fn scenario(link_bps: u64, rtt: Duration, duration: Duration) -> (Vec<(Duration,
         if now >= next_report {
             next_report += Duration::from_millis(500);
             let estimate = seen_a.estimate.map_or(0, |e| e.as_u64());
-            report.push((now - start, estimate));
+            let b = net.bottleneck_stats(a.host, Way::Up).unwrap();
+            report.push((now - start, estimate, b.passed_bytes, b.queue_delay_last));
         }
     }
     let stats = net.bottleneck_stats(a.host, Way::Up).unwrap();
     let mut out = String::new();
-    for (t, bps) in &report {
+    for (t, bps, _, _) in &report {
         out += &format!(
             "  {:>5.1} s  {:>8.0} kbit/s\n",
             t.as_secs_f64(),
@@ -204,4 +276,104 @@ fn ten_mbit_from_300_kbit() {
         last < 20_000_000,
         "str0m's estimate is far over the link: {last}"
     );
+}
+
+/// The rest of issue 17's scenarios, str0m's rows printed in our table's columns.
+#[test]
+fn the_other_scenarios() {
+    let secs = Duration::from_secs;
+    let rtt = Duration::from_millis(50);
+    let mut rows = Vec::new();
+    let steady = Path::steady(3_000_000);
+    let (s, _) = scenario_on(&steady, rtt, secs(30));
+    rows.push(row(
+        "steady 3 Mbit/s, 50 ms RTT",
+        &steady,
+        &s,
+        secs(5),
+        secs(30),
+    ));
+    let up = Path {
+        changes: &[(Duration::from_secs(20), 5_000_000)],
+        ..Path::steady(1_000_000)
+    };
+    let (s, _) = scenario_on(&up, rtt, secs(40));
+    rows.push(row(
+        "step up 1 -> 5 Mbit/s at 20 s",
+        &up,
+        &s,
+        secs(20),
+        secs(30),
+    ));
+    rows.push(row(
+        "step up 1 -> 5 Mbit/s at 20 s",
+        &up,
+        &s,
+        secs(30),
+        secs(40),
+    ));
+    let down = Path {
+        changes: &[(Duration::from_secs(20), 1_000_000)],
+        ..Path::steady(5_000_000)
+    };
+    let (s, _) = scenario_on(&down, rtt, secs(40));
+    rows.push(row(
+        "step down 5 -> 1 Mbit/s at 20 s",
+        &down,
+        &s,
+        secs(20),
+        secs(22),
+    ));
+    rows.push(row(
+        "step down 5 -> 1 Mbit/s at 20 s",
+        &down,
+        &s,
+        secs(22),
+        secs(40),
+    ));
+    let lossy = Path {
+        loss: 0.05,
+        ..Path::steady(3_000_000)
+    };
+    let (s, _) = scenario_on(&lossy, rtt, secs(40));
+    rows.push(row(
+        "5 % random loss, 3 Mbit/s",
+        &lossy,
+        &s,
+        secs(5),
+        secs(40),
+    ));
+    let bloat = Path {
+        queue: secs(1),
+        ..Path::steady(3_000_000)
+    };
+    let (s, _) = scenario_on(&bloat, rtt, secs(40));
+    rows.push(row(
+        "bufferbloat: 3 Mbit/s, 1 s queue",
+        &bloat,
+        &s,
+        Duration::ZERO,
+        secs(40),
+    ));
+    let fast = Path::steady(10_000_000);
+    let (s, _) = scenario_on(&fast, rtt, secs(15));
+    rows.push(row(
+        "10 Mbit/s, start at 300 kbit/s",
+        &fast,
+        &s,
+        Duration::ZERO,
+        secs(5),
+    ));
+    rows.push(row(
+        "10 Mbit/s, start at 300 kbit/s",
+        &fast,
+        &s,
+        secs(5),
+        secs(15),
+    ));
+    println!("| scenario | window | estimate (end) | throughput | util | q p95 |");
+    for r in &rows {
+        println!("{r}");
+    }
+    assert_eq!(rows.len(), 9);
 }

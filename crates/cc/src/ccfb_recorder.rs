@@ -13,6 +13,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::unwrap::unwrap_near;
 use rtcweb_rtp::rtcp::{
     CcfbPacketReport, CcfbReportBlock, CongestionControlFeedback, Ecn, MAX_CCFB_REPORTS,
 };
@@ -141,7 +142,7 @@ impl CcfbRecorder {
             }
         };
         let stream = &mut self.streams[index];
-        let seq = unwrap_near(stream.newest, sequence);
+        let seq = unwrap_near(stream.newest, u64::from(sequence), 16);
         stream.newest = stream.newest.max(seq);
         if seq < stream.base {
             self.stats.late += 1;
@@ -254,19 +255,6 @@ impl CcfbRecorder {
             report_timestamp,
         })
     }
-}
-
-/// The unwrapped sequence number nearest to `near` whose low 16 bits are `seq`.
-fn unwrap_near(near: u64, seq: u16) -> u64 {
-    let candidate = (near & !0xffff) | u64::from(seq);
-    [
-        candidate.saturating_sub(1 << 16),
-        candidate,
-        candidate + (1 << 16),
-    ]
-    .into_iter()
-    .min_by_key(|c| c.abs_diff(near))
-    .unwrap_or(candidate)
 }
 
 #[cfg(test)]

@@ -90,6 +90,7 @@ pub use controller::{
 pub use overuse_detector::BandwidthUsage;
 
 mod twcc_recorder;
+mod unwrap;
 pub use pacer::{Paced, Pacer, PacerConfig, PacerStats, PacketClass};
 pub use twcc_recorder::{TwccRecorder, TwccRecorderConfig, TwccRecorderStats};
 

@@ -19,6 +19,7 @@ use crate::aimd::AimdRateControl;
 use crate::inter_arrival::InterArrival;
 use crate::overuse_detector::{BandwidthUsage, OveruseDetector};
 use crate::trendline::Trendline;
+use crate::unwrap::unwrap_near;
 
 /// REMB goes out at least this often while packets arrive (libwebrtc: once a second).
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -86,15 +87,7 @@ impl RembEstimator {
         } else {
             self.last_send
         };
-        let candidate = (last & !(ABS_SEND_TIME_WRAP - 1)) | raw;
-        let send = [
-            candidate.saturating_sub(ABS_SEND_TIME_WRAP),
-            candidate,
-            candidate + ABS_SEND_TIME_WRAP,
-        ]
-        .into_iter()
-        .min_by_key(|c| c.abs_diff(last))
-        .unwrap_or(candidate);
+        let send = unwrap_near(last, raw, 24);
         self.last_send = self.last_send.max(send);
         let since = |units: u64| Duration::from_nanos(units.saturating_mul(1_000_000_000) >> 18);
         let send_at = if send >= origin_send {

@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::unwrap::unwrap_near;
 use rtcweb_rtp::rtcp::{DELTA_UNIT_US, REFERENCE_UNIT_MS, TransportCc};
 
 /// Most feedback packets made and not yet polled.
@@ -123,7 +124,7 @@ impl TwccRecorder {
                 self.newest = seq;
                 seq
             }
-            Some(_) => unwrap_near(self.newest, sequence),
+            Some(_) => unwrap_near(self.newest, u64::from(sequence), 16),
         };
         self.newest = self.newest.max(seq);
         let base = self.base.unwrap_or(seq);
@@ -245,21 +246,6 @@ impl TwccRecorder {
     }
 }
 
-/// The unwrapped sequence number nearest to `near` whose low 16 bits are `seq`.
-fn unwrap_near(near: u64, seq: u16) -> u64 {
-    let candidate = (near & !0xffff) | u64::from(seq);
-    let options = [
-        candidate.wrapping_sub(1 << 16),
-        candidate,
-        candidate.wrapping_add(1 << 16),
-    ];
-    options
-        .into_iter()
-        .filter(|c| *c >= 1 << 16 || *c == candidate)
-        .min_by_key(|c| c.abs_diff(near))
-        .unwrap_or(candidate)
-}
-
 #[cfg(test)]
 #[allow(clippy::disallowed_methods)] // tests take their epoch from the clock
 mod tests {
@@ -369,12 +355,5 @@ mod tests {
         let second = on_the_wire(&r.poll_feedback().unwrap());
         assert_eq!((first.base_seq, first.arrivals.len()), (1, 1));
         assert_eq!((second.base_seq, second.arrivals.len()), (2, 1));
-    }
-
-    #[test]
-    fn unwrapping_picks_the_nearest() {
-        assert_eq!(unwrap_near(0x1_fff0, 0x0005), 0x2_0005);
-        assert_eq!(unwrap_near(0x2_0005, 0xfff0), 0x1_fff0);
-        assert_eq!(unwrap_near(0x1_0010, 0x0011), 0x1_0011);
     }
 }
