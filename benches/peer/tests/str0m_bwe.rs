@@ -293,8 +293,10 @@ fn the_other_scenarios() {
         secs(5),
         secs(30),
     ));
+    const UP: &[(Duration, u64)] = &[(Duration::from_secs(20), 5_000_000)];
+    const DOWN: &[(Duration, u64)] = &[(Duration::from_secs(20), 1_000_000)];
     let up = Path {
-        changes: &[(Duration::from_secs(20), 5_000_000)],
+        changes: UP,
         ..Path::steady(1_000_000)
     };
     let (s, _) = scenario_on(&up, rtt, secs(40));
@@ -313,7 +315,7 @@ fn the_other_scenarios() {
         secs(40),
     ));
     let down = Path {
-        changes: &[(Duration::from_secs(20), 1_000_000)],
+        changes: DOWN,
         ..Path::steady(5_000_000)
     };
     let (s, _) = scenario_on(&down, rtt, secs(40));
