@@ -102,8 +102,7 @@ impl Path {
     fn rate_at(&self, t: Duration) -> u64 {
         self.changes
             .iter()
-            .filter(|(at, _)| *at <= t)
-            .last()
+            .rfind(|(at, _)| *at <= t)
             .map_or(self.rate_bps, |(_, r)| *r)
     }
 }
