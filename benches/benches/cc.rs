@@ -86,8 +86,9 @@ fn per_packet(c: &mut Criterion) {
         });
         let stats = pacer.stats();
         assert_eq!(stats.dropped, 0, "the backlog stays bounded");
+        // (Only when the case ran: a filter on the command line may skip it.)
         assert!(
-            now > start + Duration::from_millis(1),
+            i == 100 || now > start + Duration::from_millis(1),
             "time moved with the pacing"
         );
     }
