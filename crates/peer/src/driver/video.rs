@@ -65,8 +65,6 @@ impl Default for VideoSendSettings {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct EncoderCounters {
     pub(crate) frames_encoded: u64,
-    /// Pictures not encoded because the output ran ahead of the target bitrate.
-    pub(crate) frames_dropped: u64,
     pub(crate) key_frames_encoded: u64,
     /// The sum of the frames' quantizers, when the encoder reports them (libvpx does,
     /// OpenH264's API does not).
@@ -306,11 +304,6 @@ fn encode_loop(
         if !shared.keyframe.load(Ordering::Relaxed)
             && dropper.should_drop(clock(), shared.bitrate())
         {
-            shared
-                .counters
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .frames_dropped += 1;
             let _ = job.reply.send(Ok(None));
             continue;
         }
