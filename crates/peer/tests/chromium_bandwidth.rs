@@ -64,6 +64,18 @@ window.rtc = {
 true
 "#;
 
+/// Chromium with `flags`, its version, and a page with the `rtc` object. getUserMedia
+/// needs a secure context: the page comes from 127.0.0.1.
+fn open_page(flags: &[&str]) -> (Chromium, String, String) {
+    let mut browser = Chromium::launch_with(flags);
+    let version = browser.version();
+    let page = browser.new_page_at(&chromium::serve_page(
+        "<!doctype html><title>rtcweb</title>",
+    ));
+    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+    (browser, version, page)
+}
+
 #[test]
 fn chromium_bandwidth_estimate_grows_on_rtcweb_feedback() {
     let name = "chromium_bandwidth_estimate_grows_on_rtcweb_feedback";
@@ -72,14 +84,7 @@ fn chromium_bandwidth_estimate_grows_on_rtcweb_feedback() {
     }
     let rt = peer_events::runtime();
     let _context = rt.enter();
-    let mut browser = Chromium::launch();
-    let version = browser.version();
-    // getUserMedia needs a secure context: a page from 127.0.0.1.
-    let page = browser.new_page_at(&chromium::serve_page(
-        "<!doctype html><title>rtcweb</title>",
-    ));
-    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
-
+    let (mut browser, version, page) = open_page(&[]);
     let (pc, events) = rt
         .block_on(PeerConnection::new(DriverConfig::default()))
         .expect("peer on 127.0.0.1");
@@ -142,14 +147,9 @@ fn rfc8888_feedback_both_ways_with_chromium() {
     }
     let rt = peer_events::runtime();
     let _context = rt.enter();
-    let mut browser = Chromium::launch_with(&[
+    let (mut browser, version, page) = open_page(&[
         "--force-fieldtrials=WebRTC-RFC8888CongestionControlFeedback/Enabled,offer:true/",
     ]);
-    let version = browser.version();
-    let page = browser.new_page_at(&chromium::serve_page(
-        "<!doctype html><title>rtcweb</title>",
-    ));
-    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
     let (pc, events) = rt
         .block_on(PeerConnection::new(DriverConfig::default()))
         .expect("peer on 127.0.0.1");

@@ -10,7 +10,7 @@ mod support;
 use std::time::Duration;
 
 use rtcweb_netsim::{Bottleneck, Direction as Link, LinkConfig};
-use rtcweb_peer::{Direction, Event, MediaTrack, OutgoingFrame, TransceiverId, TransceiverInit};
+use rtcweb_peer::{Event, OutgoingFrame, TransceiverId};
 use support::World;
 
 /// One phase of a run: the link rate from `at` on.
@@ -45,20 +45,7 @@ fn video_world(seed: u64, remb_only: bool) -> (World, TransceiverId) {
                 .collect()
         }));
     }
-    let now = w.now;
-    let video =
-        w.a.peer
-            .add_transceiver(
-                now,
-                MediaTrack::video("cam"),
-                TransceiverInit::direction(Direction::SendOnly),
-            )
-            .unwrap();
-    w.offer();
-    assert!(
-        w.run_until(Duration::from_secs(10), |w| w.a.connected_at().is_some()
-            && w.b.connected_at().is_some())
-    );
+    let video = w.connect_video_sender();
     (w, video)
 }
 

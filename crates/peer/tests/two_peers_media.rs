@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rtcweb_peer::{
     Bitrate, CcConfig, Config, Direction, Event, KeyFrameRequest, MediaKind, MediaTrack,
-    OutgoingFrame, ReceivedFrame, TransceiverId, TransceiverInit,
+    OutgoingFrame, ReceivedFrame, TransceiverId,
 };
 use support::{World, lossy};
 
@@ -45,20 +45,7 @@ fn video_world(seed: u64, link: rtcweb_netsim::LinkConfig) -> (World, Transceive
         ..Config::default()
     };
     let mut w = World::with_config(seed, link, &config);
-    let now = w.now;
-    let video =
-        w.a.peer
-            .add_transceiver(
-                now,
-                MediaTrack::video("cam"),
-                TransceiverInit::direction(Direction::SendOnly),
-            )
-            .unwrap();
-    w.offer();
-    assert!(
-        w.run_until(Duration::from_secs(10), |w| w.a.connected_at().is_some()
-            && w.b.connected_at().is_some())
-    );
+    let video = w.connect_video_sender();
     (w, video)
 }
 

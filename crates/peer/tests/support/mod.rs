@@ -107,6 +107,27 @@ impl World {
         Self::with_config(seed, link, &Config::default())
     }
 
+    /// A sends video (a `sendonly` transceiver with a track), the offer goes across, and
+    /// both peers connect (within 10 s of simulated time).
+    pub fn connect_video_sender(&mut self) -> rtcweb_peer::TransceiverId {
+        let now = self.now;
+        let video = self
+            .a
+            .peer
+            .add_transceiver(
+                now,
+                rtcweb_peer::MediaTrack::video("cam"),
+                rtcweb_peer::TransceiverInit::direction(rtcweb_peer::Direction::SendOnly),
+            )
+            .unwrap();
+        self.offer();
+        assert!(
+            self.run_until(Duration::from_secs(10), |w| w.a.connected_at().is_some()
+                && w.b.connected_at().is_some())
+        );
+        video
+    }
+
     /// As [`World::new`], both peers with `base` (and seeds of their own).
     pub fn with_config(seed: u64, link: LinkConfig, base: &Config) -> Self {
         let start = epoch();
