@@ -12,6 +12,7 @@ use rtcweb_cc::{
     Bitrate, CcConfig, CcEvent, CcStats, CongestionController, Paced, Pacer, PacerConfig,
     PacerStats, PacketClass, ProbeCluster, SentPacket, TargetRate,
 };
+use rtcweb_rtp::RtpPacket;
 use rtcweb_rtp::rtcp::{CongestionControlFeedback, TransportCc};
 
 use super::outbox::OutPacket;
@@ -166,19 +167,18 @@ impl SendSide {
     /// has one), remembers its stream and sequence number for RFC 8888 feedback (when
     /// negotiated), and tells the estimator it left.
     fn stamp(&mut self, now: Instant, packet: &mut OutPacket, probe: Option<u32>) {
-        if self.abs_send_time != 0
-            && let Some(at) = extension_offset_of(&packet.bytes, self.abs_send_time, 3)
-        {
+        let Layout {
+            transport_cc: offset,
+            abs_send_time,
+            ids: rtp,
+        } = layout(&packet.bytes, self.extension, self.abs_send_time);
+        if let Some(at) = abs_send_time {
             // 6.18 fixed-point seconds, 24 bits (webrtc.org's abs-send-time).
             let since = now.saturating_duration_since(self.origin);
             let value = ((since.as_nanos() << 18) / 1_000_000_000) as u32;
             packet.bytes[at..at + 3].copy_from_slice(&value.to_be_bytes()[1..]);
         }
         let sequence = self.next_sequence;
-        let offset = (self.extension != 0)
-            .then(|| extension_offset(&packet.bytes, self.extension))
-            .flatten();
-        let rtp = rtp_ids(&packet.bytes);
         match (offset, self.rtp_map.as_mut(), rtp) {
             (Some(at), map, _) => {
                 packet.bytes[at..at + 2].copy_from_slice(&(sequence as u16).to_be_bytes());
@@ -319,63 +319,37 @@ impl SendSide {
     }
 }
 
-/// The SSRC and sequence number of an RTP packet (RFC 3550 §5.1).
-fn rtp_ids(packet: &[u8]) -> Option<(u32, u16)> {
-    let seq = u16::from_be_bytes(packet.get(2..4)?.try_into().ok()?);
-    let ssrc = u32::from_be_bytes(packet.get(8..12)?.try_into().ok()?);
-    Some((ssrc, seq))
+/// Where a packet's stamps go and which packet it is, from one parse.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    /// Where the transport-wide sequence number's two bytes start.
+    transport_cc: Option<usize>,
+    /// Where the absolute send time's three bytes start.
+    abs_send_time: Option<usize>,
+    /// SSRC and sequence number (RFC 3550 §5.1).
+    ids: Option<(u32, u16)>,
 }
 
-/// Where the two-byte data of header extension `id` starts in an RTP packet, if it has it.
-pub(crate) fn extension_offset(packet: &[u8], id: u8) -> Option<usize> {
-    extension_offset_of(packet, id, 2)
-}
-
-/// Where the data of header extension `id`, at least `len` bytes, starts in an RTP packet
-/// (RFC 3550 §5.3.1, RFC 8285 §4.2 and §4.3), if the packet has it.
-fn extension_offset_of(packet: &[u8], id: u8, min_len: usize) -> Option<usize> {
-    let first = *packet.first()?;
-    if first & 0x10 == 0 {
-        return None;
-    }
-    let csrcs = usize::from(first & 0x0f);
-    let header = 12 + 4 * csrcs;
-    let profile = u16::from_be_bytes(packet.get(header..header + 2)?.try_into().ok()?);
-    let words = u16::from_be_bytes(packet.get(header + 2..header + 4)?.try_into().ok()?);
-    let start = header + 4;
-    let end = start + 4 * usize::from(words);
-    if end > packet.len() {
-        return None;
-    }
-    let two_byte = match profile {
-        rtcweb_rtp::ONE_BYTE_PROFILE => false,
-        p if p & 0xfff0 == rtcweb_rtp::TWO_BYTE_PROFILE => true,
-        _ => return None,
+/// The layout of an RTP packet for the extensions `transport_cc` and `abs_send_time` (0:
+/// not looked for), through `rtcweb_rtp`'s RFC 8285 parser.
+fn layout(packet: &[u8], transport_cc: u8, abs_send_time: u8) -> Layout {
+    let Ok(rtp) = RtpPacket::parse(packet) else {
+        return Layout::default();
     };
-    let mut at = start;
-    while at < end {
-        let b = packet[at];
-        if b == 0 {
-            at += 1;
-            continue;
-        }
-        let (element, len, data) = if two_byte {
-            (b, usize::from(*packet.get(at + 1)?), at + 2)
-        } else {
-            if b >> 4 == 15 {
-                return None;
-            }
-            (b >> 4, usize::from(b & 0x0f) + 1, at + 1)
-        };
-        if data + len > end {
+    let extensions = rtp.extensions();
+    let offset = |id: u8, min_len: usize| -> Option<usize> {
+        if id == 0 {
             return None;
         }
-        if element == id {
-            return (len >= min_len).then_some(data);
-        }
-        at = data + len;
+        let data = extensions.get(id).filter(|d| d.len() >= min_len)?;
+        // The element's data is borrowed from `packet`: where it starts is its offset.
+        (data.as_ptr() as usize).checked_sub(packet.as_ptr() as usize)
+    };
+    Layout {
+        transport_cc: offset(transport_cc, 2),
+        abs_send_time: offset(abs_send_time, 3),
+        ids: Some((rtp.ssrc(), rtp.sequence_number())),
     }
-    None
 }
 
 #[cfg(test)]
@@ -472,15 +446,21 @@ mod tests {
                 .payload(&[1, 2, 3])
                 .build()
                 .unwrap();
-            assert_eq!(extension_offset(&packet, 3), Some(expect), "{elements:?}");
-            assert_eq!(extension_offset(&packet, 9), None);
+            assert_eq!(
+                layout(&packet, 3, 0).transport_cc,
+                Some(expect),
+                "{elements:?}"
+            );
+            assert_eq!(layout(&packet, 9, 0).transport_cc, None);
         }
-        assert_eq!(extension_offset(&[0x80, 96, 0, 0], 3), None);
+        assert_eq!(layout(&[0x80, 96, 0, 0], 3, 0).transport_cc, None);
         assert_eq!(
-            extension_offset(
+            layout(
                 &[0x90, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbe, 0xde, 0, 9],
-                3
-            ),
+                3,
+                0
+            )
+            .transport_cc,
             None
         );
     }
