@@ -323,7 +323,7 @@ pub fn call(
         outbound["frameHeight"].as_u64().unwrap_or(0),
     );
     assert!(
-        w * sent_h == h * sent_w && w <= u64::from(WIDTH) && h <= u64::from(HEIGHT),
+        sent_w > 0 && w * sent_h == h * sent_w && w <= u64::from(WIDTH) && h <= u64::from(HEIGHT),
         "{label}: the size the browser sent: decoded {w}x{h}, its stats {sent_w}x{sent_h}"
     );
     rt.block_on(pc.close()).unwrap();
