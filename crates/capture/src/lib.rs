@@ -1,0 +1,24 @@
+//! # rtcweb-capture: devices in and out
+//!
+//! The first and last steps of a call: find the microphones, speakers and cameras
+//! ([`DeviceInfo`], W3C `enumerateDevices` style, with each device's capabilities), open one
+//! with constraints, and get 10 ms audio frames or I420 video frames with their capture
+//! times; play the far end's audio out.
+//!
+//! Device I/O runs beside the protocol core, never inside it: a capture stream delivers its
+//! frames through a bounded queue ([`FrameQueue`]) that the application (or `rtcweb-peer`'s
+//! driver) drains; a full queue drops the oldest frame and counts it, so a slow consumer
+//! never grows memory.
+#![forbid(unsafe_code)]
+
+mod clock;
+mod device;
+mod error;
+mod stream;
+
+pub use device::{
+    AudioCapabilities, AudioMode, Backend, Capabilities, DeviceId, DeviceInfo, DeviceKind,
+    FrameRate, PixelFormat, VideoCapabilities, VideoMode,
+};
+pub use error::CaptureError;
+pub use stream::{FrameQueue, FrameSender, QueueStats, StreamEvent};
