@@ -14,6 +14,7 @@
 mod clock;
 mod device;
 mod error;
+mod frame;
 mod stream;
 
 pub use device::{
@@ -21,4 +22,5 @@ pub use device::{
     FrameRate, PixelFormat, VideoCapabilities, VideoMode,
 };
 pub use error::CaptureError;
+pub use frame::{AudioFrame, AudioSettings, StreamLatency, VideoFrame, VideoSettings};
 pub use stream::{FrameQueue, FrameSender, QueueStats, StreamEvent};
