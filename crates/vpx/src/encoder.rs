@@ -10,6 +10,9 @@ use crate::{Codec, EncoderConfig, Planes, VpxError, error_text};
 
 /// The RTP video clock: libvpx's time base, so the frame rate only changes frame durations.
 pub(crate) const TIMEBASE_HZ: u32 = 90_000;
+/// libvpx's `rc_buf_optimal_sz`: the buffer level (in ms of the target bitrate) rate control
+/// aims at.
+const OPTIMAL_BUFFER_MS: u32 = 600;
 
 /// One compressed frame, borrowed from the encoder until its next call.
 #[derive(Debug, Clone, Copy)]
@@ -317,7 +320,7 @@ pub(crate) fn configure(cfg: &mut sys::vpx_codec_enc_cfg_t, c: &EncoderConfig) {
     cfg.rc_undershoot_pct = 100;
     cfg.rc_overshoot_pct = 15;
     cfg.rc_buf_initial_sz = 500;
-    cfg.rc_buf_optimal_sz = 600;
+    cfg.rc_buf_optimal_sz = OPTIMAL_BUFFER_MS;
     cfg.rc_buf_sz = 1000;
     cfg.kf_mode = sys::vpx_kf_mode::VPX_KF_AUTO;
     cfg.kf_min_dist = 0;
@@ -328,10 +331,20 @@ pub(crate) fn configure(cfg: &mut sys::vpx_codec_enc_cfg_t, c: &EncoderConfig) {
 
 /// The `VP8E_SET_CPUUSED`-style controls of a configuration: (control, value) pairs.
 pub(crate) fn controls(c: &EncoderConfig) -> Vec<(c_int, c_int)> {
-    let mut list = vec![(
-        sys::vp8e_enc_control_id::VP8E_SET_CPUUSED as c_int,
-        c.speed.cpu_used(c.codec),
-    )];
+    let mut list = vec![
+        (
+            sys::vp8e_enc_control_id::VP8E_SET_CPUUSED as c_int,
+            c.speed.cpu_used(c.codec),
+        ),
+        // A key frame may take at most this many percent of an average frame's bits, as
+        // libwebrtc sets it (half the optimal buffer's worth of frames, at least 3 frames):
+        // an uncapped key frame at the start or after a loss is a burst the path's queue
+        // cannot hold, which loses it and asks for the next one.
+        (
+            sys::vp8e_enc_control_id::VP8E_SET_MAX_INTRA_BITRATE_PCT as c_int,
+            max_intra_bitrate_pct(c.frame_rate),
+        ),
+    ];
     if c.codec == Codec::Vp9 {
         // Cyclic-refresh adaptive quantisation, what WebRTC runs for real-time VP9.
         list.push((sys::vp8e_enc_control_id::VP9E_SET_AQ_MODE as c_int, 3));
@@ -345,6 +358,14 @@ pub(crate) fn controls(c: &EncoderConfig) -> Vec<(c_int, c_int)> {
         }
     }
     list
+}
+
+/// The key-frame size cap in percent of an average frame: `rc_buf_optimal_sz` (600 ms)
+/// times 0.5 times the frame rate / 10, at least 300 %, as libwebrtc's `MaxIntraTarget`
+/// (900 % at 30 frame/s).
+fn max_intra_bitrate_pct(frame_rate: u32) -> c_int {
+    let pct = (OPTIMAL_BUFFER_MS * frame_rate / 20).max(300);
+    c_int::try_from(pct).unwrap_or(c_int::MAX)
 }
 
 /// A libvpx image header over borrowed planes (nothing allocated, nothing owned).
