@@ -11,6 +11,7 @@ use rtcweb_rtp::rtcp::TransportCc;
 use crate::acked_bitrate::AckedBitrate;
 use crate::aimd::AimdRateControl;
 use crate::alr::AlrDetector;
+use crate::congestion_window::CongestionWindow;
 use crate::inter_arrival::InterArrival;
 use crate::loss_based::LossBased;
 use crate::overuse_detector::{BandwidthUsage, OveruseDetector};
@@ -49,16 +50,24 @@ pub struct CcConfig {
     pub max_bitrate: Bitrate,
     /// Whether to send probes (start-up, further, on a raised maximum, in ALR).
     pub probing: bool,
+    /// The congestion window's queue allowance: data in flight is kept under the target's
+    /// worth of the base round trip plus this ([`CongestionController::is_congested`],
+    /// [`CongestionController::encoder_target`]); `None` for no window.
+    pub congestion_window: Option<Duration>,
 }
 
 impl Default for CcConfig {
-    /// 30 kbit/s, 300 kbit/s, 25 Mbit/s, probing on.
+    /// 30 kbit/s, 300 kbit/s, 25 Mbit/s, probing on, a congestion window of the base
+    /// round trip plus 150 ms. (libwebrtc allows 350 ms of queue; with feedback every
+    /// 50–100 ms, 150 ms keeps a full path's round trip under 200 ms, what the issue on
+    /// congestion control asks, and still lets a feedback interval's data be in flight.)
     fn default() -> Self {
         Self {
             min_bitrate: Bitrate::from_kbps(30),
             start_bitrate: Bitrate::from_kbps(300),
             max_bitrate: Bitrate::from_mbps(25),
             probing: true,
+            congestion_window: Some(Duration::from_millis(150)),
         }
     }
 }
@@ -145,6 +154,16 @@ pub struct CcStats {
     pub history_drops: u64,
     /// Sent packets refused because their sequence number or send time went backwards.
     pub history_rejected: u64,
+    /// The round trip the last feedback showed: from sending the newest packet it reports
+    /// received to the feedback's arrival (the path's queue included, plus up to one
+    /// feedback interval). `None` before the first feedback.
+    pub feedback_rtt: Option<Duration>,
+    /// The least feedback round trip of the last 10 s (the congestion window's base).
+    pub base_rtt: Option<Duration>,
+    /// Bytes sent after the newest packet feedback named.
+    pub in_flight_bytes: usize,
+    /// The congestion window in bytes, when one is configured and a round trip known.
+    pub congestion_window: Option<usize>,
 }
 
 /// Send-side bandwidth estimation (draft-ietf-rmcat-gcc-02 with libwebrtc's GoogCC
@@ -193,6 +212,8 @@ pub struct CongestionController {
     probe_in_flight: Option<(Instant, ProbeCluster)>,
     last_overuse: Option<Instant>,
     rtt: Duration,
+    feedback_rtt: Option<Duration>,
+    window: Option<CongestionWindow>,
     remb: Option<Bitrate>,
     twcc_seen: bool,
     data: VecDeque<(Instant, usize)>,
@@ -235,6 +256,8 @@ impl CongestionController {
             probe_in_flight: None,
             last_overuse: None,
             rtt: DEFAULT_RTT,
+            feedback_rtt: None,
+            window: config.congestion_window.map(CongestionWindow::new),
             remb: None,
             twcc_seen: false,
             data: VecDeque::with_capacity(64),
@@ -325,6 +348,13 @@ impl CongestionController {
         }
         self.packets_lost += lost;
         self.packets_received += received.len() as u64;
+        if let Some(newest) = received.iter().map(|r| r.0).max() {
+            let rtt = now.saturating_duration_since(newest);
+            self.feedback_rtt = Some(rtt);
+            if let Some(w) = self.window.as_mut() {
+                w.on_rtt(now, rtt);
+            }
+        }
         // The delay signal follows the order of arrival (libwebrtc sorts by receive time);
         // unstable sorting does not allocate, and the send time breaks ties.
         received.sort_unstable_by_key(|r| (r.1, r.0));
@@ -348,6 +378,50 @@ impl CongestionController {
             .on_feedback(now, lost, expected, current, self.aimd.estimate());
         self.loss.clamp_min(self.config.min_bitrate);
         self.update_target(now);
+        let window = self.congestion_window();
+        let in_flight = self.history.in_flight();
+        if let Some(w) = self.window.as_mut() {
+            w.update_pushback(in_flight, window);
+        }
+    }
+
+    /// Bytes sent after the newest packet feedback named: on the path, or in feedback not
+    /// here yet.
+    pub fn in_flight_bytes(&self) -> usize {
+        self.history.in_flight()
+    }
+
+    /// The congestion window in bytes: the estimate's worth of the base round trip plus
+    /// the allowance ([`CcConfig::congestion_window`]). `None` without a window, before
+    /// feedback gave a round trip, and for REMB-only peers (no per-packet feedback to
+    /// count what is in flight).
+    pub fn congestion_window(&self) -> Option<usize> {
+        if !self.twcc_seen {
+            return None;
+        }
+        self.window.as_ref()?.window(self.target().target)
+    }
+
+    /// Whether more is in flight than twice the window: the pacer should hold media back
+    /// ([`crate::Pacer::set_congested`]) until feedback comes. Encoders are pushed back
+    /// from one window up ([`CongestionController::encoder_target`]); holding the pacer
+    /// already there (as libwebrtc does at its window) left two flows sharing a link
+    /// unfair in the simulator (shares of 65/35 %), while twice the window still stops a
+    /// burst before it overfills a drop-tail queue.
+    pub fn is_congested(&self) -> bool {
+        self.congestion_window()
+            .is_some_and(|w| self.history.in_flight() >= w + w / 2)
+    }
+
+    /// What encoders should aim at: the target, less while the window overflows
+    /// (libwebrtc's congestion-window pushback: −5 or −10 % per feedback while over it,
+    /// back up by 5 % steps when under it).
+    pub fn encoder_target(&self) -> Bitrate {
+        let target = self.target().target;
+        match &self.window {
+            Some(w) if self.twcc_seen => w.pushback(target),
+            _ => target,
+        }
     }
 
     fn update_delay_based(&mut self, now: Instant, usage: Option<BandwidthUsage>) {
@@ -545,6 +619,10 @@ impl CongestionController {
             unknown_reports: self.unknown_reports,
             history_drops: self.history.dropped(),
             history_rejected: self.history.rejected(),
+            feedback_rtt: self.feedback_rtt,
+            base_rtt: self.window.as_ref().and_then(CongestionWindow::base_rtt),
+            in_flight_bytes: self.history.in_flight(),
+            congestion_window: self.congestion_window(),
         }
     }
 }

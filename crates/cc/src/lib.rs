@@ -72,6 +72,7 @@ mod probe_cluster;
 mod acked_bitrate;
 mod aimd;
 mod alr;
+mod congestion_window;
 mod controller;
 mod inter_arrival;
 mod loss_based;

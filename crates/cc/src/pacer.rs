@@ -29,6 +29,8 @@ const PADDING_DURATION: Duration = Duration::from_millis(5);
 const PROBE_DELTA: Duration = Duration::from_millis(2);
 /// ... each between these sizes (a padding packet must fit in one datagram).
 const MIN_PADDING: usize = 50;
+/// While congested, one packet goes this often (libwebrtc's `kCongestedPacketInterval`).
+const CONGESTED_INTERVAL: Duration = Duration::from_millis(500);
 const MAX_PADDING: usize = 1200;
 /// The most probe clusters waiting; more are ignored (the controller sends few at a time).
 const MAX_PROBE_CLUSTERS: usize = 16;
@@ -144,6 +146,10 @@ pub struct PacerStats {
     pub probes_done: u64,
     /// Probe clusters ignored because too many were waiting.
     pub probes_dropped: u64,
+    /// Times the congestion window filled (see [`Pacer::set_congested`]).
+    pub congested_times: u64,
+    /// Packets let out while congested, to keep feedback coming.
+    pub congested_keepalives: u64,
 }
 
 #[derive(Debug)]
@@ -234,6 +240,11 @@ pub struct Pacer<T> {
     last_update: Instant,
     probes: VecDeque<ProbeCluster>,
     active_probe: Option<ActiveProbe>,
+    /// The owner's congestion window is full: only audio goes, and one packet every
+    /// `CONGESTED_INTERVAL` so that feedback keeps coming.
+    congested: bool,
+    /// When the last packet other than audio went.
+    last_sent: Option<Instant>,
     stats: PacerStats,
 }
 
@@ -259,8 +270,21 @@ impl<T> Pacer<T> {
             last_update: now,
             probes: VecDeque::new(),
             active_probe: None,
+            congested: false,
+            last_sent: None,
             stats: PacerStats::default(),
         }
+    }
+
+    /// Whether the congestion window is full (libwebrtc's `SetCongested`): while it is,
+    /// only audio leaves, plus one packet every 500 ms to keep feedback coming (a window
+    /// that never opens again would stall the stream); probes and padding wait.
+    pub fn set_congested(&mut self, now: Instant, congested: bool) {
+        self.advance(now);
+        if congested && !self.congested {
+            self.stats.congested_times += 1;
+        }
+        self.congested = congested;
     }
 
     /// Sets the pacing rate (what media may use) and the padding rate (what the pacer fills
@@ -318,6 +342,15 @@ impl<T> Pacer<T> {
         if let Some(out) = self.pop(PacketClass::Audio, None) {
             return Some(out);
         }
+        if self.congested {
+            if self.queued_packets == 0 || self.congested_keepalive_at() > now {
+                return None;
+            }
+            let class = self.first_class()?;
+            self.stats.congested_keepalives += 1;
+            self.last_sent = Some(now);
+            return self.pop(class, None);
+        }
         if let Some(out) = self.poll_probe(now) {
             return Some(out);
         }
@@ -349,6 +382,9 @@ impl<T> Pacer<T> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         if !self.queues[PacketClass::Audio.index()].is_empty() {
             return Some(self.last_update);
+        }
+        if self.congested {
+            return (self.queued_packets > 0).then(|| self.congested_keepalive_at());
         }
         if let Some(probe) = &self.active_probe {
             return Some(probe.next_at());
@@ -428,6 +464,12 @@ impl<T> Pacer<T> {
         Some(out)
     }
 
+    /// When a congested pacer may let its next packet out.
+    fn congested_keepalive_at(&self) -> Instant {
+        self.last_sent
+            .map_or(self.last_update, |t| t + CONGESTED_INTERVAL)
+    }
+
     /// The first class with a packet queued (audio included).
     fn first_class(&self) -> Option<PacketClass> {
         PacketClass::ALL
@@ -438,6 +480,9 @@ impl<T> Pacer<T> {
     /// Takes the front packet of `class` and charges it.
     fn pop(&mut self, class: PacketClass, probe: Option<u32>) -> Option<Paced<T>> {
         let q = self.queues[class.index()].pop_front()?;
+        if class != PacketClass::Audio {
+            self.last_sent = Some(self.last_update);
+        }
         self.queued_packets -= 1;
         self.queued_bytes = self.queued_bytes.saturating_sub(q.size as u64);
         self.charge(q.size);
@@ -683,6 +728,36 @@ mod tests {
         // The audio's 100 bytes pushed the third video packet back by 8 ms: 900 bytes of
         // debt must drain to 500 at 12.5 kB/s.
         assert_eq!(p.poll_timeout(), Some(t0 + ms(32)));
+    }
+
+    #[test]
+    fn a_congested_pacer_lets_only_audio_and_a_keepalive_through() {
+        let t0 = epoch();
+        let mut p = pacer(t0, Bitrate::from_mbps(10));
+        for i in 0..10 {
+            p.enqueue(t0, PacketClass::Video, 1000, i).unwrap();
+        }
+        assert!(p.poll_packet(t0).is_some());
+        p.set_congested(t0, true);
+        p.enqueue(t0, PacketClass::Audio, 100, 99).unwrap();
+        assert!(matches!(
+            p.poll_packet(t0),
+            Some(Paced::Packet { item: 99, .. })
+        ));
+        assert!(p.poll_packet(t0).is_none(), "video waits for the window");
+        // One packet every 500 ms after the last one sent, so feedback keeps coming.
+        assert_eq!(p.poll_timeout(), Some(t0 + ms(500)));
+        assert!(p.poll_packet(t0 + ms(499)).is_none());
+        assert!(matches!(
+            p.poll_packet(t0 + ms(500)),
+            Some(Paced::Packet { item: 1, .. })
+        ));
+        assert!(p.poll_packet(t0 + ms(500)).is_none());
+        p.set_congested(t0 + ms(600), false);
+        let rest = run(&mut p, t0 + ms(600), t0 + ms(700));
+        assert_eq!(rest.len(), 8, "the window open, the queue goes");
+        let stats = p.stats();
+        assert_eq!((stats.congested_times, stats.congested_keepalives), (1, 1));
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub(crate) struct SendHistory {
     entries: VecDeque<SentEntry>,
     dropped: u64,
     rejected: u64,
+    /// The highest sequence number feedback has named: what was sent after it is in
+    /// flight (libwebrtc's outstanding data).
+    reported_up_to: Option<u64>,
+    /// Bytes of the entries after `reported_up_to`.
+    in_flight: usize,
 }
 
 impl SendHistory {
@@ -83,6 +88,7 @@ impl SendHistory {
             reported: false,
             received: false,
         });
+        self.in_flight += size;
     }
 
     fn forget_front(&mut self) {
@@ -90,7 +96,34 @@ impl SendHistory {
             if !e.reported {
                 self.dropped += 1;
             }
+            if self.reported_up_to.is_none_or(|r| e.sequence > r) {
+                self.in_flight = self.in_flight.saturating_sub(e.size);
+                self.reported_up_to = Some(e.sequence);
+            }
         }
+    }
+
+    /// Bytes sent after the newest packet feedback has named (received or lost): on the
+    /// path or in the peer's feedback not yet here.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Feedback named the packet at `index`: it and everything sent before it are no
+    /// longer in flight.
+    fn advance_reported(&mut self, index: usize) {
+        let sequence = self.entries[index].sequence;
+        if self.reported_up_to.is_some_and(|r| r >= sequence) {
+            return;
+        }
+        let from = match self.reported_up_to {
+            Some(r) => self.entries.partition_point(|e| e.sequence <= r),
+            None => 0,
+        };
+        for e in self.entries.range(from..=index) {
+            self.in_flight = self.in_flight.saturating_sub(e.size);
+        }
+        self.reported_up_to = Some(sequence);
     }
 
     /// The full sequence number nearest the newest one sent whose low 16 bits are `low`
@@ -114,6 +147,7 @@ impl SendHistory {
         let Ok(index) = self.entries.binary_search_by_key(&sequence, |e| e.sequence) else {
             return Match::Unknown;
         };
+        self.advance_reported(index);
         let entry = &mut self.entries[index];
         if !entry.reported {
             entry.reported = true;
@@ -185,6 +219,26 @@ mod tests {
         // Going backwards is refused.
         h.insert(5, 100, t, None);
         assert_eq!(h.rejected(), 1);
+    }
+
+    #[test]
+    fn in_flight_is_what_was_sent_after_the_newest_report() {
+        let t = epoch();
+        let mut h = SendHistory::default();
+        for seq in 0..10u64 {
+            h.insert(seq, 100, t + Duration::from_millis(seq), None);
+        }
+        assert_eq!(h.in_flight(), 1000);
+        // A report of 3 acknowledges 0..=3 (a gap is a loss, not in flight any more).
+        h.report(3, true);
+        assert_eq!(h.in_flight(), 600);
+        // Older reports change nothing; a newer one moves on.
+        h.report(1, false);
+        assert_eq!(h.in_flight(), 600);
+        h.report(9, true);
+        assert_eq!(h.in_flight(), 0);
+        h.insert(10, 50, t + Duration::from_millis(10), None);
+        assert_eq!(h.in_flight(), 50);
     }
 
     #[test]

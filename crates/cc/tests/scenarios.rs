@@ -4,7 +4,9 @@
 //! (`TwccRecorder`). Each scenario prints a table row and asserts the criterion.
 //!
 //! Packets leave through the crate's `Pacer` (at the controller's pacing and padding rates,
-//! probes as the controller asks). The bottleneck is modelled here (crates/netsim's
+//! probes as the controller asks, held back while the congestion window is full), and the
+//! encoder aims at the controller's `encoder_target` (the target less the window's
+//! pushback), as in rtcweb-peer. The bottleneck is modelled here (crates/netsim's
 //! bottleneck lives inside its `Network` of hosts and sockets): the link serialises packets
 //! at its current rate, one at a time in FIFO order; its buffer holds `queue` worth of
 //! bytes at the current rate (a buffer sized in time, netsim's `QueueLimit::Time`) and drops
@@ -179,9 +181,10 @@ fn run(s: &Scenario, seed: u64) -> Outcome {
                     CcEvent::Probe(cluster) => flow.pacer.add_probe(now, cluster),
                 }
             }
-            let target = flow.cc.target();
+            // The encoder aims at the target less the congestion window's pushback.
+            let target = flow.cc.encoder_target();
             if now >= flow.next_frame {
-                let mut bytes = target.target.bytes_in(FRAME_INTERVAL) as f64;
+                let mut bytes = target.bytes_in(FRAME_INTERVAL) as f64;
                 bytes *= rng.random_range(0.8..1.2);
                 if now >= flow.next_key_frame {
                     bytes *= 4.0;
@@ -200,7 +203,12 @@ fn run(s: &Scenario, seed: u64) -> Outcome {
             let step_end = now + STEP;
             let mut at = now;
             loop {
-                while let Some(paced) = flow.pacer.poll_packet(at) {
+                // A full congestion window holds the pacer back (checked per packet, as
+                // every packet sent fills the window).
+                while let Some(paced) = {
+                    flow.pacer.set_congested(at, flow.cc.is_congested());
+                    flow.pacer.poll_packet(at)
+                } {
                     let (size, probe) = match paced {
                         Paced::Packet { item, probe, .. } => (item, probe),
                         Paced::Padding { size, probe } => (size, probe),
