@@ -409,8 +409,9 @@ impl Media {
         };
         // Pacer pushback (libwebrtc's encoder pushback from the pacer queue): what waits in
         // the pacer, in time at the target, comes off the encoders' share, down to half,
-        // so that encoders which overshoot do not keep the queues of the path full.
-        let target = side.target().target;
+        // so that encoders which overshoot do not keep the queues of the path full. The
+        // congestion window's pushback is in the encoder target already.
+        let target = side.encoder_target();
         let queued = side.pacer_stats().queued_bytes;
         let backlog = target
             .time_for(queued)
@@ -476,7 +477,7 @@ impl Media {
                 .filter(|e| e.kind == MediaKind::Video)
                 .filter_map(|e| e.sender.as_mut())
                 .find(|s| s.rtx_ssrc.is_some());
-            if sender.is_some_and(|s| s.padding(size, &mut buf)) {
+            if sender.is_some_and(|s| s.padding(now, size, &mut buf)) {
                 Some(OutPacket {
                     bytes: buf,
                     rtcp: false,
@@ -905,12 +906,22 @@ impl Media {
                         .find(|s| s.ssrc == ssrc)
                     {
                         sender.counters.nack_count += 1;
-                        // A round trip not measured yet counts as 100 ms.
+                        // A round trip not measured yet counts as 100 ms. Receiver reports
+                        // come a second apart: when the path's queue grows in between, the
+                        // round trip the congestion feedback shows is the fresher one, and a
+                        // packet resent again before its first copy could arrive only adds
+                        // to the queue that lost it.
                         let rtt = sender
                             .stats
                             .remote()
                             .round_trip_time
-                            .unwrap_or(Duration::from_millis(100));
+                            .unwrap_or(Duration::from_millis(100))
+                            .max(
+                                self.send_side
+                                    .as_ref()
+                                    .and_then(|s| s.stats().feedback_rtt)
+                                    .unwrap_or(Duration::ZERO),
+                            );
                         let rate = self.send_side.as_ref().map(|s| s.target().target.bps());
                         let budget = &mut self.retransmits;
                         for seq in lost {

@@ -27,6 +27,11 @@ const HISTORY_AGE: Duration = Duration::from_secs(1);
 const MAX_EXTENSIONS: usize = 36;
 /// Most padding bytes one RTP packet carries (RFC 3550 §5.1: the count is one byte).
 const MAX_PADDING: usize = 255;
+/// Padding asked for above this many bytes is sent as a recent packet again (payload
+/// padding): a padding-only packet cannot be larger.
+const PADDING_ONLY_MAX: usize = 300;
+/// How many recent packets payload padding looks at.
+const PAYLOAD_PADDING_LOOKBACK: u16 = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Packetization {
@@ -311,26 +316,51 @@ impl RtpSender {
         outbox: &mut Outbox,
         allow: &mut dyn FnMut(usize) -> bool,
     ) -> bool {
-        let Some(history) = self.history.as_mut() else {
+        let Some(size) = self
+            .history
+            .as_mut()
+            .and_then(|h| h.get(seq, now))
+            .map(<[u8]>::len)
+        else {
             return false;
         };
-        let Some(original) = history.get(seq, now) else {
-            return false;
-        };
-        if !allow(original.len()) {
+        if !allow(size) {
             return false;
         }
-        let Ok(packet) = RtpPacket::parse(original) else {
+        let mut buf = outbox.buffer();
+        let Some(payload_len) = self.write_resend(seq, now, &mut buf) else {
+            outbox.recycle(buf);
             return false;
         };
+        self.counters.retransmitted_packets += 1;
+        self.counters.retransmitted_bytes += payload_len as u64;
+        outbox.push_rtp(buf, PacketClass::Retransmission);
+        true
+    }
+
+    /// How the pacer treats this sender's packets.
+    fn class(&self) -> PacketClass {
+        if self.kind == MediaKind::Audio {
+            PacketClass::Audio
+        } else {
+            PacketClass::Video
+        }
+    }
+
+    /// Writes packet `seq` from the history into `buf` to be sent again: as RTX when
+    /// negotiated (RFC 4588 §4: its own SSRC and sequence numbers, the original sequence
+    /// number first in the payload), else as it was. The original payload's length, or
+    /// `None` when the packet is no longer kept.
+    fn write_resend(&mut self, seq: u16, now: Instant, buf: &mut Vec<u8>) -> Option<usize> {
+        let original = self.history.as_mut()?.get(seq, now)?;
+        let packet = RtpPacket::parse(original).ok()?;
+        let payload_len = packet.payload().len();
         let rtx = self
             .codecs
             .iter()
             .find(|c| c.payload_type == packet.payload_type())
             .and_then(|c| c.rtx_payload_type)
             .zip(self.rtx_ssrc);
-        let mut buf = outbox.buffer();
-        let payload_len = packet.payload().len();
         let written = match rtx {
             Some((rtx_pt, rtx_ssrc)) => {
                 let mut payload = Vec::with_capacity(payload_len + 2);
@@ -338,7 +368,7 @@ impl RtpSender {
                 let rtx_seq = self.rtx_sequence;
                 self.rtx_sequence = self.rtx_sequence.wrapping_add(1);
                 write_rtp(
-                    &mut buf,
+                    buf,
                     &Header {
                         payload_type: rtx_pt,
                         ssrc: rtx_ssrc,
@@ -358,34 +388,28 @@ impl RtpSender {
                 true
             }
         };
-        if !written {
-            outbox.recycle(buf);
-            return false;
-        }
-        self.counters.retransmitted_packets += 1;
-        self.counters.retransmitted_bytes += payload_len as u64;
-        outbox.push_rtp(buf, PacketClass::Retransmission);
-        true
+        written.then_some(payload_len)
     }
 
-    /// How the pacer treats this sender's packets.
-    fn class(&self) -> PacketClass {
-        if self.kind == MediaKind::Audio {
-            PacketClass::Audio
-        } else {
-            PacketClass::Video
-        }
-    }
-
-    /// A padding-only packet of about `size` bytes on the RTX stream (RFC 4588 §4 with
-    /// RFC 3550 §5.1 padding), for bandwidth probes; `None` without RTX.
-    pub(crate) fn padding(&mut self, size: usize, buf: &mut Vec<u8>) -> bool {
+    /// A packet of about `size` bytes on the RTX stream for bandwidth probes: a recent
+    /// media packet sent again (libwebrtc's payload padding: useful if that packet was
+    /// lost, and as large as a probe wants), or, for small sizes and when none is kept, a
+    /// padding-only packet (RFC 4588 §4 with RFC 3550 §5.1 padding, at most 255 bytes);
+    /// `None` without RTX.
+    pub(crate) fn padding(&mut self, now: Instant, size: usize, buf: &mut Vec<u8>) -> bool {
         let (Some(rtx_ssrc), Some(rtx_pt)) = (
             self.rtx_ssrc,
             self.codecs.iter().find_map(|c| c.rtx_payload_type),
         ) else {
             return false;
         };
+        if size > PADDING_ONLY_MAX
+            && let Some(seq) = self.payload_padding_candidate(now, size)
+            && self.write_resend(seq, now, buf).is_some()
+        {
+            return true;
+        }
+        buf.clear();
         let Some((timestamp, _, _)) = self.last else {
             return false;
         };
@@ -414,6 +438,26 @@ impl RtpSender {
         buf.resize(buf.len() + pad - 1, 0);
         buf.push(pad as u8);
         true
+    }
+
+    /// Of the last few packets sent, the newest no larger than `size` (else the
+    /// smallest), for payload padding.
+    fn payload_padding_candidate(&mut self, now: Instant, size: usize) -> Option<u16> {
+        let history = self.history.as_mut()?;
+        let mut best: Option<(u16, usize)> = None;
+        for back in 1..=PAYLOAD_PADDING_LOOKBACK {
+            let seq = self.sequence.wrapping_sub(back);
+            let Some(len) = history.get(seq, now).map(<[u8]>::len) else {
+                continue;
+            };
+            if len <= size {
+                return Some(seq);
+            }
+            if best.is_none_or(|(_, l)| len < l) {
+                best = Some((seq, len));
+            }
+        }
+        best.map(|(seq, _)| seq)
     }
 
     /// When DTMF next wants to send.

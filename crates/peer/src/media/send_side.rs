@@ -149,6 +149,9 @@ impl SendSide {
         pad: &mut dyn FnMut(usize) -> Option<OutPacket>,
     ) -> Option<OutPacket> {
         for _ in 0..MAX_UNFILLED_PADDING {
+            // Every packet sent fills the congestion window; feedback empties it.
+            self.pacer
+                .set_congested(now, self.controller.is_congested());
             let (mut packet, probe) = match self.pacer.poll_packet(now)? {
                 Paced::Packet { item, probe, .. } => (item, probe),
                 Paced::Padding { size, probe } => match pad(size) {
@@ -306,6 +309,12 @@ impl SendSide {
     /// The current target (webrtc-stats `availableOutgoingBitrate`).
     pub(crate) fn target(&self) -> TargetRate {
         self.controller.target()
+    }
+
+    /// What the encoders should aim at in total: the target, less while the congestion
+    /// window overflows.
+    pub(crate) fn encoder_target(&self) -> rtcweb_cc::Bitrate {
+        self.controller.encoder_target()
     }
 
     /// The estimator's counters.
