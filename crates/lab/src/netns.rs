@@ -67,6 +67,20 @@ impl Namespace {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Moves the calling thread into the namespace (setns(2)): the sockets it opens and the
+    /// threads it starts from then on are the namespace's; the process's other threads
+    /// stay where they are. For a peer of the test itself inside the namespace: start a
+    /// thread, enter, then build its runtime there.
+    pub fn enter_on_this_thread(&self) -> Result<(), LabError> {
+        let path = format!("/var/run/netns/{}", self.name);
+        let file = std::fs::File::open(&path).map_err(|e| LabError::Io(format!("{path}: {e}")))?;
+        rustix::thread::move_into_link_name_space(
+            std::os::fd::AsFd::as_fd(&file),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )
+        .map_err(|e| LabError::Io(format!("setns {path}: {e}")))
+    }
+
     /// `program` to be run inside the namespace (`ip netns exec <ns> program`); add
     /// arguments and spawn it.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {

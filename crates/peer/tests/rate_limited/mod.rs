@@ -1,31 +1,38 @@
 //! rtcweb sending video through a rate-limited path, shared by the Chromium and Firefox
-//! tests: in the test's own network namespace, what rtcweb's socket sends on `lo` goes
-//! through a `tbf` qdisc (a token bucket with a 300 ms drop-tail queue, what a real
-//! bottleneck router does; netem is not on these machines) of 1 Mbit/s, then 3 Mbit/s;
-//! everything else on `lo` (the browser's feedback, its remote control) is not limited, as
-//! on a path whose uplink is the bottleneck.
+//! tests. The test (and the browser it starts) runs in a network namespace of its own
+//! holding only `lo`; [`Path`] adds a second namespace for rtcweb and a veth pair between
+//! the two, with RFC 5737 addresses (198.51.100.1 on the browser's side, .2 on rtcweb's)
+//! and the default route of the browser's side through it. What rtcweb sends leaves its
+//! namespace through a `tbf` qdisc on its end of the pair (a token bucket with a 300 ms
+//! drop-tail queue, what a bottleneck router does; netem is not on these machines) of
+//! 1 Mbit/s, then 3 Mbit/s; the browser's feedback comes back unlimited, as on a path whose
+//! uplink is the bottleneck. rtcweb's peer runs on a thread of the test that entered the
+//! second namespace before building its runtime, so its sockets and tasks are there.
 //!
 //! The token bucket's burst is 4 kB (32 kbit, as tbf examples use): a larger one lets a
 //! short probe through at line rate, and the estimate jump far over the rate.
 //!
-//! Asserted: rtcweb's target settles within 65–100 % of the rate in each phase (issue 17
-//! asks 80–100 %, which most runs meet: see the assertion); after the first 10 s the browser decodes pictures in every 3 s and the round trip
-//! stays under 400 ms (the path's own queue holds 300 ms: more would be the sender's queue
-//! on top). Issue 17 asks for a round trip under 200 ms and no freeze over 500 ms after the
-//! first 5 s; the longest of each is printed. The start-up is where they fail: the probe
-//! finds the rate, the encoder's first second at it overfills the queue (round trips of
-//! ~440 ms), a loss and the key frame after it freeze the picture for 3–4 s, ending after
-//! 5 s. After it, round trips of 17–31 ms were measured.
+//! Asserted, as issue 17 asks: rtcweb's target settles within 80–100 % of the rate in each
+//! phase (the mean over the phase's last 10 s); after the first 5 s the browser shows no
+//! freeze longer than 500 ms (its `freezeCount` / `totalFreezesDuration`) and the round
+//! trip stays under 200 ms (the larger of rtcweb's, from the browser's receiver reports,
+//! and the browser's candidate-pair figure).
 #![allow(dead_code, unreachable_pub, clippy::disallowed_methods)] // shared test code; wall time
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use rtcweb_lab::Namespace;
 use rtcweb_media::RawVideoFrame;
 use rtcweb_media::video::TestPattern;
-use rtcweb_peer::driver::{PeerConnection, RtpSender, VideoSendSettings};
+use rtcweb_peer::driver::{DriverConfig, PeerConnection, RtpSender, VideoSendSettings};
+use rtcweb_peer::{Description, Direction, MediaTrack, SdpType, TransceiverInit};
 use serde_json::Value;
+use serde_json::json;
 use tokio::time::timeout;
+
+use crate::peer_events;
 
 /// The phases: the link rate, and how long it lasts.
 const PHASES: [(u64, Duration); 2] = [
@@ -34,7 +41,11 @@ const PHASES: [(u64, Duration); 2] = [
 ];
 /// The start-up (probing into the link, the first key frames at the found rate) is over:
 /// round trips, stalls and freezes are judged after it.
-const SETTLED: Duration = Duration::from_secs(10);
+const SETTLED: Duration = Duration::from_secs(5);
+/// The browser's end of the path (RFC 5737 TEST-NET-2).
+pub const BROWSER_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+/// rtcweb's end of the path.
+pub const RTCWEB_ADDRESS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
 /// What the test pattern is sent at.
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 480;
@@ -80,65 +91,74 @@ window.rtc = {
 };
 "#;
 
-fn tc(args: &[&str]) {
-    let status = Command::new("tc").args(args).status().expect("tc runs");
-    assert!(status.success(), "tc {}", args.join(" "));
+/// rtcweb's namespace and the shaped veth pair to it (see the module docs); dropping it
+/// deletes the namespace and the pair with it.
+pub struct Path {
+    rtcweb: Namespace,
 }
 
-/// Puts what leaves UDP port `port` on `lo` through a token bucket: an `htb` root (these
-/// kernels have no `prio`) with two unlimited classes, the `tbf` under the first, which a
-/// `u32` filter gives the packets from `port`; everything else goes to the second.
-pub fn shape(port: u16) {
-    let port = port.to_string();
-    for args in [
-        &[
-            "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "2",
-        ][..],
-        &[
-            "class", "add", "dev", "lo", "parent", "1:", "classid", "1:1", "htb", "rate", "10gbit",
-            "quantum", "60000",
-        ],
-        &[
-            "class", "add", "dev", "lo", "parent", "1:", "classid", "1:2", "htb", "rate", "10gbit",
-            "quantum", "60000",
-        ],
-        &[
-            "filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
-            "match", "ip", "sport", &port, "0xffff", "flowid", "1:1",
-        ],
-    ] {
-        tc(args);
+impl Path {
+    /// Builds the second namespace and the pair; the link is not limited until
+    /// [`Path::set_rate`].
+    pub fn build() -> Self {
+        let rtcweb = Namespace::new("rate-limited").expect("a namespace for rtcweb");
+        let peer_end = format!("netns {}", rtcweb.name());
+        sh(&format!(
+            "ip link add rl0 type veth peer name rl1 {peer_end} && \
+             ip addr add {BROWSER_ADDRESS}/24 dev rl0 && ip link set rl0 up && \
+             ip route add default dev rl0"
+        ));
+        rtcweb
+            .sh(&format!(
+                "ip addr add {RTCWEB_ADDRESS}/24 dev rl1 && ip link set rl1 up"
+            ))
+            .expect("rtcweb's end of the pair");
+        Self { rtcweb }
+    }
+
+    /// Limits what leaves rtcweb's end to `bps` (adding the token bucket the first time).
+    pub fn set_rate(&self, bps: u64, first: bool) {
+        let verb = if first { "add" } else { "change" };
+        let rate = bps / 1000;
+        self.rtcweb
+            .sh(&format!(
+                "tc qdisc {verb} dev rl1 root handle 1: tbf rate {rate}kbit burst 4kb \
+                 latency 300ms"
+            ))
+            .expect("tc shapes rtcweb's end");
+    }
+
+    /// Moves the calling thread into rtcweb's namespace (before it builds its runtime).
+    pub fn enter(&self) {
+        self.rtcweb
+            .enter_on_this_thread()
+            .expect("the thread enters rtcweb's namespace");
     }
 }
 
-/// Sets the rate of the token bucket (adding it the first time).
-fn set_rate(bps: u64, first: bool) {
-    let verb = if first { "add" } else { "change" };
-    let rate = format!("{}kbit", bps / 1000);
-    tc(&[
-        "qdisc", verb, "dev", "lo", "parent", "1:1", "handle", "10:", "tbf", "rate", &rate,
-        "burst", "4kb", "latency", "300ms",
-    ]);
+fn sh(script: &str) {
+    let status = Command::new("sh")
+        .args(["-c", script])
+        .status()
+        .expect("sh runs");
+    assert!(status.success(), "{script}");
 }
 
-/// Noise over a quarter of the picture's rows, new in every frame: the pattern alone codes
-/// in less than 3 Mbit/s, and an application-limited sender cannot show where a 3 Mbit/s
-/// link's limit is. With the noise the encoder takes what it is given, and can still come
-/// down to well under 1 Mbit/s (it cannot at 1280x720, where libwebrtc would lower the
-/// resolution, which rtcweb's encoders do not do yet).
+/// Faint noise (0–15 levels added to every other luma sample, new in every frame): the
+/// pattern alone codes in less than 3 Mbit/s, and an application-limited sender cannot show
+/// where a 3 Mbit/s link's limit is. Faint noise costs bits only at fine quantisers, so
+/// libvpx meets any target from 0.3 to 6 Mbit/s with it at 30 frame/s (measured: 0.31,
+/// 1.02, 2.98, 5.94 Mbit/s at 640x480), as with a camera's picture. Full-range noise
+/// could not go under 3.5 Mbit/s at any quantiser: the sender could only drop frames.
 fn add_noise(picture: &mut rtcweb_media::I420Frame, seed: u32) {
-    let width = picture.width() as usize;
     let (y, _, _) = picture.planes_mut();
-    let rows = y.len() / width;
     let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-    for row in y.chunks_mut(width).skip(rows / 2).take(rows / 4) {
-        for p in row.iter_mut().step_by(2) {
-            // xorshift32
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            *p = (x >> 24) as u8;
-        }
+    for p in y.iter_mut().step_by(2) {
+        // xorshift32
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *p = p.wrapping_add((x >> 28) as u8);
     }
 }
 
@@ -148,14 +168,74 @@ fn unix_micros() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
+/// rtcweb's side of the call, on a thread of its own in rtcweb's namespace: a peer on
+/// [`RTCWEB_ADDRESS`] offers a send-only video track to the page (`rtc.answer`,
+/// `rtc.candidate` through `eval`, which must already hold [`PAGE_SCRIPT`]), then
+/// [`run`]s. `end_of_candidates` tells the page when rtcweb's candidates are all given
+/// (Firefox waits for it).
+pub fn call(
+    path: &Path,
+    eval: &mut (dyn FnMut(&str) -> Value + Send),
+    label: &str,
+    end_of_candidates: bool,
+) {
+    std::thread::scope(|scope| {
+        let side = scope.spawn(|| {
+            path.enter();
+            let rt = peer_events::runtime();
+            let _context = rt.enter();
+            let config = DriverConfig {
+                interfaces: vec![IpAddr::V4(RTCWEB_ADDRESS)],
+                ..DriverConfig::default()
+            };
+            let (pc, events) = rt.block_on(PeerConnection::new(config)).expect("a peer");
+            let pumped = peer_events::pump(&rt, events);
+            let sender = rt
+                .block_on(pc.add_transceiver(
+                    MediaTrack::video("pattern"),
+                    TransceiverInit::direction(Direction::SendOnly),
+                ))
+                .expect("a video transceiver");
+            let offer = rt.block_on(pc.create_offer()).expect("an offer");
+            rt.block_on(pc.set_local_description(&offer)).unwrap();
+            let answer = eval(&format!("rtc.answer({})", json!(offer.sdp)));
+            rt.block_on(pc.set_remote_description(&Description {
+                kind: SdpType::Answer,
+                sdp: answer.as_str().expect("the answer").to_owned(),
+            }))
+            .expect("the browser's answer applies");
+            peer_events::trickle(&pumped.seen, |mid, candidate| {
+                eval(&format!(
+                    "rtc.candidate({}, {})",
+                    json!(candidate),
+                    json!(mid)
+                ));
+            });
+            if end_of_candidates {
+                eval("rtc.candidate(null, null)");
+            }
+            assert!(
+                peer_events::connected_at(&pumped.seen, Duration::from_secs(20)).is_some(),
+                "connected"
+            );
+            run(&rt, &pc, sender, eval, label, path);
+            rt.block_on(pc.close()).unwrap();
+        });
+        if let Err(panic) = side.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+}
+
 /// Sends the noisy pattern on `sender` through the shaped path, sampling rtcweb's target
 /// and round trip and the browser's `rtc.sample()` (through `eval`) once a second.
-pub fn run(
+fn run(
     rt: &tokio::runtime::Runtime,
     pc: &PeerConnection,
     sender: RtpSender,
-    eval: &mut dyn FnMut(&str) -> Value,
+    eval: &mut (dyn FnMut(&str) -> Value + Send),
     label: &str,
+    path: &Path,
 ) {
     let video = rt
         .block_on(sender.video(VideoSendSettings {
@@ -196,11 +276,9 @@ pub fn run(
     // The longest time without a newly decoded picture after the first 5 s.
     let mut decoded_last = (0u64, Instant::now());
     let mut stall_max = Duration::ZERO;
-    let port = pc.local_addresses()[0].port();
-    shape(port);
     let mut first = true;
     for (rate, length) in PHASES {
-        set_rate(rate, first);
+        path.set_rate(rate, first);
         first = false;
         let phase_start = Instant::now();
         let mut targets = Vec::new();
@@ -228,13 +306,20 @@ pub fn run(
                 .as_ref()
                 .and_then(|i| i.transceivers.iter().find_map(|(_, t)| t.outbound))
                 .map_or((0, 0), |o| (o.bytes_sent, o.counters.retransmitted_bytes));
-            let (queued, padding) = info
+            let (queued, padding, in_flight, window) = info
                 .as_ref()
                 .and_then(|i| i.congestion_control)
-                .map_or((0, 0), |c| (c.pacer.queued_bytes, c.pacer.padding_bytes));
+                .map_or((0, 0, 0, None), |c| {
+                    (
+                        c.pacer.queued_bytes,
+                        c.pacer.padding_bytes,
+                        c.estimator.in_flight_bytes,
+                        c.estimator.congestion_window,
+                    )
+                });
             println!(
-                "        sent {out_bytes} B, of which RTX {rtx_bytes} B; pacer queue {queued} B, \
-                 padding {padding} B"
+                "        sent {out_bytes} B, RTX {rtx_bytes} B; pacer queue {queued} B, \
+                 padding {padding} B; in flight {in_flight} B of a window of {window:?} B"
             );
             let t = start.elapsed();
             println!(
@@ -286,23 +371,25 @@ pub fn run(
             settled / 1e6,
             100.0 * settled / rate as f64
         );
-        // Issue 17 asks for 80–100 %. Measured at 1 Mbit/s: 82–89 % in most runs, 72 % once
-        // (Firefox: a loss burst at 22 s cut the estimate late in the window). The test
-        // holds the weaker bound it always met, and prints the figure.
         assert!(
-            (0.65..=1.0).contains(&(settled / rate as f64)),
+            (0.8..=1.0).contains(&(settled / rate as f64)),
             "target {settled:.0} at a {rate} link"
         );
     }
     println!(
-        "after the first 10 s: longest freeze {:.2} s (ending then), longest stall \
+        "after the first 5 s: longest freeze {:.2} s (ending then), longest stall \
          {stall_max:.1?}, longest round trip {:.0} ms",
         freeze_max,
         rtt_max * 1000.0
     );
+    // Samples are a second apart: a stall is at least one sample without a new picture.
     assert!(
-        stall_max < Duration::from_secs(3),
+        stall_max < Duration::from_secs(2),
         "no picture decoded for {stall_max:?}"
+    );
+    assert!(
+        freeze_max <= 0.5,
+        "the browser froze for {freeze_max:.2} s after the first 5 s"
     );
     let info = rt.block_on(pc.info()).unwrap();
     let cc = info.congestion_control.expect("congestion control ran");
@@ -316,7 +403,7 @@ pub fn run(
         cc.estimator.packets_received + cc.estimator.packets_lost,
         cc.pacer.padding_bytes,
     );
-    assert!(rtt_max < 0.4, "RTT {rtt_max} s");
+    assert!(rtt_max < 0.2, "round trip {:.0} ms", rtt_max * 1000.0);
     sending.abort();
     sending.abort();
 }
