@@ -94,6 +94,16 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         marker: "/usr/sbin/iptables",
         why: "the NAT lab's routers (MASQUERADE, conntrack filtering, loss, UDP blocked)",
     },
+    Requirement {
+        package: "libasound2-dev",
+        marker: "/usr/include/alsa/asoundlib.h",
+        why: "rtcweb-capture's sound devices through cpal, whose ALSA host links libasound (found with pkg-config)",
+    },
+    Requirement {
+        package: "pulseaudio",
+        marker: "/usr/bin/pulseaudio",
+        why: "rtcweb-capture's real-audio test starts its own PulseAudio daemon with a null sink (no sound card here) and plays and captures through it",
+    },
 ];
 
 /// What the demo needs.

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::convert::{NativeFormat, check_settings};
 use super::Running;
+use super::convert::{NativeFormat, check_settings};
 use super::generated::{Generated, PacedThread, ToneMicrophone, WavMicrophone};
 use super::sound_server::{self, LatencyCell};
 use crate::device::{Backend, DeviceInfo, DeviceKind};
@@ -55,8 +55,12 @@ impl AudioCapture {
         let device_latency = Arc::new(LatencyCell::default());
         let (running, native, resampler_delay) = match device.backend {
             Backend::Audio => {
-                let open =
-                    sound_server::open_input(device, settings, sender, Arc::clone(&device_latency))?;
+                let open = sound_server::open_input(
+                    device,
+                    settings,
+                    sender,
+                    Arc::clone(&device_latency),
+                )?;
                 (
                     Running::SoundServer(open.stream),
                     open.native,

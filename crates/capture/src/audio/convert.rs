@@ -218,7 +218,10 @@ mod tests {
         // One second in, about one second out (less what the resampler holds).
         assert!((95..=100).contains(&frames.len()), "{}", frames.len());
         assert!(frames.iter().all(|f| f.samples.len() == 480));
-        let mono: Vec<i16> = frames[20..].iter().flat_map(|f| f.samples.clone()).collect();
+        let mono: Vec<i16> = frames[20..]
+            .iter()
+            .flat_map(|f| f.samples.clone())
+            .collect();
         let hz = peak_frequency(&mono, 48_000);
         assert!((hz - 1000.0).abs() <= 2.0, "{hz} Hz");
         let peak = mono.iter().map(|s| s.unsigned_abs()).max().unwrap();

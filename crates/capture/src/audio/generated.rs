@@ -176,9 +176,9 @@ impl Generated {
                     path: path.into(),
                     looping,
                 }),
-            (Backend::File, DeviceKind::AudioOutput) => {
-                id.strip_prefix(WAV_PREFIX).map(|p| Self::WavSpeaker(p.into()))
-            }
+            (Backend::File, DeviceKind::AudioOutput) => id
+                .strip_prefix(WAV_PREFIX)
+                .map(|p| Self::WavSpeaker(p.into())),
             _ => None,
         };
         found.ok_or_else(|| CaptureError::NotFound(info.id.clone()))
@@ -444,7 +444,10 @@ mod tests {
         // A tone id naming no frequency, or a speaker id on a microphone, is no device.
         let mut bad = DeviceInfo::tone_microphone(5);
         bad.id = DeviceId::new("synthetic:tone-loud");
-        assert_eq!(Generated::of(&bad), Err(CaptureError::NotFound(bad.id.clone())));
+        assert_eq!(
+            Generated::of(&bad),
+            Err(CaptureError::NotFound(bad.id.clone()))
+        );
         let mut bad = DeviceInfo::null_speaker();
         bad.kind = DeviceKind::AudioInput;
         assert!(Generated::of(&bad).is_err());

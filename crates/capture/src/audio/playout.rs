@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::convert::{NativeFormat, PlayoutConverter, check_settings, frames_to_duration};
 use super::Running;
+use super::convert::{NativeFormat, PlayoutConverter, check_settings, frames_to_duration};
 use super::generated::{Generated, PacedSpeaker, PacedThread};
 use super::ring::{PlayoutRing, PlayoutStats};
 use super::sound_server::{self, ErrorSlot, LatencyCell};

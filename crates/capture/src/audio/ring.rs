@@ -67,14 +67,16 @@ impl PlayoutRing {
     /// dropping the oldest ones waiting if the ring would overflow.
     pub(crate) fn write(&self, samples: &[i16]) {
         let samples = &samples[..samples.len() - samples.len() % self.channels];
+        let written = samples.len();
         // More than the whole ring: only its newest part can be kept.
-        let samples = &samples[samples.len().saturating_sub(self.capacity)..];
+        let skipped = written.saturating_sub(self.capacity);
+        let samples = &samples[skipped..];
         let mut state = self.lock();
         let overflow = (state.samples.len() + samples.len()).saturating_sub(self.capacity);
         state.samples.drain(..overflow);
         state.samples.extend(samples.iter().copied());
-        state.stats.frames_written += (samples.len() / self.channels) as u64;
-        state.stats.frames_dropped += (overflow / self.channels) as u64;
+        state.stats.frames_written += (written / self.channels) as u64;
+        state.stats.frames_dropped += ((overflow + skipped) / self.channels) as u64;
     }
 
     /// Fills `out` (interleaved, whole sample frames) from the ring, silence where it runs

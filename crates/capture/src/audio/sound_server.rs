@@ -17,7 +17,7 @@ use cpal::{
     SizedSample, StreamConfig, SupportedBufferSize, SupportedStreamConfigRange,
 };
 
-use super::convert::{CaptureConverter, NativeFormat};
+use super::convert::{CaptureConverter, NativeFormat, frames_to_duration};
 use super::ring::PlayoutRing;
 use crate::device::{
     AudioCapabilities, AudioMode, Backend, Capabilities, DeviceId, DeviceInfo, DeviceKind,
@@ -103,7 +103,10 @@ pub(crate) fn enumerate(out: &mut Vec<DeviceInfo>) {
 /// Channel counts and rate ranges of the formats we convert, each once.
 fn capabilities(ranges: &[SupportedStreamConfigRange]) -> AudioCapabilities {
     let mut modes: Vec<AudioMode> = Vec::new();
-    for r in ranges.iter().filter(|r| FORMATS.contains(&r.sample_format())) {
+    for r in ranges
+        .iter()
+        .filter(|r| FORMATS.contains(&r.sample_format()))
+    {
         let mode = AudioMode {
             channels: r.channels(),
             min_sample_rate: r.min_sample_rate(),
@@ -151,10 +154,24 @@ pub(crate) fn choose_config(
         })
 }
 
-/// A buffer of 10 ms where the device accepts it: the latency an echo canceller and a call
-/// want, rather than the server's default (PulseAudio's is two seconds for playback).
-fn buffer_size(native: NativeFormat, supported: SupportedBufferSize) -> BufferSize {
-    let frames = native.sample_rate / 100;
+/// How much a capture callback delivers: PulseAudio keeps at most one such fragment for a
+/// late client (cpal's record buffer), so it must outlast a scheduling hiccup of a loaded
+/// machine; small enough for a call.
+const CAPTURE_PERIOD: Duration = Duration::from_millis(20);
+
+/// How much a playout callback is asked for; the server buffers two of these. Under 40 ms
+/// the server ran dry on a loaded two-core machine (silence in the middle of a tone); the
+/// server's own default is two seconds.
+const PLAYOUT_PERIOD: Duration = Duration::from_millis(100);
+
+/// A buffer of `period` where the device accepts it, else the device's default.
+fn buffer_size(
+    native: NativeFormat,
+    supported: SupportedBufferSize,
+    period: Duration,
+) -> BufferSize {
+    let frames = u32::try_from(u128::from(native.sample_rate) * period.as_millis() / 1000)
+        .unwrap_or(u32::MAX);
     match supported {
         SupportedBufferSize::Range { min, max } if (min..=max).contains(&frames) => {
             BufferSize::Fixed(frames)
@@ -187,7 +204,11 @@ fn is_fatal(err: &cpal::Error) -> bool {
 /// The `cpal` device behind `info`, found again by its id.
 fn find(info: &DeviceInfo) -> Result<cpal::Device, CaptureError> {
     let not_found = || CaptureError::NotFound(info.id.clone());
-    let rest = info.id.as_str().strip_prefix("audio:").ok_or_else(not_found)?;
+    let rest = info
+        .id
+        .as_str()
+        .strip_prefix("audio:")
+        .ok_or_else(not_found)?;
     let (host, name) = rest.split_once(':').ok_or_else(not_found)?;
     let host_id = HostId::from_str(host).map_err(|_| not_found())?;
     let host = cpal::host_from_id(host_id).map_err(|e| map_error(&info.id, &e))?;
@@ -232,6 +253,10 @@ pub(crate) fn open_input(
     let converter = CaptureConverter::new(native, settings)?;
     let resampler_delay = converter.delay();
     let sender = Arc::new(sender);
+    // cpal 0.18.2's PulseAudio record stream dates every buffer 100 ms back (its latency
+    // query never answers, and its estimate grows to its 100 ms cap): there the buffer's
+    // length is the better estimate.
+    let trusted = device.id().is_ok_and(|id| id.host() != HostId::PulseAudio);
     let build = |buffer_size| {
         let config = StreamConfig {
             channels: native.channels,
@@ -243,14 +268,20 @@ pub(crate) fn open_input(
         let (s, l) = (Arc::clone(&sender), Arc::clone(&latency));
         let on_error = error_callback(info.id.clone(), Arc::clone(&sender));
         let built = match format {
-            SampleFormat::I16 => build_input::<i16>(&device, config, converter, s, l, on_error),
-            SampleFormat::F32 => build_input::<f32>(&device, config, converter, s, l, on_error),
-            SampleFormat::I32 => build_input::<i32>(&device, config, converter, s, l, on_error),
-            _ => build_input::<u8>(&device, config, converter, s, l, on_error),
+            SampleFormat::I16 => {
+                build_input::<i16>(&device, config, trusted, converter, s, l, on_error)
+            }
+            SampleFormat::F32 => {
+                build_input::<f32>(&device, config, trusted, converter, s, l, on_error)
+            }
+            SampleFormat::I32 => {
+                build_input::<i32>(&device, config, trusted, converter, s, l, on_error)
+            }
+            _ => build_input::<u8>(&device, config, trusted, converter, s, l, on_error),
         };
         built.map_err(|e| map_error(&info.id, &e))
     };
-    let wanted = buffer_size(native, buffers);
+    let wanted = buffer_size(native, buffers, CAPTURE_PERIOD);
     let stream = match build(wanted) {
         // Some ALSA devices refuse a fixed period that they list: take their default.
         Err(CaptureError::Backend { .. }) if wanted != BufferSize::Default => {
@@ -281,6 +312,7 @@ fn error_callback(
 fn build_input<T>(
     device: &cpal::Device,
     config: StreamConfig,
+    trust_timestamps: bool,
     mut converter: CaptureConverter,
     sender: Arc<FrameSender<AudioFrame>>,
     latency: Arc<LatencyCell>,
@@ -291,13 +323,23 @@ where
     i16: FromSample<T>,
 {
     let mut samples: Vec<i16> = Vec::new();
+    let (channels, rate) = (usize::from(config.channels.max(1)), config.sample_rate);
     device.build_input_stream::<T, _, _>(
         config,
         move |data: &[T], info: &InputCallbackInfo| {
             let now = crate::clock::now();
             let stamp = info.timestamp();
-            // How long ago the first sample of this buffer reached the device.
-            let age = stamp.callback.saturating_duration_since(stamp.capture);
+            // How long ago the first sample of this buffer reached the device: at least the
+            // buffer's own length.
+            let length = frames_to_duration((data.len() / channels) as u64, rate);
+            let age = if trust_timestamps {
+                stamp
+                    .callback
+                    .saturating_duration_since(stamp.capture)
+                    .max(length)
+            } else {
+                length
+            };
             latency.set(age);
             let first = now.checked_sub(age).unwrap_or(now);
             samples.clear();
@@ -348,7 +390,7 @@ pub(crate) fn open_output(
         };
         built.map_err(|e| map_error(&info.id, &e))
     };
-    let wanted = buffer_size(native, buffers);
+    let wanted = buffer_size(native, buffers, PLAYOUT_PERIOD);
     let stream = match build(wanted) {
         Err(CaptureError::Backend { .. }) if wanted != BufferSize::Default => {
             build(BufferSize::Default)?
@@ -405,7 +447,12 @@ where
 mod tests {
     use super::*;
 
-    fn range(channels: u16, min: u32, max: u32, format: SampleFormat) -> SupportedStreamConfigRange {
+    fn range(
+        channels: u16,
+        min: u32,
+        max: u32,
+        format: SampleFormat,
+    ) -> SupportedStreamConfigRange {
         SupportedStreamConfigRange::new(
             channels,
             min,
@@ -476,21 +523,36 @@ mod tests {
     }
 
     #[test]
-    fn a_10_ms_buffer_is_asked_for_where_the_device_allows_it() {
+    fn the_period_is_asked_for_where_the_device_allows_it() {
         let native = NativeFormat {
             sample_rate: 48_000,
             channels: 2,
         };
         assert_eq!(
-            buffer_size(native, SupportedBufferSize::Range { min: 64, max: 8192 }),
+            buffer_size(
+                native,
+                SupportedBufferSize::Range { min: 64, max: 8192 },
+                Duration::from_millis(10)
+            ),
             BufferSize::Fixed(480)
         );
         assert_eq!(
-            buffer_size(native, SupportedBufferSize::Range { min: 1024, max: 8192 }),
+            buffer_size(
+                native,
+                SupportedBufferSize::Range {
+                    min: 1024,
+                    max: 8192
+                },
+                Duration::from_millis(10)
+            ),
             BufferSize::Default
         );
         assert_eq!(
-            buffer_size(native, SupportedBufferSize::Unknown),
+            buffer_size(
+                native,
+                SupportedBufferSize::Unknown,
+                Duration::from_millis(10)
+            ),
             BufferSize::Default
         );
     }
