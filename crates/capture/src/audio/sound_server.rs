@@ -558,6 +558,35 @@ mod tests {
     }
 
     #[test]
+    fn cpal_errors_map_to_busy_disconnected_or_backend() {
+        let id = DeviceId::new("audio:alsa:hw:0,0");
+        let err = |kind| cpal::Error::with_message(kind, "from the test");
+        assert_eq!(
+            map_error(&id, &err(cpal::ErrorKind::DeviceBusy)),
+            CaptureError::Busy(id.clone())
+        );
+        for kind in [
+            cpal::ErrorKind::DeviceNotAvailable,
+            cpal::ErrorKind::StreamInvalidated,
+        ] {
+            assert_eq!(
+                map_error(&id, &err(kind)),
+                CaptureError::Disconnected(id.clone())
+            );
+            assert!(is_fatal(&err(kind)));
+        }
+        assert!(matches!(
+            map_error(&id, &err(cpal::ErrorKind::PermissionDenied)),
+            CaptureError::Backend {
+                backend: "cpal",
+                ..
+            }
+        ));
+        // An xrun is a glitch, not the end of the stream.
+        assert!(!is_fatal(&err(cpal::ErrorKind::Xrun)));
+    }
+
+    #[test]
     fn ids_that_name_no_sound_device_are_not_found() {
         for id in ["audio:nosuchhost:x", "audio:", "synthetic:tone-440hz"] {
             let info = DeviceInfo {
