@@ -137,6 +137,11 @@ fn a_tone_played_into_a_null_sink_is_captured_from_its_monitor() {
 }
 
 #[test]
+fn a_tone_played_through_alsa_s_pulse_plugin_is_captured_too() {
+    SoundServer::start("alsa").run("in_sound_server::alsa_round_trip");
+}
+
+#[test]
 fn a_capture_and_a_playout_report_the_server_going_away() {
     SoundServer::start("gone").run("in_sound_server::server_gone");
 }
@@ -210,8 +215,25 @@ mod in_sound_server {
     #[ignore = "run by a_tone_played_into_a_null_sink_is_captured_from_its_monitor"]
     fn round_trip() {
         let (sink, monitor) = devices();
-        let capture = AudioCapture::open(&monitor, SETTINGS).unwrap();
-        let mut playout = AudioPlayout::open(&sink, SETTINGS).unwrap();
+        round_trip_through(&sink, &monitor);
+    }
+
+    #[test]
+    #[ignore = "run by a_tone_played_through_alsa_s_pulse_plugin_is_captured_too"]
+    fn alsa_round_trip() {
+        let (_, monitor) = devices();
+        // cpal's ALSA host, through ALSA's `pulse` plugin (libasound2-plugins, which the
+        // Debian pulseaudio package depends on) into the same server's default sink.
+        let sink = enumerate_audio()
+            .into_iter()
+            .find(|d| d.id.as_str() == "audio:alsa:pulse" && d.kind == DeviceKind::AudioOutput)
+            .expect("ALSA's pulse device is listed");
+        round_trip_through(&sink, &monitor);
+    }
+
+    fn round_trip_through(sink: &DeviceInfo, monitor: &DeviceInfo) {
+        let capture = AudioCapture::open(monitor, SETTINGS).unwrap();
+        let mut playout = AudioPlayout::open(sink, SETTINGS).unwrap();
         println!(
             "capture: {} runs at {:?}; playout: {} runs at {:?}",
             monitor.id,
