@@ -18,7 +18,8 @@ const QUEUE_FRAMES: usize = 50;
 /// An open microphone. Frames arrive in [`AudioCapture::frames`]: 10 ms each, converted to
 /// the settings asked for, with the time their first sample reached the device. A device
 /// that fails (unplugged) delivers an error event ([`CaptureError::Disconnected`]) and then
-/// `Ended`. Dropping the capture stops the device.
+/// `Ended`; a passing error (an overrun: samples lost, the stream goes on) delivers
+/// [`CaptureError::BadFrame`]. Dropping the capture stops the device.
 pub struct AudioCapture {
     // Field order: the device stops before the queue goes.
     _running: Running,

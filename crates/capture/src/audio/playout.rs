@@ -142,8 +142,8 @@ impl AudioPlayout {
         self.write(&frame.samples)
     }
 
-    /// The error the device reported, if it failed ([`CaptureError::Disconnected`] when it
-    /// went away).
+    /// The error that stopped the device, if one did ([`CaptureError::Disconnected`] when
+    /// it went away). Passing errors are counted in [`PlayoutStats::device_glitches`].
     pub fn error(&self) -> Option<CaptureError> {
         self.errors.lock().ok().and_then(|slot| slot.clone())
     }

@@ -24,6 +24,9 @@ pub struct PlayoutStats {
     pub silence_frames: u64,
     /// Sample frames handed to the device, audio and silence.
     pub frames_played: u64,
+    /// Underruns and other passing errors the device itself reported (the stream went on;
+    /// the listener may have heard a gap even with audio in the ring).
+    pub device_glitches: u64,
 }
 
 #[derive(Debug)]
@@ -94,6 +97,11 @@ impl PlayoutRing {
             state.stats.silence_frames += (short / self.channels) as u64;
         }
         state.stats.frames_played += (out.len() / self.channels) as u64;
+    }
+
+    /// The device reported an underrun of its own or a passing error.
+    pub(crate) fn count_device_glitch(&self) {
+        self.lock().stats.device_glitches += 1;
     }
 
     /// Sample frames waiting.

@@ -193,11 +193,15 @@ fn map_error(id: &DeviceId, err: &cpal::Error) -> CaptureError {
     }
 }
 
-/// Errors after which a stream does not go on.
+/// Errors after which a stream does not go on (the device or the server is gone). cpal's
+/// hosts report others (an xrun, an ALSA call failing once under load) and keep the stream
+/// running.
 fn is_fatal(err: &cpal::Error) -> bool {
-    !matches!(
+    matches!(
         err.kind(),
-        cpal::ErrorKind::Xrun | cpal::ErrorKind::RealtimeDenied | cpal::ErrorKind::DeviceChanged
+        cpal::ErrorKind::DeviceNotAvailable
+            | cpal::ErrorKind::StreamInvalidated
+            | cpal::ErrorKind::HostUnavailable
     )
 }
 
@@ -302,9 +306,12 @@ fn error_callback(
     sender: Arc<FrameSender<AudioFrame>>,
 ) -> impl FnMut(cpal::Error) + Send + 'static {
     move |err| {
-        sender.push_error(map_error(&id, &err));
         if is_fatal(&err) {
+            sender.push_error(map_error(&id, &err));
             sender.end();
+        } else {
+            // Samples may be lost (an overrun); the stream goes on.
+            sender.push_error(CaptureError::BadFrame(format!("{id}: {err}")));
         }
     }
 }
@@ -377,8 +384,12 @@ pub(crate) fn open_output(
         let (r, l) = (Arc::clone(&ring), Arc::clone(&latency));
         let id = info.id.clone();
         let slot = Arc::clone(&errors);
+        let xruns = Arc::clone(&ring);
         let on_error = move |err: cpal::Error| {
-            if let Ok(mut slot) = slot.lock() {
+            if !is_fatal(&err) {
+                // An underrun or a failed call: counted, the stream goes on.
+                xruns.count_device_glitch();
+            } else if let Ok(mut slot) = slot.lock() {
                 *slot = Some(map_error(&id, &err));
             }
         };
@@ -582,8 +593,10 @@ mod tests {
                 ..
             }
         ));
-        // An xrun is a glitch, not the end of the stream.
+        // An xrun or a failed call is a glitch, not the end of the stream.
         assert!(!is_fatal(&err(cpal::ErrorKind::Xrun)));
+        assert!(!is_fatal(&err(cpal::ErrorKind::BackendError)));
+        assert!(is_fatal(&err(cpal::ErrorKind::HostUnavailable)));
     }
 
     #[test]
