@@ -104,6 +104,11 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         marker: "/usr/bin/pulseaudio",
         why: "rtcweb-capture's real-audio test starts its own PulseAudio daemon with a null sink (no sound card here) and plays and captures through it",
     },
+    Requirement {
+        package: "libasound2-plugins",
+        marker: "/usr/share/alsa/alsa.conf.d/50-pulseaudio.conf",
+        why: "ALSA's `pulse` plugin, through which rtcweb-capture's real-audio test also plays with cpal's ALSA host (pulseaudio depends on it; named for that test)",
+    },
 ];
 
 /// What the demo needs.
