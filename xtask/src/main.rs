@@ -105,6 +105,11 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         why: "rtcweb-capture's real-audio test starts its own PulseAudio daemon with a null sink (no sound card here) and plays and captures through it",
     },
     Requirement {
+        package: "pulseaudio-utils",
+        marker: "/usr/bin/pactl",
+        why: "rtcweb-capture's real-audio test asks the server with `pactl` that dropped devices left no stream open",
+    },
+    Requirement {
         package: "libasound2-plugins",
         marker: "/usr/share/alsa/alsa.conf.d/50-pulseaudio.conf",
         why: "ALSA's `pulse` plugin, through which rtcweb-capture's real-audio test also plays with cpal's ALSA host (pulseaudio depends on it; named for that test)",
