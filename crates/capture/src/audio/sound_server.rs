@@ -257,9 +257,9 @@ pub(crate) fn open_input(
     let converter = CaptureConverter::new(native, settings)?;
     let resampler_delay = converter.delay();
     let sender = Arc::new(sender);
-    // cpal 0.18.2's PulseAudio record stream dates every buffer 100 ms back (its latency
-    // query never answers, and its estimate grows to its 100 ms cap): there the buffer's
-    // length is the better estimate.
+    // cpal 0.18.2's PulseAudio record stream dated every buffer exactly 100 ms back in every
+    // run here: its latency estimate sat at the cap of its interpolation, as if its timing
+    // query never came back. There the buffer's length is the better estimate.
     let trusted = device.id().is_ok_and(|id| id.host() != HostId::PulseAudio);
     let build = |buffer_size| {
         let config = StreamConfig {
