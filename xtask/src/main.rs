@@ -94,6 +94,26 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         marker: "/usr/sbin/iptables",
         why: "the NAT lab's routers (MASQUERADE, conntrack filtering, loss, UDP blocked)",
     },
+    Requirement {
+        package: "libasound2-dev",
+        marker: "/usr/include/alsa/asoundlib.h",
+        why: "rtcweb-capture's sound devices through cpal, whose ALSA host links libasound (found with pkg-config)",
+    },
+    Requirement {
+        package: "pulseaudio",
+        marker: "/usr/bin/pulseaudio",
+        why: "rtcweb-capture's real-audio test starts its own PulseAudio daemon with a null sink (no sound card here) and plays and captures through it",
+    },
+    Requirement {
+        package: "pulseaudio-utils",
+        marker: "/usr/bin/pactl",
+        why: "rtcweb-capture's real-audio test asks the server with `pactl` that dropped devices left no stream open",
+    },
+    Requirement {
+        package: "libasound2-plugins",
+        marker: "/usr/share/alsa/alsa.conf.d/50-pulseaudio.conf",
+        why: "ALSA's `pulse` plugin, through which rtcweb-capture's real-audio test also plays with cpal's ALSA host (pulseaudio depends on it; named for that test)",
+    },
 ];
 
 /// What the demo needs.

@@ -11,12 +11,14 @@
 //! never grows memory.
 #![forbid(unsafe_code)]
 
+mod audio;
 mod clock;
 mod device;
 mod error;
 mod frame;
 mod stream;
 
+pub use audio::{AudioCapture, AudioPlayout, NativeFormat, PlayoutStats, enumerate_audio};
 pub use device::{
     AudioCapabilities, AudioMode, Backend, Capabilities, DeviceId, DeviceInfo, DeviceKind,
     FrameRate, PixelFormat, VideoCapabilities, VideoMode,
