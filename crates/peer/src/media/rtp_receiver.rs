@@ -114,6 +114,13 @@ impl RtpReceiver {
         // RFC 4588 §4: the original sequence number leads the RTX payload.
         let repaired = self.codecs.iter().find(|c| c.rtx_payload_type == Some(pt));
         let (pt, seq, payload, retransmitted) = match repaired {
+            // Before any packet of the original stream came, a retransmission (or payload
+            // padding that overtook its original) cannot be tied to a stream (RFC 4588
+            // §5.3 pairs them by SSRC): dropped, the original or a later one fills in.
+            Some(_) if self.inbound.ssrc().is_none() => {
+                self.stats.other_payloads += 1;
+                return;
+            }
             Some(c) => match rtx_unwrap(packet.payload()) {
                 Some((seq, payload)) => {
                     self.stats.retransmitted_packets_received += 1;
