@@ -10,10 +10,12 @@
 //!   rate control on the acknowledged bitrate, a loss-based limit, REMB as a cap (or the
 //!   estimate for peers without TWCC); ALR detection; probing. Out come
 //!   [`CcEvent::TargetChanged`] (target, pacing and padding rates) and
-//!   [`CcEvent::Probe`] clusters.
+//!   [`CcEvent::Probe`] clusters. A congestion window bounds the data in flight: over
+//!   it, [`CongestionController::encoder_target`] pushes the encoders back; over 1.5
+//!   windows, [`CongestionController::is_congested`] holds the pacer.
 //! - **[`Pacer`]**: a leaky bucket with bounded bursts that every RTP packet goes through:
 //!   audio first (never held), then retransmissions, video, padding; probe clusters at
-//!   their rate.
+//!   their rate; held while congested ([`Pacer::set_congested`]).
 //! - **[`TwccRecorder`]** and **[`CcfbRecorder`]**: the receive side, arrivals reported in
 //!   transport-wide (draft-holmer-rmcat-transport-wide-cc-extensions-01) or RFC 8888
 //!   feedback.
@@ -21,7 +23,8 @@
 //! The drive loop, as `rtcweb-peer` runs it: each packet to send goes into the pacer;
 //! what [`Pacer::poll_packet`] lets out gets its transport-wide sequence number and is
 //! told to the controller; feedback goes to the controller; its events set the pacer's
-//! rates and probes; both are woken at their `poll_timeout()`.
+//! rates and probes; before each poll the pacer is told whether the controller is
+//! congested; encoders aim at `encoder_target()`; both are woken at their `poll_timeout()`.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
