@@ -12,11 +12,16 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+mod constraints;
 mod device;
 mod error;
 mod frame;
 mod stream;
 
+pub use constraints::{
+    AudioConstraints, ConstrainDeviceId, ConstrainDouble, ConstrainULong, VideoConstraints,
+    select_audio, select_video,
+};
 pub use device::{
     AudioCapabilities, AudioMode, Backend, Capabilities, DeviceId, DeviceInfo, DeviceKind,
     FrameRate, PixelFormat, VideoCapabilities, VideoMode,
