@@ -17,6 +17,7 @@ mod device;
 mod error;
 mod frame;
 mod stream;
+mod video;
 
 pub use constraints::{
     AudioConstraints, ConstrainDeviceId, ConstrainDouble, ConstrainULong, VideoConstraints,
@@ -29,3 +30,4 @@ pub use device::{
 pub use error::CaptureError;
 pub use frame::{AudioFrame, AudioSettings, StreamLatency, VideoFrame, VideoSettings};
 pub use stream::{FrameQueue, FrameSender, QueueStats, StreamEvent};
+pub use video::{FrameConverter, RawFrame, to_i420};
