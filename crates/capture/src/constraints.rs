@@ -270,11 +270,14 @@ struct Candidate<'a, S> {
     settings: S,
 }
 
+/// A required check, by the W3C name of its constraint.
+type Check<'c, 'a, S> = (&'static str, &'c dyn Fn(&Candidate<'a, S>) -> bool);
+
 /// Narrows `candidates` by each required check in turn; the first check that leaves none
 /// is the constraint reported (W3C `OverconstrainedError.constraint`).
 fn narrow<'a, S>(
     mut candidates: Vec<Candidate<'a, S>>,
-    checks: &[(&'static str, &dyn Fn(&Candidate<'a, S>) -> bool)],
+    checks: &[Check<'_, 'a, S>],
 ) -> Result<Vec<Candidate<'a, S>>, CaptureError> {
     for (name, check) in checks {
         candidates.retain(|c| check(c));

@@ -30,4 +30,7 @@ pub use device::{
 pub use error::CaptureError;
 pub use frame::{AudioFrame, AudioSettings, StreamLatency, VideoFrame, VideoSettings};
 pub use stream::{FrameQueue, FrameSender, QueueStats, StreamEvent};
-pub use video::{FrameConverter, RawFrame, to_i420};
+pub use video::{
+    FrameConverter, RawFrame, TEST_PATTERN_ID, VideoCapture, enumerate_v4l2, enumerate_video,
+    synthetic_camera, to_i420, y4m_camera,
+};
