@@ -18,6 +18,7 @@ mod error;
 mod frame;
 mod stream;
 mod video;
+mod watch;
 
 pub use constraints::{
     AudioConstraints, ConstrainDeviceId, ConstrainDouble, ConstrainULong, VideoConstraints,
@@ -34,3 +35,4 @@ pub use video::{
     FrameConverter, RawFrame, TEST_PATTERN_ID, VideoCapture, enumerate_v4l2, enumerate_video,
     synthetic_camera, to_i420, y4m_camera,
 };
+pub use watch::{DeviceChange, DeviceWatcher, diff};
