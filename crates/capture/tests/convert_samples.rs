@@ -58,9 +58,9 @@ fn mjpeg_sample_without_huffman_tables_decodes_to_the_pattern() {
 
 #[test]
 fn the_jpeg_decoder_alone_cannot_read_the_sample_without_huffman_tables() {
-    // Why the converter inserts the Motion-JPEG marker: without it zune-jpeg has no tables.
+    // Why the converter inserts the Motion-JPEG marker: without it the decoder has no tables.
     let bytes = data("pattern-160x120-nodht.mjpeg");
-    let mut decoder = zune_jpeg::JpegDecoder::new(&bytes[..]);
+    let mut decoder = jpeg_decoder::Decoder::new(&bytes[..]);
     assert!(decoder.decode().is_err());
 }
 
@@ -126,4 +126,18 @@ fn committed_samples_are_what_the_generator_makes() {
             .windows(2)
             .any(|m| m == [0xFF, 0xC4])
     );
+}
+
+#[test]
+fn the_frame_that_broke_zune_jpeg_is_a_bad_frame_or_a_picture() {
+    // The fuzz target's first find with zune-jpeg 0.4.21 (a debug assertion in its bit
+    // reader): one byte of the sample changed and the frame cut to about half.
+    let mut bytes = data("pattern-160x120-nodht.mjpeg");
+    let at = 0x7aff % bytes.len();
+    bytes[at] = 0x1f;
+    let cut = bytes.len() - 0xfd * bytes.len() / 256 / 2;
+    bytes.truncate(cut);
+    if let Ok(picture) = convert(PixelFormat::Mjpeg, &bytes) {
+        assert_eq!((picture.width(), picture.height()), (W, H));
+    }
 }

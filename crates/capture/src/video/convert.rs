@@ -1,7 +1,7 @@
 //! Camera pixel formats to I420, the format the encoders take.
 //!
-//! YUYV goes through `yuvutils-rs` (SIMD packed-to-planar); MJPEG is decoded to RGB by
-//! `zune-jpeg` and converted to limited-range BT.601 I420 by `yuvutils-rs` (a camera's
+//! YUYV goes through `yuvutils-rs` (packed-to-planar); MJPEG is decoded to RGB by
+//! `jpeg-decoder` and converted to limited-range BT.601 I420 by `yuvutils-rs` (a camera's
 //! JPEG is full-range JFIF, the encoders want the limited range cameras give
 //! uncompressed). NV12 already is 4:2:0: its luma is copied and its interleaved chroma
 //! plane split, which no converter crate here offers on its own (yuvutils-rs converts NV12
@@ -16,9 +16,6 @@ use yuvutils_rs::{
     BufferStoreMut, YuvConversionMode, YuvPackedImage, YuvPlanarImageMut, YuvRange,
     YuvStandardMatrix,
 };
-use zune_jpeg::JpegDecoder;
-use zune_jpeg::zune_core::colorspace::ColorSpace;
-use zune_jpeg::zune_core::options::DecoderOptions;
 
 use crate::device::PixelFormat;
 use crate::error::CaptureError;
@@ -40,11 +37,10 @@ pub struct RawFrame<'a> {
     pub data: &'a [u8],
 }
 
-/// Converts frames to I420, keeping its scratch buffer (the RGB picture of a decoded MJPEG
-/// frame) from one frame to the next.
+/// Converts frames to I420.
 #[derive(Debug, Default)]
 pub struct FrameConverter {
-    rgb: Vec<u8>,
+    _private: (),
 }
 
 fn bad(message: impl Into<String>) -> CaptureError {
@@ -71,7 +67,7 @@ impl FrameConverter {
     }
 
     fn mjpeg_to_i420(
-        &mut self,
+        &self,
         raw: &RawFrame<'_>,
         picture: &mut I420Frame,
     ) -> Result<(), CaptureError> {
@@ -84,29 +80,36 @@ impl FrameConverter {
             None => raw.data,
         };
         let (w, h) = (raw.width as usize, raw.height as usize);
-        // The limits stop a header claiming a huge picture before anything is allocated.
-        let options = DecoderOptions::default()
-            .jpeg_set_out_colorspace(ColorSpace::RGB)
-            .set_max_width(w)
-            .set_max_height(h);
-        let mut decoder = JpegDecoder::new_with_options(data, options);
+        let mut decoder = jpeg_decoder::Decoder::new(data);
+        // The limit (the picture and its MCU padding) stops a header claiming a huge picture
+        // before anything is allocated.
+        decoder.set_max_decoding_buffer_size((w + 16) * (h + 16) * 3);
         decoder
-            .decode_headers()
-            .map_err(|e| bad(format!("MJPEG header: {e:?}")))?;
-        let size = decoder.dimensions();
-        if size != Some((w, h)) {
+            .read_info()
+            .map_err(|e| bad(format!("MJPEG header: {e}")))?;
+        let info = decoder
+            .info()
+            .ok_or_else(|| bad("MJPEG header without a frame"))?;
+        let size = (usize::from(info.width), usize::from(info.height));
+        if size != (w, h) {
             return Err(bad(format!(
-                "MJPEG picture of {size:?}, the mode is {w}x{h}"
+                "MJPEG picture of {}x{}, the mode is {w}x{h}",
+                size.0, size.1
             )));
         }
-        self.rgb.resize(w * h * 3, 0);
-        decoder
-            .decode_into(&mut self.rgb)
-            .map_err(|e| bad(format!("MJPEG data: {e:?}")))?;
+        if info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
+            return Err(bad(format!("MJPEG of {:?} pixels", info.pixel_format)));
+        }
+        let rgb = decoder
+            .decode()
+            .map_err(|e| bad(format!("MJPEG data: {e}")))?;
+        if rgb.len() < w * h * 3 {
+            return Err(bad("MJPEG decoded short"));
+        }
         let mut target = planar_target(picture);
         yuvutils_rs::rgb_to_yuv420(
             &mut target,
-            &self.rgb,
+            &rgb,
             raw.width * 3,
             YuvRange::Limited,
             YuvStandardMatrix::Bt601,
@@ -116,8 +119,7 @@ impl FrameConverter {
     }
 }
 
-/// `raw` as an I420 picture (a converter for one frame; [`FrameConverter`] keeps its
-/// scratch buffer across frames).
+/// `raw` as an I420 picture.
 pub fn to_i420(raw: &RawFrame<'_>) -> Result<I420Frame, CaptureError> {
     FrameConverter::new().convert(raw)
 }
