@@ -12,6 +12,7 @@
 //! the mode is a [`CaptureError::BadFrame`], never a panic.
 
 use rtcweb_media::I420Frame;
+use rtcweb_media::video::MAX_SIDE;
 use yuvutils_rs::{
     BufferStoreMut, YuvConversionMode, YuvPackedImage, YuvPlanarImageMut, YuvRange,
     YuvStandardMatrix,
@@ -55,8 +56,12 @@ impl FrameConverter {
 
     /// `raw` as an I420 picture of its size.
     pub fn convert(&mut self, raw: &RawFrame<'_>) -> Result<I420Frame, CaptureError> {
-        let mut picture =
-            I420Frame::black(raw.width, raw.height).map_err(|e| bad(format!("frame size: {e}")))?;
+        let mut picture = zeroed(raw.width, raw.height).ok_or_else(|| {
+            bad(format!(
+                "frame size {}x{} out of range",
+                raw.width, raw.height
+            ))
+        })?;
         match raw.format {
             PixelFormat::I420 => i420_copy(raw, &mut picture)?,
             PixelFormat::Yuyv => yuyv_to_i420(raw, &mut picture)?,
@@ -117,6 +122,17 @@ impl FrameConverter {
         )
         .map_err(|e| bad(format!("RGB to I420: {e}")))
     }
+}
+
+/// A picture of zeros (the allocator hands out zeroed pages without a pass over them, which
+/// `I420Frame::black` makes); `None` for a size out of range.
+fn zeroed(width: u32, height: u32) -> Option<I420Frame> {
+    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+        return None;
+    }
+    let (w, h) = (width as usize, height as usize);
+    let len = w * h + 2 * w.div_ceil(2) * h.div_ceil(2);
+    I420Frame::from_bytes(width, height, vec![0; len]).ok()
 }
 
 /// `raw` as an I420 picture.
