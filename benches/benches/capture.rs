@@ -179,11 +179,9 @@ fn latency(c: &mut Criterion) {
             while let Some(StreamEvent::Frame(_)) = camera.try_recv() {}
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let frame = loop {
-                    match camera.recv_timeout(Duration::from_secs(1)) {
-                        Some(StreamEvent::Frame(frame)) => break frame,
-                        other => panic!("{other:?}"),
-                    }
+                let frame = match camera.recv_timeout(Duration::from_secs(1)) {
+                    Some(StreamEvent::Frame(frame)) => frame,
+                    other => panic!("{other:?}"),
                 };
                 queue_total += frame.capture_time.elapsed();
                 frames += 1;
