@@ -29,7 +29,9 @@ const LOOP_SUFFIX: &str = "#loop";
 /// The test-pattern camera: colour bars, a scrolling gradient and a bouncing box under a
 /// bar code carrying the frame number and the capture time (microseconds since the stream
 /// opened, the instant [`VideoFrame::capture_time`] also gives), in I420 at 320x240 to
-/// 1920x1080 and 15, 30 or 60 frames per second.
+/// 1920x1080 and 15, 30 or 60 frames per second. The capture time is read when a frame is
+/// due, before the picture is drawn, as a camera's sensor exposes before it reads out: the
+/// drawing counts in the latency after capture.
 pub fn synthetic_camera() -> DeviceInfo {
     let modes = PATTERN_SIZES
         .iter()
@@ -389,6 +391,22 @@ mod tests {
                 dir.join("missing.y4m").display()
             )))
         );
+        // A file cut inside its second frame: the first frame, the error, the end.
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = dir.join("cut.y4m");
+        std::fs::write(&cut, &bytes[..bytes.len() - 160 * 120 * 3 / 2 - 100]).unwrap();
+        let camera = VideoCapture::open(&y4m_camera(&cut, true).unwrap(), s).unwrap();
+        assert_eq!(read_code(&frame(&camera).picture).unwrap().frame_number, 0);
+        assert!(matches!(
+            camera.recv_timeout(Duration::from_secs(2)),
+            Some(StreamEvent::Error(CaptureError::BadFrame(_)))
+        ));
+        assert!(matches!(
+            camera.recv_timeout(Duration::from_secs(2)),
+            Some(StreamEvent::Ended)
+        ));
+        drop(camera);
+
         std::fs::write(dir.join("broken.y4m"), b"not a y4m file\n").unwrap();
         assert!(matches!(
             y4m_camera(&dir.join("broken.y4m"), false),
