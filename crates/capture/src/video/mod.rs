@@ -20,3 +20,22 @@ pub fn enumerate_video() -> Vec<DeviceInfo> {
     devices.push(synthetic_camera());
     devices
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{Backend, Capabilities, DeviceKind};
+
+    #[test]
+    fn enumeration_lists_the_v4l2_cameras_then_the_synthetic_one() {
+        let devices = enumerate_video();
+        let (last, v4l2) = devices.split_last().expect("the synthetic camera at least");
+        assert_eq!(last.id.as_str(), TEST_PATTERN_ID);
+        for d in v4l2 {
+            assert_eq!((d.backend, d.kind), (Backend::V4l2, DeviceKind::VideoInput));
+            assert!(d.id.as_str().starts_with("v4l2:"), "{}", d.id);
+            assert!(matches!(d.capabilities, Capabilities::Video(_)));
+        }
+        println!("{} V4L2 camera(s) here", v4l2.len());
+    }
+}
