@@ -13,12 +13,19 @@
 
 mod audio;
 mod clock;
+mod constraints;
 mod device;
 mod error;
 mod frame;
 mod stream;
+mod video;
+mod watch;
 
 pub use audio::{AudioCapture, AudioPlayout, NativeFormat, PlayoutStats, enumerate_audio};
+pub use constraints::{
+    AudioConstraints, ConstrainDeviceId, ConstrainDouble, ConstrainULong, VideoConstraints,
+    select_audio, select_video,
+};
 pub use device::{
     AudioCapabilities, AudioMode, Backend, Capabilities, DeviceId, DeviceInfo, DeviceKind,
     FrameRate, PixelFormat, VideoCapabilities, VideoMode,
@@ -26,3 +33,8 @@ pub use device::{
 pub use error::CaptureError;
 pub use frame::{AudioFrame, AudioSettings, StreamLatency, VideoFrame, VideoSettings};
 pub use stream::{FrameQueue, FrameSender, QueueStats, StreamEvent};
+pub use video::{
+    FrameConverter, RawFrame, TEST_PATTERN_ID, VideoCapture, enumerate_v4l2, enumerate_video,
+    synthetic_camera, to_i420, y4m_camera,
+};
+pub use watch::{DeviceChange, DeviceWatcher, diff};
