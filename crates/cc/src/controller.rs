@@ -425,7 +425,12 @@ impl CongestionController {
     }
 
     fn update_delay_based(&mut self, now: Instant, usage: Option<BandwidthUsage>) {
-        let acked = self.acked.rate();
+        // What the link carried: the media feedback acknowledged, plus the data-channel
+        // bytes sent beside it (SCTP's, which no media feedback names). Without them the
+        // estimate, whose increase is bounded by what was acknowledged, stays near the
+        // media share that the data's share was taken off, and the link is left part idle.
+        let data = self.data_rate();
+        let acked = self.acked.rate().map(|a| a.saturating_add(data));
         let probe = self.probe_estimator.take();
         let state = usage.unwrap_or(self.detector.state());
         if state == BandwidthUsage::Overusing {
@@ -461,6 +466,11 @@ impl CongestionController {
     pub fn handle_remb(&mut self, now: Instant, bitrate: Bitrate) {
         self.remb = Some(bitrate);
         self.update_target(now);
+    }
+
+    /// The data-channel bytes sent over the last `DATA_WINDOW`, as a rate.
+    fn data_rate(&self) -> Bitrate {
+        Bitrate::from_bytes(self.data_bytes as u64, DATA_WINDOW)
     }
 
     /// Data-channel bytes were sent: the media target leaves room for their recent rate.
@@ -573,7 +583,7 @@ impl CongestionController {
         let estimate = self.target_before_data();
         self.probes.on_estimate(now, estimate);
         self.drain_probes(now);
-        let data = Bitrate::from_bytes(self.data_bytes as u64, DATA_WINDOW);
+        let data = self.data_rate();
         let target = estimate.saturating_sub(data).max(self.config.min_bitrate);
         self.alr.set_target(estimate);
         let rate = TargetRate {

@@ -230,3 +230,138 @@ fn remb_alone_settles_near_the_link() {
     report("REMB only, 1 -> 2 Mbit/s, 50 ms RTT", &settled);
     assert_settled(&settled, 0.6, Duration::from_millis(250));
 }
+
+/// Data channels share the link (issue 17): SCTP keeps its own congestion control, and the
+/// media estimate takes the data-channel bytes sent off the video target. A sends video and
+/// a steady 800 kbit/s of messages through a 3 Mbit/s bottleneck: the video target must be
+/// the estimate less about the data rate, every message must arrive, and the queue must
+/// stay short (video does not take the data's share and fill it).
+#[test]
+fn data_channel_bytes_come_off_the_video_target() {
+    const LINK: u64 = 3_000_000;
+    const DATA_BPS: u64 = 800_000;
+    const MESSAGE: usize = 1000;
+    let mut w = World::new(63, LinkConfig::with_delay(Duration::from_millis(25)));
+    let now = w.now;
+    let channel =
+        w.a.peer
+            .create_data_channel(now, "bulk", rtcweb_peer::DataChannelInit::default())
+            .unwrap();
+    let video = w.connect_video_sender();
+    assert!(
+        w.run_until(Duration::from_secs(10), |w| w
+            .a
+            .saw(&Event::DataChannelOpen { channel })
+            && w.b.incoming_channel().is_some()),
+        "the channel opens"
+    );
+    let (remote, _) = w.b.incoming_channel().unwrap();
+    let host = w.a.host;
+    w.net.set_bottleneck(
+        host,
+        Link::Up,
+        Some(Bottleneck::new(LINK, Duration::from_millis(300))),
+    );
+    let vp8 = w.a.peer.sender_parameters(video).unwrap().codecs[0].0;
+    let start = w.now;
+    let total = Duration::from_secs(40);
+    let (mut next_frame, mut next_message, mut next_sample) = (w.now, w.now, w.now);
+    let message_interval = Duration::from_nanos(MESSAGE as u64 * 8 * 1_000_000_000 / DATA_BPS);
+    let (mut n, mut sent_messages) = (0u32, 0usize);
+    // (time, target, the estimate before data, allocated to video, queue delay)
+    let mut samples: Vec<(Duration, f64, f64, f64, Duration)> = Vec::new();
+    while w.now < start + total {
+        let next = next_frame.min(next_message).min(next_sample);
+        while w.now < next {
+            w.step(next);
+        }
+        if w.now >= next_message {
+            let now = w.now;
+            let i = sent_messages;
+            let message = rtcweb_peer::Message {
+                kind: rtcweb_peer::MessageKind::Binary,
+                data: vec![(i % 251) as u8; MESSAGE],
+            };
+            w.a.peer.send(now, channel, message).unwrap();
+            sent_messages += 1;
+            next_message += message_interval;
+            w.flush();
+        }
+        if w.now >= next_frame {
+            let bps = allocated(&w, video).unwrap_or(300_000);
+            let mut size = (bps / 8 / 30) as usize;
+            if n % 90 == 0 {
+                size *= 4;
+            }
+            let data = vec![0x10u8; size.max(100)];
+            let mut frame = OutgoingFrame::new(vp8, n.wrapping_mul(3000), &data);
+            frame.keyframe = n % 90 == 0;
+            w.a.peer.write_frame(w.now, video, frame).unwrap();
+            w.flush();
+            n += 1;
+            next_frame += Duration::from_millis(33);
+        }
+        if w.now >= next_sample {
+            let cc = w.a.peer.congestion_control().unwrap();
+            let estimate = cc
+                .estimator
+                .loss_based
+                .map_or(cc.estimator.delay_based, |l| {
+                    l.min(cc.estimator.delay_based)
+                });
+            samples.push((
+                w.now - start,
+                cc.target.target.as_f64(),
+                estimate.as_f64(),
+                f64::from(allocated(&w, video).unwrap_or(0)),
+                w.net
+                    .bottleneck_stats(host, Link::Up)
+                    .unwrap()
+                    .queue_delay_last,
+            ));
+            next_sample += Duration::from_millis(100);
+        }
+    }
+    assert!(
+        w.run_until(Duration::from_secs(10), |w| w.b.messages(remote).len()
+            >= sent_messages),
+        "every message arrives: {} of {sent_messages}",
+        w.b.messages(remote).len()
+    );
+    let last: Vec<_> = samples
+        .iter()
+        .filter(|s| s.0 >= total - Duration::from_secs(10))
+        .collect();
+    let mean = |f: fn(&&(Duration, f64, f64, f64, Duration)) -> f64| {
+        last.iter().map(f).sum::<f64>() / last.len() as f64
+    };
+    let (target, estimate, video_bps) = (mean(|s| s.1), mean(|s| s.2), mean(|s| s.3));
+    let mut delays: Vec<Duration> = last.iter().map(|s| s.4).collect();
+    delays.sort();
+    let p95 = delays[delays.len() * 95 / 100];
+    println!(
+        "video + {:.0} kbit/s of data on a {:.1} Mbit/s link, last 10 s: estimate {:.2} Mbit/s, \
+         media target {:.2} Mbit/s (estimate less {:.0} kbit/s), video allocated {:.2} Mbit/s, \
+         queue p95 {p95:?}; {sent_messages} messages sent, all delivered",
+        DATA_BPS as f64 / 1e3,
+        LINK as f64 / 1e6,
+        estimate / 1e6,
+        target / 1e6,
+        (estimate - target) / 1e3,
+        video_bps / 1e6,
+    );
+    // The data's share comes off the media target (with SCTP's headers it is a little
+    // more than the messages' rate).
+    let taken = estimate - target;
+    assert!(
+        (0.8 * DATA_BPS as f64..=1.4 * DATA_BPS as f64).contains(&taken),
+        "the target is the estimate less {taken:.0} bit/s"
+    );
+    assert!(video_bps <= target, "video gets at most the media target");
+    // Video and data together fill the link without a standing queue.
+    assert!(
+        estimate >= 0.7 * LINK as f64 && estimate <= 1.05 * LINK as f64,
+        "estimate {estimate:.0} on a {LINK} link"
+    );
+    assert!(p95 <= Duration::from_millis(200), "queue p95 {p95:?}");
+}
