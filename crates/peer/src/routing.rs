@@ -425,6 +425,12 @@ impl Peer {
         // handshake starts on a path ICE has just checked, so a lost flight costs a tenth
         // of RFC 6347's 1 s (browsers start lower still).
         config.initial_retransmit = std::time::Duration::from_millis(100);
+        // No HelloVerifyRequest: the cookie exchange proves the client owns its address
+        // before a server answers with its large flight (RFC 6347 §4.2.1), which ICE has
+        // proved already: DTLS only ever receives datagrams from a pair its checks
+        // validated (RFC 8445 §7.2.5.3, RFC 8842 §5). The exchange would cost a round trip
+        // for nothing; browsers' DTLS servers skip it too.
+        config.cookies = false;
         let connection = match role {
             rtcweb_sdp::DtlsRole::Server => Connection::server(now, config),
             rtcweb_sdp::DtlsRole::Client if selected => Connection::client(now, config),
