@@ -758,6 +758,25 @@ impl Agent {
         let Some(pi) = self.checklist.best_nominated() else {
             return;
         };
+        self.select(now, pi, true);
+    }
+
+    /// Both agents send on their best valid pair until a pair is nominated (RFC 8445
+    /// §12.1: data may go on any valid pair; libwebrtc does the same): DTLS starts a round
+    /// trip or more before the nomination has gone both ways. The nominated pair takes
+    /// over when it comes.
+    fn select_valid_until_nominated(&mut self, now: Instant) {
+        if self.route.is_some() || self.config.lite || self.checklist.any_nominated() {
+            return;
+        }
+        if let Some(pi) = self.checklist.best_valid() {
+            self.select(now, pi, false);
+        }
+    }
+
+    /// Routes through pair `pi` and announces it; `nominated`: the final choice, after
+    /// which the controlling agent stops checking lower pairs.
+    fn select(&mut self, now: Instant, pi: usize, nominated: bool) {
         let pair = self.checklist.pair(pi);
         let (id, local, remote, priority) = (pair.id, pair.local, pair.remote, pair.priority);
         if self.selected_pair_id() == Some(id) {
@@ -775,7 +794,7 @@ impl Agent {
         self.route = Some(route);
         let delay = self.consent_delay();
         self.liveness.selected(now, delay);
-        if self.session.is_controlling() {
+        if nominated && self.session.is_controlling() {
             self.checklist.prune_below(priority);
         }
         // A relayed selected pair gets a channel: 4 bytes of overhead instead of 36
@@ -1125,6 +1144,8 @@ impl Agent {
         if nominated {
             self.checklist.nominate(pi);
             self.select_best(now);
+        } else {
+            self.select_valid_until_nominated(now);
         }
     }
 }

@@ -9,6 +9,7 @@ use support::{Place, Setup, World};
 
 #[test]
 fn connects_with_ten_percent_loss() {
+    let mut lost = 0;
     for seed in 0..5 {
         let mut setup = Setup::new(
             100 + seed,
@@ -23,8 +24,14 @@ fn connects_with_ten_percent_loss() {
         };
         let mut world = World::new(setup);
         let took = world.connect(Duration::from_secs(20));
-        println!("seed {seed}: connected in {took:?}");
+        println!(
+            "seed {seed}: connected in {took:?}, {} datagrams lost",
+            world.net.stats().lost
+        );
         assert!(took < Duration::from_secs(10));
-        assert!(world.net.stats().lost > 0, "the link lost nothing");
+        lost += world.net.stats().lost;
     }
+    // A connection takes a few datagrams: a seed may lose none of them, the five together
+    // must have lost some.
+    assert!(lost > 0, "the link lost nothing");
 }
