@@ -243,7 +243,11 @@ impl DataChannels {
             priority: options.priority,
             negotiated,
         };
-        let state = if negotiated && self.connected {
+        // A channel is open once the association is up: a pre-negotiated one at once, one
+        // opened in band as soon as its DATA_CHANNEL_OPEN goes out, without waiting a
+        // round trip for the ACK (RFC 8832 §6 lets the opener send before it, ordered;
+        // browsers announce `open` then too).
+        let state = if self.connected {
             ChannelState::Open
         } else {
             ChannelState::Connecting
@@ -269,6 +273,7 @@ impl DataChannels {
                 state,
                 out_reset: false,
                 in_reset: false,
+                awaiting_ack: !negotiated,
             },
         );
         if state == ChannelState::Open {
@@ -308,9 +313,11 @@ impl DataChannels {
         }
         let channel_type = channel.info.channel_type;
         self.now = self.now.max(now);
-        // RFC 8831 §6.1: the channel's reliability becomes each message's SCTP options.
+        // RFC 8831 §6.1: the channel's reliability becomes each message's SCTP options;
+        // until the peer's DATA_CHANNEL_ACK, ordered (RFC 8832 §6), so that nothing
+        // overtakes our DATA_CHANNEL_OPEN.
         let options = SendOptions {
-            unordered: !channel_type.ordered,
+            unordered: !channel_type.ordered && !channel.awaiting_ack,
             expires: match channel_type.reliability {
                 Reliability::MaxLifetimeMs(ms) => {
                     Some(self.now + Duration::from_millis(u64::from(ms)))
@@ -401,11 +408,12 @@ impl DataChannels {
             E::Connected if !self.connected => {
                 self.connected = true;
                 self.events.push_back(Event::Connected);
-                // Pre-negotiated channels open with the association.
+                // Channels created before the association open with it: pre-negotiated
+                // ones, and ours whose DATA_CHANNEL_OPEN goes out now (see `open_channel`).
                 let ids: Vec<u16> = self
                     .channels
                     .values()
-                    .filter(|c| c.info.negotiated && c.state == ChannelState::Connecting)
+                    .filter(|c| c.state == ChannelState::Connecting)
                     .map(|c| c.info.id)
                     .collect();
                 for id in ids {
@@ -486,6 +494,8 @@ impl DataChannels {
         };
         match self.channels.get_mut(&id) {
             Some(c) if c.state == ChannelState::Open => {
+                // RFC 8832 §6: data from the peer on the stream is an implicit ACK.
+                c.awaiting_ack = false;
                 self.stats.messages_received += 1;
                 self.events.push_back(Event::Message { id, message: msg });
             }
@@ -493,6 +503,7 @@ impl DataChannels {
                 // RFC 8832 §6: data on the stream means the peer got our OPEN: an implicit
                 // ACK (the ACK itself may still be in flight on an unordered path).
                 c.state = ChannelState::Open;
+                c.awaiting_ack = false;
                 self.events.push_back(Event::ChannelOpen { id });
                 self.stats.messages_received += 1;
                 self.events.push_back(Event::Message { id, message: msg });
@@ -518,6 +529,9 @@ impl DataChannels {
     fn dcep(&mut self, id: u16, payload: &[u8]) {
         match DcepMessage::parse(payload) {
             Ok(DcepMessage::Ack) => {
+                if let Some(c) = self.channels.get_mut(&id) {
+                    c.awaiting_ack = false;
+                }
                 if let Some(c) = self.channels.get_mut(&id)
                     && c.state == ChannelState::Connecting
                     && !c.info.negotiated
@@ -562,6 +576,7 @@ impl DataChannels {
                         state: ChannelState::Open,
                         out_reset: false,
                         in_reset: false,
+                        awaiting_ack: false,
                     },
                 );
                 self.events.push_back(Event::IncomingChannel(info));

@@ -69,4 +69,7 @@ pub(crate) struct Channel {
     pub(crate) out_reset: bool,
     /// The peer reset its outgoing stream.
     pub(crate) in_reset: bool,
+    /// We sent DATA_CHANNEL_OPEN and no DATA_CHANNEL_ACK (nor data) came back yet: what we
+    /// send goes ordered (RFC 8832 §6).
+    pub(crate) awaiting_ack: bool,
 }

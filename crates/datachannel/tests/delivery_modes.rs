@@ -15,8 +15,13 @@ fn open(p: &mut Pair, label: &str, channel_type: ChannelType) -> u16 {
     let mut options = ChannelOptions::new(label);
     options.channel_type = channel_type;
     let id = p.a.dc.open_channel(now, options).unwrap();
+    // A's side opens as its DATA_CHANNEL_OPEN leaves; B's when that arrives.
     assert!(p.run_until(Duration::from_secs(10), |p| {
         p.a.saw(&Event::ChannelOpen { id })
+            && p.b
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::IncomingChannel(c) if c.id == id))
     }));
     id
 }

@@ -30,8 +30,13 @@ fn every_size_arrives_intact_both_ways() {
         p.a.dc
             .open_channel(now, ChannelOptions::new("sizes"))
             .unwrap();
+    // Open at A as its DATA_CHANNEL_OPEN leaves; B has it when that arrives.
     assert!(p.run_until(Duration::from_secs(10), |p| {
         p.a.saw(&Event::ChannelOpen { id })
+            && p.b
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::IncomingChannel(c) if c.id == id))
     }));
     let mut expected = Vec::new();
     for (i, len) in SIZES.iter().enumerate() {

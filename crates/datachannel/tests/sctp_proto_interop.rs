@@ -131,7 +131,14 @@ fn channels_open_both_ways_and_every_size_crosses_when_we_connect() {
         .ours
         .open_channel(now, ChannelOptions::new("from-rtcweb"))
         .unwrap();
-    link.run_until(|l| l.events.contains(&Event::ChannelOpen { id: ours }));
+    // Open on our side as the DATA_CHANNEL_OPEN leaves; theirs has it when it arrives.
+    link.run_until(|l| {
+        l.events.contains(&Event::ChannelOpen { id: ours })
+            && l.theirs
+                .dcep
+                .iter()
+                .any(|d| matches!(d, Dcep::Open { id, .. } if *id == ours))
+    });
     assert!(link.theirs.connected);
     assert_eq!(
         link.theirs.dcep[0],
@@ -172,6 +179,10 @@ fn sctp_proto_starts_the_association() {
     link.run_until(|l| {
         l.events.contains(&Event::ChannelOpen { id: ours })
             && l.theirs.dcep.contains(&Dcep::Ack { id: 3 })
+            && l.theirs
+                .dcep
+                .iter()
+                .any(|d| matches!(d, Dcep::Open { id, .. } if *id == ours))
     });
     exchange(&mut link, ours, 3);
 }

@@ -327,7 +327,16 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
         rt.block_on(timeout(Duration::from_secs(10), dc.opened()))
             .expect("opens in time")
             .expect("opens");
-        let seen_there = eval(&mut browser, &format!("rtc.channel({})", json!(name)));
+        // Open on rtcweb's side as its DATA_CHANNEL_OPEN leaves (RFC 8832 §6); Firefox has
+        // the channel when that arrives, half a round trip later.
+        let asked = std::time::Instant::now();
+        let seen_there = loop {
+            let seen = eval(&mut browser, &format!("rtc.channel({})", json!(name)));
+            if !seen.is_null() || asked.elapsed() > Duration::from_secs(5) {
+                break seen;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         for (k, v) in want.as_object().unwrap() {
             assert_eq!(
                 &seen_there[k], v,
