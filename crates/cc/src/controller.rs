@@ -402,12 +402,12 @@ impl CongestionController {
         self.window.as_ref()?.window(self.target().target)
     }
 
-    /// Whether more is in flight than twice the window: the pacer should hold media back
-    /// ([`crate::Pacer::set_congested`]) until feedback comes. Encoders are pushed back
-    /// from one window up ([`CongestionController::encoder_target`]); holding the pacer
-    /// already there (as libwebrtc does at its window) left two flows sharing a link
-    /// unfair in the simulator (shares of 65/35 %), while twice the window still stops a
-    /// burst before it overfills a drop-tail queue.
+    /// Whether more than one and a half windows are in flight: the pacer should hold media
+    /// back ([`crate::Pacer::set_congested`]) until feedback comes. Encoders are pushed
+    /// back from one window up ([`CongestionController::encoder_target`]); holding the
+    /// pacer already there (as libwebrtc does at its window) left two flows sharing a link
+    /// unfair in the simulator (shares of 65/35 %); twice the window let a start-up burst
+    /// overfill a 300 ms drop-tail queue on a real link (round trips of 229 ms).
     pub fn is_congested(&self) -> bool {
         self.congestion_window()
             .is_some_and(|w| self.history.in_flight() >= w + w / 2)
