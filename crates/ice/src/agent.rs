@@ -499,6 +499,7 @@ impl Agent {
     /// Everything that must happen after any input: drain sub-machines, update states.
     fn after_input(&mut self, now: Instant) {
         self.process_gathering(now);
+        self.select_valid_until_nominated(now);
         self.flush(now);
         self.gather.check_complete(&mut self.events);
         self.update_state(now);
@@ -763,13 +764,19 @@ impl Agent {
 
     /// Both agents send on their best valid pair until a pair is nominated (RFC 8445
     /// §12.1: data may go on any valid pair; libwebrtc does the same): DTLS starts a round
-    /// trip or more before the nomination has gone both ways. The nominated pair takes
-    /// over when it comes.
+    /// trip or more before the nomination has gone both ways. Only a pair no pending pair
+    /// could beat, the one the controlling agent nominates at once (§8.1.1 as `checks`
+    /// does it): a relayed pair that happened to succeed first while a direct one is still
+    /// being checked is not worth starting on. The nominated pair takes over when it comes.
     fn select_valid_until_nominated(&mut self, now: Instant) {
         if self.route.is_some() || self.config.lite || self.checklist.any_nominated() {
             return;
         }
-        if let Some(pi) = self.checklist.best_valid() {
+        if let Some(pi) = self.checklist.best_valid()
+            && !self
+                .checklist
+                .better_pending(self.checklist.pair(pi).priority)
+        {
             self.select(now, pi, false);
         }
     }
