@@ -6,8 +6,10 @@
 //! to Chromium through a real sound server; it sends its test-pattern camera and shows
 //! Chromium's fake camera in its window. Checked: Chromium's `getStats` shows rtcweb's
 //! audio (with energy) and video (decoded frames) arriving, and a screenshot of the X
-//! screen (ImageMagick `import`) shows Chromium's camera picture in rtcweb's window: its
-//! mean colour matches the page's own camera frame, and it is not black.
+//! screen (ImageMagick `import`) show Chromium's camera picture in rtcweb's window: their
+//! mean colour matches the page's own camera frames, and it is not black. After the page
+//! hangs up, the example's summary shows microphone and camera frames sent and the
+//! browser's audio played and video shown.
 //!
 //! The example binary is built by `cargo test` (examples are built with the tests; with
 //! `--test call_example` alone, run `cargo build -p rtcweb-peer --example call` first).
@@ -322,6 +324,22 @@ fn chromium_calls_the_call_example_and_sees_and_hears_it() {
     println!(
         "the window's colour was at most {worst:.1} outside the page's (tolerance {COLOUR_TOLERANCE})"
     );
+
+    // Hanging up: the example says what the call did, the browser's audio played through the
+    // sound server included.
+    browser.evaluate(&page, "pc.close()");
+    let ended = wait_for(&lines, "the call ended:", Duration::from_secs(15));
+    let figures: Vec<u64> = ended
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let [mic, _mic_dropped, camera, audio_played, video_shown] = figures[..] else {
+        panic!("not the call's summary: {ended}")
+    };
+    assert!(mic > 300, "{ended}");
+    assert!(camera > 100, "{ended}");
+    assert!(audio_played > 300, "{ended}");
+    assert!(video_shown > 100, "{ended}");
 }
 
 /// The mean colour `[r, g, b]` of the page's own camera frame now.

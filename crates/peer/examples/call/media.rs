@@ -31,8 +31,8 @@ impl Counters {
     pub(crate) fn summary(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "sent {} microphone frames (10 ms; {} dropped) and {} camera frames; received {} \
-             audio frames (played) and {} video frames (shown)",
+            "sent {} microphone frames ({} dropped) and {} camera frames; received {} audio \
+             frames (played) and {} video frames (shown)",
             get(&self.microphone_frames),
             get(&self.microphone_dropped),
             get(&self.camera_frames),
