@@ -5,7 +5,7 @@
 //! captures the sink's monitor as its microphone, so Chromium's fake microphone comes back
 //! to Chromium through a real sound server; it sends its test-pattern camera and shows
 //! Chromium's fake camera in its window. Checked: Chromium's `getStats` shows rtcweb's
-//! audio (with energy) and video (decoded frames) arriving, and a screenshot of the X
+//! audio (with energy) and video (decoded frames) arriving, and screenshots of the X
 //! screen (ImageMagick `import`) show Chromium's camera picture in rtcweb's window: their
 //! mean colour matches the page's own camera frames, and it is not black. After the page
 //! hangs up, the example's summary shows microphone and camera frames sent and the
