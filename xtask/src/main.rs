@@ -102,7 +102,7 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
     Requirement {
         package: "pulseaudio",
         marker: "/usr/bin/pulseaudio",
-        why: "rtcweb-capture's real-audio test starts its own PulseAudio daemon with a null sink (no sound card here) and plays and captures through it",
+        why: "rtcweb-capture's real-audio test starts its own PulseAudio daemon with a null sink (no sound card here) and plays and captures through it; so does the call example's test",
     },
     Requirement {
         package: "pulseaudio-utils",
@@ -113,6 +113,16 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         package: "libasound2-plugins",
         marker: "/usr/share/alsa/alsa.conf.d/50-pulseaudio.conf",
         why: "ALSA's `pulse` plugin, through which rtcweb-capture's real-audio test also plays with cpal's ALSA host (pulseaudio depends on it; named for that test)",
+    },
+    Requirement {
+        package: "xvfb",
+        marker: "/usr/bin/Xvfb",
+        why: "the call example's test shows rtcweb's window on an X server of its own (no screen in CI)",
+    },
+    Requirement {
+        package: "imagemagick",
+        marker: "/usr/bin/import",
+        why: "the call example's test takes a screenshot of that X server (`import -window root`) to see Chromium's camera in rtcweb's window",
     },
 ];
 
@@ -152,6 +162,11 @@ const DEMO_REQUIREMENTS: &[Requirement] = &[
         package: "g++",
         marker: "/usr/bin/g++",
         why: "building Cisco's OpenH264 from source in the `openh264` crate (the demo's H.264)",
+    },
+    Requirement {
+        package: "libasound2-dev",
+        marker: "/usr/include/alsa/asoundlib.h",
+        why: "`cargo run --example` builds every dev-dependency of rtcweb-peer, among them rtcweb-capture (the call example's devices), whose cpal links libasound (found with pkg-config)",
     },
 ];
 

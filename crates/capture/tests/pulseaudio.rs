@@ -9,118 +9,46 @@
 //! `PULSE_SERVER` pointing at the daemon's socket.
 #![allow(clippy::disallowed_methods)] // measures real time against a real sound server
 
-use std::io::ErrorKind;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rtcweb_capture::{
     AudioCapture, AudioPlayout, AudioSettings, Capabilities, CaptureError, DeviceInfo, DeviceKind,
     StreamEvent, enumerate_audio,
 };
+use rtcweb_lab::SoundServer;
+use rtcweb_lab::sound::SINK;
 use rtcweb_media::analysis::{peak_frequency, rms};
 use rtcweb_media::{AudioSource, ToneSource};
 
-const SINK: &str = "rtcweb_null";
 const SERVER_ENV: &str = "PULSE_SERVER";
 const PID_ENV: &str = "RTCWEB_TEST_PULSEAUDIO_PID";
 
-/// A PulseAudio daemon in a temporary directory, stopped on drop.
-struct SoundServer {
-    daemon: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-}
-
-impl SoundServer {
-    fn start(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("rtcweb-pulse-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("run")).unwrap();
-        let socket = dir.join("native");
-        let config = dir.join("default.pa");
-        // Only what the test needs: no hardware detection, no D-Bus, no saved volumes.
-        std::fs::write(
-            &config,
-            format!(
-                "load-module module-null-sink sink_name={SINK} rate=48000 channels=2\n\
-                 load-module module-native-protocol-unix auth-anonymous=1 socket={}\n",
-                socket.display()
-            ),
-        )
+/// Starts a PulseAudio daemon of the test's own (rtcweb-lab's `SoundServer`, which
+/// rtcweb-peer's call example test uses too) and runs the ignored test `body` in a child
+/// process pointed at it.
+fn run_in_sound_server(name: &str, body: &str) {
+    let server = SoundServer::start(name).unwrap_or_else(|e| panic!("{e}"));
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args([
+            body,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SERVER_ENV, server.pulse_server())
+        .env(PID_ENV, server.pid().to_string())
+        .output()
         .unwrap();
-        let spawned = Command::new("pulseaudio")
-            .args([
-                "--daemonize=no",
-                "-n",
-                "--exit-idle-time=-1",
-                "--disallow-exit",
-            ])
-            // As root (CI, this sandbox) PulseAudio warns but runs with --system=false.
-            .arg("--system=false")
-            .arg("--log-target=stderr")
-            .arg("-F")
-            .arg(&config)
-            .env("HOME", &dir)
-            .env("PULSE_RUNTIME_PATH", dir.join("run"))
-            .env_remove("PULSE_SERVER")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let daemon = match spawned {
-            Ok(child) => child,
-            Err(e) if e.kind() == ErrorKind::NotFound => panic!(
-                "the PulseAudio daemon `pulseaudio` is not installed: run `cargo xtask test` \
-                 (it installs the Debian packages the tests need), or \
-                 `apt-get install pulseaudio`"
-            ),
-            Err(e) => panic!("cannot start pulseaudio: {e}"),
-        };
-        let mut server = Self {
-            daemon,
-            dir,
-            socket,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !server.socket.exists() {
-            if let Ok(Some(status)) = server.daemon.try_wait() {
-                panic!("pulseaudio exited at start: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pulseaudio did not open its socket"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // The socket appears before the modules are all loaded: give it a moment more.
-        std::thread::sleep(Duration::from_millis(200));
-        server
-    }
-
-    /// Runs the ignored test `body` in a child process pointed at this server.
-    fn run(&self, body: &str) {
-        let exe = std::env::current_exe().unwrap();
-        let out = Command::new(exe)
-            .args([
-                body,
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(SERVER_ENV, format!("unix:{}", self.socket.display()))
-            .env(PID_ENV, self.daemon.id().to_string())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        println!("{stdout}");
-        assert!(
-            out.status.success() && stdout.contains("1 passed"),
-            "{body} failed in the sound server's process:\n{stdout}\n{stderr}"
-        );
-    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{body} failed in the sound server's process:\n{stdout}\n{stderr}"
+    );
 }
 
 /// One sound-server test at a time: three daemons and three real-time streams at once on a
@@ -134,30 +62,22 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Drop for SoundServer {
-    fn drop(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 fn a_tone_played_into_a_null_sink_is_captured_from_its_monitor() {
     let _turn = one_at_a_time();
-    SoundServer::start("round-trip").run("in_sound_server::round_trip");
+    run_in_sound_server("round-trip", "in_sound_server::round_trip");
 }
 
 #[test]
 fn a_tone_played_through_alsa_s_pulse_plugin_is_captured_too() {
     let _turn = one_at_a_time();
-    SoundServer::start("alsa").run("in_sound_server::alsa_round_trip");
+    run_in_sound_server("alsa", "in_sound_server::alsa_round_trip");
 }
 
 #[test]
 fn a_capture_and_a_playout_report_the_server_going_away() {
     let _turn = one_at_a_time();
-    SoundServer::start("gone").run("in_sound_server::server_gone");
+    run_in_sound_server("gone", "in_sound_server::server_gone");
 }
 
 /// The test bodies, run in a child process (see the module docs).

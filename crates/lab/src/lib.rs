@@ -20,11 +20,13 @@ mod coturn;
 pub mod firefox;
 pub mod isolate;
 mod netns;
+pub mod sound;
 mod topology;
 
 pub use agent::Agent;
 pub use coturn::{Coturn, PASSWORD, PORT, REALM, TLS_PORT, USER};
 pub use netns::{Namespace, lab_unavailable};
+pub use sound::SoundServer;
 pub use topology::{Nat, NatLab, SERVER, Site, Wan};
 
 /// What went wrong building or driving the lab.
