@@ -15,61 +15,24 @@ use rtcweb_peer::driver::{
     DataChannel, DriverConfig, Events, PeerConnection, PeerConnectionEvent, RemoteAudioTrack,
     RemoteTrack, RtpSender, VideoSendSettings, VideoSender,
 };
-use rtcweb_peer::{Description, GatheringState, MessageKind, PeerConnectionState, SdpType};
-use serde_json::json;
+use rtcweb_peer::{MessageKind, PeerConnectionState};
 
 /// The page, served at `/`.
 pub const PAGE: &str = include_str!("page.html");
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+#[path = "../shared/http_signal.rs"]
+mod http_signal;
+
+use http_signal::Error;
 
 /// Starts the HTTP endpoint on `addr` (port 0 picks one) in a thread of its own; the
 /// address it listens on. Peers run on `runtime`.
 pub fn start(addr: SocketAddr, runtime: tokio::runtime::Handle) -> Result<SocketAddr, Error> {
-    let server = tiny_http::Server::http(addr)?;
-    let local = server
-        .server_addr()
-        .to_ip()
-        .ok_or("the server listens on an IP address")?;
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let runtime = runtime.clone();
-            // One thread per request: an offer waits for gathering.
-            std::thread::spawn(move || handle(request, &runtime));
-        }
-    });
-    Ok(local)
-}
-
-fn handle(mut request: tiny_http::Request, runtime: &tokio::runtime::Handle) {
-    let html = tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
-        .expect("a valid header");
-    let json_type =
-        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("a valid header");
-    let response = match (request.method(), request.url()) {
-        (tiny_http::Method::Get, "/") => tiny_http::Response::from_string(PAGE).with_header(html),
-        (tiny_http::Method::Post, "/offer") => {
-            let mut sdp = String::new();
-            // Offers are a few kilobytes; anything far larger is refused.
-            let read = std::io::Read::read_to_string(
-                &mut std::io::Read::take(request.as_reader(), 256 << 10),
-                &mut sdp,
-            );
-            match read
-                .map_err(Error::from)
-                .and_then(|_| runtime.block_on(answer(sdp)))
-            {
-                Ok(body) => {
-                    tiny_http::Response::from_string(body.to_string()).with_header(json_type)
-                }
-                Err(e) => tiny_http::Response::from_string(e.to_string()).with_status_code(400),
-            }
-        }
-        _ => tiny_http::Response::from_string("not found").with_status_code(404),
-    };
-    if let Err(e) = request.respond(response) {
-        eprintln!("HTTP response not sent: {e}");
-    }
+    http_signal::serve(addr, PAGE, move |offer| {
+        runtime
+            .block_on(answer(offer))
+            .map_err(|e| (400, e.to_string()))
+    })
 }
 
 /// A new peer for one visitor: applies the offer, answers with an audio track of its own,
@@ -84,32 +47,10 @@ async fn answer(offer: String) -> Result<serde_json::Value, Error> {
         .add_track(rtcweb_peer::MediaTrack::video("pattern"), &["rtcweb"])
         .await?;
     let pattern = pattern.video(VideoSendSettings::default()).await?;
-    pc.set_remote_description(&Description {
-        kind: SdpType::Offer,
-        sdp: offer,
-    })
-    .await?;
-    let answer = pc.create_answer().await?;
-    pc.set_local_description(&answer).await?;
-    // No trickle over this endpoint: the answer goes out with every candidate.
-    let mut candidates = Vec::new();
-    let mut early = Vec::new();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
-            .await
-            .map_err(|_| "gathering did not complete in 10 s")?
-            .ok_or("the connection ended")?;
-        match event {
-            PeerConnectionEvent::LocalCandidate(c) => {
-                candidates.push(json!({ "candidate": c.candidate, "mid": c.mid }));
-            }
-            PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => break,
-            other => early.push(other),
-        }
-    }
+    let (body, early) = http_signal::answer_with_candidates(&pc, &mut events, offer).await?;
     tokio::spawn(send_pattern(pattern));
     tokio::spawn(visit(pc, events, early, echo));
-    Ok(json!({ "sdp": answer.sdp, "candidates": candidates }))
+    Ok(body)
 }
 
 /// One visitor's session: chat replies and the audio echo, until the connection ends.

@@ -6,13 +6,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use rtcweb_peer::driver::{
     DriverConfig, Events, PeerConnection, PeerConnectionEvent, VideoSendSettings,
 };
-use rtcweb_peer::{Description, GatheringState, MediaTrack, PeerConnectionState, SdpType};
-use serde_json::json;
+use rtcweb_peer::{MediaTrack, PeerConnectionState};
 
 use crate::devices::Devices;
 use crate::media::{self, Counters, Show};
@@ -20,7 +18,10 @@ use crate::media::{self, Counters, Show};
 /// The page, served at `/`.
 const PAGE: &str = include_str!("page.html");
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+#[path = "../shared/http_signal.rs"]
+mod http_signal;
+
+use http_signal::Error;
 
 /// What every call shares: the devices, where pictures go, the counters.
 pub(crate) struct Call {
@@ -46,64 +47,24 @@ impl Call {
 }
 
 /// Starts the HTTP endpoint on `addr` (port 0 picks one) in a thread of its own; the
-/// address it listens on. Peers run on `runtime`.
+/// address it listens on. Peers run on `runtime`; a second caller while a call is on is
+/// refused (409).
 pub(crate) fn start(
     addr: SocketAddr,
     runtime: tokio::runtime::Handle,
     call: Arc<Call>,
 ) -> Result<SocketAddr, Error> {
-    let server = tiny_http::Server::http(addr)?;
-    let local = server
-        .server_addr()
-        .to_ip()
-        .ok_or("the server listens on an IP address")?;
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let runtime = runtime.clone();
-            let call = Arc::clone(&call);
-            // One thread per request: an offer waits for gathering.
-            std::thread::spawn(move || handle(request, &runtime, call));
+    http_signal::serve(addr, PAGE, move |offer| {
+        if call.busy.swap(true, Ordering::AcqRel) {
+            return Err((409, "a call is already on".to_owned()));
         }
-    });
-    Ok(local)
-}
-
-fn handle(mut request: tiny_http::Request, runtime: &tokio::runtime::Handle, call: Arc<Call>) {
-    let html = tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
-        .expect("a valid header");
-    let json_type =
-        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("a valid header");
-    let response = match (request.method(), request.url()) {
-        (tiny_http::Method::Get, "/") => tiny_http::Response::from_string(PAGE).with_header(html),
-        (tiny_http::Method::Post, "/offer") => {
-            if call.busy.swap(true, Ordering::AcqRel) {
-                tiny_http::Response::from_string("a call is already on").with_status_code(409)
-            } else {
-                let mut sdp = String::new();
-                // Offers are a few kilobytes; anything far larger is refused.
-                let read = std::io::Read::read_to_string(
-                    &mut std::io::Read::take(request.as_reader(), 256 << 10),
-                    &mut sdp,
-                );
-                match read
-                    .map_err(Error::from)
-                    .and_then(|_| runtime.block_on(answer(sdp, Arc::clone(&call))))
-                {
-                    Ok(body) => {
-                        tiny_http::Response::from_string(body.to_string()).with_header(json_type)
-                    }
-                    Err(e) => {
-                        call.busy.store(false, Ordering::Release);
-                        tiny_http::Response::from_string(e.to_string()).with_status_code(400)
-                    }
-                }
-            }
-        }
-        _ => tiny_http::Response::from_string("not found").with_status_code(404),
-    };
-    if let Err(e) = request.respond(response) {
-        eprintln!("HTTP response not sent: {e}");
-    }
+        runtime
+            .block_on(answer(offer, Arc::clone(&call)))
+            .map_err(|e| {
+                call.busy.store(false, Ordering::Release);
+                (400, e.to_string())
+            })
+    })
 }
 
 /// The peer of a call: applies the offer, answers with a microphone and a camera track,
@@ -124,28 +85,7 @@ async fn answer(offer: String, call: Arc<Call>) -> Result<serde_json::Value, Err
             ..VideoSendSettings::default()
         })
         .await?;
-    pc.set_remote_description(&Description {
-        kind: SdpType::Offer,
-        sdp: offer,
-    })
-    .await?;
-    let answer = pc.create_answer().await?;
-    pc.set_local_description(&answer).await?;
-    let mut candidates = Vec::new();
-    let mut early = Vec::new();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
-            .await
-            .map_err(|_| "gathering did not complete in 10 s")?
-            .ok_or("the connection ended")?;
-        match event {
-            PeerConnectionEvent::LocalCandidate(c) => {
-                candidates.push(json!({ "candidate": c.candidate, "mid": c.mid }));
-            }
-            PeerConnectionEvent::IceGatheringState(GatheringState::Complete) => break,
-            other => early.push(other),
-        }
-    }
+    let (body, early) = http_signal::answer_with_candidates(&pc, &mut events, offer).await?;
     println!("the browser is calling");
     let devices = &call.devices;
     media::send_microphone(
@@ -161,7 +101,7 @@ async fn answer(offer: String, call: Arc<Call>) -> Result<serde_json::Value, Err
         Arc::clone(&call.counters),
     );
     tokio::spawn(session(pc, events, early, call));
-    Ok(json!({ "sdp": answer.sdp, "candidates": candidates }))
+    Ok(body)
 }
 
 /// The call's events until it ends: the browser's tracks to the speaker and the window.
