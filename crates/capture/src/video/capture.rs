@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::device::{Backend, Capabilities, DeviceInfo};
 use crate::error::CaptureError;
 use crate::frame::{VideoFrame, VideoSettings};
-use crate::stream::{FrameQueue, QueueStats, StreamEvent};
+use crate::stream::{FrameQueue, FrameSender, QueueStats, StreamEvent};
 
 /// Frames waiting in a camera's queue before the oldest is dropped: a consumer more than
 /// four frames behind wants the newest picture, not a backlog.
@@ -126,6 +126,23 @@ impl Drop for VideoCapture {
 /// Whether `settings` is one of the device's modes; if not, the first property no mode has
 /// (in the order width, height, frameRate; a format the device does not offer at that size
 /// is a backend error, W3C has no constraint for it).
+/// Hands a camera's picture to the stream with the next sequence number; false once the
+/// consumer has closed it (the camera's thread should stop).
+pub(crate) fn push_picture(
+    sender: &FrameSender<VideoFrame>,
+    sequence: &mut u64,
+    picture: rtcweb_media::I420Frame,
+    capture_time: std::time::Instant,
+) -> bool {
+    let frame = VideoFrame {
+        picture,
+        capture_time,
+        sequence: *sequence,
+    };
+    *sequence += 1;
+    sender.push(frame)
+}
+
 pub(crate) fn check_offered(
     device: &DeviceInfo,
     settings: VideoSettings,

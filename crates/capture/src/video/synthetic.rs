@@ -16,6 +16,7 @@ use crate::device::{
 use crate::error::CaptureError;
 use crate::frame::{VideoFrame, VideoSettings};
 use crate::stream::{FrameQueue, FrameSender};
+use crate::video::capture::push_picture;
 
 /// The test-pattern camera's id.
 pub const TEST_PATTERN_ID: &str = "synthetic:test-pattern";
@@ -186,13 +187,7 @@ pub(crate) fn open_pattern(
             let capture_time = crate::clock::now();
             let micros = capture_time.duration_since(start).as_micros();
             let picture = pattern.next_frame(u64::try_from(micros).unwrap_or(u64::MAX));
-            let frame = VideoFrame {
-                picture,
-                capture_time,
-                sequence,
-            };
-            sequence += 1;
-            if !sender.push(frame) {
+            if !push_picture(&sender, &mut sequence, picture, capture_time) {
                 return;
             }
         }
@@ -240,13 +235,7 @@ pub(crate) fn open_y4m(
                 let capture_time = crate::clock::now();
                 match source.read_frame() {
                     Ok(Some(picture)) => {
-                        let frame = VideoFrame {
-                            picture,
-                            capture_time,
-                            sequence,
-                        };
-                        sequence += 1;
-                        if !sender.push(frame) {
+                        if !push_picture(&sender, &mut sequence, picture, capture_time) {
                             return;
                         }
                     }

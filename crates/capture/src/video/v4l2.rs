@@ -31,6 +31,7 @@ use crate::device::{
 use crate::error::CaptureError;
 use crate::frame::{VideoFrame, VideoSettings};
 use crate::stream::{FrameQueue, FrameSender};
+use crate::video::capture::push_picture;
 
 /// Sizes offered from a camera that announces a range of sizes (stepwise or continuous)
 /// rather than a list: the common ones inside its range.
@@ -416,13 +417,7 @@ fn run(
         });
         match result {
             Ok(Ok((picture, capture_time))) => {
-                let frame = VideoFrame {
-                    picture,
-                    capture_time,
-                    sequence,
-                };
-                sequence += 1;
-                if !sender.push(frame) {
+                if !push_picture(sender, &mut sequence, picture, capture_time) {
                     return;
                 }
             }
