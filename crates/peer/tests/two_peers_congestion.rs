@@ -60,6 +60,22 @@ fn allocated(w: &World, video: TransceiverId) -> Option<u32> {
     })
 }
 
+/// Frame `n` of an encoder at the allocated rate, 30 frames a second, a key frame 4x the
+/// size every 3 s.
+fn write_frame(w: &mut World, video: TransceiverId, payload_type: u8, n: u32) {
+    let bps = allocated(w, video).unwrap_or(300_000);
+    let mut size = (bps / 8 / 30) as usize;
+    if n % 90 == 0 {
+        size *= 4;
+    }
+    let data = vec![0x10u8; size.max(100)];
+    let mut frame = OutgoingFrame::new(payload_type, n.wrapping_mul(3000), &data);
+    frame.keyframe = n % 90 == 0;
+    frame.capture_time = Some(w.now);
+    w.a.peer.write_frame(w.now, video, frame).unwrap();
+    w.flush();
+}
+
 fn run(seed: u64, phases: &[Phase], total: Duration, remb_only: bool) -> Vec<Settled> {
     let (mut w, video) = video_world(seed, remb_only);
     let host = w.a.host;
@@ -101,19 +117,7 @@ fn run(seed: u64, phases: &[Phase], total: Duration, remb_only: bool) -> Vec<Set
             next_sample += Duration::from_millis(100);
         }
         if w.now >= next {
-            // An encoder at the allocated rate, 30 frames a second, a key frame 4x the
-            // size every 3 s.
-            let bps = allocated(&w, video).unwrap_or(300_000);
-            let mut size = (bps / 8 / 30) as usize;
-            if n % 90 == 0 {
-                size *= 4;
-            }
-            let data = vec![0x10u8; size.max(100)];
-            let mut frame = OutgoingFrame::new(vp8, n.wrapping_mul(3000), &data);
-            frame.keyframe = n % 90 == 0;
-            frame.capture_time = Some(w.now);
-            w.a.peer.write_frame(w.now, video, frame).unwrap();
-            w.flush();
+            write_frame(&mut w, video, vp8, n);
             n += 1;
             next += Duration::from_millis(33);
         }
@@ -288,16 +292,7 @@ fn data_channel_bytes_come_off_the_video_target() {
             w.flush();
         }
         if w.now >= next_frame {
-            let bps = allocated(&w, video).unwrap_or(300_000);
-            let mut size = (bps / 8 / 30) as usize;
-            if n % 90 == 0 {
-                size *= 4;
-            }
-            let data = vec![0x10u8; size.max(100)];
-            let mut frame = OutgoingFrame::new(vp8, n.wrapping_mul(3000), &data);
-            frame.keyframe = n % 90 == 0;
-            w.a.peer.write_frame(w.now, video, frame).unwrap();
-            w.flush();
+            write_frame(&mut w, video, vp8, n);
             n += 1;
             next_frame += Duration::from_millis(33);
         }
