@@ -1,0 +1,55 @@
+//! # rtcweb-audio-processing: echo cancellation for rtcweb, sans-IO
+//!
+//! Audio processing of the capture stream against the render stream (what the loudspeaker
+//! plays), on 10 ms frames of mono 16-bit PCM at 16, 32 or 48 kHz. No threads, no clock,
+//! no allocation after construction: the owner hands frames in as they come, in their order,
+//! and takes the processed capture frame back.
+//!
+//! ```
+//! use rtcweb_audio_processing::{AudioProcessingConfig, AudioProcessor};
+//!
+//! let mut apm = AudioProcessor::new(AudioProcessingConfig::new(48_000))?;
+//! let played = vec![0i16; apm.frame_len()]; // 10 ms the loudspeaker plays
+//! let mut captured = vec![0i16; apm.frame_len()]; // 10 ms the microphone heard
+//! apm.handle_render_frame(&played)?;
+//! apm.process_capture_frame(&mut captured)?; // now without the echo of `played`
+//! let stats = apm.stats(); // echoReturnLoss, echoReturnLossEnhancement, delay
+//! # let _ = stats;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## What is built
+//! - A render queue (500 ms, oldest dropped and counted) pairing render with capture frames.
+//! - A delay estimator on binary spectra (libwebrtc's method), 0 to 500 ms in 10 ms steps,
+//!   with hysteresis; it follows a drifting delay (see `delay`).
+//! - A partitioned-block frequency-domain adaptive filter (NLMS per bin, one gradient
+//!   constraint per block) covering the echo tail after the estimated delay (400 ms by
+//!   default), in two copies: a shadow filter that adapts fast on every block and a main
+//!   filter that gives the output and takes the shadow's coefficients only when the shadow
+//!   does better; a shadow that diverges in double talk is reset from the main filter.
+//! - Statistics with the webrtc-stats names `echoReturnLoss` and
+//!   `echoReturnLossEnhancement`.
+//!
+//! ## What is not built yet (issue 18)
+//! A residual echo suppressor with comfort noise (for what a linear filter cannot remove:
+//! a clipping loudspeaker), noise suppression and automatic gain control (configurations
+//! asking for them are refused with [`ConfigError::Unsupported`]), a high-pass filter,
+//! stereo, and the wiring into `rtcweb-peer`'s audio path.
+//!
+//! ## Measuring
+//! The feature `testkit` (not part of the API) holds the measuring bench of issue 18:
+//! speech from espeak-ng, synthetic rooms, the scenarios, the metrics, and speexdsp as the
+//! baseline; `tests/scenarios.rs` prints the table of both.
+#![cfg_attr(not(feature = "testkit"), forbid(unsafe_code))]
+
+mod config;
+mod delay;
+mod filter;
+mod processor;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use config::{
+    AudioProcessingConfig, ConfigError, Feature, FrameError, MAX_ECHO_TAIL_MS, SAMPLE_RATES,
+};
+pub use processor::{AudioProcessingStats, AudioProcessor};
