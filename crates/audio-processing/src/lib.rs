@@ -43,6 +43,7 @@
 #![cfg_attr(not(feature = "testkit"), forbid(unsafe_code))]
 
 mod config;
+mod control;
 mod delay;
 mod filter;
 mod processor;

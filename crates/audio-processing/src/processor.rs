@@ -4,6 +4,7 @@ use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
 use crate::config::{AudioProcessingConfig, ConfigError, FrameError};
+use crate::control::{Decision, Energies, StepControl, TwoPath};
 use crate::delay::DelayEstimator;
 use crate::filter::{AdaptiveFilter, RenderSpectra, Transforms};
 
@@ -13,14 +14,11 @@ const RENDER_QUEUE_FRAMES: usize = 50;
 /// Blocks of filter before the estimated delay, so an echo that arrives a little earlier
 /// than estimated (the estimate is in whole blocks, the delay drifts) is still modelled.
 const DELAY_MARGIN_BLOCKS: usize = 2;
-/// Step size of the shadow filter's NLMS (fast: it tracks, the main filter keeps).
-const SHADOW_STEP: f32 = 0.5;
-/// The shadow filter is copied into the main filter when its error has been smaller by this
-/// (smoothed relative difference of error energies).
-const COPY_THRESHOLD: f32 = 0.1;
-/// The shadow filter is reset to the main filter when its error is this many times larger
-/// (it diverged, e.g. in double talk).
-const RESET_RATIO: f32 = 4.0;
+/// Smoothing of the two filters' error energies (per block, about 100 ms).
+const ERROR_SMOOTHING: f32 = 0.1;
+/// While the near end talks, the shadow replaces the main filter only when its smoothed
+/// error is at most this fraction of the main filter's (-6 dB).
+const NEAR_END_UPDATE_RATIO: f32 = 0.25;
 /// Regularisation of the NLMS normalisation: a render at -70 dBFS per sample.
 const RENDER_FLOOR: f32 = 1e-7;
 /// Smoothing of the powers behind the ERL and ERLE statistics (per frame with far-end
@@ -73,11 +71,15 @@ pub struct AudioProcessor {
     main: AdaptiveFilter,
     shadow: AdaptiveFilter,
     capture_spectrum: Vec<Complex<f32>>,
-    gain: Vec<Complex<f32>>,
-    norm: Vec<f32>,
+    error_spectrum: Vec<Complex<f32>>,
+    estimate_spectrum: Vec<Complex<f32>>,
+    step: Vec<f32>,
+    step_control: StepControl,
+    main_error: f32,
+    shadow_error: f32,
+    two_path: TwoPath,
     error_main: Vec<f32>,
     error_shadow: Vec<f32>,
-    comparison: f32,
     render_power: f32,
     capture_power: f32,
     output_power: f32,
@@ -121,11 +123,15 @@ impl AudioProcessor {
             main: AdaptiveFilter::new(bins, partitions),
             shadow: AdaptiveFilter::new(bins, partitions),
             capture_spectrum: vec![Complex::new(0.0, 0.0); bins],
-            gain: vec![Complex::new(0.0, 0.0); bins],
-            norm: vec![0.0; bins],
+            error_spectrum: vec![Complex::new(0.0, 0.0); bins],
+            estimate_spectrum: vec![Complex::new(0.0, 0.0); bins],
+            step: vec![0.0; bins],
+            step_control: StepControl::new(bins, frame, config.sample_rate),
+            two_path: TwoPath::default(),
+            main_error: 0.0,
+            shadow_error: 0.0,
             error_main: vec![0.0; frame],
             error_shadow: vec![0.0; frame],
-            comparison: 0.0,
             render_power: 0.0,
             capture_power: 0.0,
             output_power: 0.0,
@@ -244,11 +250,11 @@ impl AudioProcessor {
         }
     }
 
-    /// The two-path canceller: the shadow filter adapts on every block; the main filter
-    /// gives the output and takes the shadow's coefficients when the shadow has done better
-    /// for a while; a shadow that does much worse (it learnt the near-end talker in double
-    /// talk) is reset to the main filter. (Ochiai et al., "Echo canceller with two echo path
-    /// models", IEEE Trans. Comm. 25(6), 1977; speexdsp's `mdf.c` does the same.)
+    /// The two-path canceller: the shadow filter adapts on every block, with the step
+    /// [`StepControl`] gives; the main filter gives the output and takes the shadow's
+    /// coefficients when [`TwoPath`] finds the shadow significantly better; a shadow that is
+    /// as much worse is reset to the main filter. (Ochiai et al., "Echo canceller with two
+    /// echo path models", IEEE Trans. Comm. 25(6), 1977.)
     fn cancel(&mut self) {
         let n = self.frame;
         let capture = &self.capture_window[n..];
@@ -260,54 +266,87 @@ impl AudioProcessor {
             capture,
             &mut self.error_main,
         );
-        filter_error(
-            &self.shadow,
-            &self.render,
-            self.offset,
-            &mut self.transforms,
-            capture,
-            &mut self.error_shadow,
-        );
-
-        // NLMS normalisation: render power over the partitions, per bin.
-        let regularisation = RENDER_FLOOR * (2 * n * self.partitions) as f32;
-        self.norm.fill(regularisation);
-        for p in 0..self.partitions {
-            for (norm, power) in self.norm.iter_mut().zip(self.render.power(self.offset + p)) {
-                *norm += power;
-            }
+        self.shadow
+            .estimate(&self.render, self.offset, &mut self.estimate_spectrum);
+        self.transforms
+            .freq
+            .copy_from_slice(&self.estimate_spectrum);
+        self.transforms.inverse();
+        let mut energies = Energies {
+            error: 0.0,
+            estimate: 0.0,
+            cross: 0.0,
+        };
+        for ((e, &c), &y) in self
+            .error_shadow
+            .iter_mut()
+            .zip(capture)
+            .zip(&self.transforms.time[n..])
+        {
+            *e = c - y;
+            energies.error += *e * *e;
+            energies.estimate += y * y;
+            energies.cross += *e * y;
         }
+
+        let capture_energy: f32 = capture.iter().map(|c| c * c).sum();
+        let main_estimate: f32 = capture
+            .iter()
+            .zip(&self.error_main)
+            .map(|(c, e)| (c - e) * (c - e))
+            .sum();
+        let near_end = self.step_control.near_end(capture_energy, main_estimate);
+
         self.transforms.time[..n].fill(0.0);
         self.transforms.time[n..].copy_from_slice(&self.error_shadow);
         self.transforms.forward();
-        for ((g, e), norm) in self
-            .gain
-            .iter_mut()
-            .zip(&self.transforms.freq)
-            .zip(&self.norm)
-        {
-            *g = e * (SHADOW_STEP / norm);
-        }
-        self.shadow
-            .adapt(&self.render, self.offset, &self.gain, &mut self.transforms);
+        self.error_spectrum.copy_from_slice(&self.transforms.freq);
+        self.step_control.steps(
+            &self.error_spectrum,
+            &self.estimate_spectrum,
+            energies,
+            &mut self.step,
+        );
+        let regularisation = RENDER_FLOOR * (2 * n * self.partitions) as f32;
+        self.shadow.adapt(
+            &self.render,
+            self.offset,
+            &self.error_spectrum,
+            &self.step,
+            regularisation,
+            &mut self.transforms,
+        );
 
         let main_energy: f32 = self.error_main.iter().map(|e| e * e).sum();
-        let shadow_energy: f32 = self.error_shadow.iter().map(|e| e * e).sum();
-        let capture_energy: f32 = capture.iter().map(|c| c * c).sum();
-        let relative = (main_energy - shadow_energy) / (main_energy + shadow_energy + 1e-12);
-        self.comparison += 0.2 * (relative - self.comparison);
-        if self.comparison > COPY_THRESHOLD {
-            self.main.copy_from(&self.shadow);
-            self.error_main.copy_from_slice(&self.error_shadow);
-        } else if shadow_energy > RESET_RATIO * main_energy
-            && shadow_energy > capture_energy
-            && self.main.energy() > 0.0
-        {
-            self.shadow.copy_from(&self.main);
-            self.comparison = 0.0;
-            self.stats.shadow_resets += 1;
+        let difference: f32 = self
+            .error_main
+            .iter()
+            .zip(&self.error_shadow)
+            .map(|(m, s)| (m - s) * (m - s))
+            .sum();
+        let decision = self
+            .two_path
+            .decide(main_energy, energies.error, difference);
+        self.main_error += ERROR_SMOOTHING * (main_energy - self.main_error);
+        self.shadow_error += ERROR_SMOOTHING * (energies.error - self.shadow_error);
+        match decision {
+            // In double talk the shadow may look better for having learnt the talker; only
+            // a shadow far better than the main filter (the room changed) is taken then.
+            Decision::UpdateMain
+                if near_end && self.shadow_error > NEAR_END_UPDATE_RATIO * self.main_error => {}
+            Decision::UpdateMain => {
+                self.main.copy_from(&self.shadow);
+                self.error_main.copy_from_slice(&self.error_shadow);
+            }
+            Decision::ResetShadow => {
+                self.shadow.copy_from(&self.main);
+                self.stats.shadow_resets += 1;
+            }
+            Decision::Keep => {}
         }
         let output_energy: f32 = self.error_main.iter().map(|e| e * e).sum();
+        self.step_control
+            .observe_main(capture_energy, output_energy);
         self.update_stats(capture_energy, output_energy);
     }
 
