@@ -32,6 +32,16 @@ const NEAR_END_RATIO: f32 = 2.0;
 /// Blocks the near end counts as talking after it last tripped the detector (150 ms).
 const NEAR_END_HANGOVER: u32 = 15;
 
+/// Smoothing of the echo path's gain (per block, about 0.5 s).
+const PATH_GAIN_SMOOTHING: f32 = 0.02;
+
+/// The echo path counts as lost when the main filter's error is this fraction of the
+/// capture or more (3 dB).
+const LOST_RATIO: f32 = 0.5;
+
+/// A block carries echo when the echo estimate holds this fraction of the capture's energy.
+const ECHO_PRESENT: f32 = 0.25;
+
 /// The per-bin step size of the shadow filter.
 #[derive(Debug)]
 pub(crate) struct StepControl {
@@ -45,6 +55,8 @@ pub(crate) struct StepControl {
     main_ratio: f32,
     /// Blocks left in which the near end counts as talking.
     near_end_hangover: u32,
+    /// Echo energy per render energy, learnt outside double talk.
+    path_gain: f32,
 }
 
 /// Frame energies the controls use (sums over one block, time domain).
@@ -72,30 +84,49 @@ impl StepControl {
             converged: false,
             main_ratio: 1.0,
             near_end_hangover: 0,
+            path_gain: 0.0,
         }
     }
 
-    /// Follows how much the main filter removes: `capture` and `output` energies of a block.
-    pub(crate) fn observe_main(&mut self, capture: f32, output: f32) {
-        if capture > 1e-9 {
+    /// Follows how much the main filter removes: `capture` and `output` energies of a block
+    /// (outside double talk, where the output is rightly as loud as the capture). The
+    /// filter has converged when it removes 10 dB; it has lost the echo path (the room
+    /// changed) when it removes less than 3 dB again, and the fast initial step returns.
+    /// Blocks where the echo estimate `estimate` is small against the capture (the far end
+    /// pauses: only noise) say nothing either way and are skipped.
+    pub(crate) fn observe_main(&mut self, capture: f32, output: f32, estimate: f32) {
+        let echo_present = estimate > ECHO_PRESENT * capture || !self.converged;
+        if capture > 1e-9 && self.near_end_hangover == 0 && echo_present {
             let ratio = (output / capture).min(1.0);
             self.main_ratio += 0.05 * (ratio - self.main_ratio);
             if self.main_ratio < CONVERGED_RATIO {
                 self.converged = true;
+            } else if self.main_ratio > LOST_RATIO {
+                self.converged = false;
             }
         }
     }
 
-    /// Whether the near end talks, from a block's `capture` energy and the main filter's
-    /// echo estimate `estimate` energy: once the filter has converged, a capture louder than
-    /// its echo estimate by more than [`NEAR_END_RATIO`] holds more than echo (Geigel's rule
-    /// on energies instead of peaks). Held for [`NEAR_END_HANGOVER`] blocks. A changed room
-    /// does not trip it: the echo estimate stays about as loud as the echo.
-    pub(crate) fn near_end(&mut self, capture: f32, estimate: f32) -> bool {
-        if self.converged && capture > NEAR_END_RATIO * estimate && capture > 1e-7 {
+    /// Whether the near end talks, from a block's `capture` energy, the main filter's echo
+    /// estimate energy `estimate` and the energy of the `render` that makes this block's
+    /// echo (the last 120 ms of it, at the estimated delay). Once the filter has converged,
+    /// the near end talks when the capture is louder by more than [`NEAR_END_RATIO`] than
+    /// both the echo estimate and the render times the echo path's gain learnt in single
+    /// talk (Geigel's rule, on energies). A changed room trips the first but not the second:
+    /// the loudspeaker is as loud as before. Held for [`NEAR_END_HANGOVER`] blocks.
+    pub(crate) fn near_end(&mut self, capture: f32, estimate: f32, render: f32) -> bool {
+        let predicted = self.path_gain * render;
+        if self.converged
+            && capture > 1e-7
+            && capture > NEAR_END_RATIO * estimate
+            && capture > NEAR_END_RATIO * predicted
+        {
             self.near_end_hangover = NEAR_END_HANGOVER;
         } else {
             self.near_end_hangover = self.near_end_hangover.saturating_sub(1);
+        }
+        if self.near_end_hangover == 0 && render > 1e-9 {
+            self.path_gain += PATH_GAIN_SMOOTHING * (capture / render - self.path_gain);
         }
         self.near_end_hangover > 0
     }

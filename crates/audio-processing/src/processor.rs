@@ -14,6 +14,9 @@ const RENDER_QUEUE_FRAMES: usize = 50;
 /// Blocks of filter before the estimated delay, so an echo that arrives a little earlier
 /// than estimated (the estimate is in whole blocks, the delay drifts) is still modelled.
 const DELAY_MARGIN_BLOCKS: usize = 2;
+/// Render blocks whose energy predicts a block's echo for the double-talk detector (120 ms
+/// from the start of the filter).
+const NEAR_END_RENDER_BLOCKS: usize = 12;
 /// Smoothing of the two filters' error energies (per block, about 100 ms).
 const ERROR_SMOOTHING: f32 = 0.1;
 /// While the near end talks, the shadow replaces the main filter only when its smoothed
@@ -295,7 +298,13 @@ impl AudioProcessor {
             .zip(&self.error_main)
             .map(|(c, e)| (c - e) * (c - e))
             .sum();
-        let near_end = self.step_control.near_end(capture_energy, main_estimate);
+        let mut render_recent = 0.0;
+        for p in 0..NEAR_END_RENDER_BLOCKS.min(self.partitions) {
+            render_recent += self.render.power(self.offset + p).iter().sum::<f32>();
+        }
+        let near_end = self
+            .step_control
+            .near_end(capture_energy, main_estimate, render_recent);
 
         self.transforms.time[..n].fill(0.0);
         self.transforms.time[n..].copy_from_slice(&self.error_shadow);
@@ -346,7 +355,7 @@ impl AudioProcessor {
         }
         let output_energy: f32 = self.error_main.iter().map(|e| e * e).sum();
         self.step_control
-            .observe_main(capture_energy, output_energy);
+            .observe_main(capture_energy, output_energy, main_estimate);
         self.update_stats(capture_energy, output_energy);
     }
 

@@ -179,8 +179,8 @@ impl Scenario {
         let render = to_i16(&speech.far);
         let played = to_f32(&render);
         let speaker = if kind == Kind::ClippingLoudspeaker {
-            // Played 12 dB louder than the small speaker takes, into soft clipping.
-            soft_clip(&played.iter().map(|s| s * 4.0).collect::<Vec<_>>(), 2.0)
+            // Played 6 dB louder than the small speaker takes, into soft clipping.
+            soft_clip(&played.iter().map(|s| s * 2.0).collect::<Vec<_>>(), 1.5)
         } else {
             played
         };
