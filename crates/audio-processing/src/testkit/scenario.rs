@@ -288,6 +288,10 @@ pub struct Figures {
     pub erle_converged: Option<f64>,
     /// ERLE over the first 2 s after the far end starts.
     pub erle_first_2s: Option<f64>,
+    /// The ERLE a canceller shows over the same frames as [`Figures::erle_converged`] if
+    /// it removes the echo exactly and passes the background noise through: the ceiling for
+    /// one without noise suppression.
+    pub erle_ceiling: Option<f64>,
     /// Time from the far end's start to 10 dB of ERLE.
     pub t10: Option<f64>,
     /// Time from the far end's start to 20 dB of ERLE.
@@ -324,6 +328,13 @@ impl Figures {
         };
         let mut figures = Self {
             erle_converged: erle_over(mic, out, active, frame, scenario.converged.clone()),
+            erle_ceiling: erle_over(
+                mic,
+                &scenario.without_echo,
+                active,
+                frame,
+                scenario.converged.clone(),
+            ),
             erle_first_2s: erle_over(
                 mic,
                 out,
@@ -376,10 +387,11 @@ impl Figures {
         };
         let change = scenario == Kind::PathChange;
         format!(
-            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
+            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
             scenario.name(),
             who,
             db(self.erle_converged),
+            db(self.erle_ceiling),
             db(self.erle_first_2s),
             s(self.t10, true),
             s(self.t20, true),
@@ -392,8 +404,8 @@ impl Figures {
 
     /// The header of the table [`Figures::row`] writes.
     pub fn header() -> &'static str {
-        "| scenario           | who      | ERLE   | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg |\n\
-         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|"
+        "| scenario           | who      | ERLE   | ceil.  | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg |\n\
+         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|--------|"
     }
 }
 
