@@ -33,9 +33,10 @@ pub fn erle_over(
     range: Range<usize>,
 ) -> Option<f64> {
     let (mut num, mut den, mut any) = (0.0, 0.0, false);
-    for f in range.start / frame..range.end.div_ceil(frame).min(active.len()) {
+    let frames = range.start / frame..range.end.div_ceil(frame).min(active.len());
+    for (f, &is_active) in active.iter().enumerate().take(frames.end).skip(frames.start) {
         let span = f * frame..((f + 1) * frame).min(mic.len()).min(out.len());
-        if active[f] && !span.is_empty() {
+        if is_active && !span.is_empty() {
             num += energy(&mic[span.clone()]);
             den += energy(&out[span]);
             any = true;
