@@ -131,6 +131,11 @@ impl StepControl {
         self.near_end_hangover > 0
     }
 
+    /// Whether the filter has converged (and not lost the echo path since).
+    pub(crate) fn converged(&self) -> bool {
+        self.converged
+    }
+
     /// Computes the step per bin into `step` from the shadow filter's error and echo
     /// estimate spectra and the block's energies.
     pub(crate) fn steps(

@@ -7,8 +7,10 @@
 //! the inverse FFT of `Σ_p W_p · X_{k-p}`; the filter learns with normalised LMS per bin,
 //! `W_p += μ · conj(X_{k-p}) · E / (Σ_p |X_{k-p}|² + δ)`, `E` the FFT of N zeros and the N
 //! samples of error. The gradient constraint (coefficients in time are N long, the rest zero)
-//! is applied to one partition per block in turn, as libwebrtc's AEC3 does, which costs two
-//! FFTs per block instead of two per partition.
+//! is applied to every partition on every block: two FFTs per partition, the largest cost
+//! of the canceller. Constraining a few partitions per block in turn (libwebrtc's AEC3
+//! constrains one) is cheaper, but with two per block the scenarios lost 0.4 dB of
+//! double-talk segmental SNR and up to 1.3 dB of ERLE.
 
 use std::sync::Arc;
 
@@ -108,9 +110,6 @@ impl Transforms {
     }
 }
 
-/// Partitions whose gradient constraint is applied per block.
-const CONSTRAINED_PER_BLOCK: usize = 100;
-
 /// One partitioned adaptive filter.
 #[derive(Debug, Clone)]
 pub(crate) struct AdaptiveFilter {
@@ -121,8 +120,6 @@ pub(crate) struct AdaptiveFilter {
     gains: Vec<f32>,
     /// Per-bin normalisation (scratch of `adapt`).
     norm: Vec<f32>,
-    /// The partition whose gradient constraint is applied next.
-    next_constrained: usize,
 }
 
 impl AdaptiveFilter {
@@ -133,7 +130,6 @@ impl AdaptiveFilter {
             coefficients: vec![Complex::new(0.0, 0.0); bins * partitions],
             gains: vec![1.0; partitions],
             norm: vec![0.0; bins],
-            next_constrained: 0,
         }
     }
 
@@ -169,8 +165,8 @@ impl AdaptiveFilter {
     }
 
     /// One proportionate NLMS step on the error spectrum `error` (FFT of N zeros and the N
-    /// samples of error) with the per-bin step sizes `step`, then the gradient constraint on some partitions, through
-    /// `transforms`.
+    /// samples of error) with the per-bin step sizes `step`, then the gradient constraint
+    /// on every partition, through `transforms`.
     ///
     /// The step is shared among partitions in proportion to what each already holds
     /// (IPNLMS, Benesty and Gay, ICASSP 2002, applied per partition): a room's echo sits
@@ -218,10 +214,7 @@ impl AdaptiveFilter {
                 *w += x.conj() * e * (step * gain / norm);
             }
         }
-        for _ in 0..CONSTRAINED_PER_BLOCK.min(self.partitions) {
-            let p = self.next_constrained;
-            self.next_constrained = (p + 1) % self.partitions;
-            let w = &mut self.coefficients[p * self.bins..(p + 1) * self.bins];
+        for w in self.coefficients.chunks_exact_mut(self.bins) {
             transforms.freq.copy_from_slice(w);
             transforms.inverse();
             let half = transforms.time.len() / 2;

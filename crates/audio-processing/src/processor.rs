@@ -7,6 +7,7 @@ use crate::config::{AudioProcessingConfig, ConfigError, FrameError};
 use crate::control::{Decision, Energies, StepControl, TwoPath};
 use crate::delay::DelayEstimator;
 use crate::filter::{AdaptiveFilter, RenderSpectra, Transforms};
+use crate::suppressor::Suppressor;
 
 /// Render frames held between `handle_render_frame` and the capture frame that takes them:
 /// 500 ms. More is dropped, oldest first, and counted.
@@ -17,6 +18,9 @@ const DELAY_MARGIN_BLOCKS: usize = 2;
 /// Render blocks whose energy predicts a block's echo for the double-talk detector (120 ms
 /// from the start of the filter).
 const NEAR_END_RENDER_BLOCKS: usize = 12;
+/// A block is far-end single talk with echo in it, for the suppressor's learning, when the
+/// echo estimate holds this fraction of the capture's energy.
+const SINGLE_TALK_ECHO: f32 = 0.25;
 /// Smoothing of the two filters' error energies (per block, about 100 ms).
 const ERROR_SMOOTHING: f32 = 0.1;
 /// While the near end talks, the shadow replaces the main filter only when its smoothed
@@ -80,6 +84,7 @@ pub struct AudioProcessor {
     step_control: StepControl,
     main_error: f32,
     shadow_error: f32,
+    suppressor: Suppressor,
     two_path: TwoPath,
     error_main: Vec<f32>,
     error_shadow: Vec<f32>,
@@ -133,6 +138,7 @@ impl AudioProcessor {
             two_path: TwoPath::default(),
             main_error: 0.0,
             shadow_error: 0.0,
+            suppressor: Suppressor::new(),
             error_main: vec![0.0; frame],
             error_shadow: vec![0.0; frame],
             render_power: 0.0,
@@ -353,9 +359,20 @@ impl AudioProcessor {
             }
             Decision::Keep => {}
         }
+        let linear_output: f32 = self.error_main.iter().map(|e| e * e).sum();
+        let final_estimate: f32 = capture
+            .iter()
+            .zip(&self.error_main)
+            .map(|(c, e)| (c - e) * (c - e))
+            .sum();
+        let single_talk = !near_end
+            && self.step_control.converged()
+            && final_estimate > SINGLE_TALK_ECHO * capture_energy;
+        self.suppressor
+            .process(&mut self.error_main, final_estimate, single_talk, near_end);
         let output_energy: f32 = self.error_main.iter().map(|e| e * e).sum();
         self.step_control
-            .observe_main(capture_energy, output_energy, main_estimate);
+            .observe_main(capture_energy, linear_output, main_estimate);
         self.update_stats(capture_energy, output_energy);
     }
 

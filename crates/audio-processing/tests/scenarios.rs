@@ -9,37 +9,41 @@
 //!
 //! | scenario           | who      | ERLE | ceil. | ERLE2s | t10 s | t20 s | t10 ch | t20 ch | DT lvl | DT seg |
 //! |--------------------|----------|------|-------|--------|-------|-------|--------|--------|--------|--------|
-//! | far single talk    | rtcweb   | 24.8 | 30.0  | 9.0    | 0.40  | 3.01  | -      | -      | -      | -      |
+//! | far single talk    | rtcweb   | 28.1 | 30.0  | 18.8   | 0.12  | 0.16  | -      | -      | -      | -      |
 //! | far single talk    | speexdsp | 29.6 | 30.0  | 5.4    | 1.39  | 1.89  | -      | -      | -      | -      |
-//! | double talk        | rtcweb   | 23.7 | 29.5  | 7.3    | 1.06  | 3.04  | -      | -      | 0.0    | 22.6   |
+//! | double talk        | rtcweb   | 27.3 | 29.5  | 17.5   | 0.11  | 0.15  | -      | -      | -0.2   | 20.5   |
 //! | double talk        | speexdsp | 28.7 | 29.5  | 5.6    | 1.85  | 1.94  | -      | -      | -0.1   | 9.7    |
-//! | echo path change   | rtcweb   | 18.5 | 30.4  | 6.7    | 1.06  | 3.02  | 0.97   | 5.99   | -      | -      |
+//! | echo path change   | rtcweb   | 25.2 | 30.4  | 17.0   | 0.14  | 0.41  | 0.26   | 0.42   | -      | -      |
 //! | echo path change   | speexdsp | 20.8 | 30.4  | 4.7    | 1.84  | 1.90  | 2.07   | 3.10   | -      | -      |
-//! | clipping speaker   | rtcweb   | 13.7 | 30.0  | 6.0    | 1.43  | 18.45 | -      | -      | -      | -      |
+//! | clipping speaker   | rtcweb   | 22.9 | 30.0  | 16.3   | 0.14  | 0.44  | -      | -      | -      | -      |
 //! | clipping speaker   | speexdsp | 18.3 | 30.0  | 4.3    | 1.86  | 2.02  | -      | -      | -      | -      |
-//! | clock drift 100ppm | rtcweb   | 7.8  | 30.0  | 6.6    | 3.10  | never | -      | -      | -      | -      |
+//! | clock drift 100ppm | rtcweb   | 20.6 | 30.0  | 17.3   | 0.11  | 0.15  | -      | -      | -      | -      |
 //! | clock drift 100ppm | speexdsp | 10.1 | 30.0  | 4.5    | 2.16  | 18.18 | -      | -      | -      | -      |
-//! | delay 250 ms       | rtcweb   | 22.9 | 29.8  | 6.9    | 1.28  | 4.06  | -      | -      | -      | -      |
+//! | delay 250 ms       | rtcweb   | 26.6 | 29.8  | 13.9   | 0.35  | 0.53  | -      | -      | -      | -      |
 //! | delay 250 ms       | speexdsp | 24.6 | 29.8  | 3.5    | 3.04  | 3.42  | -      | -      | -      | -      |
 //!
-//! (ERLE in dB over far-end single talk after convergence; "ceil." the ERLE of a perfect
-//! canceller that passes the noise through; ERLE2s over the first 2 s; t10/t20 seconds to
-//! 10 and 20 dB after the far end starts and after the path change ("ch"); DT level of the
-//! near end in double talk against the near end alone, dB; DT seg its segmental SNR, dB.)
+//! (ERLE in dB over far-end single talk after convergence, as ITU-T G.168 measures it with
+//! the non-linear processing: the microphone signal against the processed one; "ceil." the
+//! ERLE of a perfect canceller that passes the noise through, which comfort noise keeps
+//! ours under; ERLE2s over the first 2 s; t10/t20 seconds to 10 and 20 dB after the far end
+//! starts and after the path change ("ch"); DT level of the near end in double talk against
+//! the near end alone, dB; DT seg its segmental SNR, dB. Both cancellers include their
+//! residual echo suppressors.)
 //!
 //! Issue 18's targets, against these figures:
-//! - ERLE ≥ 30 dB after convergence in every scenario: NOT met (18-25 dB; 7.8 dB with
-//!   clock drift, 13.7 dB with the clipping loudspeaker). There is no residual echo
-//!   suppressor yet (speexdsp's preprocessor has one, and its noise suppression takes it to
-//!   the noise ceiling), no drift compensation (a 100 ppm drift moves the echo by 1.6
-//!   samples a second, faster than the filter re-learns), and the ceiling itself is 29.5-30.4 dB
-//!   while the noise is passed through.
-//! - Re-convergence to 20 dB within 0.5 s after a path change: NOT met (10 dB after
-//!   0.97 s, 20 dB after 6 s; speexdsp 2.07 s and 3.10 s).
-//! - Double talk: near-end level ≥ -1 dB and segSNR ≥ 20 dB: MET (0.0 dB, 22.6 dB;
-//!   speexdsp -0.1 dB, 9.7 dB).
-//! - Faster early convergence than speexdsp: ours leads on ERLE over the first 2 s in every
-//!   scenario (asserted) and reaches 10 dB sooner in five of six.
+//! - ERLE >= 30 dB after convergence in every scenario: NOT met (20.6-28.1 dB). With the
+//!   background noise passed through (comfort noise in place of what is suppressed) the
+//!   ceiling is 29.5-30.4 dB, so the target needs noise suppression as well; the gap to
+//!   the ceiling is largest with clock drift (no drift compensation yet: 100 ppm moves the
+//!   echo 1.6 samples a second, faster than the linear filter re-learns) and the clipping
+//!   loudspeaker. speexdsp, whose preprocessor also suppresses noise, comes closer in the
+//!   two easy rooms and falls further behind in the four hard scenarios.
+//! - Re-convergence to 20 dB within 0.5 s after a path change: MET (0.42 s; asserted).
+//!   speexdsp: 3.10 s.
+//! - Double talk: near-end level >= -1 dB and segSNR >= 20 dB: MET, narrowly on segSNR
+//!   (-0.2 dB, 20.5 dB; asserted). speexdsp: -0.1 dB, 9.7 dB.
+//! - Convergence: 20 dB within 0.16-0.53 s of the far end starting (speexdsp 1.9-3.4 s),
+//!   and more ERLE than speexdsp over the first 2 s in every scenario (asserted).
 
 use rtcweb_audio_processing::testkit::scenario::{Canceller, Figures, Kind, Scenario, Speech, run};
 use rtcweb_audio_processing::testkit::speex::SpeexBaseline;
@@ -75,12 +79,12 @@ fn speex(kind: Kind) -> Box<dyn Canceller> {
 /// 20 dB after the far end starts, `None` where it is not asserted).
 fn floor(kind: Kind) -> (f64, Option<f64>, Option<f64>) {
     match kind {
-        Kind::FarSingleTalk => (22.0, Some(1.0), Some(4.0)),
-        Kind::DoubleTalk => (21.0, Some(1.5), Some(4.0)),
-        Kind::PathChange => (16.0, Some(1.5), Some(4.0)),
-        Kind::ClippingLoudspeaker => (11.0, Some(2.0), None),
-        Kind::ClockDrift => (6.0, None, None),
-        Kind::Delay250 => (20.0, Some(2.0), Some(5.0)),
+        Kind::FarSingleTalk => (26.0, Some(0.5), Some(0.5)),
+        Kind::DoubleTalk => (25.0, Some(0.5), Some(0.5)),
+        Kind::PathChange => (23.0, Some(0.5), Some(1.0)),
+        Kind::ClippingLoudspeaker => (21.0, Some(0.5), Some(1.0)),
+        Kind::ClockDrift => (18.5, Some(0.5), Some(0.5)),
+        Kind::Delay250 => (24.5, Some(1.0), Some(1.0)),
     }
 }
 
@@ -122,11 +126,12 @@ fn every_scenario_ours_and_speexdsp() {
         );
         if kind == Kind::PathChange {
             check(
-                ours.t10_change.is_some_and(|t| t <= 1.5),
+                ours.t10_change.is_some_and(|t| t <= 0.5),
                 format!("10 dB after the change after {:?} s", ours.t10_change),
             );
+            // The issue's target: 20 dB again within 0.5 s.
             check(
-                ours.t20_change.is_some_and(|t| t <= 7.0),
+                ours.t20_change.is_some_and(|t| t <= 0.5),
                 format!("20 dB after the change after {:?} s", ours.t20_change),
             );
         }

@@ -34,7 +34,12 @@ pub fn erle_over(
 ) -> Option<f64> {
     let (mut num, mut den, mut any) = (0.0, 0.0, false);
     let frames = range.start / frame..range.end.div_ceil(frame).min(active.len());
-    for (f, &is_active) in active.iter().enumerate().take(frames.end).skip(frames.start) {
+    for (f, &is_active) in active
+        .iter()
+        .enumerate()
+        .take(frames.end)
+        .skip(frames.start)
+    {
         let span = f * frame..((f + 1) * frame).min(mic.len()).min(out.len());
         if is_active && !span.is_empty() {
             num += energy(&mic[span.clone()]);
