@@ -95,6 +95,16 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         why: "the NAT lab's routers (MASQUERADE, conntrack filtering, loss, UDP blocked)",
     },
     Requirement {
+        package: "espeak-ng",
+        marker: "/usr/bin/espeak-ng",
+        why: "rtcweb-audio-processing's scenarios speak their far- and near-end talkers with espeak-ng",
+    },
+    Requirement {
+        package: "libspeexdsp-dev",
+        marker: "/usr/include/speex/speex_echo.h",
+        why: "speexdsp's echo canceller and preprocessor, the baseline of rtcweb-audio-processing's scenarios and benchmark",
+    },
+    Requirement {
         package: "libasound2-dev",
         marker: "/usr/include/alsa/asoundlib.h",
         why: "rtcweb-capture's sound devices through cpal, whose ALSA host links libasound (found with pkg-config)",

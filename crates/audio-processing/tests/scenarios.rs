@@ -1,0 +1,152 @@
+//! Issue 18's scenarios: ours and speexdsp (echo canceller + preprocessor) on the same
+//! signals, one table row each, 16 kHz, 20 s each (see `testkit::scenario` for how they are
+//! made: espeak-ng voices, synthetic rooms with RT60 200-600 ms, a loud speakerphone, noise
+//! 30 dB below the talker).
+//!
+//! What is asserted is what ours reliably reaches, measured here (with a little margin for
+//! another espeak-ng version), and where it beats speexdsp in the same run. Measured
+//! (`cargo test -p rtcweb-audio-processing --test scenarios -- --nocapture`):
+//!
+//! | scenario           | who      | ERLE | ceil. | ERLE2s | t10 s | t20 s | t10 ch | t20 ch | DT lvl | DT seg |
+//! |--------------------|----------|------|-------|--------|-------|-------|--------|--------|--------|--------|
+//! | far single talk    | rtcweb   | 28.1 | 30.0  | 18.8   | 0.12  | 0.16  | -      | -      | -      | -      |
+//! | far single talk    | speexdsp | 29.6 | 30.0  | 5.4    | 1.39  | 1.89  | -      | -      | -      | -      |
+//! | double talk        | rtcweb   | 27.3 | 29.5  | 17.5   | 0.11  | 0.15  | -      | -      | -0.2   | 20.5   |
+//! | double talk        | speexdsp | 28.7 | 29.5  | 5.6    | 1.85  | 1.94  | -      | -      | -0.1   | 9.7    |
+//! | echo path change   | rtcweb   | 25.2 | 30.4  | 17.0   | 0.14  | 0.41  | 0.26   | 0.42   | -      | -      |
+//! | echo path change   | speexdsp | 20.8 | 30.4  | 4.7    | 1.84  | 1.90  | 2.07   | 3.10   | -      | -      |
+//! | clipping speaker   | rtcweb   | 22.9 | 30.0  | 16.3   | 0.14  | 0.44  | -      | -      | -      | -      |
+//! | clipping speaker   | speexdsp | 18.3 | 30.0  | 4.3    | 1.86  | 2.02  | -      | -      | -      | -      |
+//! | clock drift 100ppm | rtcweb   | 20.6 | 30.0  | 17.3   | 0.11  | 0.15  | -      | -      | -      | -      |
+//! | clock drift 100ppm | speexdsp | 10.1 | 30.0  | 4.5    | 2.16  | 18.18 | -      | -      | -      | -      |
+//! | delay 250 ms       | rtcweb   | 26.6 | 29.8  | 13.9   | 0.35  | 0.53  | -      | -      | -      | -      |
+//! | delay 250 ms       | speexdsp | 24.6 | 29.8  | 3.5    | 3.04  | 3.42  | -      | -      | -      | -      |
+//!
+//! (ERLE in dB over far-end single talk after convergence, as ITU-T G.168 measures it with
+//! the non-linear processing: the microphone signal against the processed one; "ceil." the
+//! ERLE of a perfect canceller that passes the noise through, which comfort noise keeps
+//! ours under; ERLE2s over the first 2 s; t10/t20 seconds to 10 and 20 dB after the far end
+//! starts and after the path change ("ch"); DT level of the near end in double talk against
+//! the near end alone, dB; DT seg its segmental SNR, dB. Both cancellers include their
+//! residual echo suppressors.)
+//!
+//! Issue 18's targets, against these figures:
+//! - ERLE >= 30 dB after convergence in every scenario: NOT met (20.6-28.1 dB). With the
+//!   background noise passed through (comfort noise in place of what is suppressed) the
+//!   ceiling is 29.5-30.4 dB, so the target needs noise suppression as well; the gap to
+//!   the ceiling is largest with clock drift (no drift compensation yet: 100 ppm moves the
+//!   echo 1.6 samples a second, faster than the linear filter re-learns) and the clipping
+//!   loudspeaker. speexdsp, whose preprocessor also suppresses noise, comes closer in the
+//!   two easy rooms and falls further behind in the four hard scenarios.
+//! - Re-convergence to 20 dB within 0.5 s after a path change: MET (0.42 s; asserted).
+//!   speexdsp: 3.10 s.
+//! - Double talk: near-end level >= -1 dB and segSNR >= 20 dB: MET, narrowly on segSNR
+//!   (-0.2 dB, 20.5 dB; asserted). speexdsp: -0.1 dB, 9.7 dB.
+//! - Convergence: 20 dB within 0.16-0.53 s of the far end starting (speexdsp 1.9-3.4 s),
+//!   and more ERLE than speexdsp over the first 2 s in every scenario (asserted).
+
+use rtcweb_audio_processing::testkit::scenario::{Canceller, Figures, Kind, Scenario, Speech, run};
+use rtcweb_audio_processing::testkit::speex::SpeexBaseline;
+use rtcweb_audio_processing::{AudioProcessingConfig, AudioProcessor};
+
+const RATE: u32 = 16_000;
+
+fn figures_of(scenario: &Scenario, make: &mut dyn FnMut() -> Box<dyn Canceller>) -> Figures {
+    let out = run(make().as_mut(), RATE, &scenario.render, &scenario.capture);
+    let alone = scenario.double_talk.as_ref().map(|_| {
+        let silence = vec![0i16; scenario.render.len()];
+        run(
+            make().as_mut(),
+            RATE,
+            &silence,
+            &scenario.near_alone_capture(),
+        )
+    });
+    Figures::measure(scenario, &out, alone.as_deref())
+}
+
+fn ours() -> Box<dyn Canceller> {
+    Box::new(AudioProcessor::new(AudioProcessingConfig::new(RATE)).expect("16 kHz mono"))
+}
+
+fn speex(kind: Kind) -> Box<dyn Canceller> {
+    // speexdsp has no delay estimator: its filter spans the delay and the room.
+    let span = if kind == Kind::Delay250 { 0.6 } else { 0.4 };
+    Box::new(SpeexBaseline::new(RATE, 160, (span * f64::from(RATE)) as usize).expect("speexdsp"))
+}
+
+/// What ours must reach in `kind`: (ERLE after convergence, dB; seconds to 10 dB and to
+/// 20 dB after the far end starts, `None` where it is not asserted).
+fn floor(kind: Kind) -> (f64, Option<f64>, Option<f64>) {
+    match kind {
+        Kind::FarSingleTalk => (26.0, Some(0.5), Some(0.5)),
+        Kind::DoubleTalk => (25.0, Some(0.5), Some(0.5)),
+        Kind::PathChange => (23.0, Some(0.5), Some(1.0)),
+        Kind::ClippingLoudspeaker => (21.0, Some(0.5), Some(1.0)),
+        Kind::ClockDrift => (18.5, Some(0.5), Some(0.5)),
+        Kind::Delay250 => (24.5, Some(1.0), Some(1.0)),
+    }
+}
+
+#[test]
+fn every_scenario_ours_and_speexdsp() {
+    let speech = Speech::new(RATE).expect("espeak-ng speaks (apt-get install espeak-ng)");
+    println!("{}", Figures::header());
+    let mut failures = Vec::new();
+    for kind in Kind::ALL {
+        let scenario = Scenario::new(kind, &speech).expect("scenario signals");
+        let ours = figures_of(&scenario, &mut ours);
+        println!("{}", ours.row(kind, "rtcweb"));
+        let theirs = figures_of(&scenario, &mut || speex(kind));
+        println!("{}", theirs.row(kind, "speexdsp"));
+
+        let mut check = |ok: bool, what: String| {
+            if !ok {
+                failures.push(format!("{}: {what}", kind.name()));
+            }
+        };
+        let (erle, t10, t20) = floor(kind);
+        let got = ours.erle_converged.unwrap_or(f64::NEG_INFINITY);
+        check(got >= erle, format!("ERLE {got:.1} dB < {erle} dB"));
+        for (limit, reached, name) in [(t10, ours.t10, "10"), (t20, ours.t20, "20")] {
+            if let Some(limit) = limit {
+                check(
+                    reached.is_some_and(|t| t <= limit),
+                    format!("{name} dB after {reached:?} s, not within {limit} s"),
+                );
+            }
+        }
+        let (mine, speexs) = (
+            ours.erle_first_2s.unwrap_or(f64::NEG_INFINITY),
+            theirs.erle_first_2s.unwrap_or(f64::INFINITY),
+        );
+        check(
+            mine > speexs,
+            format!("ERLE over the first 2 s {mine:.1} dB, speexdsp {speexs:.1} dB"),
+        );
+        if kind == Kind::PathChange {
+            check(
+                ours.t10_change.is_some_and(|t| t <= 0.5),
+                format!("10 dB after the change after {:?} s", ours.t10_change),
+            );
+            // The issue's target: 20 dB again within 0.5 s.
+            check(
+                ours.t20_change.is_some_and(|t| t <= 0.5),
+                format!("20 dB after the change after {:?} s", ours.t20_change),
+            );
+        }
+        if kind == Kind::DoubleTalk {
+            // The issue's double-talk targets, met: the near end kept whole and clean.
+            let level = ours.double_talk_level.unwrap_or(f64::NEG_INFINITY);
+            check(level.abs() <= 1.0, format!("near-end level {level:.1} dB"));
+            let seg = ours.double_talk_seg_snr.unwrap_or(f64::NEG_INFINITY);
+            check(seg >= 20.0, format!("near-end segSNR {seg:.1} dB"));
+            let speex_seg = theirs.double_talk_seg_snr.unwrap_or(f64::INFINITY);
+            check(
+                seg > speex_seg,
+                format!("segSNR {seg:.1} dB, speexdsp {speex_seg:.1} dB"),
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -1,0 +1,104 @@
+//! The audio processor fed arbitrary frames: render and capture frames in any order and
+//! number (queue overflow and underrun), full-scale square waves, alternating extremes,
+//! silence, bytes as samples, and frames of the wrong length, at any supported rate. No
+//! panic; a wrong length is refused with an error and changes nothing; and it recovers:
+//! once the render has been silent for longer than the filter and delay span, the capture
+//! passes through exactly (an adaptive filter that had become NaN or infinite would not).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rtcweb_audio_processing::{AudioProcessingConfig, AudioProcessor, FrameError, SAMPLE_RATES};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, ops)) = data.split_first() else {
+        return;
+    };
+    let mut config = AudioProcessingConfig::new(SAMPLE_RATES[usize::from(first % 3)]);
+    config.echo_tail_ms = 10 + u32::from(first / 3 % 50) * 10;
+    config.max_delay_ms = u32::from(first / 150) * 250;
+    let mut apm = AudioProcessor::new(config).expect("a supported configuration");
+    let n = apm.frame_len();
+    let mut frame = vec![0i16; n];
+    for op in ops.chunks(4) {
+        let [kind, a, b, c] = *op else { break };
+        let content = kind / 4 % 5;
+        match content {
+            // Full-scale square wave of period 2..257 samples.
+            0 => {
+                let half = usize::from(a) + 1;
+                for (i, s) in frame.iter_mut().enumerate() {
+                    *s = if (i / half) % 2 == 0 {
+                        i16::MAX
+                    } else {
+                        i16::MIN
+                    };
+                }
+            }
+            1 => frame.fill(0),
+            // Extremes alternating sample by sample.
+            2 => {
+                for (i, s) in frame.iter_mut().enumerate() {
+                    *s = if i % 2 == 0 { i16::MIN } else { i16::MAX };
+                }
+            }
+            // The fuzz bytes themselves, repeated.
+            3 => {
+                for (i, s) in frame.iter_mut().enumerate() {
+                    let bytes = [op[i % 4], op[(i + 1) % 4]];
+                    *s = i16::from_le_bytes(bytes);
+                }
+            }
+            // A constant (DC) at any level.
+            _ => frame.fill(i16::from_le_bytes([b, c])),
+        }
+        let repeat = 1 + usize::from(c % 8);
+        for _ in 0..repeat {
+            match kind % 4 {
+                0 => apm.handle_render_frame(&frame).expect("a 10 ms frame"),
+                1 => apm
+                    .process_capture_frame(&mut frame.clone())
+                    .expect("a 10 ms frame"),
+                2 => {
+                    apm.handle_render_frame(&frame).expect("a 10 ms frame");
+                    apm.process_capture_frame(&mut frame.clone())
+                        .expect("a 10 ms frame");
+                }
+                _ => {
+                    let wrong = usize::from(b) % (2 * n + 1);
+                    if wrong != n {
+                        let mut bad = vec![0i16; wrong];
+                        let before = bad.clone();
+                        let err = apm.process_capture_frame(&mut bad);
+                        assert_eq!(
+                            err,
+                            Err(FrameError::Length {
+                                expected: n,
+                                actual: wrong
+                            })
+                        );
+                        assert_eq!(bad, before, "a refused frame is left alone");
+                        assert!(apm.handle_render_frame(&bad).is_err());
+                    }
+                }
+            }
+        }
+    }
+    // Recovery: a silent render for longer than delay + tail (and the queue drained), then a
+    // capture that must come through untouched.
+    let silence = vec![0i16; n];
+    for _ in 0..160 {
+        apm.handle_render_frame(&silence).expect("a 10 ms frame");
+        apm.process_capture_frame(&mut silence.clone())
+            .expect("a 10 ms frame");
+    }
+    for k in 0..5i16 {
+        let capture: Vec<i16> = (0..n).map(|i| (i as i16).wrapping_mul(97 + k)).collect();
+        let mut out = capture.clone();
+        apm.handle_render_frame(&silence).expect("a 10 ms frame");
+        apm.process_capture_frame(&mut out).expect("a 10 ms frame");
+        assert_eq!(
+            out, capture,
+            "with a silent render the capture passes through"
+        );
+    }
+});
