@@ -110,6 +110,16 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
         why: "rtcweb-capture's sound devices through cpal, whose ALSA host links libasound (found with pkg-config)",
     },
     Requirement {
+        package: "libclang-dev",
+        marker: "/usr/share/doc/libclang-dev/copyright",
+        why: "rtcweb-capture's camera streaming through v4l2r, whose V4L2 bindings bindgen generates from videodev2.h with libclang",
+    },
+    Requirement {
+        package: "linux-libc-dev",
+        marker: "/usr/include/linux/videodev2.h",
+        why: "the V4L2 header v4l2r's bindings are generated from (rtcweb-capture's cameras)",
+    },
+    Requirement {
         package: "pulseaudio",
         marker: "/usr/bin/pulseaudio",
         why: "rtcweb-capture's real-audio test starts its own PulseAudio daemon with a null sink (no sound card here) and plays and captures through it; so does the call example's test",
@@ -177,6 +187,16 @@ const DEMO_REQUIREMENTS: &[Requirement] = &[
         package: "libasound2-dev",
         marker: "/usr/include/alsa/asoundlib.h",
         why: "`cargo run --example` builds every dev-dependency of rtcweb-peer, among them rtcweb-capture (the call example's devices), whose cpal links libasound (found with pkg-config)",
+    },
+    Requirement {
+        package: "libclang-dev",
+        marker: "/usr/share/doc/libclang-dev/copyright",
+        why: "rtcweb-capture (a dev-dependency of rtcweb-peer, built for its examples) streams cameras through v4l2r, whose V4L2 bindings bindgen generates with libclang",
+    },
+    Requirement {
+        package: "linux-libc-dev",
+        marker: "/usr/include/linux/videodev2.h",
+        why: "the V4L2 header v4l2r's bindings are generated from (rtcweb-capture)",
     },
 ];
 

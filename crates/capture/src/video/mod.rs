@@ -3,8 +3,10 @@
 
 mod capture;
 mod convert;
+pub(crate) mod driver_stamps;
 mod synthetic;
 mod v4l2;
+mod v4l2_stream;
 
 pub use capture::VideoCapture;
 pub use convert::{FrameConverter, RawFrame, to_i420};

@@ -1,5 +1,6 @@
-//! Cameras through Video4Linux2, with the `linuxvideo` crate (safe Rust over the V4L2
-//! ioctls, mmap streaming; it needs neither bindgen nor libclang to build).
+//! Cameras through Video4Linux2: enumeration and format negotiation with the `linuxvideo`
+//! crate (safe Rust over the V4L2 ioctls, with frame intervals), streaming with `v4l2r`'s
+//! ioctl wrappers (see `v4l2_stream`), which hand out the driver's buffer timestamps.
 //!
 //! Enumeration lists the `/dev/video*` nodes that capture video, with their formats, frame
 //! sizes and frame intervals; a device's id is its bus and card name (`v4l2:<bus>/<card>`),
@@ -10,11 +11,17 @@
 //! unplugged camera (`ENODEV`) gives [`CaptureError::Disconnected`] and ends the stream; a
 //! camera another program streams from (`EBUSY`) is [`CaptureError::Busy`] at open.
 //!
-//! Capture times: `linuxvideo` does not hand out the driver's buffer timestamp, so a
-//! frame's capture time is the moment its buffer is dequeued (for UVC cameras the driver
-//! stamps the first USB packet of the frame, typically a few milliseconds earlier).
+//! Capture times are the driver's: V4L2 stamps each buffer on the monotonic clock (UVC
+//! cameras at the first USB packet of the frame), which is [`Instant`]'s clock on Linux;
+//! a buffer without a monotonic timestamp, or with one in the future or over a second old,
+//! gets the time it was dequeued instead. Frame numbers follow the driver's sequence
+//! counter, so a gap in [`VideoFrame::sequence`] is a frame the driver dropped.
+//!
+//! [`Instant`]: std::time::Instant
 
+use std::fs::File;
 use std::io;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,6 +39,8 @@ use crate::error::CaptureError;
 use crate::frame::{VideoFrame, VideoSettings};
 use crate::stream::{FrameQueue, FrameSender};
 use crate::video::capture::push_picture;
+use crate::video::driver_stamps::sequence_step;
+use crate::video::v4l2_stream::MmapStream;
 
 /// Sizes offered from a camera that announces a range of sizes (stepwise or continuous)
 /// rather than a list: the common ones inside its range.
@@ -49,6 +58,8 @@ const COMMON_SIZES: [(u32, u32); 8] = [
 const COMMON_RATES: [u32; 5] = [60, 30, 25, 15, 10];
 /// How long the capture thread waits for a buffer before it checks whether it was closed.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// Buffers asked of the driver: one being read, one being filled, two in reserve.
+const BUFFERS: u32 = 4;
 
 fn backend(e: impl std::fmt::Display) -> CaptureError {
     CaptureError::Backend {
@@ -354,7 +365,16 @@ pub(crate) fn open(device: &DeviceInfo, asked: VideoSettings) -> Result<Started,
             interval,
         },
     )?;
-    let stream = capture.into_stream().map_err(|e| io_error(&id, &e))?;
+    // The buffers belong to the open file the format was set on: stream from a second
+    // descriptor of it (the first closes with `capture`).
+    let file = File::from(
+        capture
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| io_error(&id, &e))?,
+    );
+    drop(capture);
+    let stream = MmapStream::start(file, BUFFERS).map_err(|e| io_error(&id, &e))?;
     let (queue, sender) = FrameQueue::new(QUEUE_FRAMES);
     let thread = std::thread::Builder::new()
         .name("capture-v4l2".to_owned())
@@ -369,7 +389,7 @@ pub(crate) fn open(device: &DeviceInfo, asked: VideoSettings) -> Result<Started,
 
 /// The capture thread: until the consumer closes the queue or the device fails.
 fn run(
-    mut stream: linuxvideo::stream::ReadStream,
+    mut stream: MmapStream,
     id: &DeviceId,
     settings: VideoSettings,
     stride: u32,
@@ -377,7 +397,10 @@ fn run(
 ) {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     let mut converter = FrameConverter::new();
+    // The stream's frame number before the next frame, and the driver's counter of the
+    // last frame.
     let mut sequence = 0u64;
+    let mut driver_sequence: Option<u32> = None;
     let timeout = Timespec {
         tv_sec: 0,
         tv_nsec: POLL_INTERVAL.as_nanos() as _,
@@ -397,40 +420,56 @@ fn run(
         if !ready {
             continue;
         }
-        let result = stream.dequeue(|buffer| {
-            let capture_time = crate::clock::now();
-            if buffer.is_error() {
-                return Ok(Err(CaptureError::BadFrame(
-                    "the driver flagged the buffer as corrupt".into(),
-                )));
+        let result = stream.next(|buffer| {
+            let clocks = crate::clock::now_with_monotonic();
+            let capture_time = buffer
+                .monotonic_timestamp
+                .and_then(|stamp| clocks.capture_time(stamp))
+                .unwrap_or(clocks.instant);
+            let step = sequence_step(driver_sequence, buffer.sequence);
+            driver_sequence = Some(buffer.sequence);
+            if buffer.corrupt {
+                return (
+                    step,
+                    Err(CaptureError::BadFrame(
+                        "the driver flagged the buffer as corrupt".into(),
+                    )),
+                );
             }
             let raw = RawFrame {
                 format: settings.format,
                 width: settings.width,
                 height: settings.height,
                 stride,
-                data: &buffer,
+                data: buffer.data,
             };
-            Ok(converter
+            let converted = converter
                 .convert(&raw)
-                .map(|picture| (picture, capture_time)))
+                .map(|picture| (picture, capture_time));
+            (step, converted)
         });
         match result {
-            Ok(Ok((picture, capture_time))) => {
-                if !push_picture(sender, &mut sequence, picture, capture_time) {
-                    return;
+            Ok((step, converted)) => {
+                // Frames the driver dropped before this one leave a gap in the numbers.
+                sequence += step - 1;
+                match converted {
+                    Ok((picture, capture_time)) => {
+                        if !push_picture(sender, &mut sequence, picture, capture_time) {
+                            return;
+                        }
+                    }
+                    // One bad frame: say so and go on.
+                    Err(e) => {
+                        sequence += 1;
+                        sender.push_error(e);
+                    }
                 }
-            }
-            // One bad frame: say so and go on.
-            Ok(Err(e)) => {
-                sequence += 1;
-                sender.push_error(e);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // Unplugged (ENODEV) or broken: the error, then the end of the stream when
                 // the sender drops with this thread; the stream's Drop turns streaming off
-                // and unmaps the buffers.
+                // and frees the buffers.
                 sender.push_error(io_error(id, &e));
                 return;
             }
@@ -574,10 +613,19 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let mut frames = 0;
+        let mut last: Option<(std::time::Instant, u64)> = None;
         while frames < 5 {
             match camera.recv_timeout(Duration::from_secs(5)) {
                 Some(crate::StreamEvent::Frame(frame)) => {
                     assert_eq!(frame.picture.width(), camera.settings().width);
+                    // The driver's timestamps: in the past, in order; its frame counter
+                    // moves on.
+                    assert!(frame.capture_time <= crate::clock::now());
+                    if let Some((time, sequence)) = last {
+                        assert!(frame.capture_time > time);
+                        assert!(frame.sequence > sequence);
+                    }
+                    last = Some((frame.capture_time, frame.sequence));
                     frames += 1;
                 }
                 Some(crate::StreamEvent::Error(CaptureError::BadFrame(_))) => {}
