@@ -125,6 +125,26 @@ impl DataChannels {
         self.drive();
     }
 
+    /// Our INIT chunk for SNAP's SDP attribute `a=sctp-init` (draft-hancke-tsvwg-snap);
+    /// see [`Association::snap_init`]. Depends only on the [`Config`] (its seed and limits),
+    /// so a description made before this object exists can carry it.
+    pub fn snap_init(&self) -> Vec<u8> {
+        self.sctp.snap_init()
+    }
+
+    /// Starts the association established from the peer's `a=sctp-init` INIT (SNAP), in
+    /// place of [`connect`](Self::connect): no handshake packets, channels open at once.
+    pub fn connect_snap(
+        &mut self,
+        now: Instant,
+        peer_init: &[u8],
+    ) -> Result<(), rtcweb_sctp::SnapError> {
+        self.now = self.now.max(now);
+        self.sctp.connect_snap(now, peer_init)?;
+        self.drive();
+        Ok(())
+    }
+
     /// Feeds one SCTP packet (decrypted DTLS application data).
     pub fn handle_datagram(&mut self, now: Instant, packet: &[u8]) {
         self.now = self.now.max(now);

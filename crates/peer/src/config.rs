@@ -48,6 +48,13 @@ pub struct Config {
     /// starting at the start rate). `None` sends every packet at once and leaves bitrates
     /// to the application; the feedback the peer asks for is sent either way.
     pub congestion_control: Option<rtcweb_cc::CcConfig>,
+    /// SNAP (draft-hancke-tsvwg-snap): put our SCTP INIT in the data channel section
+    /// (`a=sctp-init`), answer a peer's with ours, and when both descriptions carry one,
+    /// start the association established once DTLS is up, two round trips sooner (no
+    /// INIT, INIT ACK, COOKIE ECHO, COOKIE ACK). A peer without SNAP leaves it out of its
+    /// answer and the handshake runs. On by default: Chromium speaks it behind its
+    /// `WebRTC-Sctp-Snap` field trial.
+    pub snap: bool,
 }
 
 impl Default for Config {
@@ -65,6 +72,7 @@ impl Default for Config {
             audio_codecs: rtcweb_sdp::CodecCapability::default_audio(),
             video_codecs: rtcweb_sdp::CodecCapability::default_video(),
             congestion_control: Some(rtcweb_cc::CcConfig::default()),
+            snap: true,
         }
     }
 }

@@ -52,6 +52,11 @@ pub struct Peer {
     pub(crate) sctp: Option<DataChannels>,
     /// `connect` was called on the association (DTLS is up).
     pub(crate) sctp_started: bool,
+    /// The association's seed, fixed at creation (see [`snap_init`]).
+    pub(crate) sctp_seed: u64,
+    /// SNAP: the peer's INIT from its `a=sctp-init`, when both descriptions carried one;
+    /// the association starts from it instead of the handshake.
+    pub(crate) remote_sctp_init: Option<Vec<u8>>,
     /// The SCTP packet being handed to DTLS, kept between packets.
     pub(crate) sctp_packet: Vec<u8>,
     pub(crate) channels: Channels,
@@ -99,6 +104,12 @@ impl Peer {
         ));
         sdp_config.ice_credentials = Some(ice_credentials.clone());
         sdp_config.seed = Some(rng.random());
+        // The association's seed is drawn now: its INIT (tag, initial TSN) goes into every
+        // description for SNAP, and the association made at negotiation must match it.
+        let sctp_seed: u64 = rng.random();
+        if config.snap {
+            sdp_config.sctp_init = Some(snap_init(sctp_seed, sdp_config.max_message_size, now));
+        }
         sdp_config.audio_codecs = config.audio_codecs.clone();
         sdp_config.video_codecs = config.video_codecs.clone();
         let negotiator = Negotiator::new(sdp_config)?;
@@ -124,6 +135,8 @@ impl Peer {
             srtp: None,
             sctp: None,
             sctp_started: false,
+            sctp_seed,
+            remote_sctp_init: None,
             sctp_packet: Vec::new(),
             channels: Channels::new(max_channels),
             pending_dtls: VecDeque::new(),
@@ -292,6 +305,13 @@ impl Peer {
         self.srtp.as_ref().map(rtcweb_srtp::Session::profile)
     }
 
+    /// Whether the SCTP association started from the peer's `a=sctp-init` (SNAP,
+    /// draft-hancke-tsvwg-snap), without the INIT/COOKIE handshake: both descriptions
+    /// carried one and DTLS is up.
+    pub fn sctp_snap(&self) -> bool {
+        self.sctp_started && self.remote_sctp_init.is_some()
+    }
+
     /// The DTLS cipher suite's IANA name, once DTLS connected (webrtc-stats `dtlsCipher`).
     pub fn dtls_cipher(&self) -> Option<&'static str> {
         self.dtls_cipher
@@ -355,4 +375,23 @@ impl Peer {
         }
         self.events.push_back(event);
     }
+}
+
+/// The data channels' settings, shared by the association made at negotiation and the SNAP
+/// INIT written before it exists: its tag, initial TSN and window come from these.
+pub(crate) fn data_channels_config(
+    seed: u64,
+    local_max_message_size: u64,
+) -> rtcweb_datachannel::Config {
+    rtcweb_datachannel::Config {
+        local_max_message_size: usize::try_from(local_max_message_size).unwrap_or(usize::MAX),
+        seed,
+        ..rtcweb_datachannel::Config::default()
+    }
+}
+
+/// Our SCTP INIT chunk for `a=sctp-init` (SNAP): the one the association made at
+/// negotiation with the same seed and message size will have.
+fn snap_init(seed: u64, local_max_message_size: u64, now: Instant) -> Vec<u8> {
+    DataChannels::new(data_channels_config(seed, local_max_message_size), now).snap_init()
 }

@@ -445,8 +445,9 @@ impl Peer {
         }
     }
 
-    /// Starts the SCTP association once DTLS is up (RFC 8261 §5), and opens the channels
-    /// created so far.
+    /// Starts the SCTP association once DTLS is up (RFC 8261 §5): established at once from
+    /// the peer's INIT when both descriptions carried `a=sctp-init` (SNAP), else with the
+    /// handshake; then opens the channels created so far.
     pub(crate) fn maybe_start_sctp(&mut self, now: Instant) {
         if self.sctp_started || self.dtls_state != DtlsState::Connected {
             return;
@@ -454,7 +455,17 @@ impl Peer {
         let Some(sctp) = self.sctp.as_mut() else {
             return;
         };
-        sctp.connect(now);
+        match self.remote_sctp_init.as_deref() {
+            Some(init) => {
+                if let Err(e) = sctp.connect_snap(now, init) {
+                    // The peer's INIT is unusable: the handshake, which it answers too.
+                    tracing::debug!(%e, "SNAP refused, SCTP handshake instead");
+                    self.remote_sctp_init = None;
+                    sctp.connect(now);
+                }
+            }
+            None => sctp.connect(now),
+        }
         self.sctp_started = true;
         self.open_unopened(now);
     }

@@ -354,6 +354,7 @@ impl Peer {
                 .collect();
         }
         if let (Some(sctp), None, Some(role)) = (negotiation.sctp, &self.sctp, self.dtls_role) {
+            self.remote_sctp_init = sctp.remote_sctp_init.clone();
             let config = rtcweb_datachannel::Config {
                 role: match role {
                     rtcweb_sdp::DtlsRole::Client => rtcweb_datachannel::DtlsRole::Client,
@@ -363,11 +364,8 @@ impl Peer {
                 remote_port: sctp.remote_port,
                 remote_max_message_size: usize::try_from(sctp.remote_max_message_size)
                     .unwrap_or(usize::MAX),
-                local_max_message_size: usize::try_from(sctp.local_max_message_size)
-                    .unwrap_or(usize::MAX),
                 max_channels: self.config.max_data_channels,
-                seed: self.rng.random(),
-                ..rtcweb_datachannel::Config::default()
+                ..crate::peer::data_channels_config(self.sctp_seed, sctp.local_max_message_size)
             };
             self.sctp = Some(rtcweb_datachannel::DataChannels::new(config, self.epoch));
         }

@@ -86,7 +86,7 @@ mod timer;
 mod tsn;
 pub mod wire;
 
-pub use association::{Association, Metrics, SendOptions, State};
+pub use association::{Association, Metrics, SendOptions, SnapError, State};
 pub use config::Config;
 pub use error::SendError;
 pub use event::{CloseReason, Event, Received};

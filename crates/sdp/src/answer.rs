@@ -114,6 +114,11 @@ impl Negotiator {
                     mid,
                     self.config.sctp_port,
                     self.config.max_message_size,
+                    // SNAP: answered only when offered (draft-hancke-tsvwg-snap §5).
+                    self.config
+                        .sctp_init
+                        .as_deref()
+                        .filter(|_| offered.sctp_init().is_some()),
                     &transport,
                 ),
                 Verdict::Rtp(codecs) => {

@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use base64::Engine as _;
+
 use rtcweb_ice::Candidate;
 
 use crate::error::{Location, ParseError};
@@ -75,6 +77,9 @@ pub enum Attribute {
     SctpPort(u16),
     /// `a=max-message-size` (RFC 8841 §6.1; 0 means no limit).
     MaxMessageSize(u64),
+    /// `a=sctp-init` (SNAP, draft-hancke-tsvwg-snap): the SCTP INIT chunk of the end that
+    /// writes it, base64 on the wire, decoded here (at most 1024 bytes).
+    SctpInit(Vec<u8>),
     /// Any attribute we do not model, as written (`a=rtcp`, `a=msid-semantic`, ...).
     Other {
         /// The attribute name.
@@ -143,6 +148,7 @@ impl Attribute {
             "rid" => valued!("rid", Rid::parse).map(Self::Rid),
             "simulcast" => valued!("simulcast", Simulcast::parse).map(Self::Simulcast),
             "sctp-port" => valued!("sctp-port", |v: &str| number(v, 5)).map(Self::SctpPort),
+            "sctp-init" => valued!("sctp-init", sctp_init).map(Self::SctpInit),
             "max-message-size" => {
                 valued!("max-message-size", |v: &str| number(v, 20)).map(Self::MaxMessageSize)
             }
@@ -183,6 +189,7 @@ impl Attribute {
             Self::Simulcast(_) => "simulcast",
             Self::SctpPort(_) => "sctp-port",
             Self::MaxMessageSize(_) => "max-message-size",
+            Self::SctpInit(_) => "sctp-init",
             Self::Other { name, .. } => name,
         }
     }
@@ -235,6 +242,7 @@ impl Attribute {
             Self::Simulcast(s) => write!(out, "{s}"),
             Self::SctpPort(p) => write!(out, "{p}"),
             Self::MaxMessageSize(m) => write!(out, "{m}"),
+            Self::SctpInit(chunk) => write!(out, "{}", BASE64.encode(chunk)),
         };
         true
     }
@@ -315,6 +323,30 @@ pub(crate) fn parse_entries(
 /// empty; shorter ones than the grammar's minimum are accepted, as browsers do).
 pub(crate) fn usable_ice_credential(s: &str) -> bool {
     is_ice_chars(s)
+}
+
+/// Longest INIT chunk `a=sctp-init` may carry: an INIT with the parameters WebRTC uses is a
+/// few dozen bytes; this leaves room for more and bounds what a description holds.
+pub(crate) const MAX_SCTP_INIT: usize = 1024;
+
+/// Base64 as `a=sctp-init` writes it (standard alphabet, RFC 4648 §4); padding is written
+/// and either way accepted.
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// The INIT chunk of an `a=sctp-init` value; `None` when it is not base64, empty or longer
+/// than [`MAX_SCTP_INIT`].
+fn sctp_init(value: &str) -> Option<Vec<u8>> {
+    if value.is_empty() || value.len() > MAX_SCTP_INIT.div_ceil(3) * 4 {
+        return None;
+    }
+    BASE64
+        .decode(value)
+        .ok()
+        .filter(|c| c.len() <= MAX_SCTP_INIT)
 }
 
 #[cfg(test)]

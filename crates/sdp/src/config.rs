@@ -30,6 +30,11 @@ pub struct Config {
     pub sctp_port: u16,
     /// The largest message we can receive (RFC 8841 §6.1).
     pub max_message_size: u64,
+    /// SNAP (draft-hancke-tsvwg-snap): our SCTP INIT chunk, written as `a=sctp-init` in
+    /// every offer and in answers to offers that carry one; the peer's then comes in
+    /// [`SctpParameters::remote_sctp_init`](crate::SctpParameters::remote_sctp_init).
+    /// `None` (the default): no `a=sctp-init`, the SCTP handshake runs as usual.
+    pub sctp_init: Option<Vec<u8>>,
     /// Offer and accept mixed one- and two-byte header extensions (RFC 8285 §6).
     pub extmap_allow_mixed: bool,
     /// The RTCP CNAME of our streams (RFC 7022); random when `None`.
@@ -59,6 +64,7 @@ impl Config {
             data_channels: true,
             sctp_port: 5000,
             max_message_size: 262_144,
+            sctp_init: None,
             extmap_allow_mixed: true,
             cname: None,
             session_id: None,

@@ -132,12 +132,14 @@ fn msid(track: &LocalTrack) -> Msid {
     }
 }
 
-/// The data channel section (RFC 8841 §4.1, §5.1, §6.1).
+/// The data channel section (RFC 8841 §4.1, §5.1, §6.1), with our `a=sctp-init` when
+/// SNAP is on for it.
 pub(crate) fn data_section(
     protocol: &str,
     mid: &str,
     sctp_port: u16,
     max_message_size: u64,
+    sctp_init: Option<&[u8]>,
     transport: &LocalTransport<'_>,
 ) -> MediaSection {
     let mut m = MediaSection::new(
@@ -149,6 +151,9 @@ pub(crate) fn data_section(
     m.push(Attribute::Mid(mid.to_owned()));
     m.push(Attribute::SctpPort(sctp_port));
     m.push(Attribute::MaxMessageSize(max_message_size));
+    if let Some(chunk) = sctp_init {
+        m.push(Attribute::SctpInit(chunk.to_vec()));
+    }
     m
 }
 

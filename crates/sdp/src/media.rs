@@ -418,6 +418,14 @@ impl MediaSection {
         })
     }
 
+    /// `a=sctp-init` (SNAP): the INIT chunk of the end that wrote it.
+    pub fn sctp_init(&self) -> Option<&[u8]> {
+        self.first(|a| match a {
+            Attribute::SctpInit(c) => Some(c.as_slice()),
+            _ => None,
+        })
+    }
+
     /// `a=max-message-size`.
     pub fn max_message_size(&self) -> Option<u64> {
         self.first(|a| match a {

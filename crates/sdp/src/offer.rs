@@ -172,6 +172,7 @@ impl Negotiator {
                 &line.mid,
                 self.config.sctp_port,
                 self.config.max_message_size,
+                self.config.sctp_init.as_deref(),
                 transport,
             ),
             Content::Data => rejected_section(

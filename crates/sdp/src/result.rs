@@ -93,6 +93,10 @@ pub struct SctpParameters {
     /// The largest message the peer receives: what we may send (RFC 8841 §6.1: 65536 when
     /// not written, 0 for no limit).
     pub remote_max_message_size: u64,
+    /// SNAP (draft-hancke-tsvwg-snap): the peer's INIT chunk from its `a=sctp-init`, when
+    /// our description of this exchange carried ours too. The association then starts
+    /// established from it, without the handshake; `None`: the handshake runs.
+    pub remote_sctp_init: Option<Vec<u8>>,
 }
 
 /// A stream we send in a section.
@@ -198,6 +202,10 @@ pub(crate) fn build(x: &Exchange<'_>) -> Result<Negotiation, Error> {
                     remote_port: r.sctp_port().unwrap_or(5000),
                     local_max_message_size: x.max_message_size,
                     remote_max_message_size: r.max_message_size().unwrap_or(65536),
+                    remote_sctp_init: local.media[i]
+                        .sctp_init()
+                        .and_then(|_| r.sctp_init())
+                        .map(<[u8]>::to_vec),
                 });
             }
             Content::Transceiver(id) => {

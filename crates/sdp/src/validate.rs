@@ -125,7 +125,7 @@ fn check_single<'a>(
     attributes: impl Iterator<Item = &'a Attribute>,
     mid: &str,
 ) -> Result<(), DescriptionError> {
-    let mut seen = [false; 8];
+    let mut seen = [false; 9];
     for a in attributes {
         let (slot, name) = match a {
             Attribute::Mid(_) => (0, "mid"),
@@ -136,6 +136,7 @@ fn check_single<'a>(
             Attribute::SctpPort(_) => (5, "sctp-port"),
             Attribute::MaxMessageSize(_) => (6, "max-message-size"),
             Attribute::Simulcast(_) => (7, "simulcast"),
+            Attribute::SctpInit(_) => (8, "sctp-init"),
             _ => continue,
         };
         if std::mem::replace(&mut seen[slot], true) {

@@ -176,6 +176,9 @@ pub struct PeerConnectionInfo {
     pub srtp_profile: Option<rtcweb_srtp::Profile>,
     /// The DTLS cipher suite's IANA name, once connected.
     pub dtls_cipher: Option<&'static str>,
+    /// The SCTP association started from SNAP (both descriptions carried `a=sctp-init`),
+    /// without its handshake; see [`Peer::sctp_snap`](crate::Peer::sctp_snap).
+    pub sctp_snap: bool,
     /// The local description in force, as text.
     pub local_description: Option<String>,
     /// The remote description in force, as text.

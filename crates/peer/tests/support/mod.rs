@@ -130,9 +130,15 @@ impl World {
 
     /// As [`World::new`], both peers with `base` (and seeds of their own).
     pub fn with_config(seed: u64, link: LinkConfig, base: &Config) -> Self {
+        Self::with_configs(seed, link, base, base)
+    }
+
+    /// As [`World::new`], peer a with `base_a`, peer b with `base_b` (and seeds of their
+    /// own).
+    pub fn with_configs(seed: u64, link: LinkConfig, base_a: &Config, base_b: &Config) -> Self {
         let start = epoch();
         let mut net = Network::new(seed, start);
-        let mut side = |ip: &str, peer_seed: u64| {
+        let mut side = |ip: &str, peer_seed: u64, base: &Config| {
             let addr: SocketAddr = format!("{ip}:5000").parse().unwrap();
             let host = net.add_host(addr.ip(), None);
             net.set_link(host, link);
@@ -150,8 +156,8 @@ impl World {
                 signal_errors: Vec::new(),
             }
         };
-        let a = side("192.0.2.1", seed * 2 + 1);
-        let b = side("192.0.2.2", seed * 2 + 2);
+        let a = side("192.0.2.1", seed * 2 + 1, base_a);
+        let b = side("192.0.2.2", seed * 2 + 2, base_b);
         Self {
             net,
             start,

@@ -75,7 +75,7 @@ impl Association {
 
     /// Our INIT or INIT ACK: the same tag, window, streams and initial TSN every time, and
     /// the extensions WebRTC uses (FORWARD TSN, RE-CONFIG), as Chromium's INIT lists them.
-    fn our_init<'p>(&self, params: &'p [Param<'p>]) -> Init<'p> {
+    pub(super) fn our_init<'p>(&self, params: &'p [Param<'p>]) -> Init<'p> {
         Init {
             initiate_tag: self.local_tag,
             a_rwnd: self.config.max_receive_buffer.min(u32::MAX as usize) as u32,
@@ -176,7 +176,7 @@ impl Association {
         }
     }
 
-    fn establish(&mut self, peer: PeerInit) {
+    pub(super) fn establish(&mut self, peer: PeerInit) {
         self.peer = Some(peer);
         self.state = State::Established;
         self.handshake.cookie_echo = None;

@@ -22,6 +22,7 @@ mod reconfig;
 mod rto;
 mod send_queue;
 mod shutdown;
+mod snap;
 mod transmit;
 
 use std::collections::VecDeque;
@@ -52,6 +53,7 @@ use crate::{CloseReason, Config, Event, Received, SendError};
 
 pub use self::metrics::Metrics;
 pub use self::send_queue::SendOptions;
+pub use self::snap::SnapError;
 
 /// TSNs are unwrapped into a 64-bit space starting here, so `initial - 1` never underflows.
 const TSN_BASE: u64 = 1 << 32;
@@ -227,6 +229,25 @@ impl Association {
         if !self.ended && self.state == State::Closed {
             self.start_handshake();
         }
+    }
+
+    /// Our INIT chunk (header and value, RFC 9260 §3.3.2) for the SDP attribute
+    /// `a=sctp-init` of SNAP (draft-hancke-tsvwg-snap): the tag, initial TSN, window,
+    /// streams and extensions this association uses, the same for every call and the same
+    /// as the INIT the handshake would send.
+    pub fn snap_init(&self) -> Vec<u8> {
+        self.snap_init_chunk()
+    }
+
+    /// Starts the association established from the peer's INIT chunk, as its `a=sctp-init`
+    /// carried it (SNAP, draft-hancke-tsvwg-snap): no INIT, INIT ACK, COOKIE ECHO or COOKIE
+    /// ACK; [`Event::Connected`] comes at once. Call it instead of
+    /// [`connect`](Self::connect) once DTLS is up, when both descriptions carried
+    /// `a=sctp-init` (ours being [`snap_init`](Self::snap_init)).
+    pub fn connect_snap(&mut self, now: Instant, peer_init: &[u8]) -> Result<(), SnapError> {
+        self.now = self.now.max(now);
+        let peer = Self::peer_init_from_sdp(peer_init)?;
+        self.start_from_peer_init(peer)
     }
 
     /// Queues a message on `stream` with payload protocol identifier `ppid`. It is cut into

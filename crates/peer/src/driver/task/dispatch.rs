@@ -238,6 +238,7 @@ impl Task {
             failure: peer.failure().cloned(),
             selected_candidate_pair: peer.selected_candidate_pair(),
             srtp_profile: peer.srtp_profile(),
+            sctp_snap: peer.sctp_snap(),
             dtls_cipher: peer.dtls_cipher(),
             local_description: peer.local_description(),
             remote_description: peer.remote_description(),
