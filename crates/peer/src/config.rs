@@ -53,7 +53,8 @@ pub struct Config {
     /// start the association established once DTLS is up, two round trips sooner (no
     /// INIT, INIT ACK, COOKIE ECHO, COOKIE ACK). A peer without SNAP leaves it out of its
     /// answer and the handshake runs. On by default: Chromium speaks it behind its
-    /// `WebRTC-Sctp-Snap` field trial.
+    /// `WebRTC-Sctp-Snap` field trial. Fixed when the peer is made, as the codec lists
+    /// are.
     pub snap: bool,
 }
 
