@@ -68,6 +68,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! When the policy chose the addresses, the task lists the interfaces again every
+//! [`DriverConfig::watch_interfaces`]: a new address gets a socket and a trickled host
+//! candidate, one that went away loses its socket, candidates and pairs, and the
+//! connection restarts ICE ([`PeerConnectionEvent::InterfacesChanged`], then
+//! `NegotiationNeeded`: make an offer), as browsers do on a network switch.
+//!
 //! ICE servers come as the URLs of W3C `RTCIceServer` ([`DriverConfig::ice_servers`]:
 //! `stun:`, `turn:` and `turns:`, RFC 7064 and RFC 7065, with `?transport=udp|tcp`): a
 //! bad URL fails [`PeerConnection::new`] with [`DriverError::IceServer`]; host names are
