@@ -1,6 +1,8 @@
 //! rtcweb-ice: the cost of answering one inbound check, against one HMAC-SHA1 of the same
 //! bytes in the same run; the CPU time for two agents to connect in the simulator; and the
-//! time (simulated and CPU) for two agents behind symmetric NATs to connect through a relay.
+//! time (simulated and CPU) for two agents behind symmetric NATs to connect through a relay;
+//! and the parsing of a STUN or TURN server URL (RFC 7064, RFC 7065), against parsing the
+//! bare socket address it names in the same run.
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
 use std::hint::black_box;
@@ -10,7 +12,7 @@ use std::time::Instant;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use rtcweb_common::{Datagram, Transport};
-use rtcweb_ice::{Agent, Config, Credentials};
+use rtcweb_ice::{Agent, Config, Credentials, IceUrl};
 use sha1::Sha1;
 
 #[path = "ice_support/connect.rs"]
@@ -75,9 +77,38 @@ fn answer_check(c: &mut Criterion) {
     g.finish();
 }
 
+/// The URLs applications copy from their providers: a STUN name, TURN over TCP by IPv6
+/// address, TURNS by name with a port. Each parse is measured per URL.
+fn url_parse(c: &mut Criterion) {
+    let urls = [
+        "stun:stun.l.google.com:19302",
+        "turn:[2001:db8::3]:3478?transport=tcp",
+        "turns:turn.example.org:443",
+    ];
+    let addresses = ["192.0.2.1:19302", "[2001:db8::3]:3478", "192.0.2.2:443"];
+    let mut g = c.benchmark_group("ice_url");
+    g.throughput(Throughput::Elements(urls.len() as u64));
+    g.bench_function("baseline_socket_addr_parse", |b| {
+        b.iter(|| {
+            for a in addresses {
+                black_box(black_box(a).parse::<std::net::SocketAddr>().unwrap());
+            }
+        })
+    });
+    g.bench_function("parse", |b| {
+        b.iter(|| {
+            for u in urls {
+                black_box(black_box(u).parse::<IceUrl>().unwrap());
+            }
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     answer_check,
+    url_parse,
     ice_connect::connect,
     ice_symmetric::symmetric
 );

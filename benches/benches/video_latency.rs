@@ -64,7 +64,7 @@ async fn call(codec: CodecCapability) -> Call {
             video_codecs: vec![codec.clone()],
             ..Config::default()
         },
-        ..DriverConfig::default()
+        ..DriverConfig::loopback()
     };
     let (a, a_events) = PeerConnection::new(config()).await.expect("peer A");
     let (b, b_events) = PeerConnection::new(config()).await.expect("peer B");

@@ -87,7 +87,7 @@ const TEST_REQUIREMENTS: &[Requirement] = &[
     Requirement {
         package: "iproute2",
         marker: "/usr/sbin/ip",
-        why: "the Chromium tests and the NAT lab build network namespaces and veth pairs",
+        why: "the Chromium tests, the NAT lab and rtcweb-peer's reachable tests (default interfaces, interface changes, ICE server URLs by name) build network namespaces and veth pairs",
     },
     Requirement {
         package: "iptables",

@@ -241,6 +241,26 @@ impl Agent {
         Ok(())
     }
 
+    /// Removes a local UDP socket whose interface address went away: its candidates and
+    /// those gathered through it are gone, their pairs fail, and if the selected pair used
+    /// it the best other nominated pair takes over (none: the connection waits for an ICE
+    /// restart, RFC 8445 §9, which the owner asks for). Not an error when the socket was
+    /// never added.
+    pub fn remove_local_socket(&mut self, now: Instant, socket: SocketAddr) {
+        if !self.gather.remove_socket(now, socket) {
+            return;
+        }
+        self.checklist
+            .fail_where(|local| !self.gather.local(local).alive);
+        if let Some(route) = &self.route
+            && !self.gather.local(route.local).alive
+        {
+            self.route = None;
+            self.select_best(now);
+        }
+        self.after_input(now);
+    }
+
     /// Starts gathering on every socket added so far: host candidates at once, then
     /// server-reflexive and relayed ones as the servers answer. Candidates come out as
     /// [`Event::LocalCandidate`], then [`GatheringState::Complete`].
@@ -1371,6 +1391,63 @@ mod tests {
             .unwrap();
         lite.handle_timeout(now + Duration::from_secs(1));
         assert_eq!(lite.stats().checks_sent, 0);
+    }
+
+    #[test]
+    fn a_removed_socket_loses_its_candidates_pairs_and_route() {
+        let mut now = epoch();
+        let mut agents = pair(now);
+        let mut states = [vec![], vec![]];
+        let first = addr("192.0.2.1:5000");
+        let second = addr("198.51.100.1:5000");
+        while agents[0].poll_event().is_some() {}
+        // A second interface came up on A while connecting: a host candidate at once.
+        agents[0].add_local_socket(now, second).unwrap();
+        let fresh: Vec<Candidate> = std::iter::from_fn(|| agents[0].poll_event())
+            .filter_map(|e| match e {
+                Event::LocalCandidate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fresh.len(), 1);
+        assert_eq!(fresh[0].socket_addr(), Some(second));
+        run(
+            &mut agents,
+            &mut now,
+            Duration::from_secs(2),
+            true,
+            &mut states,
+        );
+        let a = &mut agents[0];
+        assert_eq!(a.selected_pair().unwrap().local.socket_addr(), Some(first));
+
+        // The first interface went away: its candidate, pairs and the route are gone.
+        a.remove_local_socket(now, first);
+        assert!(
+            a.local_candidates()
+                .all(|c| c.socket_addr() == Some(second))
+        );
+        assert!(
+            a.pairs()
+                .filter(|p| p.local.socket_addr() == Some(first))
+                .all(|p| p.state == PairState::Failed)
+        );
+        assert!(a.selected_pair().is_none());
+        // Removing it again, or an address never added, changes nothing.
+        a.remove_local_socket(now, first);
+        a.remove_local_socket(now, addr("203.0.113.9:1"));
+        assert_eq!(a.gather.sockets(), [second]);
+
+        // After a restart only the remaining socket is announced.
+        a.restart(now);
+        let announced: Vec<Candidate> = std::iter::from_fn(|| a.poll_event())
+            .filter_map(|e| match e {
+                Event::LocalCandidate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(announced.len(), 1);
+        assert_eq!(announced[0].socket_addr(), Some(second));
     }
 
     #[test]

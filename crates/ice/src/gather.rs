@@ -270,6 +270,36 @@ impl Gatherer {
         Ok(())
     }
 
+    /// Removes a local UDP socket (its interface address went away): its candidates, the
+    /// server-reflexive ones found through it and the relays it talked to are gone (not
+    /// announced again at a restart), and its discoveries stop. False when it was not
+    /// one of ours.
+    pub(crate) fn remove_socket(&mut self, now: Instant, socket: SocketAddr) -> bool {
+        let Some(index) = self.sockets.iter().position(|s| *s == socket) else {
+            return false;
+        };
+        self.sockets.remove(index);
+        self.discoveries.retain(|d| d.socket != socket);
+        let mut dead_relays = Vec::new();
+        for (i, relay) in self.relays.iter_mut().enumerate() {
+            if relay.socket == Some(socket) {
+                relay.client.close(now);
+                dead_relays.push(i);
+            }
+        }
+        for l in &mut self.locals {
+            let gone = match l.path {
+                Path::Socket(s) => s == socket,
+                Path::Relay(r) => dead_relays.contains(&r),
+            };
+            if gone {
+                l.alive = false;
+            }
+        }
+        self.fresh.retain(|&i| self.locals[i].alive);
+        true
+    }
+
     /// Starts gathering on every socket added so far and from the TURN servers over TCP or
     /// TLS. Does nothing once started.
     pub(crate) fn start(&mut self, now: Instant, ctx: &mut Context<'_>) {

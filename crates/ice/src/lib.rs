@@ -94,6 +94,7 @@ mod gather;
 mod inbound;
 mod liveness;
 mod priority;
+mod url;
 
 pub use agent::{Agent, Received, Stats};
 pub use candidate::{
@@ -106,3 +107,4 @@ pub use credentials::Credentials;
 pub use error::{CandidateParseError, IceError};
 pub use event::{CandidateError, ConnectionState, Event, GatheringState, SelectedPair};
 pub use priority::{candidate_priority, local_preference, pair_priority};
+pub use url::{IceUrl, MAX_URL_LEN, UrlError, UrlHost, UrlScheme};

@@ -37,6 +37,18 @@ pub struct Coturn {
 impl Coturn {
     /// Starts coturn in `ns` on [`SERVER`] and waits until it listens on every port.
     pub fn start(ns: &Namespace) -> Result<Self, LabError> {
+        Self::start_on(ns, &[IpAddr::V4(SERVER)])
+    }
+
+    /// Starts coturn in `ns` listening on each of `addresses` (IPv4 or IPv6; the namespace
+    /// must hold them), relaying from the first, and waits until it listens on every port
+    /// of each. The certificate names [`SERVER`] (clients that check it pin it).
+    pub fn start_on(ns: &Namespace, addresses: &[IpAddr]) -> Result<Self, LabError> {
+        let Some(&relay) = addresses.first() else {
+            return Err(LabError::Io(
+                "coturn needs an address to listen on".to_owned(),
+            ));
+        };
         if !std::path::Path::new(TURNSERVER).exists() {
             return Err(LabError::Missing(
                 "coturn (`cargo xtask test` installs Debian's coturn)",
@@ -71,8 +83,8 @@ impl Coturn {
                 "--fingerprint",
                 "--lt-cred-mech",
             ])
-            .arg(format!("--listening-ip={SERVER}"))
-            .arg(format!("--relay-ip={SERVER}"))
+            .args(addresses.iter().map(|ip| format!("--listening-ip={ip}")))
+            .arg(format!("--relay-ip={relay}"))
             .arg(format!("--listening-port={PORT}"))
             .arg(format!("--tls-listening-port={TLS_PORT}"))
             .arg(format!("--user={USER}:{PASSWORD}"))
@@ -98,18 +110,16 @@ impl Coturn {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let listening = ns.sh("ss -Hlnut").unwrap_or_default();
-            let udp = listening
-                .lines()
-                .any(|l| l.starts_with("udp") && l.contains(&format!("{SERVER}:{PORT}")));
-            let tcp = listening
-                .lines()
-                .filter(|l| l.starts_with("tcp"))
-                .filter(|l| {
-                    l.contains(&format!("{SERVER}:{PORT}"))
-                        || l.contains(&format!("{SERVER}:{TLS_PORT}"))
-                })
-                .count();
-            if udp && tcp >= 2 {
+            let on = |proto: &str, ip: IpAddr, port: u16| {
+                let at = SocketAddr::new(ip, port).to_string();
+                listening
+                    .lines()
+                    .any(|l| l.starts_with(proto) && l.contains(&at))
+            };
+            let ready = addresses
+                .iter()
+                .all(|&ip| on("udp", ip, PORT) && on("tcp", ip, PORT) && on("tcp", ip, TLS_PORT));
+            if ready {
                 return Ok(coturn);
             }
             if Instant::now() > deadline {

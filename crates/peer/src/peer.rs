@@ -180,6 +180,19 @@ impl Peer {
         Ok(())
     }
 
+    /// Removes a socket address given to
+    /// [`add_local_address`](Self::add_local_address) (its interface went away): its
+    /// candidates and their pairs are dropped; if the selected pair used it, another
+    /// nominated pair takes over, or the connection waits for an ICE restart
+    /// ([`restart_ice`](Self::restart_ice)). Unknown addresses are ignored.
+    pub fn remove_local_address(&mut self, now: Instant, address: SocketAddr) {
+        self.local_addresses.retain(|a| *a != address);
+        if let Some(agent) = self.ice.as_mut() {
+            agent.remove_local_socket(now, address);
+        }
+        self.drive(now);
+    }
+
     /// The owner resolved the mDNS name of a remote candidate ([`Event::ResolveMdns`]).
     pub fn resolve_mdns(&mut self, now: Instant, name: &str, ip: IpAddr) {
         if let Some(agent) = self.ice.as_mut() {

@@ -69,7 +69,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
     let mut peer = Aiortc::start(&python);
 
     let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::default()))
+        .block_on(PeerConnection::new(DriverConfig::loopback()))
         .expect("peer on 127.0.0.1");
     let peer_events::Pumped {
         seen,

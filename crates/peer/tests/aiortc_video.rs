@@ -51,7 +51,7 @@ fn run_case(name: &str, aiortc_offers: bool) {
     let rt = peer_events::runtime();
     let _context = rt.enter();
     let mut peer = Aiortc::start(&python);
-    let mut config = DriverConfig::default();
+    let mut config = DriverConfig::loopback();
     config.peer.video_codecs = vec![CodecCapability::vp8()];
     let (pc, events) = rt
         .block_on(PeerConnection::new(config))

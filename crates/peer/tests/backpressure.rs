@@ -39,11 +39,11 @@ fn payload(i: usize) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_does_not_read_keeps_its_limit_and_loses_nothing() {
-    let (a, a_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
+    let (a, a_events) = PeerConnection::new(DriverConfig::loopback()).await.unwrap();
     let (b, b_events) = PeerConnection::new(DriverConfig {
         receive_queue_bytes: LIMIT,
         receive_queue_messages: 1024,
-        ..DriverConfig::default()
+        ..DriverConfig::loopback()
     })
     .await
     .unwrap();
@@ -128,7 +128,7 @@ async fn a_receiver_that_does_not_read_keeps_its_limit_and_loses_nothing() {
 async fn unread_events_are_held_or_coalesced_not_lost() {
     let (pc, mut events) = PeerConnection::new(DriverConfig {
         event_queue: 2,
-        ..DriverConfig::default()
+        ..DriverConfig::loopback()
     })
     .await
     .unwrap();

@@ -150,7 +150,7 @@ fn chromium_asks_for_dtx_and_silence_is_not_sent() {
     assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
     browser.evaluate(&page, "rtc.dtx = true");
     let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::default()))
+        .block_on(PeerConnection::new(DriverConfig::loopback()))
         .expect("peer on 127.0.0.1");
     let peer_events::Pumped { seen, .. } = peer_events::pump(&rt, events);
     let local = rt
@@ -239,7 +239,7 @@ fn run_case(name: &str, chromium_offers: bool, codec: &str) {
     browser.evaluate(&page, &format!("rtc.codec = {}", json!(codec)));
 
     let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::default()))
+        .block_on(PeerConnection::new(DriverConfig::loopback()))
         .expect("peer on 127.0.0.1");
     let peer_events::Pumped {
         seen,

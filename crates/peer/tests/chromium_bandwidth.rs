@@ -86,7 +86,7 @@ fn chromium_bandwidth_estimate_grows_on_rtcweb_feedback() {
     let _context = rt.enter();
     let (mut browser, version, page) = open_page(&[]);
     let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::default()))
+        .block_on(PeerConnection::new(DriverConfig::loopback()))
         .expect("peer on 127.0.0.1");
     let peer_events::Pumped {
         seen,
@@ -151,7 +151,7 @@ fn rfc8888_feedback_both_ways_with_chromium() {
         "--force-fieldtrials=WebRTC-RFC8888CongestionControlFeedback/Enabled,offer:true/",
     ]);
     let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::default()))
+        .block_on(PeerConnection::new(DriverConfig::loopback()))
         .expect("peer on 127.0.0.1");
     let peer_events::Pumped {
         seen,

@@ -153,7 +153,7 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     };
     // The relay: coturn on 127.0.0.1 in the same namespace; the peer uses nothing else.
     let coturn = relay.then(turn_support::Coturn::start);
-    let mut config = DriverConfig::default();
+    let mut config = DriverConfig::loopback();
     if let Some(coturn) = &coturn {
         config.peer.ice_servers = vec![IceServer::Turn {
             address: coturn.udp_addr(),

@@ -137,7 +137,7 @@ fn call(codec: &str, chromium_offers: bool, lossy: bool) {
         browser.version()
     );
     let page = browser.new_page_at(&chromium::serve_page(PAGE));
-    let config = video_call::config(DriverConfig::default(), codec, chromium_offers);
+    let config = video_call::config(DriverConfig::loopback(), codec, chromium_offers);
     let (pc, events) = rt
         .block_on(PeerConnection::new(config))
         .expect("peer on 127.0.0.1");

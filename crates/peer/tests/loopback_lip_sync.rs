@@ -59,8 +59,8 @@ fn pump(mut events: Events, to: PeerConnection, tracks: mpsc::UnboundedSender<Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_video_stream_is_played_in_sync_with_its_audio() {
-    let (a, a_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
-    let (b, b_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
+    let (a, a_events) = PeerConnection::new(DriverConfig::loopback()).await.unwrap();
+    let (b, b_events) = PeerConnection::new(DriverConfig::loopback()).await.unwrap();
     let mic = a
         .add_track(MediaTrack::audio("click"), &["av"])
         .await

@@ -30,7 +30,7 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
         Transport::Tls => (coturn.tls_addr(), Some(coturn.tls_roots())),
         _ => (coturn.udp_addr(), None),
     };
-    let mut relayed = DriverConfig::default();
+    let mut relayed = DriverConfig::loopback();
     relayed.peer.ice_servers = vec![IceServer::Turn {
         address,
         transport,
@@ -40,7 +40,7 @@ async fn relayed_echo(coturn: &Coturn, transport: Transport) {
     }];
     relayed.peer.ice_transport_policy = TransportPolicy::Relay;
     let (a, a_events) = PeerConnection::new(relayed).await.unwrap();
-    let (b, b_events) = PeerConnection::new(DriverConfig::default()).await.unwrap();
+    let (b, b_events) = PeerConnection::new(DriverConfig::loopback()).await.unwrap();
 
     let start = Instant::now();
     let mut channel = a

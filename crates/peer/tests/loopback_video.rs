@@ -65,7 +65,7 @@ async fn send_and_decode(codec: CodecCapability) {
             video_codecs: codecs,
             ..Config::default()
         },
-        ..DriverConfig::default()
+        ..DriverConfig::loopback()
     };
     // A prefers only the codec under test; B accepts all of them.
     let (a, a_events) = PeerConnection::new(config(vec![codec])).await.unwrap();

@@ -31,7 +31,7 @@ impl Loopback for RtcwebPair {
             send_low_water: settings.in_flight / 2,
             // Our candidates are addresses: nothing to resolve, and no multicast ever.
             resolve_mdns: false,
-            ..DriverConfig::default()
+            ..DriverConfig::loopback()
         };
         let (a, a_events) = PeerConnection::new(config()).await.expect("peer A");
         let (b, b_events) = PeerConnection::new(config()).await.expect("peer B");

@@ -1,8 +1,12 @@
 //! What the driver binds, and the core's configuration.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::RangeInclusive;
+use std::time::Duration;
 
+use super::DriverError;
+use super::ice_servers::IceServerConfig;
+use super::interfaces::{InterfacePolicy, list_interfaces};
 use crate::Config;
 
 /// Settings of a driver-backed [`PeerConnection`](super::PeerConnection): the sans-IO
@@ -14,8 +18,31 @@ pub struct DriverConfig {
     pub peer: Config,
     /// One UDP socket is bound on each of these addresses (IPv4 or IPv6), and each becomes
     /// a host candidate. Give the interfaces' own addresses; unspecified addresses
-    /// (`0.0.0.0`, `::`) are refused, as they make no candidate. Default: `127.0.0.1`.
+    /// (`0.0.0.0`, `::`) are refused, as they make no candidate. Empty (the default): the
+    /// machine's interfaces are listed and [`interface_policy`](Self::interface_policy)
+    /// chooses, as a browser does.
     pub interfaces: Vec<IpAddr>,
+    /// Which of the machine's addresses are gathered on when
+    /// [`interfaces`](Self::interfaces) is empty. Default: every interface that is up,
+    /// IPv4 and IPv6, except loopback, IPv6 link-local and virtual or VPN adapters;
+    /// loopback when nothing else is left.
+    pub interface_policy: InterfacePolicy,
+    /// How often the machine's interfaces are listed again while the connection lives,
+    /// when [`interfaces`](Self::interfaces) is empty: an address that came up gets a
+    /// socket and a host candidate, one that went away loses its socket and candidates,
+    /// and the connection asks for an ICE restart
+    /// ([`PeerConnectionEvent::InterfacesChanged`](super::PeerConnectionEvent::InterfacesChanged),
+    /// then `NegotiationNeeded`), as a browser does on a network change. `None`: the
+    /// interfaces of the start are kept. Default: every 2 s.
+    pub watch_interfaces: Option<Duration>,
+    /// STUN and TURN servers by URL (W3C `iceServers`): checked when the connection is
+    /// made, host names resolved then (A and AAAA, every address used), added to the
+    /// servers of [`peer`](Self::peer) (`Config::ice_servers`, given as addresses).
+    pub ice_servers: Vec<IceServerConfig>,
+    /// How long resolving the host names of [`ice_servers`](Self::ice_servers) may take
+    /// (all are looked up at once); a name without an answer by then is reported with
+    /// [`PeerConnectionEvent::IceServerUnresolved`](super::PeerConnectionEvent::IceServerUnresolved).
+    pub resolve_timeout: Duration,
     /// The UDP ports to try, lowest first; `None` lets the OS choose.
     pub port_range: Option<RangeInclusive<u16>>,
     /// Bytes queued on a data channel above which
@@ -58,7 +85,11 @@ impl Default for DriverConfig {
     fn default() -> Self {
         Self {
             peer: Config::default(),
-            interfaces: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            interfaces: Vec::new(),
+            interface_policy: InterfacePolicy::default(),
+            watch_interfaces: Some(Duration::from_secs(2)),
+            ice_servers: Vec::new(),
+            resolve_timeout: Duration::from_secs(5),
             port_range: None,
             send_high_water: 1 << 20,
             send_low_water: 256 << 10,
@@ -69,5 +100,34 @@ impl Default for DriverConfig {
             resolve_mdns: true,
             decode_audio: true,
         }
+    }
+}
+
+impl DriverConfig {
+    /// The default settings on `127.0.0.1` only: two peers on one machine, or a browser
+    /// beside the application.
+    pub fn loopback() -> Self {
+        Self {
+            interfaces: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            ..Self::default()
+        }
+    }
+
+    /// The addresses to bind, port 0: [`interfaces`](Self::interfaces) as given, or the
+    /// machine's that [`interface_policy`](Self::interface_policy) chooses.
+    pub(crate) fn bind_addresses(&self) -> Result<Vec<SocketAddr>, DriverError> {
+        if !self.interfaces.is_empty() {
+            return Ok(self
+                .interfaces
+                .iter()
+                .map(|&ip| SocketAddr::new(ip, 0))
+                .collect());
+        }
+        let all = list_interfaces().map_err(DriverError::ListInterfaces)?;
+        let chosen = self.interface_policy.select(&all);
+        if chosen.is_empty() {
+            return Err(DriverError::NoInterfaces);
+        }
+        Ok(chosen.iter().map(|a| a.bind_address()).collect())
     }
 }

@@ -27,18 +27,33 @@ pub struct PeerConnection {
 }
 
 impl PeerConnection {
-    /// Binds the sockets, makes the [`Peer`], tells it the host addresses, and spawns the
+    /// Checks the ICE server URLs and resolves their host names (see
+    /// [`DriverConfig::ice_servers`](super::DriverConfig::ice_servers)), binds the
+    /// sockets, makes the [`Peer`], tells it the host addresses, and spawns the
     /// connection's task on the tokio runtime this is called from (the application's: it
     /// chooses the threads, and tokio's tools see the task). Events come from the returned
     /// [`Events`].
     pub async fn new(config: DriverConfig) -> Result<(Self, Events), DriverError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| DriverError::NoRuntime)?;
-        let (task, handles) = start(&config)?;
+        let (servers, unresolved) =
+            super::ice_servers::resolve(&config.ice_servers, config.resolve_timeout).await?;
+        let mut config = config;
+        config.peer.ice_servers.extend(servers);
+        let (mut task, handles) = start(&config)?;
+        for u in unresolved {
+            tracing::warn!(url = %u.url, error = %u.error, "ICE server name not resolved");
+            task.announce(super::PeerConnectionEvent::IceServerUnresolved {
+                url: u.url,
+                error: u.error,
+            });
+        }
         runtime.spawn(task.run());
         Ok(handles)
     }
 
-    /// The addresses of the bound sockets (the host candidates).
+    /// The addresses of the sockets bound when the connection was made (the host
+    /// candidates); later changes come as
+    /// [`PeerConnectionEvent::InterfacesChanged`](super::PeerConnectionEvent::InterfacesChanged).
     pub fn local_addresses(&self) -> &[SocketAddr] {
         &self.local_addresses
     }
@@ -269,7 +284,7 @@ impl PeerConnection {
 /// On the driver thread: the sockets, the core told its host addresses, the task and the
 /// caller's handles.
 fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), DriverError> {
-    let sockets = Sockets::bind(&config.interfaces, config.port_range.as_ref())?;
+    let sockets = Sockets::bind(&config.bind_addresses()?, config.port_range.as_ref())?;
     let now = clock();
     let mut peer_config = config.peer.clone();
     if peer_config.wallclock.is_none() {

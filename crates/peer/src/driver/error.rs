@@ -14,13 +14,22 @@ pub enum DriverError {
     /// [`Error::is_remote_fault`](crate::Error::is_remote_fault)).
     #[error(transparent)]
     Peer(#[from] crate::Error),
-    /// [`DriverConfig::interfaces`](super::DriverConfig::interfaces) is empty.
+    /// No address to bind a UDP socket on: the machine has no interface that is up (not
+    /// even loopback) that [`DriverConfig::interface_policy`](super::DriverConfig::interface_policy)
+    /// keeps.
     #[error("no interface to bind a UDP socket on")]
     NoInterfaces,
+    /// The machine's interfaces could not be listed (getifaddrs(3) failed).
+    #[error("cannot list the network interfaces: {0}")]
+    ListInterfaces(io::Error),
     /// An unspecified address (`0.0.0.0`, `::`) cannot be a host candidate: name the
     /// interface's own address.
     #[error("{0} is unspecified: give the interface's own address")]
     UnspecifiedAddress(IpAddr),
+    /// An ICE server URL of
+    /// [`DriverConfig::ice_servers`](super::DriverConfig::ice_servers) was refused.
+    #[error(transparent)]
+    IceServer(#[from] super::IceServerError),
     /// The port range is empty (its start is above its end).
     #[error("empty port range {0}..={1}")]
     EmptyPortRange(u16, u16),

@@ -40,6 +40,27 @@ pub enum PeerConnectionEvent {
     /// A STUN or TURN server gave no candidate (W3C `icecandidateerror`): no answer
     /// (code 701), or a refusal (401: wrong TURN credentials).
     IceCandidateError(rtcweb_ice::CandidateError),
+    /// The machine's interface addresses changed
+    /// ([`DriverConfig::watch_interfaces`](super::DriverConfig::watch_interfaces)): sockets
+    /// were bound on the new ones (their host candidates follow as
+    /// [`LocalCandidate`](Self::LocalCandidate)s) and closed on those that went away
+    /// (their candidates and pairs are dropped). An ICE restart is under way:
+    /// [`NegotiationNeeded`](Self::NegotiationNeeded) follows; make an offer.
+    InterfacesChanged {
+        /// The local addresses of the new sockets.
+        added: Vec<std::net::SocketAddr>,
+        /// The local addresses of the closed sockets.
+        removed: Vec<std::net::SocketAddr>,
+    },
+    /// The host name of an ICE server URL did not resolve (W3C `icecandidateerror` with
+    /// code 701): no server of that URL is used. The connection goes on with the others.
+    IceServerUnresolved {
+        /// The URL as given in
+        /// [`DriverConfig::ice_servers`](super::DriverConfig::ice_servers).
+        url: String,
+        /// The resolver's error.
+        error: String,
+    },
     /// A remote candidate has an mDNS name; the driver resolves it with an mDNS query
     /// ([`DriverConfig::resolve_mdns`](super::DriverConfig::resolve_mdns)), and
     /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns) takes an

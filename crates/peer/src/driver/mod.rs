@@ -1,8 +1,11 @@
 //! The tokio driver (feature `driver`, on by default): sockets, timer and task around the
 //! sans-IO [`Peer`](crate::Peer).
 //!
-//! [`PeerConnection::new`] binds one UDP socket on each configured address
-//! ([`DriverConfig::interfaces`], IPv4 or IPv6, in [`DriverConfig::port_range`]), tells
+//! [`PeerConnection::new`] binds one UDP socket on each of the machine's addresses that
+//! [`DriverConfig::interface_policy`] keeps (every interface that is up, IPv4 and IPv6,
+//! without loopback, IPv6 link-local, virtual or VPN adapters, as a browser; loopback when
+//! nothing else is left), or on each address of [`DriverConfig::interfaces`] when the
+//! application names them, in [`DriverConfig::port_range`], tells
 //! the core its host addresses, and spawns **one task per connection**. That task owns the
 //! core and the sockets and `select!`s over three things: a datagram on any socket (fed to
 //! [`Peer::handle_datagram`](crate::Peer::handle_datagram), with up to 64 more read without
@@ -65,6 +68,19 @@
 //! # Ok(()) }
 //! ```
 //!
+//! When the policy chose the addresses, the task lists the interfaces again every
+//! [`DriverConfig::watch_interfaces`]: a new address gets a socket and a trickled host
+//! candidate, one that went away loses its socket, candidates and pairs, and the
+//! connection restarts ICE ([`PeerConnectionEvent::InterfacesChanged`], then
+//! `NegotiationNeeded`: make an offer), as browsers do on a network switch.
+//!
+//! ICE servers come as the URLs of W3C `RTCIceServer` ([`DriverConfig::ice_servers`]:
+//! `stun:`, `turn:` and `turns:`, RFC 7064 and RFC 7065, with `?transport=udp|tcp`): a
+//! bad URL fails [`PeerConnection::new`] with [`DriverError::IceServer`]; host names are
+//! resolved there with the system resolver on tokio's blocking threads (A and AAAA, all
+//! names at once, at most [`DriverConfig::resolve_timeout`]), and every address becomes
+//! a server.
+//!
 //! TURN servers over TCP or TLS get a TCP connection each, opened when the ICE agent first
 //! writes to one; the agent's TURN client frames the stream (and runs TLS on it), the
 //! driver carries the bytes (`tests/loopback_turn.rs` relays through coturn both ways).
@@ -77,8 +93,6 @@
 //! System calls are batched with quinn-udp: a run of equal-sized datagrams to one
 //! destination leaves in one `sendmsg` with UDP GSO, and datagrams that arrive together come
 //! out of one `recvmsg` with GRO, where the kernel offers them (`sockets.rs`).
-//!
-//! Not yet: enumeration of the machine's interfaces (give the addresses).
 
 use std::time::Instant;
 
@@ -90,6 +104,8 @@ mod error;
 mod event;
 mod event_queue;
 mod gso_batch;
+mod ice_servers;
+mod interfaces;
 mod lip_sync;
 mod mdns;
 mod media;
@@ -104,6 +120,10 @@ pub use config::DriverConfig;
 pub use connection::PeerConnection;
 pub use error::DriverError;
 pub use event::{Events, IoStats, PeerConnectionEvent, PeerConnectionInfo};
+pub use ice_servers::{IceServerConfig, IceServerError};
+pub use interfaces::{
+    InterfaceAddress, InterfaceFilter, InterfaceKind, InterfacePolicy, list_interfaces,
+};
 pub use tracks::{EncodedFrame, RemoteAudioTrack, RemoteTrack, RtpSender};
 pub use video::{RemoteVideoTrack, VideoSendSettings, VideoSender};
 

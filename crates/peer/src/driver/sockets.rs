@@ -5,7 +5,7 @@
 //! (where the OS has them; otherwise one datagram per call, as before).
 
 use std::io::{self, IoSliceMut};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::task::{Context, Poll};
 
@@ -78,10 +78,10 @@ pub(crate) struct Sockets {
 }
 
 impl Sockets {
-    /// Binds one socket on each address, trying the ports of `ports` lowest first (or
-    /// letting the OS choose).
+    /// Binds one socket on each address (its port is ignored; an IPv6 scope is kept),
+    /// trying the ports of `ports` lowest first (or letting the OS choose).
     pub(crate) fn bind(
-        addresses: &[IpAddr],
+        addresses: &[SocketAddr],
         ports: Option<&RangeInclusive<u16>>,
     ) -> Result<Self, DriverError> {
         if addresses.is_empty() {
@@ -91,11 +91,12 @@ impl Sockets {
             return Err(DriverError::EmptyPortRange(*r.start(), *r.end()));
         }
         let mut sockets = Vec::with_capacity(addresses.len());
-        for &ip in addresses {
+        for &address in addresses {
+            let ip = address.ip();
             if ip.is_unspecified() {
                 return Err(DriverError::UnspecifiedAddress(ip));
             }
-            let socket = bind_one(ip, ports, &sockets)?;
+            let socket = bind_one(address, ports, &sockets)?;
             let local = socket.local_addr().map_err(|source| DriverError::Bind {
                 address: ip,
                 source,
@@ -116,6 +117,34 @@ impl Sockets {
             next: 0,
             streams: Streams::default(),
         })
+    }
+
+    /// Binds one more socket on `address` (an interface address that came up), in the
+    /// port range; its local address.
+    pub(crate) fn add(
+        &mut self,
+        address: SocketAddr,
+        ports: Option<&RangeInclusive<u16>>,
+    ) -> Result<SocketAddr, DriverError> {
+        let socket = bind_one(address, ports, &self.sockets)?;
+        let bind_error = |source| DriverError::Bind {
+            address: address.ip(),
+            source,
+        };
+        let local = socket.local_addr().map_err(bind_error)?;
+        let state = UdpSocketState::new((&socket).into()).map_err(bind_error)?;
+        self.sockets.push(Udp {
+            local,
+            socket,
+            state,
+        });
+        Ok(local)
+    }
+
+    /// Closes the socket bound at `local` (its interface address went away).
+    pub(crate) fn remove(&mut self, local: SocketAddr) {
+        self.sockets.retain(|u| u.local != local);
+        self.next = 0;
     }
 
     /// The bound addresses: our host candidates.
@@ -244,11 +273,11 @@ impl From<StreamRead> for Received {
     }
 }
 
-/// One socket on `ip`: the first free port of the range, or one the OS picks. A port that
-/// an earlier socket of this connection holds on another address is skipped, so each
-/// candidate has its own port.
+/// One socket on `address`'s IP: the first free port of the range, or one the OS picks. A
+/// port that an earlier socket of this connection holds on another address is skipped, so
+/// each candidate has its own port.
 fn bind_one(
-    ip: IpAddr,
+    address: SocketAddr,
     ports: Option<&RangeInclusive<u16>>,
     taken: &[Udp],
 ) -> Result<UdpSocket, DriverError> {
@@ -261,13 +290,15 @@ fn bind_one(
         if port != 0 && taken.iter().any(|u| u.local.port() == port) {
             continue;
         }
-        match open(SocketAddr::new(ip, port)) {
+        let mut at = address;
+        at.set_port(port);
+        match open(at) {
             Ok(socket) => return Ok(socket),
             Err(e) => last = e,
         }
     }
     Err(DriverError::Bind {
-        address: ip,
+        address: address.ip(),
         source: last,
     })
 }
@@ -295,8 +326,8 @@ mod tests {
 
     #[tokio::test]
     async fn binds_in_the_range_and_refuses_what_makes_no_candidate() {
-        let lo: IpAddr = "127.0.0.1".parse().unwrap();
-        let any: IpAddr = "0.0.0.0".parse().unwrap();
+        let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:0".parse().unwrap();
         assert!(matches!(
             Sockets::bind(&[], None),
             Err(DriverError::NoInterfaces)

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -17,6 +18,7 @@ use super::channel::{ChannelLink, ReceiveLimits};
 use super::command::{Command, Reply};
 use super::event_queue::EventQueue;
 use super::gso_batch::GsoBatch;
+use super::interfaces::{InterfacePolicy, list_interfaces};
 use super::media::MediaLayers;
 use super::sockets::{Received, Sockets};
 use super::{
@@ -79,6 +81,12 @@ pub(crate) struct Task {
     closing: Option<Option<Reply<()>>>,
     /// The datagrams of one GSO send, kept to reuse the allocation.
     batch: GsoBatch,
+    /// Which interface addresses to follow, when they were chosen by policy.
+    interfaces: Option<InterfacePolicy>,
+    /// How often to list them again.
+    watch_every: Option<Duration>,
+    /// The port range of new sockets.
+    ports: Option<RangeInclusive<u16>>,
 }
 
 impl Task {
@@ -115,6 +123,12 @@ impl Task {
             io: IoStats::default(),
             closing: None,
             batch: GsoBatch::default(),
+            interfaces: config
+                .interfaces
+                .is_empty()
+                .then(|| config.interface_policy.clone()),
+            watch_every: config.watch_interfaces,
+            ports: config.port_range.clone(),
         }
     }
 
@@ -127,6 +141,13 @@ impl Task {
         let sleep = tokio::time::sleep_until(far);
         tokio::pin!(sleep);
         let mut armed = None;
+        // Interface changes are looked for only when the policy chose the addresses.
+        let mut watch = self.interfaces.as_ref().and(self.watch_every).map(|every| {
+            let start = tokio::time::Instant::now() + every;
+            let mut interval = tokio::time::interval_at(start, every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
         loop {
             self.flush().await;
             if let Some(reply) = self.closing.take() {
@@ -164,6 +185,14 @@ impl Task {
                     self.media.handle_timeout(now, &mut self.io);
                     // Re-armed on the next turn even if the deadline did not move.
                     armed = None;
+                }
+                Some(_) = async {
+                    match watch.as_mut() {
+                        Some(interval) => Some(interval.tick().await),
+                        None => None,
+                    }
+                }, if watch.is_some() => {
+                    self.check_interfaces();
                 }
                 command = self.commands.recv() => match command {
                     Some(command) => self.command(command),
@@ -301,6 +330,75 @@ impl Task {
     /// congested path would.
     fn reading(&self) -> bool {
         self.holding.is_empty() && !self.events.holds_others()
+    }
+
+    /// Lists the machine's interfaces again: sockets and host candidates for addresses
+    /// that came up, none for those that went away, and an ICE restart when anything
+    /// changed (RFC 8445 §9; browsers restart ICE on a network change).
+    fn check_interfaces(&mut self) {
+        let Some(policy) = &self.interfaces else {
+            return;
+        };
+        let all = match list_interfaces() {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot list the interfaces");
+                return;
+            }
+        };
+        let wanted: Vec<SocketAddr> = policy
+            .select(&all)
+            .iter()
+            .map(|a| a.bind_address())
+            .collect();
+        let bound = self.sockets.local_addresses();
+        let removed: Vec<SocketAddr> = bound
+            .iter()
+            .filter(|b| !wanted.iter().any(|w| w.ip() == b.ip()))
+            .copied()
+            .collect();
+        let new: Vec<SocketAddr> = wanted
+            .into_iter()
+            .filter(|w| !bound.iter().any(|b| w.ip() == b.ip()))
+            .collect();
+        if removed.is_empty() && new.is_empty() {
+            return;
+        }
+        let now = clock();
+        for &gone in &removed {
+            self.sockets.remove(gone);
+            self.peer.remove_local_address(now, gone);
+        }
+        let mut added = Vec::new();
+        for address in new {
+            let local = match self.sockets.add(address, self.ports.as_ref()) {
+                Ok(local) => local,
+                Err(e) => {
+                    tracing::debug!(%address, error = %e, "no socket on a new address");
+                    continue;
+                }
+            };
+            match self.peer.add_local_address(now, local) {
+                Ok(()) => added.push(local),
+                Err(e) => {
+                    tracing::debug!(%local, error = %e, "the core refused a new address");
+                    self.sockets.remove(local);
+                }
+            }
+        }
+        if added.is_empty() && removed.is_empty() {
+            return;
+        }
+        tracing::info!(?added, ?removed, "interface addresses changed: ICE restart");
+        self.emit(PeerConnectionEvent::InterfacesChanged { added, removed });
+        if let Err(e) = self.peer.restart_ice(now) {
+            tracing::debug!(error = %e, "no ICE restart");
+        }
+    }
+
+    /// An event of the driver's own for the application, before the task runs.
+    pub(crate) fn announce(&mut self, event: PeerConnectionEvent) {
+        self.emit(event);
     }
 
     fn emit(&mut self, event: PeerConnectionEvent) {
