@@ -2,9 +2,10 @@
 //!
 //! Browsers gather on every interface that is up, skip loopback, IPv6 link-local addresses
 //! and the host-only adapters of virtual machines (libwebrtc's `BasicNetworkManager`:
-//! `vmnet`, `vnic`, `vboxnet` are ignored, link-local IPv6 is ignored), and treat VPN
-//! adapters (`tun`, `tap`, `utun`, `ipsec`, `ppp`) apart. [`InterfacePolicy`] does the same,
-//! and lets the application change each choice or add its own filter.
+//! `vmnet`, `vnic`, `vboxnet` are ignored, link-local IPv6 is ignored), and tell VPN
+//! adapters (`tun`, `tap`, `utun`, `ipsec`, `ppp`) apart, still gathering on them (a VPN
+//! may be the only way out). [`InterfacePolicy`] does the same, and lets the application
+//! change each choice or add its own filter.
 
 use std::fmt;
 use std::io;
@@ -107,9 +108,9 @@ pub type InterfaceFilter = Arc<dyn Fn(&InterfaceAddress) -> bool + Send + Sync>;
 
 /// Which of the machine's addresses the driver gathers on when
 /// [`DriverConfig::interfaces`](super::DriverConfig::interfaces) is empty (the default).
-/// The default is a browser's: every interface that is up, IPv4 and IPv6, no loopback, no
-/// IPv6 link-local address, no virtual or VPN adapter; loopback only when nothing else is
-/// left.
+/// The default is a browser's: every interface that is up, IPv4 and IPv6, VPN adapters
+/// included, no loopback, no IPv6 link-local address, no host-only virtual adapter;
+/// loopback only when nothing else is left.
 #[derive(Clone)]
 pub struct InterfacePolicy {
     /// Gather on IPv6 addresses. Default: yes.
@@ -120,7 +121,8 @@ pub struct InterfacePolicy {
     /// Gather on loopback even when other interfaces are up. Default: no (loopback is used
     /// only when nothing else is left).
     pub loopback: bool,
-    /// Gather on VPN adapters ([`InterfaceKind::Vpn`]). Default: no.
+    /// Gather on VPN adapters ([`InterfaceKind::Vpn`]). Default: yes, as libwebrtc (a VPN
+    /// may be the only route out); `false` keeps calls off the VPN.
     pub vpn: bool,
     /// Gather on host-only virtual adapters ([`InterfaceKind::Virtual`]). Default: no.
     pub virtual_adapters: bool,
@@ -134,7 +136,7 @@ impl Default for InterfacePolicy {
             ipv6: true,
             ipv6_link_local: false,
             loopback: false,
-            vpn: false,
+            vpn: true,
             virtual_adapters: false,
             filter: None,
         }
@@ -239,7 +241,15 @@ mod tests {
             InterfaceAddress::new("eth1", None, "198.51.100.1".parse().unwrap(), false, false),
         ];
         let policy = InterfacePolicy::default();
-        assert_eq!(ips(&policy.select(&all)), ["192.0.2.10", "2001:db8::10"]);
+        assert_eq!(
+            ips(&policy.select(&all)),
+            ["192.0.2.10", "2001:db8::10", "10.8.0.2"]
+        );
+        let no_vpn = InterfacePolicy {
+            vpn: false,
+            ..InterfacePolicy::default()
+        };
+        assert_eq!(ips(&no_vpn.select(&all)), ["192.0.2.10", "2001:db8::10"]);
 
         let everything = InterfacePolicy {
             ipv6_link_local: true,
@@ -264,7 +274,6 @@ mod tests {
         let v4_only = InterfacePolicy {
             ipv6: false,
             filter: Some(Arc::new(|a: &InterfaceAddress| a.name != "tun0")),
-            vpn: true,
             ..InterfacePolicy::default()
         };
         assert_eq!(ips(&v4_only.select(&all)), ["192.0.2.10"]);
@@ -275,7 +284,7 @@ mod tests {
         let all = vec![
             a("lo", "127.0.0.1", false),
             a("lo", "::1", false),
-            a("wg0", "10.8.0.2", false),
+            a("docker0", "172.17.0.1", false),
         ];
         assert_eq!(
             ips(&InterfacePolicy::default().select(&all)),
