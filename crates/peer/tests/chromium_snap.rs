@@ -96,7 +96,7 @@ fn run_case(name: &str, chromium_offers: bool, trial: bool) {
     let page = browser.new_page();
     assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
     let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::default()))
+        .block_on(PeerConnection::new(DriverConfig::loopback()))
         .expect("peer on 127.0.0.1");
     let peer_events::Pumped {
         seen,
