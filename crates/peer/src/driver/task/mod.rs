@@ -29,6 +29,8 @@ use crate::{ChannelState, DataChannelId, Event, Peer};
 
 mod dispatch;
 
+/// Most due deadlines handled in a row without going back to the sockets and commands.
+const MAX_DUE_IN_A_ROW: u32 = 8;
 /// mDNS queries at once, per connection.
 const MAX_MDNS_QUERIES: usize = 8;
 /// Largest UDP payload, and the largest GRO read.
@@ -141,6 +143,10 @@ impl Task {
         let sleep = tokio::time::sleep_until(far);
         tokio::pin!(sleep);
         let mut armed = None;
+        // The last deadline handled without waiting for the timer, and how many were in a
+        // row (see below).
+        let mut handled_now = None;
+        let mut due_in_a_row = 0;
         // Interface changes are looked for only when the policy chose the addresses.
         let mut watch = self.interfaces.as_ref().and(self.watch_every).map(|every| {
             let start = tokio::time::Instant::now() + every;
@@ -160,6 +166,22 @@ impl Task {
                 .into_iter()
                 .flatten()
                 .min();
+            // A deadline already due is handled now: tokio's timer rounds deadlines up to
+            // its next millisecond tick, which would hold due work back for up to 1 ms.
+            // Once per deadline, so a deadline that does not move cannot spin the loop, and
+            // at most a few times in a row, so sockets and commands still get their turn.
+            if let Some(d) = deadline
+                && d <= clock()
+                && handled_now != Some(d)
+                && due_in_a_row < MAX_DUE_IN_A_ROW
+            {
+                handled_now = Some(d);
+                due_in_a_row += 1;
+                let now = clock();
+                self.peer.handle_timeout(now);
+                self.media.handle_timeout(now, &mut self.io);
+                continue;
+            }
             if deadline != armed {
                 armed = deadline;
                 if let Some(d) = deadline {
@@ -172,6 +194,7 @@ impl Task {
             }
             self.paused = !reading;
             let holding = !self.holding.is_empty() || self.events.is_holding();
+            due_in_a_row = 0;
             tokio::select! {
                 received = std::future::poll_fn(|cx| {
                     RECEIVE_BUFFER.with_borrow_mut(|buf| self.sockets.poll_recv(cx, buf))
