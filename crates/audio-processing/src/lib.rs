@@ -60,6 +60,7 @@ mod config;
 mod control;
 mod delay;
 mod filter;
+mod noise;
 mod processor;
 mod suppressor;
 #[cfg(feature = "testkit")]

@@ -7,6 +7,7 @@ use crate::config::{AudioProcessingConfig, ConfigError, FrameError};
 use crate::control::{Decision, Energies, StepControl, TwoPath};
 use crate::delay::DelayEstimator;
 use crate::filter::{AdaptiveFilter, RenderSpectra, Transforms};
+use crate::noise::NoiseSuppressor;
 use crate::suppressor::Suppressor;
 
 /// Render frames held between `handle_render_frame` and the capture frame that takes them:
@@ -54,7 +55,7 @@ pub struct AudioProcessingStats {
     pub shadow_resets: u64,
 }
 
-/// Acoustic echo cancellation on 10 ms frames, sans-IO.
+/// Acoustic echo cancellation and noise suppression on 10 ms frames, sans-IO.
 ///
 /// Feed every frame the loudspeaker plays to [`AudioProcessor::handle_render_frame`] and
 /// every microphone frame to [`AudioProcessor::process_capture_frame`], which replaces it
@@ -85,6 +86,8 @@ pub struct AudioProcessor {
     main_error: f32,
     shadow_error: f32,
     suppressor: Suppressor,
+    noise_suppressor: Option<NoiseSuppressor>,
+    output: Vec<f32>,
     two_path: TwoPath,
     error_main: Vec<f32>,
     error_shadow: Vec<f32>,
@@ -139,6 +142,10 @@ impl AudioProcessor {
             main_error: 0.0,
             shadow_error: 0.0,
             suppressor: Suppressor::new(),
+            noise_suppressor: config
+                .noise_suppression
+                .then(|| NoiseSuppressor::new(frame)),
+            output: vec![0.0; frame],
             error_main: vec![0.0; frame],
             error_shadow: vec![0.0; frame],
             render_power: 0.0,
@@ -200,11 +207,18 @@ impl AudioProcessor {
             .update(self.render.get(0), &self.capture_spectrum);
         self.follow_delay();
 
-        if !self.config.echo_cancellation {
+        if self.config.echo_cancellation {
+            self.cancel();
+            self.output.copy_from_slice(&self.error_main);
+        } else if self.noise_suppressor.is_none() {
             return Ok(());
+        } else {
+            self.output.copy_from_slice(&self.capture_window[n..]);
         }
-        self.cancel();
-        for (out, &e) in frame.iter_mut().zip(&self.error_main) {
+        if let Some(ns) = &mut self.noise_suppressor {
+            ns.process(&mut self.output);
+        }
+        for (out, &e) in frame.iter_mut().zip(&self.output) {
             *out = (e * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
         }
         Ok(())
@@ -448,9 +462,10 @@ mod tests {
     }
 
     #[test]
-    fn without_echo_cancellation_the_capture_passes_through() {
+    fn with_everything_off_the_capture_passes_through() {
         let mut config = AudioProcessingConfig::new(16_000);
         config.echo_cancellation = false;
+        config.noise_suppression = false;
         let mut p = AudioProcessor::new(config).unwrap();
         let mut capture: Vec<i16> = (0..160).map(|i| (i * 100) as i16).collect();
         let copy = capture.clone();

@@ -151,6 +151,11 @@ pub struct Scenario {
     pub echo_active: Vec<bool>,
     /// Which 10 ms frames carry the near-end talker.
     pub talker_active: Vec<bool>,
+    /// Which 10 ms frames hold the background noise alone: echo and talker together at
+    /// least 10 dB below the noise in the frame and in the two frames either side (so a
+    /// processor's latency and analysis window of up to two frames do not bring speech into
+    /// them).
+    pub noise_only: Vec<bool>,
     /// Where ERLE "after convergence" is measured (samples).
     pub converged: Range<usize>,
     /// Sample at which the far end starts.
@@ -219,6 +224,20 @@ impl Scenario {
         let frame = frame_len(rate);
         let echo_active = active_frames(&echo, frame);
         let talker_active = active_frames(&talker, frame);
+        let energy = |x: &[f32]| x.iter().map(|&s| f64::from(s) * f64::from(s)).sum::<f64>();
+        let quiet: Vec<bool> = echo
+            .chunks(frame)
+            .zip(talker.chunks(frame))
+            .zip(background.chunks(frame))
+            .map(|((e, t), n)| energy(e) + energy(t) < 0.1 * energy(n))
+            .collect();
+        let noise_only = (0..quiet.len())
+            .map(|f| {
+                quiet[f.saturating_sub(2)..(f + 3).min(quiet.len())]
+                    .iter()
+                    .all(|&q| q)
+            })
+            .collect();
         let converged = match kind {
             Kind::DoubleTalk => at(5.0)..at(12.0),
             Kind::PathChange => at(15.0)..total,
@@ -233,6 +252,7 @@ impl Scenario {
             without_echo,
             echo_active,
             talker_active,
+            noise_only,
             converged,
             far_start: at(FAR_START_S),
             path_change,
@@ -302,8 +322,16 @@ pub struct Figures {
     pub t20_change: Option<f64>,
     /// Near-end level in double talk relative to the near end alone (0 dB: kept whole).
     pub double_talk_level: Option<f64>,
-    /// Segmental SNR of the near-end part in double talk.
+    /// Segmental SNR of the near-end part in double talk, against what the same processor
+    /// outputs for the near end alone (so noise suppression and filtering, which act on the
+    /// talker the same with or without an echo, do not count as damage; the echo, what is
+    /// left of it and what cancelling it does to the talker do).
     pub double_talk_seg_snr: Option<f64>,
+    /// Noise reduction on the frames of background noise alone: capture against output.
+    pub noise_reduction: Option<f64>,
+    /// The near-end talker's level at the output against the input when the near end talks
+    /// alone (in the background noise): what noise suppression and filtering cost it.
+    pub talker_level: Option<f64>,
 }
 
 /// Window over which "ERLE reached" is judged: 0.25 s.
@@ -364,14 +392,21 @@ impl Figures {
                 frame,
             );
             let shifted = &out[lag..];
-            let alone_shifted = &alone[best_lag(&scenario.without_echo, alone, frame)..];
+            let alone_lag = best_lag(&scenario.without_echo, alone, frame);
+            let alone_shifted = &alone[alone_lag..];
             figures.double_talk_level = Some(level_db(shifted, alone_shifted, &mask, frame));
-            figures.double_talk_seg_snr = Some(segmental_snr_db(
+            figures.double_talk_seg_snr =
+                Some(segmental_snr_db(alone_shifted, shifted, &mask, frame));
+            figures.talker_level = Some(level_db(
+                alone_shifted,
                 &scenario.without_echo,
-                shifted,
                 &mask,
                 frame,
             ));
+        }
+        if scenario.noise_only.iter().any(|&q| q) {
+            let capture = super::signals::to_f32(&scenario.capture);
+            figures.noise_reduction = Some(level_db(&capture, out, &scenario.noise_only, frame));
         }
         figures
     }
@@ -387,7 +422,7 @@ impl Figures {
         };
         let change = scenario == Kind::PathChange;
         format!(
-            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
+            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
             scenario.name(),
             who,
             db(self.erle_converged),
@@ -399,13 +434,15 @@ impl Figures {
             s(self.t20_change, change),
             db(self.double_talk_level),
             db(self.double_talk_seg_snr),
+            db(self.noise_reduction),
+            db(self.talker_level),
         )
     }
 
     /// The header of the table [`Figures::row`] writes.
     pub fn header() -> &'static str {
-        "| scenario           | who      | ERLE   | ceil.  | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg |\n\
-         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|--------|"
+        "| scenario           | who      | ERLE   | ceil.  | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg | NR     | NE lvl |\n\
+         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|"
     }
 }
 
