@@ -20,6 +20,10 @@ pub struct AudioProcessingConfig {
     /// Noise suppression of stationary noise (`noiseSuppression`): adds one frame (10 ms)
     /// of latency.
     pub noise_suppression: bool,
+    /// The high-pass filter (2nd-order Butterworth, 80 Hz) on the capture stream, after the
+    /// echo canceller and before noise suppression: takes away rumble and DC below speech. Browsers have it on whenever
+    /// any of the three W3C processing constraints is.
+    pub high_pass_filter: bool,
     /// Automatic gain control (`autoGainControl`): not built yet, so `true` is refused.
     pub auto_gain_control: bool,
     /// How much of the room's echo tail, after the estimated delay, the adaptive filter
@@ -31,14 +35,16 @@ pub struct AudioProcessingConfig {
 }
 
 impl AudioProcessingConfig {
-    /// Mono at `sample_rate` with echo cancellation (400 ms of tail, delays up to 500 ms)
-    /// and noise suppression on, as browsers default them; gain control off.
+    /// Mono at `sample_rate` with the high-pass filter, echo cancellation (400 ms of tail,
+    /// delays up to 500 ms) and noise suppression on, as browsers default them; gain
+    /// control off.
     pub fn new(sample_rate: u32) -> Self {
         Self {
             sample_rate,
             channels: 1,
             echo_cancellation: true,
             noise_suppression: true,
+            high_pass_filter: true,
             auto_gain_control: false,
             echo_tail_ms: 400,
             max_delay_ms: 500,

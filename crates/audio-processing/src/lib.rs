@@ -60,6 +60,7 @@ mod config;
 mod control;
 mod delay;
 mod filter;
+mod high_pass;
 mod noise;
 mod processor;
 mod suppressor;

@@ -7,6 +7,7 @@ use crate::config::{AudioProcessingConfig, ConfigError, FrameError};
 use crate::control::{Decision, Energies, StepControl, TwoPath};
 use crate::delay::DelayEstimator;
 use crate::filter::{AdaptiveFilter, RenderSpectra, Transforms};
+use crate::high_pass::HighPass;
 use crate::noise::NoiseSuppressor;
 use crate::suppressor::Suppressor;
 
@@ -87,6 +88,7 @@ pub struct AudioProcessor {
     shadow_error: f32,
     suppressor: Suppressor,
     noise_suppressor: Option<NoiseSuppressor>,
+    high_pass: Option<HighPass>,
     output: Vec<f32>,
     two_path: TwoPath,
     error_main: Vec<f32>,
@@ -146,6 +148,9 @@ impl AudioProcessor {
                 .noise_suppression
                 .then(|| NoiseSuppressor::new(frame)),
             output: vec![0.0; frame],
+            high_pass: config
+                .high_pass_filter
+                .then(|| HighPass::new(config.sample_rate)),
             error_main: vec![0.0; frame],
             error_shadow: vec![0.0; frame],
             render_power: 0.0,
@@ -210,10 +215,13 @@ impl AudioProcessor {
         if self.config.echo_cancellation {
             self.cancel();
             self.output.copy_from_slice(&self.error_main);
-        } else if self.noise_suppressor.is_none() {
+        } else if self.noise_suppressor.is_none() && self.high_pass.is_none() {
             return Ok(());
         } else {
             self.output.copy_from_slice(&self.capture_window[n..]);
+        }
+        if let Some(high_pass) = &mut self.high_pass {
+            high_pass.process(&mut self.output);
         }
         if let Some(ns) = &mut self.noise_suppressor {
             ns.process(&mut self.output);
@@ -466,6 +474,7 @@ mod tests {
         let mut config = AudioProcessingConfig::new(16_000);
         config.echo_cancellation = false;
         config.noise_suppression = false;
+        config.high_pass_filter = false;
         let mut p = AudioProcessor::new(config).unwrap();
         let mut capture: Vec<i16> = (0..160).map(|i| (i * 100) as i16).collect();
         let copy = capture.clone();

@@ -69,11 +69,12 @@ fn ours() -> Box<dyn Canceller> {
     Box::new(AudioProcessor::new(AudioProcessingConfig::new(RATE)).expect("16 kHz mono"))
 }
 
-/// Ours with the echo canceller alone (no noise suppression): what the canceller does by
-/// itself.
+/// Ours with the echo canceller alone (no noise suppression, no high-pass filter): what
+/// the canceller does by itself.
 fn ours_aec_only() -> Box<dyn Canceller> {
     let mut config = AudioProcessingConfig::new(RATE);
     config.noise_suppression = false;
+    config.high_pass_filter = false;
     Box::new(AudioProcessor::new(config).expect("16 kHz mono"))
 }
 
