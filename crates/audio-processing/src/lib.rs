@@ -61,7 +61,7 @@ mod control;
 mod delay;
 mod filter;
 mod high_pass;
-mod noise;
+mod postfilter;
 mod processor;
 mod suppressor;
 #[cfg(feature = "testkit")]

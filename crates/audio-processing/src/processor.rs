@@ -8,7 +8,7 @@ use crate::control::{Decision, Energies, StepControl, TwoPath};
 use crate::delay::DelayEstimator;
 use crate::filter::{AdaptiveFilter, RenderSpectra, Transforms};
 use crate::high_pass::HighPass;
-use crate::noise::NoiseSuppressor;
+use crate::postfilter::{EchoBlock, PostFilter};
 use crate::suppressor::Suppressor;
 
 /// Render frames held between `handle_render_frame` and the capture frame that takes them:
@@ -87,7 +87,10 @@ pub struct AudioProcessor {
     main_error: f32,
     shadow_error: f32,
     suppressor: Suppressor,
-    noise_suppressor: Option<NoiseSuppressor>,
+    post_filter: Option<PostFilter>,
+    echo_estimate: Vec<f32>,
+    learn_residual: bool,
+    near_end: bool,
     high_pass: Option<HighPass>,
     output: Vec<f32>,
     two_path: TwoPath,
@@ -144,9 +147,11 @@ impl AudioProcessor {
             main_error: 0.0,
             shadow_error: 0.0,
             suppressor: Suppressor::new(),
-            noise_suppressor: config
-                .noise_suppression
-                .then(|| NoiseSuppressor::new(frame)),
+            post_filter: (config.noise_suppression || config.echo_cancellation)
+                .then(|| PostFilter::new(frame, config.noise_suppression)),
+            echo_estimate: vec![0.0; frame],
+            learn_residual: false,
+            near_end: false,
             output: vec![0.0; frame],
             high_pass: config
                 .high_pass_filter
@@ -215,7 +220,7 @@ impl AudioProcessor {
         if self.config.echo_cancellation {
             self.cancel();
             self.output.copy_from_slice(&self.error_main);
-        } else if self.noise_suppressor.is_none() && self.high_pass.is_none() {
+        } else if self.post_filter.is_none() && self.high_pass.is_none() {
             return Ok(());
         } else {
             self.output.copy_from_slice(&self.capture_window[n..]);
@@ -223,8 +228,13 @@ impl AudioProcessor {
         if let Some(high_pass) = &mut self.high_pass {
             high_pass.process(&mut self.output);
         }
-        if let Some(ns) = &mut self.noise_suppressor {
-            ns.process(&mut self.output);
+        if let Some(post_filter) = &mut self.post_filter {
+            let echo = self.config.echo_cancellation.then_some(EchoBlock {
+                estimate: &self.echo_estimate,
+                learn: self.learn_residual,
+                near_end: self.near_end,
+            });
+            post_filter.process(&mut self.output, echo);
         }
         for (out, &e) in frame.iter_mut().zip(&self.output) {
             *out = (e * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
@@ -390,6 +400,19 @@ impl AudioProcessor {
         let single_talk = !near_end
             && self.step_control.converged()
             && final_estimate > SINGLE_TALK_ECHO * capture_energy;
+        for ((y, &c), &e) in self
+            .echo_estimate
+            .iter_mut()
+            .zip(capture)
+            .zip(&self.error_main)
+        {
+            *y = c - e;
+        }
+        // The post-filter learns its residual ratios on every block of far-end single talk,
+        // converged or not: before convergence (or where a drifting clock keeps the linear
+        // filter from converging) the residual is large, and so is what it must suppress.
+        self.learn_residual = !near_end && final_estimate > SINGLE_TALK_ECHO * capture_energy;
+        self.near_end = near_end;
         self.suppressor
             .process(&mut self.error_main, final_estimate, single_talk, near_end);
         let output_energy: f32 = self.error_main.iter().map(|e| e * e).sum();

@@ -51,8 +51,13 @@ use rtcweb_audio_processing::{AudioProcessingConfig, AudioProcessor};
 
 const RATE: u32 = 16_000;
 
-fn figures_of(scenario: &Scenario, make: &mut dyn FnMut() -> Box<dyn Canceller>) -> Figures {
+fn figures_of(
+    scenario: &Scenario,
+    quiet: &Scenario,
+    make: &mut dyn FnMut() -> Box<dyn Canceller>,
+) -> Figures {
     let out = run(make().as_mut(), RATE, &scenario.render, &scenario.capture);
+    let quiet_out = run(make().as_mut(), RATE, &quiet.render, &quiet.capture);
     let alone = scenario.double_talk.as_ref().map(|_| {
         let silence = vec![0i16; scenario.render.len()];
         run(
@@ -62,7 +67,10 @@ fn figures_of(scenario: &Scenario, make: &mut dyn FnMut() -> Box<dyn Canceller>)
             &scenario.near_alone_capture(),
         )
     });
-    Figures::measure(scenario, &out, alone.as_deref())
+    Figures {
+        erle_echo_only: Figures::measure(quiet, &quiet_out, None).erle_converged,
+        ..Figures::measure(scenario, &out, alone.as_deref())
+    }
 }
 
 fn ours() -> Box<dyn Canceller> {
@@ -84,16 +92,31 @@ fn speex(kind: Kind) -> Box<dyn Canceller> {
     Box::new(SpeexBaseline::new(RATE, 160, (span * f64::from(RATE)) as usize).expect("speexdsp"))
 }
 
-/// What ours must reach in `kind`: (ERLE after convergence, dB; seconds to 10 dB and to
-/// 20 dB after the far end starts, `None` where it is not asserted).
-fn floor(kind: Kind) -> (f64, Option<f64>, Option<f64>) {
-    match kind {
-        Kind::FarSingleTalk => (33.0, Some(0.5), Some(0.5)),
-        Kind::DoubleTalk => (35.0, Some(0.5), Some(0.5)),
-        Kind::PathChange => (32.0, Some(0.5), Some(1.0)),
-        Kind::ClippingLoudspeaker => (25.5, Some(0.5), Some(1.0)),
-        Kind::ClockDrift => (28.5, Some(0.5), Some(0.5)),
-        Kind::Delay250 => (33.0, Some(1.0), Some(1.0)),
+/// What ours must reach in `kind`: ERLE after convergence (G.168, with the noise) and on
+/// the echo alone (the scenario without noise), dB; seconds to 10 dB and to 20 dB after
+/// the far end starts, `None` where it is not asserted. The measured figures less a
+/// little margin; where they are under issue 18's 30 dB, so is the bound.
+struct Floor {
+    erle: f64,
+    erle_echo_only: f64,
+    t10: Option<f64>,
+    t20: Option<f64>,
+}
+
+fn floor(kind: Kind) -> Floor {
+    let (erle, erle_echo_only, t10, t20) = match kind {
+        Kind::FarSingleTalk => (35.0, 50.0, Some(0.5), Some(0.5)),
+        Kind::DoubleTalk => (37.0, 43.0, Some(0.5), Some(0.5)),
+        Kind::PathChange => (33.5, 28.0, Some(0.5), Some(0.5)),
+        Kind::ClippingLoudspeaker => (28.5, 37.0, Some(0.5), Some(0.5)),
+        Kind::ClockDrift => (33.0, 37.5, Some(0.5), Some(0.5)),
+        Kind::Delay250 => (35.0, 39.5, Some(1.0), Some(1.0)),
+    };
+    Floor {
+        erle,
+        erle_echo_only,
+        t10,
+        t20,
     }
 }
 
@@ -104,11 +127,12 @@ fn every_scenario_ours_and_speexdsp() {
     let mut failures = Vec::new();
     for kind in Kind::ALL {
         let scenario = Scenario::new(kind, &speech).expect("scenario signals");
-        let ours = figures_of(&scenario, &mut ours);
+        let quiet = Scenario::without_noise(kind, &speech).expect("scenario signals");
+        let ours = figures_of(&scenario, &quiet, &mut ours);
         println!("{}", ours.row(kind, "rtcweb"));
-        let aec_only = figures_of(&scenario, &mut ours_aec_only);
+        let aec_only = figures_of(&scenario, &quiet, &mut ours_aec_only);
         println!("{}", aec_only.row(kind, "aec-only"));
-        let theirs = figures_of(&scenario, &mut || speex(kind));
+        let theirs = figures_of(&scenario, &quiet, &mut || speex(kind));
         println!("{}", theirs.row(kind, "speexdsp"));
 
         let mut check = |ok: bool, what: String| {
@@ -116,9 +140,19 @@ fn every_scenario_ours_and_speexdsp() {
                 failures.push(format!("{}: {what}", kind.name()));
             }
         };
-        let (erle, t10, t20) = floor(kind);
+        let Floor {
+            erle,
+            erle_echo_only,
+            t10,
+            t20,
+        } = floor(kind);
         let got = ours.erle_converged.unwrap_or(f64::NEG_INFINITY);
         check(got >= erle, format!("ERLE {got:.1} dB < {erle} dB"));
+        let got = ours.erle_echo_only.unwrap_or(f64::NEG_INFINITY);
+        check(
+            got >= erle_echo_only,
+            format!("ERLE on the echo alone {got:.1} dB < {erle_echo_only} dB"),
+        );
         for (limit, reached, name) in [(t10, ours.t10, "10"), (t20, ours.t20, "20")] {
             if let Some(limit) = limit {
                 check(
@@ -161,6 +195,7 @@ fn every_scenario_ours_and_speexdsp() {
             let level = ours.double_talk_level.unwrap_or(f64::NEG_INFINITY);
             check(level.abs() <= 1.0, format!("near-end level {level:.1} dB"));
             let seg = ours.double_talk_seg_snr.unwrap_or(f64::NEG_INFINITY);
+            println!("double talk: near-end level {level:.2} dB, segSNR {seg:.2} dB");
             check(seg >= 19.5, format!("near-end segSNR {seg:.2} dB"));
             // The talker keeps its level through noise suppression.
             let kept = ours.talker_level.unwrap_or(f64::NEG_INFINITY);

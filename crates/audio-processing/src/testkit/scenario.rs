@@ -172,6 +172,17 @@ type Room = (f64, f64, f64, u64);
 impl Scenario {
     /// Builds scenario `kind` from `speech`.
     pub fn new(kind: Kind, speech: &Speech) -> Result<Self, TestkitError> {
+        Self::build(kind, speech, true)
+    }
+
+    /// Scenario `kind` without the background noise: the microphone hears the echo (and in
+    /// double talk the talker) alone, so ERLE measured on it is the echo's power in against
+    /// the echo's power out, with no noise on either side.
+    pub fn without_noise(kind: Kind, speech: &Speech) -> Result<Self, TestkitError> {
+        Self::build(kind, speech, false)
+    }
+
+    fn build(kind: Kind, speech: &Speech, with_noise: bool) -> Result<Self, TestkitError> {
         let rate = speech.rate;
         let total = samples(rate, DURATION_S);
         let at = |s: f64| samples(rate, s);
@@ -206,7 +217,11 @@ impl Scenario {
         // A loud speakerphone: the echo as loud as the talker.
         let gain = 10f32.powf(TALKER_LEVEL_DB / 20.0) / active_rms(&echo, rate).max(1e-9);
         echo.iter_mut().for_each(|s| *s *= gain);
-        let background = noise(total, 10f32.powf(NOISE_LEVEL_DB / 20.0), 31);
+        let background = if with_noise {
+            noise(total, 10f32.powf(NOISE_LEVEL_DB / 20.0), 31)
+        } else {
+            vec![0.0; total]
+        };
         let mut talker = vec![0.0f32; total];
         let double_talk = (kind == Kind::DoubleTalk).then(|| at(12.0)..at(18.0));
         if let Some(range) = &double_talk {
@@ -308,6 +323,10 @@ pub struct Figures {
     pub erle_converged: Option<f64>,
     /// ERLE over the first 2 s after the far end starts.
     pub erle_first_2s: Option<f64>,
+    /// ERLE after convergence, as [`Figures::erle_converged`], on the same scenario without
+    /// background noise ([`Scenario::without_noise`]): the echo's power in against the
+    /// echo's power out. Filled in by the caller.
+    pub erle_echo_only: Option<f64>,
     /// The ERLE a canceller shows over the same frames as [`Figures::erle_converged`] if
     /// it removes the echo exactly and passes the background noise through: the ceiling for
     /// one without noise suppression.
@@ -422,10 +441,11 @@ impl Figures {
         };
         let change = scenario == Kind::PathChange;
         format!(
-            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
+            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
             scenario.name(),
             who,
             db(self.erle_converged),
+            db(self.erle_echo_only),
             db(self.erle_ceiling),
             db(self.erle_first_2s),
             s(self.t10, true),
@@ -441,8 +461,8 @@ impl Figures {
 
     /// The header of the table [`Figures::row`] writes.
     pub fn header() -> &'static str {
-        "| scenario           | who      | ERLE   | ceil.  | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg | NR     | NE lvl |\n\
-         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|"
+        "| scenario           | who      | ERLE   | ERLE e | ceil.  | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg | NR     | NE lvl |\n\
+         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|"
     }
 }
 
