@@ -60,6 +60,7 @@ mod config;
 mod control;
 mod delay;
 mod filter;
+mod gain_control;
 mod high_pass;
 mod postfilter;
 mod processor;
@@ -67,7 +68,5 @@ mod suppressor;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use config::{
-    AudioProcessingConfig, ConfigError, Feature, FrameError, MAX_ECHO_TAIL_MS, SAMPLE_RATES,
-};
+pub use config::{AudioProcessingConfig, ConfigError, FrameError, MAX_ECHO_TAIL_MS, SAMPLE_RATES};
 pub use processor::{AudioProcessingStats, AudioProcessor};

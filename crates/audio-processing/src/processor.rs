@@ -7,6 +7,7 @@ use crate::config::{AudioProcessingConfig, ConfigError, FrameError};
 use crate::control::{Decision, Energies, StepControl, TwoPath};
 use crate::delay::DelayEstimator;
 use crate::filter::{AdaptiveFilter, RenderSpectra, Transforms};
+use crate::gain_control::GainControl;
 use crate::high_pass::HighPass;
 use crate::postfilter::{EchoBlock, PostFilter};
 use crate::suppressor::Suppressor;
@@ -54,9 +55,14 @@ pub struct AudioProcessingStats {
     pub render_underruns: u64,
     /// Times the shadow filter diverged and was reset to the main filter.
     pub shadow_resets: u64,
+    /// The gain automatic gain control applies now, dB (before its limiter); `None` when
+    /// it is off.
+    pub gain_db: Option<f64>,
 }
 
-/// Acoustic echo cancellation and noise suppression on 10 ms frames, sans-IO.
+/// Audio processing of the capture stream on 10 ms frames, sans-IO: acoustic echo
+/// cancellation, a high-pass filter, noise suppression and automatic gain control, each
+/// switched by [`AudioProcessingConfig`].
 ///
 /// Feed every frame the loudspeaker plays to [`AudioProcessor::handle_render_frame`] and
 /// every microphone frame to [`AudioProcessor::process_capture_frame`], which replaces it
@@ -92,6 +98,7 @@ pub struct AudioProcessor {
     learn_residual: bool,
     near_end: bool,
     high_pass: Option<HighPass>,
+    gain_control: Option<GainControl>,
     output: Vec<f32>,
     two_path: TwoPath,
     error_main: Vec<f32>,
@@ -149,6 +156,7 @@ impl AudioProcessor {
             suppressor: Suppressor::new(),
             post_filter: (config.noise_suppression || config.echo_cancellation)
                 .then(|| PostFilter::new(frame, config.noise_suppression)),
+            gain_control: config.auto_gain_control.then(GainControl::new),
             echo_estimate: vec![0.0; frame],
             learn_residual: false,
             near_end: false,
@@ -220,7 +228,10 @@ impl AudioProcessor {
         if self.config.echo_cancellation {
             self.cancel();
             self.output.copy_from_slice(&self.error_main);
-        } else if self.post_filter.is_none() && self.high_pass.is_none() {
+        } else if self.post_filter.is_none()
+            && self.high_pass.is_none()
+            && self.gain_control.is_none()
+        {
             return Ok(());
         } else {
             self.output.copy_from_slice(&self.capture_window[n..]);
@@ -235,6 +246,10 @@ impl AudioProcessor {
                 near_end: self.near_end,
             });
             post_filter.process(&mut self.output, echo);
+        }
+        if let Some(gain_control) = &mut self.gain_control {
+            gain_control.process(&mut self.output);
+            self.stats.gain_db = Some(f64::from(gain_control.gain_db()));
         }
         for (out, &e) in frame.iter_mut().zip(&self.output) {
             *out = (e * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
