@@ -1,7 +1,9 @@
 //! rtcweb-audio-processing per 10 ms frame, next to speexdsp's echo canceller and
 //! preprocessor measured in the same run on the same signals (issue 18's baseline).
 //!
-//! - one render frame and one capture frame through the processor, at 16 and 48 kHz, the
+//! - one render frame and one capture frame through the processor in its default
+//!   configuration (echo canceller, high-pass filter, post-filter with residual echo and
+//!   noise suppression), at 16 and 48 kHz, the
 //!   render being seeded noise and the capture its echo through a synthetic room (40 ms
 //!   delay, RT60 300 ms), the canceller running on from frame to frame after a second of
 //!   convergence;
@@ -10,11 +12,11 @@
 //!
 //! The real-time factor on one core is the time per frame divided by 10 ms; the issue's
 //! target is 0.005 (50 µs per frame). Measured (`cargo bench -p rtcweb-benches --bench
-//! audio_processing`, this 2-core machine): 48 kHz, rtcweb 157 µs (RTF 0.0157), speexdsp
-//! 221 µs (0.0221), ratio 0.71; 16 kHz, rtcweb 48 µs (0.0048), speexdsp 74 µs (0.0074),
-//! ratio 0.65. The 48 kHz target is not met: the filter runs on the full band (a 400 ms
-//! filter of 42 partitions of 481 bins, each constrained on every block), where a band
-//! split would run it on 16 kHz.
+//! audio-processing`, this 2-core machine, shared): 48 kHz, rtcweb 168 µs (RTF 0.0168),
+//! speexdsp 246 µs (0.0246), ratio 0.68; 16 kHz, rtcweb 62 µs (0.0062), speexdsp 81 µs
+//! (0.0081), ratio 0.77 (before the post-filter: 157 and 48 µs). The target is not met:
+//! the filter runs on the full band (a 400 ms filter of 42 partitions of 481 bins, each
+//! constrained on every block), where a band split would run it on 16 kHz.
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
 use std::hint::black_box;

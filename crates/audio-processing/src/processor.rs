@@ -7,6 +7,9 @@ use crate::config::{AudioProcessingConfig, ConfigError, FrameError};
 use crate::control::{Decision, Energies, StepControl, TwoPath};
 use crate::delay::DelayEstimator;
 use crate::filter::{AdaptiveFilter, RenderSpectra, Transforms};
+use crate::gain_control::GainControl;
+use crate::high_pass::HighPass;
+use crate::postfilter::{EchoBlock, PostFilter};
 use crate::suppressor::Suppressor;
 
 /// Render frames held between `handle_render_frame` and the capture frame that takes them:
@@ -52,9 +55,14 @@ pub struct AudioProcessingStats {
     pub render_underruns: u64,
     /// Times the shadow filter diverged and was reset to the main filter.
     pub shadow_resets: u64,
+    /// The gain automatic gain control applies now, dB (before its limiter); `None` when
+    /// it is off.
+    pub gain_db: Option<f64>,
 }
 
-/// Acoustic echo cancellation on 10 ms frames, sans-IO.
+/// Audio processing of the capture stream on 10 ms frames, sans-IO: acoustic echo
+/// cancellation, a high-pass filter, noise suppression and automatic gain control, each
+/// switched by [`AudioProcessingConfig`].
 ///
 /// Feed every frame the loudspeaker plays to [`AudioProcessor::handle_render_frame`] and
 /// every microphone frame to [`AudioProcessor::process_capture_frame`], which replaces it
@@ -85,6 +93,13 @@ pub struct AudioProcessor {
     main_error: f32,
     shadow_error: f32,
     suppressor: Suppressor,
+    post_filter: Option<PostFilter>,
+    echo_estimate: Vec<f32>,
+    learn_residual: bool,
+    near_end: bool,
+    high_pass: Option<HighPass>,
+    gain_control: Option<GainControl>,
+    output: Vec<f32>,
     two_path: TwoPath,
     error_main: Vec<f32>,
     error_shadow: Vec<f32>,
@@ -139,6 +154,16 @@ impl AudioProcessor {
             main_error: 0.0,
             shadow_error: 0.0,
             suppressor: Suppressor::new(),
+            post_filter: (config.noise_suppression || config.echo_cancellation)
+                .then(|| PostFilter::new(frame, config.noise_suppression)),
+            gain_control: config.auto_gain_control.then(GainControl::new),
+            echo_estimate: vec![0.0; frame],
+            learn_residual: false,
+            near_end: false,
+            output: vec![0.0; frame],
+            high_pass: config
+                .high_pass_filter
+                .then(|| HighPass::new(config.sample_rate)),
             error_main: vec![0.0; frame],
             error_shadow: vec![0.0; frame],
             render_power: 0.0,
@@ -200,11 +225,33 @@ impl AudioProcessor {
             .update(self.render.get(0), &self.capture_spectrum);
         self.follow_delay();
 
-        if !self.config.echo_cancellation {
+        if self.config.echo_cancellation {
+            self.cancel();
+            self.output.copy_from_slice(&self.error_main);
+        } else if self.post_filter.is_none()
+            && self.high_pass.is_none()
+            && self.gain_control.is_none()
+        {
             return Ok(());
+        } else {
+            self.output.copy_from_slice(&self.capture_window[n..]);
         }
-        self.cancel();
-        for (out, &e) in frame.iter_mut().zip(&self.error_main) {
+        if let Some(high_pass) = &mut self.high_pass {
+            high_pass.process(&mut self.output);
+        }
+        if let Some(post_filter) = &mut self.post_filter {
+            let echo = self.config.echo_cancellation.then_some(EchoBlock {
+                estimate: &self.echo_estimate,
+                learn: self.learn_residual,
+                near_end: self.near_end,
+            });
+            post_filter.process(&mut self.output, echo);
+        }
+        if let Some(gain_control) = &mut self.gain_control {
+            gain_control.process(&mut self.output);
+            self.stats.gain_db = Some(f64::from(gain_control.gain_db()));
+        }
+        for (out, &e) in frame.iter_mut().zip(&self.output) {
             *out = (e * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
         }
         Ok(())
@@ -368,6 +415,19 @@ impl AudioProcessor {
         let single_talk = !near_end
             && self.step_control.converged()
             && final_estimate > SINGLE_TALK_ECHO * capture_energy;
+        for ((y, &c), &e) in self
+            .echo_estimate
+            .iter_mut()
+            .zip(capture)
+            .zip(&self.error_main)
+        {
+            *y = c - e;
+        }
+        // The post-filter learns its residual ratios on every block of far-end single talk,
+        // converged or not: before convergence (or where a drifting clock keeps the linear
+        // filter from converging) the residual is large, and so is what it must suppress.
+        self.learn_residual = !near_end && final_estimate > SINGLE_TALK_ECHO * capture_energy;
+        self.near_end = near_end;
         self.suppressor
             .process(&mut self.error_main, final_estimate, single_talk, near_end);
         let output_energy: f32 = self.error_main.iter().map(|e| e * e).sum();
@@ -448,9 +508,11 @@ mod tests {
     }
 
     #[test]
-    fn without_echo_cancellation_the_capture_passes_through() {
+    fn with_everything_off_the_capture_passes_through() {
         let mut config = AudioProcessingConfig::new(16_000);
         config.echo_cancellation = false;
+        config.noise_suppression = false;
+        config.high_pass_filter = false;
         let mut p = AudioProcessor::new(config).unwrap();
         let mut capture: Vec<i16> = (0..160).map(|i| (i * 100) as i16).collect();
         let copy = capture.clone();

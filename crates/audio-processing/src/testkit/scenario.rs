@@ -151,6 +151,11 @@ pub struct Scenario {
     pub echo_active: Vec<bool>,
     /// Which 10 ms frames carry the near-end talker.
     pub talker_active: Vec<bool>,
+    /// Which 10 ms frames hold the background noise alone: echo and talker together at
+    /// least 10 dB below the noise in the frame and in the two frames either side (so a
+    /// processor's latency and analysis window of up to two frames do not bring speech into
+    /// them).
+    pub noise_only: Vec<bool>,
     /// Where ERLE "after convergence" is measured (samples).
     pub converged: Range<usize>,
     /// Sample at which the far end starts.
@@ -167,6 +172,17 @@ type Room = (f64, f64, f64, u64);
 impl Scenario {
     /// Builds scenario `kind` from `speech`.
     pub fn new(kind: Kind, speech: &Speech) -> Result<Self, TestkitError> {
+        Self::build(kind, speech, true)
+    }
+
+    /// Scenario `kind` without the background noise: the microphone hears the echo (and in
+    /// double talk the talker) alone, so ERLE measured on it is the echo's power in against
+    /// the echo's power out, with no noise on either side.
+    pub fn without_noise(kind: Kind, speech: &Speech) -> Result<Self, TestkitError> {
+        Self::build(kind, speech, false)
+    }
+
+    fn build(kind: Kind, speech: &Speech, with_noise: bool) -> Result<Self, TestkitError> {
         let rate = speech.rate;
         let total = samples(rate, DURATION_S);
         let at = |s: f64| samples(rate, s);
@@ -201,7 +217,11 @@ impl Scenario {
         // A loud speakerphone: the echo as loud as the talker.
         let gain = 10f32.powf(TALKER_LEVEL_DB / 20.0) / active_rms(&echo, rate).max(1e-9);
         echo.iter_mut().for_each(|s| *s *= gain);
-        let background = noise(total, 10f32.powf(NOISE_LEVEL_DB / 20.0), 31);
+        let background = if with_noise {
+            noise(total, 10f32.powf(NOISE_LEVEL_DB / 20.0), 31)
+        } else {
+            vec![0.0; total]
+        };
         let mut talker = vec![0.0f32; total];
         let double_talk = (kind == Kind::DoubleTalk).then(|| at(12.0)..at(18.0));
         if let Some(range) = &double_talk {
@@ -219,6 +239,20 @@ impl Scenario {
         let frame = frame_len(rate);
         let echo_active = active_frames(&echo, frame);
         let talker_active = active_frames(&talker, frame);
+        let energy = |x: &[f32]| x.iter().map(|&s| f64::from(s) * f64::from(s)).sum::<f64>();
+        let quiet: Vec<bool> = echo
+            .chunks(frame)
+            .zip(talker.chunks(frame))
+            .zip(background.chunks(frame))
+            .map(|((e, t), n)| energy(e) + energy(t) < 0.1 * energy(n))
+            .collect();
+        let noise_only = (0..quiet.len())
+            .map(|f| {
+                quiet[f.saturating_sub(2)..(f + 3).min(quiet.len())]
+                    .iter()
+                    .all(|&q| q)
+            })
+            .collect();
         let converged = match kind {
             Kind::DoubleTalk => at(5.0)..at(12.0),
             Kind::PathChange => at(15.0)..total,
@@ -233,6 +267,7 @@ impl Scenario {
             without_echo,
             echo_active,
             talker_active,
+            noise_only,
             converged,
             far_start: at(FAR_START_S),
             path_change,
@@ -288,6 +323,10 @@ pub struct Figures {
     pub erle_converged: Option<f64>,
     /// ERLE over the first 2 s after the far end starts.
     pub erle_first_2s: Option<f64>,
+    /// ERLE after convergence, as [`Figures::erle_converged`], on the same scenario without
+    /// background noise ([`Scenario::without_noise`]): the echo's power in against the
+    /// echo's power out. Filled in by the caller.
+    pub erle_echo_only: Option<f64>,
     /// The ERLE a canceller shows over the same frames as [`Figures::erle_converged`] if
     /// it removes the echo exactly and passes the background noise through: the ceiling for
     /// one without noise suppression.
@@ -302,8 +341,16 @@ pub struct Figures {
     pub t20_change: Option<f64>,
     /// Near-end level in double talk relative to the near end alone (0 dB: kept whole).
     pub double_talk_level: Option<f64>,
-    /// Segmental SNR of the near-end part in double talk.
+    /// Segmental SNR of the near-end part in double talk, against what the same processor
+    /// outputs for the near end alone (so noise suppression and filtering, which act on the
+    /// talker the same with or without an echo, do not count as damage; the echo, what is
+    /// left of it and what cancelling it does to the talker do).
     pub double_talk_seg_snr: Option<f64>,
+    /// Noise reduction on the frames of background noise alone: capture against output.
+    pub noise_reduction: Option<f64>,
+    /// The near-end talker's level at the output against the input when the near end talks
+    /// alone (in the background noise): what noise suppression and filtering cost it.
+    pub talker_level: Option<f64>,
 }
 
 /// Window over which "ERLE reached" is judged: 0.25 s.
@@ -364,14 +411,21 @@ impl Figures {
                 frame,
             );
             let shifted = &out[lag..];
-            let alone_shifted = &alone[best_lag(&scenario.without_echo, alone, frame)..];
+            let alone_lag = best_lag(&scenario.without_echo, alone, frame);
+            let alone_shifted = &alone[alone_lag..];
             figures.double_talk_level = Some(level_db(shifted, alone_shifted, &mask, frame));
-            figures.double_talk_seg_snr = Some(segmental_snr_db(
+            figures.double_talk_seg_snr =
+                Some(segmental_snr_db(alone_shifted, shifted, &mask, frame));
+            figures.talker_level = Some(level_db(
+                alone_shifted,
                 &scenario.without_echo,
-                shifted,
                 &mask,
                 frame,
             ));
+        }
+        if scenario.noise_only.iter().any(|&q| q) {
+            let capture = super::signals::to_f32(&scenario.capture);
+            figures.noise_reduction = Some(level_db(&capture, out, &scenario.noise_only, frame));
         }
         figures
     }
@@ -387,10 +441,11 @@ impl Figures {
         };
         let change = scenario == Kind::PathChange;
         format!(
-            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
+            "| {:<18} | {:<8} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} | {:>6} |",
             scenario.name(),
             who,
             db(self.erle_converged),
+            db(self.erle_echo_only),
             db(self.erle_ceiling),
             db(self.erle_first_2s),
             s(self.t10, true),
@@ -399,13 +454,15 @@ impl Figures {
             s(self.t20_change, change),
             db(self.double_talk_level),
             db(self.double_talk_seg_snr),
+            db(self.noise_reduction),
+            db(self.talker_level),
         )
     }
 
     /// The header of the table [`Figures::row`] writes.
     pub fn header() -> &'static str {
-        "| scenario           | who      | ERLE   | ceil.  | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg |\n\
-         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|--------|"
+        "| scenario           | who      | ERLE   | ERLE e | ceil.  | ERLE2s | t10 s  | t20 s  | t10 ch | t20 ch | DT lvl | DT seg | NR     | NE lvl |\n\
+         |--------------------|----------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|--------|"
     }
 }
 
