@@ -192,21 +192,8 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     } = peer_events::pump(&rt, events);
 
     let start = Instant::now();
-    let ours = (!chromium_offers).then(|| {
-        rt.block_on(pc.create_data_channel("echo", DataChannelInit::default()))
-            .expect("a data channel")
-    });
-    browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
-    let channel = match ours {
-        Some(channel) => channel,
-        None => rt
-            .block_on(timeout(Duration::from_secs(20), incoming.recv()))
-            .expect("Chromium's channel reaches rtcweb in time")
-            .expect("a channel"),
-    };
-    rt.block_on(timeout(Duration::from_secs(20), channel.opened()))
-        .expect("the channel opens in time")
-        .expect("the channel opens");
+    let channel =
+        browser.open_first_channel(&page, &rt, &pc, chromium_offers, &seen, &mut incoming);
     let open = start.elapsed();
     let connected = connected_at(&seen, Duration::from_secs(5))
         .expect("the connection became connected")

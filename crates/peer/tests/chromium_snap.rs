@@ -14,14 +14,12 @@ mod chromium;
 mod messages;
 mod peer_events;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chromium::Chromium;
 use messages::echo_stream;
-use rtcweb_peer::DataChannelInit;
 use rtcweb_peer::driver::{DriverConfig, PeerConnection};
 use serde_json::json;
-use tokio::time::timeout;
 
 /// Chromium's field trial for SNAP (Chromium 156).
 const SNAP_TRIAL: &str = "--force-fieldtrials=WebRTC-Sctp-Snap/Enabled/";
@@ -105,21 +103,8 @@ fn run_case(name: &str, chromium_offers: bool, trial: bool) {
     } = peer_events::pump(&rt, events);
 
     let start = Instant::now();
-    let ours = (!chromium_offers).then(|| {
-        rt.block_on(pc.create_data_channel("echo", DataChannelInit::default()))
-            .expect("a data channel")
-    });
-    browser.exchange(&page, &rt, &pc, chromium_offers, &seen);
-    let channel = match ours {
-        Some(channel) => channel,
-        None => rt
-            .block_on(timeout(Duration::from_secs(20), incoming.recv()))
-            .expect("Chromium's channel reaches rtcweb in time")
-            .expect("a channel"),
-    };
-    rt.block_on(timeout(Duration::from_secs(20), channel.opened()))
-        .expect("the channel opens in time")
-        .expect("the channel opens");
+    let channel =
+        browser.open_first_channel(&page, &rt, &pc, chromium_offers, &seen, &mut incoming);
     let open = start.elapsed();
 
     let info = rt.block_on(pc.info()).unwrap();

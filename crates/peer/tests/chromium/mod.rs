@@ -137,6 +137,39 @@ impl Chromium {
             );
         });
     }
+
+    /// The first data channel between `pc` and the page, open: rtcweb makes one labelled
+    /// `echo` before it offers, or the page's offer brings its own; then [`exchange`]
+    /// (Self::exchange) and the wait (20 s at most) for the channel to open at rtcweb.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_first_channel(
+        &mut self,
+        page: &str,
+        rt: &tokio::runtime::Runtime,
+        pc: &rtcweb_peer::driver::PeerConnection,
+        chromium_offers: bool,
+        seen: &mpsc::Receiver<crate::peer_events::Seen>,
+        incoming: &mut tokio::sync::mpsc::UnboundedReceiver<rtcweb_peer::driver::DataChannel>,
+    ) -> rtcweb_peer::driver::DataChannel {
+        use std::time::Duration;
+        use tokio::time::timeout;
+        let ours = (!chromium_offers).then(|| {
+            rt.block_on(pc.create_data_channel("echo", rtcweb_peer::DataChannelInit::default()))
+                .expect("a data channel")
+        });
+        self.exchange(page, rt, pc, chromium_offers, seen);
+        let channel = match ours {
+            Some(channel) => channel,
+            None => rt
+                .block_on(timeout(Duration::from_secs(20), incoming.recv()))
+                .expect("Chromium's channel reaches rtcweb in time")
+                .expect("a channel"),
+        };
+        rt.block_on(timeout(Duration::from_secs(20), channel.opened()))
+            .expect("the channel opens in time")
+            .expect("the channel opens");
+        channel
+    }
 }
 
 /// Serves `html` at `http://127.0.0.1:<port>/` for every GET until the test process ends;
