@@ -1203,6 +1203,16 @@ mod tests {
         }
     }
 
+    /// The local candidates `agent` announces now (its other events are dropped).
+    fn local_candidates_announced(agent: &mut Agent) -> Vec<Candidate> {
+        std::iter::from_fn(|| agent.poll_event())
+            .filter_map(|e| match e {
+                Event::LocalCandidate(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Two agents on one LAN, `a` controlling, each told the other's credentials and host
     /// candidate.
     fn pair(now: Instant) -> [Agent; 2] {
@@ -1403,12 +1413,7 @@ mod tests {
         while agents[0].poll_event().is_some() {}
         // A second interface came up on A while connecting: a host candidate at once.
         agents[0].add_local_socket(now, second).unwrap();
-        let fresh: Vec<Candidate> = std::iter::from_fn(|| agents[0].poll_event())
-            .filter_map(|e| match e {
-                Event::LocalCandidate(c) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let fresh = local_candidates_announced(&mut agents[0]);
         assert_eq!(fresh.len(), 1);
         assert_eq!(fresh[0].socket_addr(), Some(second));
         run(
@@ -1440,12 +1445,7 @@ mod tests {
 
         // After a restart only the remaining socket is announced.
         a.restart(now);
-        let announced: Vec<Candidate> = std::iter::from_fn(|| a.poll_event())
-            .filter_map(|e| match e {
-                Event::LocalCandidate(c) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let announced = local_candidates_announced(a);
         assert_eq!(announced.len(), 1);
         assert_eq!(announced[0].socket_addr(), Some(second));
     }
@@ -1483,12 +1483,7 @@ mod tests {
         // Data keeps flowing on the old pair until a new one is selected.
         assert_eq!(route(a), selected);
         // Local candidates are announced again, with the new ufrag and generation.
-        let announced: Vec<Candidate> = std::iter::from_fn(|| a.poll_event())
-            .filter_map(|e| match e {
-                Event::LocalCandidate(c) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let announced = local_candidates_announced(a);
         assert!(!announced.is_empty());
         assert!(announced.iter().all(|c| {
             c.ufrag.as_deref() == Some(a.local_credentials().ufrag.as_str())

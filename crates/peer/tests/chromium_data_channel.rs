@@ -35,84 +35,6 @@ use tokio::time::timeout;
 
 const MESSAGES: usize = 1000;
 
-/// The page's side: an `RTCPeerConnection` whose data channels echo every message, with a
-/// send queue that respects `bufferedAmount` (Chromium closes a channel whose buffer
-/// passes 16 MiB).
-const PAGE_SCRIPT: &str = r#"
-window.rtc = {
-  pc: null,
-  channels: [],
-  echo(dc) {
-    dc.binaryType = 'arraybuffer';
-    const queue = [];
-    dc.bufferedAmountLowThreshold = 1 << 20;
-    const pump = () => {
-      while (queue.length && dc.bufferedAmount < (4 << 20)) dc.send(queue.shift());
-    };
-    dc.onmessage = (e) => { queue.push(e.data); pump(); };
-    dc.onbufferedamountlow = pump;
-    rtc.channels.push(dc);
-  },
-  config: {},
-  make() {
-    const pc = new RTCPeerConnection(rtc.config);
-    pc.ondatachannel = (e) => rtc.echo(e.channel);
-    rtc.pc = pc;
-    return pc;
-  },
-  gathered(pc) {
-    return new Promise((resolve) => {
-      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
-      pc.addEventListener('icegatheringstatechange', check);
-      check();
-    });
-  },
-  async offer() {
-    const pc = rtc.make();
-    rtc.echo(pc.createDataChannel('echo'));
-    await pc.setLocalDescription(await pc.createOffer());
-    await rtc.gathered(pc);
-    return pc.localDescription.sdp;
-  },
-  async answer(sdp) {
-    const pc = rtc.make();
-    await pc.setRemoteDescription({ type: 'offer', sdp });
-    await pc.setLocalDescription(await pc.createAnswer());
-    await rtc.gathered(pc);
-    return pc.localDescription.sdp;
-  },
-  async accept(sdp) { await rtc.pc.setRemoteDescription({ type: 'answer', sdp }); },
-  async candidate(candidate, sdpMid) { await rtc.pc.addIceCandidate({ candidate, sdpMid }); },
-  async stats() {
-    const out = { connectionState: rtc.pc.connectionState, channels: [] };
-    (await rtc.pc.getStats()).forEach((r) => {
-      if (r.type === 'transport') out.transport = r;
-      if (r.type === 'data-channel') out.channels.push(r);
-      if (r.type === 'candidate-pair' && r.nominated) out.pair = r;
-    });
-    return out;
-  },
-  open(label) {
-    const dc = rtc.pc.createDataChannel(label);
-    rtc.echo(dc);
-    return new Promise((resolve) => { dc.onopen = () => resolve(true); });
-  },
-  closeLabel(label) {
-    rtc.channels.find((c) => c.label === label).close();
-    return true;
-  },
-  closed(index, ms) {
-    const dc = rtc.channels[index];
-    return new Promise((resolve) => {
-      if (dc.readyState === 'closed') return resolve(true);
-      dc.addEventListener('close', () => resolve(true));
-      setTimeout(() => resolve(dc.readyState === 'closed'), ms);
-    });
-  },
-};
-true
-"#;
-
 #[test]
 fn chromium_offers_and_echoes_1000_messages() {
     run_case("chromium_offers_and_echoes_1000_messages", true, false);
@@ -169,7 +91,10 @@ fn run_case(name: &str, chromium_offers: bool, relay: bool) {
     let mut browser = Chromium::launch();
     let version = browser.version();
     let page = browser.new_page();
-    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+    assert_eq!(
+        browser.evaluate(&page, chromium::ECHO_PAGE_SCRIPT),
+        json!(true)
+    );
     if let Some(coturn) = &coturn {
         // Chromium signals no host candidate on loopback (it is reached as peer-reflexive),
         // and a TURN server relays only from addresses the client permitted: Chromium

@@ -27,43 +27,6 @@ const SNAP_TRIAL: &str = "--force-fieldtrials=WebRTC-Sctp-Snap/Enabled/";
 const MESSAGES: usize = 200;
 const MAX_SIZE: usize = 64 << 10;
 
-/// A page whose `RTCPeerConnection` echoes every data-channel message.
-const PAGE_SCRIPT: &str = r#"
-window.rtc = {
-  pc: null,
-  echo(dc) { dc.binaryType = 'arraybuffer'; dc.onmessage = (e) => dc.send(e.data); },
-  make() {
-    rtc.pc = new RTCPeerConnection();
-    rtc.pc.ondatachannel = (e) => rtc.echo(e.channel);
-    return rtc.pc;
-  },
-  gathered(pc) {
-    return new Promise((resolve) => {
-      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
-      pc.addEventListener('icegatheringstatechange', check);
-      check();
-    });
-  },
-  async offer() {
-    const pc = rtc.make();
-    rtc.echo(pc.createDataChannel('echo'));
-    await pc.setLocalDescription(await pc.createOffer());
-    await rtc.gathered(pc);
-    return pc.localDescription.sdp;
-  },
-  async answer(sdp) {
-    const pc = rtc.make();
-    await pc.setRemoteDescription({ type: 'offer', sdp });
-    await pc.setLocalDescription(await pc.createAnswer());
-    await rtc.gathered(pc);
-    return pc.localDescription.sdp;
-  },
-  async accept(sdp) { await rtc.pc.setRemoteDescription({ type: 'answer', sdp }); },
-  async candidate(candidate, sdpMid) { await rtc.pc.addIceCandidate({ candidate, sdpMid }); },
-};
-true
-"#;
-
 #[test]
 fn chromium_offers_with_snap() {
     run_case("chromium_offers_with_snap", true, true);
@@ -92,7 +55,10 @@ fn run_case(name: &str, chromium_offers: bool, trial: bool) {
     };
     let version = browser.version();
     let page = browser.new_page();
-    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+    assert_eq!(
+        browser.evaluate(&page, chromium::ECHO_PAGE_SCRIPT),
+        json!(true)
+    );
     let (pc, events) = rt
         .block_on(PeerConnection::new(DriverConfig::loopback()))
         .expect("peer on 127.0.0.1");

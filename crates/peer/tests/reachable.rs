@@ -77,6 +77,14 @@ async fn gather(events: &mut Events, limit: Duration) -> (Vec<String>, Vec<Strin
     (candidates, others)
 }
 
+/// Whether test `name` runs in this process: it is the copy re-run inside a namespace of
+/// its own with a veth address. Not when this is the outer run (the copy ran, and passed),
+/// nor when `unshare -n` is refused here (said on stdout): the host's interfaces are not
+/// the test's to know.
+fn runs_here(name: &str) -> bool {
+    !isolate::run_in_namespace(name, true) && isolate::inside_namespace()
+}
+
 /// A offers a channel, B answers; 20 messages go from A to B and back, in order.
 async fn connect_and_echo(a_config: DriverConfig, b_config: DriverConfig, label: &str) {
     let (a, a_events) = PeerConnection::new(a_config).await.expect("peer A");
@@ -118,12 +126,7 @@ async fn connect_and_echo(a_config: DriverConfig, b_config: DriverConfig, label:
 #[test]
 fn the_default_offers_the_interface_address_not_loopback() {
     let name = "the_default_offers_the_interface_address_not_loopback";
-    if isolate::run_in_namespace(name, true) {
-        return;
-    }
-    if !isolate::inside_namespace() {
-        // `unshare -n` is refused here (said on stdout): the host's interfaces are not
-        // the test's to know.
+    if !runs_here(name) {
         return;
     }
     runtime().block_on(async {
@@ -433,10 +436,7 @@ async fn changed(
 #[test]
 fn an_address_change_mid_call_restarts_ice_without_losing_a_message() {
     let name = "an_address_change_mid_call_restarts_ice_without_losing_a_message";
-    if isolate::run_in_namespace(name, true) {
-        return;
-    }
-    if !isolate::inside_namespace() {
+    if !runs_here(name) {
         return;
     }
     const MESSAGES: usize = 300;

@@ -14,6 +14,85 @@ pub use rtcweb_lab::chromium::available;
 #[allow(unused_imports)]
 pub use rtcweb_lab::isolate::VETH_ADDRESS;
 
+/// A page's side for the data-channel tests, with the `rtc.offer()`, `rtc.answer(sdp)`,
+/// `rtc.accept(sdp)` and `rtc.candidate(..)` that [`Chromium::exchange`] calls: an
+/// `RTCPeerConnection` whose data channels echo every message, with a send queue that
+/// respects `bufferedAmount` (Chromium closes a channel whose buffer passes 16 MiB).
+pub const ECHO_PAGE_SCRIPT: &str = r#"
+window.rtc = {
+  pc: null,
+  channels: [],
+  echo(dc) {
+    dc.binaryType = 'arraybuffer';
+    const queue = [];
+    dc.bufferedAmountLowThreshold = 1 << 20;
+    const pump = () => {
+      while (queue.length && dc.bufferedAmount < (4 << 20)) dc.send(queue.shift());
+    };
+    dc.onmessage = (e) => { queue.push(e.data); pump(); };
+    dc.onbufferedamountlow = pump;
+    rtc.channels.push(dc);
+  },
+  config: {},
+  make() {
+    const pc = new RTCPeerConnection(rtc.config);
+    pc.ondatachannel = (e) => rtc.echo(e.channel);
+    rtc.pc = pc;
+    return pc;
+  },
+  gathered(pc) {
+    return new Promise((resolve) => {
+      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+      pc.addEventListener('icegatheringstatechange', check);
+      check();
+    });
+  },
+  async offer() {
+    const pc = rtc.make();
+    rtc.echo(pc.createDataChannel('echo'));
+    await pc.setLocalDescription(await pc.createOffer());
+    await rtc.gathered(pc);
+    return pc.localDescription.sdp;
+  },
+  async answer(sdp) {
+    const pc = rtc.make();
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await rtc.gathered(pc);
+    return pc.localDescription.sdp;
+  },
+  async accept(sdp) { await rtc.pc.setRemoteDescription({ type: 'answer', sdp }); },
+  async candidate(candidate, sdpMid) { await rtc.pc.addIceCandidate({ candidate, sdpMid }); },
+  async stats() {
+    const out = { connectionState: rtc.pc.connectionState, channels: [] };
+    (await rtc.pc.getStats()).forEach((r) => {
+      if (r.type === 'transport') out.transport = r;
+      if (r.type === 'data-channel') out.channels.push(r);
+      if (r.type === 'candidate-pair' && r.nominated) out.pair = r;
+    });
+    return out;
+  },
+  open(label) {
+    const dc = rtc.pc.createDataChannel(label);
+    rtc.echo(dc);
+    return new Promise((resolve) => { dc.onopen = () => resolve(true); });
+  },
+  closeLabel(label) {
+    rtc.channels.find((c) => c.label === label).close();
+    return true;
+  },
+  closed(index, ms) {
+    const dc = rtc.channels[index];
+    return new Promise((resolve) => {
+      if (dc.readyState === 'closed') return resolve(true);
+      dc.addEventListener('close', () => resolve(true));
+      setTimeout(() => resolve(dc.readyState === 'closed'), ms);
+    });
+  },
+};
+true
+"#;
+
 /// Runs the test `name` again, in a new network namespace whose only interface is `lo`,
 /// so that nothing leaves the machine. Returns true when it did (and it passed); false
 /// when the caller should run the test itself: it is the re-executed one, or namespaces
