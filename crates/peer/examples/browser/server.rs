@@ -61,14 +61,7 @@ async fn visit(
     echo: RtpSender,
 ) {
     let mut pending = early.into_iter();
-    loop {
-        let event = match pending.next() {
-            Some(e) => e,
-            None => match events.recv().await {
-                Some(e) => e,
-                None => break,
-            },
-        };
+    while let Some(event) = http_signal::next_event(&mut pending, &mut events).await {
         match event {
             PeerConnectionEvent::DataChannel(channel) => {
                 tokio::spawn(chat(channel));

@@ -112,14 +112,7 @@ async fn session(
     call: Arc<Call>,
 ) {
     let mut pending = early.into_iter();
-    loop {
-        let event = match pending.next() {
-            Some(e) => e,
-            None => match events.recv().await {
-                Some(e) => e,
-                None => break,
-            },
-        };
+    while let Some(event) = http_signal::next_event(&mut pending, &mut events).await {
         match event {
             PeerConnectionEvent::AudioTrack(track) => {
                 let (device, settings) = call.devices.speaker.clone();

@@ -115,3 +115,15 @@ pub async fn answer_with_candidates(
         early,
     ))
 }
+
+/// The next event of a session: the ones [`answer_with_candidates`] saw first, then the
+/// connection's; `None` when the connection ended.
+pub async fn next_event(
+    early: &mut std::vec::IntoIter<PeerConnectionEvent>,
+    events: &mut Events,
+) -> Option<PeerConnectionEvent> {
+    match early.next() {
+        Some(event) => Some(event),
+        None => events.recv().await,
+    }
+}
