@@ -60,7 +60,8 @@ impl Floor {
             .rate_control_mode(RateControlMode::Bitrate)
             .bitrate(BitRate::from_bps(bps))
             .max_frame_rate(FrameRate::from_hz(30.0))
-            .skip_frames(false)
+            .skip_frames(true)
+            .scene_change_detect(false)
             .intra_frame_period(IntraFramePeriod::from_num_frames(3000))
             .complexity(Complexity::Medium)
             .num_threads(1);

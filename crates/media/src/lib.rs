@@ -48,8 +48,15 @@
 //!
 //! ## Not yet
 //! Time-stretching (instead of dropping a frame to shrink the delay, or concealing to grow
-//! it), echo cancellation and capture (a later issue).
-#![forbid(unsafe_code)]
+//! it). Echo cancellation is `rtcweb-audio-processing`'s, capture `rtcweb-capture`'s.
+//!
+//! ## Unsafe code
+//! One function holds unsafe code: the `h264` feature's call of OpenH264's `SetOption`
+//! (FFI to a codec), through which a running encoder takes a new bitrate and frame rate
+//! without starting again at a key frame; the `openh264` crate's safe API sets them only
+//! when an encoder is made. Everything else in the crate is safe; `unsafe_code` is
+//! denied and allowed on that function alone.
+#![deny(unsafe_code)]
 
 pub mod analysis;
 pub mod audio;

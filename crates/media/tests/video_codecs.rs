@@ -116,16 +116,26 @@ fn every_codec_round_trips_at_640x480() {
     }
 }
 
+/// A sender's congestion controller moves the target every few hundred milliseconds: each
+/// codec follows it down and up again (bytes a picture, skipped pictures counted as none)
+/// without a key frame (OpenH264 through `SetOption`,
+/// libvpx through a configuration change), and a new frame rate is no key frame either.
 #[test]
-fn bitrate_changes_take_effect() {
+fn rate_changes_take_effect_without_a_key_frame() {
     for codec in CODECS {
         let mut c = VideoEncoderConfig::new(codec, 640, 480);
         c.bitrate_bps = 2_000_000;
         let mut enc = VideoEncoder::new(c).unwrap();
         let mut sizes = Vec::new();
-        for t in 0..60u32 {
-            if t == 30 {
-                enc.set_bitrate(200_000).unwrap();
+        let mut keys = Vec::new();
+        for t in 0..150u32 {
+            match t {
+                30 => enc.set_bitrate(200_000).unwrap(),
+                60 => enc.set_bitrate(1_500_000).unwrap(),
+                // A rate the test pattern fills at both frame rates.
+                90 => enc.set_bitrate(400_000).unwrap(),
+                120 => enc.set_frame_rate(15).unwrap(),
+                _ => {}
             }
             let raw = RawVideoFrame {
                 picture: picture(640, 480, t),
@@ -133,12 +143,41 @@ fn bitrate_changes_take_effect() {
                 capture_time: None,
             };
             enc.handle_frame(&raw, false).unwrap();
-            sizes.push(enc.poll_frame().unwrap().data.len());
+            // OpenH264 skips a picture now and then when its rate control needs to, as
+            // libwebrtc lets it: a skipped picture counts as no bytes.
+            let frame = enc.poll_frame();
+            sizes.push(frame.as_ref().map_or(0, |f| f.data.len()));
+            keys.push(frame.is_some_and(|f| f.keyframe));
         }
-        assert_eq!(enc.config().bitrate_bps, 200_000);
-        let high = sizes[10..30].iter().sum::<usize>() / 20;
-        let low = sizes[40..60].iter().sum::<usize>() / 20;
+        assert_eq!(enc.config().bitrate_bps, 400_000);
+        assert_eq!(enc.config().frame_rate, 15);
+        let key_frames: Vec<usize> = (0..keys.len()).filter(|&i| keys[i]).collect();
+        assert_eq!(key_frames, [0], "{codec:?}: key frames at {key_frames:?}");
+        let mean = |r: std::ops::Range<usize>| {
+            let n = r.len();
+            sizes[r].iter().sum::<usize>() / n
+        };
+        let (high, low, again, full_rate, half_rate) = (
+            mean(10..30),
+            mean(40..60),
+            mean(70..90),
+            mean(100..120),
+            mean(130..150),
+        );
+        println!(
+            "{codec:?}: bytes a frame at 2 Mbit/s {high}, 200 kbit/s {low}, \
+             1.5 Mbit/s {again}, 400 kbit/s {full_rate}, 400 kbit/s at 15 frame/s {half_rate}"
+        );
         assert!(low * 2 < high, "{codec:?}: {high} then {low} bytes a frame");
+        assert!(
+            low * 2 < again,
+            "{codec:?}: {low} then {again} bytes a frame"
+        );
+        // Half the frames for the same bitrate: each frame gets more of it.
+        assert!(
+            half_rate * 2 > full_rate * 3,
+            "{codec:?}: {full_rate} bytes a frame at 30 frame/s, {half_rate} at 15"
+        );
     }
 }
 

@@ -287,8 +287,7 @@ impl VideoEncoder {
         self.keyframe_requested = true;
     }
 
-    /// A new target bitrate, in force from the next picture. With H.264 the encoder is
-    /// remade, so the next frame is an IDR.
+    /// A new target bitrate, in force from the next picture (no key frame with any codec).
     pub fn set_bitrate(&mut self, bitrate_bps: u32) -> Result<(), CodecError> {
         let new = VideoEncoderConfig {
             bitrate_bps,
@@ -300,14 +299,14 @@ impl VideoEncoder {
             #[cfg(feature = "vpx")]
             EncoderBackend::Vpx(e) => e.set_bitrate(bitrate_bps).map_err(vpx_err)?,
             #[cfg(feature = "h264")]
-            EncoderBackend::H264(e) => e.reconfigure(),
+            // Handed to OpenH264 before the next picture (`SetOption`).
+            EncoderBackend::H264(_) => {}
             EncoderBackend::Unavailable(never) => match *never {},
         }
         Ok(())
     }
 
-    /// A new frame rate, in force from the next picture. With H.264 the encoder is remade,
-    /// so the next frame is an IDR.
+    /// A new frame rate, in force from the next picture (no key frame with any codec).
     pub fn set_frame_rate(&mut self, frame_rate: u32) -> Result<(), CodecError> {
         let new = VideoEncoderConfig {
             frame_rate,
@@ -319,7 +318,8 @@ impl VideoEncoder {
             #[cfg(feature = "vpx")]
             EncoderBackend::Vpx(e) => e.set_frame_rate(frame_rate).map_err(vpx_err)?,
             #[cfg(feature = "h264")]
-            EncoderBackend::H264(e) => e.reconfigure(),
+            // Handed to OpenH264 before the next picture (`SetOption`).
+            EncoderBackend::H264(_) => {}
             EncoderBackend::Unavailable(never) => match *never {},
         }
         Ok(())

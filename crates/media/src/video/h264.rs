@@ -9,6 +9,10 @@ use openh264::encoder::{
     RateControlMode, UsageType,
 };
 use openh264::formats::YUVSource;
+use openh264_sys2::{
+    ENCODER_OPTION, ENCODER_OPTION_BITRATE, ENCODER_OPTION_FRAME_RATE, ENCODER_OPTION_MAX_BITRATE,
+    SBitrateInfo, SPATIAL_LAYER_0, SPATIAL_LAYER_ALL,
+};
 use rtcweb_rtp::payload::NalUnit;
 
 use super::codec::{VideoEncoderConfig, VideoSpeed};
@@ -55,9 +59,15 @@ impl YUVSource for Source<'_> {
 /// The OpenH264 encoder and the settings it was made with.
 pub(super) struct H264Encoder {
     encoder: Encoder,
-    /// Settings changed since the encoder was made: it is remade before the next picture.
-    stale: bool,
+    /// The bitrate and frame rate OpenH264 runs with: a change is handed to it before
+    /// the next picture (`SetOption`, no new IDR).
+    rates: (u32, u32),
+    /// The size of the last picture: OpenH264 restarts on another size, and is then
+    /// remade so that it starts from today's settings rather than its first ones.
+    size: Option<(u32, u32)>,
     frames: u64,
+    /// The next picture's time for OpenH264's rate control, in milliseconds.
+    clock_ms: u64,
     out: Vec<u8>,
 }
 
@@ -81,7 +91,12 @@ fn openh264_config(c: &VideoEncoderConfig) -> EncoderConfig {
         .rate_control_mode(RateControlMode::Bitrate)
         .bitrate(BitRate::from_bps(c.bitrate_bps))
         .max_frame_rate(FrameRate::from_hz(c.frame_rate as f32))
-        .skip_frames(false)
+        // A picture may be skipped when the rate control needs it, as libwebrtc lets
+        // OpenH264 do: without it a low target is overshot, and the debt it leaves keeps
+        // the rate low after the target rises again.
+        .skip_frames(true)
+        // Off: a skipped picture looked like a scene change, and each one brought an IDR.
+        .scene_change_detect(false)
         .intra_frame_period(IntraFramePeriod::from_num_frames(c.max_keyframe_interval))
         .complexity(complexity)
         .num_threads(c.threads as u16)
@@ -91,20 +106,80 @@ fn new_encoder(c: &VideoEncoderConfig) -> Result<Encoder, CodecError> {
     Encoder::with_api_config(OpenH264API::from_source(), openh264_config(c)).map_err(err)
 }
 
+/// `ISVCEncoder::SetOption` on a running encoder, for the rate options only.
+#[allow(unsafe_code)] // FFI to OpenH264; see the crate docs' "Unsafe code".
+fn set_option(
+    encoder: &mut Encoder,
+    option: ENCODER_OPTION,
+    value: *mut std::ffi::c_void,
+) -> Result<(), CodecError> {
+    // SAFETY: `raw_api` asks not to change settings the `openh264` crate relies on;
+    // bitrate, maximum bitrate and frame rate are not among them (it reads its own copy
+    // only when it restarts on a new picture size, and `encode` remakes the encoder then).
+    // `value` points at the type OpenH264 reads for `option` (`SBitrateInfo` for the two
+    // bitrates, `f32` for the frame rate), alive for the call; OpenH264 keeps no pointer.
+    let rc = unsafe { encoder.raw_api().set_option(option, value) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(CodecError::H264(format!(
+            "SetOption({option}) refused with {rc}"
+        )))
+    }
+}
+
 impl H264Encoder {
     pub(super) fn new(c: &VideoEncoderConfig) -> Result<Self, CodecError> {
         Ok(Self {
             encoder: new_encoder(c)?,
-            stale: false,
+            rates: (c.bitrate_bps, c.frame_rate),
+            size: None,
             frames: 0,
+            clock_ms: 0,
             out: Vec::new(),
         })
     }
 
-    /// The `openh264` crate's safe API sets bitrate and frame rate when the encoder is
-    /// made, so a change remakes it before the next picture, which is then an IDR.
-    pub(super) fn reconfigure(&mut self) {
-        self.stale = true;
+    /// Hands a new bitrate or frame rate to the running encoder, as libwebrtc's
+    /// `H264EncoderImpl::SetRates` does: no new encoder and no IDR. The ceiling
+    /// (`ENCODER_OPTION_MAX_BITRATE`) follows the target, as the `openh264` crate sets it
+    /// at creation; it moves first when the target rises and last when it falls, so the
+    /// target never exceeds it.
+    fn apply_rates(&mut self, c: &VideoEncoderConfig) -> Result<(), CodecError> {
+        let (bitrate, frame_rate) = (c.bitrate_bps, c.frame_rate);
+        if (bitrate, frame_rate) == self.rates {
+            return Ok(());
+        }
+        let bps = i32::try_from(bitrate)
+            .map_err(|_| CodecError::H264(format!("bitrate {bitrate} bit/s too high")))?;
+        // The one spatial layer's ceiling (`SPATIAL_LAYER_0`), the encoder's overall
+        // ceiling and the target (`SPATIAL_LAYER_ALL`); OpenH264 refuses a target above
+        // its layer's ceiling.
+        let ceilings = [
+            (ENCODER_OPTION_MAX_BITRATE, SPATIAL_LAYER_0),
+            (ENCODER_OPTION_MAX_BITRATE, SPATIAL_LAYER_ALL),
+        ];
+        let target = [(ENCODER_OPTION_BITRATE, SPATIAL_LAYER_ALL)];
+        let order: Vec<_> = if bitrate > self.rates.0 {
+            ceilings.iter().chain(&target).collect()
+        } else {
+            target.iter().chain(&ceilings).collect()
+        };
+        for &(option, layer) in order {
+            let mut info = SBitrateInfo {
+                iLayer: layer,
+                iBitrate: bps,
+            };
+            set_option(&mut self.encoder, option, (&raw mut info).cast())?;
+        }
+        let mut fps = frame_rate as f32;
+        set_option(
+            &mut self.encoder,
+            ENCODER_OPTION_FRAME_RATE,
+            (&raw mut fps).cast(),
+        )?;
+        self.rates = (bitrate, frame_rate);
+        Ok(())
     }
 
     /// Encodes a picture: the access unit and whether it is an IDR, or `None` if OpenH264
@@ -127,15 +202,21 @@ impl H264Encoder {
                 picture.height()
             )));
         }
-        if self.stale {
+        let size = (picture.width(), picture.height());
+        if self.size.is_some_and(|s| s != size) {
+            // OpenH264 would restart with the settings it was made with.
             self.encoder = new_encoder(c)?;
-            self.stale = false;
+            self.rates = (c.bitrate_bps, c.frame_rate);
         }
+        self.size = Some(size);
+        self.apply_rates(c)?;
         if force_keyframe {
             self.encoder.force_intra_frame();
         }
-        // OpenH264's rate control reads time in milliseconds.
-        let ms = self.frames * 1000 / u64::from(c.frame_rate.max(1));
+        // OpenH264's rate control reads time in milliseconds; each picture lasts one
+        // interval at the frame rate it was sent at.
+        let ms = self.clock_ms;
+        self.clock_ms += 1000 / u64::from(c.frame_rate.max(1));
         let stream = self
             .encoder
             .encode_at(&Source(picture), openh264::Timestamp::from_millis(ms))

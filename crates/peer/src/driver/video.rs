@@ -245,16 +245,6 @@ impl VideoSender {
     }
 }
 
-/// Whether a new target bitrate is worth telling the encoder. OpenH264 takes a new rate
-/// only by starting again with a key frame: it follows moves of more than a quarter.
-fn bitrate_moved(codec: VideoCodec, current: u32, wanted: u32) -> bool {
-    let moved = u64::from(current.abs_diff(wanted));
-    match codec {
-        VideoCodec::H264 => moved * 4 > u64::from(current),
-        _ => moved > 0,
-    }
-}
-
 /// How far the encoder's output may run ahead of its target bitrate, in time at that
 /// rate, before pictures are dropped.
 const MAX_RATE_DEBT: Duration = Duration::from_millis(500);
@@ -340,7 +330,8 @@ fn encode(
     let Some((_, e)) = encoder.as_mut() else {
         return Ok(None);
     };
-    if bitrate_moved(job.codec, e.config().bitrate_bps, bitrate) {
+    // Every codec takes a new rate without a key frame (OpenH264 through `SetOption`).
+    if e.config().bitrate_bps != bitrate {
         e.set_bitrate(bitrate)?;
     }
     if e.config().frame_rate != frame_rate {
