@@ -58,7 +58,8 @@
 //!
 //! ## What is not built yet (issue 18)
 //! Clock-drift compensation (the filter and the suppressors follow drift by re-learning),
-//! stereo, timestamps on frames, and the wiring into `rtcweb-peer`'s audio path.
+//! stereo and timestamps on frames. (`rtcweb-peer`'s driver runs it on an audio sender's
+//! PCM: `RtpSender::set_audio_processing`.)
 //!
 //! ## Measured
 //! Against speexdsp (echo canceller and preprocessor) on issue 18's scenarios

@@ -196,8 +196,8 @@ pub use peer::Peer;
 pub use stats::Stats;
 pub use stats_report::{
     CandidatePairStats, CandidateStats, CertificateStats, CodecStats, DataChannelStats,
-    InboundRtpStats, OutboundRtpStats, PeerConnectionStats, RemoteInboundRtpStats, RtcStats,
-    SctpTransportStats, StatsKind, StatsReport, TransportStats,
+    InboundRtpStats, MediaSourceStats, OutboundRtpStats, PeerConnectionStats,
+    RemoteInboundRtpStats, RtcStats, SctpTransportStats, StatsKind, StatsReport, TransportStats,
 };
 pub use transceiver::{
     MediaTrack, ReceiverInfo, RemoteTrack, SendEncoding, SendParameters, SenderInfo, TrackOrKind,

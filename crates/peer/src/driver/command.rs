@@ -81,6 +81,11 @@ pub(crate) enum Command {
         capture_time: Option<Instant>,
         reply: Reply<usize>,
     },
+    SetAudioProcessing {
+        id: TransceiverId,
+        settings: super::AudioProcessing,
+        reply: Reply<()>,
+    },
     ReplaceTrack {
         id: TransceiverId,
         track: Option<MediaTrack>,

@@ -56,6 +56,9 @@ pub enum DriverError {
     /// The audio layer could not encode (no negotiated codec it can encode, bad PCM).
     #[error("audio: {0}")]
     Audio(#[from] rtcweb_media::CodecError),
+    /// The audio processing settings were refused.
+    #[error("audio processing: {0}")]
+    AudioProcessing(#[from] rtcweb_audio_processing::ConfigError),
     /// The video layer could not encode (no negotiated codec this build encodes, an
     /// encoder failure).
     #[error("video: {0}")]

@@ -14,6 +14,7 @@ use rtcweb_media::{AudioCodec, AudioEncoder, PcmFrame};
 
 use tokio::sync::mpsc;
 
+use super::audio_processing::{AudioProcessing, CapturePath, RenderMix};
 use super::command::Command;
 use super::lip_sync::LipSyncs;
 use super::tracks::REMOTE_FRAMES;
@@ -58,6 +59,10 @@ pub(crate) struct MediaLayers {
     /// The remote stream ids of each remote track, to pair audio and video for lip sync.
     streams: HashMap<TransceiverId, Vec<String>>,
     syncs: LipSyncs,
+    /// The audio senders' processing (echo cancellation, noise suppression, gain
+    /// control), and the render reference it cancels the echo of.
+    processing: HashMap<TransceiverId, CapturePath>,
+    render: RenderMix,
     /// For the first RTP timestamps of new encoders.
     seed: u32,
 }
@@ -85,6 +90,8 @@ impl MediaLayers {
             renders: HashMap::new(),
             streams: HashMap::new(),
             syncs: LipSyncs::default(),
+            processing: HashMap::new(),
+            render: RenderMix::default(),
             seed: 0x2545_f491,
         }
     }
@@ -257,11 +264,16 @@ impl MediaLayers {
                 if let Some(ts) = frame.rtp_timestamp {
                     self.syncs.played(*id, now, ts);
                 }
+                if !self.processing.is_empty() {
+                    self.render.add(&frame.samples, frame.channels);
+                }
                 if p.out.try_send(frame).is_err() {
                     io.audio_frames_dropped += 1;
                 }
             }
         }
+        // One playout round: what every decoded track played is the echo reference.
+        self.render.flush(self.processing.values_mut());
         let mut rendered = Vec::new();
         for (id, render) in &mut self.renders {
             render.handle_timeout(now);
@@ -330,7 +342,15 @@ impl MediaLayers {
         let Some(e) = self.encoders.get_mut(&id) else {
             return Ok(0);
         };
-        e.encoder.handle_pcm(pcm, capture_time)?;
+        match self.processing.get_mut(&id) {
+            Some(path) => {
+                let processed = path.process(pcm)?;
+                // The processor's 10 ms of latency at most is not taken off the capture
+                // time: well under the jitter a receiver's buffer absorbs.
+                e.encoder.handle_pcm(&processed, capture_time)?;
+            }
+            None => e.encoder.handle_pcm(pcm, capture_time)?,
+        }
         let mut sent = 0;
         while let Some(frame) = e.encoder.poll_frame() {
             let outgoing = OutgoingFrame {
@@ -350,6 +370,26 @@ impl MediaLayers {
         Ok(sent)
     }
 
+    /// Sets audio sender `id`'s processing; none turns it off. New settings start afresh.
+    pub(crate) fn set_audio_processing(
+        &mut self,
+        peer: &Peer,
+        id: TransceiverId,
+        settings: AudioProcessing,
+    ) -> Result<(), DriverError> {
+        if peer.transceiver(id).is_none() {
+            return Err(DriverError::Peer(crate::Error::UnknownTransceiver(id)));
+        }
+        if self.processing.get(&id).map(CapturePath::settings) == Some(settings) {
+            return Ok(());
+        }
+        match CapturePath::new(settings)? {
+            Some(path) => self.processing.insert(id, path),
+            None => self.processing.remove(&id),
+        };
+        Ok(())
+    }
+
     /// What each decoded track's playout did.
     pub(crate) fn playout_stats(&self) -> Vec<(TransceiverId, PlayoutStats)> {
         self.playouts
@@ -362,6 +402,7 @@ impl MediaLayers {
     /// (webrtc-stats: `totalAudioEnergy`, `concealedSamples`, `jitterBufferDelay`, ...).
     pub(crate) fn add_stats(&self, peer: &Peer, report: &mut StatsReport) {
         self.add_video_stats(peer, report);
+        self.add_media_source_stats(peer, report);
         for (id, p) in &self.playouts {
             let Some(ssrc) = peer.transceiver(*id).and_then(|t| t.receiver.ssrc) else {
                 continue;
@@ -385,6 +426,44 @@ impl MediaLayers {
             inbound.jitter_buffer_emitted_count = Some(j.jitter_buffer_emitted_count);
             inbound.jitter_buffer_target_delay = Some(j.target_delay);
             inbound.packets_discarded = Some(j.packets_discarded);
+        }
+    }
+
+    /// A `media-source` object for each audio sender that processes its audio, with the
+    /// echo canceller's `echoReturnLoss` and `echoReturnLossEnhancement`; its
+    /// `outbound-rtp` names it in `mediaSourceId`.
+    fn add_media_source_stats(&self, peer: &Peer, report: &mut StatsReport) {
+        for (id, path) in &self.processing {
+            let Some(t) = peer.transceiver(*id) else {
+                continue;
+            };
+            let source_id = format!("SA{}", id.0);
+            let key = crate::stats_report::outbound_rtp_id(&MediaKind::Audio, t.sender.ssrc);
+            let Some(RtcStats {
+                timestamp,
+                kind: StatsKind::OutboundRtp(outbound),
+                ..
+            }) = report.get_mut(&key)
+            else {
+                // Not sending yet: no stream to hang the source on.
+                continue;
+            };
+            outbound.media_source_id = Some(source_id.clone());
+            let timestamp = *timestamp;
+            let s = path.stats();
+            let settings = path.settings();
+            report.insert(RtcStats {
+                id: source_id,
+                timestamp,
+                kind: StatsKind::MediaSource(crate::stats_report::MediaSourceStats {
+                    kind: "audio",
+                    track_identifier: t.sender.track.as_ref().map(|track| track.id.clone()),
+                    echo_return_loss: s.echo_return_loss.filter(|_| settings.echo_cancellation),
+                    echo_return_loss_enhancement: s
+                        .echo_return_loss_enhancement
+                        .filter(|_| settings.echo_cancellation),
+                }),
+            });
         }
     }
 

@@ -96,6 +96,7 @@
 
 use std::time::Instant;
 
+mod audio_processing;
 mod channel;
 mod command;
 mod config;
@@ -115,6 +116,7 @@ mod task;
 mod tracks;
 mod video;
 
+pub use audio_processing::AudioProcessing;
 pub use channel::{DataChannel, DataChannelSender};
 pub use config::DriverConfig;
 pub use connection::PeerConnection;

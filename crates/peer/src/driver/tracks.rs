@@ -90,6 +90,25 @@ impl RtpSender {
         .await
     }
 
+    /// The processing [`send_audio`](Self::send_audio) applies before the encoder, as a
+    /// microphone track's W3C constraints `echoCancellation`, `noiseSuppression` and
+    /// `autoGainControl` ask for (none by default). The echo cancelled is that of the
+    /// remote audio this connection hands out for playout ([`RemoteAudioTrack`]): play it
+    /// as it comes. Its `echoReturnLoss` and `echoReturnLossEnhancement` appear on the
+    /// sender's `media-source` stats. Changing the settings starts the processing afresh.
+    pub async fn set_audio_processing(
+        &self,
+        settings: super::AudioProcessing,
+    ) -> Result<(), DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::SetAudioProcessing {
+            id,
+            settings,
+            reply,
+        })
+        .await
+    }
+
     /// W3C `replaceTrack` (no renegotiation); `None` stops sending.
     pub async fn replace_track(&self, track: Option<MediaTrack>) -> Result<(), DriverError> {
         let id = self.id;

@@ -10,8 +10,8 @@ use rtcweb_ice::{Candidate, CandidateKind, PairState};
 
 pub use types::{
     CandidatePairStats, CandidateStats, CertificateStats, CodecStats, DataChannelStats,
-    InboundRtpStats, OutboundRtpStats, PeerConnectionStats, RemoteInboundRtpStats, RtcStats,
-    SctpTransportStats, StatsKind, StatsReport, TransportStats,
+    InboundRtpStats, MediaSourceStats, OutboundRtpStats, PeerConnectionStats,
+    RemoteInboundRtpStats, RtcStats, SctpTransportStats, StatsKind, StatsReport, TransportStats,
 };
 
 use crate::Peer;
@@ -201,6 +201,7 @@ impl Peer {
                     packets_sent: s.stats.packets_sent(),
                     bytes_sent: s.stats.octets_sent(),
                     remote_id: remote_id.clone(),
+                    media_source_id: None,
                     retransmitted_packets_sent: c.retransmitted_packets,
                     retransmitted_bytes_sent: c.retransmitted_bytes,
                     nack_count: c.nack_count,

@@ -95,12 +95,33 @@ pub enum StatsKind {
     InboundRtp(InboundRtpStats),
     /// `outbound-rtp`: a stream we send.
     OutboundRtp(OutboundRtpStats),
+    /// `media-source`: what an audio sender's processing did to its source.
+    MediaSource(MediaSourceStats),
     /// `remote-inbound-rtp`: what the peer's receiver reports about a stream we send.
     RemoteInboundRtp(RemoteInboundRtpStats),
     /// `sctp-transport`.
     SctpTransport(SctpTransportStats),
     /// `data-channel`.
     DataChannel(DataChannelStats),
+}
+
+/// `RTCAudioSourceStats` (a `media-source` of kind `audio`): here, an audio sender whose
+/// audio goes through echo cancellation, noise suppression or gain control.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaSourceStats {
+    /// `audio`.
+    pub kind: &'static str,
+    /// The sender's track id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track_identifier: Option<String>,
+    /// `echoReturnLoss`, dB: how much quieter the echo is than the far end in the
+    /// microphone, as the echo canceller estimates it (when it is on and has measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub echo_return_loss: Option<f64>,
+    /// `echoReturnLossEnhancement`, dB: how much the echo canceller took off the echo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub echo_return_loss_enhancement: Option<f64>,
 }
 
 /// `RTCPeerConnectionStats`.
@@ -255,6 +276,10 @@ pub struct OutboundRtpStats {
     pub bytes_sent: u64,
     /// The `remote-inbound-rtp`'s id.
     pub remote_id: String,
+    /// The `media-source`'s id, when the sender has one (an audio sender that processes
+    /// its audio).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_source_id: Option<String>,
     /// Packets retransmitted (RTX).
     pub retransmitted_packets_sent: u64,
     /// Bytes retransmitted.

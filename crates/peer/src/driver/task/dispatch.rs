@@ -150,6 +150,13 @@ impl Task {
                     .send_audio(&mut self.peer, now, id, &pcm, capture_time);
                 let _ = reply.send(result);
             }
+            Command::SetAudioProcessing {
+                id,
+                settings,
+                reply,
+            } => {
+                let _ = reply.send(self.media.set_audio_processing(&self.peer, id, settings));
+            }
             Command::ReplaceTrack { id, track, reply } => {
                 let _ = reply.send(self.peer.replace_track(id, track).map_err(Into::into));
             }

@@ -1,0 +1,282 @@
+//! Audio processing in the driver's audio layer: an audio sender's PCM goes through
+//! `rtcweb-audio-processing` (echo cancellation, noise suppression, gain control) before
+//! its encoder, against the remote audio the driver hands out for playout as the render
+//! reference (what the loudspeaker plays).
+//!
+//! The processor runs at 48 kHz, mono, on 10 ms frames: the sender's PCM is mixed down and
+//! resampled to that, processed, and handed to the encoder, which converts it to what the
+//! peer asked for (Opus stereo included). Decoded remote audio is 48 kHz already; the
+//! frames of one playout round (every remote audio track's frame of that 20 ms) are mixed
+//! into one reference.
+
+use rtcweb_audio_processing::{
+    AudioProcessingConfig, AudioProcessingStats, AudioProcessor, ConfigError,
+};
+use rtcweb_media::audio::Resampler;
+use rtcweb_media::{CodecError, PcmFrame};
+
+/// The processing rate: what decoded remote audio already is.
+const RATE: u32 = 48_000;
+/// Samples in one 10 ms frame at [`RATE`].
+const FRAME: usize = (RATE / 100) as usize;
+/// Most processed samples an audio sender holds between calls (less than one frame is
+/// ever left; the bound guards a caller handing in one huge buffer).
+const MAX_PENDING: usize = RATE as usize;
+
+/// Which processing an audio sender applies to the PCM it is given, named after the W3C
+/// media constraints of a microphone track (`echoCancellation`, `noiseSuppression`,
+/// `autoGainControl`). The default is none: PCM from a file or a generator goes out as it
+/// is; a microphone's sender turns on what browsers turn on by default
+/// ([`AudioProcessing::MICROPHONE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AudioProcessing {
+    /// `echoCancellation`: the echo of the remote audio the driver hands out for playout
+    /// is removed from what this sender sends.
+    pub echo_cancellation: bool,
+    /// `noiseSuppression`: stationary noise (fans, hum) is suppressed (10 ms of latency).
+    pub noise_suppression: bool,
+    /// `autoGainControl`: a quiet talker is raised toward -18 dBFS.
+    pub auto_gain_control: bool,
+}
+
+impl AudioProcessing {
+    /// Everything on, as browsers default a microphone track.
+    pub const MICROPHONE: Self = Self {
+        echo_cancellation: true,
+        noise_suppression: true,
+        auto_gain_control: true,
+    };
+
+    /// Whether any processing is on.
+    pub fn any(&self) -> bool {
+        self.echo_cancellation || self.noise_suppression || self.auto_gain_control
+    }
+
+    fn config(&self) -> AudioProcessingConfig {
+        let mut c = AudioProcessingConfig::new(RATE);
+        c.echo_cancellation = self.echo_cancellation;
+        c.noise_suppression = self.noise_suppression;
+        c.auto_gain_control = self.auto_gain_control;
+        // Browsers run the high-pass filter whenever any of the three is on.
+        c.high_pass_filter = self.any();
+        c
+    }
+}
+
+/// One audio sender's processing: its PCM down to 48 kHz mono, through the processor, out
+/// as 48 kHz mono PCM for the encoder.
+#[derive(Debug)]
+pub(crate) struct CapturePath {
+    settings: AudioProcessing,
+    processor: AudioProcessor,
+    /// The input's rate and channels, and the resampler from that rate (none at 48 kHz).
+    input: Option<(u32, u16, Option<Resampler>)>,
+    mono: Vec<i16>,
+    /// 48 kHz mono not yet processed (less than a frame between calls).
+    pending: Vec<i16>,
+    out: Vec<i16>,
+}
+
+impl CapturePath {
+    /// A path with `settings`; `None` when they turn nothing on.
+    pub(crate) fn new(settings: AudioProcessing) -> Result<Option<Self>, ConfigError> {
+        if !settings.any() {
+            return Ok(None);
+        }
+        let processor = AudioProcessor::new(settings.config())?;
+        Ok(Some(Self {
+            settings,
+            processor,
+            input: None,
+            mono: Vec::new(),
+            pending: Vec::new(),
+            out: Vec::new(),
+        }))
+    }
+
+    /// The settings it runs with.
+    pub(crate) fn settings(&self) -> AudioProcessing {
+        self.settings
+    }
+
+    /// The processor's statistics (`echoReturnLoss`, `echoReturnLossEnhancement`).
+    pub(crate) fn stats(&self) -> AudioProcessingStats {
+        self.processor.stats()
+    }
+
+    /// One 10 ms frame of what is played out (48 kHz mono).
+    pub(crate) fn handle_render(&mut self, frame: &[i16]) {
+        // The mixer hands whole 10 ms frames only.
+        let _ = self.processor.handle_render_frame(frame);
+    }
+
+    /// Processes `pcm`; the processed 48 kHz mono PCM, whole 10 ms frames of it (empty
+    /// while less than a frame has come).
+    pub(crate) fn process(&mut self, pcm: &PcmFrame) -> Result<PcmFrame, CodecError> {
+        let channels = pcm.channels.max(1);
+        if self
+            .input
+            .as_ref()
+            .is_none_or(|(rate, ch, _)| *rate != pcm.sample_rate || *ch != channels)
+        {
+            let resampler = if pcm.sample_rate == RATE {
+                None
+            } else {
+                Some(Resampler::new(pcm.sample_rate, RATE, 1)?)
+            };
+            self.input = Some((pcm.sample_rate, channels, resampler));
+        }
+        let Some((_, _, resampler)) = self.input.as_mut() else {
+            return Ok(empty());
+        };
+        // Mixed down to mono: the processor is mono (RFC 7874 asks for nothing more).
+        self.mono.clear();
+        self.mono.extend(
+            pcm.samples
+                .chunks_exact(usize::from(channels))
+                .map(|c| (c.iter().map(|&s| i32::from(s)).sum::<i32>() / c.len() as i32) as i16),
+        );
+        match resampler {
+            Some(r) => r.process(&self.mono, &mut self.pending),
+            None => self.pending.extend_from_slice(&self.mono),
+        }
+        if self.pending.len() > MAX_PENDING {
+            let excess = self.pending.len() - MAX_PENDING;
+            self.pending.drain(..excess);
+        }
+        self.out.clear();
+        let whole = self.pending.len() / FRAME * FRAME;
+        for frame in self.pending[..whole].chunks_exact_mut(FRAME) {
+            // Whole frames of the processor's own length: never an error.
+            let _ = self.processor.process_capture_frame(frame);
+            self.out.extend_from_slice(frame);
+        }
+        self.pending.drain(..whole);
+        Ok(PcmFrame {
+            samples: std::mem::take(&mut self.out),
+            sample_rate: RATE,
+            channels: 1,
+        })
+    }
+}
+
+fn empty() -> PcmFrame {
+    PcmFrame {
+        samples: Vec::new(),
+        sample_rate: RATE,
+        channels: 1,
+    }
+}
+
+/// Mixes the remote audio of one playout round into the render reference: every decoded
+/// remote track's frame of the same 20 ms (48 kHz, mono or stereo) summed in mono.
+#[derive(Debug, Default)]
+pub(crate) struct RenderMix {
+    mix: Vec<i32>,
+    frame: Vec<i16>,
+    tracks: usize,
+}
+
+impl RenderMix {
+    /// Adds one track's decoded frame (interleaved, `channels` channels, 48 kHz).
+    pub(crate) fn add(&mut self, samples: &[i16], channels: u16) {
+        let channels = usize::from(channels.max(1));
+        let len = samples.len() / channels;
+        if self.mix.len() < len {
+            self.mix.resize(len, 0);
+        }
+        for (m, c) in self.mix.iter_mut().zip(samples.chunks_exact(channels)) {
+            *m += c.iter().map(|&s| i32::from(s)).sum::<i32>() / channels as i32;
+        }
+        self.tracks += 1;
+    }
+
+    /// Hands the round's mix to every path, in 10 ms frames, and starts the next round.
+    pub(crate) fn flush<'a>(&mut self, paths: impl Iterator<Item = &'a mut CapturePath>) {
+        if self.tracks == 0 {
+            return;
+        }
+        self.frame.clear();
+        self.frame
+            .extend(self.mix.iter().map(|&s| s.clamp(-32768, 32767) as i16));
+        for path in paths {
+            for frame in self.frame.chunks_exact(FRAME) {
+                path.handle_render(frame);
+            }
+        }
+        self.mix.clear();
+        self.tracks = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(rate: u32, channels: u16, ms: usize) -> PcmFrame {
+        let n = rate as usize * ms / 1000;
+        let mut samples = Vec::with_capacity(n * usize::from(channels));
+        for i in 0..n {
+            let s = (8000.0
+                * (i as f64 * 2.0 * std::f64::consts::PI * 440.0 / f64::from(rate)).sin())
+                as i16;
+            samples.extend(std::iter::repeat_n(s, usize::from(channels)));
+        }
+        PcmFrame {
+            samples,
+            sample_rate: rate,
+            channels,
+        }
+    }
+
+    #[test]
+    fn nothing_on_is_no_path() {
+        assert!(
+            CapturePath::new(AudioProcessing::default())
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn any_input_comes_out_as_whole_48_khz_mono_frames() {
+        let mut path = CapturePath::new(AudioProcessing {
+            noise_suppression: true,
+            ..AudioProcessing::default()
+        })
+        .unwrap()
+        .unwrap();
+        let mut total = 0;
+        for _ in 0..50 {
+            // 25 ms of 44.1 kHz stereo at a time: not a whole number of frames.
+            let out = path.process(&tone(44_100, 2, 25)).unwrap();
+            assert_eq!((out.sample_rate, out.channels), (48_000, 1));
+            assert_eq!(out.samples.len() % FRAME, 0);
+            total += out.samples.len();
+        }
+        // 1.25 s in; all but the resampler's delay and less than a frame out.
+        assert!(
+            (59_000..=60_000).contains(&total),
+            "{total} samples out of 1.25 s"
+        );
+        // A new format starts a new conversion.
+        let out = path.process(&tone(48_000, 1, 20)).unwrap();
+        assert_eq!(out.samples.len() % FRAME, 0);
+    }
+
+    #[test]
+    fn the_render_mix_sums_tracks_in_mono_and_feeds_every_path() {
+        let mut mix = RenderMix::default();
+        mix.add(&[1000; 960 * 2], 2);
+        mix.add(&[500; 960], 1);
+        assert_eq!(mix.tracks, 2);
+        let mut path = CapturePath::new(AudioProcessing::MICROPHONE)
+            .unwrap()
+            .unwrap();
+        mix.flush(std::iter::once(&mut path));
+        assert_eq!(mix.tracks, 0);
+        assert_eq!(path.stats().render_frames_dropped, 0);
+        // An empty round hands nothing.
+        mix.flush(std::iter::once(&mut path));
+    }
+}
