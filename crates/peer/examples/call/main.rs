@@ -4,7 +4,8 @@
 //! camera back, plays the browser's audio on the speaker and shows its video in a window.
 //!
 //! ```text
-//! call [--list] [--mic NAME] [--speaker NAME] [--camera NAME] [--port N] [--seconds N]
+//! call [--list] [--mic NAME] [--speaker NAME] [--camera NAME] [--raw-microphone]
+//!      [--port N] [--seconds N]
 //! ```
 //!
 //! - `--list`: print the microphones, speakers and cameras, and stop.
@@ -12,6 +13,9 @@
 //!   Without one, the first real device of the kind; when none is found, or the name
 //!   matches nothing, the synthetic one (a 440 Hz tone, a null speaker, a moving test
 //!   pattern), said on the terminal.
+//! - `--raw-microphone`: send the microphone as captured. Without it a real microphone goes
+//!   through echo cancellation (of the browser's audio this example plays), noise
+//!   suppression and gain control, as browsers treat theirs; the synthetic tone never does.
 //! - `--port`: where the page is served (0, the default, takes any free port).
 //! - `--seconds`: stop after this many seconds (for tests); else run until Ctrl-C or the
 //!   window is closed.
@@ -29,6 +33,7 @@ use std::time::Duration;
 
 use devices::Wanted;
 use media::Counters;
+use rtcweb_peer::driver::AudioProcessing;
 use server::Call;
 use window::UserEvent;
 
@@ -39,10 +44,11 @@ struct Args {
     wanted: Wanted,
     port: u16,
     seconds: Option<u64>,
+    raw_microphone: bool,
 }
 
 const USAGE: &str = "usage: call [--list] [--mic NAME] [--speaker NAME] [--camera NAME] \
-                     [--port N] [--seconds N]";
+                     [--raw-microphone] [--port N] [--seconds N]";
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args::default();
@@ -50,6 +56,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--list" => parsed.list = true,
+            "--raw-microphone" => parsed.raw_microphone = true,
             "--mic" => parsed.wanted.microphone = Some(value("--mic")?),
             "--speaker" => parsed.wanted.speaker = Some(value("--speaker")?),
             "--camera" => parsed.wanted.camera = Some(value("--camera")?),
@@ -104,7 +111,19 @@ fn main() -> ExitCode {
         }
     };
     let counters = Arc::new(Counters::default());
-    let call = Arc::new(Call::new(devices, show, Arc::clone(&counters)));
+    // A real microphone is processed as a browser's is; a generated tone is not a room.
+    let processing = if args.raw_microphone
+        || devices.microphone.0.backend == rtcweb_capture::Backend::Synthetic
+    {
+        AudioProcessing::default()
+    } else {
+        AudioProcessing::MICROPHONE
+    };
+    println!(
+        "microphone processing: echo cancellation {}, noise suppression {}, gain control {}",
+        processing.echo_cancellation, processing.noise_suppression, processing.auto_gain_control
+    );
+    let call = Arc::new(Call::new(devices, processing, show, Arc::clone(&counters)));
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     match server::start(addr, runtime.handle().clone(), call) {
         Ok(addr) => println!("rtcweb call: open http://{addr}/ and press Call (Ctrl-C to stop)"),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rtcweb_peer::driver::{
-    DriverConfig, Events, PeerConnection, PeerConnectionEvent, VideoSendSettings,
+    AudioProcessing, DriverConfig, Events, PeerConnection, PeerConnectionEvent, VideoSendSettings,
 };
 use rtcweb_peer::{MediaTrack, PeerConnectionState};
 
@@ -26,6 +26,8 @@ use http_signal::Error;
 /// What every call shares: the devices, where pictures go, the counters.
 pub(crate) struct Call {
     pub(crate) devices: Devices,
+    /// What the microphone's sender runs it through.
+    pub(crate) processing: AudioProcessing,
     pub(crate) show: Arc<dyn Fn(rtcweb_media::I420Frame) -> bool + Send + Sync>,
     pub(crate) counters: Arc<Counters>,
     busy: AtomicBool,
@@ -34,11 +36,13 @@ pub(crate) struct Call {
 impl Call {
     pub(crate) fn new(
         devices: Devices,
+        processing: AudioProcessing,
         show: Arc<dyn Fn(rtcweb_media::I420Frame) -> bool + Send + Sync>,
         counters: Arc<Counters>,
     ) -> Self {
         Self {
             devices,
+            processing,
             show,
             counters,
             busy: AtomicBool::new(false),
@@ -75,6 +79,7 @@ async fn answer(offer: String, call: Arc<Call>) -> Result<serde_json::Value, Err
     let microphone = pc
         .add_track(MediaTrack::audio("microphone"), &["rtcweb-call"])
         .await?;
+    microphone.set_audio_processing(call.processing).await?;
     let camera = pc
         .add_track(MediaTrack::video("camera"), &["rtcweb-call"])
         .await?;
