@@ -28,75 +28,6 @@ use tokio::time::timeout;
 /// How long rtcweb sends its tone and listens to Chromium's.
 const SECONDS: u64 = 4;
 
-/// The page: an `RTCPeerConnection` that sends the fake microphone (audio processing off,
-/// so the beep arrives as sent) and plays the remote track in an `<audio>` element.
-const PAGE_SCRIPT: &str = r#"
-window.rtc = {
-  pc: null,
-  async make() {
-    const pc = new RTCPeerConnection();
-    pc.ontrack = (e) => {
-      const audio = document.createElement('audio');
-      audio.autoplay = true;
-      audio.srcObject = e.streams[0] || new MediaStream([e.track]);
-      document.body.appendChild(audio);
-    };
-    rtc.pc = pc;
-    rtc.mic = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: false, autoGainControl: false, noiseSuppression: false },
-    });
-    return pc;
-  },
-  // The codec Chromium is to use ('audio/opus' or G.711), preferred on every transceiver.
-  codec: 'audio/opus',
-  addMic(pc) {
-    for (const t of rtc.mic.getAudioTracks()) pc.addTrack(t, rtc.mic);
-    const codecs = RTCRtpReceiver.getCapabilities('audio').codecs
-      .filter((c) => c.mimeType === rtc.codec);
-    for (const t of pc.getTransceivers()) t.setCodecPreferences(codecs);
-  },
-  gathered(pc) {
-    return new Promise((resolve) => {
-      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
-      pc.addEventListener('icegatheringstatechange', check);
-      check();
-    });
-  },
-  // Whether the offer signalled to rtcweb asks for DTX (RFC 7587 §6.1 `usedtx=1`): the
-  // SDP rtcweb reads says so, Chromium decodes DTX either way.
-  dtx: false,
-  async offer() {
-    const pc = await rtc.make();
-    rtc.addMic(pc);
-    await pc.setLocalDescription(await pc.createOffer());
-    await rtc.gathered(pc);
-    const sdp = pc.localDescription.sdp;
-    return rtc.dtx ? sdp.replace('useinbandfec=1', 'useinbandfec=1;usedtx=1') : sdp;
-  },
-  async answer(sdp) {
-    const pc = await rtc.make();
-    await pc.setRemoteDescription({ type: 'offer', sdp });
-    rtc.addMic(pc);
-    await pc.setLocalDescription(await pc.createAnswer());
-    await rtc.gathered(pc);
-    return pc.localDescription.sdp;
-  },
-  async accept(sdp) { await rtc.pc.setRemoteDescription({ type: 'answer', sdp }); },
-  async candidate(candidate, sdpMid) { await rtc.pc.addIceCandidate({ candidate, sdpMid }); },
-  async stats() {
-    const out = { connectionState: rtc.pc.connectionState };
-    (await rtc.pc.getStats()).forEach((r) => {
-      if (r.type === 'transport') out.transport = r;
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') out.inbound = r;
-      if (r.type === 'outbound-rtp' && r.kind === 'audio') out.outbound = r;
-      if (r.type === 'codec' && r.mimeType === rtc.codec) out.codec = r;
-    });
-    return out;
-  },
-};
-true
-"#;
-
 #[test]
 fn chromium_offers_and_audio_flows_both_ways() {
     run_case(
@@ -147,7 +78,10 @@ fn chromium_asks_for_dtx_and_silence_is_not_sent() {
     let page = browser.new_page_at(&chromium::serve_page(
         "<!doctype html><title>rtcweb</title>",
     ));
-    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+    assert_eq!(
+        browser.evaluate(&page, chromium::AUDIO_PAGE_SCRIPT),
+        json!(true)
+    );
     browser.evaluate(&page, "rtc.dtx = true");
     let (pc, events) = rt
         .block_on(PeerConnection::new(DriverConfig::loopback()))
@@ -235,7 +169,10 @@ fn run_case(name: &str, chromium_offers: bool, codec: &str) {
     let page = browser.new_page_at(&chromium::serve_page(
         "<!doctype html><title>rtcweb</title>",
     ));
-    assert_eq!(browser.evaluate(&page, PAGE_SCRIPT), json!(true));
+    assert_eq!(
+        browser.evaluate(&page, chromium::AUDIO_PAGE_SCRIPT),
+        json!(true)
+    );
     browser.evaluate(&page, &format!("rtc.codec = {}", json!(codec)));
 
     let (pc, events) = rt

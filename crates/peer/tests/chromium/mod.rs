@@ -109,6 +109,75 @@ pub fn run_in_network_namespace_with_veth(name: &str) -> bool {
     isolate::run_in_namespace(name, true)
 }
 
+/// The audio page (`chromium_audio.rs`, `chromium_echo.rs`): an `RTCPeerConnection` that sends the fake microphone (audio processing off,
+/// so the beep arrives as sent) and plays the remote track in an `<audio>` element.
+pub const AUDIO_PAGE_SCRIPT: &str = r#"
+window.rtc = {
+  pc: null,
+  async make() {
+    const pc = new RTCPeerConnection();
+    pc.ontrack = (e) => {
+      const audio = document.createElement('audio');
+      audio.autoplay = true;
+      audio.srcObject = e.streams[0] || new MediaStream([e.track]);
+      document.body.appendChild(audio);
+    };
+    rtc.pc = pc;
+    rtc.mic = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: false, autoGainControl: false, noiseSuppression: false },
+    });
+    return pc;
+  },
+  // The codec Chromium is to use ('audio/opus' or G.711), preferred on every transceiver.
+  codec: 'audio/opus',
+  addMic(pc) {
+    for (const t of rtc.mic.getAudioTracks()) pc.addTrack(t, rtc.mic);
+    const codecs = RTCRtpReceiver.getCapabilities('audio').codecs
+      .filter((c) => c.mimeType === rtc.codec);
+    for (const t of pc.getTransceivers()) t.setCodecPreferences(codecs);
+  },
+  gathered(pc) {
+    return new Promise((resolve) => {
+      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+      pc.addEventListener('icegatheringstatechange', check);
+      check();
+    });
+  },
+  // Whether the offer signalled to rtcweb asks for DTX (RFC 7587 §6.1 `usedtx=1`): the
+  // SDP rtcweb reads says so, Chromium decodes DTX either way.
+  dtx: false,
+  async offer() {
+    const pc = await rtc.make();
+    rtc.addMic(pc);
+    await pc.setLocalDescription(await pc.createOffer());
+    await rtc.gathered(pc);
+    const sdp = pc.localDescription.sdp;
+    return rtc.dtx ? sdp.replace('useinbandfec=1', 'useinbandfec=1;usedtx=1') : sdp;
+  },
+  async answer(sdp) {
+    const pc = await rtc.make();
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    rtc.addMic(pc);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await rtc.gathered(pc);
+    return pc.localDescription.sdp;
+  },
+  async accept(sdp) { await rtc.pc.setRemoteDescription({ type: 'answer', sdp }); },
+  async candidate(candidate, sdpMid) { await rtc.pc.addIceCandidate({ candidate, sdpMid }); },
+  async stats() {
+    const out = { connectionState: rtc.pc.connectionState };
+    (await rtc.pc.getStats()).forEach((r) => {
+      if (r.type === 'transport') out.transport = r;
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') out.inbound = r;
+      if (r.type === 'outbound-rtp' && r.kind === 'audio') out.outbound = r;
+      if (r.type === 'codec' && r.mimeType === rtc.codec) out.codec = r;
+    });
+    return out;
+  },
+};
+true
+"#;
+
 /// A headless Chromium with a fresh profile; dropping it closes the browser.
 pub struct Chromium(rtcweb_lab::chromium::Chromium);
 
