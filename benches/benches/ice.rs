@@ -1,8 +1,9 @@
 //! rtcweb-ice: the cost of answering one inbound check, against one HMAC-SHA1 of the same
 //! bytes in the same run; the CPU time for two agents to connect in the simulator; and the
 //! time (simulated and CPU) for two agents behind symmetric NATs to connect through a relay;
-//! and the parsing of a STUN or TURN server URL (RFC 7064, RFC 7065), against parsing the
-//! bare socket address it names in the same run.
+//! the parsing of a STUN or TURN server URL (RFC 7064, RFC 7065), against parsing the bare
+//! socket address it names in the same run; and gathering with several interfaces and
+//! servers, in simulated and in wall time (`ice_support/gathering.rs`).
 #![allow(missing_docs)] // criterion's macros generate the undocumented entry points
 
 use std::hint::black_box;
@@ -17,6 +18,8 @@ use sha1::Sha1;
 
 #[path = "ice_support/connect.rs"]
 mod ice_connect;
+#[path = "ice_support/gathering.rs"]
+mod ice_gathering;
 #[path = "ice_support/symmetric.rs"]
 mod ice_symmetric;
 
@@ -110,6 +113,7 @@ criterion_group!(
     answer_check,
     url_parse,
     ice_connect::connect,
-    ice_symmetric::symmetric
+    ice_symmetric::symmetric,
+    ice_gathering::gathering
 );
 criterion_main!(benches);

@@ -16,9 +16,9 @@ use rtcweb_netsim::{HostId, LinkConfig, NatBehavior, NatConfig, NatId, Network, 
 pub(crate) const STUN: &str = "198.51.100.1:3478";
 pub(crate) const TURN: &str = "198.51.100.2:3478";
 
-struct Peer {
-    agent: Agent,
-    hosts: Vec<(SocketAddr, HostId)>,
+pub(crate) struct Peer {
+    pub(crate) agent: Agent,
+    pub(crate) hosts: Vec<(SocketAddr, HostId)>,
     connected: bool,
 }
 
@@ -60,7 +60,8 @@ pub(crate) fn agent_config(side: u8) -> Config {
     }
 }
 
-fn build(net: &mut Network, side: u8, start: Instant) -> Peer {
+/// The agent of `side` on its eight interfaces in `net`, sockets added, not gathering yet.
+pub(crate) fn build(net: &mut Network, side: u8, start: Instant) -> Peer {
     let nat = add_nat(net, side, NatBehavior::EndpointIndependent);
     let mut agent = Agent::new(agent_config(side), start).unwrap();
     let mut hosts = Vec::new();
@@ -172,7 +173,7 @@ fn connect_once() -> Outcome {
 
 /// The simulator alone: the same number of datagrams sent and delivered between two public
 /// hosts, without any agent.
-fn simulator_only(datagrams: u64) {
+pub(crate) fn simulator_only(datagrams: u64) {
     let start = Instant::now();
     let mut net = Network::new(7, start);
     let a: SocketAddr = "192.0.2.1:1".parse().unwrap();
