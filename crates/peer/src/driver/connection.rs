@@ -292,7 +292,12 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
     }
     let mut peer = Peer::new(peer_config, now)?;
     let local_addresses: Arc<[SocketAddr]> = sockets.local_addresses().into();
+    let mut publisher = config.publish_mdns.then(super::mdns::Publisher::new);
     for address in local_addresses.iter() {
+        // Named before the address is gathered on: no candidate goes out with it.
+        if let Some(publisher) = publisher.as_mut() {
+            publisher.publish(&mut peer, address.ip());
+        }
         peer.add_local_address(now, *address)?;
     }
     let (commands, command_rx) = mpsc::channel(config.command_queue.max(1));
@@ -307,6 +312,7 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
         event_tx,
         Arc::clone(&space),
         config,
+        publisher,
     );
     let handle = PeerConnection {
         commands,

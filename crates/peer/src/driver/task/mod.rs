@@ -62,6 +62,8 @@ pub(crate) struct Task {
     mdns: bool,
     /// mDNS queries under way.
     mdns_running: Arc<AtomicUsize>,
+    /// Our host addresses' mDNS names and their responder, when published.
+    publisher: Option<super::mdns::Publisher>,
     /// The audio layers beside the core, and the remote tracks' handles.
     media: MediaLayers,
     /// The channels whose link holds messages back: while any does, no datagram is read.
@@ -100,6 +102,7 @@ impl Task {
         events: mpsc::Sender<PeerConnectionEvent>,
         space: Arc<Notify>,
         config: &DriverConfig,
+        publisher: Option<super::mdns::Publisher>,
     ) -> Self {
         Self {
             peer,
@@ -111,6 +114,7 @@ impl Task {
             media: MediaLayers::new(config.decode_audio),
             mdns: config.resolve_mdns,
             mdns_running: Arc::new(AtomicUsize::new(0)),
+            publisher,
             holding: Vec::new(),
             held_bytes: 0,
             limits: ReceiveLimits {
@@ -138,6 +142,10 @@ impl Task {
     /// of a datagram (unless messages or events are held back), the deadline, a command or
     /// a handle taking a message or an event.
     pub(crate) async fn run(mut self) {
+        // The responder answers for our names until the task (and its publisher) ends.
+        if let Some(publisher) = &self.publisher {
+            publisher.start();
+        }
         let space = Arc::clone(&self.space);
         let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
         let sleep = tokio::time::sleep_until(far);
@@ -394,6 +402,9 @@ impl Task {
         }
         let mut added = Vec::new();
         for address in new {
+            if let Some(publisher) = self.publisher.as_mut() {
+                publisher.publish(&mut self.peer, address.ip());
+            }
             let local = match self.sockets.add(address, self.ports.as_ref()) {
                 Ok(local) => local,
                 Err(e) => {
