@@ -12,6 +12,9 @@
 //! - `two_peers_resolve_ipv6_names`: IPv6, both peers on 2001:db8::7 (RFC 3849), added to
 //!   `veth0` in the namespace: the names are answered with AAAA records over ff02::fb.
 //!
+//! In both, a legacy resolver's query (from a port other than 5353) for A's name gets a
+//! unicast answer with the address (RFC 6762 §6.7).
+//!
 //! Both need `unshare -n`; without it they say so and pass (CI has it).
 #![allow(clippy::disallowed_methods)] // real time
 
@@ -98,6 +101,44 @@ async fn resolved(pc: &PeerConnection) -> PeerConnectionInfo {
         info = pc.info().await.unwrap();
     }
     info
+}
+
+/// Asks A's responder for `name` as a legacy resolver would (RFC 6762 §6.7: a query from
+/// a port other than 5353), from a socket on `ip`, to the group on `veth0`: the answer
+/// comes back by unicast, with the query's ID, and gives `ip`.
+async fn legacy_query(name: &str, ip: IpAddr) {
+    let socket = tokio::net::UdpSocket::bind((ip, 0)).await.unwrap();
+    let group: std::net::SocketAddr = match ip {
+        IpAddr::V4(_) => (std::net::Ipv4Addr::new(224, 0, 0, 251), 5353).into(),
+        IpAddr::V6(_) => {
+            let index = rtcweb_peer::driver::list_interfaces()
+                .unwrap()
+                .into_iter()
+                .find(|a| a.name == "veth0")
+                .and_then(|a| a.index)
+                .expect("veth0's index");
+            std::net::SocketAddrV6::new(
+                Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xfb),
+                5353,
+                0,
+                index,
+            )
+            .into()
+        }
+    };
+    let query = rtcweb_peer::mdns::query(name).expect("a query");
+    socket.send_to(&query, group).await.unwrap();
+    let mut buf = vec![0u8; 9000];
+    let (n, from) = timeout(Duration::from_secs(3), socket.recv_from(&mut buf))
+        .await
+        .expect("the responder answers the legacy query by unicast")
+        .unwrap();
+    assert_eq!(from.port(), 5353, "from the responder's port");
+    assert_eq!(
+        rtcweb_peer::mdns::resolved_address(&buf[..n], name),
+        Some(ip)
+    );
+    println!("legacy unicast query for {name}: answered from {from}");
 }
 
 /// Two peers on `ip`, both publishing names: A offers a channel, B answers, candidates
@@ -207,6 +248,13 @@ async fn connect_with_names(ip: IpAddr, label: &str) {
             "{label}: {side}'s responder answered the other's query"
         );
     }
+    // A's name, from its description, answered to a legacy resolver too.
+    let a_sdp = a_info.local_description.as_deref().unwrap();
+    let a_name = rtcweb_ice::Candidate::parse(candidate_lines(a_sdp)[0])
+        .unwrap()
+        .address
+        .to_string();
+    legacy_query(&a_name, ip).await;
     a.close().await.unwrap();
     b.close().await.unwrap();
 }

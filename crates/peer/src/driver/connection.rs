@@ -304,7 +304,7 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
     let (event_tx, receiver) = mpsc::channel(config.event_queue.max(1));
     // Woken by every handle that takes a message or an event: the task may hold some back.
     let space = Arc::new(Notify::new());
-    let task = Task::new(
+    let mut task = Task::new(
         peer,
         sockets,
         command_rx,
@@ -312,8 +312,10 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
         event_tx,
         Arc::clone(&space),
         config,
-        publisher,
     );
+    if let Some(publisher) = publisher {
+        task.publish_mdns(publisher);
+    }
     let handle = PeerConnection {
         commands,
         local_addresses,

@@ -559,3 +559,54 @@ impl Publisher {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_bounded_per_second() {
+        let mut limits = Limits::default();
+        let start = Instant::now();
+        let allowed = (0..MAX_ANSWERS_PER_SECOND * 2)
+            .filter(|_| limits.allow(start))
+            .count();
+        assert_eq!(allowed, MAX_ANSWERS_PER_SECOND as usize);
+        assert!(!limits.allow(start + Duration::from_millis(999)));
+        // A new second, a new allowance.
+        assert!(limits.allow(start + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn links_take_ipv4_addresses_as_they_are() {
+        let links = Links::of(&[
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)),
+        ]);
+        assert_eq!(
+            links.v4,
+            [Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(198, 51, 100, 1)]
+        );
+        assert!(links.v6.is_empty(), "no IPv6 address, no IPv6 interface");
+    }
+
+    #[test]
+    fn a_publisher_names_each_address_once_in_the_core() {
+        let config = crate::Config {
+            seed: Some(3),
+            ..crate::Config::default()
+        };
+        let mut peer = crate::Peer::new(config, crate::driver::clock()).unwrap();
+        let mut publisher = Publisher::new();
+        let ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        publisher.publish(&mut peer, ip);
+        publisher.publish(&mut peer, ip);
+        publisher.publish(&mut peer, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)));
+        assert_eq!(publisher.counts(), (2, 0, 0));
+        let names = publisher.names.borrow().clone();
+        assert_ne!(names[0].name, names[1].name, "a fresh name per address");
+        assert!(names.iter().all(|n| n.name.ends_with(".local")));
+        assert_eq!(peer.mdns_names.len(), 2);
+        assert_eq!(peer.mdns_names[0], (ip, names[0].name.clone()));
+    }
+}

@@ -102,7 +102,6 @@ impl Task {
         events: mpsc::Sender<PeerConnectionEvent>,
         space: Arc<Notify>,
         config: &DriverConfig,
-        publisher: Option<super::mdns::Publisher>,
     ) -> Self {
         Self {
             peer,
@@ -114,7 +113,7 @@ impl Task {
             media: MediaLayers::new(config.decode_audio),
             mdns: config.resolve_mdns,
             mdns_running: Arc::new(AtomicUsize::new(0)),
-            publisher,
+            publisher: None,
             holding: Vec::new(),
             held_bytes: 0,
             limits: ReceiveLimits {
@@ -428,6 +427,12 @@ impl Task {
         if let Err(e) = self.peer.restart_ice(now) {
             tracing::debug!(error = %e, "no ICE restart");
         }
+    }
+
+    /// The names of our host addresses, published ([`DriverConfig::publish_mdns`]): the
+    /// task starts their responder and names the addresses that come up later.
+    pub(crate) fn publish_mdns(&mut self, publisher: super::mdns::Publisher) {
+        self.publisher = Some(publisher);
     }
 
     /// An event of the driver's own for the application, before the task runs.
