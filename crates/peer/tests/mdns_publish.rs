@@ -13,7 +13,8 @@
 //!   `veth0` in the namespace: the names are answered with AAAA records over ff02::fb.
 //!
 //! In both, a legacy resolver's query (from a port other than 5353) for A's name gets a
-//! unicast answer with the address (RFC 6762 §6.7).
+//! unicast answer with the address (RFC 6762 §6.7); over IPv4, two multicast queries for
+//! it within a second get at most one multicast answer (RFC 6762 §6), the other counted.
 //!
 //! Both need `unshare -n`; without it they say so and pass (CI has it).
 #![allow(clippy::disallowed_methods)] // real time
@@ -141,6 +142,38 @@ async fn legacy_query(name: &str, ip: IpAddr) {
     println!("legacy unicast query for {name}: answered from {from}");
 }
 
+/// Two multicast queries (QM, from port 5353) for A's name back to back, on `veth0`'s
+/// IPv4 address: A's responder multicasts the record at most once a second on an
+/// interface (RFC 6762 §6): after a quiet second the first is answered, the second is
+/// left unanswered and counted.
+async fn repeated_multicast_query(a: &PeerConnection, name: &str) {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+    socket.set_reuse_address(true).unwrap();
+    socket.set_reuse_port(true).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from((VETH_ADDRESS, 5353)).into())
+        .unwrap();
+    socket.set_multicast_if_v4(&VETH_ADDRESS).unwrap();
+    let group = std::net::SocketAddr::from((std::net::Ipv4Addr::new(224, 0, 0, 251), 5353));
+    // B's resolver had the record multicast moments ago.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = a.info().await.unwrap().io;
+    let query = rtcweb_peer::mdns::query(name).expect("a query");
+    for _ in 0..2 {
+        socket.send_to(&query, &group.into()).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = a.info().await.unwrap().io;
+    let (sent, limited) = (
+        after.mdns_answers_sent - before.mdns_answers_sent,
+        after.mdns_answers_limited - before.mdns_answers_limited,
+    );
+    println!("two multicast queries within 1 s: {sent} answered, {limited} limited");
+    assert_eq!(sent, 1, "one multicast of the record per second");
+    assert_eq!(limited, 1, "the repeated query is counted as limited");
+}
+
 /// Two peers on `ip`, both publishing names: A offers a channel, B answers, candidates
 /// trickle; every signalled host candidate is a name, each side resolves the other's,
 /// and 20 messages go from A to B and back.
@@ -255,6 +288,9 @@ async fn connect_with_names(ip: IpAddr, label: &str) {
         .address
         .to_string();
     legacy_query(&a_name, ip).await;
+    if ip.is_ipv4() {
+        repeated_multicast_query(&a, &a_name).await;
+    }
     a.close().await.unwrap();
     b.close().await.unwrap();
 }

@@ -213,7 +213,8 @@ async fn serve(
             }
         };
         // Only the names whose address is on the interface the query came in on
-        // (RFC 6762 §6.2: answers carry the addresses valid on that link).
+        // (RFC 6762 §6.2: answers carry the addresses valid on that link); all of them
+        // where the platform does not say which interface that was.
         here.clear();
         here.extend(
             published
