@@ -122,14 +122,14 @@ pub(crate) async fn respond(mut names: watch::Receiver<Vec<MdnsName>>, stats: Ar
     let mut limits = Limits::default();
     loop {
         let current = names.borrow_and_update().clone();
-        let published = on_interfaces(&current);
+        let (published, v4_of) = on_interfaces(&current);
         let ips: Vec<IpAddr> = current.iter().map(|n| n.ip).collect();
         let links = Links::of(&ips);
         let (v4, v6) = links.bind();
         if v4.is_none() && v6.is_none() && !published.is_empty() {
             tracing::debug!("no mDNS socket: our names will not be answered");
         }
-        let serve = serve(&v4, &v6, &links, &published, &mut limits, &stats);
+        let serve = serve(&v4, &v6, &links, &published, &v4_of, &mut limits, &stats);
         tokio::select! {
             () = serve => {
                 // Both sockets failed: wait for new names (new interfaces) to try again.
@@ -152,19 +152,30 @@ struct Published {
     index: Option<u32>,
 }
 
-fn on_interfaces(names: &[MdnsName]) -> Vec<Published> {
+/// The names with the index of their address's interface, and an IPv4 address of each
+/// interface that has one (what IP_MULTICAST_IF takes to name it).
+fn on_interfaces(names: &[MdnsName]) -> (Vec<Published>, Vec<(u32, Ipv4Addr)>) {
     let all = list_interfaces().unwrap_or_else(|e| {
         tracing::debug!(error = %e, "cannot list the interfaces for mDNS");
         Vec::new()
     });
-    names
+    let published = names
         .iter()
         .take(MAX_NAMES)
         .map(|name| Published {
             name: name.clone(),
             index: all.iter().find(|a| a.ip == name.ip).and_then(|a| a.index),
         })
-        .collect()
+        .collect();
+    let mut v4_of = Vec::new();
+    for a in &all {
+        if let (Some(index), IpAddr::V4(ip)) = (a.index, a.ip)
+            && !v4_of.iter().any(|(i, _)| *i == index)
+        {
+            v4_of.push((index, ip));
+        }
+    }
+    (published, v4_of)
 }
 
 /// The sending bounds: when each record was last multicast on each interface, and the
@@ -199,6 +210,7 @@ async fn serve(
     v6: &Option<Multicast>,
     links: &Links,
     published: &[Published],
+    v4_of: &[(u32, Ipv4Addr)],
     limits: &mut Limits,
     stats: &ResponderStats,
 ) {
@@ -275,14 +287,12 @@ async fn serve(
             let group = SocketAddrV6::new(GROUP_V6, PORT, 0, index);
             socket.send_v6(&response.bytes, index, group.into()).await;
         } else {
-            // The interface's IPv4 address names it for IP_MULTICAST_IF.
-            let local = here
-                .iter()
-                .find_map(|p| match p.name.ip {
-                    IpAddr::V4(ip) => Some(ip),
-                    IpAddr::V6(_) => None,
-                })
-                .or_else(|| links.v4.first().copied());
+            // The interface's IPv4 address names it for IP_MULTICAST_IF: the answer
+            // leaves by the interface the query came in on, or not at all.
+            let local = match incoming.index {
+                Some(index) => v4_of.iter().find(|(i, _)| *i == index).map(|(_, ip)| *ip),
+                None => links.v4.first().copied(),
+            };
             if let Some(ip) = local {
                 socket
                     .send_v4(
