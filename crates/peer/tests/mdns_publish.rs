@@ -11,12 +11,15 @@
 //! - `two_peers_publishing_names_resolve_each_other`: IPv4, both peers on 203.0.113.7.
 //! - `two_peers_resolve_ipv6_names`: IPv6, both peers on 2001:db8::7 (RFC 3849), added to
 //!   `veth0` in the namespace: the names are answered with AAAA records over ff02::fb.
+//! - `a_new_address_gets_a_new_name`: one peer on the default interfaces; 198.51.100.7
+//!   (RFC 5737) added to `veth0` mid-session is gathered on under a new name, which the
+//!   responder answers with that address (the first name still with the first address).
 //!
 //! In both, a legacy resolver's query (from a port other than 5353) for A's name gets a
 //! unicast answer with the address (RFC 6762 §6.7); over IPv4, two multicast queries for
 //! it within a second get at most one multicast answer (RFC 6762 §6), the other counted.
 //!
-//! Both need `unshare -n`; without it they say so and pass (CI has it).
+//! All need `unshare -n`; without it they say so and pass (CI has it).
 #![allow(clippy::disallowed_methods)] // real time
 
 mod messages;
@@ -331,4 +334,63 @@ fn two_peers_resolve_ipv6_names() {
         IpAddr::V6(V6_ADDRESS),
         "IPv6 names on veth0",
     ));
+}
+
+/// The next candidate `events` trickles (5 s at most).
+async fn next_candidate(events: &mut Events) -> String {
+    timeout(Duration::from_secs(5), async {
+        loop {
+            match events.recv().await {
+                Some(PeerConnectionEvent::LocalCandidate(c)) => return c.candidate,
+                Some(_) => {}
+                None => panic!("the events ended"),
+            }
+        }
+    })
+    .await
+    .expect("a candidate in time")
+}
+
+/// An address that comes up while the connection lives gets a name of its own: the
+/// driver's interface watch gathers on it, the trickled candidate carries a new `.local`
+/// name, and the responder answers for it with the new address.
+#[test]
+fn a_new_address_gets_a_new_name() {
+    let name = "a_new_address_gets_a_new_name";
+    if !runs_here(name) {
+        return;
+    }
+    let added = std::net::Ipv4Addr::new(198, 51, 100, 7);
+    runtime().block_on(async {
+        let config = DriverConfig {
+            publish_mdns: true,
+            watch_interfaces: Some(Duration::from_millis(200)),
+            ..DriverConfig::default()
+        };
+        let (pc, mut events) = PeerConnection::new(config).await.expect("a peer");
+        let _channel = pc
+            .create_data_channel("probe", DataChannelInit::default())
+            .await
+            .unwrap();
+        let offer = pc.create_offer().await.unwrap();
+        pc.set_local_description(&offer).await.unwrap();
+        let first = next_candidate(&mut events).await;
+        assert_hidden("first address", &first, IpAddr::V4(VETH_ADDRESS));
+        let status = std::process::Command::new("ip")
+            .args(["addr", "add", "198.51.100.7/24", "dev", "veth0"])
+            .status()
+            .expect("ip runs");
+        assert!(status.success(), "198.51.100.7 is added to veth0");
+        let second = next_candidate(&mut events).await;
+        assert_hidden("new address", &second, IpAddr::V4(added));
+        let first_name = rtcweb_ice::Candidate::parse(&first).unwrap().address;
+        let second_name = rtcweb_ice::Candidate::parse(&second).unwrap().address;
+        println!("first {first}\nafter the new address {second}");
+        assert_ne!(first_name, second_name, "a name per address");
+        legacy_query(&second_name.to_string(), IpAddr::V4(added)).await;
+        legacy_query(&first_name.to_string(), IpAddr::V4(VETH_ADDRESS)).await;
+        let io = pc.info().await.unwrap().io;
+        assert_eq!(io.mdns_names_published, 2);
+        pc.close().await.unwrap();
+    });
 }
