@@ -169,6 +169,8 @@ pub mod driver;
 mod error;
 mod event;
 mod frame;
+#[cfg(feature = "mdns")]
+pub mod mdns;
 mod media;
 mod media_stats;
 mod peer;

@@ -37,6 +37,9 @@ pub struct Peer {
     pub(crate) created_offer: Option<(String, SessionDescription)>,
     pub(crate) created_answer: Option<(String, SessionDescription)>,
     pub(crate) local_addresses: Vec<SocketAddr>,
+    /// The mDNS names our host addresses are signalled under
+    /// ([`publish_mdns_name`](Peer::publish_mdns_name)); at most one per address.
+    pub(crate) mdns_names: Vec<(IpAddr, String)>,
     /// Made when our role is known: at `set_local_description(offer)` (controlling) or
     /// `set_remote_description(offer)` (controlled), RFC 8445 §6.1.1.
     pub(crate) ice: Option<Agent>,
@@ -126,6 +129,7 @@ impl Peer {
             created_offer: None,
             created_answer: None,
             local_addresses: Vec::new(),
+            mdns_names: Vec::new(),
             ice: None,
             local_mid: None,
             data_requested: false,
@@ -191,6 +195,31 @@ impl Peer {
             agent.remove_local_socket(now, address);
         }
         self.drive(now);
+    }
+
+    /// Signals the host address `ip` as the mDNS name `name` (a `<uuid v4>.local` name the
+    /// owner answers multicast DNS queries for, draft-ietf-mmusic-mdns-ice-candidates §3.1):
+    /// from now on every local host candidate on `ip`, in descriptions and in
+    /// [`Event::LocalCandidate`], carries `name` instead of the address, and once any name
+    /// is published, server-reflexive candidates carry `raddr 0.0.0.0` (`::`) and `rport 0`
+    /// and no candidate's related address is a published host address. Give names before
+    /// the descriptions that gather on `ip`; candidates already signalled keep what they
+    /// said. An address keeps its first name for the connection's life: naming it again
+    /// is ignored. At most as many names as the ICE agent has sockets
+    /// (`rtcweb_ice::Config::max_sockets`).
+    pub fn publish_mdns_name(&mut self, ip: IpAddr, name: &str) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        if self.mdns_names.iter().any(|(a, _)| *a == ip) {
+            return Ok(());
+        }
+        let max = rtcweb_ice::Config::default().max_sockets;
+        if self.mdns_names.len() >= max {
+            return Err(rtcweb_ice::IceError::TooManySockets(self.mdns_names.len()).into());
+        }
+        self.mdns_names.push((ip, name.to_owned()));
+        Ok(())
     }
 
     /// The owner resolved the mDNS name of a remote candidate ([`Event::ResolveMdns`]).

@@ -71,6 +71,7 @@ impl Peer {
     fn ice_event(&mut self, now: Instant, event: rtcweb_ice::Event) {
         match event {
             rtcweb_ice::Event::LocalCandidate(candidate) => {
+                let candidate = self.published(candidate);
                 // Later descriptions carry it too; a closed negotiator is the only refusal.
                 let _ = self.negotiator.add_local_candidate(candidate.clone());
                 let mid = self.local_mid.clone().unwrap_or_else(|| "0".to_owned());
@@ -515,6 +516,43 @@ impl Peer {
             self.push_event(Event::ConnectionState(state));
         }
     }
+
+    /// A local candidate as it is signalled: a host candidate on an address with a
+    /// published mDNS name carries the name; with names published, a server-reflexive
+    /// candidate's related address is `0.0.0.0` (or `::`) port 0, and no related address
+    /// gives a published host address away (draft-ietf-mmusic-mdns-ice-candidates §3.1).
+    fn published(&self, mut candidate: rtcweb_ice::Candidate) -> rtcweb_ice::Candidate {
+        if self.mdns_names.is_empty() {
+            return candidate;
+        }
+        let name_of = |ip: Option<std::net::IpAddr>| {
+            self.mdns_names
+                .iter()
+                .find(|(a, _)| Some(*a) == ip)
+                .map(|(_, name)| name.clone())
+        };
+        if candidate.kind == rtcweb_ice::CandidateKind::Host
+            && let Some(name) = name_of(candidate.address.ip())
+        {
+            candidate.address = rtcweb_ice::ConnectionAddress::Hostname(name);
+        }
+        let hide = match &candidate.related {
+            Some((address, _)) => {
+                candidate.kind == rtcweb_ice::CandidateKind::ServerReflexive
+                    || name_of(address.ip()).is_some()
+            }
+            None => false,
+        };
+        if hide && let Some((address, port)) = candidate.related.as_mut() {
+            let unspecified = match address.ip() {
+                Some(std::net::IpAddr::V6(_)) => std::net::IpAddr::from([0u16; 8]),
+                _ => std::net::IpAddr::from([0u8; 4]),
+            };
+            *address = rtcweb_ice::ConnectionAddress::Ip(unspecified);
+            *port = 0;
+        }
+        candidate
+    }
 }
 
 /// RTCP rather than RTP, by the payload type (RFC 5761 §4: 64..=95 after the marker bit).
@@ -535,5 +573,86 @@ fn queue(
         *dropped += 1;
     } else {
         transmits.push_back(transmit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    use rtcweb_ice::{Candidate, CandidateKind, ConnectionAddress};
+
+    use crate::{Config, DataChannelInit, Event, Peer};
+
+    const NAME: &str = "1f4712db-ea17-4bcf-a596-105139dfd8bf.local";
+    const HOST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+    // Any time origin does: the test reads no deadline.
+    #[allow(clippy::disallowed_methods)]
+    fn peer() -> (Peer, std::time::Instant) {
+        let now = std::time::Instant::now();
+        let config = Config {
+            seed: Some(7),
+            ..Config::default()
+        };
+        (Peer::new(config, now).unwrap(), now)
+    }
+
+    #[test]
+    fn host_candidates_on_a_named_address_are_signalled_by_name() {
+        let (mut peer, now) = peer();
+        peer.publish_mdns_name(IpAddr::V4(HOST), NAME).unwrap();
+        // A second name for the same address is ignored: one name per address.
+        peer.publish_mdns_name(IpAddr::V4(HOST), "other.local")
+            .unwrap();
+        peer.add_local_address(now, SocketAddr::new(IpAddr::V4(HOST), 5000))
+            .unwrap();
+        peer.create_data_channel(now, "chat", DataChannelInit::default())
+            .unwrap();
+        peer.set_local_description_implicit(now).unwrap();
+        let mut signalled = Vec::new();
+        while let Some(event) = peer.poll_event() {
+            if let Event::LocalCandidate(c) = event {
+                signalled.push(c.candidate);
+            }
+        }
+        assert!(!signalled.is_empty(), "a host candidate was gathered");
+        for line in &signalled {
+            let c = Candidate::parse(line).unwrap();
+            assert_eq!(c.kind, CandidateKind::Host);
+            assert_eq!(c.address, ConnectionAddress::Hostname(NAME.to_owned()));
+            assert_eq!(c.port, 5000);
+        }
+        let sdp = peer.local_description().unwrap();
+        assert!(sdp.contains(&format!("{NAME} 5000 typ host")), "{sdp}");
+        assert!(
+            !sdp.contains("192.0.2.1"),
+            "the address stays hidden: {sdp}"
+        );
+    }
+
+    #[test]
+    fn reflexive_related_addresses_are_hidden_once_names_are_published() {
+        let (mut peer, _) = peer();
+        let mapped = SocketAddr::from(([198, 51, 100, 9], 40_000));
+        let mut srflx = Candidate::new(CandidateKind::ServerReflexive, "2", 100, mapped);
+        srflx.related = Some((ConnectionAddress::Ip(IpAddr::V4(HOST)), 5000));
+        // Without names the candidate goes out as gathered.
+        assert_eq!(peer.published(srflx.clone()), srflx);
+        peer.publish_mdns_name(IpAddr::V4(HOST), NAME).unwrap();
+        let shown = peer.published(srflx.clone());
+        assert_eq!(
+            shown.related,
+            Some((ConnectionAddress::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), 0))
+        );
+        assert_eq!(shown.socket_addr(), Some(mapped));
+        // A relayed candidate whose related address is a named host address hides it; one
+        // related to a public mapped address keeps it.
+        let relay_addr = SocketAddr::from(([203, 0, 113, 5], 50_000));
+        let mut relay = Candidate::new(CandidateKind::Relayed, "3", 10, relay_addr);
+        relay.related = Some((ConnectionAddress::Ip(IpAddr::V4(HOST)), 5000));
+        assert_eq!(peer.published(relay.clone()).related.unwrap().1, 0);
+        relay.related = Some((ConnectionAddress::Ip(mapped.ip()), mapped.port()));
+        assert_eq!(peer.published(relay.clone()), relay);
     }
 }

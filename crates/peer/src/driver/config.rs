@@ -68,11 +68,27 @@ pub struct DriverConfig {
     /// of each kind and other events make the connection stop reading its sockets until
     /// the application reads events.
     pub event_queue: usize,
-    /// Resolve the peer's `.local` (mDNS) host candidates with a multicast DNS query on the
-    /// IPv4 interfaces (RFC 6762 §5.1), as browsers obfuscate their host addresses. The
+    /// Resolve the peer's `.local` (mDNS) host candidates with a multicast DNS query (A and
+    /// AAAA) on the IPv4 and IPv6 interfaces (RFC 6762 §5.1), as browsers obfuscate their host addresses. The
     /// [`PeerConnectionEvent::ResolveMdns`](super::PeerConnectionEvent::ResolveMdns) event
     /// comes either way.
     pub resolve_mdns: bool,
+    /// Publish our host candidates under random `<uuid v4>.local` names instead of their
+    /// addresses, as browsers do (draft-ietf-mmusic-mdns-ice-candidates §3.1): one name per
+    /// host address, kept for the connection's life; the signalled candidates (SDP and
+    /// [`PeerConnectionEvent::LocalCandidate`](super::PeerConnectionEvent::LocalCandidate))
+    /// carry the name, server-reflexive ones `raddr 0.0.0.0 rport 0`, and the driver
+    /// answers the multicast DNS queries for the names (A or AAAA, RFC 6762 §6) on
+    /// 224.0.0.251:5353 and \[ff02::fb\]:5353, each only on the interface its address is
+    /// on, while the connection lives. The port is shared (SO_REUSEADDR, SO_REUSEPORT) with
+    /// the host's other responders and peers.
+    ///
+    /// Off by default, unlike browsers: a name is useful only to a peer that resolves it by
+    /// multicast on the same link. Servers, most non-browser stacks, peers on loopback
+    /// (which carries no multicast) and peers across a router cannot, and would be left
+    /// with peer-reflexive candidates alone, or no connection when both sides hide. Turn it
+    /// on for peer-to-peer use on a LAN where the host addresses should stay private.
+    pub publish_mdns: bool,
     /// Decode remote audio with the audio layer (jitter buffer, Opus or G.711): remote
     /// audio comes as
     /// [`PeerConnectionEvent::AudioTrack`](super::PeerConnectionEvent::AudioTrack) with PCM.
@@ -98,6 +114,7 @@ impl Default for DriverConfig {
             receive_queue_bytes: 16 << 20,
             event_queue: 256,
             resolve_mdns: true,
+            publish_mdns: false,
             decode_audio: true,
         }
     }

@@ -292,14 +292,19 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
     }
     let mut peer = Peer::new(peer_config, now)?;
     let local_addresses: Arc<[SocketAddr]> = sockets.local_addresses().into();
+    let mut publisher = config.publish_mdns.then(super::mdns::Publisher::new);
     for address in local_addresses.iter() {
+        // Named before the address is gathered on: no candidate goes out with it.
+        if let Some(publisher) = publisher.as_mut() {
+            publisher.publish(&mut peer, address.ip());
+        }
         peer.add_local_address(now, *address)?;
     }
     let (commands, command_rx) = mpsc::channel(config.command_queue.max(1));
     let (event_tx, receiver) = mpsc::channel(config.event_queue.max(1));
     // Woken by every handle that takes a message or an event: the task may hold some back.
     let space = Arc::new(Notify::new());
-    let task = Task::new(
+    let mut task = Task::new(
         peer,
         sockets,
         command_rx,
@@ -308,6 +313,9 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
         Arc::clone(&space),
         config,
     );
+    if let Some(publisher) = publisher {
+        task.publish_mdns(publisher);
+    }
     let handle = PeerConnection {
         commands,
         local_addresses,

@@ -260,4 +260,13 @@ pub struct IoStats {
     /// Remote `.local` candidate names resolved (by the driver's mDNS queries or by
     /// [`PeerConnection::resolve_mdns`](super::PeerConnection::resolve_mdns)).
     pub mdns_resolved: u64,
+    /// Our host addresses published as `.local` names
+    /// ([`DriverConfig::publish_mdns`](super::DriverConfig::publish_mdns)).
+    pub mdns_names_published: u64,
+    /// Answers our mDNS responder sent to queries for those names.
+    pub mdns_answers_sent: u64,
+    /// Queries for those names left unanswered by the responder's bounds (a record is
+    /// multicast at most once a second per interface, RFC 6762 §6, and at most 50 answers
+    /// go out per second).
+    pub mdns_answers_limited: u64,
 }

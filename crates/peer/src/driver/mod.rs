@@ -86,9 +86,13 @@
 //! driver carries the bytes (`tests/loopback_turn.rs` relays through coturn both ways).
 //!
 //! The peer's `.local` host candidates (browsers hide their addresses behind mDNS names)
-//! are resolved with a one-shot multicast DNS query on the IPv4 interfaces (RFC 6762 §5.1,
-//! [`DriverConfig::resolve_mdns`]), which the browser's own responder answers
-//! (`tests/chromium_mdns.rs`).
+//! are resolved with a one-shot multicast DNS query (A and AAAA) on the IPv4 and IPv6
+//! interfaces (RFC 6762 §5.1, [`DriverConfig::resolve_mdns`]), which the browser's own
+//! responder answers (`tests/chromium_mdns.rs`). With [`DriverConfig::publish_mdns`] our
+//! own host candidates go out as random `<uuid>.local` names, and the connection answers
+//! the queries for them on each name's interface while it lives
+//! (draft-ietf-mmusic-mdns-ice-candidates; `tests/mdns_publish.rs`); the messages are
+//! built and read by the sans-IO [`crate::mdns`].
 //!
 //! System calls are batched with quinn-udp: a run of equal-sized datagrams to one
 //! destination leaves in one `sendmsg` with UDP GSO, and datagrams that arrive together come

@@ -236,6 +236,14 @@ impl Task {
 
     fn info(&self) -> PeerConnectionInfo {
         let peer = &self.peer;
+        let mut io = self.io;
+        if let Some(publisher) = &self.publisher {
+            (
+                io.mdns_names_published,
+                io.mdns_answers_sent,
+                io.mdns_answers_limited,
+            ) = publisher.counts();
+        }
         PeerConnectionInfo {
             connection_state: peer.connection_state(),
             ice_connection_state: peer.ice_connection_state(),
@@ -261,7 +269,7 @@ impl Task {
                 .collect(),
             playout: self.media.playout_stats(),
             congestion_control: peer.congestion_control(),
-            io: self.io,
+            io,
         }
     }
 }

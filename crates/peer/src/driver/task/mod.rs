@@ -62,6 +62,8 @@ pub(crate) struct Task {
     mdns: bool,
     /// mDNS queries under way.
     mdns_running: Arc<AtomicUsize>,
+    /// Our host addresses' mDNS names and their responder, when published.
+    publisher: Option<super::mdns::Publisher>,
     /// The audio layers beside the core, and the remote tracks' handles.
     media: MediaLayers,
     /// The channels whose link holds messages back: while any does, no datagram is read.
@@ -111,6 +113,7 @@ impl Task {
             media: MediaLayers::new(config.decode_audio),
             mdns: config.resolve_mdns,
             mdns_running: Arc::new(AtomicUsize::new(0)),
+            publisher: None,
             holding: Vec::new(),
             held_bytes: 0,
             limits: ReceiveLimits {
@@ -138,6 +141,10 @@ impl Task {
     /// of a datagram (unless messages or events are held back), the deadline, a command or
     /// a handle taking a message or an event.
     pub(crate) async fn run(mut self) {
+        // The responder answers for our names until the task (and its publisher) ends.
+        if let Some(publisher) = &self.publisher {
+            publisher.start();
+        }
         let space = Arc::clone(&self.space);
         let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
         let sleep = tokio::time::sleep_until(far);
@@ -394,6 +401,9 @@ impl Task {
         }
         let mut added = Vec::new();
         for address in new {
+            if let Some(publisher) = self.publisher.as_mut() {
+                publisher.publish(&mut self.peer, address.ip());
+            }
             let local = match self.sockets.add(address, self.ports.as_ref()) {
                 Ok(local) => local,
                 Err(e) => {
@@ -417,6 +427,12 @@ impl Task {
         if let Err(e) = self.peer.restart_ice(now) {
             tracing::debug!(error = %e, "no ICE restart");
         }
+    }
+
+    /// The names of our host addresses, published ([`DriverConfig::publish_mdns`]): the
+    /// task starts their responder and names the addresses that come up later.
+    pub(crate) fn publish_mdns(&mut self, publisher: super::mdns::Publisher) {
+        self.publisher = Some(publisher);
     }
 
     /// An event of the driver's own for the application, before the task runs.
