@@ -92,9 +92,9 @@ pub(crate) fn build(net: &mut Network, side: u8, start: Instant) -> Peer {
     }
 }
 
-/// One full connection; returns how many datagrams crossed the network.
-fn connect_once() -> Outcome {
-    let start = Instant::now();
+/// A simulated network with the STUN server at [`STUN`] and the TURN server at [`TURN`]
+/// (over UDP, the credentials of [`agent_config`]).
+pub(crate) fn with_servers(start: Instant) -> Network {
     let mut net = Network::new(7, start);
     net.add_stun_server(STUN.parse().unwrap());
     net.add_turn_server(TurnServerConfig {
@@ -105,6 +105,13 @@ fn connect_once() -> Outcome {
         password: "wonderland".into(),
         close_on_unroutable: false,
     });
+    net
+}
+
+/// One full connection; returns how many datagrams crossed the network.
+fn connect_once() -> Outcome {
+    let start = Instant::now();
+    let mut net = with_servers(start);
     let mut peers = [build(&mut net, 1, start), build(&mut net, 2, start)];
     let c0 = peers[0].agent.local_credentials().clone();
     let c1 = peers[1].agent.local_credentials().clone();

@@ -18,28 +18,18 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use rtcweb_ice::{Event, GatheringState};
-use rtcweb_netsim::{Network, TurnServerConfig};
 use rtcweb_peer::MediaTrack;
 use rtcweb_peer::driver::{DriverConfig, IceServerConfig, PeerConnection, PeerConnectionEvent};
 use rtcweb_stun::{Class, Message, Method, encode_binding_success};
 use tokio::net::UdpSocket;
 
-use crate::ice_connect::{STUN, TURN, build, simulator_only};
+use crate::ice_connect::{build, simulator_only, with_servers};
 
 /// One agent's gathering in the simulator: the simulated time it took and the datagrams
 /// that crossed the network.
 fn gather_once() -> (Duration, u64) {
     let start = Instant::now();
-    let mut net = Network::new(7, start);
-    net.add_stun_server(STUN.parse().unwrap());
-    net.add_turn_server(TurnServerConfig {
-        address: TURN.parse().unwrap(),
-        relay_ip: "198.51.100.3".parse().unwrap(),
-        realm: "rtcweb.test".into(),
-        username: "alice".into(),
-        password: "wonderland".into(),
-        close_on_unroutable: false,
-    });
+    let mut net = with_servers(start);
     let mut peer = build(&mut net, 1, start);
     peer.agent.gather(start);
     let mut now = start;

@@ -94,31 +94,7 @@ async fn connect_and_echo(a_config: DriverConfig, b_config: DriverConfig, label:
         .await
         .unwrap();
     let Linked { mut b_incoming, .. } = link(&a, a_events, &b, b_events).await;
-    let limit = Duration::from_secs(20);
-    timeout(limit, channel.opened())
-        .await
-        .unwrap_or_else(|_| panic!("{label}: the channel opens"))
-        .unwrap();
-    let mut remote = timeout(limit, b_incoming.recv())
-        .await
-        .expect("B sees the channel")
-        .expect("a channel");
-    for i in 0..20 {
-        let m = messages::message_up_to(i, 4096);
-        channel.send(m).await.unwrap();
-        let got = timeout(limit, remote.recv())
-            .await
-            .expect("B receives")
-            .unwrap();
-        messages::check_up_to(label, i, &got, 4096);
-        remote.send(got).await.unwrap();
-        let back = timeout(limit, channel.recv())
-            .await
-            .expect("A receives")
-            .unwrap();
-        messages::check_up_to(label, i, &back, 4096);
-    }
-    println!("{label}: 20 messages echoed");
+    messages::echo_twenty(label, &mut channel, &mut b_incoming).await;
     a.close().await.unwrap();
     b.close().await.unwrap();
 }

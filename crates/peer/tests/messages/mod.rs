@@ -55,6 +55,43 @@ pub fn check_up_to(label: &str, i: usize, got: &Message, max: usize) -> usize {
     got.data.len()
 }
 
+/// Waits (20 s at most a step) for `channel` to open and for the peer's end of it to come
+/// out of `incoming`, then sends messages `0..20` (up to 4 KiB) one at a time from
+/// `channel`, the peer's end echoing each back, every one checked both ways.
+pub async fn echo_twenty(
+    label: &str,
+    channel: &mut rtcweb_peer::driver::DataChannel,
+    incoming: &mut tokio::sync::mpsc::Receiver<rtcweb_peer::driver::DataChannel>,
+) {
+    use std::time::Duration;
+    use tokio::time::timeout;
+    let limit = Duration::from_secs(20);
+    timeout(limit, channel.opened())
+        .await
+        .unwrap_or_else(|_| panic!("{label}: the channel opens"))
+        .unwrap();
+    let mut remote = timeout(limit, incoming.recv())
+        .await
+        .expect("B sees the channel")
+        .expect("a channel");
+    for i in 0..20 {
+        let m = message_up_to(i, 4096);
+        channel.send(m).await.unwrap();
+        let got = timeout(limit, remote.recv())
+            .await
+            .expect("B receives")
+            .unwrap();
+        check_up_to(label, i, &got, 4096);
+        remote.send(got).await.unwrap();
+        let back = timeout(limit, channel.recv())
+            .await
+            .expect("A receives")
+            .unwrap();
+        check_up_to(label, i, &back, 4096);
+    }
+    println!("{label}: 20 messages echoed");
+}
+
 /// Sends messages `0..count` of the stream up to `max` bytes from one task while checking,
 /// in order, the echoes the peer sends back; the channel back, the bytes echoed and how
 /// long it took.
