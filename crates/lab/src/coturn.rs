@@ -44,6 +44,16 @@ impl Coturn {
     /// must hold them), relaying from the first, and waits until it listens on every port
     /// of each. The certificate names [`SERVER`] (clients that check it pin it).
     pub fn start_on(ns: &Namespace, addresses: &[IpAddr]) -> Result<Self, LabError> {
+        Self::start_named(ns, addresses, &[])
+    }
+
+    /// As [`start_on`](Self::start_on), with `names` (DNS names) in the certificate too:
+    /// a client that trusts the certificate as a root checks a `turns:` URL by name.
+    pub fn start_named(
+        ns: &Namespace,
+        addresses: &[IpAddr],
+        names: &[&str],
+    ) -> Result<Self, LabError> {
         let Some(&relay) = addresses.first() else {
             return Err(LabError::Io(
                 "coturn needs an address to listen on".to_owned(),
@@ -61,6 +71,12 @@ impl Coturn {
         params
             .subject_alt_names
             .push(SanType::IpAddress(IpAddr::V4(SERVER)));
+        for name in names {
+            let name = (*name)
+                .try_into()
+                .map_err(|e: rcgen::Error| LabError::Io(e.to_string()))?;
+            params.subject_alt_names.push(SanType::DnsName(name));
+        }
         let key = KeyPair::generate().map_err(|e| LabError::Io(e.to_string()))?;
         let cert = params
             .self_signed(&key)

@@ -15,8 +15,10 @@
 //!   (`std::env::current_exe()`, `--exact`, an environment variable saying it is inside).
 //!   There a `stun:` URL gathers within seconds from both addresses (a STUN server that
 //!   does not answer holds gathering for 39.5 s, RFC 8489 §6.2.1), and `turn:` with
-//!   `?transport=tcp` and `turns:` (certificate pinned) carry a data channel relayed
-//!   by coturn (ICE transport policy `relay`).
+//!   `?transport=tcp` and `turns:` (certificate pinned, and without TLS settings, checked
+//!   by name against the system's roots, which `SSL_CERT_FILE` makes coturn's own
+//!   certificate here) carry a data channel relayed by coturn (ICE transport policy
+//!   `relay`).
 //!
 //! Both need root and `ip netns`; without them they say so and pass (CI has them).
 #![allow(clippy::disallowed_methods)] // real time
@@ -212,8 +214,12 @@ fn ice_server_urls_by_name() {
         ns.ip(&args).unwrap();
     }
     ns.ip(&["link", "set", "veth0", "up"]).unwrap();
-    let coturn = Coturn::start_on(&ns, &[IpAddr::V4(SERVER_V4), IpAddr::V6(SERVER_V6)])
-        .expect("coturn on both addresses");
+    let coturn = Coturn::start_named(
+        &ns,
+        &[IpAddr::V4(SERVER_V4), IpAddr::V6(SERVER_V6)],
+        &[TURN_NAME],
+    )
+    .expect("coturn on both addresses");
     let _hosts = NetnsHosts::write(
         &ns,
         &format!("127.0.0.1 localhost\n{SERVER_V4} {TURN_NAME}\n{SERVER_V6} {TURN_NAME}\n"),
@@ -225,6 +231,9 @@ fn ice_server_urls_by_name() {
         .command(exe)
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(INSIDE_URLS, &certificate)
+        // The system's roots, for the test: coturn's own certificate, self-signed for
+        // TURN_NAME (rustls-native-certs reads this file in place of /etc/ssl/certs).
+        .env("SSL_CERT_FILE", coturn.certificate_pem_path())
         .status()
         .expect("the test runs in the namespace");
     let _ = std::fs::remove_file(&certificate);
@@ -289,6 +298,26 @@ async fn urls_inside(certificate: Vec<u8>) {
         relayed.peer.ice_transport_policy = TransportPolicy::Relay;
         connect_and_echo(relayed, DriverConfig::default(), &url).await;
     }
+
+    // turns: as a W3C RTCIceServer gives it, without TLS settings: the certificate is
+    // checked against the system's roots, by the URL's name.
+    let url = format!("turns:{TURN_NAME}");
+    let mut relayed = DriverConfig {
+        ice_servers: vec![IceServerConfig {
+            urls: vec![url.clone()],
+            username: USER.to_owned(),
+            credential: PASSWORD.to_owned(),
+            tls: None,
+        }],
+        ..DriverConfig::default()
+    };
+    relayed.peer.ice_transport_policy = TransportPolicy::Relay;
+    connect_and_echo(
+        relayed,
+        DriverConfig::default(),
+        &format!("{url} (system roots)"),
+    )
+    .await;
 
     // A name nobody answers is reported, and the connection is made all the same.
     let unknown = DriverConfig {

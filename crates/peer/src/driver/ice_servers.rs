@@ -2,12 +2,13 @@
 //! the driver into the core's [`IceServer`]s.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rtcweb_common::Transport;
 use rtcweb_ice::{IceServer, IceUrl, UrlError, UrlHost};
 use rtcweb_turn::{ServerVerification, TlsConfig};
+use rustls::RootCertStore;
 use thiserror::Error;
 use tokio::task::JoinSet;
 
@@ -29,7 +30,9 @@ pub struct IceServerConfig {
     /// The TURN password (W3C `credential`); required for `turn:` and `turns:`.
     pub credential: String,
     /// How a `turns:` server's certificate is checked (the server name is the URL's
-    /// host); required for `turns:`, which is refused without it.
+    /// host). `None`, as a W3C `RTCIceServer` has it: against the system's root
+    /// certificates (Debian's `/etc/ssl/certs`, or the files `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` name), as a browser checks it.
     pub tls: Option<ServerVerification>,
 }
 
@@ -64,8 +67,12 @@ pub enum IceServerError {
     /// too).
     #[error("ICE server URL {0:?}: STUN over TLS is not supported")]
     StunOverTls(String),
-    /// A `turns:` URL without [`IceServerConfig::tls`].
-    #[error("ICE server URL {0:?}: turns needs `tls` (how to verify the server)")]
+    /// A `turns:` URL without [`IceServerConfig::tls`] on a system without root
+    /// certificates.
+    #[error(
+        "ICE server URL {0:?}: no system root certificates to check the server with; \
+         give `tls` (how to verify the server)"
+    )]
     NoTlsVerification(String),
     /// The TLS settings of a `turns:` server could not be made.
     #[error("ICE server URL {url:?}: {error}")]
@@ -103,19 +110,42 @@ fn check(servers: &[IceServerConfig]) -> Result<Vec<Checked>, IceServerError> {
             {
                 return Err(IceServerError::Credentials(text.clone()));
             }
-            if url.transport == Transport::Tls && server.tls.is_none() {
-                return Err(IceServerError::NoTlsVerification(text.clone()));
-            }
+            let tls = match (&server.tls, url.transport) {
+                (Some(tls), _) => Some(tls.clone()),
+                (None, Transport::Tls) => Some(ServerVerification::Roots(
+                    system_roots()
+                        .ok_or_else(|| IceServerError::NoTlsVerification(text.clone()))?,
+                )),
+                (None, _) => None,
+            };
             checked.push(Checked {
                 text: text.clone(),
                 url,
                 username: server.username.clone(),
                 credential: server.credential.clone(),
-                tls: server.tls.clone(),
+                tls,
             });
         }
     }
     Ok(checked)
+}
+
+/// The system's root certificates, loaded once per process (`rustls-native-certs`);
+/// `None` when there are none. Certificates that do not parse are left out.
+fn system_roots() -> Option<Arc<RootCertStore>> {
+    static ROOTS: OnceLock<Option<Arc<RootCertStore>>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            for e in &found.errors {
+                tracing::debug!(error = %e, "a system root certificate could not be read");
+            }
+            let mut store = RootCertStore::empty();
+            let (added, ignored) = store.add_parsable_certificates(found.certs);
+            tracing::debug!(added, ignored, "system root certificates");
+            (added > 0).then(|| Arc::new(store))
+        })
+        .clone()
 }
 
 /// A URL whose host name did not resolve (W3C `icecandidateerror` with code 701).
@@ -261,10 +291,18 @@ mod tests {
             bad(IceServerConfig::url("stuns:example.org")),
             IceServerError::StunOverTls(_)
         ));
-        assert!(matches!(
-            bad(turn("turns:turn.example.org")),
-            IceServerError::NoTlsVerification(_)
-        ));
+        // A turns: URL without TLS settings is checked against the system's roots.
+        let roots = check(&[turn("turns:turn.example.org")]);
+        match system_roots() {
+            Some(_) => assert!(matches!(
+                roots.unwrap()[0].tls,
+                Some(ServerVerification::Roots(_))
+            )),
+            None => assert!(matches!(
+                roots.unwrap_err(),
+                IceServerError::NoTlsVerification(_)
+            )),
+        }
         let error = bad(IceServerConfig::url("http://example.org")).to_string();
         assert!(error.contains("http://example.org"), "{error}");
     }
