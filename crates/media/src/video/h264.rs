@@ -13,7 +13,6 @@ use openh264_sys2::{
     ENCODER_OPTION, ENCODER_OPTION_BITRATE, ENCODER_OPTION_FRAME_RATE, ENCODER_OPTION_MAX_BITRATE,
     SBitrateInfo, SPATIAL_LAYER_0, SPATIAL_LAYER_ALL,
 };
-use rtcweb_rtp::payload::NalUnit;
 
 use super::codec::{VideoEncoderConfig, VideoSpeed};
 use super::frame::I420Frame;
@@ -241,11 +240,23 @@ pub(super) fn coded_size(width: u32, height: u32) -> (u32, u32) {
     ((width & !1).max(2), (height & !1).max(2))
 }
 
-/// Whether an Annex B access unit holds an IDR slice.
+/// Whether an Annex B access unit holds an IDR slice: the type of its first slice NAL
+/// unit (an access unit's slices are all IDR or none are, H.264 §7.4.1.2.4), found
+/// without walking the slices' bytes (parameter sets and SEI come first and are short).
 pub(super) fn is_idr(access_unit: &[u8]) -> bool {
-    NalUnit::split_annex_b(access_unit)
-        .iter()
-        .any(|n| n.nal_type() == NAL_IDR)
+    let mut rest = access_unit;
+    while let Some(at) = rest.windows(3).position(|w| w == [0, 0, 1]) {
+        let Some(&header) = rest.get(at + 3) else {
+            return false;
+        };
+        match header & 0x1f {
+            NAL_IDR => return true,
+            // A non-IDR slice or a data partition (Table 7-1): the picture is not IDR.
+            1..=4 => return false,
+            _ => rest = &rest[at + 3..],
+        }
+    }
+    false
 }
 
 /// The OpenH264 decoder.
@@ -287,5 +298,26 @@ impl H264Decoder {
         )
         .map_err(|e| CodecError::H264(format!("decoded picture: {e}")))?;
         Ok(Some(picture))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_idr;
+
+    #[test]
+    fn the_first_slice_says_whether_an_access_unit_is_idr() {
+        // SPS (7), PPS (8), SEI (6), then an IDR slice (5) with 4- and 3-byte start codes.
+        let idr = [
+            0, 0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x68, 0xce, 0, 0, 1, 0x06, 0x05, 0, 0, 0, 1, 0x65,
+            0x88, 0x84,
+        ];
+        assert!(is_idr(&idr));
+        // A non-IDR slice (1).
+        assert!(!is_idr(&[0, 0, 0, 1, 0x41, 0x9a, 0x00]));
+        // Parameter sets only, a start code at the very end, nothing at all.
+        assert!(!is_idr(&[0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x68]));
+        assert!(!is_idr(&[0x12, 0, 0, 1]));
+        assert!(!is_idr(&[]));
     }
 }
