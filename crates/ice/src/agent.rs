@@ -117,6 +117,8 @@ pub struct Agent {
     /// Checks that carried DTLS, answered once the owner has handed over DTLS's reply
     /// (at most [`MAX_HELD`]; [`Agent::sped_flight`], or the next timeout, answers them).
     held: Vec<Held>,
+    /// The pair the peer last attached SPED data on: it reaches us there.
+    sped_pair: Option<u32>,
 }
 
 /// Most checks held for DTLS's reply; more are answered at once.
@@ -155,6 +157,7 @@ impl Agent {
             scratch: Vec::with_capacity(1500),
             sped: Sped::new(config.sped),
             held: Vec::new(),
+            sped_pair: None,
             config,
         })
     }
@@ -213,10 +216,38 @@ impl Agent {
     /// pair is valid (nothing is lost if the peer turns out not to do SPED).
     pub fn sped_flight<'p>(&mut self, now: Instant, packets: impl IntoIterator<Item = &'p [u8]>) {
         let mut packets = packets.into_iter().peekable();
-        if packets.peek().is_some() {
+        let flight = packets.peek().is_some();
+        if flight {
             self.sped.flight(packets);
         }
+        let answered = !self.held.is_empty();
         self.answer_held(now);
+        // A flight (or DTLS's retransmission of it) that no response carries and no pair
+        // can carry on its own goes in a check of its own at once: checks are
+        // retransmitted as they were first sent, with what was attached then, so DTLS's
+        // timer, not the check's, drives the handshake.
+        if flight && !answered && self.route.is_none() && self.sped.state().is_active() {
+            self.sped_check(now);
+        }
+    }
+
+    /// Sends a check carrying what SPED attaches, on the pair the peer last attached
+    /// SPED data on, else the best valid pair, else the best pair checked so far. It is
+    /// sent as a consent check is: its answer changes no pair state.
+    fn sped_check(&mut self, now: Instant) {
+        let pi = self
+            .sped_pair
+            .and_then(|id| self.checklist.index_of(id))
+            .or_else(|| self.checklist.best_valid())
+            .or_else(|| {
+                (0..self.checklist.pairs().len())
+                    .filter(|&i| self.checklist.pair(i).state != PairState::Frozen)
+                    .max_by_key(|&i| self.checklist.pair(i).priority)
+            });
+        if let Some(pi) = pi {
+            self.send_check(now, pi, false, true);
+            self.flush(now);
+        }
     }
 
     /// SPED: our DTLS handshake is done. A DTLS 1.2 client has nothing left to send; a
@@ -1180,6 +1211,9 @@ impl Agent {
         let Some(pi) = self.add_pair(local, remote_index) else {
             return;
         };
+        if piggybacked.data.is_some() {
+            self.sped_pair = Some(self.checklist.pair(pi).id);
+        }
         self.checklist.requested(pi, self.config.lite);
         // A check from the peer on the selected pair proves it is alive (RFC 7675 §5.1 asks for
         // responses; Chromium 144 relies on the peer counting its requests too: str0m#846).
@@ -1231,17 +1265,22 @@ impl Agent {
         let Some(pi) = self.checklist.index_of(tag.pair) else {
             return;
         };
+        let success = matches!(answer, Answer::Success { .. });
+        if success && let Some(data) = self.sped.received(Piggybacked::read(bytes)) {
+            self.sped_pair = Some(tag.pair);
+            self.events.push_back(Event::PiggybackedDtls {
+                data: data.to_vec(),
+            });
+        }
         if tag.consent {
-            if matches!(answer, Answer::Success { .. }) && self.selected_pair_id() == Some(tag.pair)
-            {
+            if success && self.selected_pair_id() == Some(tag.pair) {
                 self.liveness.alive(now);
-                if let Some(data) = self.sped.received(Piggybacked::read(bytes)) {
-                    self.events.push_back(Event::PiggybackedDtls {
-                        data: data.to_vec(),
-                    });
-                }
             }
-            return;
+            // A check that carried SPED data is sent as a consent check is; its success
+            // on a pair not yet valid proves the pair all the same (RFC 8445 §7.2.5.3).
+            if !success || self.checklist.pair(pi).state == PairState::Succeeded {
+                return;
+            }
         }
         self.checklist.check_answered(pi);
         let (local, remote_index) = (
@@ -1274,11 +1313,6 @@ impl Agent {
             }
             Answer::Success { mapped } => mapped,
         };
-        if let Some(data) = self.sped.received(Piggybacked::read(bytes)) {
-            self.events.push_back(Event::PiggybackedDtls {
-                data: data.to_vec(),
-            });
-        }
         // RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive candidate.
         if let Some(mapped) = mapped
             && !self.gather.has_local_address(mapped)

@@ -305,6 +305,7 @@ impl Peer {
             policy: self.config.ice_transport_policy,
             credentials: Some(self.ice_credentials.clone()),
             seed: Some(self.rng.random()),
+            sped: self.config.sped,
             ..rtcweb_ice::Config::default()
         };
         let mut agent = Agent::new(config, now)?;
