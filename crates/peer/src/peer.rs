@@ -113,6 +113,12 @@ impl Peer {
         if config.snap {
             sdp_config.sctp_init = Some(snap_init(sctp_seed, sdp_config.max_message_size, now));
         }
+        if config.sped {
+            sdp_config.ice_options = Self::SPED_ICE_OPTIONS
+                .iter()
+                .map(|o| rtcweb_sdp::IceOption::Other((*o).to_owned()))
+                .collect();
+        }
         sdp_config.audio_codecs = config.audio_codecs.clone();
         sdp_config.video_codecs = config.video_codecs.clone();
         let negotiator = Negotiator::new(sdp_config)?;

@@ -315,7 +315,7 @@ impl Peer {
         self.close(now);
     }
 
-    fn drain_dtls(&mut self, now: Instant) -> bool {
+    pub(crate) fn drain_dtls(&mut self, now: Instant) -> bool {
         let Some(dtls) = self.dtls.as_mut() else {
             return false;
         };

@@ -185,7 +185,9 @@ fn sped_and_snap_together() {
         snap: (true, true),
         ..CLASSIC
     });
+    // Issue 24's target: both together within two round trips of the answer.
     for (rtts, snap) in clean.iter().zip(&snap) {
+        assert!(*rtts <= 2.0, "SNAP and SPED: {rtts:.2} round trips");
         assert!(
             rtts < snap,
             "SNAP {snap:.2} -> SNAP and SPED {rtts:.2} round trips"
