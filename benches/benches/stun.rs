@@ -8,6 +8,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use rtcweb_stun::{
     BindingRequest, IceRole, IntegrityKey, Message, classify_checked, looks_like_stun,
+    raw_attribute,
 };
 use sha1::Sha1;
 
@@ -59,6 +60,42 @@ fn stun(c: &mut Criterion) {
             .encode(black_box(&mut buf))
             .unwrap()
         })
+    });
+    // SPED (draft-hancke-webrtc-sped): a check carrying a 900-byte DTLS datagram (0xC070)
+    // and four CRC-32 acks (0xC071), then reading both back.
+    let dtls = vec![0x16u8; 900];
+    let acks = [0x5au8; 16];
+    let raw: [(u16, &[u8]); 2] = [(0xC070, &dtls), (0xC071, &acks)];
+    let mut sped = [0u8; 1500];
+    g.bench_function("binding_request_encode_with_sped", |b| {
+        b.iter(|| {
+            BindingRequest {
+                transaction_id: [7; 12],
+                username: Some("fZE1:9HDN"),
+                priority: Some(1_853_817_087),
+                role: Some(IceRole::Controlling(0x1234_5678_9abc_def0)),
+                use_candidate: true,
+                key: Some(&key),
+                software: None,
+            }
+            .encode_with(black_box(&raw), black_box(&mut sped))
+            .unwrap()
+        })
+    });
+    let n = BindingRequest {
+        transaction_id: [7; 12],
+        username: Some("fZE1:9HDN"),
+        priority: Some(1_853_817_087),
+        role: Some(IceRole::Controlling(0x1234_5678_9abc_def0)),
+        use_candidate: true,
+        key: Some(&key),
+        software: None,
+    }
+    .encode_with(&raw, &mut sped)
+    .unwrap();
+    let sped = sped[..n].to_vec();
+    g.bench_function("raw_attribute_sped_data", |b| {
+        b.iter(|| raw_attribute(black_box(&sped), 0xC070).unwrap().len())
     });
     g.bench_function("decode_unauthenticated", |b| {
         b.iter(|| Message::decode(black_box(&request)).unwrap())

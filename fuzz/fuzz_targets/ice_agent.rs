@@ -8,8 +8,11 @@
 //! not: a check that authenticates with our password (sent to our host socket or to our
 //! relayed address, so that a peer-reflexive candidate is learned through the relay), an
 //! authenticated success response to the latest check the peer received, and remote
-//! server-reflexive candidates whose related address is a host candidate's. Whatever comes,
-//! the agent stays within its limits and never panics.
+//! server-reflexive candidates whose related address is a host candidate's. Checks and
+//! responses may carry the SPED attributes (draft-hancke-webrtc-sped: a DTLS datagram in
+//! 0xC070, CRC-32 acks in 0xC071) made of the fuzzer's bytes, and the owner's SPED calls
+//! (a DTLS flight, the handshake done, a plain DTLS datagram) are operations too. Whatever
+//! comes, the agent stays within its limits and never panics.
 #![no_main]
 
 use std::net::{IpAddr, SocketAddr};
@@ -20,8 +23,9 @@ use rtcweb_common::{Datagram, Transport};
 use rtcweb_ice::{
     Agent, Candidate, CandidateKind, Config, ConnectionAddress, Credentials, IceServer,
 };
+use rtcweb_ice::{DTLS_IN_STUN, DTLS_IN_STUN_ACK, Event};
 use rtcweb_netsim::{Network, TurnServerConfig};
-use rtcweb_stun::{BindingRequest, IceRole, IntegrityKey, Message, encode_binding_success};
+use rtcweb_stun::{BindingRequest, IceRole, IntegrityKey, Message, encode_binding_success_with};
 
 const REMOTE_UFRAG: &str = "rEmO";
 const REMOTE_PWD: &str = "remotepassword0123456789x";
@@ -41,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
             tls: None,
         }],
         seed: Some(3),
+        sped: flags & 8 == 8,
         max_remote_candidates: 8,
         max_pairs: 8,
         max_transactions: 16,
@@ -77,7 +82,18 @@ fuzz_target!(|data: &[u8]| {
             .local_candidates()
             .find(|c| c.kind == CandidateKind::Relayed)
             .and_then(Candidate::socket_addr);
-        match op % 14 {
+        // SPED attributes from the argument's tail when the operation's top bit is set:
+        // a datagram (any bytes) and an ack list (any length, so also malformed).
+        let tail = arg.get(13..).unwrap_or_default();
+        let split = tail
+            .first()
+            .map_or(0, |b| usize::from(*b) % (tail.len() + 1));
+        let raw_owned: [(u16, &[u8]); 2] = [
+            (DTLS_IN_STUN, &tail[split..]),
+            (DTLS_IN_STUN_ACK, &tail[..split]),
+        ];
+        let raw: &[(u16, &[u8])] = if op & 0x80 != 0 { &raw_owned } else { &[] };
+        match op % 16 {
             0 => {
                 let d = Datagram {
                     transport: Transport::Udp,
@@ -151,9 +167,9 @@ fuzz_target!(|data: &[u8]| {
                     key: Some(&key),
                     software: None,
                 };
-                let mut buf = [0u8; 512];
-                if let Ok(n) = request.encode(&mut buf) {
-                    let to = if op % 14 == 12 { relayed } else { Some(local) };
+                let mut buf = [0u8; 1500];
+                if let Ok(n) = request.encode_with(raw, &mut buf) {
+                    let to = if op % 16 == 12 { relayed } else { Some(local) };
                     if let Some(to) = to {
                         net.send(peer, remote, to, buf[..n].to_vec());
                     }
@@ -165,10 +181,14 @@ fuzz_target!(|data: &[u8]| {
                 if let Some((request, from, to)) = &last_request
                     && let Ok(msg) = Message::decode(request)
                 {
-                    let mut buf = [0u8; 256];
-                    if let Ok(n) =
-                        encode_binding_success(msg.transaction_id(), *from, Some(&remote_key), &mut buf)
-                    {
+                    let mut buf = [0u8; 1500];
+                    if let Ok(n) = encode_binding_success_with(
+                        msg.transaction_id(),
+                        *from,
+                        Some(&remote_key),
+                        raw,
+                        &mut buf,
+                    ) {
                         net.send(peer, *to, *from, buf[..n].to_vec());
                     }
                 }
@@ -185,6 +205,17 @@ fuzz_target!(|data: &[u8]| {
                 c.related = Some((ConnectionAddress::Ip(peer_ip), port));
                 let _ = agent.add_remote_candidate(now, c);
             }
+            13 => {
+                // The owner hands over a DTLS flight (the argument, split in two), or says
+                // the handshake is done.
+                if op & 0x40 != 0 {
+                    agent.sped_handshake_complete(op & 0x20 != 0);
+                } else {
+                    let (a, b) = arg.split_at(arg.len() / 2);
+                    agent.sped_flight(now, [a, b]);
+                }
+            }
+            14 => agent.sped_dtls_received(arg),
             _ => agent.close(now),
         }
         let mut n = 0;
@@ -210,7 +241,12 @@ fuzz_target!(|data: &[u8]| {
                 last_request = Some((d.contents, d.remote, d.local));
             }
         }
-        while agent.poll_event().is_some() {}
+        while let Some(e) = agent.poll_event() {
+            if let Event::PiggybackedDtls { data } = e {
+                // Only DTLS records are handed up.
+                assert!(data.len() >= 13 && (20..=63).contains(&data[0]));
+            }
+        }
         assert!(agent.remote_candidates().count() <= 8);
         assert!(agent.pairs().count() <= 8);
         if let Some(t) = agent.poll_timeout() {

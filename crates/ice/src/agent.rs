@@ -7,7 +7,9 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rtcweb_common::{Datagram, Transmit, Transport};
-use rtcweb_stun::{Class, Method, classify, encode_binding_success, looks_like_stun};
+use rtcweb_stun::{
+    Class, MAX_MESSAGE_LEN, Method, classify, encode_binding_success_with, looks_like_stun,
+};
 
 use crate::checklist::{Added, Checklist, PairInfo, PairState};
 use crate::checks::{Checks, Sent, Target};
@@ -15,6 +17,7 @@ use crate::credentials::Session;
 use crate::gather::{Context, Demux, Gathered, Gatherer, Path};
 use crate::inbound::{Answer, RESPONSE_BUF, Request, Role};
 use crate::liveness::{Liveness, Progress};
+use crate::sped::{Piggybacked, Sped};
 use crate::{
     Candidate, CandidateKind, CandidateTransport, Config, ConnectionState, Credentials, Event,
     GatheringState, IceError, TransportPolicy,
@@ -109,6 +112,25 @@ pub struct Agent {
     events: VecDeque<Event>,
     stats: Stats,
     scratch: Vec<u8>,
+    /// SPED: what to attach to checks and responses, and what the peer attached.
+    sped: Sped,
+    /// Checks that carried DTLS, answered once the owner has handed over DTLS's reply
+    /// (at most [`MAX_HELD`]; [`Agent::sped_flight`], or the next timeout, answers them).
+    held: Vec<Held>,
+    /// The pair the peer last attached SPED data on: it reaches us there.
+    sped_pair: Option<u32>,
+}
+
+/// Most checks held for DTLS's reply; more are answered at once.
+const MAX_HELD: usize = 8;
+
+/// A check held until DTLS's reply can ride in its response (SPED).
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    transaction: [u8; 12],
+    path: Path,
+    remote: SocketAddr,
+    arrived: Instant,
 }
 
 impl Agent {
@@ -133,6 +155,9 @@ impl Agent {
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Vec::with_capacity(1500),
+            sped: Sped::new(config.sped),
+            held: Vec::new(),
+            sped_pair: None,
             config,
         })
     }
@@ -171,6 +196,76 @@ impl Agent {
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// Where SPED stands ([`Config::sped`]).
+    pub fn sped_state(&self) -> crate::SpedState {
+        self.sped.state()
+    }
+
+    /// Counters of the SPED attributes sent and received.
+    pub fn sped_stats(&self) -> crate::SpedStats {
+        self.sped.stats()
+    }
+
+    /// SPED: the DTLS datagrams DTLS just sent (a new flight, or a retransmitted one), to
+    /// attach one per check and response until the peer acknowledges them; none when DTLS
+    /// sent nothing. Then answers the checks held for DTLS's reply
+    /// ([`Event::PiggybackedDtls`]), so their responses carry it. Call it after handing
+    /// DTLS what the agent handed up; the datagrams still go out on their own too once a
+    /// pair is valid (nothing is lost if the peer turns out not to do SPED).
+    pub fn sped_flight<'p>(&mut self, now: Instant, packets: impl IntoIterator<Item = &'p [u8]>) {
+        let mut packets = packets.into_iter().peekable();
+        let flight = packets.peek().is_some();
+        if flight {
+            self.sped.flight(packets);
+        }
+        let answered = !self.held.is_empty();
+        self.answer_held(now);
+        // A flight (or DTLS's retransmission of it) that no response carries and no pair
+        // can carry on its own goes in a check of its own at once: checks are
+        // retransmitted as they were first sent, with what was attached then, so DTLS's
+        // timer, not the check's, drives the handshake.
+        if flight && !answered && self.route.is_none() && self.sped.state().is_active() {
+            self.sped_check(now);
+        }
+    }
+
+    /// Sends a check carrying what SPED attaches, on the pair the peer last attached
+    /// SPED data on, else the best valid pair, else the best pair checked so far. It is
+    /// sent as a consent check is: its answer changes no pair state.
+    fn sped_check(&mut self, now: Instant) {
+        let pi = self
+            .sped_pair
+            .and_then(|id| self.checklist.index_of(id))
+            .or_else(|| self.checklist.best_valid())
+            .or_else(|| {
+                (0..self.checklist.pairs().len())
+                    .filter(|&i| self.checklist.pair(i).state != PairState::Frozen)
+                    .max_by_key(|&i| self.checklist.pair(i).priority)
+            });
+        if let Some(pi) = pi {
+            self.send_check(now, pi, false, true);
+            self.flush(now);
+        }
+    }
+
+    /// SPED: our DTLS handshake is done. A DTLS 1.2 client has nothing left to send; a
+    /// server keeps attaching its last flight until the client acknowledges it.
+    pub fn sped_handshake_complete(&mut self, dtls_client: bool) {
+        self.sped.handshake_complete(dtls_client);
+    }
+
+    /// SPED: a DTLS datagram that arrived on its own during the handshake, acknowledged
+    /// too so the peer stops attaching it.
+    pub fn sped_dtls_received(&mut self, datagram: &[u8]) {
+        self.sped.plain_dtls_received(datagram);
+    }
+
+    /// SPED: stop attaching (DTLS failed, or the owner gave up on it).
+    pub fn sped_off(&mut self, now: Instant) {
+        self.sped.turn_off();
+        self.answer_held(now);
     }
 
     /// The ICE generation: 0, then one more per [`restart`](Self::restart).
@@ -478,6 +573,8 @@ impl Agent {
             return;
         }
         self.checks.handle_timeout(now);
+        // Checks held for DTLS's reply are answered now at the latest.
+        self.answer_held(now);
         self.process_timeouts();
         self.schedule_checks(now);
         self.run_liveness(now);
@@ -498,6 +595,7 @@ impl Agent {
             return next;
         }
         consider(self.checks.poll_timeout());
+        consider(self.held.iter().map(|h| h.arrived).min());
         if !self.config.lite && !self.liveness.is_failed() {
             let at = self.checks.next_check_at();
             let keyed = self.session.remote_key().is_some();
@@ -735,10 +833,20 @@ impl Agent {
             use_candidate,
             consent,
         };
-        match self
-            .checks
-            .send(now, target, &self.session, &mut self.rng, &self.config)
-        {
+        let attach = if self.session.remote_key().is_some() {
+            self.sped.attach()
+        } else {
+            Default::default()
+        };
+        let (raw, n) = attach.raw();
+        match self.checks.send(
+            now,
+            target,
+            &self.session,
+            &mut self.rng,
+            &self.config,
+            &raw[..n],
+        ) {
             Sent::Nothing => {}
             // The transaction table is full: try again after Ta.
             Sent::Deferred => self.stats.checks_deferred += 1,
@@ -979,6 +1087,34 @@ impl Agent {
         }
     }
 
+    /// RFC 8445 §7.3.1.4: success with the source address seen, integrity and
+    /// fingerprint, and what SPED attaches.
+    fn answer(&mut self, now: Instant, txid: [u8; 12], path: Path, remote: SocketAddr) {
+        let attach = self.sped.attach();
+        let (raw, n) = attach.raw();
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        let r = encode_binding_success_with(
+            txid,
+            remote,
+            Some(self.session.local_key()),
+            &raw[..n],
+            &mut buf,
+        );
+        self.respond(now, path, remote, r, &buf);
+        self.stats.requests_answered += 1;
+    }
+
+    /// Answers the checks held for DTLS's reply (SPED).
+    fn answer_held(&mut self, now: Instant) {
+        if self.held.is_empty() {
+            return;
+        }
+        for h in std::mem::take(&mut self.held) {
+            self.answer(now, h.transaction, h.path, h.remote);
+        }
+        self.flush(now);
+    }
+
     /// RFC 8445 §7.3: an incoming connectivity check.
     fn handle_request(
         &mut self,
@@ -1032,10 +1168,30 @@ impl Agent {
                 return;
             }
         }
-        // RFC 8445 §7.3.1.4: success with the source address seen, integrity and fingerprint.
-        let r = encode_binding_success(txid, remote, Some(self.session.local_key()), &mut buf);
-        self.respond(now, path, remote, r, &buf);
-        self.stats.requests_answered += 1;
+        // SPED: a check carrying DTLS is answered once DTLS has replied, so the response
+        // carries the reply (draft-hancke-webrtc-sped §5).
+        let piggybacked = Piggybacked::read(bytes);
+        match self.sped.received(piggybacked) {
+            Some(data) if self.held.len() < MAX_HELD => {
+                self.events.push_back(Event::PiggybackedDtls {
+                    data: data.to_vec(),
+                });
+                self.held.push(Held {
+                    transaction: txid,
+                    path,
+                    remote,
+                    arrived: now,
+                });
+            }
+            other => {
+                if let Some(data) = other {
+                    self.events.push_back(Event::PiggybackedDtls {
+                        data: data.to_vec(),
+                    });
+                }
+                self.answer(now, txid, path, remote);
+            }
+        }
 
         let remote_index = match self.checklist.remote_at(remote) {
             Some(i) => i,
@@ -1055,6 +1211,9 @@ impl Agent {
         let Some(pi) = self.add_pair(local, remote_index) else {
             return;
         };
+        if piggybacked.data.is_some() {
+            self.sped_pair = Some(self.checklist.pair(pi).id);
+        }
         self.checklist.requested(pi, self.config.lite);
         // A check from the peer on the selected pair proves it is alive (RFC 7675 §5.1 asks for
         // responses; Chromium 144 relies on the peer counting its requests too: str0m#846).
@@ -1106,12 +1265,22 @@ impl Agent {
         let Some(pi) = self.checklist.index_of(tag.pair) else {
             return;
         };
+        let success = matches!(answer, Answer::Success { .. });
+        if success && let Some(data) = self.sped.received(Piggybacked::read(bytes)) {
+            self.sped_pair = Some(tag.pair);
+            self.events.push_back(Event::PiggybackedDtls {
+                data: data.to_vec(),
+            });
+        }
         if tag.consent {
-            if matches!(answer, Answer::Success { .. }) && self.selected_pair_id() == Some(tag.pair)
-            {
+            if success && self.selected_pair_id() == Some(tag.pair) {
                 self.liveness.alive(now);
             }
-            return;
+            // A check that carried SPED data is sent as a consent check is; its success
+            // on a pair not yet valid proves the pair all the same (RFC 8445 §7.2.5.3).
+            if !success || self.checklist.pair(pi).state == PairState::Succeeded {
+                return;
+            }
         }
         self.checklist.check_answered(pi);
         let (local, remote_index) = (
@@ -1540,5 +1709,132 @@ mod tests {
         assert_eq!(agent.connection_state(), ConnectionState::New);
         assert_eq!(agent.gathering_state(), GatheringState::New);
         assert_eq!(agent.generation(), 0);
+    }
+
+    /// A lone controlled agent doing SPED, and a check to it carrying `raw` attributes.
+    fn sped_agent(now: Instant) -> Agent {
+        let mut agent = Agent::new(
+            Config {
+                sped: true,
+                ..config(false, false, 9)
+            },
+            now,
+        )
+        .unwrap();
+        agent.add_local_socket(now, addr("192.0.2.1:5000")).unwrap();
+        agent.gather(now);
+        while agent.poll_event().is_some() {}
+        agent
+    }
+
+    fn sped_check(agent: &Agent, raw: &[(u16, &[u8])]) -> Vec<u8> {
+        let ufrag = &agent.local_credentials().ufrag;
+        let username = format!("{ufrag}:peer");
+        let key = agent.local_credentials().key().unwrap();
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        let n = BindingRequest {
+            transaction_id: [7; 12],
+            username: Some(&username),
+            priority: Some(1_000),
+            role: Some(IceRole::Controlling(1)),
+            use_candidate: false,
+            key: Some(&key),
+            software: None,
+        }
+        .encode_with(raw, &mut buf)
+        .unwrap();
+        buf[..n].to_vec()
+    }
+
+    fn feed(agent: &mut Agent, now: Instant, remote: SocketAddr, bytes: &[u8]) {
+        let d = Datagram {
+            transport: Transport::Udp,
+            local: addr("192.0.2.1:5000"),
+            remote,
+            contents: bytes,
+        };
+        assert_eq!(agent.handle_datagram(now, d), Received::Consumed);
+    }
+
+    #[test]
+    fn sped_check_is_answered_with_dtls_reply_and_ack() {
+        let now = epoch();
+        let remote = addr("192.0.2.9:6000");
+        let mut agent = sped_agent(now);
+        let client_hello = [22u8, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
+        let request = sped_check(
+            &agent,
+            &[
+                (crate::DTLS_IN_STUN, &client_hello),
+                (crate::DTLS_IN_STUN_ACK, &[]),
+            ],
+        );
+        feed(&mut agent, now, remote, &request);
+        // Held: the response waits for DTLS's reply.
+        assert!(std::iter::from_fn(|| agent.poll_transmit()).all(|t| t.destination != remote));
+        let events: Vec<Event> = std::iter::from_fn(|| agent.poll_event()).collect();
+        assert!(events.contains(&Event::PiggybackedDtls {
+            data: client_hello.to_vec()
+        }));
+        assert_eq!(agent.sped_state(), crate::SpedState::Confirmed);
+        assert_eq!(
+            agent.poll_timeout(),
+            Some(now),
+            "a held check is due at once"
+        );
+        let server_hello = [22u8, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2];
+        agent.sped_flight(now, [&server_hello[..]]);
+        let response = std::iter::from_fn(|| agent.poll_transmit())
+            .find(|t| t.destination == remote)
+            .expect("the held check is answered");
+        let key = agent.local_credentials().key().unwrap();
+        assert!(Message::decode_authenticated(&response.contents, &key).is_ok());
+        let attached = Piggybacked::read(&response.contents);
+        assert_eq!(attached.data, Some(&server_hello[..]));
+        assert_eq!(
+            attached.acks,
+            Some(&crate::packet_hash(&client_hello).to_be_bytes()[..])
+        );
+        let stats = agent.sped_stats();
+        assert_eq!((stats.data_received, stats.data_sent), (1, 1));
+    }
+
+    #[test]
+    fn sped_check_without_attributes_turns_sped_off() {
+        let now = epoch();
+        let remote = addr("192.0.2.9:6000");
+        let mut agent = sped_agent(now);
+        agent.sped_flight(
+            now,
+            [&[22u8, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1][..]],
+        );
+        let request = sped_check(&agent, &[]);
+        feed(&mut agent, now, remote, &request);
+        assert_eq!(agent.sped_state(), crate::SpedState::Off);
+        let response = std::iter::from_fn(|| agent.poll_transmit())
+            .find(|t| t.destination == remote)
+            .expect("answered at once");
+        assert_eq!(Piggybacked::read(&response.contents).data, None);
+        assert_eq!(Piggybacked::read(&response.contents).acks, None);
+    }
+
+    #[test]
+    fn sped_held_check_is_answered_at_the_next_timeout() {
+        let now = epoch();
+        let remote = addr("192.0.2.9:6000");
+        let mut agent = sped_agent(now);
+        let dtls = [22u8, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
+        let request = sped_check(&agent, &[(crate::DTLS_IN_STUN, &dtls)]);
+        feed(&mut agent, now, remote, &request);
+        assert!(std::iter::from_fn(|| agent.poll_transmit()).all(|t| t.destination != remote));
+        // The owner never replies: the timeout answers it, with the ack.
+        agent.handle_timeout(now);
+        let response = std::iter::from_fn(|| agent.poll_transmit())
+            .find(|t| t.destination == remote)
+            .expect("answered");
+        assert_eq!(
+            Piggybacked::read(&response.contents).acks,
+            Some(&crate::packet_hash(&dtls).to_be_bytes()[..])
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use rand::RngCore;
 use rand::rngs::StdRng;
 use rtcweb_common::Transmit;
-use rtcweb_stun::{BindingRequest, ClientTransactions, IceRole, RetransmitConfig};
+use rtcweb_stun::{BindingRequest, ClientTransactions, IceRole, MAX_MESSAGE_LEN, RetransmitConfig};
 
 use crate::checklist::Checklist;
 use crate::credentials::Session;
@@ -116,6 +116,7 @@ impl Checks {
         session: &Session,
         rng: &mut StdRng,
         config: &Config,
+        raw: &[(u16, &[u8])],
     ) -> Sent {
         let (Some(remote_credentials), Some(key)) = (session.remote(), session.remote_key()) else {
             return Sent::Nothing;
@@ -147,8 +148,9 @@ impl Checks {
             key: Some(key),
             software: config.software.as_deref(),
         };
-        let mut buf = vec![0u8; 256];
-        let Ok(n) = request.encode(&mut buf) else {
+        // Room for a piggybacked DTLS datagram (SPED) when one is attached.
+        let mut buf = vec![0u8; if raw.is_empty() { 256 } else { MAX_MESSAGE_LEN }];
+        let Ok(n) = request.encode_with(raw, &mut buf) else {
             return Sent::Nothing;
         };
         buf.truncate(n);

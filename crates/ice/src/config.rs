@@ -91,6 +91,11 @@ pub struct Config {
     /// Seed of the agent's random generator (tie-breaker, transaction IDs, credentials);
     /// from the OS when `None`. Set it for deterministic tests.
     pub seed: Option<u64>,
+    /// SPED (draft-hancke-webrtc-sped): attach the DTLS handshake the owner hands over
+    /// ([`Agent::sped_flight`](crate::Agent::sped_flight)) to checks and responses, and
+    /// hand up what the peer attaches ([`Event::PiggybackedDtls`](crate::Event)). Off
+    /// when `false`; turns itself off when the peer shows it does not do it.
+    pub sped: bool,
 }
 
 impl Default for Config {
@@ -116,6 +121,7 @@ impl Default for Config {
             max_transactions: 128,
             software: None,
             seed: None,
+            sped: false,
         }
     }
 }

@@ -73,6 +73,13 @@ pub enum Event {
     /// A STUN or TURN server could not give us a candidate (W3C `icecandidateerror`): it
     /// did not answer, or refused (a TURN server refusing our credentials answers 401).
     CandidateError(CandidateError),
+    /// A DTLS datagram the peer attached to an authenticated check or response (SPED,
+    /// draft-hancke-webrtc-sped): hand it to DTLS as if it had arrived on its own, then
+    /// call [`Agent::sped_flight`](crate::Agent::sped_flight) with what DTLS sent back.
+    PiggybackedDtls {
+        /// The DTLS datagram.
+        data: Vec<u8>,
+    },
     /// Application data that came through a TURN server over TCP or TLS (UDP data comes back
     /// borrowed from [`Agent::handle_datagram`](crate::Agent::handle_datagram)).
     Data {

@@ -25,6 +25,13 @@
 //!   `disconnected` after a quiet spell, `failed` after 30 s) and keepalives.
 //! - **mDNS**: `.local` candidates wait until the owner resolves them
 //!   ([`Event::ResolveMdns`], [`Agent::resolve_mdns`]); the agent resolves nothing itself.
+//! - **SPED** (draft-hancke-webrtc-sped, [`Config::sped`]): the DTLS handshake rides in the
+//!   checks and their responses (one DTLS datagram in 0xC070, CRC-32 acks in 0xC071), as
+//!   Chromium does behind `WebRTC-IceHandshakeDtls`. The owner hands the agent each DTLS
+//!   flight ([`Agent::sped_flight`]) and gets the peer's as [`Event::PiggybackedDtls`]; a
+//!   check that carries DTLS is answered once the owner has handed over DTLS's reply, so
+//!   the response carries it. A peer whose first authenticated message has neither
+//!   attribute does not do SPED: nothing more is attached and DTLS goes as datagrams.
 //! - **Limits**: remote candidates, pairs, triggered checks and transactions are bounded.
 //!   A Binding request that does not authenticate creates no state and, with a wrong
 //!   MESSAGE-INTEGRITY, gets no response.
@@ -94,6 +101,7 @@ mod gather;
 mod inbound;
 mod liveness;
 mod priority;
+mod sped;
 mod url;
 
 pub use agent::{Agent, Received, Stats};
@@ -107,4 +115,8 @@ pub use credentials::Credentials;
 pub use error::{CandidateParseError, IceError};
 pub use event::{CandidateError, ConnectionState, Event, GatheringState, SelectedPair};
 pub use priority::{candidate_priority, local_preference, pair_priority};
+pub use sped::{
+    DTLS_IN_STUN, DTLS_IN_STUN_ACK, MAX_ACKS, MAX_FLIGHT_PACKETS, Piggybacked, SpedState,
+    SpedStats, packet_hash,
+};
 pub use url::{IceUrl, MAX_URL_LEN, UrlError, UrlHost, UrlScheme};

@@ -56,6 +56,14 @@ pub struct Config {
     /// `WebRTC-Sctp-Snap` field trial. Fixed when the peer is made, as the codec lists
     /// are.
     pub snap: bool,
+    /// SPED (draft-hancke-webrtc-sped): carry the DTLS handshake in the ICE checks and
+    /// their responses (attributes 0xC070 and 0xC071), so DTLS runs alongside ICE instead
+    /// of after it; the DTLS client starts as soon as the roles are known. Nothing is
+    /// signalled: a peer whose first check or response carries neither attribute does not
+    /// do it, and DTLS goes as ordinary datagrams, as soon as it would have without SPED.
+    /// On by default: Chromium speaks it behind its `WebRTC-IceHandshakeDtls` field trial.
+    /// Fixed when the peer is made.
+    pub sped: bool,
 }
 
 impl Default for Config {
@@ -74,6 +82,7 @@ impl Default for Config {
             video_codecs: rtcweb_sdp::CodecCapability::default_video(),
             congestion_control: Some(rtcweb_cc::CcConfig::default()),
             snap: true,
+            sped: true,
         }
     }
 }

@@ -65,6 +65,9 @@ pub struct Peer {
     pub(crate) channels: Channels,
     /// DTLS datagrams waiting for ICE to select a pair.
     pub(crate) pending_dtls: VecDeque<Vec<u8>>,
+    /// SPED: DTLS datagrams the peer attached to its checks before our DTLS connection
+    /// existed (its ClientHello can come before its answer), fed to DTLS when it starts.
+    pub(crate) early_dtls: VecDeque<Vec<u8>>,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) ice_state: IceConnectionState,
@@ -113,6 +116,12 @@ impl Peer {
         if config.snap {
             sdp_config.sctp_init = Some(snap_init(sctp_seed, sdp_config.max_message_size, now));
         }
+        if config.sped {
+            sdp_config.ice_options = Self::SPED_ICE_OPTIONS
+                .iter()
+                .map(|o| rtcweb_sdp::IceOption::Other((*o).to_owned()))
+                .collect();
+        }
         sdp_config.audio_codecs = config.audio_codecs.clone();
         sdp_config.video_codecs = config.video_codecs.clone();
         let negotiator = Negotiator::new(sdp_config)?;
@@ -144,6 +153,7 @@ impl Peer {
             sctp_packet: Vec::new(),
             channels: Channels::new(max_channels),
             pending_dtls: VecDeque::new(),
+            early_dtls: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             ice_state: ConnectionState::New,
@@ -352,6 +362,25 @@ impl Peer {
     /// carried one and DTLS is up.
     pub fn sctp_snap(&self) -> bool {
         self.sctp_started && self.remote_sctp_init.is_some()
+    }
+
+    /// Where SPED (draft-hancke-webrtc-sped, [`Config::sped`]) stands: `None` before the
+    /// ICE agent exists.
+    pub fn sped_state(&self) -> Option<rtcweb_ice::SpedState> {
+        self.ice.as_ref().map(Agent::sped_state)
+    }
+
+    /// Counters of the SPED attributes the ICE agent sent and received: how many checks
+    /// and responses carried a DTLS datagram each way.
+    pub fn sped_stats(&self) -> rtcweb_ice::SpedStats {
+        self.ice.as_ref().map(Agent::sped_stats).unwrap_or_default()
+    }
+
+    /// Whether the DTLS handshake rode in the ICE checks (SPED): DTLS datagrams went both
+    /// ways inside STUN.
+    pub fn sped_used(&self) -> bool {
+        let s = self.sped_stats();
+        s.data_sent > 0 && s.data_received > 0
     }
 
     /// The DTLS cipher suite's IANA name, once DTLS connected (webrtc-stats `dtlsCipher`).

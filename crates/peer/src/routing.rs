@@ -24,6 +24,12 @@ impl Peer {
                 break;
             }
         }
+        // SPED: checks the agent held for DTLS's reply are answered now, with whatever DTLS
+        // had to say (nothing, when the peer's datagram was a duplicate).
+        if let Some(agent) = self.ice.as_mut() {
+            agent.sped_flight(now, std::iter::empty());
+        }
+        self.queue_agent_transmits();
         self.update_state();
     }
 
@@ -104,6 +110,11 @@ impl Peer {
                 // The DTLS client starts once there is a path (RFC 8842 §5); what DTLS
                 // wanted to send before goes out now.
                 self.maybe_start_dtls(now);
+                // A handshake started before there was a path (SPED) retransmits from the
+                // initial timeout again: never slower than one started now.
+                if let Some(dtls) = self.dtls.as_mut() {
+                    dtls.restart_retransmit_timer(now);
+                }
                 let pending = std::mem::take(&mut self.pending_dtls);
                 for datagram in pending {
                     self.send_dtls(now, datagram);
@@ -116,6 +127,15 @@ impl Peer {
                 self.push_event(Event::IceCandidateError(error));
             }
             rtcweb_ice::Event::Data { data, .. } => self.route_payload(now, &data),
+            rtcweb_ice::Event::PiggybackedDtls { data } => match self.dtls.as_mut() {
+                Some(dtls) => dtls.handle_datagram(now, &data),
+                // The peer's ClientHello before its answer told us our role: kept for
+                // DTLS, as libwebrtc keeps an early ClientHello.
+                None if self.early_dtls.len() < self.config.max_pending_dtls => {
+                    self.early_dtls.push_back(data);
+                }
+                None => self.stats.dtls_dropped += 1,
+            },
             other => tracing::debug!(event = ?other, "ICE event"),
         }
     }
@@ -124,10 +144,19 @@ impl Peer {
     /// (RFC 7983 §7): DTLS records or SRTP/SRTCP.
     pub(crate) fn route_payload(&mut self, now: Instant, contents: &[u8]) {
         match PacketKind::of(contents) {
-            PacketKind::Dtls => match self.dtls.as_mut() {
-                Some(dtls) => dtls.handle_datagram(now, contents),
-                None => self.stats.dtls_dropped += 1,
-            },
+            PacketKind::Dtls => {
+                // SPED: a handshake datagram that came on its own is acknowledged in the
+                // checks too, so the peer stops attaching it.
+                if self.dtls_state != DtlsState::Connected
+                    && let Some(agent) = self.ice.as_mut()
+                {
+                    agent.sped_dtls_received(contents);
+                }
+                match self.dtls.as_mut() {
+                    Some(dtls) => dtls.handle_datagram(now, contents),
+                    None => self.stats.dtls_dropped += 1,
+                }
+            }
             PacketKind::Rtp => self.receive_media(now, contents),
             _ => self.stats.datagrams_unknown += 1,
         }
@@ -287,7 +316,7 @@ impl Peer {
         self.close(now);
     }
 
-    fn drain_dtls(&mut self, now: Instant) -> bool {
+    pub(crate) fn drain_dtls(&mut self, now: Instant) -> bool {
         let Some(dtls) = self.dtls.as_mut() else {
             return false;
         };
@@ -301,6 +330,18 @@ impl Peer {
         let mut events = Vec::new();
         while let Some(e) = dtls.poll_event() {
             events.push(e);
+        }
+        // SPED: the flight rides in the next checks and responses (and answers the checks
+        // held for it); it also goes on its own as soon as a pair is valid.
+        if !datagrams.is_empty()
+            && let Some(agent) = self.ice.as_mut()
+            && agent.sped_state().is_active()
+        {
+            agent.sped_flight(now, datagrams.iter().map(Vec::as_slice));
+            // A new flight, or the same one again, supersedes what waits for a pair: the
+            // handshake started before there was one, and its retransmissions must not
+            // pile up into a burst when the pair comes.
+            self.pending_dtls.clear();
         }
         for datagram in datagrams {
             moved = true;
@@ -324,6 +365,9 @@ impl Peer {
                     self.closed_by_peer(now);
                 }
                 rtcweb_dtls::Event::Failed(e) => {
+                    if let Some(agent) = self.ice.as_mut() {
+                        agent.sped_off(now);
+                    }
                     self.set_dtls_state(DtlsState::Failed);
                     self.fail(FailureReason::Dtls(e));
                 }
@@ -338,6 +382,9 @@ impl Peer {
         self.dtls_cipher = connected.cipher_suite.name();
         self.remote_certificate = Some(connected.peer_certificate.clone());
         self.set_dtls_state(DtlsState::Connected);
+        if let Some(agent) = self.ice.as_mut() {
+            agent.sped_handshake_complete(connected.role == rtcweb_dtls::Role::Client);
+        }
         // RFC 5764 §4.2: SRTP keys from the exporter; our DTLS role picks our half.
         if let Some(keying) = &connected.srtp {
             let role = match connected.role {
@@ -419,6 +466,12 @@ impl Peer {
             .ice
             .as_ref()
             .is_some_and(|a| a.selected_pair().is_some());
+        // SPED: the ClientHello rides in the checks, so the client starts at once while
+        // the peer may still take it that way.
+        let sped = self
+            .ice
+            .as_ref()
+            .is_some_and(|a| a.sped_state().is_active());
         let mut config =
             rtcweb_dtls::Config::new(self.certificate.clone(), self.remote_fingerprints.clone());
         config.seed = Some(self.rng.random());
@@ -434,11 +487,14 @@ impl Peer {
         config.cookies = false;
         let connection = match role {
             rtcweb_sdp::DtlsRole::Server => Connection::server(now, config),
-            rtcweb_sdp::DtlsRole::Client if selected => Connection::client(now, config),
+            rtcweb_sdp::DtlsRole::Client if selected || sped => Connection::client(now, config),
             rtcweb_sdp::DtlsRole::Client => return,
         };
         match connection {
-            Ok(c) => {
+            Ok(mut c) => {
+                for early in std::mem::take(&mut self.early_dtls) {
+                    c.handle_datagram(now, &early);
+                }
                 self.dtls = Some(c);
                 self.set_dtls_state(DtlsState::Connecting);
             }

@@ -305,6 +305,7 @@ impl Peer {
             policy: self.config.ice_transport_policy,
             credentials: Some(self.ice_credentials.clone()),
             seed: Some(self.rng.random()),
+            sped: self.config.sped,
             ..rtcweb_ice::Config::default()
         };
         let mut agent = Agent::new(config, now)?;
@@ -317,11 +318,37 @@ impl Peer {
 
     /// Routes what an exchange settled: ICE credentials and candidates to the agent, the
     /// DTLS role and fingerprints to DTLS, the SCTP parameters to the data-channel layer.
+    /// The `a=ice-options` tags that negotiate SPED: `sped` from the draft, `googspedv1`
+    /// as Chromium 156 writes it (with `WebRTC-IceHandshakeDtls`, its answer does SPED
+    /// only when the offer carries one).
+    pub(crate) const SPED_ICE_OPTIONS: [&str; 2] = ["sped", "googspedv1"];
+
     pub(crate) fn apply_negotiation(&mut self, now: Instant, negotiation: Negotiation) {
         self.apply_media(now, &negotiation);
         let Some(transport) = negotiation.transport else {
             return;
         };
+        if self.dtls.is_none() {
+            // RFC 8842 §5: the role a=setup settled; RFC 8122 §5: the fingerprints.
+            self.dtls_role = Some(transport.dtls.role);
+            self.remote_fingerprints = transport
+                .dtls
+                .remote_fingerprints
+                .iter()
+                .filter_map(to_dtls_fingerprint)
+                .collect();
+        }
+        // SPED: DTLS starts before the agent has the peer's credentials, so that our first
+        // check already carries its flight (the peer's ClientHello may have come in its
+        // checks before its answer).
+        if self
+            .ice
+            .as_ref()
+            .is_some_and(|a| a.sped_state().is_active())
+        {
+            self.maybe_start_dtls(now);
+            self.drain_dtls(now);
+        }
         if let Some(agent) = self.ice.as_mut() {
             // RFC 8445 §9: an exchange that changed the credentials restarts the agent with
             // the ones our description carries; the selected pair carries on meanwhile.
@@ -342,16 +369,16 @@ impl Peer {
             if transport.ice.remote_end_of_candidates {
                 agent.end_of_remote_candidates(now);
             }
-        }
-        if self.dtls.is_none() {
-            // RFC 8842 §5: the role a=setup settled; RFC 8122 §5: the fingerprints.
-            self.dtls_role = Some(transport.dtls.role);
-            self.remote_fingerprints = transport
-                .dtls
-                .remote_fingerprints
-                .iter()
-                .filter_map(to_dtls_fingerprint)
-                .collect();
+            // SPED: a description without its ICE option says the peer will not do it;
+            // a peer that writes the option but does not do it is found out in band.
+            let sped_offered = transport.ice.remote_ice_options.iter().any(|o| {
+                Self::SPED_ICE_OPTIONS
+                    .iter()
+                    .any(|s| matches!(o, rtcweb_sdp::IceOption::Other(t) if t == s))
+            });
+            if !sped_offered {
+                agent.sped_off(now);
+            }
         }
         if let (Some(sctp), None, Some(role)) = (negotiation.sctp, &self.sctp, self.dtls_role) {
             self.remote_sctp_init = sctp.remote_sctp_init.clone();

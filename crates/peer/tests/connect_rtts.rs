@@ -10,6 +10,10 @@
 //! as its DATA_CHANNEL_OPEN leaves (RFC 8832 §6). SNAP (`a=sctp-init` in both
 //! descriptions) starts the SCTP association established when DTLS is up, without its
 //! two-round-trip handshake; when only one end does SNAP, the handshake runs as before.
+//! SPED (draft-hancke-webrtc-sped) carries the DTLS handshake in the ICE checks and their
+//! responses: the answerer's ClientHello rides in its first check, the offerer's flight in
+//! the response, so DTLS runs alongside ICE; when only one end does SPED, the first check
+//! or response without its attributes turns it off and DTLS goes as before.
 #![allow(clippy::disallowed_methods)] // the simulation's epoch
 
 mod support;
@@ -25,14 +29,31 @@ const ONE_WAY: Duration = Duration::from_millis(25);
 /// The round trip: two access links each way.
 const RTT: Duration = Duration::from_millis(100);
 
-/// Round trips from the answer at the offerer to the first message at the answerer, the
-/// offerer doing SNAP or not, and the answerer.
-fn time_to_first_message(seed: u64, link: LinkConfig, snap: (bool, bool)) -> f64 {
-    let config = |snap| Config {
+/// What each end does: SNAP and SPED at the offerer, and at the answerer.
+#[derive(Debug, Clone, Copy)]
+struct Features {
+    snap: (bool, bool),
+    sped: (bool, bool),
+}
+
+const CLASSIC: Features = Features {
+    snap: (false, false),
+    sped: (false, false),
+};
+
+/// Round trips from the answer at the offerer to the first message at the answerer.
+fn time_to_first_message(seed: u64, link: LinkConfig, f: Features) -> f64 {
+    let config = |snap, sped| Config {
         snap,
+        sped,
         ..Config::default()
     };
-    let mut w = World::with_configs(seed, link, &config(snap.0), &config(snap.1));
+    let mut w = World::with_configs(
+        seed,
+        link,
+        &config(f.snap.0, f.sped.0),
+        &config(f.snap.1, f.sped.1),
+    );
     let now = w.now;
     let channel =
         w.a.peer
@@ -53,14 +74,18 @@ fn time_to_first_message(seed: u64, link: LinkConfig, snap: (bool, bool)) -> f64
         w.b.incoming_channel()
             .is_some_and(|(c, _)| !w.b.messages(c).is_empty())
     }));
+    // SPED was used exactly when both ends do it: DTLS rode in STUN both ways.
+    let both = f.sped.0 && f.sped.1;
+    assert_eq!(w.a.peer.sped_used(), both, "{f:?}");
+    assert_eq!(w.b.peer.sped_used(), both, "{f:?}");
     (w.now - answered).as_secs_f64() / RTT.as_secs_f64()
 }
 
 /// Round trips on a clean path over 5 seeds, and the median and 95th percentile with 5 %
 /// loss on each link over 40 seeds.
-fn measure(snap: (bool, bool)) -> (Vec<f64>, f64, f64, f64) {
+fn measure(f: Features) -> (Vec<f64>, f64, f64, f64) {
     let clean: Vec<f64> = (0..5)
-        .map(|seed| time_to_first_message(seed, LinkConfig::with_delay(ONE_WAY), snap))
+        .map(|seed| time_to_first_message(seed, LinkConfig::with_delay(ONE_WAY), f))
         .collect();
     let mut lossy: Vec<f64> = (0..40)
         .map(|seed| {
@@ -68,23 +93,24 @@ fn measure(snap: (bool, bool)) -> (Vec<f64>, f64, f64, f64) {
                 loss: 0.05,
                 ..LinkConfig::with_delay(ONE_WAY)
             };
-            time_to_first_message(seed, link, snap)
+            time_to_first_message(seed, link, f)
         })
         .collect();
     lossy.sort_by(f64::total_cmp);
     let (median, p95) = (lossy[lossy.len() / 2], lossy[lossy.len() * 95 / 100]);
     let mean = lossy.iter().sum::<f64>() / lossy.len() as f64;
     println!(
-        "SNAP at offerer {}, answerer {}: clean {clean:.2?} round trips; 5 % loss on each \
-         link, 40 seeds: median {median:.2}, mean {mean:.2}, p95 {p95:.2}",
-        snap.0, snap.1
+        "SNAP at offerer {}, answerer {}; SPED at offerer {}, answerer {}: clean {clean:.2?} \
+         round trips; 5 % loss on each link, 40 seeds: median {median:.2}, mean {mean:.2}, \
+         p95 {p95:.2}",
+        f.snap.0, f.snap.1, f.sped.0, f.sped.1
     );
     (clean, median, mean, p95)
 }
 
 #[test]
 fn classic_setup_takes_under_five_round_trips() {
-    let (clean, median, _, p95) = measure((false, false));
+    let (clean, median, _, p95) = measure(CLASSIC);
     for rtts in &clean {
         assert!(*rtts <= 4.75, "{rtts:.2} round trips");
     }
@@ -94,8 +120,11 @@ fn classic_setup_takes_under_five_round_trips() {
 
 #[test]
 fn snap_saves_the_sctp_handshake() {
-    let (classic, classic_median, classic_mean, _) = measure((false, false));
-    let (snap, median, mean, _) = measure((true, true));
+    let (classic, classic_median, classic_mean, _) = measure(CLASSIC);
+    let (snap, median, mean, _) = measure(Features {
+        snap: (true, true),
+        ..CLASSIC
+    });
     for (rtts, classic) in snap.iter().zip(&classic) {
         assert!(*rtts <= 2.75, "{rtts:.2} round trips");
         assert!(
@@ -113,9 +142,12 @@ fn snap_saves_the_sctp_handshake() {
 /// classic.
 #[test]
 fn snap_at_one_end_only_is_classic() {
-    let (classic, classic_median, _, classic_p95) = measure((false, false));
+    let (classic, classic_median, _, classic_p95) = measure(CLASSIC);
     for one_end in [(true, false), (false, true)] {
-        let (clean, median, _, p95) = measure(one_end);
+        let (clean, median, _, p95) = measure(Features {
+            snap: one_end,
+            ..CLASSIC
+        });
         for (rtts, classic) in clean.iter().zip(&classic) {
             assert!(
                 rtts <= classic,
@@ -125,6 +157,64 @@ fn snap_at_one_end_only_is_classic() {
         assert!(
             median <= classic_median && p95 <= classic_p95,
             "{one_end:?}"
+        );
+    }
+}
+
+#[test]
+fn sped_carries_dtls_in_the_checks() {
+    let (classic, classic_median, _, classic_p95) = measure(CLASSIC);
+    let (sped, median, _, p95) = measure(Features {
+        sped: (true, true),
+        ..CLASSIC
+    });
+    for (rtts, classic) in sped.iter().zip(&classic) {
+        assert!(rtts < classic, "{classic:.2} -> {rtts:.2} round trips");
+    }
+    assert!(median <= classic_median, "median {median:.2} round trips");
+    assert!(p95 <= classic_p95, "p95 {p95:.2} round trips");
+}
+
+#[test]
+fn sped_and_snap_together() {
+    let (clean, median, _, p95) = measure(Features {
+        snap: (true, true),
+        sped: (true, true),
+    });
+    let (snap, snap_median, _, _) = measure(Features {
+        snap: (true, true),
+        ..CLASSIC
+    });
+    // Issue 24's target: both together within two round trips of the answer.
+    for (rtts, snap) in clean.iter().zip(&snap) {
+        assert!(*rtts <= 2.0, "SNAP and SPED: {rtts:.2} round trips");
+        assert!(
+            rtts < snap,
+            "SNAP {snap:.2} -> SNAP and SPED {rtts:.2} round trips"
+        );
+    }
+    assert!(median <= snap_median, "median {median:.2}, p95 {p95:.2}");
+}
+
+/// A peer without SPED: the first check or response without its attributes turns it off,
+/// and DTLS goes as it would have: never slower than classic.
+#[test]
+fn sped_at_one_end_only_is_classic() {
+    let (classic, classic_median, _, classic_p95) = measure(CLASSIC);
+    for one_end in [(true, false), (false, true)] {
+        let (clean, median, _, p95) = measure(Features {
+            sped: one_end,
+            ..CLASSIC
+        });
+        for (rtts, classic) in clean.iter().zip(&classic) {
+            assert!(
+                rtts <= classic,
+                "{one_end:?}: {rtts:.2} > {classic:.2} round trips"
+            );
+        }
+        assert!(
+            median <= classic_median && p95 <= classic_p95,
+            "{one_end:?}: median {median:.2}, p95 {p95:.2}"
         );
     }
 }

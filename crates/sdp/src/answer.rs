@@ -82,11 +82,21 @@ impl Negotiator {
             Some(Setup::HoldConn) => return Err(Error::InvalidSetup("holdconn")),
             Some(Setup::ActPass) | None => s.dtls_role.unwrap_or(self.config.answerer_role),
         };
+        // Our extra ICE options that the offer carries too (RFC 8839 §5.6).
+        let offered_options = tag_index.and_then(|i| offer.ice_options(i));
+        let ice_options: Vec<crate::IceOption> = self
+            .config
+            .ice_options
+            .iter()
+            .filter(|o| offered_options.is_some_and(|x| x.0.contains(o)))
+            .cloned()
+            .collect();
         let transport = LocalTransport {
             credentials: &s.local_ice,
             fingerprints: &self.config.fingerprints,
             setup: role.setup(),
             trickle: self.config.trickle,
+            ice_options: &ice_options,
             candidates: &self.local_candidates,
             end_of_candidates: self.local_end_of_candidates,
         };

@@ -18,6 +18,11 @@ pub struct Config {
     pub ice_credentials: Option<Credentials>,
     /// Advertise trickle ICE (`a=ice-options:trickle`, RFC 8840 §4.1.1).
     pub trickle: bool,
+    /// More `a=ice-options` tags (RFC 8839 §5.6): written in every offer, and in answers
+    /// to offers that carry the same tag. Chromium negotiates SPED (the DTLS handshake in
+    /// the ICE checks) with `googspedv1` and `sped`: its answer does SPED only when the
+    /// offer carries one of them. None by default.
+    pub ice_options: Vec<crate::IceOption>,
     /// Audio codecs, in order of preference.
     pub audio_codecs: Vec<CodecCapability>,
     /// Video codecs, in order of preference.
@@ -58,6 +63,7 @@ impl Config {
             answerer_role: DtlsRole::Client,
             ice_credentials: None,
             trickle: true,
+            ice_options: Vec::new(),
             audio_codecs: CodecCapability::default_audio(),
             video_codecs: CodecCapability::default_video(),
             header_extensions: ExtensionCapability::defaults(),

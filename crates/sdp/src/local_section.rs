@@ -18,6 +18,8 @@ pub(crate) struct LocalTransport<'a> {
     pub(crate) fingerprints: &'a [Fingerprint],
     pub(crate) setup: Setup,
     pub(crate) trickle: bool,
+    /// More `a=ice-options` tags after `trickle`.
+    pub(crate) ice_options: &'a [IceOption],
     pub(crate) candidates: &'a [Candidate],
     pub(crate) end_of_candidates: bool,
 }
@@ -49,8 +51,14 @@ impl LocalTransport<'_> {
         }
         m.push(Attribute::IceUfrag(self.credentials.ufrag.clone()));
         m.push(Attribute::IcePwd(self.credentials.pwd.clone()));
-        if self.trickle {
-            m.push(Attribute::IceOptions(IceOptions(vec![IceOption::Trickle])));
+        let mut options: Vec<IceOption> = self
+            .trickle
+            .then_some(IceOption::Trickle)
+            .into_iter()
+            .collect();
+        options.extend(self.ice_options.iter().cloned());
+        if !options.is_empty() {
+            m.push(Attribute::IceOptions(IceOptions(options)));
         }
         for f in self.fingerprints {
             m.push(Attribute::Fingerprint(f.clone()));

@@ -83,6 +83,7 @@ impl Negotiator {
             fingerprints: &self.config.fingerprints,
             setup: Setup::ActPass,
             trickle: self.config.trickle,
+            ice_options: &self.config.ice_options,
             candidates: &self.local_candidates,
             end_of_candidates: self.local_end_of_candidates,
         };

@@ -64,6 +64,8 @@ pub struct IceParameters {
     pub remote_lite: bool,
     /// The peer trickles candidates (`a=ice-options:trickle`).
     pub remote_trickle: bool,
+    /// Every tag of the peer's `a=ice-options` (RFC 8839 §5.6).
+    pub remote_ice_options: Vec<crate::IceOption>,
     /// This exchange changed the credentials: an ICE restart (RFC 8445 §9, RFC 8829 §3.5.1).
     pub restart: bool,
 }
@@ -277,6 +279,10 @@ fn transport(
             controlling: x.local_is_offerer || remote_lite,
             remote_lite,
             remote_trickle: remote.ice_options(r).is_some_and(|o| o.trickle()),
+            remote_ice_options: remote
+                .ice_options(r)
+                .map(|o| o.0.clone())
+                .unwrap_or_default(),
             restart: x.ice_restart,
         },
         dtls: DtlsParameters {

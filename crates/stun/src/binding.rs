@@ -50,6 +50,12 @@ impl BindingRequest<'_> {
 
     /// Encodes the request with FINGERPRINT into `buf`; returns its length.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        self.encode_with(&[], buf)
+    }
+
+    /// [`BindingRequest::encode`] with attributes stun-rs has no type for, as
+    /// `(type, value)` (see [`MessageWriter::raw_attribute`]): the SPED attributes.
+    pub fn encode_with(&self, raw: &[(u16, &[u8])], buf: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w = MessageWriter::request(Method::BINDING, self.transaction_id);
         if let Some(s) = self.software {
             w = w.software(s)?;
@@ -68,6 +74,9 @@ impl BindingRequest<'_> {
         if let Some(p) = self.priority {
             w = w.priority(p);
         }
+        for (attr_type, value) in raw {
+            w = w.raw_attribute(*attr_type, value)?;
+        }
         w.encode(self.key.map(|k| (k, IntegrityAlgorithm::Sha1)), true, buf)
     }
 }
@@ -83,6 +92,22 @@ pub fn encode_binding_success(
     MessageWriter::success(Method::BINDING, transaction_id)
         .xor_mapped_address(mapped)
         .encode(key.map(|k| (k, IntegrityAlgorithm::Sha1)), true, buf)
+}
+
+/// [`encode_binding_success`] with attributes stun-rs has no type for, as `(type, value)`
+/// (see [`MessageWriter::raw_attribute`]): the SPED attributes.
+pub fn encode_binding_success_with(
+    transaction_id: [u8; 12],
+    mapped: SocketAddr,
+    key: Option<&IntegrityKey>,
+    raw: &[(u16, &[u8])],
+    buf: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let mut w = MessageWriter::success(Method::BINDING, transaction_id).xor_mapped_address(mapped);
+    for (attr_type, value) in raw {
+        w = w.raw_attribute(*attr_type, value)?;
+    }
+    w.encode(key.map(|k| (k, IntegrityAlgorithm::Sha1)), true, buf)
 }
 
 /// Encodes a Binding error response with ERROR-CODE, MESSAGE-INTEGRITY with `key` if given,

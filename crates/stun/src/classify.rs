@@ -123,6 +123,34 @@ pub fn classify(datagram: &[u8]) -> Result<Header, ClassifyError> {
     Ok(header)
 }
 
+/// Type of MESSAGE-INTEGRITY (RFC 8489 §14.5).
+const MESSAGE_INTEGRITY_TYPE: u16 = 0x0008;
+/// Type of MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6).
+const MESSAGE_INTEGRITY_SHA256_TYPE: u16 = 0x001C;
+
+/// The value of the first attribute of type `attr_type` in a message that passed
+/// [`classify`], borrowed from the datagram, for attributes this crate has no type for
+/// (the SPED attributes 0xC070 and 0xC071 of draft-hancke-webrtc-sped). Walks the attribute
+/// headers without allocating; stops at MESSAGE-INTEGRITY, since attributes after it are
+/// not covered by it and are ignored (RFC 8489 §14.5). `None` when absent, or when an
+/// attribute header does not fit.
+pub fn raw_attribute(datagram: &[u8], attr_type: u16) -> Option<&[u8]> {
+    let mut offset = HEADER_LEN;
+    while let Some(h) = datagram.get(offset..offset + 4) {
+        let t = u16::from_be_bytes([h[0], h[1]]);
+        let len = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        let value = datagram.get(offset + 4..offset + 4 + len)?;
+        if t == attr_type {
+            return Some(value);
+        }
+        if t == MESSAGE_INTEGRITY_TYPE || t == MESSAGE_INTEGRITY_SHA256_TYPE {
+            return None;
+        }
+        offset += 4 + ((len + 3) & !3);
+    }
+    None
+}
+
 /// [`classify`], then walks the attribute headers (each must fit) and checks FINGERPRINT if
 /// present: one CRC-32, no allocation.
 ///
@@ -180,6 +208,22 @@ pub fn classify_checked(datagram: &[u8]) -> Result<(Header, Fingerprint), Classi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_attribute_stops_at_message_integrity() {
+        // Header (length 24), then 0xC071 with 4 bytes, MESSAGE-INTEGRITY header, then
+        // 0xC070 after it: ignored (RFC 8489 §14.5).
+        let mut m = vec![0x00, 0x01, 0x00, 0x18, 0x21, 0x12, 0xA4, 0x42];
+        m.extend_from_slice(&[0; 12]);
+        m.extend_from_slice(&[0xC0, 0x71, 0x00, 0x04, 1, 2, 3, 4]);
+        m.extend_from_slice(&[0x00, 0x08, 0x00, 0x00]);
+        m.extend_from_slice(&[0xC0, 0x70, 0x00, 0x01, 9, 0, 0, 0]);
+        assert_eq!(raw_attribute(&m, 0xC071), Some(&[1u8, 2, 3, 4][..]));
+        assert_eq!(raw_attribute(&m, 0xC070), None);
+        // A value that runs past the end is not returned.
+        m.truncate(26);
+        assert_eq!(raw_attribute(&m, 0xC071), None);
+    }
 
     // RFC 5769 §2.1 sample request.
     const SAMPLE_REQUEST: &str = "000100582112a442b7e7a701bc34d686fa87dfae\

@@ -44,11 +44,11 @@ mod writer;
 
 pub use binding::{
     BindingRequest, IceRole, encode_binding_error, encode_binding_indication,
-    encode_binding_success, encode_unknown_attributes_response,
+    encode_binding_success, encode_binding_success_with, encode_unknown_attributes_response,
 };
 pub use classify::{
     Class, FINGERPRINT_TYPE, FINGERPRINT_XOR, Fingerprint, HEADER_LEN, Header, MAGIC_COOKIE,
-    classify, classify_checked, looks_like_stun, parse_header,
+    classify, classify_checked, looks_like_stun, parse_header, raw_attribute,
 };
 pub use credentials::{IntegrityAlgorithm, IntegrityKey};
 pub use discovery::{DiscoveryError, DiscoveryEvent, ReflexiveDiscovery};

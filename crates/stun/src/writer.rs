@@ -15,6 +15,8 @@ use stun_rs::{
     MessageClass, MessageEncoderBuilder, StunAttribute, StunMessageBuilder, TransactionId,
 };
 
+use hmac::{Hmac, Mac};
+
 use crate::classify::Class;
 use crate::{EncodeError, IntegrityAlgorithm, IntegrityKey, Method};
 
@@ -27,6 +29,9 @@ pub const MAX_MESSAGE_LEN: usize = 1500;
 #[derive(Debug)]
 pub struct MessageWriter {
     builder: StunMessageBuilder,
+    /// Attributes stun-rs has no type for, written after the others and before
+    /// MESSAGE-INTEGRITY (see [`MessageWriter::raw_attribute`]).
+    raw: Vec<(u16, Vec<u8>)>,
 }
 
 fn bad(attr_type: u16) -> impl Fn(stun_rs::StunError) -> EncodeError {
@@ -45,6 +50,7 @@ impl MessageWriter {
         Self {
             builder: StunMessageBuilder::new(method.to_stun_rs(), class)
                 .with_transaction_id(TransactionId::from(transaction_id)),
+            raw: Vec::new(),
         }
     }
 
@@ -165,6 +171,23 @@ impl MessageWriter {
         self.attribute(Data::from(data))
     }
 
+    /// An attribute stun-rs has no type for, with its value as bytes: the SPED attributes
+    /// (draft-hancke-webrtc-sped: a DTLS packet in 0xC070, CRC-32s of the packets received
+    /// in 0xC071). It goes after the typed attributes and before MESSAGE-INTEGRITY, which
+    /// covers it (RFC 8489 §14.5). Fails when the value does not fit a STUN attribute or
+    /// the type is one stun-rs writes itself. A message with raw attributes is keyed with
+    /// MESSAGE-INTEGRITY (SHA-1) only, as ICE checks are.
+    pub fn raw_attribute(mut self, attr_type: u16, value: &[u8]) -> Result<Self, EncodeError> {
+        if value.len() > MAX_MESSAGE_LEN
+            || matches!(attr_type, MESSAGE_INTEGRITY | MESSAGE_INTEGRITY_SHA256)
+            || attr_type == crate::FINGERPRINT_TYPE
+        {
+            return Err(EncodeError::InvalidAttribute { attr_type });
+        }
+        self.raw.push((attr_type, value.to_vec()));
+        Ok(self)
+    }
+
     /// UNKNOWN-ATTRIBUTES (RFC 8489 §14.13).
     pub fn unknown_attributes(self, types: &[u16]) -> Self {
         self.attribute(UnknownAttributes::from(types))
@@ -179,7 +202,92 @@ impl MessageWriter {
         fingerprint: bool,
         buf: &mut [u8],
     ) -> Result<usize, EncodeError> {
-        let mut builder = self.builder;
+        if self.raw.is_empty() {
+            return encode_typed(self.builder, integrity, fingerprint, buf);
+        }
+        // stun-rs cannot write attributes it has no type for: it writes the typed ones,
+        // the raw ones follow, then MESSAGE-INTEGRITY and FINGERPRINT are added here over
+        // the whole message, each with the length field counting up to and including
+        // itself (RFC 8489 §14.5, §14.7).
+        let mut n = encode_typed(self.builder, None, false, buf)?;
+        for (attr_type, value) in &self.raw {
+            let padded = (value.len() + 3) & !3;
+            let end = n + 4 + padded;
+            let out = buf.get_mut(n..end).ok_or(EncodeError::BufferTooSmall)?;
+            out[..2].copy_from_slice(&attr_type.to_be_bytes());
+            out[2..4].copy_from_slice(&(value.len() as u16).to_be_bytes());
+            out[4..4 + value.len()].copy_from_slice(value);
+            out[4 + value.len()..].fill(0);
+            n = end;
+        }
+        if let Some((key, algorithm)) = integrity {
+            // ICE checks use MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8445 §7.1.2); nothing
+            // writes raw attributes into a message keyed with SHA-256.
+            if algorithm != IntegrityAlgorithm::Sha1 {
+                return Err(EncodeError::Invalid);
+            }
+            let end = n + 4 + 20;
+            if end > buf.len() {
+                return Err(EncodeError::BufferTooSmall);
+            }
+            set_length(buf, end)?;
+            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes())
+                .map_err(|_| EncodeError::Invalid)?;
+            mac.update(&buf[..n]);
+            buf[n..n + 2].copy_from_slice(&MESSAGE_INTEGRITY.to_be_bytes());
+            buf[n + 2..n + 4].copy_from_slice(&20u16.to_be_bytes());
+            buf[n + 4..end].copy_from_slice(&mac.finalize().into_bytes());
+            n = end;
+        }
+        if fingerprint {
+            let end = n + 8;
+            if end > buf.len() {
+                return Err(EncodeError::BufferTooSmall);
+            }
+            set_length(buf, end)?;
+            let crc = crc32fast::hash(&buf[..n]) ^ crate::FINGERPRINT_XOR;
+            buf[n..n + 2].copy_from_slice(&crate::FINGERPRINT_TYPE.to_be_bytes());
+            buf[n + 2..n + 4].copy_from_slice(&4u16.to_be_bytes());
+            buf[n + 4..end].copy_from_slice(&crc.to_be_bytes());
+            n = end;
+        }
+        Ok(n)
+    }
+
+    /// [`MessageWriter::encode`] into a new vector (for queued control messages).
+    pub fn to_vec(
+        self,
+        integrity: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+        fingerprint: bool,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = vec![0u8; MAX_MESSAGE_LEN];
+        let n = self.encode(integrity, fingerprint, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+}
+
+/// Type of MESSAGE-INTEGRITY (RFC 8489 §14.5).
+const MESSAGE_INTEGRITY: u16 = 0x0008;
+/// Type of MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6).
+const MESSAGE_INTEGRITY_SHA256: u16 = 0x001C;
+
+/// Sets the header's length field to a message of `total` bytes.
+fn set_length(buf: &mut [u8], total: usize) -> Result<(), EncodeError> {
+    let len = u16::try_from(total - crate::HEADER_LEN).map_err(|_| EncodeError::Invalid)?;
+    buf[2..4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
+/// Encodes the typed attributes with stun-rs, and MESSAGE-INTEGRITY and FINGERPRINT.
+fn encode_typed(
+    builder: StunMessageBuilder,
+    integrity: Option<(&IntegrityKey, IntegrityAlgorithm)>,
+    fingerprint: bool,
+    buf: &mut [u8],
+) -> Result<usize, EncodeError> {
+    {
+        let mut builder = builder;
         if let Some((key, algorithm)) = integrity {
             builder = match algorithm {
                 IntegrityAlgorithm::Sha1 => {
@@ -213,17 +321,5 @@ impl MessageWriter {
                 },
                 StunErrorLevel::Message(_) => EncodeError::Invalid,
             })
-    }
-
-    /// [`MessageWriter::encode`] into a new vector (for queued control messages).
-    pub fn to_vec(
-        self,
-        integrity: Option<(&IntegrityKey, IntegrityAlgorithm)>,
-        fingerprint: bool,
-    ) -> Result<Vec<u8>, EncodeError> {
-        let mut buf = vec![0u8; MAX_MESSAGE_LEN];
-        let n = self.encode(integrity, fingerprint, &mut buf)?;
-        buf.truncate(n);
-        Ok(buf)
     }
 }

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use rtcweb_stun::{
     BindingRequest, Class, IceRole, IntegrityAlgorithm, IntegrityKey, Message, MessageWriter,
     Method, classify_checked, encode_binding_error, encode_binding_success,
+    encode_binding_success_with, raw_attribute,
 };
 
 fn addr() -> impl Strategy<Value = SocketAddr> {
@@ -52,6 +53,50 @@ proptest! {
             prop_assert_eq!(msg.ice_controlling(), Some(tie_breaker));
         } else {
             prop_assert_eq!(msg.ice_controlled(), Some(tie_breaker));
+        }
+    }
+
+    /// Raw attributes (SPED's 0xC070 and 0xC071) come back byte for byte, under a
+    /// MESSAGE-INTEGRITY and FINGERPRINT that stun-rs validates.
+    #[test]
+    fn raw_attributes_are_covered_by_integrity(
+        id: [u8; 12],
+        mapped in addr(),
+        dtls in proptest::collection::vec(any::<u8>(), 0..1200),
+        acks in proptest::collection::vec(any::<u8>(), 0..16),
+        tie_breaker: u64,
+    ) {
+        let key = IntegrityKey::short_term("passwordpasswordpassword").unwrap();
+        let raw: [(u16, &[u8]); 2] = [(0xC070, &dtls), (0xC071, &acks)];
+        let req = BindingRequest {
+            transaction_id: id,
+            username: Some("abcd:efgh"),
+            priority: Some(1),
+            role: Some(IceRole::Controlled(tie_breaker)),
+            use_candidate: false,
+            key: Some(&key),
+            software: None,
+        };
+        let mut buf = [0u8; 1500];
+        let n = req.encode_with(&raw, &mut buf).unwrap();
+        let msg = Message::decode_authenticated(&buf[..n], &key).unwrap();
+        prop_assert_eq!(msg.ice_controlled(), Some(tie_breaker));
+        prop_assert_eq!(raw_attribute(&buf[..n], 0xC070), Some(&dtls[..]));
+        prop_assert_eq!(raw_attribute(&buf[..n], 0xC071), Some(&acks[..]));
+        let n = encode_binding_success_with(id, mapped, Some(&key), &raw, &mut buf).unwrap();
+        let msg = Message::decode_authenticated(&buf[..n], &key).unwrap();
+        prop_assert_eq!(msg.xor_mapped_address(), Some(mapped));
+        prop_assert_eq!(raw_attribute(&buf[..n], 0xC070), Some(&dtls[..]));
+        // A wrong key does not authenticate it.
+        let other = IntegrityKey::short_term("anotherpasswordanotherpw").unwrap();
+        prop_assert!(Message::decode_authenticated(&buf[..n], &other).is_err());
+    }
+
+    /// Any bytes: the raw reader never panics and only returns what lies inside.
+    #[test]
+    fn raw_attribute_reader_is_total(bytes in proptest::collection::vec(any::<u8>(), 0..256), t: u16) {
+        if let Some(v) = raw_attribute(&bytes, t) {
+            prop_assert!(v.len() <= bytes.len());
         }
     }
 

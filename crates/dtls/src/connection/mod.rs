@@ -342,6 +342,24 @@ impl Connection {
         }
     }
 
+    /// The path to the peer has just been proved (ICE validated a pair): the flight in
+    /// flight is retransmitted from the initial timeout again, with its retransmission
+    /// count back at zero, as if it had just been sent. For a handshake that started
+    /// before there was a path (SPED, draft-hancke-webrtc-sped): retransmissions while
+    /// nothing could arrive neither slow the recovery from a loss on the new path nor count
+    /// towards the limit (RFC 6347 §4.2.4.1 leaves the timer values to the
+    /// implementation). Nothing happens once the handshake is over.
+    pub fn restart_retransmit_timer(&mut self, now: Instant) {
+        if self.state != State::Handshaking {
+            return;
+        }
+        if let Some(r) = self.retransmit.as_mut() {
+            r.timeout = self.config.initial_retransmit;
+            r.at = later(now, r.timeout);
+            r.count = 0;
+        }
+    }
+
     /// Handles one datagram from the peer: every record in it. Bad records are counted in
     /// [`stats`](Self::stats) and dropped; fatal errors end in [`Event::Failed`].
     pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) {
@@ -1106,6 +1124,35 @@ mod tests {
             "a timeout has no alert to send"
         );
         assert_eq!(client.stats().retransmissions, 4);
+    }
+
+    #[test]
+    fn restarting_the_timer_goes_back_to_the_initial_timeout_and_count() {
+        let now = start();
+        let (mut c, _) = configs();
+        c.initial_retransmit = Duration::from_millis(100);
+        let mut client = Connection::client(now, c).unwrap();
+        drain(&mut client);
+        let mut t = now;
+        for _ in 0..3 {
+            t = client.poll_timeout().unwrap();
+            client.handle_timeout(t);
+        }
+        assert_eq!(client.retransmit.unwrap().count, 3);
+        client.restart_retransmit_timer(t);
+        let r = client.retransmit.unwrap();
+        assert_eq!(
+            (r.at, r.timeout, r.count),
+            (
+                t + Duration::from_millis(100),
+                Duration::from_millis(100),
+                0
+            )
+        );
+        // Once connected there is no timer to restart.
+        let (mut client, _, now) = connected_pair();
+        client.restart_retransmit_timer(now);
+        assert_eq!(client.poll_timeout(), None);
     }
 
     #[test]

@@ -200,6 +200,12 @@ pub struct PeerConnectionInfo {
     /// The SCTP association started from SNAP (both descriptions carried `a=sctp-init`),
     /// without its handshake; see [`Peer::sctp_snap`](crate::Peer::sctp_snap).
     pub sctp_snap: bool,
+    /// Where SPED stands (the DTLS handshake in the ICE checks); see
+    /// [`Peer::sped_state`](crate::Peer::sped_state).
+    pub sped_state: Option<rtcweb_ice::SpedState>,
+    /// The SPED attributes the ICE agent sent and received; see
+    /// [`Peer::sped_stats`](crate::Peer::sped_stats).
+    pub sped_stats: rtcweb_ice::SpedStats,
     /// The local description in force, as text.
     pub local_description: Option<String>,
     /// The remote description in force, as text.

@@ -254,6 +254,8 @@ impl Task {
             selected_candidate_pair: peer.selected_candidate_pair(),
             srtp_profile: peer.srtp_profile(),
             sctp_snap: peer.sctp_snap(),
+            sped_state: peer.sped_state(),
+            sped_stats: peer.sped_stats(),
             dtls_cipher: peer.dtls_cipher(),
             local_description: peer.local_description(),
             remote_description: peer.remote_description(),
