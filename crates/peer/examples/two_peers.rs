@@ -261,8 +261,16 @@ async fn run() -> Result<(), Error> {
     println!(
         "  data channel open:   {open:.1?} after create_offer: {:.0} round trips of the median \
          message round trip below (on loopback the path is microseconds: the rest is CPU); \
-         SCTP {}",
+         DTLS {}; SCTP {}",
         open.as_secs_f64() / median.as_secs_f64(),
+        if info.sped_stats.data_sent > 0 && info.sped_stats.data_received > 0 {
+            format!(
+                "in the ICE checks (SPED: {} sent, {} received inside STUN)",
+                info.sped_stats.data_sent, info.sped_stats.data_received
+            )
+        } else {
+            "in datagrams of its own".to_owned()
+        },
         if info.sctp_snap {
             "started from SNAP (a=sctp-init both ways, no handshake)"
         } else {
