@@ -1,7 +1,16 @@
 //! Time to a usable connection, in round trips, in simulated time (issue 24): from the
 //! answer reaching the offerer to the first message on a new data channel reaching the
-//! answerer, with 50 ms on each access link (a 100 ms round trip) and signalling that
-//! takes 30 ms. Classic WebRTC setup: ICE, then DTLS 1.2, then SCTP and DCEP.
+//! answerer, with 12.5 ms on each access link (the issue's 50 ms round trip) and
+//! signalling that takes 30 ms. Classic WebRTC setup: ICE, then DTLS 1.2, then SCTP and
+//! DCEP.
+//!
+//! Measured on a clean path: classic 4.50 round trips, SPED 3.50, SNAP 2.50, both 1.50.
+//! Classic's 4.50 is ICE (about half a round trip once the answer is in: the answerer's checks left when it
+//! answered), DTLS 1.2 (2), the SCTP INIT the DTLS server sends with its Finished answered
+//! by INIT-ACK, COOKIE-ECHO with the DATA_CHANNEL_OPEN (1.5), and the message, which the
+//! opener may send only once its association is up (COOKIE-ACK), 0.5 more. Under 4 would
+//! need the DTLS server's application data half a round trip earlier, which DTLS 1.3's
+//! handshake gives and DTLS 1.2's does not.
 //!
 //! What the stack does to keep it short: the first check goes out when the answer comes;
 //! both agents send on their best valid pair before a nomination (RFC 8445 §12.1), so the
@@ -24,10 +33,10 @@ use rtcweb_netsim::LinkConfig;
 use rtcweb_peer::{Config, DataChannelInit, Event, SignalingState};
 use support::{World, test_message};
 
-/// Both access links' one-way delay.
-const ONE_WAY: Duration = Duration::from_millis(25);
+/// Each access link's one-way delay (a path crosses two).
+const ONE_WAY: Duration = Duration::from_micros(12_500);
 /// The round trip: two access links each way.
-const RTT: Duration = Duration::from_millis(100);
+const RTT: Duration = Duration::from_millis(50);
 
 /// What each end does: SNAP and SPED at the offerer, and at the answerer.
 #[derive(Debug, Clone, Copy)]
@@ -114,8 +123,10 @@ fn classic_setup_takes_under_five_round_trips() {
     for rtts in &clean {
         assert!(*rtts <= 4.75, "{rtts:.2} round trips");
     }
-    assert!(median <= 10.0, "median {median:.2} round trips");
-    assert!(p95 <= 20.0, "p95 {p95:.2} round trips");
+    // Loss costs retransmission timers of fixed length (DTLS's 1 s, SCTP's RTO), many
+    // round trips of 50 ms each.
+    assert!(median <= 15.0, "median {median:.2} round trips");
+    assert!(p95 <= 35.0, "p95 {p95:.2} round trips");
 }
 
 #[test]
