@@ -5,10 +5,11 @@
 //! DCEP.
 //!
 //! Measured on a clean path: classic 4.50 round trips, SPED 3.50, SNAP 2.50, both 1.50.
-//! Classic's 4.50 is ICE (about half a round trip once the answer is in: the answerer's checks left when it
-//! answered), DTLS 1.2 (2), the SCTP INIT the DTLS server sends with its Finished answered
-//! by INIT-ACK, COOKIE-ECHO with the DATA_CHANNEL_OPEN (1.5), and the message, which the
-//! opener may send only once its association is up (COOKIE-ACK), 0.5 more. Under 4 would
+//! Classic's 4.50 is ICE (about half a round trip once the answer is in: the answerer's
+//! checks left when it answered), DTLS 1.2 (2), the SCTP INIT the DTLS server sends with
+//! its Finished answered by INIT-ACK, COOKIE-ECHO with the DATA_CHANNEL_OPEN (1.5), and the
+//! message, which the opener may send only once its association is up (COOKIE-ACK), 0.5
+//! more. Under 4 would
 //! need the DTLS server's application data half a round trip earlier, which DTLS 1.3's
 //! handshake gives and DTLS 1.2's does not.
 //!
