@@ -13,13 +13,9 @@
 mod chromium;
 mod messages;
 mod peer_events;
+mod trial_call;
 
-use std::time::Instant;
-
-use chromium::Chromium;
-use messages::echo_stream;
-use rtcweb_peer::driver::{DriverConfig, PeerConnection};
-use serde_json::json;
+use trial_call::TrialCall;
 
 /// Chromium's field trial for SNAP (Chromium 156).
 const SNAP_TRIAL: &str = "--force-fieldtrials=WebRTC-Sctp-Snap/Enabled/";
@@ -46,34 +42,9 @@ fn run_case(name: &str, chromium_offers: bool, trial: bool) {
     if !chromium::available() || chromium::run_in_network_namespace(name) {
         return;
     }
-    let rt = peer_events::runtime();
-    let _context = rt.enter();
-    let mut browser = if trial {
-        Chromium::launch_with(&[SNAP_TRIAL])
-    } else {
-        Chromium::launch()
-    };
-    let version = browser.version();
-    let page = browser.new_page();
-    assert_eq!(
-        browser.evaluate(&page, chromium::ECHO_PAGE_SCRIPT),
-        json!(true)
-    );
-    let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::loopback()))
-        .expect("peer on 127.0.0.1");
-    let peer_events::Pumped {
-        seen,
-        channels: mut incoming,
-        ..
-    } = peer_events::pump(&rt, events);
-
-    let start = Instant::now();
-    let channel =
-        browser.open_first_channel(&page, &rt, &pc, chromium_offers, &seen, &mut incoming);
-    let open = start.elapsed();
-
-    let info = rt.block_on(pc.info()).unwrap();
+    let flags: &[&str] = if trial { &[SNAP_TRIAL] } else { &[] };
+    let call = TrialCall::open(flags, chromium_offers);
+    let info = &call.info;
     let local = info.local_description.clone().unwrap_or_default();
     let remote = info.remote_description.clone().unwrap_or_default();
     assert!(local.contains("a=sctp-init:"), "{local}");
@@ -82,16 +53,11 @@ fn run_case(name: &str, chromium_offers: bool, trial: bool) {
         info.sctp_snap, trial,
         "SNAP used exactly when Chromium has the trial"
     );
-
-    let (_channel, bytes, took) = rt.block_on(echo_stream(channel, MESSAGES, MAX_SIZE, name));
+    let (snap, open, version) = (info.sctp_snap, call.open, call.version.clone());
+    let (bytes, took) = call.echo_and_close(name, MESSAGES, MAX_SIZE);
     println!(
         "{name} ({version}): SNAP {}; channel open {open:?} after the first offer call; \
          {MESSAGES} messages ({bytes} bytes) echoed byte-exact in {took:?}",
-        if info.sctp_snap {
-            "used"
-        } else {
-            "not used (handshake)"
-        }
+        if snap { "used" } else { "not used (handshake)" }
     );
-    rt.block_on(pc.close()).unwrap();
 }

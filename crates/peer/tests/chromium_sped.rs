@@ -14,14 +14,10 @@
 mod chromium;
 mod messages;
 mod peer_events;
+mod trial_call;
 
-use std::time::Instant;
-
-use chromium::Chromium;
-use messages::echo_stream;
 use rtcweb_ice::SpedState;
-use rtcweb_peer::driver::{DriverConfig, PeerConnection};
-use serde_json::json;
+use trial_call::TrialCall;
 
 /// Chromium's field trial for SPED (Chromium 156).
 const SPED_TRIAL: &str = "--force-fieldtrials=WebRTC-IceHandshakeDtls/Enabled/";
@@ -48,34 +44,9 @@ fn run_case(name: &str, chromium_offers: bool, trial: bool) {
     if !chromium::available() || chromium::run_in_network_namespace(name) {
         return;
     }
-    let rt = peer_events::runtime();
-    let _context = rt.enter();
-    let mut browser = if trial {
-        Chromium::launch_with(&[SPED_TRIAL])
-    } else {
-        Chromium::launch()
-    };
-    let version = browser.version();
-    let page = browser.new_page();
-    assert_eq!(
-        browser.evaluate(&page, chromium::ECHO_PAGE_SCRIPT),
-        json!(true)
-    );
-    let (pc, events) = rt
-        .block_on(PeerConnection::new(DriverConfig::loopback()))
-        .expect("peer on 127.0.0.1");
-    let peer_events::Pumped {
-        seen,
-        channels: mut incoming,
-        ..
-    } = peer_events::pump(&rt, events);
-
-    let start = Instant::now();
-    let channel =
-        browser.open_first_channel(&page, &rt, &pc, chromium_offers, &seen, &mut incoming);
-    let open = start.elapsed();
-
-    let info = rt.block_on(pc.info()).unwrap();
+    let flags: &[&str] = if trial { &[SPED_TRIAL] } else { &[] };
+    let call = TrialCall::open(flags, chromium_offers);
+    let (info, version) = (&call.info, call.version.clone());
     let stats = info.sped_stats;
     let remote = info.remote_description.clone().unwrap_or_default();
     // Chromium 156 negotiates SPED with an ICE option: its offer carries `googspedv1`,
@@ -117,10 +88,10 @@ fn run_case(name: &str, chromium_offers: bool, trial: bool) {
     }
     assert_eq!(stats.malformed, 0);
 
-    let (_channel, bytes, took) = rt.block_on(echo_stream(channel, MESSAGES, MAX_SIZE, name));
+    let open = call.open;
+    let (bytes, took) = call.echo_and_close(name, MESSAGES, MAX_SIZE);
     println!(
         "{name}: channel open {open:?} after the first offer call; {MESSAGES} messages \
          ({bytes} bytes) echoed byte-exact in {took:?}"
     );
-    rt.block_on(pc.close()).unwrap();
 }
