@@ -74,7 +74,9 @@ pub(crate) struct CapturePath {
     mono: Vec<i16>,
     /// 48 kHz mono not yet processed (less than a frame between calls).
     pending: Vec<i16>,
-    out: Vec<i16>,
+    /// What the last call processed, handed to the encoder by reference (its buffer is
+    /// reused: no allocation per frame once warm).
+    processed: PcmFrame,
 }
 
 impl CapturePath {
@@ -90,7 +92,11 @@ impl CapturePath {
             input: None,
             mono: Vec::new(),
             pending: Vec::new(),
-            out: Vec::new(),
+            processed: PcmFrame {
+                samples: Vec::new(),
+                sample_rate: RATE,
+                channels: 1,
+            },
         }))
     }
 
@@ -112,7 +118,7 @@ impl CapturePath {
 
     /// Processes `pcm`; the processed 48 kHz mono PCM, whole 10 ms frames of it (empty
     /// while less than a frame has come).
-    pub(crate) fn process(&mut self, pcm: &PcmFrame) -> Result<PcmFrame, CodecError> {
+    pub(crate) fn process(&mut self, pcm: &PcmFrame) -> Result<&PcmFrame, CodecError> {
         let channels = pcm.channels.max(1);
         if self
             .input
@@ -126,10 +132,12 @@ impl CapturePath {
             };
             self.input = Some((pcm.sample_rate, channels, resampler));
         }
+        let out = &mut self.processed.samples;
+        out.clear();
         let Some((_, _, resampler)) = self.input.as_mut() else {
-            return Ok(empty());
+            return Ok(&self.processed);
         };
-        // Mixed down to mono: the processor is mono (RFC 7874 asks for nothing more).
+        // Mixed down to mono: the processor takes mono.
         self.mono.clear();
         self.mono.extend(
             pcm.samples
@@ -144,27 +152,14 @@ impl CapturePath {
             let excess = self.pending.len() - MAX_PENDING;
             self.pending.drain(..excess);
         }
-        self.out.clear();
         let whole = self.pending.len() / FRAME * FRAME;
         for frame in self.pending[..whole].chunks_exact_mut(FRAME) {
             // Whole frames of the processor's own length: never an error.
             let _ = self.processor.process_capture_frame(frame);
-            self.out.extend_from_slice(frame);
+            out.extend_from_slice(frame);
         }
         self.pending.drain(..whole);
-        Ok(PcmFrame {
-            samples: std::mem::take(&mut self.out),
-            sample_rate: RATE,
-            channels: 1,
-        })
-    }
-}
-
-fn empty() -> PcmFrame {
-    PcmFrame {
-        samples: Vec::new(),
-        sample_rate: RATE,
-        channels: 1,
+        Ok(&self.processed)
     }
 }
 

@@ -347,7 +347,7 @@ impl MediaLayers {
                 let processed = path.process(pcm)?;
                 // The processor's 10 ms of latency at most is not taken off the capture
                 // time: well under the jitter a receiver's buffer absorbs.
-                e.encoder.handle_pcm(&processed, capture_time)?;
+                e.encoder.handle_pcm(processed, capture_time)?;
             }
             None => e.encoder.handle_pcm(pcm, capture_time)?,
         }
