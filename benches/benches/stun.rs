@@ -45,21 +45,19 @@ fn stun(c: &mut Criterion) {
     g.bench_function("classify_garbage", |b| {
         b.iter(|| classify_checked(black_box(&garbage)).is_err())
     });
+    // A controlling agent's check with USE-CANDIDATE, as the agent sends it.
+    let check = || BindingRequest {
+        transaction_id: [7; 12],
+        username: Some("fZE1:9HDN"),
+        priority: Some(1_853_817_087),
+        role: Some(IceRole::Controlling(0x1234_5678_9abc_def0)),
+        use_candidate: true,
+        key: Some(&key),
+        software: None,
+    };
     g.bench_function("binding_request_encode_integrity_fingerprint", |b| {
         let mut buf = [0u8; 256];
-        b.iter(|| {
-            BindingRequest {
-                transaction_id: [7; 12],
-                username: Some("fZE1:9HDN"),
-                priority: Some(1_853_817_087),
-                role: Some(IceRole::Controlling(0x1234_5678_9abc_def0)),
-                use_candidate: true,
-                key: Some(&key),
-                software: None,
-            }
-            .encode(black_box(&mut buf))
-            .unwrap()
-        })
+        b.iter(|| check().encode(black_box(&mut buf)).unwrap())
     });
     // SPED (draft-hancke-webrtc-sped): a check carrying a 900-byte DTLS datagram (0xC070)
     // and four CRC-32 acks (0xC071), then reading both back.
@@ -69,30 +67,12 @@ fn stun(c: &mut Criterion) {
     let mut sped = [0u8; 1500];
     g.bench_function("binding_request_encode_with_sped", |b| {
         b.iter(|| {
-            BindingRequest {
-                transaction_id: [7; 12],
-                username: Some("fZE1:9HDN"),
-                priority: Some(1_853_817_087),
-                role: Some(IceRole::Controlling(0x1234_5678_9abc_def0)),
-                use_candidate: true,
-                key: Some(&key),
-                software: None,
-            }
-            .encode_with(black_box(&raw), black_box(&mut sped))
-            .unwrap()
+            check()
+                .encode_with(black_box(&raw), black_box(&mut sped))
+                .unwrap()
         })
     });
-    let n = BindingRequest {
-        transaction_id: [7; 12],
-        username: Some("fZE1:9HDN"),
-        priority: Some(1_853_817_087),
-        role: Some(IceRole::Controlling(0x1234_5678_9abc_def0)),
-        use_candidate: true,
-        key: Some(&key),
-        software: None,
-    }
-    .encode_with(&raw, &mut sped)
-    .unwrap();
+    let n = check().encode_with(&raw, &mut sped).unwrap();
     let sped = sped[..n].to_vec();
     g.bench_function("raw_attribute_sped_data", |b| {
         b.iter(|| raw_attribute(black_box(&sped), 0xC070).unwrap().len())
