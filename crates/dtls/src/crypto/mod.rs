@@ -12,3 +12,5 @@ pub(crate) mod kx;
 pub(crate) mod peer_key;
 pub(crate) mod prf;
 pub(crate) mod record_cipher;
+#[allow(dead_code)]
+pub(crate) mod record_cipher13;

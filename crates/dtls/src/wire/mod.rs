@@ -1,4 +1,4 @@
-//! Wire formats of DTLS 1.2: the record header, the handshake header and each handshake
+//! Wire formats of DTLS 1.2 and 1.3: the record headers (with the DTLS 1.3 unified header), the handshake header and each handshake
 //! message, as borrowed parsers and emitters into the caller's buffer.
 //!
 //! Record and handshake headers are fixed layouts; handshake messages are TLS vectors read
@@ -20,3 +20,4 @@ pub mod hello_verify_request;
 pub mod record;
 pub mod server_hello;
 pub mod server_key_exchange;
+pub mod unified_header;
