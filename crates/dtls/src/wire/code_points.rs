@@ -133,14 +133,19 @@ open_enum! {
         X25519 = 29,
         /// Curve448.
         X448 = 30,
-        /// The hybrid post-quantum group Chromium lists first (TLS 1.3 only for us).
+        /// The hybrid post-quantum group Chromium lists first: ML-KEM-768 with X25519
+        /// (draft-ietf-tls-ecdhe-mlkem; TLS 1.3 only).
         X25519MLKEM768 = 0x11ec,
     }
 }
 
 impl NamedGroup {
-    /// The groups we implement, in our order of preference.
+    /// The groups we implement in DTLS 1.2, in our order of preference.
     pub const SUPPORTED: [Self; 2] = [Self::X25519, Self::SECP256R1];
+
+    /// The groups we implement in DTLS 1.3, in our order of preference: the post-quantum
+    /// hybrid first.
+    pub const SUPPORTED_TLS13: [Self; 3] = [Self::X25519MLKEM768, Self::X25519, Self::SECP256R1];
 }
 
 open_enum! {

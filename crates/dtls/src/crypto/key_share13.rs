@@ -1,0 +1,323 @@
+//! Key shares of the TLS 1.3 `key_share` extension (RFC 8446 §4.2.8) for the groups we
+//! implement: X25519MLKEM768, x25519 and secp256r1.
+//!
+//! - x25519 (RFC 8446 §4.2.8.2, RFC 7748): 32-byte public keys, 32-byte shared secret;
+//!   ring refuses an all-zero result (RFC 7748 §6.1, RFC 8446 §7.4.2).
+//! - secp256r1 (RFC 8446 §4.2.8.2): 65-byte uncompressed points, the shared secret is the
+//!   x coordinate (RFC 8446 §7.4.1).
+//! - X25519MLKEM768 (0x11EC, draft-ietf-tls-ecdhe-mlkem §4.1-§4.3): the client sends its
+//!   ML-KEM-768 encapsulation key (1184 bytes) followed by its X25519 public key (32); the
+//!   server answers with the ML-KEM ciphertext (1088) followed by its X25519 public key (32);
+//!   the shared secret is the ML-KEM shared secret (32) followed by the X25519 one (32).
+//!   An encapsulation key that fails the FIPS 203 §7.2 modulus check is refused.
+//!
+//! ECDH runs on ring; ML-KEM-768 on RustCrypto's `ml-kem` through its deterministic API, with
+//! the 64-byte key generation seed and the 32-byte encapsulation randomness drawn from ring's
+//! OS generator. Any share of the wrong length or that is not a valid key is
+//! [`Error::IllegalParameter`]`(`[`Parameter::PublicKey`]`)`.
+
+use ml_kem::array::Array;
+use ml_kem::{Decapsulate, DecapsulationKey768, EncapsulationKey768, KeyExport, MlKem768};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::crypto::kx::EphemeralKey;
+use crate::error::{Error, Parameter};
+use crate::wire::code_points::NamedGroup;
+
+/// Length of an ML-KEM-768 encapsulation key (FIPS 203 §8: 384·k + 32, k = 3).
+pub(crate) const MLKEM768_ENCAPSULATION_KEY_LEN: usize = 1184;
+/// Length of an ML-KEM-768 ciphertext (FIPS 203 §8).
+pub(crate) const MLKEM768_CIPHERTEXT_LEN: usize = 1088;
+/// Length of an ML-KEM shared secret.
+const MLKEM_SHARED_LEN: usize = 32;
+/// Length of an X25519 public key.
+const X25519_LEN: usize = 32;
+
+/// A share that is not a valid key of its group (RFC 8446 §4.2.8: illegal_parameter).
+const BAD_SHARE: Error = Error::IllegalParameter(Parameter::PublicKey);
+
+/// The private half of a client's share.
+enum Private {
+    /// x25519 or secp256r1.
+    Ecdh(EphemeralKey),
+    /// X25519MLKEM768: the ML-KEM decapsulation key and the X25519 key.
+    Hybrid {
+        mlkem: Box<DecapsulationKey768>,
+        x25519: EphemeralKey,
+    },
+}
+
+/// A client's key share for one group: sent in the ClientHello, finished with the
+/// server's share from the ServerHello.
+pub(crate) struct ClientKeyShare {
+    group: NamedGroup,
+    private: Private,
+    public: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClientKeyShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientKeyShare")
+            .field("group", &self.group)
+            .field("public_len", &self.public.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Random bytes from the OS generator.
+fn random<const N: usize>(rng: &SystemRandom) -> Result<[u8; N], Error> {
+    let mut b = [0u8; N];
+    rng.fill(&mut b).map_err(|_| Error::Crypto)?;
+    Ok(b)
+}
+
+impl ClientKeyShare {
+    /// A fresh share in `group` (one of [`NamedGroup::SUPPORTED_TLS13`]; another group is
+    /// [`Error::NoCommonGroup`]).
+    pub(crate) fn generate(rng: &SystemRandom, group: NamedGroup) -> Result<Self, Error> {
+        if group == NamedGroup::X25519MLKEM768 {
+            // FIPS 203 §7.1 ML-KEM.KeyGen from the seed d || z.
+            let mlkem = Box::new(DecapsulationKey768::from_seed(Array::from(random::<64>(
+                rng,
+            )?)));
+            let x25519 = EphemeralKey::generate(rng, NamedGroup::X25519)?;
+            let mut public = Vec::with_capacity(MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN);
+            public.extend_from_slice(&mlkem.encapsulation_key().to_bytes());
+            public.extend_from_slice(x25519.public());
+            return Ok(Self {
+                group,
+                private: Private::Hybrid { mlkem, x25519 },
+                public,
+            });
+        }
+        let key = EphemeralKey::generate(rng, group)?;
+        Ok(Self {
+            group,
+            public: key.public().to_vec(),
+            private: Private::Ecdh(key),
+        })
+    }
+
+    /// The group.
+    pub(crate) fn group(&self) -> NamedGroup {
+        self.group
+    }
+
+    /// The `key_exchange` bytes of our `KeyShareEntry`.
+    pub(crate) fn public(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// The shared secret with the server's `key_exchange` bytes (the (EC)DHE input of the
+    /// key schedule, RFC 8446 §7.1).
+    pub(crate) fn finish(self, server_share: &[u8]) -> Result<Vec<u8>, Error> {
+        match self.private {
+            Private::Ecdh(key) => key.agree(server_share),
+            Private::Hybrid { mlkem, x25519 } => {
+                if server_share.len() != MLKEM768_CIPHERTEXT_LEN + X25519_LEN {
+                    return Err(BAD_SHARE);
+                }
+                let (ct, x_public) = server_share.split_at(MLKEM768_CIPHERTEXT_LEN);
+                let ct = ml_kem::Ciphertext::<MlKem768>::try_from(ct).map_err(|_| BAD_SHARE)?;
+                // FIPS 203 §7.3: decapsulation never fails (implicit rejection).
+                let mut shared = Vec::with_capacity(MLKEM_SHARED_LEN + X25519_LEN);
+                shared.extend_from_slice(&mlkem.decapsulate(&ct));
+                shared.extend_from_slice(&x25519.agree(x_public)?);
+                Ok(shared)
+            }
+        }
+    }
+}
+
+/// The server's side: answers the client's `key_exchange` bytes in `group` with our share
+/// and returns `(server share, shared secret)`.
+pub(crate) fn respond(
+    rng: &SystemRandom,
+    group: NamedGroup,
+    client_share: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    if group != NamedGroup::X25519MLKEM768 {
+        let key = EphemeralKey::generate(rng, group)?;
+        let public = key.public().to_vec();
+        return Ok((public, key.agree(client_share)?));
+    }
+    if client_share.len() != MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN {
+        return Err(BAD_SHARE);
+    }
+    let (ek, x_public) = client_share.split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
+    let ek = Array::try_from(ek).map_err(|_| BAD_SHARE)?;
+    // FIPS 203 §7.2: the type and modulus checks of the encapsulation key.
+    let ek = EncapsulationKey768::new(&ek).map_err(|_| BAD_SHARE)?;
+    // FIPS 203 §7.2 ML-KEM.Encaps with fresh randomness m.
+    let (ct, mlkem_shared) = ek.encapsulate_deterministic(&Array::from(random::<32>(rng)?));
+    let x25519 = EphemeralKey::generate(rng, NamedGroup::X25519)?;
+    let mut share = Vec::with_capacity(MLKEM768_CIPHERTEXT_LEN + X25519_LEN);
+    share.extend_from_slice(&ct);
+    share.extend_from_slice(x25519.public());
+    let mut shared = Vec::with_capacity(MLKEM_SHARED_LEN + X25519_LEN);
+    shared.extend_from_slice(&mlkem_shared);
+    shared.extend_from_slice(&x25519.agree(x_public)?);
+    Ok((share, shared))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libcrux_ml_kem::mlkem768;
+
+    const HYBRID_CLIENT_LEN: usize = MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN;
+    const HYBRID_SERVER_LEN: usize = MLKEM768_CIPHERTEXT_LEN + X25519_LEN;
+
+    #[test]
+    fn both_sides_agree_in_every_group() {
+        let rng = SystemRandom::new();
+        for (group, client_len, server_len, shared_len) in [
+            (
+                NamedGroup::X25519MLKEM768,
+                HYBRID_CLIENT_LEN,
+                HYBRID_SERVER_LEN,
+                64,
+            ),
+            (NamedGroup::X25519, 32, 32, 32),
+            (NamedGroup::SECP256R1, 65, 65, 32),
+        ] {
+            assert!(NamedGroup::SUPPORTED_TLS13.contains(&group));
+            let client = ClientKeyShare::generate(&rng, group).unwrap();
+            assert_eq!(client.group(), group);
+            assert_eq!(client.public().len(), client_len, "{group}");
+            let (server_share, server_secret) = respond(&rng, group, client.public()).unwrap();
+            assert_eq!(server_share.len(), server_len, "{group}");
+            let client_secret = client.finish(&server_share).unwrap();
+            assert_eq!(client_secret, server_secret, "{group}");
+            assert_eq!(client_secret.len(), shared_len, "{group}");
+        }
+    }
+
+    #[test]
+    fn refuses_wrong_lengths_and_garbage() {
+        let rng = SystemRandom::new();
+        for group in NamedGroup::SUPPORTED_TLS13 {
+            let good = ClientKeyShare::generate(&rng, group).unwrap();
+            let len = good.public().len();
+            for bad in [&[][..], &good.public()[..len - 1], &[0xff; 1300][..]] {
+                assert_eq!(respond(&rng, group, bad).unwrap_err(), BAD_SHARE, "{group}");
+            }
+            let (server, _) = respond(&rng, group, good.public()).unwrap();
+            for cut in [0, 1, server.len() - 1] {
+                let c = ClientKeyShare::generate(&rng, group).unwrap();
+                assert_eq!(
+                    c.finish(&server[..cut]).unwrap_err(),
+                    BAD_SHARE,
+                    "{group} {cut}"
+                );
+            }
+            let c = ClientKeyShare::generate(&rng, group).unwrap();
+            let mut long = server.clone();
+            long.push(0);
+            assert_eq!(c.finish(&long).unwrap_err(), BAD_SHARE, "{group}");
+        }
+        assert_eq!(
+            ClientKeyShare::generate(&rng, NamedGroup::X448).unwrap_err(),
+            Error::NoCommonGroup
+        );
+        assert_eq!(
+            respond(&rng, NamedGroup(0x0200), &[0; 32]).unwrap_err(),
+            Error::NoCommonGroup
+        );
+    }
+
+    #[test]
+    fn refuses_an_encapsulation_key_out_of_range() {
+        // FIPS 203 §7.2 modulus check: coefficient 0xfff ≥ q = 3329 in the first 12 bits.
+        let rng = SystemRandom::new();
+        let good = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
+        let mut bad = good.public().to_vec();
+        bad[0] = 0xff;
+        bad[1] |= 0x0f;
+        assert_eq!(
+            respond(&rng, NamedGroup::X25519MLKEM768, &bad).unwrap_err(),
+            BAD_SHARE
+        );
+    }
+
+    #[test]
+    fn refuses_all_zero_x25519_results() {
+        // A small-order point (here 0) gives an all-zero X25519 secret (RFC 8446 §7.4.2).
+        let rng = SystemRandom::new();
+        let zero = [0u8; 32];
+        assert_eq!(
+            respond(&rng, NamedGroup::X25519, &zero).unwrap_err(),
+            BAD_SHARE
+        );
+        let good = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
+        let mut hybrid = good.public().to_vec();
+        hybrid[MLKEM768_ENCAPSULATION_KEY_LEN..].fill(0);
+        assert_eq!(
+            respond(&rng, NamedGroup::X25519MLKEM768, &hybrid).unwrap_err(),
+            BAD_SHARE
+        );
+        let (mut server, _) = respond(&rng, NamedGroup::X25519MLKEM768, good.public()).unwrap();
+        server[MLKEM768_CIPHERTEXT_LEN..].fill(0);
+        assert_eq!(good.finish(&server).unwrap_err(), BAD_SHARE);
+    }
+
+    /// Our client (ml-kem) with a server whose ML-KEM encapsulation is libcrux's.
+    #[test]
+    fn libcrux_encapsulates_to_our_key() {
+        let rng = SystemRandom::new();
+        for _ in 0..4 {
+            let client = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
+            let (ek, client_x) = client.public().split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
+            let ek: [u8; MLKEM768_ENCAPSULATION_KEY_LEN] = ek.try_into().unwrap();
+            let ek = mlkem768::MlKem768PublicKey::from(ek);
+            assert!(mlkem768::validate_public_key(&ek));
+            let (ct, libcrux_secret) = mlkem768::encapsulate(&ek, random::<32>(&rng).unwrap());
+            let server_x = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
+            let mut server_share = ct.as_slice().to_vec();
+            server_share.extend_from_slice(server_x.public());
+            let x_secret = server_x.agree(client_x).unwrap();
+            let ours = client.finish(&server_share).unwrap();
+            assert_eq!(&ours[..32], libcrux_secret.as_slice());
+            assert_eq!(&ours[32..], &x_secret[..]);
+        }
+    }
+
+    /// libcrux's key with our server (ml-kem encapsulation), decapsulated by libcrux.
+    #[test]
+    fn libcrux_decapsulates_our_encapsulation() {
+        let rng = SystemRandom::new();
+        for _ in 0..4 {
+            let pair = mlkem768::generate_key_pair(random::<64>(&rng).unwrap());
+            let client_x = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
+            let mut client_share = pair.public_key().as_slice().to_vec();
+            client_share.extend_from_slice(client_x.public());
+            let (server_share, ours) =
+                respond(&rng, NamedGroup::X25519MLKEM768, &client_share).unwrap();
+            let (ct, server_x) = server_share.split_at(MLKEM768_CIPHERTEXT_LEN);
+            let ct: [u8; MLKEM768_CIPHERTEXT_LEN] = ct.try_into().unwrap();
+            let libcrux_secret =
+                mlkem768::decapsulate(pair.private_key(), &mlkem768::MlKem768Ciphertext::from(ct));
+            assert_eq!(&ours[..32], libcrux_secret.as_slice());
+            assert_eq!(&ours[32..], &client_x.agree(server_x).unwrap()[..]);
+        }
+    }
+
+    /// Both implementations are FIPS 203's deterministic functions: the same seed gives the
+    /// same encapsulation key, the same randomness the same ciphertext and secret.
+    #[test]
+    fn same_seed_same_keys_as_libcrux() {
+        let rng = SystemRandom::new();
+        let seed = random::<64>(&rng).unwrap();
+        let ours = DecapsulationKey768::from_seed(Array::from(seed));
+        let theirs = mlkem768::generate_key_pair(seed);
+        let ek = ours.encapsulation_key().to_bytes();
+        assert_eq!(&ek[..], theirs.public_key().as_slice());
+        let m = random::<32>(&rng).unwrap();
+        let (ct, k) = ours
+            .encapsulation_key()
+            .encapsulate_deterministic(&Array::from(m));
+        let (ct2, k2) = mlkem768::encapsulate(theirs.public_key(), m);
+        assert_eq!(&ct[..], ct2.as_slice());
+        assert_eq!(&k[..], k2.as_slice());
+    }
+}
