@@ -18,6 +18,33 @@ pub enum Role {
     Server,
 }
 
+/// The DTLS versions a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Versions {
+    /// DTLS 1.2 only (RFC 6347): a ClientHello offers nothing of 1.3, a server answers a
+    /// 1.3-capable ClientHello with 1.2.
+    Dtls12,
+    /// DTLS 1.3 only (RFC 9147): a server refuses a client without 1.3 (protocol_version),
+    /// a client refuses a 1.2 ServerHello.
+    Dtls13,
+    /// Both, 1.3 preferred: a client offers 1.3 and accepts 1.2; a server picks 1.3 when
+    /// the client offers it.
+    #[default]
+    Both,
+}
+
+impl Versions {
+    /// Whether DTLS 1.2 is allowed.
+    pub fn allows_dtls12(self) -> bool {
+        self != Self::Dtls13
+    }
+
+    /// Whether DTLS 1.3 is allowed.
+    pub fn allows_dtls13(self) -> bool {
+        self != Self::Dtls12
+    }
+}
+
 /// How a [`Connection`](crate::Connection) behaves. Built with [`Config::new`]; every field
 /// may then be changed.
 #[derive(Debug, Clone)]
@@ -33,6 +60,18 @@ pub struct Config {
     /// Key exchange groups we offer (client) or accept (server: the first in the *client's*
     /// order that we support).
     pub groups: Vec<NamedGroup>,
+    /// The DTLS versions we speak (default: both, 1.3 preferred).
+    pub versions: Versions,
+    /// DTLS 1.3 cipher suites, in our order of preference (RFC 8446 §B.4).
+    pub tls13_cipher_suites: Vec<CipherSuite>,
+    /// DTLS 1.3 key exchange groups, in our order of preference: a client sends key shares
+    /// for the first [`Config::tls13_key_shares`] of them and lists all in
+    /// `supported_groups`; a server takes the first of these the client sent a share for,
+    /// or asks for one with a HelloRetryRequest (RFC 8446 §4.1.4).
+    pub tls13_groups: Vec<NamedGroup>,
+    /// How many key shares a DTLS 1.3 ClientHello carries (default 2: X25519MLKEM768 and
+    /// x25519, so that a server without ML-KEM needs no HelloRetryRequest).
+    pub tls13_key_shares: usize,
     /// SRTP protection profiles for `use_srtp`, in our order of preference; empty for a
     /// connection without SRTP (data channels only).
     pub srtp_profiles: Vec<SrtpProfile>,
@@ -67,6 +106,10 @@ impl Config {
             remote_fingerprints,
             cipher_suites: CipherSuite::SUPPORTED.to_vec(),
             groups: NamedGroup::SUPPORTED.to_vec(),
+            versions: Versions::Dtls12,
+            tls13_cipher_suites: CipherSuite::SUPPORTED_TLS13.to_vec(),
+            tls13_groups: NamedGroup::SUPPORTED_TLS13.to_vec(),
+            tls13_key_shares: 2,
             srtp_profiles: SrtpProfile::SUPPORTED.to_vec(),
             mtu: 1200,
             cookies: true,
@@ -102,6 +145,28 @@ impl Config {
             .find(|g| !NamedGroup::SUPPORTED.contains(g))
         {
             return Err(ConfigError::Unsupported(g.0));
+        }
+        if self.versions.allows_dtls13() {
+            if self.tls13_cipher_suites.is_empty() {
+                return Err(ConfigError::NoCipherSuite);
+            }
+            if let Some(s) = self
+                .tls13_cipher_suites
+                .iter()
+                .find(|s| s.params13().is_none())
+            {
+                return Err(ConfigError::Unsupported(s.0));
+            }
+            if let Some(g) = self
+                .tls13_groups
+                .iter()
+                .find(|g| !NamedGroup::SUPPORTED_TLS13.contains(g))
+            {
+                return Err(ConfigError::Unsupported(g.0));
+            }
+            if self.tls13_groups.is_empty() || self.tls13_key_shares == 0 {
+                return Err(ConfigError::Unsupported(0));
+            }
         }
         if let Some(p) = self
             .srtp_profiles

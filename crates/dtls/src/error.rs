@@ -69,6 +69,15 @@ pub enum Parameter {
     PointFormat,
     /// A cookie longer than DTLS allows, or an empty one in a HelloVerifyRequest.
     Cookie,
+    /// A DTLS 1.2 ServerHello carrying the RFC 8446 §4.1.3 downgrade sentinel to a client
+    /// that offered 1.3.
+    Downgrade,
+    /// A DTLS 1.3 `key_share` for a group that was not offered, listed twice, or of the
+    /// wrong length.
+    KeyShare,
+    /// A HelloRetryRequest that would not change the ClientHello, or a second one
+    /// (RFC 8446 §4.1.4).
+    HelloRetryRequest,
 }
 
 /// Why the DTLS machine failed, or refused a call.
@@ -92,8 +101,8 @@ pub enum Error {
     /// A handshake message arrived that the state does not expect.
     #[error("unexpected handshake message {0:?}")]
     UnexpectedMessage(HandshakeType),
-    /// The peer does not speak DTLS 1.2 (RFC 6347 §4.2.1).
-    #[error("peer does not offer DTLS 1.2 (version 0x{0:04x})")]
+    /// The peer offers no DTLS version we accept (RFC 6347 §4.2.1, RFC 9147 §5.3).
+    #[error("peer offers no DTLS version we accept (version 0x{0:04x})")]
     ProtocolVersion(u16),
     /// No cipher suite in common (a server needs an ECDHE_ECDSA suite for our certificate).
     #[error("no cipher suite in common")]

@@ -3,7 +3,7 @@
 use crate::certificate::Fingerprint;
 use crate::config::Role;
 use crate::error::Error;
-use crate::wire::code_points::{CipherSuite, NamedGroup, SrtpProfile};
+use crate::wire::code_points::{CipherSuite, NamedGroup, ProtocolVersion, SrtpProfile};
 
 /// An event, drained with [`Connection::poll_event`](crate::Connection::poll_event).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,9 @@ pub enum Event {
 pub struct Connected {
     /// Our role.
     pub role: Role,
+    /// The negotiated version: [`ProtocolVersion::DTLS_1_2`] or [`ProtocolVersion::DTLS_1_3`]
+    /// (webrtc-stats `tlsVersion` is its hex form, "FEFD" or "FEFC").
+    pub version: ProtocolVersion,
     /// The negotiated cipher suite.
     pub cipher_suite: CipherSuite,
     /// The ECDHE group.

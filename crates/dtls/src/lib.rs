@@ -123,10 +123,12 @@ mod stats;
 pub mod wire;
 
 pub use certificate::{Certificate, Fingerprint, HashAlgorithm};
-pub use config::{Config, MIN_MTU, Role};
+pub use config::{Config, MIN_MTU, Role, Versions};
 pub use connection::{Connection, SRTP_EXPORTER_LABEL};
 pub use error::{ConfigError, Error, Parameter, WireError};
 pub use event::{Connected, Event, SrtpKeying};
 pub use stats::Stats;
 pub use wire::alert::AlertDescription;
-pub use wire::code_points::{CipherSuite, NamedGroup, SignatureScheme, SrtpProfile};
+pub use wire::code_points::{
+    CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme, SrtpProfile,
+};

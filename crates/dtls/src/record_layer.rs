@@ -53,6 +53,11 @@ impl RecordLayer {
         self.write_seq[0] = seq;
     }
 
+    /// The next epoch-0 sequence number (what a DTLS 1.3 machine continues from).
+    pub(crate) fn epoch0_sequence(&self) -> u64 {
+        self.write_seq[0]
+    }
+
     /// Bytes a record in `epoch` adds around its plaintext.
     pub(crate) fn overhead(&self, epoch: u16) -> usize {
         RECORD_HEADER_LEN

@@ -21,10 +21,8 @@ use crate::handshake::reassembly::Message;
 use crate::wire::certificate::CertificateMsg;
 use crate::wire::certificate_request::{CertificateRequest, ECDSA_SIGN};
 use crate::wire::certificate_verify::CertificateVerify;
-use crate::wire::client_hello::ClientHello;
 use crate::wire::client_key_exchange::ClientKeyExchange;
 use crate::wire::code_points::{AuthKind, ProtocolVersion, SignatureScheme};
-use crate::wire::extension::{Extensions, UseSrtp};
 use crate::wire::finished::Finished;
 use crate::wire::handshake::HandshakeType;
 use crate::wire::hello_verify_request::HelloVerifyRequest;
@@ -35,33 +33,63 @@ use crate::wire::server_key_exchange::ServerKeyExchange;
 const MAX_HELLO_VERIFY_REQUESTS: u8 = 4;
 
 impl Connection {
+    /// Which version the ServerHello chose: `Some(suite)` for DTLS 1.3 (a ServerHello or a
+    /// HelloRetryRequest selecting it with a 1.3 suite we offered), `None` for 1.2. Refuses a
+    /// version we do not allow and a downgrade (RFC 8446 §4.1.3).
+    fn dtls13_suite(&self, msg: &Message) -> Result<Option<crate::CipherSuite>, Error> {
+        let ty = HandshakeType::SERVER_HELLO;
+        let sh = ServerHello::parse(&msg.body).map_err(Error::malformed(ty))?;
+        let offered13 = !self.hs.key_shares13.is_empty();
+        if sh.extensions.selected_version() == Some(ProtocolVersion::DTLS_1_3) {
+            if !offered13 {
+                return Err(Error::ProtocolVersion(ProtocolVersion::DTLS_1_3.0));
+            }
+            if !self.config.tls13_cipher_suites.contains(&sh.cipher_suite) {
+                return Err(Error::IllegalParameter(Parameter::CipherSuite));
+            }
+            return Ok(Some(sh.cipher_suite));
+        }
+        if !self.config.versions.allows_dtls12() {
+            return Err(Error::ProtocolVersion(sh.server_version.0));
+        }
+        if offered13 && sh.random[24..] == super::tls13::DOWNGRADE_TLS12 {
+            return Err(Error::IllegalParameter(Parameter::Downgrade));
+        }
+        Ok(None)
+    }
+
+    /// The server chose DTLS 1.3: everything goes to the 1.3 machine from here.
+    fn hand_over_client(&mut self, now: Instant, suite: crate::CipherSuite, msg: Message) {
+        let client_hello = self
+            .hs
+            .transcript
+            .get(crate::wire::handshake::HANDSHAKE_HEADER_LEN..)
+            .unwrap_or_default()
+            .to_vec();
+        let handover = super::tls13::ClientHandover {
+            random: self.hs.client_random,
+            key_shares: std::mem::take(&mut self.hs.key_shares13),
+            client_hello,
+            retried: false,
+        };
+        let common = self.hand_over(self.records.epoch0_sequence());
+        let mut t = super::tls13::Tls13::client(now, common, handover, suite, msg);
+        for tail in std::mem::take(&mut self.pending13) {
+            t.handle_datagram_tail(now, &tail);
+        }
+        self.v13 = Some(t);
+    }
+
     /// Sends (a new) ClientHello with the current cookie; the transcript starts over with it
     /// (RFC 6347 §4.2.6: the first ClientHello and HelloVerifyRequest are not hashed).
     pub(super) fn send_client_hello(&mut self, now: Instant) -> Result<(), Error> {
-        let ch = ClientHello {
-            client_version: ProtocolVersion::DTLS_1_2,
-            random: self.hs.client_random,
-            session_id: &[],
-            cookie: &self.hs.cookie,
-            cipher_suites: self.config.cipher_suites.clone(),
-            compression_methods: &[0],
-            extensions: Extensions {
-                supported_groups: Some(self.config.groups.clone()),
-                ec_point_formats: Some(&[0]),
-                signature_algorithms: Some(Self::verified_schemes().to_vec()),
-                use_srtp: (!self.config.srtp_profiles.is_empty()).then(|| UseSrtp {
-                    profiles: self.config.srtp_profiles.clone(),
-                    mki: &[],
-                }),
-                extended_master_secret: true,
-                renegotiation_info: Some(&[]),
-                supported_versions: None,
-                unknown: 0,
-            },
-        };
-        let mut body = Vec::with_capacity(256);
-        ch.emit(&mut body)
-            .map_err(Error::malformed(HandshakeType::CLIENT_HELLO))?;
+        let body = super::tls13::client_hello_body(
+            &self.config,
+            self.hs.client_random,
+            &self.hs.cookie,
+            &self.hs.key_shares13,
+            None,
+        )?;
         self.hs.transcript.clear();
         let mut items = Vec::with_capacity(1);
         self.push_message(&mut items, 0, HandshakeType::CLIENT_HELLO, body);
@@ -77,7 +105,13 @@ impl Connection {
             (Step::WaitServerHello, HandshakeType::HELLO_VERIFY_REQUEST) => {
                 self.on_hello_verify_request(now, &msg)
             }
-            (Step::WaitServerHello, HandshakeType::SERVER_HELLO) => self.on_server_hello(&msg),
+            (Step::WaitServerHello, HandshakeType::SERVER_HELLO) => {
+                if let Some(suite) = self.dtls13_suite(&msg)? {
+                    self.hand_over_client(now, suite, msg);
+                    return Ok(());
+                }
+                self.on_server_hello(&msg)
+            }
             (Step::WaitServerCertificate, HandshakeType::CERTIFICATE) => {
                 self.accept_peer_certificate(&msg)?;
                 let key = self.hs.peer_key.as_ref().ok_or(Error::NoCertificate)?;

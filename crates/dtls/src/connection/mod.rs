@@ -4,6 +4,7 @@
 
 mod client;
 mod server;
+mod tls13;
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -28,7 +29,8 @@ use crate::record_layer::{OpenError, RecordLayer};
 use crate::stats::Stats;
 use crate::wire::alert::{Alert, AlertDescription, AlertLevel};
 use crate::wire::code_points::{
-    AuthKind, BulkCipher, CipherSuite, NamedGroup, PrfHash, SignatureScheme, SrtpProfile,
+    AuthKind, BulkCipher, CipherSuite, NamedGroup, PrfHash, ProtocolVersion, SignatureScheme,
+    SrtpProfile,
 };
 use crate::wire::handshake::{Fragment, HandshakeType, whole_message};
 use crate::wire::record::{ContentType, MAX_PLAINTEXT, Record};
@@ -102,6 +104,9 @@ struct Handshake {
     cookie: Vec<u8>,
     /// Client: HelloVerifyRequests received.
     hello_verify_requests: u8,
+    /// Client offering DTLS 1.3: our key shares (RFC 8446 §4.2.8), kept until the
+    /// ServerHello says which version won.
+    key_shares13: Vec<crate::crypto::key_share13::ClientKeyShare>,
 }
 
 impl Handshake {
@@ -125,6 +130,7 @@ impl Handshake {
             certificate_requested: false,
             cookie: Vec::new(),
             hello_verify_requests: 0,
+            key_shares13: Vec::new(),
         }
     }
 
@@ -194,6 +200,11 @@ pub struct Connection {
     early_data: Vec<Vec<u8>>,
     stats: Stats,
     scratch: Vec<u8>,
+    /// Once DTLS 1.3 is chosen, the 1.3 machine every call goes to.
+    v13: Option<Box<tls13::Tls13>>,
+    /// Client offering 1.3: datagram tails with 1.3 records (unified headers) that
+    /// overtook the ServerHello, for the 1.3 machine once it exists.
+    pending13: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -214,7 +225,9 @@ impl Connection {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
         };
-        let cookie_key = (role == Role::Server && config.cookies).then(|| {
+        // A server always has a cookie key: DTLS 1.3 HelloRetryRequest cookies carry state
+        // even when `cookies` is off (RFC 8446 §4.2.2).
+        let cookie_key = (role == Role::Server).then(|| {
             let mut secret = [0u8; 32];
             rng.fill_bytes(&mut secret);
             CookieKey::new(&secret)
@@ -245,8 +258,55 @@ impl Connection {
             early_data: Vec::new(),
             stats: Stats::default(),
             scratch: Vec::new(),
+            v13: None,
+            pending13: Vec::new(),
             config,
         })
+    }
+
+    /// Moves what the 1.3 machine continues with out of this connection (which then only
+    /// forwards to it). `epoch0_sequence` is the next epoch-0 record sequence number.
+    fn hand_over(&mut self, epoch0_sequence: u64) -> tls13::Common {
+        let max_message = self.config.max_message_len;
+        let max_total = self.config.max_reassembly;
+        self.retransmit = None;
+        self.flight.clear();
+        tls13::Common {
+            config: self.config.clone(),
+            rng: StdRng::from_rng(&mut self.rng),
+            reassembler: std::mem::replace(
+                &mut self.reassembler,
+                Reassembler::new(max_message, max_total),
+            ),
+            transmits: std::mem::take(&mut self.transmits),
+            events: std::mem::take(&mut self.events),
+            stats: self.stats,
+            next_send_seq: self.next_send_seq,
+            epoch0_sequence,
+        }
+    }
+
+    /// The negotiated DTLS version, once known: 1.3 as soon as the peer chose it, 1.2 once
+    /// connected with 1.2.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        if self.v13.is_some() {
+            Some(ProtocolVersion::DTLS_1_3)
+        } else if self.state == State::Connected {
+            Some(ProtocolVersion::DTLS_1_2)
+        } else {
+            None
+        }
+    }
+
+    /// Sends a DTLS 1.3 KeyUpdate (RFC 8446 §4.6.3, RFC 9147 §8): once the peer
+    /// acknowledges it, our records use the next epoch's keys. Does nothing under DTLS 1.2
+    /// (which has no key update) or while an update is in flight.
+    pub fn update_keys(&mut self, now: Instant) -> Result<(), Error> {
+        match self.v13.as_mut() {
+            Some(t) => t.update_keys(now),
+            None if self.state == State::Connected => Ok(()),
+            None => Err(Error::NotConnected),
+        }
     }
 
     /// A client: sends its ClientHello at once (drain
@@ -254,6 +314,24 @@ impl Connection {
     pub fn client(now: Instant, config: Config) -> Result<Self, ConfigError> {
         let mut c = Self::new(Role::Client, config)?;
         c.rng.fill_bytes(&mut c.hs.client_random);
+        if c.config.versions.allows_dtls13() {
+            let groups: Vec<NamedGroup> = c
+                .config
+                .tls13_groups
+                .iter()
+                .copied()
+                .take(c.config.tls13_key_shares)
+                .collect();
+            for group in groups {
+                match crate::crypto::key_share13::ClientKeyShare::generate(&c.sys_rng, group) {
+                    Ok(k) => c.hs.key_shares13.push(k),
+                    Err(e) => {
+                        c.fail(e);
+                        return Ok(c);
+                    }
+                }
+            }
+        }
         if let Err(e) = c.send_client_hello(now) {
             c.fail(e);
         }
@@ -274,16 +352,25 @@ impl Connection {
 
     /// True once the handshake completed, until closed or failed.
     pub fn is_connected(&self) -> bool {
+        if let Some(t) = &self.v13 {
+            return t.is_connected();
+        }
         self.state == State::Connected
     }
 
     /// True after close, a close_notify from the peer, or a failure.
     pub fn is_closed(&self) -> bool {
+        if let Some(t) = &self.v13 {
+            return t.is_closed();
+        }
         matches!(self.state, State::Closed | State::Failed)
     }
 
     /// The counters.
     pub fn stats(&self) -> Stats {
+        if let Some(t) = &self.v13 {
+            return t.stats();
+        }
         self.stats
     }
 
@@ -291,6 +378,9 @@ impl Connection {
     /// returns false when there is nothing to send. The owner sends it on the path it chose
     /// (the ICE agent's selected pair in a peer connection).
     pub fn poll_transmit_into(&mut self, buf: &mut Vec<u8>) -> bool {
+        if let Some(t) = &mut self.v13 {
+            return t.poll_transmit_into(buf);
+        }
         match self.transmits.pop_front() {
             Some(mut datagram) => {
                 // The queued datagram becomes the caller's buffer: no copy.
@@ -303,12 +393,18 @@ impl Connection {
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
+        if let Some(t) = &mut self.v13 {
+            return t.poll_event();
+        }
         self.events.pop_front()
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next: the flight retransmission
     /// deadline during the handshake, `None` otherwise.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(t) = &self.v13 {
+            return t.poll_timeout();
+        }
         match self.state {
             State::Handshaking => self.retransmit.map(|r| r.at),
             _ => None,
@@ -319,6 +415,9 @@ impl Connection {
     /// timeout up to the ceiling; fails after the configured number of retransmissions.
     /// Safe to call early or twice.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(t) = &mut self.v13 {
+            return t.handle_timeout(now);
+        }
         if self.state != State::Handshaking {
             return;
         }
@@ -350,6 +449,9 @@ impl Connection {
     /// towards the limit (RFC 6347 §4.2.4.1 leaves the timer values to the
     /// implementation). Nothing happens once the handshake is over.
     pub fn restart_retransmit_timer(&mut self, now: Instant) {
+        if let Some(t) = &mut self.v13 {
+            return t.restart_retransmit_timer(now);
+        }
         if self.state != State::Handshaking {
             return;
         }
@@ -363,6 +465,9 @@ impl Connection {
     /// Handles one datagram from the peer: every record in it. Bad records are counted in
     /// [`stats`](Self::stats) and dropped; fatal errors end in [`Event::Failed`].
     pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) {
+        if let Some(t) = &mut self.v13 {
+            return t.handle_datagram(now, datagram);
+        }
         if self.is_closed() {
             return;
         }
@@ -370,6 +475,9 @@ impl Connection {
         let mut retransmit = false;
         let mut rest = datagram;
         while !rest.is_empty() {
+            if self.keep_for_dtls13(rest) {
+                break;
+            }
             let (record, tail) = match Record::parse(rest) {
                 Ok(r) => r,
                 Err(e) => {
@@ -385,11 +493,35 @@ impl Connection {
                 self.fail(e);
                 return;
             }
+            if let Some(t) = &mut self.v13 {
+                // DTLS 1.3 was chosen by this record: the rest is the 1.3 machine's.
+                t.handle_datagram_tail(now, rest);
+                return;
+            }
             if self.is_closed() {
                 return;
             }
         }
         self.peer_retransmitted(retransmit);
+    }
+
+    /// A client that offered DTLS 1.3 keeps 1.3 records (unified header, RFC 9147 §4) that
+    /// overtook the ServerHello, for the 1.3 machine; true when `rest` was kept or dropped.
+    fn keep_for_dtls13(&mut self, rest: &[u8]) -> bool {
+        let first = rest.first().copied().unwrap_or(0);
+        if !crate::wire::unified_header::is_unified_header(first) {
+            return false;
+        }
+        if self.role == Role::Client
+            && self.step == Step::WaitServerHello
+            && !self.hs.key_shares13.is_empty()
+            && self.pending13.len() < MAX_EARLY_RECORDS
+        {
+            self.pending13.push(rest.to_vec());
+        } else {
+            self.stats.records_dropped += 1;
+        }
+        true
     }
 
     /// [`handle_datagram`](Self::handle_datagram) for owners that own the receive buffer:
@@ -408,6 +540,9 @@ impl Connection {
         datagram: &mut [u8],
         plaintexts: &mut Vec<Range<usize>>,
     ) {
+        if let Some(t) = &mut self.v13 {
+            return t.handle_datagram_in_place(now, datagram, plaintexts);
+        }
         if self.is_closed() {
             return;
         }
@@ -415,6 +550,9 @@ impl Connection {
         let mut retransmit = false;
         let mut at = 0;
         while at < datagram.len() {
+            if self.keep_for_dtls13(&datagram[at..]) {
+                break;
+            }
             let (record, tail) = match Record::parse(&datagram[at..]) {
                 Ok(r) => r,
                 Err(e) => {
@@ -450,6 +588,10 @@ impl Connection {
                     self.handle_record(now, &record, &datagram[at..end], &mut retransmit)
                 {
                     self.fail(e);
+                    return;
+                }
+                if let Some(t) = &mut self.v13 {
+                    t.handle_datagram_tail(now, &datagram[end..]);
                     return;
                 }
                 if self.is_closed() {
@@ -490,6 +632,9 @@ impl Connection {
     /// Sends `data` as one application data record (after the handshake): queued as one
     /// datagram for [`poll_transmit_into`](Self::poll_transmit_into).
     pub fn send(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
+        if let Some(t) = &mut self.v13 {
+            return t.send(now, data);
+        }
         let mut out = Vec::with_capacity(data.len() + 48);
         self.send_into(now, data, &mut out)?;
         self.stats.datagrams_sent += 1;
@@ -507,6 +652,9 @@ impl Connection {
         data: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
+        if let Some(t) = &mut self.v13 {
+            return t.send_into(_now, data, out);
+        }
         match self.state {
             State::Connected => {}
             State::Handshaking => return Err(Error::NotConnected),
@@ -524,6 +672,9 @@ impl Connection {
     /// Closes the connection: sends close_notify (RFC 5246 §7.2.1) and reports
     /// [`Event::Closed`]. Nothing is sent or received afterwards.
     pub fn close(&mut self, _now: Instant) {
+        if let Some(t) = &mut self.v13 {
+            return t.close();
+        }
         if self.is_closed() {
             return;
         }
@@ -541,6 +692,9 @@ impl Connection {
         context: Option<&[u8]>,
         len: usize,
     ) -> Result<Vec<u8>, Error> {
+        if let Some(t) = &self.v13 {
+            return t.export_keying_material(label, context, len);
+        }
         if self.state != State::Connected {
             return Err(Error::NotConnected);
         }
@@ -739,7 +893,7 @@ impl Connection {
                 Role::Client => self.client_message(now, msg)?,
                 Role::Server => self.server_message(now, msg)?,
             }
-            if self.state != State::Handshaking {
+            if self.state != State::Handshaking || self.v13.is_some() {
                 break;
             }
         }
@@ -978,6 +1132,7 @@ impl Connection {
         }
         let connected = Connected {
             role: self.role,
+            version: ProtocolVersion::DTLS_1_2,
             cipher_suite: self.hs.suite,
             group: self.hs.group,
             srtp,

@@ -102,7 +102,19 @@ impl Connection {
                 return Ok(());
             }
         };
-        if let Some(key) = &self.cookie_key
+        if self.config.versions.allows_dtls13() && ch.extensions.offers_dtls13() {
+            return self.on_client_hello13(now, msg, &ch);
+        }
+        // RFC 8446 §4.2.1: with supported_versions, only what it lists counts.
+        let lists_12 = ch.extensions.supported_versions.is_none_or(|v| {
+            crate::wire::key_share::parse_client_versions(v)
+                .is_ok_and(|list| list.contains(&ProtocolVersion::DTLS_1_2))
+        });
+        if !self.config.versions.allows_dtls12() || !lists_12 {
+            return Err(Error::ProtocolVersion(ch.client_version.0));
+        }
+        if self.config.cookies
+            && let Some(key) = &self.cookie_key
             && !key.verify(&ch)
         {
             let cookie = key.cookie(&ch);
@@ -115,6 +127,10 @@ impl Connection {
         let choice = self.negotiate(&ch)?;
         self.hs.client_random = ch.random;
         self.hs.server_random = self.random();
+        if self.config.versions.allows_dtls13() {
+            // RFC 8446 §4.1.3: a 1.3-capable server that settles for 1.2 says so.
+            self.hs.server_random[24..].copy_from_slice(&super::tls13::DOWNGRADE_TLS12);
+        }
         // RFC 6347 §4.2.2 / §4.2.1: our message_seq follows the ClientHello's, and our
         // records continue from its record sequence number (what a stateless server does).
         self.next_send_seq = msg.seq;

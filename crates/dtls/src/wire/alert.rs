@@ -46,6 +46,8 @@ impl AlertDescription {
     pub const INSUFFICIENT_SECURITY: Self = Self(71);
     /// `internal_error`.
     pub const INTERNAL_ERROR: Self = Self(80);
+    /// `user_canceled` (RFC 8446 §6.1: not fatal).
+    pub const USER_CANCELED: Self = Self(90);
     /// `no_renegotiation`.
     pub const NO_RENEGOTIATION: Self = Self(100);
     /// `unsupported_extension`.

@@ -108,6 +108,8 @@ mod tests {
                 extended_master_secret: true,
                 renegotiation_info: Some(&[]),
                 supported_versions: None,
+                key_share: None,
+                cookie: None,
                 unknown: 0,
             },
         }

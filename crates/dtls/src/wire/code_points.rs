@@ -58,6 +58,12 @@ open_enum! {
         TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = 0xcca9,
         /// RFC 5746 §3.3: signals secure renegotiation support in a ClientHello.
         TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff,
+        /// RFC 8446 §B.4: TLS 1.3 / DTLS 1.3 only.
+        TLS_AES_128_GCM_SHA256 = 0x1301,
+        /// RFC 8446 §B.4: TLS 1.3 / DTLS 1.3 only.
+        TLS_AES_256_GCM_SHA384 = 0x1302,
+        /// RFC 8446 §B.4: TLS 1.3 / DTLS 1.3 only.
+        TLS_CHACHA20_POLY1305_SHA256 = 0x1303,
     }
 }
 
@@ -101,7 +107,26 @@ impl CipherSuite {
         Self::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ];
 
-    /// Cipher, PRF hash and authentication of a suite we implement; `None` for the others.
+    /// The DTLS 1.3 suites we implement, in our order of preference (RFC 8446 §9.1: AES-128-GCM
+    /// is the one every implementation has).
+    pub const SUPPORTED_TLS13: [Self; 3] = [
+        Self::TLS_AES_128_GCM_SHA256,
+        Self::TLS_AES_256_GCM_SHA384,
+        Self::TLS_CHACHA20_POLY1305_SHA256,
+    ];
+
+    /// Cipher and hash of a DTLS 1.3 suite (RFC 8446 §B.4: the suite no longer names the key
+    /// exchange or the authentication); `None` for the others.
+    pub fn params13(self) -> Option<(BulkCipher, PrfHash)> {
+        Some(match self {
+            Self::TLS_AES_128_GCM_SHA256 => (BulkCipher::Aes128Gcm, PrfHash::Sha256),
+            Self::TLS_AES_256_GCM_SHA384 => (BulkCipher::Aes256Gcm, PrfHash::Sha384),
+            Self::TLS_CHACHA20_POLY1305_SHA256 => (BulkCipher::Chacha20Poly1305, PrfHash::Sha256),
+            _ => return None,
+        })
+    }
+
+    /// Cipher, PRF hash and authentication of a DTLS 1.2 suite we implement; `None` for the others.
     pub fn params(self) -> Option<(BulkCipher, PrfHash, AuthKind)> {
         use AuthKind::*;
         use BulkCipher::*;
@@ -271,7 +296,8 @@ open_enum! {
         DTLS_1_0 = 0xfeff,
         /// DTLS 1.2 (RFC 6347).
         DTLS_1_2 = 0xfefd,
-        /// DTLS 1.3 (RFC 9147), only ever seen in `supported_versions`.
+        /// DTLS 1.3 (RFC 9147), only ever seen in `supported_versions` (records and hellos
+        /// keep the DTLS 1.2 value, RFC 9147 §5.3).
         DTLS_1_3 = 0xfefc,
     }
 }
@@ -282,9 +308,9 @@ mod tests {
 
     #[test]
     fn unknown_values_stay_representable() {
-        let s = CipherSuite(0x1301);
+        let s = CipherSuite(0x1399);
         assert_eq!(s.name(), None);
-        assert_eq!(format!("{s:?}"), "CipherSuite(0x1301)");
+        assert_eq!(format!("{s:?}"), "CipherSuite(0x1399)");
         assert_eq!(s.params(), None);
         assert_eq!(
             format!("{}", CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256),
@@ -312,7 +338,10 @@ mod tests {
     #[test]
     fn every_supported_suite_has_params() {
         for s in CipherSuite::SUPPORTED {
-            assert!(s.params().is_some(), "{s}");
+            assert!(s.params().is_some() && s.params13().is_none(), "{s}");
+        }
+        for s in CipherSuite::SUPPORTED_TLS13 {
+            assert!(s.params13().is_some() && s.params().is_none(), "{s}");
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Hello extensions (RFC 5246 §7.4.1.4) as DTLS-SRTP uses them: `supported_groups` and
 //! `ec_point_formats` (RFC 8422 §5.1), `signature_algorithms` (RFC 5246 §7.4.1.4.1),
 //! `use_srtp` (RFC 5764 §4.1.1), `extended_master_secret` (RFC 7627 §5.1),
-//! `renegotiation_info` (RFC 5746 §3.2), and `supported_versions` (RFC 8446 §4.2.1, read
-//! only to see that a client also offers DTLS 1.3). Anything else is skipped.
+//! `renegotiation_info` (RFC 5746 §3.2), and for DTLS 1.3 `supported_versions`,
+//! `key_share` and `cookie` (RFC 8446 §4.2.1, §4.2.8, §4.2.2), kept raw here because their
+//! form depends on the message ([`crate::wire::key_share`] reads them). Anything else is
+//! skipped.
 
 use crate::error::WireError;
 use crate::wire::code_points::{ExtensionType, NamedGroup, SignatureScheme, SrtpProfile};
@@ -23,8 +25,13 @@ pub struct Extensions<'a> {
     pub extended_master_secret: bool,
     /// `renegotiation_info`: the `renegotiated_connection` bytes (empty on a first handshake).
     pub renegotiation_info: Option<&'a [u8]>,
-    /// `supported_versions` as raw bytes (ClientHello form: a one-byte length then versions).
+    /// `supported_versions` as raw bytes (ClientHello form: a one-byte length then versions;
+    /// ServerHello form: the selected version).
     pub supported_versions: Option<&'a [u8]>,
+    /// `key_share` as raw bytes (RFC 8446 §4.2.8; three forms, see [`crate::wire::key_share`]).
+    pub key_share: Option<&'a [u8]>,
+    /// `cookie` as raw bytes (RFC 8446 §4.2.2: a two-byte length then the cookie).
+    pub cookie: Option<&'a [u8]>,
     /// How many extensions we skipped as unknown.
     pub unknown: usize,
 }
@@ -124,6 +131,8 @@ impl<'a> Extensions<'a> {
                     out.renegotiation_info = Some(v);
                 }
                 ExtensionType::SUPPORTED_VERSIONS => out.supported_versions = Some(data),
+                ExtensionType::KEY_SHARE => out.key_share = Some(data),
+                ExtensionType::COOKIE => out.cookie = Some(data),
                 _ => out.unknown += 1,
             }
         }
@@ -154,7 +163,24 @@ impl<'a> Extensions<'a> {
         if let Some(v) = self.supported_versions {
             w.raw(ExtensionType::SUPPORTED_VERSIONS, v);
         }
+        if let Some(k) = self.key_share {
+            w.raw(ExtensionType::KEY_SHARE, k);
+        }
+        if let Some(c) = self.cookie {
+            w.raw(ExtensionType::COOKIE, c);
+        }
         w.finish()
+    }
+
+    /// The version a ServerHello's `supported_versions` selects (RFC 8446 §4.2.1: exactly
+    /// two bytes), if it carries one.
+    pub fn selected_version(&self) -> Option<crate::wire::code_points::ProtocolVersion> {
+        match self.supported_versions? {
+            [a, b] => Some(crate::wire::code_points::ProtocolVersion(
+                u16::from_be_bytes([*a, *b]),
+            )),
+            _ => None,
+        }
     }
 
     /// True when `supported_versions` lists DTLS 1.3 (RFC 9147 §5.3).

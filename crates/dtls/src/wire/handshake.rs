@@ -39,6 +39,15 @@ impl HandshakeType {
     pub const CLIENT_KEY_EXCHANGE: Self = Self(16);
     /// `finished`.
     pub const FINISHED: Self = Self(20);
+    /// RFC 8446 §4.6.1 (DTLS 1.3; we ignore tickets: no resumption).
+    pub const NEW_SESSION_TICKET: Self = Self(4);
+    /// RFC 8446 §4.3.1 (DTLS 1.3).
+    pub const ENCRYPTED_EXTENSIONS: Self = Self(8);
+    /// RFC 8446 §4.6.3 (DTLS 1.3).
+    pub const KEY_UPDATE: Self = Self(24);
+    /// RFC 8446 §4.4.1: the synthetic message that replaces the first ClientHello in the
+    /// transcript after a HelloRetryRequest.
+    pub const MESSAGE_HASH: Self = Self(254);
 }
 
 /// One handshake fragment as carried in a record: header fields plus the borrowed bytes.

@@ -32,6 +32,8 @@ impl ContentType {
     pub const HANDSHAKE: Self = Self(22);
     /// `application_data`.
     pub const APPLICATION_DATA: Self = Self(23);
+    /// RFC 9147 §7: the DTLS 1.3 ACK.
+    pub const ACK: Self = Self(26);
 }
 
 /// A parsed record header with its fragment borrowed from the datagram.
