@@ -1,6 +1,6 @@
-//! Against dimpl (another sans-IO DTLS 1.2 stack, str0m's), in memory in virtual time: the
-//! handshake completes in both roles, data goes both ways, and both sides export the same
-//! SRTP keying material.
+//! Against dimpl (another sans-IO DTLS stack, str0m's), in memory in virtual time, in DTLS
+//! 1.2 and 1.3: the handshake completes in both roles, data goes both ways, and both sides
+//! export the same SRTP keying material.
 
 mod support;
 use support::NextDatagram;
@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use dimpl::{Dtls, DtlsCertificate, Output};
 use rtcweb_dtls::{
-    Certificate, CipherSuite, Config, Connected, Connection, Event, HashAlgorithm, SrtpProfile,
+    Certificate, CipherSuite, Config, Connected, Connection, Event, HashAlgorithm, NamedGroup,
+    ProtocolVersion, SrtpProfile, Versions,
 };
 
 /// What the dimpl side reported.
@@ -49,6 +50,16 @@ struct Run {
 
 impl Run {
     fn new(we_are_client: bool, suite: Option<CipherSuite>) -> Self {
+        Self::with_version(we_are_client, suite, false, |_| {})
+    }
+
+    /// `dtls13`: dimpl speaks 1.3 only and we offer both; `tune` adjusts our config.
+    fn with_version(
+        we_are_client: bool,
+        suite: Option<CipherSuite>,
+        dtls13: bool,
+        tune: impl FnOnce(&mut Config),
+    ) -> Self {
         let our_cert = Certificate::generate().unwrap();
         let their_cert = Certificate::generate().unwrap();
         let mut config = Config::new(
@@ -57,8 +68,16 @@ impl Run {
         );
         config.seed = Some(9);
         if let Some(s) = suite {
-            config.cipher_suites = vec![s];
+            if dtls13 {
+                config.tls13_cipher_suites = vec![s];
+            } else {
+                config.cipher_suites = vec![s];
+            }
         }
+        if dtls13 {
+            config.versions = Versions::Both;
+        }
+        tune(&mut config);
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
         let dimpl_config = Arc::new(
@@ -67,14 +86,15 @@ impl Run {
                 .build()
                 .unwrap(),
         );
-        let mut theirs = Dtls::new_12(
-            dimpl_config,
-            DtlsCertificate {
-                certificate: their_cert.der().to_vec(),
-                private_key: their_cert.private_key_pkcs8().to_vec(),
-            },
-            now,
-        );
+        let certificate = DtlsCertificate {
+            certificate: their_cert.der().to_vec(),
+            private_key: their_cert.private_key_pkcs8().to_vec(),
+        };
+        let mut theirs = if dtls13 {
+            Dtls::new_13(dimpl_config, certificate, now)
+        } else {
+            Dtls::new_12(dimpl_config, certificate, now)
+        };
         theirs.set_active(!we_are_client);
         let ours = if we_are_client {
             Connection::client(now, config).unwrap()
@@ -200,4 +220,32 @@ fn every_suite_dimpl_shares_both_roles() {
             assert_eq!(r.handshake_and_exchange().cipher_suite, suite);
         }
     }
+}
+
+#[test]
+fn dtls13_both_roles_every_suite() {
+    for suite in CipherSuite::SUPPORTED_TLS13 {
+        for client in [true, false] {
+            let mut r = Run::with_version(client, Some(suite), true, |_| {});
+            let c = r.handshake_and_exchange();
+            assert_eq!(c.version, ProtocolVersion::DTLS_1_3, "client {client}");
+            assert_eq!(c.cipher_suite, suite);
+            // dimpl has no ML-KEM: our server takes its x25519 share; as client our
+            // second share (x25519) spares a HelloRetryRequest.
+            assert_eq!(c.group, NamedGroup::X25519);
+        }
+    }
+}
+
+#[test]
+fn dtls13_with_a_hello_retry_request_for_the_group() {
+    // We share only X25519MLKEM768, which dimpl lacks: dimpl's HelloRetryRequest asks for
+    // a group we listed, and the second ClientHello carries that share.
+    let mut r = Run::with_version(true, None, true, |c| c.tls13_key_shares = 1);
+    let c = r.handshake_and_exchange();
+    assert_eq!(c.version, ProtocolVersion::DTLS_1_3);
+    assert_ne!(c.group, NamedGroup::X25519MLKEM768);
+    // And as server with cookies off: dimpl's shares are taken directly.
+    let mut r = Run::with_version(false, None, true, |c| c.cookies = false);
+    assert_eq!(r.handshake_and_exchange().version, ProtocolVersion::DTLS_1_3);
 }
