@@ -106,7 +106,7 @@ impl Config {
             remote_fingerprints,
             cipher_suites: CipherSuite::SUPPORTED.to_vec(),
             groups: NamedGroup::SUPPORTED.to_vec(),
-            versions: Versions::Dtls12,
+            versions: Versions::Both,
             tls13_cipher_suites: CipherSuite::SUPPORTED_TLS13.to_vec(),
             tls13_groups: NamedGroup::SUPPORTED_TLS13.to_vec(),
             tls13_key_shares: 2,

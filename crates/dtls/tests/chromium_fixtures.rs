@@ -1,5 +1,6 @@
 //! Chromium 156's DTLS as captured in `../shared/fixtures/chromium/`: our server answers its
-//! fragmented ClientHello (both fragments, either order, cookies off and on), and our parsers
+//! fragmented ClientHello (both fragments, either order, cookies off and on) in DTLS 1.2 and
+//! in DTLS 1.3 (with X25519MLKEM768, against Chromium's real ML-KEM key), and our parsers
 //! read its server flight.
 
 mod support;
@@ -14,12 +15,14 @@ use rtcweb_dtls::wire::client_hello::ClientHello;
 use rtcweb_dtls::wire::code_points::ProtocolVersion;
 use rtcweb_dtls::wire::handshake::{Fragment, HandshakeType, emit_header};
 use rtcweb_dtls::wire::hello_verify_request::HelloVerifyRequest;
+use rtcweb_dtls::wire::key_share::{parse_cookie, parse_server_share};
 use rtcweb_dtls::wire::record::{ContentType, Record, emit_header as emit_record_header};
 use rtcweb_dtls::wire::server_hello::ServerHello;
 use rtcweb_dtls::wire::server_key_exchange::ServerKeyExchange;
+use rtcweb_dtls::wire::unified_header::{UnifiedRecord, is_unified_header};
 use rtcweb_dtls::{
     Certificate, CipherSuite, Config, Connection, Fingerprint, NamedGroup, SignatureScheme,
-    SrtpProfile,
+    SrtpProfile, Versions,
 };
 
 const FIXTURES: &str = concat!(
@@ -71,12 +74,17 @@ fn messages(datagrams: &[Vec<u8>]) -> Vec<Message> {
 }
 
 fn server(cookies: bool) -> Connection {
+    server_with(cookies, Versions::Dtls12)
+}
+
+fn server_with(cookies: bool, versions: Versions) -> Connection {
     // Chromium's certificate in the aiortc-offers call is in answer_chromium.sdp.
     let mut config = Config::new(
         Certificate::generate().unwrap(),
         sdp_fingerprints("answer_chromium.sdp"),
     );
     config.cookies = cookies;
+    config.versions = versions;
     config.seed = Some(7);
     #[allow(clippy::disallowed_methods)]
     Connection::server(Instant::now(), config).unwrap()
@@ -294,4 +302,96 @@ fn parses_chromiums_server_flight() {
     );
     assert_eq!(msgs[4].msg_type, HandshakeType::SERVER_HELLO_DONE);
     assert!(msgs[4].body.is_empty());
+}
+
+/// The epoch-0 handshake messages of a DTLS 1.3 flight (the protected records, with the
+/// unified header, are skipped: they need the keys), and how many protected records there
+/// were.
+fn plaintext_messages13(datagrams: &[Vec<u8>]) -> (Vec<Message>, usize) {
+    let mut r = Reassembler::new(1 << 16, 1 << 17);
+    let mut out = Vec::new();
+    let mut protected = 0;
+    for d in datagrams {
+        let mut rest = &d[..];
+        while !rest.is_empty() {
+            if is_unified_header(rest[0]) {
+                let (_, tail) = UnifiedRecord::parse(rest).unwrap();
+                rest = tail;
+                protected += 1;
+                continue;
+            }
+            let (rec, tail) = Record::parse(rest).unwrap();
+            rest = tail;
+            assert_eq!(rec.epoch, 0);
+            let mut body = rec.fragment;
+            while !body.is_empty() {
+                let (f, tail) = Fragment::parse(body).unwrap();
+                body = tail;
+                r.insert(0, rec.sequence, &f);
+            }
+        }
+        while let Some(m) = r.pop() {
+            out.push(m);
+        }
+    }
+    (out, protected)
+}
+
+#[test]
+fn answers_chromiums_client_hello_with_dtls13_and_its_ml_kem_share() {
+    let (one, two) = (
+        fixture("dtls_client_hello_chromium_1.bin"),
+        fixture("dtls_client_hello_chromium_2.bin"),
+    );
+    // Cookies off: the ServerHello takes Chromium's X25519MLKEM768 share (our
+    // encapsulation to its real ML-KEM-768 key) and the encrypted flight follows.
+    let mut s = server_with(false, Versions::Both);
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    s.handle_datagram(now, &one);
+    s.handle_datagram(now, &two);
+    let flight = drain(&mut s);
+    assert!(flight.iter().all(|d| d.len() <= 1200));
+    let (msgs, protected) = plaintext_messages13(&flight);
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].msg_type, HandshakeType::SERVER_HELLO);
+    // EncryptedExtensions, CertificateRequest, Certificate, CertificateVerify, Finished.
+    assert!(protected >= 5, "{protected} protected records");
+    let sh = ServerHello::parse(&msgs[0].body).unwrap();
+    assert_eq!(sh.server_version, ProtocolVersion::DTLS_1_2);
+    assert_eq!(
+        sh.extensions.selected_version(),
+        Some(ProtocolVersion::DTLS_1_3)
+    );
+    assert_eq!(sh.cipher_suite, CipherSuite::TLS_AES_128_GCM_SHA256);
+    let share = parse_server_share(sh.extensions.key_share.unwrap()).unwrap();
+    assert_eq!(share.group, NamedGroup::X25519MLKEM768);
+    // An ML-KEM-768 ciphertext and an X25519 public key.
+    assert_eq!(share.key_exchange.len(), 1088 + 32);
+    assert!(!s.is_closed());
+
+    // Cookies on: a stateless HelloRetryRequest with a cookie, in the ClientHello's record
+    // sequence number and message_seq, and no key_share (Chromium's share is fine).
+    let mut s = server_with(true, Versions::Both);
+    s.handle_datagram(now, &two);
+    s.handle_datagram(now, &one);
+    let hrr = drain(&mut s);
+    assert_eq!(hrr.len(), 1);
+    let (rec, rest) = Record::parse(&hrr[0]).unwrap();
+    assert!(rest.is_empty());
+    let (ch_rec, _) = Record::parse(&one).unwrap();
+    let (ch_rec2, _) = Record::parse(&two).unwrap();
+    assert_eq!(rec.sequence, ch_rec.sequence.max(ch_rec2.sequence));
+    let (f, _) = Fragment::parse(rec.fragment).unwrap();
+    assert_eq!(f.msg_type, HandshakeType::SERVER_HELLO);
+    assert_eq!(f.message_seq, 0);
+    let hrr = ServerHello::parse(f.body).unwrap();
+    assert_eq!(hrr.random[..4], [0xcf, 0x21, 0xad, 0x74]);
+    assert!(hrr.extensions.key_share.is_none());
+    assert!(
+        !parse_cookie(hrr.extensions.cookie.unwrap())
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.stats().hello_verify_requests_sent, 1);
 }

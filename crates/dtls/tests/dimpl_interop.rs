@@ -247,5 +247,8 @@ fn dtls13_with_a_hello_retry_request_for_the_group() {
     assert_ne!(c.group, NamedGroup::X25519MLKEM768);
     // And as server with cookies off: dimpl's shares are taken directly.
     let mut r = Run::with_version(false, None, true, |c| c.cookies = false);
-    assert_eq!(r.handshake_and_exchange().version, ProtocolVersion::DTLS_1_3);
+    assert_eq!(
+        r.handshake_and_exchange().version,
+        ProtocolVersion::DTLS_1_3
+    );
 }
