@@ -19,7 +19,7 @@ use rtcweb_dtls::wire::key_share::{parse_cookie, parse_server_share};
 use rtcweb_dtls::wire::record::{ContentType, Record, emit_header as emit_record_header};
 use rtcweb_dtls::wire::server_hello::ServerHello;
 use rtcweb_dtls::wire::server_key_exchange::ServerKeyExchange;
-use rtcweb_dtls::wire::unified_header::{UnifiedRecord, is_unified_header};
+use rtcweb_dtls::wire::unified_header::{UnifiedHeader, is_unified_header};
 use rtcweb_dtls::{
     Certificate, CipherSuite, Config, Connection, Fingerprint, NamedGroup, SignatureScheme,
     SrtpProfile, Versions,
@@ -315,7 +315,7 @@ fn plaintext_messages13(datagrams: &[Vec<u8>]) -> (Vec<Message>, usize) {
         let mut rest = &d[..];
         while !rest.is_empty() {
             if is_unified_header(rest[0]) {
-                let (_, tail) = UnifiedRecord::parse(rest).unwrap();
+                let (_, tail) = UnifiedHeader::parse(rest).unwrap();
                 rest = tail;
                 protected += 1;
                 continue;

@@ -6,11 +6,11 @@ mod support;
 use std::time::Duration;
 
 use rtcweb_dtls::{CipherSuite, Event, NamedGroup, Role, SRTP_EXPORTER_LABEL, SrtpProfile};
-use support::{LinkConfig, Pair, configs, data};
+use support::{LinkConfig, Pair, configs12, data};
 
 #[test]
 fn default_handshake_exchanges_data_and_agrees_on_keys() {
-    let (c, s) = configs();
+    let (c, s) = configs12();
     let mut p = Pair::new(c, s, LinkConfig::perfect(), 1);
     let (client, server) = p.handshake(Duration::from_secs(5));
     assert_eq!(client.role, Role::Client);
@@ -59,7 +59,7 @@ fn every_suite_group_and_profile() {
     ] {
         for group in NamedGroup::SUPPORTED {
             for profile in SrtpProfile::SUPPORTED {
-                let (mut c, mut s) = configs();
+                let (mut c, mut s) = configs12();
                 c.cipher_suites = vec![suite];
                 c.groups = vec![group];
                 s.srtp_profiles = vec![profile];
@@ -89,7 +89,7 @@ fn every_suite_group_and_profile() {
 
 #[test]
 fn without_srtp_for_data_channels_only() {
-    let (mut c, mut s) = configs();
+    let (mut c, mut s) = configs12();
     c.srtp_profiles.clear();
     s.srtp_profiles.clear();
     let mut p = Pair::new(c, s, LinkConfig::perfect(), 3);
@@ -99,7 +99,7 @@ fn without_srtp_for_data_channels_only() {
 
 #[test]
 fn small_mtu_fragments_every_flight() {
-    let (mut c, mut s) = configs();
+    let (mut c, mut s) = configs12();
     c.mtu = 256;
     s.mtu = 256;
     let mut p = Pair::new(c, s, LinkConfig::perfect(), 4);

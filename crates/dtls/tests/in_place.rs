@@ -8,11 +8,11 @@ use support::NextDatagram;
 use std::time::Duration;
 
 use rtcweb_dtls::Event;
-use support::{LinkConfig, Pair, configs, data};
+use support::{LinkConfig, Pair, configs12, data};
 
 #[test]
 fn records_are_opened_in_the_callers_buffer() {
-    let (c, s) = configs();
+    let (c, s) = configs12();
     let mut p = Pair::new(c, s, LinkConfig::perfect(), 21);
     p.handshake(Duration::from_secs(5));
     let now = p.now;
@@ -81,7 +81,7 @@ fn records_are_opened_in_the_callers_buffer() {
 
 #[test]
 fn the_handshake_also_runs_through_the_in_place_path() {
-    let (c, s) = configs();
+    let (c, s) = configs12();
     let mut p = Pair::new(c, s, LinkConfig::perfect(), 22);
     // Drive by hand: every datagram to the server goes through the in-place entry point.
     let now = p.now;

@@ -10,7 +10,7 @@ use rtcweb_dtls::wire::code_points::ProtocolVersion;
 use rtcweb_dtls::wire::handshake::{HandshakeType, emit_header};
 use rtcweb_dtls::wire::record::{ContentType, emit_header as record_header};
 use rtcweb_dtls::{Connection, Error};
-use support::configs;
+use support::configs12;
 
 fn record(seq: u64, body: &[u8]) -> Vec<u8> {
     let mut r = vec![0u8; 13];
@@ -28,7 +28,7 @@ fn record(seq: u64, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn oversized_and_foreign_fragments_are_dropped() {
-    let (_, s) = configs();
+    let (_, s) = configs12();
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut server = Connection::server(now, s).unwrap();
@@ -61,7 +61,7 @@ fn oversized_and_foreign_fragments_are_dropped() {
 
 #[test]
 fn a_flood_of_client_hellos_gets_only_hello_verify_requests() {
-    let (c, s) = configs();
+    let (c, s) = configs12();
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut server = Connection::server(now, s).unwrap();
@@ -81,7 +81,7 @@ fn a_flood_of_client_hellos_gets_only_hello_verify_requests() {
 
 #[test]
 fn application_data_is_refused_before_and_after() {
-    let (c, _) = configs();
+    let (c, _) = configs12();
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut client = Connection::client(now, c).unwrap();

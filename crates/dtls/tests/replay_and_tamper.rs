@@ -6,11 +6,11 @@ use support::NextDatagram;
 
 use std::time::Duration;
 
-use support::{LinkConfig, Pair, configs, data};
+use support::{LinkConfig, Pair, configs12, data};
 
 #[test]
 fn replayed_and_tampered_records_are_dropped_and_counted() {
-    let (c, s) = configs();
+    let (c, s) = configs12();
     let mut p = Pair::new(c, s, LinkConfig::perfect(), 5);
     p.handshake(Duration::from_secs(5));
     let now = p.now;
@@ -70,7 +70,7 @@ fn replayed_and_tampered_records_are_dropped_and_counted() {
 
 #[test]
 fn a_tampering_path_during_the_handshake_cannot_complete_it() {
-    let (mut c, mut s) = configs();
+    let (mut c, mut s) = configs12();
     c.max_retransmissions = 3;
     s.max_retransmissions = 3;
     c.initial_retransmit = Duration::from_millis(50);

@@ -10,7 +10,7 @@ use rtcweb_dtls::wire::code_points::ProtocolVersion;
 use rtcweb_dtls::wire::handshake::{HandshakeType, emit_header};
 use rtcweb_dtls::wire::record::{ContentType, emit_header as record_header};
 use rtcweb_dtls::{Connection, Event};
-use support::configs;
+use support::configs12;
 
 fn drain(c: &mut Connection) -> Vec<Vec<u8>> {
     std::iter::from_fn(|| c.next_datagram()).collect()
@@ -47,7 +47,7 @@ fn forged_handshake(msg_type: HandshakeType, message_seq: u16, record_seq: u64) 
 /// Runs a handshake with cookies until the server completed; its final flight is left
 /// queued (not delivered). Returns the pair, the time, and the client's flight 5.
 fn up_to_the_final_flight(max: u32) -> (Connection, Connection, Instant, Vec<Vec<u8>>) {
-    let (mut c, mut s) = configs();
+    let (mut c, mut s) = configs12();
     for cfg in [&mut c, &mut s] {
         cfg.max_retransmissions = max;
         cfg.initial_retransmit = Duration::from_millis(100);
@@ -136,7 +136,7 @@ fn forged_or_replayed_records_do_not_make_a_connected_side_resend() {
 
 #[test]
 fn a_repeated_client_hello_gets_a_bounded_number_of_flights() {
-    let (mut c, mut s) = configs();
+    let (mut c, mut s) = configs12();
     s.cookies = false;
     s.max_retransmissions = 3;
     c.cookies = false;

@@ -64,6 +64,12 @@ pub struct Config {
     /// On by default: Chromium speaks it behind its `WebRTC-IceHandshakeDtls` field trial.
     /// Fixed when the peer is made.
     pub sped: bool,
+    /// The DTLS versions (RFC 6347, RFC 9147): by default DTLS 1.3 is offered and chosen
+    /// when the peer has it, with the X25519MLKEM768 hybrid key exchange first and an
+    /// x25519 share beside it, and DTLS 1.2 is accepted. Chromium 156 negotiates 1.3 with
+    /// X25519MLKEM768; `Dtls12` keeps to 1.2, `Dtls13` refuses 1.2. Fixed when the peer is
+    /// made.
+    pub dtls_versions: rtcweb_dtls::Versions,
 }
 
 impl Default for Config {
@@ -83,6 +89,7 @@ impl Default for Config {
             congestion_control: Some(rtcweb_cc::CcConfig::default()),
             snap: true,
             sped: true,
+            dtls_versions: rtcweb_dtls::Versions::Both,
         }
     }
 }

@@ -85,6 +85,9 @@ pub struct Peer {
     pub(crate) media: Media,
     /// The DTLS cipher suite's IANA name and the peer's DER certificate, once connected.
     pub(crate) dtls_cipher: Option<&'static str>,
+    /// The negotiated DTLS version and key exchange group, once connected.
+    pub(crate) dtls_version: Option<rtcweb_dtls::ProtocolVersion>,
+    pub(crate) dtls_group: Option<rtcweb_dtls::NamedGroup>,
     pub(crate) remote_certificate: Option<Vec<u8>>,
 }
 
@@ -171,6 +174,8 @@ impl Peer {
                 congestion_control,
             ),
             dtls_cipher: None,
+            dtls_version: None,
+            dtls_group: None,
             remote_certificate: None,
         })
     }
@@ -386,6 +391,18 @@ impl Peer {
     /// The DTLS cipher suite's IANA name, once DTLS connected (webrtc-stats `dtlsCipher`).
     pub fn dtls_cipher(&self) -> Option<&'static str> {
         self.dtls_cipher
+    }
+
+    /// The DTLS version once connected: webrtc-stats `tlsVersion` is its bytes in hex,
+    /// "FEFC" for DTLS 1.3, "FEFD" for DTLS 1.2.
+    pub fn dtls_version(&self) -> Option<rtcweb_dtls::ProtocolVersion> {
+        self.dtls_version
+    }
+
+    /// The key exchange group of the DTLS handshake once connected (X25519MLKEM768 with a
+    /// browser that has it).
+    pub fn dtls_group(&self) -> Option<rtcweb_dtls::NamedGroup> {
+        self.dtls_group
     }
 
     /// The ICE candidate pair in use.

@@ -380,6 +380,8 @@ impl Peer {
     fn dtls_connected(&mut self, now: Instant, connected: &Connected) {
         tracing::debug!(suite = ?connected.cipher_suite, "DTLS connected");
         self.dtls_cipher = connected.cipher_suite.name();
+        self.dtls_version = Some(connected.version);
+        self.dtls_group = Some(connected.group);
         self.remote_certificate = Some(connected.peer_certificate.clone());
         self.set_dtls_state(DtlsState::Connected);
         if let Some(agent) = self.ice.as_mut() {
@@ -475,6 +477,7 @@ impl Peer {
         let mut config =
             rtcweb_dtls::Config::new(self.certificate.clone(), self.remote_fingerprints.clone());
         config.seed = Some(self.rng.random());
+        config.versions = self.config.dtls_versions;
         // RFC 9147 §5.8.2: an initial timer of 100 ms (the RFC 6298 minimum), doubling. The
         // handshake starts on a path ICE has just checked, so a lost flight costs a tenth
         // of RFC 6347's 1 s (browsers start lower still).

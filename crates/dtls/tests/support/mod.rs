@@ -81,6 +81,14 @@ pub struct Pair {
     pub client_to_server: Option<Tamper>,
 }
 
+/// [`configs`] pinned to DTLS 1.2, for tests of the 1.2 machine's wire behaviour.
+pub fn configs12() -> (Config, Config) {
+    let (mut c, mut s) = configs();
+    c.versions = rtcweb_dtls::Versions::Dtls12;
+    s.versions = rtcweb_dtls::Versions::Dtls12;
+    (c, s)
+}
+
 /// Two fresh certificates and configurations that expect each other.
 pub fn configs() -> (Config, Config) {
     let c = Certificate::generate().unwrap();

@@ -197,6 +197,10 @@ pub struct PeerConnectionInfo {
     pub srtp_profile: Option<rtcweb_srtp::Profile>,
     /// The DTLS cipher suite's IANA name, once connected.
     pub dtls_cipher: Option<&'static str>,
+    /// The DTLS version, once connected (DTLS 1.3 with browsers that have it).
+    pub dtls_version: Option<rtcweb_dtls::ProtocolVersion>,
+    /// The DTLS key exchange group, once connected.
+    pub dtls_group: Option<rtcweb_dtls::NamedGroup>,
     /// The SCTP association started from SNAP (both descriptions carried `a=sctp-init`),
     /// without its handshake; see [`Peer::sctp_snap`](crate::Peer::sctp_snap).
     pub sctp_snap: bool,

@@ -94,8 +94,12 @@ impl Peer {
             dtls_role,
             ice_role,
             dtls_cipher: self.dtls_cipher.map(|c| c.to_string()),
-            // DTLS 1.2 (RFC 6347 §4.1), as the spec asks: the version's bytes in hex.
-            tls_version: self.dtls_cipher.map(|_| "FEFD"),
+            // As the spec asks: the version's bytes in hex (RFC 6347 §4.1, RFC 9147 §5.3).
+            tls_version: self.dtls_version.map(|v| match v {
+                rtcweb_dtls::ProtocolVersion::DTLS_1_3 => "FEFC",
+                _ => "FEFD",
+            }),
+            tls_group: self.dtls_group.and_then(group_name),
             srtp_cipher: self.srtp_profile().map(|p| p.name()),
             remote_certificate_id,
             selected_candidate_pair_id,
@@ -353,6 +357,18 @@ fn candidate(c: &Candidate) -> CandidateStats {
         foundation: c.foundation.clone(),
         relay_protocol: None,
     }
+}
+
+/// The IANA "TLS Supported Groups" name of a group.
+fn group_name(g: rtcweb_dtls::NamedGroup) -> Option<&'static str> {
+    use rtcweb_dtls::NamedGroup as G;
+    Some(match g {
+        G::X25519MLKEM768 => "X25519MLKEM768",
+        G::X25519 => "x25519",
+        G::SECP256R1 => "secp256r1",
+        G::SECP384R1 => "secp384r1",
+        _ => return None,
+    })
 }
 
 fn pair_id(i: usize) -> String {

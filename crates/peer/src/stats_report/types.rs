@@ -163,9 +163,14 @@ pub struct TransportStats {
     /// The DTLS cipher suite (IANA name), once connected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dtls_cipher: Option<String>,
-    /// The DTLS version's bytes in hex (`FEFD` for DTLS 1.2), once connected.
+    /// The DTLS version's bytes in hex (`FEFD` for DTLS 1.2, `FEFC` for 1.3), once
+    /// connected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_version: Option<&'static str>,
+    /// The key exchange group of the DTLS handshake, by its IANA name
+    /// (`X25519MLKEM768`, `x25519`, `secp256r1`), once connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_group: Option<&'static str>,
     /// The SRTP protection profile, once keyed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub srtp_cipher: Option<&'static str>,

@@ -24,6 +24,8 @@ pub struct TrialCall {
     pub open: Duration,
     /// Chromium's version.
     pub version: String,
+    /// The page that holds Chromium's peer connection.
+    pub page: String,
     pub browser: Chromium,
     pub rt: tokio::runtime::Runtime,
 }
@@ -32,6 +34,11 @@ impl TrialCall {
     /// Chromium launched with `flags`, the channel open (Chromium offering when
     /// `chromium_offers`).
     pub fn open(flags: &[&str], chromium_offers: bool) -> Self {
+        Self::open_with(flags, chromium_offers, DriverConfig::loopback())
+    }
+
+    /// [`Self::open`] with our peer made from `config`.
+    pub fn open_with(flags: &[&str], chromium_offers: bool, config: DriverConfig) -> Self {
         let rt = peer_events::runtime();
         let _context = rt.enter();
         let mut browser = Chromium::launch_with(flags);
@@ -42,7 +49,7 @@ impl TrialCall {
             json!(true)
         );
         let (pc, events) = rt
-            .block_on(PeerConnection::new(DriverConfig::loopback()))
+            .block_on(PeerConnection::new(config))
             .expect("peer on 127.0.0.1");
         let peer_events::Pumped {
             seen,
@@ -60,6 +67,7 @@ impl TrialCall {
             info,
             open,
             version,
+            page,
             browser,
             rt,
         }

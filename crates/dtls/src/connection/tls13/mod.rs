@@ -897,7 +897,7 @@ impl Tls13 {
         if !cur.is_empty() {
             datagrams.push(cur);
         }
-        if self.flight_records.len() >= self.config.max_retransmissions as usize + 1 {
+        if self.flight_records.len() > self.config.max_retransmissions as usize {
             self.flight_records.remove(0);
         }
         self.flight_records.push(numbers);

@@ -257,6 +257,8 @@ impl Task {
             sped_state: peer.sped_state(),
             sped_stats: peer.sped_stats(),
             dtls_cipher: peer.dtls_cipher(),
+            dtls_version: peer.dtls_version(),
+            dtls_group: peer.dtls_group(),
             local_description: peer.local_description(),
             remote_description: peer.remote_description(),
             pending_local_description: peer.pending_local_description(),
