@@ -220,13 +220,24 @@ impl Agent {
         if flight {
             self.sped.flight(packets);
         }
-        let answered = !self.held.is_empty();
         self.answer_held(now);
-        // A flight (or DTLS's retransmission of it) that no response carries and no pair
-        // can carry on its own goes in a check of its own at once: checks are
+        // What of a flight (or DTLS's retransmission of it) no response carried, while no
+        // pair can carry it on its own, goes in checks of its own at once, one datagram
+        // each (a DTLS 1.3 ClientHello with an ML-KEM share is two): checks are
         // retransmitted as they were first sent, with what was attached then, so DTLS's
         // timer, not the check's, drives the handshake.
-        if flight && !answered && self.route.is_none() && self.sped.state().is_active() {
+        if flight {
+            self.sped_send_unsent(now);
+        }
+    }
+
+    /// Sends what no message carried yet of the SPED flight, one datagram per check, while
+    /// no pair can carry the flight on its own.
+    fn sped_send_unsent(&mut self, now: Instant) {
+        if self.route.is_some() {
+            return;
+        }
+        for _ in 0..self.sped.unsent() {
             self.sped_check(now);
         }
     }
@@ -250,10 +261,12 @@ impl Agent {
         }
     }
 
-    /// SPED: our DTLS handshake is done. A DTLS 1.2 client has nothing left to send; a
-    /// server keeps attaching its last flight until the client acknowledges it.
-    pub fn sped_handshake_complete(&mut self, dtls_client: bool) {
-        self.sped.handshake_complete(dtls_client);
+    /// SPED: our DTLS handshake is done. `our_flight_answered`: the peer's flight answered
+    /// our last one (a DTLS 1.2 client, a DTLS 1.3 server), so nothing is left to send;
+    /// otherwise (a 1.2 server, a 1.3 client) our last flight keeps being attached until
+    /// the peer acknowledges it.
+    pub fn sped_handshake_complete(&mut self, our_flight_answered: bool) {
+        self.sped.handshake_complete(our_flight_answered);
     }
 
     /// SPED: a DTLS datagram that arrived on its own during the handshake, acknowledged
@@ -818,6 +831,9 @@ impl Agent {
         let keyed = self.session.remote_key().is_some();
         if let Some(pi) = self.checklist.next_check(&self.gather, now, keyed) {
             self.send_check(now, pi, false, false);
+            // The check carried the first datagram of a SPED flight that had no pair to
+            // go on when DTLS sent it: the rest follows at once.
+            self.sped_send_unsent(now);
         }
     }
 

@@ -105,6 +105,9 @@ pub(crate) struct Sped {
     /// The current flight, with each datagram's CRC-32, sent one per message in turn.
     pending: Vec<(u32, Vec<u8>)>,
     next: usize,
+    /// Datagrams of the current flight attached since it began (each goes once before
+    /// any goes twice).
+    attached: usize,
     /// CRC-32s of the last datagrams received (piggybacked or not), oldest first.
     received: Vec<u32>,
     stats: SpedStats,
@@ -145,6 +148,7 @@ impl Sped {
             },
             pending: Vec::new(),
             next: 0,
+            attached: 0,
             received: Vec::new(),
             stats: SpedStats::default(),
         }
@@ -165,6 +169,7 @@ impl Sped {
         }
         self.pending.clear();
         self.next = 0;
+        self.attached = 0;
         for p in packets {
             if !is_dtls(p) {
                 continue;
@@ -177,18 +182,27 @@ impl Sped {
         }
     }
 
-    /// Our DTLS handshake is done. A DTLS 1.2 client has nothing more to send (its last
-    /// flight was answered by the server's Finished); a server keeps its last flight until
-    /// the client acknowledges it.
-    pub(crate) fn handshake_complete(&mut self, dtls_client: bool) {
+    /// Our DTLS handshake is done. When the peer's last flight answered ours (a DTLS 1.2
+    /// client: the server's Finished; a DTLS 1.3 server: the client's Finished) nothing is
+    /// left to send; the side that sent the last flight (a 1.2 server, a 1.3 client) keeps
+    /// it until the peer acknowledges it.
+    pub(crate) fn handshake_complete(&mut self, our_flight_answered: bool) {
         if !self.state.is_active() {
             return;
         }
-        if dtls_client {
+        if our_flight_answered {
             self.pending.clear();
         }
         // Acks go on until the peer has acknowledged what is left, or stops attaching.
         self.state = SpedState::Pending;
+    }
+
+    /// Datagrams of the current flight not attached to any message yet.
+    pub(crate) fn unsent(&self) -> usize {
+        if !self.state.is_active() {
+            return 0;
+        }
+        self.pending.len().saturating_sub(self.attached)
     }
 
     /// DTLS failed or SPED is turned off: nothing more is attached.
@@ -227,6 +241,7 @@ impl Sped {
             let i = self.next % self.pending.len();
             self.next = i + 1;
             self.stats.data_sent += 1;
+            self.attached += 1;
             Some(self.pending[i].1.clone())
         };
         let mut acks = [0u8; 4 * MAX_ACKS];

@@ -385,7 +385,10 @@ impl Peer {
         self.remote_certificate = Some(connected.peer_certificate.clone());
         self.set_dtls_state(DtlsState::Connected);
         if let Some(agent) = self.ice.as_mut() {
-            agent.sped_handshake_complete(connected.role == rtcweb_dtls::Role::Client);
+            // DTLS 1.2: the server sends the last flight; DTLS 1.3: the client does.
+            let dtls13 = connected.version == rtcweb_dtls::ProtocolVersion::DTLS_1_3;
+            let client = connected.role == rtcweb_dtls::Role::Client;
+            agent.sped_handshake_complete(dtls13 != client);
         }
         // RFC 5764 §4.2: SRTP keys from the exporter; our DTLS role picks our half.
         if let Some(keying) = &connected.srtp {
@@ -488,6 +491,7 @@ impl Peer {
         // validated (RFC 8445 §7.2.5.3, RFC 8842 §5). The exchange would cost a round trip
         // for nothing; browsers' DTLS servers skip it too.
         config.cookies = false;
+
         let connection = match role {
             rtcweb_sdp::DtlsRole::Server => Connection::server(now, config),
             rtcweb_sdp::DtlsRole::Client if selected || sped => Connection::client(now, config),
