@@ -110,6 +110,7 @@ mod event;
 mod event_queue;
 mod gso_batch;
 mod ice_servers;
+mod ice_tcp;
 mod interfaces;
 mod lip_sync;
 mod mdns;

@@ -1,0 +1,183 @@
+//! ICE-TCP (RFC 6544, issue 22) between two rtcweb peers with UDP blocked on one side.
+//!
+//! Re-run in a network namespace of its own (`rtcweb_lab::isolate`: `lo` and a veth pair
+//! whose `veth0` holds 203.0.113.7, RFC 5737); the test adds 203.0.113.8 to `veth0` and
+//! has iptables drop every UDP datagram from or to it. Peer A binds 203.0.113.7 and offers;
+//! peer B binds 203.0.113.8, where no UDP gets through, and answers. Both gather ICE-TCP
+//! as `DriverConfig::default()` does: a passive candidate at a TCP listener and an active
+//! one (port 9). The connection comes up over a TCP pair (one side's active candidate to
+//! the other's passive one), and a data channel carries twenty messages each way over it,
+//! DTLS and SCTP in RFC 4571 frames. The selected pair is read from the stats report
+//! (`candidate-pair` and its candidates' `protocol` and `tcpType`), and the iptables
+//! counters show the UDP that was dropped.
+//!
+//! Needs root and `iptables`; without them it says so and passes (CI has them).
+#![allow(clippy::disallowed_methods)] // real time
+
+mod messages;
+mod signal;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rtcweb_lab::isolate;
+use rtcweb_peer::DataChannelInit;
+use rtcweb_peer::driver::{DriverConfig, PeerConnection};
+use signal::{Linked, link};
+use tokio::time::timeout;
+
+/// Peer B's address, where UDP is blocked (RFC 5737).
+const BLOCKED: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 8);
+
+fn sh(script: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", script])
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The selected pair from the stats report: (local, remote) as `protocol tcpType type`.
+async fn selected_pair(pc: &PeerConnection) -> (String, String) {
+    let report = pc.stats().await.expect("a stats report");
+    let json = report.to_json();
+    let entries: Vec<&serde_json::Value> = match &json {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        serde_json::Value::Object(o) => o.values().collect(),
+        _ => Vec::new(),
+    };
+    let find = |id: &str| {
+        entries
+            .iter()
+            .find(|e| e["id"] == id)
+            .copied()
+            .unwrap_or_else(|| panic!("no stats entry {id}: {json}"))
+    };
+    let transport = entries
+        .iter()
+        .find(|e| e["type"] == "transport")
+        .expect("a transport entry");
+    let pair = find(
+        transport["selectedCandidatePairId"]
+            .as_str()
+            .expect("a selected pair"),
+    );
+    let describe = |id: &serde_json::Value| {
+        let c = find(id.as_str().expect("a candidate id"));
+        format!(
+            "{} {} {} {}:{}",
+            c["protocol"].as_str().unwrap_or("?"),
+            c["tcpType"].as_str().unwrap_or("-"),
+            c["candidateType"].as_str().unwrap_or("?"),
+            c["address"].as_str().unwrap_or("?"),
+            c["port"],
+        )
+    };
+    (
+        describe(&pair["localCandidateId"]),
+        describe(&pair["remoteCandidateId"]),
+    )
+}
+
+#[test]
+fn rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side() {
+    let name = "rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side";
+    if isolate::run_in_namespace(name, true) || !isolate::inside_namespace() {
+        return;
+    }
+    if Command::new("iptables").arg("-L").output().is_err() {
+        println!("{name}: skipped: iptables is not installed");
+        return;
+    }
+    sh(&format!(
+        "ip addr add {BLOCKED}/24 dev veth0 && \
+         iptables -A INPUT -p udp -d {BLOCKED} -j DROP && \
+         iptables -A OUTPUT -p udp -s {BLOCKED} -j DROP && \
+         iptables -A OUTPUT -p udp -d {BLOCKED} -j DROP"
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let config = |ip: Ipv4Addr| DriverConfig {
+            interfaces: vec![IpAddr::V4(ip)],
+            ..DriverConfig::default()
+        };
+        assert!(DriverConfig::default().ice_tcp, "ICE-TCP is on by default");
+        let (a, a_events) = PeerConnection::new(config(isolate::VETH_ADDRESS))
+            .await
+            .expect("peer A");
+        let (b, b_events) = PeerConnection::new(config(BLOCKED)).await.expect("peer B");
+        let mut channel = a
+            .create_data_channel("tcp", DataChannelInit::default())
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let Linked {
+            mut b_incoming,
+            a_connected,
+            b_connected,
+            ..
+        } = link(&a, a_events, &b, b_events).await;
+        let limit = Duration::from_secs(30);
+        let a_at = timeout(limit, a_connected)
+            .await
+            .expect("A connects")
+            .unwrap();
+        let b_at = timeout(limit, b_connected)
+            .await
+            .expect("B connects")
+            .unwrap();
+        println!(
+            "connected over TCP: A after {:?}, B after {:?}",
+            a_at - started,
+            b_at - started
+        );
+        for (side, pc) in [("A", &a), ("B", &b)] {
+            let sdp = pc.info().await.unwrap().local_description.unwrap();
+            let tcp: Vec<&str> = sdp
+                .lines()
+                .filter(|l| l.starts_with("a=candidate:") && l.contains(" tcp "))
+                .collect();
+            println!("{side}'s ICE-TCP candidates: {tcp:?}");
+            assert!(tcp.iter().any(|l| l.contains("tcptype passive")), "{sdp}");
+            assert!(
+                tcp.iter()
+                    .any(|l| l.contains(" 9 typ host tcptype active")),
+                "{sdp}"
+            );
+        }
+        messages::echo_twenty("rtcweb ↔ rtcweb over ICE-TCP", &mut channel, &mut b_incoming)
+            .await;
+        for (side, pc) in [("A", &a), ("B", &b)] {
+            let (local, remote) = selected_pair(pc).await;
+            println!("{side}'s selected pair: {local} -> {remote}");
+            assert!(local.starts_with("tcp ") && remote.starts_with("tcp "));
+            let io = pc.info().await.unwrap().io;
+            println!(
+                "{side}: ICE-TCP connections accepted {}, opened {}, refused {}; datagrams dropped {}",
+                io.tcp_connections_accepted,
+                io.tcp_connections_opened,
+                io.tcp_connections_refused,
+                io.tcp_datagrams_dropped
+            );
+        }
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    });
+    let counters = sh("iptables -L -v -n -x | grep DROP");
+    println!("UDP dropped by iptables:\n{counters}");
+    let dropped: u64 = counters
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    assert!(dropped > 0, "UDP checks were tried and dropped");
+}
