@@ -11,10 +11,20 @@
 //! (`candidate-pair` and its candidates' `protocol` and `tcpType`), and the iptables
 //! counters show the UDP that was dropped.
 //!
-//! Needs root and `iptables`; without them it says so and passes (CI has them).
+//! `chromium_connects_to_our_passive_candidate_with_udp_blocked`: the same namespace and
+//! rules, rtcweb on 203.0.113.8 offers to headless Chromium (whose answer, Chromium 156,
+//! signals no TCP candidate): Chromium's active candidate connects to our passive one all
+//! the same, rtcweb learns Chromium's end as a peer-reflexive candidate and
+//! nominates that pair; twenty messages go to Chromium's echo and back. Both sides' stats
+//! show the TCP pair.
+//!
+//! Needs root and `iptables` (and Chromium for the second); without them they say so and
+//! pass (CI has them).
 #![allow(clippy::disallowed_methods)] // real time
 
+mod chromium;
 mod messages;
+mod peer_events;
 mod signal;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -85,15 +95,15 @@ async fn selected_pair(pc: &PeerConnection) -> (String, String) {
     )
 }
 
-#[test]
-fn rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side() {
-    let name = "rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side";
+/// Whether test `name` runs in this process: the copy re-run in its namespace, with
+/// [`BLOCKED`] on `veth0` and every UDP datagram from or to it dropped by iptables.
+fn inside_with_udp_blocked(name: &str) -> bool {
     if isolate::run_in_namespace(name, true) || !isolate::inside_namespace() {
-        return;
+        return false;
     }
     if Command::new("iptables").arg("-L").output().is_err() {
         println!("{name}: skipped: iptables is not installed");
-        return;
+        return false;
     }
     sh(&format!(
         "ip addr add {BLOCKED}/24 dev veth0 && \
@@ -101,16 +111,39 @@ fn rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side() {
          iptables -A OUTPUT -p udp -s {BLOCKED} -j DROP && \
          iptables -A OUTPUT -p udp -d {BLOCKED} -j DROP"
     ));
+    true
+}
+
+/// The UDP datagrams iptables dropped (their count is printed).
+fn udp_dropped() -> u64 {
+    let counters = sh("iptables -L -v -n -x | grep DROP");
+    println!("UDP dropped by iptables:\n{counters}");
+    counters
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// A driver config on `ip` only, ICE-TCP as by default.
+fn config(ip: Ipv4Addr) -> DriverConfig {
+    DriverConfig {
+        interfaces: vec![IpAddr::V4(ip)],
+        ..DriverConfig::default()
+    }
+}
+
+#[test]
+fn rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side() {
+    let name = "rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side";
+    if !inside_with_udp_blocked(name) {
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let config = |ip: Ipv4Addr| DriverConfig {
-            interfaces: vec![IpAddr::V4(ip)],
-            ..DriverConfig::default()
-        };
         assert!(DriverConfig::default().ice_tcp, "ICE-TCP is on by default");
         let (a, a_events) = PeerConnection::new(config(isolate::VETH_ADDRESS))
             .await
@@ -173,11 +206,86 @@ fn rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side() {
         a.close().await.unwrap();
         b.close().await.unwrap();
     });
-    let counters = sh("iptables -L -v -n -x | grep DROP");
-    println!("UDP dropped by iptables:\n{counters}");
-    let dropped: u64 = counters
+    assert!(udp_dropped() > 0, "UDP checks were tried and dropped");
+}
+
+/// Chromium's selected pair from its `getStats()`: (local, remote) as
+/// `protocol tcpType type address:port`.
+const CHROMIUM_PAIR: &str = r#"
+(async () => {
+  const stats = await rtc.pc.getStats();
+  let transport;
+  stats.forEach((r) => { if (r.type === 'transport') transport = r; });
+  const pair = stats.get(transport.selectedCandidatePairId);
+  const describe = (c) =>
+    `${c.protocol} ${c.tcpType || '-'} ${c.candidateType} ${c.address}:${c.port}`;
+  return [describe(stats.get(pair.localCandidateId)), describe(stats.get(pair.remoteCandidateId))];
+})()
+"#;
+
+#[test]
+fn chromium_connects_to_our_passive_candidate_with_udp_blocked() {
+    let name = "chromium_connects_to_our_passive_candidate_with_udp_blocked";
+    if !chromium::available() || !inside_with_udp_blocked(name) {
+        return;
+    }
+    let rt = peer_events::runtime();
+    let _context = rt.enter();
+    let mut browser = chromium::Chromium::launch();
+    println!("{}", browser.version());
+    let page = browser.new_page();
+    assert_eq!(
+        browser.evaluate(&page, chromium::ECHO_PAGE_SCRIPT),
+        serde_json::json!(true)
+    );
+    let (pc, events) = rt
+        .block_on(PeerConnection::new(config(BLOCKED)))
+        .expect("a peer");
+    let peer_events::Pumped {
+        seen, mut channels, ..
+    } = peer_events::pump(&rt, events);
+    let started = Instant::now();
+    let mut channel = browser.open_first_channel(&page, &rt, &pc, false, &seen, &mut channels);
+    println!("the channel opened over TCP after {:?}", started.elapsed());
+    let remote = rt
+        .block_on(pc.info())
+        .unwrap()
+        .remote_description
+        .expect("Chromium's answer");
+    let chromium_tcp: Vec<&str> = remote
         .lines()
-        .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
-        .sum();
-    assert!(dropped > 0, "UDP checks were tried and dropped");
+        .filter(|l| l.starts_with("a=candidate:") && l.contains(" tcp "))
+        .collect();
+    println!("Chromium's ICE-TCP candidates: {chromium_tcp:?}");
+    for i in 0..20 {
+        let text = format!("message {i} over ICE-TCP");
+        rt.block_on(channel.send_text(&text)).unwrap();
+        let back = rt
+            .block_on(timeout(Duration::from_secs(10), channel.recv()))
+            .expect("the echo comes back")
+            .expect("the channel stays open");
+        assert_eq!(back.data, text.as_bytes());
+    }
+    println!("20 messages echoed by Chromium over ICE-TCP");
+    let (local, remote) = rt.block_on(selected_pair(&pc));
+    println!("rtcweb's selected pair: {local} -> {remote}");
+    assert!(local.starts_with("tcp passive host "), "{local}");
+    assert!(remote.starts_with("tcp active prflx "), "{remote}");
+    let theirs = browser.evaluate(&page, CHROMIUM_PAIR);
+    println!("Chromium's selected pair: {theirs}");
+    assert_eq!(
+        theirs[0].as_str().map(|l| l.starts_with("tcp active")),
+        Some(true)
+    );
+    assert_eq!(
+        theirs[1].as_str().map(|r| r.starts_with("tcp passive")),
+        Some(true)
+    );
+    let io = rt.block_on(pc.info()).unwrap().io;
+    println!(
+        "rtcweb: ICE-TCP connections accepted {}, opened {}, refused {}",
+        io.tcp_connections_accepted, io.tcp_connections_opened, io.tcp_connections_refused
+    );
+    rt.block_on(pc.close()).unwrap();
+    assert!(udp_dropped() > 0, "UDP checks were tried and dropped");
 }
