@@ -18,7 +18,12 @@
 //! nominates that pair; twenty messages go to Chromium's echo and back. Both sides' stats
 //! show the TCP pair.
 //!
-//! Needs root and `iptables` (and Chromium for the second); without them they say so and
+//! `firefox_connects_to_our_passive_candidate_with_udp_blocked`: the same with headless
+//! Firefox (`firefox-esr` over WebDriver BiDi), which uses only a remote's passive TCP
+//! candidates: rtcweb offers, Firefox answers and connects to our passive candidate; twenty
+//! messages go to its echo and back, and both sides' stats show the TCP pair.
+//!
+//! Needs root and `iptables` (and the browser for the second and third); without them they say so and
 //! pass (CI has them).
 #![allow(clippy::disallowed_methods)] // real time
 
@@ -273,6 +278,127 @@ fn chromium_connects_to_our_passive_candidate_with_udp_blocked() {
     assert!(remote.starts_with("tcp active prflx "), "{remote}");
     let theirs = browser.evaluate(&page, CHROMIUM_PAIR);
     println!("Chromium's selected pair: {theirs}");
+    assert_eq!(
+        theirs[0].as_str().map(|l| l.starts_with("tcp active")),
+        Some(true)
+    );
+    assert_eq!(
+        theirs[1].as_str().map(|r| r.starts_with("tcp passive")),
+        Some(true)
+    );
+    let io = rt.block_on(pc.info()).unwrap().io;
+    println!(
+        "rtcweb: ICE-TCP connections accepted {}, opened {}, refused {}",
+        io.tcp_connections_accepted, io.tcp_connections_opened, io.tcp_connections_refused
+    );
+    rt.block_on(pc.close()).unwrap();
+    assert!(udp_dropped() > 0, "UDP checks were tried and dropped");
+}
+
+/// Firefox's page: an `RTCPeerConnection` that answers and echoes every message on the
+/// channels the peer opens, and reports its selected pair.
+const FIREFOX_PAGE: &str = r#"<!doctype html><title>rtcweb ICE-TCP</title><script>
+window.rtc = {
+  pc: null,
+  async answer(sdp) {
+    const pc = new RTCPeerConnection();
+    rtc.pc = pc;
+    pc.ondatachannel = (e) => { e.channel.onmessage = (m) => e.channel.send(m.data); };
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription();
+    await new Promise((resolve) => {
+      const check = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+      pc.addEventListener('icegatheringstatechange', check);
+      check();
+    });
+    return pc.localDescription.sdp;
+  },
+  async candidate(candidate, sdpMid) {
+    await rtc.pc.addIceCandidate(candidate ? { candidate, sdpMid } : undefined);
+    return true;
+  },
+  async pair() {
+    const stats = await rtc.pc.getStats();
+    let pair;
+    stats.forEach((r) => { if (r.type === 'candidate-pair' && r.selected) pair = r; });
+    if (!pair) return null;
+    const describe = (c) =>
+      `${c.protocol} ${c.tcpType || '-'} ${c.candidateType} ${c.address}:${c.port}`;
+    return [describe(stats.get(pair.localCandidateId)), describe(stats.get(pair.remoteCandidateId))];
+  },
+};
+</script>"#;
+
+#[test]
+fn firefox_connects_to_our_passive_candidate_with_udp_blocked() {
+    let name = "firefox_connects_to_our_passive_candidate_with_udp_blocked";
+    if !rtcweb_lab::firefox::available() || !inside_with_udp_blocked(name) {
+        return;
+    }
+    let rt = peer_events::runtime();
+    let _context = rt.enter();
+    let url = rtcweb_lab::chromium::serve_page(FIREFOX_PAGE).expect("a page server");
+    let mut browser = rtcweb_lab::firefox::Firefox::launch(&[(
+        "media.peerconnection.ice.obfuscate_host_addresses",
+        "false",
+    )])
+    .expect("Firefox starts");
+    println!("{}", browser.version());
+    browser.navigate(&url).expect("the page loads");
+    let mut eval = |js: &str| {
+        browser
+            .evaluate(js)
+            .unwrap_or_else(|e| panic!("{js:.60}: {e}"))
+    };
+    let (pc, events) = rt
+        .block_on(PeerConnection::new(config(BLOCKED)))
+        .expect("a peer");
+    let peer_events::Pumped { seen, .. } = peer_events::pump(&rt, events);
+    let mut channel = rt
+        .block_on(pc.create_data_channel("echo", DataChannelInit::default()))
+        .unwrap();
+    let started = Instant::now();
+    let offer = rt.block_on(pc.set_local_description_implicit()).unwrap();
+    let answer = eval(&format!("rtc.answer({})", serde_json::json!(offer.sdp)));
+    let answer = answer.as_str().expect("Firefox's answer").to_owned();
+    let firefox_tcp: Vec<&str> = answer
+        .lines()
+        .filter(|l| l.starts_with("a=candidate:") && l.to_ascii_lowercase().contains(" tcp "))
+        .collect();
+    println!("Firefox's ICE-TCP candidates: {firefox_tcp:?}");
+    rt.block_on(pc.set_remote_description(&rtcweb_peer::Description {
+        kind: rtcweb_peer::SdpType::Answer,
+        sdp: answer.clone(),
+    }))
+    .expect("Firefox's answer applies");
+    peer_events::trickle(&seen, |mid, candidate| {
+        eval(&format!(
+            "rtc.candidate({}, {})",
+            serde_json::json!(candidate),
+            serde_json::json!(mid)
+        ));
+    });
+    eval("rtc.candidate(null, null)");
+    rt.block_on(timeout(Duration::from_secs(20), channel.opened()))
+        .expect("the channel opens over TCP in time")
+        .expect("the channel opens");
+    println!("the channel opened over TCP after {:?}", started.elapsed());
+    for i in 0..20 {
+        let text = format!("message {i} over ICE-TCP");
+        rt.block_on(channel.send_text(&text)).unwrap();
+        let back = rt
+            .block_on(timeout(Duration::from_secs(10), channel.recv()))
+            .expect("the echo comes back")
+            .expect("the channel stays open");
+        assert_eq!(back.data, text.as_bytes());
+    }
+    println!("20 messages echoed by Firefox over ICE-TCP");
+    let (local, remote) = rt.block_on(selected_pair(&pc));
+    println!("rtcweb's selected pair: {local} -> {remote}");
+    assert!(local.starts_with("tcp passive host "), "{local}");
+    assert!(remote.starts_with("tcp active prflx "), "{remote}");
+    let theirs = eval("rtc.pair()");
+    println!("Firefox's selected pair: {theirs}");
     assert_eq!(
         theirs[0].as_str().map(|l| l.starts_with("tcp active")),
         Some(true)
