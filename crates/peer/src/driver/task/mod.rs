@@ -360,7 +360,7 @@ impl Task {
             }
             Err(e) => {
                 self.io.send_errors += 1;
-                tracing::debug!(%to, error = %e, "UDP send failed");
+                tracing::debug!(%to, error = %e, "send failed");
             }
         }
     }
