@@ -13,6 +13,8 @@ pub struct Datagram<'a> {
     pub local: SocketAddr,
     /// Remote address they came from.
     pub remote: SocketAddr,
-    /// The bytes: one datagram for UDP, a piece of the byte stream for TCP and TLS.
+    /// The bytes: one datagram for UDP; for TCP and TLS to a TURN server a piece of the
+    /// byte stream; on an ICE-TCP connection (RFC 6544) the datagram one RFC 4571 frame
+    /// carried (the owner cuts the stream with [`FrameDecoder`](crate::FrameDecoder)).
     pub contents: &'a [u8],
 }

@@ -11,14 +11,21 @@
 //! - [`Datagram`]: bytes that arrived, with the same addressing, borrowed from the owner's
 //!   receive buffer.
 //! - [`PacketKind`]: the RFC 7983 demultiplexing of a datagram by its first byte.
+//! - [`FrameDecoder`] and [`encode_frame`]: RFC 4571 framing of datagrams in a TCP stream
+//!   (ICE-TCP, RFC 6544 §3).
 #![forbid(unsafe_code)]
 
 mod datagram;
 mod demux;
+mod framing;
 mod transmit;
 mod transport;
 
 pub use datagram::Datagram;
 pub use demux::PacketKind;
+pub use framing::{
+    FRAME_HEADER_LEN, FrameDecoder, FramingError, MAX_FRAME_PAYLOAD, MIN_DECODER_LIMIT,
+    encode_frame,
+};
 pub use transmit::Transmit;
 pub use transport::Transport;

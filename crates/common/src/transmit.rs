@@ -17,7 +17,9 @@ pub struct Transmit<T = Vec<u8>> {
     pub source: Option<SocketAddr>,
     /// Remote address to send to.
     pub destination: SocketAddr,
-    /// The bytes: one datagram for UDP, a piece of the byte stream for TCP and TLS.
+    /// The bytes: one datagram for UDP; for TCP and TLS to a TURN server a piece of the
+    /// byte stream; on an ICE-TCP connection (RFC 6544) one datagram, which the owner
+    /// frames ([`encode_frame`](crate::encode_frame), RFC 4571).
     pub contents: T,
 }
 

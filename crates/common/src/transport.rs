@@ -7,7 +7,8 @@ use std::fmt;
 pub enum Transport {
     /// UDP: one message per datagram.
     Udp,
-    /// TCP: messages framed in a byte stream (RFC 8489 §6.2.2, RFC 6544).
+    /// TCP: messages framed in a byte stream (STUN's own framing to a TURN server,
+    /// RFC 8489 §6.2.2; RFC 4571 between ICE-TCP candidates, RFC 6544 §3).
     Tcp,
     /// TLS over TCP (`turns:` / `stuns:` URIs, RFC 8489 §6.2.3).
     Tls,

@@ -20,7 +20,7 @@ use crate::liveness::{Liveness, Progress};
 use crate::sped::{Piggybacked, Sped};
 use crate::{
     Candidate, CandidateKind, CandidateTransport, Config, ConnectionState, Credentials, Event,
-    GatheringState, IceError, TransportPolicy,
+    GatheringState, IceError, TcpType, TransportPolicy,
 };
 
 /// The gathering topic's view of the agent: configuration, session, randomness, events.
@@ -358,6 +358,74 @@ impl Agent {
         if !self.gather.remove_socket(now, socket) {
             return;
         }
+        self.locals_lost(now);
+    }
+
+    /// Adds an ICE-TCP listener of the owner's (RFC 6544): a passive host candidate at
+    /// `listener` and an active one on its IP, signalled with port 9 (§4.5). If gathering
+    /// has started, both are gathered at once.
+    ///
+    /// The owner carries ICE-TCP datagrams, each in an RFC 4571 frame
+    /// ([`rtcweb_common::FrameDecoder`], [`rtcweb_common::encode_frame`]), on TCP
+    /// connections it names by their two ends as the agent sees them:
+    /// - a connection it accepted on `listener` from a peer's address `remote` is
+    ///   (`listener`, `remote`);
+    /// - a connection it opened to a peer's passive candidate `remote` is (the active
+    ///   candidate's address, `listener`'s IP at port 9, `remote`), whatever ephemeral
+    ///   port the OS gave it.
+    ///
+    /// A [`Transmit`] over [`Transport::Tcp`] whose source is one of these goes on the
+    /// connection with those ends; from the active address, when there is none yet, the
+    /// owner opens it to the destination (RFC 6544 §7.1; a connection it cannot open is
+    /// reported with [`stream_closed`](Self::stream_closed)). Each datagram it reads from a
+    /// connection comes to [`handle_datagram`](Self::handle_datagram) with
+    /// [`Transport::Tcp`] and those ends as `local` and `remote`. A check that arrives on a
+    /// connection accepted from an address the agent does not know makes a peer-reflexive
+    /// remote candidate (RFC 8445 §7.3.1.3), active, answered and checked on that
+    /// connection. Listeners count against [`Config::max_sockets`]; port 0 and port 9 are
+    /// refused ([`IceError::InvalidListener`]).
+    pub fn add_tcp_listener(&mut self, now: Instant, listener: SocketAddr) -> Result<(), IceError> {
+        let started = self.gather.state() != GatheringState::New;
+        self.gather.add_tcp_listener(listener, ctx!(self))?;
+        if started {
+            self.after_input(now);
+        }
+        Ok(())
+    }
+
+    /// Removes an ICE-TCP listener whose interface address went away: its passive and
+    /// active candidates are gone, as with
+    /// [`remove_local_socket`](Self::remove_local_socket).
+    pub fn remove_tcp_listener(&mut self, now: Instant, listener: SocketAddr) {
+        if !self.gather.remove_tcp_listener(listener) {
+            return;
+        }
+        self.locals_lost(now);
+    }
+
+    /// The owner's ICE-TCP connection between `local` and `remote` (named as
+    /// [`add_tcp_listener`](Self::add_tcp_listener) says) closed, or could not be opened:
+    /// the pairs on it fail at once (RFC 6544 §7.1), and if the selected pair was one of
+    /// them, the best other nominated pair takes over (none: the connection waits for an
+    /// ICE restart).
+    pub fn stream_closed(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr) {
+        let failed = self.checklist.fail_connection(&self.gather, local, remote);
+        if failed.is_empty() {
+            return;
+        }
+        if self
+            .selected_pair_id()
+            .is_some_and(|id| failed.contains(&id))
+        {
+            self.route = None;
+            self.select_best(now);
+        }
+        self.after_input(now);
+    }
+
+    /// Local candidates died: their pairs fail, and the route if it used one goes to the
+    /// best other nominated pair.
+    fn locals_lost(&mut self, now: Instant) {
         self.checklist
             .fail_where(|local| !self.gather.local(local).alive);
         if let Some(route) = &self.route
@@ -396,8 +464,9 @@ impl Agent {
     }
 
     /// Adds a remote candidate (from SDP or trickled, RFC 8838 §11). Candidates with an
-    /// mDNS name are held until [`resolve_mdns`](Self::resolve_mdns); ICE-TCP candidates
-    /// (Chromium's `tcptype active` on port 9) are refused with
+    /// mDNS name are held until [`resolve_mdns`](Self::resolve_mdns). ICE-TCP candidates
+    /// (RFC 6544) pair with our TCP candidates of the opposite role (§6.2); one without a
+    /// `tcptype`, or of another transport, is refused with
     /// [`IceError::UnsupportedTransport`] and can be ignored.
     pub fn add_remote_candidate(
         &mut self,
@@ -410,8 +479,10 @@ impl Agent {
         if candidate.component != 1 {
             return Err(IceError::UnsupportedComponent(candidate.component));
         }
-        if candidate.transport != CandidateTransport::Udp {
-            return Err(IceError::UnsupportedTransport);
+        match (&candidate.transport, candidate.tcp_type) {
+            (CandidateTransport::Udp, _) | (CandidateTransport::Tcp, Some(_)) => {}
+            // RFC 6544 §4.5: a TCP candidate says its role.
+            _ => return Err(IceError::UnsupportedTransport),
         }
         if let (Some(u), Some(remote)) = (&candidate.ufrag, self.session.remote())
             && *u != remote.ufrag
@@ -507,7 +578,7 @@ impl Agent {
             .as_ref()
             .and_then(|r| match self.gather.local(r.local).path {
                 Path::Relay(i) => Some(i),
-                Path::Socket(_) => None,
+                Path::Socket(_) | Path::Tcp(_) => None,
             });
         self.gather.restart(now, keep_relay, ctx!(self));
         self.pair_fresh();
@@ -550,6 +621,13 @@ impl Agent {
             Path::Socket(socket) => Ok(Transmit {
                 transport: Transport::Udp,
                 source: Some(socket),
+                destination: remote,
+                contents: data,
+            }),
+            // One datagram for the owner to frame on the ICE-TCP connection (RFC 4571).
+            Path::Tcp(base) => Ok(Transmit {
+                transport: Transport::Tcp,
+                source: Some(base),
                 destination: remote,
                 contents: data,
             }),
@@ -671,14 +749,22 @@ impl Agent {
     fn flush(&mut self, now: Instant) {
         while let Some(t) = self.checks.poll_transmit() {
             let Some(base) = t.source else { continue };
-            self.send_on_base(now, base, t.destination, &t.contents);
+            self.send_on_base(now, t.transport, base, t.destination, &t.contents);
         }
         self.gather.flush(&mut self.transmits);
     }
 
-    /// Sends STUN bytes from a local base (a socket or a relayed address) to `remote`.
-    fn send_on_base(&mut self, now: Instant, base: SocketAddr, remote: SocketAddr, bytes: &[u8]) {
-        let Some(path) = self.gather.path_of_base(base) else {
+    /// Sends STUN bytes over `transport` from a local base (a socket, a relayed address or
+    /// a TCP candidate's base) to `remote`.
+    fn send_on_base(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        base: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+    ) {
+        let Some(path) = self.gather.path_of_base(transport, base) else {
             return;
         };
         self.send_on_path(now, path, remote, bytes);
@@ -686,8 +772,8 @@ impl Agent {
 
     fn send_on_path(&mut self, now: Instant, path: Path, remote: SocketAddr, bytes: &[u8]) {
         match path {
-            Path::Socket(socket) => self.transmits.push_back(Transmit {
-                transport: Transport::Udp,
+            Path::Socket(socket) | Path::Tcp(socket) => self.transmits.push_back(Transmit {
+                transport: path.transport(),
                 source: Some(socket),
                 destination: remote,
                 contents: bytes.to_vec(),
@@ -846,6 +932,7 @@ impl Agent {
             base: local.base,
             local_priority: local.candidate.priority,
             destination: self.checklist.remote(pair.remote).address,
+            transport: local.path.transport(),
             use_candidate,
             consent,
         };
@@ -1000,16 +1087,21 @@ impl Agent {
             }
             Demux::Other => {}
         }
-        if !self.gather.sockets().contains(&d.local) {
-            self.stats.data_dropped += 1;
-            return Received::Rejected;
-        }
+        let path = match d.transport {
+            Transport::Udp if self.gather.sockets().contains(&d.local) => Path::Socket(d.local),
+            // One datagram from an ICE-TCP connection (the demux saw `local` is ours).
+            Transport::Tcp => Path::Tcp(d.local),
+            _ => {
+                self.stats.data_dropped += 1;
+                return Received::Rejected;
+            }
+        };
         // RFC 7983: STUN starts with 0..=3; anything else is application data.
         if looks_like_stun(d.contents) {
-            self.handle_stun(now, d.local, Path::Socket(d.local), d.remote, d.contents);
+            self.handle_stun(now, d.local, path, d.remote, d.contents);
             return Received::Consumed;
         }
-        if self.accepts_data(d.local, d.remote) {
+        if self.accepts_data(path.transport(), d.local, d.remote) {
             Received::Data {
                 remote: d.remote,
                 contents: d.contents,
@@ -1034,7 +1126,7 @@ impl Agent {
             self.handle_stun(now, relayed, Path::Relay(r), peer, data);
             return None;
         }
-        if self.accepts_data(relayed, peer) {
+        if self.accepts_data(Transport::Udp, relayed, peer) {
             Some(data)
         } else {
             self.stats.data_dropped += 1;
@@ -1042,23 +1134,27 @@ impl Agent {
         }
     }
 
-    /// Whether `base` and `remote` are the route's.
-    fn on_route(&self, base: SocketAddr, remote: SocketAddr) -> bool {
+    /// Whether `base` and `remote` over `transport` are the route's.
+    fn on_route(&self, transport: Transport, base: SocketAddr, remote: SocketAddr) -> bool {
         self.route.as_ref().is_some_and(|route| {
-            self.gather.local(route.local).base == base && route.remote == remote
+            let local = self.gather.local(route.local);
+            local.base == base && local.path.transport() == transport && route.remote == remote
         })
     }
 
     /// Application data is accepted on the route and on pairs that succeeded or on which the
     /// peer sent an authenticated check.
-    fn accepts_data(&self, base: SocketAddr, remote: SocketAddr) -> bool {
-        if self.on_route(base, remote) {
+    fn accepts_data(&self, transport: Transport, base: SocketAddr, remote: SocketAddr) -> bool {
+        if self.on_route(transport, base, remote) {
             return true;
         }
         self.checklist.pairs().iter().any(|p| {
+            let local = self.gather.local(p.local);
+            let peer = self.checklist.remote(p.remote);
             (p.state == PairState::Succeeded || p.requested)
-                && self.gather.local(p.local).base == base
-                && self.checklist.remote(p.remote).address == remote
+                && local.base == base
+                && peer.address == remote
+                && peer.transport == transport
         })
     }
 
@@ -1082,9 +1178,14 @@ impl Agent {
             Class::Request if !self.liveness.is_closed() => {
                 self.handle_request(now, base, path, remote, bytes)
             }
-            Class::SuccessResponse | Class::ErrorResponse => {
-                self.handle_response(now, base, remote, bytes, header.transaction_id)
-            }
+            Class::SuccessResponse | Class::ErrorResponse => self.handle_response(
+                now,
+                path.transport(),
+                base,
+                remote,
+                bytes,
+                header.transaction_id,
+            ),
             // Indications are keepalives (RFC 8445 §11): nothing to do.
             _ => {}
         }
@@ -1164,7 +1265,8 @@ impl Agent {
             };
         // The candidate the check arrived on; none (e.g. a host socket under the relay-only
         // policy) means no answer, so the socket's address is not revealed.
-        let Some(local) = self.gather.receiving_local(base) else {
+        let transport = path.transport();
+        let Some(local) = self.gather.receiving_local(transport, base) else {
             self.stats.requests_unauthenticated += 1;
             return;
         };
@@ -1209,7 +1311,7 @@ impl Agent {
             }
         }
 
-        let remote_index = match self.checklist.remote_at(remote) {
+        let remote_index = match self.checklist.remote_at(transport, remote) {
             Some(i) => i,
             None => {
                 // RFC 8445 §7.3.1.3: a peer-reflexive remote candidate.
@@ -1219,8 +1321,18 @@ impl Agent {
                 }
                 let foundation =
                     format!("{}", 0x7000_0000u32 + self.checklist.remotes().len() as u32);
-                let candidate =
+                let mut candidate =
                     Candidate::new(CandidateKind::PeerReflexive, foundation, priority, remote);
+                if transport == Transport::Tcp {
+                    // RFC 6544 §7.2: the peer's end of the connection, in the role opposite
+                    // to our candidate's (active when it connected to our passive one).
+                    candidate.transport = CandidateTransport::Tcp;
+                    candidate.tcp_type = Some(match self.gather.local(local).candidate.tcp_type {
+                        Some(TcpType::Passive) => TcpType::Active,
+                        Some(TcpType::Active) => TcpType::Passive,
+                        _ => TcpType::SimultaneousOpen,
+                    });
+                }
                 self.checklist.push_remote(candidate, remote)
             }
         };
@@ -1233,7 +1345,7 @@ impl Agent {
         self.checklist.requested(pi, self.config.lite);
         // A check from the peer on the selected pair proves it is alive (RFC 7675 §5.1 asks for
         // responses; Chromium 144 relies on the peer counting its requests too: str0m#846).
-        if self.on_route(base, remote) {
+        if self.on_route(transport, base, remote) {
             self.liveness.alive(now);
         }
         if use_candidate && !self.session.is_controlling() {
@@ -1260,6 +1372,7 @@ impl Agent {
     fn handle_response(
         &mut self,
         now: Instant,
+        transport: Transport,
         base: SocketAddr,
         remote: SocketAddr,
         bytes: &[u8],
@@ -1303,8 +1416,10 @@ impl Agent {
             self.checklist.pair(pi).local,
             self.checklist.pair(pi).remote,
         );
-        // RFC 8445 §7.2.5.2.1: source and destination must be symmetric.
+        // RFC 8445 §7.2.5.2.1: source and destination must be symmetric (and over TCP on
+        // the same connection).
         if self.gather.local(local).base != base
+            || self.gather.local(local).path.transport() != transport
             || self.checklist.remote(remote_index).address != remote
         {
             self.fail_pair(pi, tag.use_candidate);
@@ -1330,7 +1445,10 @@ impl Agent {
             Answer::Success { mapped } => mapped,
         };
         // RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive candidate.
+        // Not over TCP: the mapped address is the ephemeral port of our one connection,
+        // which nobody can connect to, and the pair is valid as it is.
         if let Some(mapped) = mapped
+            && transport == Transport::Udp
             && !self.gather.has_local_address(mapped)
         {
             let foundation = format!("{}", 0x6000_0000u32 + self.gather.locals().len() as u32);

@@ -10,9 +10,11 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use rtcweb_common::Transport;
+
 use crate::gather::Gatherer;
 use crate::priority::pair_priority;
-use crate::{Candidate, CandidateKind, Config, Stats};
+use crate::{Candidate, CandidateKind, CandidateTransport, Config, Stats, TcpType};
 
 /// State of a candidate pair (RFC 8445 §6.1.2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +78,16 @@ impl PairState {
 pub(crate) struct RemoteCandidate {
     pub(crate) candidate: Candidate,
     pub(crate) address: SocketAddr,
+    /// UDP, or TCP for an ICE-TCP candidate (RFC 6544).
+    pub(crate) transport: Transport,
+}
+
+/// The transport of a candidate the agent uses: UDP or TCP (others are refused before).
+pub(crate) fn transport_of(candidate: &Candidate) -> Transport {
+    match candidate.transport {
+        CandidateTransport::Tcp => Transport::Tcp,
+        CandidateTransport::Udp | CandidateTransport::Other(_) => Transport::Udp,
+    }
 }
 
 /// A pair added to the checklist, or one that was there.
@@ -108,6 +120,22 @@ pub(crate) struct Checklist {
     max_remotes: usize,
 }
 
+/// RFC 6544 §6.2: an active local candidate pairs with a passive remote one (we connect to
+/// it), a passive local one with an active remote one, simultaneous-open with its like
+/// (which we do not gather). A passive local candidate cannot start a connection, so its
+/// pairs with signalled active candidates (port 9: nothing listens there) are pruned, as
+/// §6.2 asks; what it pairs with is the peer-reflexive candidate a connection from the
+/// peer's active candidate shows (§7.2), checked on that connection.
+pub(crate) fn tcp_roles_pair(local: &Candidate, remote: &Candidate) -> bool {
+    match (local.tcp_type, remote.tcp_type) {
+        (Some(TcpType::Active), Some(TcpType::Passive)) => true,
+        (Some(TcpType::Passive), Some(TcpType::Active)) => {
+            remote.kind == CandidateKind::PeerReflexive
+        }
+        _ => false,
+    }
+}
+
 impl Checklist {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
@@ -138,9 +166,11 @@ impl Checklist {
         &self.remotes[index]
     }
 
-    /// The remote candidate with address `address`.
-    pub(crate) fn remote_at(&self, address: SocketAddr) -> Option<usize> {
-        self.remotes.iter().position(|r| r.address == address)
+    /// The remote candidate with address `address` over `transport`.
+    pub(crate) fn remote_at(&self, transport: Transport, address: SocketAddr) -> Option<usize> {
+        self.remotes
+            .iter()
+            .position(|r| r.address == address && r.transport == transport)
     }
 
     /// Whether no more remote candidates fit (those waiting for mDNS count).
@@ -201,7 +231,7 @@ impl Checklist {
         address: SocketAddr,
         controlling: bool,
     ) -> Option<usize> {
-        if let Some(i) = self.remote_at(address) {
+        if let Some(i) = self.remote_at(transport_of(&candidate), address) {
             let existing = &mut self.remotes[i];
             if existing.candidate.kind == CandidateKind::PeerReflexive
                 || candidate.priority > existing.candidate.priority
@@ -228,7 +258,12 @@ impl Checklist {
 
     /// Adds a remote candidate without looking for one at the same address.
     pub(crate) fn push_remote(&mut self, candidate: Candidate, address: SocketAddr) -> usize {
-        self.remotes.push(RemoteCandidate { candidate, address });
+        let transport = transport_of(&candidate);
+        self.remotes.push(RemoteCandidate {
+            candidate,
+            address,
+            transport,
+        });
         self.remotes.len() - 1
     }
 
@@ -259,13 +294,16 @@ impl Checklist {
         }
     }
 
-    /// Whether a local and a remote candidate can form a pair: same address family, UDP,
-    /// and the local one is a base (host or relayed: RFC 8445 §6.1.2.4 replaces
-    /// server-reflexive candidates by their base).
+    /// Whether a local and a remote candidate can form a pair: same address family, same
+    /// transport (RFC 6544 §6.2: never TCP with UDP) with the TCP roles matching, and the
+    /// local one is a base (host or relayed: RFC 8445 §6.1.2.4 replaces server-reflexive
+    /// candidates by their base).
     fn can_pair(&self, gather: &Gatherer, local: usize, remote: usize) -> bool {
         let l = gather.local(local);
         let r = &self.remotes[remote];
-        l.alive
+        l.path.transport() == r.transport
+            && (r.transport == Transport::Udp || tcp_roles_pair(&l.candidate, &r.candidate))
+            && l.alive
             && matches!(
                 l.candidate.kind,
                 CandidateKind::Host | CandidateKind::Relayed
@@ -542,6 +580,32 @@ impl Checklist {
                 p.state = PairState::Failed;
             }
         }
+    }
+
+    /// The pairs on the ICE-TCP connection between the local base `base` and `remote`
+    /// fail (RFC 6544 §7.1: a connection that could not be made, or closed); their ids.
+    pub(crate) fn fail_connection(
+        &mut self,
+        gather: &Gatherer,
+        base: SocketAddr,
+        remote: SocketAddr,
+    ) -> Vec<u32> {
+        let mut failed = Vec::new();
+        for p in &mut self.pairs {
+            let l = gather.local(p.local);
+            let r = &self.remotes[p.remote];
+            if l.path.transport() == Transport::Tcp
+                && l.base == base
+                && r.transport == Transport::Tcp
+                && r.address == remote
+            {
+                p.state = PairState::Failed;
+                p.transaction = None;
+                failed.push(p.id);
+            }
+        }
+        self.triggered.retain(|t| !failed.contains(t));
+        failed
     }
 
     /// A check went out on pair `index` in transaction `transaction`.

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use rand::RngCore;
 use rand::rngs::StdRng;
-use rtcweb_common::Transmit;
+use rtcweb_common::{Transmit, Transport};
 use rtcweb_stun::{BindingRequest, ClientTransactions, IceRole, MAX_MESSAGE_LEN, RetransmitConfig};
 
 use crate::checklist::Checklist;
@@ -35,6 +35,8 @@ pub(crate) struct Target {
     pub(crate) local_priority: u32,
     /// The remote candidate's address.
     pub(crate) destination: SocketAddr,
+    /// UDP, or TCP on the ICE-TCP connection between base and destination.
+    pub(crate) transport: Transport,
     /// A nominating check (USE-CANDIDATE, sent only when controlling).
     pub(crate) use_candidate: bool,
     /// A consent check (RFC 7675).
@@ -65,13 +67,17 @@ pub(crate) struct Checks {
 
 impl Checks {
     pub(crate) fn new(config: &Config, now: Instant) -> Self {
-        let retransmit = RetransmitConfig {
+        let mut retransmit = RetransmitConfig {
             rto: config.check_rto,
             max_rto: config.check_max_rto,
             max_requests: config.check_max_requests,
             last_wait_multiplier: 4,
             ..RetransmitConfig::default()
         };
+        // A check over TCP is sent once (RFC 6544 §7.1, RFC 8489 §6.2.2) and waits as long
+        // as the same check over UDP would with its retransmissions, not RFC 8489's Ti of
+        // 39.5 s: a pair fails in the same time on either transport.
+        retransmit.reliable_timeout = udp_check_span(&retransmit);
         Self {
             transactions: ClientTransactions::new(retransmit, config.max_transactions),
             next_check_at: now,
@@ -127,9 +133,13 @@ impl Checks {
             ..
         } = target;
         // RFC 8445 §7.1.1: PRIORITY is what a peer-reflexive candidate from this base would
-        // have: the type preference of prflx with the local candidate's other bits.
-        let priority = (CandidateKind::PeerReflexive.type_preference() << 24)
-            | (target.local_priority & 0x00ff_ffff);
+        // have: the type preference of prflx with the local candidate's other bits (over
+        // TCP, the TCP prflx preference, RFC 6544 §4.2).
+        let type_preference = match target.transport {
+            Transport::Tcp => crate::tcp_type_preference(CandidateKind::PeerReflexive),
+            Transport::Udp | Transport::Tls => CandidateKind::PeerReflexive.type_preference(),
+        };
+        let priority = (type_preference << 24) | (target.local_priority & 0x00ff_ffff);
         let username = format!("{}:{}", remote_credentials.ufrag, session.local().ufrag);
         let mut transaction_id = [0u8; 12];
         rng.fill_bytes(&mut transaction_id);
@@ -167,7 +177,7 @@ impl Checks {
                 now,
                 transaction_id,
                 buf,
-                rtcweb_common::Transport::Udp,
+                target.transport,
                 Some(target.base),
                 target.destination,
                 tag,
@@ -239,5 +249,60 @@ impl Checks {
 
     pub(crate) fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transactions.poll_transmit()
+    }
+}
+
+/// How long a check over UDP lasts before it times out: its `max_requests` sends at a
+/// doubling RTO (capped), then `last_wait_multiplier` times the initial RTO (RFC 8489
+/// §6.2.1, as `ClientTransactions` waits).
+fn udp_check_span(config: &RetransmitConfig) -> std::time::Duration {
+    let mut rto = config.rto;
+    let mut span = std::time::Duration::ZERO;
+    for _ in 1..config.max_requests.max(1) {
+        span += rto;
+        rto = (rto * 2).min(config.max_rto);
+    }
+    span + config.rto * config.last_wait_multiplier
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// When a transaction over `transport` started at `t0` times out.
+    fn timed_out_after(config: &RetransmitConfig, transport: Transport) -> Duration {
+        #[allow(clippy::disallowed_methods)] // the simulated epoch
+        let t0 = Instant::now();
+        let mut tx = ClientTransactions::new(*config, 1);
+        let to = "192.0.2.1:9".parse().unwrap();
+        tx.start(t0, [1; 12], vec![0; 20], transport, None, to, ())
+            .unwrap();
+        let mut sent = 0;
+        loop {
+            while tx.poll_transmit().is_some() {
+                sent += 1;
+            }
+            let at = tx.poll_timeout().expect("a deadline while outstanding");
+            tx.handle_timeout(at);
+            if tx.poll_event().is_some() {
+                assert_eq!(sent, if transport.is_stream() { 1 } else { 7 });
+                return at - t0;
+            }
+        }
+    }
+
+    #[test]
+    fn a_tcp_check_is_sent_once_and_waits_as_long_as_a_udp_check_lasts() {
+        let config = Config::default();
+        #[allow(clippy::disallowed_methods)] // the simulated epoch
+        let checks = Checks::new(&config, Instant::now());
+        let retransmit = *checks.transactions.config();
+        let udp = timed_out_after(&retransmit, Transport::Udp);
+        let tcp = timed_out_after(&retransmit, Transport::Tcp);
+        // 500 + 1000 + 4 × 1600 ms between the seven sends, then 4 × 500 ms.
+        assert_eq!(udp, Duration::from_millis(9_900));
+        assert_eq!(tcp, udp);
     }
 }

@@ -32,7 +32,8 @@ pub enum IceError {
     /// A remote candidate for a component other than 1 (only rtcp-mux is supported).
     #[error("component {0} not supported (rtcp-mux only)")]
     UnsupportedComponent(u16),
-    /// A remote candidate whose transport the agent does not use (ICE-TCP is not implemented).
+    /// A remote candidate whose transport the agent does not use: neither UDP nor TCP with
+    /// a `tcptype` (RFC 6544 §4.5).
     #[error("candidate transport not supported")]
     UnsupportedTransport,
     /// A remote candidate from an older ICE generation (its ufrag is not the current one).
@@ -47,6 +48,10 @@ pub enum IceError {
     /// The same local socket was added twice.
     #[error("local socket {0} already added")]
     DuplicateSocket(SocketAddr),
+    /// An ICE-TCP listener on port 0 (not bound) or on port 9, which active candidates
+    /// are signalled with (RFC 6544 §4.5).
+    #[error("ICE-TCP listener {0} has an unusable port")]
+    InvalidListener(SocketAddr),
     /// No pair is selected yet, so there is nowhere to send.
     #[error("no selected candidate pair")]
     NotConnected,

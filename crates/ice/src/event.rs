@@ -42,7 +42,8 @@ pub struct SelectedPair {
     /// The remote candidate.
     pub remote: Candidate,
     /// The local socket datagrams leave from (for a relayed candidate: the socket that talks
-    /// to the TURN server; `None` when that is a TCP or TLS connection).
+    /// to the TURN server, `None` when that is a TCP or TLS connection; for an ICE-TCP
+    /// candidate its base: the listener, or the active candidate's address at port 9).
     pub socket: Option<SocketAddr>,
 }
 

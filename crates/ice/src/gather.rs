@@ -1,5 +1,7 @@
 //! Gathering (RFC 8445 §5.1.1): host candidates from the owner's sockets, server-reflexive
-//! ones from STUN servers, relayed ones from TURN servers (through rtcweb-turn).
+//! ones from STUN servers, relayed ones from TURN servers (through rtcweb-turn), and
+//! ICE-TCP host candidates (RFC 6544 §4.1) from the owner's TCP listeners: a passive one at
+//! the listener, an active one on its IP.
 //!
 //! A [`Gatherer`] owns the sockets, the local candidates, the discoveries and relays, the
 //! gathering state and the servers. New local candidates come out of [`Gatherer::poll`] (with
@@ -16,11 +18,25 @@ use rtcweb_stun::{DiscoveryError, DiscoveryEvent, ReflexiveDiscovery, Retransmit
 use rtcweb_turn::{Client, Config as TurnConfig, Event as TurnEvent, Input, TurnError};
 
 use crate::credentials::Session;
-use crate::priority::{FoundationKey, Foundations, candidate_priority, local_preference};
-use crate::{
-    Candidate, CandidateError, CandidateKind, Config, ConnectionAddress, Event, GatheringState,
-    IceError, IceServer, TransportPolicy,
+use crate::priority::{
+    FoundationKey, Foundations, candidate_priority, local_preference, tcp_candidate_priority,
 };
+use crate::{
+    Candidate, CandidateError, CandidateKind, CandidateTransport, Config, ConnectionAddress, Event,
+    GatheringState, IceError, IceServer, TcpType, TransportPolicy,
+};
+
+/// The port an active ICE-TCP candidate is signalled with (RFC 6544 §4.5: the discard
+/// port), which is also its base's: it listens nowhere, the owner connects from an
+/// ephemeral port of its IP.
+pub(crate) const ACTIVE_TCP_PORT: u16 = 9;
+
+/// The base of the active ICE-TCP candidate on the IP of `listener`.
+pub(crate) fn active_base(listener: SocketAddr) -> SocketAddr {
+    let mut base = listener;
+    base.set_port(ACTIVE_TCP_PORT);
+    base
+}
 
 /// Most candidate errors kept for the failure report.
 const MAX_CANDIDATE_ERRORS: usize = 8;
@@ -41,11 +57,25 @@ fn turn_error_code(error: &TurnError) -> u16 {
     }
 }
 
-/// How datagrams of a local candidate leave: from a socket, or through a TURN relay.
+/// How datagrams of a local candidate leave: from a socket, through a TURN relay, or on the
+/// owner's ICE-TCP connection between the candidate's base and the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Path {
     Socket(SocketAddr),
     Relay(usize),
+    /// The base of a TCP candidate: the listener (passive) or its IP at port 9 (active).
+    Tcp(SocketAddr),
+}
+
+impl Path {
+    /// The transport between the candidate and the peer (a relay's is UDP, whatever
+    /// carries it to the TURN server).
+    pub(crate) fn transport(self) -> Transport {
+        match self {
+            Self::Tcp(_) => Transport::Tcp,
+            Self::Socket(_) | Self::Relay(_) => Transport::Udp,
+        }
+    }
 }
 
 /// A local candidate, its base and how it sends.
@@ -127,6 +157,8 @@ pub(crate) struct Context<'a> {
 #[derive(Debug)]
 pub(crate) struct Gatherer {
     sockets: Vec<SocketAddr>,
+    /// The owner's ICE-TCP listeners, one per interface address (RFC 6544 §4.1).
+    tcp_listeners: Vec<SocketAddr>,
     locals: Vec<LocalCandidate>,
     foundations: Foundations,
     discoveries: Vec<Discovery>,
@@ -150,6 +182,7 @@ impl Gatherer {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
             sockets: Vec::new(),
+            tcp_listeners: Vec::new(),
             locals: Vec::new(),
             foundations: Foundations::default(),
             discoveries: Vec::new(),
@@ -197,10 +230,19 @@ impl Gatherer {
         })
     }
 
-    /// The local socket datagrams on `path` leave from (`None` for a relay over TCP or TLS).
+    /// Whether `address` is the base of one of our ICE-TCP candidates: a listener, or the
+    /// active candidate's address on a listener's IP.
+    pub(crate) fn is_tcp_base(&self, address: SocketAddr) -> bool {
+        self.tcp_listeners
+            .iter()
+            .any(|&l| l == address || active_base(l) == address)
+    }
+
+    /// The local socket datagrams on `path` leave from (`None` for a relay over TCP or TLS;
+    /// a TCP candidate's base for ICE-TCP).
     pub(crate) fn socket_of(&self, path: Path) -> Option<SocketAddr> {
         match path {
-            Path::Socket(s) => Some(s),
+            Path::Socket(s) | Path::Tcp(s) => Some(s),
             Path::Relay(r) => self.relays[r].socket,
         }
     }
@@ -210,21 +252,30 @@ impl Gatherer {
         self.relays[r].client.relayed_address()
     }
 
-    /// How bytes from the local base `base` leave: its candidate's path, or the socket.
-    pub(crate) fn path_of_base(&self, base: SocketAddr) -> Option<Path> {
-        match self.locals.iter().find(|l| l.base == base && l.alive) {
+    /// How bytes over `transport` from the local base `base` leave: its candidate's path,
+    /// or the socket.
+    pub(crate) fn path_of_base(&self, transport: Transport, base: SocketAddr) -> Option<Path> {
+        if transport == Transport::Tcp {
+            return self.is_tcp_base(base).then_some(Path::Tcp(base));
+        }
+        match self
+            .locals
+            .iter()
+            .find(|l| l.base == base && l.alive && l.path.transport() == transport)
+        {
             Some(l) => Some(l.path),
             None if self.sockets.contains(&base) => Some(Path::Socket(base)),
             None => None,
         }
     }
 
-    /// The local candidate a check arriving on `base` is for: a live host or relayed one
-    /// the policy allows.
-    pub(crate) fn receiving_local(&self, base: SocketAddr) -> Option<usize> {
+    /// The local candidate a check arriving over `transport` on `base` is for: a live host
+    /// or relayed one the policy allows.
+    pub(crate) fn receiving_local(&self, transport: Transport, base: SocketAddr) -> Option<usize> {
         self.locals.iter().position(|l| {
             l.alive
                 && l.base == base
+                && l.path.transport() == transport
                 && matches!(
                     l.candidate.kind,
                     CandidateKind::Host | CandidateKind::Relayed
@@ -233,17 +284,17 @@ impl Gatherer {
         })
     }
 
-    /// Whether some local candidate has the address `address`.
+    /// Whether some local UDP candidate has the address `address`.
     pub(crate) fn has_local_address(&self, address: SocketAddr) -> bool {
-        self.locals
-            .iter()
-            .any(|l| l.candidate.socket_addr() == Some(address))
+        self.locals.iter().any(|l| {
+            l.path.transport() == Transport::Udp && l.candidate.socket_addr() == Some(address)
+        })
     }
 
     /// Whether a check can go on `path` to `ip` now: a relay needs its permission installed.
     pub(crate) fn path_ready(&self, now: Instant, path: Path, ip: IpAddr) -> bool {
         match path {
-            Path::Socket(_) => true,
+            Path::Socket(_) | Path::Tcp(_) => true,
             Path::Relay(r) => self.relays[r].client.has_permission(now, ip),
         }
     }
@@ -291,8 +342,52 @@ impl Gatherer {
             let gone = match l.path {
                 Path::Socket(s) => s == socket,
                 Path::Relay(r) => dead_relays.contains(&r),
+                // TCP listeners go with `remove_tcp_listener`.
+                Path::Tcp(_) => false,
             };
             if gone {
+                l.alive = false;
+            }
+        }
+        self.fresh.retain(|&i| self.locals[i].alive);
+        true
+    }
+
+    /// Adds an ICE-TCP listener of the owner's; its candidates are gathered at once if
+    /// gathering has started. Listeners count against the socket limit.
+    pub(crate) fn add_tcp_listener(
+        &mut self,
+        listener: SocketAddr,
+        ctx: &mut Context<'_>,
+    ) -> Result<(), IceError> {
+        if self.tcp_listeners.contains(&listener) {
+            return Err(IceError::DuplicateSocket(listener));
+        }
+        if listener.port() == ACTIVE_TCP_PORT || listener.port() == 0 {
+            // Its passive candidate would take the active one's base.
+            return Err(IceError::InvalidListener(listener));
+        }
+        if self.sockets.len() + self.tcp_listeners.len() >= ctx.config.max_sockets {
+            return Err(IceError::TooManySockets(ctx.config.max_sockets));
+        }
+        self.tcp_listeners.push(listener);
+        if self.state != GatheringState::New {
+            self.gather_tcp(self.tcp_listeners.len() - 1, ctx);
+            self.set_state(GatheringState::Gathering, ctx.events);
+        }
+        Ok(())
+    }
+
+    /// Removes an ICE-TCP listener (its interface address went away): its passive and
+    /// active candidates are gone. False when it was not one of ours.
+    pub(crate) fn remove_tcp_listener(&mut self, listener: SocketAddr) -> bool {
+        let Some(index) = self.tcp_listeners.iter().position(|l| *l == listener) else {
+            return false;
+        };
+        self.tcp_listeners.remove(index);
+        let active = active_base(listener);
+        for l in &mut self.locals {
+            if l.path == Path::Tcp(listener) || l.path == Path::Tcp(active) {
                 l.alive = false;
             }
         }
@@ -310,6 +405,9 @@ impl Gatherer {
         let servers = self.servers.clone();
         for i in 0..self.sockets.len() {
             self.gather_socket(now, i, &servers, ctx);
+        }
+        for i in 0..self.tcp_listeners.len() {
+            self.gather_tcp(i, ctx);
         }
         if !ctx.config.lite {
             self.start_stream_relays(now, servers, ctx);
@@ -393,6 +491,9 @@ impl Gatherer {
         // Host candidates again too: a policy that allows more now adds them.
         for i in 0..self.sockets.len() {
             self.gather_socket(now, i, &added, ctx);
+        }
+        for i in 0..self.tcp_listeners.len() {
+            self.gather_tcp(i, ctx);
         }
         self.start_stream_relays(now, added, ctx);
     }
@@ -501,6 +602,35 @@ impl Gatherer {
         }
     }
 
+    /// The ICE-TCP host candidates of listener `index` (RFC 6544 §4.1, §4.5): a passive
+    /// one at the listener and an active one on its IP, signalled with port 9.
+    fn gather_tcp(&mut self, index: usize, ctx: &mut Context<'_>) {
+        if !self.allows(CandidateKind::Host) {
+            return;
+        }
+        let listener = self.tcp_listeners[index];
+        let foundation = self.foundation(CandidateKind::Host, listener.ip(), None, Transport::Tcp);
+        // Ranked as the UDP socket on the same address is.
+        let interface = self
+            .sockets
+            .iter()
+            .position(|s| s.ip() == listener.ip())
+            .unwrap_or(index);
+        // The active candidate first, as browsers list it: nothing listens for it.
+        for (tcp_type, base) in [
+            (TcpType::Active, active_base(listener)),
+            (TcpType::Passive, listener),
+        ] {
+            let priority =
+                tcp_candidate_priority(CandidateKind::Host, tcp_type, listener.ip(), interface, 1);
+            let mut candidate =
+                Candidate::new(CandidateKind::Host, foundation.clone(), priority, base);
+            candidate.transport = CandidateTransport::Tcp;
+            candidate.tcp_type = Some(tcp_type);
+            self.add_local(candidate, base, Path::Tcp(base), ctx.session, ctx.events);
+        }
+    }
+
     fn start_relay(&mut self, now: Instant, relay: RelayServer<'_>, ctx: &mut Context<'_>) {
         let mut config = TurnConfig::new(
             relay.server,
@@ -558,11 +688,12 @@ impl Gatherer {
         events: &mut VecDeque<Event>,
     ) -> Option<usize> {
         let address = candidate.socket_addr()?;
-        if self
-            .locals
-            .iter()
-            .any(|l| l.alive && l.candidate.socket_addr() == Some(address) && l.base == base)
-        {
+        if self.locals.iter().any(|l| {
+            l.alive
+                && l.candidate.socket_addr() == Some(address)
+                && l.base == base
+                && l.path.transport() == path.transport()
+        }) {
             return None;
         }
         candidate.ufrag = Some(session.local().ufrag.clone());
@@ -804,6 +935,10 @@ impl Gatherer {
 
     /// Feeds a datagram (or TURN stream bytes) to the discovery or relay it is for.
     pub(crate) fn demux<'a>(&mut self, now: Instant, d: Datagram<'a>) -> Demux<'a> {
+        if d.transport == Transport::Tcp && self.is_tcp_base(d.local) {
+            // A datagram the owner cut from an ICE-TCP connection (RFC 4571): the agent's.
+            return Demux::Other;
+        }
         if d.transport.is_stream() {
             // Bytes of a TCP or TLS connection to a TURN server. What the relay delivered is
             // copied out of its stream buffer, for the agent to handle.

@@ -9,6 +9,15 @@
 //!   servers), relayed (TURN over UDP, TCP or TLS through [`rtcweb_turn`]) and
 //!   peer-reflexive (learned from checks). Priorities and foundations per RFC 8445 §5.1.2 and
 //!   §5.1.1.3; redundant candidates are dropped (§5.1.3).
+//! - **ICE-TCP** (RFC 6544): for each TCP listener of the owner's
+//!   ([`Agent::add_tcp_listener`]) a passive host candidate and an active one (port 9 in
+//!   SDP, §4.5), ranked below UDP with the §4.2 direction preference; TCP pairs only with
+//!   TCP, active with passive (§6.2); checks on TCP are sent once (§7.1); a check arriving
+//!   on a connection to our listener makes an active peer-reflexive remote candidate,
+//!   checked back on that connection. The owner opens, accepts and frames the connections
+//!   (RFC 4571, [`rtcweb_common::FrameDecoder`]); a [`Transmit`](rtcweb_common::Transmit)
+//!   from the active candidate's address is its cue to connect
+//!   ([`Agent::add_tcp_listener`] says how connections are named).
 //! - **Checks**: a bounded checklist with frozen / waiting / in-progress / succeeded /
 //!   failed pairs, Ta pacing, triggered checks, role conflicts settled by the tie-breaker.
 //!   No check goes from a relayed candidate to a remote host candidate that the peer's own
@@ -83,9 +92,9 @@
 //! when the pair is relayed) and comes in as [`Received::Data`].
 //!
 //! ## Not implemented
-//! ICE-TCP candidates (RFC 6544; Chromium's `tcptype active` candidates are refused and can
-//! be ignored), several components or data streams per agent (no need with BUNDLE and
-//! rtcp-mux), aggressive nomination as controlling agent (deprecated by RFC 8445), the
+//! ICE-TCP simultaneous-open and server-reflexive TCP candidates (RFC 6544 §4.1: remote
+//! `tcptype so` candidates are kept and never paired), several components or data streams
+//! per agent (no need with BUNDLE and rtcp-mux), aggressive nomination as controlling agent (deprecated by RFC 8445), the
 //! RFC 8421 address-selection details beyond preferring IPv6 and earlier interfaces.
 #![forbid(unsafe_code)]
 
@@ -114,7 +123,10 @@ pub use config::{Config, IceServer, TransportPolicy};
 pub use credentials::Credentials;
 pub use error::{CandidateParseError, IceError};
 pub use event::{CandidateError, ConnectionState, Event, GatheringState, SelectedPair};
-pub use priority::{candidate_priority, local_preference, pair_priority};
+pub use priority::{
+    candidate_priority, local_preference, pair_priority, tcp_candidate_priority,
+    tcp_local_preference, tcp_type_preference,
+};
 pub use sped::{
     DTLS_IN_STUN, DTLS_IN_STUN_ACK, MAX_ACKS, MAX_FLIGHT_PACKETS, Piggybacked, SpedState,
     SpedStats, packet_hash,

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use rtcweb_common::Transport;
 
-use crate::CandidateKind;
+use crate::{CandidateKind, TcpType};
 
 /// Candidate priority (RFC 8445 §5.1.2.1):
 /// `2^24 × type preference + 2^8 × local preference + (256 − component ID)`.
@@ -31,6 +31,47 @@ pub fn local_preference(
     };
     let index = 0x0fff - (interface_index.min(0x0fff) as u16);
     family + relay + index
+}
+
+/// The type preference of a TCP candidate: below every UDP candidate of the same type, so
+/// that UDP wins wherever it works (RFC 6544 §4.2 leaves the values to the agent; these
+/// are libwebrtc's: 90 for host, 80 for peer-reflexive, 65 for server-reflexive).
+pub fn tcp_type_preference(kind: CandidateKind) -> u32 {
+    match kind {
+        CandidateKind::Host => 90,
+        CandidateKind::PeerReflexive => 80,
+        CandidateKind::ServerReflexive => 65,
+        CandidateKind::Relayed => 0,
+    }
+}
+
+/// The local preference of an ICE-TCP candidate (RFC 6544 §4.2):
+/// `2^13 × direction-pref + other-pref`, the direction preference of a host candidate 6
+/// for active, 4 for passive, 2 for simultaneous-open, and the other preference (13 bits)
+/// IPv6 above IPv4, earlier interfaces above later ones.
+pub fn tcp_local_preference(ip: IpAddr, interface_index: usize, tcp_type: TcpType) -> u16 {
+    let direction: u16 = match tcp_type {
+        TcpType::Active => 6,
+        TcpType::Passive => 4,
+        TcpType::SimultaneousOpen => 2,
+    };
+    let family: u16 = if ip.is_ipv6() { 0x1000 } else { 0 };
+    let index = 0x0fff - (interface_index.min(0x0fff) as u16);
+    (direction << 13) + family + index
+}
+
+/// Priority of an ICE-TCP candidate (RFC 8445 §5.1.2.1 with the type preference of
+/// [`tcp_type_preference`] and the local preference of [`tcp_local_preference`]).
+pub fn tcp_candidate_priority(
+    kind: CandidateKind,
+    tcp_type: TcpType,
+    ip: IpAddr,
+    interface_index: usize,
+    component: u16,
+) -> u32 {
+    (tcp_type_preference(kind) << 24)
+        + (u32::from(tcp_local_preference(ip, interface_index, tcp_type)) << 8)
+        + (256 - u32::from(component.clamp(1, 256)))
 }
 
 /// Pair priority (RFC 8445 §6.1.2.3), `g` the controlling agent's candidate priority and `d`
@@ -97,6 +138,39 @@ mod tests {
             local_preference(v4, 0, Some(Transport::Tcp))
                 > local_preference(v4, 0, Some(Transport::Tls))
         );
+    }
+
+    #[test]
+    fn tcp_priorities_follow_rfc_6544() {
+        let v4: IpAddr = "203.0.113.7".parse().unwrap();
+        let v6: IpAddr = "2001:db8::7".parse().unwrap();
+        // RFC 6544 §4.2: direction-pref 6 active, 4 passive, 2 S-O for host candidates.
+        assert_eq!(
+            tcp_local_preference(v4, 0, TcpType::Active),
+            (6 << 13) + 0x0fff
+        );
+        assert_eq!(
+            tcp_local_preference(v4, 0, TcpType::Passive),
+            (4 << 13) + 0x0fff
+        );
+        assert_eq!(
+            tcp_local_preference(v6, 1, TcpType::SimultaneousOpen),
+            (2 << 13) + 0x1000 + 0x0ffe
+        );
+        let active = tcp_candidate_priority(CandidateKind::Host, TcpType::Active, v4, 0, 1);
+        let passive = tcp_candidate_priority(CandidateKind::Host, TcpType::Passive, v4, 0, 1);
+        assert_eq!(active, (90 << 24) + (((6 << 13) + 0x0fff) << 8) + 255);
+        assert!(active > passive);
+        // Every TCP host candidate ranks below every UDP host and server-reflexive one, and
+        // a TCP peer-reflexive one below the TCP hosts.
+        let udp_host = candidate_priority(CandidateKind::Host, local_preference(v4, 99, None), 1);
+        let tcp_v6 = tcp_candidate_priority(CandidateKind::Host, TcpType::Active, v6, 0, 1);
+        assert!(udp_host > tcp_v6);
+        let udp_srflx = candidate_priority(CandidateKind::ServerReflexive, 0, 1);
+        assert!(udp_srflx > tcp_v6);
+        let tcp_prflx =
+            tcp_candidate_priority(CandidateKind::PeerReflexive, TcpType::Active, v6, 0, 1);
+        assert!(tcp_prflx < passive);
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Peer {
     pub(crate) created_offer: Option<(String, SessionDescription)>,
     pub(crate) created_answer: Option<(String, SessionDescription)>,
     pub(crate) local_addresses: Vec<SocketAddr>,
+    /// The owner's ICE-TCP listeners ([`add_local_tcp_listener`](Peer::add_local_tcp_listener)).
+    pub(crate) local_tcp_listeners: Vec<SocketAddr>,
     /// The mDNS names our host addresses are signalled under
     /// ([`publish_mdns_name`](Peer::publish_mdns_name)); at most one per address.
     pub(crate) mdns_names: Vec<(IpAddr, String)>,
@@ -141,6 +143,7 @@ impl Peer {
             created_offer: None,
             created_answer: None,
             local_addresses: Vec::new(),
+            local_tcp_listeners: Vec::new(),
             mdns_names: Vec::new(),
             ice: None,
             local_mid: None,
@@ -197,6 +200,62 @@ impl Peer {
         self.local_addresses.push(address);
         self.drive(now);
         Ok(())
+    }
+
+    /// Adds an ICE-TCP listener (RFC 6544) the owner opened on one of its host addresses:
+    /// a passive TCP host candidate at it and an active one on its IP (port 9 in SDP) are
+    /// gathered with the UDP ones. The owner carries each datagram of an ICE-TCP
+    /// connection in an RFC 4571 frame, names connections as
+    /// [`rtcweb_ice::Agent::add_tcp_listener`] says, feeds what it reads to
+    /// [`handle_datagram`](Self::handle_datagram) with [`rtcweb_common::Transport::Tcp`],
+    /// and opens a connection when a TCP transmit comes from the active candidate's address
+    /// and none is open to its destination. DTLS, SRTP and SCTP run over the selected TCP
+    /// pair as over UDP.
+    pub fn add_local_tcp_listener(
+        &mut self,
+        now: Instant,
+        listener: SocketAddr,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        if self.local_tcp_listeners.contains(&listener) {
+            return Err(rtcweb_ice::IceError::DuplicateSocket(listener).into());
+        }
+        if let Some(agent) = self.ice.as_mut() {
+            agent.add_tcp_listener(now, listener)?;
+        } else if self.local_addresses.len() + self.local_tcp_listeners.len()
+            >= rtcweb_ice::Config::default().max_sockets
+        {
+            return Err(
+                rtcweb_ice::IceError::TooManySockets(self.local_tcp_listeners.len()).into(),
+            );
+        }
+        self.local_tcp_listeners.push(listener);
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Removes an ICE-TCP listener given to
+    /// [`add_local_tcp_listener`](Self::add_local_tcp_listener) (its interface went away):
+    /// its candidates and their pairs are dropped, as
+    /// [`remove_local_address`](Self::remove_local_address) does for a socket.
+    pub fn remove_local_tcp_listener(&mut self, now: Instant, listener: SocketAddr) {
+        self.local_tcp_listeners.retain(|a| *a != listener);
+        if let Some(agent) = self.ice.as_mut() {
+            agent.remove_tcp_listener(now, listener);
+        }
+        self.drive(now);
+    }
+
+    /// The owner's ICE-TCP connection between `local` and `remote` (named as for
+    /// [`add_local_tcp_listener`](Self::add_local_tcp_listener)) closed or could not be
+    /// opened: the candidate pairs on it fail at once (RFC 6544 §7.1).
+    pub fn tcp_connection_closed(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr) {
+        if let Some(agent) = self.ice.as_mut() {
+            agent.stream_closed(now, local, remote);
+        }
+        self.drive(now);
     }
 
     /// Removes a socket address given to

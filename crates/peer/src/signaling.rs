@@ -222,7 +222,9 @@ impl Peer {
 
     /// Adds a candidate the peer trickled (W3C `addIceCandidate`, RFC 8838 §4.4) for the
     /// section `mid` (the remote BUNDLE tag when `None`). An empty candidate means
-    /// end-of-candidates. ICE-TCP candidates and RTCP (component 2) ones are accepted and
+    /// end-of-candidates. ICE-TCP candidates (RFC 6544) are used when the owner gave the
+    /// peer TCP listeners ([`add_local_tcp_listener`](Self::add_local_tcp_listener)); RTCP
+    /// (component 2) ones, and transports the agent does not know, are accepted and
     /// ignored, as browsers do.
     pub fn add_ice_candidate(
         &mut self,
@@ -257,9 +259,9 @@ impl Peer {
             .add_remote_candidate(&mid, candidate.clone())?;
         if let Some(agent) = self.ice.as_mut() {
             match agent.add_remote_candidate(now, candidate) {
-                // ICE-TCP, and RTCP candidates (component 2) that an offerer gathers in
-                // case rtcp-mux is refused (Firefox): not for us, accepted and ignored as
-                // browsers do.
+                // Unknown transports (and TCP without its tcptype), and RTCP candidates
+                // (component 2) that an offerer gathers in case rtcp-mux is refused
+                // (Firefox): not for us, accepted and ignored as browsers do.
                 Ok(())
                 | Err(IceError::UnsupportedTransport | IceError::UnsupportedComponent(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -312,6 +314,9 @@ impl Peer {
         for address in &self.local_addresses {
             agent.add_local_socket(now, *address)?;
         }
+        for listener in &self.local_tcp_listeners {
+            agent.add_tcp_listener(now, *listener)?;
+        }
         self.ice = Some(agent);
         Ok(())
     }
@@ -361,7 +366,7 @@ impl Peer {
                 return;
             }
             for candidate in transport.ice.remote_candidates {
-                // Candidates the agent cannot use (ICE-TCP, other components) are ignored.
+                // Candidates the agent cannot use (other transports, components) are ignored.
                 if let Err(e) = agent.add_remote_candidate(now, candidate) {
                     tracing::debug!(error = %e, "remote candidate from the description ignored");
                 }

@@ -43,8 +43,17 @@ pub struct DriverConfig {
     /// (all are looked up at once); a name without an answer by then is reported with
     /// [`PeerConnectionEvent::IceServerUnresolved`](super::PeerConnectionEvent::IceServerUnresolved).
     pub resolve_timeout: Duration,
-    /// The UDP ports to try, lowest first; `None` lets the OS choose.
+    /// The UDP ports to try, lowest first; `None` lets the OS choose. ICE-TCP listeners
+    /// take theirs from the same range.
     pub port_range: Option<RangeInclusive<u16>>,
+    /// ICE-TCP (RFC 6544), as browsers gather it: a TCP listener beside each UDP socket
+    /// gives a passive host candidate, and an active one (port 9 in SDP) connects to the
+    /// peer's passive candidates, so that a connection comes up where UDP is blocked
+    /// (Chromium connects to our passive candidate, Firefox too; each datagram rides in an
+    /// RFC 4571 frame). TCP candidates rank below UDP ones (RFC 6544 §4.2), so UDP is
+    /// chosen wherever it works. At most 16 TCP connections per peer connection, 5 s to
+    /// open one. On by default; off: UDP candidates only.
+    pub ice_tcp: bool,
     /// Bytes queued on a data channel above which
     /// [`DataChannel::send`](super::DataChannel::send) waits until the queue has drained
     /// to [`send_low_water`](Self::send_low_water): the backpressure of the async send.
@@ -107,6 +116,7 @@ impl Default for DriverConfig {
             ice_servers: Vec::new(),
             resolve_timeout: Duration::from_secs(5),
             port_range: None,
+            ice_tcp: true,
             send_high_water: 1 << 20,
             send_low_water: 256 << 10,
             command_queue: 256,

@@ -284,7 +284,7 @@ impl PeerConnection {
 /// On the driver thread: the sockets, the core told its host addresses, the task and the
 /// caller's handles.
 fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), DriverError> {
-    let sockets = Sockets::bind(&config.bind_addresses()?, config.port_range.as_ref())?;
+    let mut sockets = Sockets::bind(&config.bind_addresses()?, config.port_range.as_ref())?;
     let now = clock();
     let mut peer_config = config.peer.clone();
     if peer_config.wallclock.is_none() {
@@ -299,6 +299,11 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
             publisher.publish(&mut peer, address.ip());
         }
         peer.add_local_address(now, *address)?;
+    }
+    if config.ice_tcp {
+        for listener in sockets.listen_tcp(config.port_range.as_ref())? {
+            peer.add_local_tcp_listener(now, listener)?;
+        }
     }
     let (commands, command_rx) = mpsc::channel(config.command_queue.max(1));
     let (event_tx, receiver) = mpsc::channel(config.event_queue.max(1));

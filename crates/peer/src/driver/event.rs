@@ -279,4 +279,13 @@ pub struct IoStats {
     /// multicast at most once a second per interface, RFC 6762 §6, and at most 50 answers
     /// go out per second).
     pub mdns_answers_limited: u64,
+    /// ICE-TCP connections accepted on our listeners (RFC 6544 passive candidates).
+    pub tcp_connections_accepted: u64,
+    /// ICE-TCP connections our active candidates opened.
+    pub tcp_connections_opened: u64,
+    /// ICE-TCP connections refused (past the limit) or that could not be opened.
+    pub tcp_connections_refused: u64,
+    /// Datagrams for ICE-TCP dropped: no connection to send them on, or its write queue
+    /// full.
+    pub tcp_datagrams_dropped: u64,
 }

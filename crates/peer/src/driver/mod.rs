@@ -81,6 +81,16 @@
 //! names at once, at most [`DriverConfig::resolve_timeout`]), and every address becomes
 //! a server.
 //!
+//! ICE-TCP (RFC 6544, [`DriverConfig::ice_tcp`], on by default): beside each UDP socket a
+//! TCP listener whose address is our passive candidate; the ICE agent's active candidate
+//! (port 9) has the task open a connection to a peer's passive one when it first sends
+//! there (at most 16 connections, 5 s to connect, beside the task's other work). Every
+//! datagram on them rides in an RFC 4571 frame (`ice_tcp.rs`), and once a TCP pair is
+//! selected, DTLS, SRTP and SCTP go over it as over UDP. Writes the socket does not take at
+//! once wait in a bounded queue per connection; a datagram that does not fit is dropped
+//! whole, as a full UDP buffer drops it (`tests/ice_tcp.rs`: with UDP blocked, rtcweb,
+//! Chromium and Firefox connect over TCP).
+//!
 //! TURN servers over TCP or TLS get a TCP connection each, opened when the ICE agent first
 //! writes to one; the agent's TURN client frames the stream (and runs TLS on it), the
 //! driver carries the bytes (`tests/loopback_turn.rs` relays through coturn both ways).
@@ -110,6 +120,7 @@ mod event;
 mod event_queue;
 mod gso_batch;
 mod ice_servers;
+mod ice_tcp;
 mod interfaces;
 mod lip_sync;
 mod mdns;

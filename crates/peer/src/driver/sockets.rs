@@ -1,5 +1,7 @@
 //! The UDP sockets of one connection: bound on the configured addresses and port range,
-//! read in turn, written from the socket a transmit names. Reads and writes go through
+//! read in turn, written from the socket a transmit names; beside them its ICE-TCP
+//! listeners and connections (`ice_tcp.rs`) and its TCP connections to TURN servers
+//! (`streams.rs`). Reads and writes go through
 //! quinn-udp: a run of equal-sized datagrams to one destination leaves in one `sendmsg`
 //! with UDP GSO, and datagrams that arrive together come out of one `recvmsg` with GRO
 //! (where the OS has them; otherwise one datagram per call, as before).
@@ -16,6 +18,7 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::DriverError;
+use super::ice_tcp::{IceTcp, TcpCounts};
 use super::streams::{StreamRead, Streams};
 
 /// Socket buffers asked of the OS (Linux caps them at `net.core.{r,w}mem_max`): a data
@@ -30,7 +33,8 @@ pub(crate) struct Received {
     pub(crate) len: usize,
     /// Size of each datagram in the buffer (equal to `len` for one datagram).
     pub(crate) stride: usize,
-    /// UDP, or the TCP or TLS connection to a TURN server.
+    /// UDP, an ICE-TCP connection (one datagram of it), or the TCP or TLS connection to a
+    /// TURN server (a piece of its stream).
     pub(crate) transport: Transport,
     pub(crate) local: SocketAddr,
     pub(crate) remote: SocketAddr,
@@ -75,6 +79,8 @@ pub(crate) struct Sockets {
     next: usize,
     /// Connections to TURN servers over TCP or TLS.
     streams: Streams,
+    /// ICE-TCP listeners and connections, when gathered.
+    ice_tcp: Option<IceTcp>,
 }
 
 impl Sockets {
@@ -116,7 +122,81 @@ impl Sockets {
             sockets,
             next: 0,
             streams: Streams::default(),
+            ice_tcp: None,
         })
+    }
+
+    /// Opens an ICE-TCP listener on the IP of each bound socket (`ports` as for the UDP
+    /// sockets); their addresses, our passive candidates.
+    pub(crate) fn listen_tcp(
+        &mut self,
+        ports: Option<&RangeInclusive<u16>>,
+    ) -> Result<Vec<SocketAddr>, DriverError> {
+        let tcp = IceTcp::bind(&self.local_addresses(), ports)?;
+        let listeners = tcp.listeners();
+        self.ice_tcp = Some(tcp);
+        Ok(listeners)
+    }
+
+    /// One more ICE-TCP listener, on `address`'s IP (an address that came up), when
+    /// ICE-TCP is on.
+    pub(crate) fn add_tcp_listener(
+        &mut self,
+        address: SocketAddr,
+        ports: Option<&RangeInclusive<u16>>,
+    ) -> Option<Result<SocketAddr, DriverError>> {
+        self.ice_tcp.as_mut().map(|t| t.add(address, ports))
+    }
+
+    /// Closes the ICE-TCP listener on `ip` and its connections; its address.
+    pub(crate) fn remove_tcp_listener(&mut self, ip: std::net::IpAddr) -> Option<SocketAddr> {
+        self.ice_tcp.as_mut().and_then(|t| t.remove(ip))
+    }
+
+    /// Whether a TCP transmit goes on an ICE-TCP connection (else to a TURN server).
+    pub(crate) fn is_ice_tcp(&self, transmit: &Transmit) -> bool {
+        transmit.transport == Transport::Tcp
+            && self
+                .ice_tcp
+                .as_ref()
+                .is_some_and(|t| t.owns(transmit.source))
+    }
+
+    /// Frames a transmit onto its ICE-TCP connection (opened first from an active
+    /// candidate's address); never waits.
+    pub(crate) fn send_ice_tcp(&mut self, transmit: &Transmit) -> io::Result<()> {
+        match (self.ice_tcp.as_mut(), transmit.source) {
+            (Some(tcp), Some(source)) => tcp.send(source, transmit.destination, transmit.bytes()),
+            _ => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    /// Whether ICE-TCP connections are being opened or have writes waiting.
+    pub(crate) fn tcp_writes_pending(&self) -> bool {
+        self.ice_tcp
+            .as_ref()
+            .is_some_and(IceTcp::has_pending_writes)
+    }
+
+    /// Drives ICE-TCP connects and queued writes; ready when a connection opened or closed.
+    pub(crate) fn poll_tcp_writes(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match self.ice_tcp.as_mut() {
+            Some(tcp) => tcp.poll_writes(cx),
+            None => Poll::Pending,
+        }
+    }
+
+    /// An ICE-TCP connection that closed or could not be opened, to tell the core.
+    pub(crate) fn take_tcp_closed(&mut self) -> Option<(SocketAddr, SocketAddr)> {
+        self.ice_tcp.as_mut().and_then(IceTcp::take_closed)
+    }
+
+    /// Counters of the ICE-TCP connections.
+    pub(crate) fn tcp_counts(&self) -> TcpCounts {
+        self.ice_tcp
+            .as_ref()
+            .map(IceTcp::counts)
+            .unwrap_or_default()
     }
 
     /// Binds one more socket on `address` (an interface address that came up), in the
@@ -181,6 +261,11 @@ impl Sockets {
                 }
             }
         }
+        if let Some(tcp) = self.ice_tcp.as_mut()
+            && let Poll::Ready(received) = tcp.poll_read(cx, buf)
+        {
+            return Poll::Ready(received);
+        }
         self.streams.poll_read(cx, buf).map(Received::from)
     }
 
@@ -202,6 +287,9 @@ impl Sockets {
                     }
                 }
             }
+        }
+        if let Some(received) = self.ice_tcp.as_mut().and_then(|t| t.try_read(buf)) {
+            return Some(received);
         }
         self.streams.try_read(buf).map(Received::from)
     }

@@ -356,6 +356,11 @@ fn candidate(c: &Candidate) -> CandidateStats {
         priority: c.priority,
         foundation: c.foundation.clone(),
         relay_protocol: None,
+        tcp_type: c.tcp_type.map(|t| match t {
+            rtcweb_ice::TcpType::Active => "active",
+            rtcweb_ice::TcpType::Passive => "passive",
+            rtcweb_ice::TcpType::SimultaneousOpen => "so",
+        }),
     }
 }
 

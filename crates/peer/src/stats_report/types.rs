@@ -203,6 +203,9 @@ pub struct CandidateStats {
     /// For a local relayed candidate: how we reach the TURN server (`udp`, `tcp`, `tls`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relay_protocol: Option<&'static str>,
+    /// For an ICE-TCP candidate: `active`, `passive` or `so` (RFC 6544 §4.5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_type: Option<&'static str>,
 }
 
 /// `RTCIceCandidatePairStats`.

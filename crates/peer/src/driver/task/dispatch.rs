@@ -237,6 +237,11 @@ impl Task {
     fn info(&self) -> PeerConnectionInfo {
         let peer = &self.peer;
         let mut io = self.io;
+        let tcp = self.sockets.tcp_counts();
+        io.tcp_connections_accepted = tcp.accepted;
+        io.tcp_connections_opened = tcp.opened;
+        io.tcp_connections_refused = tcp.refused;
+        io.tcp_datagrams_dropped = tcp.dropped;
         if let Some(publisher) = &self.publisher {
             (
                 io.mdns_names_published,

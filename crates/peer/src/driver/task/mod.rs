@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use rtcweb_common::Datagram;
@@ -162,6 +163,7 @@ impl Task {
             interval
         });
         loop {
+            self.report_tcp_closed();
             self.flush().await;
             if let Some(reply) = self.closing.take() {
                 if let Some(reply) = reply {
@@ -201,12 +203,25 @@ impl Task {
             }
             self.paused = !reading;
             let holding = !self.holding.is_empty() || self.events.is_holding();
+            let tcp_writes = self.sockets.tcp_writes_pending();
             due_in_a_row = 0;
             tokio::select! {
-                received = std::future::poll_fn(|cx| {
-                    RECEIVE_BUFFER.with_borrow_mut(|buf| self.sockets.poll_recv(cx, buf))
-                }), if reading => {
-                    RECEIVE_BUFFER.with_borrow_mut(|buf| self.receive_burst(received, buf));
+                // A datagram (when reading), or progress of ICE-TCP connects and of writes
+                // the sockets did not take at once (which never wait on reading).
+                io = std::future::poll_fn(|cx| {
+                    if tcp_writes && self.sockets.poll_tcp_writes(cx).is_ready() {
+                        return Poll::Ready(None);
+                    }
+                    if !reading {
+                        return Poll::Pending;
+                    }
+                    RECEIVE_BUFFER
+                        .with_borrow_mut(|buf| self.sockets.poll_recv(cx, buf))
+                        .map(Some)
+                }), if reading || tcp_writes => {
+                    if let Some(received) = io {
+                        RECEIVE_BUFFER.with_borrow_mut(|buf| self.receive_burst(received, buf));
+                    }
                 }
                 () = space.notified(), if holding => self.release_held(),
                 () = &mut sleep, if armed.is_some() => {
@@ -278,6 +293,13 @@ impl Task {
         self.route_events();
         let mut batch = std::mem::take(&mut self.batch);
         while let Some(transmit) = self.peer.poll_transmit() {
+            if self.sockets.is_ice_tcp(&transmit) {
+                // After the UDP run before it; framed and queued, never waited on.
+                self.send_batch(&mut batch).await;
+                let result = self.sockets.send_ice_tcp(&transmit);
+                self.sent(result, 1, transmit.bytes().len(), transmit.destination);
+                continue;
+            }
             if transmit.transport.is_stream() {
                 self.send_batch(&mut batch).await;
                 let result = self.sockets.send_stream(&transmit).await;
@@ -338,8 +360,16 @@ impl Task {
             }
             Err(e) => {
                 self.io.send_errors += 1;
-                tracing::debug!(%to, error = %e, "UDP send failed");
+                tracing::debug!(%to, error = %e, "send failed");
             }
+        }
+    }
+
+    /// Tells the core about ICE-TCP connections that closed or could not be opened: their
+    /// pairs fail at once (RFC 6544 §7.1).
+    fn report_tcp_closed(&mut self) {
+        while let Some((local, remote)) = self.sockets.take_tcp_closed() {
+            self.peer.tcp_connection_closed(clock(), local, remote);
         }
     }
 
@@ -398,6 +428,9 @@ impl Task {
         for &gone in &removed {
             self.sockets.remove(gone);
             self.peer.remove_local_address(now, gone);
+            if let Some(listener) = self.sockets.remove_tcp_listener(gone.ip()) {
+                self.peer.remove_local_tcp_listener(now, listener);
+            }
         }
         let mut added = Vec::new();
         for address in new {
@@ -416,7 +449,18 @@ impl Task {
                 Err(e) => {
                     tracing::debug!(%local, error = %e, "the core refused a new address");
                     self.sockets.remove(local);
+                    continue;
                 }
+            }
+            match self.sockets.add_tcp_listener(address, self.ports.as_ref()) {
+                Some(Ok(listener)) => {
+                    if let Err(e) = self.peer.add_local_tcp_listener(now, listener) {
+                        tracing::debug!(%listener, error = %e, "the core refused a listener");
+                        self.sockets.remove_tcp_listener(listener.ip());
+                    }
+                }
+                Some(Err(e)) => tracing::debug!(%address, error = %e, "no ICE-TCP listener"),
+                None => {}
             }
         }
         if added.is_empty() && removed.is_empty() {

@@ -1,0 +1,562 @@
+//! The ICE-TCP connections of one peer connection (RFC 6544): a TCP listener per host
+//! address (our passive candidate), the connections it accepts, and those our active
+//! candidate opens to the peer's passive ones. Every datagram on them is an RFC 4571
+//! frame ([`FrameDecoder`], [`encode_frame`]).
+//!
+//! Connections are named as the ICE agent names them (`rtcweb_ice::Agent::add_tcp_listener`):
+//! an accepted one by the listener's address and the peer's, an opened one by the active
+//! candidate's address (the listener's IP at port 9) and the peer's passive candidate. A
+//! transmit from the active address to a peer with no connection opens one, without
+//! waiting: it connects beside the task's other work (at most [`CONNECT_TIMEOUT`]) while
+//! what is sent waits in the connection's bounded queue. Nothing ever blocks the task: a
+//! write the socket does not take at once waits in that queue, and a datagram that does
+//! not fit is dropped whole (as a full UDP socket buffer drops one), never a part of a
+//! frame. A connection that closes, fails or cannot be opened is reported
+//! ([`IceTcp::take_closed`]) for the agent to fail its pairs at once.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use rtcweb_common::{FrameDecoder, MIN_DECODER_LIMIT, Transport, encode_frame};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+use super::DriverError;
+use super::sockets::Received;
+
+/// How long opening a connection to a peer's passive candidate may take.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most ICE-TCP connections at once, accepted and opened together: past it an accepted
+/// connection is closed at once and no new one is opened.
+pub(crate) const MAX_CONNECTIONS: usize = 16;
+/// Most framed bytes waiting to be written on one connection.
+const MAX_QUEUED: usize = 1 << 20;
+/// Pending connections a listener's OS queue holds.
+const BACKLOG: i32 = 16;
+/// The port active candidates are signalled with, and their base's (RFC 6544 §4.5).
+const ACTIVE_PORT: u16 = 9;
+/// Most closed connections remembered until the task reports them.
+const MAX_CLOSED: usize = 2 * MAX_CONNECTIONS;
+
+#[derive(Debug)]
+enum State {
+    /// The connect runs as a task of its own (ended by [`CONNECT_TIMEOUT`], or aborted
+    /// when the connection is dropped), so that the connection's task never waits on it.
+    Connecting(tokio::task::JoinHandle<io::Result<TcpStream>>),
+    Open(TcpStream),
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let State::Connecting(connect) = &self.state {
+            connect.abort();
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Connection {
+    /// Our end as the agent names it: a listener, or an active candidate's address.
+    local: SocketAddr,
+    remote: SocketAddr,
+    state: State,
+    decoder: FrameDecoder,
+    /// Framed bytes not yet written; `written` of them are.
+    out: Vec<u8>,
+    written: usize,
+}
+
+impl Connection {
+    fn new(local: SocketAddr, remote: SocketAddr, state: State) -> Self {
+        Self {
+            local,
+            remote,
+            state,
+            decoder: FrameDecoder::new(MIN_DECODER_LIMIT),
+            out: Vec::new(),
+            written: 0,
+        }
+    }
+
+    fn queued(&self) -> usize {
+        self.out.len() - self.written
+    }
+
+    /// Writes what the socket takes now. `Err` when the connection is broken.
+    fn write_some(&mut self) -> io::Result<()> {
+        let State::Open(stream) = &self.state else {
+            return Ok(());
+        };
+        while self.written < self.out.len() {
+            match stream.try_write(&self.out[self.written..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if self.written == self.out.len() {
+            self.out.clear();
+            self.written = 0;
+        }
+        Ok(())
+    }
+
+    /// The next datagram decoded, copied into `buf`.
+    fn frame_into(&mut self, buf: &mut [u8]) -> Option<Received> {
+        let frame = self.decoder.next_frame()?;
+        let len = frame.len().min(buf.len());
+        buf[..len].copy_from_slice(&frame[..len]);
+        Some(Received {
+            len,
+            stride: len,
+            transport: Transport::Tcp,
+            local: self.local,
+            remote: self.remote,
+        })
+    }
+}
+
+/// Counters of the ICE-TCP connections.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TcpCounts {
+    pub(crate) accepted: u64,
+    pub(crate) opened: u64,
+    /// Accepted ones closed at once, and ones not opened, for the limit; failed connects.
+    pub(crate) refused: u64,
+    /// Datagrams dropped: no connection to send them on, or its queue full.
+    pub(crate) dropped: u64,
+}
+
+#[derive(Debug)]
+struct Listener {
+    local: SocketAddr,
+    listener: TcpListener,
+}
+
+/// One peer connection's ICE-TCP listeners and connections.
+#[derive(Debug, Default)]
+pub(crate) struct IceTcp {
+    listeners: Vec<Listener>,
+    connections: Vec<Connection>,
+    /// Connections that closed, to report to the agent.
+    closed: Vec<(SocketAddr, SocketAddr)>,
+    /// Where the next read starts, so that a busy connection does not starve the others.
+    next: usize,
+    counts: TcpCounts,
+}
+
+impl IceTcp {
+    /// A listener on each address's IP (its port ignored), in the port range (port 9 and
+    /// the ports in `taken` skipped) or on a port the OS picks.
+    pub(crate) fn bind(
+        addresses: &[SocketAddr],
+        ports: Option<&RangeInclusive<u16>>,
+    ) -> Result<Self, DriverError> {
+        let mut tcp = Self::default();
+        for &address in addresses {
+            tcp.add(address, ports)?;
+        }
+        Ok(tcp)
+    }
+
+    /// One more listener, on `address`'s IP; its address.
+    pub(crate) fn add(
+        &mut self,
+        address: SocketAddr,
+        ports: Option<&RangeInclusive<u16>>,
+    ) -> Result<SocketAddr, DriverError> {
+        let bind_error = |source| DriverError::Bind {
+            address: address.ip(),
+            source,
+        };
+        let candidates: Box<dyn Iterator<Item = u16>> = match ports {
+            Some(r) => Box::new(r.clone()),
+            None => Box::new(std::iter::once(0)),
+        };
+        let mut last = io::Error::from(io::ErrorKind::AddrInUse);
+        for port in candidates.filter(|&p| p != ACTIVE_PORT) {
+            let mut at = address;
+            at.set_port(port);
+            match listen(at) {
+                Ok(listener) => {
+                    let local = listener.local_addr().map_err(bind_error)?;
+                    self.listeners.push(Listener { local, listener });
+                    return Ok(local);
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(bind_error(last))
+    }
+
+    /// Closes the listener on `ip` and its connections (the address went away); the
+    /// listener's address.
+    pub(crate) fn remove(&mut self, ip: std::net::IpAddr) -> Option<SocketAddr> {
+        let i = self.listeners.iter().position(|l| l.local.ip() == ip)?;
+        let local = self.listeners.remove(i).local;
+        self.connections.retain(|c| c.local.ip() != ip);
+        self.next = 0;
+        Some(local)
+    }
+
+    /// The listeners' addresses: our passive candidates.
+    pub(crate) fn listeners(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().map(|l| l.local).collect()
+    }
+
+    /// Whether a TCP transmit from `source` is ICE-TCP: from a listener or an active
+    /// candidate's address (else it goes to a TURN server).
+    pub(crate) fn owns(&self, source: Option<SocketAddr>) -> bool {
+        source.is_some_and(|s| {
+            self.listeners
+                .iter()
+                .any(|l| l.local == s || active(l.local) == s)
+        })
+    }
+
+    pub(crate) fn counts(&self) -> TcpCounts {
+        self.counts
+    }
+
+    /// Frames `datagram` onto the connection between `source` and `destination`, opening
+    /// it first from an active candidate's address; writes what the socket takes now. A
+    /// datagram that cannot go (no connection for a passive candidate, the limit, a full
+    /// queue) is dropped, counted and reported as an error.
+    pub(crate) fn send(
+        &mut self,
+        source: SocketAddr,
+        destination: SocketAddr,
+        datagram: &[u8],
+    ) -> io::Result<()> {
+        let index = match self
+            .connections
+            .iter()
+            .position(|c| c.local == source && c.remote == destination)
+        {
+            Some(i) => i,
+            None if source.port() == ACTIVE_PORT => self.open(source, destination)?,
+            None => {
+                // RFC 6544: a passive candidate only answers on connections made to it.
+                self.counts.dropped += 1;
+                return Err(io::ErrorKind::NotConnected.into());
+            }
+        };
+        let c = &mut self.connections[index];
+        if c.queued() + datagram.len() + 2 > MAX_QUEUED {
+            self.counts.dropped += 1;
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if encode_frame(datagram, &mut c.out).is_err() {
+            self.counts.dropped += 1;
+            return Err(io::ErrorKind::InvalidInput.into());
+        }
+        if let Err(e) = c.write_some() {
+            self.close(index);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Starts a connection from the active address `source` to `destination`; its index.
+    fn open(&mut self, source: SocketAddr, destination: SocketAddr) -> io::Result<usize> {
+        if self.connections.len() >= MAX_CONNECTIONS || source.is_ipv4() != destination.is_ipv4() {
+            self.counts.refused += 1;
+            self.counts.dropped += 1;
+            self.note_closed(source, destination);
+            return Err(io::Error::other("no ICE-TCP connection opened"));
+        }
+        let mut from = source;
+        from.set_port(0);
+        let connecting = tokio::spawn(async move {
+            let socket = match from {
+                SocketAddr::V4(_) => TcpSocket::new_v4()?,
+                SocketAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            socket.bind(from)?;
+            match tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(destination)).await {
+                Ok(connected) => connected,
+                Err(_) => Err(io::ErrorKind::TimedOut.into()),
+            }
+        });
+        self.connections.push(Connection::new(
+            source,
+            destination,
+            State::Connecting(connecting),
+        ));
+        Ok(self.connections.len() - 1)
+    }
+
+    fn note_closed(&mut self, local: SocketAddr, remote: SocketAddr) {
+        if self.closed.len() < MAX_CLOSED && !self.closed.contains(&(local, remote)) {
+            self.closed.push((local, remote));
+        }
+    }
+
+    fn close(&mut self, index: usize) {
+        let c = self.connections.remove(index);
+        tracing::debug!(local = %c.local, remote = %c.remote, "ICE-TCP connection closed");
+        self.note_closed(c.local, c.remote);
+        self.next = 0;
+    }
+
+    /// A connection that closed, or could not be opened, since the last call.
+    pub(crate) fn take_closed(&mut self) -> Option<(SocketAddr, SocketAddr)> {
+        self.closed.pop()
+    }
+
+    /// Whether connections are being opened or have bytes waiting to be written.
+    pub(crate) fn has_pending_writes(&self) -> bool {
+        self.connections
+            .iter()
+            .any(|c| matches!(c.state, State::Connecting(_)) || c.queued() > 0)
+    }
+
+    /// Drives connections being opened and queued writes. Ready when one opened, closed
+    /// or failed (the task then reports and flushes); pending otherwise.
+    pub(crate) fn poll_writes(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut progressed = false;
+        let mut i = 0;
+        while i < self.connections.len() {
+            let c = &mut self.connections[i];
+            let queued = c.queued();
+            let result = match &mut c.state {
+                State::Connecting(connecting) => match Pin::new(connecting).poll(cx) {
+                    Poll::Pending => Ok(()),
+                    Poll::Ready(Ok(Ok(stream))) => {
+                        let _ = stream.set_nodelay(true);
+                        tracing::debug!(local = %c.local, remote = %c.remote, "ICE-TCP connection opened");
+                        c.state = State::Open(stream);
+                        self.counts.opened += 1;
+                        progressed = true;
+                        c.write_some()
+                    }
+                    Poll::Ready(Ok(Err(e))) => {
+                        self.counts.refused += 1;
+                        Err(e)
+                    }
+                    Poll::Ready(Err(e)) => {
+                        self.counts.refused += 1;
+                        Err(io::Error::other(e))
+                    }
+                },
+                State::Open(stream) if queued > 0 => match stream.poll_write_ready(cx) {
+                    Poll::Ready(Ok(())) => c.write_some(),
+                    Poll::Ready(Err(e)) => Err(e),
+                    Poll::Pending => Ok(()),
+                },
+                State::Open(_) => Ok(()),
+            };
+            match result {
+                Ok(()) => i += 1,
+                Err(e) => {
+                    tracing::debug!(error = %e, "ICE-TCP connection failed");
+                    self.close(i);
+                    progressed = true;
+                }
+            }
+        }
+        if progressed {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// The next datagram: one already decoded, else from a connection a listener accepts
+    /// or one with bytes to read. Connections past the limit are closed as accepted.
+    pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Received> {
+        if let Some(received) = self.decoded(buf) {
+            return Poll::Ready(received);
+        }
+        for l in &self.listeners {
+            while let Poll::Ready(accepted) = l.listener.poll_accept(cx) {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::debug!(local = %l.local, error = %e, "ICE-TCP accept failed");
+                        break;
+                    }
+                };
+                if self.connections.len() >= MAX_CONNECTIONS {
+                    self.counts.refused += 1;
+                    continue;
+                }
+                let _ = stream.set_nodelay(true);
+                tracing::debug!(local = %l.local, %peer, "ICE-TCP connection accepted");
+                self.counts.accepted += 1;
+                self.connections
+                    .push(Connection::new(l.local, peer, State::Open(stream)));
+            }
+        }
+        let mut i = 0;
+        while i < self.connections.len() {
+            let index = (self.next + i) % self.connections.len();
+            let c = &mut self.connections[index];
+            let State::Open(stream) = &c.state else {
+                i += 1;
+                continue;
+            };
+            match stream.poll_read_ready(cx) {
+                Poll::Pending => i += 1,
+                Poll::Ready(Err(_)) => self.close(index),
+                Poll::Ready(Ok(())) => match read_into(c, buf) {
+                    Ok(Some(received)) => {
+                        self.next = index + 1;
+                        return Poll::Ready(received);
+                    }
+                    // Part of a frame, or stale readiness (cleared): polled again.
+                    Ok(None) => {}
+                    Err(_) => self.close(index),
+                },
+            }
+        }
+        Poll::Pending
+    }
+
+    /// What is readable now, without waiting.
+    pub(crate) fn try_read(&mut self, buf: &mut [u8]) -> Option<Received> {
+        if let Some(received) = self.decoded(buf) {
+            return Some(received);
+        }
+        let mut index = 0;
+        while index < self.connections.len() {
+            if !matches!(self.connections[index].state, State::Open(_)) {
+                index += 1;
+                continue;
+            }
+            match read_into(&mut self.connections[index], buf) {
+                Ok(Some(received)) => return Some(received),
+                Ok(None) => index += 1,
+                Err(_) => self.close(index),
+            }
+        }
+        None
+    }
+
+    fn decoded(&mut self, buf: &mut [u8]) -> Option<Received> {
+        self.connections.iter_mut().find_map(|c| c.frame_into(buf))
+    }
+}
+
+/// Reads what the connection has (at most what its decoder takes) and hands out the first
+/// datagram complete, copied into `buf`. `Ok(None)`: nothing to read or no frame complete
+/// yet; `Err` when the peer closed the connection or it broke.
+fn read_into(c: &mut Connection, buf: &mut [u8]) -> io::Result<Option<Received>> {
+    loop {
+        let room = c.decoder.room().min(buf.len());
+        let read = match &c.state {
+            State::Open(stream) => stream.try_read(&mut buf[..room]),
+            State::Connecting(_) => return Ok(None),
+        };
+        match read {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                c.decoder
+                    .push(&buf[..n])
+                    .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+                if let Some(received) = c.frame_into(buf) {
+                    return Ok(Some(received));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The active candidate's address on a listener's IP.
+fn active(listener: SocketAddr) -> SocketAddr {
+    let mut a = listener;
+    a.set_port(ACTIVE_PORT);
+    a
+}
+
+fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    if address.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(BACKLOG)?;
+    TcpListener::from_std(socket.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polls `f` until it is ready (each poll registers the task's waker).
+    async fn ready<T>(mut f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+        std::future::poll_fn(|cx| f(cx)).await
+    }
+
+    #[tokio::test]
+    async fn datagrams_cross_an_opened_connection_framed_both_ways() {
+        let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut a = IceTcp::bind(&[lo], None).unwrap();
+        let mut b = IceTcp::bind(&[lo], None).unwrap();
+        let b_listener = b.listeners()[0];
+        let a_active = active(a.listeners()[0]);
+        assert!(a.owns(Some(a_active)) && a.owns(Some(a.listeners()[0])));
+        assert!(!a.owns(Some(b_listener)) && !a.owns(None));
+        // A passive candidate has no connection to send on.
+        assert!(a.send(a.listeners()[0], b_listener, b"x").is_err());
+        // From the active address: the connection opens, what was sent waits for it.
+        a.send(a_active, b_listener, b"\x00\x01first").unwrap();
+        a.send(a_active, b_listener, &[0x17; 3000]).unwrap();
+        ready(|cx| a.poll_writes(cx)).await;
+        assert_eq!(a.counts().opened, 1);
+        let mut buf = vec![0; 65_536];
+        let got = ready(|cx| b.poll_read(cx, &mut buf)).await;
+        assert_eq!(&buf[..got.len], b"\x00\x01first");
+        assert_eq!((got.local, got.transport), (b_listener, Transport::Tcp));
+        let peer = got.remote;
+        assert_eq!(peer.ip(), a_active.ip());
+        // The second frame, whole, however the stream was cut.
+        let got = ready(|cx| b.poll_read(cx, &mut buf)).await;
+        assert_eq!(&buf[..got.len], &[0x17; 3000][..]);
+        // B answers on the accepted connection; A reads it as from B's listener, to its
+        // active address.
+        b.send(b_listener, peer, b"\x01\x01answer").unwrap();
+        let got = ready(|cx| a.poll_read(cx, &mut buf)).await;
+        assert_eq!(&buf[..got.len], b"\x01\x01answer");
+        assert_eq!((got.local, got.remote), (a_active, b_listener));
+        // B closes: A sees the end and reports the connection.
+        drop(b);
+        let closed = ready(|cx| match a.poll_read(cx, &mut buf) {
+            Poll::Ready(_) => Poll::Ready(None),
+            Poll::Pending => a
+                .take_closed()
+                .map_or(Poll::Pending, |c| Poll::Ready(Some(c))),
+        });
+        let closed = tokio::time::timeout(Duration::from_secs(2), closed).await;
+        assert_eq!(closed, Ok(Some((a_active, b_listener))));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_reported() {
+        let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut a = IceTcp::bind(&[lo], None).unwrap();
+        // A loopback port with nobody listening.
+        let nobody = std::net::TcpListener::bind(lo)
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let a_active = active(a.listeners()[0]);
+        a.send(a_active, nobody, b"check").unwrap();
+        ready(|cx| a.poll_writes(cx)).await;
+        assert_eq!(a.take_closed(), Some((a_active, nobody)));
+        assert_eq!(a.counts().refused, 1);
+        assert!(!a.has_pending_writes());
+    }
+}
