@@ -10,10 +10,13 @@
 //! - audio both ways: Firefox's fake microphone decoded in rtcweb (its frequency measured),
 //!   rtcweb's 440 Hz tone played in Firefox (`totalAudioEnergy` > 0 on an `<audio>`
 //!   element that plays);
-//! - the DTLS and SRTP ciphers Firefox reports;
+//! - the DTLS version (DTLS 1.3 by default: Firefox ESR 153 has it on) and the DTLS and
+//!   SRTP ciphers Firefox reports;
 //!
-//! once with Firefox's host addresses in clear and once hidden behind mDNS names
-//! (`media.peerconnection.ice.obfuscate_host_addresses`), which rtcweb resolves.
+//! once with Firefox's host addresses in clear and its defaults, once hidden behind mDNS
+//! names (`media.peerconnection.ice.obfuscate_host_addresses`), which rtcweb resolves, with
+//! `media.peerconnection.dtls.version.max` set for DTLS 1.3 (772), and once, rtcweb
+//! offering, with that preference at DTLS 1.2 (771): rtcweb falls back to 1.2.
 //!
 //! Without `/usr/bin/firefox-esr` the cases are skipped with a message, except under CI.
 #![allow(clippy::disallowed_methods)] // the test measures wall-clock time
@@ -136,27 +139,52 @@ window.rtc = {
 };
 </script>"#;
 
+/// `media.peerconnection.dtls.version.max` for DTLS 1.3 and 1.2 (NSS's TLS version
+/// numbers).
+const DTLS13: u32 = 772;
+const DTLS12: u32 = 771;
+
 #[test]
 fn firefox_offers() {
-    run_case("firefox_offers", true, false);
+    run_case("firefox_offers", true, false, None);
 }
 
 #[test]
 fn rtcweb_offers_to_firefox() {
-    run_case("rtcweb_offers_to_firefox", false, false);
+    run_case("rtcweb_offers_to_firefox", false, false, None);
 }
 
 #[test]
 fn firefox_offers_with_mdns_host_names() {
-    run_case("firefox_offers_with_mdns_host_names", true, true);
+    run_case(
+        "firefox_offers_with_mdns_host_names",
+        true,
+        true,
+        Some(DTLS13),
+    );
 }
 
 #[test]
 fn rtcweb_offers_to_firefox_with_mdns_host_names() {
-    run_case("rtcweb_offers_to_firefox_with_mdns_host_names", false, true);
+    run_case(
+        "rtcweb_offers_to_firefox_with_mdns_host_names",
+        false,
+        true,
+        Some(DTLS13),
+    );
 }
 
-fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
+#[test]
+fn rtcweb_offers_to_firefox_with_dtls12_only() {
+    run_case(
+        "rtcweb_offers_to_firefox_with_dtls12_only",
+        false,
+        false,
+        Some(DTLS12),
+    );
+}
+
+fn run_case(name: &str, firefox_offers: bool, mdns: bool, dtls_max: Option<u32>) {
     if !rtcweb_lab::firefox::available() || run_in_namespace(name, true) {
         return;
     }
@@ -173,14 +201,18 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
     let _context = rt.enter();
     let url = serve_page();
     let obfuscate = if mdns { "true" } else { "false" };
-    let mut browser = Firefox::launch(&[
+    let max = dtls_max.map(|v| v.to_string());
+    let mut prefs = vec![
         (
             "media.peerconnection.ice.obfuscate_host_addresses",
             obfuscate,
         ),
         ("media.peerconnection.ice.loopback", "true"),
-    ])
-    .expect("Firefox starts");
+    ];
+    if let Some(max) = &max {
+        prefs.push(("media.peerconnection.dtls.version.max", max));
+    }
+    let mut browser = Firefox::launch(&prefs).expect("Firefox starts");
     let version = browser.version().to_owned();
     browser.navigate(&url).expect("the page loads");
 
@@ -424,11 +456,19 @@ fn run_case(name: &str, firefox_offers: bool, mdns: bool) {
     assert!((peak - 1000.0).abs() < 20.0, "{label}: peak at {peak} Hz");
     let info = rt.block_on(pc.info()).unwrap();
     println!(
-        "{label}: rtcweb: DTLS {:?}, SRTP {:?}",
+        "{label} (dtls.version.max {dtls_max:?}): rtcweb: DTLS {:?} {:?} with {:?}, SRTP {:?}",
+        info.dtls_version,
         info.dtls_cipher,
+        info.dtls_group,
         info.srtp_profile.map(|p| p.name())
     );
     assert!(info.srtp_profile.is_some());
+    let expected = if dtls_max == Some(DTLS12) {
+        rtcweb_dtls::ProtocolVersion::DTLS_1_2
+    } else {
+        rtcweb_dtls::ProtocolVersion::DTLS_1_3
+    };
+    assert_eq!(info.dtls_version, Some(expected), "{label}");
 
     rt.block_on(channel.close()).unwrap();
     rt.block_on(pc.close()).unwrap();
