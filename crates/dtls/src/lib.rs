@@ -1,11 +1,28 @@
-//! # rtcweb-dtls: DTLS 1.2 for WebRTC, sans-IO, on ring
+//! # rtcweb-dtls: DTLS 1.3 and 1.2 for WebRTC, sans-IO, on ring
 //!
-//! The Datagram Transport Layer Security of WebRTC: DTLS 1.2 (RFC 6347) as DTLS-SRTP
-//! (RFC 5764) keys media and as data channels (RFC 8261) carry SCTP. One [`Connection`] is
-//! one association with one peer on an already selected ICE path: it owns no socket and
-//! reads no clock.
+//! The Datagram Transport Layer Security of WebRTC: DTLS 1.3 (RFC 9147) and DTLS 1.2
+//! (RFC 6347) as DTLS-SRTP (RFC 5764) keys media and as data channels (RFC 8261) carry
+//! SCTP. One [`Connection`] is one association with one peer on an already selected ICE
+//! path: it owns no socket and reads no clock.
 //!
-//! ## Scope
+//! ## Versions
+//! [`Config::versions`] chooses 1.2, 1.3 or both (the default). With both, a client's
+//! ClientHello offers 1.3 beside 1.2 (`supported_versions`, key shares for the first
+//! [`Config::tls13_key_shares`] of [`Config::tls13_groups`]: the hybrid post-quantum
+//! X25519MLKEM768, then x25519) and the server's answer decides; a server answers 1.3 when
+//! offered. Both directions check the RFC 8446 §4.1.3 downgrade sentinel.
+//!
+//! DTLS 1.3: suites `TLS_AES_128_GCM_SHA256`, `TLS_AES_256_GCM_SHA384`,
+//! `TLS_CHACHA20_POLY1305_SHA256`; groups X25519MLKEM768 (ML-KEM-768 from RustCrypto's
+//! `ml-kem`, the shared secret the ML-KEM one followed by the X25519 one), x25519,
+//! secp256r1; the unified record header with encrypted sequence numbers (RFC 9147 §4),
+//! epochs 2 (handshake) and 3+ (application), a stateless HelloRetryRequest whose cookie
+//! carries the first ClientHello's hash (RFC 8446 §4.4.1), ACKs of the client's last flight
+//! (RFC 9147 §7), KeyUpdate ([`Connection::update_keys`]), and the RFC 8446 §7.5 exporter
+//! for the SRTP keys. [`Event::Connected`] says which version won
+//! ([`Connected::version`]) and the group.
+//!
+//! ## Scope of DTLS 1.2
 //! - **Roles**: client and server (WebRTC picks by `a=setup`). The client always sends its
 //!   certificate when asked, the server always asks (mutual authentication, RFC 8827 §6.5).
 //! - **Suites**: `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256` (first), `..._AES_256_GCM_SHA384`,
@@ -18,7 +35,7 @@
 //!   `extended_master_secret` (RFC 7627, required), `renegotiation_info` (empty; we never
 //!   renegotiate), `supported_groups`, `ec_point_formats`, `signature_algorithms`; anything
 //!   else is ignored. A ClientHello that also offers DTLS 1.3 (`supported_versions`) gets
-//!   DTLS 1.2.
+//!   DTLS 1.3 unless [`Config::versions`] keeps to 1.2.
 //! - **Datagrams**: handshake messages are reassembled from out-of-order, duplicated and
 //!   overlapping fragments, within limits per message and in total; our flights are cut to
 //!   [`Config::mtu`] (1200 by default) and retransmitted with exponential backoff from
@@ -32,8 +49,8 @@
 //!   buffer, for owners that want no copy or allocation per record; [`Connection::send`]
 //!   and [`Event::ApplicationData`] are the owned-buffer equivalents.
 //! - **Cookies**: as server, a ClientHello without a valid stateless HMAC cookie gets a
-//!   HelloVerifyRequest and leaves no state and costs no public-key operation; as client,
-//!   we follow HelloVerifyRequests.
+//!   HelloVerifyRequest (DTLS 1.3: a HelloRetryRequest with a cookie) and leaves no state
+//!   and costs no public-key operation; as client, we follow both.
 //! - **Certificates**: [`Certificate::generate`] makes a self-signed ECDSA P-256
 //!   certificate (rcgen); [`Fingerprint`] reads and writes the `a=fingerprint` form of
 //!   RFC 8122. The peer's certificate must match one of [`Config::remote_fingerprints`]

@@ -286,8 +286,14 @@ async fn run() -> Result<(), Error> {
         pair.remote.kind.as_str(),
     );
     println!(
-        "  security:            DTLS 1.2 with {}, SRTP with {}",
+        "  security:            DTLS {} with {} ({}), SRTP with {}",
+        match info.dtls_version {
+            Some(rtcweb_dtls::ProtocolVersion::DTLS_1_3) => "1.3",
+            Some(_) => "1.2",
+            None => "?",
+        },
         info.dtls_cipher.unwrap_or("no cipher"),
+        info.dtls_group.and_then(|g| g.name()).unwrap_or("no group"),
         info.srtp_profile.map_or("no profile", |p| p.name()),
     );
     println!(
