@@ -1,6 +1,7 @@
 //! A DTLS client and server fed arbitrary datagrams, genuine (possibly corrupted) datagrams
-//! from each other (through `handle_datagram` or `handle_datagram_in_place`), commands and
-//! times from the fuzz input: never panics, output stays bounded, and a connection that
+//! from each other (through `handle_datagram` or `handle_datagram_in_place`), commands
+//! (send, close, KeyUpdate) and times from the fuzz input, in DTLS 1.2, 1.3 or both as the
+//! input picks for each side: never panics, output stays bounded, and a connection that
 //! failed stays failed.
 #![no_main]
 
@@ -8,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use rtcweb_dtls::{Certificate, Config, Connection, Event, HashAlgorithm};
+use rtcweb_dtls::{Certificate, Config, Connection, Event, HashAlgorithm, Versions};
 
 fn certificates() -> &'static (Certificate, Certificate) {
     static CERTS: OnceLock<(Certificate, Certificate)> = OnceLock::new();
@@ -60,7 +61,15 @@ fuzz_target!(|data: &[u8]| {
     let mut sc = Config::new(b.clone(), vec![a.fingerprint(HashAlgorithm::Sha256)]);
     cc.seed = Some(1);
     sc.seed = Some(2);
-    sc.cookies = data.first().is_some_and(|b| b & 1 == 1);
+    let first = data.first().copied().unwrap_or(0);
+    sc.cookies = first & 1 == 1;
+    let versions = |bits: u8| match bits % 3 {
+        0 => Versions::Both,
+        1 => Versions::Dtls12,
+        _ => Versions::Dtls13,
+    };
+    cc.versions = versions(first >> 1);
+    sc.versions = versions(first >> 3);
     cc.max_message_len = 4096;
     sc.max_reassembly = 8192;
     // A fixed epoch: the fuzz input drives time from here.
@@ -120,6 +129,10 @@ fuzz_target!(|data: &[u8]| {
             7 => {
                 let _ = client.send(now, arg);
                 let _ = server.send(now, arg);
+                if op & 0x40 != 0 {
+                    let _ = client.update_keys(now);
+                    let _ = server.update_keys(now);
+                }
             }
             8 => {
                 if op & 0x10 == 0 {
