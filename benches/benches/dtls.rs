@@ -1,10 +1,13 @@
-//! rtcweb-dtls: a full DTLS 1.2 handshake (client and server in process, ECDHE-ECDSA with
-//! AES-128-GCM, x25519, use_srtp, mutual authentication, HelloVerifyRequest cookies) and
-//! application data records of 1200 bytes (seal at one end, open at the other). In the same
-//! run, for each:
+//! rtcweb-dtls: a full DTLS handshake (client and server in process, mutual authentication
+//! with ECDSA P-256, use_srtp, stateless cookies) and application data records of 1200
+//! bytes (seal at one end, open at the other). The handshake in DTLS 1.2 (ECDHE-ECDSA with
+//! AES-128-GCM, x25519, a HelloVerifyRequest), DTLS 1.3 with x25519 and DTLS 1.3 with
+//! X25519MLKEM768 (TLS_AES_128_GCM_SHA256, a HelloRetryRequest for the cookie; one key share
+//! each, so the post-quantum cost reads as the ratio of the two). In the same run, for each:
 //!
 //! - `rtcweb`: this project's `rtcweb-dtls`;
-//! - `dimpl`: dimpl (str0m's sans-IO DTLS, RustCrypto backend) doing the same;
+//! - `dimpl`: dimpl (str0m's sans-IO DTLS, RustCrypto backend) doing the same, in 1.2 and
+//!   in 1.3 (x25519; dimpl has no ML-KEM);
 //! - `rtc-dtls`: webrtc-rs's sans-IO DTLS (the `rtc` crate's, ring provider) doing the same;
 //! - `ring public-key ops` (handshake): the public-key work of one handshake with ring alone
 //!   (two x25519 key pairs and agreements, two ECDSA P-256 signatures and two
@@ -34,7 +37,7 @@ use rtc_dtls::cipher_suite::CipherSuiteId;
 use rtc_dtls::config::{ClientAuthType, ConfigBuilder, ExtendedMasterSecretType, HandshakeConfig};
 use rtc_dtls::endpoint::{Endpoint, EndpointEvent};
 use rtc_dtls::extension::extension_use_srtp::SrtpProtectionProfile;
-use rtcweb_dtls::{Certificate, CipherSuite, Config, Event, HashAlgorithm};
+use rtcweb_dtls::{Certificate, CipherSuite, Config, Event, HashAlgorithm, NamedGroup, Versions};
 
 #[path = "dtls_support/handshake.rs"]
 mod handshake;
@@ -66,6 +69,20 @@ impl Identities {
         );
         c.cipher_suites = vec![CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256];
         s.cipher_suites = c.cipher_suites.clone();
+        c.versions = Versions::Dtls12;
+        s.versions = Versions::Dtls12;
+        (c, s)
+    }
+
+    /// DTLS 1.3 configurations with one key share, of `group`.
+    fn configs13(&self, group: NamedGroup) -> (Config, Config) {
+        let (mut c, mut s) = self.configs();
+        for cfg in [&mut c, &mut s] {
+            cfg.versions = Versions::Dtls13;
+            cfg.tls13_cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+            cfg.tls13_groups = vec![group];
+            cfg.tls13_key_shares = 1;
+        }
         (c, s)
     }
 
@@ -178,7 +195,23 @@ fn dimpl_pair(now: Instant, ids: &Identities, config: &Arc<dimpl::Config>) -> (D
 }
 
 fn dimpl_handshake(now: Instant, ids: &Identities, config: &Arc<dimpl::Config>) -> (Dtls, Dtls) {
-    let (mut client, mut server) = dimpl_pair(now, ids, config);
+    dimpl_handshake_of(now, ids, config, false)
+}
+
+fn dimpl_handshake_of(
+    now: Instant,
+    ids: &Identities,
+    config: &Arc<dimpl::Config>,
+    dtls13: bool,
+) -> (Dtls, Dtls) {
+    let (mut client, mut server) = if dtls13 {
+        let mut client = Dtls::new_13(config.clone(), ids.dimpl(&ids.client), now);
+        client.set_active(true);
+        let server = Dtls::new_13(config.clone(), ids.dimpl(&ids.server), now);
+        (client, server)
+    } else {
+        dimpl_pair(now, ids, config)
+    };
     client.handle_timeout(now).unwrap();
     server.handle_timeout(now).unwrap();
     let mut buf = vec![0u8; 2048];
@@ -220,6 +253,8 @@ fn ring_public_key_ops(rng: &SystemRandom, keys: &[EcdsaKeyPair; 2]) {
 fn handshake(c: &mut Criterion) {
     let ids = Identities::new();
     let (cc, sc) = ids.configs();
+    let (cc13, sc13) = ids.configs13(NamedGroup::X25519);
+    let (cc_pq, sc_pq) = ids.configs13(NamedGroup::X25519MLKEM768);
     let dimpl_config = Arc::new(
         dimpl::Config::builder()
             .require_client_certificate(true)
@@ -244,8 +279,17 @@ fn handshake(c: &mut Criterion) {
     g.bench_function("rtcweb", |b| {
         b.iter(|| black_box(rtcweb_handshake(now, &cc, &sc)))
     });
+    g.bench_function("rtcweb 1.3 x25519", |b| {
+        b.iter(|| black_box(rtcweb_handshake(now, &cc13, &sc13)))
+    });
+    g.bench_function("rtcweb 1.3 X25519MLKEM768", |b| {
+        b.iter(|| black_box(rtcweb_handshake(now, &cc_pq, &sc_pq)))
+    });
     g.bench_function("dimpl", |b| {
         b.iter(|| black_box(dimpl_handshake(now, &ids, &dimpl_config)))
+    });
+    g.bench_function("dimpl 1.3 x25519", |b| {
+        b.iter(|| black_box(dimpl_handshake_of(now, &ids, &dimpl_config, true)))
     });
     g.bench_function("rtc-dtls", |b| {
         b.iter(|| black_box(rtc_handshake(now, &rtc_client, &rtc_server)))
