@@ -135,6 +135,8 @@ mod record_layer;
 // target and the benchmarks.
 #[allow(dead_code)]
 mod record_layer13;
+#[doc(hidden)]
+pub use record_layer13::fuzzing;
 mod replay;
 mod stats;
 pub mod wire;

@@ -299,8 +299,8 @@ impl RecordLayer13 {
     }
 
     /// Appends one record of `epoch` carrying `plaintext` as `ty` to `out` and returns its
-    /// number. Epoch 0 is written in the clear; other epochs need write keys
-    /// ([`Error::Crypto`] without). At 2^48 records in an epoch it refuses with
+    /// number. Epoch 0 is written in the clear; other epochs need write keys and a non-zero
+    /// content type ([`Error::Crypto`] otherwise). At 2^48 records in an epoch it refuses with
     /// [`Error::Closed`] (RFC 9147 §4.2: never wrap); more than 2^14 bytes is
     /// [`Error::DataTooLong`].
     pub(crate) fn write(
@@ -335,6 +335,11 @@ impl RecordLayer13 {
             );
             out.extend_from_slice(plaintext);
             return Ok(RecordNumber { epoch, sequence });
+        }
+        if ty.0 == 0 {
+            // RFC 8446 §5.1: type 0 is `invalid`; the reader would take a content byte for
+            // the type (§5.4). Only our own bug can ask for it.
+            return Err(Error::Crypto);
         }
         let state = [&mut self.write_handshake, &mut self.write_latest]
             .into_iter()
@@ -476,6 +481,144 @@ impl RecordLayer13 {
             .ok_or(OpenError13::NoContentType)?;
         let ty = ContentType(content[type_at]);
         Ok((number, ty, inner.start..inner.start + type_at))
+    }
+}
+
+/// The DTLS 1.3 record layer with fixed keys, for the fuzz targets and the benchmarks (not
+/// part of the API; re-exported as `rtcweb_dtls::fuzzing`).
+pub mod fuzzing {
+    use std::ops::Range;
+
+    use super::{Read, RecordLayer13};
+    use crate::crypto::key_schedule13::{KeySchedule13, LabelPrefix};
+    use crate::crypto::record_cipher13::RecordProtection13;
+    pub use crate::wire::code_points::BulkCipher;
+    use crate::wire::code_points::PrfHash;
+    use crate::wire::record::ContentType;
+
+    /// A writer and a reader of DTLS 1.3 records sharing fixed keys for epochs 2 and 3.
+    #[derive(Debug)]
+    pub struct RecordPair {
+        writer: RecordLayer13,
+        reader: RecordLayer13,
+    }
+
+    /// What reading one record gave (`RecordLayer13::read` with public types).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Outcome {
+        /// A `DTLSPlaintext` record.
+        Plaintext {
+            /// Epoch of its header.
+            epoch: u16,
+            /// Its content type.
+            content_type: u8,
+            /// Where its fragment lies.
+            fragment: Range<usize>,
+            /// Where the next record starts.
+            next: usize,
+        },
+        /// A record that authenticated and was decrypted in place.
+        Protected {
+            /// Its epoch.
+            epoch: u64,
+            /// Its reconstructed sequence number.
+            sequence: u64,
+            /// Its inner content type.
+            content_type: u8,
+            /// Where its content lies.
+            plaintext: Range<usize>,
+            /// Where the next record starts.
+            next: usize,
+        },
+        /// A dropped record.
+        Dropped {
+            /// Where the next record starts.
+            next: usize,
+        },
+        /// The end of the datagram.
+        End,
+        /// Not a record: the rest of the datagram is ignored.
+        Malformed,
+    }
+
+    impl RecordPair {
+        /// Both sides keyed for epochs 2 and 3 with `cipher` (SHA-384 for AES-256-GCM,
+        /// SHA-256 otherwise), from a fixed shared secret.
+        pub fn new(cipher: BulkCipher) -> Self {
+            let hash = match cipher {
+                BulkCipher::Aes256Gcm => PrfHash::Sha384,
+                _ => PrfHash::Sha256,
+            };
+            let mut ks = KeySchedule13::new(hash, LabelPrefix::Dtls13);
+            let hello_hash = [0x48u8; 48];
+            let (hs, _) = ks.handshake(&[0x5au8; 32], &hello_hash[..ks.hash_len()]);
+            let (ap, _, _) = ks.application(&hello_hash[..ks.hash_len()]);
+            let mut pair = Self {
+                writer: RecordLayer13::new(),
+                reader: RecordLayer13::new(),
+            };
+            for (epoch, secret) in [(2, &hs), (3, &ap)] {
+                // Invariant: the key lengths are the cipher's own.
+                let p = || {
+                    RecordProtection13::new(cipher, &ks, secret)
+                        .expect("keys of the cipher's length")
+                };
+                pair.writer.install_write(epoch, p());
+                pair.reader.install_read(epoch, p());
+            }
+            pair
+        }
+
+        /// Appends a record of `epoch` (0, 2 or 3) to `out`; false if refused.
+        pub fn seal(
+            &mut self,
+            epoch: u64,
+            content_type: u8,
+            plaintext: &[u8],
+            out: &mut Vec<u8>,
+        ) -> bool {
+            self.writer
+                .write(epoch, ContentType(content_type), plaintext, out)
+                .is_ok()
+        }
+
+        /// Bytes a record of `epoch` adds to its content.
+        pub fn overhead(&self, epoch: u64) -> usize {
+            self.writer.overhead(epoch)
+        }
+
+        /// Reads the record at `datagram[at..]`, decrypting in place.
+        pub fn read(&mut self, datagram: &mut [u8], at: usize) -> Outcome {
+            match self.reader.read(datagram, at) {
+                Read::Plaintext {
+                    ty,
+                    epoch,
+                    fragment,
+                    next,
+                    ..
+                } => Outcome::Plaintext {
+                    epoch,
+                    content_type: ty.0,
+                    fragment,
+                    next,
+                },
+                Read::Protected {
+                    number,
+                    ty,
+                    plaintext,
+                    next,
+                } => Outcome::Protected {
+                    epoch: number.epoch,
+                    sequence: number.sequence,
+                    content_type: ty.0,
+                    plaintext,
+                    next,
+                },
+                Read::Dropped { next, .. } => Outcome::Dropped { next },
+                Read::End => Outcome::End,
+                Read::Malformed => Outcome::Malformed,
+            }
+        }
     }
 }
 
@@ -856,6 +999,8 @@ mod tests {
             w.write(3, ContentType::APPLICATION_DATA, b"x", &mut d),
             Err(Error::Crypto)
         );
+        // Type 0 is refused: the reader would take the last content byte for the type.
+        assert_eq!(w.write(4, ContentType(0), b"x", &mut d), Err(Error::Crypto));
         assert_eq!(
             w.write(
                 4,
