@@ -81,6 +81,8 @@
 //! baseline; `tests/scenarios.rs` prints the table of both.
 #![cfg_attr(not(feature = "testkit"), forbid(unsafe_code))]
 
+mod band_split;
+mod channel;
 mod config;
 mod control;
 mod delay;
