@@ -136,9 +136,7 @@ impl CaptureChannel {
             echo_estimate: vec![0.0; frame],
             learn_residual: false,
             near_end: false,
-            high_pass: config
-                .high_pass_filter
-                .then(|| HighPass::new(CHANNEL_RATE)),
+            high_pass: config.high_pass_filter.then(|| HighPass::new(CHANNEL_RATE)),
             error_main: vec![0.0; frame],
             error_shadow: vec![0.0; frame],
             render_power: 0.0,
@@ -413,4 +411,3 @@ fn filter_error(
         *e = c - y;
     }
 }
-

@@ -186,7 +186,13 @@ impl AudioProcessor {
         for (c, channel) in self.capture.iter_mut().enumerate() {
             let samples = frame.iter().skip(c).step_by(self.channels);
             if !self.channel_work {
-                for (o, &s) in self.output.iter_mut().skip(c).step_by(self.channels).zip(samples) {
+                for (o, &s) in self
+                    .output
+                    .iter_mut()
+                    .skip(c)
+                    .step_by(self.channels)
+                    .zip(samples)
+                {
                     *o = f32::from(s) / 32768.0;
                 }
                 continue;
@@ -197,11 +203,15 @@ impl AudioProcessor {
             match &mut channel.split {
                 Some(split) => {
                     split.split(&channel.full, &mut channel.low);
-                    channel.processing.process(&self.render_low, &mut channel.low);
+                    channel
+                        .processing
+                        .process(&self.render_low, &mut channel.low);
                     split.merge(&channel.low, &mut channel.full);
                 }
                 None => {
-                    channel.processing.process(&self.render_low, &mut channel.full);
+                    channel
+                        .processing
+                        .process(&self.render_low, &mut channel.full);
                 }
             }
             for (o, &x) in self
@@ -219,7 +229,9 @@ impl AudioProcessor {
             self.stats.gain_db = Some(f64::from(gain_control.gain_db()));
         }
         for (out, &e) in frame.iter_mut().zip(&self.output) {
-            *out = (e * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+            // Rounded half away from zero, as `f32::round` does, without its library call.
+            let v = e * 32768.0;
+            *out = (v + 0.5f32.copysign(v)).clamp(-32768.0, 32767.0) as i16;
         }
         Ok(())
     }
