@@ -13,7 +13,8 @@ pub const MAX_ECHO_TAIL_MS: u32 = 1_000;
 pub struct AudioProcessingConfig {
     /// Sample rate of both streams, Hz: one of [`SAMPLE_RATES`].
     pub sample_rate: u32,
-    /// Channels of both streams; only mono (1) is supported.
+    /// Channels of both streams: 1 (mono) or 2 (stereo, samples interleaved). A stereo
+    /// render is mixed down to one reference; each capture channel is processed on its own.
     pub channels: u16,
     /// Acoustic echo cancellation (`echoCancellation`).
     pub echo_cancellation: bool,
@@ -53,16 +54,16 @@ impl AudioProcessingConfig {
         }
     }
 
-    /// Samples in one 10 ms frame.
+    /// Samples in one 10 ms frame, all channels (interleaved).
     pub fn frame_len(&self) -> usize {
-        (self.sample_rate / 100) as usize
+        (self.sample_rate / 100) as usize * usize::from(self.channels)
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if !SAMPLE_RATES.contains(&self.sample_rate) {
             return Err(ConfigError::SampleRate(self.sample_rate));
         }
-        if self.channels != 1 {
+        if !(1..=2).contains(&self.channels) {
             return Err(ConfigError::Channels(self.channels));
         }
         if self.echo_tail_ms == 0 || self.echo_tail_ms > MAX_ECHO_TAIL_MS {
@@ -82,8 +83,8 @@ pub enum ConfigError {
     /// Not one of [`SAMPLE_RATES`].
     #[error("unsupported sample rate {0} Hz (16000, 32000 or 48000)")]
     SampleRate(u32),
-    /// Only mono is supported.
-    #[error("unsupported channel count {0} (mono only)")]
+    /// Only mono and stereo are supported.
+    #[error("unsupported channel count {0} (1 or 2)")]
     Channels(u16),
     /// The echo tail is 0 or longer than [`MAX_ECHO_TAIL_MS`].
     #[error("echo tail of {0} ms (1 to 1000)")]
@@ -126,6 +127,8 @@ mod tests {
         assert_eq!(c.validate(), Ok(()));
         let mut c = AudioProcessingConfig::new(16_000);
         c.channels = 2;
-        assert_eq!(c.validate(), Err(ConfigError::Channels(2)));
+        assert_eq!(c.validate(), Ok(()));
+        c.channels = 3;
+        assert_eq!(c.validate(), Err(ConfigError::Channels(3)));
     }
 }

@@ -29,8 +29,18 @@ const CONVERGED_RATIO: f32 = 0.1;
 
 /// Capture energy above this multiple of the echo estimate's means a near-end talker (3 dB).
 const NEAR_END_RATIO: f32 = 2.0;
-/// Blocks the near end counts as talking after it last tripped the detector (150 ms).
-const NEAR_END_HANGOVER: u32 = 15;
+/// Blocks the near end counts as talking after it last tripped the detector (200 ms: a
+/// talker's syllables are further apart than the 150 ms this was, and in the scenarios'
+/// double talk the gaps let the filter and the suppressors at the talker: segmental SNR
+/// 19.8 dB at 150 ms, 22.0 at 200 ms; 300 ms trips too long on single talk, costing 4 dB
+/// of ERLE).
+const NEAR_END_HANGOVER: u32 = 20;
+/// Weight of the block's residual-to-error ratio in each bin's step, against the bin's own
+/// residual estimate (`leak · |Y|²`). The bin's own estimate is small where the echo
+/// estimate is, so bins the filter has not learnt yet (a new voice after the room changed)
+/// learn slowly on it alone: with 0.3 the echo alone after the path change kept 28.1 dB
+/// of ERLE, with 0.85 30.6 dB (and double talk 20.4 dB of segmental SNR, against 22.0).
+const BLOCK_STEP_WEIGHT: f32 = 0.85;
 
 /// Smoothing of the echo path's gain (per block, about 0.5 s).
 const PATH_GAIN_SMOOTHING: f32 = 0.02;
@@ -184,7 +194,7 @@ impl StepControl {
         for ((s, e), y) in step.iter_mut().zip(error).zip(estimate) {
             let e2 = e.norm_sqr() + 1e-12;
             let residual = (self.leak * y.norm_sqr()).min(0.5 * e2);
-            *s = (0.7 * residual + 0.3 * rer * e2) / e2;
+            *s = ((1.0 - BLOCK_STEP_WEIGHT) * residual + BLOCK_STEP_WEIGHT * rer * e2) / e2;
         }
     }
 }

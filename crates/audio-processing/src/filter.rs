@@ -168,6 +168,16 @@ impl AdaptiveFilter {
         }
     }
 
+    /// The partition holding the most of the filter's energy (the echo's direct path).
+    pub(crate) fn peak_partition(&self) -> usize {
+        self.coefficients
+            .chunks_exact(self.bins)
+            .map(|w| w.iter().map(Complex::norm_sqr).sum::<f32>())
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(p, _)| p)
+    }
+
     /// The echo estimate's spectrum, `Σ_p W_p X_{offset+p}`, into `out`.
     pub(crate) fn estimate(&self, render: &RenderSpectra, offset: usize, out: &mut [Complex<f32>]) {
         out.fill(Complex::new(0.0, 0.0));

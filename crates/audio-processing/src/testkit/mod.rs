@@ -1,10 +1,12 @@
 //! The measuring bench of issue 18 (feature `testkit`; for tests, benches and the fuzz
 //! target, not part of the API): deterministic test signals, the metrics the issue judges by,
-//! the scenarios, and speexdsp as the baseline.
+//! the scenarios, and speexdsp and the `aec3` crate (libwebrtc's AEC3 in Rust) as the
+//! baselines.
 //!
 //! Needs `espeak-ng` (speech) and `libspeexdsp-dev` (the baseline) installed; `cargo xtask
 //! test` installs both.
 
+pub mod aec3;
 pub mod metrics;
 pub mod scenario;
 pub mod signals;

@@ -405,13 +405,15 @@ impl Figures {
                 .enumerate()
                 .map(|(f, &a)| a && range.contains(&(f * frame)))
                 .collect();
+            // A processor's latency: up to two frames (a frame of post-filter, a band split's
+            // filters).
             let lag = best_lag(
                 &scenario.without_echo[range.clone()],
                 &out[range.clone()],
-                frame,
+                2 * frame,
             );
             let shifted = &out[lag..];
-            let alone_lag = best_lag(&scenario.without_echo, alone, frame);
+            let alone_lag = best_lag(&scenario.without_echo, alone, 2 * frame);
             let alone_shifted = &alone[alone_lag..];
             figures.double_talk_level = Some(level_db(shifted, alone_shifted, &mask, frame));
             figures.double_talk_seg_snr =
