@@ -133,7 +133,6 @@ pub mod handshake;
 mod record_layer;
 // Driven by the DTLS 1.3 handshake (written beside it); until then by its tests, the fuzz
 // target and the benchmarks.
-#[allow(dead_code)]
 mod record_layer13;
 #[doc(hidden)]
 pub use record_layer13::fuzzing;

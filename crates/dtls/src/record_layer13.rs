@@ -23,7 +23,7 @@
 use std::ops::Range;
 
 use crate::crypto::record_cipher13::{BadRecord13, RecordProtection13, TAG_LEN};
-use crate::error::{Error, WireError};
+use crate::error::Error;
 use crate::replay::ReplayWindow;
 use crate::wire::code_points::ProtocolVersion;
 use crate::wire::record::{ContentType, MAX_PLAINTEXT, RECORD_HEADER_LEN, Record, emit_header};
@@ -55,37 +55,6 @@ pub(crate) struct RecordNumber {
     pub(crate) epoch: u64,
     /// The sequence number within the epoch.
     pub(crate) sequence: u64,
-}
-
-impl RecordNumber {
-    /// Length of a `RecordNumber` in an ACK: `uint64 epoch; uint64 sequence_number`.
-    pub(crate) const LEN: usize = 16;
-
-    /// Appends the 16-byte wire form (RFC 9147 §7).
-    pub(crate) fn emit(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.epoch.to_be_bytes());
-        out.extend_from_slice(&self.sequence.to_be_bytes());
-    }
-
-    /// Parses a `RecordNumber` at the start of `bytes`; returns it and the bytes after it.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<(Self, &[u8]), WireError> {
-        let (head, rest) = bytes
-            .split_first_chunk::<{ Self::LEN }>()
-            .ok_or(WireError::Truncated)?;
-        let (epoch, sequence) = head.split_at(8);
-        let word = |b: &[u8]| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(b);
-            u64::from_be_bytes(w)
-        };
-        Ok((
-            Self {
-                epoch: word(epoch),
-                sequence: word(sequence),
-            },
-            rest,
-        ))
-    }
 }
 
 /// Why a record was dropped (the rest of the datagram is still read).
@@ -257,16 +226,19 @@ impl RecordLayer13 {
         }
     }
 
+    #[cfg(test)]
     /// Forgets the read keys of `epoch` (e.g. epoch 2 once the handshake is over).
     pub(crate) fn drop_read(&mut self, epoch: u64) {
         self.read.retain(|r| r.epoch != epoch);
     }
 
+    #[cfg(test)]
     /// Whether read keys of `epoch` are installed.
     pub(crate) fn has_read(&self, epoch: u64) -> bool {
         self.read.iter().any(|r| r.epoch == epoch)
     }
 
+    #[cfg(test)]
     /// The next sequence number of write epoch `epoch`, if it has keys (or is 0): a sender
     /// updates its keys well before [`MAX_SEQUENCE`] and the AEAD limits (RFC 9147 §4.5.3).
     pub(crate) fn write_sequence(&self, epoch: u64) -> Option<u64> {
@@ -276,6 +248,7 @@ impl RecordLayer13 {
         self.write_epoch(epoch).map(|w| w.next)
     }
 
+    #[cfg(test)]
     /// Records that failed authentication so far, over all epochs.
     pub(crate) fn auth_failures(&self) -> u64 {
         self.auth_failures
@@ -291,6 +264,7 @@ impl RecordLayer13 {
         }
     }
 
+    #[cfg(test)]
     fn write_epoch(&self, epoch: u64) -> Option<&WriteEpoch> {
         [&self.write_handshake, &self.write_latest]
             .into_iter()
@@ -1030,29 +1004,6 @@ mod tests {
         assert_eq!(
             w.write(0, ContentType::HANDSHAKE, b"x", &mut d),
             Err(Error::Closed)
-        );
-    }
-
-    #[test]
-    fn record_number_wire_form() {
-        let n = RecordNumber {
-            epoch: 3,
-            sequence: 0x0102_0304_0506,
-        };
-        let mut b = Vec::new();
-        n.emit(&mut b);
-        assert_eq!(b, [0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 1, 2, 3, 4, 5, 6]);
-        b.push(9);
-        assert_eq!(RecordNumber::parse(&b), Ok((n, &[9u8][..])));
-        assert_eq!(RecordNumber::parse(&b[..15]), Err(WireError::Truncated));
-        assert!(
-            RecordNumber {
-                epoch: 2,
-                sequence: 9
-            } < RecordNumber {
-                epoch: 3,
-                sequence: 0
-            }
         );
     }
 }

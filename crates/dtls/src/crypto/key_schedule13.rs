@@ -30,6 +30,7 @@ pub(crate) enum LabelPrefix {
     /// `"dtls13"`: DTLS 1.3 (RFC 9147 §5.9).
     Dtls13,
     /// `"tls13 "`: TLS 1.3 (RFC 8446 §7.1). Only for the RFC 8448 test vectors.
+    #[cfg_attr(not(test), allow(dead_code))]
     Tls13,
 }
 

@@ -7,13 +7,10 @@
 pub(crate) mod key_schedule;
 // Called by the DTLS 1.3 handshake (written beside this module); until it lands, only the
 // tests, the fuzz target and the benchmarks use the DTLS 1.3 foundation.
-#[allow(dead_code)]
 pub(crate) mod key_schedule13;
-#[allow(dead_code)]
 pub(crate) mod key_share13;
 pub(crate) mod kx;
 pub(crate) mod peer_key;
 pub(crate) mod prf;
 pub(crate) mod record_cipher;
-#[allow(dead_code)]
 pub(crate) mod record_cipher13;

@@ -86,6 +86,7 @@ impl RecordProtection13 {
         })
     }
 
+    #[cfg(test)]
     /// Length of the AEAD tag (16 for every suite).
     pub(crate) fn tag_len(&self) -> usize {
         TAG_LEN

@@ -41,7 +41,7 @@ use crate::crypto::record_cipher13::RecordProtection13;
 use crate::error::Error;
 use crate::event::{Connected, Event, SrtpKeying};
 use crate::handshake::reassembly::{Inserted, Message, Reassembler};
-use crate::record_layer13::{Read, RecordLayer13, RecordNumber};
+use crate::record_layer13::{OpenError13, Read, RecordLayer13, RecordNumber};
 use crate::stats::Stats;
 use crate::wire::ack::{ack_body, parse_ack, parse_key_update};
 use crate::wire::alert::{Alert, AlertDescription, AlertLevel};
@@ -482,9 +482,16 @@ impl Tls13 {
                     self.stats.records_malformed += 1;
                     break;
                 }
-                Read::Dropped { next, .. } => {
+                Read::Dropped { next, reason } => {
                     self.stats.records_received += 1;
-                    self.stats.records_dropped += 1;
+                    match reason {
+                        OpenError13::NoKeys => self.stats.records_dropped += 1,
+                        OpenError13::BadRecord => self.stats.records_bad_mac += 1,
+                        OpenError13::Replayed => self.stats.records_replayed += 1,
+                        OpenError13::ConnectionId | OpenError13::NoContentType => {
+                            self.stats.records_malformed += 1
+                        }
+                    }
                     at = next;
                     continue;
                 }
@@ -497,6 +504,12 @@ impl Tls13 {
                 } => {
                     at = next;
                     self.stats.records_received += 1;
+                    // RFC 9147 §4: only epoch 0 goes in plaintext; a plaintext record that
+                    // claims another epoch is forged or stale.
+                    if epoch != 0 {
+                        self.stats.records_dropped += 1;
+                        continue;
+                    }
                     let number = RecordNumber {
                         epoch: u64::from(epoch),
                         sequence,
