@@ -199,6 +199,26 @@ impl Certificate {
     }
 }
 
+/// Checks the peer's end-entity certificate against the SDP fingerprints (RFC 8122 §5: one
+/// of those of the strongest hash function listed) and reads its key; returns the
+/// fingerprint it matched and the key to verify its signatures with.
+pub(crate) fn check_peer_certificate(
+    remote_fingerprints: &[Fingerprint],
+    der: &[u8],
+) -> Result<(Fingerprint, crate::crypto::peer_key::PeerKey), Error> {
+    let expected: Vec<&Fingerprint> = strongest(remote_fingerprints).collect();
+    let Some(matched) = expected.iter().find(|f| f.matches(der)) else {
+        let algorithm = expected
+            .first()
+            .map_or(HashAlgorithm::Sha256, |f| f.algorithm);
+        return Err(Error::FingerprintMismatch {
+            actual: Fingerprint::of(der, algorithm),
+        });
+    };
+    let key = crate::crypto::peer_key::PeerKey::from_certificate(der)?;
+    Ok(((*matched).clone(), key))
+}
+
 /// Picks the fingerprints to check a certificate against (RFC 8122 §5): those of the
 /// strongest hash function offered.
 pub(crate) fn strongest(fingerprints: &[Fingerprint]) -> impl Iterator<Item = &Fingerprint> {

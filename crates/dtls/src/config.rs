@@ -122,6 +122,24 @@ impl Config {
         }
     }
 
+    /// A server's SRTP profile (RFC 5764 §4.1.1): the first of ours the client offers; none
+    /// when either side has no `use_srtp` (data channels only).
+    pub(crate) fn choose_srtp(
+        &self,
+        offer: Option<&crate::wire::extension::UseSrtp<'_>>,
+    ) -> Result<Option<SrtpProfile>, crate::Error> {
+        match offer {
+            Some(offer) if !self.srtp_profiles.is_empty() => self
+                .srtp_profiles
+                .iter()
+                .copied()
+                .find(|p| offer.profiles.contains(p))
+                .map(Some)
+                .ok_or(crate::Error::NoCommonSrtpProfile),
+            _ => Ok(None),
+        }
+    }
+
     /// Checks the configuration.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.remote_fingerprints.is_empty() {

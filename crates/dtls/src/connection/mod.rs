@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use ring::rand::SystemRandom;
 
-use crate::certificate::{Fingerprint, strongest};
+use crate::certificate::{Fingerprint, check_peer_certificate};
 use crate::config::{Config, Role};
 use crate::crypto::key_schedule::{self, MasterSecret};
 use crate::crypto::kx::EphemeralKey;
@@ -1021,17 +1021,8 @@ impl Connection {
         let cert = CertificateMsg::parse(&msg.body)
             .map_err(Error::malformed(HandshakeType::CERTIFICATE))?;
         let der = *cert.chain.first().ok_or(Error::NoCertificate)?;
-        let expected: Vec<&Fingerprint> = strongest(&self.config.remote_fingerprints).collect();
-        let Some(matched) = expected.iter().find(|f| f.matches(der)) else {
-            let algorithm = expected
-                .first()
-                .map_or(crate::HashAlgorithm::Sha256, |f| f.algorithm);
-            return Err(Error::FingerprintMismatch {
-                actual: Fingerprint::of(der, algorithm),
-            });
-        };
-        let key = PeerKey::from_certificate(der)?;
-        self.hs.peer_fingerprint = Some((*matched).clone());
+        let (matched, key) = check_peer_certificate(&self.config.remote_fingerprints, der)?;
+        self.hs.peer_fingerprint = Some(matched);
         self.hs.peer_certificate = Some(der.to_vec());
         self.hs.peer_key = Some(key);
         self.hs.add_to_transcript(msg.msg_type, msg.seq, &msg.body);

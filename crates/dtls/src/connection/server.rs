@@ -223,17 +223,7 @@ impl Connection {
         {
             return Err(Error::NoCommonSignatureScheme);
         }
-        let srtp = match &ext.use_srtp {
-            Some(offer) if !self.config.srtp_profiles.is_empty() => Some(
-                self.config
-                    .srtp_profiles
-                    .iter()
-                    .copied()
-                    .find(|p| offer.profiles.contains(p))
-                    .ok_or(Error::NoCommonSrtpProfile)?,
-            ),
-            _ => None,
-        };
+        let srtp = self.config.choose_srtp(ext.use_srtp.as_ref())?;
         let renegotiation_info = ext.renegotiation_info.is_some()
             || ch
                 .cipher_suites

@@ -25,6 +25,55 @@ pub(crate) enum FlightItem {
 /// A fragment smaller than this is not worth a record: start a new datagram instead.
 const MIN_FRAGMENT: usize = 64;
 
+/// Where a flight is being cut into datagrams: the datagram being filled, those full, and
+/// a scratch buffer for a record's plaintext. DTLS 1.2 and 1.3 flights share it.
+pub(crate) struct Packer<'a> {
+    /// Largest datagram.
+    pub(crate) mtu: usize,
+    /// The datagram being filled.
+    pub(crate) cur: &'a mut Vec<u8>,
+    /// The datagrams filled.
+    pub(crate) datagrams: &'a mut Vec<Vec<u8>>,
+    /// Scratch for one record's plaintext.
+    pub(crate) plain: &'a mut Vec<u8>,
+}
+
+impl Packer<'_> {
+    /// Cuts one handshake message into fragments (RFC 6347 §4.2.3, RFC 9147 §5.5), each in
+    /// a record that `write` appends to the datagram (`per_record` bytes of headers and
+    /// tag each); a fragment that would be smaller than [`MIN_FRAGMENT`] starts a new
+    /// datagram.
+    pub(crate) fn message(
+        &mut self,
+        msg_type: HandshakeType,
+        seq: u16,
+        body: &[u8],
+        per_record: usize,
+        mut write: impl FnMut(&[u8], &mut Vec<u8>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut offset = 0;
+        loop {
+            let remaining = body.len() - offset;
+            let room = self.mtu.saturating_sub(self.cur.len() + per_record);
+            if room < remaining.min(MIN_FRAGMENT) && !self.cur.is_empty() {
+                let full = std::mem::replace(self.cur, Vec::with_capacity(self.mtu));
+                self.datagrams.push(full);
+                continue;
+            }
+            // Config guarantees mtu >= 256, so an empty datagram has room.
+            let n = remaining.min(room.max(1));
+            self.plain.clear();
+            emit_header(self.plain, msg_type, body.len(), seq, offset, n);
+            self.plain.extend_from_slice(&body[offset..offset + n]);
+            write(self.plain, self.cur)?;
+            offset += n;
+            if offset >= body.len() {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// Cuts `items` into datagrams of at most `mtu` bytes.
 pub(crate) fn pack(
     items: &[FlightItem],
@@ -49,25 +98,15 @@ pub(crate) fn pack(
                 body,
             } => {
                 let per_record = records.overhead(*epoch) + HANDSHAKE_HEADER_LEN;
-                let mut offset = 0;
-                loop {
-                    let remaining = body.len() - offset;
-                    let room = mtu.saturating_sub(cur.len() + per_record);
-                    if room < remaining.min(MIN_FRAGMENT) && !cur.is_empty() {
-                        datagrams.push(std::mem::replace(&mut cur, Vec::with_capacity(mtu)));
-                        continue;
-                    }
-                    // Config guarantees mtu >= 256, so an empty datagram has room.
-                    let n = remaining.min(room.max(1));
-                    plain.clear();
-                    emit_header(&mut plain, *msg_type, body.len(), *seq, offset, n);
-                    plain.extend_from_slice(&body[offset..offset + n]);
-                    records.write(*epoch, ContentType::HANDSHAKE, &plain, &mut cur)?;
-                    offset += n;
-                    if offset >= body.len() {
-                        break;
-                    }
-                }
+                let mut packer = Packer {
+                    mtu,
+                    cur: &mut cur,
+                    datagrams: &mut datagrams,
+                    plain: &mut plain,
+                };
+                packer.message(*msg_type, *seq, body, per_record, |plain, out| {
+                    records.write(*epoch, ContentType::HANDSHAKE, plain, out)
+                })?;
             }
         }
     }

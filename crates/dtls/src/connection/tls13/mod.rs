@@ -33,13 +33,14 @@ use ring::rand::SystemRandom;
 pub(crate) use client::{ClientHandover, client_hello_body};
 
 use super::{Retransmit, State, later};
-use crate::certificate::{Fingerprint, strongest};
+use crate::certificate::{Fingerprint, check_peer_certificate};
 use crate::config::{Config, Role};
 use crate::crypto::key_schedule13::{KeySchedule13, Secret};
 use crate::crypto::peer_key::PeerKey;
 use crate::crypto::record_cipher13::RecordProtection13;
 use crate::error::Error;
 use crate::event::{Connected, Event, SrtpKeying};
+use crate::handshake::flight::Packer;
 use crate::handshake::reassembly::{Inserted, Message, Reassembler};
 use crate::record_layer13::{OpenError13, Read, RecordLayer13, RecordNumber};
 use crate::stats::Stats;
@@ -48,7 +49,7 @@ use crate::wire::alert::{Alert, AlertDescription, AlertLevel};
 use crate::wire::code_points::{
     BulkCipher, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme, SrtpProfile,
 };
-use crate::wire::handshake::{Fragment, HANDSHAKE_HEADER_LEN, HandshakeType, emit_header};
+use crate::wire::handshake::{Fragment, HANDSHAKE_HEADER_LEN, HandshakeType};
 use crate::wire::record::{ContentType, MAX_PLAINTEXT};
 
 /// The random of a HelloRetryRequest (RFC 8446 §4.1.3): SHA-256 of "HelloRetryRequest".
@@ -70,8 +71,6 @@ const EPOCH_APPLICATION: u64 = 3;
 const MAX_RECORDS: usize = 64;
 /// Application records kept while the handshake completes (reordering on the path).
 const MAX_EARLY_DATA: usize = 16;
-/// A fragment smaller than this is not worth a record: start a new datagram instead.
-const MIN_FRAGMENT: usize = 64;
 
 /// The signature schemes we accept in a DTLS 1.3 CertificateVerify: no PKCS#1 v1.5
 /// (RFC 8446 §4.4.3) and ECDSA bound to its curve.
@@ -883,29 +882,20 @@ impl Tls13 {
         let mut plain: Vec<u8> = Vec::with_capacity(mtu);
         for m in &self.flight {
             let per_record = self.records.overhead(m.epoch) + HANDSHAKE_HEADER_LEN;
-            let mut offset = 0;
-            loop {
-                let remaining = m.body.len() - offset;
-                let room = mtu.saturating_sub(cur.len() + per_record);
-                if room < remaining.min(MIN_FRAGMENT) && !cur.is_empty() {
-                    datagrams.push(std::mem::replace(&mut cur, Vec::with_capacity(mtu)));
-                    continue;
-                }
-                let n = remaining.min(room.max(1));
-                plain.clear();
-                emit_header(&mut plain, m.msg_type, m.body.len(), m.seq, offset, n);
-                plain.extend_from_slice(&m.body[offset..offset + n]);
-                let number =
-                    self.records
-                        .write(m.epoch, ContentType::HANDSHAKE, &plain, &mut cur)?;
+            let mut packer = Packer {
+                mtu,
+                cur: &mut cur,
+                datagrams: &mut datagrams,
+                plain: &mut plain,
+            };
+            let records = &mut self.records;
+            packer.message(m.msg_type, m.seq, &m.body, per_record, |plain, out| {
+                let number = records.write(m.epoch, ContentType::HANDSHAKE, plain, out)?;
                 if m.epoch > 0 {
                     numbers.push(number);
                 }
-                offset += n;
-                if offset >= m.body.len() {
-                    break;
-                }
-            }
+                Ok(())
+            })?;
         }
         if !cur.is_empty() {
             datagrams.push(cur);
@@ -1021,17 +1011,8 @@ impl Tls13 {
             return Err(Error::IllegalParameter(crate::Parameter::Cookie));
         }
         let der = *cert.chain.first().ok_or(Error::NoCertificate)?;
-        let expected: Vec<&Fingerprint> = strongest(&self.config.remote_fingerprints).collect();
-        let Some(matched) = expected.iter().find(|f| f.matches(der)) else {
-            let algorithm = expected
-                .first()
-                .map_or(crate::HashAlgorithm::Sha256, |f| f.algorithm);
-            return Err(Error::FingerprintMismatch {
-                actual: Fingerprint::of(der, algorithm),
-            });
-        };
-        let key = PeerKey::from_certificate(der)?;
-        self.peer_fingerprint = Some((*matched).clone());
+        let (matched, key) = check_peer_certificate(&self.config.remote_fingerprints, der)?;
+        self.peer_fingerprint = Some(matched);
         self.peer_certificate = Some(der.to_vec());
         self.peer_key = Some(key);
         self.add_to_transcript(msg);
