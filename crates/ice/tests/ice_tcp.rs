@@ -367,3 +367,41 @@ fn a_closed_connection_fails_its_pairs_at_once() {
             .all(|p| p.state == PairState::Failed)
     );
 }
+
+#[test]
+fn a_connection_counts_as_checked_only_once_an_authenticated_check_came_on_it() {
+    let mut h = Harness::new([true, true]);
+    // Someone connects to B's listener and sends a Binding request without
+    // MESSAGE-INTEGRITY: B answers 400 on that connection (RFC 8489 §9.1.3), but nothing
+    // authenticated came on it, so its owner may close it.
+    let listener = addr(LISTENERS[1]);
+    let stranger = addr("198.51.100.9:40000");
+    let mut request = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    request.extend_from_slice(&[7; 12]);
+    let d = Datagram {
+        transport: Transport::Tcp,
+        local: listener,
+        remote: stranger,
+        contents: &request,
+    };
+    let _ = h.agents[1].handle_datagram(h.now, d);
+    let answered = std::iter::from_fn(|| h.agents[1].poll_transmit())
+        .any(|t| t.transport == Transport::Tcp && t.destination == stranger);
+    assert!(answered, "the 400 goes back on the stranger's connection");
+    assert!(!h.agents[1].tcp_connection_checked(listener, stranger));
+    // The real connections: each side's check or answer authenticates on each.
+    h.run_for(Duration::from_secs(5));
+    assert!(!h.connections.is_empty());
+    for c in &h.connections {
+        let (client, server) = (&h.agents[c.client], &h.agents[1 - c.client]);
+        assert!(
+            server.tcp_connection_checked(c.listener, c.ephemeral),
+            "accepted {c:?}"
+        );
+        assert!(
+            client.tcp_connection_checked(c.active, c.listener),
+            "opened {c:?}"
+        );
+    }
+    assert!(!h.agents[1].tcp_connection_checked(listener, stranger));
+}
