@@ -3,8 +3,9 @@
 //! active base and destination, from an ephemeral port; accepted ones named by the
 //! listener and that port), so the pair that comes up is a TCP one, checked once per
 //! transaction, and application data flows on it both ways. Also: the candidates gathered
-//! (passive at the listener, active at port 9, RFC 6544 §4.5), the pairing rules (§6.2),
-//! and a connection that closes.
+//! (passive at the listener, active at port 9, RFC 6544 §4.5), the pairing rules (§6.2,
+//! a peer's simultaneous-open candidate kept and never paired), a connection that closes,
+//! and which connections count as checked (`Agent::tcp_connection_checked`).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -404,4 +405,39 @@ fn a_connection_counts_as_checked_only_once_an_authenticated_check_came_on_it() 
         );
     }
     assert!(!h.agents[1].tcp_connection_checked(listener, stranger));
+}
+
+#[test]
+fn simultaneous_open_candidates_are_kept_and_never_paired() {
+    // RFC 6544 §6.2: a simultaneous-open candidate pairs only with a simultaneous-open one,
+    // and we gather none: a peer's `tcptype so` candidate is accepted and kept (it is the
+    // peer's to signal), checks go to its active and passive ones, and nothing is ever
+    // checked towards it.
+    let mut h = Harness::new([true, true]);
+    let so = Candidate::parse("candidate:7 1 tcp 1518280447 192.0.2.2 4005 typ host tcptype so")
+        .unwrap();
+    assert_eq!(so.tcp_type, Some(TcpType::SimultaneousOpen));
+    let so_address = so.socket_addr().unwrap();
+    h.agents[0].add_remote_candidate(h.now, so).unwrap();
+    assert!(
+        h.agents[0]
+            .remote_candidates()
+            .any(|c| c.tcp_type == Some(TcpType::SimultaneousOpen))
+    );
+    h.run_for(Duration::from_secs(5));
+    assert!(
+        h.agents[0]
+            .pairs()
+            .all(|p| p.remote.tcp_type != Some(TcpType::SimultaneousOpen)),
+        "no pair with the S-O candidate"
+    );
+    assert!(
+        h.connections.iter().all(|c| c.listener != so_address),
+        "no connection opened to it"
+    );
+    assert_eq!(
+        h.agents[0].connection_state(),
+        ConnectionState::Connected,
+        "the other TCP candidates connect as before"
+    );
 }
