@@ -157,7 +157,7 @@ pub struct SideOutcome {
     pub connected: bool,
     /// Time from applying the remote description to connected (or failed), in ms.
     pub ms: Option<f64>,
-    /// "type protocol [tcpType] address:port" (webrtc-stats), its selected pair's local
+    /// `type protocol [tcpType] address:port` (webrtc-stats), its selected pair's local
     /// candidate.
     pub local: Option<String>,
     /// The remote candidate of its selected pair.

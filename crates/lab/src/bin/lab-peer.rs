@@ -304,8 +304,8 @@ impl Agent {
 }
 
 /// The selected pair as the stats report (webrtc-stats) shows it: `{local, remote,
-/// relay_protocol}`, each candidate as "type protocol [tcpType] address:port" ("relay udp
-/// 203.0.113.1:50123", "host tcp passive 203.0.113.20:40000"); `None` before one is
+/// relay_protocol}`, each candidate as `type protocol [tcpType] address:port` (`relay udp
+/// 203.0.113.1:50123`, `host tcp passive 203.0.113.20:40000`); `None` before one is
 /// selected.
 fn selected_pair(stats: &StatsReport) -> Option<Value> {
     let pair_id = stats.iter().find_map(|s| match &s.kind {
