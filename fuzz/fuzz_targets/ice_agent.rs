@@ -11,8 +11,16 @@
 //! server-reflexive candidates whose related address is a host candidate's. Checks and
 //! responses may carry the SPED attributes (draft-hancke-webrtc-sped: a DTLS datagram in
 //! 0xC070, CRC-32 acks in 0xC071) made of the fuzzer's bytes, and the owner's SPED calls
-//! (a DTLS flight, the handshake done, a plain DTLS datagram) are operations too. Whatever
-//! comes, the agent stays within its limits and never panics.
+//! (a DTLS flight, the handshake done, a plain DTLS datagram) are operations too.
+//!
+//! ICE-TCP (RFC 6544) too: the agent has a TCP listener from the start (its passive and
+//! active candidates) and may be given another; the fuzzer's remote candidates may be TCP
+//! ones of each `tcptype`; and the owner's side of ICE-TCP is played as operations:
+//! datagrams read from a connection (raw bytes, a check that authenticates, a success
+//! response to the latest check the agent sent over TCP), on the listener or on the active
+//! candidate's connection, and connections closing (`stream_closed`). The agent's TCP
+//! transmits stay with the fuzzer, as a driver would frame them on its connections.
+//! Whatever comes, the agent stays within its limits and never panics.
 #![no_main]
 
 use std::net::{IpAddr, SocketAddr};
@@ -21,7 +29,8 @@ use std::time::{Duration, Instant};
 use libfuzzer_sys::fuzz_target;
 use rtcweb_common::{Datagram, Transport};
 use rtcweb_ice::{
-    Agent, Candidate, CandidateKind, Config, ConnectionAddress, Credentials, IceServer,
+    Agent, Candidate, CandidateKind, CandidateTransport, Config, ConnectionAddress, Credentials,
+    IceServer, TcpType,
 };
 use rtcweb_ice::{DTLS_IN_STUN, DTLS_IN_STUN_ACK, Event};
 use rtcweb_netsim::{Network, TurnServerConfig};
@@ -30,6 +39,52 @@ use rtcweb_stun::{BindingRequest, IceRole, IntegrityKey, Message, encode_binding
 const REMOTE_UFRAG: &str = "rEmO";
 const REMOTE_PWD: &str = "remotepassword0123456789x";
 const TURN: &str = "192.0.2.10:3478";
+/// Our ICE-TCP listener (passive candidate) and the active candidate's address on its IP
+/// (port 9, RFC 6544 §4.5).
+const LISTENER: &str = "192.0.2.1:7000";
+const ACTIVE: &str = "192.0.2.1:9";
+
+/// A Binding request that authenticates with our current password, shaped by `op` (PRIORITY
+/// left out, the role and its tie-breaker, USE-CANDIDATE) and `arg` (transaction id),
+/// carrying the `raw` attributes.
+fn forge_check(agent: &Agent, op: u8, arg: &[u8], raw: &[(u16, &[u8])]) -> Option<Vec<u8>> {
+    let creds = agent.local_credentials().clone();
+    let key = IntegrityKey::short_term(&creds.pwd).ok()?;
+    let username = format!("{}:{REMOTE_UFRAG}", creds.ufrag);
+    let mut id = [0u8; 12];
+    id[..arg.len().min(12)].copy_from_slice(&arg[..arg.len().min(12)]);
+    let tie = u64::from(arg.get(12).copied().unwrap_or(0)) << 56;
+    let request = BindingRequest {
+        transaction_id: id,
+        username: Some(&username),
+        priority: (op & 0x10 == 0).then_some(u32::from(op) << 16),
+        role: Some(if op & 0x20 == 0 {
+            IceRole::Controlling(tie)
+        } else {
+            IceRole::Controlled(tie)
+        }),
+        use_candidate: op & 0x40 != 0,
+        key: Some(&key),
+        software: None,
+    };
+    let mut buf = [0u8; 1500];
+    let n = request.encode_with(raw, &mut buf).ok()?;
+    Some(buf[..n].to_vec())
+}
+
+/// An authenticated success response to `request` (a check the peer received from `from`).
+fn forge_success(
+    request: &[u8],
+    from: SocketAddr,
+    key: &IntegrityKey,
+    raw: &[(u16, &[u8])],
+) -> Option<Vec<u8>> {
+    let msg = Message::decode(request).ok()?;
+    let mut buf = [0u8; 1500];
+    let n =
+        encode_binding_success_with(msg.transaction_id(), from, Some(key), raw, &mut buf).ok()?;
+    Some(buf[..n].to_vec())
+}
 
 fuzz_target!(|data: &[u8]| {
     let local: SocketAddr = "192.0.2.1:5000".parse().unwrap();
@@ -66,10 +121,15 @@ fuzz_target!(|data: &[u8]| {
     let peer_ip: IpAddr = "198.51.100.1".parse().unwrap();
     let peer = net.add_host(peer_ip, None);
     let _ = agent.add_local_socket(now, local);
+    let listener: SocketAddr = LISTENER.parse().unwrap();
+    let active: SocketAddr = ACTIVE.parse().unwrap();
+    let _ = agent.add_tcp_listener(now, listener);
     agent.gather(now);
     let remote_key = IntegrityKey::short_term(REMOTE_PWD).unwrap();
     // The latest check the peer received, and where it came from (our socket or relay).
     let mut last_request: Option<(Vec<u8>, SocketAddr, SocketAddr)> = None;
+    // The latest check the agent sent over ICE-TCP: (bytes, our end, the peer's end).
+    let mut last_tcp_request: Option<(Vec<u8>, SocketAddr, SocketAddr)> = None;
     let mut out = Vec::new();
     let mut rest = data.get(1..).unwrap_or_default();
     while let Some((&op, tail)) = rest.split_first() {
@@ -126,7 +186,16 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             4 => {
-                let c = Candidate::new(CandidateKind::Host, "1", u32::from(op) << 20, remote);
+                let mut c = Candidate::new(CandidateKind::Host, "1", u32::from(op) << 20, remote);
+                if op & 0x10 != 0 {
+                    // An ICE-TCP candidate of each type (RFC 6544 §4.5).
+                    c.transport = CandidateTransport::Tcp;
+                    c.tcp_type = Some(match (op >> 5) % 3 {
+                        0 => TcpType::Passive,
+                        1 => TcpType::Active,
+                        _ => TcpType::SimultaneousOpen,
+                    });
+                }
                 let _ = agent.add_remote_candidate(now, c);
             }
             5 => {
@@ -148,49 +217,18 @@ fuzz_target!(|data: &[u8]| {
             9 | 12 => {
                 // A check that authenticates with our current password, from the peer to our
                 // host socket (9) or to our relayed address (12).
-                let creds = agent.local_credentials().clone();
-                let key = IntegrityKey::short_term(&creds.pwd).unwrap();
-                let username = format!("{}:{REMOTE_UFRAG}", creds.ufrag);
-                let mut id = [0u8; 12];
-                id[..arg.len().min(12)].copy_from_slice(&arg[..arg.len().min(12)]);
-                let tie = u64::from(arg.get(12).copied().unwrap_or(0)) << 56;
-                let request = BindingRequest {
-                    transaction_id: id,
-                    username: Some(&username),
-                    priority: (op & 0x10 == 0).then_some(u32::from(op) << 16),
-                    role: Some(if op & 0x20 == 0 {
-                        IceRole::Controlling(tie)
-                    } else {
-                        IceRole::Controlled(tie)
-                    }),
-                    use_candidate: op & 0x40 != 0,
-                    key: Some(&key),
-                    software: None,
-                };
-                let mut buf = [0u8; 1500];
-                if let Ok(n) = request.encode_with(raw, &mut buf) {
-                    let to = if op % 16 == 12 { relayed } else { Some(local) };
-                    if let Some(to) = to {
-                        net.send(peer, remote, to, buf[..n].to_vec());
-                    }
+                let to = if op % 16 == 12 { relayed } else { Some(local) };
+                if let (Some(to), Some(check)) = (to, forge_check(&agent, op, arg, raw)) {
+                    net.send(peer, remote, to, check);
                 }
             }
             10 => {
                 // An authenticated success response to the latest check the peer received,
                 // back the way it came.
                 if let Some((request, from, to)) = &last_request
-                    && let Ok(msg) = Message::decode(request)
+                    && let Some(response) = forge_success(request, *from, &remote_key, raw)
                 {
-                    let mut buf = [0u8; 1500];
-                    if let Ok(n) = encode_binding_success_with(
-                        msg.transaction_id(),
-                        *from,
-                        Some(&remote_key),
-                        raw,
-                        &mut buf,
-                    ) {
-                        net.send(peer, *to, *from, buf[..n].to_vec());
-                    }
+                    net.send(peer, *to, *from, response);
                 }
             }
             11 => {
@@ -216,14 +254,67 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             14 => agent.sped_dtls_received(arg),
-            _ => agent.close(now),
+            _ => {
+                // ICE-TCP as the owner sees it: on a connection accepted on the listener, or
+                // (top bit) the one the active candidate opened.
+                let ours = if op & 0x80 != 0 { active } else { listener };
+                let tcp = |contents: &[u8], agent: &mut Agent| {
+                    let d = Datagram {
+                        transport: Transport::Tcp,
+                        local: ours,
+                        remote,
+                        contents,
+                    };
+                    let _ = agent.handle_datagram(now, d);
+                };
+                match (op >> 4) & 7 {
+                    1 => {
+                        // Another listener, at a port of the argument's (0 and 9 refused).
+                        let port = u16::from_be_bytes([
+                            arg.first().copied().unwrap_or(0),
+                            arg.get(1).copied().unwrap_or(0),
+                        ]);
+                        let _ = agent.add_tcp_listener(now, SocketAddr::new(local.ip(), port));
+                    }
+                    2 => agent.stream_closed(now, ours, remote),
+                    3 => {
+                        if let Some(check) = forge_check(&agent, op, arg, &[]) {
+                            tcp(&check, &mut agent);
+                        }
+                    }
+                    4 => {
+                        // A success response to the agent's latest check over TCP, on the
+                        // connection it went on.
+                        if let Some((request, from, to)) = &last_tcp_request
+                            && let Some(response) = forge_success(request, *from, &remote_key, &[])
+                        {
+                            let d = Datagram {
+                                transport: Transport::Tcp,
+                                local: *from,
+                                remote: *to,
+                                contents: &response,
+                            };
+                            let _ = agent.handle_datagram(now, d);
+                        }
+                    }
+                    5 => tcp(arg, &mut agent),
+                    _ => agent.close(now),
+                }
+            }
         }
         let mut n = 0;
         while let Some(t) = agent.poll_transmit() {
             n += 1;
             assert!(n < 10_000, "unbounded transmits");
-            if let Some(source) = t.source {
-                net.send(me, source, t.destination, t.contents);
+            match (t.transport, t.source) {
+                // ICE-TCP: the owner frames it on its connection; the fuzzer plays the peer.
+                (Transport::Tcp, Some(source)) => {
+                    if t.contents.first().is_some_and(|b| *b < 4) {
+                        last_tcp_request = Some((t.contents, source, t.destination));
+                    }
+                }
+                (_, Some(source)) => net.send(me, source, t.destination, t.contents),
+                (_, None) => {}
             }
         }
         net.advance_to(now);

@@ -6,11 +6,16 @@
 //!   over UDP, 10 ms of access link; the simulated time to `Complete` is printed (it is
 //!   deterministic), the CPU time of the whole gathering is measured, against the simulator
 //!   alone carrying the same datagrams (`ice_gathering/baseline_simulator_only`).
+//!   `ice_gathering/simulated_with_tcp` is the same agent with an ICE-TCP listener on each
+//!   interface too (RFC 6544: a passive and an active candidate each, no transaction).
 //! - Wall time (`ice_gathering/driver_loopback`): a driver peer (`rtcweb-peer`, real UDP
-//!   sockets, its tokio task) on three loopback addresses with two STUN servers of this
-//!   process, from `set_local_description` to `IceGatheringState(Complete)`, against one
-//!   Binding transaction per interface and server done by hand on the same sockets, all at
-//!   once (`ice_gathering/baseline_binding_round_trips`): the network's floor.
+//!   sockets, its tokio task; ICE-TCP listeners as by default) on three loopback addresses
+//!   with two STUN servers of this process, from `set_local_description` to
+//!   `IceGatheringState(Complete)`; `driver_loopback_udp_only` the same without ICE-TCP.
+//!   Against them, one Binding transaction per interface and server done by hand on the
+//!   same sockets, all at once (`ice_gathering/baseline_binding_round_trips`): the
+//!   network's floor. Making the peer (its sockets and, by default, its TCP listeners) is
+//!   timed apart: `ice_gathering/driver_setup` and `driver_setup_udp_only`.
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -25,12 +30,19 @@ use tokio::net::UdpSocket;
 
 use crate::ice_connect::{build, simulator_only, with_servers};
 
-/// One agent's gathering in the simulator: the simulated time it took and the datagrams
-/// that crossed the network.
-fn gather_once() -> (Duration, u64) {
+/// One agent's gathering in the simulator, with an ICE-TCP listener beside each socket
+/// when `tcp`: the simulated time it took, the datagrams that crossed the network and the
+/// candidates gathered.
+fn gather_once(tcp: bool) -> (Duration, u64, usize) {
     let start = Instant::now();
     let mut net = with_servers(start);
     let mut peer = build(&mut net, 1, start);
+    if tcp {
+        for (socket, _) in peer.hosts.clone() {
+            let listener = SocketAddr::new(socket.ip(), socket.port() + 1);
+            peer.agent.add_tcp_listener(start, listener).unwrap();
+        }
+    }
     peer.agent.gather(start);
     let mut now = start;
     let mut datagrams = 0;
@@ -44,7 +56,11 @@ fn gather_once() -> (Duration, u64) {
         }
         while let Some(e) = peer.agent.poll_event() {
             if e == Event::GatheringState(GatheringState::Complete) {
-                return (now - start, datagrams);
+                return (
+                    now - start,
+                    datagrams,
+                    peer.agent.local_candidates().count(),
+                );
             }
         }
         let next = [peer.agent.poll_timeout(), net.poll_timeout()]
@@ -96,31 +112,50 @@ fn interfaces() -> Vec<IpAddr> {
     (1..=3).map(|i| IpAddr::from([127, 0, 0, i])).collect()
 }
 
-/// One driver peer's gathering over loopback, wall time.
-async fn driver_gathering(servers: &[SocketAddr]) -> Duration {
-    let config = DriverConfig {
+/// The driver's configuration: three loopback addresses, the STUN servers, ICE-TCP or not.
+fn driver_config(servers: &[SocketAddr], ice_tcp: bool) -> DriverConfig {
+    DriverConfig {
         interfaces: interfaces(),
         ice_servers: servers
             .iter()
             .map(|s| IceServerConfig::url(&format!("stun:{s}")))
             .collect(),
+        ice_tcp,
         ..DriverConfig::loopback()
-    };
+    }
+}
+
+/// Making a driver peer (binding its sockets and listeners, starting its task), wall time.
+async fn driver_setup(servers: &[SocketAddr], ice_tcp: bool) -> Duration {
+    let started = Instant::now();
+    let (pc, _events) = PeerConnection::new(driver_config(servers, ice_tcp))
+        .await
+        .expect("a peer");
+    let took = started.elapsed();
+    let _ = pc.close().await;
+    took
+}
+
+/// One driver peer's gathering over loopback, wall time; the local candidates it signalled.
+async fn driver_gathering(servers: &[SocketAddr], ice_tcp: bool) -> (Duration, usize) {
+    let config = driver_config(servers, ice_tcp);
     let (pc, mut events) = PeerConnection::new(config).await.expect("a peer");
     pc.add_track(MediaTrack::audio("a"), &["s"]).await.unwrap();
     let offer = pc.create_offer().await.unwrap();
     let started = Instant::now();
     pc.set_local_description(&offer).await.unwrap();
+    let mut candidates = 0;
     loop {
         match events.recv().await {
             Some(PeerConnectionEvent::IceGatheringState(GatheringState::Complete)) => break,
+            Some(PeerConnectionEvent::LocalCandidate(_)) => candidates += 1,
             Some(_) => {}
             None => panic!("the peer ended before gathering completed"),
         }
     }
     let took = started.elapsed();
     let _ = pc.close().await;
-    took
+    (took, candidates)
 }
 
 /// The floor: one Binding transaction per interface and server, all at once, on sockets
@@ -148,12 +183,22 @@ async fn binding_round_trips(sockets: &[UdpSocket], servers: &[SocketAddr]) {
 }
 
 pub(crate) fn gathering(c: &mut Criterion) {
-    let (simulated, datagrams) = gather_once();
-    println!(
-        "ice_gathering/simulated: 8 interfaces, one STUN and one TURN server, 10 ms links: \
-         complete after {:.0} ms of simulated time, {datagrams} datagrams",
-        simulated.as_secs_f64() * 1000.0
-    );
+    for tcp in [false, true] {
+        let (simulated, datagrams, candidates) = gather_once(tcp);
+        println!(
+            "ice_gathering/simulated{}: 8 interfaces{}, one STUN and one TURN server, 10 ms \
+             links: complete after {:.0} ms of simulated time, {datagrams} datagrams, \
+             {candidates} candidates",
+            if tcp { "_with_tcp" } else { "" },
+            if tcp {
+                " with an ICE-TCP listener each"
+            } else {
+                ""
+            },
+            simulated.as_secs_f64() * 1000.0
+        );
+    }
+    let (_, datagrams, _) = gather_once(false);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -170,17 +215,32 @@ pub(crate) fn gathering(c: &mut Criterion) {
     g.bench_function("baseline_simulator_only", |b| {
         b.iter(|| simulator_only(black_box(datagrams)))
     });
-    g.bench_function("simulated", |b| b.iter(|| black_box(gather_once())));
+    g.bench_function("simulated", |b| b.iter(|| black_box(gather_once(false))));
+    g.bench_function("simulated_with_tcp", |b| {
+        b.iter(|| black_box(gather_once(true)))
+    });
     g.bench_function("baseline_binding_round_trips", |b| {
         b.iter(|| rt.block_on(binding_round_trips(&sockets, &servers)))
     });
-    // Only the gathering is timed: making the peer, its offer and closing it are not.
-    g.bench_function("driver_loopback", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| rt.block_on(driver_gathering(&servers)))
-                .sum()
-        })
-    });
+    for ice_tcp in [true, false] {
+        let suffix = if ice_tcp { "" } else { "_udp_only" };
+        let (_, candidates) = rt.block_on(driver_gathering(&servers, ice_tcp));
+        println!("ice_gathering/driver_loopback{suffix}: {candidates} candidates signalled");
+        // Only the gathering is timed: making the peer, its offer and closing it are not.
+        g.bench_function(format!("driver_loopback{suffix}"), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| rt.block_on(driver_gathering(&servers, ice_tcp)).0)
+                    .sum()
+            })
+        });
+        g.bench_function(format!("driver_setup{suffix}"), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| rt.block_on(driver_setup(&servers, ice_tcp)))
+                    .sum()
+            })
+        });
+    }
     g.finish();
 }

@@ -403,6 +403,17 @@ impl Agent {
         self.locals_lost(now);
     }
 
+    /// Whether the owner's ICE-TCP connection between `local` and `remote` (named as
+    /// [`add_tcp_listener`](Self::add_tcp_listener) says) has carried an authenticated check
+    /// from the peer, or an authenticated answer to one of ours. A connection accepted on a
+    /// listener that has not serves no pair (anyone may connect to a passive candidate), so
+    /// the owner may close it to make room for others: RFC 6544 leaves the limits on
+    /// accepted connections to the implementation.
+    pub fn tcp_connection_checked(&self, local: SocketAddr, remote: SocketAddr) -> bool {
+        self.checklist
+            .connection_checked(&self.gather, local, remote)
+    }
+
     /// The owner's ICE-TCP connection between `local` and `remote` (named as
     /// [`add_tcp_listener`](Self::add_tcp_listener) says) closed, or could not be opened:
     /// the pairs on it fail at once (RFC 6544 §7.1), and if the selected pair was one of

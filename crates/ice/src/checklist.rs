@@ -136,6 +136,23 @@ pub(crate) fn tcp_roles_pair(local: &Candidate, remote: &Candidate) -> bool {
     }
 }
 
+/// Whether pair `p` runs on the ICE-TCP connection between the local base `base` and
+/// `remote`.
+fn on_connection(
+    gather: &Gatherer,
+    remotes: &[RemoteCandidate],
+    p: &Pair,
+    base: SocketAddr,
+    remote: SocketAddr,
+) -> bool {
+    let l = gather.local(p.local);
+    let r = &remotes[p.remote];
+    l.path.transport() == Transport::Tcp
+        && l.base == base
+        && r.transport == Transport::Tcp
+        && r.address == remote
+}
+
 impl Checklist {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
@@ -592,13 +609,7 @@ impl Checklist {
     ) -> Vec<u32> {
         let mut failed = Vec::new();
         for p in &mut self.pairs {
-            let l = gather.local(p.local);
-            let r = &self.remotes[p.remote];
-            if l.path.transport() == Transport::Tcp
-                && l.base == base
-                && r.transport == Transport::Tcp
-                && r.address == remote
-            {
+            if on_connection(gather, &self.remotes, p, base, remote) {
                 p.state = PairState::Failed;
                 p.transaction = None;
                 failed.push(p.id);
@@ -606,6 +617,21 @@ impl Checklist {
         }
         self.triggered.retain(|t| !failed.contains(t));
         failed
+    }
+
+    /// Whether a pair on the ICE-TCP connection between the local base `base` and
+    /// `remote` had an authenticated check from the peer, or an authenticated answer to
+    /// ours (it succeeded).
+    pub(crate) fn connection_checked(
+        &self,
+        gather: &Gatherer,
+        base: SocketAddr,
+        remote: SocketAddr,
+    ) -> bool {
+        self.pairs.iter().any(|p| {
+            on_connection(gather, &self.remotes, p, base, remote)
+                && (p.requested || p.state == PairState::Succeeded)
+        })
     }
 
     /// A check went out on pair `index` in transaction `transaction`.

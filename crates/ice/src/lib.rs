@@ -92,8 +92,9 @@
 //! when the pair is relayed) and comes in as [`Received::Data`].
 //!
 //! ## Not implemented
-//! ICE-TCP simultaneous-open and server-reflexive TCP candidates (RFC 6544 §4.1: remote
-//! `tcptype so` candidates are kept and never paired), several components or data streams
+//! ICE-TCP simultaneous-open and server-reflexive TCP candidates (none gathered; remote
+//! `tcptype so` candidates are kept and never paired, since RFC 6544 §6.2 pairs them only
+//! with simultaneous-open ones of ours), several components or data streams
 //! per agent (no need with BUNDLE and rtcp-mux), aggressive nomination as controlling agent (deprecated by RFC 8445), the
 //! RFC 8421 address-selection details beyond preferring IPv6 and earlier interfaces.
 #![forbid(unsafe_code)]

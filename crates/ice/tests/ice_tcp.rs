@@ -3,8 +3,9 @@
 //! active base and destination, from an ephemeral port; accepted ones named by the
 //! listener and that port), so the pair that comes up is a TCP one, checked once per
 //! transaction, and application data flows on it both ways. Also: the candidates gathered
-//! (passive at the listener, active at port 9, RFC 6544 §4.5), the pairing rules (§6.2),
-//! and a connection that closes.
+//! (passive at the listener, active at port 9, RFC 6544 §4.5), the pairing rules (§6.2,
+//! a peer's simultaneous-open candidate kept and never paired), a connection that closes,
+//! and which connections count as checked (`Agent::tcp_connection_checked`).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -365,5 +366,78 @@ fn a_closed_connection_fails_its_pairs_at_once() {
             .pairs()
             .filter(|p| *p.local == selected.local && *p.remote == selected.remote)
             .all(|p| p.state == PairState::Failed)
+    );
+}
+
+#[test]
+fn a_connection_counts_as_checked_only_once_an_authenticated_check_came_on_it() {
+    let mut h = Harness::new([true, true]);
+    // Someone connects to B's listener and sends a Binding request without
+    // MESSAGE-INTEGRITY: B answers 400 on that connection (RFC 8489 §9.1.3), but nothing
+    // authenticated came on it, so its owner may close it.
+    let listener = addr(LISTENERS[1]);
+    let stranger = addr("198.51.100.9:40000");
+    let mut request = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    request.extend_from_slice(&[7; 12]);
+    let d = Datagram {
+        transport: Transport::Tcp,
+        local: listener,
+        remote: stranger,
+        contents: &request,
+    };
+    let _ = h.agents[1].handle_datagram(h.now, d);
+    let answered = std::iter::from_fn(|| h.agents[1].poll_transmit())
+        .any(|t| t.transport == Transport::Tcp && t.destination == stranger);
+    assert!(answered, "the 400 goes back on the stranger's connection");
+    assert!(!h.agents[1].tcp_connection_checked(listener, stranger));
+    // The real connections: each side's check or answer authenticates on each.
+    h.run_for(Duration::from_secs(5));
+    assert!(!h.connections.is_empty());
+    for c in &h.connections {
+        let (client, server) = (&h.agents[c.client], &h.agents[1 - c.client]);
+        assert!(
+            server.tcp_connection_checked(c.listener, c.ephemeral),
+            "accepted {c:?}"
+        );
+        assert!(
+            client.tcp_connection_checked(c.active, c.listener),
+            "opened {c:?}"
+        );
+    }
+    assert!(!h.agents[1].tcp_connection_checked(listener, stranger));
+}
+
+#[test]
+fn simultaneous_open_candidates_are_kept_and_never_paired() {
+    // RFC 6544 §6.2: a simultaneous-open candidate pairs only with a simultaneous-open one,
+    // and we gather none: a peer's `tcptype so` candidate is accepted and kept (it is the
+    // peer's to signal), checks go to its active and passive ones, and nothing is ever
+    // checked towards it.
+    let mut h = Harness::new([true, true]);
+    let so = Candidate::parse("candidate:7 1 tcp 1518280447 192.0.2.2 4005 typ host tcptype so")
+        .unwrap();
+    assert_eq!(so.tcp_type, Some(TcpType::SimultaneousOpen));
+    let so_address = so.socket_addr().unwrap();
+    h.agents[0].add_remote_candidate(h.now, so).unwrap();
+    assert!(
+        h.agents[0]
+            .remote_candidates()
+            .any(|c| c.tcp_type == Some(TcpType::SimultaneousOpen))
+    );
+    h.run_for(Duration::from_secs(5));
+    assert!(
+        h.agents[0]
+            .pairs()
+            .all(|p| p.remote.tcp_type != Some(TcpType::SimultaneousOpen)),
+        "no pair with the S-O candidate"
+    );
+    assert!(
+        h.connections.iter().all(|c| c.listener != so_address),
+        "no connection opened to it"
+    );
+    assert_eq!(
+        h.agents[0].connection_state(),
+        ConnectionState::Connected,
+        "the other TCP candidates connect as before"
     );
 }

@@ -1,7 +1,7 @@
 //! The orchestrator's side of the lab's line protocol: a peer process (rtcweb's `lab-peer`,
-//! aiortc's `lab_peer.py`, or the Chromium agent) started inside a lab host's namespace,
-//! driven with one JSON command per line on its stdin and answering one JSON reply per
-//! line on its stdout. Its stderr goes to the test's.
+//! aiortc's `lab_peer.py`, or the Chromium or Firefox agent) started inside a lab host's
+//! namespace, driven with one JSON command per line on its stdin and answering one JSON
+//! reply per line on its stdout. Its stderr goes to the test's.
 //!
 //! Commands, the same for every kind of peer:
 //! - `{"cmd": "configure", "ice_servers": [RTCIceServer...], "policy": "all" | "relay"}`

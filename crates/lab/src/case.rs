@@ -1,5 +1,5 @@
-//! One lab case: a NAT lab, coturn on its wan, two peers (rtcweb, Chromium or aiortc) in
-//! its hosts, an offer/answer between them, and what came of it: the selected pairs, the
+//! One lab case: a NAT lab, coturn on its wan, two peers (rtcweb, Chromium, Firefox or
+//! aiortc) in its hosts (behind its routers, or one on the wan host), an offer/answer between them, and what came of it: the selected pairs, the
 //! time to connected, a data-channel echo and the tone each side heard.
 
 use std::path::PathBuf;
@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{Agent, Coturn, LabError, NatLab, PASSWORD, SERVER, Site, TLS_PORT, USER, Wan};
+use crate::{
+    Agent, Coturn, LabError, Namespace, NatLab, PASSWORD, SERVER, Site, SoundServer, TLS_PORT,
+    USER, WAN_HOST, Wan,
+};
 
 /// Which stack a peer runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,29 +20,32 @@ pub enum PeerKind {
     Rtcweb(PathBuf),
     /// Headless Chromium through `lab-chromium` (the path of the binary).
     Chromium(PathBuf),
+    /// Headless Firefox through `lab-firefox` (the path of the binary).
+    Firefox(PathBuf),
     /// aiortc: the virtualenv's Python running `lab_peer.py`.
     Aiortc(PathBuf),
 }
 
 impl PeerKind {
-    /// "rtcweb", "Chromium" or "aiortc".
+    /// "rtcweb", "Chromium", "Firefox" or "aiortc".
     pub fn name(&self) -> &'static str {
         match self {
             Self::Rtcweb(_) => "rtcweb",
             Self::Chromium(_) => "Chromium",
+            Self::Firefox(_) => "Firefox",
             Self::Aiortc(_) => "aiortc",
         }
     }
 
-    fn command(&self, lab: &NatLab, i: usize) -> Command {
-        let host = lab.host(i);
+    /// The command that runs it in `host`, whose address is `ip`.
+    fn command(&self, host: &Namespace, ip: std::net::Ipv4Addr) -> Command {
         match self {
             Self::Rtcweb(exe) => {
                 let mut c = host.command(exe);
-                c.arg(NatLab::host_ip(i).to_string());
+                c.arg(ip.to_string());
                 c
             }
-            Self::Chromium(exe) => host.command(exe),
+            Self::Chromium(exe) | Self::Firefox(exe) => host.command(exe),
             Self::Aiortc(python) => {
                 let mut c = host.command(python);
                 c.arg(crate::aiortc::lab_peer_script())
@@ -68,6 +74,9 @@ pub struct Side {
     pub kind: PeerKind,
     /// Its router.
     pub site: Site,
+    /// It runs on the wan host ([`WAN_HOST`], no NAT in front of it) instead of behind its
+    /// router; `site` then shapes only the router nobody is behind.
+    pub on_wan: bool,
     /// Its TURN servers.
     pub turn: Vec<Turn>,
     /// The TURN password it uses (the server knows [`PASSWORD`]).
@@ -80,8 +89,26 @@ impl Side {
         Self {
             kind,
             site,
+            on_wan: false,
             turn: vec![Turn::Udp],
             password: PASSWORD.to_owned(),
+        }
+    }
+
+    /// A peer of `kind` on the wan host, with STUN and TURN over UDP.
+    pub fn on_wan(kind: PeerKind) -> Self {
+        Self {
+            on_wan: true,
+            ..Self::new(kind, Site::new(crate::Nat::PortKeeping))
+        }
+    }
+
+    /// Where it runs in `lab` as side `i`: the namespace and its address.
+    fn host<'a>(&self, lab: &'a NatLab, i: usize) -> (&'a Namespace, std::net::Ipv4Addr) {
+        if self.on_wan {
+            (lab.wan_host(), WAN_HOST)
+        } else {
+            (lab.host(i), NatLab::host_ip(i))
         }
     }
 
@@ -130,7 +157,8 @@ pub struct SideOutcome {
     pub connected: bool,
     /// Time from applying the remote description to connected (or failed), in ms.
     pub ms: Option<f64>,
-    /// "local-type transport address:port", its selected pair's local candidate.
+    /// `type protocol [tcpType] address:port` (webrtc-stats), its selected pair's local
+    /// candidate.
     pub local: Option<String>,
     /// The remote candidate of its selected pair.
     pub remote: Option<String>,
@@ -258,6 +286,13 @@ pub fn run(offerer: &Side, answerer: &Side, plan: Plan) -> Result<Outcome, LabEr
     let lab = NatLab::with_wan(offerer.site, answerer.site, wan)?;
     let coturn = Coturn::start(lab.wan())?;
     let sides = [offerer, answerer];
+    // Firefox keeps the AudioContext that measures what it hears suspended unless it has
+    // somewhere to play: a sound server of the case's own (named after the lab, unique).
+    let sound = sides
+        .iter()
+        .any(|s| matches!(s.kind, PeerKind::Firefox(_)))
+        .then(|| SoundServer::start(lab.wan().name()))
+        .transpose()?;
     let mut agents = Vec::new();
     for (i, side) in sides.iter().enumerate() {
         let name = format!(
@@ -265,7 +300,12 @@ pub fn run(offerer: &Side, answerer: &Side, plan: Plan) -> Result<Outcome, LabEr
             side.kind.name(),
             if i == 0 { "offerer" } else { "answerer" }
         );
-        let mut agent = Agent::spawn(&name, side.kind.command(&lab, i))?;
+        let (host, ip) = side.host(&lab, i);
+        let mut command = side.kind.command(host, ip);
+        if let Some(sound) = &sound {
+            command.env("PULSE_SERVER", sound.pulse_server());
+        }
+        let mut agent = Agent::spawn(&name, command)?;
         agent.call(
             json!({ "cmd": "configure", "ice_servers": side.ice_servers(&coturn), "policy": "all" }),
             STEP,

@@ -2,10 +2,10 @@
 //!
 //! A NAT lab built from Linux network namespaces: a "wan" with coturn on it, two NAT
 //! routers (iptables `MASQUERADE`, port-keeping or symmetric, with optional random loss or
-//! UDP blocked), and a host behind each. Peers (rtcweb's `lab-peer`, aiortc, headless
-//! Chromium) run inside the hosts' namespaces as child processes, driven over one line
-//! protocol ([`agent`]). Every address is from the RFC 5737 documentation ranges and
-//! exists only inside the lab.
+//! UDP blocked), a host behind each, and a host on the wan with a public address. Peers
+//! (rtcweb's `lab-peer`, aiortc, headless Chromium or Firefox) run inside the hosts'
+//! namespaces as child processes, driven over one line protocol ([`agent`]). Every
+//! address is from the RFC 5737 documentation ranges and exists only inside the lab.
 //!
 //! Needs root, `ip` (iproute2) and `iptables`; [`lab_unavailable`] says why not when a
 //! test should skip. Not published: it serves the tests.
@@ -27,7 +27,7 @@ pub use agent::Agent;
 pub use coturn::{Coturn, PASSWORD, PORT, REALM, TLS_PORT, USER};
 pub use netns::{Namespace, lab_unavailable};
 pub use sound::SoundServer;
-pub use topology::{Nat, NatLab, SERVER, Site, Wan};
+pub use topology::{Nat, NatLab, SERVER, Site, WAN_HOST, Wan};
 
 /// What went wrong building or driving the lab.
 #[derive(Debug, Clone, PartialEq, Eq)]

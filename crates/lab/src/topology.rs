@@ -1,12 +1,14 @@
 //! The lab's network: a "wan" namespace holding a bridge (and the servers), two NAT routers
-//! on it, and one host behind each router. Every address is from the documentation ranges
-//! of RFC 5737 and exists only inside the lab's namespaces; nothing is routed to the
-//! host's own interfaces.
+//! on it, one host behind each router, and one host on the wan itself with a public
+//! address and no NAT in front of it. Every address is from the documentation ranges of
+//! RFC 5737 and exists only inside the lab's namespaces; nothing is routed to the host's
+//! own interfaces.
 //!
 //! ```text
 //!   host A 198.51.100.2 ── lan [router A] wan 203.0.113.11 ─┐
 //!                                                            ├─ br0 203.0.113.1 (wan: coturn)
 //!   host B 192.0.2.2    ── lan [router B] wan 203.0.113.12 ─┤
+//!                                    wan host 203.0.113.20 ─┤
 //!                            "the rest of the internet" 203.0.113.254 (default route)
 //! ```
 
@@ -17,6 +19,10 @@ use crate::netns::Namespace;
 
 /// The server's address on the wan bridge (RFC 5737 TEST-NET-3).
 pub const SERVER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
+
+/// The wan host's address ([`NatLab::wan_host`]): public, no NAT in front of it (RFC 5737
+/// TEST-NET-3).
+pub const WAN_HOST: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 20);
 
 /// How a NAT router maps and filters (RFC 4787 terms), as Linux iptables does it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +111,8 @@ pub struct NatLab {
     hosts: [Namespace; 2],
     routers: [Namespace; 2],
     wan: Namespace,
+    /// A host on the wan segment itself ([`WAN_HOST`]).
+    wan_host: Namespace,
     /// The rest of the internet ([`Wan::Internet`]), kept for its lifetime.
     _internet: Option<Namespace>,
     sites: [Site; 2],
@@ -201,12 +209,33 @@ impl NatLab {
             routers.push(router);
             hosts.push(host);
         }
+        let wan_host = Namespace::new("hw")?;
+        wan_host.ip(&[
+            "link",
+            "add",
+            "eth0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "porth",
+            "netns",
+            wan.name(),
+        ])?;
+        wan.ip(&["link", "set", "porth", "master", "br0", "up"])?;
+        wan_host.ip(&["addr", "add", &format!("{WAN_HOST}/24"), "dev", "eth0"])?;
+        wan_host.ip(&["link", "set", "eth0", "up"])?;
+        if internet.is_some() {
+            // Browsers gather only on an interface with a route out.
+            wan_host.ip(&["route", "add", "default", "via", &INTERNET.to_string()])?;
+        }
         let [ra, rb]: [Namespace; 2] = routers.try_into().expect("two routers");
         let [ha, hb]: [Namespace; 2] = hosts.try_into().expect("two hosts");
         Ok(Self {
             hosts: [ha, hb],
             routers: [ra, rb],
             wan,
+            wan_host,
             _internet: internet,
             sites,
         })
@@ -215,6 +244,12 @@ impl NatLab {
     /// The wan namespace (where the servers run).
     pub fn wan(&self) -> &Namespace {
         &self.wan
+    }
+
+    /// The host on the wan segment, at [`WAN_HOST`]: what it listens on is reachable from
+    /// behind both routers, as a server or a peer with a public address is.
+    pub fn wan_host(&self) -> &Namespace {
+        &self.wan_host
     }
 
     /// Host `i` (0 or 1), behind router `i`.

@@ -4,6 +4,13 @@
 //! data-channel messages, plays a tone each way, and prints the selected pairs and the time
 //! to connected.
 //!
+//! ICE-TCP (RFC 6544): an rtcweb peer on the wan host (a public address, no NAT) signals
+//! its passive TCP candidate; the other peer (rtcweb, Chromium or Firefox) sits behind a
+//! port-keeping NAT whose router drops all UDP, so its STUN, TURN over UDP and every UDP
+//! check die there. Its active TCP candidate connects through the NAT to our passive one,
+//! and the call comes up over that connection: both sides' stats show the TCP pair, the
+//! data channel echoes, the tones play.
+//!
 //! Needs root (network namespaces, iptables); skipped with a message otherwise, except
 //! under CI (`CI` set), where `cargo xtask test` runs as root and installs what it needs.
 //!
@@ -19,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rtcweb_lab::case::{self, Outcome, PeerKind, Plan, Side, Turn};
-use rtcweb_lab::{Nat, Site, Wan, lab_unavailable};
+use rtcweb_lab::{Nat, NatLab, Site, WAN_HOST, Wan, lab_unavailable};
 
 fn rtcweb() -> PeerKind {
     PeerKind::Rtcweb(PathBuf::from(env!("CARGO_BIN_EXE_lab-peer")))
@@ -27,6 +34,10 @@ fn rtcweb() -> PeerKind {
 
 fn chromium() -> PeerKind {
     PeerKind::Chromium(PathBuf::from(env!("CARGO_BIN_EXE_lab-chromium")))
+}
+
+fn firefox() -> PeerKind {
+    PeerKind::Firefox(PathBuf::from(env!("CARGO_BIN_EXE_lab-firefox")))
 }
 
 /// Whether the lab can run; says why not (a failure under CI).
@@ -37,6 +48,12 @@ fn ready(what: &[&str]) -> bool {
         && !std::path::Path::new(rtcweb_lab::chromium::CHROMIUM).exists()
     {
         missing = Some("chromium is not installed".to_owned());
+    }
+    if missing.is_none()
+        && what.contains(&"firefox")
+        && !std::path::Path::new(rtcweb_lab::firefox::FIREFOX).exists()
+    {
+        missing = Some("firefox-esr is not installed".to_owned());
     }
     match missing {
         None => true,
@@ -367,4 +384,104 @@ fn aiortc_in_the_same_cases() {
         let o = run(name, Side::new(aiortc(), a), Side::new(aiortc(), b));
         assert_works(name, &o, Duration::from_secs(30));
     }
+}
+
+/// The wan peer's selected pair over ICE-TCP: our passive candidate on the wan host, the
+/// peer's connection from behind its NAT (the router's public address) as a peer-reflexive
+/// active candidate.
+fn assert_wan_side_over_tcp(name: &str, s: &case::SideOutcome) {
+    let (local, remote) = (
+        s.local.as_deref().unwrap_or("-"),
+        s.remote.as_deref().unwrap_or("-"),
+    );
+    assert!(
+        local.starts_with(&format!("host tcp passive {WAN_HOST}:")),
+        "{name}: {}'s selected local candidate: {local}",
+        s.name
+    );
+    let nat = NatLab::router_wan_ip(0);
+    assert!(
+        remote.starts_with(&format!("prflx tcp active {nat}:")),
+        "{name}: {}'s selected remote candidate: {remote}",
+        s.name
+    );
+}
+
+/// The blocked side's selected pair: its active candidate to our passive one. Its active
+/// candidate is its host address, or (the browsers) the NAT's mapping our answer to its
+/// check showed it, as a peer-reflexive local candidate (RFC 8445 §7.2.5.3.1).
+fn assert_blocked_side_over_tcp(name: &str, s: &case::SideOutcome) {
+    let (local, remote) = (
+        s.local.as_deref().unwrap_or("-"),
+        s.remote.as_deref().unwrap_or("-"),
+    );
+    let host = format!("host tcp active {}:", NatLab::host_ip(0));
+    let mapped = format!("prflx tcp active {}:", NatLab::router_wan_ip(0));
+    assert!(
+        local.starts_with(&host) || local.starts_with(&mapped),
+        "{name}: {}'s selected local candidate: {local}",
+        s.name
+    );
+    assert!(
+        remote.starts_with(&format!("host tcp passive {WAN_HOST}:")),
+        "{name}: {}'s selected remote candidate: {remote}",
+        s.name
+    );
+}
+
+/// `other` offers from behind a port-keeping NAT that blocks UDP; rtcweb on the wan host
+/// answers with its passive TCP candidate. The call comes up over ICE-TCP; each side hears
+/// the other's tone (`other` sends one of `tone_hz`).
+///
+/// The blocked side offers because the lab does not trickle: a side gathers completely
+/// before it signals, and with UDP blocked its STUN and TURN servers never answer, so its
+/// gathering is cut off at the lab peers' 15 s wait. As the offerer it waits before the clock
+/// starts (each side's time runs from applying the remote description).
+fn ice_tcp_case(name: &str, other: PeerKind, tone_hz: f64) {
+    let o = run(
+        name,
+        Side::new(other, PORT_KEEPING.with_udp_blocked()),
+        Side::on_wan(rtcweb()),
+    );
+    assert_works(name, &o, Duration::from_secs(5));
+    assert_blocked_side_over_tcp(name, &o.sides[0]);
+    assert_wan_side_over_tcp(name, &o.sides[1]);
+    assert_hears_rtcweb(name, &o.sides[0]);
+    let ours = &o.sides[1];
+    assert!(
+        (ours.heard_hz - tone_hz).abs() < 25.0,
+        "{name}: rtcweb heard {:.0} Hz, not the {tone_hz} Hz {} sends",
+        ours.heard_hz,
+        o.sides[0].name
+    );
+}
+
+#[test]
+fn ice_tcp_from_behind_a_nat_without_udp_to_rtcweb_on_the_wan() {
+    if !ready(&[]) {
+        return;
+    }
+    let name = "ICE-TCP: rtcweb on the wan, rtcweb behind a NAT without UDP";
+    ice_tcp_case(name, rtcweb(), TONE_HZ);
+}
+
+#[test]
+fn ice_tcp_from_chromium_behind_a_nat_without_udp_to_rtcweb_on_the_wan() {
+    if !ready(&["chromium"]) {
+        return;
+    }
+    let name = "ICE-TCP: rtcweb on the wan, Chromium behind a NAT without UDP";
+    // Chromium's fake microphone: a 400 Hz beep.
+    ice_tcp_case(name, chromium(), 400.0);
+}
+
+#[test]
+fn ice_tcp_from_firefox_behind_a_nat_without_udp_to_rtcweb_on_the_wan() {
+    if !ready(&["firefox"]) {
+        return;
+    }
+    let name =
+        "ICE-TCP: rtcweb on the wan, Firefox (passive candidates only) behind a NAT without UDP";
+    // Firefox's fake microphone: a 1 kHz tone.
+    ice_tcp_case(name, firefox(), 1000.0);
 }

@@ -248,6 +248,17 @@ impl Peer {
         self.drive(now);
     }
 
+    /// Whether the owner's ICE-TCP connection between `local` and `remote` (named as for
+    /// [`add_local_tcp_listener`](Self::add_local_tcp_listener)) has carried an
+    /// authenticated ICE check (or an answer to one of ours); see
+    /// [`rtcweb_ice::Agent::tcp_connection_checked`]. An accepted connection that never does
+    /// may be closed to make room.
+    pub fn tcp_connection_checked(&self, local: SocketAddr, remote: SocketAddr) -> bool {
+        self.ice
+            .as_ref()
+            .is_some_and(|agent| agent.tcp_connection_checked(local, remote))
+    }
+
     /// The owner's ICE-TCP connection between `local` and `remote` (named as for
     /// [`add_local_tcp_listener`](Self::add_local_tcp_listener)) closed or could not be
     /// opened: the candidate pairs on it fail at once (RFC 6544 §7.1).

@@ -9,7 +9,9 @@
 //! the other's passive one), and a data channel carries twenty messages each way over it,
 //! DTLS and SCTP in RFC 4571 frames. The selected pair is read from the stats report
 //! (`candidate-pair` and its candidates' `protocol` and `tcpType`), and the iptables
-//! counters show the UDP that was dropped.
+//! counters show the UDP that was dropped. Six seconds later (past the five an accepted
+//! connection may wait for its first authenticated check) the pair is still the same and
+//! no connection was evicted.
 //!
 //! `chromium_connects_to_our_passive_candidate_with_udp_blocked`: the same namespace and
 //! rules, rtcweb on 203.0.113.8 offers to headless Chromium (whose answer, Chromium 156,
@@ -188,24 +190,42 @@ fn rtcweb_to_rtcweb_over_tcp_with_udp_blocked_on_one_side() {
             println!("{side}'s ICE-TCP candidates: {tcp:?}");
             assert!(tcp.iter().any(|l| l.contains("tcptype passive")), "{sdp}");
             assert!(
-                tcp.iter()
-                    .any(|l| l.contains(" 9 typ host tcptype active")),
+                tcp.iter().any(|l| l.contains(" 9 typ host tcptype active")),
                 "{sdp}"
             );
         }
-        messages::echo_twenty("rtcweb ↔ rtcweb over ICE-TCP", &mut channel, &mut b_incoming)
-            .await;
-        for (side, pc) in [("A", &a), ("B", &b)] {
+        messages::echo_twenty(
+            "rtcweb ↔ rtcweb over ICE-TCP",
+            &mut channel,
+            &mut b_incoming,
+        )
+        .await;
+        let mut pairs = Vec::new();
+        for pc in [&a, &b] {
+            let (local, remote) = selected_pair(pc).await;
+            assert!(local.starts_with("tcp ") && remote.starts_with("tcp "));
+            pairs.push((local, remote));
+        }
+        // Past the wait for a first check (5 s): the accepted connection carried checks, so
+        // it is kept and the pair stays.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        for (i, (side, pc)) in [("A", &a), ("B", &b)].into_iter().enumerate() {
             let (local, remote) = selected_pair(pc).await;
             println!("{side}'s selected pair: {local} -> {remote}");
-            assert!(local.starts_with("tcp ") && remote.starts_with("tcp "));
+            assert_eq!((local, remote), pairs[i].clone(), "{side}'s pair stays");
             let io = pc.info().await.unwrap().io;
             println!(
-                "{side}: ICE-TCP connections accepted {}, opened {}, refused {}; datagrams dropped {}",
+                "{side}: ICE-TCP connections accepted {}, opened {}, refused {}, evicted {}; \
+                 datagrams dropped {}",
                 io.tcp_connections_accepted,
                 io.tcp_connections_opened,
                 io.tcp_connections_refused,
+                io.tcp_connections_evicted,
                 io.tcp_datagrams_dropped
+            );
+            assert_eq!(
+                io.tcp_connections_evicted, 0,
+                "{side} evicted a checked connection"
             );
         }
         a.close().await.unwrap();

@@ -10,7 +10,7 @@ use std::io::BufRead;
 use rtcweb_lab::chromium::{Chromium, serve_page};
 use serde_json::{Value, json};
 
-const PAGE: &str = include_str!("../chromium_agent.html");
+const PAGE: &str = include_str!("../browser_agent.html");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let flags: Vec<String> = std::env::args().skip(1).collect();

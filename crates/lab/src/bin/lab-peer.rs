@@ -18,8 +18,8 @@ use rtcweb_peer::driver::{
     RtpSender,
 };
 use rtcweb_peer::{
-    DataChannelInit, Description, GatheringState, IceServer, MediaTrack, PeerConnectionState,
-    SdpType, TransportPolicy,
+    CandidateStats, DataChannelInit, Description, GatheringState, IceServer, MediaTrack,
+    PeerConnectionState, SdpType, StatsKind, StatsReport, TransportPolicy,
 };
 use rtcweb_turn::rustls::pki_types::{CertificateDer, ServerName};
 use rtcweb_turn::rustls::time_provider::DefaultTimeProvider;
@@ -251,25 +251,7 @@ impl Agent {
                 {
                     self.connected_after = Some(to.saturating_duration_since(from));
                 }
-                let info = self.pc.info().await?;
-                let stats = self.pc.stats().await?;
-                let pair = info.selected_candidate_pair.map(|p| {
-                    // How the relay is reached, from the stats (webrtc-stats relayProtocol).
-                    let relay_protocol = stats.iter().find_map(|s| match &s.kind {
-                        rtcweb_peer::StatsKind::LocalCandidate(c)
-                            if c.address == p.local.address.to_string()
-                                && c.port == p.local.port =>
-                        {
-                            c.relay_protocol
-                        }
-                        _ => None,
-                    });
-                    json!({
-                        "local": describe(&p.local),
-                        "remote": describe(&p.remote),
-                        "relay_protocol": relay_protocol,
-                    })
-                });
+                let pair = selected_pair(&self.pc.stats().await?);
                 if connected {
                     tokio::spawn(send_tone(self.audio.clone()));
                 }
@@ -321,15 +303,38 @@ impl Agent {
     }
 }
 
-/// "relay udp 203.0.113.1:50123".
-fn describe(c: &rtcweb_ice::Candidate) -> String {
-    format!(
-        "{} {} {}:{}",
-        c.kind.as_str(),
-        format!("{:?}", c.transport).to_lowercase(),
-        c.address,
-        c.port
-    )
+/// The selected pair as the stats report (webrtc-stats) shows it: `{local, remote,
+/// relay_protocol}`, each candidate as `type protocol [tcpType] address:port` (`relay udp
+/// 203.0.113.1:50123`, `host tcp passive 203.0.113.20:40000`); `None` before one is
+/// selected.
+fn selected_pair(stats: &StatsReport) -> Option<Value> {
+    let pair_id = stats.iter().find_map(|s| match &s.kind {
+        StatsKind::Transport(t) => t.selected_candidate_pair_id.clone(),
+        _ => None,
+    })?;
+    let StatsKind::CandidatePair(pair) = &stats.get(&pair_id)?.kind else {
+        return None;
+    };
+    let candidate = |id: &Option<String>| match &stats.get(id.as_deref()?)?.kind {
+        StatsKind::LocalCandidate(c) | StatsKind::RemoteCandidate(c) => Some(c.clone()),
+        _ => None,
+    };
+    let (local, remote) = (
+        candidate(&pair.local_candidate_id)?,
+        candidate(&pair.remote_candidate_id)?,
+    );
+    let describe = |c: &CandidateStats| {
+        let tcp_type = c.tcp_type.map(|t| format!(" {t}")).unwrap_or_default();
+        format!(
+            "{} {}{tcp_type} {}:{}",
+            c.candidate_type, c.protocol, c.address, c.port
+        )
+    };
+    Some(json!({
+        "local": describe(&local),
+        "remote": describe(&remote),
+        "relay_protocol": local.relay_protocol,
+    }))
 }
 
 async fn watch_events(

@@ -283,8 +283,12 @@ pub struct IoStats {
     pub tcp_connections_accepted: u64,
     /// ICE-TCP connections our active candidates opened.
     pub tcp_connections_opened: u64,
-    /// ICE-TCP connections refused (past the limit) or that could not be opened.
+    /// ICE-TCP connections refused (past the limit, with none to evict) or that could not
+    /// be opened.
     pub tcp_connections_refused: u64,
+    /// Accepted ICE-TCP connections closed because no authenticated ICE check came on them
+    /// within five seconds, or to make room for a newer one with the table full.
+    pub tcp_connections_evicted: u64,
     /// Datagrams for ICE-TCP dropped: no connection to send them on, or its write queue
     /// full.
     pub tcp_datagrams_dropped: u64,

@@ -13,6 +13,13 @@
 //! not fit is dropped whole (as a full UDP socket buffer drops one), never a part of a
 //! frame. A connection that closes, fails or cannot be opened is reported
 //! ([`IceTcp::take_closed`]) for the agent to fail its pairs at once.
+//!
+//! Anyone may connect to a passive candidate, so an accepted connection must earn its
+//! place: until it carries an authenticated ICE check (the task asks the agent,
+//! `Peer::tcp_connection_checked`, and says so with [`IceTcp::checked`]) it is closed after
+//! [`UNCHECKED_TIMEOUT`], and when a connection arrives with the table full, the oldest
+//! such one makes room. Sixteen idle connections thus hold the table for five seconds at
+//! most, and never against a newcomer.
 
 use std::future::Future;
 use std::io;
@@ -25,6 +32,7 @@ use std::time::Duration;
 use rtcweb_common::{FrameDecoder, MIN_DECODER_LIMIT, Transport, encode_frame};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::time::{Instant, Sleep};
 
 use super::DriverError;
 use super::sockets::Received;
@@ -42,6 +50,10 @@ const BACKLOG: i32 = 16;
 const ACTIVE_PORT: u16 = 9;
 /// Most closed connections remembered until the task reports them.
 const MAX_CLOSED: usize = 2 * MAX_CONNECTIONS;
+/// How long an accepted connection may stay without carrying an authenticated ICE check
+/// before it is closed. A peer's active candidate sends its check as soon as it has
+/// connected (RFC 6544 §7.1), so one round trip is enough.
+pub(crate) const UNCHECKED_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 enum State {
@@ -69,6 +81,9 @@ struct Connection {
     /// Framed bytes not yet written; `written` of them are.
     out: Vec<u8>,
     written: usize,
+    /// An accepted connection that has not carried an authenticated check yet: when it is
+    /// closed for it.
+    unchecked_until: Option<Instant>,
 }
 
 impl Connection {
@@ -80,6 +95,7 @@ impl Connection {
             decoder: FrameDecoder::new(MIN_DECODER_LIMIT),
             out: Vec::new(),
             written: 0,
+            unchecked_until: None,
         }
     }
 
@@ -129,6 +145,9 @@ pub(crate) struct TcpCounts {
     pub(crate) opened: u64,
     /// Accepted ones closed at once, and ones not opened, for the limit; failed connects.
     pub(crate) refused: u64,
+    /// Accepted ones closed because no authenticated check came on them in time, or to make
+    /// room for a newer one.
+    pub(crate) evicted: u64,
     /// Datagrams dropped: no connection to send them on, or its queue full.
     pub(crate) dropped: u64,
 }
@@ -140,7 +159,7 @@ struct Listener {
 }
 
 /// One peer connection's ICE-TCP listeners and connections.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct IceTcp {
     listeners: Vec<Listener>,
     connections: Vec<Connection>,
@@ -149,16 +168,33 @@ pub(crate) struct IceTcp {
     /// Where the next read starts, so that a busy connection does not starve the others.
     next: usize,
     counts: TcpCounts,
+    /// How long an accepted connection may wait for its first check.
+    unchecked_timeout: Duration,
+    /// Wakes the task at the earliest such deadline.
+    expiry: Option<Pin<Box<Sleep>>>,
 }
 
 impl IceTcp {
+    /// No listeners yet; accepted connections wait `unchecked_timeout` for a check.
+    fn new(unchecked_timeout: Duration) -> Self {
+        Self {
+            listeners: Vec::new(),
+            connections: Vec::new(),
+            closed: Vec::new(),
+            next: 0,
+            counts: TcpCounts::default(),
+            unchecked_timeout,
+            expiry: None,
+        }
+    }
+
     /// A listener on each address's IP (its port ignored), in the port range (port 9 and
     /// the ports in `taken` skipped) or on a port the OS picks.
     pub(crate) fn bind(
         addresses: &[SocketAddr],
         ports: Option<&RangeInclusive<u16>>,
     ) -> Result<Self, DriverError> {
-        let mut tcp = Self::default();
+        let mut tcp = Self::new(UNCHECKED_TIMEOUT);
         for &address in addresses {
             tcp.add(address, ports)?;
         }
@@ -310,17 +346,98 @@ impl IceTcp {
         self.closed.pop()
     }
 
-    /// Whether connections are being opened or have bytes waiting to be written.
-    pub(crate) fn has_pending_writes(&self) -> bool {
+    /// Whether the accepted connection between `local` and `remote` still waits for its
+    /// first authenticated check.
+    pub(crate) fn awaits_check(&self, local: SocketAddr, remote: SocketAddr) -> bool {
         self.connections
             .iter()
-            .any(|c| matches!(c.state, State::Connecting(_)) || c.queued() > 0)
+            .any(|c| c.local == local && c.remote == remote && c.unchecked_until.is_some())
     }
 
-    /// Drives connections being opened and queued writes. Ready when one opened, closed
-    /// or failed (the task then reports and flushes); pending otherwise.
+    /// The connection between `local` and `remote` carried an authenticated check: it
+    /// stays, whatever comes after.
+    pub(crate) fn checked(&mut self, local: SocketAddr, remote: SocketAddr) {
+        for c in &mut self.connections {
+            if c.local == local && c.remote == remote {
+                c.unchecked_until = None;
+            }
+        }
+    }
+
+    /// Whether connections are being opened, have bytes waiting to be written, or wait
+    /// for their first check (their deadline is driven with the writes).
+    pub(crate) fn has_pending_writes(&self) -> bool {
+        self.connections.iter().any(|c| {
+            matches!(c.state, State::Connecting(_)) || c.queued() > 0 || c.unchecked_until.is_some()
+        })
+    }
+
+    /// Closes the accepted connections whose wait for a check is over, and arms the timer
+    /// for the next deadline; whether it closed any.
+    fn expire_unchecked(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut expired = false;
+        loop {
+            let now = Instant::now();
+            let mut i = 0;
+            while i < self.connections.len() {
+                if self.connections[i]
+                    .unchecked_until
+                    .is_some_and(|deadline| deadline <= now)
+                {
+                    self.counts.evicted += 1;
+                    self.close(i);
+                    expired = true;
+                } else {
+                    i += 1;
+                }
+            }
+            let Some(next) = self
+                .connections
+                .iter()
+                .filter_map(|c| c.unchecked_until)
+                .min()
+            else {
+                self.expiry = None;
+                return expired;
+            };
+            let sleep = self
+                .expiry
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(next)));
+            if sleep.deadline() != next {
+                sleep.as_mut().reset(next);
+            }
+            // Pending registers the task's waker for the deadline; ready means it passed
+            // meanwhile: close again.
+            if sleep.as_mut().poll(cx).is_pending() {
+                return expired;
+            }
+        }
+    }
+
+    /// Closes the oldest accepted connection still waiting for its first check, to make
+    /// room for a new one; whether there was one.
+    fn evict_oldest_unchecked(&mut self) -> bool {
+        let oldest = self
+            .connections
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.unchecked_until.map(|deadline| (deadline, i)))
+            .min();
+        match oldest {
+            Some((_, i)) => {
+                self.counts.evicted += 1;
+                self.close(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drives connections being opened, queued writes and the deadlines of accepted
+    /// connections waiting for their first check. Ready when one opened, closed or failed
+    /// (the task then reports and flushes); pending otherwise.
     pub(crate) fn poll_writes(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut progressed = false;
+        let mut progressed = self.expire_unchecked(cx);
         let mut i = 0;
         while i < self.connections.len() {
             let c = &mut self.connections[i];
@@ -369,29 +486,33 @@ impl IceTcp {
     }
 
     /// The next datagram: one already decoded, else from a connection a listener accepts
-    /// or one with bytes to read. Connections past the limit are closed as accepted.
+    /// or one with bytes to read. With the table full, a new connection takes the place of
+    /// the oldest one still waiting for its first check, or is closed as accepted when
+    /// there is none.
     pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Received> {
         if let Some(received) = self.decoded(buf) {
             return Poll::Ready(received);
         }
-        for l in &self.listeners {
-            while let Poll::Ready(accepted) = l.listener.poll_accept(cx) {
+        for l in 0..self.listeners.len() {
+            let local = self.listeners[l].local;
+            while let Poll::Ready(accepted) = self.listeners[l].listener.poll_accept(cx) {
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
-                        tracing::debug!(local = %l.local, error = %e, "ICE-TCP accept failed");
+                        tracing::debug!(%local, error = %e, "ICE-TCP accept failed");
                         break;
                     }
                 };
-                if self.connections.len() >= MAX_CONNECTIONS {
+                if self.connections.len() >= MAX_CONNECTIONS && !self.evict_oldest_unchecked() {
                     self.counts.refused += 1;
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
-                tracing::debug!(local = %l.local, %peer, "ICE-TCP connection accepted");
+                tracing::debug!(%local, %peer, "ICE-TCP connection accepted");
                 self.counts.accepted += 1;
-                self.connections
-                    .push(Connection::new(l.local, peer, State::Open(stream)));
+                let mut c = Connection::new(local, peer, State::Open(stream));
+                c.unchecked_until = Some(Instant::now() + self.unchecked_timeout);
+                self.connections.push(c);
             }
         }
         let mut i = 0;
@@ -542,6 +663,111 @@ mod tests {
         });
         let closed = tokio::time::timeout(Duration::from_secs(2), closed).await;
         assert_eq!(closed, Ok(Some((a_active, b_listener))));
+    }
+
+    /// Polls `f` once (registering the task's waker): its result, if ready.
+    async fn once<T>(mut f: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Option<T> {
+        std::future::poll_fn(|cx| {
+            Poll::Ready(match f(cx) {
+                Poll::Ready(t) => Some(t),
+                Poll::Pending => None,
+            })
+        })
+        .await
+    }
+
+    /// Accepts what the listener has waiting until `accepted` connections were taken.
+    async fn accept_until(tcp: &mut IceTcp, accepted: u64) {
+        let mut buf = vec![0; 2048];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while tcp.counts().accepted + tcp.counts().refused < accepted {
+            assert!(Instant::now() < deadline, "connections not accepted");
+            let _ = once(|cx| tcp.poll_read(cx, &mut buf)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Whether the peer closed `stream` (a read gives end of file or a reset).
+    fn closed_by_peer(stream: &mut std::net::TcpStream) -> bool {
+        use std::io::Read;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        matches!(stream.read(&mut [0; 16]), Ok(0) | Err(_))
+    }
+
+    #[tokio::test]
+    async fn idle_accepted_connections_are_evicted_and_make_room() {
+        let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut tcp = IceTcp::bind(&[lo], None).unwrap();
+        tcp.unchecked_timeout = Duration::from_millis(400);
+        let listener = tcp.listeners()[0];
+        // Someone fills the table with idle connections.
+        let mut idle: Vec<std::net::TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| std::net::TcpStream::connect(listener).unwrap())
+            .collect();
+        accept_until(&mut tcp, MAX_CONNECTIONS as u64).await;
+        assert_eq!(tcp.connections.len(), MAX_CONNECTIONS);
+        assert!(tcp.has_pending_writes(), "their deadlines are driven");
+        // The first one carried an authenticated check (the task learnt it from the agent).
+        let checked = idle[0].local_addr().unwrap();
+        assert!(tcp.awaits_check(listener, checked));
+        tcp.checked(listener, checked);
+        assert!(!tcp.awaits_check(listener, checked));
+        // A newcomer with the table full takes the place of the oldest unchecked one.
+        let _newcomer = std::net::TcpStream::connect(listener).unwrap();
+        accept_until(&mut tcp, MAX_CONNECTIONS as u64 + 1).await;
+        let counts = tcp.counts();
+        assert_eq!(
+            (counts.accepted, counts.evicted, counts.refused),
+            (17, 1, 0)
+        );
+        assert_eq!(tcp.connections.len(), MAX_CONNECTIONS);
+        assert!(
+            closed_by_peer(&mut idle[1]),
+            "the oldest unchecked one is closed"
+        );
+        let evicted = idle[1].local_addr().unwrap();
+        assert_eq!(tcp.take_closed(), Some((listener, evicted)));
+        // The rest get no check in time: the deadline wakes the task and they go; the
+        // checked one stays.
+        // (The newcomer's deadline comes a little after the others'.)
+        let started = Instant::now();
+        while tcp.connections.len() > 1 {
+            let woken =
+                tokio::time::timeout(Duration::from_secs(2), ready(|cx| tcp.poll_writes(cx)));
+            woken.await.expect("the deadline wakes the task");
+        }
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_millis(1500), "{waited:?}");
+        assert_eq!(tcp.counts().evicted, MAX_CONNECTIONS as u64);
+        assert_eq!(tcp.connections.len(), 1);
+        assert_eq!(tcp.connections[0].remote, checked);
+        assert!(!tcp.has_pending_writes());
+        assert!(closed_by_peer(&mut idle[2]));
+        let mut reported = 0;
+        while tcp.take_closed().is_some() {
+            reported += 1;
+        }
+        assert_eq!(
+            reported,
+            MAX_CONNECTIONS - 1,
+            "every closed one is reported"
+        );
+        // With the table full of checked connections a newcomer is refused.
+        let more: Vec<std::net::TcpStream> = (1..MAX_CONNECTIONS)
+            .map(|_| std::net::TcpStream::connect(listener).unwrap())
+            .collect();
+        accept_until(&mut tcp, 17 + MAX_CONNECTIONS as u64 - 1).await;
+        for s in &more {
+            tcp.checked(listener, s.local_addr().unwrap());
+        }
+        let mut refused = std::net::TcpStream::connect(listener).unwrap();
+        accept_until(&mut tcp, 17 + MAX_CONNECTIONS as u64).await;
+        assert_eq!(tcp.counts().refused, 1);
+        assert_eq!(tcp.counts().evicted, MAX_CONNECTIONS as u64);
+        assert!(closed_by_peer(&mut refused));
+        assert!(!tcp.has_pending_writes());
     }
 
     #[tokio::test]

@@ -84,7 +84,10 @@
 //! ICE-TCP (RFC 6544, [`DriverConfig::ice_tcp`], on by default): beside each UDP socket a
 //! TCP listener whose address is our passive candidate; the ICE agent's active candidate
 //! (port 9) has the task open a connection to a peer's passive one when it first sends
-//! there (at most 16 connections, 5 s to connect, beside the task's other work). Every
+//! there (at most 16 connections, 5 s to connect, beside the task's other work). An
+//! accepted connection that carries no authenticated ICE check within 5 s is closed, and
+//! the oldest such one makes room when a new one comes with the table full, so idle
+//! connections cannot hold the listener (`IoStats::tcp_connections_evicted`). Every
 //! datagram on them rides in an RFC 4571 frame (`ice_tcp.rs`), and once a TCP pair is
 //! selected, DTLS, SRTP and SCTP go over it as over UDP. Writes the socket does not take at
 //! once wait in a bounded queue per connection; a datagram that does not fit is dropped

@@ -171,14 +171,32 @@ impl Sockets {
         }
     }
 
-    /// Whether ICE-TCP connections are being opened or have writes waiting.
+    /// Whether the ICE-TCP connection between `local` and `remote` was accepted and still
+    /// waits for its first authenticated check (false for TURN streams and for the rest).
+    pub(crate) fn tcp_awaits_check(&self, local: SocketAddr, remote: SocketAddr) -> bool {
+        self.ice_tcp
+            .as_ref()
+            .is_some_and(|t| t.awaits_check(local, remote))
+    }
+
+    /// The ICE-TCP connection between `local` and `remote` carried an authenticated check:
+    /// it is kept.
+    pub(crate) fn tcp_checked(&mut self, local: SocketAddr, remote: SocketAddr) {
+        if let Some(t) = self.ice_tcp.as_mut() {
+            t.checked(local, remote);
+        }
+    }
+
+    /// Whether ICE-TCP connections are being opened, have writes waiting, or wait for
+    /// their first check (a deadline driven with the writes).
     pub(crate) fn tcp_writes_pending(&self) -> bool {
         self.ice_tcp
             .as_ref()
             .is_some_and(IceTcp::has_pending_writes)
     }
 
-    /// Drives ICE-TCP connects and queued writes; ready when a connection opened or closed.
+    /// Drives ICE-TCP connects, queued writes and the deadlines of accepted connections
+    /// without a check; ready when a connection opened or closed.
     pub(crate) fn poll_tcp_writes(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match self.ice_tcp.as_mut() {
             Some(tcp) => tcp.poll_writes(cx),

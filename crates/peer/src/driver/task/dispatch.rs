@@ -241,6 +241,7 @@ impl Task {
         io.tcp_connections_accepted = tcp.accepted;
         io.tcp_connections_opened = tcp.opened;
         io.tcp_connections_refused = tcp.refused;
+        io.tcp_connections_evicted = tcp.evicted;
         io.tcp_datagrams_dropped = tcp.dropped;
         if let Some(publisher) = &self.publisher {
             (

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use rtcweb_common::Datagram;
+use rtcweb_common::{Datagram, Transport};
 use tokio::sync::{Notify, mpsc};
 
 use super::channel::{ChannelLink, ReceiveLimits};
@@ -283,6 +283,17 @@ impl Task {
                 contents,
             };
             self.peer.handle_datagram(now, datagram);
+        }
+        // An accepted ICE-TCP connection is kept once it carried an authenticated check.
+        if received.transport == Transport::Tcp
+            && self
+                .sockets
+                .tcp_awaits_check(received.local, received.remote)
+            && self
+                .peer
+                .tcp_connection_checked(received.local, received.remote)
+        {
+            self.sockets.tcp_checked(received.local, received.remote);
         }
     }
 
