@@ -240,3 +240,20 @@ fn handshake_completes_at_10_percent_loss_with_reordering_and_duplication() {
     }
     assert!(retransmissions > 5, "loss must have forced retransmissions");
 }
+
+#[test]
+fn a_hundred_key_updates_each_acknowledged() {
+    // More updates than the record numbers a connection keeps for its ACKs: each one is
+    // still acknowledged, and data keeps flowing in the newest epoch.
+    let (c, s) = configs13();
+    let mut p = Pair::new(c, s, LinkConfig::perfect(), 8);
+    p.handshake(Duration::from_secs(5));
+    for round in 0..100 {
+        p.client.update_keys(p.now).unwrap();
+        let done = p.run_until(Duration::from_secs(1), |p| {
+            p.client.poll_timeout().is_none()
+        });
+        assert!(done, "update {round} not acknowledged");
+    }
+    exchange(&mut p, b"epoch 103");
+}

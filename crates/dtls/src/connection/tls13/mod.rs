@@ -688,6 +688,8 @@ impl Tls13 {
                     Role::Server => self.client_ap = Some(next),
                 }
                 self.send_ack();
+                // The handshake is long over: what was acknowledged is not again.
+                self.received.clear();
                 if update_requested {
                     self.update_keys(now)?;
                 }
@@ -696,6 +698,7 @@ impl Tls13 {
             // No resumption: tickets are ignored (RFC 8446 §4.6.1 allows it).
             HandshakeType::NEW_SESSION_TICKET => {
                 self.send_ack();
+                self.received.clear();
                 Ok(())
             }
             _ => Err(Error::UnexpectedMessage(msg.msg_type)),
