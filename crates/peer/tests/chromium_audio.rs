@@ -5,8 +5,10 @@
 //! Opus tone plays in Chromium, whose `getStats` shows packets received and
 //! `totalAudioEnergy` > 0 (an unmuted, playing `<audio>` element is what makes Chromium
 //! play a remote track and count its energy). Opus once with Chromium offering, once with
-//! rtcweb offering; Chromium's transport stats show DTLS connected and the SRTP cipher, and
-//! both sides' codec stats name the codec that was used.
+//! rtcweb offering, both with Chromium's `WebRTC-ForceDtls13/Only/` field trial (no DTLS
+//! 1.2 at all: the SRTP keys come from DTLS 1.3's exporter); Chromium's transport stats
+//! show DTLS connected, its version and the SRTP cipher, and both sides' codec stats name
+//! the codec that was used.
 //!
 //! Each case runs in a network namespace holding only `lo` when `unshare -n` works here.
 //! Without `/usr/bin/chromium` the cases are skipped with a message, except under CI.
@@ -27,6 +29,8 @@ use tokio::time::timeout;
 
 /// How long rtcweb sends its tone and listens to Chromium's.
 const SECONDS: u64 = 4;
+/// Chromium without DTLS 1.2.
+const DTLS13_ONLY: &[&str] = &["--force-fieldtrials=WebRTC-ForceDtls13/Only/"];
 
 #[test]
 fn chromium_offers_and_audio_flows_both_ways() {
@@ -34,6 +38,7 @@ fn chromium_offers_and_audio_flows_both_ways() {
         "chromium_offers_and_audio_flows_both_ways",
         true,
         "audio/opus",
+        DTLS13_ONLY,
     );
 }
 
@@ -43,6 +48,7 @@ fn rtcweb_offers_and_audio_flows_both_ways() {
         "rtcweb_offers_and_audio_flows_both_ways",
         false,
         "audio/opus",
+        DTLS13_ONLY,
     );
 }
 
@@ -52,6 +58,7 @@ fn chromium_offers_pcmu_and_audio_flows_both_ways() {
         "chromium_offers_pcmu_and_audio_flows_both_ways",
         true,
         "audio/PCMU",
+        &[],
     );
 }
 
@@ -61,6 +68,7 @@ fn rtcweb_offers_and_chromium_answers_pcma() {
         "rtcweb_offers_and_chromium_answers_pcma",
         false,
         "audio/PCMA",
+        &[],
     );
 }
 
@@ -152,7 +160,7 @@ fn chromium_asks_for_dtx_and_silence_is_not_sent() {
     rt.block_on(pc.close()).unwrap();
 }
 
-fn run_case(name: &str, chromium_offers: bool, codec: &str) {
+fn run_case(name: &str, chromium_offers: bool, codec: &str, flags: &[&str]) {
     if !chromium::available() || chromium::run_in_network_namespace(name) {
         return;
     }
@@ -163,7 +171,7 @@ fn run_case(name: &str, chromium_offers: bool, codec: &str) {
     };
     let rt = peer_events::runtime();
     let _context = rt.enter();
-    let mut browser = Chromium::launch();
+    let mut browser = Chromium::launch_with(flags);
     let version = browser.version();
     // getUserMedia needs a secure context: a page from 127.0.0.1.
     let page = browser.new_page_at(&chromium::serve_page(
@@ -295,6 +303,16 @@ fn run_case(name: &str, chromium_offers: bool, codec: &str) {
         transport["dtlsCipher"], stats["transport"]["dtlsCipher"],
         "{label}: both sides name the same DTLS cipher suite"
     );
+    assert_eq!(
+        transport["tlsVersion"], stats["transport"]["tlsVersion"],
+        "{label}: both sides name the same DTLS version"
+    );
+    if !flags.is_empty() {
+        assert_eq!(
+            stats["transport"]["tlsVersion"], "FEFC",
+            "{label}: DTLS 1.3"
+        );
+    }
     let inbound = &of_type("inbound-rtp")[0];
     assert!(inbound["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0);
     let outbound = &of_type("outbound-rtp")[0];
