@@ -151,16 +151,16 @@ impl Connection {
         if hvr.emit(&mut body).is_err() {
             return;
         }
+        self.send_stateless(msg, HandshakeType::HELLO_VERIFY_REQUEST, &body);
+    }
+
+    /// One handshake message in one epoch-0 record, sent without keeping state: a
+    /// HelloVerifyRequest (RFC 6347 §4.2.1) or a DTLS 1.3 HelloRetryRequest (RFC 9147
+    /// §5.1), in the ClientHello's message_seq and record sequence number.
+    pub(super) fn send_stateless(&mut self, msg: &Message, msg_type: HandshakeType, body: &[u8]) {
         let mut plain = Vec::with_capacity(12 + body.len());
-        emit_header(
-            &mut plain,
-            HandshakeType::HELLO_VERIFY_REQUEST,
-            body.len(),
-            msg.seq,
-            0,
-            body.len(),
-        );
-        plain.extend_from_slice(&body);
+        emit_header(&mut plain, msg_type, body.len(), msg.seq, 0, body.len());
+        plain.extend_from_slice(body);
         self.records.set_epoch0_sequence(msg.record_seq);
         let mut out = Vec::with_capacity(13 + plain.len());
         if self

@@ -16,12 +16,11 @@ use crate::wire::certificate13::CertificateRequest13;
 use crate::wire::client_hello::ClientHello;
 use crate::wire::code_points::{NamedGroup, ProtocolVersion, SignatureScheme, SrtpProfile};
 use crate::wire::extension::{Extensions, UseSrtp};
-use crate::wire::handshake::{HandshakeType, emit_header};
+use crate::wire::handshake::HandshakeType;
 use crate::wire::key_share::{
     KeyShareEntry, cookie_body, parse_client_shares, parse_cookie, selected_group_body,
     server_share_body,
 };
-use crate::wire::record::ContentType;
 use crate::wire::server_hello::ServerHello;
 
 /// `supported_versions` of a 1.3 ServerHello: DTLS 1.3.
@@ -146,30 +145,6 @@ impl Connection {
         }
         self.v13 = Some(t);
         Ok(())
-    }
-
-    /// One handshake message in one epoch-0 record, sent without keeping state (RFC 6347
-    /// §4.2.1, RFC 9147 §5.1): the ClientHello's message_seq and record sequence number.
-    pub(in crate::connection) fn send_stateless(
-        &mut self,
-        msg: &Message,
-        msg_type: HandshakeType,
-        body: &[u8],
-    ) {
-        let mut plain = Vec::with_capacity(12 + body.len());
-        emit_header(&mut plain, msg_type, body.len(), msg.seq, 0, body.len());
-        plain.extend_from_slice(body);
-        self.records.set_epoch0_sequence(msg.record_seq);
-        let mut out = Vec::with_capacity(13 + plain.len());
-        if self
-            .records
-            .write(0, ContentType::HANDSHAKE, &plain, &mut out)
-            .is_ok()
-        {
-            self.stats.hello_verify_requests_sent += 1;
-            self.stats.datagrams_sent += 1;
-            self.transmits.push_back(out);
-        }
     }
 
     /// Picks suite, key share (or the group to ask for) and SRTP profile.
