@@ -95,6 +95,12 @@ impl Checks {
     /// no better pair is still being checked, else after [`nomination_delay`] from the first
     /// valid pair.
     ///
+    /// A pair that becomes valid later and beats the nominated one is nominated too, as
+    /// libwebrtc does: a UDP check lost to the network must not leave a call on the ICE-TCP
+    /// (or relayed) pair that happened to answer first. Both agents then use the
+    /// highest-priority nominated pair (RFC 8445 §8.1.1: "If more than one candidate pair
+    /// is nominated ... use the pairs with the highest priority").
+    ///
     /// [`nomination_delay`]: crate::Config::nomination_delay
     pub(crate) fn nomination_due_at(
         &self,
@@ -102,10 +108,15 @@ impl Checks {
         controlling: bool,
         config: &Config,
     ) -> Option<Instant> {
-        if !controlling || config.lite || self.nominating.is_some() || checklist.any_nominated() {
+        if !controlling || config.lite || self.nominating.is_some() {
             return None;
         }
         let best = checklist.best_valid()?;
+        if let Some(nominated) = checklist.best_nominated()
+            && checklist.pair(nominated).priority >= checklist.pair(best).priority
+        {
+            return None;
+        }
         let first = self.first_valid_at?;
         Some(if checklist.better_pending(checklist.pair(best).priority) {
             first + config.nomination_delay

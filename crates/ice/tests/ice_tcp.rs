@@ -45,8 +45,10 @@ struct Harness {
     now: Instant,
     agents: [Agent; 2],
     connections: Vec<Connection>,
-    /// Datagrams in flight: to agent, local, remote, bytes.
-    wire: VecDeque<(usize, SocketAddr, SocketAddr, Vec<u8>)>,
+    /// Datagrams in flight: to agent, transport, local, remote, bytes.
+    wire: VecDeque<(usize, Transport, SocketAddr, SocketAddr, Vec<u8>)>,
+    /// Whether UDP gets through (it is lost while `false`).
+    udp_open: bool,
     udp_dropped: usize,
     tcp_delivered: usize,
     /// Application data each agent received.
@@ -86,6 +88,7 @@ impl Harness {
             agents,
             connections: Vec::new(),
             wire: VecDeque::new(),
+            udp_open: false,
             udp_dropped: 0,
             tcp_delivered: 0,
             data: Default::default(),
@@ -134,8 +137,8 @@ impl Harness {
         }
     }
 
-    /// Moves every transmit onto the wire (UDP is lost), delivers the wire, repeats until
-    /// nothing moves; collects events.
+    /// Moves every transmit onto the wire (UDP is lost unless `udp_open`), delivers the
+    /// wire, repeats until nothing moves; collects events.
     fn pump(&mut self) {
         loop {
             for i in 0..2 {
@@ -156,19 +159,39 @@ impl Harness {
                             if let Some((to, local, remote)) =
                                 self.route_tcp(i, source, t.destination)
                             {
-                                self.wire.push_back((to, local, remote, t.contents));
+                                self.wire.push_back((
+                                    to,
+                                    Transport::Tcp,
+                                    local,
+                                    remote,
+                                    t.contents,
+                                ));
+                            }
+                        }
+                        _ if self.udp_open => {
+                            let source = t.source.expect("a UDP transmit names its socket");
+                            if let Some(to) = UDP.iter().position(|u| addr(u) == t.destination) {
+                                self.wire.push_back((
+                                    to,
+                                    Transport::Udp,
+                                    t.destination,
+                                    source,
+                                    t.contents,
+                                ));
                             }
                         }
                         _ => self.udp_dropped += 1,
                     }
                 }
             }
-            let Some((to, local, remote, bytes)) = self.wire.pop_front() else {
+            let Some((to, transport, local, remote, bytes)) = self.wire.pop_front() else {
                 break;
             };
-            self.tcp_delivered += 1;
+            if transport == Transport::Tcp {
+                self.tcp_delivered += 1;
+            }
             let d = Datagram {
-                transport: Transport::Tcp,
+                transport,
                 local,
                 remote,
                 contents: &bytes,
@@ -204,7 +227,8 @@ impl Harness {
         let (to, local, remote) = self
             .route_tcp(from, t.source.unwrap(), t.destination)
             .expect("the selected pair's connection is open");
-        self.wire.push_back((to, local, remote, t.contents));
+        self.wire
+            .push_back((to, Transport::Tcp, local, remote, t.contents));
         self.pump();
     }
 }
@@ -323,6 +347,61 @@ fn with_udp_lost_the_connection_comes_up_over_tcp() {
             .iter()
             .all(|a| a.connection_state() == ConnectionState::Connected)
     );
+}
+
+/// A UDP check lost to the network must not leave the call on TCP: the TCP pair that
+/// answered first is nominated, and when UDP gets through (the checks' retransmissions
+/// come back) the controlling agent nominates the better UDP pair too, and both move to
+/// it (RFC 8445 §8.1.1: the highest-priority nominated pair is used).
+#[test]
+fn a_udp_pair_that_succeeds_late_takes_over_from_tcp() {
+    let mut h = Harness::new([true, true]);
+    h.run_for(Duration::from_millis(800));
+    for (i, agent) in h.agents.iter().enumerate() {
+        let selected = agent.selected_pair().expect("a selected pair");
+        println!(
+            "agent {i} first selected {} -> {}",
+            selected.local, selected.remote
+        );
+        assert_eq!(
+            selected.local.transport,
+            CandidateTransport::Tcp,
+            "agent {i}"
+        );
+    }
+    h.udp_open = true;
+    h.run_for(Duration::from_secs(5));
+    for (i, agent) in h.agents.iter().enumerate() {
+        assert_eq!(agent.connection_state(), ConnectionState::Connected);
+        let selected = agent.selected_pair().expect("a selected pair");
+        println!(
+            "agent {i} then selected {} -> {}",
+            selected.local, selected.remote
+        );
+        assert_eq!(
+            selected.local.transport,
+            CandidateTransport::Udp,
+            "agent {i}"
+        );
+        assert_eq!(
+            selected.remote.transport,
+            CandidateTransport::Udp,
+            "agent {i}"
+        );
+        let nominated = agent
+            .pairs()
+            .find(|p| *p.local == selected.local && *p.remote == selected.remote)
+            .is_some_and(|p| p.nominated);
+        assert!(nominated, "agent {i}");
+    }
+    // Application data now goes over UDP both ways.
+    for from in 0..2 {
+        let mut buf = Vec::new();
+        let t = h.agents[from]
+            .send(h.now, b"\x17\xfe\xfdover UDP", &mut buf)
+            .unwrap();
+        assert_eq!(t.transport, Transport::Udp, "agent {from}");
+    }
 }
 
 #[test]

@@ -142,6 +142,23 @@ pub fn lose_five_percent(name: &str, interface: &str) -> bool {
     true
 }
 
+/// The protocol of the local candidate of the selected pair in rtcweb's stats.
+fn selected_protocol(ours: &Value) -> String {
+    let entries = ours.as_object().expect("a stats map");
+    let pair = entries
+        .values()
+        .find(|e| e["type"] == "transport")
+        .and_then(|t| t["selectedCandidatePairId"].as_str())
+        .and_then(|id| entries.values().find(|e| e["id"] == id));
+    let local = pair
+        .and_then(|p| p["localCandidateId"].as_str())
+        .and_then(|id| entries.values().find(|e| e["id"] == id));
+    local
+        .and_then(|c| c["protocol"].as_str())
+        .unwrap_or("none")
+        .to_owned()
+}
+
 fn unix_micros() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -295,6 +312,11 @@ pub fn call(
             .values()
             .find(|s| s["kind"] == "video" && s["type"] == "outbound-rtp")
             .expect("our outbound-rtp");
+        // The loss is on UDP: the call must end up there, not on the ICE-TCP pair that
+        // may have answered first while a UDP check was lost.
+        let protocol = selected_protocol(&ours);
+        println!("{label}: the selected pair is {protocol}");
+        assert_eq!(protocol, "udp", "{label}: the selected pair");
         assert!(
             sent_stats["retransmittedPacketsSent"].as_u64().unwrap_or(0) > 0,
             "{label}: losses were repaired with RTX: {sent_stats}"
