@@ -20,6 +20,13 @@
 //!   certificate here) carry a data channel relayed by coturn (ICE transport policy
 //!   `relay`).
 //!
+//! - `ipv6_link_local_end_to_end`: in a namespace of its own like the first, `veth0` and
+//!   `veth1` get the link-local addresses fe80::a and fe80::b (RFC 4291 §2.5.6); two peers
+//!   with `InterfacePolicy::ipv6_link_local` and a filter keeping one address each gather
+//!   only there (bound with the interface as scope, RFC 4007 §11), connect, and echo a
+//!   data channel's messages; the selected pair is host to host on the link-local
+//!   addresses on both sides.
+//!
 //! Both need root and `ip netns`; without them they say so and pass (CI has them).
 #![allow(clippy::disallowed_methods)] // real time
 
@@ -181,6 +188,87 @@ impl Drop for NetnsHosts {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+#[test]
+fn ipv6_link_local_end_to_end() {
+    let name = "ipv6_link_local_end_to_end";
+    if !runs_here(name) {
+        return;
+    }
+    let a_ip: IpAddr = "fe80::a".parse().unwrap();
+    let b_ip: IpAddr = "fe80::b".parse().unwrap();
+    // `nodad`: usable at once, without duplicate address detection's wait.
+    for (ip, dev) in [(a_ip, "veth0"), (b_ip, "veth1")] {
+        let status = std::process::Command::new("ip")
+            .args([
+                "-6",
+                "addr",
+                "add",
+                &format!("{ip}/64"),
+                "dev",
+                dev,
+                "nodad",
+            ])
+            .status()
+            .expect("ip runs");
+        assert!(status.success(), "{ip} on {dev}");
+    }
+    let config = |keep: IpAddr| {
+        let mut c = DriverConfig::default();
+        c.interface_policy.ipv6_link_local = true;
+        c.interface_policy.filter = Some(std::sync::Arc::new(move |a| a.ip == keep));
+        c
+    };
+    runtime().block_on(async {
+        let (a, mut a_events) = PeerConnection::new(config(a_ip)).await.expect("peer A");
+        let bound: Vec<String> = a.local_addresses().iter().map(|a| a.to_string()).collect();
+        println!("A bound {bound:?}");
+        assert_eq!(bound.len(), 1, "{bound:?}");
+        assert!(
+            a.local_addresses()
+                .iter()
+                .all(|s| matches!(s, std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 && IpAddr::V6(*v6.ip()) == a_ip)),
+            "bound on fe80::a with veth0's index as scope: {bound:?}"
+        );
+        let _probe = a
+            .create_data_channel("probe", DataChannelInit::default())
+            .await
+            .unwrap();
+        let offer = a.create_offer().await.unwrap();
+        a.set_local_description(&offer).await.unwrap();
+        let (candidates, _) = gather(&mut a_events, Duration::from_secs(5)).await;
+        println!("A's candidates: {candidates:?}");
+        assert!(!candidates.is_empty());
+        // The address goes out without a zone (an SDP address has none, RFC 8839 §5.1).
+        assert!(candidates.iter().all(|c| c.contains(" fe80::a ")), "{candidates:?}");
+        a.close().await.unwrap();
+
+        let (a, a_events) = PeerConnection::new(config(a_ip)).await.expect("peer A");
+        let (b, b_events) = PeerConnection::new(config(b_ip)).await.expect("peer B");
+        let mut channel = a
+            .create_data_channel("echo", DataChannelInit::default())
+            .await
+            .unwrap();
+        let Linked { mut b_incoming, .. } = link(&a, a_events, &b, b_events).await;
+        messages::echo_twenty("link-local", &mut channel, &mut b_incoming).await;
+        for (label, pc, ip) in [("A", &a, a_ip), ("B", &b, b_ip)] {
+            let info = pc.info().await.expect("connection info");
+            let pair = info.selected_candidate_pair.expect("a selected pair");
+            println!(
+                "{label}: selected {} -> {} from socket {:?}",
+                pair.local, pair.remote, pair.socket
+            );
+            assert_eq!(pair.local.socket_addr().map(|a| a.ip()), Some(ip), "{label}");
+            let other = if ip == a_ip { b_ip } else { a_ip };
+            assert_eq!(pair.remote.socket_addr().map(|a| a.ip()), Some(other), "{label}");
+            // The peer's signalled host candidate, not a peer-reflexive copy of it made
+            // because the checks' source carried the interface's zone.
+            assert!(pair.remote.to_string().contains("typ host"), "{label}: {}", pair.remote);
+        }
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    });
 }
 
 #[test]

@@ -508,6 +508,7 @@ impl IceTcp {
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
+                let peer = super::sockets::without_own_zone(peer, local);
                 tracing::debug!(%local, %peer, "ICE-TCP connection accepted");
                 self.counts.accepted += 1;
                 let mut c = Connection::new(local, peer, State::Open(stream));

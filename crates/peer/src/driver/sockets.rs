@@ -65,8 +65,25 @@ impl Udp {
             stride: if m.stride == 0 { m.len } else { m.stride },
             transport: Transport::Udp,
             local: self.local,
-            remote: m.addr,
+            remote: without_own_zone(m.addr, self.local),
         })
+    }
+}
+
+/// `remote` as signalling names it: an IPv6 link-local source address comes from the
+/// kernel with the receiving interface as its zone (RFC 4007 §11), which SDP addresses never
+/// carry (RFC 8839 §5.1). On a socket bound to a link-local address of that same zone the
+/// zone says nothing, so it is dropped; a peer's host candidate `fe80::…` then matches the
+/// address its checks come from, and sending back to it goes out the socket's interface.
+pub(crate) fn without_own_zone(remote: SocketAddr, local: SocketAddr) -> SocketAddr {
+    match (remote, local) {
+        (SocketAddr::V6(mut r), SocketAddr::V6(l))
+            if r.ip().is_unicast_link_local() && r.scope_id() == l.scope_id() =>
+        {
+            r.set_scope_id(0);
+            SocketAddr::V6(r)
+        }
+        _ => remote,
     }
 }
 
