@@ -584,7 +584,7 @@ impl Peer {
     /// published mDNS name carries the name; with names published, a server-reflexive
     /// candidate's related address is `0.0.0.0` (or `::`) port 0, and no related address
     /// gives a published host address away (draft-ietf-mmusic-mdns-ice-candidates §3.1).
-    fn published(&self, mut candidate: rtcweb_ice::Candidate) -> rtcweb_ice::Candidate {
+    pub(crate) fn published(&self, mut candidate: rtcweb_ice::Candidate) -> rtcweb_ice::Candidate {
         if self.mdns_names.is_empty() {
             return candidate;
         }

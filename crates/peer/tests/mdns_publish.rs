@@ -260,6 +260,26 @@ async fn connect_with_names(ip: IpAddr, label: &str) {
             "{label}: {side}'s responder answered the other's query"
         );
     }
+    // The stats show our host candidates as signalled: by name (webrtc-stats: a local
+    // candidate's address is its RTCIceCandidate's), never the address the name hides.
+    for (side, pc) in [("A", &a), ("B", &b)] {
+        let report = serde_json::to_value(pc.stats().await.expect("stats")).unwrap();
+        let hosts: Vec<String> = report
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|s| s["type"] == "local-candidate" && s["candidateType"] == "host")
+            .map(|s| s["address"].as_str().unwrap_or("").to_owned())
+            .collect();
+        println!("{label}: {side}'s host candidates in its stats: {hosts:?}");
+        assert!(!hosts.is_empty(), "{label}: {side}");
+        for address in &hosts {
+            assert!(
+                address.ends_with(".local") && address.parse::<IpAddr>().is_err(),
+                "{label}: {side}'s stats show {address}, not its name"
+            );
+        }
+    }
     // A's name, from its description, answered to a legacy resolver too.
     let a_sdp = a_info.local_description.as_deref().unwrap();
     let a_name = rtcweb_ice::Candidate::parse(candidate_lines(a_sdp)[0])

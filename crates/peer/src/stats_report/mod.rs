@@ -112,7 +112,9 @@ impl Peer {
         let locals: Vec<&Candidate> = agent.local_candidates().collect();
         let remotes: Vec<&Candidate> = agent.remote_candidates().collect();
         for (i, c) in locals.iter().enumerate() {
-            let mut stats = candidate(c);
+            // As signalled (webrtc-stats: a local candidate's address is its
+            // RTCIceCandidate's): a published mDNS name, not the address it hides.
+            let mut stats = candidate(&self.published((*c).clone()));
             // webrtc-stats `relayProtocol`: how we reach the TURN server.
             stats.relay_protocol = agent.relay_protocol(c).map(|t| match t {
                 rtcweb_common::Transport::Udp => "udp",

@@ -188,7 +188,8 @@ pub struct TransportStats {
 pub struct CandidateStats {
     /// The `transport`'s id.
     pub transport_id: String,
-    /// The address (an mDNS name stays a name).
+    /// The address as signalled: an mDNS name stays a name, the peer's and ours (a local
+    /// host candidate on an address with a published name shows the name).
     pub address: String,
     /// The port.
     pub port: u16,
