@@ -13,7 +13,7 @@
 //!   the test writes `turn.rtcweb.test` there with both addresses (an A and an AAAA
 //!   answer of getaddrinfo(3)) and re-runs its own binary in the namespace
 //!   (`std::env::current_exe()`, `--exact`, an environment variable saying it is inside).
-//!   There a `stun:` URL gathers within seconds from both addresses (a STUN server that
+//!   There a `stun:` URL (and a `stuns:` one, asked over UDP as libwebrtc does) gathers within seconds from both addresses (a STUN server that
 //!   does not answer holds gathering for 39.5 s, RFC 8489 §6.2.1), and `turn:` with
 //!   `?transport=tcp` and `turns:` (certificate pinned, and without TLS settings, checked
 //!   by name against the system's roots, which `SSL_CERT_FILE` makes coturn's own
@@ -332,6 +332,32 @@ fn ice_server_urls_by_name() {
     );
 }
 
+/// Gathering with the STUN server `url` (a name both addresses answer for).
+async fn stun_by_name(url: &str) {
+    let stun = DriverConfig {
+        ice_servers: vec![IceServerConfig::url(url)],
+        ..DriverConfig::default()
+    };
+    let (pc, mut events) = PeerConnection::new(stun).await.expect(url);
+    let bound: Vec<IpAddr> = pc.local_addresses().iter().map(|a| a.ip()).collect();
+    assert!(bound.contains(&IpAddr::V4(PEER_V4)) && bound.contains(&IpAddr::V6(PEER_V6)));
+    let _channel = pc
+        .create_data_channel("probe", DataChannelInit::default())
+        .await
+        .unwrap();
+    let offer = pc.create_offer().await.unwrap();
+    pc.set_local_description(&offer).await.unwrap();
+    let (candidates, others) = gather(&mut events, Duration::from_secs(10)).await;
+    println!("{url}: candidates {candidates:?}");
+    assert!(
+        !others
+            .iter()
+            .any(|e| e.contains("IceCandidateError") || e.contains("Unresolved")),
+        "{url}: both STUN servers answered: {others:?}"
+    );
+    pc.close().await.unwrap();
+}
+
 /// Inside the namespace, where `turn.rtcweb.test` resolves to coturn's two addresses.
 async fn urls_inside(certificate: Vec<u8>) {
     let resolved: Vec<IpAddr> = tokio::net::lookup_host((TURN_NAME, PORT))
@@ -344,28 +370,10 @@ async fn urls_inside(certificate: Vec<u8>) {
 
     // stun: one server per address; a socket of each family asks the server of its
     // family, and both answer (gathering would wait 39.5 s for one that does not).
-    let stun = DriverConfig {
-        ice_servers: vec![IceServerConfig::url(&format!("stun:{TURN_NAME}"))],
-        ..DriverConfig::default()
-    };
-    let (pc, mut events) = PeerConnection::new(stun).await.expect("stun: by name");
-    let bound: Vec<IpAddr> = pc.local_addresses().iter().map(|a| a.ip()).collect();
-    assert!(bound.contains(&IpAddr::V4(PEER_V4)) && bound.contains(&IpAddr::V6(PEER_V6)));
-    let _channel = pc
-        .create_data_channel("probe", DataChannelInit::default())
-        .await
-        .unwrap();
-    let offer = pc.create_offer().await.unwrap();
-    pc.set_local_description(&offer).await.unwrap();
-    let (candidates, others) = gather(&mut events, Duration::from_secs(10)).await;
-    println!("stun: candidates {candidates:?}");
-    assert!(
-        !others
-            .iter()
-            .any(|e| e.contains("IceCandidateError") || e.contains("Unresolved")),
-        "both STUN servers answered: {others:?}"
-    );
-    pc.close().await.unwrap();
+    // stuns: the same, asked over UDP at 3478 as libwebrtc does.
+    for url in [format!("stun:{TURN_NAME}"), format!("stuns:{TURN_NAME}")] {
+        stun_by_name(&url).await;
+    }
 
     // turn:?transport=tcp and turns:, relay only: the channel can only be relayed.
     for url in [

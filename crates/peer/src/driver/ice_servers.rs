@@ -17,7 +17,8 @@ use tokio::task::JoinSet;
 pub(crate) const MAX_ICE_SERVERS: usize = 32;
 
 /// One STUN or TURN server as the application gives it (W3C `RTCIceServer`): its URLs
-/// (`stun:`, `stuns:`, `turn:`, `turns:`, RFC 7064 and RFC 7065), and for TURN the
+/// (`stun:`, `stuns:`, `turn:`, `turns:`, RFC 7064 and RFC 7065; a `stuns:` server is asked
+/// over UDP, at 3478 unless the URL names a port, as libwebrtc does), and for TURN the
 /// long-term credential. Host names are resolved by the driver (A and AAAA records), and
 /// every address is tried.
 #[derive(Debug, Clone, Default)]
@@ -63,10 +64,6 @@ pub enum IceServerError {
     /// `InvalidAccessError`).
     #[error("ICE server URL {0:?}: TURN needs a username and a credential")]
     Credentials(String),
-    /// `stuns:` (STUN over TLS), which the ICE agent does not speak (browsers ignore it
-    /// too).
-    #[error("ICE server URL {0:?}: STUN over TLS is not supported")]
-    StunOverTls(String),
     /// A `turns:` URL without [`IceServerConfig::tls`] on a system without root
     /// certificates.
     #[error(
@@ -99,12 +96,20 @@ fn check(servers: &[IceServerConfig]) -> Result<Vec<Checked>, IceServerError> {
     let mut checked = Vec::new();
     for server in servers {
         for text in &server.urls {
-            let url: IceUrl = text.parse().map_err(|error| IceServerError::Url {
-                url: text.clone(),
-                error,
-            })?;
+            let parse = |text: &str| {
+                text.parse::<IceUrl>().map_err(|error| IceServerError::Url {
+                    url: text.to_owned(),
+                    error,
+                })
+            };
+            let mut url = parse(text)?;
             if url.scheme == rtcweb_ice::UrlScheme::Stuns {
-                return Err(IceServerError::StunOverTls(text.clone()));
+                // As libwebrtc does (its ParseIceServerUrl puts `stun:` and `stuns:` in
+                // one list): a `stuns:` server is asked over UDP, at port 3478 unless the
+                // URL gives one. A mapped address learnt over TLS would be a TCP
+                // connection's, which no UDP candidate can use.
+                let rest = text.get("stuns:".len()..).unwrap_or_default();
+                url = parse(&format!("stun:{rest}"))?;
             }
             if url.scheme.is_turn() && (server.username.is_empty() || server.credential.is_empty())
             {
@@ -287,9 +292,23 @@ mod tests {
             bad(IceServerConfig::url("turn:turn.example.org")),
             IceServerError::Credentials(u) if u == "turn:turn.example.org"
         ));
+        // stuns: is asked as stun: over UDP (libwebrtc's reading), 3478 by default.
+        let stuns = check(&[
+            IceServerConfig::url("stuns:example.org"),
+            IceServerConfig::url("STUNS:192.0.2.1:5349"),
+        ])
+        .unwrap();
+        let read: Vec<(Transport, u16)> = stuns
+            .iter()
+            .map(|c| (c.url.transport, c.url.port))
+            .collect();
+        assert_eq!(read, [(Transport::Udp, 3478), (Transport::Udp, 5349)]);
         assert!(matches!(
-            bad(IceServerConfig::url("stuns:example.org")),
-            IceServerError::StunOverTls(_)
+            bad(IceServerConfig::url("stuns:example.org?transport=tcp")),
+            IceServerError::Url {
+                error: UrlError::Query,
+                ..
+            }
         ));
         // A turns: URL without TLS settings is checked against the system's roots.
         let roots = check(&[turn("turns:turn.example.org")]);
