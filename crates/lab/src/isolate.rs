@@ -14,6 +14,9 @@ const INSIDE: &str = "RTCWEB_TEST_NETNS";
 /// TEST-NET-3 (RFC 5737), and only inside the namespace.
 pub const VETH_ADDRESS: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 7);
 
+/// Held while a test runs in its namespace (see [`run_in_namespace`]).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Whether this process is the re-executed test inside its namespace.
 pub fn inside_namespace() -> bool {
     std::env::var_os(INSIDE).is_some()
@@ -23,7 +26,8 @@ pub fn inside_namespace() -> bool {
 /// a veth pair with [`VETH_ADDRESS`]/24 on `veth0` and the default route through it).
 /// Returns true when it did (and it passed; a failure inside is a panic here); false when
 /// the caller should run the test itself: it is the re-executed one, or namespaces are not
-/// available here (said on stdout).
+/// available here (said on stdout). The tests of one binary that call it run one after
+/// another.
 pub fn run_in_namespace(name: &str, veth: bool) -> bool {
     if inside_namespace() {
         // /proc/net is the namespace's own (/sys/class/net is the mount's).
@@ -51,6 +55,12 @@ pub fn run_in_namespace(name: &str, veth: bool) -> bool {
         println!("{name}: `unshare -n` is not permitted here: running on the host's network");
         return false;
     }
+    // One re-run at a time in a test binary: two browsers encoding and decoding video at
+    // once on a two-core CI machine starve each other, and Chromium counts the stall as a
+    // frozen frame that rtcweb did not cause.
+    let _one_at_a_time = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let exe = std::env::current_exe().expect("the test binary's path");
     let setup = if veth {
         format!(
