@@ -3,8 +3,8 @@
 
 use ring::digest::{SHA256, digest};
 use rtcweb_stun::stun_rs::attributes::stun::{
-    MessageIntegritySha256, Nonce, PasswordAlgorithm as PasswordAlgorithmAttr,
-    PasswordAlgorithms, Realm, UserHash,
+    MessageIntegritySha256, Nonce, PasswordAlgorithm as PasswordAlgorithmAttr, PasswordAlgorithms,
+    Realm, UserHash,
 };
 use rtcweb_stun::stun_rs::{
     Algorithm, AlgorithmId, DecoderContextBuilder, HMACKey, MessageClass, MessageDecoderBuilder,
@@ -61,12 +61,18 @@ fn key_and_userhash_match_an_independent_sha256() {
     // §14.4: userhash = SHA-256(OpaqueString(username) ":" OpaqueString(realm)). ring's
     // SHA-256 over the plain strings (OpaqueString leaves these unchanged).
     let key = b1_key();
-    assert_eq!(key.as_bytes(), sha256(&format!("{USER}:{REALM}:{PASSWORD}")));
+    assert_eq!(
+        key.as_bytes(),
+        sha256(&format!("{USER}:{REALM}:{PASSWORD}"))
+    );
     assert_eq!(
         IntegrityKey::long_term_with(USER, REALM, PASSWORD, PasswordAlgorithm::Sha256).unwrap(),
         key
     );
-    assert_eq!(userhash(USER, REALM).unwrap().to_vec(), sha256(&format!("{USER}:{REALM}")));
+    assert_eq!(
+        userhash(USER, REALM).unwrap().to_vec(),
+        sha256(&format!("{USER}:{REALM}"))
+    );
     // The MD5 key is 16 bytes and differs.
     let md5 = IntegrityKey::long_term(USER, REALM, PASSWORD).unwrap();
     assert_eq!(md5.as_bytes().len(), 16);
@@ -77,7 +83,10 @@ fn key_and_userhash_match_an_independent_sha256() {
         CredentialError::Precis
     );
     assert_eq!(PasswordAlgorithm::Sha256.code(), 2);
-    assert_eq!(PasswordAlgorithm::from_code(1), Some(PasswordAlgorithm::Md5));
+    assert_eq!(
+        PasswordAlgorithm::from_code(1),
+        Some(PasswordAlgorithm::Md5)
+    );
     assert_eq!(PasswordAlgorithm::from_code(7), None);
 }
 
@@ -174,8 +183,12 @@ fn stun_rs_sha256_messages_validate_with_our_key() {
         .with_attribute(Nonce::new(NONCE).unwrap())
         .with_attribute(Realm::new(REALM).unwrap())
         .with_attribute(offered())
-        .with_attribute(PasswordAlgorithmAttr::new(Algorithm::from(AlgorithmId::SHA256)))
-        .with_attribute(MessageIntegritySha256::new(stun_rs_key(AlgorithmId::SHA256)))
+        .with_attribute(PasswordAlgorithmAttr::new(Algorithm::from(
+            AlgorithmId::SHA256,
+        )))
+        .with_attribute(MessageIntegritySha256::new(stun_rs_key(
+            AlgorithmId::SHA256,
+        )))
         .build();
     let mut buf = [0u8; 512];
     let n = MessageEncoderBuilder::default()

@@ -87,5 +87,9 @@ pub use event::Event;
 pub use framing::{Frame, StreamFramer};
 pub use tls::{ServerVerification, TlsConfig};
 
+/// The password algorithms of long-term credentials (RFC 8489 §18.5), as
+/// [`Client::password_algorithm`] reports them.
+pub use rtcweb_stun::PasswordAlgorithm;
+
 /// The rustls crate the TLS transport is built on.
 pub use rustls;
