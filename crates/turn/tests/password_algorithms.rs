@@ -475,7 +475,7 @@ fn bad_challenges_are_dropped_counted_or_refused() {
     .unwrap();
     c.handle_datagram(now, from(&truncated));
     assert_eq!(c.stats().dropped_malformed, 1);
-    assert!(events(&mut c).is_empty() && !c.password_algorithm().is_some());
+    assert!(events(&mut c).is_empty() && c.password_algorithm().is_none());
     // The transaction went on: the next retransmission is the same bare request.
     let deadline = c.poll_timeout().unwrap();
     c.handle_timeout(deadline);
