@@ -8,8 +8,9 @@
 //!   retried with the new nonce; 300 Try Alternate with ALTERNATE-SERVER is followed once.
 //! - **SHA-256 credentials** where the server offers them (RFC 8489 §9.2): a NONCE that
 //!   starts with the nonce cookie `obMatJos2` and sets the "Password algorithms" feature,
-//!   with PASSWORD-ALGORITHMS, makes the client take SHA-256 when listed (else MD5), echo the
-//!   list and name its choice in PASSWORD-ALGORITHM in every authenticated request, derive
+//!   with PASSWORD-ALGORITHMS, makes the client take the first of SHA-256 and MD5 in the
+//!   list (the server's order, RFC 8489 §9.2.5), echo the list and name its choice in
+//!   PASSWORD-ALGORITHM in every authenticated request, derive
 //!   the key as `SHA-256(username ":" OpaqueString(realm) ":" OpaqueString(password))` and
 //!   protect requests with MESSAGE-INTEGRITY-SHA256 alone, which responses must carry too.
 //!   "Username anonymity" makes it send USERHASH instead of USERNAME. A later 401 or 438 that

@@ -221,10 +221,10 @@ fn check_sha256_request(bytes: &[u8], nonce: &str, challenge_bytes: &[u8]) -> St
     req
 }
 
-/// A client allocated with SHA-256 and USERHASH through `nonce` and the list {MD5, SHA-256}.
+/// A client allocated with SHA-256 and USERHASH through `nonce` and the list {SHA-256, MD5}.
 fn allocated_sha256(now: Instant, nonce: &str) -> Client {
     let mut c = client();
-    let offer = list(&[AlgorithmId::MD5, AlgorithmId::SHA256]);
+    let offer = list(&[AlgorithmId::SHA256, AlgorithmId::MD5]);
     c.allocate(now).unwrap();
     let first = decode(&sent(&mut c), None);
     let challenge_bytes = challenge(&first, 401, nonce, Some(&offer));
@@ -254,7 +254,7 @@ fn cookie_with_password_algorithms_allocates_with_sha256_and_userhash() {
         let peer: SocketAddr = "203.0.113.5:7000".parse().unwrap();
         c.create_permission(now, peer.ip()).unwrap();
         let bytes = sent(&mut c);
-        let offer = list(&[AlgorithmId::MD5, AlgorithmId::SHA256]);
+        let offer = list(&[AlgorithmId::SHA256, AlgorithmId::MD5]);
         let req = decode(&bytes, Some(key(AlgorithmId::SHA256)));
         let echoed = MessageWriter::request(Method::BINDING, [0; 12])
             .password_algorithms(&offer)
@@ -280,7 +280,7 @@ fn cookie_with_password_algorithms_allocates_with_sha256_and_userhash() {
 fn forged_or_downgraded_response_integrity_is_dropped() {
     let now = epoch();
     let mut c = client();
-    let offer = list(&[AlgorithmId::MD5, AlgorithmId::SHA256]);
+    let offer = list(&[AlgorithmId::SHA256, AlgorithmId::MD5]);
     let nonce = cookie(true, false, "f1");
     let retry = answer_challenge(&mut c, now, &nonce, Some(&offer));
     let req = decode(&retry, Some(key(AlgorithmId::SHA256)));
@@ -366,13 +366,26 @@ fn cookie_features_one_at_a_time() {
     );
     assert!(has::<MessageIntegrity>(&req) && !has::<MessageIntegritySha256>(&req));
     assert_eq!(c.password_algorithm(), Some(PasswordAlgorithm::Md5));
+    // The list is the server's order of preference (RFC 8489 §9.2.5): {MD5, SHA-256}
+    // gives MD5, the first one supported.
+    let mut c = client();
+    let offer = list(&[AlgorithmId::MD5, AlgorithmId::SHA256]);
+    let retry = answer_challenge(&mut c, now, &nonce, Some(&offer));
+    let req = decode(&retry, Some(key(AlgorithmId::MD5)));
+    let chosen = req
+        .get::<AlgorithmAttr>()
+        .unwrap()
+        .as_password_algorithm()
+        .unwrap();
+    assert_eq!(chosen.algorithm(), AlgorithmId::MD5);
+    assert_eq!(c.password_algorithm(), Some(PasswordAlgorithm::Md5));
 }
 
 #[test]
 fn later_challenges_that_bid_down_fail_with_a_typed_error() {
     let now = epoch();
     let nonce = cookie(true, true, "b1");
-    let offer = list(&[AlgorithmId::MD5, AlgorithmId::SHA256]);
+    let offer = list(&[AlgorithmId::SHA256, AlgorithmId::MD5]);
     let md5_only = list(&[AlgorithmId::MD5]);
     let no_algorithms = cookie(false, true, "b2");
     let no_anonymity = cookie(true, false, "b3");
@@ -424,7 +437,7 @@ fn stale_nonce_keeps_sha256_and_userhash() {
     c.refresh(now).unwrap();
     let req = decode(&sent(&mut c), Some(key(AlgorithmId::SHA256)));
     let fresh = cookie(true, true, "s2");
-    let offer = list(&[AlgorithmId::MD5, AlgorithmId::SHA256]);
+    let offer = list(&[AlgorithmId::SHA256, AlgorithmId::MD5]);
     let stale = challenge(&req, 438, &fresh, Some(&offer));
     c.handle_datagram(now, from(&stale));
     let retry = sent(&mut c);

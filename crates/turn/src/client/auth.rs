@@ -260,25 +260,22 @@ impl Auth {
     }
 }
 
-/// The algorithm taken from a server's list: SHA-256 whenever it is offered, else MD5; `None`
-/// when the list has neither (unknown algorithms are skipped, and echoed all the same).
-/// RFC 8489 §9.2.5 names the first supported algorithm of the list; SHA-256 is taken even
-/// when MD5 comes first, as the stronger key of two the server accepts alike (§9.2.4 checks
-/// that PASSWORD-ALGORITHM is one of its list). MD5 and SHA-256 take no parameters
-/// (§18.5.1); an entry with parameters is not one we can compute.
+/// The algorithm taken from a server's list: the first one we support (RFC 8489 §9.2.5:
+/// the list is in the server's order of preference), SHA-256 or MD5; `None` when the list
+/// has neither (unknown algorithms are skipped, and echoed all the same). MD5 and SHA-256
+/// take no parameters (§18.5.1); an entry with parameters is not one we can compute.
 fn choose(algorithms: &PasswordAlgorithms) -> Option<PasswordAlgorithm> {
-    let offered = |id: AlgorithmId| {
-        algorithms
-            .iter()
-            .any(|a| a.algorithm() == id && a.parameters().is_none())
-    };
-    if offered(AlgorithmId::SHA256) {
-        Some(PasswordAlgorithm::Sha256)
-    } else if offered(AlgorithmId::MD5) {
-        Some(PasswordAlgorithm::Md5)
-    } else {
-        None
-    }
+    algorithms.iter().find_map(|a| {
+        if a.parameters().is_some() {
+            None
+        } else if a.algorithm() == AlgorithmId::SHA256 {
+            Some(PasswordAlgorithm::Sha256)
+        } else if a.algorithm() == AlgorithmId::MD5 {
+            Some(PasswordAlgorithm::Md5)
+        } else {
+            None
+        }
+    })
 }
 
 /// Whether a PASSWORD-ALGORITHMS list is short enough to take and echo.
