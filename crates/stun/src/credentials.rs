@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use stun_rs::attributes::stun::UserHash;
 use stun_rs::{Algorithm, AlgorithmId, HMACKey};
 
 use crate::CredentialError;
@@ -26,7 +27,7 @@ impl IntegrityKey {
     /// Long-term credentials with the default MD5 password algorithm (RFC 8489 §9.2.2):
     /// `MD5(username ":" OpaqueString(realm) ":" OpaqueString(password))`.
     pub fn long_term(username: &str, realm: &str, password: &str) -> Result<Self, CredentialError> {
-        Self::long_term_with(username, realm, password, AlgorithmId::MD5)
+        Self::long_term_with(username, realm, password, PasswordAlgorithm::Md5)
     }
 
     /// Long-term credentials with the SHA-256 password algorithm (RFC 8489 §18.5.1.2).
@@ -35,16 +36,19 @@ impl IntegrityKey {
         realm: &str,
         password: &str,
     ) -> Result<Self, CredentialError> {
-        Self::long_term_with(username, realm, password, AlgorithmId::SHA256)
+        Self::long_term_with(username, realm, password, PasswordAlgorithm::Sha256)
     }
 
-    fn long_term_with(
+    /// Long-term credentials with the password algorithm the server and client agreed on
+    /// (RFC 8489 §9.2.2): `MD5` or `SHA-256` of
+    /// `username ":" OpaqueString(realm) ":" OpaqueString(password)`.
+    pub fn long_term_with(
         username: &str,
         realm: &str,
         password: &str,
-        algorithm: AlgorithmId,
+        algorithm: PasswordAlgorithm,
     ) -> Result<Self, CredentialError> {
-        let algorithm = Algorithm::from(algorithm);
+        let algorithm = Algorithm::from(algorithm.id());
         let key = HMACKey::new_long_term(username, realm, password, algorithm)
             .map_err(|_| CredentialError::Precis)?;
         Ok(Self { key })
@@ -67,6 +71,50 @@ impl fmt::Debug for IntegrityKey {
             .field("len", &self.key.as_bytes().len())
             .finish()
     }
+}
+
+/// A password algorithm for long-term credentials (RFC 8489 §18.5): how the key is made from
+/// `username:realm:password`. Servers name the ones they accept in PASSWORD-ALGORITHMS, the
+/// client names its choice in PASSWORD-ALGORITHM (RFC 8489 §14.11, §14.12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PasswordAlgorithm {
+    /// MD5 (0x0001): the key every server without PASSWORD-ALGORITHMS uses (RFC 8489 §9.2.2).
+    #[default]
+    Md5,
+    /// SHA-256 (0x0002, RFC 8489 §18.5.1.2).
+    Sha256,
+}
+
+impl PasswordAlgorithm {
+    /// The algorithm's number in the IANA registry (RFC 8489 §18.5).
+    pub fn code(self) -> u16 {
+        u16::from(self.id())
+    }
+
+    /// The algorithm of a registry number, `None` for one this crate cannot compute (0 and
+    /// unassigned numbers).
+    pub fn from_code(code: u16) -> Option<Self> {
+        match AlgorithmId::from(code) {
+            AlgorithmId::MD5 => Some(Self::Md5),
+            AlgorithmId::SHA256 => Some(Self::Sha256),
+            AlgorithmId::Reserved | AlgorithmId::Unassigned(_) => None,
+        }
+    }
+
+    pub(crate) fn id(self) -> AlgorithmId {
+        match self {
+            Self::Md5 => AlgorithmId::MD5,
+            Self::Sha256 => AlgorithmId::SHA256,
+        }
+    }
+}
+
+/// USERHASH's value (RFC 8489 §14.4): `SHA-256(OpaqueString(username) ":" OpaqueString(realm))`,
+/// sent instead of USERNAME when the server's nonce cookie asks for username anonymity
+/// (RFC 8489 §9.2.5). Computed by stun-rs.
+pub fn userhash(username: &str, realm: &str) -> Result<[u8; 32], CredentialError> {
+    let hash = UserHash::new(username, realm).map_err(|_| CredentialError::Precis)?;
+    hash.hash().try_into().map_err(|_| CredentialError::Precis)
 }
 
 /// Which integrity attribute a message carries or should carry (RFC 8489 §14.5, §14.6).

@@ -3,11 +3,12 @@
 use std::net::SocketAddr;
 
 use stun_rs::attributes::StunAttribute;
+use stun_rs::attributes::stun::PasswordAlgorithms;
 use stun_rs::error::{StunErrorLevel, StunErrorType};
 use stun_rs::{DecoderContextBuilder, MessageDecoderBuilder, StunMessage};
 
 use crate::classify::{self, Class, Header};
-use crate::{DecodeError, IntegrityKey, Method};
+use crate::{DecodeError, IntegrityAlgorithm, IntegrityKey, Method, SecurityFeatures};
 
 /// An ERROR-CODE value: code (300..=699) and reason phrase (RFC 8489 §14.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +185,48 @@ impl Message {
         self.find(|a| match a {
             StunAttribute::Nonce(n) => Some(n.as_str()),
             _ => None,
+        })
+    }
+
+    /// The STUN Security Features of NONCE's nonce cookie (RFC 8489 §9.2), `None` without a
+    /// NONCE or a cookie.
+    pub fn security_features(&self) -> Option<SecurityFeatures> {
+        self.nonce().and_then(SecurityFeatures::from_nonce)
+    }
+
+    /// USERHASH (RFC 8489 §14.4): the 32-byte hash sent instead of USERNAME.
+    pub fn userhash(&self) -> Option<&[u8]> {
+        self.find(|a| match a {
+            StunAttribute::UserHash(h) => Some(h.hash()),
+            _ => None,
+        })
+    }
+
+    /// PASSWORD-ALGORITHMS (RFC 8489 §14.11): the algorithms a server accepts, in its order,
+    /// unknown ones included (a client echoes the list as it came, §9.2.5).
+    pub fn password_algorithms(&self) -> Option<&PasswordAlgorithms> {
+        self.find(|a| match a {
+            StunAttribute::PasswordAlgorithms(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// PASSWORD-ALGORITHM (RFC 8489 §14.12): the algorithm number the client chose, with its
+    /// parameters (none for MD5 and SHA-256).
+    pub fn password_algorithm(&self) -> Option<(u16, Option<&[u8]>)> {
+        self.find(|a| match a {
+            StunAttribute::PasswordAlgorithm(p) => Some((u16::from(p.algorithm()), p.parameters())),
+            _ => None,
+        })
+    }
+
+    /// Whether the message carries the integrity attribute of `algorithm`: MESSAGE-INTEGRITY
+    /// for [`IntegrityAlgorithm::Sha1`], MESSAGE-INTEGRITY-SHA256 for
+    /// [`IntegrityAlgorithm::Sha256`] (validated only by [`Message::decode_authenticated`]).
+    pub fn has_integrity_of(&self, algorithm: IntegrityAlgorithm) -> bool {
+        self.inner.attributes().iter().any(|a| match algorithm {
+            IntegrityAlgorithm::Sha1 => matches!(a, StunAttribute::MessageIntegrity(_)),
+            IntegrityAlgorithm::Sha256 => matches!(a, StunAttribute::MessageIntegritySha256(_)),
         })
     }
 

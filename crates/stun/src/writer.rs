@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use stun_rs::attributes::ice::{IceControlled, IceControlling, Priority, UseCandidate};
 use stun_rs::attributes::stun::{
     AlternateServer, ErrorCode as ErrorCodeAttr, Fingerprint, MessageIntegrity,
-    MessageIntegritySha256, Nonce, Realm, Software, UnknownAttributes, UserName, XorMappedAddress,
+    MessageIntegritySha256, Nonce, PasswordAlgorithm as PasswordAlgorithmAttr, PasswordAlgorithms,
+    Realm, Software, UnknownAttributes, UserHash, UserName, XorMappedAddress,
 };
 use stun_rs::attributes::turn::{
     ChannelNumber, Data, LifeTime, RequestedTrasport, XorPeerAddress, XorRelayedAddress,
@@ -18,7 +19,7 @@ use stun_rs::{
 use hmac::{Hmac, Mac};
 
 use crate::classify::Class;
-use crate::{EncodeError, IntegrityAlgorithm, IntegrityKey, Method};
+use crate::{EncodeError, IntegrityAlgorithm, IntegrityKey, Method, PasswordAlgorithm};
 
 /// Largest STUN message this crate writes: fits any path MTU a WebRTC stack uses.
 pub const MAX_MESSAGE_LEN: usize = 1500;
@@ -91,6 +92,26 @@ impl MessageWriter {
     pub fn username(self, username: &str) -> Result<Self, EncodeError> {
         let attr = UserName::new(username).map_err(bad(0x0006))?;
         Ok(self.attribute(attr))
+    }
+
+    /// USERHASH (RFC 8489 §14.4), sent instead of USERNAME when the server asks for username
+    /// anonymity: `SHA-256(OpaqueString(username) ":" OpaqueString(realm))`, computed by
+    /// stun-rs.
+    pub fn userhash(self, username: &str, realm: &str) -> Result<Self, EncodeError> {
+        let attr = UserHash::new(username, realm).map_err(bad(0x001E))?;
+        Ok(self.attribute(attr))
+    }
+
+    /// PASSWORD-ALGORITHMS (RFC 8489 §14.11): a server's list in a 401 or 438, or the
+    /// client's echo of that list, unchanged (§9.2.5).
+    pub fn password_algorithms(self, algorithms: &PasswordAlgorithms) -> Self {
+        self.attribute(algorithms.clone())
+    }
+
+    /// PASSWORD-ALGORITHM (RFC 8489 §14.12): the algorithm the client chose from the
+    /// server's PASSWORD-ALGORITHMS.
+    pub fn password_algorithm(self, algorithm: PasswordAlgorithm) -> Self {
+        self.attribute(PasswordAlgorithmAttr::new(algorithm.id().into()))
     }
 
     /// SOFTWARE (RFC 8489 §14.14).

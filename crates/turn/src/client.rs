@@ -18,7 +18,7 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rtcweb_common::{Datagram, Transmit, Transport};
-use rtcweb_stun::ClientTransactions;
+use rtcweb_stun::{ClientTransactions, PasswordAlgorithm};
 
 use self::auth::Auth;
 use self::data::Wire;
@@ -48,6 +48,10 @@ pub struct Stats {
     pub dropped_unauthenticated: u64,
     /// Datagrams from an address other than the server.
     pub dropped_not_from_server: u64,
+    /// Responses whose NONCE cookie announces password algorithms without a usable
+    /// PASSWORD-ALGORITHMS (missing, or over the client's length limits), ignored as if never
+    /// received (RFC 8489 §9.2.5).
+    pub dropped_bad_challenge: u64,
 }
 
 /// What a datagram, or a message in the stream, from the server was.
@@ -199,6 +203,14 @@ impl Client {
     /// What was dropped so far.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// The password algorithm of the long-term key, once the server challenged: SHA-256 when
+    /// its nonce cookie and PASSWORD-ALGORITHMS offered it (RFC 8489 §9.2.5), MD5 otherwise
+    /// (every deployed server). Requests carry MESSAGE-INTEGRITY-SHA256 with a SHA-256 key,
+    /// MESSAGE-INTEGRITY with an MD5 one.
+    pub fn password_algorithm(&self) -> Option<PasswordAlgorithm> {
+        self.auth.password_algorithm()
     }
 
     /// Whether the TLS handshake is still going on (always `false` without TLS).

@@ -77,6 +77,16 @@ pub enum TurnError {
     /// The server kept answering 438 Stale Nonce.
     #[error("server kept answering 438 Stale Nonce")]
     StaleNonceLoop,
+    /// A later 401 or 438 bid the security down (RFC 8489 §9.2.5): its nonce cookie dropped
+    /// the "Password algorithms" or "Username anonymity" feature the first challenge set, or
+    /// its PASSWORD-ALGORITHMS differs from the first one. The client stops rather than
+    /// fall back to a weaker key or to USERNAME.
+    #[error("the server's challenge bid the password algorithm or username anonymity down")]
+    BidDown,
+    /// The server's PASSWORD-ALGORITHMS names neither MD5 nor SHA-256 (RFC 8489 §18.5), so
+    /// no key can be made.
+    #[error("no password algorithm in common with the server")]
+    NoCommonPasswordAlgorithm,
     /// A response lacks what it must carry (e.g. XOR-RELAYED-ADDRESS in an Allocate success,
     /// REALM and NONCE in a 401).
     #[error("malformed response from the server")]

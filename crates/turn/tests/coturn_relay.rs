@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rtcweb_common::Transport;
-use rtcweb_turn::{Event, TlsConfig};
+use rtcweb_turn::{Event, PasswordAlgorithm, TlsConfig};
 use support::{Coturn, Driver, EchoPeer};
 
 fn relay_both_ways(coturn: &Coturn, transport: Transport, tls: Option<TlsConfig>) {
@@ -21,6 +21,9 @@ fn relay_both_ways(coturn: &Coturn, transport: Transport, tls: Option<TlsConfig>
     let relayed = d.allocate();
     assert_eq!(relayed.ip(), peer.addr.ip(), "coturn relays on 127.0.0.1");
     assert!(d.client.mapped_address().is_some());
+    // coturn's nonce has no RFC 8489 §9.2 cookie: the MD5 key and MESSAGE-INTEGRITY, as
+    // before (no installable TURN server offers PASSWORD-ALGORITHMS or USERHASH).
+    assert_eq!(d.client.password_algorithm(), Some(PasswordAlgorithm::Md5));
 
     // Send/Data indications need a permission first.
     d.client

@@ -126,6 +126,10 @@ impl Client {
             self.stats.dropped_unauthenticated += 1;
             return;
         }
+        if self.auth.ignores(&msg) {
+            self.stats.dropped_bad_challenge += 1;
+            return;
+        }
         if !msg.unknown_comprehension_required().is_empty() {
             // RFC 8489 §6.3.3: unknown comprehension-required attributes in a response
             // fail the transaction; treated as a malformed answer.
@@ -207,8 +211,12 @@ impl Client {
                     Err(e) => self.request_failed(now, request, e),
                 }
             }
+            // RFC 8489 §9.2.5: a later 401 that drops the nonce cookie's features or changes
+            // PASSWORD-ALGORITHMS is a bid-down attack, whatever request it answers.
+            codes::UNAUTHENTICATED if self.auth.bids_down(msg) => self.fail(TurnError::BidDown),
             codes::STALE_NONCE => match self.auth.stale_nonce(msg) {
                 Ok(()) => self.resend(now, request),
+                Err(TurnError::BidDown) => self.fail(TurnError::BidDown),
                 Err(e) => self.request_failed(now, request, e),
             },
             codes::TRY_ALTERNATE if request == Request::Allocate => {
