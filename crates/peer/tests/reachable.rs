@@ -86,6 +86,22 @@ async fn gather(events: &mut Events, limit: Duration) -> (Vec<String>, Vec<Strin
     (candidates, others)
 }
 
+/// Offers a data channel (so that there is something to gather for) and gathers: the
+/// candidate lines and every other event's description.
+async fn offer_and_gather(
+    pc: &PeerConnection,
+    events: &mut Events,
+    limit: Duration,
+) -> (Vec<String>, Vec<String>) {
+    let _probe = pc
+        .create_data_channel("probe", DataChannelInit::default())
+        .await
+        .unwrap();
+    let offer = pc.create_offer().await.unwrap();
+    pc.set_local_description(&offer).await.unwrap();
+    gather(events, limit).await
+}
+
 /// Whether test `name` runs in this process: it is the copy re-run inside a namespace of
 /// its own with a veth address. Not when this is the outer run (the copy ran, and passed),
 /// nor when `unshare -n` is refused here (said on stdout): the host's interfaces are not
@@ -121,13 +137,7 @@ fn the_default_offers_the_interface_address_not_loopback() {
         let bound: Vec<IpAddr> = pc.local_addresses().iter().map(|a| a.ip()).collect();
         // veth0's address only: not loopback, not veth0's or veth1's link-local IPv6.
         assert_eq!(bound, [IpAddr::V4(VETH_ADDRESS)]);
-        let _channel = pc
-            .create_data_channel("probe", DataChannelInit::default())
-            .await
-            .unwrap();
-        let offer = pc.create_offer().await.unwrap();
-        pc.set_local_description(&offer).await.unwrap();
-        let (candidates, _) = gather(&mut events, Duration::from_secs(5)).await;
+        let (candidates, _) = offer_and_gather(&pc, &mut events, Duration::from_secs(5)).await;
         println!("host candidates of the default configuration: {candidates:?}");
         assert!(!candidates.is_empty());
         assert!(
@@ -231,13 +241,7 @@ fn ipv6_link_local_end_to_end() {
                 .all(|s| matches!(s, std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 && IpAddr::V6(*v6.ip()) == a_ip)),
             "bound on fe80::a with veth0's index as scope: {bound:?}"
         );
-        let _probe = a
-            .create_data_channel("probe", DataChannelInit::default())
-            .await
-            .unwrap();
-        let offer = a.create_offer().await.unwrap();
-        a.set_local_description(&offer).await.unwrap();
-        let (candidates, _) = gather(&mut a_events, Duration::from_secs(5)).await;
+        let (candidates, _) = offer_and_gather(&a, &mut a_events, Duration::from_secs(5)).await;
         println!("A's candidates: {candidates:?}");
         assert!(!candidates.is_empty());
         // The address goes out without a zone (an SDP address has none, RFC 8839 §5.1).
@@ -341,13 +345,7 @@ async fn stun_by_name(url: &str) {
     let (pc, mut events) = PeerConnection::new(stun).await.expect(url);
     let bound: Vec<IpAddr> = pc.local_addresses().iter().map(|a| a.ip()).collect();
     assert!(bound.contains(&IpAddr::V4(PEER_V4)) && bound.contains(&IpAddr::V6(PEER_V6)));
-    let _channel = pc
-        .create_data_channel("probe", DataChannelInit::default())
-        .await
-        .unwrap();
-    let offer = pc.create_offer().await.unwrap();
-    pc.set_local_description(&offer).await.unwrap();
-    let (candidates, others) = gather(&mut events, Duration::from_secs(10)).await;
+    let (candidates, others) = offer_and_gather(&pc, &mut events, Duration::from_secs(10)).await;
     println!("{url}: candidates {candidates:?}");
     assert!(
         !others
