@@ -253,9 +253,7 @@ impl Harness {
     }
 
     fn gathering_complete(&self, i: usize) -> bool {
-        self.events[i]
-            .iter()
-            .any(|e| *e == Event::GatheringState(GatheringState::Complete))
+        self.events[i].contains(&Event::GatheringState(GatheringState::Complete))
     }
 }
 
