@@ -17,7 +17,7 @@
 //! Server-reflexive passive candidates (RFC 6544 §4.1) need the NAT's mapping of the
 //! listener's own address and port, so the agent's Binding request to a STUN server
 //! (`Agent::add_tcp_listener` says how it is told apart: from a listener, to a configured
-//! `stun:` server, [`IceTcp::set_stun_servers`]) goes on a connection *from the listener's
+//! `stun:` server, [`IceTcp::add_stun_servers`]) goes on a connection *from the listener's
 //! address*: every listener sets `SO_REUSEPORT`, and so does that connection's socket,
 //! which Linux requires of both before it lets them share the address. The connection is
 //! one more in the table: opened without waiting, its bytes written as they are (STUN over
