@@ -20,6 +20,10 @@
 //! response to the latest check the agent sent over TCP), on the listener or on the active
 //! candidate's connection, and connections closing (`stream_closed`). The agent's TCP
 //! transmits stay with the fuzzer, as a driver would frame them on its connections.
+//! The agent has a `stun:` server too, which its listeners ask over TCP for their
+//! server-reflexive passive candidates (RFC 6544 §4.1): the fuzzer answers the latest such
+//! request with a mapped address of its choosing, sends raw bytes as from the server, or
+//! closes that connection.
 //! Whatever comes, the agent stays within its limits and never panics.
 #![no_main]
 
@@ -39,6 +43,8 @@ use rtcweb_stun::{BindingRequest, IceRole, IntegrityKey, Message, encode_binding
 const REMOTE_UFRAG: &str = "rEmO";
 const REMOTE_PWD: &str = "remotepassword0123456789x";
 const TURN: &str = "192.0.2.10:3478";
+/// A STUN server (asked over UDP from the socket, over TCP from each listener).
+const STUN: &str = "192.0.2.11:3478";
 /// Our ICE-TCP listener (passive candidate) and the active candidate's address on its IP
 /// (port 9, RFC 6544 §4.5).
 const LISTENER: &str = "192.0.2.1:7000";
@@ -92,13 +98,18 @@ fuzz_target!(|data: &[u8]| {
     let config = Config {
         controlling: flags & 1 == 1,
         lite: flags & 2 == 2,
-        servers: vec![IceServer::Turn {
-            address: TURN.parse().unwrap(),
-            transport: Transport::Udp,
-            username: "alice".into(),
-            password: "wonderland".into(),
-            tls: None,
-        }],
+        servers: vec![
+            IceServer::Turn {
+                address: TURN.parse().unwrap(),
+                transport: Transport::Udp,
+                username: "alice".into(),
+                password: "wonderland".into(),
+                tls: None,
+            },
+            IceServer::Stun {
+                address: STUN.parse().unwrap(),
+            },
+        ],
         seed: Some(3),
         sped: flags & 8 == 8,
         max_remote_candidates: 8,
@@ -130,6 +141,9 @@ fuzz_target!(|data: &[u8]| {
     let mut last_request: Option<(Vec<u8>, SocketAddr, SocketAddr)> = None;
     // The latest check the agent sent over ICE-TCP: (bytes, our end, the peer's end).
     let mut last_tcp_request: Option<(Vec<u8>, SocketAddr, SocketAddr)> = None;
+    // The latest Binding request over TCP to the STUN server: (bytes, the listener).
+    let mut last_stun_request: Option<(Vec<u8>, SocketAddr)> = None;
+    let stun: SocketAddr = STUN.parse().unwrap();
     let mut out = Vec::new();
     let mut rest = data.get(1..).unwrap_or_default();
     while let Some((&op, tail)) = rest.split_first() {
@@ -298,6 +312,53 @@ fuzz_target!(|data: &[u8]| {
                         }
                     }
                     5 => tcp(arg, &mut agent),
+                    6 => {
+                        // The STUN server answers the latest request over TCP: mapped to
+                        // 203.0.113.9 at a port of the argument's (the listener's port
+                        // when it is 0: no NAT), or raw bytes as from it.
+                        let port = u16::from_be_bytes([
+                            arg.first().copied().unwrap_or(0),
+                            arg.get(1).copied().unwrap_or(0),
+                        ]);
+                        if let Some((request, from)) = &last_stun_request {
+                            let mapped = if port == 0 {
+                                *from
+                            } else {
+                                SocketAddr::new([203, 0, 113, 9].into(), port)
+                            };
+                            let response = if op & 0x80 != 0 {
+                                Some(arg.to_vec())
+                            } else {
+                                Message::decode(request).ok().and_then(|m| {
+                                    let mut buf = [0u8; 256];
+                                    let n = encode_binding_success_with(
+                                        m.transaction_id(),
+                                        mapped,
+                                        None,
+                                        &[],
+                                        &mut buf,
+                                    )
+                                    .ok()?;
+                                    Some(buf[..n].to_vec())
+                                })
+                            };
+                            if let Some(response) = response {
+                                let d = Datagram {
+                                    transport: Transport::Tcp,
+                                    local: *from,
+                                    remote: stun,
+                                    contents: &response,
+                                };
+                                let _ = agent.handle_datagram(now, d);
+                            }
+                        }
+                    }
+                    7 => {
+                        // The connection to the STUN server closes.
+                        if let Some((_, from)) = &last_stun_request {
+                            agent.stream_closed(now, *from, stun);
+                        }
+                    }
                     _ => agent.close(now),
                 }
             }
@@ -308,6 +369,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(n < 10_000, "unbounded transmits");
             match (t.transport, t.source) {
                 // ICE-TCP: the owner frames it on its connection; the fuzzer plays the peer.
+                (Transport::Tcp, Some(source)) if t.destination == stun => {
+                    last_stun_request = Some((t.contents, source));
+                }
                 (Transport::Tcp, Some(source)) => {
                     if t.contents.first().is_some_and(|b| *b < 4) {
                         last_tcp_request = Some((t.contents, source, t.destination));

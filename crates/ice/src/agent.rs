@@ -71,6 +71,9 @@ pub struct Stats {
     pub checks_deferred: u64,
     /// Consent checks sent (RFC 7675).
     pub consent_checks_sent: u64,
+    /// Binding requests over TCP to STUN servers not started because the table was full
+    /// (server-reflexive ICE-TCP candidates, [`Agent::add_tcp_listener`]).
+    pub tcp_discoveries_refused: u64,
 }
 
 /// What [`Agent::handle_datagram`] made of a datagram.
@@ -195,7 +198,10 @@ impl Agent {
 
     /// Counters.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            tcp_discoveries_refused: self.gather.tcp_discoveries_refused(),
+            ..self.stats
+        }
     }
 
     /// Where SPED stands ([`Config::sped`]).
@@ -311,7 +317,10 @@ impl Agent {
     pub fn pairs(&self) -> impl Iterator<Item = PairInfo<'_>> {
         let selected = self.selected_pair_id();
         self.checklist.pairs().iter().map(move |p| PairInfo {
-            local: &self.gather.local(p.local).candidate,
+            local: &self
+                .gather
+                .local(p.valid_local.unwrap_or(p.local))
+                .candidate,
             remote: &self.checklist.remote(p.remote).candidate,
             state: p.state,
             nominated: p.nominated,
@@ -384,9 +393,28 @@ impl Agent {
     /// remote candidate (RFC 8445 §7.3.1.3), active, answered and checked on that
     /// connection. Listeners count against [`Config::max_sockets`]; port 0 and port 9 are
     /// refused ([`IceError::InvalidListener`]).
+    ///
+    /// **Server-reflexive passive candidates** (RFC 6544 §4.1): for each `stun:` server of
+    /// the configuration ([`IceServer::Stun`](crate::IceServer::Stun)) the agent sends one
+    /// Binding request over TCP from each listener, so that the mapping it learns is the
+    /// listener's own (a 1:1 NAT, a cloud VM's public address or a router's port forward
+    /// reach the listener at that address). The owner tells such a transmit from an ICE-TCP
+    /// check by its ends: a [`Transmit`] over [`Transport::Tcp`] whose source is a
+    /// listener and whose destination is a configured STUN server. It opens a TCP
+    /// connection *from the listener's address and port* (the listener and this socket
+    /// both set `SO_REUSEPORT`) to the server, writes the bytes as they are (no RFC 4571
+    /// frame: a STUN message's header gives its length, RFC 8489 §6.2.2), and hands each
+    /// STUN message it reads back to [`handle_datagram`](Self::handle_datagram) with
+    /// [`Transport::Tcp`], `local` the listener and `remote` the server. It may close the
+    /// connection once the response came; a connection that closes or cannot be opened
+    /// before then is reported with [`stream_closed`](Self::stream_closed), which fails
+    /// the request at once (else it times out after Ti, 39.5 s, RFC 8489 §6.2.2).
+    /// Gathering completes only when these requests have ended. A mapped address equal to
+    /// the listener (no NAT) makes no candidate. No server-reflexive *active* candidate is
+    /// gathered: the crate docs say why.
     pub fn add_tcp_listener(&mut self, now: Instant, listener: SocketAddr) -> Result<(), IceError> {
         let started = self.gather.state() != GatheringState::New;
-        self.gather.add_tcp_listener(listener, ctx!(self))?;
+        self.gather.add_tcp_listener(now, listener, ctx!(self))?;
         if started {
             self.after_input(now);
         }
@@ -419,7 +447,18 @@ impl Agent {
     /// the pairs on it fail at once (RFC 6544 §7.1), and if the selected pair was one of
     /// them, the best other nominated pair takes over (none: the connection waits for an
     /// ICE restart).
+    ///
+    /// The connection from a listener to a STUN server (see
+    /// [`add_tcp_listener`](Self::add_tcp_listener)) ends its Binding request: one still
+    /// waiting fails ([`Event::CandidateError`]).
     pub fn stream_closed(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr) {
+        if self
+            .gather
+            .tcp_discovery_closed(local, remote, &mut self.events)
+        {
+            self.after_input(now);
+            return;
+        }
         let failed = self.checklist.fail_connection(&self.gather, local, remote);
         if failed.is_empty() {
             return;
@@ -1027,7 +1066,9 @@ impl Agent {
     /// which the controlling agent stops checking lower pairs.
     fn select(&mut self, now: Instant, pi: usize, nominated: bool) {
         let pair = self.checklist.pair(pi);
-        let (id, local, remote, priority) = (pair.id, pair.local, pair.remote, pair.priority);
+        // The valid pair's local candidate: same base, same way out.
+        let local = pair.valid_local.unwrap_or(pair.local);
+        let (id, remote, priority) = (pair.id, pair.remote, pair.priority);
         if self.selected_pair_id() == Some(id) {
             return;
         }
@@ -1475,6 +1516,15 @@ impl Agent {
             self.pair_fresh();
         }
         // RFC 8445 §7.2.5.3.2-3: the pair is valid; unfreeze its foundation.
+        // RFC 8445 §7.2.5.3.1: over TCP on our listener, a mapped address that is our
+        // server-reflexive passive candidate (the peer reached us through the NAT at it)
+        // makes that candidate the valid pair's local one.
+        if let Some(mapped) = mapped
+            && transport == Transport::Tcp
+            && let Some(srflx) = self.gather.tcp_reflexive_at(base, mapped)
+        {
+            self.checklist.set_valid_local(pi, srflx);
+        }
         self.checklist.succeeded(&self.gather, pi);
         self.checks.valid(now);
         let nominated = (tag.use_candidate && self.session.is_controlling())

@@ -65,6 +65,11 @@ pub(crate) struct Pair {
     pub(crate) transaction: Option<[u8; 12]>,
     /// The peer sent an authenticated check on this pair.
     pub(crate) requested: bool,
+    /// The local candidate of the valid pair when it is not `local` (RFC 8445
+    /// §7.2.5.3.1: the local candidate whose address is the mapped address of the
+    /// response): the server-reflexive passive ICE-TCP candidate on `local`'s base that the
+    /// peer reached us at. Same base, so datagrams leave the same way.
+    pub(crate) valid_local: Option<usize>,
 }
 
 impl PairState {
@@ -441,6 +446,7 @@ impl Checklist {
             nominate_on_success: false,
             transaction: None,
             requested: false,
+            valid_local: None,
         });
         Some(Added::New(self.pairs.len() - 1))
     }
@@ -676,6 +682,12 @@ impl Checklist {
         if lite {
             self.pairs[index].state = PairState::Succeeded;
         }
+    }
+
+    /// The valid pair of pair `index` has `local` as its local candidate (RFC 8445
+    /// §7.2.5.3.1).
+    pub(crate) fn set_valid_local(&mut self, index: usize, local: usize) {
+        self.pairs[index].valid_local = Some(local);
     }
 
     pub(crate) fn nominate(&mut self, index: usize) {

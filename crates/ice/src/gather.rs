@@ -1,7 +1,8 @@
 //! Gathering (RFC 8445 §5.1.1): host candidates from the owner's sockets, server-reflexive
 //! ones from STUN servers, relayed ones from TURN servers (through rtcweb-turn), and
 //! ICE-TCP host candidates (RFC 6544 §4.1) from the owner's TCP listeners: a passive one at
-//! the listener, an active one on its IP.
+//! the listener, an active one on its IP; and server-reflexive passive ICE-TCP candidates
+//! (RFC 6544 §4.1) from a Binding request over TCP from each listener to each STUN server.
 //!
 //! A [`Gatherer`] owns the sockets, the local candidates, the discoveries and relays, the
 //! gathering state and the servers. New local candidates come out of [`Gatherer::poll`] (with
@@ -40,6 +41,11 @@ pub(crate) fn active_base(listener: SocketAddr) -> SocketAddr {
 
 /// Most candidate errors kept for the failure report.
 const MAX_CANDIDATE_ERRORS: usize = 8;
+
+/// Most Binding requests over TCP (one per listener and STUN server) at once; past it a
+/// listener asks no more servers, and the refusal is counted
+/// ([`Stats::tcp_discoveries_refused`](crate::Stats::tcp_discoveries_refused)).
+pub(crate) const MAX_TCP_DISCOVERIES: usize = 16;
 
 /// The STUN error code behind a TURN failure (RFC 8656 §18), or the W3C 701 when the
 /// server did not answer or the failure is ours.
@@ -89,9 +95,12 @@ pub(crate) struct LocalCandidate {
     pub(crate) alive: bool,
 }
 
-/// One server-reflexive query: one socket asking one STUN server.
+/// One server-reflexive query: one socket asking one STUN server, or one TCP listener
+/// asking one over a connection from the listener's address (`inner`'s transport says
+/// which).
 #[derive(Debug)]
 struct Discovery {
+    /// The UDP socket, or the TCP listener, the request leaves from: the base.
     socket: SocketAddr,
     index: usize,
     inner: ReflexiveDiscovery,
@@ -176,6 +185,8 @@ pub(crate) struct Gatherer {
     stream_relayed: Vec<(SocketAddr, Vec<u8>)>,
     /// Local candidates added and not yet handed to the agent for pairing.
     fresh: VecDeque<usize>,
+    /// Binding requests over TCP not started for [`MAX_TCP_DISCOVERIES`].
+    tcp_discoveries_refused: u64,
 }
 
 impl Gatherer {
@@ -194,6 +205,7 @@ impl Gatherer {
             pending_servers: None,
             stream_relayed: Vec::new(),
             fresh: VecDeque::new(),
+            tcp_discoveries_refused: 0,
         }
     }
 
@@ -203,6 +215,11 @@ impl Gatherer {
 
     pub(crate) fn candidate_errors(&self) -> &[CandidateError] {
         &self.candidate_errors
+    }
+
+    /// Binding requests over TCP not started for the table limit.
+    pub(crate) fn tcp_discoveries_refused(&self) -> u64 {
+        self.tcp_discoveries_refused
     }
 
     pub(crate) fn sockets(&self) -> &[SocketAddr] {
@@ -284,6 +301,19 @@ impl Gatherer {
         })
     }
 
+    /// The live server-reflexive passive ICE-TCP candidate at `address` on `base`, if any:
+    /// the local candidate of a valid pair whose check on `base` was answered with
+    /// `address` as mapped address (RFC 8445 §7.2.5.3.1).
+    pub(crate) fn tcp_reflexive_at(&self, base: SocketAddr, address: SocketAddr) -> Option<usize> {
+        self.locals.iter().position(|l| {
+            l.alive
+                && l.base == base
+                && l.path == Path::Tcp(base)
+                && l.candidate.kind == CandidateKind::ServerReflexive
+                && l.candidate.socket_addr() == Some(address)
+        })
+    }
+
     /// Whether some local UDP candidate has the address `address`.
     pub(crate) fn has_local_address(&self, address: SocketAddr) -> bool {
         self.locals.iter().any(|l| {
@@ -330,7 +360,9 @@ impl Gatherer {
             return false;
         };
         self.sockets.remove(index);
-        self.discoveries.retain(|d| d.socket != socket);
+        // A TCP listener may have the same address: its discoveries stay.
+        self.discoveries
+            .retain(|d| d.socket != socket || d.inner.transport() != Transport::Udp);
         let mut dead_relays = Vec::new();
         for (i, relay) in self.relays.iter_mut().enumerate() {
             if relay.socket == Some(socket) {
@@ -357,6 +389,7 @@ impl Gatherer {
     /// gathering has started. Listeners count against the socket limit.
     pub(crate) fn add_tcp_listener(
         &mut self,
+        now: Instant,
         listener: SocketAddr,
         ctx: &mut Context<'_>,
     ) -> Result<(), IceError> {
@@ -372,19 +405,23 @@ impl Gatherer {
         }
         self.tcp_listeners.push(listener);
         if self.state != GatheringState::New {
-            self.gather_tcp(self.tcp_listeners.len() - 1, ctx);
+            let servers = self.servers.clone();
+            self.gather_tcp(now, self.tcp_listeners.len() - 1, &servers, ctx);
             self.set_state(GatheringState::Gathering, ctx.events);
         }
         Ok(())
     }
 
     /// Removes an ICE-TCP listener (its interface address went away): its passive and
-    /// active candidates are gone. False when it was not one of ours.
+    /// active candidates (host and server-reflexive) are gone, and its Binding requests
+    /// over TCP stop. False when it was not one of ours.
     pub(crate) fn remove_tcp_listener(&mut self, listener: SocketAddr) -> bool {
         let Some(index) = self.tcp_listeners.iter().position(|l| *l == listener) else {
             return false;
         };
         self.tcp_listeners.remove(index);
+        self.discoveries
+            .retain(|d| d.socket != listener || d.inner.transport() != Transport::Tcp);
         let active = active_base(listener);
         for l in &mut self.locals {
             if l.path == Path::Tcp(listener) || l.path == Path::Tcp(active) {
@@ -407,7 +444,7 @@ impl Gatherer {
             self.gather_socket(now, i, &servers, ctx);
         }
         for i in 0..self.tcp_listeners.len() {
-            self.gather_tcp(i, ctx);
+            self.gather_tcp(now, i, &servers, ctx);
         }
         if !ctx.config.lite {
             self.start_stream_relays(now, servers, ctx);
@@ -493,7 +530,7 @@ impl Gatherer {
             self.gather_socket(now, i, &added, ctx);
         }
         for i in 0..self.tcp_listeners.len() {
-            self.gather_tcp(i, ctx);
+            self.gather_tcp(now, i, &added, ctx);
         }
         self.start_stream_relays(now, added, ctx);
     }
@@ -602,20 +639,36 @@ impl Gatherer {
         }
     }
 
-    /// The ICE-TCP host candidates of listener `index` (RFC 6544 §4.1, §4.5): a passive
-    /// one at the listener and an active one on its IP, signalled with port 9.
-    fn gather_tcp(&mut self, index: usize, ctx: &mut Context<'_>) {
+    /// The interface rank of listener `index`: as the UDP socket on the same address is.
+    fn tcp_interface(&self, index: usize) -> usize {
+        let listener = self.tcp_listeners[index];
+        self.sockets
+            .iter()
+            .position(|s| s.ip() == listener.ip())
+            .unwrap_or(index)
+    }
+
+    /// The ICE-TCP candidates of listener `index`: the host ones (RFC 6544 §4.1, §4.5), a
+    /// passive one at the listener and an active one on its IP, signalled with port 9; and
+    /// a Binding request over TCP from the listener to each STUN server of `servers`
+    /// (RFC 6544 §4.1: the server-reflexive passive candidate is the mapping of the
+    /// listener's own address and port).
+    fn gather_tcp(
+        &mut self,
+        now: Instant,
+        index: usize,
+        servers: &[IceServer],
+        ctx: &mut Context<'_>,
+    ) {
+        if !ctx.config.lite {
+            self.start_tcp_discoveries(now, index, servers, ctx);
+        }
         if !self.allows(CandidateKind::Host) {
             return;
         }
         let listener = self.tcp_listeners[index];
         let foundation = self.foundation(CandidateKind::Host, listener.ip(), None, Transport::Tcp);
-        // Ranked as the UDP socket on the same address is.
-        let interface = self
-            .sockets
-            .iter()
-            .position(|s| s.ip() == listener.ip())
-            .unwrap_or(index);
+        let interface = self.tcp_interface(index);
         // The active candidate first, as browsers list it: nothing listens for it.
         for (tcp_type, base) in [
             (TcpType::Active, active_base(listener)),
@@ -628,6 +681,57 @@ impl Gatherer {
             candidate.transport = CandidateTransport::Tcp;
             candidate.tcp_type = Some(tcp_type);
             self.add_local(candidate, base, Path::Tcp(base), ctx.session, ctx.events);
+        }
+    }
+
+    /// One Binding request over TCP from listener `index` to each STUN server of `servers`
+    /// of its family (RFC 8489 §6.2.2: sent once, Ti to wait), at most
+    /// [`MAX_TCP_DISCOVERIES`] at once. The owner carries it: a [`Transmit`] over TCP from
+    /// the listener to a STUN server (see `Agent::add_tcp_listener`).
+    fn start_tcp_discoveries(
+        &mut self,
+        now: Instant,
+        index: usize,
+        servers: &[IceServer],
+        ctx: &mut Context<'_>,
+    ) {
+        if !self.allows(CandidateKind::ServerReflexive) {
+            return;
+        }
+        let listener = self.tcp_listeners[index];
+        for server in servers {
+            let IceServer::Stun { address } = *server else {
+                continue;
+            };
+            if address.is_ipv4() != listener.is_ipv4()
+                || self.discoveries.iter().any(|d| {
+                    d.socket == listener
+                        && d.inner.server() == address
+                        && d.inner.transport() == Transport::Tcp
+                })
+            {
+                continue;
+            }
+            let open = self
+                .discoveries
+                .iter()
+                .filter(|d| d.inner.transport() == Transport::Tcp && !d.done)
+                .count();
+            if open >= MAX_TCP_DISCOVERIES {
+                self.tcp_discoveries_refused += 1;
+                continue;
+            }
+            let seed = rand::Rng::random(ctx.rng);
+            let mut inner =
+                ReflexiveDiscovery::with_seed(address, RetransmitConfig::default(), seed);
+            inner.set_transport(Transport::Tcp);
+            inner.start(now);
+            self.discoveries.push(Discovery {
+                socket: listener,
+                index,
+                inner,
+                done: false,
+            });
         }
     }
 
@@ -733,7 +837,11 @@ impl Gatherer {
                     DiscoveryEvent::Discovered { mapped, server, .. } => {
                         let d = &self.discoveries[i];
                         let (socket, index) = (d.socket, d.index);
-                        self.add_reflexive(mapped, socket, index, server.ip(), ctx);
+                        if d.inner.transport() == Transport::Tcp {
+                            self.add_tcp_reflexive(mapped, socket, server.ip(), ctx);
+                        } else {
+                            self.add_reflexive(mapped, socket, index, server.ip(), ctx);
+                        }
                     }
                     DiscoveryEvent::Failed(error) => {
                         let code = match &error {
@@ -741,10 +849,11 @@ impl Gatherer {
                             _ => CandidateError::UNREACHABLE,
                         };
                         let server = self.discoveries[i].inner.server();
+                        let transport = self.discoveries[i].inner.transport();
                         self.candidate_error(
                             CandidateError {
                                 server,
-                                transport: Transport::Udp,
+                                transport,
                                 turn: false,
                                 code,
                                 text: error.to_string(),
@@ -815,6 +924,87 @@ impl Gatherer {
             ctx.session,
             ctx.events,
         );
+    }
+
+    /// The server-reflexive passive ICE-TCP candidate at `mapped`, the address a STUN
+    /// server saw a connection from `listener`'s own address and port come from
+    /// (RFC 6544 §4.1; related address the listener, RFC 8839 §5.1). None when `mapped` is
+    /// the listener itself (no NAT: the host candidate says it all) or of another family.
+    fn add_tcp_reflexive(
+        &mut self,
+        mapped: SocketAddr,
+        listener: SocketAddr,
+        server: IpAddr,
+        ctx: &mut Context<'_>,
+    ) {
+        let Some(index) = self.tcp_listeners.iter().position(|&l| l == listener) else {
+            return;
+        };
+        if !self.allows(CandidateKind::ServerReflexive)
+            || mapped.is_ipv4() != listener.is_ipv4()
+            || mapped == listener
+        {
+            return;
+        }
+        // RFC 6544 §4.2: the server-reflexive type preference for TCP, the passive
+        // direction preference.
+        let priority = tcp_candidate_priority(
+            CandidateKind::ServerReflexive,
+            TcpType::Passive,
+            listener.ip(),
+            self.tcp_interface(index),
+            1,
+        );
+        let foundation = self.foundation(
+            CandidateKind::ServerReflexive,
+            listener.ip(),
+            Some(server),
+            Transport::Tcp,
+        );
+        let mut candidate =
+            Candidate::new(CandidateKind::ServerReflexive, foundation, priority, mapped);
+        candidate.transport = CandidateTransport::Tcp;
+        candidate.tcp_type = Some(TcpType::Passive);
+        candidate.related = Some((ConnectionAddress::Ip(listener.ip()), listener.port()));
+        self.add_local(
+            candidate,
+            listener,
+            Path::Tcp(listener),
+            ctx.session,
+            ctx.events,
+        );
+    }
+
+    /// The owner's connection from `listener` to STUN server `server` closed or could not
+    /// be opened: a Binding request still waiting on it fails now (reported as a
+    /// candidate error), one answered is forgotten. False when it carried no request.
+    pub(crate) fn tcp_discovery_closed(
+        &mut self,
+        listener: SocketAddr,
+        server: SocketAddr,
+        events: &mut VecDeque<Event>,
+    ) -> bool {
+        let Some(i) = self.discoveries.iter().position(|d| {
+            d.socket == listener
+                && d.inner.server() == server
+                && d.inner.transport() == Transport::Tcp
+        }) else {
+            return false;
+        };
+        let d = self.discoveries.remove(i);
+        if !d.done {
+            self.candidate_error(
+                CandidateError {
+                    server,
+                    transport: Transport::Tcp,
+                    turn: false,
+                    code: CandidateError::UNREACHABLE,
+                    text: "STUN server connection closed before a response".into(),
+                },
+                events,
+            );
+        }
+        true
     }
 
     /// A TURN event of relay `r`; a lost relay is told to the agent.
@@ -936,7 +1126,18 @@ impl Gatherer {
     /// Feeds a datagram (or TURN stream bytes) to the discovery or relay it is for.
     pub(crate) fn demux<'a>(&mut self, now: Instant, d: Datagram<'a>) -> Demux<'a> {
         if d.transport == Transport::Tcp && self.is_tcp_base(d.local) {
-            // A datagram the owner cut from an ICE-TCP connection (RFC 4571): the agent's.
+            // A STUN message the owner cut from its connection from a listener to a STUN
+            // server: a Binding response, if it is for one of our requests.
+            for disc in &mut self.discoveries {
+                if disc.socket == d.local
+                    && disc.inner.server() == d.remote
+                    && disc.inner.handle_datagram(now, d)
+                {
+                    return Demux::Consumed;
+                }
+            }
+            // Else a datagram the owner cut from an ICE-TCP connection (RFC 4571): the
+            // agent's.
             return Demux::Other;
         }
         if d.transport.is_stream() {

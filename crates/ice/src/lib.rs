@@ -18,6 +18,20 @@
 //!   (RFC 4571, [`rtcweb_common::FrameDecoder`]); a [`Transmit`](rtcweb_common::Transmit)
 //!   from the active candidate's address is its cue to connect
 //!   ([`Agent::add_tcp_listener`] says how connections are named).
+//!   **Server-reflexive passive** candidates (§4.1) for a peer behind a 1:1 NAT (a cloud
+//!   VM's public address, a port forward): one Binding request over TCP from each listener
+//!   to each `stun:` server (sent once, Ti 39.5 s, RFC 8489 §6.2.2; at most 16 at once,
+//!   counted in [`Stats::tcp_discoveries_refused`]), the mapping of the listener's own port
+//!   as a passive candidate related to it, unless it is the listener itself; gathering
+//!   completes when they end. A check on such a connection answered with that address makes
+//!   it the valid pair's local candidate (RFC 8445 §7.2.5.3.1). No server-reflexive
+//!   *active* candidate is gathered: an active candidate is signalled with port 9 and never
+//!   connected to, its connections leave from ephemeral ports whose mapping no STUN request
+//!   can know beforehand, and the peer learns that mapping anyway from our first check, as
+//!   a peer-reflexive remote candidate (RFC 8445 §7.3.1.3); a server-reflexive active
+//!   candidate would share the host active one's base and so its pairs' checks and
+//!   connections (§6.1.2.4 prunes such pairs). libwebrtc gathers no server-reflexive TCP
+//!   candidate of either kind.
 //! - **Checks**: a bounded checklist with frozen / waiting / in-progress / succeeded /
 //!   failed pairs, Ta pacing, triggered checks, role conflicts settled by the tie-breaker.
 //!   No check goes from a relayed candidate to a remote host candidate that the peer's own
@@ -92,8 +106,7 @@
 //! when the pair is relayed) and comes in as [`Received::Data`].
 //!
 //! ## Not implemented
-//! ICE-TCP simultaneous-open and server-reflexive TCP candidates (none gathered; remote
-//! `tcptype so` candidates are kept and never paired, since RFC 6544 §6.2 pairs them only
+//! ICE-TCP simultaneous-open candidates (none gathered; remote `tcptype so` candidates are kept and never paired, since RFC 6544 §6.2 pairs them only
 //! with simultaneous-open ones of ours), several components or data streams
 //! per agent (no need with BUNDLE and rtcp-mux), aggressive nomination as controlling agent (deprecated by RFC 8445), the
 //! RFC 8421 address-selection details beyond preferring IPv6 and earlier interfaces.

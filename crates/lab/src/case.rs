@@ -81,6 +81,8 @@ pub struct Side {
     pub turn: Vec<Turn>,
     /// The TURN password it uses (the server knows [`PASSWORD`]).
     pub password: String,
+    /// It is given coturn as its `stun:` server (else no STUN server at all).
+    pub stun: bool,
 }
 
 impl Side {
@@ -92,6 +94,7 @@ impl Side {
             on_wan: false,
             turn: vec![Turn::Udp],
             password: PASSWORD.to_owned(),
+            stun: true,
         }
     }
 
@@ -118,6 +121,13 @@ impl Side {
         self
     }
 
+    /// The same without a `stun:` server: no server-reflexive candidate (but what a TURN
+    /// server's answer shows).
+    pub fn without_stun(mut self) -> Self {
+        self.stun = false;
+        self
+    }
+
     /// The same with a password the server refuses.
     pub fn with_wrong_password(mut self) -> Self {
         self.password = "not-the-password".to_owned();
@@ -125,7 +135,10 @@ impl Side {
     }
 
     fn ice_servers(&self, coturn: &Coturn) -> Value {
-        let mut servers = vec![json!({ "urls": [format!("stun:{SERVER}:3478")] })];
+        let mut servers = Vec::new();
+        if self.stun {
+            servers.push(json!({ "urls": [format!("stun:{SERVER}:3478")] }));
+        }
         let der: String = coturn
             .certificate
             .iter()

@@ -35,6 +35,12 @@ pub enum Nat {
     /// (address-and-port-dependent mapping): a "symmetric" NAT, which hole punching cannot
     /// pass.
     Symmetric,
+    /// One public address for the one host behind (a cloud VM's public IP, a router's
+    /// port forward of everything): `DNAT` of every packet to the router's wan address to
+    /// the host, `SNAT` of the host's packets to that address, ports kept, and every
+    /// inbound flow let in (endpoint-independent mapping and filtering). Only a peer that
+    /// learns the public address (STUN) can tell anyone where it is.
+    OneToOne,
 }
 
 /// One side of the lab: a NAT router and the host behind it.
@@ -77,6 +83,7 @@ impl Site {
         let mut s = match self.nat {
             Nat::PortKeeping => "port-keeping".to_owned(),
             Nat::Symmetric => "symmetric".to_owned(),
+            Nat::OneToOne => "1:1".to_owned(),
         };
         if self.wan_loss > 0.0 {
             s.push_str(&format!(", {:.0} % loss", self.wan_loss * 100.0));
@@ -205,7 +212,7 @@ impl NatLab {
             host.ip(&["addr", "add", &format!("{x}.{y}.{z}.2/24"), "dev", "eth0"])?;
             host.ip(&["link", "set", "eth0", "up"])?;
             host.ip(&["route", "add", "default", "via", &format!("{x}.{y}.{z}.1")])?;
-            router.sh(&router_rules(site))?;
+            router.sh(&router_rules(site, i))?;
             routers.push(router);
             hosts.push(host);
         }
@@ -287,15 +294,29 @@ impl NatLab {
     }
 }
 
-/// The router's forwarding, NAT and filter rules.
-fn router_rules(site: &Site) -> String {
+/// The forwarding, NAT and filter rules of router `i`.
+fn router_rules(site: &Site, i: usize) -> String {
+    let mut s = String::from("set -e\nsysctl -q -w net.ipv4.ip_forward=1\n");
     let masquerade = match site.nat {
         Nat::PortKeeping => "MASQUERADE",
         Nat::Symmetric => "MASQUERADE --random-fully",
+        Nat::OneToOne => {
+            let (public, host) = (NatLab::router_wan_ip(i), NatLab::host_ip(i));
+            // Everything to the public address goes to the host, everything from the host
+            // leaves from it, ports kept (SNAT keeps a port that is free; the host is the
+            // only one behind).
+            s.push_str(&format!(
+                "iptables -t nat -A PREROUTING -i wan -d {public} -j DNAT --to-destination {host}\n"
+            ));
+            "SNAT --to-source"
+        }
     };
-    let mut s = String::from("set -e\nsysctl -q -w net.ipv4.ip_forward=1\n");
+    let to = match site.nat {
+        Nat::OneToOne => format!(" {}", NatLab::router_wan_ip(i)),
+        _ => String::new(),
+    };
     s.push_str(&format!(
-        "iptables -t nat -A POSTROUTING -o wan -j {masquerade}\n"
+        "iptables -t nat -A POSTROUTING -o wan -j {masquerade}{to}\n"
     ));
     if site.wan_loss > 0.0 {
         let p = site.wan_loss;
@@ -312,6 +333,13 @@ fn router_rules(site: &Site) -> String {
     // never kept, so it cannot take the external port a later outgoing flow would keep
     // (which would turn a port-keeping NAT symmetric for that flow), and no ICMP error
     // goes back.
+    if site.nat == Nat::OneToOne {
+        // In: every new flow to the host too (after the loss and UDP rules).
+        s.push_str(&format!(
+            "iptables -A FORWARD -i wan -o lan -d {} -j ACCEPT\n",
+            NatLab::host_ip(i)
+        ));
+    }
     s.push_str(
         "iptables -A FORWARD -i lan -o wan -j ACCEPT\n\
          iptables -A FORWARD -i wan -o lan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n\

@@ -485,3 +485,61 @@ fn ice_tcp_from_firefox_behind_a_nat_without_udp_to_rtcweb_on_the_wan() {
     // Firefox's fake microphone: a 1 kHz tone.
     ice_tcp_case(name, firefox(), 1000.0);
 }
+
+/// rtcweb behind a 1:1 NAT (a cloud VM's public address: every port of the router's wan
+/// address leads to it) answers Chromium, which sits behind a NAT that drops all UDP. The
+/// host passive candidate is a private address Chromium cannot reach; only the
+/// server-reflexive passive TCP candidate (RFC 6544 §4.1), learnt by STUN over TCP to
+/// coturn from the listener's own port, is. Both sides' stats show that candidate on the
+/// selected pair: rtcweb's as its local one (the mapped address of its check on the
+/// connection, RFC 8445 §7.2.5.3.1), Chromium's as the remote one it connected to.
+#[test]
+fn ice_tcp_through_a_one_to_one_nat_needs_the_server_reflexive_passive_candidate() {
+    if !ready(&["chromium"]) {
+        return;
+    }
+    let name = "ICE-TCP: rtcweb behind a 1:1 NAT, Chromium behind a NAT without UDP";
+    let one_to_one = Site::new(Nat::OneToOne);
+    let o = run(
+        name,
+        Side::new(chromium(), PORT_KEEPING.with_udp_blocked()),
+        Side::new(rtcweb(), one_to_one),
+    );
+    assert_works(name, &o, Duration::from_secs(5));
+    let public = NatLab::router_wan_ip(1);
+    let srflx = format!("srflx tcp passive {public}:");
+    let (chromium_side, ours) = (&o.sides[0], &o.sides[1]);
+    let local = ours.local.as_deref().unwrap_or("-");
+    assert!(
+        local.starts_with(&srflx),
+        "{name}: rtcweb's selected local candidate: {local}"
+    );
+    let remote = chromium_side.remote.as_deref().unwrap_or("-");
+    assert!(
+        remote.starts_with(&srflx),
+        "{name}: Chromium's selected remote candidate: {remote}"
+    );
+    assert_hears_rtcweb(name, chromium_side);
+    assert!(
+        (ours.heard_hz - 400.0).abs() < 25.0,
+        "{name}: rtcweb heard {:.0} Hz, not Chromium's 400 Hz beep",
+        ours.heard_hz
+    );
+
+    // The same without a STUN server for rtcweb: no server-reflexive candidate, and its
+    // private host candidate leads nowhere. Nothing connects (no relay either: Chromium's
+    // TURN is over UDP, which its router drops).
+    let name = "ICE-TCP: the same without rtcweb's STUN server";
+    let o = run_with(
+        name,
+        Side::new(chromium(), PORT_KEEPING.with_udp_blocked()),
+        Side::new(rtcweb(), one_to_one).without_stun(),
+        Plan {
+            connect_timeout: Duration::from_secs(15),
+            ..Plan::default()
+        },
+    );
+    for s in &o.sides {
+        assert!(!s.connected, "{name}: {} connected: {}", s.name, o.line());
+    }
+}

@@ -82,6 +82,8 @@ pub struct ReflexiveDiscovery {
     rng: StdRng,
     events: VecDeque<DiscoveryEvent>,
     software: Option<String>,
+    /// UDP, or TCP for a request over the owner's connection to the server.
+    transport: Transport,
 }
 
 impl ReflexiveDiscovery {
@@ -102,12 +104,27 @@ impl ReflexiveDiscovery {
             rng,
             events: VecDeque::new(),
             software: None,
+            transport: Transport::Udp,
         }
     }
 
     /// Sets the SOFTWARE attribute sent in requests.
     pub fn set_software(&mut self, software: &str) {
         self.software = Some(software.to_owned());
+    }
+
+    /// Asks over `transport` (UDP unless set; set it before [`start`](Self::start)). Over
+    /// TCP the request is sent once and waits Ti, `reliable_timeout`, for its response
+    /// (RFC 8489 §6.2.2); the owner carries it on a connection to the server and hands back
+    /// each STUN message read from it (the header's length delimits one, RFC 8489 §6.2.2)
+    /// as a datagram over that transport.
+    pub fn set_transport(&mut self, transport: Transport) {
+        self.transport = transport;
+    }
+
+    /// The transport asked over.
+    pub fn transport(&self) -> Transport {
+        self.transport
     }
 
     /// The server asked.
@@ -140,7 +157,7 @@ impl ReflexiveDiscovery {
             now,
             id,
             buf[..n].to_vec(),
-            Transport::Udp,
+            self.transport,
             None,
             self.server,
             (),
@@ -148,9 +165,10 @@ impl ReflexiveDiscovery {
     }
 
     /// Feeds a datagram that arrived. Returns whether it was the response this machine waits
-    /// for (otherwise the owner routes it elsewhere): a UDP datagram from the server.
+    /// for (otherwise the owner routes it elsewhere): a datagram from the server over the
+    /// transport asked over.
     pub fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) -> bool {
-        if datagram.transport != Transport::Udp || datagram.remote != self.server {
+        if datagram.transport != self.transport || datagram.remote != self.server {
             return false;
         }
         let datagram = datagram.contents;
@@ -158,7 +176,6 @@ impl ReflexiveDiscovery {
             return false;
         };
         if !header.class.is_response()
-            || !header.class.is_response()
             || header.method != Method::BINDING.0
             || !self.transactions.contains(&header.transaction_id)
         {

@@ -89,3 +89,37 @@ fn error_response_and_timeout() {
         Some(DiscoveryEvent::Failed(DiscoveryError::Timeout { server }))
     );
 }
+
+#[test]
+fn over_tcp_the_request_is_sent_once_and_waits_ti() {
+    let server: SocketAddr = "192.0.2.1:3478".parse().unwrap();
+    let mapped: SocketAddr = "198.51.100.7:50000".parse().unwrap();
+    let t0 = epoch();
+    let mut d = ReflexiveDiscovery::with_seed(server, RetransmitConfig::default(), 5);
+    d.set_transport(Transport::Tcp);
+    assert_eq!(d.transport(), Transport::Tcp);
+    d.start(t0);
+    let request = d.poll_transmit().unwrap();
+    assert_eq!(request.transport, Transport::Tcp);
+    assert!(d.poll_transmit().is_none());
+    // RFC 8489 §6.2.2: no retransmission; the one deadline is Ti.
+    assert_eq!(
+        d.poll_timeout().unwrap() - t0,
+        Duration::from_millis(39_500)
+    );
+    let req = Message::decode(&request.contents).unwrap();
+    let mut buf = [0u8; 128];
+    let n = encode_binding_success(req.transaction_id(), mapped, None, &mut buf).unwrap();
+    // The same response over UDP is not for a TCP request.
+    assert!(!d.handle_datagram(t0, udp(server, &buf[..n])));
+    let tcp = Datagram {
+        transport: Transport::Tcp,
+        ..udp(server, &buf[..n])
+    };
+    assert!(d.handle_datagram(t0 + Duration::from_millis(20), tcp));
+    assert!(matches!(
+        d.poll_event(),
+        Some(DiscoveryEvent::Discovered { mapped: m, .. }) if m == mapped
+    ));
+    assert_eq!(d.poll_timeout(), None);
+}

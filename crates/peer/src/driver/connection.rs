@@ -301,7 +301,9 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
         peer.add_local_address(now, *address)?;
     }
     if config.ice_tcp {
-        for listener in sockets.listen_tcp(config.port_range.as_ref())? {
+        let listeners = sockets.listen_tcp(config.port_range.as_ref())?;
+        sockets.add_tcp_stun_servers(&config.peer.ice_servers);
+        for listener in listeners {
             peer.add_local_tcp_listener(now, listener)?;
         }
     }

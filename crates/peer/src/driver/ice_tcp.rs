@@ -14,6 +14,17 @@
 //! frame. A connection that closes, fails or cannot be opened is reported
 //! ([`IceTcp::take_closed`]) for the agent to fail its pairs at once.
 //!
+//! Server-reflexive passive candidates (RFC 6544 §4.1) need the NAT's mapping of the
+//! listener's own address and port, so the agent's Binding request to a STUN server
+//! (`Agent::add_tcp_listener` says how it is told apart: from a listener, to a configured
+//! `stun:` server, [`IceTcp::add_stun_servers`]) goes on a connection *from the listener's
+//! address*: every listener sets `SO_REUSEPORT`, and so does that connection's socket,
+//! which Linux requires of both before it lets them share the address. The connection is
+//! one more in the table: opened without waiting, its bytes written as they are (STUN over
+//! TCP needs no RFC 4571 frame: the header's length delimits a message, RFC 8489 §6.2.2;
+//! cut with [`StreamFramer`]), each message read handed over as a datagram from the server
+//! to the listener; closed once it delivered one, or after [`STUN_TIMEOUT`] (Ti) without.
+//!
 //! Anyone may connect to a passive candidate, so an accepted connection must earn its
 //! place: until it carries an authenticated ICE check (the task asks the agent,
 //! `Peer::tcp_connection_checked`, and says so with [`IceTcp::checked`]) it is closed after
@@ -30,6 +41,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rtcweb_common::{FrameDecoder, MIN_DECODER_LIMIT, Transport, encode_frame};
+use rtcweb_turn::{Frame, StreamFramer};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::time::{Instant, Sleep};
@@ -54,6 +66,26 @@ const MAX_CLOSED: usize = 2 * MAX_CONNECTIONS;
 /// before it is closed. A peer's active candidate sends its check as soon as it has
 /// connected (RFC 6544 §7.1), so one round trip is enough.
 pub(crate) const UNCHECKED_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection to a STUN server may wait for its response: Ti (RFC 8489
+/// §6.2.2), as long as the agent's transaction waits.
+pub(crate) const STUN_TIMEOUT: Duration = Duration::from_millis(39_500);
+/// Most STUN servers a listener asks over TCP (the agent bounds its requests too).
+const MAX_STUN_SERVERS: usize = 16;
+/// Most bytes of a STUN server's stream held uncut: one whole message of the largest size.
+const STUN_STREAM_LIMIT: usize = 20 + 65_535;
+
+/// How datagrams are cut from a connection's stream.
+#[derive(Debug)]
+enum Framing {
+    /// ICE-TCP: RFC 4571 frames.
+    Rfc4571(FrameDecoder),
+    /// A STUN server's stream: whole STUN messages (RFC 8489 §6.2.2). `delivered` once
+    /// one was handed over: the connection has served its purpose.
+    Stun {
+        framer: StreamFramer,
+        delivered: bool,
+    },
+}
 
 #[derive(Debug)]
 enum State {
@@ -77,12 +109,12 @@ struct Connection {
     local: SocketAddr,
     remote: SocketAddr,
     state: State,
-    decoder: FrameDecoder,
+    framing: Framing,
     /// Framed bytes not yet written; `written` of them are.
     out: Vec<u8>,
     written: usize,
-    /// An accepted connection that has not carried an authenticated check yet: when it is
-    /// closed for it.
+    /// An accepted connection that has not carried an authenticated check yet, or a
+    /// connection to a STUN server: when it is closed for it.
     unchecked_until: Option<Instant>,
 }
 
@@ -92,7 +124,7 @@ impl Connection {
             local,
             remote,
             state,
-            decoder: FrameDecoder::new(MIN_DECODER_LIMIT),
+            framing: Framing::Rfc4571(FrameDecoder::new(MIN_DECODER_LIMIT)),
             out: Vec::new(),
             written: 0,
             unchecked_until: None,
@@ -123,9 +155,54 @@ impl Connection {
         Ok(())
     }
 
-    /// The next datagram decoded, copied into `buf`.
+    /// A connection to a STUN server whose response was handed over.
+    fn is_spent(&self) -> bool {
+        matches!(
+            self.framing,
+            Framing::Stun {
+                delivered: true,
+                ..
+            }
+        )
+    }
+
+    /// How many more stream bytes the framing takes now.
+    fn room(&self) -> usize {
+        match &self.framing {
+            Framing::Rfc4571(decoder) => decoder.room(),
+            Framing::Stun { .. } => STUN_STREAM_LIMIT,
+        }
+    }
+
+    /// Stream bytes read. `Err` when they overflow the framing's limit.
+    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let pushed = match &mut self.framing {
+            Framing::Rfc4571(decoder) => decoder.push(bytes).is_ok(),
+            Framing::Stun { framer, .. } => framer.push(bytes).is_ok(),
+        };
+        if pushed {
+            Ok(())
+        } else {
+            Err(io::ErrorKind::InvalidData.into())
+        }
+    }
+
+    /// The next datagram decoded, copied into `buf`. A STUN server's stream that is not
+    /// STUN yields nothing (the connection closes at its deadline).
     fn frame_into(&mut self, buf: &mut [u8]) -> Option<Received> {
-        let frame = self.decoder.next_frame()?;
+        let frame = match &mut self.framing {
+            Framing::Rfc4571(decoder) => decoder.next_frame()?,
+            Framing::Stun {
+                delivered: true, ..
+            } => return None,
+            Framing::Stun { framer, delivered } => match framer.next_frame() {
+                Ok(Some(Frame::Stun(message))) => {
+                    *delivered = true;
+                    message
+                }
+                _ => return None,
+            },
+        };
         let len = frame.len().min(buf.len());
         buf[..len].copy_from_slice(&frame[..len]);
         Some(Received {
@@ -172,6 +249,9 @@ pub(crate) struct IceTcp {
     unchecked_timeout: Duration,
     /// Wakes the task at the earliest such deadline.
     expiry: Option<Pin<Box<Sleep>>>,
+    /// The `stun:` servers: a transmit from a listener to one of them is a Binding
+    /// request for a server-reflexive candidate.
+    stun_servers: Vec<SocketAddr>,
 }
 
 impl IceTcp {
@@ -185,6 +265,19 @@ impl IceTcp {
             counts: TcpCounts::default(),
             unchecked_timeout,
             expiry: None,
+            stun_servers: Vec::new(),
+        }
+    }
+
+    /// `stun:` servers of the configuration (those of a later configuration are added:
+    /// the agent asks them from its next restart; at most [`MAX_STUN_SERVERS`] in all):
+    /// what a listener sends to one of them goes on a connection of its own from the
+    /// listener's address, not on an ICE-TCP one.
+    pub(crate) fn add_stun_servers(&mut self, servers: impl IntoIterator<Item = SocketAddr>) {
+        for server in servers {
+            if self.stun_servers.len() < MAX_STUN_SERVERS && !self.stun_servers.contains(&server) {
+                self.stun_servers.push(server);
+            }
         }
     }
 
@@ -277,6 +370,11 @@ impl IceTcp {
         {
             Some(i) => i,
             None if source.port() == ACTIVE_PORT => self.open(source, destination)?,
+            None if self.stun_servers.contains(&destination)
+                && self.listeners.iter().any(|l| l.local == source) =>
+            {
+                self.open_to_stun(source, destination)?
+            }
             None => {
                 // RFC 6544: a passive candidate only answers on connections made to it.
                 self.counts.dropped += 1;
@@ -288,9 +386,15 @@ impl IceTcp {
             self.counts.dropped += 1;
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        if encode_frame(datagram, &mut c.out).is_err() {
-            self.counts.dropped += 1;
-            return Err(io::ErrorKind::InvalidInput.into());
+        match c.framing {
+            Framing::Rfc4571(_) => {
+                if encode_frame(datagram, &mut c.out).is_err() {
+                    self.counts.dropped += 1;
+                    return Err(io::ErrorKind::InvalidInput.into());
+                }
+            }
+            // RFC 8489 §6.2.2: STUN over TCP as it is.
+            Framing::Stun { .. } => c.out.extend_from_slice(datagram),
         }
         if let Err(e) = c.write_some() {
             self.close(index);
@@ -299,21 +403,52 @@ impl IceTcp {
         Ok(())
     }
 
-    /// Starts a connection from the active address `source` to `destination`; its index.
+    /// Starts a connection from the active address `source` to `destination`, from an
+    /// ephemeral port of its IP; its index.
     fn open(&mut self, source: SocketAddr, destination: SocketAddr) -> io::Result<usize> {
-        if self.connections.len() >= MAX_CONNECTIONS || source.is_ipv4() != destination.is_ipv4() {
-            self.counts.refused += 1;
-            self.counts.dropped += 1;
-            self.note_closed(source, destination);
-            return Err(io::Error::other("no ICE-TCP connection opened"));
-        }
         let mut from = source;
         from.set_port(0);
+        self.connect(source, from, destination)
+    }
+
+    /// Starts the connection that carries a Binding request from listener `source` to
+    /// the STUN server `destination`, from the listener's own address and port (both
+    /// sockets set `SO_REUSEPORT`); its index. It is closed once it delivered a message,
+    /// or after [`STUN_TIMEOUT`].
+    fn open_to_stun(&mut self, source: SocketAddr, destination: SocketAddr) -> io::Result<usize> {
+        let index = self.connect(source, source, destination)?;
+        let c = &mut self.connections[index];
+        c.framing = Framing::Stun {
+            framer: StreamFramer::new(STUN_STREAM_LIMIT),
+            delivered: false,
+        };
+        c.unchecked_until = Some(Instant::now() + STUN_TIMEOUT);
+        Ok(index)
+    }
+
+    /// Starts a connection named (`local`, `destination`) from the socket address `from`
+    /// (port 0: one the OS picks); its index.
+    fn connect(
+        &mut self,
+        local: SocketAddr,
+        from: SocketAddr,
+        destination: SocketAddr,
+    ) -> io::Result<usize> {
+        if self.connections.len() >= MAX_CONNECTIONS || local.is_ipv4() != destination.is_ipv4() {
+            self.counts.refused += 1;
+            self.counts.dropped += 1;
+            self.note_closed(local, destination);
+            return Err(io::Error::other("no ICE-TCP connection opened"));
+        }
         let connecting = tokio::spawn(async move {
             let socket = match from {
                 SocketAddr::V4(_) => TcpSocket::new_v4()?,
                 SocketAddr::V6(_) => TcpSocket::new_v6()?,
             };
+            if from.port() != 0 {
+                // The listener's own port: Linux shares it only when both set this.
+                socket.set_reuseport(true)?;
+            }
             socket.bind(from)?;
             match tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(destination)).await {
                 Ok(connected) => connected,
@@ -321,11 +456,27 @@ impl IceTcp {
             }
         });
         self.connections.push(Connection::new(
-            source,
+            local,
             destination,
             State::Connecting(connecting),
         ));
         Ok(self.connections.len() - 1)
+    }
+
+    /// Closes the connections to STUN servers that delivered their response (after it
+    /// was handed over); whether there were any.
+    fn close_spent(&mut self) -> bool {
+        let mut closed = false;
+        let mut i = 0;
+        while i < self.connections.len() {
+            if self.connections[i].is_spent() {
+                self.close(i);
+                closed = true;
+            } else {
+                i += 1;
+            }
+        }
+        closed
     }
 
     fn note_closed(&mut self, local: SocketAddr, remote: SocketAddr) {
@@ -414,8 +565,8 @@ impl IceTcp {
         }
     }
 
-    /// Closes the oldest accepted connection still waiting for its first check, to make
-    /// room for a new one; whether there was one.
+    /// Closes the oldest accepted connection still waiting for its first check (or a
+    /// connection to a STUN server), to make room for a new one; whether there was one.
     fn evict_oldest_unchecked(&mut self) -> bool {
         let oldest = self
             .connections
@@ -437,7 +588,8 @@ impl IceTcp {
     /// connections waiting for their first check. Ready when one opened, closed or failed
     /// (the task then reports and flushes); pending otherwise.
     pub(crate) fn poll_writes(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut progressed = self.expire_unchecked(cx);
+        let mut progressed = self.close_spent();
+        progressed |= self.expire_unchecked(cx);
         let mut i = 0;
         while i < self.connections.len() {
             let c = &mut self.connections[i];
@@ -571,7 +723,7 @@ impl IceTcp {
 /// yet; `Err` when the peer closed the connection or it broke.
 fn read_into(c: &mut Connection, buf: &mut [u8]) -> io::Result<Option<Received>> {
     loop {
-        let room = c.decoder.room().min(buf.len());
+        let room = c.room().min(buf.len());
         let read = match &c.state {
             State::Open(stream) => stream.try_read(&mut buf[..room]),
             State::Connecting(_) => return Ok(None),
@@ -579,9 +731,7 @@ fn read_into(c: &mut Connection, buf: &mut [u8]) -> io::Result<Option<Received>>
         match read {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => {
-                c.decoder
-                    .push(&buf[..n])
-                    .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+                c.push(&buf[..n])?;
                 if let Some(received) = c.frame_into(buf) {
                     return Ok(Some(received));
                 }
@@ -608,6 +758,10 @@ fn listen(address: SocketAddr) -> io::Result<TcpListener> {
     if address.is_ipv6() {
         socket.set_only_v6(true)?;
     }
+    // The connection to a STUN server binds the listener's address too (RFC 6544 §4.1:
+    // the server-reflexive candidate is the mapping of that address); Linux lets it only
+    // when both sockets set SO_REUSEPORT.
+    socket.set_reuse_port(true)?;
     socket.set_nonblocking(true)?;
     socket.bind(&address.into())?;
     socket.listen(BACKLOG)?;
@@ -769,6 +923,57 @@ mod tests {
         assert_eq!(tcp.counts().evicted, MAX_CONNECTIONS as u64);
         assert!(closed_by_peer(&mut refused));
         assert!(!tcp.has_pending_writes());
+    }
+
+    #[tokio::test]
+    async fn a_stun_request_goes_from_the_listeners_own_port_and_its_response_comes_back() {
+        use std::io::{Read, Write};
+        let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut tcp = IceTcp::bind(&[lo], None).unwrap();
+        let listener = tcp.listeners()[0];
+        let server = std::net::TcpListener::bind(lo).unwrap();
+        let stun = server.local_addr().unwrap();
+        // Not a configured STUN server: a passive candidate has nothing to send on.
+        assert!(tcp.send(listener, stun, b"x").is_err());
+        tcp.add_stun_servers([stun]);
+        let request = [
+            0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+        ];
+        tcp.send(listener, stun, &request).unwrap();
+        ready(|cx| tcp.poll_writes(cx)).await;
+        let (mut conn, from) = server.accept().unwrap();
+        println!("the STUN server sees the request from {from}; the listener is {listener}");
+        assert_eq!(from, listener, "from the listener's own address and port");
+        let mut got = [0u8; 20];
+        conn.read_exact(&mut got).unwrap();
+        assert_eq!(got, request, "as it is, no RFC 4571 frame");
+        // The listener still accepts ICE-TCP connections beside it.
+        let _peer = std::net::TcpStream::connect(listener).unwrap();
+        // A response with one 4-byte attribute, written in two pieces.
+        let mut response = vec![0x01, 0x01, 0x00, 0x04, 0x21, 0x12, 0xa4, 0x42];
+        response.extend_from_slice(&[7; 12]);
+        response.extend_from_slice(&[0x80, 0x22, 0x00, 0x00]);
+        conn.write_all(&response[..9]).unwrap();
+        conn.flush().unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        conn.write_all(&response[9..]).unwrap();
+        let mut buf = vec![0; 2048];
+        let received = tokio::time::timeout(
+            Duration::from_secs(2),
+            ready(|cx| tcp.poll_read(cx, &mut buf)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(&buf[..received.len], &response[..]);
+        assert_eq!(
+            (received.transport, received.local, received.remote),
+            (Transport::Tcp, listener, stun)
+        );
+        assert_eq!(tcp.counts().accepted, 1);
+        // Spent: closed at the next drive, and reported for the agent.
+        ready(|cx| tcp.poll_writes(cx)).await;
+        assert_eq!(tcp.take_closed(), Some((listener, stun)));
+        assert!(closed_by_peer(&mut conn));
     }
 
     #[tokio::test]

@@ -92,7 +92,10 @@
 //! selected, DTLS, SRTP and SCTP go over it as over UDP. Writes the socket does not take at
 //! once wait in a bounded queue per connection; a datagram that does not fit is dropped
 //! whole, as a full UDP buffer drops it (`tests/ice_tcp.rs`: with UDP blocked, rtcweb,
-//! Chromium and Firefox connect over TCP).
+//! Chromium and Firefox connect over TCP). Listeners set `SO_REUSEPORT`, so that the
+//! agent's Binding request to each `stun:` server goes on a connection from the listener's
+//! own port (its server-reflexive passive candidate, RFC 6544 §4.1), closed once answered
+//! or after Ti (39.5 s).
 //!
 //! TURN servers over TCP or TLS get a TCP connection each, opened when the ICE agent first
 //! writes to one; the agent's TURN client frames the stream (and runs TLS on it), the

@@ -155,6 +155,17 @@ impl Sockets {
         Ok(listeners)
     }
 
+    /// The `stun:` servers of `servers`: the listeners ask them over TCP for their
+    /// server-reflexive candidates (`ice_tcp.rs`). Nothing when ICE-TCP is off.
+    pub(crate) fn add_tcp_stun_servers(&mut self, servers: &[crate::IceServer]) {
+        if let Some(tcp) = self.ice_tcp.as_mut() {
+            tcp.add_stun_servers(servers.iter().filter_map(|s| match s {
+                crate::IceServer::Stun { address } => Some(*address),
+                crate::IceServer::Turn { .. } => None,
+            }));
+        }
+    }
+
     /// One more ICE-TCP listener, on `address`'s IP (an address that came up), when
     /// ICE-TCP is on.
     pub(crate) fn add_tcp_listener(

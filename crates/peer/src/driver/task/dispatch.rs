@@ -207,6 +207,7 @@ impl Task {
                 let _ = reply.send(Ok(self.peer.configuration().clone()));
             }
             Command::SetConfiguration { config, reply } => {
+                self.sockets.add_tcp_stun_servers(&config.ice_servers);
                 let _ = reply.send(self.peer.set_configuration(*config).map_err(Into::into));
             }
             Command::Stats(reply) => {
