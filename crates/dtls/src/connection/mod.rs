@@ -322,13 +322,11 @@ impl Connection {
                 .copied()
                 .take(c.config.tls13_key_shares)
                 .collect();
-            for group in groups {
-                match crate::crypto::key_share13::ClientKeyShare::generate(&c.sys_rng, group) {
-                    Ok(k) => c.hs.key_shares13.push(k),
-                    Err(e) => {
-                        c.fail(e);
-                        return Ok(c);
-                    }
+            match crate::crypto::key_share13::ClientKeyShare::offer(&c.sys_rng, &groups) {
+                Ok(shares) => c.hs.key_shares13 = shares,
+                Err(e) => {
+                    c.fail(e);
+                    return Ok(c);
                 }
             }
         }
