@@ -180,14 +180,23 @@ impl ClientKeyShare {
 }
 
 /// The server's side: answers the client's `key_exchange` bytes in `group` with our share
-/// and returns `(server share, shared secret)`.
+/// and returns `(server share, shared secret)`. `x25519` is an X25519 key made ahead (used
+/// for x25519 and the X25519 half of X25519MLKEM768; a fresh one is made without it).
 pub(crate) fn respond(
     rng: &SystemRandom,
     group: NamedGroup,
     client_share: &[u8],
+    x25519: Option<EphemeralKey>,
 ) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let x25519_key = |ahead: Option<EphemeralKey>| match ahead {
+        Some(key) => Ok(key),
+        None => EphemeralKey::generate(rng, NamedGroup::X25519),
+    };
     if group != NamedGroup::X25519MLKEM768 {
-        let key = EphemeralKey::generate(rng, group)?;
+        let key = match group {
+            NamedGroup::X25519 => x25519_key(x25519)?,
+            _ => EphemeralKey::generate(rng, group)?,
+        };
         let public = key.public().to_vec();
         return Ok((public, key.agree(client_share)?));
     }
@@ -202,7 +211,7 @@ pub(crate) fn respond(
     }
     // FIPS 203 §7.2 ML-KEM.Encaps with fresh randomness m.
     let (ct, mlkem_shared) = mlkem768::encapsulate(&ek, random::<32>(rng)?);
-    let x25519 = EphemeralKey::generate(rng, NamedGroup::X25519)?;
+    let x25519 = x25519_key(x25519)?;
     let mut share = Vec::with_capacity(MLKEM768_CIPHERTEXT_LEN + X25519_LEN);
     share.extend_from_slice(ct.as_slice());
     share.extend_from_slice(x25519.public());
@@ -238,7 +247,8 @@ mod tests {
             let client = ClientKeyShare::generate(&rng, group).unwrap();
             assert_eq!(client.group(), group);
             assert_eq!(client.public().len(), client_len, "{group}");
-            let (server_share, server_secret) = respond(&rng, group, client.public()).unwrap();
+            let (server_share, server_secret) =
+                respond(&rng, group, client.public(), None).unwrap();
             assert_eq!(server_share.len(), server_len, "{group}");
             let client_secret = client.finish(group, &server_share).unwrap();
             assert_eq!(client_secret, server_secret, "{group}");
@@ -253,9 +263,13 @@ mod tests {
             let good = ClientKeyShare::generate(&rng, group).unwrap();
             let len = good.public().len();
             for bad in [&[][..], &good.public()[..len - 1], &[0xff; 1300][..]] {
-                assert_eq!(respond(&rng, group, bad).unwrap_err(), BAD_SHARE, "{group}");
+                assert_eq!(
+                    respond(&rng, group, bad, None).unwrap_err(),
+                    BAD_SHARE,
+                    "{group}"
+                );
             }
-            let (server, _) = respond(&rng, group, good.public()).unwrap();
+            let (server, _) = respond(&rng, group, good.public(), None).unwrap();
             for cut in [0, 1, server.len() - 1] {
                 let c = ClientKeyShare::generate(&rng, group).unwrap();
                 assert_eq!(
@@ -274,7 +288,7 @@ mod tests {
             Error::NoCommonGroup
         );
         assert_eq!(
-            respond(&rng, NamedGroup(0x0200), &[0; 32]).unwrap_err(),
+            respond(&rng, NamedGroup(0x0200), &[0; 32], None).unwrap_err(),
             Error::NoCommonGroup
         );
     }
@@ -288,7 +302,7 @@ mod tests {
         bad[0] = 0xff;
         bad[1] |= 0x0f;
         assert_eq!(
-            respond(&rng, NamedGroup::X25519MLKEM768, &bad).unwrap_err(),
+            respond(&rng, NamedGroup::X25519MLKEM768, &bad, None).unwrap_err(),
             BAD_SHARE
         );
     }
@@ -299,17 +313,18 @@ mod tests {
         let rng = SystemRandom::new();
         let zero = [0u8; 32];
         assert_eq!(
-            respond(&rng, NamedGroup::X25519, &zero).unwrap_err(),
+            respond(&rng, NamedGroup::X25519, &zero, None).unwrap_err(),
             BAD_SHARE
         );
         let good = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
         let mut hybrid = good.public().to_vec();
         hybrid[MLKEM768_ENCAPSULATION_KEY_LEN..].fill(0);
         assert_eq!(
-            respond(&rng, NamedGroup::X25519MLKEM768, &hybrid).unwrap_err(),
+            respond(&rng, NamedGroup::X25519MLKEM768, &hybrid, None).unwrap_err(),
             BAD_SHARE
         );
-        let (mut server, _) = respond(&rng, NamedGroup::X25519MLKEM768, good.public()).unwrap();
+        let (mut server, _) =
+            respond(&rng, NamedGroup::X25519MLKEM768, good.public(), None).unwrap();
         server[MLKEM768_CIPHERTEXT_LEN..].fill(0);
         assert_eq!(
             good.finish(NamedGroup::X25519MLKEM768, &server)
@@ -344,7 +359,7 @@ mod tests {
                 .unwrap()
                 .1
                 .to_vec();
-            let (server, server_secret) = respond(&rng, group, &public).unwrap();
+            let (server, server_secret) = respond(&rng, group, &public, None).unwrap();
             let share = shares.remove(0);
             assert!(share.offers(group));
             assert_eq!(
@@ -356,7 +371,7 @@ mod tests {
         let share = offer().remove(0);
         assert!(!share.offers(NamedGroup::SECP256R1));
         let p256 = ClientKeyShare::generate(&rng, NamedGroup::SECP256R1).unwrap();
-        let (server, _) = respond(&rng, NamedGroup::SECP256R1, p256.public()).unwrap();
+        let (server, _) = respond(&rng, NamedGroup::SECP256R1, p256.public(), None).unwrap();
         assert_eq!(
             share.finish(NamedGroup::SECP256R1, &server).unwrap_err(),
             Error::IllegalParameter(Parameter::KeyShare)
@@ -366,6 +381,30 @@ mod tests {
         assert_eq!(apart.unwrap().len(), 2);
         let x = ClientKeyShare::offer(&rng, &[NamedGroup::X25519, NamedGroup::SECP256R1]);
         assert_eq!(x.unwrap().len(), 2);
+    }
+
+    /// A server's X25519 key made ahead is the one its share carries, in both groups that
+    /// use X25519; P-256 makes its own.
+    #[test]
+    fn the_server_answers_with_its_key_made_ahead() {
+        let rng = SystemRandom::new();
+        for group in [NamedGroup::X25519MLKEM768, NamedGroup::X25519] {
+            let ahead = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
+            let public = ahead.public().to_vec();
+            let client = ClientKeyShare::generate(&rng, group).unwrap();
+            let (server, secret) = respond(&rng, group, client.public(), Some(ahead)).unwrap();
+            assert_eq!(&server[server.len() - X25519_LEN..], &public[..], "{group}");
+            assert_eq!(client.finish(group, &server).unwrap(), secret, "{group}");
+        }
+        let ahead = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
+        let client = ClientKeyShare::generate(&rng, NamedGroup::SECP256R1).unwrap();
+        let (server, secret) =
+            respond(&rng, NamedGroup::SECP256R1, client.public(), Some(ahead)).unwrap();
+        assert_eq!(server.len(), 65);
+        assert_eq!(
+            client.finish(NamedGroup::SECP256R1, &server).unwrap(),
+            secret
+        );
     }
 
     /// Our client (libcrux) with a server whose ML-KEM encapsulation is RustCrypto's
@@ -402,7 +441,7 @@ mod tests {
             let mut client_share = dk.encapsulation_key().to_bytes().to_vec();
             client_share.extend_from_slice(client_x.public());
             let (server_share, ours) =
-                respond(&rng, NamedGroup::X25519MLKEM768, &client_share).unwrap();
+                respond(&rng, NamedGroup::X25519MLKEM768, &client_share, None).unwrap();
             let (ct, server_x) = server_share.split_at(MLKEM768_CIPHERTEXT_LEN);
             let ct = ml_kem::Ciphertext::<MlKem768>::try_from(ct).unwrap();
             let other_secret = dk.decapsulate(&ct);
