@@ -9,13 +9,14 @@
 //! [`Config::versions`] chooses 1.2, 1.3 or both (the default). With both, a client's
 //! ClientHello offers 1.3 beside 1.2 (`supported_versions`, key shares for the first
 //! [`Config::tls13_key_shares`] of [`Config::tls13_groups`]: the hybrid post-quantum
-//! X25519MLKEM768, then x25519) and the server's answer decides; a server answers 1.3 when
-//! offered. Both directions check the RFC 8446 §4.1.3 downgrade sentinel.
+//! X25519MLKEM768, then x25519, which is the hybrid's X25519 key sent again, as rustls
+//! does: one key generation for two shares) and the server's answer decides; a server
+//! answers 1.3 when offered. Both directions check the RFC 8446 §4.1.3 downgrade sentinel.
 //!
 //! DTLS 1.3: suites `TLS_AES_128_GCM_SHA256`, `TLS_AES_256_GCM_SHA384`,
-//! `TLS_CHACHA20_POLY1305_SHA256`; groups X25519MLKEM768 (ML-KEM-768 from RustCrypto's
-//! `ml-kem`, the shared secret the ML-KEM one followed by the X25519 one), x25519,
-//! secp256r1; the unified record header with encrypted sequence numbers (RFC 9147 §4),
+//! `TLS_CHACHA20_POLY1305_SHA256`; groups X25519MLKEM768 (ML-KEM-768 from Cryspen's
+//! formally verified `libcrux-ml-kem`, the shared secret the ML-KEM one followed by the
+//! X25519 one), x25519, secp256r1; the unified record header with encrypted sequence numbers (RFC 9147 §4),
 //! epochs 2 (handshake) and 3+ (application), a stateless HelloRetryRequest whose cookie
 //! carries the first ClientHello's hash (RFC 8446 §4.4.1), ACKs of the client's last flight
 //! (RFC 9147 §7), KeyUpdate ([`Connection::update_keys`]), and the RFC 8446 §7.5 exporter

@@ -107,6 +107,9 @@ struct Handshake {
     /// Client offering DTLS 1.3: our key shares (RFC 8446 §4.2.8), kept until the
     /// ServerHello says which version won.
     key_shares13: Vec<crate::crypto::key_share13::ClientKeyShare>,
+    /// Server offering DTLS 1.3: an X25519 key made with the connection, before any
+    /// ClientHello, for the 1.3 share (X25519MLKEM768 or x25519) the client's asks for.
+    server_x25519: Option<EphemeralKey>,
 }
 
 impl Handshake {
@@ -131,6 +134,7 @@ impl Handshake {
             cookie: Vec::new(),
             hello_verify_requests: 0,
             key_shares13: Vec::new(),
+            server_x25519: None,
         }
     }
 
@@ -283,6 +287,7 @@ impl Connection {
             stats: self.stats,
             next_send_seq: self.next_send_seq,
             epoch0_sequence,
+            server_x25519: self.hs.server_x25519.take(),
         }
     }
 
@@ -322,13 +327,11 @@ impl Connection {
                 .copied()
                 .take(c.config.tls13_key_shares)
                 .collect();
-            for group in groups {
-                match crate::crypto::key_share13::ClientKeyShare::generate(&c.sys_rng, group) {
-                    Ok(k) => c.hs.key_shares13.push(k),
-                    Err(e) => {
-                        c.fail(e);
-                        return Ok(c);
-                    }
+            match crate::crypto::key_share13::ClientKeyShare::offer(&c.sys_rng, &groups) {
+                Ok(shares) => c.hs.key_shares13 = shares,
+                Err(e) => {
+                    c.fail(e);
+                    return Ok(c);
                 }
             }
         }
@@ -341,8 +344,23 @@ impl Connection {
     /// A server: waits for a ClientHello. It keeps no state and sends nothing until a
     /// ClientHello with a valid cookie arrives, so `now` is not used yet; it is taken so that
     /// both roles are made alike.
+    ///
+    /// A server that allows DTLS 1.3 with an X25519-based group makes its X25519 key here,
+    /// so that the work is done before the ClientHello comes (the owner can make the server
+    /// while it waits for the peer) and not on the handshake's critical path.
     pub fn server(_now: Instant, config: Config) -> Result<Self, ConfigError> {
-        Self::new(Role::Server, config)
+        let mut s = Self::new(Role::Server, config)?;
+        let x25519_groups = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        if s.config.versions.allows_dtls13()
+            && s.config
+                .tls13_groups
+                .iter()
+                .any(|g| x25519_groups.contains(g))
+        {
+            // A failure here is not fatal: the key is made when the ClientHello comes.
+            s.hs.server_x25519 = EphemeralKey::generate(&s.sys_rng, NamedGroup::X25519).ok();
+        }
+        Ok(s)
     }
 
     /// Our role.

@@ -11,13 +11,18 @@
 //!   the shared secret is the ML-KEM shared secret (32) followed by the X25519 one (32).
 //!   An encapsulation key that fails the FIPS 203 §7.2 modulus check is refused.
 //!
-//! ECDH runs on ring; ML-KEM-768 on RustCrypto's `ml-kem` through its deterministic API, with
-//! the 64-byte key generation seed and the 32-byte encapsulation randomness drawn from ring's
-//! OS generator. Any share of the wrong length or that is not a valid key is
-//! [`Error::IllegalParameter`]`(`[`Parameter::PublicKey`]`)`.
+//! A client that offers X25519MLKEM768 and x25519 together sends the hybrid's X25519 key as
+//! its x25519 share too (one key, two `KeyShareEntry`s), as rustls does: the server picks
+//! one group, so the key is used in one exchange only, and the ClientHello costs one X25519
+//! key generation instead of two.
+//!
+//! ECDH runs on ring; ML-KEM-768 on Cryspen's formally verified `libcrux-ml-kem` (AVX2 or
+//! Neon code chosen at run time where the CPU has it, portable code elsewhere) through its
+//! deterministic API, with the 64-byte key generation seed and the 32-byte encapsulation
+//! randomness drawn from ring's OS generator. Any share of the wrong length or that is not
+//! a valid key is [`Error::IllegalParameter`]`(`[`Parameter::PublicKey`]`)`.
 
-use ml_kem::array::Array;
-use ml_kem::{Decapsulate, DecapsulationKey768, EncapsulationKey768, KeyExport, MlKem768};
+use libcrux_ml_kem::mlkem768::{self, MlKem768Ciphertext, MlKem768KeyPair, MlKem768PublicKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::crypto::kx::EphemeralKey;
@@ -40,19 +45,22 @@ const BAD_SHARE: Error = Error::IllegalParameter(Parameter::PublicKey);
 enum Private {
     /// x25519 or secp256r1.
     Ecdh(EphemeralKey),
-    /// X25519MLKEM768: the ML-KEM decapsulation key and the X25519 key.
+    /// X25519MLKEM768: the ML-KEM key pair and the X25519 key.
     Hybrid {
-        mlkem: Box<DecapsulationKey768>,
+        mlkem: Box<MlKem768KeyPair>,
         x25519: EphemeralKey,
     },
 }
 
 /// A client's key share for one group: sent in the ClientHello, finished with the
-/// server's share from the ServerHello.
+/// server's share from the ServerHello. An X25519MLKEM768 share may stand for an x25519
+/// share too, with its X25519 key (see the [module docs](self)).
 pub(crate) struct ClientKeyShare {
     group: NamedGroup,
     private: Private,
     public: Vec<u8>,
+    /// X25519MLKEM768 only: the X25519 half is offered as an x25519 share as well.
+    x25519_too: bool,
 }
 
 impl std::fmt::Debug for ClientKeyShare {
@@ -60,6 +68,7 @@ impl std::fmt::Debug for ClientKeyShare {
         f.debug_struct("ClientKeyShare")
             .field("group", &self.group)
             .field("public_len", &self.public.len())
+            .field("x25519_too", &self.x25519_too)
             .finish_non_exhaustive()
     }
 }
@@ -77,17 +86,16 @@ impl ClientKeyShare {
     pub(crate) fn generate(rng: &SystemRandom, group: NamedGroup) -> Result<Self, Error> {
         if group == NamedGroup::X25519MLKEM768 {
             // FIPS 203 §7.1 ML-KEM.KeyGen from the seed d || z.
-            let mlkem = Box::new(DecapsulationKey768::from_seed(Array::from(random::<64>(
-                rng,
-            )?)));
+            let mlkem = Box::new(mlkem768::generate_key_pair(random::<64>(rng)?));
             let x25519 = EphemeralKey::generate(rng, NamedGroup::X25519)?;
             let mut public = Vec::with_capacity(MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN);
-            public.extend_from_slice(&mlkem.encapsulation_key().to_bytes());
+            public.extend_from_slice(mlkem.public_key().as_slice());
             public.extend_from_slice(x25519.public());
             return Ok(Self {
                 group,
                 private: Private::Hybrid { mlkem, x25519 },
                 public,
+                x25519_too: false,
             });
         }
         let key = EphemeralKey::generate(rng, group)?;
@@ -95,49 +103,100 @@ impl ClientKeyShare {
             group,
             public: key.public().to_vec(),
             private: Private::Ecdh(key),
+            x25519_too: false,
         })
     }
 
+    /// The shares of a ClientHello for `groups`, in their order, one entry each: an x25519
+    /// share offered beside an X25519MLKEM768 one is that share's X25519 key.
+    pub(crate) fn offer(rng: &SystemRandom, groups: &[NamedGroup]) -> Result<Vec<Self>, Error> {
+        let mut shares: Vec<Self> = Vec::with_capacity(groups.len());
+        for &group in groups {
+            if group == NamedGroup::X25519
+                && let Some(hybrid) = shares
+                    .iter_mut()
+                    .find(|s| s.group == NamedGroup::X25519MLKEM768 && !s.x25519_too)
+            {
+                hybrid.x25519_too = true;
+                continue;
+            }
+            shares.push(Self::generate(rng, group)?);
+        }
+        Ok(shares)
+    }
+
     /// The group.
+    #[cfg(test)]
     pub(crate) fn group(&self) -> NamedGroup {
         self.group
     }
 
-    /// The `key_exchange` bytes of our `KeyShareEntry`.
+    /// The `key_exchange` bytes of our `KeyShareEntry` for [`group`](Self::group).
+    #[cfg(test)]
     pub(crate) fn public(&self) -> &[u8] {
         &self.public
     }
 
-    /// The shared secret with the server's `key_exchange` bytes (the (EC)DHE input of the
-    /// key schedule, RFC 8446 §7.1).
-    pub(crate) fn finish(self, server_share: &[u8]) -> Result<Vec<u8>, Error> {
+    /// The `KeyShareEntry`s this share is sent as: its group and `key_exchange` bytes, and
+    /// the x25519 entry it stands for too.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (NamedGroup, &[u8])> {
+        let component = self.x25519_too.then(|| {
+            (
+                NamedGroup::X25519,
+                &self.public[MLKEM768_ENCAPSULATION_KEY_LEN..],
+            )
+        });
+        std::iter::once((self.group, self.public.as_slice())).chain(component)
+    }
+
+    /// Whether this share was sent for `group`.
+    pub(crate) fn offers(&self, group: NamedGroup) -> bool {
+        self.entries().any(|(g, _)| g == group)
+    }
+
+    /// The shared secret with the server's `key_exchange` bytes in `group`, one this share
+    /// [`offers`](Self::offers) (the (EC)DHE input of the key schedule, RFC 8446 §7.1).
+    pub(crate) fn finish(self, group: NamedGroup, server_share: &[u8]) -> Result<Vec<u8>, Error> {
         match self.private {
-            Private::Ecdh(key) => key.agree(server_share),
-            Private::Hybrid { mlkem, x25519 } => {
+            Private::Ecdh(key) if group == self.group => key.agree(server_share),
+            Private::Hybrid { x25519, .. } if group == NamedGroup::X25519 && self.x25519_too => {
+                x25519.agree(server_share)
+            }
+            Private::Hybrid { mlkem, x25519 } if group == self.group => {
                 if server_share.len() != MLKEM768_CIPHERTEXT_LEN + X25519_LEN {
                     return Err(BAD_SHARE);
                 }
                 let (ct, x_public) = server_share.split_at(MLKEM768_CIPHERTEXT_LEN);
-                let ct = ml_kem::Ciphertext::<MlKem768>::try_from(ct).map_err(|_| BAD_SHARE)?;
+                let ct = MlKem768Ciphertext::try_from(ct).map_err(|_| BAD_SHARE)?;
                 // FIPS 203 §7.3: decapsulation never fails (implicit rejection).
                 let mut shared = Vec::with_capacity(MLKEM_SHARED_LEN + X25519_LEN);
-                shared.extend_from_slice(&mlkem.decapsulate(&ct));
+                shared.extend_from_slice(&mlkem768::decapsulate(mlkem.private_key(), &ct));
                 shared.extend_from_slice(&x25519.agree(x_public)?);
                 Ok(shared)
             }
+            _ => Err(Error::IllegalParameter(Parameter::KeyShare)),
         }
     }
 }
 
 /// The server's side: answers the client's `key_exchange` bytes in `group` with our share
-/// and returns `(server share, shared secret)`.
+/// and returns `(server share, shared secret)`. `x25519` is an X25519 key made ahead (used
+/// for x25519 and the X25519 half of X25519MLKEM768; a fresh one is made without it).
 pub(crate) fn respond(
     rng: &SystemRandom,
     group: NamedGroup,
     client_share: &[u8],
+    x25519: Option<EphemeralKey>,
 ) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let x25519_key = |ahead: Option<EphemeralKey>| match ahead {
+        Some(key) => Ok(key),
+        None => EphemeralKey::generate(rng, NamedGroup::X25519),
+    };
     if group != NamedGroup::X25519MLKEM768 {
-        let key = EphemeralKey::generate(rng, group)?;
+        let key = match group {
+            NamedGroup::X25519 => x25519_key(x25519)?,
+            _ => EphemeralKey::generate(rng, group)?,
+        };
         let public = key.public().to_vec();
         return Ok((public, key.agree(client_share)?));
     }
@@ -145,14 +204,16 @@ pub(crate) fn respond(
         return Err(BAD_SHARE);
     }
     let (ek, x_public) = client_share.split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
-    let ek = Array::try_from(ek).map_err(|_| BAD_SHARE)?;
+    let ek = MlKem768PublicKey::try_from(ek).map_err(|_| BAD_SHARE)?;
     // FIPS 203 §7.2: the type and modulus checks of the encapsulation key.
-    let ek = EncapsulationKey768::new(&ek).map_err(|_| BAD_SHARE)?;
+    if !mlkem768::validate_public_key(&ek) {
+        return Err(BAD_SHARE);
+    }
     // FIPS 203 §7.2 ML-KEM.Encaps with fresh randomness m.
-    let (ct, mlkem_shared) = ek.encapsulate_deterministic(&Array::from(random::<32>(rng)?));
-    let x25519 = EphemeralKey::generate(rng, NamedGroup::X25519)?;
+    let (ct, mlkem_shared) = mlkem768::encapsulate(&ek, random::<32>(rng)?);
+    let x25519 = x25519_key(x25519)?;
     let mut share = Vec::with_capacity(MLKEM768_CIPHERTEXT_LEN + X25519_LEN);
-    share.extend_from_slice(&ct);
+    share.extend_from_slice(ct.as_slice());
     share.extend_from_slice(x25519.public());
     let mut shared = Vec::with_capacity(MLKEM_SHARED_LEN + X25519_LEN);
     shared.extend_from_slice(&mlkem_shared);
@@ -163,7 +224,8 @@ pub(crate) fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libcrux_ml_kem::mlkem768;
+    use ml_kem::array::Array;
+    use ml_kem::{Decapsulate, DecapsulationKey768, EncapsulationKey768, KeyExport, MlKem768};
 
     const HYBRID_CLIENT_LEN: usize = MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN;
     const HYBRID_SERVER_LEN: usize = MLKEM768_CIPHERTEXT_LEN + X25519_LEN;
@@ -185,9 +247,10 @@ mod tests {
             let client = ClientKeyShare::generate(&rng, group).unwrap();
             assert_eq!(client.group(), group);
             assert_eq!(client.public().len(), client_len, "{group}");
-            let (server_share, server_secret) = respond(&rng, group, client.public()).unwrap();
+            let (server_share, server_secret) =
+                respond(&rng, group, client.public(), None).unwrap();
             assert_eq!(server_share.len(), server_len, "{group}");
-            let client_secret = client.finish(&server_share).unwrap();
+            let client_secret = client.finish(group, &server_share).unwrap();
             assert_eq!(client_secret, server_secret, "{group}");
             assert_eq!(client_secret.len(), shared_len, "{group}");
         }
@@ -200,13 +263,17 @@ mod tests {
             let good = ClientKeyShare::generate(&rng, group).unwrap();
             let len = good.public().len();
             for bad in [&[][..], &good.public()[..len - 1], &[0xff; 1300][..]] {
-                assert_eq!(respond(&rng, group, bad).unwrap_err(), BAD_SHARE, "{group}");
+                assert_eq!(
+                    respond(&rng, group, bad, None).unwrap_err(),
+                    BAD_SHARE,
+                    "{group}"
+                );
             }
-            let (server, _) = respond(&rng, group, good.public()).unwrap();
+            let (server, _) = respond(&rng, group, good.public(), None).unwrap();
             for cut in [0, 1, server.len() - 1] {
                 let c = ClientKeyShare::generate(&rng, group).unwrap();
                 assert_eq!(
-                    c.finish(&server[..cut]).unwrap_err(),
+                    c.finish(group, &server[..cut]).unwrap_err(),
                     BAD_SHARE,
                     "{group} {cut}"
                 );
@@ -214,14 +281,14 @@ mod tests {
             let c = ClientKeyShare::generate(&rng, group).unwrap();
             let mut long = server.clone();
             long.push(0);
-            assert_eq!(c.finish(&long).unwrap_err(), BAD_SHARE, "{group}");
+            assert_eq!(c.finish(group, &long).unwrap_err(), BAD_SHARE, "{group}");
         }
         assert_eq!(
             ClientKeyShare::generate(&rng, NamedGroup::X448).unwrap_err(),
             Error::NoCommonGroup
         );
         assert_eq!(
-            respond(&rng, NamedGroup(0x0200), &[0; 32]).unwrap_err(),
+            respond(&rng, NamedGroup(0x0200), &[0; 32], None).unwrap_err(),
             Error::NoCommonGroup
         );
     }
@@ -235,7 +302,7 @@ mod tests {
         bad[0] = 0xff;
         bad[1] |= 0x0f;
         assert_eq!(
-            respond(&rng, NamedGroup::X25519MLKEM768, &bad).unwrap_err(),
+            respond(&rng, NamedGroup::X25519MLKEM768, &bad, None).unwrap_err(),
             BAD_SHARE
         );
     }
@@ -246,58 +313,139 @@ mod tests {
         let rng = SystemRandom::new();
         let zero = [0u8; 32];
         assert_eq!(
-            respond(&rng, NamedGroup::X25519, &zero).unwrap_err(),
+            respond(&rng, NamedGroup::X25519, &zero, None).unwrap_err(),
             BAD_SHARE
         );
         let good = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
         let mut hybrid = good.public().to_vec();
         hybrid[MLKEM768_ENCAPSULATION_KEY_LEN..].fill(0);
         assert_eq!(
-            respond(&rng, NamedGroup::X25519MLKEM768, &hybrid).unwrap_err(),
+            respond(&rng, NamedGroup::X25519MLKEM768, &hybrid, None).unwrap_err(),
             BAD_SHARE
         );
-        let (mut server, _) = respond(&rng, NamedGroup::X25519MLKEM768, good.public()).unwrap();
+        let (mut server, _) =
+            respond(&rng, NamedGroup::X25519MLKEM768, good.public(), None).unwrap();
         server[MLKEM768_CIPHERTEXT_LEN..].fill(0);
-        assert_eq!(good.finish(&server).unwrap_err(), BAD_SHARE);
+        assert_eq!(
+            good.finish(NamedGroup::X25519MLKEM768, &server)
+                .unwrap_err(),
+            BAD_SHARE
+        );
     }
 
-    /// Our client (ml-kem) with a server whose ML-KEM encapsulation is libcrux's.
+    /// An x25519 share offered beside X25519MLKEM768 is the hybrid's X25519 key: one
+    /// entry each on the wire, either group completes, and a group not offered is refused.
     #[test]
-    fn libcrux_encapsulates_to_our_key() {
+    fn the_x25519_share_beside_the_hybrid_is_its_x25519_key() {
+        let rng = SystemRandom::new();
+        let groups = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let offer = || ClientKeyShare::offer(&rng, &groups).unwrap();
+        let shares = offer();
+        assert_eq!(shares.len(), 1);
+        let entries: Vec<_> = shares[0].entries().collect();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].0, NamedGroup::X25519MLKEM768);
+        assert_eq!(entries[0].1.len(), HYBRID_CLIENT_LEN);
+        assert_eq!(entries[1].0, NamedGroup::X25519);
+        assert_eq!(
+            entries[1].1,
+            &entries[0].1[MLKEM768_ENCAPSULATION_KEY_LEN..]
+        );
+        for group in groups {
+            let mut shares = offer();
+            let public = shares[0]
+                .entries()
+                .find(|(g, _)| *g == group)
+                .unwrap()
+                .1
+                .to_vec();
+            let (server, server_secret) = respond(&rng, group, &public, None).unwrap();
+            let share = shares.remove(0);
+            assert!(share.offers(group));
+            assert_eq!(
+                share.finish(group, &server).unwrap(),
+                server_secret,
+                "{group}"
+            );
+        }
+        let share = offer().remove(0);
+        assert!(!share.offers(NamedGroup::SECP256R1));
+        let p256 = ClientKeyShare::generate(&rng, NamedGroup::SECP256R1).unwrap();
+        let (server, _) = respond(&rng, NamedGroup::SECP256R1, p256.public(), None).unwrap();
+        assert_eq!(
+            share.finish(NamedGroup::SECP256R1, &server).unwrap_err(),
+            Error::IllegalParameter(Parameter::KeyShare)
+        );
+        // Alone, or after another group, each group gets its own key.
+        let apart = ClientKeyShare::offer(&rng, &[NamedGroup::X25519, NamedGroup::X25519MLKEM768]);
+        assert_eq!(apart.unwrap().len(), 2);
+        let x = ClientKeyShare::offer(&rng, &[NamedGroup::X25519, NamedGroup::SECP256R1]);
+        assert_eq!(x.unwrap().len(), 2);
+    }
+
+    /// A server's X25519 key made ahead is the one its share carries, in both groups that
+    /// use X25519; P-256 makes its own.
+    #[test]
+    fn the_server_answers_with_its_key_made_ahead() {
+        let rng = SystemRandom::new();
+        for group in [NamedGroup::X25519MLKEM768, NamedGroup::X25519] {
+            let ahead = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
+            let public = ahead.public().to_vec();
+            let client = ClientKeyShare::generate(&rng, group).unwrap();
+            let (server, secret) = respond(&rng, group, client.public(), Some(ahead)).unwrap();
+            assert_eq!(&server[server.len() - X25519_LEN..], &public[..], "{group}");
+            assert_eq!(client.finish(group, &server).unwrap(), secret, "{group}");
+        }
+        let ahead = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
+        let client = ClientKeyShare::generate(&rng, NamedGroup::SECP256R1).unwrap();
+        let (server, secret) =
+            respond(&rng, NamedGroup::SECP256R1, client.public(), Some(ahead)).unwrap();
+        assert_eq!(server.len(), 65);
+        assert_eq!(
+            client.finish(NamedGroup::SECP256R1, &server).unwrap(),
+            secret
+        );
+    }
+
+    /// Our client (libcrux) with a server whose ML-KEM encapsulation is RustCrypto's
+    /// `ml-kem`, an independent implementation.
+    #[test]
+    fn ml_kem_encapsulates_to_our_key() {
         let rng = SystemRandom::new();
         for _ in 0..4 {
             let client = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
             let (ek, client_x) = client.public().split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
-            let ek: [u8; MLKEM768_ENCAPSULATION_KEY_LEN] = ek.try_into().unwrap();
-            let ek = mlkem768::MlKem768PublicKey::from(ek);
-            assert!(mlkem768::validate_public_key(&ek));
-            let (ct, libcrux_secret) = mlkem768::encapsulate(&ek, random::<32>(&rng).unwrap());
+            let ek = EncapsulationKey768::new(&Array::try_from(ek).unwrap()).unwrap();
+            let (ct, other_secret) =
+                ek.encapsulate_deterministic(&Array::from(random::<32>(&rng).unwrap()));
             let server_x = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
-            let mut server_share = ct.as_slice().to_vec();
+            let mut server_share = ct.to_vec();
             server_share.extend_from_slice(server_x.public());
             let x_secret = server_x.agree(client_x).unwrap();
-            let ours = client.finish(&server_share).unwrap();
-            assert_eq!(&ours[..32], libcrux_secret.as_slice());
+            let ours = client
+                .finish(NamedGroup::X25519MLKEM768, &server_share)
+                .unwrap();
+            assert_eq!(&ours[..32], &other_secret[..]);
             assert_eq!(&ours[32..], &x_secret[..]);
         }
     }
 
-    /// libcrux's key with our server (ml-kem encapsulation), decapsulated by libcrux.
+    /// RustCrypto's `ml-kem` key with our server (libcrux encapsulation), decapsulated by
+    /// `ml-kem`.
     #[test]
-    fn libcrux_decapsulates_our_encapsulation() {
+    fn ml_kem_decapsulates_our_encapsulation() {
         let rng = SystemRandom::new();
         for _ in 0..4 {
-            let pair = mlkem768::generate_key_pair(random::<64>(&rng).unwrap());
+            let dk = DecapsulationKey768::from_seed(Array::from(random::<64>(&rng).unwrap()));
             let client_x = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
-            let mut client_share = pair.public_key().as_slice().to_vec();
+            let mut client_share = dk.encapsulation_key().to_bytes().to_vec();
             client_share.extend_from_slice(client_x.public());
             let (server_share, ours) =
-                respond(&rng, NamedGroup::X25519MLKEM768, &client_share).unwrap();
+                respond(&rng, NamedGroup::X25519MLKEM768, &client_share, None).unwrap();
             let (ct, server_x) = server_share.split_at(MLKEM768_CIPHERTEXT_LEN);
-            let ct: [u8; MLKEM768_CIPHERTEXT_LEN] = ct.try_into().unwrap();
-            let libcrux_secret =
-                mlkem768::decapsulate(pair.private_key(), &mlkem768::MlKem768Ciphertext::from(ct));
-            assert_eq!(&ours[..32], libcrux_secret.as_slice());
+            let ct = ml_kem::Ciphertext::<MlKem768>::try_from(ct).unwrap();
+            let other_secret = dk.decapsulate(&ct);
+            assert_eq!(&ours[..32], &other_secret[..]);
             assert_eq!(&ours[32..], &client_x.agree(server_x).unwrap()[..]);
         }
     }
@@ -305,18 +453,18 @@ mod tests {
     /// Both implementations are FIPS 203's deterministic functions: the same seed gives the
     /// same encapsulation key, the same randomness the same ciphertext and secret.
     #[test]
-    fn same_seed_same_keys_as_libcrux() {
+    fn same_seed_same_keys_as_ml_kem() {
         let rng = SystemRandom::new();
         let seed = random::<64>(&rng).unwrap();
-        let ours = DecapsulationKey768::from_seed(Array::from(seed));
-        let theirs = mlkem768::generate_key_pair(seed);
-        let ek = ours.encapsulation_key().to_bytes();
-        assert_eq!(&ek[..], theirs.public_key().as_slice());
+        let theirs = DecapsulationKey768::from_seed(Array::from(seed));
+        let ours = mlkem768::generate_key_pair(seed);
+        let ek = theirs.encapsulation_key().to_bytes();
+        assert_eq!(&ek[..], ours.public_key().as_slice());
         let m = random::<32>(&rng).unwrap();
-        let (ct, k) = ours
+        let (ct, k) = theirs
             .encapsulation_key()
             .encapsulate_deterministic(&Array::from(m));
-        let (ct2, k2) = mlkem768::encapsulate(theirs.public_key(), m);
+        let (ct2, k2) = mlkem768::encapsulate(ours.public_key(), m);
         assert_eq!(&ct[..], ct2.as_slice());
         assert_eq!(&k[..], k2.as_slice());
     }

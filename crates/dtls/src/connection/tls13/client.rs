@@ -71,9 +71,10 @@ pub(crate) fn client_hello_body(
     };
     let entries: Vec<KeyShareEntry<'_>> = key_shares
         .iter()
-        .map(|k| KeyShareEntry {
-            group: k.group(),
-            key_exchange: k.public(),
+        .flat_map(ClientKeyShare::entries)
+        .map(|(group, key_exchange)| KeyShareEntry {
+            group,
+            key_exchange,
         })
         .collect();
     let key_share = if v13 {
@@ -275,7 +276,7 @@ impl Tls13 {
             if let Some(group) = selected {
                 // RFC 8446 §4.1.4: a group we offered, and not one we sent a share for.
                 if !self.config.tls13_groups.contains(&group)
-                    || client.key_shares.iter().any(|k| k.group() == group)
+                    || client.key_shares.iter().any(|k| k.offers(group))
                 {
                     return Err(Error::IllegalParameter(Parameter::KeyShare));
                 }
@@ -303,12 +304,12 @@ impl Tls13 {
         let index = client
             .key_shares
             .iter()
-            .position(|k| k.group() == entry.group)
+            .position(|k| k.offers(entry.group))
             .ok_or(Error::IllegalParameter(Parameter::KeyShare))?;
         let share = client.key_shares.swap_remove(index);
         client.key_shares.clear();
         self.client = Some(client);
-        let shared = share.finish(entry.key_exchange)?;
+        let shared = share.finish(entry.group, entry.key_exchange)?;
         self.params.group = entry.group;
         self.transcript
             .extend_from_slice(&tls_message(ty, &msg.body));

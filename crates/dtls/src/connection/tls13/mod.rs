@@ -169,6 +169,8 @@ pub(crate) struct Tls13 {
     early_data: Vec<Vec<u8>>,
     stats: Stats,
     scratch: Vec<u8>,
+    /// Server: the X25519 key made with the connection, for the key share it answers with.
+    server_x25519: Option<crate::crypto::kx::EphemeralKey>,
 }
 
 impl std::fmt::Debug for Tls13 {
@@ -192,6 +194,8 @@ pub(crate) struct Common {
     pub(crate) next_send_seq: u16,
     /// Next epoch-0 record sequence number to write.
     pub(crate) epoch0_sequence: u64,
+    /// Server: the X25519 key made with the connection, if any.
+    pub(crate) server_x25519: Option<crate::crypto::kx::EphemeralKey>,
 }
 
 /// A handshake message in the TLS form the transcript takes (RFC 9147 §5.2).
@@ -265,6 +269,7 @@ impl Tls13 {
             early_data: Vec::new(),
             stats: common.stats,
             scratch: Vec::new(),
+            server_x25519: common.server_x25519,
             config: common.config,
         }
     }

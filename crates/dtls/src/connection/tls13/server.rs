@@ -221,7 +221,9 @@ impl Tls13 {
     ) -> Result<(), Error> {
         let group = self.params.group;
         // The first expensive operations, after the cookie.
-        let (server_share, shared) = key_share13::respond(&self.sys_rng, group, client_share)?;
+        let x25519 = self.server_x25519.take();
+        let (server_share, shared) =
+            key_share13::respond(&self.sys_rng, group, client_share, x25519)?;
         let share = server_share_body(&KeyShareEntry {
             group,
             key_exchange: &server_share,
