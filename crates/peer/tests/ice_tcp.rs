@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use rtcweb_lab::isolate;
 use rtcweb_peer::DataChannelInit;
-use rtcweb_peer::driver::{DriverConfig, PeerConnection};
+use rtcweb_peer::driver::{DataChannel, DriverConfig, PeerConnection};
 use signal::{Linked, link};
 use tokio::time::timeout;
 
@@ -132,6 +132,49 @@ fn udp_dropped() -> u64 {
 }
 
 /// A driver config on `ip` only, ICE-TCP as by default.
+/// Twenty messages echoed by the browser on `channel`, then both sides' selected pairs
+/// checked (ours: passive host to active peer-reflexive; the browser's, from `theirs`:
+/// active to passive), the connection counters printed, and the UDP that was dropped.
+fn echo_over_tcp_and_check_pairs(
+    rt: &tokio::runtime::Runtime,
+    pc: &PeerConnection,
+    channel: &mut DataChannel,
+    browser: &str,
+    theirs: impl FnOnce() -> serde_json::Value,
+) {
+    for i in 0..20 {
+        let text = format!("message {i} over ICE-TCP");
+        rt.block_on(channel.send_text(&text)).unwrap();
+        let back = rt
+            .block_on(timeout(Duration::from_secs(10), channel.recv()))
+            .expect("the echo comes back")
+            .expect("the channel stays open");
+        assert_eq!(back.data, text.as_bytes());
+    }
+    println!("20 messages echoed by {browser} over ICE-TCP");
+    let (local, remote) = rt.block_on(selected_pair(pc));
+    println!("rtcweb's selected pair: {local} -> {remote}");
+    assert!(local.starts_with("tcp passive host "), "{local}");
+    assert!(remote.starts_with("tcp active prflx "), "{remote}");
+    let theirs = theirs();
+    println!("{browser}'s selected pair: {theirs}");
+    assert_eq!(
+        theirs[0].as_str().map(|l| l.starts_with("tcp active")),
+        Some(true)
+    );
+    assert_eq!(
+        theirs[1].as_str().map(|r| r.starts_with("tcp passive")),
+        Some(true)
+    );
+    let io = rt.block_on(pc.info()).unwrap().io;
+    println!(
+        "rtcweb: ICE-TCP connections accepted {}, opened {}, refused {}",
+        io.tcp_connections_accepted, io.tcp_connections_opened, io.tcp_connections_refused
+    );
+    rt.block_on(pc.close()).unwrap();
+    assert!(udp_dropped() > 0, "UDP checks were tried and dropped");
+}
+
 fn config(ip: Ipv4Addr) -> DriverConfig {
     DriverConfig {
         interfaces: vec![IpAddr::V4(ip)],
@@ -282,37 +325,9 @@ fn chromium_connects_to_our_passive_candidate_with_udp_blocked() {
         .filter(|l| l.starts_with("a=candidate:") && l.contains(" tcp "))
         .collect();
     println!("Chromium's ICE-TCP candidates: {chromium_tcp:?}");
-    for i in 0..20 {
-        let text = format!("message {i} over ICE-TCP");
-        rt.block_on(channel.send_text(&text)).unwrap();
-        let back = rt
-            .block_on(timeout(Duration::from_secs(10), channel.recv()))
-            .expect("the echo comes back")
-            .expect("the channel stays open");
-        assert_eq!(back.data, text.as_bytes());
-    }
-    println!("20 messages echoed by Chromium over ICE-TCP");
-    let (local, remote) = rt.block_on(selected_pair(&pc));
-    println!("rtcweb's selected pair: {local} -> {remote}");
-    assert!(local.starts_with("tcp passive host "), "{local}");
-    assert!(remote.starts_with("tcp active prflx "), "{remote}");
-    let theirs = browser.evaluate(&page, CHROMIUM_PAIR);
-    println!("Chromium's selected pair: {theirs}");
-    assert_eq!(
-        theirs[0].as_str().map(|l| l.starts_with("tcp active")),
-        Some(true)
-    );
-    assert_eq!(
-        theirs[1].as_str().map(|r| r.starts_with("tcp passive")),
-        Some(true)
-    );
-    let io = rt.block_on(pc.info()).unwrap().io;
-    println!(
-        "rtcweb: ICE-TCP connections accepted {}, opened {}, refused {}",
-        io.tcp_connections_accepted, io.tcp_connections_opened, io.tcp_connections_refused
-    );
-    rt.block_on(pc.close()).unwrap();
-    assert!(udp_dropped() > 0, "UDP checks were tried and dropped");
+    echo_over_tcp_and_check_pairs(&rt, &pc, &mut channel, "Chromium", || {
+        browser.evaluate(&page, CHROMIUM_PAIR)
+    });
 }
 
 /// Firefox's page: an `RTCPeerConnection` that answers and echoes every message on the
@@ -403,35 +418,5 @@ fn firefox_connects_to_our_passive_candidate_with_udp_blocked() {
         .expect("the channel opens over TCP in time")
         .expect("the channel opens");
     println!("the channel opened over TCP after {:?}", started.elapsed());
-    for i in 0..20 {
-        let text = format!("message {i} over ICE-TCP");
-        rt.block_on(channel.send_text(&text)).unwrap();
-        let back = rt
-            .block_on(timeout(Duration::from_secs(10), channel.recv()))
-            .expect("the echo comes back")
-            .expect("the channel stays open");
-        assert_eq!(back.data, text.as_bytes());
-    }
-    println!("20 messages echoed by Firefox over ICE-TCP");
-    let (local, remote) = rt.block_on(selected_pair(&pc));
-    println!("rtcweb's selected pair: {local} -> {remote}");
-    assert!(local.starts_with("tcp passive host "), "{local}");
-    assert!(remote.starts_with("tcp active prflx "), "{remote}");
-    let theirs = eval("rtc.pair()");
-    println!("Firefox's selected pair: {theirs}");
-    assert_eq!(
-        theirs[0].as_str().map(|l| l.starts_with("tcp active")),
-        Some(true)
-    );
-    assert_eq!(
-        theirs[1].as_str().map(|r| r.starts_with("tcp passive")),
-        Some(true)
-    );
-    let io = rt.block_on(pc.info()).unwrap().io;
-    println!(
-        "rtcweb: ICE-TCP connections accepted {}, opened {}, refused {}",
-        io.tcp_connections_accepted, io.tcp_connections_opened, io.tcp_connections_refused
-    );
-    rt.block_on(pc.close()).unwrap();
-    assert!(udp_dropped() > 0, "UDP checks were tried and dropped");
+    echo_over_tcp_and_check_pairs(&rt, &pc, &mut channel, "Firefox", || eval("rtc.pair()"));
 }
