@@ -1,5 +1,6 @@
 //! What the handles ask of the connection task. Each command carries a one-shot reply; the
-//! task owns the [`Peer`](crate::Peer) and nothing else touches it.
+//! task runs it on the [`Peer`](crate::Peer) it shares with the handles' signalling
+//! methods (see [`super::shared`]).
 
 use std::net::IpAddr;
 
@@ -9,34 +10,19 @@ use std::time::{Duration, Instant};
 
 use rtcweb_media::PcmFrame;
 
-use super::{DataChannel, DriverError, EncodedFrame, PeerConnectionInfo, RtpSender};
+use super::{DriverError, EncodedFrame, PeerConnectionInfo, RtpSender};
 use crate::{
-    DataChannelId, DataChannelInit, Description, Direction, MediaTrack, Message, SendParameters,
-    TrackOrKind, TransceiverId, TransceiverInfo, TransceiverInit,
+    DataChannelId, Direction, MediaTrack, Message, SendParameters, TrackOrKind, TransceiverId,
+    TransceiverInfo, TransceiverInit,
 };
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, DriverError>>;
 
 #[derive(Debug)]
 pub(crate) enum Command {
-    CreateOffer(Reply<Description>),
-    CreateAnswer(Reply<Description>),
-    SetLocalDescription(Description, Reply<()>),
-    SetLocalDescriptionImplicit(Reply<Description>),
-    SetRemoteDescription(Description, Reply<()>),
-    AddIceCandidate {
-        mid: Option<String>,
-        candidate: String,
-        reply: Reply<()>,
-    },
     ResolveMdns {
         name: String,
         ip: IpAddr,
-    },
-    CreateDataChannel {
-        label: String,
-        options: DataChannelInit,
-        reply: Reply<DataChannel>,
     },
     /// The reply comes once the message is queued and the channel's queue is below the
     /// high-water mark (or at once with an error).

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use super::channel::ReceiveLimits;
 use super::command::{Command, Reply};
+use super::shared::SharedPeer;
 use super::sockets::Sockets;
 use super::task::Task;
 use super::{DataChannel, DriverConfig, DriverError, Events, PeerConnectionInfo, RtpSender, clock};
@@ -14,15 +16,21 @@ use crate::{
     TransceiverInfo, TransceiverInit,
 };
 
-/// A peer connection run by the driver: a handle to a task that owns the sockets, the
-/// timer and the sans-IO [`Peer`]. Every method sends a command to that task and awaits
-/// its answer; nothing is shared behind a lock.
+/// A peer connection run by the driver: a handle to a task that owns the sockets and the
+/// timer, and shares the sans-IO [`Peer`] behind the connection's one mutex. The
+/// signalling methods (`create_offer`, `create_answer`, `set_local_description`,
+/// `set_remote_description`, `add_ice_candidate`) and `create_data_channel` run on the
+/// core on the caller's thread
+/// and wake the task to send what they queued; every other method sends a command to that
+/// task and awaits its answer.
 ///
 /// Clones are handles to the same connection. The task ends at [`close`](Self::close),
 /// or when every handle (and every [`DataChannel`]) is dropped.
 #[derive(Debug, Clone)]
 pub struct PeerConnection {
     commands: mpsc::Sender<Command>,
+    /// The core, for the signalling methods.
+    shared: Arc<SharedPeer>,
     local_addresses: Arc<[SocketAddr]>,
 }
 
@@ -60,12 +68,12 @@ impl PeerConnection {
 
     /// W3C `createOffer`.
     pub async fn create_offer(&self) -> Result<Description, DriverError> {
-        request(&self.commands, Command::CreateOffer).await
+        self.shared.run(|peer, _| peer.create_offer())
     }
 
     /// W3C `createAnswer`.
     pub async fn create_answer(&self) -> Result<Description, DriverError> {
-        request(&self.commands, Command::CreateAnswer).await
+        self.shared.run(|peer, _| peer.create_answer())
     }
 
     /// W3C `setLocalDescription`: gathering starts, candidates come as
@@ -74,17 +82,15 @@ impl PeerConnection {
         &self,
         description: &Description,
     ) -> Result<(), DriverError> {
-        let d = description.clone();
-        request(&self.commands, |reply| {
-            Command::SetLocalDescription(d, reply)
-        })
-        .await
+        self.shared
+            .run(|peer, now| peer.set_local_description(now, description))
     }
 
     /// W3C `setLocalDescription()` without a description: the offer or answer the
     /// signaling state calls for, applied; returned for signalling.
     pub async fn set_local_description_implicit(&self) -> Result<Description, DriverError> {
-        request(&self.commands, Command::SetLocalDescriptionImplicit).await
+        self.shared
+            .run(|peer, now| peer.set_local_description_implicit(now))
     }
 
     /// W3C `setRemoteDescription`: a malformed or contradictory description is refused and
@@ -93,11 +99,8 @@ impl PeerConnection {
         &self,
         description: &Description,
     ) -> Result<(), DriverError> {
-        let d = description.clone();
-        request(&self.commands, |reply| {
-            Command::SetRemoteDescription(d, reply)
-        })
-        .await
+        self.shared
+            .run(|peer, now| peer.set_remote_description(now, description))
     }
 
     /// W3C `addIceCandidate` for the section `mid` (the remote BUNDLE tag when `None`); an
@@ -107,13 +110,8 @@ impl PeerConnection {
         mid: Option<&str>,
         candidate: &str,
     ) -> Result<(), DriverError> {
-        let (mid, candidate) = (mid.map(str::to_owned), candidate.to_owned());
-        request(&self.commands, |reply| Command::AddIceCandidate {
-            mid,
-            candidate,
-            reply,
-        })
-        .await
+        self.shared
+            .run(|peer, now| peer.add_ice_candidate(now, mid, candidate))
     }
 
     /// The owner resolved the mDNS name of a remote candidate.
@@ -134,13 +132,8 @@ impl PeerConnection {
         label: &str,
         options: DataChannelInit,
     ) -> Result<DataChannel, DriverError> {
-        let label = label.to_owned();
-        request(&self.commands, |reply| Command::CreateDataChannel {
-            label,
-            options,
-            reply,
-        })
-        .await
+        self.shared
+            .create_data_channel(label.to_owned(), options, &self.commands)
     }
 
     /// W3C `addTransceiver(trackOrKind, init)`: see
@@ -311,8 +304,13 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
     let (event_tx, receiver) = mpsc::channel(config.event_queue.max(1));
     // Woken by every handle that takes a message or an event: the task may hold some back.
     let space = Arc::new(Notify::new());
+    let limits = ReceiveLimits {
+        messages: config.receive_queue_messages,
+        bytes: config.receive_queue_bytes,
+    };
+    let shared = Arc::new(SharedPeer::new(peer, limits, Arc::clone(&space)));
     let mut task = Task::new(
-        peer,
+        Arc::clone(&shared),
         sockets,
         command_rx,
         &commands,
@@ -325,6 +323,7 @@ fn start(config: &DriverConfig) -> Result<(Task, (PeerConnection, Events)), Driv
     }
     let handle = PeerConnection {
         commands,
+        shared,
         local_addresses,
     };
     Ok((task, (handle, Events { receiver, space })))

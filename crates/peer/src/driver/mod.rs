@@ -23,9 +23,13 @@
 //! `RTCPeerConnection` methods) and [`DataChannel`] (async send and receive of text and
 //! binary messages). Events come as a [`Stream`](futures_core::Stream) ([`Events`], over a
 //! bounded tokio mpsc receiver; `StreamExt` from futures-util or tokio-stream applies).
-//! Handles talk to the task through a bounded command queue with one-shot replies: no lock,
-//! no callback. Sending waits while more than [`DriverConfig::send_high_water`] bytes are
-//! queued on the channel.
+//! The core sits behind the connection's one mutex, never held across an `.await`. The
+//! signalling methods (`create_offer`, `create_answer`, `set_local_description`,
+//! `set_remote_description`, `add_ice_candidate`) and `create_data_channel` run on it on
+//! the caller's thread and wake the task, which sends what they queued: no thread hop on
+//! the way to a connection. Every other method talks to the task through a bounded command
+//! queue with one-shot replies. No callback. Sending waits while more than
+//! [`DriverConfig::send_high_water`] bytes are queued on the channel.
 //!
 //! Receiving is bounded too, and loses nothing. Each channel's handle queues at most
 //! [`DriverConfig::receive_queue_messages`] messages and
@@ -131,6 +135,7 @@ mod interfaces;
 mod lip_sync;
 mod mdns;
 mod media;
+mod shared;
 mod sockets;
 mod streams;
 mod task;

@@ -1,70 +1,37 @@
 //! The handles' commands, answered by the connection's task: each W3C method of
 //! [`super::super::PeerConnection`], [`super::super::DataChannel`]
-//! and [`RtpSender`] becomes a call on the core, whose result goes back on the command's
-//! one-shot reply. A caller that stopped waiting does not want the answer: failed replies
-//! are ignored.
+//! and [`RtpSender`] that needs what the task owns becomes a call on the core, whose result
+//! goes back on the command's one-shot reply (the signalling methods run on the caller's
+//! thread instead: see [`super::super::shared`]). A caller that stopped waiting does not
+//! want the answer: failed replies are ignored.
 
 use super::*;
 
 impl Task {
     pub(super) fn command(&mut self, command: Command) {
+        // A command may be for a channel made on a handle's thread.
+        self.adopt_new_links();
         let now = clock();
+        // The core, locked for the whole command; nothing below locks it again.
+        let shared = Arc::clone(&self.shared);
+        let mut core = shared.lock();
+        let peer = &mut core.peer;
         // A caller that stopped waiting does not want the answer: sends are ignored.
         match command {
-            Command::CreateOffer(reply) => {
-                let _ = reply.send(self.peer.create_offer().map_err(Into::into));
-            }
-            Command::CreateAnswer(reply) => {
-                let _ = reply.send(self.peer.create_answer().map_err(Into::into));
-            }
-            Command::SetLocalDescriptionImplicit(reply) => {
-                let result = self.peer.set_local_description_implicit(now);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::SetLocalDescription(d, reply) => {
-                let _ = reply.send(self.peer.set_local_description(now, &d).map_err(Into::into));
-            }
-            Command::SetRemoteDescription(d, reply) => {
-                let result = self.peer.set_remote_description(now, &d);
-                let _ = reply.send(result.map_err(Into::into));
-            }
-            Command::AddIceCandidate {
-                mid,
-                candidate,
-                reply,
-            } => {
-                let result = self.peer.add_ice_candidate(now, mid.as_deref(), &candidate);
-                let _ = reply.send(result.map_err(Into::into));
-            }
             Command::ResolveMdns { name, ip } => {
                 self.io.mdns_resolved += 1;
-                self.peer.resolve_mdns(now, &name, ip);
-            }
-            Command::CreateDataChannel {
-                label,
-                options,
-                reply,
-            } => {
-                let protocol = options.protocol.clone();
-                let result = match self.peer.create_data_channel(now, &label, options) {
-                    Ok(id) => self
-                        .link(id, label, protocol, ChannelState::Connecting)
-                        .ok_or(DriverError::Closed),
-                    Err(e) => Err(e.into()),
-                };
-                let _ = reply.send(result);
+                peer.resolve_mdns(now, &name, ip);
             }
             Command::Send {
                 channel,
                 message,
                 reply,
-            } => match self.peer.send(now, channel, message) {
+            } => match peer.send(now, channel, message) {
                 Err(e) => {
                     let _ = reply.send(Err(e.into()));
                 }
-                Ok(()) if self.peer.buffered_amount(channel) > self.high => {
-                    self.peer
-                        .set_buffered_amount_low_threshold(channel, self.low);
+                Ok(()) if peer.buffered_amount(channel) > self.high => {
+                    peer.set_buffered_amount_low_threshold(channel, self.low);
                     self.blocked.push((channel, reply));
                 }
                 Ok(()) => {
@@ -72,11 +39,11 @@ impl Task {
                 }
             },
             Command::BufferedAmount(channel, reply) => {
-                let _ = reply.send(Ok(self.peer.buffered_amount(channel)));
+                let _ = reply.send(Ok(peer.buffered_amount(channel)));
             }
             Command::CloseDataChannel(channel) => {
                 self.set_state(channel, ChannelState::Closing);
-                self.peer.close_data_channel(now, channel);
+                peer.close_data_channel(now, channel);
             }
             Command::AddTransceiver {
                 track_or_kind,
@@ -87,8 +54,7 @@ impl Task {
                     crate::TrackOrKind::Kind(k) => k.clone(),
                     crate::TrackOrKind::Track(t) => t.kind.clone(),
                 };
-                let result = self
-                    .peer
+                let result = peer
                     .add_transceiver(now, track_or_kind, init)
                     .map_err(DriverError::from)
                     .and_then(|id| self.sender(id, kind));
@@ -101,29 +67,28 @@ impl Task {
             } => {
                 let kind = track.kind.clone();
                 let streams: Vec<&str> = streams.iter().map(String::as_str).collect();
-                let result = self
-                    .peer
+                let result = peer
                     .add_track(now, track, &streams)
                     .map_err(DriverError::from)
                     .and_then(|id| self.sender(id, kind));
                 let _ = reply.send(result);
             }
             Command::RemoveTrack { id, reply } => {
-                let _ = reply.send(self.peer.remove_track(now, id).map_err(Into::into));
+                let _ = reply.send(peer.remove_track(now, id).map_err(Into::into));
             }
             Command::SetDirection {
                 id,
                 direction,
                 reply,
             } => {
-                let result = self.peer.set_direction(now, id, direction);
+                let result = peer.set_direction(now, id, direction);
                 let _ = reply.send(result.map_err(Into::into));
             }
             Command::StopTransceiver { id, reply } => {
-                let _ = reply.send(self.peer.stop_transceiver(now, id).map_err(Into::into));
+                let _ = reply.send(peer.stop_transceiver(now, id).map_err(Into::into));
             }
             Command::Transceivers(reply) => {
-                let _ = reply.send(Ok(self.peer.transceivers()));
+                let _ = reply.send(Ok(peer.transceivers()));
             }
             Command::WriteFrame { id, frame, reply } => {
                 let outgoing = crate::OutgoingFrame {
@@ -136,7 +101,7 @@ impl Task {
                     video_size: frame.video_size,
                     data: &frame.data,
                 };
-                let result = self.peer.write_frame(now, id, outgoing);
+                let result = peer.write_frame(now, id, outgoing);
                 let _ = reply.send(result.map_err(Into::into));
             }
             Command::SendAudio {
@@ -145,9 +110,7 @@ impl Task {
                 capture_time,
                 reply,
             } => {
-                let result = self
-                    .media
-                    .send_audio(&mut self.peer, now, id, &pcm, capture_time);
+                let result = self.media.send_audio(peer, now, id, &pcm, capture_time);
                 let _ = reply.send(result);
             }
             Command::SetAudioProcessing {
@@ -155,14 +118,13 @@ impl Task {
                 settings,
                 reply,
             } => {
-                let _ = reply.send(self.media.set_audio_processing(&self.peer, id, settings));
+                let _ = reply.send(self.media.set_audio_processing(peer, id, settings));
             }
             Command::ReplaceTrack { id, track, reply } => {
-                let _ = reply.send(self.peer.replace_track(id, track).map_err(Into::into));
+                let _ = reply.send(peer.replace_track(id, track).map_err(Into::into));
             }
             Command::SenderParameters { id, reply } => {
-                let result = self
-                    .peer
+                let result = peer
                     .sender_parameters(id)
                     .ok_or(DriverError::Peer(crate::Error::UnknownTransceiver(id)));
                 let _ = reply.send(result);
@@ -172,7 +134,7 @@ impl Task {
                 parameters,
                 reply,
             } => {
-                let result = self.peer.set_sender_parameters(id, parameters);
+                let result = peer.set_sender_parameters(id, parameters);
                 let _ = reply.send(result.map_err(Into::into));
             }
             Command::InsertDtmf {
@@ -182,14 +144,14 @@ impl Task {
                 gap,
                 reply,
             } => {
-                let result = self.peer.insert_dtmf(now, id, &tones, duration, gap);
+                let result = peer.insert_dtmf(now, id, &tones, duration, gap);
                 let _ = reply.send(result.map_err(Into::into));
             }
             Command::ToneBuffer { id, reply } => {
-                let _ = reply.send(Ok(self.peer.dtmf_tone_buffer(id).unwrap_or_default()));
+                let _ = reply.send(Ok(peer.dtmf_tone_buffer(id).unwrap_or_default()));
             }
             Command::RequestKeyFrame { id, reply } => {
-                let result = self.peer.request_key_frame(now, id);
+                let result = peer.request_key_frame(now, id);
                 let _ = reply.send(result.map_err(Into::into));
             }
             Command::AttachVideoSender { id, shared, reply } => {
@@ -201,25 +163,27 @@ impl Task {
                 let _ = reply.send(Ok(()));
             }
             Command::RestartIce(reply) => {
-                let _ = reply.send(self.peer.restart_ice(now).map_err(Into::into));
+                let _ = reply.send(peer.restart_ice(now).map_err(Into::into));
             }
             Command::Configuration(reply) => {
-                let _ = reply.send(Ok(self.peer.configuration().clone()));
+                let _ = reply.send(Ok(peer.configuration().clone()));
             }
             Command::SetConfiguration { config, reply } => {
                 self.sockets.add_tcp_stun_servers(&config.ice_servers);
-                let _ = reply.send(self.peer.set_configuration(*config).map_err(Into::into));
+                let _ = reply.send(peer.set_configuration(*config).map_err(Into::into));
             }
             Command::Stats(reply) => {
-                let mut report = self.peer.stats_report(now);
-                self.media.add_stats(&self.peer, &mut report);
+                let mut report = peer.stats_report(now);
+                self.media.add_stats(peer, &mut report);
                 let _ = reply.send(Ok(report));
             }
             Command::Info(reply) => {
+                // `info` locks the core itself.
+                drop(core);
                 let _ = reply.send(Ok(self.info()));
             }
             Command::Close(reply) => {
-                self.peer.close(now);
+                peer.close(now);
                 self.closing = Some(Some(reply));
             }
         }
@@ -236,7 +200,9 @@ impl Task {
     }
 
     fn info(&self) -> PeerConnectionInfo {
-        let peer = &self.peer;
+        let shared = Arc::clone(&self.shared);
+        let core = shared.lock();
+        let peer = &core.peer;
         let mut io = self.io;
         let tcp = self.sockets.tcp_counts();
         io.tcp_connections_accepted = tcp.accepted;

@@ -21,12 +21,13 @@ use super::event_queue::EventQueue;
 use super::gso_batch::GsoBatch;
 use super::interfaces::{InterfacePolicy, list_interfaces};
 use super::media::MediaLayers;
+use super::shared::SharedPeer;
 use super::sockets::{Received, Sockets};
 use super::{
     DataChannel, DriverConfig, DriverError, IoStats, PeerConnectionEvent, PeerConnectionInfo,
     RtpSender, clock,
 };
-use crate::{ChannelState, DataChannelId, Event, Peer};
+use crate::{ChannelState, DataChannelId, Event};
 
 mod dispatch;
 
@@ -50,7 +51,8 @@ const RECV_BATCH: usize = 64;
 const GSO_SEGMENTS: usize = 64;
 
 pub(crate) struct Task {
-    peer: Peer,
+    /// The core, shared with the handles' signalling methods.
+    shared: Arc<SharedPeer>,
     sockets: Sockets,
     commands: mpsc::Receiver<Command>,
     /// For the handles of new channels; weak, so that the task ends when the user's
@@ -96,7 +98,7 @@ pub(crate) struct Task {
 
 impl Task {
     pub(crate) fn new(
-        peer: Peer,
+        shared: Arc<SharedPeer>,
         sockets: Sockets,
         commands: mpsc::Receiver<Command>,
         sender: &mpsc::Sender<Command>,
@@ -105,7 +107,7 @@ impl Task {
         config: &DriverConfig,
     ) -> Self {
         Self {
-            peer,
+            shared,
             sockets,
             commands,
             weak: sender.downgrade(),
@@ -147,6 +149,7 @@ impl Task {
             publisher.start();
         }
         let space = Arc::clone(&self.space);
+        let shared = Arc::clone(&self.shared);
         let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
         let sleep = tokio::time::sleep_until(far);
         tokio::pin!(sleep);
@@ -166,15 +169,21 @@ impl Task {
             self.report_tcp_closed();
             self.flush().await;
             if let Some(reply) = self.closing.take() {
+                // Before the answer: a signalling call made after `close` returned finds
+                // the connection ended.
+                self.shared.end();
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(()));
                 }
                 return;
             }
-            let deadline = [self.peer.poll_timeout(), self.media.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
+            let deadline = [
+                self.shared.lock().peer.poll_timeout(),
+                self.media.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             // A deadline already due is handled now: tokio's timer rounds deadlines up to
             // its next millisecond tick, which would hold due work back for up to 1 ms.
             // Once per deadline, so a deadline that does not move cannot spin the loop, and
@@ -187,7 +196,7 @@ impl Task {
                 handled_now = Some(d);
                 due_in_a_row += 1;
                 let now = clock();
-                self.peer.handle_timeout(now);
+                self.shared.lock().peer.handle_timeout(now);
                 self.media.handle_timeout(now, &mut self.io);
                 continue;
             }
@@ -224,9 +233,12 @@ impl Task {
                     }
                 }
                 () = space.notified(), if holding => self.release_held(),
+                // A handle's signalling call changed the core: the next turn sends what it
+                // queued and arms the timer for its deadline.
+                () = shared.changed() => {}
                 () = &mut sleep, if armed.is_some() => {
                     let now = clock();
-                    self.peer.handle_timeout(now);
+                    self.shared.lock().peer.handle_timeout(now);
                     self.media.handle_timeout(now, &mut self.io);
                     // Re-armed on the next turn even if the deadline did not move.
                     armed = None;
@@ -243,7 +255,7 @@ impl Task {
                     Some(command) => self.command(command),
                     None => {
                         // Every handle is gone.
-                        self.peer.close(clock());
+                        self.shared.lock().peer.close(clock());
                         self.closing = Some(None);
                     }
                 },
@@ -282,7 +294,7 @@ impl Task {
                 remote: received.remote,
                 contents,
             };
-            self.peer.handle_datagram(now, datagram);
+            self.shared.lock().peer.handle_datagram(now, datagram);
         }
         // An accepted ICE-TCP connection is kept once it carried an authenticated check.
         if received.transport == Transport::Tcp
@@ -290,6 +302,8 @@ impl Task {
                 .sockets
                 .tcp_awaits_check(received.local, received.remote)
             && self
+                .shared
+                .lock()
                 .peer
                 .tcp_connection_checked(received.local, received.remote)
         {
@@ -303,7 +317,11 @@ impl Task {
     async fn flush(&mut self) {
         self.route_events();
         let mut batch = std::mem::take(&mut self.batch);
-        while let Some(transmit) = self.peer.poll_transmit() {
+        loop {
+            // Locked for the one transmit: the sends below wait.
+            let Some(transmit) = self.shared.lock().peer.poll_transmit() else {
+                break;
+            };
             if self.sockets.is_ice_tcp(&transmit) {
                 // After the UDP run before it; framed and queued, never waited on.
                 self.send_batch(&mut batch).await;
@@ -380,14 +398,23 @@ impl Task {
     /// pairs fail at once (RFC 6544 §7.1).
     fn report_tcp_closed(&mut self) {
         while let Some((local, remote)) = self.sockets.take_tcp_closed() {
-            self.peer.tcp_connection_closed(clock(), local, remote);
+            self.shared
+                .lock()
+                .peer
+                .tcp_connection_closed(clock(), local, remote);
         }
     }
 
     /// Routes every event the core queued: the core's queue never holds events across
     /// inputs (it drops past its bound); what does not fit the handles is held here.
     fn route_events(&mut self) {
-        while let Some(event) = self.peer.poll_event() {
+        // Events may be for a channel made on a handle's thread.
+        self.adopt_new_links();
+        loop {
+            // Locked for the one event: routing it may lock the core again.
+            let Some(event) = self.shared.lock().peer.poll_event() else {
+                break;
+            };
             self.event(event);
         }
         let held = self.held_bytes as u64;
@@ -438,15 +465,18 @@ impl Task {
         let now = clock();
         for &gone in &removed {
             self.sockets.remove(gone);
-            self.peer.remove_local_address(now, gone);
+            self.shared.lock().peer.remove_local_address(now, gone);
             if let Some(listener) = self.sockets.remove_tcp_listener(gone.ip()) {
-                self.peer.remove_local_tcp_listener(now, listener);
+                self.shared
+                    .lock()
+                    .peer
+                    .remove_local_tcp_listener(now, listener);
             }
         }
         let mut added = Vec::new();
         for address in new {
             if let Some(publisher) = self.publisher.as_mut() {
-                publisher.publish(&mut self.peer, address.ip());
+                publisher.publish(&mut self.shared.lock().peer, address.ip());
             }
             let local = match self.sockets.add(address, self.ports.as_ref()) {
                 Ok(local) => local,
@@ -455,7 +485,8 @@ impl Task {
                     continue;
                 }
             };
-            match self.peer.add_local_address(now, local) {
+            let taken = self.shared.lock().peer.add_local_address(now, local);
+            match taken {
                 Ok(()) => added.push(local),
                 Err(e) => {
                     tracing::debug!(%local, error = %e, "the core refused a new address");
@@ -465,7 +496,12 @@ impl Task {
             }
             match self.sockets.add_tcp_listener(address, self.ports.as_ref()) {
                 Some(Ok(listener)) => {
-                    if let Err(e) = self.peer.add_local_tcp_listener(now, listener) {
+                    let taken = self
+                        .shared
+                        .lock()
+                        .peer
+                        .add_local_tcp_listener(now, listener);
+                    if let Err(e) = taken {
                         tracing::debug!(%listener, error = %e, "the core refused a listener");
                         self.sockets.remove_tcp_listener(listener.ip());
                     }
@@ -479,7 +515,8 @@ impl Task {
         }
         tracing::info!(?added, ?removed, "interface addresses changed: ICE restart");
         self.emit(PeerConnectionEvent::InterfacesChanged { added, removed });
-        if let Err(e) = self.peer.restart_ice(now) {
+        let restarted = self.shared.lock().peer.restart_ice(now);
+        if let Err(e) = restarted {
             tracing::debug!(error = %e, "no ICE restart");
         }
     }
@@ -571,10 +608,14 @@ impl Task {
                 mid,
             } => {
                 let commands = self.weak.upgrade();
-                if let Some(e) =
-                    self.media
-                        .remote_track(&self.peer, transceiver, track, mid, commands)
-                {
+                let handle = self.media.remote_track(
+                    &self.shared.lock().peer,
+                    transceiver,
+                    track,
+                    mid,
+                    commands,
+                );
+                if let Some(e) = handle {
                     self.emit(e);
                 }
             }
@@ -626,6 +667,14 @@ impl Task {
                     link.set_state(ChannelState::Closed);
                 }
             }
+        }
+    }
+
+    /// Takes the links of the channels the handles made
+    /// ([`SharedPeer::create_data_channel`]).
+    fn adopt_new_links(&mut self) {
+        for (id, link) in self.shared.take_new_links() {
+            self.channels.insert(id, link);
         }
     }
 
@@ -701,11 +750,19 @@ impl Task {
                 .is_none_or(ChannelLink::is_closed)
             {
                 let _ = reply.send(Err(DriverError::ChannelClosed));
-            } else if self.peer.buffered_amount(channel) <= self.low {
+            } else if self.shared.lock().peer.buffered_amount(channel) <= self.low {
                 let _ = reply.send(Ok(()));
             } else {
                 self.blocked.push((channel, reply));
             }
         }
+    }
+}
+
+impl Drop for Task {
+    /// Whichever way the task ends (closed, every handle gone, the runtime shut down), the
+    /// handles' signalling calls answer [`DriverError::Closed`] from now on.
+    fn drop(&mut self) {
+        self.shared.end();
     }
 }
