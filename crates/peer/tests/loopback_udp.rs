@@ -244,6 +244,53 @@ async fn sixteen_mebibytes_one_way_in_64_kib_messages() {
     b.close().await.unwrap();
 }
 
+/// Channels made on a connected peer while messages flow to it: each is made on the
+/// caller's thread while the task routes the core's events, and must still see its own
+/// open event (the task takes a new channel's link under the same lock as the next event;
+/// before that, two of five Firefox cases once left a channel made after the connection
+/// "connecting" for ever, its open event routed before its link was taken).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_made_while_messages_flow_each_open() {
+    const CHANNELS: usize = 200;
+    let Pair {
+        a,
+        b,
+        mut channel,
+        remote,
+    } = connect(vec!["127.0.0.1".parse().unwrap()], "late channels").await;
+    // Messages to A keep A's task routing events meanwhile.
+    let sender = remote.sender();
+    let traffic = tokio::spawn(async move {
+        for i in 0..20_000u32 {
+            if sender.send_binary(i.to_be_bytes().to_vec()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let draining = tokio::spawn(async move { while channel.recv().await.is_some() {} });
+    for i in 0..CHANNELS {
+        let made = a
+            .create_data_channel(&format!("late{i}"), DataChannelInit::default())
+            .await
+            .unwrap();
+        timeout(Duration::from_secs(5), made.opened())
+            .await
+            .unwrap_or_else(|_| panic!("channel {i} opens in time"))
+            .unwrap();
+        made.send_text(&format!("hello {i}")).await.unwrap();
+    }
+    traffic.await.unwrap();
+    let info = b.info().await.unwrap();
+    assert!(
+        info.stats.data_channels_opened as usize > CHANNELS,
+        "{:?}",
+        info.stats
+    );
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    draining.await.unwrap();
+}
+
 /// The W3C signalling accessors through the driver: pending and current descriptions
 /// through an exchange and a rollback, and getConfiguration/setConfiguration (new ICE
 /// servers accepted, a different certificate refused).

@@ -122,6 +122,16 @@ impl SharedPeer {
         std::mem::take(&mut self.lock().new_links)
     }
 
+    /// The core's next event, with the links of the channels made since the last call,
+    /// taken under one lock: a link is always adopted no later than the first event of
+    /// its channel (both are left in one critical section of
+    /// [`create_data_channel`](Self::create_data_channel)).
+    pub(crate) fn next_event(&self) -> (Vec<(DataChannelId, ChannelLink)>, Option<crate::Event>) {
+        let mut core = self.lock();
+        let links = std::mem::take(&mut core.new_links);
+        (links, core.peer.poll_event())
+    }
+
     /// Resolves once a handle changed the core since the last time it resolved.
     pub(crate) async fn changed(&self) {
         self.changed.notified().await;

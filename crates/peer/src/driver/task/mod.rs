@@ -408,11 +408,15 @@ impl Task {
     /// Routes every event the core queued: the core's queue never holds events across
     /// inputs (it drops past its bound); what does not fit the handles is held here.
     fn route_events(&mut self) {
-        // Events may be for a channel made on a handle's thread.
-        self.adopt_new_links();
         loop {
-            // Locked for the one event: routing it may lock the core again.
-            let Some(event) = self.shared.lock().peer.poll_event() else {
+            // Locked for the one event: routing it may lock the core again. An event may
+            // be for a channel a handle made on its thread: that channel's link was left
+            // in the same critical section as the event, so it is taken with the event.
+            let (links, event) = self.shared.next_event();
+            for (id, link) in links {
+                self.channels.insert(id, link);
+            }
+            let Some(event) = event else {
                 break;
             };
             self.event(event);
