@@ -267,7 +267,9 @@ fuzz_target!(|data: &[u8]| {
                     agent.sped_flight(now, [a, b]);
                 }
             }
-            14 => agent.sped_dtls_received(arg),
+            14 => {
+                agent.sped_dtls_received(arg);
+            }
             _ => {
                 // ICE-TCP as the owner sees it: on a connection accepted on the listener, or
                 // (top bit) the one the active candidate opened.

@@ -276,9 +276,13 @@ impl Agent {
     }
 
     /// SPED: a DTLS datagram that arrived on its own during the handshake, acknowledged
-    /// too so the peer stops attaching it.
-    pub fn sped_dtls_received(&mut self, datagram: &[u8]) {
-        self.sped.plain_dtls_received(datagram);
+    /// too so the peer stops attaching it. True when it is a copy (the same bytes) of a
+    /// plaintext one received before, piggybacked or not: the owner drops it rather than
+    /// hand DTLS the same records twice, which a DTLS server would take for a
+    /// retransmission of the peer's flight and answer with its own
+    /// ([`SpedStats::copies_dropped`](crate::SpedStats::copies_dropped)).
+    pub fn sped_dtls_received(&mut self, datagram: &[u8]) -> bool {
+        self.sped.plain_dtls_received(datagram)
     }
 
     /// SPED: stop attaching (DTLS failed, or the owner gave up on it).

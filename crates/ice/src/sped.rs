@@ -11,6 +11,13 @@
 //! heard yet), confirmed (the peer does it), pending (our DTLS handshake is done; acks go
 //! on until the peer has everything), complete, off.
 //!
+//! A DTLS datagram may come several times: attached to each message until acknowledged,
+//! and on its own once the peer has a pair. A plaintext one (a ClientHello, a DTLS 1.2
+//! flight before ChangeCipherSpec) that comes again, the same bytes, is handed to DTLS once:
+//! to a DTLS server a copy of the ClientHello looks like a retransmission, which it answers
+//! with its whole flight again. Protected records are always handed up, since DTLS drops
+//! those that come before their keys.
+//!
 //! [`Sped`] is the controller; the agent asks it what to attach to each message it sends
 //! and tells it what each authenticated message carried.
 
@@ -25,6 +32,9 @@ pub const MAX_ACKS: usize = 4;
 /// Most DTLS datagrams of one flight held for piggybacking; more are dropped and counted
 /// (they still go as ordinary datagrams once ICE has a pair).
 pub const MAX_FLIGHT_PACKETS: usize = 16;
+/// Most CRC-32s of received plaintext DTLS datagrams remembered to tell copies from new
+/// ones (two flights' worth); the oldest is forgotten first.
+const MAX_SEEN: usize = 2 * MAX_FLIGHT_PACKETS;
 
 /// Where the piggybacking of the DTLS handshake stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +76,11 @@ pub struct SpedStats {
     pub malformed: u64,
     /// DTLS datagrams of a flight beyond [`MAX_FLIGHT_PACKETS`]: not piggybacked.
     pub flight_packets_dropped: u64,
+    /// Plaintext DTLS datagrams (a ClientHello, a DTLS 1.2 flight before ChangeCipherSpec)
+    /// that arrived again, the same bytes, in a check or response or on their own (the
+    /// peer attaches a datagram until it is acknowledged, and may send it on its own too):
+    /// not handed to DTLS a second time.
+    pub copies_dropped: u64,
 }
 
 /// What one received message carried, before the controller judged it.
@@ -98,6 +113,25 @@ fn is_dtls(datagram: &[u8]) -> bool {
     datagram.len() >= 13 && (20..=63).contains(&datagram[0])
 }
 
+/// Whether a datagram holds DTLSPlaintext records of epoch 0 only (RFC 6347 §4.1, RFC 9147
+/// §4: a ClientHello, a DTLS 1.2 flight before ChangeCipherSpec): records DTLS reads without
+/// keys. A DTLS 1.3 record with the unified header (first byte 0b001xxxxx) is protected.
+fn plaintext_only(datagram: &[u8]) -> bool {
+    let mut rest = datagram;
+    while !rest.is_empty() {
+        // type (1), version (2), epoch (2), sequence number (6), length (2).
+        if rest.len() < 13 || !(20..=26).contains(&rest[0]) || rest[3..5] != [0, 0] {
+            return false;
+        }
+        let len = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+        match rest.get(13 + len..) {
+            Some(next) => rest = next,
+            None => return false,
+        }
+    }
+    !datagram.is_empty()
+}
+
 /// The SPED controller of one agent.
 #[derive(Debug)]
 pub(crate) struct Sped {
@@ -110,6 +144,9 @@ pub(crate) struct Sped {
     attached: usize,
     /// CRC-32s of the last datagrams received (piggybacked or not), oldest first.
     received: Vec<u32>,
+    /// CRC-32s of the plaintext DTLS datagrams received while SPED runs, piggybacked or not,
+    /// oldest first (at most [`MAX_SEEN`]): one seen before is a copy.
+    seen: Vec<u32>,
     stats: SpedStats,
 }
 
@@ -150,6 +187,7 @@ impl Sped {
             next: 0,
             attached: 0,
             received: Vec::new(),
+            seen: Vec::new(),
             stats: SpedStats::default(),
         }
     }
@@ -205,19 +243,46 @@ impl Sped {
         self.pending.len().saturating_sub(self.attached)
     }
 
+    /// Notes a received DTLS datagram; true when it is a copy of a plaintext one received
+    /// before (piggybacked or not). The same bytes are the same records: a retransmission
+    /// is new records with new sequence numbers (RFC 9147 §4.2.1, RFC 6347 §4.1.2.1). DTLS
+    /// has used a plaintext copy (it needs no keys), so another would only look like a
+    /// retransmission to it, which a DTLS server answers by retransmitting its whole flight
+    /// (RFC 9147 §5.8.1). Protected records are always handed up: DTLS drops those that
+    /// come before their keys, and the copy may be the one it can read.
+    fn seen_before(&mut self, datagram: &[u8]) -> bool {
+        if !plaintext_only(datagram) {
+            return false;
+        }
+        let hash = packet_hash(datagram);
+        if self.seen.contains(&hash) {
+            self.stats.copies_dropped += 1;
+            return true;
+        }
+        if self.seen.len() == MAX_SEEN {
+            self.seen.remove(0);
+        }
+        self.seen.push(hash);
+        false
+    }
+
     /// DTLS failed or SPED is turned off: nothing more is attached.
     pub(crate) fn turn_off(&mut self) {
         self.state = SpedState::Off;
         self.pending = Vec::new();
         self.received = Vec::new();
+        self.seen = Vec::new();
     }
 
     /// A DTLS datagram that arrived as an ordinary datagram: acknowledged too, so the peer
-    /// stops piggybacking it.
-    pub(crate) fn plain_dtls_received(&mut self, datagram: &[u8]) {
-        if self.state.is_active() && is_dtls(datagram) {
-            self.remember(packet_hash(datagram));
+    /// stops piggybacking it. True when it is a copy of a plaintext one received before
+    /// (piggybacked or not), not to be handed to DTLS again.
+    pub(crate) fn plain_dtls_received(&mut self, datagram: &[u8]) -> bool {
+        if !self.state.is_active() || !is_dtls(datagram) {
+            return false;
         }
+        self.remember(packet_hash(datagram));
+        self.seen_before(datagram)
     }
 
     fn remember(&mut self, hash: u32) {
@@ -295,8 +360,11 @@ impl Sped {
         let mut deliver = None;
         match p.data {
             Some(d) if !d.is_empty() && is_dtls(d) => {
+                // Acknowledged again (the peer may have missed our ack), handed up once.
                 self.remember(packet_hash(d));
-                deliver = Some(d);
+                if !self.seen_before(d) {
+                    deliver = Some(d);
+                }
             }
             Some(d) if !d.is_empty() => self.stats.malformed += 1,
             _ => {}
@@ -311,6 +379,7 @@ impl Sped {
         self.state = SpedState::Complete;
         self.pending = Vec::new();
         self.received = Vec::new();
+        self.seen = Vec::new();
     }
 }
 
@@ -426,6 +495,44 @@ mod tests {
         assert_eq!(s.stats().malformed, 2);
         assert_eq!(s.state(), SpedState::Confirmed);
         assert_eq!(s.pending.len(), 1, "a malformed ack acks nothing");
+    }
+
+    /// A plaintext datagram (a ClientHello) that comes again, in a check or on its own,
+    /// is a copy and not handed up twice; a protected one (DTLS 1.3's unified header) is
+    /// always handed up, as DTLS may have dropped the first for want of its keys.
+    #[test]
+    fn plaintext_copies_are_dropped_protected_ones_handed_up() {
+        fn piggybacked(d: &[u8]) -> Piggybacked<'_> {
+            Piggybacked {
+                data: Some(d),
+                acks: Some(&[]),
+            }
+        }
+        let mut s = Sped::new(true);
+        let hello = record(1);
+        assert_eq!(s.received(piggybacked(&hello)), Some(&hello[..]));
+        assert!(s.plain_dtls_received(&hello), "the same bytes on their own");
+        assert_eq!(s.received(piggybacked(&hello)), None, "attached again");
+        assert!(!s.plain_dtls_received(&record(2)), "a new datagram");
+        // Two plaintext records in one datagram, then one whose second record is cut.
+        let mut two = record(3);
+        two.extend_from_slice(&record(4));
+        assert!(!s.plain_dtls_received(&two));
+        assert!(s.plain_dtls_received(&two));
+        let cut = &two[..two.len() - 1];
+        assert!(!s.plain_dtls_received(cut) && !s.plain_dtls_received(cut));
+        // A DTLS 1.3 ciphertext record (unified header 0b001CSLEE) and a record of epoch 1.
+        let protected = [0x2c, 0, 1, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8];
+        let mut epoch1 = record(5);
+        epoch1[4] = 1;
+        for d in [&protected[..], &epoch1] {
+            assert_eq!(s.received(piggybacked(d)), Some(d));
+            assert_eq!(s.received(piggybacked(d)), Some(d));
+        }
+        assert_eq!(s.stats().copies_dropped, 3);
+        // Once SPED is over, nothing is judged.
+        s.turn_off();
+        assert!(!s.plain_dtls_received(&hello));
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub struct Peer {
     pub(crate) channels: Channels,
     /// DTLS datagrams waiting for ICE to select a pair.
     pub(crate) pending_dtls: VecDeque<Vec<u8>>,
+    /// ICE selected a pair: `pending_dtls` goes out once DTLS has been drained, so that a
+    /// handshake that completed with the same input drops what it no longer needs first.
+    pub(crate) pending_dtls_due: bool,
     /// SPED: DTLS datagrams the peer attached to its checks before our DTLS connection
     /// existed (its ClientHello can come before its answer), fed to DTLS when it starts.
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
@@ -159,6 +162,7 @@ impl Peer {
             sctp_packet: Vec::new(),
             channels: Channels::new(max_channels),
             pending_dtls: VecDeque::new(),
+            pending_dtls_due: false,
             early_dtls: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),

@@ -20,6 +20,7 @@ impl Peer {
             moved |= self.drain_ice(now);
             moved |= self.drain_sctp(now);
             moved |= self.drain_dtls(now);
+            moved |= self.flush_pending_dtls(now);
             if !moved {
                 break;
             }
@@ -115,10 +116,10 @@ impl Peer {
                 if let Some(dtls) = self.dtls.as_mut() {
                     dtls.restart_retransmit_timer(now);
                 }
-                let pending = std::mem::take(&mut self.pending_dtls);
-                for datagram in pending {
-                    self.send_dtls(now, datagram);
-                }
+                // What waited for the pair goes once DTLS has been drained
+                // (`flush_pending_dtls`): the input that selected the pair may also have
+                // brought the flight that completes the handshake (SPED).
+                self.pending_dtls_due = true;
             }
             rtcweb_ice::Event::ResolveMdns { name } => {
                 self.push_event(Event::ResolveMdns { name });
@@ -140,22 +141,42 @@ impl Peer {
         }
     }
 
+    /// Sends the DTLS datagrams that waited for a pair, once ICE has selected one. Runs
+    /// after `drain_dtls`: a handshake that completed meanwhile has dropped the earlier
+    /// flights the peer's last flight acknowledged. True when something was sent.
+    fn flush_pending_dtls(&mut self, now: Instant) -> bool {
+        if !self.pending_dtls_due {
+            return false;
+        }
+        self.pending_dtls_due = false;
+        let pending = std::mem::take(&mut self.pending_dtls);
+        let moved = !pending.is_empty();
+        for datagram in pending {
+            self.send_dtls(now, datagram);
+        }
+        moved
+    }
+
     /// Application data from the validated pair, demultiplexed by its first byte
     /// (RFC 7983 §7): DTLS records or SRTP/SRTCP.
     pub(crate) fn route_payload(&mut self, now: Instant, contents: &[u8]) {
         match PacketKind::of(contents) {
             PacketKind::Dtls => {
+                let Some(dtls) = self.dtls.as_mut() else {
+                    self.stats.dtls_dropped += 1;
+                    return;
+                };
                 // SPED: a handshake datagram that came on its own is acknowledged in the
-                // checks too, so the peer stops attaching it.
+                // checks too, so the peer stops attaching it. A copy of one that came before
+                // (in a check, or on its own) is the same records again: dropped, or a DTLS
+                // server would take it for a retransmission and retransmit its flight.
                 if self.dtls_state != DtlsState::Connected
                     && let Some(agent) = self.ice.as_mut()
+                    && agent.sped_dtls_received(contents)
                 {
-                    agent.sped_dtls_received(contents);
+                    return;
                 }
-                match self.dtls.as_mut() {
-                    Some(dtls) => dtls.handle_datagram(now, contents),
-                    None => self.stats.dtls_dropped += 1,
-                }
+                dtls.handle_datagram(now, contents);
             }
             PacketKind::Rtp => self.receive_media(now, contents),
             _ => self.stats.datagrams_unknown += 1,
@@ -331,6 +352,24 @@ impl Peer {
         while let Some(e) = dtls.poll_event() {
             events.push(e);
         }
+        // The handshake completes with this batch: whether the peer's flight that completed
+        // it answered our last one (see `answers_our_flight`).
+        let completes = events.iter().find_map(|e| match e {
+            rtcweb_dtls::Event::Connected(c) => Some(answers_our_flight(c)),
+            _ => None,
+        });
+        if let Some(answered) = completes {
+            // What still waits for a pair are earlier flights of ours, which the peer's flight
+            // that completed the handshake acknowledged implicitly (RFC 6347 §4.2.4, RFC 9147
+            // §7.2): sent now, they would only be retransmissions to the peer. What this
+            // batch holds (our last flight, an ACK, application data) still goes.
+            self.pending_dtls.clear();
+            // SPED learns it before it gets this batch: the flight it drops is the one the
+            // peer answered, not our last one.
+            if let Some(agent) = self.ice.as_mut() {
+                agent.sped_handshake_complete(answered);
+            }
+        }
         // SPED: the flight rides in the next checks and responses (and answers the checks
         // held for it); it also goes on its own as soon as a pair is valid.
         if !datagrams.is_empty()
@@ -384,12 +423,6 @@ impl Peer {
         self.dtls_group = Some(connected.group);
         self.remote_certificate = Some(connected.peer_certificate.clone());
         self.set_dtls_state(DtlsState::Connected);
-        if let Some(agent) = self.ice.as_mut() {
-            // DTLS 1.2: the server sends the last flight; DTLS 1.3: the client does.
-            let dtls13 = connected.version == rtcweb_dtls::ProtocolVersion::DTLS_1_3;
-            let client = connected.role == rtcweb_dtls::Role::Client;
-            agent.sped_handshake_complete(dtls13 != client);
-        }
         // RFC 5764 §4.2: SRTP keys from the exporter; our DTLS role picks our half.
         if let Some(keying) = &connected.srtp {
             let role = match connected.role {
@@ -616,6 +649,18 @@ impl Peer {
         }
         candidate
     }
+}
+
+/// Whether the peer's flight that completed our handshake answered our last flight, so
+/// that nothing of ours is left to (re)send: a DTLS 1.3 server (the client's Finished
+/// acknowledges the server's flight implicitly, RFC 9147 §7.2) and a DTLS 1.2 client (the
+/// server's Finished answers the client's). A DTLS 1.3 client and a 1.2 server sent the
+/// last flight, and keep it until the peer acknowledges it (RFC 9147 §5.8.3, RFC 6347
+/// §4.2.4).
+fn answers_our_flight(connected: &Connected) -> bool {
+    let dtls13 = connected.version == rtcweb_dtls::ProtocolVersion::DTLS_1_3;
+    let client = connected.role == rtcweb_dtls::Role::Client;
+    dtls13 != client
 }
 
 /// RTCP rather than RTP, by the payload type (RFC 5761 §4: 64..=95 after the marker bit).

@@ -26,6 +26,14 @@ pub struct Side {
     pub events: Vec<(Instant, Event)>,
     /// Errors the harness got applying what signalling brought.
     pub signal_errors: Vec<rtcweb_peer::Error>,
+    /// Whether the harness keeps a copy of every datagram the peer sends, in `sent`, and
+    /// marks where in it each event came, in `marks`.
+    pub record_sent: bool,
+    /// What the peer sent, when `record_sent`: when, and the datagram.
+    pub sent: Vec<(Instant, Vec<u8>)>,
+    /// With `record_sent`: each event, and how many datagrams the peer had sent before the
+    /// input that brought it (what that input made it send comes after the mark).
+    pub marks: Vec<(usize, Event)>,
 }
 
 impl Side {
@@ -88,6 +96,10 @@ pub struct World {
     /// Whether each side ignores what trickles with an offer it ignored (W3C perfect
     /// negotiation: `addIceCandidate` errors are swallowed while `ignoreOffer`).
     ignoring: [bool; 2],
+    /// Whether a side's output is taken after each datagram handed to it, rather than once
+    /// per step: with [`Side::record_sent`], events are then marked against the datagram
+    /// that brought them.
+    pub flush_each_delivery: bool,
 }
 
 pub use rtcweb_test_support::epoch;
@@ -154,6 +166,9 @@ impl World {
                 addr,
                 events: Vec::new(),
                 signal_errors: Vec::new(),
+                record_sent: false,
+                sent: Vec::new(),
+                marks: Vec::new(),
             }
         };
         let a = side("192.0.2.1", seed * 2 + 1, base_a);
@@ -170,6 +185,7 @@ impl World {
             perfect: None,
             ignored_offers: [0; 2],
             ignoring: [false; 2],
+            flush_each_delivery: false,
         }
     }
 
@@ -202,34 +218,8 @@ impl World {
         let now = self.now;
         let mut out = Vec::new();
         let perfect = self.perfect.is_some();
-        for (is_a, side) in [(true, &mut self.a), (false, &mut self.b)] {
-            while let Some(t) = side.peer.poll_transmit() {
-                let source = t.source.expect("the peer names the socket");
-                self.net.send(side.host, source, t.destination, t.contents);
-            }
-            while let Some(event) = side.peer.poll_event() {
-                if perfect
-                    && event == Event::NegotiationNeeded
-                    && side.peer.signaling_state() == rtcweb_peer::SignalingState::Stable
-                {
-                    // onnegotiationneeded: setLocalDescription(), then signal it.
-                    match side.peer.set_local_description_implicit(now) {
-                        Ok(offer) => out.push((!is_a, Signal::Description(offer))),
-                        Err(e) => side.signal_errors.push(e),
-                    }
-                }
-                if let Event::LocalCandidate(c) = &event {
-                    out.push((
-                        !is_a,
-                        Signal::Candidate {
-                            mid: c.mid.clone(),
-                            candidate: c.candidate.clone(),
-                        },
-                    ));
-                }
-                side.events.push((now, event));
-            }
-        }
+        flush_side(&mut self.net, &mut self.a, true, perfect, now, &mut out);
+        flush_side(&mut self.net, &mut self.b, false, perfect, now, &mut out);
         for (to_a, signal) in out {
             self.signal(to_a, signal);
         }
@@ -300,13 +290,21 @@ impl World {
         let next = next_deadline(self.now, limit, deadlines);
         self.now = next;
         self.net.advance_to(next);
-        for side in [&mut self.a, &mut self.b] {
+        let perfect = self.perfect.is_some();
+        let mut out = Vec::new();
+        for (is_a, side) in [(true, &mut self.a), (false, &mut self.b)] {
             while let Some(d) = self.net.poll_delivery(side.host) {
                 side.peer.handle_datagram(next, d.datagram());
+                if self.flush_each_delivery {
+                    flush_side(&mut self.net, side, is_a, perfect, next, &mut out);
+                }
             }
             if side.peer.poll_timeout().is_some_and(|t| t <= next) {
                 side.peer.handle_timeout(next);
             }
+        }
+        for (to_a, signal) in out {
+            self.signal(to_a, signal);
         }
         while self.signals.front().is_some_and(|(t, _, _)| *t <= next) {
             let (_, to_a, signal) = self.signals.pop_front().unwrap();
@@ -322,6 +320,51 @@ impl World {
 
     pub fn run_for(&mut self, d: Duration) {
         self.run_until(d, |_| false);
+    }
+}
+
+/// Sends what one peer queued and records its events; candidates (and, in perfect
+/// negotiation, offers) to signal go to `out`, each with whether it is for A.
+fn flush_side(
+    net: &mut Network,
+    side: &mut Side,
+    is_a: bool,
+    perfect: bool,
+    now: Instant,
+    out: &mut Vec<(bool, Signal)>,
+) {
+    let mark = side.sent.len();
+    while let Some(t) = side.peer.poll_transmit() {
+        let source = t.source.expect("the peer names the socket");
+        if side.record_sent {
+            side.sent.push((now, t.contents.clone()));
+        }
+        net.send(side.host, source, t.destination, t.contents);
+    }
+    while let Some(event) = side.peer.poll_event() {
+        if perfect
+            && event == Event::NegotiationNeeded
+            && side.peer.signaling_state() == rtcweb_peer::SignalingState::Stable
+        {
+            // onnegotiationneeded: setLocalDescription(), then signal it.
+            match side.peer.set_local_description_implicit(now) {
+                Ok(offer) => out.push((!is_a, Signal::Description(offer))),
+                Err(e) => side.signal_errors.push(e),
+            }
+        }
+        if let Event::LocalCandidate(c) = &event {
+            out.push((
+                !is_a,
+                Signal::Candidate {
+                    mid: c.mid.clone(),
+                    candidate: c.candidate.clone(),
+                },
+            ));
+        }
+        if side.record_sent {
+            side.marks.push((mark, event.clone()));
+        }
+        side.events.push((now, event));
     }
 }
 
