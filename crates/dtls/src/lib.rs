@@ -131,6 +131,7 @@ mod crypto;
 mod error;
 mod event;
 pub mod handshake;
+mod prepared_keys;
 mod record_layer;
 // Driven by the DTLS 1.3 handshake (written beside it); until then by its tests, the fuzz
 // target and the benchmarks.
@@ -146,6 +147,7 @@ pub use config::{Config, MIN_MTU, Role, Versions};
 pub use connection::{Connection, SRTP_EXPORTER_LABEL};
 pub use error::{ConfigError, Error, Parameter, WireError};
 pub use event::{Connected, Event, SrtpKeying};
+pub use prepared_keys::PreparedKeys;
 pub use stats::Stats;
 pub use wire::alert::AlertDescription;
 pub use wire::code_points::{

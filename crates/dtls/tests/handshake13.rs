@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use rtcweb_dtls::{
-    CipherSuite, Error, Event, NamedGroup, Parameter, ProtocolVersion, Role, SRTP_EXPORTER_LABEL,
-    SrtpProfile, Versions,
+    CipherSuite, Connection, Error, Event, NamedGroup, Parameter, PreparedKeys, ProtocolVersion,
+    Role, SRTP_EXPORTER_LABEL, SrtpProfile, Versions,
 };
 use support::{LinkConfig, Pair, configs, data, failure};
 
@@ -68,6 +68,44 @@ fn default_13_handshake_uses_the_hybrid_group_and_agrees_on_srtp_keys() {
     assert!(p.client_events.contains(&Event::Closed));
     assert!(p.server_events.contains(&Event::Closed));
     assert!(p.server.send(p.now, b"late").is_err());
+}
+
+/// Keys made ahead ([`PreparedKeys`]) in both roles: the handshake completes in the
+/// hybrid group and in x25519 (where the client has no use for the ML-KEM pair), and a
+/// 1.2-only configuration makes none.
+#[test]
+fn keys_made_ahead_serve_both_roles() {
+    for groups in [
+        vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519],
+        vec![NamedGroup::X25519],
+    ] {
+        let (mut c, mut s) = configs13();
+        c.tls13_groups.clone_from(&groups);
+        s.tls13_groups.clone_from(&groups);
+        let mut p = Pair::new(c.clone(), s.clone(), LinkConfig::perfect(), 7);
+        let (client_keys, server_keys) = (PreparedKeys::generate(&c), PreparedKeys::generate(&s));
+        let shown = format!("{client_keys:?}");
+        assert!(shown.contains("x25519: true"), "{shown}");
+        assert_eq!(
+            shown.contains("mlkem768: true"),
+            groups[0] == NamedGroup::X25519MLKEM768,
+            "{shown}"
+        );
+        p.client = Connection::client_prepared(p.now, c, client_keys).unwrap();
+        p.server = Connection::server_prepared(p.now, s, server_keys).unwrap();
+        let (client, server) = p.handshake(Duration::from_secs(5));
+        assert_eq!(client.group, groups[0]);
+        assert_eq!(server.group, groups[0]);
+        assert_eq!(client.srtp, server.srtp);
+        exchange(&mut p, b"made ahead");
+    }
+    let (mut c, _) = configs13();
+    c.versions = Versions::Dtls12;
+    let shown = format!("{:?}", PreparedKeys::generate(&c));
+    assert!(
+        shown.contains("x25519: false") && shown.contains("mlkem768: false"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -70,6 +70,9 @@ pub struct Peer {
     /// ICE selected a pair: `pending_dtls` goes out once DTLS has been drained, so that a
     /// handshake that completed with the same input drops what it no longer needs first.
     pub(crate) pending_dtls_due: bool,
+    /// The DTLS handshake's ephemeral keys, made with the peer so that the signalling
+    /// calls that start DTLS do not make them; taken by the connection.
+    pub(crate) dtls_keys: Option<rtcweb_dtls::PreparedKeys>,
     /// SPED: DTLS datagrams the peer attached to its checks before our DTLS connection
     /// existed (its ClientHello can come before its answer), fed to DTLS when it starts.
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
@@ -135,6 +138,11 @@ impl Peer {
         let negotiator = Negotiator::new(sdp_config)?;
         let max_channels = config.max_data_channels;
         let media_seed: u64 = rng.random();
+        let dtls_keys = rtcweb_dtls::PreparedKeys::generate(&crate::routing::dtls_config(
+            &certificate,
+            Vec::new(),
+            config.dtls_versions,
+        ));
         let wallclock = config.wallclock.unwrap_or_default();
         Ok(Self {
             config,
@@ -163,6 +171,7 @@ impl Peer {
             channels: Channels::new(max_channels),
             pending_dtls: VecDeque::new(),
             pending_dtls_due: false,
+            dtls_keys: Some(dtls_keys),
             early_dtls: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),

@@ -510,10 +510,15 @@ impl Peer {
             .ice
             .as_ref()
             .is_some_and(|a| a.sped_state().is_active());
-        let mut config =
-            rtcweb_dtls::Config::new(self.certificate.clone(), self.remote_fingerprints.clone());
+        if role == rtcweb_sdp::DtlsRole::Client && !selected && !sped {
+            return;
+        }
+        let mut config = dtls_config(
+            &self.certificate,
+            self.remote_fingerprints.clone(),
+            self.config.dtls_versions,
+        );
         config.seed = Some(self.rng.random());
-        config.versions = self.config.dtls_versions;
         // RFC 9147 §5.8.2: an initial timer of 100 ms (the RFC 6298 minimum), doubling. The
         // handshake starts on a path ICE has just checked, so a lost flight costs a tenth
         // of RFC 6347's 1 s (browsers start lower still).
@@ -525,10 +530,14 @@ impl Peer {
         // for nothing; browsers' DTLS servers skip it too.
         config.cookies = false;
 
+        // The ephemeral keys made with the peer, off the way to the connection.
+        let keys = self
+            .dtls_keys
+            .take()
+            .unwrap_or_else(rtcweb_dtls::PreparedKeys::none);
         let connection = match role {
-            rtcweb_sdp::DtlsRole::Server => Connection::server(now, config),
-            rtcweb_sdp::DtlsRole::Client if selected || sped => Connection::client(now, config),
-            rtcweb_sdp::DtlsRole::Client => return,
+            rtcweb_sdp::DtlsRole::Server => Connection::server_prepared(now, config, keys),
+            rtcweb_sdp::DtlsRole::Client => Connection::client_prepared(now, config, keys),
         };
         match connection {
             Ok(mut c) => {
@@ -682,6 +691,19 @@ fn queue(
     } else {
         transmits.push_back(transmit);
     }
+}
+
+/// The DTLS configuration of a connection with this certificate, these peer fingerprints
+/// and versions: what [`Peer::maybe_start_dtls`] starts with, and what
+/// [`rtcweb_dtls::PreparedKeys`] are made for when the peer is made.
+pub(crate) fn dtls_config(
+    certificate: &rtcweb_dtls::Certificate,
+    remote_fingerprints: Vec<rtcweb_dtls::Fingerprint>,
+    versions: rtcweb_dtls::Versions,
+) -> rtcweb_dtls::Config {
+    let mut config = rtcweb_dtls::Config::new(certificate.clone(), remote_fingerprints);
+    config.versions = versions;
+    config
 }
 
 #[cfg(test)]

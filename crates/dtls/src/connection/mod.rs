@@ -25,6 +25,7 @@ use crate::event::{Connected, Event, SrtpKeying};
 use crate::handshake::cookie::CookieKey;
 use crate::handshake::flight::{FlightItem, pack};
 use crate::handshake::reassembly::{Inserted, Message, Reassembler};
+use crate::prepared_keys::PreparedKeys;
 use crate::record_layer::{OpenError, RecordLayer};
 use crate::stats::Stats;
 use crate::wire::alert::{Alert, AlertDescription, AlertLevel};
@@ -317,6 +318,16 @@ impl Connection {
     /// A client: sends its ClientHello at once (drain
     /// [`poll_transmit_into`](Self::poll_transmit_into)).
     pub fn client(now: Instant, config: Config) -> Result<Self, ConfigError> {
+        Self::client_prepared(now, config, PreparedKeys::none())
+    }
+
+    /// A client whose ClientHello uses keys made ahead
+    /// ([`PreparedKeys::generate`]) where they fit its key shares; the rest it makes now.
+    pub fn client_prepared(
+        now: Instant,
+        config: Config,
+        mut keys: PreparedKeys,
+    ) -> Result<Self, ConfigError> {
         let mut c = Self::new(Role::Client, config)?;
         c.rng.fill_bytes(&mut c.hs.client_random);
         if c.config.versions.allows_dtls13() {
@@ -327,7 +338,12 @@ impl Connection {
                 .copied()
                 .take(c.config.tls13_key_shares)
                 .collect();
-            match crate::crypto::key_share13::ClientKeyShare::offer(&c.sys_rng, &groups) {
+            let offer = crate::crypto::key_share13::ClientKeyShare::offer(
+                &c.sys_rng,
+                &groups,
+                &mut keys.ahead,
+            );
+            match offer {
                 Ok(shares) => c.hs.key_shares13 = shares,
                 Err(e) => {
                     c.fail(e);
@@ -348,7 +364,17 @@ impl Connection {
     /// A server that allows DTLS 1.3 with an X25519-based group makes its X25519 key here,
     /// so that the work is done before the ClientHello comes (the owner can make the server
     /// while it waits for the peer) and not on the handshake's critical path.
-    pub fn server(_now: Instant, config: Config) -> Result<Self, ConfigError> {
+    pub fn server(now: Instant, config: Config) -> Result<Self, ConfigError> {
+        Self::server_prepared(now, config, PreparedKeys::none())
+    }
+
+    /// A server whose X25519 key was made ahead ([`PreparedKeys::generate`]); as
+    /// [`server`](Self::server) otherwise.
+    pub fn server_prepared(
+        _now: Instant,
+        config: Config,
+        mut keys: PreparedKeys,
+    ) -> Result<Self, ConfigError> {
         let mut s = Self::new(Role::Server, config)?;
         let x25519_groups = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
         if s.config.versions.allows_dtls13()
@@ -358,7 +384,10 @@ impl Connection {
                 .any(|g| x25519_groups.contains(g))
         {
             // A failure here is not fatal: the key is made when the ClientHello comes.
-            s.hs.server_x25519 = EphemeralKey::generate(&s.sys_rng, NamedGroup::X25519).ok();
+            s.hs.server_x25519 = match keys.ahead.x25519.take() {
+                Some(key) => Some(key),
+                None => EphemeralKey::generate(&s.sys_rng, NamedGroup::X25519).ok(),
+            };
         }
         Ok(s)
     }

@@ -80,14 +80,52 @@ fn random<const N: usize>(rng: &SystemRandom) -> Result<[u8; N], Error> {
     Ok(b)
 }
 
+/// Keys made before the handshake ([`crate::PreparedKeys`]), each taken at most once.
+#[derive(Default)]
+pub(crate) struct Ahead {
+    pub(crate) x25519: Option<EphemeralKey>,
+    pub(crate) mlkem: Option<Box<MlKem768KeyPair>>,
+}
+
+impl Ahead {
+    /// Makes the X25519 key; left unmade if the OS generator fails.
+    pub(crate) fn make_x25519(&mut self, rng: &SystemRandom) {
+        self.x25519 = EphemeralKey::generate(rng, NamedGroup::X25519).ok();
+    }
+
+    /// Makes the ML-KEM-768 key pair (FIPS 203 §7.1 ML-KEM.KeyGen from the seed d || z);
+    /// left unmade if the OS generator fails.
+    pub(crate) fn make_mlkem(&mut self, rng: &SystemRandom) {
+        self.mlkem = random::<64>(rng)
+            .ok()
+            .map(|seed| Box::new(mlkem768::generate_key_pair(seed)));
+    }
+
+    /// The X25519 key made ahead, or a fresh one.
+    fn take_x25519(&mut self, rng: &SystemRandom) -> Result<EphemeralKey, Error> {
+        match self.x25519.take() {
+            Some(key) => Ok(key),
+            None => EphemeralKey::generate(rng, NamedGroup::X25519),
+        }
+    }
+}
+
 impl ClientKeyShare {
-    /// A fresh share in `group` (one of [`NamedGroup::SUPPORTED_TLS13`]; another group is
-    /// [`Error::NoCommonGroup`]).
-    pub(crate) fn generate(rng: &SystemRandom, group: NamedGroup) -> Result<Self, Error> {
+    /// A share in `group` (one of [`NamedGroup::SUPPORTED_TLS13`]; another group is
+    /// [`Error::NoCommonGroup`]), from the keys made `ahead` where there are some, else
+    /// fresh.
+    pub(crate) fn generate(
+        rng: &SystemRandom,
+        group: NamedGroup,
+        ahead: &mut Ahead,
+    ) -> Result<Self, Error> {
         if group == NamedGroup::X25519MLKEM768 {
-            // FIPS 203 §7.1 ML-KEM.KeyGen from the seed d || z.
-            let mlkem = Box::new(mlkem768::generate_key_pair(random::<64>(rng)?));
-            let x25519 = EphemeralKey::generate(rng, NamedGroup::X25519)?;
+            let mlkem = match ahead.mlkem.take() {
+                Some(pair) => pair,
+                // FIPS 203 §7.1 ML-KEM.KeyGen from the seed d || z.
+                None => Box::new(mlkem768::generate_key_pair(random::<64>(rng)?)),
+            };
+            let x25519 = ahead.take_x25519(rng)?;
             let mut public = Vec::with_capacity(MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN);
             public.extend_from_slice(mlkem.public_key().as_slice());
             public.extend_from_slice(x25519.public());
@@ -98,7 +136,10 @@ impl ClientKeyShare {
                 x25519_too: false,
             });
         }
-        let key = EphemeralKey::generate(rng, group)?;
+        let key = match group {
+            NamedGroup::X25519 => ahead.take_x25519(rng)?,
+            _ => EphemeralKey::generate(rng, group)?,
+        };
         Ok(Self {
             group,
             public: key.public().to_vec(),
@@ -108,8 +149,13 @@ impl ClientKeyShare {
     }
 
     /// The shares of a ClientHello for `groups`, in their order, one entry each: an x25519
-    /// share offered beside an X25519MLKEM768 one is that share's X25519 key.
-    pub(crate) fn offer(rng: &SystemRandom, groups: &[NamedGroup]) -> Result<Vec<Self>, Error> {
+    /// share offered beside an X25519MLKEM768 one is that share's X25519 key. Keys made
+    /// `ahead` are used first.
+    pub(crate) fn offer(
+        rng: &SystemRandom,
+        groups: &[NamedGroup],
+        ahead: &mut Ahead,
+    ) -> Result<Vec<Self>, Error> {
         let mut shares: Vec<Self> = Vec::with_capacity(groups.len());
         for &group in groups {
             if group == NamedGroup::X25519
@@ -120,7 +166,7 @@ impl ClientKeyShare {
                 hybrid.x25519_too = true;
                 continue;
             }
-            shares.push(Self::generate(rng, group)?);
+            shares.push(Self::generate(rng, group, ahead)?);
         }
         Ok(shares)
     }
@@ -224,6 +270,36 @@ pub(crate) fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys made ahead are the ones a ClientHello's shares carry, each used once: the
+    /// hybrid share is the prepared ML-KEM key and X25519 key, the x25519 share beside it
+    /// that same X25519 key; a second offer makes fresh ones.
+    #[test]
+    fn an_offer_uses_the_keys_made_ahead_once() {
+        let rng = SystemRandom::new();
+        let mut ahead = Ahead::default();
+        ahead.make_x25519(&rng);
+        ahead.make_mlkem(&rng);
+        let x_public = ahead.x25519.as_ref().unwrap().public().to_vec();
+        let ek = ahead
+            .mlkem
+            .as_ref()
+            .unwrap()
+            .public_key()
+            .as_slice()
+            .to_vec();
+        let groups = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let shares = ClientKeyShare::offer(&rng, &groups, &mut ahead).unwrap();
+        assert_eq!(shares.len(), 1);
+        let entries: Vec<(NamedGroup, Vec<u8>)> =
+            shares[0].entries().map(|(g, b)| (g, b.to_vec())).collect();
+        assert_eq!(entries[0].1, [ek.as_slice(), x_public.as_slice()].concat());
+        assert_eq!(entries[1], (NamedGroup::X25519, x_public.clone()));
+        assert!(ahead.x25519.is_none() && ahead.mlkem.is_none(), "taken");
+        let again = ClientKeyShare::offer(&rng, &groups, &mut ahead).unwrap();
+        assert_ne!(again[0].public()[..ek.len()], ek[..]);
+        assert_ne!(again[0].public()[ek.len()..], x_public[..]);
+    }
     use ml_kem::array::Array;
     use ml_kem::{Decapsulate, DecapsulationKey768, EncapsulationKey768, KeyExport, MlKem768};
 
@@ -244,7 +320,7 @@ mod tests {
             (NamedGroup::SECP256R1, 65, 65, 32),
         ] {
             assert!(NamedGroup::SUPPORTED_TLS13.contains(&group));
-            let client = ClientKeyShare::generate(&rng, group).unwrap();
+            let client = ClientKeyShare::generate(&rng, group, &mut Ahead::default()).unwrap();
             assert_eq!(client.group(), group);
             assert_eq!(client.public().len(), client_len, "{group}");
             let (server_share, server_secret) =
@@ -260,7 +336,7 @@ mod tests {
     fn refuses_wrong_lengths_and_garbage() {
         let rng = SystemRandom::new();
         for group in NamedGroup::SUPPORTED_TLS13 {
-            let good = ClientKeyShare::generate(&rng, group).unwrap();
+            let good = ClientKeyShare::generate(&rng, group, &mut Ahead::default()).unwrap();
             let len = good.public().len();
             for bad in [&[][..], &good.public()[..len - 1], &[0xff; 1300][..]] {
                 assert_eq!(
@@ -271,20 +347,20 @@ mod tests {
             }
             let (server, _) = respond(&rng, group, good.public(), None).unwrap();
             for cut in [0, 1, server.len() - 1] {
-                let c = ClientKeyShare::generate(&rng, group).unwrap();
+                let c = ClientKeyShare::generate(&rng, group, &mut Ahead::default()).unwrap();
                 assert_eq!(
                     c.finish(group, &server[..cut]).unwrap_err(),
                     BAD_SHARE,
                     "{group} {cut}"
                 );
             }
-            let c = ClientKeyShare::generate(&rng, group).unwrap();
+            let c = ClientKeyShare::generate(&rng, group, &mut Ahead::default()).unwrap();
             let mut long = server.clone();
             long.push(0);
             assert_eq!(c.finish(group, &long).unwrap_err(), BAD_SHARE, "{group}");
         }
         assert_eq!(
-            ClientKeyShare::generate(&rng, NamedGroup::X448).unwrap_err(),
+            ClientKeyShare::generate(&rng, NamedGroup::X448, &mut Ahead::default()).unwrap_err(),
             Error::NoCommonGroup
         );
         assert_eq!(
@@ -297,7 +373,9 @@ mod tests {
     fn refuses_an_encapsulation_key_out_of_range() {
         // FIPS 203 §7.2 modulus check: coefficient 0xfff ≥ q = 3329 in the first 12 bits.
         let rng = SystemRandom::new();
-        let good = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
+        let good =
+            ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768, &mut Ahead::default())
+                .unwrap();
         let mut bad = good.public().to_vec();
         bad[0] = 0xff;
         bad[1] |= 0x0f;
@@ -316,7 +394,9 @@ mod tests {
             respond(&rng, NamedGroup::X25519, &zero, None).unwrap_err(),
             BAD_SHARE
         );
-        let good = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
+        let good =
+            ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768, &mut Ahead::default())
+                .unwrap();
         let mut hybrid = good.public().to_vec();
         hybrid[MLKEM768_ENCAPSULATION_KEY_LEN..].fill(0);
         assert_eq!(
@@ -339,7 +419,7 @@ mod tests {
     fn the_x25519_share_beside_the_hybrid_is_its_x25519_key() {
         let rng = SystemRandom::new();
         let groups = [NamedGroup::X25519MLKEM768, NamedGroup::X25519];
-        let offer = || ClientKeyShare::offer(&rng, &groups).unwrap();
+        let offer = || ClientKeyShare::offer(&rng, &groups, &mut Ahead::default()).unwrap();
         let shares = offer();
         assert_eq!(shares.len(), 1);
         let entries: Vec<_> = shares[0].entries().collect();
@@ -370,16 +450,25 @@ mod tests {
         }
         let share = offer().remove(0);
         assert!(!share.offers(NamedGroup::SECP256R1));
-        let p256 = ClientKeyShare::generate(&rng, NamedGroup::SECP256R1).unwrap();
+        let p256 =
+            ClientKeyShare::generate(&rng, NamedGroup::SECP256R1, &mut Ahead::default()).unwrap();
         let (server, _) = respond(&rng, NamedGroup::SECP256R1, p256.public(), None).unwrap();
         assert_eq!(
             share.finish(NamedGroup::SECP256R1, &server).unwrap_err(),
             Error::IllegalParameter(Parameter::KeyShare)
         );
         // Alone, or after another group, each group gets its own key.
-        let apart = ClientKeyShare::offer(&rng, &[NamedGroup::X25519, NamedGroup::X25519MLKEM768]);
+        let apart = ClientKeyShare::offer(
+            &rng,
+            &[NamedGroup::X25519, NamedGroup::X25519MLKEM768],
+            &mut Ahead::default(),
+        );
         assert_eq!(apart.unwrap().len(), 2);
-        let x = ClientKeyShare::offer(&rng, &[NamedGroup::X25519, NamedGroup::SECP256R1]);
+        let x = ClientKeyShare::offer(
+            &rng,
+            &[NamedGroup::X25519, NamedGroup::SECP256R1],
+            &mut Ahead::default(),
+        );
         assert_eq!(x.unwrap().len(), 2);
     }
 
@@ -391,13 +480,14 @@ mod tests {
         for group in [NamedGroup::X25519MLKEM768, NamedGroup::X25519] {
             let ahead = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
             let public = ahead.public().to_vec();
-            let client = ClientKeyShare::generate(&rng, group).unwrap();
+            let client = ClientKeyShare::generate(&rng, group, &mut Ahead::default()).unwrap();
             let (server, secret) = respond(&rng, group, client.public(), Some(ahead)).unwrap();
             assert_eq!(&server[server.len() - X25519_LEN..], &public[..], "{group}");
             assert_eq!(client.finish(group, &server).unwrap(), secret, "{group}");
         }
         let ahead = EphemeralKey::generate(&rng, NamedGroup::X25519).unwrap();
-        let client = ClientKeyShare::generate(&rng, NamedGroup::SECP256R1).unwrap();
+        let client =
+            ClientKeyShare::generate(&rng, NamedGroup::SECP256R1, &mut Ahead::default()).unwrap();
         let (server, secret) =
             respond(&rng, NamedGroup::SECP256R1, client.public(), Some(ahead)).unwrap();
         assert_eq!(server.len(), 65);
@@ -413,7 +503,9 @@ mod tests {
     fn ml_kem_encapsulates_to_our_key() {
         let rng = SystemRandom::new();
         for _ in 0..4 {
-            let client = ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768).unwrap();
+            let client =
+                ClientKeyShare::generate(&rng, NamedGroup::X25519MLKEM768, &mut Ahead::default())
+                    .unwrap();
             let (ek, client_x) = client.public().split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
             let ek = EncapsulationKey768::new(&Array::try_from(ek).unwrap()).unwrap();
             let (ct, other_secret) =

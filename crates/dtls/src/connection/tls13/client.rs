@@ -280,7 +280,11 @@ impl Tls13 {
                 {
                     return Err(Error::IllegalParameter(Parameter::KeyShare));
                 }
-                client.key_shares = vec![ClientKeyShare::generate(&self.sys_rng, group)?];
+                client.key_shares = vec![ClientKeyShare::generate(
+                    &self.sys_rng,
+                    group,
+                    &mut Default::default(),
+                )?];
             }
             // RFC 8446 §4.4.1: the first ClientHello becomes a message_hash.
             let ch1_hash = self.transcript_hash();
