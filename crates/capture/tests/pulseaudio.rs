@@ -6,7 +6,8 @@
 //! `cpal` finds the server through `PULSE_SERVER`, which only the environment of a process
 //! can carry (setting it in this one would be `unsafe`). So each test starts the daemon,
 //! then runs its body (an ignored test below) in a child process of this test binary with
-//! `PULSE_SERVER` pointing at the daemon's socket.
+//! `PULSE_SERVER` pointing at the daemon's socket (rtcweb-lab's `run_test_in_sound_server`,
+//! which rtcweb-peer's sound-server echo test uses too), one test at a time.
 #![allow(clippy::disallowed_methods)] // measures real time against a real sound server
 
 use std::process::Command;
@@ -16,68 +17,23 @@ use rtcweb_capture::{
     AudioCapture, AudioPlayout, AudioSettings, Capabilities, CaptureError, DeviceInfo, DeviceKind,
     StreamEvent, enumerate_audio,
 };
-use rtcweb_lab::SoundServer;
-use rtcweb_lab::sound::SINK;
+use rtcweb_lab::sound::{PID_ENV, SERVER_ENV, SINK, run_test_in_sound_server};
 use rtcweb_media::analysis::{peak_frequency, rms};
 use rtcweb_media::{AudioSource, ToneSource};
 
-const SERVER_ENV: &str = "PULSE_SERVER";
-const PID_ENV: &str = "RTCWEB_TEST_PULSEAUDIO_PID";
-
-/// Starts a PulseAudio daemon of the test's own (rtcweb-lab's `SoundServer`, which
-/// rtcweb-peer's call example test uses too) and runs the ignored test `body` in a child
-/// process pointed at it.
-fn run_in_sound_server(name: &str, body: &str) {
-    let server = SoundServer::start(name).unwrap_or_else(|e| panic!("{e}"));
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args([
-            body,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(SERVER_ENV, server.pulse_server())
-        .env(PID_ENV, server.pid().to_string())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{body} failed in the sound server's process:\n{stdout}\n{stderr}"
-    );
-}
-
-/// One sound-server test at a time: three daemons and three real-time streams at once on a
-/// two-core machine starve each other.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    // A failed test before this one poisons the lock; the next one can still run.
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 fn a_tone_played_into_a_null_sink_is_captured_from_its_monitor() {
-    let _turn = one_at_a_time();
-    run_in_sound_server("round-trip", "in_sound_server::round_trip");
+    run_test_in_sound_server("round-trip", "in_sound_server::round_trip");
 }
 
 #[test]
 fn a_tone_played_through_alsa_s_pulse_plugin_is_captured_too() {
-    let _turn = one_at_a_time();
-    run_in_sound_server("alsa", "in_sound_server::alsa_round_trip");
+    run_test_in_sound_server("alsa", "in_sound_server::alsa_round_trip");
 }
 
 #[test]
 fn a_capture_and_a_playout_report_the_server_going_away() {
-    let _turn = one_at_a_time();
-    run_in_sound_server("gone", "in_sound_server::server_gone");
+    run_test_in_sound_server("gone", "in_sound_server::server_gone");
 }
 
 /// The test bodies, run in a child process (see the module docs).

@@ -2,7 +2,8 @@
 //! server without a sound card. Whatever is played into the sink can be recorded from its
 //! `.monitor` source. Its socket lives in a temporary directory; a process reaches it
 //! through `PULSE_SERVER` (see [`SoundServer::pulse_server`]), which only the environment
-//! of a child process can carry.
+//! of a child process can carry: [`run_test_in_sound_server`] runs a test body of the
+//! current test binary in such a child.
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
@@ -13,6 +14,55 @@ use crate::LabError;
 
 /// The null sink's name (its monitor source is `rtcweb_null.monitor`).
 pub const SINK: &str = "rtcweb_null";
+
+/// The variable that points a PulseAudio client (cpal's PulseAudio host, ALSA's `pulse`
+/// plugin) at a server.
+pub const SERVER_ENV: &str = "PULSE_SERVER";
+
+/// Set in a test body run by [`run_test_in_sound_server`]: the daemon's process id (a test
+/// may kill it to see a server go away).
+pub const PID_ENV: &str = "RTCWEB_TEST_PULSEAUDIO_PID";
+
+/// Held while a test body runs in its sound server (see [`run_test_in_sound_server`]).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Starts a sound server of its own (`name` as in [`SoundServer::start`]) and runs the
+/// ignored test `body` of the current test binary in a child process whose
+/// [`SERVER_ENV`] points at it ([`PID_ENV`] holds the daemon's pid); the child's output
+/// is printed, and a body that fails (or that the filter did not find) is a panic here.
+/// Setting `PULSE_SERVER` in the test's own process would be `unsafe`, and a sound
+/// library reads it when it connects. The calls of one test binary run one after another:
+/// several daemons and real-time streams at once on a two-core machine starve each other.
+///
+/// Panics when the daemon cannot start (`pulseaudio` missing included: `cargo xtask test`
+/// installs it).
+pub fn run_test_in_sound_server(name: &str, body: &str) {
+    // A failed test before this one poisons the lock; the next one can still run.
+    let _one_at_a_time = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let server = SoundServer::start(name).unwrap_or_else(|e| panic!("{e}"));
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = Command::new(exe)
+        .args([
+            body,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SERVER_ENV, server.pulse_server())
+        .env(PID_ENV, server.pid().to_string())
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{body} failed in the sound server's process:\n{stdout}\n{stderr}"
+    );
+}
 
 /// A PulseAudio daemon in a temporary directory, stopped (and its directory removed) on
 /// drop.

@@ -13,15 +13,25 @@ use crate::device::{Backend, DeviceInfo, DeviceKind};
 use crate::error::CaptureError;
 use crate::frame::{AudioFrame, AudioSettings, StreamLatency};
 
-/// How much audio the ring holds at most: 200 ms. More written than played is dropped,
-/// oldest first, so playout never lags by more than this.
-const RING: Duration = Duration::from_millis(200);
+/// How much audio the ring holds at most: 300 ms. More written than played is dropped,
+/// oldest first, so playout never lags by more than this. A sound server that takes
+/// 100 ms at a time finds up to 160 ms there (its request, the cushion and a frame), so a
+/// request up to 140 ms late still drops nothing (each drop, like a gap, moves all that
+/// follows; 200 ms dropped 20 ms once in three calls through a loaded PulseAudio).
+const RING: Duration = Duration::from_millis(300);
+
+/// What a ring that ran dry (or a new one) holds beyond a device request before it plays
+/// again: two 20 ms frames of lateness in the application's writes (see `ring`).
+const CUSHION: Duration = Duration::from_millis(40);
 
 /// The generated speakers take 10 ms per tick: that is their device buffer.
 const GENERATED_BUFFER: Duration = Duration::from_millis(10);
 
 /// An open speaker. Write frames at the pace they should be heard; a full ring drops the
 /// oldest audio and an empty one plays silence (both counted in [`AudioPlayout::stats`]).
+/// A ring that ran dry, and a new one, stays silent until it holds the device's request
+/// and 40 ms more, so writes a little late do not cut gaps into the audio (each gap would
+/// delay all that follows, and move the echo an echo canceller tracks).
 /// Dropping the playout stops the device (and completes a WAV speaker's file).
 pub struct AudioPlayout {
     _running: Running,
@@ -59,8 +69,9 @@ impl AudioPlayout {
         let device_latency = Arc::new(LatencyCell::default());
         let errors: ErrorSlot = Arc::new(Mutex::new(None));
         let ring_for = |native: NativeFormat| {
-            let frames = frames_to_ring(native.sample_rate);
-            Arc::new(PlayoutRing::new(native.channels, frames))
+            let frames = frames_in(native.sample_rate, RING);
+            let cushion = frames_in(native.sample_rate, CUSHION);
+            Arc::new(PlayoutRing::new(native.channels, frames, cushion))
         };
         let (running, ring, native) = match device.backend {
             Backend::Audio => {
@@ -179,6 +190,7 @@ impl AudioPlayout {
     }
 }
 
-fn frames_to_ring(sample_rate: u32) -> usize {
-    (u128::from(sample_rate) * RING.as_millis() / 1000) as usize
+/// Sample frames in `duration` at `sample_rate`.
+fn frames_in(sample_rate: u32, duration: Duration) -> usize {
+    (u128::from(sample_rate) * duration.as_millis() / 1000) as usize
 }

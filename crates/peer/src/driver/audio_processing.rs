@@ -8,10 +8,23 @@
 //! peer asked for (Opus stereo included). Decoded remote audio is 48 kHz already; the
 //! frames of one playout round (every remote audio track's frame of that 20 ms) are mixed
 //! into one reference.
+//!
+//! The two streams come on their own schedules: the reference in 20 ms playout rounds on
+//! the driver's clock, the microphone whenever the application hands it in (a sound
+//! server delivers it in bursts on its own clock). The processor pairs each capture frame
+//! with the oldest render frame queued, so a capture frame that comes while none is
+//! queued is paired with silence and every later pair is one frame further apart: to the
+//! canceller the echo has moved by 10 ms, and it takes a second or more to find it again
+//! (`tests/sound_server_echo.rs` saw this through a real sound server). So each path
+//! queues the reference itself and starts pairing only once [`RENDER_HEADROOM`] frames
+//! are queued: the microphone may then run that far ahead of the playout rounds without
+//! moving the pairing. The echo looks that much (40 ms) earlier to the canceller, whose
+//! search then covers echo delays of 40 to 540 ms.
 
-use rtcweb_audio_processing::{
-    AudioProcessingConfig, AudioProcessingStats, AudioProcessor, ConfigError,
-};
+pub use rtcweb_audio_processing::AudioProcessingStats;
+use std::collections::VecDeque;
+
+use rtcweb_audio_processing::{AudioProcessingConfig, AudioProcessor, ConfigError};
 use rtcweb_media::audio::Resampler;
 use rtcweb_media::{CodecError, PcmFrame};
 
@@ -22,6 +35,15 @@ const FRAME: usize = (RATE / 100) as usize;
 /// Most processed samples an audio sender holds between calls (less than one frame is
 /// ever left; the bound guards a caller handing in one huge buffer).
 const MAX_PENDING: usize = RATE as usize;
+/// Render frames queued before a path pairs the first with a capture frame (40 ms): how
+/// far the microphone may run ahead of the playout rounds (see the module docs).
+const RENDER_HEADROOM: usize = 4;
+/// Render frames a path queues at most (500 ms, as the processor's own queue); more drops
+/// the oldest, counted.
+const RENDER_QUEUE: usize = 50;
+/// Capture frames in a row that find no render frame before a path waits for
+/// [`RENDER_HEADROOM`] again (200 ms: the remote audio stopped, not a late round).
+const RENDER_GONE: usize = 20;
 
 /// Which processing an audio sender applies to the PCM it is given, named after the W3C
 /// media constraints of a microphone track (`echoCancellation`, `noiseSuppression`,
@@ -77,6 +99,15 @@ pub(crate) struct CapturePath {
     /// What the last call processed, handed to the encoder by reference (its buffer is
     /// reused: no allocation per frame once warm).
     processed: PcmFrame,
+    /// The render reference not yet paired, 10 ms frames end to end (at most
+    /// [`RENDER_QUEUE`] of them).
+    render: VecDeque<i16>,
+    /// Whether pairing runs (the headroom was reached and the render has not gone).
+    pairing: bool,
+    /// Capture frames in a row that found no render frame while pairing.
+    render_missing: usize,
+    /// Render frames dropped from a full queue.
+    render_dropped: u64,
 }
 
 impl CapturePath {
@@ -97,6 +128,10 @@ impl CapturePath {
                 sample_rate: RATE,
                 channels: 1,
             },
+            render: VecDeque::with_capacity(RENDER_QUEUE * FRAME),
+            pairing: false,
+            render_missing: 0,
+            render_dropped: 0,
         }))
     }
 
@@ -105,15 +140,46 @@ impl CapturePath {
         self.settings
     }
 
-    /// The processor's statistics (`echoReturnLoss`, `echoReturnLossEnhancement`).
+    /// The processor's statistics (`echoReturnLoss`, `echoReturnLossEnhancement`), with
+    /// the render frames this path's queue dropped.
     pub(crate) fn stats(&self) -> AudioProcessingStats {
-        self.processor.stats()
+        let mut stats = self.processor.stats();
+        stats.render_frames_dropped += self.render_dropped;
+        stats
     }
 
-    /// One 10 ms frame of what is played out (48 kHz mono).
+    /// One 10 ms frame of what is played out (48 kHz mono), queued until a capture frame
+    /// is paired with it.
     pub(crate) fn handle_render(&mut self, frame: &[i16]) {
-        // The mixer hands whole 10 ms frames only.
-        let _ = self.processor.handle_render_frame(frame);
+        if self.render.len() >= RENDER_QUEUE * FRAME {
+            self.render.drain(..FRAME);
+            self.render_dropped += 1;
+        }
+        self.render.extend(frame);
+    }
+
+    /// Hands the processor the render frame to pair with the next capture frame, if one
+    /// is due (else the processor pairs it with silence and counts an underrun).
+    fn pair_render_frame(&mut self) {
+        if !self.pairing && self.render.len() >= RENDER_HEADROOM * FRAME {
+            self.pairing = true;
+        }
+        if !self.pairing {
+            return;
+        }
+        if self.render.len() < FRAME {
+            self.render_missing += 1;
+            if self.render_missing >= RENDER_GONE {
+                self.pairing = false;
+            }
+            return;
+        }
+        self.render_missing = 0;
+        // Contiguous already unless the queue wrapped (then one copy of at most 500 ms).
+        let queued = self.render.make_contiguous();
+        // Whole frames of the processor's own length: never an error.
+        let _ = self.processor.handle_render_frame(&queued[..FRAME]);
+        self.render.drain(..FRAME);
     }
 
     /// Processes `pcm`; the processed 48 kHz mono PCM, whole 10 ms frames of it (empty
@@ -153,41 +219,63 @@ impl CapturePath {
             self.pending.drain(..excess);
         }
         let whole = self.pending.len() / FRAME * FRAME;
-        for frame in self.pending[..whole].chunks_exact_mut(FRAME) {
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut out = std::mem::take(&mut self.processed.samples);
+        for frame in pending[..whole].chunks_exact_mut(FRAME) {
+            self.pair_render_frame();
             // Whole frames of the processor's own length: never an error.
             let _ = self.processor.process_capture_frame(frame);
             out.extend_from_slice(frame);
         }
-        self.pending.drain(..whole);
+        pending.drain(..whole);
+        self.pending = pending;
+        self.processed.samples = out;
         Ok(&self.processed)
     }
 }
 
 /// Mixes the remote audio of one playout round into the render reference: every decoded
-/// remote track's frame of the same 20 ms (48 kHz, mono or stereo) summed in mono.
+/// remote track's frames of the round (48 kHz, mono or stereo) summed in mono. A round is
+/// normally one 20 ms frame per track; a late round (the task was held up) plays several
+/// ticks at once, and a track's frames then follow each other in the mix, as they follow
+/// each other out of the loudspeaker, so the reference stays as long as what is played.
 #[derive(Debug, Default)]
 pub(crate) struct RenderMix {
     mix: Vec<i32>,
+    /// Where the current track's next frame goes in `mix`, samples.
+    cursor: usize,
     frame: Vec<i16>,
     tracks: usize,
 }
 
 impl RenderMix {
-    /// Adds one track's decoded frame (interleaved, `channels` channels, 48 kHz).
+    /// The frames [`RenderMix::add`] is given next are another track's.
+    pub(crate) fn next_track(&mut self) {
+        self.cursor = 0;
+    }
+
+    /// Adds the current track's next decoded frame (interleaved, `channels` channels,
+    /// 48 kHz) after its frames of this round.
     pub(crate) fn add(&mut self, samples: &[i16], channels: u16) {
         let channels = usize::from(channels.max(1));
         let len = samples.len() / channels;
-        if self.mix.len() < len {
-            self.mix.resize(len, 0);
+        let end = self.cursor + len;
+        if self.mix.len() < end {
+            self.mix.resize(end, 0);
         }
-        for (m, c) in self.mix.iter_mut().zip(samples.chunks_exact(channels)) {
+        for (m, c) in self.mix[self.cursor..end]
+            .iter_mut()
+            .zip(samples.chunks_exact(channels))
+        {
             *m += c.iter().map(|&s| i32::from(s)).sum::<i32>() / channels as i32;
         }
+        self.cursor = end;
         self.tracks += 1;
     }
 
     /// Hands the round's mix to every path, in 10 ms frames, and starts the next round.
     pub(crate) fn flush<'a>(&mut self, paths: impl Iterator<Item = &'a mut CapturePath>) {
+        self.cursor = 0;
         if self.tracks == 0 {
             return;
         }
@@ -262,7 +350,9 @@ mod tests {
     #[test]
     fn the_render_mix_sums_tracks_in_mono_and_feeds_every_path() {
         let mut mix = RenderMix::default();
+        mix.next_track();
         mix.add(&[1000; 960 * 2], 2);
+        mix.next_track();
         mix.add(&[500; 960], 1);
         assert_eq!(mix.tracks, 2);
         let mut path = CapturePath::new(AudioProcessing::MICROPHONE)
@@ -273,5 +363,81 @@ mod tests {
         assert_eq!(path.stats().render_frames_dropped, 0);
         // An empty round hands nothing.
         mix.flush(std::iter::once(&mut path));
+    }
+
+    #[test]
+    fn a_late_round_s_frames_follow_each_other_in_the_reference() {
+        let mut path = CapturePath::new(AudioProcessing {
+            echo_cancellation: true,
+            ..AudioProcessing::default()
+        })
+        .unwrap()
+        .unwrap();
+        // A round that played two ticks of one track (40 ms) and one of another (20 ms):
+        // 40 ms of reference, not 20 ms of the two ticks summed.
+        let mut mix = RenderMix::default();
+        mix.next_track();
+        mix.add(&[1000; 960], 1);
+        mix.add(&[2000; 960], 1);
+        mix.next_track();
+        mix.add(&[500; 960], 1);
+        assert_eq!(mix.mix[..960], [1500; 960]);
+        assert_eq!(mix.mix[960..], [2000; 960]);
+        mix.flush(std::iter::once(&mut path));
+        // Four 10 ms render frames queued: four capture frames take them, a fifth finds
+        // none.
+        let capture = PcmFrame {
+            samples: vec![0; 4 * FRAME],
+            sample_rate: RATE,
+            channels: 1,
+        };
+        path.process(&capture).unwrap();
+        assert_eq!(path.stats().render_underruns, 0);
+        path.process(&PcmFrame {
+            samples: vec![0; FRAME],
+            sample_rate: RATE,
+            channels: 1,
+        })
+        .unwrap();
+        assert_eq!(path.stats().render_underruns, 1);
+    }
+
+    #[test]
+    fn the_microphone_may_run_the_headroom_ahead_of_the_reference() {
+        let mut path = CapturePath::new(AudioProcessing {
+            echo_cancellation: true,
+            ..AudioProcessing::default()
+        })
+        .unwrap()
+        .unwrap();
+        let capture = |frames: usize| PcmFrame {
+            samples: vec![0; frames * FRAME],
+            sample_rate: RATE,
+            channels: 1,
+        };
+        // Before any reference: paired with silence, as ever.
+        path.process(&capture(2)).unwrap();
+        assert_eq!(path.stats().render_underruns, 2);
+        // Then the microphone comes in 40 ms bursts before each 40 ms of reference: with
+        // the headroom queued first, no capture frame finds the queue empty.
+        let render = [0i16; FRAME];
+        for _ in 0..RENDER_HEADROOM {
+            path.handle_render(&render);
+        }
+        for _ in 0..20 {
+            path.process(&capture(4)).unwrap();
+            for _ in 0..4 {
+                path.handle_render(&render);
+            }
+        }
+        assert_eq!(path.stats().render_underruns, 2);
+        // The reference stops: 200 ms later the path waits for the headroom again.
+        path.process(&capture(RENDER_HEADROOM + RENDER_GONE))
+            .unwrap();
+        assert!(!path.pairing);
+        let underruns = path.stats().render_underruns;
+        path.handle_render(&render);
+        path.process(&capture(1)).unwrap();
+        assert_eq!(path.stats().render_underruns, underruns + 1);
     }
 }

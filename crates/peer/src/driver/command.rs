@@ -72,6 +72,10 @@ pub(crate) enum Command {
         settings: super::AudioProcessing,
         reply: Reply<()>,
     },
+    AudioProcessingStats {
+        id: TransceiverId,
+        reply: Reply<Option<super::AudioProcessingStats>>,
+    },
     ReplaceTrack {
         id: TransceiverId,
         track: Option<MediaTrack>,

@@ -14,7 +14,7 @@ use rtcweb_media::{AudioCodec, AudioEncoder, PcmFrame};
 
 use tokio::sync::mpsc;
 
-use super::audio_processing::{AudioProcessing, CapturePath, RenderMix};
+use super::audio_processing::{AudioProcessing, AudioProcessingStats, CapturePath, RenderMix};
 use super::command::Command;
 use super::lip_sync::LipSyncs;
 use super::tracks::REMOTE_FRAMES;
@@ -260,6 +260,7 @@ impl MediaLayers {
     pub(crate) fn handle_timeout(&mut self, now: Instant, io: &mut IoStats) {
         for (id, p) in &mut self.playouts {
             p.playout.handle_timeout(now);
+            self.render.next_track();
             while let Some(frame) = p.playout.poll_frame() {
                 if let Some(ts) = frame.rtp_timestamp {
                     self.syncs.played(*id, now, ts);
@@ -388,6 +389,18 @@ impl MediaLayers {
             None => self.processing.remove(&id),
         };
         Ok(())
+    }
+
+    /// What audio sender `id`'s processing measured; `None` when it processes nothing.
+    pub(crate) fn audio_processing_stats(
+        &self,
+        peer: &Peer,
+        id: TransceiverId,
+    ) -> Result<Option<AudioProcessingStats>, DriverError> {
+        if peer.transceiver(id).is_none() {
+            return Err(DriverError::Peer(crate::Error::UnknownTransceiver(id)));
+        }
+        Ok(self.processing.get(&id).map(CapturePath::stats))
     }
 
     /// What each decoded track's playout did.

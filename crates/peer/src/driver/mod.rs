@@ -142,7 +142,7 @@ mod task;
 mod tracks;
 mod video;
 
-pub use audio_processing::AudioProcessing;
+pub use audio_processing::{AudioProcessing, AudioProcessingStats};
 pub use channel::{DataChannel, DataChannelSender};
 pub use config::DriverConfig;
 pub use connection::PeerConnection;

@@ -109,6 +109,21 @@ impl RtpSender {
         .await
     }
 
+    /// What the processing of [`set_audio_processing`](Self::set_audio_processing)
+    /// measured: besides the `media-source` stats, the echo canceller's estimated
+    /// render-to-capture delay and its render queue's overruns and underruns. `None` while
+    /// the sender processes nothing.
+    pub async fn audio_processing_stats(
+        &self,
+    ) -> Result<Option<super::AudioProcessingStats>, DriverError> {
+        let id = self.id;
+        request(&self.commands, |reply| Command::AudioProcessingStats {
+            id,
+            reply,
+        })
+        .await
+    }
+
     /// W3C `replaceTrack` (no renegotiation); `None` stops sending.
     pub async fn replace_track(&self, track: Option<MediaTrack>) -> Result<(), DriverError> {
         let id = self.id;

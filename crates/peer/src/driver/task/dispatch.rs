@@ -120,6 +120,9 @@ impl Task {
             } => {
                 let _ = reply.send(self.media.set_audio_processing(peer, id, settings));
             }
+            Command::AudioProcessingStats { id, reply } => {
+                let _ = reply.send(self.media.audio_processing_stats(peer, id));
+            }
             Command::ReplaceTrack { id, track, reply } => {
                 let _ = reply.send(peer.replace_track(id, track).map_err(Into::into));
             }
