@@ -20,9 +20,8 @@ use crate::{
 /// timer, and shares the sans-IO [`Peer`] behind the connection's one mutex. The
 /// signalling methods (`create_offer`, `create_answer`, `set_local_description`,
 /// `set_remote_description`, `add_ice_candidate`) and `create_data_channel` run on the
-/// core on the caller's thread
-/// and wake the task to send what they queued; every other method sends a command to that
-/// task and awaits its answer.
+/// core on the caller's thread and wake the task to send what they queued; every other
+/// method sends a command to that task and awaits its answer.
 ///
 /// Clones are handles to the same connection. The task ends at [`close`](Self::close),
 /// or when every handle (and every [`DataChannel`]) is dropped.

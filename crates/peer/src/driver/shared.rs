@@ -4,13 +4,13 @@
 //! The task locks it for each step of its loop (a datagram in, a timeout, a transmit out,
 //! an event routed). The signalling methods of [`PeerConnection`](super::PeerConnection)
 //! (`createOffer`, `createAnswer`, `setLocalDescription`, `setRemoteDescription`,
-//! `addIceCandidate`) and `createDataChannel` lock it too and run on the caller's thread,
-//! then wake the task to send what they queued and to arm its timer again. They touch nothing but the core, and
-//! a command sent to the task would cost the caller two thread wake-ups for each call (one
-//! to the task, one back with the answer), a few tens of microseconds each, five to seven
-//! times on the way to a connection. A new channel's link waits here until the task adopts
-//! it, before it routes any event or command. Every other method stays a command: it needs
-//! what the task owns (sockets, media layers).
+//! `addIceCandidate`) and `createDataChannel` lock it too and run on the caller's
+//! thread, then wake the task to send what they queued and to arm its timer again. They
+//! touch nothing but the core, and a command sent to the task would cost the caller two
+//! thread wake-ups for each call (one to the task, one back with the answer), a few tens
+//! of microseconds each, five to seven times on the way to a connection. A new channel's
+//! link waits here until the task adopts it, before it routes any event or command. Every
+//! other method stays a command: it needs what the task owns (sockets, media layers).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
