@@ -1,9 +1,9 @@
 //! The task of one connection: it owns the sockets and shares the [`Peer`](crate::Peer)
 //! with the handles' signalling methods (`super::shared`), and `select!`s over the
-//! sockets, the one timer, the handles' commands, their signalling and their reads. After every input it
-//! sends what the core queued and routes its events to the handles, holding back what does
-//! not fit their bounded queues and not reading the sockets meanwhile (see the
-//! [module docs](super)).
+//! sockets, the one timer, the handles' commands, their signalling and their reads. After
+//! every input it sends what the core queued and routes its events to the handles,
+//! holding back what does not fit their bounded queues and not reading the sockets
+//! meanwhile (see the [module docs](super)).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
