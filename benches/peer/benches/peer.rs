@@ -52,7 +52,7 @@ use handshake::rtcweb_handshake;
 #[path = "peer_support/mod.rs"]
 mod peer_support;
 use peer_support::figures::{Figures, Samples, StackFigures};
-use peer_support::loopback::{Loopback, Settings, now, runtime};
+use peer_support::loopback::{Loopback, Settings, now, runtime, within};
 use peer_support::memory;
 use peer_support::rtcweb_pair::RtcwebPair;
 use peer_support::str0m_pair::Str0mPair;
@@ -275,11 +275,11 @@ fn loopback_connect<L: Loopback>(
             let total = runtime.block_on(async {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let mut pair = L::new(Settings::default()).await;
+                    let mut pair = within("making the pair", L::new(Settings::default())).await;
                     let start = now();
                     pair.connect().await;
                     total += start.elapsed();
-                    pair.close().await;
+                    within("closing the pair", pair.close()).await;
                 }
                 total
             });
@@ -303,7 +303,7 @@ fn loopback_throughput<L: Loopback>(
         b.iter_custom(|iters| {
             let total = runtime.block_on(async {
                 if pair.is_none() {
-                    let mut p = L::new(Settings { in_flight }).await;
+                    let mut p = within("making the pair", L::new(Settings { in_flight })).await;
                     p.connect().await;
                     pair = Some(p);
                 }
@@ -319,7 +319,7 @@ fn loopback_throughput<L: Loopback>(
         })
     });
     if let Some(p) = pair {
-        runtime.block_on(p.close());
+        runtime.block_on(within("closing the pair", p.close()));
     }
     samples
         .median(LOOPBACK_SAMPLES)
