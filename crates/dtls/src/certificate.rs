@@ -175,6 +175,17 @@ impl Certificate {
         })
     }
 
+    /// Test only: this certificate with `other`'s private key, which does not match it
+    /// (what signs with it makes signatures its peer must refuse).
+    #[cfg(test)]
+    pub(crate) fn with_key_of(&self, other: &Self) -> Self {
+        Self {
+            der: Arc::clone(&self.der),
+            pkcs8: Arc::clone(&other.pkcs8),
+            key: Arc::clone(&other.key),
+        }
+    }
+
     /// The DER certificate.
     pub fn der(&self) -> &[u8] {
         &self.der

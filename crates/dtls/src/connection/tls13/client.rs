@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use super::{HELLO_RETRY_RANDOM, OutMessage, Params, Step, Tls13, VERIFIED13, tls_message};
+use super::{
+    HELLO_RETRY_RANDOM, OutMessage, Params, Step, Tls13, Transcript, VERIFIED13, tls_message,
+};
 use crate::config::{Config, Role};
 use crate::crypto::key_schedule13::{KeySchedule13, LabelPrefix};
 use crate::crypto::key_share13::ClientKeyShare;
@@ -144,7 +146,10 @@ impl Tls13 {
             schedule,
             Step::WaitServerHello,
         ));
-        t.transcript = tls_message(HandshakeType::CLIENT_HELLO, &handover.client_hello);
+        t.transcript = Transcript::new(tls_message(
+            HandshakeType::CLIENT_HELLO,
+            &handover.client_hello,
+        ));
         t.client = Some(handover);
         t.last_peer_message = Some(msg.seq);
         if let Err(e) = t.on_server_hello(now, &msg) {
@@ -207,7 +212,7 @@ impl Tls13 {
             }
             (Step::WaitServerCertificateVerify, HandshakeType::CERTIFICATE_VERIFY) => {
                 Self::expect_handshake_epoch(&msg)?;
-                self.verify_peer_certificate_verify(&msg)?;
+                self.defer_peer_certificate_verify(now, &msg)?;
                 self.step = Step::WaitServerFinished;
                 Ok(())
             }
@@ -223,7 +228,16 @@ impl Tls13 {
                 // Our last flight: nothing answers it but the server's ACK (RFC 9147 §7).
                 self.send_flight(now, items, true)?;
                 self.install_application_write_keys()?;
-                self.complete()
+                // Complete once the server's signature is checked, right after this
+                // flight is handed out (`deferred_verify.rs`).
+                self.step = Step::Done;
+                match self.deferred_verify.as_mut() {
+                    Some(d) => {
+                        d.due = now;
+                        Ok(())
+                    }
+                    None => self.complete(),
+                }
             }
             _ => Err(Error::UnexpectedMessage(ty)),
         }
@@ -288,9 +302,8 @@ impl Tls13 {
             }
             // RFC 8446 §4.4.1: the first ClientHello becomes a message_hash.
             let ch1_hash = self.transcript_hash();
-            self.transcript = self.schedule.message_hash(&ch1_hash);
-            self.transcript
-                .extend_from_slice(&tls_message(ty, &msg.body));
+            self.transcript = Transcript::new(self.schedule.message_hash(&ch1_hash));
+            self.transcript.push(ty, &msg.body);
             let body =
                 client_hello_body(&self.config, client.random, &[], &client.key_shares, cookie)?;
             client.client_hello = body.clone();
@@ -315,8 +328,7 @@ impl Tls13 {
         self.client = Some(client);
         let shared = share.finish(entry.group, entry.key_exchange)?;
         self.params.group = entry.group;
-        self.transcript
-            .extend_from_slice(&tls_message(ty, &msg.body));
+        self.transcript.push(ty, &msg.body);
         self.install_handshake_keys(&shared)?;
         // The ServerHello answered our ClientHello.
         self.retransmit = None;

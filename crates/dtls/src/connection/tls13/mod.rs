@@ -20,7 +20,12 @@
 //! answers, until the server ACKs it (§7).
 
 mod client;
+mod deferred_verify;
 mod server;
+mod transcript;
+
+use deferred_verify::DeferredVerify;
+use transcript::Transcript;
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -131,9 +136,8 @@ pub(crate) struct Tls13 {
     reassembler: Reassembler,
     params: Params,
     schedule: KeySchedule13,
-    /// Every handshake message so far in TLS form (type, 24-bit length, body: RFC 9147
-    /// §5.2 leaves the DTLS fields out of the transcript).
-    transcript: Vec<u8>,
+    /// Every handshake message so far, and its running hash (`transcript.rs`).
+    transcript: Transcript,
     client_hs: Option<Secret>,
     server_hs: Option<Secret>,
     client_ap: Option<Secret>,
@@ -171,6 +175,9 @@ pub(crate) struct Tls13 {
     scratch: Vec<u8>,
     /// Server: the X25519 key made with the connection, for the key share it answers with.
     server_x25519: Option<crate::crypto::kx::EphemeralKey>,
+    /// Client: the server's CertificateVerify, checked once our last flight is out
+    /// (`deferred_verify.rs`).
+    deferred_verify: Option<DeferredVerify>,
 }
 
 impl std::fmt::Debug for Tls13 {
@@ -242,7 +249,7 @@ impl Tls13 {
             reassembler: common.reassembler,
             params,
             schedule,
-            transcript: Vec::new(),
+            transcript: Transcript::default(),
             client_hs: None,
             server_hs: None,
             client_ap: None,
@@ -270,6 +277,7 @@ impl Tls13 {
             stats: common.stats,
             scratch: Vec::new(),
             server_x25519: common.server_x25519,
+            deferred_verify: None,
             config: common.config,
         }
     }
@@ -306,12 +314,22 @@ impl Tls13 {
     /// after the client completed: its last flight waits for the server's ACK).
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
-            State::Handshaking | State::Connected => self.retransmit.map(|r| r.at),
+            State::Handshaking | State::Connected => {
+                let deferred = self.deferred_verify.as_ref().map(|d| d.due);
+                [self.retransmit.map(|r| r.at), deferred]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            }
             _ => None,
         }
     }
 
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        self.check_deferred_verify();
         if self.is_closed() {
             return;
         }
@@ -355,6 +373,8 @@ impl Tls13 {
 
     /// Handles the rest of a datagram (or a whole one).
     pub(crate) fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) {
+        // A deferred check comes before anything the peer sent after it.
+        self.check_deferred_verify();
         if self.is_closed() {
             return;
         }
@@ -382,6 +402,7 @@ impl Tls13 {
         datagram: &mut [u8],
         plaintexts: &mut Vec<Range<usize>>,
     ) {
+        self.check_deferred_verify();
         if self.is_closed() {
             return;
         }
@@ -423,6 +444,7 @@ impl Tls13 {
         self.send_alert(AlertLevel::Warning, AlertDescription::CLOSE_NOTIFY);
         self.state = State::Closed;
         self.retransmit = None;
+        self.deferred_verify = None;
         self.events.push_back(Event::Closed);
     }
 
@@ -828,6 +850,7 @@ impl Tls13 {
         }
         self.state = State::Failed;
         self.retransmit = None;
+        self.deferred_verify = None;
         self.flight.clear();
         self.early_data.clear();
         self.events.push_back(Event::Failed(error));
@@ -848,8 +871,7 @@ impl Tls13 {
         let seq = self.next_send_seq;
         self.next_send_seq = self.next_send_seq.wrapping_add(1);
         if transcript {
-            self.transcript
-                .extend_from_slice(&tls_message(msg_type, &body));
+            self.transcript.push(msg_type, &body);
         }
         items.push(OutMessage {
             epoch,
@@ -939,15 +961,12 @@ impl Tls13 {
 
     // ---- shared handshake steps ----
 
-    fn transcript_hash(&self) -> Vec<u8> {
-        ring::digest::digest(self.schedule.digest_algorithm(), &self.transcript)
-            .as_ref()
-            .to_vec()
+    fn transcript_hash(&mut self) -> Vec<u8> {
+        self.transcript.hash(self.schedule.digest_algorithm())
     }
 
     fn add_to_transcript(&mut self, msg: &Message) {
-        self.transcript
-            .extend_from_slice(&tls_message(msg.msg_type, &msg.body));
+        self.transcript.push(msg.msg_type, &msg.body);
     }
 
     /// Checks a handshake message came protected with the handshake keys.
@@ -1032,8 +1051,8 @@ impl Tls13 {
         use crate::wire::certificate_verify::CertificateVerify;
         let cv = CertificateVerify::parse(&msg.body)
             .map_err(Error::malformed(HandshakeType::CERTIFICATE_VERIFY))?;
-        let key = self.peer_key.as_ref().ok_or(Error::NoCertificate)?;
         let content = signed_content(self.role == Role::Client, &self.transcript_hash());
+        let key = self.peer_key.as_ref().ok_or(Error::NoCertificate)?;
         key.verify(
             cv.scheme,
             &VERIFIED13,
@@ -1045,14 +1064,31 @@ impl Tls13 {
         Ok(())
     }
 
+    /// Client: takes the server's CertificateVerify for [`check_deferred_verify`] (parsed
+    /// now, checked once our last flight is out; see `deferred_verify.rs`).
+    ///
+    /// [`check_deferred_verify`]: Self::check_deferred_verify
+    fn defer_peer_certificate_verify(&mut self, now: Instant, msg: &Message) -> Result<(), Error> {
+        use crate::wire::certificate_verify::CertificateVerify;
+        let cv = CertificateVerify::parse(&msg.body)
+            .map_err(Error::malformed(HandshakeType::CERTIFICATE_VERIFY))?;
+        if self.peer_key.is_none() {
+            return Err(Error::NoCertificate);
+        }
+        let content = signed_content(true, &self.transcript_hash());
+        self.deferred_verify = Some(DeferredVerify::new(cv.scheme, cv.signature, content, now));
+        self.add_to_transcript(msg);
+        Ok(())
+    }
+
     /// Checks the peer's Finished (RFC 8446 §4.4.4).
     fn verify_peer_finished(&mut self, msg: &Message) -> Result<(), Error> {
+        let hash = self.transcript_hash();
         let base = match self.role {
             Role::Client => self.server_hs.as_ref(),
             Role::Server => self.client_hs.as_ref(),
         }
         .ok_or(Error::Crypto)?;
-        let hash = self.transcript_hash();
         if !self.schedule.verify_finished(base, &hash, &msg.body) {
             return Err(Error::BadFinished);
         }
@@ -1104,14 +1140,13 @@ impl Tls13 {
 
     /// Our Finished, pushed onto a flight.
     fn push_finished(&mut self, items: &mut Vec<OutMessage>) -> Result<(), Error> {
+        let hash = self.transcript_hash();
         let base = match self.role {
             Role::Client => self.client_hs.as_ref(),
             Role::Server => self.server_hs.as_ref(),
         }
         .ok_or(Error::Crypto)?;
-        let verify_data = self
-            .schedule
-            .finished_verify_data(base, &self.transcript_hash());
+        let verify_data = self.schedule.finished_verify_data(base, &hash);
         let body = verify_data.as_bytes().to_vec();
         self.push_message(items, EPOCH_HANDSHAKE, HandshakeType::FINISHED, body, true);
         Ok(())
@@ -1149,7 +1184,7 @@ impl Tls13 {
             self.stats.application_records_received += 1;
             self.events.push_back(Event::ApplicationData(data));
         }
-        self.transcript = Vec::new();
+        self.transcript.clear();
         self.client = None;
         Ok(())
     }

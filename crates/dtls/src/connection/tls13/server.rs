@@ -5,7 +5,9 @@
 
 use std::time::Instant;
 
-use super::{EPOCH_HANDSHAKE, HELLO_RETRY_RANDOM, Params, Step, Tls13, VERIFIED13, tls_message};
+use super::{
+    EPOCH_HANDSHAKE, HELLO_RETRY_RANDOM, Params, Step, Tls13, Transcript, VERIFIED13, tls_message,
+};
 use crate::config::Role;
 use crate::connection::Connection;
 use crate::crypto::key_schedule13::{KeySchedule13, LabelPrefix};
@@ -138,7 +140,7 @@ impl Connection {
             schedule,
             Step::WaitClientCertificate,
         ));
-        t.transcript = transcript;
+        t.transcript = Transcript::new(transcript);
         t.last_peer_message = Some(msg.seq);
         if let Err(e) = t.start_server(now, ch.session_id, &client_share) {
             t.fail(e);
