@@ -371,7 +371,8 @@ impl Peer {
             }
         }
         // SPED: the flight rides in the next checks and responses (and answers the checks
-        // held for it); it also goes on its own as soon as a pair is valid.
+        // held for it); it also goes on its own as soon as a pair is valid, unless a
+        // response or check already carried it to a peer that does SPED.
         if !datagrams.is_empty()
             && let Some(agent) = self.ice.as_mut()
             && agent.sped_state().is_active()
@@ -384,6 +385,12 @@ impl Peer {
         }
         for datagram in datagrams {
             moved = true;
+            // SPED: a datagram a response or check already carried to a peer that does
+            // SPED is not sent again on its own.
+            if self.ice.as_ref().is_some_and(|a| a.sped_carried(&datagram)) {
+                self.stats.dtls_sent_in_checks_only += 1;
+                continue;
+            }
             self.send_dtls(now, datagram);
         }
         for event in events {
