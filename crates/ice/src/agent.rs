@@ -219,8 +219,7 @@ impl Agent {
     /// sent nothing. Then answers the checks held for DTLS's reply
     /// ([`Event::PiggybackedDtls`]), so their responses carry it. Call it after handing
     /// DTLS what the agent handed up; the datagrams still go out on their own too once a
-    /// pair is valid (nothing is lost if the peer turns out not to do SPED), except those a
-    /// message already carried to a peer that does ([`sped_carried`](Self::sped_carried)).
+    /// pair is valid (nothing is lost if the peer turns out not to do SPED).
     pub fn sped_flight<'p>(&mut self, now: Instant, packets: impl IntoIterator<Item = &'p [u8]>) {
         let mut packets = packets.into_iter().peekable();
         let flight = packets.peek().is_some();
@@ -284,16 +283,6 @@ impl Agent {
     /// ([`SpedStats::copies_dropped`](crate::SpedStats::copies_dropped)).
     pub fn sped_dtls_received(&mut self, datagram: &[u8]) -> bool {
         self.sped.plain_dtls_received(datagram)
-    }
-
-    /// SPED: whether a datagram of the flight just given to
-    /// [`sped_flight`](Self::sped_flight) already rode in a check or response to a peer
-    /// that does SPED (the responses to the checks held for it carry it at once): the owner
-    /// then does not send it on its own too, which would give the peer a copy to decrypt
-    /// or, for a plaintext one, a retransmission to answer. DTLS's timer resends what is
-    /// lost, on its own once a pair is valid.
-    pub fn sped_carried(&self, datagram: &[u8]) -> bool {
-        self.sped.carried(datagram)
     }
 
     /// SPED: stop attaching (DTLS failed, or the owner gave up on it).

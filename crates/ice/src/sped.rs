@@ -142,8 +142,6 @@ pub(crate) struct Sped {
     /// Datagrams of the current flight attached since it began (each goes once before
     /// any goes twice).
     attached: usize,
-    /// CRC-32s of the datagrams of the current flight attached to a message so far.
-    rode: Vec<u32>,
     /// CRC-32s of the last datagrams received (piggybacked or not), oldest first.
     received: Vec<u32>,
     /// CRC-32s of the plaintext DTLS datagrams received while SPED runs, piggybacked or not,
@@ -188,7 +186,6 @@ impl Sped {
             pending: Vec::new(),
             next: 0,
             attached: 0,
-            rode: Vec::new(),
             received: Vec::new(),
             seen: Vec::new(),
             stats: SpedStats::default(),
@@ -209,7 +206,6 @@ impl Sped {
             return;
         }
         self.pending.clear();
-        self.rode.clear();
         self.next = 0;
         self.attached = 0;
         for p in packets {
@@ -237,12 +233,6 @@ impl Sped {
         }
         // Acks go on until the peer has acknowledged what is left, or stops attaching.
         self.state = SpedState::Pending;
-    }
-
-    /// Whether `datagram` of the current flight already rode in a message to a peer that
-    /// does SPED (confirmed): sent on its own as well, it would reach the peer twice.
-    pub(crate) fn carried(&self, datagram: &[u8]) -> bool {
-        self.state == SpedState::Confirmed && self.rode.contains(&packet_hash(datagram))
     }
 
     /// Datagrams of the current flight not attached to any message yet.
@@ -280,7 +270,6 @@ impl Sped {
     pub(crate) fn turn_off(&mut self) {
         self.state = SpedState::Off;
         self.pending = Vec::new();
-        self.rode = Vec::new();
         self.received = Vec::new();
         self.seen = Vec::new();
     }
@@ -318,10 +307,6 @@ impl Sped {
             self.next = i + 1;
             self.stats.data_sent += 1;
             self.attached += 1;
-            let hash = self.pending[i].0;
-            if !self.rode.contains(&hash) {
-                self.rode.push(hash);
-            }
             Some(self.pending[i].1.clone())
         };
         let mut acks = [0u8; 4 * MAX_ACKS];
@@ -393,7 +378,6 @@ impl Sped {
     fn complete(&mut self) {
         self.state = SpedState::Complete;
         self.pending = Vec::new();
-        self.rode = Vec::new();
         self.received = Vec::new();
         self.seen = Vec::new();
     }
@@ -419,29 +403,6 @@ mod tests {
             acks: acks.as_deref(),
         })
         .map(<[u8]>::to_vec)
-    }
-
-    /// A datagram counts as carried once a message took it to a peer known to do SPED;
-    /// not while the peer has said nothing, not before it rode, and not after a new flight.
-    #[test]
-    fn carried_once_attached_for_a_peer_that_does_sped() {
-        let (mut client, mut server) = (Sped::new(true), Sped::new(true));
-        let hello = record(1);
-        client.flight([&hello[..]]);
-        assert!(!client.carried(&hello), "not attached yet");
-        carry(&mut client, &mut server);
-        assert!(
-            !client.carried(&hello),
-            "the peer has not shown it does SPED"
-        );
-        let flight = [record(2), record(3)];
-        server.flight(flight.iter().map(Vec::as_slice));
-        assert!(!server.carried(&flight[0]));
-        carry(&mut server, &mut client);
-        assert!(server.carried(&flight[0]), "confirmed peer, attached");
-        assert!(!server.carried(&flight[1]), "not attached yet");
-        server.flight(flight.iter().map(Vec::as_slice));
-        assert!(!server.carried(&flight[0]), "a new flight rides again");
     }
 
     #[test]

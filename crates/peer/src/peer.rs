@@ -73,6 +73,9 @@ pub struct Peer {
     /// The DTLS handshake's ephemeral keys, made with the peer so that the signalling
     /// calls that start DTLS do not make them; taken by the connection.
     pub(crate) dtls_keys: Option<rtcweb_dtls::PreparedKeys>,
+    /// SPED: the first datagrams of a DTLS flight whose rest is still to come (a DTLS 1.3
+    /// server's ServerHello): the flight rides in the checks whole, once it is complete.
+    pub(crate) sped_partial: Vec<Vec<u8>>,
     /// SPED: DTLS datagrams the peer attached to its checks before our DTLS connection
     /// existed (its ClientHello can come before its answer), fed to DTLS when it starts.
     pub(crate) early_dtls: VecDeque<Vec<u8>>,
@@ -172,6 +175,7 @@ impl Peer {
             pending_dtls: VecDeque::new(),
             pending_dtls_due: false,
             dtls_keys: Some(dtls_keys),
+            sped_partial: Vec::new(),
             early_dtls: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),

@@ -364,6 +364,7 @@ impl Peer {
             // §7.2): sent now, they would only be retransmissions to the peer. What this
             // batch holds (our last flight, an ACK, application data) still goes.
             self.pending_dtls.clear();
+            self.sped_partial.clear();
             // SPED learns it before it gets this batch: the flight it drops is the one the
             // peer answered, not our last one.
             if let Some(agent) = self.ice.as_mut() {
@@ -371,26 +372,33 @@ impl Peer {
             }
         }
         // SPED: the flight rides in the next checks and responses (and answers the checks
-        // held for it); it also goes on its own as soon as a pair is valid, unless a
-        // response or check already carried it to a peer that does SPED.
+        // held for it); it also goes on its own as soon as a pair is valid.
+        let continues = dtls.flight_continues();
         if !datagrams.is_empty()
             && let Some(agent) = self.ice.as_mut()
             && agent.sped_state().is_active()
         {
-            agent.sped_flight(now, datagrams.iter().map(Vec::as_slice));
-            // A new flight, or the same one again, supersedes what waits for a pair: the
-            // handshake started before there was one, and its retransmissions must not
-            // pile up into a burst when the pair comes.
-            self.pending_dtls.clear();
+            if self.sped_partial.is_empty() {
+                // A new flight, or the same one again, supersedes what waits for a pair:
+                // the handshake started before there was one, and its retransmissions must
+                // not pile up into a burst when the pair comes.
+                self.pending_dtls.clear();
+            }
+            if continues {
+                // The rest of this flight is due at once: the flight rides in the checks
+                // (and answers those held for it) whole, one datagram per message, as
+                // before it came in two parts. Its first part goes on its own meanwhile.
+                // Bounded as SPED bounds a flight: beyond, datagrams go on their own only.
+                let room = rtcweb_ice::MAX_FLIGHT_PACKETS.saturating_sub(self.sped_partial.len());
+                self.sped_partial
+                    .extend(datagrams.iter().take(room).cloned());
+            } else {
+                let partial = std::mem::take(&mut self.sped_partial);
+                agent.sped_flight(now, partial.iter().chain(&datagrams).map(Vec::as_slice));
+            }
         }
         for datagram in datagrams {
             moved = true;
-            // SPED: a datagram a response or check already carried to a peer that does
-            // SPED is not sent again on its own.
-            if self.ice.as_ref().is_some_and(|a| a.sped_carried(&datagram)) {
-                self.stats.dtls_sent_in_checks_only += 1;
-                continue;
-            }
             self.send_dtls(now, datagram);
         }
         for event in events {

@@ -26,9 +26,6 @@ pub struct Stats {
     pub dtls_dropped: u64,
     /// DTLS datagrams that could not be held until ICE selected a pair.
     pub dtls_pending_dropped: u64,
-    /// DTLS datagrams of a flight that a SPED check or response carried to a peer that
-    /// does SPED: not sent on their own too.
-    pub dtls_sent_in_checks_only: u64,
     /// SCTP packets that DTLS refused to carry (closed, or not connected).
     pub sctp_dropped: u64,
     /// SRTP packets that authenticated (then routed to their transceiver, see

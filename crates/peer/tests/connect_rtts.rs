@@ -6,8 +6,8 @@
 //!
 //! Measured on a clean path: classic 3.50 round trips, SPED 2.50, SNAP 2.50, both 1.50
 //! (with DTLS 1.2 they were 4.50, 3.50, 2.50 and 1.50); with 5 % loss on each link over 40
-//! seeds, median / p95: classic 10.40 / 35.40, SPED 3.40 / 13.40, SNAP 9.80 / 32.40, both
-//! 2.40 / 12.50. Classic's 3.50 is ICE (about half a round trip once the answer is in: the
+//! seeds, median / p95: classic 10.40 / 35.40, SPED 3.40 / 15.40, SNAP 9.80 / 32.40, both
+//! 1.50 / 10.40. Classic's 3.50 is ICE (about half a round trip once the answer is in: the
 //! answerer's checks left when it answered), DTLS 1.3 (one round trip: the client is done
 //! when it sends its Finished), the SCTP INIT the DTLS client sends with its Finished
 //! answered by INIT-ACK, COOKIE-ECHO with the DATA_CHANNEL_OPEN (1.5), and the message,

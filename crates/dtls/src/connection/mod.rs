@@ -446,6 +446,14 @@ impl Connection {
         self.events.pop_front()
     }
 
+    /// Whether more of the flight just handed out is still to come, due at once (see
+    /// [`poll_timeout`](Self::poll_timeout)): a DTLS 1.3 server sends its ServerHello before
+    /// it makes the rest of its flight. A transport that carries flights whole (SPED) waits
+    /// for the rest.
+    pub fn flight_continues(&self) -> bool {
+        self.v13.as_ref().is_some_and(|t| t.flight_continues())
+    }
+
     /// When to call [`handle_timeout`](Self::handle_timeout) next: the flight retransmission
     /// deadline during the handshake, `None` otherwise.
     pub fn poll_timeout(&self) -> Option<Instant> {

@@ -225,15 +225,51 @@ impl ClientKeyShare {
     }
 }
 
+/// The server's side of a key exchange once its share is made: the ML-KEM-768 secret
+/// (encapsulation made the ciphertext the share carries) and the ECDH still to do. The
+/// share goes out in the ServerHello first; the ECDH, which nothing in the ServerHello
+/// needs, runs after it (`connection/tls13/server.rs`).
+pub(crate) struct Answer {
+    mlkem_shared: Option<Vec<u8>>,
+    key: EphemeralKey,
+    peer_public: Vec<u8>,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secrets stay out of logs.
+        f.debug_struct("Answer")
+            .field("group", &self.key.group())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Answer {
+    /// The shared secret: the ECDH with the client's public key, after the ML-KEM secret
+    /// for X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem §4.3). A public key that is not a
+    /// valid point fails here.
+    pub(crate) fn shared_secret(self) -> Result<Vec<u8>, Error> {
+        let ecdh = self.key.agree(&self.peer_public)?;
+        match self.mlkem_shared {
+            Some(mut shared) => {
+                shared.extend_from_slice(&ecdh);
+                Ok(shared)
+            }
+            None => Ok(ecdh),
+        }
+    }
+}
+
 /// The server's side: answers the client's `key_exchange` bytes in `group` with our share
-/// and returns `(server share, shared secret)`. `x25519` is an X25519 key made ahead (used
-/// for x25519 and the X25519 half of X25519MLKEM768; a fresh one is made without it).
-pub(crate) fn respond(
+/// and what the shared secret still needs ([`Answer::shared_secret`]). `x25519` is an
+/// X25519 key made ahead (used for x25519 and the X25519 half of X25519MLKEM768; a fresh
+/// one is made without it).
+pub(crate) fn answer(
     rng: &SystemRandom,
     group: NamedGroup,
     client_share: &[u8],
     x25519: Option<EphemeralKey>,
-) -> Result<(Vec<u8>, Vec<u8>), Error> {
+) -> Result<(Vec<u8>, Answer), Error> {
     let x25519_key = |ahead: Option<EphemeralKey>| match ahead {
         Some(key) => Ok(key),
         None => EphemeralKey::generate(rng, NamedGroup::X25519),
@@ -244,7 +280,12 @@ pub(crate) fn respond(
             _ => EphemeralKey::generate(rng, group)?,
         };
         let public = key.public().to_vec();
-        return Ok((public, key.agree(client_share)?));
+        let answer = Answer {
+            mlkem_shared: None,
+            key,
+            peer_public: client_share.to_vec(),
+        };
+        return Ok((public, answer));
     }
     if client_share.len() != MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN {
         return Err(BAD_SHARE);
@@ -263,8 +304,24 @@ pub(crate) fn respond(
     share.extend_from_slice(x25519.public());
     let mut shared = Vec::with_capacity(MLKEM_SHARED_LEN + X25519_LEN);
     shared.extend_from_slice(&mlkem_shared);
-    shared.extend_from_slice(&x25519.agree(x_public)?);
-    Ok((share, shared))
+    let answer = Answer {
+        mlkem_shared: Some(shared),
+        key: x25519,
+        peer_public: x_public.to_vec(),
+    };
+    Ok((share, answer))
+}
+
+/// [`answer`] and its shared secret at once: `(server share, shared secret)`.
+#[cfg(test)]
+pub(crate) fn respond(
+    rng: &SystemRandom,
+    group: NamedGroup,
+    client_share: &[u8],
+    x25519: Option<EphemeralKey>,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let (share, answer) = self::answer(rng, group, client_share, x25519)?;
+    Ok((share, answer.shared_secret()?))
 }
 
 #[cfg(test)]

@@ -122,6 +122,8 @@ mod tests {
             for d in drain(&mut client) {
                 server.handle_datagram(now, &d);
             }
+            // The server's flight after its ServerHello is due at once.
+            server.handle_timeout(now);
             let flight = drain(&mut server);
             assert!(!flight.is_empty());
             for d in flight {

@@ -178,6 +178,9 @@ pub(crate) struct Tls13 {
     /// Client: the server's CertificateVerify, checked once our last flight is out
     /// (`deferred_verify.rs`).
     deferred_verify: Option<DeferredVerify>,
+    /// Server: what the rest of our flight needs once the ServerHello is out, and when
+    /// it became due (`server.rs`, `finish_server_flight`).
+    server_flight_rest: Option<(crate::crypto::key_share13::Answer, Instant)>,
 }
 
 impl std::fmt::Debug for Tls13 {
@@ -278,6 +281,7 @@ impl Tls13 {
             scratch: Vec::new(),
             server_x25519: common.server_x25519,
             deferred_verify: None,
+            server_flight_rest: None,
             config: common.config,
         }
     }
@@ -310,13 +314,18 @@ impl Tls13 {
         self.events.pop_front()
     }
 
+    pub(crate) fn flight_continues(&self) -> bool {
+        self.server_flight_rest.is_some()
+    }
+
     /// The retransmission deadline of a flight that waits for an answer or an ACK (also
     /// after the client completed: its last flight waits for the server's ACK).
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
             State::Handshaking | State::Connected => {
                 let deferred = self.deferred_verify.as_ref().map(|d| d.due);
-                [self.retransmit.map(|r| r.at), deferred]
+                let rest = self.server_flight_rest.as_ref().map(|(_, due)| *due);
+                [self.retransmit.map(|r| r.at), deferred, rest]
                     .into_iter()
                     .flatten()
                     .min()
@@ -329,7 +338,7 @@ impl Tls13 {
         if self.is_closed() {
             return;
         }
-        self.check_deferred_verify();
+        self.run_deferred();
         if self.is_closed() {
             return;
         }
@@ -373,8 +382,8 @@ impl Tls13 {
 
     /// Handles the rest of a datagram (or a whole one).
     pub(crate) fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) {
-        // A deferred check comes before anything the peer sent after it.
-        self.check_deferred_verify();
+        // Work deferred until a flight was out comes before anything the peer sent after.
+        self.run_deferred();
         if self.is_closed() {
             return;
         }
@@ -402,7 +411,7 @@ impl Tls13 {
         datagram: &mut [u8],
         plaintexts: &mut Vec<Range<usize>>,
     ) {
-        self.check_deferred_verify();
+        self.run_deferred();
         if self.is_closed() {
             return;
         }
@@ -445,6 +454,7 @@ impl Tls13 {
         self.state = State::Closed;
         self.retransmit = None;
         self.deferred_verify = None;
+        self.server_flight_rest = None;
         self.events.push_back(Event::Closed);
     }
 
@@ -851,6 +861,7 @@ impl Tls13 {
         self.state = State::Failed;
         self.retransmit = None;
         self.deferred_verify = None;
+        self.server_flight_rest = None;
         self.flight.clear();
         self.early_data.clear();
         self.events.push_back(Event::Failed(error));
@@ -902,15 +913,37 @@ impl Tls13 {
         self.transmit_flight()
     }
 
+    /// Work put off until the flight before it was out, done before any later input: the
+    /// rest of a server's flight after its ServerHello, a client's check of the server's
+    /// signature after its last flight.
+    fn run_deferred(&mut self) {
+        self.finish_server_flight();
+        self.check_deferred_verify();
+    }
+
     /// Cuts the flight into records and datagrams of at most the MTU, with fresh record
     /// numbers (RFC 9147 §5.8: a retransmission is new records).
     fn transmit_flight(&mut self) -> Result<(), Error> {
+        self.transmit_messages(0, true)
+    }
+
+    /// Adds `items` to the flight under way and sends them, as part of its current
+    /// transmission (their records are acknowledged and retransmitted with it).
+    fn extend_flight(&mut self, items: Vec<OutMessage>) -> Result<(), Error> {
+        let from = self.flight.len();
+        self.flight.extend(items);
+        self.transmit_messages(from, false)
+    }
+
+    /// Sends the flight's messages from `from` on; `new_transmission`: a transmission of
+    /// its own (the first or a retransmission), else more of the current one.
+    fn transmit_messages(&mut self, from: usize, new_transmission: bool) -> Result<(), Error> {
         let mtu = self.config.mtu;
         let mut datagrams = Vec::new();
         let mut numbers = Vec::new();
         let mut cur: Vec<u8> = Vec::with_capacity(mtu);
         let mut plain: Vec<u8> = Vec::with_capacity(mtu);
-        for m in &self.flight {
+        for m in &self.flight[from..] {
             let per_record = self.records.overhead(m.epoch) + HANDSHAKE_HEADER_LEN;
             let mut packer = Packer {
                 mtu,
@@ -930,10 +963,15 @@ impl Tls13 {
         if !cur.is_empty() {
             datagrams.push(cur);
         }
-        if self.flight_records.len() > self.config.max_retransmissions as usize {
-            self.flight_records.remove(0);
+        match self.flight_records.last_mut() {
+            Some(current) if !new_transmission => current.extend(numbers),
+            _ => {
+                if self.flight_records.len() > self.config.max_retransmissions as usize {
+                    self.flight_records.remove(0);
+                }
+                self.flight_records.push(numbers);
+            }
         }
-        self.flight_records.push(numbers);
         self.stats.datagrams_sent += datagrams.len() as u64;
         self.transmits.extend(datagrams);
         Ok(())

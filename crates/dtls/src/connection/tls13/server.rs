@@ -224,8 +224,8 @@ impl Tls13 {
         let group = self.params.group;
         // The first expensive operations, after the cookie.
         let x25519 = self.server_x25519.take();
-        let (server_share, shared) =
-            key_share13::respond(&self.sys_rng, group, client_share, x25519)?;
+        let (server_share, answer) =
+            key_share13::answer(&self.sys_rng, group, client_share, x25519)?;
         let share = server_share_body(&KeyShareEntry {
             group,
             key_exchange: &server_share,
@@ -252,8 +252,32 @@ impl Tls13 {
         sh.emit(&mut body)
             .map_err(Error::malformed(HandshakeType::SERVER_HELLO))?;
         self.push_message(&mut items, 0, HandshakeType::SERVER_HELLO, body, true);
-        self.install_handshake_keys(&shared)?;
+        self.step = Step::WaitClientCertificate;
+        // The ServerHello goes first: the client derives its keys from it (ML-KEM
+        // decapsulation, ECDH) while we do our ECDH and sign the rest of the flight, which
+        // follows right after it is out (`finish_server_flight`).
+        self.send_flight(now, items, true)?;
+        self.server_flight_rest = Some((answer, now));
+        Ok(())
+    }
 
+    /// The rest of the server's flight, made once its ServerHello is out: our ECDH, the
+    /// handshake keys, EncryptedExtensions, CertificateRequest, Certificate,
+    /// CertificateVerify and Finished, sent as part of the same flight (one retransmission
+    /// unit, RFC 9147 §5.8). Nothing else is taken before it.
+    pub(super) fn finish_server_flight(&mut self) {
+        let Some((answer, _)) = self.server_flight_rest.take() else {
+            return;
+        };
+        if let Err(e) = self.server_flight_tail(answer) {
+            self.fail(e);
+        }
+    }
+
+    fn server_flight_tail(&mut self, answer: key_share13::Answer) -> Result<(), Error> {
+        let shared = answer.shared_secret()?;
+        self.install_handshake_keys(&shared)?;
+        let mut items = Vec::with_capacity(5);
         let ee = Extensions {
             use_srtp: self.params.srtp.map(|p| UseSrtp {
                 profiles: vec![p],
@@ -292,8 +316,7 @@ impl Tls13 {
         self.push_certificate(&mut items, &[])?;
         self.push_finished(&mut items)?;
         self.derive_application_keys()?;
-        self.step = Step::WaitClientCertificate;
-        self.send_flight(now, items, true)
+        self.extend_flight(items)
     }
 
     pub(super) fn server_message(&mut self, _now: Instant, msg: Message) -> Result<(), Error> {
@@ -330,5 +353,63 @@ impl Tls13 {
             (Step::WaitClientCertificate, HandshakeType::FINISHED) => Err(Error::NoCertificate),
             _ => Err(Error::UnexpectedMessage(ty)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use crate::certificate::{Certificate, HashAlgorithm};
+    use crate::config::Config;
+    use crate::connection::Connection;
+
+    fn drain(conn: &mut Connection) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while conn.poll_transmit_into(&mut buf) {
+            out.push(std::mem::take(&mut buf));
+        }
+        out
+    }
+
+    /// The server answers the ClientHello with its ServerHello alone, in plaintext, and
+    /// makes the rest of its flight (protected) once that is out: due at once, sent at the
+    /// next timeout; the handshake then completes as before.
+    #[test]
+    fn the_server_hello_goes_out_before_the_rest_of_the_flight() {
+        #[allow(clippy::disallowed_methods)]
+        let now = Instant::now();
+        let c = Certificate::generate().unwrap();
+        let s = Certificate::generate().unwrap();
+        let mut client = Config::new(c.clone(), vec![s.fingerprint(HashAlgorithm::Sha256)]);
+        let mut server = Config::new(s, vec![c.fingerprint(HashAlgorithm::Sha256)]);
+        client.seed = Some(1);
+        server.seed = Some(2);
+        server.cookies = false;
+        let mut client = Connection::client(now, client).unwrap();
+        let mut server = Connection::server(now, server).unwrap();
+        for d in drain(&mut client) {
+            server.handle_datagram(now, &d);
+        }
+        let hello = drain(&mut server);
+        assert_eq!(hello.len(), 1, "the ServerHello alone");
+        // A plaintext handshake record (RFC 9147 §4) holding a ServerHello (type 2).
+        assert_eq!((hello[0][0], hello[0][13]), (22, 2));
+        assert_eq!(server.poll_timeout(), Some(now), "the rest is due at once");
+        server.handle_timeout(now);
+        let rest = drain(&mut server);
+        assert!(!rest.is_empty());
+        // DTLS 1.3 ciphertexts: the unified header's fixed bits 001 (RFC 9147 §4).
+        assert!(rest.iter().all(|d| d[0] & 0xe0 == 0x20));
+        for d in hello.iter().chain(&rest) {
+            client.handle_datagram(now, d);
+        }
+        client.handle_timeout(now);
+        assert!(client.is_connected());
+        for d in drain(&mut client) {
+            server.handle_datagram(now, &d);
+        }
+        assert!(server.is_connected());
     }
 }
