@@ -4,6 +4,8 @@
 
 mod client;
 mod server;
+#[cfg(test)]
+pub(crate) mod test_util;
 mod tls13;
 
 use std::collections::VecDeque;
@@ -1217,40 +1219,13 @@ mod tests {
     //! Rules of the state machine easier to pin down from inside than end to end: the
     //! retransmission timer's fields, the retransmission budget, what a listening server keeps.
 
+    use super::test_util::{configs_with, drain, events, start};
     use super::*;
-    use crate::certificate::{Certificate, HashAlgorithm};
-
-    /// An arbitrary epoch; time then advances virtually.
-    fn start() -> Instant {
-        #[allow(clippy::disallowed_methods)]
-        Instant::now()
-    }
 
     /// Client and server configurations that accept each other, seeded; DTLS 1.2, whose
     /// machine these tests look into (tests/handshake13.rs has the 1.3 one).
     fn configs() -> (Config, Config) {
-        let c = Certificate::generate().unwrap();
-        let s = Certificate::generate().unwrap();
-        let mut client = Config::new(c.clone(), vec![s.fingerprint(HashAlgorithm::Sha256)]);
-        let mut server = Config::new(s, vec![c.fingerprint(HashAlgorithm::Sha256)]);
-        client.seed = Some(1);
-        server.seed = Some(2);
-        client.versions = crate::Versions::Dtls12;
-        server.versions = crate::Versions::Dtls12;
-        (client, server)
-    }
-
-    fn drain(conn: &mut Connection) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
-        while conn.poll_transmit_into(&mut buf) {
-            out.push(std::mem::take(&mut buf));
-        }
-        out
-    }
-
-    fn events(conn: &mut Connection) -> Vec<Event> {
-        std::iter::from_fn(|| conn.poll_event()).collect()
+        configs_with(crate::Versions::Dtls12, Clone::clone)
     }
 
     /// Runs the handshake over a perfect, instant link.

@@ -77,25 +77,13 @@ impl Tls13 {
 mod tests {
     use std::time::Instant;
 
-    use crate::certificate::{Certificate, HashAlgorithm};
-    use crate::config::Config;
+    use crate::certificate::Certificate;
+    use crate::config::Versions;
     use crate::connection::Connection;
+    use crate::connection::test_util::{configs_with, drain, events, start};
     use crate::error::Error;
     use crate::event::Event;
     use crate::wire::handshake::HandshakeType;
-
-    fn drain(conn: &mut Connection) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
-        while conn.poll_transmit_into(&mut buf) {
-            out.push(std::mem::take(&mut buf));
-        }
-        out
-    }
-
-    fn events(conn: &mut Connection) -> Vec<Event> {
-        std::iter::from_fn(|| conn.poll_event()).collect()
-    }
 
     fn connected(events: &[Event]) -> bool {
         events.iter().any(|e| matches!(e, Event::Connected(_)))
@@ -107,14 +95,8 @@ mod tests {
     fn to_the_clients_last_flight(
         server_key: impl Fn(&Certificate) -> Certificate,
     ) -> (Connection, Connection, Vec<Vec<u8>>, Instant) {
-        #[allow(clippy::disallowed_methods)]
-        let now = Instant::now();
-        let c = Certificate::generate().unwrap();
-        let s = Certificate::generate().unwrap();
-        let mut client = Config::new(c.clone(), vec![s.fingerprint(HashAlgorithm::Sha256)]);
-        let mut server = Config::new(server_key(&s), vec![c.fingerprint(HashAlgorithm::Sha256)]);
-        client.seed = Some(1);
-        server.seed = Some(2);
+        let now = start();
+        let (client, server) = configs_with(Versions::Both, server_key);
         let mut client = Connection::client(now, client).unwrap();
         let mut server = Connection::server(now, server).unwrap();
         // ClientHello, HelloRetryRequest, ClientHello, then the server's flight.

@@ -358,34 +358,17 @@ impl Tls13 {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
-    use crate::certificate::{Certificate, HashAlgorithm};
-    use crate::config::Config;
+    use crate::config::Versions;
     use crate::connection::Connection;
-
-    fn drain(conn: &mut Connection) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
-        while conn.poll_transmit_into(&mut buf) {
-            out.push(std::mem::take(&mut buf));
-        }
-        out
-    }
+    use crate::connection::test_util::{configs_with, drain, start};
 
     /// The server answers the ClientHello with its ServerHello alone, in plaintext, and
     /// makes the rest of its flight (protected) once that is out: due at once, sent at the
     /// next timeout; the handshake then completes as before.
     #[test]
     fn the_server_hello_goes_out_before_the_rest_of_the_flight() {
-        #[allow(clippy::disallowed_methods)]
-        let now = Instant::now();
-        let c = Certificate::generate().unwrap();
-        let s = Certificate::generate().unwrap();
-        let mut client = Config::new(c.clone(), vec![s.fingerprint(HashAlgorithm::Sha256)]);
-        let mut server = Config::new(s, vec![c.fingerprint(HashAlgorithm::Sha256)]);
-        client.seed = Some(1);
-        server.seed = Some(2);
+        let now = start();
+        let (client, mut server) = configs_with(Versions::Both, Clone::clone);
         server.cookies = false;
         let mut client = Connection::client(now, client).unwrap();
         let mut server = Connection::server(now, server).unwrap();
