@@ -18,6 +18,13 @@
 //! `{}` is epoch 2 (handshake keys), `[]` epoch 3 (application keys, RFC 9147 §6.1). Flights
 //! are retransmitted on a timer (RFC 9147 §5.8); the client's last flight, which nothing
 //! answers, until the server ACKs it (§7).
+//!
+//! Two steps wait until the flight before them is out, so that the other side works
+//! meanwhile: the server sends its ServerHello alone and makes the rest of its flight (its
+//! ECDH, the handshake keys and its signature) right after; the client checks the server's
+//! signature right after its own last flight (`deferred_verify.rs`). Each is due at once
+//! ([`poll_timeout`](Tls13::poll_timeout)) and runs at the next timeout or datagram, before
+//! anything else.
 
 mod client;
 mod deferred_verify;
