@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use std::time::{Duration, Instant};
 
@@ -127,4 +127,66 @@ pub(crate) enum Command {
         reply: Reply<()>,
     },
     Close(Reply<()>),
+}
+
+/// Ends a connection's command queue as its task ends: no handle can send any more, and
+/// every command sent, or being sent, is taken, so that its caller hears the connection is
+/// closed instead of waiting for ever (a `close` is answered: closing a closed connection
+/// does nothing; every other reply is dropped, which its caller reads as
+/// [`DriverError::Closed`]). Dropping the receiver is not enough: a command whose sender had
+/// taken its place in the queue just before (a handle's `close` as the peer's close ends
+/// the task) would be queued after the receiver's drop had emptied the queue, and stay
+/// there, reply and all, as long as any handle lives. After `close`, `recv` answers `None`
+/// only once no such place is outstanding.
+pub(crate) async fn end_queue(commands: &mut mpsc::Receiver<Command>) {
+    commands.close();
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::Close(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+            other => drop(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::{mpsc, oneshot};
+
+    use super::{Command, end_queue};
+
+    /// A handle that took its place in the queue as the task ended: dropped with the
+    /// receiver, its command would be queued after the drop emptied the queue and wait as
+    /// long as the handle lives; ended with `end_queue`, its `close` is answered.
+    #[tokio::test]
+    async fn a_command_sent_as_the_queue_ends_is_answered() {
+        // Dropping the receiver alone: the reply is neither sent nor dropped.
+        let (tx, rx) = mpsc::channel::<Command>(4);
+        let permit = tx.reserve().await.unwrap();
+        drop(rx);
+        let (reply, mut answer) = oneshot::channel();
+        permit.send(Command::Close(reply));
+        assert!(matches!(
+            answer.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        ));
+
+        // Ending the queue: it waits for the place taken, then answers.
+        let (tx, mut rx) = mpsc::channel::<Command>(4);
+        let permit = tx.reserve().await.unwrap();
+        let end = tokio::spawn(async move { end_queue(&mut rx).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!end.is_finished(), "a place in the queue is still taken");
+        let (reply, answer) = oneshot::channel();
+        permit.send(Command::Close(reply));
+        let answered = tokio::time::timeout(Duration::from_secs(5), answer).await;
+        assert!(matches!(answered, Ok(Ok(Ok(())))), "{answered:?}");
+        end.await.unwrap();
+        // And later sends fail at once.
+        let (reply, _answer) = oneshot::channel();
+        assert!(tx.send(Command::Close(reply)).await.is_err());
+    }
 }

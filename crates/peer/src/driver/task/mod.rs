@@ -176,6 +176,8 @@ impl Task {
                 if let Some(reply) = reply {
                     let _ = reply.send(Ok(()));
                 }
+                // Commands sent meanwhile are answered or dropped, never left waiting.
+                super::command::end_queue(&mut self.commands).await;
                 return;
             }
             let deadline = [
