@@ -16,35 +16,47 @@
 use std::time::Instant;
 
 use super::{Tls13, VERIFIED13};
+use crate::crypto::peer_key::PeerKey;
 use crate::error::Error;
 use crate::wire::code_points::SignatureScheme;
 use crate::wire::handshake::HandshakeType;
 
-/// A CertificateVerify received and not yet checked.
+/// A peer's CertificateVerify: the signature and the content it must sign (RFC 8446
+/// §4.4.3, over the transcript before it).
 #[derive(Debug)]
-pub(super) struct DeferredVerify {
+pub(super) struct PeerSignature {
     scheme: SignatureScheme,
     signature: Vec<u8>,
-    /// The content it signs (RFC 8446 §4.4.3), over the transcript before it.
     content: Vec<u8>,
-    /// When it became due: the check runs at the next input or timeout from then on.
-    pub(super) due: Instant,
 }
 
-impl DeferredVerify {
-    pub(super) fn new(
-        scheme: SignatureScheme,
-        signature: &[u8],
-        content: Vec<u8>,
-        due: Instant,
-    ) -> Self {
+impl PeerSignature {
+    pub(super) fn new(scheme: SignatureScheme, signature: &[u8], content: Vec<u8>) -> Self {
         Self {
             scheme,
             signature: signature.to_vec(),
             content,
-            due,
         }
     }
+
+    /// Checks it with the key of the peer's certificate.
+    pub(super) fn check(&self, key: Option<&PeerKey>) -> Result<(), Error> {
+        key.ok_or(Error::NoCertificate)?.verify(
+            self.scheme,
+            &VERIFIED13,
+            &self.content,
+            &self.signature,
+            HandshakeType::CERTIFICATE_VERIFY,
+        )
+    }
+}
+
+/// The server's CertificateVerify, received and not yet checked.
+#[derive(Debug)]
+pub(super) struct DeferredVerify {
+    pub(super) signature: PeerSignature,
+    /// When it became due: the check runs at the next input or timeout from then on.
+    pub(super) due: Instant,
 }
 
 impl Tls13 {
@@ -53,19 +65,9 @@ impl Tls13 {
         let Some(d) = self.deferred_verify.take() else {
             return;
         };
-        let result = self
-            .peer_key
-            .as_ref()
-            .ok_or(Error::NoCertificate)
-            .and_then(|key| {
-                key.verify(
-                    d.scheme,
-                    &VERIFIED13,
-                    &d.content,
-                    &d.signature,
-                    HandshakeType::CERTIFICATE_VERIFY,
-                )
-            })
+        let result = d
+            .signature
+            .check(self.peer_key.as_ref())
             .and_then(|()| self.complete());
         if let Err(e) = result {
             self.fail(e);

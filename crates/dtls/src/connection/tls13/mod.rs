@@ -31,7 +31,7 @@ mod deferred_verify;
 mod server;
 mod transcript;
 
-use deferred_verify::DeferredVerify;
+use deferred_verify::{DeferredVerify, PeerSignature};
 use transcript::Transcript;
 
 use std::collections::VecDeque;
@@ -1091,38 +1091,37 @@ impl Tls13 {
         Ok(())
     }
 
-    /// Checks the peer's CertificateVerify over the transcript so far (RFC 8446 §4.4.3).
-    fn verify_peer_certificate_verify(&mut self, msg: &Message) -> Result<(), Error> {
-        use crate::wire::certificate_verify::CertificateVerify;
-        let cv = CertificateVerify::parse(&msg.body)
-            .map_err(Error::malformed(HandshakeType::CERTIFICATE_VERIFY))?;
-        let content = signed_content(self.role == Role::Client, &self.transcript_hash());
-        let key = self.peer_key.as_ref().ok_or(Error::NoCertificate)?;
-        key.verify(
-            cv.scheme,
-            &VERIFIED13,
-            &content,
-            cv.signature,
-            HandshakeType::CERTIFICATE_VERIFY,
-        )?;
-        self.add_to_transcript(msg);
-        Ok(())
-    }
-
-    /// Client: takes the server's CertificateVerify for [`check_deferred_verify`] (parsed
-    /// now, checked once our last flight is out; see `deferred_verify.rs`).
-    ///
-    /// [`check_deferred_verify`]: Self::check_deferred_verify
-    fn defer_peer_certificate_verify(&mut self, now: Instant, msg: &Message) -> Result<(), Error> {
+    /// Reads the peer's CertificateVerify with the content it must sign, over the
+    /// transcript so far (RFC 8446 §4.4.3), and adds it to the transcript.
+    fn read_peer_certificate_verify(&mut self, msg: &Message) -> Result<PeerSignature, Error> {
         use crate::wire::certificate_verify::CertificateVerify;
         let cv = CertificateVerify::parse(&msg.body)
             .map_err(Error::malformed(HandshakeType::CERTIFICATE_VERIFY))?;
         if self.peer_key.is_none() {
             return Err(Error::NoCertificate);
         }
-        let content = signed_content(true, &self.transcript_hash());
-        self.deferred_verify = Some(DeferredVerify::new(cv.scheme, cv.signature, content, now));
+        let content = signed_content(self.role == Role::Client, &self.transcript_hash());
+        let signature = PeerSignature::new(cv.scheme, cv.signature, content);
         self.add_to_transcript(msg);
+        Ok(signature)
+    }
+
+    /// Server: checks the client's CertificateVerify at once.
+    fn verify_peer_certificate_verify(&mut self, msg: &Message) -> Result<(), Error> {
+        self.read_peer_certificate_verify(msg)?
+            .check(self.peer_key.as_ref())
+    }
+
+    /// Client: takes the server's CertificateVerify for [`check_deferred_verify`], which
+    /// checks it once our last flight is out (`deferred_verify.rs`).
+    ///
+    /// [`check_deferred_verify`]: Self::check_deferred_verify
+    fn defer_peer_certificate_verify(&mut self, now: Instant, msg: &Message) -> Result<(), Error> {
+        let signature = self.read_peer_certificate_verify(msg)?;
+        self.deferred_verify = Some(DeferredVerify {
+            signature,
+            due: now,
+        });
         Ok(())
     }
 
