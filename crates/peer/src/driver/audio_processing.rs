@@ -20,6 +20,13 @@
 //! are queued: the microphone may then run that far ahead of the playout rounds without
 //! moving the pairing. The echo looks that much (40 ms) earlier to the canceller, whose
 //! search then covers echo delays of 40 to 540 ms.
+//!
+//! A capture frame that still finds the queue empty while pairing (a playout round later
+//! than the headroom: the driver's task was held up on a loaded machine) is paired with
+//! silence, and the render frame it should have had is dropped when it comes, so the
+//! pairing stays frame for frame as it was. The loudspeaker played that frame on time
+//! from its own buffer; were it paired with the next capture frame instead, every later
+//! pair would be 10 ms further apart and the canceller would lose the echo for seconds.
 
 pub use rtcweb_audio_processing::AudioProcessingStats;
 use std::collections::VecDeque;
@@ -106,6 +113,9 @@ pub(crate) struct CapturePath {
     pairing: bool,
     /// Capture frames in a row that found no render frame while pairing.
     render_missing: usize,
+    /// Render frames still to come that capture frames went without (paired with silence
+    /// instead): dropped when they come, so the pairing keeps its place.
+    render_owed: usize,
     /// Render frames dropped from a full queue.
     render_dropped: u64,
 }
@@ -131,6 +141,7 @@ impl CapturePath {
             render: VecDeque::with_capacity(RENDER_QUEUE * FRAME),
             pairing: false,
             render_missing: 0,
+            render_owed: 0,
             render_dropped: 0,
         }))
     }
@@ -151,6 +162,11 @@ impl CapturePath {
     /// One 10 ms frame of what is played out (48 kHz mono), queued until a capture frame
     /// is paired with it.
     pub(crate) fn handle_render(&mut self, frame: &[i16]) {
+        if self.render_owed > 0 {
+            // A capture frame went without this one: it keeps its place by not coming.
+            self.render_owed -= 1;
+            return;
+        }
         if self.render.len() >= RENDER_QUEUE * FRAME {
             self.render.drain(..FRAME);
             self.render_dropped += 1;
@@ -159,7 +175,8 @@ impl CapturePath {
     }
 
     /// Hands the processor the render frame to pair with the next capture frame, if one
-    /// is due (else the processor pairs it with silence and counts an underrun).
+    /// is due (else the processor pairs it with silence and counts an underrun, and the
+    /// frame is owed: see the module docs).
     fn pair_render_frame(&mut self) {
         if !self.pairing && self.render.len() >= RENDER_HEADROOM * FRAME {
             self.pairing = true;
@@ -169,8 +186,11 @@ impl CapturePath {
         }
         if self.render.len() < FRAME {
             self.render_missing += 1;
+            self.render_owed += 1;
             if self.render_missing >= RENDER_GONE {
+                // The remote audio stopped: nothing is owed, the headroom starts again.
                 self.pairing = false;
+                self.render_owed = 0;
             }
             return;
         }
@@ -439,5 +459,56 @@ mod tests {
         path.handle_render(&render);
         path.process(&capture(1)).unwrap();
         assert_eq!(path.stats().render_underruns, underruns + 1);
+    }
+
+    #[test]
+    fn a_playout_round_later_than_the_headroom_does_not_move_the_pairing() {
+        let mut path = CapturePath::new(AudioProcessing {
+            echo_cancellation: true,
+            ..AudioProcessing::default()
+        })
+        .unwrap()
+        .unwrap();
+        let capture = |frames: usize| PcmFrame {
+            samples: vec![0; frames * FRAME],
+            sample_rate: RATE,
+            channels: 1,
+        };
+        let render = [0i16; FRAME];
+        let round = |path: &mut CapturePath| {
+            for _ in 0..2 {
+                path.handle_render(&render);
+            }
+        };
+        // The headroom, then 20 ms of microphone each followed by a 20 ms round: after a
+        // round four frames are queued.
+        round(&mut path);
+        round(&mut path);
+        for _ in 0..10 {
+            path.process(&capture(2)).unwrap();
+            round(&mut path);
+        }
+        let queued = path.render.len();
+        assert_eq!(queued, 4 * FRAME);
+        assert_eq!(path.stats().render_underruns, 0);
+        // Three rounds held up, then all three at once (60 ms late): the microphone takes
+        // the four queued frames, then two capture frames find none and go with silence;
+        // the first two frames of the late rounds are theirs, and are dropped.
+        for _ in 0..3 {
+            path.process(&capture(2)).unwrap();
+        }
+        assert_eq!(path.stats().render_underruns, 2);
+        for _ in 0..3 {
+            round(&mut path);
+        }
+        // Frame for frame as before: the queue holds what it held (were the late frames
+        // all queued, it would hold two more and every pair would be 20 ms further apart).
+        assert_eq!(path.render.len(), queued);
+        for _ in 0..10 {
+            path.process(&capture(2)).unwrap();
+            round(&mut path);
+        }
+        assert_eq!(path.render.len(), queued);
+        assert_eq!(path.stats().render_underruns, 2);
     }
 }
