@@ -30,6 +30,12 @@
 //!   memory: it runs only in benchmark mode (not under `cargo test`), unless a filter
 //!   excludes `memory`, and its figures are printed.
 //!
+//! - `peer_loopback_connect_alternating`: rtcweb's loopback connect and str0m's taken in
+//!   turn, 600 rounds of one each (`peer_support/alternating.rs`): the median of the rounds'
+//!   ratios, which the drift of a shared machine between two criterion cases does not
+//!   move; once connecting from the `block_on` thread, once from a spawned task. Outside
+//!   criterion, printed after the table (two rounds each under `--test`).
+//!
 //! The run ends with a table of the loopback figures, rtcweb's as ratios of webrtc-rs's and
 //! str0m's, with the issue's targets (throughput at least twice webrtc-rs's, memory per
 //! connection no more than str0m's).
@@ -51,6 +57,7 @@ use handshake::rtcweb_handshake;
 
 #[path = "peer_support/mod.rs"]
 mod peer_support;
+use peer_support::alternating;
 use peer_support::figures::{Figures, Samples, StackFigures};
 use peer_support::loopback::{Loopback, Settings, now, runtime, within};
 use peer_support::memory;
@@ -363,10 +370,9 @@ fn loopback(c: &mut Criterion) -> Figures {
     }
 }
 
-/// Whether to measure memory: in benchmark mode only (`--bench`, as `cargo bench` runs
-/// this, not `--test` or `--list`), and unless a filter is given that `peer_memory` does
-/// not contain.
-fn memory_wanted() -> bool {
+/// Criterion's filter (the first argument that is not an option or an option's value), if
+/// one was given.
+fn filter() -> Option<String> {
     // Criterion's options that take a value, so that the value is not taken for a filter.
     const VALUED: [&str; 17] = [
         "-s",
@@ -387,22 +393,46 @@ fn memory_wanted() -> bool {
         "--plotting-backend",
         "--output-format",
     ];
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let has = |flag: &str| args.iter().any(|a| a == flag);
-    if !has("--bench") || has("--test") || has("--list") {
-        return false;
-    }
-    let mut filter = None;
-    let mut it = args.iter();
+    let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         if VALUED.contains(&arg.as_str()) || arg == "-c" || arg == "--color" {
             it.next();
         } else if !arg.starts_with('-') {
-            filter = Some(arg.as_str());
-            break;
+            return Some(arg);
         }
     }
-    filter.is_none_or(|f| "peer_memory".contains(f))
+    None
+}
+
+/// Whether an argument is `flag`.
+fn has(flag: &str) -> bool {
+    std::env::args().skip(1).any(|a| a == flag)
+}
+
+/// Whether a case outside criterion named `name` runs: not under `--list`, and unless a
+/// filter is given that `name` does not contain.
+fn wanted(name: &str) -> bool {
+    !has("--list") && filter().is_none_or(|f| name.contains(&f))
+}
+
+/// Whether to measure memory: in benchmark mode only (`--bench`, as `cargo bench` runs
+/// this, not `--test` or `--list`), and unless a filter is given that `peer_memory` does
+/// not contain.
+fn memory_wanted() -> bool {
+    has("--bench") && !has("--test") && wanted("peer_memory")
+}
+
+/// Rounds of the alternating connect comparison: [`alternating::ROUNDS`] in benchmark mode,
+/// two under `--test`; none under `--list` or when a filter leaves it out.
+fn alternating_rounds() -> Option<usize> {
+    if !wanted("peer_loopback_connect_alternating") {
+        return None;
+    }
+    Some(if has("--test") {
+        2
+    } else {
+        alternating::ROUNDS
+    })
 }
 
 /// The criterion cases (or, in a memory child, one stack's memory measurement), then the
@@ -440,4 +470,10 @@ fn main() {
          lower)\n{}",
         figures.table()
     );
+    if let Some(rounds) = alternating_rounds() {
+        let runtime = runtime();
+        for caller in [alternating::Caller::BlockOn, alternating::Caller::Task] {
+            println!("{}", alternating::run(&runtime, caller, rounds));
+        }
+    }
 }

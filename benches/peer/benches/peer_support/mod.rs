@@ -2,6 +2,7 @@
 //! real UDP sockets on 127.0.0.1 (rtcweb's tokio driver, webrtc-rs 0.21, str0m 0.25 driven
 //! here), the memory-per-connection measurement, and the table of figures and ratios.
 
+pub(crate) mod alternating;
 pub(crate) mod figures;
 pub(crate) mod loopback;
 pub(crate) mod memory;

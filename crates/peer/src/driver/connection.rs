@@ -67,12 +67,14 @@ impl PeerConnection {
 
     /// W3C `createOffer`.
     pub async fn create_offer(&self) -> Result<Description, DriverError> {
-        self.shared.run(|peer, _| peer.create_offer())
+        // It queues nothing for the task (no signalling-state change, no transmission).
+        self.shared.run_without_wake(|peer| peer.create_offer())
     }
 
     /// W3C `createAnswer`.
     pub async fn create_answer(&self) -> Result<Description, DriverError> {
-        self.shared.run(|peer, _| peer.create_answer())
+        // It queues nothing for the task (no signalling-state change, no transmission).
+        self.shared.run_without_wake(|peer| peer.create_answer())
     }
 
     /// W3C `setLocalDescription`: gathering starts, candidates come as

@@ -86,6 +86,22 @@ impl SharedPeer {
         result.map_err(Into::into)
     }
 
+    /// Runs `f` on the core on the caller's thread without waking the task: for calls
+    /// that leave it nothing to do (no datagram, event or timer): creating an offer or an
+    /// answer. From a thread outside the runtime (a `block_on` caller) a wake costs a
+    /// worker's unparking, tens of microseconds on a small machine, for a task that would
+    /// find nothing to send.
+    pub(crate) fn run_without_wake<T>(
+        &self,
+        f: impl FnOnce(&mut Peer) -> Result<T, crate::Error>,
+    ) -> Result<T, DriverError> {
+        let mut core = self.lock();
+        if core.ended {
+            return Err(DriverError::Closed);
+        }
+        f(&mut core.peer).map_err(Into::into)
+    }
+
     /// W3C `createDataChannel` on the caller's thread: the channel and its handle, whose
     /// link the task adopts (see [`take_new_links`](Self::take_new_links)).
     pub(crate) fn create_data_channel(
