@@ -422,19 +422,28 @@ mod tests {
         assert_eq!(path.stats().render_underruns, 1);
     }
 
-    #[test]
-    fn the_microphone_may_run_the_headroom_ahead_of_the_reference() {
-        let mut path = CapturePath::new(AudioProcessing {
+    /// A path with echo cancellation alone.
+    fn echo_path() -> CapturePath {
+        CapturePath::new(AudioProcessing {
             echo_cancellation: true,
             ..AudioProcessing::default()
         })
         .unwrap()
-        .unwrap();
-        let capture = |frames: usize| PcmFrame {
+        .unwrap()
+    }
+
+    /// `frames` 10 ms frames of silent microphone.
+    fn capture(frames: usize) -> PcmFrame {
+        PcmFrame {
             samples: vec![0; frames * FRAME],
             sample_rate: RATE,
             channels: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn the_microphone_may_run_the_headroom_ahead_of_the_reference() {
+        let mut path = echo_path();
         // Before any reference: paired with silence, as ever.
         path.process(&capture(2)).unwrap();
         assert_eq!(path.stats().render_underruns, 2);
@@ -463,17 +472,7 @@ mod tests {
 
     #[test]
     fn a_playout_round_later_than_the_headroom_does_not_move_the_pairing() {
-        let mut path = CapturePath::new(AudioProcessing {
-            echo_cancellation: true,
-            ..AudioProcessing::default()
-        })
-        .unwrap()
-        .unwrap();
-        let capture = |frames: usize| PcmFrame {
-            samples: vec![0; frames * FRAME],
-            sample_rate: RATE,
-            channels: 1,
-        };
+        let mut path = echo_path();
         let render = [0i16; FRAME];
         let round = |path: &mut CapturePath| {
             for _ in 0..2 {
