@@ -59,7 +59,7 @@ use handshake::rtcweb_handshake;
 mod peer_support;
 use peer_support::alternating;
 use peer_support::figures::{Figures, Samples, StackFigures};
-use peer_support::loopback::{Loopback, Settings, now, runtime, within};
+use peer_support::loopback::{Loopback, Settings, now, runtime, timed_connect, within};
 use peer_support::memory;
 use peer_support::rtcweb_pair::RtcwebPair;
 use peer_support::str0m_pair::Str0mPair;
@@ -282,11 +282,7 @@ fn loopback_connect<L: Loopback>(
             let total = runtime.block_on(async {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let mut pair = within("making the pair", L::new(Settings::default())).await;
-                    let start = now();
-                    pair.connect().await;
-                    total += start.elapsed();
-                    within("closing the pair", pair.close()).await;
+                    total += timed_connect::<L>().await;
                 }
                 total
             });

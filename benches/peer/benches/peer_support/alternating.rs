@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
-use super::loopback::{Loopback, Settings, now, within};
+use super::loopback::timed_connect;
 use super::rtcweb_pair::RtcwebPair;
 use super::str0m_pair::Str0mPair;
 
@@ -52,23 +52,13 @@ pub(crate) enum Caller {
     Task,
 }
 
-/// One connect of `L`, timed (making and closing the pair are not).
-async fn timed<L: Loopback>() -> Duration {
-    let mut pair = within("making the pair", L::new(Settings::default())).await;
-    let start = now();
-    pair.connect().await;
-    let took = start.elapsed();
-    within("closing the pair", pair.close()).await;
-    took
-}
-
-/// [`timed`] of stack `$pair` from `$caller` (a macro: the trait's futures are `Send` only
+/// [`timed_connect`] of stack `$pair` from `$caller` (a macro: the trait's futures are `Send` only
 /// once the stack is named).
 macro_rules! timed_from {
     ($pair:ty, $caller:expr) => {
         match $caller {
-            Caller::BlockOn => timed::<$pair>().await,
-            Caller::Task => tokio::spawn(timed::<$pair>())
+            Caller::BlockOn => timed_connect::<$pair>().await,
+            Caller::Task => tokio::spawn(timed_connect::<$pair>())
                 .await
                 .expect("the connect task ends"),
         }

@@ -52,6 +52,17 @@ pub(crate) trait Loopback: Sized {
     async fn close(self);
 }
 
+/// One connect of `L` from `createOffer` to the channel open at both ends, timed; making
+/// and closing the pair are not (the connect case and the alternating comparison).
+pub(crate) async fn timed_connect<L: Loopback>() -> Duration {
+    let mut pair = within("making the pair", L::new(Settings::default())).await;
+    let start = now();
+    pair.connect().await;
+    let took = start.elapsed();
+    within("closing the pair", pair.close()).await;
+    took
+}
+
 /// The clock of the benchmark harness (the one place it is read).
 #[allow(clippy::disallowed_methods)]
 pub(crate) fn now() -> Instant {

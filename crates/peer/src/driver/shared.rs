@@ -86,7 +86,7 @@ impl SharedPeer {
         result.map_err(Into::into)
     }
 
-    /// Runs `f` on the core on the caller's thread without waking the task: for calls
+    /// Runs `f` on the core on the caller's thread without waking the task, for calls
     /// that leave it nothing to do (no datagram, event or timer): creating an offer or an
     /// answer. From a thread outside the runtime (a `block_on` caller) a wake costs a
     /// worker's unparking, tens of microseconds on a small machine, for a task that would
