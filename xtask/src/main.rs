@@ -4,7 +4,8 @@
 //! - `test`: installs the system packages the tests need when they are missing, then runs
 //!   every test of the workspace.
 //! - `fuzz [TARGET] [--seconds N]`: runs one fuzz target, or every target, for N seconds each.
-//! - `bench [CRATE]`: runs the criterion benchmarks of one crate, or of all.
+//! - `bench [CRATE] [--test]`: runs the criterion benchmarks of one crate, or of all; with
+//!   `--test`, every case once and nothing timed (criterion's test mode, as CI runs them).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -210,7 +211,7 @@ fn main() -> ExitCode {
         Some("check-docs") => check_docs::check_docs(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | test [-- cargo test args] | fuzz [TARGET] [--seconds N] | bench [CRATE] | check-docs>"
+                "usage: cargo xtask <demo | test [-- cargo test args] | fuzz [TARGET] [--seconds N] | bench [CRATE] [--test] | check-docs>"
             );
             Err("unknown task".to_owned())
         }
@@ -473,14 +474,24 @@ fn seed_candidates(fixtures: &Path, corpus: &Path) -> Result<(), String> {
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
-    let krate = args.first().map(String::as_str);
+    // `--test` may come anywhere; it goes to criterion, after cargo's own arguments.
+    let test = args.iter().any(|a| a == "--test");
+    let args: Vec<&String> = args.iter().filter(|a| *a != "--test").collect();
+    let krate = args.first().map(|a| a.as_str());
+    let mut rest: Vec<&str> = args.iter().skip(1).map(|a| a.as_str()).collect();
+    if test {
+        if !rest.contains(&"--") {
+            rest.push("--");
+        }
+        rest.push("--test");
+    }
     if krate != Some("peer") {
         let mut c = cargo();
         c.args(["bench", "--package", "rtcweb-benches"]);
         if let Some(krate) = krate {
             c.args(["--bench", krate]);
         }
-        c.args(args.get(1..).unwrap_or_default());
+        c.args(&rest);
         run(c)?;
     }
     if krate.is_none() || krate == Some("peer") {
@@ -489,7 +500,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         let mut c = cargo();
         c.args(["bench", "--manifest-path"])
             .arg(root().join("benches/peer/Cargo.toml"));
-        c.args(args.get(1..).unwrap_or_default());
+        c.args(&rest);
         run(c)?;
     }
     Ok(())
