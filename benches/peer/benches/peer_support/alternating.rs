@@ -8,10 +8,11 @@
 //!
 //! It runs twice: connecting from the thread that called `block_on` (as a
 //! `#[tokio::main]` function does, and as the criterion case does), and from a task
-//! spawned on the runtime (as a server's handler of one call does). The first puts every
-//! call into rtcweb's driver across threads: its task runs on a worker, so a call costs
-//! two thread wake-ups (about 50 µs here, against 1.4 µs from a task), and the connect
-//! makes seven; str0m's `Rtc` is called in place.
+//! spawned on the runtime (as a server's handler of one call does). rtcweb's signalling
+//! calls run on the caller's thread either way, but from `block_on` each one wakes the
+//! connection's task on a sleeping worker (7-30 µs here), and tokio then often runs both
+//! connections' tasks on one worker while the other sleeps; str0m's `Rtc` is signalled in
+//! place before its tasks start.
 
 use std::time::Duration;
 
